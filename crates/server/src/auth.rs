@@ -1,0 +1,473 @@
+//! OAuth2 client-credentials tokens (`POST /connect/token`) and the `Caller` extractor that
+//! authenticates every `/api` request.
+
+use std::net::{IpAddr, SocketAddr};
+
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rollcall_store::{ApiClient, Company, Role, STATUS_ACTIVE};
+use rollcall_types::token::{Claims, OAuthError, TokenResponse};
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// Token lifetime, as Keepnet's (seconds).
+pub const TOKEN_TTL_SECS: i64 = 3600;
+/// The only scope.
+pub const SCOPE: &str = "api1";
+
+/// The HMAC key that signs and checks access tokens.
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    issuer: String,
+}
+
+impl TokenKeys {
+    /// Keys from a shared secret (at least 32 bytes).
+    pub fn new(secret: &[u8], issuer: &str) -> Self {
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            issuer: issuer.to_owned(),
+        }
+    }
+
+    fn validation(&self) -> Validation {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.set_issuer(&[self.issuer.as_str()]);
+        v.set_required_spec_claims(&["exp", "iss", "sub"]);
+        v.leeway = 5;
+        v
+    }
+}
+
+/// A fresh random secret for signing keys and client secrets.
+pub fn random_secret(bytes: usize) -> String {
+    use rand::RngCore;
+    let mut buf = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// Hashes a client secret with argon2id and a random salt.
+pub async fn hash_secret(secret: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(secret.as_bytes(), &salt)
+            .map(|h| h.to_string())
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)
+}
+
+async fn verify_secret(secret: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(secret.as_bytes(), &parsed)
+                .is_ok()
+        })
+    })
+    .await
+    .unwrap_or(false)
+}
+
+fn oauth_error(code: &str, description: impl Into<String>) -> Response {
+    let status = StatusCode::BAD_REQUEST;
+    (
+        status,
+        Json(OAuthError {
+            error: code.to_owned(),
+            error_description: description.into(),
+        }),
+    )
+        .into_response()
+}
+
+/// Endpoints a role may call, in Keepnet's `permissions` format.
+pub fn permissions(role: Role) -> Vec<String> {
+    let mut p: Vec<&str> = vec![
+        "companies/my|GET",
+        "companies/{resourceId}|GET",
+        "companies/{resourceId}/license-check|GET",
+        "companies/clients|POST",
+        "companies/clients/{resourceId}|GET",
+        "companies/clients/{resourceId}|PUT",
+        "companies/clients/{resourceId}|DELETE",
+        "companies/clients/search|POST",
+        "companies/clients/generate-client-credentials|GET",
+        "roles|GET",
+        "lookups|GET",
+    ];
+    if role == Role::Reseller {
+        p.extend([
+            "companies|POST",
+            "companies/search|POST",
+            "companies/search/export|POST",
+            "companies/{resourceId}|PUT",
+            "companies/{resourceId}|DELETE",
+        ]);
+    }
+    p.into_iter().map(str::to_owned).collect()
+}
+
+/// `POST /connect/token`: client credentials grant, form body only (RFC 6749 §4.4).
+pub async fn token(State(state): State<AppState>, req: axum::extract::Request) -> Response {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let headers = req.headers().clone();
+    let body = match axum::body::to_bytes(req.into_body(), 64 * 1024).await {
+        Ok(b) => b,
+        Err(_) => {
+            return oauth_error(
+                "invalid_request",
+                "the token request body is too large or could not be read",
+            )
+        }
+    };
+    let ct = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if mime != "application/x-www-form-urlencoded" {
+        return oauth_error(
+            "invalid_request",
+            "send the token request as a form: Content-Type: application/x-www-form-urlencoded with grant_type=client_credentials, client_id, client_secret and scope=api1",
+        );
+    }
+    let form: Vec<(String, String)> = match serde_urlencoded::from_bytes(&body) {
+        Ok(f) => f,
+        Err(e) => {
+            return oauth_error(
+                "invalid_request",
+                format!("the form body could not be read: {e}"),
+            )
+        }
+    };
+    let field = |name: &str| -> Result<Option<String>, Response> {
+        let mut found = form
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone());
+        let first = found.next();
+        if found.next().is_some() {
+            return Err(oauth_error(
+                "invalid_request",
+                format!("the parameter {name} is given more than once"),
+            ));
+        }
+        Ok(first.filter(|v| !v.is_empty()))
+    };
+    let grant = match field("grant_type") {
+        Ok(Some(g)) => g,
+        Ok(None) => {
+            return oauth_error(
+                "invalid_request",
+                "grant_type is missing; send grant_type=client_credentials",
+            )
+        }
+        Err(r) => return r,
+    };
+    if grant != "client_credentials" {
+        return oauth_error(
+            "unsupported_grant_type",
+            format!("grant_type '{grant}' is not supported; use client_credentials"),
+        );
+    }
+    // Credentials in the form (client_secret_post) or in HTTP Basic (client_secret_basic).
+    let (mut id, mut secret) = match (field("client_id"), field("client_secret")) {
+        (Ok(i), Ok(s)) => (i, s),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    if let Some((bi, bs)) = basic_credentials(&headers) {
+        if id.as_ref().is_some_and(|i| *i != bi) {
+            return oauth_error(
+                "invalid_request",
+                "client_id differs between the form and the Authorization header",
+            );
+        }
+        id = Some(bi);
+        secret = Some(bs);
+    }
+    let (Some(client_id), Some(client_secret)) = (id, secret) else {
+        return oauth_error(
+            "invalid_request",
+            "client_id and client_secret are required",
+        );
+    };
+    match field("scope") {
+        Ok(None) => {}
+        Ok(Some(s)) if s.split(' ').all(|part| part == SCOPE) => {}
+        Ok(Some(s)) => {
+            return oauth_error(
+                "invalid_scope",
+                format!("scope '{s}' is not valid; use scope=api1"),
+            )
+        }
+        Err(r) => return r,
+    }
+
+    let invalid = || {
+        oauth_error(
+            "invalid_client",
+            "client authentication failed: unknown client_id or wrong client_secret",
+        )
+    };
+    let client = match state.store.client_by_client_id(&client_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            // Spend the same time as a real check so that ids cannot be probed by timing.
+            let _ = verify_secret(client_secret, state.dummy_hash.to_string()).await;
+            return invalid();
+        }
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    if !verify_secret(client_secret, client.secret_hash.clone()).await {
+        return invalid();
+    }
+    if client.status_id != STATUS_ACTIVE {
+        return oauth_error(
+            "invalid_client",
+            "this client is inactive; an administrator must activate it",
+        );
+    }
+    if !ip_allowed(&client, peer) {
+        return oauth_error(
+            "invalid_client",
+            "requests from this IP address are not allowed for this client",
+        );
+    }
+    let company = match state.store.company_by_id(client.company_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return invalid(),
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    let parent = match company.parent_id {
+        Some(pid) => match state.store.company_by_id(pid).await {
+            Ok(p) => p,
+            Err(e) => return ApiError::internal(e).into_response(),
+        },
+        None => None,
+    };
+    match issue(&state, &client, &company, parent.as_ref()) {
+        Ok(t) => (StatusCode::OK, [("cache-control", "no-store")], Json(t)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    let unescape = |s: &str| {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(&format!("v={s}"))
+            .ok()?
+            .pop()
+            .map(|(_, v)| v)
+    };
+    Some((unescape(id)?, unescape(secret)?))
+}
+
+fn issue(
+    state: &AppState,
+    client: &ApiClient,
+    company: &Company,
+    parent: Option<&Company>,
+) -> Result<TokenResponse, ApiError> {
+    let now = chrono::Utc::now().timestamp();
+    let reseller = client.role == Role::Reseller;
+    let claims = Claims {
+        iss: state.keys.issuer.clone(),
+        sub: client.resource_id.clone(),
+        role: client.role.name().to_owned(),
+        reseller_access: reseller,
+        company_admin_access: true,
+        root_access: false,
+        user_company_resourceid: company.resource_id.clone(),
+        user_company_name: company.fields.name.clone(),
+        user_company_id: company.id,
+        user_company_parentcompany_resourceid: if reseller {
+            parent.map(|p| p.resource_id.clone()).unwrap_or_default()
+        } else {
+            String::new()
+        },
+        user_company_parentcompany_name: if reseller {
+            parent.map(|p| p.fields.name.clone()).unwrap_or_default()
+        } else {
+            String::new()
+        },
+        client_id: client.client_id.clone(),
+        scope: vec![SCOPE.to_owned()],
+        exp: now + state.config.token_ttl_secs,
+        iat: now,
+        jti: rollcall_store::new_resource_id(),
+    };
+    let token = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &state.keys.encoding,
+    )
+    .map_err(ApiError::internal)?;
+    Ok(TokenResponse {
+        access_token: token,
+        token_type: "Bearer".into(),
+        expires_in: state.config.token_ttl_secs,
+        scope: SCOPE.into(),
+        permissions: permissions(client.role),
+    })
+}
+
+/// Whether `ip` may use `client`. Entries are single addresses or CIDR ranges.
+pub fn ip_allowed(client: &ApiClient, ip: Option<IpAddr>) -> bool {
+    if !client.has_ip_restriction {
+        return true;
+    }
+    let Some(ip) = ip else { return false };
+    let ip = match ip {
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(v6)),
+        v4 => v4,
+    };
+    client.allowed_ips.iter().any(|entry| {
+        let entry = entry.trim();
+        if let Ok(single) = entry.parse::<IpAddr>() {
+            return single == ip;
+        }
+        entry
+            .parse::<ipnet::IpNet>()
+            .is_ok_and(|net| net.contains(&ip))
+    })
+}
+
+/// The authenticated caller of an `/api` request: its client, role and own company.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The REST API client, as stored now (not as when the token was issued).
+    pub client: ApiClient,
+    /// The client's company.
+    pub company: Company,
+}
+
+impl Caller {
+    /// The caller's role.
+    pub fn role(&self) -> Role {
+        self.client.role
+    }
+
+    /// Refuses non-resellers with 403.
+    pub fn require_reseller(&self) -> Result<(), ApiError> {
+        if self.client.role == Role::Reseller {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(
+                "this endpoint needs a Reseller credential; this client's role is Company Admin",
+            ))
+        }
+    }
+
+    /// Whether the caller may act on `company`: a reseller on its own company and everything
+    /// below it, a company admin on its own company only.
+    pub fn reaches(&self, company: &Company) -> bool {
+        match self.client.role {
+            Role::Reseller => self.company.reaches(company),
+            Role::CompanyAdmin => self.company.id == company.id,
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or_else(|| ApiError::unauthorized("missing Authorization header; send Authorization: Bearer <access_token> from POST /connect/token"))?;
+        let value = header
+            .to_str()
+            .map_err(|_| ApiError::unauthorized("the Authorization header is not valid text"))?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::unauthorized("the Authorization header must be 'Bearer <access_token>'")
+            })?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &state.keys.decoding, &state.keys.validation())
+                .map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind;
+                match e.kind() {
+                    ErrorKind::ExpiredSignature => ApiError::unauthorized(
+                        "the access token has expired; request a new one from POST /connect/token",
+                    ),
+                    _ => ApiError::unauthorized(
+                        "the access token is invalid; request a new one from POST /connect/token",
+                    ),
+                }
+            })?;
+        let claims = data.claims;
+        // Look the client up on every request so that a deactivated or deleted client stops
+        // working at once, on every replica.
+        let client = state
+            .store
+            .client_by_resource_id(&claims.sub)
+            .await?
+            .filter(|c| c.client_id == claims.client_id)
+            .ok_or_else(|| ApiError::unauthorized("the client of this token no longer exists"))?;
+        if client.status_id != STATUS_ACTIVE {
+            return Err(ApiError::unauthorized(
+                "the client of this token is inactive",
+            ));
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        if !ip_allowed(&client, peer) {
+            return Err(ApiError::ip_restricted(format!(
+                "requests from {} are not allowed for this client; add the address to its IP allow-list",
+                peer.map_or_else(|| "this address".to_owned(), |ip| ip.to_string())
+            )));
+        }
+        let company = state
+            .store
+            .company_by_id(client.company_id)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("the company of this token no longer exists"))?;
+        Ok(Caller { client, company })
+    }
+}

@@ -1,0 +1,146 @@
+//! First start: a root reseller company and one Reseller client; `--demo` customers.
+
+use rollcall_store::catalog::{DEFAULT_LICENSE_PERIOD, DEFAULT_LICENSE_TYPE};
+use rollcall_store::{CompanyFields, NewClient, Role, STATUS_ACTIVE};
+
+use crate::auth::{hash_secret, random_secret};
+use crate::AppState;
+
+/// The credential created on an empty database. Shown once.
+#[derive(Debug, Clone)]
+pub struct BootstrapCredentials {
+    /// The root company's resource id.
+    pub company_resource_id: String,
+    /// OAuth client id.
+    pub client_id: String,
+    /// OAuth client secret (stored only as a hash).
+    pub client_secret: String,
+}
+
+/// Creates the root reseller company and its first client when the database has no company.
+/// Replicas starting together agree on one bootstrapper through a settings row.
+pub async fn bootstrap(state: &AppState) -> anyhow::Result<Option<BootstrapCredentials>> {
+    if state.store.company_count().await? > 0 {
+        return Ok(None);
+    }
+    let ticket = random_secret(16);
+    if state
+        .store
+        .setting_or_init("bootstrap_owner", &ticket)
+        .await?
+        != ticket
+    {
+        return Ok(None);
+    }
+    let company = state
+        .store
+        .insert_company(
+            None,
+            &CompanyFields {
+                name: "rollcall".into(),
+                description: Some("Root reseller company created on first start".into()),
+                license_type_id: Some(DEFAULT_LICENSE_TYPE.into()),
+                license_period_type_id: Some(DEFAULT_LICENSE_PERIOD.into()),
+                status_id: STATUS_ACTIVE,
+                ..CompanyFields::default()
+            },
+        )
+        .await?;
+    let client_id = state
+        .config
+        .bootstrap_client_id
+        .clone()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| {
+            format!(
+                "rollcall-{}",
+                rollcall_store::new_resource_id().to_ascii_lowercase()
+            )
+        });
+    let client_secret = state
+        .config
+        .bootstrap_client_secret
+        .clone()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| random_secret(32));
+    let secret_hash = hash_secret(client_secret.clone())
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    state
+        .store
+        .insert_client(&NewClient {
+            company_id: company.id,
+            name: "Bootstrap reseller client".into(),
+            client_id: client_id.clone(),
+            secret_hash,
+            role: Role::Reseller,
+            status_id: STATUS_ACTIVE,
+            has_ip_restriction: false,
+            allowed_ips: vec![],
+        })
+        .await?;
+    Ok(Some(BootstrapCredentials {
+        company_resource_id: company.resource_id,
+        client_id,
+        client_secret,
+    }))
+}
+
+/// Demo customers: (name, industry, licence limit, tags, licence ends in days).
+const DEMO_COMPANIES: &[(&str, &str, Option<i64>, &[&str], i64)] = &[
+    (
+        "Acme Logistics",
+        "IndLogistics",
+        Some(250),
+        &["emea", "gold"],
+        300,
+    ),
+    ("Globex Health", "IndHealthcar", Some(100), &["us"], 45),
+    (
+        "Initech Bank",
+        "IndBankingFi",
+        None,
+        &["emea", "finance"],
+        700,
+    ),
+    ("Umbrella Retail", "IndRetail000", Some(50), &["apac"], -20),
+];
+
+/// Seeds demo customer companies below the root, once per database.
+pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
+    let ticket = random_secret(16);
+    if state.store.setting_or_init("demo_seeded", &ticket).await? != ticket {
+        return Ok(());
+    }
+    let Some(root) = state
+        .store
+        .company_by_id(1)
+        .await?
+        .filter(|c| c.parent_id.is_none())
+    else {
+        return Ok(());
+    };
+    let now = crate::now_millis();
+    for (name, industry, limit, tags, ends_in_days) in DEMO_COMPANIES {
+        state
+            .store
+            .insert_company(
+                Some(&root),
+                &CompanyFields {
+                    name: (*name).into(),
+                    industry_id: Some((*industry).into()),
+                    license_type_id: Some(DEFAULT_LICENSE_TYPE.into()),
+                    license_period_type_id: Some(DEFAULT_LICENSE_PERIOD.into()),
+                    is_number_of_users_limited: limit.is_some(),
+                    number_of_users: *limit,
+                    license_start_date: Some(now - 365 * 86_400_000),
+                    license_end_date: Some(now + ends_in_days * 86_400_000),
+                    status_id: STATUS_ACTIVE,
+                    tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+                    ..CompanyFields::default()
+                },
+            )
+            .await?;
+    }
+    Ok(())
+}

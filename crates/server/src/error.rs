@@ -1,0 +1,115 @@
+//! One error type for every handler, rendered as Keepnet's envelope with the matching status.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use rollcall_store::{FilterError, StoreError};
+use rollcall_types::{Envelope, ResultStatus};
+
+/// An error reply: status, human message and optional per-field messages.
+#[derive(Debug)]
+pub struct ApiError {
+    /// Envelope status (and so the HTTP status).
+    pub status: ResultStatus,
+    /// What was wrong and how to fix it.
+    pub message: String,
+    /// Per-field problems.
+    pub validation: Option<Vec<String>>,
+}
+
+impl ApiError {
+    /// 400 `INPUT_ERROR`.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self {
+            status: ResultStatus::InputError,
+            message: message.into(),
+            validation: None,
+        }
+    }
+    /// 400 with per-field messages.
+    pub fn validation(messages: Vec<String>) -> Self {
+        let message = format!("The request is invalid: {}", messages.join("; "));
+        Self {
+            status: ResultStatus::InputError,
+            message,
+            validation: Some(messages),
+        }
+    }
+    /// 401 `UNAUTHORIZED`.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self {
+            status: ResultStatus::Unauthorized,
+            message: message.into(),
+            validation: None,
+        }
+    }
+    /// 403 `FORBIDDEN`.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self {
+            status: ResultStatus::Forbidden,
+            message: message.into(),
+            validation: None,
+        }
+    }
+    /// 404 `NOT_FOUND`.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self {
+            status: ResultStatus::NotFound,
+            message: message.into(),
+            validation: None,
+        }
+    }
+    /// 409 `CONFLICT`.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self {
+            status: ResultStatus::Conflict,
+            message: message.into(),
+            validation: None,
+        }
+    }
+    /// 403 `IP_RESTRICTED`.
+    pub fn ip_restricted(message: impl Into<String>) -> Self {
+        Self {
+            status: ResultStatus::IpRestricted,
+            message: message.into(),
+            validation: None,
+        }
+    }
+    /// 500, logging the cause but not sending it.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self {
+            status: ResultStatus::InternalServerError,
+            message: "An internal error occurred; it has been logged. Try again later.".into(),
+            validation: None,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(msg) => ApiError::conflict(msg),
+            StoreError::NotFound => ApiError::not_found("The resource no longer exists."),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<FilterError> for ApiError {
+    fn from(e: FilterError) -> Self {
+        ApiError::bad_request(e.0)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let code = StatusCode::from_u16(self.status.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body: Envelope<()> = Envelope::error(self.status, self.message, self.validation);
+        (code, Json(body)).into_response()
+    }
+}
+
+/// Handler result.
+pub type ApiResult<T> = Result<T, ApiError>;

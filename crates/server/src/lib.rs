@@ -1,0 +1,210 @@
+//! The rollcall server: a Keepnet-compatible REST API as an axum application.
+//!
+//! [`app`] builds the router from an [`AppState`]; [`Server::start`] opens the store, applies
+//! migrations, bootstraps a first credential and binds a listener. The `rollcall serve` command
+//! and the tests both go through [`Server::start`].
+
+pub mod auth;
+pub mod bootstrap;
+pub mod error;
+pub mod extract;
+pub mod paging;
+pub mod routes;
+pub mod scope;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::http::{Method, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::{DateTime, TimeZone, Utc};
+use rollcall_store::{SqlStore, Store};
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::TokenKeys;
+use crate::error::ApiError;
+
+/// Settings of a server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on (`127.0.0.1:0` picks a free port).
+    pub listen: String,
+    /// Where the SQLite file and other local state live.
+    pub data_dir: PathBuf,
+    /// Empty: SQLite in `data_dir`; `postgres://...`: PostgreSQL.
+    pub database_url: String,
+    /// Token signing secret; when `None` one is generated and stored in the database on first
+    /// start, so restarts and replicas share it.
+    pub jwt_secret: Option<String>,
+    /// Token lifetime in seconds (Keepnet: 3600).
+    pub token_ttl_secs: i64,
+    /// Largest `pageSize` accepted.
+    pub max_page_size: i64,
+    /// Bootstrap client id (first start only); generated when `None`.
+    pub bootstrap_client_id: Option<String>,
+    /// Bootstrap client secret (first start only); generated when `None`.
+    pub bootstrap_client_secret: Option<String>,
+    /// Seed demo customer companies (once).
+    pub demo: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./rollcall-data"),
+            database_url: String::new(),
+            jwt_secret: None,
+            token_ttl_secs: auth::TOKEN_TTL_SECS,
+            max_page_size: 1000,
+            bootstrap_client_id: None,
+            bootstrap_client_secret: None,
+            demo: false,
+        }
+    }
+}
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// Persistence.
+    pub store: Arc<dyn Store>,
+    /// Token keys.
+    pub keys: Arc<TokenKeys>,
+    /// Settings.
+    pub config: Arc<Config>,
+    /// A valid argon2 hash to verify unknown client ids against (equal timing).
+    pub dummy_hash: Arc<str>,
+}
+
+/// Current time in UTC milliseconds.
+pub fn now_millis() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+/// Milliseconds to a UTC time.
+pub fn millis_to_time(ms: i64) -> Option<DateTime<Utc>> {
+    Utc.timestamp_millis_opt(ms).single()
+}
+
+/// The router. Every `/api` handler authenticates through the [`auth::Caller`] extractor.
+pub fn app(state: AppState) -> Router {
+    use routes::{clients, companies, lookups};
+    Router::new()
+        .route("/connect/token", post(auth::token))
+        .route("/api/companies", post(companies::create))
+        .route("/api/companies/search", post(companies::search))
+        .route("/api/companies/my", get(companies::my))
+        .route(
+            "/api/companies/{resourceId}",
+            get(companies::get)
+                .put(companies::update)
+                .delete(companies::delete),
+        )
+        .route(
+            "/api/companies/{resourceId}/license-check",
+            get(companies::license_check),
+        )
+        .route("/api/companies/clients", post(clients::create))
+        .route("/api/companies/clients/search", post(clients::search))
+        .route(
+            "/api/companies/clients/generate-client-credentials",
+            get(clients::generate),
+        )
+        .route(
+            "/api/companies/clients/{resourceId}",
+            get(clients::get)
+                .put(clients::update)
+                .delete(clients::delete),
+        )
+        .route("/api/roles", get(clients::roles))
+        .route("/api/lookups", get(lookups::all))
+        .route("/api/lookups/{kind}", get(lookups::one))
+        .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn fallback(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::not_found(format!("no endpoint {method} {}", uri.path()))
+}
+
+async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> impl IntoResponse {
+    let mut e =
+        ApiError::bad_request(format!("{method} is not allowed on {}", uri.path())).into_response();
+    *e.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    e
+}
+
+/// A started server: its state, the address it listens on and the listener to serve.
+pub struct Server {
+    /// Shared state (also handy for tests).
+    pub state: AppState,
+    /// Bound address.
+    pub addr: SocketAddr,
+    /// Credentials created on this start, when the database was empty.
+    pub bootstrap: Option<bootstrap::BootstrapCredentials>,
+    listener: TcpListener,
+    store: SqlStore,
+}
+
+impl Server {
+    /// Opens the store (migrating it), bootstraps it and binds the listener.
+    pub async fn start(config: Config) -> anyhow::Result<Server> {
+        let store = SqlStore::open(&config.database_url, &config.data_dir).await?;
+        let secret = match &config.jwt_secret {
+            Some(s) if s.len() >= 32 => s.clone(),
+            Some(_) => anyhow::bail!("the JWT secret must be at least 32 characters"),
+            None => {
+                store
+                    .setting_or_init("jwt_signing_key", &auth::random_secret(48))
+                    .await?
+            }
+        };
+        let dummy_hash = auth::hash_secret(auth::random_secret(16))
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+        let state = AppState {
+            store: Arc::new(store.clone()),
+            keys: Arc::new(TokenKeys::new(secret.as_bytes(), "rollcall")),
+            config: Arc::new(config.clone()),
+            dummy_hash: dummy_hash.into(),
+        };
+        let bootstrap = bootstrap::bootstrap(&state).await?;
+        if config.demo {
+            bootstrap::seed_demo(&state).await?;
+        }
+        let listener = TcpListener::bind(&config.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+        let addr = listener.local_addr()?;
+        Ok(Server {
+            state,
+            addr,
+            bootstrap,
+            listener,
+            store,
+        })
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests and closes the store.
+    pub async fn serve(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let router = app(self.state.clone());
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        self.store.close().await;
+        Ok(())
+    }
+}

@@ -1,0 +1,48 @@
+//! Page numbers and sizes, as Keepnet's search bodies carry them.
+
+use rollcall_types::SearchRequest;
+
+use crate::error::ApiError;
+
+/// Default page size (Keepnet's UI default).
+pub const DEFAULT_PAGE_SIZE: i64 = 10;
+/// Largest page number accepted; keeps offsets far from overflow.
+const MAX_PAGE_NUMBER: i64 = 10_000_000;
+
+/// A validated page window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    /// 1-based page.
+    pub number: i64,
+    /// Rows per page.
+    pub size: i64,
+}
+
+impl Paging {
+    /// Reads `pageNumber`/`pageSize` (defaults 1 and 10), refusing values outside
+    /// `1..=max_page_size` with a message that gives the range.
+    pub fn from_request(req: &SearchRequest, max_page_size: i64) -> Result<Self, ApiError> {
+        let number = req.page_number.unwrap_or(1);
+        let size = req.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+        let mut problems = Vec::new();
+        if !(1..=MAX_PAGE_NUMBER).contains(&number) {
+            problems.push(format!(
+                "pageNumber must be between 1 and {MAX_PAGE_NUMBER} (got {number})"
+            ));
+        }
+        if !(1..=max_page_size).contains(&size) {
+            problems.push(format!(
+                "pageSize must be between 1 and {max_page_size} (got {size})"
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(ApiError::validation(problems));
+        }
+        Ok(Self { number, size })
+    }
+
+    /// Rows to skip.
+    pub fn offset(&self) -> i64 {
+        (self.number - 1) * self.size
+    }
+}

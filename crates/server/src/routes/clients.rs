@@ -1,0 +1,377 @@
+//! REST API clients (`/api/companies/clients`) and roles (`/api/roles`).
+
+use axum::extract::{Path, State};
+use axum::Json;
+use rollcall_store::query::{parse_filter, parse_order};
+use rollcall_store::{
+    ApiClient, ClientUpdate, FieldKind, FieldSpec, NewClient, Role, SearchSpec, STATUS_ACTIVE,
+    STATUS_INACTIVE,
+};
+use rollcall_types::company::{
+    ClientCredentials, ClientDto, ClientInput, RoleDto, SearchClientDto,
+};
+use rollcall_types::{Envelope, IdResult, Paged, SearchRequest};
+
+use crate::auth::{hash_secret, random_secret, Caller};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::KJson;
+use crate::paging::Paging;
+use crate::scope::{Access, ScopeRequest};
+use crate::{millis_to_time, now_millis, AppState};
+
+/// Stable ids of the two standard roles.
+pub const ROLE_RESELLER_ID: &str = "RoleReseller";
+/// See [`ROLE_RESELLER_ID`].
+pub const ROLE_COMPANY_ADMIN_ID: &str = "RoleCompAdmn";
+
+fn role_id(role: Role) -> &'static str {
+    match role {
+        Role::Reseller => ROLE_RESELLER_ID,
+        Role::CompanyAdmin => ROLE_COMPANY_ADMIN_ID,
+    }
+}
+
+fn role_from_ids(ids: &[String]) -> Result<Role, String> {
+    let mut roles = Vec::new();
+    for id in ids {
+        let role = match id.as_str() {
+            ROLE_RESELLER_ID => Role::Reseller,
+            ROLE_COMPANY_ADMIN_ID => Role::CompanyAdmin,
+            other => {
+                return Err(format!(
+                    "role '{other}' is unknown; GET /api/roles lists the valid ids"
+                ))
+            }
+        };
+        roles.push(role);
+    }
+    match roles.as_slice() {
+        [] => Err("Role should be selected".to_owned()),
+        [one] => Ok(*one),
+        _ => Err("select exactly one role".to_owned()),
+    }
+}
+
+/// `GET /api/roles`.
+pub async fn roles(_caller: Caller) -> Json<Envelope<Vec<RoleDto>>> {
+    Json(Envelope::success(
+        [Role::Reseller, Role::CompanyAdmin]
+            .into_iter()
+            .map(|r| RoleDto {
+                resource_id: role_id(r).to_owned(),
+                name: r.name().to_owned(),
+            })
+            .collect(),
+    ))
+}
+
+/// `GET /api/companies/clients/generate-client-credentials`: a fresh id and secret (not stored).
+pub async fn generate(_caller: Caller) -> Json<Envelope<ClientCredentials>> {
+    let id =
+        rollcall_store::new_resource_id().to_ascii_lowercase() + &rollcall_store::new_resource_id();
+    Json(Envelope::success(ClientCredentials {
+        client_id: id,
+        client_secret: random_secret(32),
+    }))
+}
+
+struct Checked {
+    name: String,
+    client_id: String,
+    secret: Option<String>,
+    role: Role,
+    status_id: i64,
+    has_ip_restriction: bool,
+    allowed_ips: Vec<String>,
+}
+
+fn check(input: ClientInput, caller: &Caller, creating: bool) -> ApiResult<Checked> {
+    let mut problems = Vec::new();
+    let mut text = |field: &str, value: Option<String>, max: usize| -> String {
+        let v = value.map(|v| v.trim().to_owned()).unwrap_or_default();
+        if v.is_empty() {
+            problems.push(format!("{field} is required"));
+        } else if v.chars().count() > max {
+            problems.push(format!("{field} must be at most {max} characters"));
+        }
+        v
+    };
+    let name = text("name", input.name, 64);
+    let client_id = text("clientId", input.client_id, 32);
+    let secret = match input.client_secret.filter(|s| !s.is_empty()) {
+        Some(s) if s.chars().count() > 100 => {
+            problems.push("clientSecret must be at most 100 characters".to_owned());
+            None
+        }
+        Some(s) if s.chars().count() < 16 => {
+            problems.push("clientSecret must be at least 16 characters; GET /api/companies/clients/generate-client-credentials makes one".to_owned());
+            None
+        }
+        Some(s) => Some(s),
+        None if creating => {
+            problems.push("clientSecret is required".to_owned());
+            None
+        }
+        None => None,
+    };
+    let status_id = match input.status_id {
+        Some(1) | None => STATUS_ACTIVE,
+        Some(2) => STATUS_INACTIVE,
+        Some(other) => {
+            problems.push(format!(
+                "statusId must be 1 (active) or 2 (inactive), got {other}"
+            ));
+            STATUS_ACTIVE
+        }
+    };
+    let role = match role_from_ids(&input.role_resource_id_list.unwrap_or_default()) {
+        Ok(r) => r,
+        Err(e) => {
+            problems.push(e);
+            Role::CompanyAdmin
+        }
+    };
+    if role == Role::Reseller && caller.role() != Role::Reseller {
+        problems.push("a Company Admin client cannot create or grant the Reseller role".to_owned());
+    }
+    let has_ip_restriction = input.has_ip_address_restriction.unwrap_or(false);
+    let allowed_ips: Vec<String> = input
+        .allowed_ip_addresses
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| s.trim().to_owned())
+        .collect();
+    if has_ip_restriction {
+        if allowed_ips.is_empty() {
+            problems.push("allowedIpAddresses must list at least one address when hasIpAddressRestriction is true".to_owned());
+        }
+        for ip in &allowed_ips {
+            if ip.parse::<std::net::IpAddr>().is_err() && ip.parse::<ipnet::IpNet>().is_err() {
+                problems.push(format!("Invalid ip address: '{ip}' (use an address such as 203.0.113.7 or a range such as 203.0.113.0/24)"));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::validation(problems));
+    }
+    Ok(Checked {
+        name,
+        client_id,
+        secret,
+        role,
+        status_id,
+        has_ip_restriction,
+        allowed_ips,
+    })
+}
+
+/// `POST /api/companies/clients`: creates a client in the scoped company.
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    scope: ScopeRequest,
+    KJson(input): KJson<ClientInput>,
+) -> ApiResult<Json<Envelope<IdResult>>> {
+    let company = scope.resolve(&state, &caller, Access::Write).await?;
+    let c = check(input, &caller, true)?;
+    let secret = c
+        .secret
+        .ok_or_else(|| ApiError::bad_request("clientSecret is required"))?;
+    let client = state
+        .store
+        .insert_client(&NewClient {
+            company_id: company.id,
+            name: c.name,
+            client_id: c.client_id,
+            secret_hash: hash_secret(secret).await?,
+            role: c.role,
+            status_id: c.status_id,
+            has_ip_restriction: c.has_ip_restriction,
+            allowed_ips: c.allowed_ips,
+        })
+        .await?;
+    Ok(Json(Envelope::success(IdResult {
+        resource_id: client.resource_id,
+    })))
+}
+
+async fn reachable_client(state: &AppState, caller: &Caller, id: &str) -> ApiResult<ApiClient> {
+    let client = state
+        .store
+        .client_by_resource_id(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("client '{id}' was not found")))?;
+    let company = state
+        .store
+        .company_by_id(client.company_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("client '{id}' was not found")))?;
+    if !caller.reaches(&company) {
+        return Err(ApiError::forbidden(format!(
+            "client '{id}' belongs to a company this client does not manage"
+        )));
+    }
+    Ok(client)
+}
+
+fn dto(c: &ApiClient) -> ClientDto {
+    ClientDto {
+        resource_id: c.resource_id.clone(),
+        name: c.name.clone(),
+        client_id: c.client_id.clone(),
+        client_secret: None,
+        status_id: i32::try_from(c.status_id).unwrap_or(0),
+        status_name: status_name(c.status_id).to_owned(),
+        has_ip_address_restriction: c.has_ip_restriction,
+        allowed_ip_addresses: c.allowed_ips.clone(),
+        role_resource_id_list: vec![role_id(c.role).to_owned()],
+    }
+}
+
+fn status_name(s: i64) -> &'static str {
+    if s == STATUS_ACTIVE {
+        "Active"
+    } else {
+        "Inactive"
+    }
+}
+
+/// `GET /api/companies/clients/{resourceId}`. The secret is never returned.
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Envelope<ClientDto>>> {
+    let client = reachable_client(&state, &caller, &id).await?;
+    Ok(Json(Envelope::success(dto(&client))))
+}
+
+/// `PUT /api/companies/clients/{resourceId}`: replaces the client's fields; an empty or missing
+/// `clientSecret` keeps the current secret.
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    KJson(input): KJson<ClientInput>,
+) -> ApiResult<Json<Envelope<IdResult>>> {
+    let client = reachable_client(&state, &caller, &id).await?;
+    let c = check(input, &caller, false)?;
+    let secret_hash = match c.secret {
+        Some(s) => Some(hash_secret(s).await?),
+        None => None,
+    };
+    state
+        .store
+        .update_client(
+            client.id,
+            &ClientUpdate {
+                name: c.name,
+                client_id: c.client_id,
+                secret_hash,
+                role: c.role,
+                status_id: c.status_id,
+                has_ip_restriction: c.has_ip_restriction,
+                allowed_ips: c.allowed_ips,
+            },
+        )
+        .await?;
+    Ok(Json(Envelope::success(IdResult {
+        resource_id: client.resource_id,
+    })))
+}
+
+/// `DELETE /api/companies/clients/{resourceId}`: its tokens stop working at once.
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Envelope<IdResult>>> {
+    let client = reachable_client(&state, &caller, &id).await?;
+    state.store.delete_client(client.id).await?;
+    Ok(Json(Envelope::success(IdResult {
+        resource_id: client.resource_id,
+    })))
+}
+
+const CLIENT_FIELDS: &[FieldSpec] = &[
+    FieldSpec {
+        name: "ClientName",
+        aliases: &["Name"],
+        column: "name_lower",
+        kind: FieldKind::Text,
+        sortable: true,
+        filterable: true,
+    },
+    FieldSpec {
+        name: "ClientId",
+        aliases: &[],
+        column: "client_id_lower",
+        kind: FieldKind::Text,
+        sortable: true,
+        filterable: true,
+    },
+    FieldSpec {
+        name: "CreateTime",
+        aliases: &[],
+        column: "create_time",
+        kind: FieldKind::Time,
+        sortable: true,
+        filterable: true,
+    },
+    FieldSpec {
+        name: "StatusId",
+        aliases: &["Status"],
+        column: "status_id",
+        kind: FieldKind::Int,
+        sortable: true,
+        filterable: true,
+    },
+];
+
+/// `POST /api/companies/clients/search`: the scoped company's clients.
+pub async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    scope: ScopeRequest,
+    KJson(req): KJson<SearchRequest>,
+) -> ApiResult<Json<Envelope<Paged<SearchClientDto>>>> {
+    let company = scope.resolve(&state, &caller, Access::Read).await?;
+    let paging = Paging::from_request(&req, state.config.max_page_size)?;
+    let parsed = parse_filter(
+        req.filter.as_ref(),
+        CLIENT_FIELDS,
+        &["name_lower", "client_id_lower"],
+        now_millis(),
+    )?;
+    let order = parse_order(
+        req.order_by.as_deref(),
+        req.ascending.unwrap_or(false),
+        CLIENT_FIELDS,
+        "CreateTime",
+        "id",
+    )?;
+    let spec = SearchSpec {
+        cond: parsed.cond,
+        order,
+        offset: paging.offset(),
+        limit: paging.size,
+    };
+    let (total, rows) = state.store.search_clients(company.id, &spec).await?;
+    let results = rows
+        .iter()
+        .map(|c| SearchClientDto {
+            resource_id: c.resource_id.clone(),
+            client_name: c.name.clone(),
+            client_id: c.client_id.clone(),
+            create_time: millis_to_time(c.create_time).unwrap_or_default(),
+            status_id: i32::try_from(c.status_id).unwrap_or(0),
+            status_name: status_name(c.status_id).to_owned(),
+        })
+        .collect();
+    Ok(Json(Envelope::success(Paged::new(
+        paging.number,
+        paging.size,
+        total,
+        results,
+    ))))
+}

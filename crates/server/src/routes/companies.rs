@@ -1,0 +1,685 @@
+//! `/api/companies`: search, my companies, CRUD and the licence check.
+
+use std::collections::HashMap;
+
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::Json;
+use chrono::{DateTime, NaiveDate, Utc};
+use rollcall_store::catalog::{self, DEFAULT_LICENSE_PERIOD, DEFAULT_LICENSE_TYPE};
+use rollcall_store::query::{month_of, parse_filter, parse_order};
+use rollcall_store::{
+    Company, CompanyFields, CompanyRow, CompanySearch, DeleteOutcome, FieldKind, FieldSpec,
+    LookupKind, SearchSpec, STATUS_ACTIVE,
+};
+use rollcall_types::company::{
+    CompanyDto, CompanyInput, CompanySearchPage, LicenseCheckDto, MyCompanyDto, SearchCompanyDto,
+};
+use rollcall_types::{Envelope, IdResult, SearchRequest};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{parse_json_body, KJson};
+use crate::paging::Paging;
+use crate::scope::{resolve_company, Access, ScopeRequest};
+use crate::{millis_to_time, now_millis, AppState};
+
+const fn field(
+    name: &'static str,
+    aliases: &'static [&'static str],
+    column: &'static str,
+    kind: FieldKind,
+) -> FieldSpec {
+    let special = matches!(
+        kind,
+        FieldKind::Tags | FieldKind::MonthSelector | FieldKind::Expired
+    );
+    FieldSpec {
+        name,
+        aliases,
+        column,
+        kind,
+        sortable: !special,
+        filterable: true,
+    }
+}
+
+/// Fields of `POST /api/companies/search` (Keepnet's `SearchCompanyDto` plus the UI's filters).
+pub const COMPANY_FIELDS: &[FieldSpec] = &[
+    field("CompanyName", &["Name"], "name_lower", FieldKind::Text),
+    field(
+        "CompanyResourceId",
+        &["ResourceId"],
+        "resource_id",
+        FieldKind::Exact,
+    ),
+    field("ResellerName", &[], "reseller_name_lower", FieldKind::Text),
+    field("IndustryName", &[], "industry_name_lower", FieldKind::Text),
+    field("IndustryResourceId", &[], "industry_id", FieldKind::Exact),
+    field(
+        "LicenseTypeName",
+        &[],
+        "license_type_name_lower",
+        FieldKind::Text,
+    ),
+    field(
+        "LicenseTypeResourceId",
+        &[],
+        "license_type_id",
+        FieldKind::Exact,
+    ),
+    field(
+        "IsNumberOfUsersLimited",
+        &[],
+        "is_number_of_users_limited",
+        FieldKind::Bool,
+    ),
+    field(
+        "NumberOfUsers",
+        &["LicenseLimit"],
+        "number_of_users",
+        FieldKind::Int,
+    ),
+    field(
+        "LicenceExpired",
+        &["LicenseExpired"],
+        "license_end_date",
+        FieldKind::Expired,
+    ),
+    field(
+        "LicenseEndDate",
+        &["RenewalDate"],
+        "license_end_date",
+        FieldKind::Time,
+    ),
+    field("CreateTime", &[], "create_time", FieldKind::Time),
+    field("TargetUserCount", &[], "target_user_count", FieldKind::Int),
+    field(
+        "InactiveTargetUserCount",
+        &[],
+        "inactive_target_user_count",
+        FieldKind::Int,
+    ),
+    field(
+        "DeletedTargetUserCount",
+        &[],
+        "deleted_target_user_count",
+        FieldKind::Int,
+    ),
+    field(
+        "MonthlyActiveUserCount",
+        &[],
+        "monthly_active_user_count",
+        FieldKind::Int,
+    ),
+    field("Tags", &["Tag"], "tags_lower", FieldKind::Tags),
+    field("MonthlyActiveUser", &[], "", FieldKind::MonthSelector),
+];
+
+/// Columns `searchInputTextValue` searches.
+const COMPANY_TEXT_COLUMNS: &[&str] = &[
+    "name_lower",
+    "reseller_name_lower",
+    "industry_name_lower",
+    "tags_lower",
+];
+
+/// Parses a companies search body into the store's query. Shared with the export endpoint.
+pub fn company_search(
+    req: &SearchRequest,
+    max_page_size: i64,
+) -> ApiResult<(CompanySearch, Paging)> {
+    let now = now_millis();
+    let paging = Paging::from_request(req, max_page_size)?;
+    let parsed = parse_filter(
+        req.filter.as_ref(),
+        COMPANY_FIELDS,
+        COMPANY_TEXT_COLUMNS,
+        now,
+    )?;
+    let order = parse_order(
+        req.order_by.as_deref(),
+        req.ascending.unwrap_or(false),
+        COMPANY_FIELDS,
+        "CreateTime",
+        "id",
+    )?;
+    Ok((
+        CompanySearch {
+            spec: SearchSpec {
+                cond: parsed.cond,
+                order,
+                offset: paging.offset(),
+                limit: paging.size,
+            },
+            month: parsed.month.unwrap_or_else(|| month_of(now)),
+            only_limit_exceeded: req.is_target_user_count_exceeded_limit.unwrap_or(false),
+            now,
+        },
+        paging,
+    ))
+}
+
+/// Turns a store row into Keepnet's DTO.
+pub fn search_dto(row: CompanyRow, now: i64) -> SearchCompanyDto {
+    SearchCompanyDto {
+        company_name: row.name,
+        company_resource_id: row.resource_id.clone(),
+        resource_id: row.resource_id,
+        reseller_name: row.reseller_name,
+        industry_name: row.industry_name,
+        industry_resource_id: row.industry_id,
+        license_type_name: row.license_type_name,
+        license_type_resource_id: row.license_type_id,
+        is_number_of_users_limited: row.is_number_of_users_limited,
+        number_of_users: row.number_of_users.map(|n| n.to_string()),
+        privacy_duration_id: 0,
+        licence_expired: row.license_end_date.is_some_and(|end| end < now),
+        license_end_date: row.license_end_date.and_then(millis_to_time),
+        create_time: millis_to_time(row.create_time),
+        target_user_count: row.target_user_count,
+        children: None,
+        tags: Some(row.tags),
+        deleted_target_user_count: row.deleted_target_user_count,
+        inactive_target_user_count: row.inactive_target_user_count,
+        monthly_active_user_count: row.monthly_active_user_count,
+    }
+}
+
+/// `POST /api/companies/search` (Reseller): the companies below the scoped company (by default
+/// the caller's own), with licence data and target-user counts.
+pub async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    scope: ScopeRequest,
+    KJson(req): KJson<SearchRequest>,
+) -> ApiResult<Json<Envelope<CompanySearchPage>>> {
+    caller.require_reseller()?;
+    let under = scope.resolve(&state, &caller, Access::Read).await?;
+    let (search, paging) = company_search(&req, state.config.max_page_size)?;
+    let page = state.store.search_companies(&under, &search).await?;
+    let results = page
+        .rows
+        .into_iter()
+        .map(|r| search_dto(r, search.now))
+        .collect();
+    let p = rollcall_types::Paged::new(paging.number, paging.size, page.total, results);
+    Ok(Json(Envelope::success(CompanySearchPage {
+        limit_exceeded_company_count: page.limit_exceeded,
+        page_number: p.page_number,
+        page_size: p.page_size,
+        total_number_of_pages: p.total_number_of_pages,
+        total_number_of_records: p.total_number_of_records,
+        results: p.results,
+    })))
+}
+
+/// `GET /api/companies/my`: the caller's company with, for a reseller, every company below it
+/// as `children`.
+pub async fn my(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Envelope<Vec<MyCompanyDto>>>> {
+    let now = now_millis();
+    let companies = match caller.role() {
+        rollcall_store::Role::Reseller => state.store.company_subtree(&caller.company).await?,
+        rollcall_store::Role::CompanyAdmin => vec![caller.company.clone()],
+    };
+    let mut children: HashMap<i64, Vec<&Company>> = HashMap::new();
+    for c in &companies {
+        if let Some(p) = c.parent_id {
+            children.entry(p).or_default().push(c);
+        }
+    }
+    fn build(c: &Company, children: &HashMap<i64, Vec<&Company>>, now: i64) -> MyCompanyDto {
+        MyCompanyDto {
+            name: c.fields.name.clone(),
+            resource_id: c.resource_id.clone(),
+            logo_url: c.fields.logo_url.clone(),
+            privacy_duration_id: 0,
+            licence_expired: c.licence_expired(now),
+            privacy_duration_start_time: None,
+            privacy_duration_end_time: None,
+            children: children
+                .get(&c.id)
+                .map(|v| v.iter().map(|k| build(k, children, now)).collect())
+                .unwrap_or_default(),
+        }
+    }
+    Ok(Json(Envelope::success(vec![build(
+        &caller.company,
+        &children,
+        now,
+    )])))
+}
+
+/// The company create/update body: Keepnet's multipart form (PascalCase fields), an urlencoded
+/// form with the same names, or JSON.
+pub struct CompanyBody(pub CompanyInput);
+
+impl FromRequest<AppState> for CompanyBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ct = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if ct.starts_with("multipart/form-data") {
+            let mut mp = Multipart::from_request(req, state).await.map_err(|e| {
+                ApiError::bad_request(format!("the multipart body could not be read: {e}"))
+            })?;
+            let mut form: Vec<(String, String)> = Vec::new();
+            while let Some(field) = mp.next_field().await.map_err(|e| {
+                ApiError::bad_request(format!("the multipart body could not be read: {e}"))
+            })? {
+                let name = field.name().unwrap_or("").to_owned();
+                if field.file_name().is_some() {
+                    // A logo upload: accepted and not stored (rollcall keeps `LogoUrl` only).
+                    let _ = field.bytes().await;
+                    continue;
+                }
+                let text = field
+                    .text()
+                    .await
+                    .map_err(|e| ApiError::bad_request(format!("form field {name}: {e}")))?;
+                form.push((name, text));
+            }
+            return form_input(&form).map(CompanyBody);
+        }
+        if ct.starts_with("application/x-www-form-urlencoded") {
+            let bytes = axum::body::Bytes::from_request(req, state)
+                .await
+                .map_err(|e| {
+                    ApiError::bad_request(format!("could not read the request body: {e}"))
+                })?;
+            let form: Vec<(String, String)> =
+                serde_urlencoded::from_bytes(&bytes).map_err(|e| {
+                    ApiError::bad_request(format!("the form body could not be read: {e}"))
+                })?;
+            return form_input(&form).map(CompanyBody);
+        }
+        let json = crate::extract::is_json_content_type(req.headers());
+        let has_type = req.headers().contains_key(CONTENT_TYPE);
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::bad_request(format!("could not read the request body: {e}")))?;
+        if has_type && !json {
+            return Err(ApiError::bad_request(
+                "send the company as multipart/form-data (Keepnet's form fields) or as JSON",
+            ));
+        }
+        parse_json_body(&bytes, true, has_type).map(CompanyBody)
+    }
+}
+
+fn parse_time(name: &str, v: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(v.trim()) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| {
+            format!("{name} must be a date (YYYY-MM-DD) or an ISO 8601 date-time, got '{v}'")
+        })
+}
+
+/// Reads Keepnet's PascalCase form fields (names matched case-insensitively).
+fn form_input(form: &[(String, String)]) -> ApiResult<CompanyInput> {
+    let mut problems = Vec::new();
+    let get = |name: &str| {
+        form.iter()
+            .rev()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_owned())
+    };
+    let text = |name: &str| get(name).filter(|v| !v.is_empty());
+    let mut int = |name: &str| -> Option<i64> {
+        let v = text(name)?;
+        v.parse()
+            .map_err(|_| problems.push(format!("{name} must be a whole number, got '{v}'")))
+            .ok()
+    };
+    let number_of_users = int("NumberOfUsers");
+    let status_id = int("StatusId").and_then(|s| i32::try_from(s).ok());
+    let mut boolean = |name: &str| -> Option<bool> {
+        let v = text(name)?;
+        match v.to_ascii_lowercase().as_str() {
+            "true" | "1" | "on" => Some(true),
+            "false" | "0" | "off" => Some(false),
+            _ => {
+                problems.push(format!("{name} must be true or false, got '{v}'"));
+                None
+            }
+        }
+    };
+    let is_limited = boolean("IsNumberOfUsersLimited");
+    let mut time = |name: &str| -> Option<DateTime<Utc>> {
+        let v = text(name)?;
+        parse_time(name, &v).map_err(|e| problems.push(e)).ok()
+    };
+    let start = time("LicenseStartDate");
+    let end = time("LicenseEndDate");
+    let tags: Vec<String> = form
+        .iter()
+        .filter(|(k, _)| {
+            let k = k.to_ascii_lowercase();
+            k == "tags" || k == "tags[]" || (k.starts_with("tags[") && k.ends_with(']'))
+        })
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .collect();
+    let input = CompanyInput {
+        name: get("Name"),
+        description: text("Description"),
+        address: text("Address"),
+        website_url: text("WebsiteUrl"),
+        logo_url: text("LogoUrl"),
+        country_resource_id: text("CountryResourceId"),
+        industry_resource_id: text("IndustryResourceId"),
+        license_type_resource_id: text("LicenseTypeResourceId"),
+        license_period_type_resource_id: text("LicensePeriodTypeResourceId"),
+        number_of_users,
+        is_number_of_users_limited: is_limited,
+        license_start_date: start,
+        license_end_date: end,
+        time_zone_id: text("TimeZoneId"),
+        date_format: text("DateFormat"),
+        time_format: text("TimeFormat"),
+        status_id,
+        tags: if tags.is_empty() { None } else { Some(tags) },
+    };
+    if !problems.is_empty() {
+        return Err(ApiError::validation(problems));
+    }
+    Ok(input)
+}
+
+/// Merges `input` over `base` (create: defaults; update: the stored company) and validates.
+fn company_fields(input: CompanyInput, base: Option<&CompanyFields>) -> ApiResult<CompanyFields> {
+    let mut problems = Vec::new();
+    let mut f = base.cloned().unwrap_or_else(|| CompanyFields {
+        license_type_id: Some(DEFAULT_LICENSE_TYPE.to_owned()),
+        license_period_type_id: Some(DEFAULT_LICENSE_PERIOD.to_owned()),
+        status_id: STATUS_ACTIVE,
+        ..CompanyFields::default()
+    });
+    match input.name.map(|n| n.trim().to_owned()) {
+        Some(n) if !n.is_empty() => f.name = n,
+        Some(_) => problems.push("Name must not be empty".to_owned()),
+        None if base.is_none() => problems.push("Name is required".to_owned()),
+        None => {}
+    }
+    let mut limit = |field: &str, value: &Option<String>, max: usize| {
+        if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+            problems.push(format!("{field} must be at most {max} characters"));
+        }
+    };
+    limit("Name", &Some(f.name.clone()), 64);
+    limit("Description", &input.description, 300);
+    limit("Address", &input.address, 200);
+    limit("WebsiteUrl", &input.website_url, 2000);
+    limit("LogoUrl", &input.logo_url, 2000);
+    macro_rules! set {
+        ($($field:ident = $value:expr),* $(,)?) => { $( if let Some(v) = $value { f.$field = Some(v); } )* };
+    }
+    set!(
+        description = input.description,
+        address = input.address,
+        website_url = input.website_url,
+        logo_url = input.logo_url,
+        time_zone_id = input.time_zone_id,
+        date_format = input.date_format,
+        time_format = input.time_format,
+    );
+    let lookups = [
+        (
+            "CountryResourceId",
+            LookupKind::Country,
+            input.country_resource_id,
+            &mut f.country_id,
+        ),
+        (
+            "IndustryResourceId",
+            LookupKind::Industry,
+            input.industry_resource_id,
+            &mut f.industry_id,
+        ),
+        (
+            "LicenseTypeResourceId",
+            LookupKind::LicenseType,
+            input.license_type_resource_id,
+            &mut f.license_type_id,
+        ),
+        (
+            "LicensePeriodTypeResourceId",
+            LookupKind::LicensePeriodType,
+            input.license_period_type_resource_id,
+            &mut f.license_period_type_id,
+        ),
+    ];
+    for (name, kind, value, slot) in lookups {
+        if let Some(id) = value {
+            if catalog::entry(kind, &id).is_some() {
+                *slot = Some(id);
+            } else {
+                problems.push(format!(
+                    "{name} '{id}' is unknown; GET /api/lookups/{} lists the valid ids",
+                    kind.as_str()
+                ));
+            }
+        }
+    }
+    if let Some(n) = input.number_of_users {
+        if n < 0 {
+            problems.push("NumberOfUsers must not be negative".to_owned());
+        }
+        f.number_of_users = Some(n);
+    }
+    match input.is_number_of_users_limited {
+        Some(l) => f.is_number_of_users_limited = l,
+        // Keepnet requires NumberOfUsers; a company created with one has a limited licence
+        // unless IsNumberOfUsersLimited says otherwise.
+        None if base.is_none() => f.is_number_of_users_limited = f.number_of_users.is_some(),
+        None => {}
+    }
+    if f.is_number_of_users_limited && f.number_of_users.is_none() {
+        problems.push("NumberOfUsers is required when IsNumberOfUsersLimited is true".to_owned());
+    }
+    if let Some(t) = input.license_start_date {
+        f.license_start_date = Some(t.timestamp_millis());
+    }
+    if let Some(t) = input.license_end_date {
+        f.license_end_date = Some(t.timestamp_millis());
+    }
+    if let (Some(s), Some(e)) = (f.license_start_date, f.license_end_date) {
+        if e < s {
+            problems.push("LicenseEndDate must not be before LicenseStartDate".to_owned());
+        }
+    }
+    if let Some(s) = input.status_id {
+        if ![1, 2].contains(&s) {
+            problems.push(format!(
+                "StatusId must be 1 (active) or 2 (inactive), got {s}"
+            ));
+        }
+        f.status_id = i64::from(s);
+    }
+    if let Some(tags) = input.tags {
+        let mut clean: Vec<String> = Vec::new();
+        for t in tags
+            .into_iter()
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+        {
+            if t.contains('|') || t.chars().count() > 64 {
+                problems.push(format!(
+                    "tag '{t}' must be at most 64 characters and must not contain '|'"
+                ));
+            } else if !clean.iter().any(|c| c.eq_ignore_ascii_case(&t)) {
+                clean.push(t);
+            }
+        }
+        if clean.len() > 50 {
+            problems.push("a company has at most 50 tags".to_owned());
+        }
+        f.tags = clean;
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::validation(problems));
+    }
+    Ok(f)
+}
+
+/// `POST /api/companies` (Reseller): creates a company below the scoped company (default: the
+/// caller's own).
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    scope: ScopeRequest,
+    CompanyBody(input): CompanyBody,
+) -> ApiResult<Json<Envelope<IdResult>>> {
+    caller.require_reseller()?;
+    let parent = scope.resolve(&state, &caller, Access::Read).await?;
+    let fields = company_fields(input, None)?;
+    let company = state.store.insert_company(Some(&parent), &fields).await?;
+    Ok(Json(Envelope::success(IdResult {
+        resource_id: company.resource_id,
+    })))
+}
+
+async fn to_dto(state: &AppState, c: &Company) -> ApiResult<CompanyDto> {
+    let now = now_millis();
+    let counts = state.store.user_counts(c.id, month_of(now)).await?;
+    let parent = match c.parent_id {
+        Some(p) => state.store.company_by_id(p).await?.map(|p| p.resource_id),
+        None => None,
+    };
+    let f = &c.fields;
+    let country = f
+        .country_id
+        .as_deref()
+        .and_then(|id| catalog::entry(LookupKind::Country, id));
+    Ok(CompanyDto {
+        resource_id: c.resource_id.clone(),
+        name: f.name.clone(),
+        description: f.description.clone(),
+        industry_resource_id: f.industry_id.clone(),
+        industry_name: catalog::name(LookupKind::Industry, f.industry_id.as_deref()),
+        country_resource_id: f.country_id.clone(),
+        country_name: country.map(|(_, _, n, _)| (*n).to_owned()),
+        country_code: country.and_then(|(_, _, _, code)| code.map(str::to_owned)),
+        address: f.address.clone(),
+        website_url: f.website_url.clone(),
+        logo_url: f.logo_url.clone(),
+        license_type_resource_id: f.license_type_id.clone(),
+        license_type_name: catalog::name(LookupKind::LicenseType, f.license_type_id.as_deref()),
+        license_period_type_resource_id: f.license_period_type_id.clone(),
+        license_period_type_name: catalog::name(
+            LookupKind::LicensePeriodType,
+            f.license_period_type_id.as_deref(),
+        ),
+        license_start_date: f.license_start_date.and_then(millis_to_time),
+        license_end_date: f.license_end_date.and_then(millis_to_time),
+        is_number_of_users_limited: f.is_number_of_users_limited,
+        number_of_users: f.number_of_users,
+        licence_expired: c.licence_expired(now),
+        parent_resource_id: parent,
+        status_id: i32::try_from(f.status_id).ok(),
+        status_name: Some(
+            if f.status_id == STATUS_ACTIVE {
+                "Active"
+            } else {
+                "Inactive"
+            }
+            .to_owned(),
+        ),
+        target_user_count: counts.active,
+        time_zone_id: f.time_zone_id.clone(),
+        date_format: f.date_format.clone(),
+        time_format: f.time_format.clone(),
+        tags: f.tags.clone(),
+        create_time: millis_to_time(c.create_time).unwrap_or_default(),
+    })
+}
+
+/// `GET /api/companies/{resourceId}`.
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Envelope<CompanyDto>>> {
+    let company = resolve_company(&state, &caller, &id).await?;
+    Ok(Json(Envelope::success(to_dto(&state, &company).await?)))
+}
+
+/// `PUT /api/companies/{resourceId}` (Reseller): fields sent replace the stored ones; fields
+/// left out keep their value.
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    CompanyBody(input): CompanyBody,
+) -> ApiResult<Json<Envelope<IdResult>>> {
+    caller.require_reseller()?;
+    let company = resolve_company(&state, &caller, &id).await?;
+    let fields = company_fields(input, Some(&company.fields))?;
+    state.store.update_company(company.id, &fields).await?;
+    Ok(Json(Envelope::success(IdResult {
+        resource_id: company.resource_id,
+    })))
+}
+
+/// `DELETE /api/companies/{resourceId}` (Reseller): removes the company and all its data.
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Envelope<IdResult>>> {
+    caller.require_reseller()?;
+    let company = resolve_company(&state, &caller, &id).await?;
+    if company.id == caller.company.id {
+        return Err(ApiError::forbidden(
+            "a client cannot delete its own company; use a credential of the company above it",
+        ));
+    }
+    match state.store.delete_company(company.id).await? {
+        DeleteOutcome::Deleted => Ok(Json(Envelope::success(IdResult {
+            resource_id: company.resource_id,
+        }))),
+        DeleteOutcome::HasChildren(n) => Err(ApiError::conflict(format!(
+            "company '{}' still manages {n} child compan{}; delete or move them first",
+            company.resource_id,
+            if n == 1 { "y" } else { "ies" }
+        ))),
+        DeleteOutcome::NotFound => {
+            Err(ApiError::not_found(format!("company '{id}' was not found")))
+        }
+    }
+}
+
+/// `GET /api/companies/{resourceId}/license-check`.
+pub async fn license_check(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Envelope<LicenseCheckDto>>> {
+    let company = resolve_company(&state, &caller, &id).await?;
+    let counts = state
+        .store
+        .user_counts(company.id, month_of(now_millis()))
+        .await?;
+    let limited = company.fields.is_number_of_users_limited;
+    let limit = company.fields.number_of_users;
+    Ok(Json(Envelope::success(LicenseCheckDto {
+        is_limited: limited,
+        license_limit: if limited { limit } else { None },
+        active_user_count: counts.active,
+        total_user_count: counts.active + counts.inactive,
+        is_license_exceeded: limited && limit.is_some_and(|l| counts.active > l),
+    })))
+}

@@ -1,0 +1,5 @@
+//! One module per resource.
+
+pub mod clients;
+pub mod companies;
+pub mod lookups;

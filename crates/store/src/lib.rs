@@ -1,0 +1,94 @@
+//! Persistence for rollcall: one [`Store`] trait, one SQL implementation that runs on an
+//! embedded SQLite file or on PostgreSQL, chosen from the database URL at start-up.
+//!
+//! Dynamic SQL (filters, sorting) is built once as a typed tree in [`query`] and rendered by
+//! sea-query for the active engine, with every value bound.
+
+pub mod catalog;
+pub mod model;
+pub mod query;
+mod sql;
+
+pub use model::*;
+pub use query::{Cond, FieldKind, FieldSpec, FilterError, Order, SearchSpec, Val};
+pub use sql::{new_resource_id, Engine, SqlStore};
+
+use async_trait::async_trait;
+
+/// Errors from the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database said no (connection, constraint, syntax...).
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    /// Migrations could not be applied.
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A unique key is taken (the message names it).
+    #[error("{0}")]
+    Conflict(String),
+    /// The row to change does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A stored value could not be decoded.
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+}
+
+/// Shorthand result.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Everything the server persists. One implementation ([`SqlStore`]) serves both engines; the
+/// trait is the seam the server and the tests program against.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which engine this store runs on.
+    fn engine(&self) -> Engine;
+    /// A trivial round trip, for readiness checks.
+    async fn ping(&self) -> Result<()>;
+
+    /// Returns the setting `key`, storing `init` first if it is absent. Safe when several
+    /// replicas start at once: the first writer wins and everyone reads the same value.
+    async fn setting_or_init(&self, key: &str, init: &str) -> Result<String>;
+
+    /// Number of companies (zero on a fresh database).
+    async fn company_count(&self) -> Result<i64>;
+    /// Creates a company below `parent` (or a root when `None`).
+    async fn insert_company(
+        &self,
+        parent: Option<&Company>,
+        fields: &CompanyFields,
+    ) -> Result<Company>;
+    /// Replaces a company's editable fields.
+    async fn update_company(&self, id: i64, fields: &CompanyFields) -> Result<()>;
+    /// A company by its public id.
+    async fn company_by_resource_id(&self, resource_id: &str) -> Result<Option<Company>>;
+    /// A company by its internal id.
+    async fn company_by_id(&self, id: i64) -> Result<Option<Company>>;
+    /// `company` and every company below it, ordered by path.
+    async fn company_subtree(&self, company: &Company) -> Result<Vec<Company>>;
+    /// Deletes a company and all its data in one transaction. Refuses with
+    /// [`DeleteOutcome::HasChildren`] while companies remain below it.
+    async fn delete_company(&self, id: i64) -> Result<DeleteOutcome>;
+    /// Searches the companies strictly below `under`.
+    async fn search_companies(&self, under: &Company, spec: &CompanySearch) -> Result<CompanyPage>;
+    /// Target-user counts of one company, with the users created in `month` (YYYYMM).
+    async fn user_counts(&self, company_id: i64, month: i64) -> Result<UserCounts>;
+
+    /// Creates a REST API client.
+    async fn insert_client(&self, client: &NewClient) -> Result<ApiClient>;
+    /// Replaces a client's editable fields (and its secret hash when given).
+    async fn update_client(&self, id: i64, update: &ClientUpdate) -> Result<()>;
+    /// Deletes a client; its tokens stop working at once.
+    async fn delete_client(&self, id: i64) -> Result<()>;
+    /// A client by its OAuth client id.
+    async fn client_by_client_id(&self, client_id: &str) -> Result<Option<ApiClient>>;
+    /// A client by its public id.
+    async fn client_by_resource_id(&self, resource_id: &str) -> Result<Option<ApiClient>>;
+    /// A page of one company's clients.
+    async fn search_clients(
+        &self,
+        company_id: i64,
+        spec: &SearchSpec,
+    ) -> Result<(i64, Vec<ApiClient>)>;
+}

@@ -1,0 +1,249 @@
+//! Rows and inputs of the store.
+
+use serde::{Deserialize, Serialize};
+
+use crate::query::SearchSpec;
+
+/// Milliseconds since the Unix epoch, UTC.
+pub type Millis = i64;
+
+/// Kinds of lookup catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LookupKind {
+    /// `IndustryResourceId`.
+    Industry,
+    /// `CountryResourceId`.
+    Country,
+    /// `LicenseTypeResourceId`.
+    LicenseType,
+    /// `LicensePeriodTypeResourceId`.
+    LicensePeriodType,
+}
+
+impl LookupKind {
+    /// Every kind.
+    pub const ALL: [LookupKind; 4] = [
+        LookupKind::Industry,
+        LookupKind::Country,
+        LookupKind::LicenseType,
+        LookupKind::LicensePeriodType,
+    ];
+
+    /// Name stored in the `kind` column and used in `/api/lookups/{kind}`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LookupKind::Industry => "industry",
+            LookupKind::Country => "country",
+            LookupKind::LicenseType => "license_type",
+            LookupKind::LicensePeriodType => "license_period_type",
+        }
+    }
+
+    /// Parses `industry`, `license-type`, `LicenseType`... (any case, `-`/`_` optional).
+    pub fn parse(s: &str) -> Option<Self> {
+        let norm: String = s
+            .chars()
+            .filter(|c| *c != '-' && *c != '_')
+            .collect::<String>()
+            .to_ascii_lowercase();
+        Self::ALL.into_iter().find(|k| {
+            k.as_str().replace('_', "") == norm || k.as_str().replace('_', "") + "s" == norm
+        })
+    }
+}
+
+/// A company row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Company {
+    /// Internal id; tenant tables reference it.
+    pub id: i64,
+    /// Public 12-character id.
+    pub resource_id: String,
+    /// Parent's internal id; `None` for a root.
+    pub parent_id: Option<i64>,
+    /// `/<root>/.../<id>/`.
+    pub path: String,
+    /// Editable fields.
+    pub fields: CompanyFields,
+    /// Creation time.
+    pub create_time: Millis,
+    /// Last update.
+    pub update_time: Option<Millis>,
+}
+
+impl Company {
+    /// Whether `other` is this company or below it.
+    pub fn reaches(&self, other: &Company) -> bool {
+        other.path.starts_with(&self.path)
+    }
+
+    /// Whether the licence has ended at `now`.
+    pub fn licence_expired(&self, now: Millis) -> bool {
+        self.fields.license_end_date.is_some_and(|end| end < now)
+    }
+}
+
+/// The editable fields of a company.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CompanyFields {
+    pub name: String,
+    pub description: Option<String>,
+    pub address: Option<String>,
+    pub website_url: Option<String>,
+    pub logo_url: Option<String>,
+    pub country_id: Option<String>,
+    pub industry_id: Option<String>,
+    pub license_type_id: Option<String>,
+    pub license_period_type_id: Option<String>,
+    pub is_number_of_users_limited: bool,
+    pub number_of_users: Option<i64>,
+    pub license_start_date: Option<Millis>,
+    pub license_end_date: Option<Millis>,
+    pub time_zone_id: Option<String>,
+    pub date_format: Option<String>,
+    pub time_format: Option<String>,
+    pub status_id: i64,
+    pub tags: Vec<String>,
+}
+
+/// Result of a company delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    /// Deleted with all its data.
+    Deleted,
+    /// Refused: this many companies are directly below it.
+    HasChildren(i64),
+    /// No such company.
+    NotFound,
+}
+
+/// A companies search: the generic spec plus the month `monthlyActiveUserCount` reports.
+#[derive(Debug, Clone)]
+pub struct CompanySearch {
+    /// Filter, order and page.
+    pub spec: SearchSpec,
+    /// YYYYMM whose added users `monthlyActiveUserCount` counts.
+    pub month: i64,
+    /// Keep only companies whose active users exceed a limited licence.
+    pub only_limit_exceeded: bool,
+    /// Current time, for `licenceExpired`.
+    pub now: Millis,
+}
+
+/// A row of the company search view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompanyRow {
+    pub resource_id: String,
+    pub name: String,
+    pub reseller_name: Option<String>,
+    pub industry_name: Option<String>,
+    pub industry_id: Option<String>,
+    pub license_type_name: Option<String>,
+    pub license_type_id: Option<String>,
+    pub is_number_of_users_limited: bool,
+    pub number_of_users: Option<i64>,
+    pub license_end_date: Option<Millis>,
+    pub create_time: Millis,
+    pub tags: Vec<String>,
+    pub target_user_count: i64,
+    pub inactive_target_user_count: i64,
+    pub deleted_target_user_count: i64,
+    pub monthly_active_user_count: i64,
+}
+
+/// A page of companies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompanyPage {
+    /// Rows matching the filter.
+    pub total: i64,
+    /// Companies in reach over their licence limit, whatever the filter.
+    pub limit_exceeded: i64,
+    /// This page.
+    pub rows: Vec<CompanyRow>,
+}
+
+/// Target-user counts of one company.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UserCounts {
+    /// Active, not deleted.
+    pub active: i64,
+    /// Inactive, not deleted.
+    pub inactive: i64,
+    /// Deleted.
+    pub deleted: i64,
+    /// Created in the requested month, whatever their status now.
+    pub added_in_month: i64,
+}
+
+/// API client roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Manages its own company and every company below it.
+    Reseller,
+    /// Its own company only.
+    CompanyAdmin,
+}
+
+impl Role {
+    /// Keepnet's role name (also the JWT `role` claim).
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Reseller => "Reseller",
+            Role::CompanyAdmin => "Company Admin",
+        }
+    }
+
+    /// Parses a role name, case-insensitively.
+    pub fn parse(s: &str) -> Option<Role> {
+        [Role::Reseller, Role::CompanyAdmin]
+            .into_iter()
+            .find(|r| r.name().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+/// Client status ids, as Keepnet numbers them.
+pub const STATUS_ACTIVE: i64 = 1;
+/// Inactive client (or company).
+pub const STATUS_INACTIVE: i64 = 2;
+
+/// A REST API client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiClient {
+    pub id: i64,
+    pub company_id: i64,
+    pub resource_id: String,
+    pub name: String,
+    pub client_id: String,
+    pub secret_hash: String,
+    pub role: Role,
+    pub status_id: i64,
+    pub has_ip_restriction: bool,
+    pub allowed_ips: Vec<String>,
+    pub create_time: Millis,
+}
+
+/// Input for a new client.
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    pub company_id: i64,
+    pub name: String,
+    pub client_id: String,
+    pub secret_hash: String,
+    pub role: Role,
+    pub status_id: i64,
+    pub has_ip_restriction: bool,
+    pub allowed_ips: Vec<String>,
+}
+
+/// Changes to a client.
+#[derive(Debug, Clone)]
+pub struct ClientUpdate {
+    pub name: String,
+    pub client_id: String,
+    /// New hash when the secret changes.
+    pub secret_hash: Option<String>,
+    pub role: Role,
+    pub status_id: i64,
+    pub has_ip_restriction: bool,
+    pub allowed_ips: Vec<String>,
+}

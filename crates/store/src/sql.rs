@@ -1,0 +1,800 @@
+//! The SQL implementation of [`Store`], for SQLite and PostgreSQL through sqlx's `Any` driver.
+//!
+//! Both engines share every query: times are BIGINT milliseconds, booleans BOOLEAN, placeholders
+//! `$1..$n` in order of appearance (which SQLite also numbers that way). Where the engines differ
+//! (schema details, pool shape) the difference is spelled out here, keyed on [`Engine`].
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rand::distributions::{Alphanumeric, DistString};
+use sea_query::{
+    Alias, Expr, JoinType, Order as SqOrder, PostgresQueryBuilder, Query, SelectStatement,
+    SqliteQueryBuilder, Values,
+};
+use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::{Any, AnyPool, ConnectOptions, Executor, Row};
+
+use crate::model::*;
+use crate::query::SearchSpec;
+use crate::{catalog, Result, Store, StoreError};
+
+/// Which database engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// Embedded SQLite file (the default).
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// Tables that hold a company's data, deleted with the company (children before parents).
+const TENANT_TABLES: &[&str] = &["target_user_counters", "api_clients"];
+
+/// The store. Cheap to clone.
+#[derive(Clone)]
+pub struct SqlStore {
+    engine: Engine,
+    /// Reads (and, on PostgreSQL, writes).
+    pool: AnyPool,
+    /// Writes. On SQLite a single connection, so that writers queue in-process instead of
+    /// failing with SQLITE_BUSY when two transactions try to upgrade to a write lock.
+    writer: AnyPool,
+}
+
+/// A new random 12-character base62 resource id.
+pub fn new_resource_id() -> String {
+    Alphanumeric.sample_string(
+        &mut rand::thread_rng(),
+        rollcall_types::ids::RESOURCE_ID_LEN,
+    )
+}
+
+fn now_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl SqlStore {
+    /// Opens the database named by `database_url` (empty: `rollcall.db` in `data_dir`), applies
+    /// the engine's migrations and seeds the lookup catalogues.
+    pub async fn open(database_url: &str, data_dir: &Path) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let url = database_url.trim();
+        let store = if url.is_empty() || url.starts_with("sqlite:") {
+            let url = if url.is_empty() {
+                std::fs::create_dir_all(data_dir).map_err(|e| {
+                    StoreError::Corrupt(format!(
+                        "cannot create data dir {}: {e}",
+                        data_dir.display()
+                    ))
+                })?;
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    data_dir.join("rollcall.db").display()
+                )
+            } else {
+                url.to_owned()
+            };
+            let opts = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+            let writer = AnyPoolOptions::new()
+                .max_connections(1)
+                .after_connect(sqlite_pragmas)
+                .connect_with(opts.clone())
+                .await?;
+            // WAL lets readers run beside the writer and see a consistent snapshot.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&writer)
+                .await?;
+            let pool = AnyPoolOptions::new()
+                .max_connections(8)
+                .after_connect(sqlite_pragmas)
+                .connect_with(opts)
+                .await?;
+            Self {
+                engine: Engine::Sqlite,
+                pool,
+                writer,
+            }
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = AnyConnectOptions::from_str(url)?.disable_statement_logging();
+            let pool = AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            Self {
+                engine: Engine::Postgres,
+                writer: pool.clone(),
+                pool,
+            }
+        } else {
+            return Err(StoreError::Corrupt(format!(
+                "unsupported database URL '{url}': use an empty value (SQLite in the data dir), sqlite://FILE or postgres://..."
+            )));
+        };
+        store.migrate().await?;
+        store.seed_catalog().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        // PostgreSQL's migrator holds an advisory lock, so replicas starting together apply each
+        // migration once; SQLite serialises through its file lock.
+        match self.engine {
+            Engine::Sqlite => {
+                sqlx::migrate!("./migrations/sqlite")
+                    .run(&self.writer)
+                    .await?
+            }
+            Engine::Postgres => {
+                sqlx::migrate!("./migrations/postgres")
+                    .run(&self.writer)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    async fn seed_catalog(&self) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        for (i, (kind, id, name, code)) in catalog::ENTRIES.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO lookups (kind, resource_id, name, name_lower, code, sort_order) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (kind, resource_id) DO UPDATE SET name = excluded.name, name_lower = excluded.name_lower, code = excluded.code, sort_order = excluded.sort_order",
+            )
+            .bind(kind.as_str())
+            .bind(*id)
+            .bind(*name)
+            .bind(name.to_lowercase())
+            .bind(code.map(str::to_owned))
+            .bind(i as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Renders a sea-query statement for this engine.
+    fn render(&self, stmt: &SelectStatement) -> (String, Values) {
+        match self.engine {
+            Engine::Sqlite => stmt.build(SqliteQueryBuilder),
+            Engine::Postgres => stmt.build(PostgresQueryBuilder),
+        }
+    }
+
+    /// The read pool (for the export cursor and tests).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Closes both pools cleanly.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.pool.close().await;
+    }
+}
+
+fn sqlite_pragmas(
+    conn: &mut sqlx::AnyConnection,
+    _meta: sqlx::pool::PoolConnectionMetadata,
+) -> futures::future::BoxFuture<'_, std::result::Result<(), sqlx::Error>> {
+    Box::pin(async move {
+        conn.execute(
+            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
+        )
+        .await?;
+        Ok(())
+    })
+}
+
+/// Binds rendered sea-query values to an `Any` query.
+fn bind_values<'q>(
+    mut q: sqlx::query::Query<'q, Any, AnyArguments<'q>>,
+    values: &Values,
+) -> sqlx::query::Query<'q, Any, AnyArguments<'q>> {
+    use sea_query::Value as V;
+    for v in &values.0 {
+        q = match v {
+            V::Bool(b) => q.bind(*b),
+            V::TinyInt(i) => q.bind(i.map(i64::from)),
+            V::SmallInt(i) => q.bind(i.map(i64::from)),
+            V::Int(i) => q.bind(i.map(i64::from)),
+            V::BigInt(i) => q.bind(*i),
+            V::TinyUnsigned(i) => q.bind(i.map(i64::from)),
+            V::SmallUnsigned(i) => q.bind(i.map(i64::from)),
+            V::Unsigned(i) => q.bind(i.map(i64::from)),
+            V::BigUnsigned(i) => q.bind(i.map(|u| i64::try_from(u).unwrap_or(i64::MAX))),
+            V::String(s) => q.bind(s.as_deref().cloned()),
+            V::Char(c) => q.bind(c.map(|c| c.to_string())),
+            V::Float(f) => q.bind(f.map(f64::from)),
+            V::Double(f) => q.bind(*f),
+            _ => q.bind(Option::<String>::None),
+        };
+    }
+    q
+}
+
+// Row readers that tolerate the engines' type differences (SQLite reports computed booleans as
+// integers; PostgreSQL reports them as BOOLEAN).
+pub(crate) fn get_i64(row: &AnyRow, col: &str) -> Result<i64> {
+    Ok(row.try_get::<i64, _>(col)?)
+}
+pub(crate) fn get_opt_i64(row: &AnyRow, col: &str) -> Result<Option<i64>> {
+    Ok(row.try_get::<Option<i64>, _>(col)?)
+}
+pub(crate) fn get_str(row: &AnyRow, col: &str) -> Result<String> {
+    Ok(row.try_get::<String, _>(col)?)
+}
+pub(crate) fn get_opt_str(row: &AnyRow, col: &str) -> Result<Option<String>> {
+    Ok(row.try_get::<Option<String>, _>(col)?)
+}
+pub(crate) fn get_bool(row: &AnyRow, col: &str) -> Result<bool> {
+    match row.try_get::<bool, _>(col) {
+        Ok(b) => Ok(b),
+        Err(_) => Ok(row.try_get::<i64, _>(col)? != 0),
+    }
+}
+fn get_json_list(row: &AnyRow, col: &str) -> Result<Vec<String>> {
+    let text = get_str(row, col)?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+}
+
+fn json_list(items: &[String]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned())
+}
+
+fn tags_lower(tags: &[String]) -> String {
+    if tags.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from("|");
+    for t in tags {
+        s.push_str(&t.to_lowercase());
+        s.push('|');
+    }
+    s
+}
+
+const COMPANY_COLUMNS: &str = "id, resource_id, parent_id, path, name, description, address, website_url, logo_url, \
+    country_id, industry_id, license_type_id, license_period_type_id, is_number_of_users_limited, number_of_users, \
+    license_start_date, license_end_date, time_zone_id, date_format, time_format, status_id, tags, create_time, update_time";
+
+fn company_from_row(row: &AnyRow) -> Result<Company> {
+    Ok(Company {
+        id: get_i64(row, "id")?,
+        resource_id: get_str(row, "resource_id")?,
+        parent_id: get_opt_i64(row, "parent_id")?,
+        path: get_str(row, "path")?,
+        fields: CompanyFields {
+            name: get_str(row, "name")?,
+            description: get_opt_str(row, "description")?,
+            address: get_opt_str(row, "address")?,
+            website_url: get_opt_str(row, "website_url")?,
+            logo_url: get_opt_str(row, "logo_url")?,
+            country_id: get_opt_str(row, "country_id")?,
+            industry_id: get_opt_str(row, "industry_id")?,
+            license_type_id: get_opt_str(row, "license_type_id")?,
+            license_period_type_id: get_opt_str(row, "license_period_type_id")?,
+            is_number_of_users_limited: get_bool(row, "is_number_of_users_limited")?,
+            number_of_users: get_opt_i64(row, "number_of_users")?,
+            license_start_date: get_opt_i64(row, "license_start_date")?,
+            license_end_date: get_opt_i64(row, "license_end_date")?,
+            time_zone_id: get_opt_str(row, "time_zone_id")?,
+            date_format: get_opt_str(row, "date_format")?,
+            time_format: get_opt_str(row, "time_format")?,
+            status_id: get_i64(row, "status_id")?,
+            tags: get_json_list(row, "tags")?,
+        },
+        create_time: get_i64(row, "create_time")?,
+        update_time: get_opt_i64(row, "update_time")?,
+    })
+}
+
+const CLIENT_COLUMNS: &str =
+    "id, company_id, resource_id, name, client_id, secret_hash, role, status_id, \
+    has_ip_restriction, allowed_ips, create_time";
+
+fn client_from_row(row: &AnyRow) -> Result<ApiClient> {
+    let role = get_str(row, "role")?;
+    Ok(ApiClient {
+        id: get_i64(row, "id")?,
+        company_id: get_i64(row, "company_id")?,
+        resource_id: get_str(row, "resource_id")?,
+        name: get_str(row, "name")?,
+        client_id: get_str(row, "client_id")?,
+        secret_hash: get_str(row, "secret_hash")?,
+        role: Role::parse(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown role '{role}'")))?,
+        status_id: get_i64(row, "status_id")?,
+        has_ip_restriction: get_bool(row, "has_ip_restriction")?,
+        allowed_ips: get_json_list(row, "allowed_ips")?,
+        create_time: get_i64(row, "create_time")?,
+    })
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            db.is_unique_violation()
+                || db
+                    .code()
+                    .is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
+        }
+        _ => false,
+    }
+}
+
+fn company_search_base(under: &Company, month: i64) -> SelectStatement {
+    let c = Alias::new("c");
+    let m = Alias::new("m");
+    Query::select()
+        .column((c.clone(), sea_query::Asterisk))
+        .expr_as(
+            Expr::cust("COALESCE(m.active + m.inactive + m.deleted, 0)"),
+            Alias::new("monthly_active_user_count"),
+        )
+        .from_as(Alias::new("company_v"), c.clone())
+        .join_as(
+            JoinType::LeftJoin,
+            Alias::new("target_user_counters"),
+            m.clone(),
+            Expr::col((m.clone(), Alias::new("company_id")))
+                .equals((c.clone(), Alias::new("id")))
+                .and(Expr::col((m, Alias::new("month"))).eq(month)),
+        )
+        .and_where(Expr::col((c.clone(), Alias::new("path"))).like(format!("{}%", under.path)))
+        .and_where(Expr::col((c, Alias::new("id"))).ne(under.id))
+        .to_owned()
+}
+
+fn company_row(row: &AnyRow) -> Result<CompanyRow> {
+    Ok(CompanyRow {
+        resource_id: get_str(row, "resource_id")?,
+        name: get_str(row, "name")?,
+        reseller_name: get_opt_str(row, "reseller_name")?,
+        industry_name: get_opt_str(row, "industry_name")?,
+        industry_id: get_opt_str(row, "industry_id")?,
+        license_type_name: get_opt_str(row, "license_type_name")?,
+        license_type_id: get_opt_str(row, "license_type_id")?,
+        is_number_of_users_limited: get_bool(row, "is_number_of_users_limited")?,
+        number_of_users: get_opt_i64(row, "number_of_users")?,
+        license_end_date: get_opt_i64(row, "license_end_date")?,
+        create_time: get_i64(row, "create_time")?,
+        tags: get_json_list(row, "tags")?,
+        target_user_count: get_i64(row, "target_user_count")?,
+        inactive_target_user_count: get_i64(row, "inactive_target_user_count")?,
+        deleted_target_user_count: get_i64(row, "deleted_target_user_count")?,
+        monthly_active_user_count: get_i64(row, "monthly_active_user_count")?,
+    })
+}
+
+fn apply_order(stmt: &mut SelectStatement, spec: &SearchSpec) {
+    for o in &spec.order {
+        stmt.order_by(
+            Alias::new(o.column),
+            if o.ascending {
+                SqOrder::Asc
+            } else {
+                SqOrder::Desc
+            },
+        );
+    }
+    stmt.limit(u64::try_from(spec.limit).unwrap_or(0))
+        .offset(u64::try_from(spec.offset).unwrap_or(0));
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn setting_or_init(&self, key: &str, init: &str) -> Result<String> {
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(init)
+        .execute(&self.writer)
+        .await?;
+        let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_one(&self.writer)
+            .await?;
+        get_str(&row, "value")
+    }
+
+    async fn company_count(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM companies")
+            .fetch_one(&self.writer)
+            .await?;
+        get_i64(&row, "n")
+    }
+
+    async fn insert_company(&self, parent: Option<&Company>, f: &CompanyFields) -> Result<Company> {
+        let resource_id = new_resource_id();
+        let now = now_millis();
+        let mut tx = self.writer.begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO companies (resource_id, parent_id, path, name, name_lower, description, address, website_url, logo_url, \
+             country_id, industry_id, license_type_id, license_period_type_id, is_number_of_users_limited, number_of_users, \
+             license_start_date, license_end_date, time_zone_id, date_format, time_format, status_id, tags, tags_lower, create_time) \
+             VALUES ($1, $2, '', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING id",
+        )
+        .bind(&resource_id)
+        .bind(parent.map(|p| p.id))
+        .bind(&f.name)
+        .bind(f.name.to_lowercase())
+        .bind(f.description.clone())
+        .bind(f.address.clone())
+        .bind(f.website_url.clone())
+        .bind(f.logo_url.clone())
+        .bind(f.country_id.clone())
+        .bind(f.industry_id.clone())
+        .bind(f.license_type_id.clone())
+        .bind(f.license_period_type_id.clone())
+        .bind(f.is_number_of_users_limited)
+        .bind(f.number_of_users)
+        .bind(f.license_start_date)
+        .bind(f.license_end_date)
+        .bind(f.time_zone_id.clone())
+        .bind(f.date_format.clone())
+        .bind(f.time_format.clone())
+        .bind(f.status_id)
+        .bind(json_list(&f.tags))
+        .bind(tags_lower(&f.tags))
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let id = get_i64(&row, "id")?;
+        let path = format!("{}{id}/", parent.map_or("/", |p| p.path.as_str()));
+        sqlx::query("UPDATE companies SET path = $1 WHERE id = $2")
+            .bind(&path)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Company {
+            id,
+            resource_id,
+            parent_id: parent.map(|p| p.id),
+            path,
+            fields: f.clone(),
+            create_time: now,
+            update_time: None,
+        })
+    }
+
+    async fn update_company(&self, id: i64, f: &CompanyFields) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE companies SET name = $1, name_lower = $2, description = $3, address = $4, website_url = $5, logo_url = $6, \
+             country_id = $7, industry_id = $8, license_type_id = $9, license_period_type_id = $10, is_number_of_users_limited = $11, \
+             number_of_users = $12, license_start_date = $13, license_end_date = $14, time_zone_id = $15, date_format = $16, \
+             time_format = $17, status_id = $18, tags = $19, tags_lower = $20, update_time = $21 WHERE id = $22",
+        )
+        .bind(&f.name)
+        .bind(f.name.to_lowercase())
+        .bind(f.description.clone())
+        .bind(f.address.clone())
+        .bind(f.website_url.clone())
+        .bind(f.logo_url.clone())
+        .bind(f.country_id.clone())
+        .bind(f.industry_id.clone())
+        .bind(f.license_type_id.clone())
+        .bind(f.license_period_type_id.clone())
+        .bind(f.is_number_of_users_limited)
+        .bind(f.number_of_users)
+        .bind(f.license_start_date)
+        .bind(f.license_end_date)
+        .bind(f.time_zone_id.clone())
+        .bind(f.date_format.clone())
+        .bind(f.time_format.clone())
+        .bind(f.status_id)
+        .bind(json_list(&f.tags))
+        .bind(tags_lower(&f.tags))
+        .bind(now_millis())
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn company_by_resource_id(&self, resource_id: &str) -> Result<Option<Company>> {
+        let sql = format!("SELECT {COMPANY_COLUMNS} FROM companies WHERE resource_id = $1");
+        let row = sqlx::query(&sql)
+            .bind(resource_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(company_from_row).transpose()
+    }
+
+    async fn company_by_id(&self, id: i64) -> Result<Option<Company>> {
+        let sql = format!("SELECT {COMPANY_COLUMNS} FROM companies WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(company_from_row).transpose()
+    }
+
+    async fn company_subtree(&self, company: &Company) -> Result<Vec<Company>> {
+        let sql =
+            format!("SELECT {COMPANY_COLUMNS} FROM companies WHERE path LIKE $1 ORDER BY path");
+        let rows = sqlx::query(&sql)
+            .bind(format!("{}%", company.path))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(company_from_row).collect()
+    }
+
+    async fn delete_company(&self, id: i64) -> Result<DeleteOutcome> {
+        let mut tx = self.writer.begin().await?;
+        let exists = sqlx::query("SELECT id FROM companies WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Ok(DeleteOutcome::NotFound);
+        }
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM companies WHERE parent_id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let children = get_i64(&row, "n")?;
+        if children > 0 {
+            return Ok(DeleteOutcome::HasChildren(children));
+        }
+        for table in TENANT_TABLES {
+            // Table names come from the constant list above, never from input.
+            sqlx::query(&format!("DELETE FROM {table} WHERE company_id = $1"))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("DELETE FROM companies WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(DeleteOutcome::Deleted)
+    }
+
+    async fn search_companies(
+        &self,
+        under: &Company,
+        search: &CompanySearch,
+    ) -> Result<CompanyPage> {
+        let v = Alias::new("v");
+        let base = company_search_base(under, search.month);
+        let mut cond = search.spec.cond.to_condition();
+        let exceeded = Expr::col(Alias::new("is_number_of_users_limited"))
+            .eq(true)
+            .and(
+                Expr::col(Alias::new("target_user_count"))
+                    .gt(Expr::col(Alias::new("number_of_users"))),
+            );
+        if search.only_limit_exceeded {
+            cond = cond.add(exceeded.clone());
+        }
+
+        let count_stmt = Query::select()
+            .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+            .from_subquery(base.clone(), v.clone())
+            .cond_where(cond.clone())
+            .to_owned();
+        let (sql, values) = self.render(&count_stmt);
+        let total = get_i64(
+            &bind_values(sqlx::query(&sql), &values)
+                .fetch_one(&self.pool)
+                .await?,
+            "n",
+        )?;
+
+        let exceeded_stmt = Query::select()
+            .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+            .from_subquery(base.clone(), v.clone())
+            .and_where(exceeded)
+            .to_owned();
+        let (sql, values) = self.render(&exceeded_stmt);
+        let limit_exceeded = get_i64(
+            &bind_values(sqlx::query(&sql), &values)
+                .fetch_one(&self.pool)
+                .await?,
+            "n",
+        )?;
+
+        let mut page_stmt = Query::select()
+            .column(sea_query::Asterisk)
+            .from_subquery(base, v)
+            .cond_where(cond)
+            .to_owned();
+        apply_order(&mut page_stmt, &search.spec);
+        let (sql, values) = self.render(&page_stmt);
+        let rows = bind_values(sqlx::query(&sql), &values)
+            .fetch_all(&self.pool)
+            .await?;
+        let rows = rows.iter().map(company_row).collect::<Result<Vec<_>>>()?;
+        Ok(CompanyPage {
+            total,
+            limit_exceeded,
+            rows,
+        })
+    }
+
+    async fn user_counts(&self, company_id: i64, month: i64) -> Result<UserCounts> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(active), 0) AS BIGINT) AS a, CAST(COALESCE(SUM(inactive), 0) AS BIGINT) AS i, \
+             CAST(COALESCE(SUM(deleted), 0) AS BIGINT) AS d, \
+             CAST(COALESCE(SUM(CASE WHEN month = $1 THEN active + inactive + deleted ELSE 0 END), 0) AS BIGINT) AS m \
+             FROM target_user_counters WHERE company_id = $2",
+        )
+        .bind(month)
+        .bind(company_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(UserCounts {
+            active: get_i64(&row, "a")?,
+            inactive: get_i64(&row, "i")?,
+            deleted: get_i64(&row, "d")?,
+            added_in_month: get_i64(&row, "m")?,
+        })
+    }
+
+    async fn insert_client(&self, c: &NewClient) -> Result<ApiClient> {
+        let resource_id = new_resource_id();
+        let now = now_millis();
+        let res = sqlx::query(
+            "INSERT INTO api_clients (company_id, resource_id, name, client_id, secret_hash, role, status_id, has_ip_restriction, allowed_ips, create_time) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(c.company_id)
+        .bind(&resource_id)
+        .bind(&c.name)
+        .bind(&c.client_id)
+        .bind(&c.secret_hash)
+        .bind(c.role.name())
+        .bind(c.status_id)
+        .bind(c.has_ip_restriction)
+        .bind(json_list(&c.allowed_ips))
+        .bind(now)
+        .fetch_one(&self.writer)
+        .await;
+        let row = match res {
+            Ok(row) => row,
+            Err(e) if is_unique_violation(&e) => {
+                return Err(StoreError::Conflict(format!(
+                    "clientId '{}' is already in use; choose another",
+                    c.client_id
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(ApiClient {
+            id: get_i64(&row, "id")?,
+            company_id: c.company_id,
+            resource_id,
+            name: c.name.clone(),
+            client_id: c.client_id.clone(),
+            secret_hash: c.secret_hash.clone(),
+            role: c.role,
+            status_id: c.status_id,
+            has_ip_restriction: c.has_ip_restriction,
+            allowed_ips: c.allowed_ips.clone(),
+            create_time: now,
+        })
+    }
+
+    async fn update_client(&self, id: i64, u: &ClientUpdate) -> Result<()> {
+        let res = sqlx::query(
+            "UPDATE api_clients SET name = $1, client_id = $2, secret_hash = COALESCE($3, secret_hash), role = $4, status_id = $5, \
+             has_ip_restriction = $6, allowed_ips = $7, update_time = $8 WHERE id = $9",
+        )
+        .bind(&u.name)
+        .bind(&u.client_id)
+        .bind(u.secret_hash.clone())
+        .bind(u.role.name())
+        .bind(u.status_id)
+        .bind(u.has_ip_restriction)
+        .bind(json_list(&u.allowed_ips))
+        .bind(now_millis())
+        .bind(id)
+        .execute(&self.writer)
+        .await;
+        match res {
+            Ok(done) if done.rows_affected() == 0 => Err(StoreError::NotFound),
+            Ok(_) => Ok(()),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
+                "clientId '{}' is already in use; choose another",
+                u.client_id
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn delete_client(&self, id: i64) -> Result<()> {
+        let done = sqlx::query("DELETE FROM api_clients WHERE id = $1")
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn client_by_client_id(&self, client_id: &str) -> Result<Option<ApiClient>> {
+        let sql = format!("SELECT {CLIENT_COLUMNS} FROM api_clients WHERE client_id = $1");
+        let row = sqlx::query(&sql)
+            .bind(client_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(client_from_row).transpose()
+    }
+
+    async fn client_by_resource_id(&self, resource_id: &str) -> Result<Option<ApiClient>> {
+        let sql = format!("SELECT {CLIENT_COLUMNS} FROM api_clients WHERE resource_id = $1");
+        let row = sqlx::query(&sql)
+            .bind(resource_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(client_from_row).transpose()
+    }
+
+    async fn search_clients(
+        &self,
+        company_id: i64,
+        spec: &SearchSpec,
+    ) -> Result<(i64, Vec<ApiClient>)> {
+        let base = Query::select()
+            .expr(Expr::cust(CLIENT_COLUMNS))
+            .expr_as(Expr::cust("LOWER(name)"), Alias::new("name_lower"))
+            .expr_as(
+                Expr::cust("LOWER(client_id)"),
+                Alias::new("client_id_lower"),
+            )
+            .from(Alias::new("api_clients"))
+            .and_where(Expr::col(Alias::new("company_id")).eq(company_id))
+            .to_owned();
+        let v = Alias::new("v");
+        let cond = spec.cond.to_condition();
+        let count = Query::select()
+            .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+            .from_subquery(base.clone(), v.clone())
+            .cond_where(cond.clone())
+            .to_owned();
+        let (sql, values) = self.render(&count);
+        let total = get_i64(
+            &bind_values(sqlx::query(&sql), &values)
+                .fetch_one(&self.pool)
+                .await?,
+            "n",
+        )?;
+        let mut page = Query::select()
+            .column(sea_query::Asterisk)
+            .from_subquery(base, v)
+            .cond_where(cond)
+            .to_owned();
+        apply_order(&mut page, spec);
+        let (sql, values) = self.render(&page);
+        let rows = bind_values(sqlx::query(&sql), &values)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok((
+            total,
+            rows.iter()
+                .map(client_from_row)
+                .collect::<Result<Vec<_>>>()?,
+        ))
+    }
+}

@@ -1,0 +1,104 @@
+//! Keepnet's search request and filter tree, as sent on the wire.
+//!
+//! These are the *untyped* wire shapes; the server parses them into a typed tree against the
+//! field list of each endpoint and rejects what it does not know.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// `{searchInputTextValue, condition, filterGroups}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Filter {
+    /// Free text matched case-insensitively against the endpoint's text columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_input_text_value: Option<String>,
+    /// `AND` or `OR` (any case) combining the groups; default `AND`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    /// Nested groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter_groups: Option<Vec<FilterGroup>>,
+}
+
+/// `{condition, filterItems, filterGroups}`; an empty group matches everything.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FilterGroup {
+    /// `AND` or `OR` (any case); default `AND`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    /// Leaf conditions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter_items: Option<Vec<FilterItem>>,
+    /// Nested groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter_groups: Option<Vec<FilterGroup>>,
+}
+
+/// `{fieldName, operator, value}`; `value` may be a string, bool or number.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FilterItem {
+    /// Field name, matched case-insensitively against the endpoint's list.
+    #[serde(default)]
+    pub field_name: Option<String>,
+    /// `Contains`, `Include`, `=`, `!=`, `>`, `>=`, `<`, `<=`, `Equal`, `Equals`.
+    #[serde(default)]
+    pub operator: Option<String>,
+    /// The operand.
+    #[serde(default)]
+    pub value: Option<Value>,
+    /// In Keepnet's schema; no client is seen using it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_field_name: Option<String>,
+}
+
+impl FilterItem {
+    /// Convenience constructor.
+    pub fn new(field: &str, operator: &str, value: impl Into<Value>) -> Self {
+        Self {
+            field_name: Some(field.to_owned()),
+            operator: Some(operator.to_owned()),
+            value: Some(value.into()),
+            custom_field_name: None,
+        }
+    }
+}
+
+/// The base search body shared by every `*/search` endpoint, plus the optional extras of the
+/// companies and export endpoints. Every field is optional (see CONTRACT.md).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchRequest {
+    /// `null` or missing means no filter.
+    #[serde(default)]
+    pub filter: Option<Filter>,
+    /// Default 1.
+    #[serde(default)]
+    pub page_number: Option<i64>,
+    /// Default 10.
+    #[serde(default)]
+    pub page_size: Option<i64>,
+    /// `null` or `""` means `CreateTime`.
+    #[serde(default)]
+    pub order_by: Option<String>,
+    /// Default false.
+    #[serde(default)]
+    pub ascending: Option<bool>,
+    /// Companies only: keep companies whose active users exceed a limited licence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_target_user_count_exceeded_limit: Option<bool>,
+    /// Companies only: accepted and ignored (the list is always flat).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_clustered: Option<bool>,
+    /// Target users only: accepted; its meaning is undocumented.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_version: Option<bool>,
+    /// Exports only: every matching row instead of the requested page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_all_pages: Option<bool>,
+    /// Exports only: `Excel`, `CSV` or `PDF`, any case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_type: Option<String>,
+}

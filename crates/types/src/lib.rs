@@ -1,0 +1,14 @@
+//! Wire types shared by the rollcall server and client.
+//!
+//! Names follow Keepnet's API byte for byte, typos included (`licenceExpired`,
+//! `totalNumberOfInActiveUsers`): a client written for Keepnet must read our replies unchanged.
+
+pub mod casing;
+pub mod company;
+pub mod envelope;
+pub mod filter;
+pub mod ids;
+pub mod token;
+
+pub use envelope::{Envelope, IdResult, Paged, ResultStatus};
+pub use filter::{Filter, FilterGroup, FilterItem, SearchRequest};
