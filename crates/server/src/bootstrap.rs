@@ -121,8 +121,8 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
         return Ok(());
     };
     let now = crate::now_millis();
-    for (name, industry, limit, tags, ends_in_days) in DEMO_COMPANIES {
-        state
+    for (i, (name, industry, limit, tags, ends_in_days)) in DEMO_COMPANIES.iter().enumerate() {
+        let company = state
             .store
             .insert_company(
                 Some(&root),
@@ -141,6 +141,120 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
                 },
             )
             .await?;
+        seed_demo_users(state, company.id, name, 150 + 60 * i as u64, i as u64).await?;
+    }
+    Ok(())
+}
+
+const FIRST_NAMES: &[&str] = &[
+    "Olivia", "Liam", "Emma", "Noah", "Ava", "Mateo", "Sofía", "Lukas", "Zoë", "Mehmet", "Ayşe",
+    "Chloé", "Jörg", "Priya", "Hiroshi", "Fatima", "Oskar", "Ingrid", "Diego", "Amara", "Wei",
+    "Nora", "Tomás", "Elif",
+];
+const LAST_NAMES: &[&str] = &[
+    "Smith",
+    "García",
+    "Müller",
+    "Rossi",
+    "Dubois",
+    "Kowalski",
+    "Yılmaz",
+    "Andersson",
+    "O'Brien",
+    "Nakamura",
+    "Okafor",
+    "Silva",
+    "Novák",
+    "Jensen",
+    "Patel",
+    "Chen",
+    "Larsen",
+    "Moreau",
+];
+const DEPARTMENTS: &[&str] = &[
+    "Finance",
+    "Engineering",
+    "Sales",
+    "Marketing",
+    "HR",
+    "Legal",
+    "Operations",
+    "IT Support",
+    "Customer Success",
+];
+const TIME_ZONES: &[&str] = &[
+    "Europe/London",
+    "Europe/Berlin",
+    "America/New_York",
+    "Asia/Tokyo",
+    "Europe/Istanbul",
+];
+
+/// Realistic users for one demo company: mixed statuses, departments and priorities, created
+/// across the last twelve months, about one in twelve deleted.
+async fn seed_demo_users(
+    state: &AppState,
+    company_id: i64,
+    company: &str,
+    count: u64,
+    seed: u64,
+) -> anyhow::Result<()> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x5eed_0000 + seed);
+    let domain: String = company
+        .split_whitespace()
+        .next()
+        .unwrap_or("example")
+        .to_ascii_lowercase()
+        + ".example";
+    let now = crate::now_millis();
+    for n in 0..count {
+        let first = FIRST_NAMES[rng.gen_range(0..FIRST_NAMES.len())];
+        let last = LAST_NAMES[rng.gen_range(0..LAST_NAMES.len())];
+        let ascii = |s: &str| {
+            s.chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>()
+                .to_ascii_lowercase()
+        };
+        let fields = rollcall_store::TargetUserFields {
+            email: format!("{}.{}{}@{domain}", ascii(first), ascii(last), n),
+            first_name: first.into(),
+            last_name: last.into(),
+            department: DEPARTMENTS[rng.gen_range(0..DEPARTMENTS.len())].into(),
+            phone_number: format!("+4420{:08}", rng.gen_range(0..100_000_000u32)),
+            priority: rng.gen_range(1..=5),
+            is_active: rng.gen_bool(0.85),
+            time_zone_id: TIME_ZONES[rng.gen_range(0..TIME_ZONES.len())].into(),
+            preferred_language_id: String::new(),
+            manager_first_name: if rng.gen_bool(0.6) {
+                FIRST_NAMES[rng.gen_range(0..FIRST_NAMES.len())].into()
+            } else {
+                String::new()
+            },
+            manager_last_name: String::new(),
+            manager_email: String::new(),
+        };
+        let mut fields = fields;
+        if !fields.manager_first_name.is_empty() {
+            fields.manager_last_name = LAST_NAMES[rng.gen_range(0..LAST_NAMES.len())].into();
+            fields.manager_email = format!(
+                "{}.{}@{domain}",
+                ascii(&fields.manager_first_name),
+                ascii(&fields.manager_last_name)
+            );
+        }
+        let created = now - rng.gen_range(0..365 * 86_400_000_i64);
+        let user = state
+            .store
+            .insert_target_user(company_id, &fields, created)
+            .await?;
+        if rng.gen_ratio(1, 12) {
+            state
+                .store
+                .delete_target_user(company_id, &user.resource_id)
+                .await?;
+        }
     }
     Ok(())
 }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use axum::http::{Method, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use chrono::{DateTime, TimeZone, Utc};
 use rollcall_store::{SqlStore, Store};
@@ -93,7 +93,7 @@ pub fn millis_to_time(ms: i64) -> Option<DateTime<Utc>> {
 
 /// The router. Every `/api` handler authenticates through the [`auth::Caller`] extractor.
 pub fn app(state: AppState) -> Router {
-    use routes::{clients, companies, lookups};
+    use routes::{clients, companies, lookups, target_users as users};
     Router::new()
         .route("/connect/token", post(auth::token))
         .route("/api/companies", post(companies::create))
@@ -120,6 +120,23 @@ pub fn app(state: AppState) -> Router {
             get(clients::get)
                 .put(clients::update)
                 .delete(clients::delete),
+        )
+        .route("/api/target-users", post(users::create))
+        .route("/api/target-users/search", post(users::search))
+        .route("/api/target-users/search-email", post(users::search_email))
+        .route("/api/target-users/count-summary", get(users::count_summary))
+        .route("/api/target-users/bulk-delete", delete(users::bulk_delete))
+        .route(
+            "/api/target-users/by-resource-ids",
+            post(users::by_resource_ids),
+        )
+        .route(
+            "/api/target-users/include-deleted/by-resource-ids",
+            post(users::by_resource_ids_with_deleted),
+        )
+        .route(
+            "/api/target-users/{resourceId}",
+            get(users::get).put(users::update).delete(users::delete),
         )
         .route("/api/roles", get(clients::roles))
         .route("/api/lookups", get(lookups::all))

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod model;
 pub mod query;
 mod sql;
+mod target_users;
 
 pub use model::*;
 pub use query::{Cond, FieldKind, FieldSpec, FilterError, Order, SearchSpec, Val};
@@ -74,6 +75,47 @@ pub trait Store: Send + Sync + 'static {
     async fn search_companies(&self, under: &Company, spec: &CompanySearch) -> Result<CompanyPage>;
     /// Target-user counts of one company, with the users created in `month` (YYYYMM).
     async fn user_counts(&self, company_id: i64, month: i64) -> Result<UserCounts>;
+
+    /// Creates a target user created at `create_time`, counting it in the same transaction.
+    /// A live user with the same email (any case) in the company is a [`StoreError::Conflict`].
+    async fn insert_target_user(
+        &self,
+        company_id: i64,
+        fields: &TargetUserFields,
+        create_time: Millis,
+    ) -> Result<TargetUser>;
+    /// Replaces a live user's fields.
+    async fn update_target_user(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+        fields: &TargetUserFields,
+    ) -> Result<WriteOutcome>;
+    /// Soft-deletes a user.
+    async fn delete_target_user(&self, company_id: i64, resource_id: &str) -> Result<WriteOutcome>;
+    /// One user of a company (deleted ones included).
+    async fn target_user(&self, company_id: i64, resource_id: &str) -> Result<Option<TargetUser>>;
+    /// Users of a company by resource id, in the order asked.
+    async fn target_users_by_resource_ids(
+        &self,
+        company_id: i64,
+        ids: &[String],
+        include_deleted: bool,
+    ) -> Result<Vec<TargetUser>>;
+    /// A page of a company's users and the number matching.
+    async fn search_target_users(
+        &self,
+        company_id: i64,
+        spec: &SearchSpec,
+    ) -> Result<(i64, Vec<TargetUser>)>;
+    /// Soft-deletes a selection of live users; returns how many.
+    async fn bulk_delete_target_users(
+        &self,
+        company_id: i64,
+        selection: &BulkSelection,
+    ) -> Result<i64>;
+    /// Counts by status and by creation month (`months` as YYYYMM), from the counters.
+    async fn count_summary(&self, company_id: i64, months: &[i64]) -> Result<CountSummary>;
 
     /// Creates a REST API client.
     async fn insert_client(&self, client: &NewClient) -> Result<ApiClient>;

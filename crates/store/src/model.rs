@@ -247,3 +247,92 @@ pub struct ClientUpdate {
     pub has_ip_restriction: bool,
     pub allowed_ips: Vec<String>,
 }
+
+/// Keepnet's priority names, in order; stored as 1..=5.
+pub const PRIORITIES: [&str; 5] = ["VeryLow", "Low", "Medium", "High", "VeryHigh"];
+
+/// Priority given when none is sent (Keepnet's UI default).
+pub const DEFAULT_PRIORITY: i64 = 3;
+
+/// Parses a priority name (any case) or its number 1..=5.
+pub fn parse_priority(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<i64>() {
+        return (1..=5).contains(&n).then_some(n);
+    }
+    PRIORITIES
+        .iter()
+        .position(|p| p.eq_ignore_ascii_case(s))
+        .map(|i| i as i64 + 1)
+}
+
+/// The name of a stored priority.
+pub fn priority_name(p: i64) -> &'static str {
+    usize::try_from(p - 1)
+        .ok()
+        .and_then(|i| PRIORITIES.get(i))
+        .copied()
+        .unwrap_or("Medium")
+}
+
+/// The editable fields of a target user ('' when absent).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TargetUserFields {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub department: String,
+    pub phone_number: String,
+    /// 1..=5, see [`PRIORITIES`].
+    pub priority: i64,
+    pub is_active: bool,
+    pub time_zone_id: String,
+    pub preferred_language_id: String,
+    pub manager_first_name: String,
+    pub manager_last_name: String,
+    pub manager_email: String,
+}
+
+/// A target user row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetUser {
+    pub id: i64,
+    pub company_id: i64,
+    pub resource_id: String,
+    pub fields: TargetUserFields,
+    pub is_deleted: bool,
+    pub create_time: Millis,
+    pub update_time: Millis,
+}
+
+/// What a single-user write found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// Done.
+    Done(TargetUser),
+    /// No such user in the company.
+    NotFound,
+    /// The user is deleted and cannot be changed.
+    Deleted,
+}
+
+/// Which users a bulk delete removes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BulkSelection {
+    /// These resource ids.
+    Items(Vec<String>),
+    /// Every user matching the condition, except these resource ids.
+    AllExcept {
+        cond: crate::query::Cond,
+        excluded: Vec<String>,
+    },
+}
+
+/// Target-user counts of one company for the count summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CountSummary {
+    /// Totals over every month.
+    pub totals: UserCounts,
+    /// `(YYYYMM, users created that month)` for the requested months, oldest first.
+    pub months: Vec<(i64, i64)>,
+}

@@ -43,6 +43,8 @@ pub enum FieldKind {
     MonthSelector,
     /// Licence expired: true when the time column is set and in the past.
     Expired,
+    /// Keepnet's priority names (`VeryLow` .. `VeryHigh`) or 1..=5, stored as 1..=5.
+    Priority,
 }
 
 /// One field an endpoint lets clients filter or sort on.
@@ -572,6 +574,28 @@ impl Parser<'_> {
                         )))
                     }
                 })
+            }
+            FieldKind::Priority => {
+                let text = scalar_text(value)
+                    .ok_or_else(|| bad("a priority (VeryLow, Low, Medium, High, VeryHigh)"))?;
+                let mut values = Vec::new();
+                for part in list(&text)? {
+                    values.push(Val::Int(crate::model::parse_priority(&part).ok_or_else(
+                        || bad("a priority (VeryLow, Low, Medium, High, VeryHigh)"),
+                    )?));
+                }
+                match op {
+                    Op::Include => Ok(Cond::In {
+                        column: col,
+                        values,
+                    }),
+                    Op::Contains | Op::Cmp(_) => {
+                        let [v] = <[Val; 1]>::try_from(values)
+                            .map_err(|_| FilterError(format!("field '{}' takes one priority with this operator; use Include for a list", field.name)))?;
+                        let op = if let Op::Cmp(op) = op { op } else { CmpOp::Eq };
+                        Ok(cmp(col, op, v))
+                    }
+                }
             }
             FieldKind::Month | FieldKind::MonthSelector => {
                 let text = scalar_text(value).ok_or_else(|| bad("a month as YYYY-MM"))?;

@@ -31,17 +31,17 @@ pub enum Engine {
 }
 
 /// Tables that hold a company's data, deleted with the company (children before parents).
-const TENANT_TABLES: &[&str] = &["target_user_counters", "api_clients"];
+const TENANT_TABLES: &[&str] = &["target_users", "target_user_counters", "api_clients"];
 
 /// The store. Cheap to clone.
 #[derive(Clone)]
 pub struct SqlStore {
-    engine: Engine,
+    pub(crate) engine: Engine,
     /// Reads (and, on PostgreSQL, writes).
-    pool: AnyPool,
+    pub(crate) pool: AnyPool,
     /// Writes. On SQLite a single connection, so that writers queue in-process instead of
     /// failing with SQLITE_BUSY when two transactions try to upgrade to a write lock.
-    writer: AnyPool,
+    pub(crate) writer: AnyPool,
 }
 
 /// A new random 12-character base62 resource id.
@@ -158,7 +158,7 @@ impl SqlStore {
     }
 
     /// Renders a sea-query statement for this engine.
-    fn render(&self, stmt: &SelectStatement) -> (String, Values) {
+    pub(crate) fn render<S: sea_query::QueryStatementWriter>(&self, stmt: &S) -> (String, Values) {
         match self.engine {
             Engine::Sqlite => stmt.build(SqliteQueryBuilder),
             Engine::Postgres => stmt.build(PostgresQueryBuilder),
@@ -191,7 +191,7 @@ fn sqlite_pragmas(
 }
 
 /// Binds rendered sea-query values to an `Any` query.
-fn bind_values<'q>(
+pub(crate) fn bind_values<'q>(
     mut q: sqlx::query::Query<'q, Any, AnyArguments<'q>>,
     values: &Values,
 ) -> sqlx::query::Query<'q, Any, AnyArguments<'q>> {
@@ -315,7 +315,7 @@ fn client_from_row(row: &AnyRow) -> Result<ApiClient> {
     })
 }
 
-fn is_unique_violation(e: &sqlx::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Database(db) => {
             db.is_unique_violation()
@@ -371,7 +371,7 @@ fn company_row(row: &AnyRow) -> Result<CompanyRow> {
     })
 }
 
-fn apply_order(stmt: &mut SelectStatement, spec: &SearchSpec) {
+pub(crate) fn apply_order(stmt: &mut SelectStatement, spec: &SearchSpec) {
     for o in &spec.order {
         stmt.order_by(
             Alias::new(o.column),
@@ -649,6 +649,61 @@ impl Store for SqlStore {
             deleted: get_i64(&row, "d")?,
             added_in_month: get_i64(&row, "m")?,
         })
+    }
+
+    async fn insert_target_user(
+        &self,
+        company_id: i64,
+        fields: &TargetUserFields,
+        create_time: Millis,
+    ) -> Result<TargetUser> {
+        self.tu_insert(company_id, fields, create_time).await
+    }
+
+    async fn update_target_user(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+        fields: &TargetUserFields,
+    ) -> Result<WriteOutcome> {
+        self.tu_update(company_id, resource_id, fields).await
+    }
+
+    async fn delete_target_user(&self, company_id: i64, resource_id: &str) -> Result<WriteOutcome> {
+        self.tu_delete(company_id, resource_id).await
+    }
+
+    async fn target_user(&self, company_id: i64, resource_id: &str) -> Result<Option<TargetUser>> {
+        self.tu_get(company_id, resource_id).await
+    }
+
+    async fn target_users_by_resource_ids(
+        &self,
+        company_id: i64,
+        ids: &[String],
+        include_deleted: bool,
+    ) -> Result<Vec<TargetUser>> {
+        self.tu_by_ids(company_id, ids, include_deleted).await
+    }
+
+    async fn search_target_users(
+        &self,
+        company_id: i64,
+        spec: &SearchSpec,
+    ) -> Result<(i64, Vec<TargetUser>)> {
+        self.tu_search(company_id, spec).await
+    }
+
+    async fn bulk_delete_target_users(
+        &self,
+        company_id: i64,
+        selection: &BulkSelection,
+    ) -> Result<i64> {
+        self.tu_bulk_delete(company_id, selection).await
+    }
+
+    async fn count_summary(&self, company_id: i64, months: &[i64]) -> Result<CountSummary> {
+        self.tu_count_summary(company_id, months).await
     }
 
     async fn insert_client(&self, c: &NewClient) -> Result<ApiClient> {

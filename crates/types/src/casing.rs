@@ -57,6 +57,26 @@ pub const REQUEST_FIELDS: &[&str] = &[
     "hasIpAddressRestriction",
     "allowedIpAddresses",
     "roleResourceIdList",
+    // target users
+    "email",
+    "firstName",
+    "lastName",
+    "department",
+    "priority",
+    "isActive",
+    "customFields",
+    "phoneNumber",
+    "targetGroupResourceIds",
+    "preferredLanguageId",
+    "managerFirstName",
+    "managerLastName",
+    "managerEmail",
+    "items",
+    "selectAll",
+    "excludedItems",
+    "targetUserResourceIds",
+    "resourceId",
+    "timestampValue",
 ];
 
 fn canonical(key: &str) -> Option<&'static str> {

@@ -8,6 +8,7 @@ pub mod company;
 pub mod envelope;
 pub mod filter;
 pub mod ids;
+pub mod target_user;
 pub mod token;
 
 pub use envelope::{Envelope, IdResult, Paged, ResultStatus};

@@ -3,3 +3,4 @@
 pub mod clients;
 pub mod companies;
 pub mod lookups;
+pub mod target_users;

@@ -1,0 +1,618 @@
+//! `/api/target-users`: create, read, update, delete, search, bulk delete and the count summary.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use chrono::{Datelike, TimeZone, Utc};
+use rollcall_store::query::{month_of, parse_filter, parse_order};
+use rollcall_store::{
+    parse_priority, priority_name, BulkSelection, FieldKind, FieldSpec, SearchSpec, TargetUser,
+    TargetUserFields, WriteOutcome, DEFAULT_PRIORITY,
+};
+use rollcall_types::target_user::{
+    BulkDeleteRequest, BulkDeleteResult, ByResourceIdsRequest, CountSummaryDto, MonthlyCount,
+    SearchEmailRequest, TargetUserDto, TargetUserEmailDto, TargetUserInput, TargetUserSearchView,
+};
+use rollcall_types::{Envelope, IdResult, Paged, SearchRequest};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::KJson;
+use crate::paging::Paging;
+use crate::scope::{Access, ScopeRequest};
+use crate::{millis_to_time, now_millis, AppState};
+
+const fn field(
+    name: &'static str,
+    aliases: &'static [&'static str],
+    column: &'static str,
+    kind: FieldKind,
+) -> FieldSpec {
+    FieldSpec {
+        name,
+        aliases,
+        column,
+        kind,
+        sortable: true,
+        filterable: true,
+    }
+}
+
+/// Fields of `POST /api/target-users/search`: every field of Keepnet's `TargetUserSearchView`
+/// that holds data, `isDeleted`, the manager fields and the summary-card filters.
+pub const TARGET_USER_FIELDS: &[FieldSpec] = &[
+    field("Email", &["EmailAddress"], "email_lower", FieldKind::Text),
+    field("FirstName", &[], "first_name_lower", FieldKind::Text),
+    field("LastName", &[], "last_name_lower", FieldKind::Text),
+    field("Department", &[], "department_lower", FieldKind::Text),
+    field("PhoneNumber", &["Phone"], "phone_lower", FieldKind::Text),
+    field("Priority", &[], "priority", FieldKind::Priority),
+    field("Status", &["IsActive"], "is_active", FieldKind::Status),
+    field("IsDeleted", &[], "is_deleted", FieldKind::Bool),
+    field(
+        "CreateTime",
+        &["CreateDate"],
+        "create_time",
+        FieldKind::Time,
+    ),
+    field("UpdateTime", &[], "update_time", FieldKind::Time),
+    field(
+        "TimeZone",
+        &["TimeZoneId"],
+        "time_zone_id",
+        FieldKind::Exact,
+    ),
+    field(
+        "PreferredLanguage",
+        &["PreferredLanguageId"],
+        "preferred_language_id",
+        FieldKind::Exact,
+    ),
+    field(
+        "ManagerFullName",
+        &[],
+        "manager_full_name_lower",
+        FieldKind::Text,
+    ),
+    field("ManagerEmail", &[], "manager_email_lower", FieldKind::Text),
+    field("MonthlyActiveUser", &[], "create_month", FieldKind::Month),
+    field(
+        "ResourceId",
+        &["TargetUserResourceId"],
+        "resource_id",
+        FieldKind::Exact,
+    ),
+];
+
+/// Columns `searchInputTextValue` searches: first name, last name, email and department.
+pub const TARGET_USER_TEXT_COLUMNS: &[&str] = &[
+    "first_name_lower",
+    "last_name_lower",
+    "email_lower",
+    "department_lower",
+];
+
+/// Parses a target-user search body into the store's query. Shared with export.
+pub fn target_user_search(
+    req: &SearchRequest,
+    max_page_size: i64,
+) -> ApiResult<(SearchSpec, Paging)> {
+    let paging = Paging::from_request(req, max_page_size)?;
+    let parsed = parse_filter(
+        req.filter.as_ref(),
+        TARGET_USER_FIELDS,
+        TARGET_USER_TEXT_COLUMNS,
+        now_millis(),
+    )?;
+    let order = parse_order(
+        req.order_by.as_deref(),
+        req.ascending.unwrap_or(false),
+        TARGET_USER_FIELDS,
+        "CreateTime",
+        "id",
+    )?;
+    Ok((
+        SearchSpec {
+            cond: parsed.cond,
+            order,
+            offset: paging.offset(),
+            limit: paging.size,
+        },
+        paging,
+    ))
+}
+
+fn opt(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+fn manager_full_name(f: &TargetUserFields) -> Option<String> {
+    opt(format!(
+        "{} {}",
+        f.manager_first_name.trim(),
+        f.manager_last_name.trim()
+    )
+    .trim())
+}
+
+/// A user as a search row.
+pub fn search_view(u: &TargetUser) -> TargetUserSearchView {
+    let f = &u.fields;
+    TargetUserSearchView {
+        resource_id: u.resource_id.clone(),
+        email: f.email.clone(),
+        first_name: opt(&f.first_name),
+        last_name: opt(&f.last_name),
+        department: opt(&f.department),
+        priority: priority_name(f.priority).to_owned(),
+        status: if f.is_active { "Active" } else { "Inactive" }.to_owned(),
+        custom_field_values: vec![],
+        create_time: millis_to_time(u.create_time).unwrap_or_default(),
+        update_time: millis_to_time(u.update_time),
+        is_editable: !u.is_deleted,
+        scim_setting_name: None,
+        ldap_config_name: None,
+        phone_number: opt(&f.phone_number),
+        time_zone: opt(&f.time_zone_id),
+        preferred_language: opt(&f.preferred_language_id),
+        is_deleted: u.is_deleted,
+        manager_full_name: manager_full_name(f),
+        manager_email: opt(&f.manager_email),
+    }
+}
+
+fn dto(u: &TargetUser) -> TargetUserDto {
+    let f = &u.fields;
+    TargetUserDto {
+        resource_id: u.resource_id.clone(),
+        email: f.email.clone(),
+        first_name: opt(&f.first_name),
+        last_name: opt(&f.last_name),
+        department: opt(&f.department),
+        priority: priority_name(f.priority).to_owned(),
+        is_active: f.is_active,
+        is_deleted: u.is_deleted,
+        custom_field_values: vec![],
+        phone_number: opt(&f.phone_number),
+        time_zone_id: opt(&f.time_zone_id),
+        preferred_language_id: opt(&f.preferred_language_id),
+        manager_first_name: opt(&f.manager_first_name),
+        manager_last_name: opt(&f.manager_last_name),
+        manager_email: opt(&f.manager_email),
+        manager_full_name: manager_full_name(f),
+        create_time: millis_to_time(u.create_time).unwrap_or_default(),
+        update_time: millis_to_time(u.update_time),
+    }
+}
+
+/// A plausible email address: one `@`, a local part, a dotted domain, no spaces, at most 320.
+pub fn valid_email(e: &str) -> bool {
+    let Some((local, domain)) = e.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !e.chars().any(char::is_whitespace)
+        && e.chars().count() <= 320
+}
+
+/// Merges `input` over `base` (create: defaults; update: the stored user) and validates it.
+/// Fields left out (or null) keep their value; an empty string clears an optional field.
+fn user_fields(
+    input: TargetUserInput,
+    base: Option<&TargetUserFields>,
+) -> ApiResult<TargetUserFields> {
+    let mut problems = Vec::new();
+    let mut f = base.cloned().unwrap_or(TargetUserFields {
+        priority: DEFAULT_PRIORITY,
+        is_active: true,
+        ..Default::default()
+    });
+    match input.email.map(|e| e.trim().to_owned()) {
+        Some(e) if valid_email(&e) => f.email = e,
+        Some(e) if e.is_empty() => problems.push("email is required".to_owned()),
+        Some(e) => problems.push(format!("email '{e}' is not a valid email address")),
+        None if base.is_none() => problems.push("email is required".to_owned()),
+        None => {}
+    }
+    let mut text = |name: &str, value: Option<String>, max: usize, slot: &mut String| {
+        if let Some(v) = value {
+            let v = v.trim().to_owned();
+            if v.chars().count() > max {
+                problems.push(format!("{name} must be at most {max} characters"));
+            }
+            *slot = v;
+        }
+    };
+    text("firstName", input.first_name, 256, &mut f.first_name);
+    text("lastName", input.last_name, 256, &mut f.last_name);
+    text("department", input.department, 256, &mut f.department);
+    text(
+        "phoneNumber",
+        input.phone_number.map(|p| p.replace(' ', "")),
+        64,
+        &mut f.phone_number,
+    );
+    text("timeZoneId", input.time_zone_id, 128, &mut f.time_zone_id);
+    text(
+        "preferredLanguageId",
+        input.preferred_language_id,
+        64,
+        &mut f.preferred_language_id,
+    );
+    text(
+        "managerFirstName",
+        input.manager_first_name,
+        256,
+        &mut f.manager_first_name,
+    );
+    text(
+        "managerLastName",
+        input.manager_last_name,
+        256,
+        &mut f.manager_last_name,
+    );
+    text(
+        "managerEmail",
+        input.manager_email,
+        320,
+        &mut f.manager_email,
+    );
+    if !f.manager_email.is_empty() && !valid_email(&f.manager_email) {
+        problems.push(format!(
+            "managerEmail '{}' is not a valid email address",
+            f.manager_email
+        ));
+    }
+    if let Some(p) = input.priority.filter(|p| !p.trim().is_empty()) {
+        match parse_priority(&p) {
+            Some(n) => f.priority = n,
+            None => problems.push(format!(
+                "priority '{p}' is not valid; use VeryLow, Low, Medium, High or VeryHigh"
+            )),
+        }
+    }
+    if let Some(a) = input.is_active {
+        f.is_active = a;
+    }
+    if let Some(groups) = input.target_group_resource_ids.filter(|g| !g.is_empty()) {
+        problems.push(format!(
+            "target group '{}' was not found in this company",
+            groups[0]
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::validation(problems));
+    }
+    Ok(f)
+}
+
+/// `POST /api/target-users`: creates a user in the scoped company.
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    scope: ScopeRequest,
+    KJson(input): KJson<TargetUserInput>,
+) -> ApiResult<Json<Envelope<IdResult>>> {
+    let company = scope.resolve(&state, &caller, Access::Write).await?;
+    let fields = user_fields(input, None)?;
+    let user = state
+        .store
+        .insert_target_user(company.id, &fields, now_millis())
+        .await?;
+    Ok(Json(Envelope::success(IdResult {
+        resource_id: user.resource_id,
+    })))
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::not_found(format!("target user '{id}' was not found in this company"))
+}
+
+/// `GET /api/target-users/{resourceId}`.
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    scope: ScopeRequest,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Envelope<TargetUserDto>>> {
+    let company = scope.resolve(&state, &caller, Access::Read).await?;
+    let user = state
+        .store
+        .target_user(company.id, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    Ok(Json(Envelope::success(dto(&user))))
+}
+
+/// `PUT /api/target-users/{resourceId}`.
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    scope: ScopeRequest,
+    Path(id): Path<String>,
+    KJson(input): KJson<TargetUserInput>,
+) -> ApiResult<Json<Envelope<IdResult>>> {
+    let company = scope.resolve(&state, &caller, Access::Write).await?;
+    let current = state
+        .store
+        .target_user(company.id, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    if current.is_deleted {
+        return Err(ApiError::conflict(format!(
+            "target user '{id}' is deleted and cannot be edited"
+        )));
+    }
+    let fields = user_fields(input, Some(&current.fields))?;
+    match state
+        .store
+        .update_target_user(company.id, &id, &fields)
+        .await?
+    {
+        WriteOutcome::Done(u) => Ok(Json(Envelope::success(IdResult {
+            resource_id: u.resource_id,
+        }))),
+        WriteOutcome::NotFound => Err(not_found(&id)),
+        WriteOutcome::Deleted => Err(ApiError::conflict(format!(
+            "target user '{id}' is deleted and cannot be edited"
+        ))),
+    }
+}
+
+/// `DELETE /api/target-users/{resourceId}`: soft delete.
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    scope: ScopeRequest,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Envelope<IdResult>>> {
+    let company = scope.resolve(&state, &caller, Access::Write).await?;
+    match state.store.delete_target_user(company.id, &id).await? {
+        WriteOutcome::Done(u) => Ok(Json(Envelope::success(IdResult {
+            resource_id: u.resource_id,
+        }))),
+        WriteOutcome::NotFound => Err(not_found(&id)),
+        WriteOutcome::Deleted => Err(ApiError::conflict(format!(
+            "target user '{id}' is already deleted"
+        ))),
+    }
+}
+
+/// Most ids accepted by the by-id and bulk endpoints.
+const MAX_IDS: usize = 10_000;
+
+/// `DELETE /api/target-users/bulk-delete`: `items`, or `selectAll` with `excludedItems` and
+/// `filter` (the list's current filter).
+pub async fn bulk_delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    scope: ScopeRequest,
+    KJson(req): KJson<BulkDeleteRequest>,
+) -> ApiResult<Json<Envelope<BulkDeleteResult>>> {
+    let company = scope.resolve(&state, &caller, Access::Write).await?;
+    let selection = if req.select_all.unwrap_or(false) {
+        let parsed = parse_filter(
+            req.filter.as_ref(),
+            TARGET_USER_FIELDS,
+            TARGET_USER_TEXT_COLUMNS,
+            now_millis(),
+        )?;
+        let excluded = req.excluded_items.unwrap_or_default();
+        if excluded.len() > MAX_IDS {
+            return Err(ApiError::bad_request(format!(
+                "excludedItems has more than {MAX_IDS} ids"
+            )));
+        }
+        BulkSelection::AllExcept {
+            cond: parsed.cond,
+            excluded,
+        }
+    } else {
+        let items = req.items.unwrap_or_default();
+        if items.is_empty() {
+            return Err(ApiError::bad_request(
+                "send the users to delete in items, or selectAll: true with a filter",
+            ));
+        }
+        if items.len() > MAX_IDS {
+            return Err(ApiError::bad_request(format!(
+                "items has more than {MAX_IDS} ids; use selectAll with a filter"
+            )));
+        }
+        BulkSelection::Items(items)
+    };
+    let n = state
+        .store
+        .bulk_delete_target_users(company.id, &selection)
+        .await?;
+    Ok(Json(Envelope::success(BulkDeleteResult {
+        resource_id: None,
+        deleted_count: n,
+    })))
+}
+
+/// `POST /api/target-users/search`.
+pub async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    scope: ScopeRequest,
+    KJson(req): KJson<SearchRequest>,
+) -> ApiResult<Json<Envelope<Paged<TargetUserSearchView>>>> {
+    let company = scope.resolve(&state, &caller, Access::Read).await?;
+    let (spec, paging) = target_user_search(&req, state.config.max_page_size)?;
+    let (total, users) = state.store.search_target_users(company.id, &spec).await?;
+    let rows = users.iter().map(search_view).collect();
+    Ok(Json(Envelope::success(Paged::new(
+        paging.number,
+        paging.size,
+        total,
+        rows,
+    ))))
+}
+
+/// `POST /api/target-users/search-email`: users whose email contains the text (any case).
+pub async fn search_email(
+    State(state): State<AppState>,
+    caller: Caller,
+    scope: ScopeRequest,
+    KJson(req): KJson<SearchEmailRequest>,
+) -> ApiResult<Json<Envelope<Paged<TargetUserDto>>>> {
+    let company = scope.resolve(&state, &caller, Access::Read).await?;
+    let email = req.email.clone().unwrap_or_default();
+    let search = SearchRequest {
+        filter: Some(rollcall_types::Filter {
+            filter_groups: Some(vec![rollcall_types::FilterGroup {
+                filter_items: Some(vec![rollcall_types::FilterItem::new(
+                    "Email", "Contains", email,
+                )]),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }),
+        page_number: req.page_number,
+        page_size: req.page_size,
+        order_by: req.order_by.clone().or_else(|| Some("Email".into())),
+        ascending: req.ascending.or(Some(true)),
+        ..Default::default()
+    };
+    let (spec, paging) = target_user_search(&search, state.config.max_page_size)?;
+    let (total, users) = state.store.search_target_users(company.id, &spec).await?;
+    Ok(Json(Envelope::success(Paged::new(
+        paging.number,
+        paging.size,
+        total,
+        users.iter().map(dto).collect(),
+    ))))
+}
+
+async fn by_ids(
+    state: &AppState,
+    caller: &Caller,
+    scope: &ScopeRequest,
+    req: ByResourceIdsRequest,
+    include_deleted: bool,
+) -> ApiResult<Json<Envelope<Vec<TargetUserEmailDto>>>> {
+    let company = scope.resolve(state, caller, Access::Read).await?;
+    let ids = req.target_user_resource_ids.unwrap_or_default();
+    if ids.len() > MAX_IDS {
+        return Err(ApiError::bad_request(format!(
+            "targetUserResourceIds has more than {MAX_IDS} ids"
+        )));
+    }
+    let users = state
+        .store
+        .target_users_by_resource_ids(company.id, &ids, include_deleted)
+        .await?;
+    Ok(Json(Envelope::success(
+        users
+            .iter()
+            .map(|u| TargetUserEmailDto {
+                id: u.id,
+                resource_id: u.resource_id.clone(),
+                email: u.fields.email.clone(),
+                first_name: opt(&u.fields.first_name),
+                last_name: opt(&u.fields.last_name),
+                phone_number: opt(&u.fields.phone_number),
+                is_deleted: u.is_deleted,
+                status: i32::from(u.fields.is_active),
+            })
+            .collect(),
+    )))
+}
+
+/// `POST /api/target-users/by-resource-ids`: live users only.
+pub async fn by_resource_ids(
+    State(state): State<AppState>,
+    caller: Caller,
+    scope: ScopeRequest,
+    KJson(req): KJson<ByResourceIdsRequest>,
+) -> ApiResult<Json<Envelope<Vec<TargetUserEmailDto>>>> {
+    by_ids(&state, &caller, &scope, req, false).await
+}
+
+/// `POST /api/target-users/include-deleted/by-resource-ids`.
+pub async fn by_resource_ids_with_deleted(
+    State(state): State<AppState>,
+    caller: Caller,
+    scope: ScopeRequest,
+    KJson(req): KJson<ByResourceIdsRequest>,
+) -> ApiResult<Json<Envelope<Vec<TargetUserEmailDto>>>> {
+    by_ids(&state, &caller, &scope, req, true).await
+}
+
+/// The last `n` calendar months (UTC) as YYYYMM, oldest first, ending with the current one.
+pub fn last_months(now_ms: i64, n: usize) -> Vec<i64> {
+    let mut m = month_of(now_ms);
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        out.push(m);
+        m = if m % 100 == 1 {
+            (m / 100 - 1) * 100 + 12
+        } else {
+            m - 1
+        };
+    }
+    out.reverse();
+    out
+}
+
+/// `GET /api/target-users/count-summary`: totals by status and the users added in each of the
+/// last 12 months, from the counters.
+pub async fn count_summary(
+    State(state): State<AppState>,
+    caller: Caller,
+    scope: ScopeRequest,
+) -> ApiResult<Json<Envelope<CountSummaryDto>>> {
+    let company = scope.resolve(&state, &caller, Access::Read).await?;
+    let months = last_months(now_millis(), 12);
+    let s = state.store.count_summary(company.id, &months).await?;
+    let monthly = s
+        .months
+        .iter()
+        .map(|(m, count)| {
+            let (y, mo) = ((m / 100) as i32, (m % 100) as u32);
+            let start = Utc
+                .with_ymd_and_hms(y, mo, 1, 0, 0, 0)
+                .single()
+                .unwrap_or_default();
+            MonthlyCount {
+                period: format!("{:04}-{:02}", start.year(), start.month()),
+                period_start: start,
+                count: *count,
+            }
+        })
+        .collect();
+    Ok(Json(Envelope::success(CountSummaryDto {
+        total_number_of_active_users: s.totals.active,
+        total_number_of_in_active_users: s.totals.inactive,
+        total_number_of_deleted_users: s.totals.deleted,
+        monthly_active_users: monthly,
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_months_cross_the_year() {
+        let jan_2026 = 1_768_000_000_000; // 2026-01-09
+        let m = last_months(jan_2026, 3);
+        assert_eq!(m, vec![202_511, 202_512, 202_601]);
+        assert_eq!(last_months(jan_2026, 12).len(), 12);
+        assert_eq!(last_months(jan_2026, 12)[0], 202_502);
+    }
+
+    #[test]
+    fn email_rules() {
+        assert!(valid_email("a.b@example.com"));
+        assert!(!valid_email("a.b@example"));
+        assert!(!valid_email("a b@example.com"));
+        assert!(!valid_email("@example.com"));
+        assert!(!valid_email("a@@example.com"));
+    }
+}

@@ -1,0 +1,465 @@
+//! Target users in SQL, with the per-company counters kept in the same transaction as every
+//! write, so that totals and the count summary cost a lookup, not a scan.
+
+use std::collections::HashMap;
+
+use futures::TryStreamExt;
+use sea_query::{Alias, Expr, Query};
+use sqlx::any::AnyRow;
+use sqlx::AnyConnection;
+
+use crate::model::*;
+use crate::query::{month_of, Cond, SearchSpec};
+use crate::sql::{
+    apply_order, bind_values, get_bool, get_i64, get_str, is_unique_violation, new_resource_id,
+    Engine, SqlStore,
+};
+use crate::{Result, StoreError};
+
+/// Columns read into a [`TargetUser`].
+pub(crate) const TU_COLUMNS: &str = "id, company_id, resource_id, email, first_name, last_name, department, phone_number, \
+    priority, is_active, is_deleted, time_zone_id, preferred_language_id, manager_first_name, manager_last_name, \
+    manager_email, create_time, update_time";
+
+pub(crate) fn target_user_from_row(row: &AnyRow) -> Result<TargetUser> {
+    Ok(TargetUser {
+        id: get_i64(row, "id")?,
+        company_id: get_i64(row, "company_id")?,
+        resource_id: get_str(row, "resource_id")?,
+        fields: TargetUserFields {
+            email: get_str(row, "email")?,
+            first_name: get_str(row, "first_name")?,
+            last_name: get_str(row, "last_name")?,
+            department: get_str(row, "department")?,
+            phone_number: get_str(row, "phone_number")?,
+            priority: get_i64(row, "priority")?,
+            is_active: get_bool(row, "is_active")?,
+            time_zone_id: get_str(row, "time_zone_id")?,
+            preferred_language_id: get_str(row, "preferred_language_id")?,
+            manager_first_name: get_str(row, "manager_first_name")?,
+            manager_last_name: get_str(row, "manager_last_name")?,
+            manager_email: get_str(row, "manager_email")?,
+        },
+        is_deleted: get_bool(row, "is_deleted")?,
+        create_time: get_i64(row, "create_time")?,
+        update_time: get_i64(row, "update_time")?,
+    })
+}
+
+fn manager_full_name(f: &TargetUserFields) -> String {
+    format!(
+        "{} {}",
+        f.manager_first_name.trim(),
+        f.manager_last_name.trim()
+    )
+    .trim()
+    .to_owned()
+}
+
+fn duplicate_email(email: &str) -> StoreError {
+    StoreError::Conflict(format!(
+        "a target user with the email '{email}' already exists in this company; update that user instead"
+    ))
+}
+
+/// Adds deltas to one (company, month) counter row.
+async fn bump(
+    conn: &mut AnyConnection,
+    company_id: i64,
+    month: i64,
+    active: i64,
+    inactive: i64,
+    deleted: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO target_user_counters (company_id, month, active, inactive, deleted) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (company_id, month) DO UPDATE SET active = target_user_counters.active + excluded.active, \
+         inactive = target_user_counters.inactive + excluded.inactive, deleted = target_user_counters.deleted + excluded.deleted",
+    )
+    .bind(company_id)
+    .bind(month)
+    .bind(active)
+    .bind(inactive)
+    .bind(deleted)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Counter deltas of soft-deleting a user that was active or not.
+fn delete_delta(was_active: bool) -> (i64, i64, i64) {
+    if was_active {
+        (-1, 0, 1)
+    } else {
+        (0, -1, 1)
+    }
+}
+
+impl SqlStore {
+    fn for_update(&self) -> &'static str {
+        // SQLite has a single writer connection, so the row cannot change under us there.
+        match self.engine {
+            Engine::Postgres => " FOR UPDATE",
+            Engine::Sqlite => "",
+        }
+    }
+
+    pub(crate) async fn tu_insert(
+        &self,
+        company_id: i64,
+        f: &TargetUserFields,
+        create_time: Millis,
+    ) -> Result<TargetUser> {
+        let resource_id = new_resource_id();
+        let month = month_of(create_time);
+        let mut tx = self.writer.begin().await?;
+        let res = sqlx::query(
+            "INSERT INTO target_users (company_id, resource_id, email, email_lower, first_name, first_name_lower, last_name, \
+             last_name_lower, department, department_lower, phone_number, phone_lower, priority, is_active, is_deleted, \
+             time_zone_id, preferred_language_id, manager_first_name, manager_last_name, manager_email, manager_full_name_lower, \
+             manager_email_lower, create_time, create_month, update_time) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25) \
+             RETURNING id",
+        )
+        .bind(company_id)
+        .bind(&resource_id)
+        .bind(&f.email)
+        .bind(f.email.to_lowercase())
+        .bind(&f.first_name)
+        .bind(f.first_name.to_lowercase())
+        .bind(&f.last_name)
+        .bind(f.last_name.to_lowercase())
+        .bind(&f.department)
+        .bind(f.department.to_lowercase())
+        .bind(&f.phone_number)
+        .bind(f.phone_number.to_lowercase())
+        .bind(f.priority)
+        .bind(f.is_active)
+        .bind(false)
+        .bind(&f.time_zone_id)
+        .bind(&f.preferred_language_id)
+        .bind(&f.manager_first_name)
+        .bind(&f.manager_last_name)
+        .bind(&f.manager_email)
+        .bind(manager_full_name(f).to_lowercase())
+        .bind(f.manager_email.to_lowercase())
+        .bind(create_time)
+        .bind(month)
+        .bind(create_time)
+        .fetch_one(&mut *tx)
+        .await;
+        let row = match res {
+            Ok(r) => r,
+            Err(e) if is_unique_violation(&e) => return Err(duplicate_email(&f.email)),
+            Err(e) => return Err(e.into()),
+        };
+        let id = get_i64(&row, "id")?;
+        let (a, i) = if f.is_active { (1, 0) } else { (0, 1) };
+        bump(&mut tx, company_id, month, a, i, 0).await?;
+        tx.commit().await?;
+        Ok(TargetUser {
+            id,
+            company_id,
+            resource_id,
+            fields: f.clone(),
+            is_deleted: false,
+            create_time,
+            update_time: create_time,
+        })
+    }
+
+    pub(crate) async fn tu_update(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+        f: &TargetUserFields,
+    ) -> Result<WriteOutcome> {
+        let mut tx = self.writer.begin().await?;
+        let sql = format!(
+            "SELECT {TU_COLUMNS}, create_month FROM target_users WHERE company_id = $1 AND resource_id = $2{}",
+            self.for_update()
+        );
+        let Some(row) = sqlx::query(&sql)
+            .bind(company_id)
+            .bind(resource_id)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(WriteOutcome::NotFound);
+        };
+        let before = target_user_from_row(&row)?;
+        if before.is_deleted {
+            return Ok(WriteOutcome::Deleted);
+        }
+        let month = get_i64(&row, "create_month")?;
+        let now = chrono::Utc::now().timestamp_millis();
+        let res = sqlx::query(
+            "UPDATE target_users SET email = $1, email_lower = $2, first_name = $3, first_name_lower = $4, last_name = $5, \
+             last_name_lower = $6, department = $7, department_lower = $8, phone_number = $9, phone_lower = $10, priority = $11, \
+             is_active = $12, time_zone_id = $13, preferred_language_id = $14, manager_first_name = $15, manager_last_name = $16, \
+             manager_email = $17, manager_full_name_lower = $18, manager_email_lower = $19, update_time = $20 WHERE id = $21",
+        )
+        .bind(&f.email)
+        .bind(f.email.to_lowercase())
+        .bind(&f.first_name)
+        .bind(f.first_name.to_lowercase())
+        .bind(&f.last_name)
+        .bind(f.last_name.to_lowercase())
+        .bind(&f.department)
+        .bind(f.department.to_lowercase())
+        .bind(&f.phone_number)
+        .bind(f.phone_number.to_lowercase())
+        .bind(f.priority)
+        .bind(f.is_active)
+        .bind(&f.time_zone_id)
+        .bind(&f.preferred_language_id)
+        .bind(&f.manager_first_name)
+        .bind(&f.manager_last_name)
+        .bind(&f.manager_email)
+        .bind(manager_full_name(f).to_lowercase())
+        .bind(f.manager_email.to_lowercase())
+        .bind(now)
+        .bind(before.id)
+        .execute(&mut *tx)
+        .await;
+        match res {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => return Err(duplicate_email(&f.email)),
+            Err(e) => return Err(e.into()),
+        }
+        if before.fields.is_active != f.is_active {
+            let d = if f.is_active { 1 } else { -1 };
+            bump(&mut tx, company_id, month, d, -d, 0).await?;
+        }
+        tx.commit().await?;
+        Ok(WriteOutcome::Done(TargetUser {
+            fields: f.clone(),
+            update_time: now,
+            ..before
+        }))
+    }
+
+    pub(crate) async fn tu_delete(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+    ) -> Result<WriteOutcome> {
+        let mut tx = self.writer.begin().await?;
+        let now = chrono::Utc::now().timestamp_millis();
+        let sql = format!(
+            "UPDATE target_users SET is_deleted = $1, delete_time = $2, update_time = $2 \
+             WHERE company_id = $3 AND resource_id = $4 AND is_deleted = $5 RETURNING {TU_COLUMNS}, create_month"
+        );
+        let row = sqlx::query(&sql)
+            .bind(true)
+            .bind(now)
+            .bind(company_id)
+            .bind(resource_id)
+            .bind(false)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else {
+            drop(tx);
+            return Ok(match self.tu_get(company_id, resource_id).await? {
+                Some(_) => WriteOutcome::Deleted,
+                None => WriteOutcome::NotFound,
+            });
+        };
+        let user = target_user_from_row(&row)?;
+        let (a, i, d) = delete_delta(user.fields.is_active);
+        bump(&mut tx, company_id, get_i64(&row, "create_month")?, a, i, d).await?;
+        tx.commit().await?;
+        Ok(WriteOutcome::Done(user))
+    }
+
+    pub(crate) async fn tu_get(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+    ) -> Result<Option<TargetUser>> {
+        let sql = format!(
+            "SELECT {TU_COLUMNS} FROM target_users WHERE company_id = $1 AND resource_id = $2"
+        );
+        let row = sqlx::query(&sql)
+            .bind(company_id)
+            .bind(resource_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(target_user_from_row).transpose()
+    }
+
+    pub(crate) async fn tu_by_ids(
+        &self,
+        company_id: i64,
+        ids: &[String],
+        include_deleted: bool,
+    ) -> Result<Vec<TargetUser>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut stmt = Query::select()
+            .expr(Expr::cust(TU_COLUMNS))
+            .from(Alias::new("target_users"))
+            .and_where(Expr::col(Alias::new("company_id")).eq(company_id))
+            .and_where(Expr::col(Alias::new("resource_id")).is_in(ids.iter().cloned()))
+            .to_owned();
+        if !include_deleted {
+            stmt.and_where(Expr::col(Alias::new("is_deleted")).eq(false));
+        }
+        let (sql, values) = self.render(&stmt);
+        let rows = bind_values(sqlx::query(&sql), &values)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut found: HashMap<String, TargetUser> = HashMap::new();
+        for r in &rows {
+            let u = target_user_from_row(r)?;
+            found.insert(u.resource_id.clone(), u);
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
+    pub(crate) async fn tu_search(
+        &self,
+        company_id: i64,
+        spec: &SearchSpec,
+    ) -> Result<(i64, Vec<TargetUser>)> {
+        let cond = spec.cond.to_condition();
+        // An unfiltered total is the sum of the counters: a lookup, not a scan.
+        let total = if spec.cond == Cond::All(vec![]) {
+            let c = self.tu_counts(company_id).await?;
+            c.active + c.inactive + c.deleted
+        } else {
+            let count = Query::select()
+                .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+                .from(Alias::new("target_users"))
+                .and_where(Expr::col(Alias::new("company_id")).eq(company_id))
+                .cond_where(cond.clone())
+                .to_owned();
+            let (sql, values) = self.render(&count);
+            get_i64(
+                &bind_values(sqlx::query(&sql), &values)
+                    .fetch_one(&self.pool)
+                    .await?,
+                "n",
+            )?
+        };
+        let mut page = Query::select()
+            .expr(Expr::cust(TU_COLUMNS))
+            .from(Alias::new("target_users"))
+            .and_where(Expr::col(Alias::new("company_id")).eq(company_id))
+            .cond_where(cond)
+            .to_owned();
+        apply_order(&mut page, spec);
+        let (sql, values) = self.render(&page);
+        let rows = bind_values(sqlx::query(&sql), &values)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok((
+            total,
+            rows.iter()
+                .map(target_user_from_row)
+                .collect::<Result<Vec<_>>>()?,
+        ))
+    }
+
+    pub(crate) async fn tu_bulk_delete(
+        &self,
+        company_id: i64,
+        selection: &BulkSelection,
+    ) -> Result<i64> {
+        let now = chrono::Utc::now().timestamp_millis();
+        let mut stmt = Query::update()
+            .table(Alias::new("target_users"))
+            .values([
+                (Alias::new("is_deleted"), true.into()),
+                (Alias::new("delete_time"), now.into()),
+                (Alias::new("update_time"), now.into()),
+            ])
+            .and_where(Expr::col(Alias::new("company_id")).eq(company_id))
+            .and_where(Expr::col(Alias::new("is_deleted")).eq(false))
+            .returning(
+                Query::returning().columns([Alias::new("is_active"), Alias::new("create_month")]),
+            )
+            .to_owned();
+        match selection {
+            BulkSelection::Items(ids) => {
+                if ids.is_empty() {
+                    return Ok(0);
+                }
+                stmt.and_where(Expr::col(Alias::new("resource_id")).is_in(ids.iter().cloned()));
+            }
+            BulkSelection::AllExcept { cond, excluded } => {
+                stmt.cond_where(cond.to_condition());
+                if !excluded.is_empty() {
+                    stmt.and_where(
+                        Expr::col(Alias::new("resource_id")).is_not_in(excluded.iter().cloned()),
+                    );
+                }
+            }
+        }
+        let (sql, values) = self.render(&stmt);
+        let mut tx = self.writer.begin().await?;
+        // (month) -> (active removed, inactive removed, deleted added)
+        let mut deltas: HashMap<i64, (i64, i64, i64)> = HashMap::new();
+        let mut n = 0;
+        {
+            let mut rows = bind_values(sqlx::query(&sql), &values).fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await? {
+                let (a, i, d) = delete_delta(get_bool(&row, "is_active")?);
+                let e = deltas.entry(get_i64(&row, "create_month")?).or_default();
+                e.0 += a;
+                e.1 += i;
+                e.2 += d;
+                n += 1;
+            }
+        }
+        for (month, (a, i, d)) in deltas {
+            bump(&mut tx, company_id, month, a, i, d).await?;
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    pub(crate) async fn tu_counts(&self, company_id: i64) -> Result<UserCounts> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(active), 0) AS BIGINT) AS a, CAST(COALESCE(SUM(inactive), 0) AS BIGINT) AS i, \
+             CAST(COALESCE(SUM(deleted), 0) AS BIGINT) AS d FROM target_user_counters WHERE company_id = $1",
+        )
+        .bind(company_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(UserCounts {
+            active: get_i64(&row, "a")?,
+            inactive: get_i64(&row, "i")?,
+            deleted: get_i64(&row, "d")?,
+            added_in_month: 0,
+        })
+    }
+
+    pub(crate) async fn tu_count_summary(
+        &self,
+        company_id: i64,
+        months: &[i64],
+    ) -> Result<CountSummary> {
+        let totals = self.tu_counts(company_id).await?;
+        let first = months.iter().copied().min().unwrap_or(0);
+        let rows = sqlx::query(
+            "SELECT month, active + inactive + deleted AS n FROM target_user_counters WHERE company_id = $1 AND month >= $2",
+        )
+        .bind(company_id)
+        .bind(first)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_month: HashMap<i64, i64> = HashMap::new();
+        for r in &rows {
+            by_month.insert(get_i64(r, "month")?, get_i64(r, "n")?);
+        }
+        Ok(CountSummary {
+            totals,
+            months: months
+                .iter()
+                .map(|m| (*m, by_month.get(m).copied().unwrap_or(0)))
+                .collect(),
+        })
+    }
+}

@@ -1,0 +1,190 @@
+//! Target users: the employees who receive simulations and training.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::filter::Filter;
+
+/// A custom field value on a user (rollcall keeps none yet; always an empty list).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomFieldValue {
+    pub resource_id: Option<String>,
+    pub name: Option<String>,
+    pub data_type: Option<String>,
+    pub value: Option<String>,
+    pub timestamp_value: Option<DateTime<Utc>>,
+}
+
+/// A row of `POST /api/target-users/search` (Keepnet's `TargetUserSearchView` plus the fields
+/// Keepnet's UI reads: `isDeleted`, `managerFullName`, `managerEmail`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetUserSearchView {
+    pub resource_id: String,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub department: Option<String>,
+    /// `VeryLow`, `Low`, `Medium`, `High`, `VeryHigh`.
+    pub priority: String,
+    /// `Active` or `Inactive` (deleted users keep their last status; see `isDeleted`).
+    pub status: String,
+    pub custom_field_values: Vec<CustomFieldValue>,
+    pub create_time: DateTime<Utc>,
+    pub update_time: Option<DateTime<Utc>>,
+    pub is_editable: bool,
+    pub scim_setting_name: Option<String>,
+    pub ldap_config_name: Option<String>,
+    pub phone_number: Option<String>,
+    pub time_zone: Option<String>,
+    pub preferred_language: Option<String>,
+    pub is_deleted: bool,
+    pub manager_full_name: Option<String>,
+    pub manager_email: Option<String>,
+}
+
+/// `GET /api/target-users/{resourceId}` (Keepnet's `TargetUserDto`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetUserDto {
+    pub resource_id: String,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub department: Option<String>,
+    pub priority: String,
+    pub is_active: bool,
+    pub is_deleted: bool,
+    pub custom_field_values: Vec<CustomFieldValue>,
+    pub phone_number: Option<String>,
+    pub time_zone_id: Option<String>,
+    pub preferred_language_id: Option<String>,
+    pub manager_first_name: Option<String>,
+    pub manager_last_name: Option<String>,
+    pub manager_email: Option<String>,
+    pub manager_full_name: Option<String>,
+    pub create_time: DateTime<Utc>,
+    pub update_time: Option<DateTime<Utc>>,
+}
+
+/// Body of `POST /api/target-users` and `PUT /api/target-users/{resourceId}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetUserInput {
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub department: Option<String>,
+    /// Name (any case) or 1..=5.
+    #[serde(default)]
+    pub priority: Option<String>,
+    #[serde(default)]
+    pub is_active: Option<bool>,
+    /// Accepted; rollcall keeps no custom fields yet (see docs/api.md).
+    #[serde(default)]
+    pub custom_fields: Option<Vec<serde_json::Value>>,
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    #[serde(default)]
+    pub target_group_resource_ids: Option<Vec<String>>,
+    #[serde(default)]
+    pub time_zone_id: Option<String>,
+    #[serde(default)]
+    pub preferred_language_id: Option<String>,
+    #[serde(default)]
+    pub manager_first_name: Option<String>,
+    #[serde(default)]
+    pub manager_last_name: Option<String>,
+    #[serde(default)]
+    pub manager_email: Option<String>,
+}
+
+/// Body of `DELETE /api/target-users/bulk-delete`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkDeleteRequest {
+    #[serde(default)]
+    pub items: Option<Vec<String>>,
+    #[serde(default)]
+    pub select_all: Option<bool>,
+    #[serde(default)]
+    pub excluded_items: Option<Vec<String>>,
+    #[serde(default)]
+    pub filter: Option<Filter>,
+}
+
+/// `data` of a bulk delete: Keepnet's IdResult shape plus the number of users deleted.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkDeleteResult {
+    pub resource_id: Option<String>,
+    pub deleted_count: i64,
+}
+
+/// Body of `POST /api/target-users/search-email`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchEmailRequest {
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub page_number: Option<i64>,
+    #[serde(default)]
+    pub page_size: Option<i64>,
+    #[serde(default)]
+    pub order_by: Option<String>,
+    #[serde(default)]
+    pub ascending: Option<bool>,
+}
+
+/// Body of `POST /api/target-users/by-resource-ids`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ByResourceIdsRequest {
+    #[serde(default)]
+    pub target_user_resource_ids: Option<Vec<String>>,
+}
+
+/// An item of `by-resource-ids` (Keepnet's `TargetUserEmailDTO`): `status` is an integer here,
+/// 1 for active and 0 for inactive.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetUserEmailDto {
+    pub id: i64,
+    pub resource_id: String,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone_number: Option<String>,
+    pub is_deleted: bool,
+    pub status: i32,
+}
+
+/// One month of the count summary.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct MonthlyCount {
+    /// `YYYY-MM`.
+    pub period: String,
+    /// First instant of the month (UTC).
+    pub period_start: DateTime<Utc>,
+    /// Users added that month, whatever their status now.
+    pub count: i64,
+}
+
+/// `GET /api/target-users/count-summary` (note Keepnet's capital I in `InActive`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CountSummaryDto {
+    pub total_number_of_active_users: i64,
+    #[serde(rename = "totalNumberOfInActiveUsers")]
+    pub total_number_of_in_active_users: i64,
+    pub total_number_of_deleted_users: i64,
+    /// The last 12 calendar months, oldest first.
+    pub monthly_active_users: Vec<MonthlyCount>,
+}
