@@ -288,6 +288,100 @@ impl TestServer {
     }
 }
 
+impl TestServer {
+    pub async fn put(
+        &self,
+        path: &str,
+        token: &str,
+        body: Value,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        self.call(Method::PUT, path, token, Some(body), headers)
+            .await
+    }
+
+    pub async fn delete(
+        &self,
+        path: &str,
+        token: &str,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, token, None, headers).await
+    }
+
+    /// Sends a form to `POST /connect/token` and returns the status and JSON body as they come.
+    pub async fn token_request(&self, form: &[(&str, &str)]) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .post(self.url("/connect/token"))
+            .form(form)
+            .send()
+            .await
+            .expect("token request");
+        let status = resp.status();
+        let body: Value = resp.json().await.expect("token json");
+        (status, body)
+    }
+
+    /// The resource id of the client `client_id` in `company` (via clients/search).
+    pub async fn client_resource_id(&self, token: &str, company: &str, client_id: &str) -> String {
+        let (status, body) = self
+            .post(
+                "/api/companies/clients/search",
+                token,
+                serde_json::json!({"pageNumber": 1, "pageSize": 1000}),
+                &[("X-KEEPNET-Company-Id", company)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "clients search: {body}");
+        body["data"]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .find(|r| r["clientId"] == client_id)
+            .and_then(|r| r["resourceId"].as_str())
+            .unwrap_or_else(|| panic!("client {client_id} not found in {company}: {body}"))
+            .to_owned()
+    }
+}
+
+/// The decoded payload (claims) of a JWT, without checking its signature.
+pub fn jwt_claims(token: &str) -> Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).expect("a JWT has a payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("the payload is base64url");
+    serde_json::from_slice(&bytes).expect("the payload is JSON")
+}
+
+/// `data.results[*].resourceId` of a paged reply.
+pub fn result_ids(body: &Value) -> Vec<String> {
+    body["data"]["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no data.results in {body}"))
+        .iter()
+        .map(|r| r["resourceId"].as_str().expect("resourceId").to_owned())
+        .collect()
+}
+
+/// Asserts an error envelope: HTTP status, envelope `status` and `isSuccess: false`.
+#[track_caller]
+pub fn assert_error(status: StatusCode, body: &Value, want: StatusCode, want_status: &str) {
+    assert_eq!(status, want, "{body}");
+    assert_eq!(body["status"], want_status, "{body}");
+    assert_eq!(body["isSuccess"], false, "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "an error carries a message: {body}"
+    );
+}
+
+/// The error envelope's message (empty when missing).
+pub fn message(body: &Value) -> String {
+    body["message"].as_str().unwrap_or_default().to_owned()
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
