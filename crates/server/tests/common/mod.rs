@@ -2,6 +2,8 @@
 //! PostgreSQL database created on the server named by `ROLLCALL_TEST_DATABASE_URL`.
 #![allow(dead_code)]
 
+pub mod tu;
+
 use std::sync::Arc;
 
 use reqwest::{Method, StatusCode};
