@@ -39,6 +39,10 @@ pub enum StoreError {
 /// Shorthand result.
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// Where an export cursor sends its rows, one at a time; bounded, so a slow client slows the
+/// cursor instead of filling memory.
+pub type ExportSink = tokio::sync::mpsc::Sender<Result<TargetUser>>;
+
 /// Everything the server persists. One implementation ([`SqlStore`]) serves both engines; the
 /// trait is the seam the server and the tests program against.
 #[async_trait]
@@ -108,6 +112,15 @@ pub trait Store: Send + Sync + 'static {
         company_id: i64,
         spec: &SearchSpec,
     ) -> Result<(i64, Vec<TargetUser>)>;
+    /// Streams the users a search selects into `out` from one cursor in one read transaction
+    /// (a consistent snapshot); every match when `all`, else the spec's page.
+    async fn export_target_users(
+        &self,
+        company_id: i64,
+        spec: &SearchSpec,
+        all: bool,
+        out: ExportSink,
+    ) -> Result<()>;
     /// Soft-deletes a selection of live users; returns how many.
     async fn bulk_delete_target_users(
         &self,

@@ -431,7 +431,9 @@ impl Parser<'_> {
                 } else {
                     text
                 };
-                check_len(&text, field.name)?;
+                if op != Op::Include {
+                    check_len(&text, field.name)?;
+                }
                 Ok(match op {
                     Op::Contains => Cond::Contains {
                         column: col,
@@ -465,7 +467,7 @@ impl Parser<'_> {
                 Ok(match op {
                     Op::Contains => cmp(col, CmpOp::Eq, Val::Int(n)),
                     Op::Cmp(op) => cmp(col, op, Val::Int(n)),
-                    Op::Include => unreachable_include(),
+                    Op::Include => return Err(include_handled_above()),
                 })
             }
             FieldKind::Bool => {
@@ -599,6 +601,18 @@ impl Parser<'_> {
             }
             FieldKind::Month | FieldKind::MonthSelector => {
                 let text = scalar_text(value).ok_or_else(|| bad("a month as YYYY-MM"))?;
+                if op == Op::Include && field.kind == FieldKind::Month {
+                    let mut values = Vec::new();
+                    for part in list(&text)? {
+                        values.push(Val::Int(
+                            parse_month(&part).ok_or_else(|| bad("months as YYYY-MM"))?,
+                        ));
+                    }
+                    return Ok(Cond::In {
+                        column: col,
+                        values,
+                    });
+                }
                 let month = parse_month(&text).ok_or_else(|| bad("a month as YYYY-MM"))?;
                 if field.kind == FieldKind::MonthSelector {
                     if op != Op::Cmp(CmpOp::Eq) {
@@ -613,18 +627,7 @@ impl Parser<'_> {
                 Ok(match op {
                     Op::Cmp(op) => cmp(col, op, Val::Int(month)),
                     Op::Contains => cmp(col, CmpOp::Eq, Val::Int(month)),
-                    Op::Include => {
-                        let mut values = Vec::new();
-                        for part in list(&text)? {
-                            values.push(Val::Int(
-                                parse_month(&part).ok_or_else(|| bad("months as YYYY-MM"))?,
-                            ));
-                        }
-                        Cond::In {
-                            column: col,
-                            values,
-                        }
-                    }
+                    Op::Include => return Err(include_handled_above()),
                 })
             }
             FieldKind::Expired => {
@@ -662,8 +665,10 @@ impl Parser<'_> {
     }
 }
 
-fn unreachable_include() -> Cond {
-    Cond::All(vec![])
+/// Include lists are parsed before the single-value operators; reaching this is a bug, and it
+/// is refused rather than turned into a match-all.
+fn include_handled_above() -> FilterError {
+    FilterError("internal error: Include list was not parsed; please report this filter".into())
 }
 
 /// `!=` also matches rows where the column is NULL: "not equal to x" includes "no value".
@@ -697,6 +702,12 @@ fn list(text: &str) -> Result<Vec<String>, FilterError> {
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
         .collect();
+    if let Some(long) = parts.iter().find(|p| p.chars().count() > MAX_VALUE_LEN) {
+        return Err(FilterError(format!(
+            "a value in an Include list is longer than {MAX_VALUE_LEN} characters: '{}...'",
+            long.chars().take(20).collect::<String>()
+        )));
+    }
     if parts.is_empty() {
         return Err(FilterError(
             "an Include list is empty; send comma-separated values".into(),

@@ -11,8 +11,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rand::distributions::{Alphanumeric, DistString};
 use sea_query::{
-    Alias, Expr, JoinType, Order as SqOrder, PostgresQueryBuilder, Query, SelectStatement,
-    SqliteQueryBuilder, Values,
+    Alias, Expr, JoinType, NullOrdering, Order as SqOrder, PostgresQueryBuilder, Query,
+    SelectStatement, SqliteQueryBuilder, Values,
 };
 use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, ConnectOptions, Executor, Row};
@@ -182,8 +182,11 @@ fn sqlite_pragmas(
     _meta: sqlx::pool::PoolConnectionMetadata,
 ) -> futures::future::BoxFuture<'_, std::result::Result<(), sqlx::Error>> {
     Box::pin(async move {
+        // case_sensitive_like: `Contains` compares lowercase copies for text fields and must
+        // compare resource ids exactly, as LIKE does on PostgreSQL.
         conn.execute(
-            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
+            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; \
+             PRAGMA case_sensitive_like = ON;",
         )
         .await?;
         Ok(())
@@ -372,15 +375,14 @@ fn company_row(row: &AnyRow) -> Result<CompanyRow> {
 }
 
 pub(crate) fn apply_order(stmt: &mut SelectStatement, spec: &SearchSpec) {
+    // NULL sorts as the largest value on both engines (PostgreSQL's default; SQLite's is the
+    // opposite), so that both give the same order.
     for o in &spec.order {
-        stmt.order_by(
-            Alias::new(o.column),
-            if o.ascending {
-                SqOrder::Asc
-            } else {
-                SqOrder::Desc
-            },
-        );
+        if o.ascending {
+            stmt.order_by_with_nulls(Alias::new(o.column), SqOrder::Asc, NullOrdering::Last);
+        } else {
+            stmt.order_by_with_nulls(Alias::new(o.column), SqOrder::Desc, NullOrdering::First);
+        }
     }
     stmt.limit(u64::try_from(spec.limit).unwrap_or(0))
         .offset(u64::try_from(spec.offset).unwrap_or(0));
@@ -692,6 +694,16 @@ impl Store for SqlStore {
         spec: &SearchSpec,
     ) -> Result<(i64, Vec<TargetUser>)> {
         self.tu_search(company_id, spec).await
+    }
+
+    async fn export_target_users(
+        &self,
+        company_id: i64,
+        spec: &SearchSpec,
+        all: bool,
+        out: crate::ExportSink,
+    ) -> Result<()> {
+        self.tu_export(company_id, spec, all, out).await
     }
 
     async fn bulk_delete_target_users(

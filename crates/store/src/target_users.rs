@@ -14,7 +14,7 @@ use crate::sql::{
     apply_order, bind_values, get_bool, get_i64, get_str, is_unique_violation, new_resource_id,
     Engine, SqlStore,
 };
-use crate::{Result, StoreError};
+use crate::{ExportSink, Result, StoreError};
 
 /// Columns read into a [`TargetUser`].
 pub(crate) const TU_COLUMNS: &str = "id, company_id, resource_id, email, first_name, last_name, department, phone_number, \
@@ -360,6 +360,47 @@ impl SqlStore {
                 .map(target_user_from_row)
                 .collect::<Result<Vec<_>>>()?,
         ))
+    }
+
+    /// Streams the users a search selects (every match when `all`, else the spec's page) into
+    /// `out`, from one cursor inside one read transaction, so that the export is a consistent
+    /// snapshot. Stops early, dropping the cursor, when the receiver goes away.
+    pub(crate) async fn tu_export(
+        &self,
+        company_id: i64,
+        spec: &SearchSpec,
+        all: bool,
+        out: ExportSink,
+    ) -> Result<()> {
+        let mut page = Query::select()
+            .expr(Expr::cust(TU_COLUMNS))
+            .from(Alias::new("target_users"))
+            .and_where(Expr::col(Alias::new("company_id")).eq(company_id))
+            .cond_where(spec.cond.to_condition())
+            .to_owned();
+        apply_order(&mut page, spec);
+        if all {
+            page.reset_limit().reset_offset();
+        }
+        let (sql, values) = self.render(&page);
+        let mut tx = self.pool.begin().await?;
+        if self.engine == Engine::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        {
+            let mut rows = bind_values(sqlx::query(&sql), &values).fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await? {
+                let user = target_user_from_row(&row);
+                if out.send(user).await.is_err() {
+                    // The client went away: stop reading.
+                    break;
+                }
+            }
+        }
+        tx.rollback().await?;
+        Ok(())
     }
 
     pub(crate) async fn tu_bulk_delete(

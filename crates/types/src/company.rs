@@ -139,9 +139,11 @@ pub struct CompanyInput {
     pub number_of_users: Option<i64>,
     #[serde(default)]
     pub is_number_of_users_limited: Option<bool>,
-    #[serde(default)]
+    /// A date (`YYYY-MM-DD`, midnight UTC) or an ISO 8601 date-time.
+    #[serde(default, deserialize_with = "crate::time::date_or_time")]
     pub license_start_date: Option<DateTime<Utc>>,
-    #[serde(default)]
+    /// A date (`YYYY-MM-DD`, midnight UTC) or an ISO 8601 date-time.
+    #[serde(default, deserialize_with = "crate::time::date_or_time")]
     pub license_end_date: Option<DateTime<Utc>>,
     #[serde(default)]
     pub time_zone_id: Option<String>,

@@ -9,6 +9,7 @@ pub mod envelope;
 pub mod filter;
 pub mod ids;
 pub mod target_user;
+pub mod time;
 pub mod token;
 
 pub use envelope::{Envelope, IdResult, Paged, ResultStatus};

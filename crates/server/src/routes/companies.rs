@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::Json;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use rollcall_store::catalog::{self, DEFAULT_LICENSE_PERIOD, DEFAULT_LICENSE_TYPE};
 use rollcall_store::query::{month_of, parse_filter, parse_order};
 use rollcall_store::{
@@ -316,16 +316,9 @@ impl FromRequest<AppState> for CompanyBody {
 }
 
 fn parse_time(name: &str, v: &str) -> Result<DateTime<Utc>, String> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(v.trim()) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
-        .ok_or_else(|| {
-            format!("{name} must be a date (YYYY-MM-DD) or an ISO 8601 date-time, got '{v}'")
-        })
+    rollcall_types::time::parse_date_or_time(v).ok_or_else(|| {
+        format!("{name} must be a date (YYYY-MM-DD) or an ISO 8601 date-time, got '{v}'")
+    })
 }
 
 /// Reads Keepnet's PascalCase form fields (names matched case-insensitively).
