@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod bootstrap;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod paging;
 pub mod routes;
@@ -93,11 +94,12 @@ pub fn millis_to_time(ms: i64) -> Option<DateTime<Utc>> {
 
 /// The router. Every `/api` handler authenticates through the [`auth::Caller`] extractor.
 pub fn app(state: AppState) -> Router {
-    use routes::{clients, companies, lookups, target_users as users};
+    use routes::{clients, companies, exports, lookups, target_users as users};
     Router::new()
         .route("/connect/token", post(auth::token))
         .route("/api/companies", post(companies::create))
         .route("/api/companies/search", post(companies::search))
+        .route("/api/companies/search/export", post(exports::companies))
         .route("/api/companies/my", get(companies::my))
         .route(
             "/api/companies/{resourceId}",
@@ -123,6 +125,14 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/api/target-users", post(users::create))
         .route("/api/target-users/search", post(users::search))
+        .route(
+            "/api/target-users/search/export",
+            post(exports::target_users),
+        )
+        .route(
+            "/api/target-users/example-file",
+            post(exports::example_file),
+        )
         .route("/api/target-users/search-email", post(users::search_email))
         .route("/api/target-users/count-summary", get(users::count_summary))
         .route("/api/target-users/bulk-delete", delete(users::bulk_delete))

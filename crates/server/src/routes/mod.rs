@@ -2,5 +2,6 @@
 
 pub mod clients;
 pub mod companies;
+pub mod exports;
 pub mod lookups;
 pub mod target_users;

@@ -1,0 +1,361 @@
+//! File exports (CSV, Excel, PDF) of target users and companies.
+//!
+//! Everything that can fail is checked before the first byte (scope, filter, format, PDF row
+//! cap), so those problems arrive as the usual JSON envelope. Rows then flow from one database
+//! cursor (one read transaction, a consistent snapshot) through a bounded channel into the
+//! format writer: CSV is streamed to the client as it is written; Excel is written in
+//! constant-memory mode to a temporary file that is then streamed; PDF is built in memory and
+//! capped at [`PDF_MAX_ROWS`].
+
+pub mod csv;
+pub mod pdf;
+pub mod xlsx;
+
+use axum::body::Body;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use chrono::SecondsFormat;
+use rollcall_store::{priority_name, CompanyRow, StoreError, TargetUser};
+
+use crate::error::ApiError;
+use crate::millis_to_time;
+
+/// Most rows a PDF export holds; larger exports are refused with a 400 pointing to CSV/Excel.
+pub const PDF_MAX_ROWS: i64 = 5_000;
+/// Rows buffered between the database cursor and the file writer.
+pub const CHANNEL_ROWS: usize = 1024;
+
+/// Export file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `.csv`, UTF-8.
+    Csv,
+    /// `.xlsx`.
+    Excel,
+    /// `.pdf`.
+    Pdf,
+}
+
+impl Format {
+    /// Parses Keepnet's `exportType` (`Excel`, `CSV`, `PDF`, any case; `xlsx` too).
+    pub fn parse(s: Option<&str>) -> Result<Format, ApiError> {
+        match s.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+            Some("csv") => Ok(Format::Csv),
+            Some("excel" | "xlsx" | "xls") => Ok(Format::Excel),
+            Some("pdf") => Ok(Format::Pdf),
+            Some(other) => Err(ApiError::bad_request(format!(
+                "exportType '{other}' is not supported; use Excel, CSV or PDF"
+            ))),
+            None => Err(ApiError::bad_request(
+                "exportType is required; use Excel, CSV or PDF",
+            )),
+        }
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Excel => "xlsx",
+            Format::Pdf => "pdf",
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Excel => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Format::Pdf => "application/pdf",
+        }
+    }
+}
+
+/// One cell of an exported row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Text.
+    Text(String),
+    /// A UTC time in milliseconds (empty when `None`).
+    Time(Option<i64>),
+    /// A whole number (empty when `None`).
+    Int(Option<i64>),
+    /// true/false.
+    Bool(bool),
+}
+
+impl Cell {
+    /// The cell as text (CSV and PDF): times in ISO 8601 UTC with milliseconds.
+    pub fn text(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Time(t) => t
+                .and_then(millis_to_time)
+                .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
+                .unwrap_or_default(),
+            Cell::Int(n) => n.map(|n| n.to_string()).unwrap_or_default(),
+            Cell::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+/// Neutralises text that a spreadsheet would run as a formula: a value starting with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return gets a leading apostrophe (OWASP's advice for CSV).
+pub fn neutralise(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}").into(),
+        _ => s.into(),
+    }
+}
+
+/// Columns of the target-user export, in order.
+pub const TARGET_USER_COLUMNS: &[&str] = &[
+    "Email",
+    "First Name",
+    "Last Name",
+    "Department",
+    "Phone Number",
+    "Priority",
+    "Status",
+    "Deleted",
+    "Time Zone",
+    "Preferred Language",
+    "Manager Name",
+    "Manager Email",
+    "Created",
+    "Updated",
+    "Resource Id",
+];
+
+/// A user as export cells, in [`TARGET_USER_COLUMNS`] order.
+pub fn target_user_cells(u: &TargetUser) -> Vec<Cell> {
+    let f = &u.fields;
+    let manager = format!(
+        "{} {}",
+        f.manager_first_name.trim(),
+        f.manager_last_name.trim()
+    )
+    .trim()
+    .to_owned();
+    vec![
+        Cell::Text(f.email.clone()),
+        Cell::Text(f.first_name.clone()),
+        Cell::Text(f.last_name.clone()),
+        Cell::Text(f.department.clone()),
+        Cell::Text(f.phone_number.clone()),
+        Cell::Text(priority_name(f.priority).to_owned()),
+        Cell::Text(if f.is_active { "Active" } else { "Inactive" }.to_owned()),
+        Cell::Bool(u.is_deleted),
+        Cell::Text(f.time_zone_id.clone()),
+        Cell::Text(f.preferred_language_id.clone()),
+        Cell::Text(manager),
+        Cell::Text(f.manager_email.clone()),
+        Cell::Time(Some(u.create_time)),
+        Cell::Time(Some(u.update_time)),
+        Cell::Text(u.resource_id.clone()),
+    ]
+}
+
+/// Columns of the companies export, in order.
+pub const COMPANY_COLUMNS: &[&str] = &[
+    "Company Name",
+    "Resource Id",
+    "Reseller",
+    "Industry",
+    "Licence Type",
+    "Users Limited",
+    "Licence Limit",
+    "Licence Expired",
+    "Licence End Date",
+    "Created",
+    "Active Users",
+    "Inactive Users",
+    "Deleted Users",
+    "Monthly Users",
+    "Tags",
+];
+
+/// A company row as export cells, in [`COMPANY_COLUMNS`] order.
+pub fn company_cells(c: &CompanyRow, now: i64) -> Vec<Cell> {
+    vec![
+        Cell::Text(c.name.clone()),
+        Cell::Text(c.resource_id.clone()),
+        Cell::Text(c.reseller_name.clone().unwrap_or_default()),
+        Cell::Text(c.industry_name.clone().unwrap_or_default()),
+        Cell::Text(c.license_type_name.clone().unwrap_or_default()),
+        Cell::Bool(c.is_number_of_users_limited),
+        Cell::Int(c.number_of_users),
+        Cell::Bool(c.license_end_date.is_some_and(|e| e < now)),
+        Cell::Time(c.license_end_date),
+        Cell::Time(Some(c.create_time)),
+        Cell::Int(Some(c.target_user_count)),
+        Cell::Int(Some(c.inactive_target_user_count)),
+        Cell::Int(Some(c.deleted_target_user_count)),
+        Cell::Int(Some(c.monthly_active_user_count)),
+        Cell::Text(c.tags.join(", ")),
+    ]
+}
+
+/// Rows on their way from the cursor to a writer.
+pub type Rows<T> = tokio::sync::mpsc::Receiver<Result<T, StoreError>>;
+
+/// What a PDF page header says.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// `Target Users`, `Companies`.
+    pub title: String,
+    /// The company the export is for.
+    pub company: String,
+    /// A one-line summary of the filter and order.
+    pub filter_summary: String,
+}
+
+/// Options that are not in Keepnet's body (query string).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ExportOptions {
+    /// `bom=false` leaves out the UTF-8 byte-order mark of CSV files (for scripts).
+    #[serde(default)]
+    pub bom: Option<bool>,
+}
+
+/// Builds the file response for `rows`.
+pub async fn respond<T, F>(
+    format: Format,
+    base_name: &str,
+    columns: &'static [&'static str],
+    rows: Rows<T>,
+    to_cells: F,
+    report: Report,
+    options: &ExportOptions,
+) -> Result<Response, ApiError>
+where
+    T: Send + 'static,
+    F: Fn(&T) -> Vec<Cell> + Send + Sync + 'static,
+{
+    let body = match format {
+        Format::Csv => Body::from_stream(csv::stream(
+            columns,
+            rows,
+            to_cells,
+            options.bom.unwrap_or(true),
+        )),
+        Format::Excel => {
+            let file = tokio::task::spawn_blocking(move || xlsx::write(columns, rows, to_cells))
+                .await
+                .map_err(ApiError::internal)?
+                .map_err(ApiError::internal)?;
+            Body::from_stream(tokio_util::io::ReaderStream::new(
+                tokio::fs::File::from_std(file),
+            ))
+        }
+        Format::Pdf => {
+            let bytes =
+                tokio::task::spawn_blocking(move || pdf::write(columns, rows, to_cells, &report))
+                    .await
+                    .map_err(ApiError::internal)?
+                    .map_err(ApiError::internal)?;
+            Body::from(bytes)
+        }
+    };
+    let file_name = format!("{base_name}.{}", format.extension());
+    let disposition = format!(
+        "attachment; filename=\"{file_name}\"; filename*=UTF-8''{}",
+        file_name.replace(' ', "%20")
+    );
+    let mut resp = Response::new(body);
+    *resp.status_mut() = StatusCode::OK;
+    resp.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    resp.headers_mut().insert(
+        CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).map_err(ApiError::internal)?,
+    );
+    Ok(resp)
+}
+
+/// Describes a wire filter in one line for the PDF header.
+pub fn filter_summary(
+    filter: Option<&rollcall_types::Filter>,
+    order_by: Option<&str>,
+    ascending: bool,
+) -> String {
+    fn group(g: &rollcall_types::FilterGroup, out: &mut Vec<String>) {
+        let mut parts: Vec<String> = Vec::new();
+        for i in g.filter_items.as_deref().unwrap_or(&[]) {
+            let value = match &i.value {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(v) => v.to_string(),
+                None => String::new(),
+            };
+            parts.push(format!(
+                "{} {} {}",
+                i.field_name.as_deref().unwrap_or("?"),
+                i.operator.as_deref().unwrap_or("?"),
+                value
+            ));
+        }
+        for sub in g.filter_groups.as_deref().unwrap_or(&[]) {
+            let mut inner = Vec::new();
+            group(sub, &mut inner);
+            if !inner.is_empty() {
+                parts.push(format!("({})", inner.join(", ")));
+            }
+        }
+        if !parts.is_empty() {
+            let joiner = format!(
+                " {} ",
+                g.condition.as_deref().unwrap_or("AND").to_ascii_uppercase()
+            );
+            out.push(parts.join(&joiner));
+        }
+    }
+    let mut parts = Vec::new();
+    if let Some(f) = filter {
+        if let Some(text) = f
+            .search_input_text_value
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+        {
+            parts.push(format!("search \"{}\"", text.trim()));
+        }
+        for g in f.filter_groups.as_deref().unwrap_or(&[]) {
+            group(g, &mut parts);
+        }
+    }
+    let filter = if parts.is_empty() {
+        "all rows".to_owned()
+    } else {
+        parts.join("; ")
+    };
+    let order = order_by
+        .filter(|o| !o.trim().is_empty())
+        .unwrap_or("CreateTime");
+    format!(
+        "Filter: {filter}. Order: {order} {}.",
+        if ascending { "ascending" } else { "descending" }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for bad in ["=1+2", "+44 20", "-3", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(neutralise(bad).starts_with('\''), "{bad:?}");
+        }
+        assert_eq!(neutralise("Zoë"), "Zoë");
+        assert_eq!(neutralise(""), "");
+    }
+
+    #[test]
+    fn export_type_any_case() {
+        assert_eq!(Format::parse(Some("excel")).ok(), Some(Format::Excel));
+        assert_eq!(Format::parse(Some("CSV")).ok(), Some(Format::Csv));
+        assert_eq!(Format::parse(Some("Pdf")).ok(), Some(Format::Pdf));
+        assert!(Format::parse(Some("docx")).is_err());
+        assert!(Format::parse(None).is_err());
+    }
+}

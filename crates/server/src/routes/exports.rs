@@ -1,0 +1,202 @@
+//! `POST /api/target-users/search/export`, `POST /api/companies/search/export` and
+//! `POST /api/target-users/example-file`.
+
+use axum::extract::{Query, State};
+use axum::response::Response;
+use rollcall_store::{CompanySearch, SearchSpec, StoreError, TargetUser};
+use rollcall_types::SearchRequest;
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::export::{self, Cell, ExportOptions, Format, Report, CHANNEL_ROWS, PDF_MAX_ROWS};
+use crate::extract::KJson;
+use crate::routes::companies::company_search;
+use crate::routes::target_users::target_user_search;
+use crate::scope::{Access, ScopeRequest};
+use crate::AppState;
+
+fn pdf_too_big(rows: i64) -> ApiError {
+    ApiError::bad_request(format!(
+        "a PDF export holds at most {PDF_MAX_ROWS} rows and this one has {rows}; use exportType CSV or Excel for large exports, or narrow the filter"
+    ))
+}
+
+/// Exports the target users a search selects: the requested page, or every match with
+/// `reportAllPages: true`, in the search's order.
+pub async fn target_users(
+    State(state): State<AppState>,
+    caller: Caller,
+    scope: ScopeRequest,
+    Query(options): Query<ExportOptions>,
+    KJson(req): KJson<SearchRequest>,
+) -> ApiResult<Response> {
+    let company = scope.resolve(&state, &caller, Access::Read).await?;
+    let format = Format::parse(req.export_type.as_deref())?;
+    let (spec, _) = target_user_search(&req, state.config.max_page_size)?;
+    let all = req.report_all_pages.unwrap_or(false);
+    if format == Format::Pdf && all {
+        let (total, _) = state
+            .store
+            .search_target_users(
+                company.id,
+                &SearchSpec {
+                    limit: 0,
+                    ..spec.clone()
+                },
+            )
+            .await?;
+        if total > PDF_MAX_ROWS {
+            return Err(pdf_too_big(total));
+        }
+    }
+    let (tx, rx) = mpsc::channel::<Result<TargetUser, StoreError>>(CHANNEL_ROWS);
+    let store = state.store.clone();
+    let company_id = company.id;
+    let cursor_spec = spec.clone();
+    tokio::spawn(async move {
+        if let Err(e) = store
+            .export_target_users(company_id, &cursor_spec, all, tx.clone())
+            .await
+        {
+            let _ = tx.send(Err(e)).await;
+        }
+    });
+    let report = Report {
+        title: "Target Users".into(),
+        company: company.fields.name.clone(),
+        filter_summary: export::filter_summary(
+            req.filter.as_ref(),
+            req.order_by.as_deref(),
+            req.ascending.unwrap_or(false),
+        ),
+    };
+    export::respond(
+        format,
+        "Target Users",
+        export::TARGET_USER_COLUMNS,
+        rx,
+        export::target_user_cells,
+        report,
+        &options,
+    )
+    .await
+}
+
+/// Exports the companies a companies search selects (Reseller only).
+pub async fn companies(
+    State(state): State<AppState>,
+    caller: Caller,
+    scope: ScopeRequest,
+    Query(options): Query<ExportOptions>,
+    KJson(req): KJson<SearchRequest>,
+) -> ApiResult<Response> {
+    caller.require_reseller()?;
+    let under = scope.resolve(&state, &caller, Access::Read).await?;
+    let format = Format::parse(req.export_type.as_deref())?;
+    let (mut search, _) = company_search(&req, state.config.max_page_size)?;
+    if req.report_all_pages.unwrap_or(false) {
+        search.spec.offset = 0;
+        search.spec.limit = i64::MAX;
+    }
+    // Companies are few (thousands at most), so one query reads them all.
+    let page = state.store.search_companies(&under, &search).await?;
+    if format == Format::Pdf && page.rows.len() as i64 > PDF_MAX_ROWS {
+        return Err(pdf_too_big(page.rows.len() as i64));
+    }
+    let (tx, rx) = mpsc::channel(page.rows.len().max(1));
+    for row in page.rows {
+        // The channel holds every row, so this never waits.
+        let _ = tx.send(Ok(row)).await;
+    }
+    drop(tx);
+    let CompanySearch { now, .. } = search;
+    let report = Report {
+        title: "Companies".into(),
+        company: under.fields.name.clone(),
+        filter_summary: export::filter_summary(
+            req.filter.as_ref(),
+            req.order_by.as_deref(),
+            req.ascending.unwrap_or(false),
+        ),
+    };
+    export::respond(
+        format,
+        "Companies",
+        export::COMPANY_COLUMNS,
+        rx,
+        move |c| export::company_cells(c, now),
+        report,
+        &options,
+    )
+    .await
+}
+
+/// Columns of the import template, as the importer reads them (`Email Address` is required).
+pub const TEMPLATE_COLUMNS: &[&str] = &[
+    "First Name",
+    "Last Name",
+    "Email Address",
+    "Phone Number",
+    "Department",
+    "Time Zone",
+    "Priority",
+    "Manager First Name",
+    "Manager Last Name",
+    "Manager Email",
+];
+
+/// Body of `example-file`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExampleFileRequest {
+    /// `Excel` (default) or `CSV`.
+    #[serde(default)]
+    pub export_type: Option<String>,
+}
+
+/// The import template with one example row, in Excel or CSV.
+pub async fn example_file(
+    _caller: Caller,
+    Query(options): Query<ExportOptions>,
+    KJson(req): KJson<ExampleFileRequest>,
+) -> ApiResult<Response> {
+    let format = Format::parse(req.export_type.as_deref().or(Some("Excel")))?;
+    if format == Format::Pdf {
+        return Err(ApiError::bad_request(
+            "the import template is available as Excel or CSV, not PDF",
+        ));
+    }
+    let example = [
+        "Jane",
+        "Doe",
+        "jane.doe@example.com",
+        "+442071234567",
+        "Finance",
+        "Europe/London",
+        "Medium",
+        "John",
+        "Smith",
+        "john.smith@example.com",
+    ];
+    let (tx, rx) = mpsc::channel(1);
+    let _ = tx.send(Ok(example)).await;
+    drop(tx);
+    let report = Report {
+        title: "Import template".into(),
+        company: String::new(),
+        filter_summary: String::new(),
+    };
+    let to_cells = |row: &[&str; 10]| row.iter().map(|s| Cell::Text((*s).to_owned())).collect();
+    export::respond(
+        format,
+        "target_user_sample_file",
+        TEMPLATE_COLUMNS,
+        rx,
+        to_cells,
+        report,
+        &options,
+    )
+    .await
+}
