@@ -88,6 +88,13 @@ pub trait Store: Send + Sync + 'static {
         fields: &TargetUserFields,
         create_time: Millis,
     ) -> Result<TargetUser>;
+    /// Creates many users (each with its creation time) in one transaction; a duplicate email
+    /// refuses the whole batch with [`StoreError::Conflict`]. For imports and bulk loads.
+    async fn insert_target_users(
+        &self,
+        company_id: i64,
+        users: &[(TargetUserFields, Millis)],
+    ) -> Result<u64>;
     /// Replaces a live user's fields.
     async fn update_target_user(
         &self,

@@ -662,6 +662,14 @@ impl Store for SqlStore {
         self.tu_insert(company_id, fields, create_time).await
     }
 
+    async fn insert_target_users(
+        &self,
+        company_id: i64,
+        users: &[(TargetUserFields, Millis)],
+    ) -> Result<u64> {
+        self.tu_insert_many(company_id, users).await
+    }
+
     async fn update_target_user(
         &self,
         company_id: i64,

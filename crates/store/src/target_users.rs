@@ -168,6 +168,106 @@ impl SqlStore {
         })
     }
 
+    /// Inserts many users in one transaction with multi-row INSERTs and one counter update per
+    /// month. Any duplicate email refuses the whole batch.
+    pub(crate) async fn tu_insert_many(
+        &self,
+        company_id: i64,
+        users: &[(TargetUserFields, Millis)],
+    ) -> Result<u64> {
+        // 25 values a row; 800 rows stay under SQLite's 32,766 bound parameters.
+        const ROWS_PER_STATEMENT: usize = 800;
+        let mut tx = self.writer.begin().await?;
+        let mut months: HashMap<i64, (i64, i64)> = HashMap::new();
+        for chunk in users.chunks(ROWS_PER_STATEMENT) {
+            let mut stmt = Query::insert()
+                .into_table(Alias::new("target_users"))
+                .columns(
+                    [
+                        "company_id",
+                        "resource_id",
+                        "email",
+                        "email_lower",
+                        "first_name",
+                        "first_name_lower",
+                        "last_name",
+                        "last_name_lower",
+                        "department",
+                        "department_lower",
+                        "phone_number",
+                        "phone_lower",
+                        "priority",
+                        "is_active",
+                        "is_deleted",
+                        "time_zone_id",
+                        "preferred_language_id",
+                        "manager_first_name",
+                        "manager_last_name",
+                        "manager_email",
+                        "manager_full_name_lower",
+                        "manager_email_lower",
+                        "create_time",
+                        "create_month",
+                        "update_time",
+                    ]
+                    .map(Alias::new),
+                )
+                .to_owned();
+            for (f, created) in chunk {
+                let month = month_of(*created);
+                let e = months.entry(month).or_default();
+                if f.is_active {
+                    e.0 += 1;
+                } else {
+                    e.1 += 1;
+                }
+                stmt.values([
+                    company_id.into(),
+                    new_resource_id().into(),
+                    f.email.clone().into(),
+                    f.email.to_lowercase().into(),
+                    f.first_name.clone().into(),
+                    f.first_name.to_lowercase().into(),
+                    f.last_name.clone().into(),
+                    f.last_name.to_lowercase().into(),
+                    f.department.clone().into(),
+                    f.department.to_lowercase().into(),
+                    f.phone_number.clone().into(),
+                    f.phone_number.to_lowercase().into(),
+                    f.priority.into(),
+                    f.is_active.into(),
+                    false.into(),
+                    f.time_zone_id.clone().into(),
+                    f.preferred_language_id.clone().into(),
+                    f.manager_first_name.clone().into(),
+                    f.manager_last_name.clone().into(),
+                    f.manager_email.clone().into(),
+                    manager_full_name(f).to_lowercase().into(),
+                    f.manager_email.to_lowercase().into(),
+                    (*created).into(),
+                    month.into(),
+                    (*created).into(),
+                ])
+                .map_err(|e| StoreError::Corrupt(format!("building the insert: {e}")))?;
+            }
+            let (sql, values) = self.render(&stmt);
+            match bind_values(sqlx::query(&sql), &values).execute(&mut *tx).await {
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => {
+                    return Err(StoreError::Conflict(
+                        "an email in this batch already belongs to a live user of this company (or repeats in the batch)".into(),
+                    ))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        for (month, (a, i)) in months {
+            bump(&mut tx, company_id, month, a, i, 0).await?;
+        }
+        tx.commit().await?;
+        Ok(users.len() as u64)
+    }
+
     pub(crate) async fn tu_update(
         &self,
         company_id: i64,

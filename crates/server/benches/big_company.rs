@@ -1,0 +1,415 @@
+//! Figures for one customer with many target users (default 1,000,000), on SQLite and
+//! PostgreSQL, through the real server over HTTP on 127.0.0.1:
+//!
+//! - count summary, an unfiltered first page with its total, a `Contains` search with its total
+//!   (median of repeated calls, as the client sees them);
+//! - a CSV export of every user against the engine's own CSV writer on the same rows (`sqlite3`
+//!   CLI, PostgreSQL `COPY` through `psql`), and the process's memory growth during the export;
+//! - Excel export throughput.
+//!
+//! Run: `cargo bench -p rollcall-server --bench big_company -- [--users N] [--engine sqlite|postgres|both]`
+//! PostgreSQL needs `ROLLCALL_TEST_DATABASE_URL` (a server the bench may create a database on).
+//! This prints figures; it asserts nothing, so it is not part of the test suite.
+
+use std::time::{Duration, Instant};
+
+use rollcall_server::{Config, Server};
+use rollcall_store::TargetUserFields;
+use serde_json::{json, Value};
+
+const ID: &str = "bench";
+const SECRET: &str = "bench-secret-0123456789abcdef";
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+const FIRST: &[&str] = &[
+    "Anna", "Bruno", "Chloé", "Deniz", "Elif", "Farid", "Greta", "Hugo", "Ines", "Jonas", "Kaito",
+    "Lena", "Mateo", "Nora", "Oskar", "Priya",
+];
+const LAST: &[&str] = &[
+    "Smith",
+    "García",
+    "Müller",
+    "Rossi",
+    "Dubois",
+    "Kowalski",
+    "Yılmaz",
+    "Andersson",
+    "Nakamura",
+    "Okafor",
+    "Silva",
+    "Novák",
+];
+const DEPTS: &[&str] = &[
+    "Finance",
+    "Engineering",
+    "Sales",
+    "Marketing",
+    "HR",
+    "Legal",
+    "Operations",
+    "IT Support",
+];
+
+fn user(n: u64, now: i64) -> (TargetUserFields, i64) {
+    let first = FIRST[(n % FIRST.len() as u64) as usize];
+    let last = LAST[((n / 7) % LAST.len() as u64) as usize];
+    (
+        TargetUserFields {
+            email: format!("user{n}@bigcorp.example"),
+            first_name: first.into(),
+            last_name: last.into(),
+            department: DEPTS[((n / 3) % DEPTS.len() as u64) as usize].into(),
+            phone_number: format!("+4420{:08}", n),
+            priority: (n % 5) as i64 + 1,
+            is_active: n % 10 != 0,
+            time_zone_id: "Europe/London".into(),
+            preferred_language_id: String::new(),
+            manager_first_name: String::new(),
+            manager_last_name: String::new(),
+            manager_email: String::new(),
+        },
+        now - (n as i64 % 365) * 86_400_000 - (n as i64 % 86_400) * 1000,
+    )
+}
+
+async fn timed<F, Fut>(runs: usize, mut f: F) -> anyhow::Result<Duration>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    f().await?; // warm-up
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        f().await?;
+        times.push(t.elapsed());
+    }
+    Ok(median(times))
+}
+
+async fn run(engine: &str, users: u64) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let database_url = if engine == "postgres" {
+        let admin = std::env::var("ROLLCALL_TEST_DATABASE_URL")
+            .map_err(|_| anyhow::anyhow!("set ROLLCALL_TEST_DATABASE_URL to bench PostgreSQL"))?;
+        let name = format!(
+            "rollcall_bench_{}",
+            rollcall_store::new_resource_id().to_ascii_lowercase()
+        );
+        let status = std::process::Command::new("psql")
+            .arg(&admin)
+            .arg("-qc")
+            .arg(format!("CREATE DATABASE {name}"))
+            .status()?;
+        anyhow::ensure!(status.success(), "could not create the bench database");
+        format!(
+            "{}/{name}",
+            admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b)
+        )
+    } else {
+        String::new()
+    };
+    let config = Config {
+        listen: "127.0.0.1:0".into(),
+        data_dir: dir.path().to_path_buf(),
+        database_url: database_url.clone(),
+        bootstrap_client_id: Some(ID.into()),
+        bootstrap_client_secret: Some(SECRET.into()),
+        ..Config::default()
+    };
+    let server = Server::start(config).await?;
+    let base = format!("http://{}", server.addr);
+    let store = server.state.store.clone();
+    tokio::spawn(server.serve(std::future::pending()));
+    let http = reqwest::Client::new();
+    let token: Value = http
+        .post(format!("{base}/connect/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", ID),
+            ("client_secret", SECRET),
+            ("scope", "api1"),
+        ])
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = token["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let created: Value = http
+        .post(format!("{base}/api/companies"))
+        .bearer_auth(&token)
+        .json(&json!({"Name": "BigCorp", "NumberOfUsers": users * 2}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let cid = created["data"]["resourceId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let company = store
+        .company_by_resource_id(&cid)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("company missing"))?;
+
+    let t = Instant::now();
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut n = 0;
+    while n < users {
+        let batch: Vec<_> = (n..(n + 20_000).min(users)).map(|i| user(i, now)).collect();
+        store.insert_target_users(company.id, &batch).await?;
+        n += batch.len() as u64;
+    }
+    println!(
+        "[{engine}] loaded {users} users in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let analyze = if engine == "postgres" {
+        "VACUUM ANALYZE target_users"
+    } else {
+        "ANALYZE"
+    };
+    match engine {
+        "postgres" => {
+            std::process::Command::new("psql")
+                .arg(&database_url)
+                .arg("-qc")
+                .arg(analyze)
+                .status()?;
+        }
+        _ => {
+            let db = dir.path().join("rollcall.db");
+            let _ = std::process::Command::new("sqlite3")
+                .arg(&db)
+                .arg(analyze)
+                .status();
+        }
+    }
+
+    let post = |path: &'static str, body: Value| {
+        let req = http
+            .post(format!("{base}{path}"))
+            .bearer_auth(&token)
+            .header("X-KEEPNET-Company-Id", &cid)
+            .json(&body);
+        async move {
+            let r = req.send().await?;
+            anyhow::ensure!(r.status().is_success(), "{path}: {}", r.status());
+            r.bytes().await?;
+            Ok(())
+        }
+    };
+    let summary = timed(50, || {
+        let req = http
+            .get(format!("{base}/api/target-users/count-summary"))
+            .bearer_auth(&token)
+            .header("X-KEEPNET-Company-Id", &cid);
+        async move {
+            let r = req.send().await?;
+            anyhow::ensure!(r.status().is_success());
+            r.bytes().await?;
+            Ok(())
+        }
+    })
+    .await?;
+    let page = timed(50, || {
+        post(
+            "/api/target-users/search",
+            json!({"pageNumber": 1, "pageSize": 10}),
+        )
+    })
+    .await?;
+    let deep = timed(20, || {
+        post(
+            "/api/target-users/search",
+            json!({"pageNumber": 50, "pageSize": 100, "orderBy": "Email", "ascending": true}),
+        )
+    })
+    .await?;
+    let contains_body = json!({"pageNumber": 1, "pageSize": 10, "filter": {"FilterGroups": [{"FilterItems": [{"FieldName": "Email", "Operator": "Contains", "Value": "r12345"}]}]}});
+    let contains = timed(20, || {
+        post("/api/target-users/search", contains_body.clone())
+    })
+    .await?;
+    let text_body =
+        json!({"pageNumber": 1, "pageSize": 10, "filter": {"SearchInputTextValue": "user99999"}});
+    let text = timed(10, || post("/api/target-users/search", text_body.clone())).await?;
+    let status_body = json!({"pageNumber": 1, "pageSize": 10, "filter": {"FilterGroups": [{"FilterItems": [{"FieldName": "Status", "Operator": "Include", "Value": "0"}]}]}});
+    let status = timed(10, || post("/api/target-users/search", status_body.clone())).await?;
+    println!(
+        "[{engine}] count-summary median {:.2} ms",
+        summary.as_secs_f64() * 1e3
+    );
+    println!(
+        "[{engine}] first page + total (unfiltered) median {:.2} ms",
+        page.as_secs_f64() * 1e3
+    );
+    println!(
+        "[{engine}] page 50 x 100 by email median {:.2} ms",
+        deep.as_secs_f64() * 1e3
+    );
+    println!(
+        "[{engine}] Email Contains + total median {:.2} ms",
+        contains.as_secs_f64() * 1e3
+    );
+    println!(
+        "[{engine}] searchInputTextValue (4 columns) + total median {:.2} ms",
+        text.as_secs_f64() * 1e3
+    );
+    println!(
+        "[{engine}] Status Include 0 + total median {:.2} ms",
+        status.as_secs_f64() * 1e3
+    );
+
+    // CSV export of everything, with memory sampled while it streams.
+    let base_rss = rss_kib();
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(base_rss));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let (peak, stop) = (peak.clone(), stop.clone());
+        tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                peak.fetch_max(rss_kib(), std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    };
+    let t = Instant::now();
+    let mut resp = http
+        .post(format!("{base}/api/target-users/search/export?bom=false"))
+        .bearer_auth(&token)
+        .header("X-KEEPNET-Company-Id", &cid)
+        .json(&json!({"exportType": "CSV", "reportAllPages": true}))
+        .send()
+        .await?;
+    let mut bytes = 0usize;
+    while let Some(chunk) = resp.chunk().await? {
+        bytes += chunk.len();
+    }
+    let csv_time = t.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    sampler.await?;
+    let grew_mib = (peak
+        .load(std::sync::atomic::Ordering::Relaxed)
+        .saturating_sub(base_rss)) as f64
+        / 1024.0;
+    println!(
+        "[{engine}] HTTP CSV export of {users} users: {:.2} s, {:.1} MB, process RSS grew {:.1} MiB",
+        csv_time.as_secs_f64(),
+        bytes as f64 / 1e6,
+        grew_mib
+    );
+
+    // The engine's own CSV writer over the same rows and order.
+    let cols = "email, first_name, last_name, department, phone_number, priority, is_active, is_deleted, time_zone_id, \
+                preferred_language_id, manager_first_name, manager_email, create_time, update_time, resource_id";
+    let select = format!(
+        "SELECT {cols} FROM target_users WHERE company_id = {} ORDER BY create_time DESC, id DESC",
+        company.id
+    );
+    let t = Instant::now();
+    let native = match engine {
+        "postgres" => std::process::Command::new("psql")
+            .arg(&database_url)
+            .arg("-qc")
+            .arg(format!(
+                "\\copy ({select}) TO '/dev/null' WITH (FORMAT csv, HEADER)"
+            ))
+            .status()
+            .map(|s| s.success()),
+        _ => std::process::Command::new("sqlite3")
+            .arg("-csv")
+            .arg("-header")
+            .arg(dir.path().join("rollcall.db"))
+            .arg(&select)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .map(|s| s.success()),
+    };
+    match native {
+        Ok(true) => {
+            let native = t.elapsed();
+            println!(
+                "[{engine}] engine's own CSV of the same rows: {:.2} s; HTTP export / engine = {:.2}",
+                native.as_secs_f64(),
+                csv_time.as_secs_f64() / native.as_secs_f64()
+            );
+        }
+        _ => println!("[{engine}] engine CLI not available (install sqlite3 / psql) for the native CSV comparison"),
+    }
+
+    let t = Instant::now();
+    let mut resp = http
+        .post(format!("{base}/api/target-users/search/export"))
+        .bearer_auth(&token)
+        .header("X-KEEPNET-Company-Id", &cid)
+        .json(&json!({"exportType": "Excel", "reportAllPages": true}))
+        .send()
+        .await?;
+    let mut xbytes = 0usize;
+    while let Some(chunk) = resp.chunk().await? {
+        xbytes += chunk.len();
+    }
+    let x = t.elapsed();
+    println!(
+        "[{engine}] HTTP Excel export: {:.2} s, {:.1} MB, {:.0} rows/s",
+        x.as_secs_f64(),
+        xbytes as f64 / 1e6,
+        users as f64 / x.as_secs_f64()
+    );
+    if engine == "postgres" {
+        let admin = std::env::var("ROLLCALL_TEST_DATABASE_URL").unwrap_or_default();
+        let name = database_url
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        drop(store);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let _ = std::process::Command::new("psql")
+            .arg(&admin)
+            .arg("-qc")
+            .arg(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .status();
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let users: u64 = arg("--users")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
+    let engine = arg("--engine").unwrap_or_else(|| "both".into());
+    for e in ["sqlite", "postgres"] {
+        if engine == "both" || engine == e {
+            run(e, users).await?;
+        }
+    }
+    Ok(())
+}
