@@ -85,16 +85,22 @@ async fn verify_secret(secret: String, hash: String) -> bool {
     .unwrap_or(false)
 }
 
-fn oauth_error(code: &str, description: impl Into<String>) -> Response {
-    let status = StatusCode::BAD_REQUEST;
-    (
-        status,
+/// The OAuth error code of a refused token request, for the metrics.
+#[derive(Debug, Clone, Copy)]
+struct OAuthCode(&'static str);
+
+fn oauth_error(code: &'static str, description: impl Into<String>) -> Response {
+    let mut resp = (
+        StatusCode::BAD_REQUEST,
+        [("cache-control", "no-store")],
         Json(OAuthError {
             error: code.to_owned(),
             error_description: description.into(),
         }),
     )
-        .into_response()
+        .into_response();
+    resp.extensions_mut().insert(OAuthCode(code));
+    resp
 }
 
 /// Endpoints a role may call, in Keepnet's `permissions` format.
@@ -126,6 +132,24 @@ pub fn permissions(role: Role) -> Vec<String> {
 
 /// `POST /connect/token`: client credentials grant, form body only (RFC 6749 §4.4).
 pub async fn token(State(state): State<AppState>, req: axum::extract::Request) -> Response {
+    let resp = token_response(&state, req).await;
+    if resp.status().is_success() {
+        state.metrics.tokens_issued.inc();
+    } else {
+        let code = resp
+            .extensions()
+            .get::<OAuthCode>()
+            .map_or("server_error", |c| c.0);
+        state
+            .metrics
+            .token_failures
+            .with_label_values(&[code])
+            .inc();
+    }
+    resp
+}
+
+async fn token_response(state: &AppState, req: axum::extract::Request) -> Response {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -270,7 +294,7 @@ pub async fn token(State(state): State<AppState>, req: axum::extract::Request) -
         },
         None => None,
     };
-    match issue(&state, &client, &company, parent.as_ref()) {
+    match issue(state, &client, &company, parent.as_ref()) {
         Ok(t) => (StatusCode::OK, [("cache-control", "no-store")], Json(t)).into_response(),
         Err(e) => e.into_response(),
     }
@@ -468,6 +492,9 @@ impl FromRequestParts<AppState> for Caller {
             .company_by_id(client.company_id)
             .await?
             .ok_or_else(|| ApiError::unauthorized("the company of this token no longer exists"))?;
+        if let Some(ctx) = parts.extensions.get::<crate::middleware::RequestContext>() {
+            ctx.set_client(&client.client_id, &company.resource_id);
+        }
         Ok(Caller { client, company })
     }
 }

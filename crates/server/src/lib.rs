@@ -9,6 +9,8 @@ pub mod bootstrap;
 pub mod error;
 pub mod export;
 pub mod extract;
+pub mod metrics;
+pub mod middleware;
 pub mod paging;
 pub mod routes;
 pub mod scope;
@@ -17,14 +19,16 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
+use axum::Json;
 use axum::Router;
 use chrono::{DateTime, TimeZone, Utc};
 use rollcall_store::{SqlStore, Store};
+use rollcall_types::Envelope;
 use tokio::net::TcpListener;
-use tower_http::trace::TraceLayer;
 
 use crate::auth::TokenKeys;
 use crate::error::ApiError;
@@ -51,6 +55,10 @@ pub struct Config {
     pub bootstrap_client_secret: Option<String>,
     /// Seed demo customer companies (once).
     pub demo: bool,
+    /// Serve `/metrics` on this separate address instead of the main one.
+    pub metrics_listen: Option<String>,
+    /// How long a shutdown waits for in-flight requests and exports before closing anyway.
+    pub shutdown_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -65,6 +73,8 @@ impl Default for Config {
             bootstrap_client_id: None,
             bootstrap_client_secret: None,
             demo: false,
+            metrics_listen: None,
+            shutdown_timeout_secs: 30,
         }
     }
 }
@@ -80,6 +90,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// A valid argon2 hash to verify unknown client ids against (equal timing).
     pub dummy_hash: Arc<str>,
+    /// Prometheus metrics.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// Current time in UTC milliseconds.
@@ -95,7 +107,7 @@ pub fn millis_to_time(ms: i64) -> Option<DateTime<Utc>> {
 /// The router. Every `/api` handler authenticates through the [`auth::Caller`] extractor.
 pub fn app(state: AppState) -> Router {
     use routes::{clients, companies, exports, lookups, target_users as users};
-    Router::new()
+    let router = Router::new()
         .route("/connect/token", post(auth::token))
         .route("/api/companies", post(companies::create))
         .route("/api/companies/search", post(companies::search))
@@ -151,10 +163,52 @@ pub fn app(state: AppState) -> Router {
         .route("/api/roles", get(clients::roles))
         .route("/api/lookups", get(lookups::all))
         .route("/api/lookups/{kind}", get(lookups::one))
+        .route("/health/live", get(health_live))
+        .route("/health/ready", get(health_ready));
+    let router = if state.config.metrics_listen.is_none() {
+        router.route("/metrics", get(metrics))
+    } else {
+        router
+    };
+    router
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::observe,
+        ))
         .with_state(state)
+}
+
+/// `GET /health/live`: the process is up.
+async fn health_live() -> Json<Envelope<&'static str>> {
+    Json(Envelope::success("live"))
+}
+
+/// `GET /health/ready`: the database answers.
+async fn health_ready(
+    State(state): State<AppState>,
+) -> Result<Json<Envelope<&'static str>>, ApiError> {
+    match state.store.ping().await {
+        Ok(()) => Ok(Json(Envelope::success("ready"))),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            let mut err = ApiError::internal("the database does not answer");
+            err.message = "The database does not answer; the server is not ready.".into();
+            Err(err)
+        }
+    }
+}
+
+/// `GET /metrics`: Prometheus text format.
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        state.metrics.render(state.store.pool_stats()),
+    )
 }
 
 async fn fallback(method: Method, uri: axum::http::Uri) -> ApiError {
@@ -201,6 +255,7 @@ impl Server {
             keys: Arc::new(TokenKeys::new(secret.as_bytes(), "rollcall")),
             config: Arc::new(config.clone()),
             dummy_hash: dummy_hash.into(),
+            metrics: Arc::new(metrics::Metrics::new()?),
         };
         let bootstrap = bootstrap::bootstrap(&state).await?;
         if config.demo {
@@ -219,18 +274,43 @@ impl Server {
         })
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests and closes the store.
+    /// Serves until `shutdown` resolves, then stops accepting, finishes in-flight requests and
+    /// exports for up to `shutdown_timeout_secs`, and closes the database.
     pub async fn serve(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let router = app(self.state.clone());
-        axum::serve(
+        if let Some(addr) = &self.state.config.metrics_listen {
+            let listener = TcpListener::bind(addr)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {addr} for metrics: {e}"))?;
+            let metrics_router = Router::new()
+                .route("/metrics", get(metrics))
+                .with_state(self.state.clone());
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, metrics_router).await {
+                    tracing::error!(error = %e, "metrics listener failed");
+                }
+            });
+        }
+        let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+        let graceful = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
-        .await?;
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stopping_tx.send(true);
+        });
+        let deadline = std::time::Duration::from_secs(self.state.config.shutdown_timeout_secs);
+        tokio::select! {
+            r = graceful => r?,
+            _ = async {
+                let _ = stopping_rx.wait_for(|s| *s).await;
+                tokio::time::sleep(deadline).await;
+            } => tracing::warn!(seconds = deadline.as_secs(), "shutdown deadline passed; closing with requests still running"),
+        }
         self.store.close().await;
         Ok(())
     }

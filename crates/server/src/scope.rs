@@ -10,6 +10,7 @@ use rollcall_types::ids::is_resource_id;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::middleware::RequestContext;
 use crate::AppState;
 
 /// Whether the request reads or writes; a reseller's write must name its company.
@@ -23,7 +24,11 @@ pub enum Access {
 
 /// The company id the request names, if any (validated for agreement, not yet resolved).
 #[derive(Debug, Clone, Default)]
-pub struct ScopeRequest(pub Option<String>);
+pub struct ScopeRequest {
+    /// The named company id.
+    pub id: Option<String>,
+    ctx: Option<RequestContext>,
+}
 
 impl FromRequestParts<AppState> for ScopeRequest {
     type Rejection = ApiError;
@@ -58,15 +63,19 @@ impl FromRequestParts<AppState> for ScopeRequest {
                 }
             }
         }
+        let ctx = parts.extensions.get::<RequestContext>().cloned();
         let Some((first, _)) = named.first().cloned() else {
-            return Ok(ScopeRequest(None));
+            return Ok(ScopeRequest { id: None, ctx });
         };
         if let Some((other, source)) = named.iter().find(|(v, _)| *v != first) {
             return Err(ApiError::bad_request(format!(
                 "the request names two different companies ('{first}' and '{other}' in {source}); send one company id"
             )));
         }
-        Ok(ScopeRequest(Some(first)))
+        Ok(ScopeRequest {
+            id: Some(first),
+            ctx,
+        })
     }
 }
 
@@ -79,7 +88,7 @@ impl ScopeRequest {
         caller: &Caller,
         access: Access,
     ) -> Result<Company, ApiError> {
-        let Some(id) = &self.0 else {
+        let Some(id) = &self.id else {
             if access == Access::Write && caller.role() == Role::Reseller {
                 return Err(ApiError::bad_request(
                     "a Reseller must name the company this write is for: send the X-KEEPNET-Company-Id header with the company's resourceId (from POST /api/companies/search)",
@@ -87,7 +96,11 @@ impl ScopeRequest {
             }
             return Ok(caller.company.clone());
         };
-        resolve_company(state, caller, id).await
+        let company = resolve_company(state, caller, id).await?;
+        if let Some(ctx) = &self.ctx {
+            ctx.set_company(&company.resource_id);
+        }
+        Ok(company)
     }
 }
 

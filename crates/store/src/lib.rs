@@ -51,6 +51,8 @@ pub trait Store: Send + Sync + 'static {
     fn engine(&self) -> Engine;
     /// A trivial round trip, for readiness checks.
     async fn ping(&self) -> Result<()>;
+    /// Connections of the read pool: (open, idle).
+    fn pool_stats(&self) -> (u32, u32);
 
     /// Returns the setting `key`, storing `init` first if it is absent. Safe when several
     /// replicas start at once: the first writer wins and everyone reads the same value.

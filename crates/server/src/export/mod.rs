@@ -19,6 +19,7 @@ use chrono::SecondsFormat;
 use rollcall_store::{priority_name, CompanyRow, StoreError, TargetUser};
 
 use crate::error::ApiError;
+use crate::metrics::{ActiveExport, Metrics};
 use crate::millis_to_time;
 
 /// Most rows a PDF export holds; larger exports are refused with a 400 pointing to CSV/Excel.
@@ -226,26 +227,37 @@ pub async fn respond<T, F>(
     to_cells: F,
     report: Report,
     options: &ExportOptions,
+    metrics: &Metrics,
 ) -> Result<Response, ApiError>
 where
     T: Send + 'static,
     F: Fn(&T) -> Vec<Cell> + Send + Sync + 'static,
 {
+    // Counted as active until the body has been sent or dropped (client gone).
+    let active = ActiveExport::start(metrics);
+    let counter = metrics.export_rows.with_label_values(&[format.extension()]);
+    let to_cells = move |row: &T| {
+        counter.inc();
+        to_cells(row)
+    };
     let body = match format {
-        Format::Csv => Body::from_stream(csv::stream(
-            columns,
-            rows,
-            to_cells,
-            options.bom.unwrap_or(true),
-        )),
+        Format::Csv => {
+            let stream = csv::stream(columns, rows, to_cells, options.bom.unwrap_or(true));
+            Body::from_stream(futures::StreamExt::map(stream, move |chunk| {
+                let _ = &active;
+                chunk
+            }))
+        }
         Format::Excel => {
             let file = tokio::task::spawn_blocking(move || xlsx::write(columns, rows, to_cells))
                 .await
                 .map_err(ApiError::internal)?
                 .map_err(ApiError::internal)?;
-            Body::from_stream(tokio_util::io::ReaderStream::new(
-                tokio::fs::File::from_std(file),
-            ))
+            let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
+            Body::from_stream(futures::StreamExt::map(stream, move |chunk| {
+                let _ = &active;
+                chunk
+            }))
         }
         Format::Pdf => {
             let bytes =
@@ -253,6 +265,7 @@ where
                     .await
                     .map_err(ApiError::internal)?
                     .map_err(ApiError::internal)?;
+            drop(active);
             Body::from(bytes)
         }
     };

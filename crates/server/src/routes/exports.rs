@@ -80,6 +80,7 @@ pub async fn target_users(
         export::target_user_cells,
         report,
         &options,
+        &state.metrics,
     )
     .await
 }
@@ -129,6 +130,7 @@ pub async fn companies(
         move |c| export::company_cells(c, now),
         report,
         &options,
+        &state.metrics,
     )
     .await
 }
@@ -158,6 +160,7 @@ pub struct ExampleFileRequest {
 
 /// The import template with one example row, in Excel or CSV.
 pub async fn example_file(
+    State(state): State<AppState>,
     _caller: Caller,
     Query(options): Query<ExportOptions>,
     KJson(req): KJson<ExampleFileRequest>,
@@ -197,6 +200,7 @@ pub async fn example_file(
         to_cells,
         report,
         &options,
+        &state.metrics,
     )
     .await
 }

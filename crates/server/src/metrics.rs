@@ -1,0 +1,138 @@
+//! Prometheus metrics: requests by route template and status, latency, exports, tokens and the
+//! database pool. Each server has its own registry (several servers can share a process).
+
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+/// The server's metrics.
+pub struct Metrics {
+    registry: Registry,
+    /// `rollcall_http_requests_total{method, route, status}`.
+    pub requests: IntCounterVec,
+    /// `rollcall_http_request_duration_seconds{method, route}`.
+    pub latency: HistogramVec,
+    /// `rollcall_export_rows_total{format}`.
+    pub export_rows: IntCounterVec,
+    /// `rollcall_exports_active`.
+    pub exports_active: IntGauge,
+    /// `rollcall_tokens_issued_total`.
+    pub tokens_issued: IntCounter,
+    /// `rollcall_token_failures_total{error}`.
+    pub token_failures: IntCounterVec,
+    /// `rollcall_db_pool_connections{state}` (set when scraped).
+    pub pool: IntGaugeVec,
+    /// `rollcall_export_duration_seconds`.
+    pub export_duration: Histogram,
+}
+
+impl Metrics {
+    /// Registers every metric in a new registry.
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "rollcall_http_requests_total",
+                "HTTP requests by method, route template and status",
+            ),
+            &["method", "route", "status"],
+        )?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "rollcall_http_request_duration_seconds",
+                "HTTP request latency by route template",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+            ]),
+            &["method", "route"],
+        )?;
+        let export_rows = IntCounterVec::new(
+            Opts::new("rollcall_export_rows_total", "Rows written to export files"),
+            &["format"],
+        )?;
+        let exports_active = IntGauge::new("rollcall_exports_active", "Exports being written now")?;
+        let tokens_issued =
+            IntCounter::new("rollcall_tokens_issued_total", "Access tokens issued")?;
+        let token_failures = IntCounterVec::new(
+            Opts::new(
+                "rollcall_token_failures_total",
+                "Token requests refused, by OAuth error",
+            ),
+            &["error"],
+        )?;
+        let pool = IntGaugeVec::new(
+            Opts::new("rollcall_db_pool_connections", "Database pool connections"),
+            &["state"],
+        )?;
+        let export_duration = Histogram::with_opts(
+            HistogramOpts::new(
+                "rollcall_export_duration_seconds",
+                "Time to write an export file",
+            )
+            .buckets(vec![
+                0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
+            ]),
+        )?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(latency.clone()))?;
+        registry.register(Box::new(export_rows.clone()))?;
+        registry.register(Box::new(exports_active.clone()))?;
+        registry.register(Box::new(tokens_issued.clone()))?;
+        registry.register(Box::new(token_failures.clone()))?;
+        registry.register(Box::new(pool.clone()))?;
+        registry.register(Box::new(export_duration.clone()))?;
+        Ok(Self {
+            registry,
+            requests,
+            latency,
+            export_rows,
+            exports_active,
+            tokens_issued,
+            token_failures,
+            pool,
+            export_duration,
+        })
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self, pool: (u32, u32)) -> String {
+        let (open, idle) = pool;
+        self.pool.with_label_values(&["idle"]).set(i64::from(idle));
+        self.pool
+            .with_label_values(&["in_use"])
+            .set(i64::from(open.saturating_sub(idle)));
+        let mut out = Vec::new();
+        if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
+            tracing::error!(error = %e, "encoding metrics");
+        }
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+/// Counts an export as active until dropped (when the file has been sent or the client left).
+pub struct ActiveExport {
+    gauge: IntGauge,
+    started: std::time::Instant,
+    duration: Histogram,
+}
+
+impl ActiveExport {
+    /// Starts counting.
+    pub fn start(m: &Metrics) -> Self {
+        m.exports_active.inc();
+        Self {
+            gauge: m.exports_active.clone(),
+            started: std::time::Instant::now(),
+            duration: m.export_duration.clone(),
+        }
+    }
+}
+
+impl Drop for ActiveExport {
+    fn drop(&mut self) {
+        self.gauge.dec();
+        self.duration.observe(self.started.elapsed().as_secs_f64());
+    }
+}
