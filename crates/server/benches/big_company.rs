@@ -83,7 +83,7 @@ fn user(n: u64, now: i64) -> (TargetUserFields, i64) {
             department: DEPTS[((n / 3) % DEPTS.len() as u64) as usize].into(),
             phone_number: format!("+4420{:08}", n),
             priority: (n % 5) as i64 + 1,
-            is_active: n % 10 != 0,
+            is_active: !n.is_multiple_of(10),
             time_zone_id: "Europe/London".into(),
             preferred_language_id: String::new(),
             manager_first_name: String::new(),

@@ -189,17 +189,15 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
             )
         }
     };
-    let field = |name: &str| -> Result<Option<String>, Response> {
+    // A parameter given twice is an error (RFC 6749 §3.1); the Err is the message.
+    let field = |name: &str| -> Result<Option<String>, String> {
         let mut found = form
             .iter()
             .filter(|(k, _)| k == name)
             .map(|(_, v)| v.clone());
         let first = found.next();
         if found.next().is_some() {
-            return Err(oauth_error(
-                "invalid_request",
-                format!("the parameter {name} is given more than once"),
-            ));
+            return Err(format!("the parameter {name} is given more than once"));
         }
         Ok(first.filter(|v| !v.is_empty()))
     };
@@ -211,7 +209,7 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
                 "grant_type is missing; send grant_type=client_credentials",
             )
         }
-        Err(r) => return r,
+        Err(msg) => return oauth_error("invalid_request", msg),
     };
     if grant != "client_credentials" {
         return oauth_error(
@@ -222,7 +220,7 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
     // Credentials in the form (client_secret_post) or in HTTP Basic (client_secret_basic).
     let (mut id, mut secret) = match (field("client_id"), field("client_secret")) {
         (Ok(i), Ok(s)) => (i, s),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(msg), _) | (_, Err(msg)) => return oauth_error("invalid_request", msg),
     };
     if let Some((bi, bs)) = basic_credentials(&headers) {
         if id.as_ref().is_some_and(|i| *i != bi) {
@@ -249,7 +247,7 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
                 format!("scope '{s}' is not valid; use scope=api1"),
             )
         }
-        Err(r) => return r,
+        Err(msg) => return oauth_error("invalid_request", msg),
     }
 
     let invalid = || {

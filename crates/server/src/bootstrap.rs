@@ -86,24 +86,44 @@ pub async fn bootstrap(state: &AppState) -> anyhow::Result<Option<BootstrapCrede
     }))
 }
 
-/// Demo customers: (name, industry, licence limit, tags, licence ends in days).
-const DEMO_COMPANIES: &[(&str, &str, Option<i64>, &[&str], i64)] = &[
-    (
-        "Acme Logistics",
-        "IndLogistics",
-        Some(250),
-        &["emea", "gold"],
-        300,
-    ),
-    ("Globex Health", "IndHealthcar", Some(100), &["us"], 45),
-    (
-        "Initech Bank",
-        "IndBankingFi",
-        None,
-        &["emea", "finance"],
-        700,
-    ),
-    ("Umbrella Retail", "IndRetail000", Some(50), &["apac"], -20),
+/// A demo customer.
+struct DemoCompany {
+    name: &'static str,
+    industry: &'static str,
+    licence_limit: Option<i64>,
+    tags: &'static [&'static str],
+    licence_ends_in_days: i64,
+}
+
+const DEMO_COMPANIES: &[DemoCompany] = &[
+    DemoCompany {
+        name: "Acme Logistics",
+        industry: "IndLogistics",
+        licence_limit: Some(250),
+        tags: &["emea", "gold"],
+        licence_ends_in_days: 300,
+    },
+    DemoCompany {
+        name: "Globex Health",
+        industry: "IndHealthcar",
+        licence_limit: Some(100),
+        tags: &["us"],
+        licence_ends_in_days: 45,
+    },
+    DemoCompany {
+        name: "Initech Bank",
+        industry: "IndBankingFi",
+        licence_limit: None,
+        tags: &["emea", "finance"],
+        licence_ends_in_days: 700,
+    },
+    DemoCompany {
+        name: "Umbrella Retail",
+        industry: "IndRetail000",
+        licence_limit: Some(50),
+        tags: &["apac"],
+        licence_ends_in_days: -20,
+    },
 ];
 
 /// Seeds demo customer companies below the root, once per database.
@@ -121,27 +141,27 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
         return Ok(());
     };
     let now = crate::now_millis();
-    for (i, (name, industry, limit, tags, ends_in_days)) in DEMO_COMPANIES.iter().enumerate() {
+    for (i, demo) in DEMO_COMPANIES.iter().enumerate() {
         let company = state
             .store
             .insert_company(
                 Some(&root),
                 &CompanyFields {
-                    name: (*name).into(),
-                    industry_id: Some((*industry).into()),
+                    name: demo.name.into(),
+                    industry_id: Some(demo.industry.into()),
                     license_type_id: Some(DEFAULT_LICENSE_TYPE.into()),
                     license_period_type_id: Some(DEFAULT_LICENSE_PERIOD.into()),
-                    is_number_of_users_limited: limit.is_some(),
-                    number_of_users: *limit,
+                    is_number_of_users_limited: demo.licence_limit.is_some(),
+                    number_of_users: demo.licence_limit,
                     license_start_date: Some(now - 365 * 86_400_000),
-                    license_end_date: Some(now + ends_in_days * 86_400_000),
+                    license_end_date: Some(now + demo.licence_ends_in_days * 86_400_000),
                     status_id: STATUS_ACTIVE,
-                    tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+                    tags: demo.tags.iter().map(|t| (*t).to_owned()).collect(),
                     ..CompanyFields::default()
                 },
             )
             .await?;
-        seed_demo_users(state, company.id, name, 150 + 60 * i as u64, i as u64).await?;
+        seed_demo_users(state, company.id, demo.name, 150 + 60 * i as u64, i as u64).await?;
     }
     Ok(())
 }

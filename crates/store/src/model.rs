@@ -308,8 +308,8 @@ pub struct TargetUser {
 /// What a single-user write found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WriteOutcome {
-    /// Done.
-    Done(TargetUser),
+    /// Done; the user as it is now.
+    Done(Box<TargetUser>),
     /// No such user in the company.
     NotFound,
     /// The user is deleted and cannot be changed.

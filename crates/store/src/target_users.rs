@@ -332,11 +332,11 @@ impl SqlStore {
             bump(&mut tx, company_id, month, d, -d, 0).await?;
         }
         tx.commit().await?;
-        Ok(WriteOutcome::Done(TargetUser {
+        Ok(WriteOutcome::Done(Box::new(TargetUser {
             fields: f.clone(),
             update_time: now,
             ..before
-        }))
+        })))
     }
 
     pub(crate) async fn tu_delete(
@@ -369,7 +369,7 @@ impl SqlStore {
         let (a, i, d) = delete_delta(user.fields.is_active);
         bump(&mut tx, company_id, get_i64(&row, "create_month")?, a, i, d).await?;
         tx.commit().await?;
-        Ok(WriteOutcome::Done(user))
+        Ok(WriteOutcome::Done(Box::new(user)))
     }
 
     pub(crate) async fn tu_get(

@@ -219,6 +219,7 @@ pub struct ExportOptions {
 }
 
 /// Builds the file response for `rows`.
+#[allow(clippy::too_many_arguments)] // one call per export kind; a struct would only rename them
 pub async fn respond<T, F>(
     format: Format,
     base_name: &str,

@@ -1,4 +1,5 @@
-//! PDF export: a paginated, readable table (A4 landscape, DejaVu Sans so that any name prints).
+//! PDF export: a paginated, readable table (A4 landscape, DejaVu Sans embedded, so that names in
+//! Latin, Greek and Cyrillic scripts print; it has no CJK glyphs, which print as placeholders).
 
 use printpdf::{
     Color, Line, LinePoint, Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage,
