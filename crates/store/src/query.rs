@@ -813,14 +813,20 @@ fn time_range(s: &str) -> Option<(i64, i64)> {
 impl Cond {
     /// Renders the tree as a sea-query condition; values are bound, columns come from specs.
     pub fn to_condition(&self) -> Condition {
+        self.to_condition_with(&|_| None)
+    }
+
+    /// Like [`Cond::to_condition`], letting an engine render some leaves its own way (SQLite
+    /// answers `Contains` from a trigram index).
+    pub fn to_condition_with(&self, leaf: &dyn Fn(&Cond) -> Option<SimpleExpr>) -> Condition {
         match self {
             Cond::All(items) => items
                 .iter()
-                .fold(Condition::all(), |c, i| c.add(i.to_condition())),
+                .fold(Condition::all(), |c, i| c.add(i.to_condition_with(leaf))),
             Cond::Any(items) => items
                 .iter()
-                .fold(Condition::any(), |c, i| c.add(i.to_condition())),
-            leaf => Condition::all().add(leaf.to_expr()),
+                .fold(Condition::any(), |c, i| c.add(i.to_condition_with(leaf))),
+            other => Condition::all().add(leaf(other).unwrap_or_else(|| other.to_expr())),
         }
     }
 
@@ -908,7 +914,7 @@ fn sea_value(v: &Val) -> sea_query::Value {
     }
 }
 
-fn escape_like(s: &str) -> String {
+pub(crate) fn escape_like(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         if matches!(ch, '%' | '_' | '\\') {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use futures::TryStreamExt;
-use sea_query::{Alias, Expr, Query};
+use sea_query::{Alias, Condition, Expr, Query, SimpleExpr};
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 
@@ -44,6 +44,39 @@ pub(crate) fn target_user_from_row(row: &AnyRow) -> Result<TargetUser> {
         create_time: get_i64(row, "create_time")?,
         update_time: get_i64(row, "update_time")?,
     })
+}
+
+/// Columns of the SQLite trigram index `target_users_fts` (migration 0003).
+const FTS_COLUMNS: &[&str] = &[
+    "email_lower",
+    "first_name_lower",
+    "last_name_lower",
+    "department_lower",
+];
+
+/// On SQLite, answers a `Contains` on an indexed column from the trigram index instead of a
+/// scan. The index needs at least three characters; GLOB (case-sensitive, like our LIKE) is the
+/// operator it indexes, so needles with GLOB wildcards keep the plain LIKE.
+fn sqlite_contains_from_index(c: &Cond) -> Option<SimpleExpr> {
+    let Cond::Contains {
+        column,
+        needle,
+        negated: false,
+    } = c
+    else {
+        return None;
+    };
+    if !FTS_COLUMNS.contains(column)
+        || needle.chars().count() < 3
+        || needle.contains(['*', '?', '[', ']'])
+    {
+        return None;
+    }
+    // `column` comes from the allow-list above, never from input; the needle is bound.
+    Some(Expr::cust_with_values(
+        format!("id IN (SELECT rowid FROM target_users_fts WHERE {column} GLOB ?)"),
+        [format!("*{needle}*")],
+    ))
 }
 
 fn manager_full_name(f: &TargetUserFields) -> String {
@@ -96,6 +129,14 @@ fn delete_delta(was_active: bool) -> (i64, i64, i64) {
 }
 
 impl SqlStore {
+    /// A target-user filter rendered for this engine.
+    fn tu_condition(&self, cond: &Cond) -> Condition {
+        match self.engine {
+            Engine::Sqlite => cond.to_condition_with(&sqlite_contains_from_index),
+            Engine::Postgres => cond.to_condition(),
+        }
+    }
+
     fn for_update(&self) -> &'static str {
         // SQLite has a single writer connection, so the row cannot change under us there.
         match self.engine {
@@ -423,7 +464,7 @@ impl SqlStore {
         company_id: i64,
         spec: &SearchSpec,
     ) -> Result<(i64, Vec<TargetUser>)> {
-        let cond = spec.cond.to_condition();
+        let cond = self.tu_condition(&spec.cond);
         // An unfiltered total is the sum of the counters: a lookup, not a scan.
         let total = if spec.cond == Cond::All(vec![]) {
             let c = self.tu_counts(company_id).await?;
@@ -476,7 +517,7 @@ impl SqlStore {
             .expr(Expr::cust(TU_COLUMNS))
             .from(Alias::new("target_users"))
             .and_where(Expr::col(Alias::new("company_id")).eq(company_id))
-            .cond_where(spec.cond.to_condition())
+            .cond_where(self.tu_condition(&spec.cond))
             .to_owned();
         apply_order(&mut page, spec);
         if all {
@@ -530,7 +571,7 @@ impl SqlStore {
                 stmt.and_where(Expr::col(Alias::new("resource_id")).is_in(ids.iter().cloned()));
             }
             BulkSelection::AllExcept { cond, excluded } => {
-                stmt.cond_where(cond.to_condition());
+                stmt.cond_where(self.tu_condition(cond));
                 if !excluded.is_empty() {
                     stmt.and_where(
                         Expr::col(Alias::new("resource_id")).is_not_in(excluded.iter().cloned()),
