@@ -618,30 +618,22 @@ impl SqlStore {
         })
     }
 
-    pub(crate) async fn tu_count_summary(
-        &self,
-        company_id: i64,
-        months: &[i64],
-    ) -> Result<CountSummary> {
-        let totals = self.tu_counts(company_id).await?;
-        let first = months.iter().copied().min().unwrap_or(0);
-        let rows = sqlx::query(
-            "SELECT month, active + inactive + deleted AS n FROM target_user_counters WHERE company_id = $1 AND month >= $2",
-        )
-        .bind(company_id)
-        .bind(first)
-        .fetch_all(&self.pool)
-        .await?;
+    /// One read of the company's counter rows (one per creation month) gives both the totals
+    /// and the months.
+    pub(crate) async fn tu_count_summary(&self, company_id: i64, months: &[i64]) -> Result<CountSummary> {
+        let rows = sqlx::query("SELECT month, active, inactive, deleted FROM target_user_counters WHERE company_id = $1")
+            .bind(company_id)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut totals = UserCounts::default();
         let mut by_month: HashMap<i64, i64> = HashMap::new();
         for r in &rows {
-            by_month.insert(get_i64(r, "month")?, get_i64(r, "n")?);
+            let (a, i, d) = (get_i64(r, "active")?, get_i64(r, "inactive")?, get_i64(r, "deleted")?);
+            totals.active += a;
+            totals.inactive += i;
+            totals.deleted += d;
+            by_month.insert(get_i64(r, "month")?, a + i + d);
         }
-        Ok(CountSummary {
-            totals,
-            months: months
-                .iter()
-                .map(|m| (*m, by_month.get(m).copied().unwrap_or(0)))
-                .collect(),
-        })
+        Ok(CountSummary { totals, months: months.iter().map(|m| (*m, by_month.get(m).copied().unwrap_or(0))).collect() })
     }
 }
