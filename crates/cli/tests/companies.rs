@@ -116,6 +116,7 @@ async fn name_resolution(engine: Engine) {
     // The caller's own company resolves by name too (it is not in companies/search).
     let own = list("rollcall").await;
     assert_eq!(own.json(), json!([]), "{own:?}");
+    s.finish().await;
 }
 
 async fn companies_list(engine: Engine) {
@@ -175,6 +176,7 @@ async fn companies_list(engine: Engine) {
         "ids line up: {table:?}"
     );
     assert!(health_line.contains("unlimited") && health_line.contains("yes"), "{health_line}");
+    s.finish().await;
 }
 
 both_engines!(name_resolution, companies_list);

@@ -162,6 +162,7 @@ async fn crud_and_list(engine: Engine) {
     s.run(&["users", "delete", "--company", "Hooli", &bob])
         .await
         .code(4);
+    s.finish().await;
 }
 
 async fn count(engine: Engine) {
@@ -258,6 +259,7 @@ async fn count(engine: Engine) {
         .await
         .code(1);
     s.run(&["users", "count"]).await.code(1);
+    s.finish().await;
 }
 
 /// Reads a CSV file (BOM stripped) into records.
@@ -418,6 +420,7 @@ async fn exports(engine: Engine) {
         .run(&["users", "export", "--company", "=East", "--format", "ndjson", "-o", "-"])
         .await;
     assert_eq!(stdout.stdout.lines().count(), 4, "{stdout:?}");
+    s.finish().await;
 }
 
 async fn token_credentials_and_exit_codes(engine: Engine) {
@@ -569,6 +572,7 @@ async fn token_credentials_and_exit_codes(engine: Engine) {
     assert_eq!(piped["client_id"], ROOT_ID);
     let text = std::fs::read_to_string(&cfg).expect("config");
     assert!(text.contains("[profiles.piped]") && text.contains("default_profile = \"local\""), "{text}");
+    s.finish().await;
 }
 
 both_engines!(crud_and_list, count, exports, token_credentials_and_exit_codes);

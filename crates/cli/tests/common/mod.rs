@@ -186,6 +186,24 @@ impl TestServer {
         }
     }
 
+    /// Stops the server and drops its PostgreSQL database (the SQLite one goes with the temp
+    /// dir). Call at the end of a test so that large test databases do not pile up.
+    pub async fn finish(mut self) {
+        self.stop().await;
+        if self.engine == Engine::Postgres {
+            if let (Some(admin), Some((_, name))) =
+                (pg_admin_url(), self.config.database_url.rsplit_once('/'))
+            {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
+                    conn.close().await.ok();
+                }
+            }
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
