@@ -108,8 +108,7 @@ pub fn save(path: &Path, config: &ConfigFile) -> Result<()> {
             .and_then(|()| f.sync_all())
             .with_context(|| format!("cannot write {}", tmp.display()))?;
     }
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("cannot replace {}", path.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
     Ok(())
 }
 
@@ -187,8 +186,7 @@ pub fn credentials(config_path: Option<&Path>, profile: Option<&str>) -> Result<
     match (id, secret) {
         (Some(client_id), Some(client_secret)) => {
             return Ok(Credentials {
-                base_url: env_base
-                    .unwrap_or_else(|| rollcall_client::DEFAULT_BASE_URL.to_owned()),
+                base_url: env_base.unwrap_or_else(|| rollcall_client::DEFAULT_BASE_URL.to_owned()),
                 client_id,
                 client_secret,
                 source: format!("{ENV_CLIENT_ID} / {ENV_CLIENT_SECRET}"),

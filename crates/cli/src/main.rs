@@ -59,7 +59,11 @@ async fn main() -> ExitCode {
             // Help and --version print to stdout and succeed; usage errors exit 1 (clap's own
             // default, 2, means "authentication" here).
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
         }
     };
     let result = match cli.command {

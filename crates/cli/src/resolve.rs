@@ -167,10 +167,7 @@ async fn own_company(client: &Client) -> Result<Option<Company>, ClientError> {
             .map(str::to_owned)
     };
     Ok(
-        match (
-            text("user_company_name"),
-            text("user_company_resourceid"),
-        ) {
+        match (text("user_company_name"), text("user_company_resourceid")) {
             (Some(name), Some(id)) => Some(Company { name, id }),
             _ => None,
         },

@@ -63,15 +63,39 @@ fn generate(tag: &str, n: usize, now: i64) -> Vec<Gen> {
                 first: FIRST[i % FIRST.len()].to_owned(),
                 last: LAST[i % LAST.len()].to_owned(),
                 department: DEPT[i % DEPT.len()].to_owned(),
-                phone: if i % 3 == 0 { format!("+4420{i:07}") } else { String::new() },
+                phone: if i % 3 == 0 {
+                    format!("+4420{i:07}")
+                } else {
+                    String::new()
+                },
                 priority: (i % 5) as i64 + 1,
                 active: i % 7 != 0,
                 deleted: i % 11 == 0,
-                time_zone: if i % 2 == 0 { "Europe/London".into() } else { String::new() },
-                language: if i % 4 == 0 { "en".into() } else { String::new() },
-                manager_first: if i % 5 == 0 { "Mary".into() } else { String::new() },
-                manager_last: if i % 5 == 0 { "Major".into() } else { String::new() },
-                manager_email: if i % 5 == 0 { "mary@boss.test".into() } else { String::new() },
+                time_zone: if i % 2 == 0 {
+                    "Europe/London".into()
+                } else {
+                    String::new()
+                },
+                language: if i % 4 == 0 {
+                    "en".into()
+                } else {
+                    String::new()
+                },
+                manager_first: if i % 5 == 0 {
+                    "Mary".into()
+                } else {
+                    String::new()
+                },
+                manager_last: if i % 5 == 0 {
+                    "Major".into()
+                } else {
+                    String::new()
+                },
+                manager_email: if i % 5 == 0 {
+                    "mary@boss.test".into()
+                } else {
+                    String::new()
+                },
                 create_time,
                 update_time: create_time + (i as i64 % 5) * 1000,
             }
@@ -233,7 +257,12 @@ async fn db_rows(db: &AnyPool, company: i64) -> Vec<Vec<String>> {
                 neutral(&s("department")),
                 neutral(&s("phone_number")),
                 PRIORITIES[(r.get::<i64, _>("priority") - 1) as usize].to_owned(),
-                if r.get::<i64, _>("active") == 1 { "Active" } else { "Inactive" }.to_owned(),
+                if r.get::<i64, _>("active") == 1 {
+                    "Active"
+                } else {
+                    "Inactive"
+                }
+                .to_owned(),
                 (r.get::<i64, _>("deleted") == 1).to_string(),
                 neutral(&s("time_zone_id")),
                 neutral(&s("preferred_language_id")),
@@ -264,13 +293,26 @@ async fn big_exports(engine: Engine) {
         let id = company_id(&db, c).await;
         insert(&db, engine, id, &generate(tag, SMALL, now)).await;
     }
-    eprintln!("{engine:?}: inserted {} users in {:?}", BIG + 2 * SMALL, started.elapsed());
+    eprintln!(
+        "{engine:?}: inserted {} users in {:?}",
+        BIG + 2 * SMALL,
+        started.elapsed()
+    );
 
     // 1. 100,000 users as CSV, compared row by row with the database.
     let t = Instant::now();
     let out = s.file("big.csv");
     let run = s
-        .run(&["users", "export", "--company", "Big Corp", "--format", "csv", "-o", &out.display().to_string()])
+        .run(&[
+            "users",
+            "export",
+            "--company",
+            "Big Corp",
+            "--format",
+            "csv",
+            "-o",
+            &out.display().to_string(),
+        ])
         .await;
     run.code(0);
     eprintln!("{engine:?}: CSV export took {:?}", t.elapsed());
@@ -286,9 +328,21 @@ async fn big_exports(engine: Engine) {
     assert_eq!(
         header,
         [
-            "Email", "First Name", "Last Name", "Department", "Phone Number", "Priority", "Status",
-            "Deleted", "Time Zone", "Preferred Language", "Manager Name", "Manager Email", "Created",
-            "Updated", "Resource Id"
+            "Email",
+            "First Name",
+            "Last Name",
+            "Department",
+            "Phone Number",
+            "Priority",
+            "Status",
+            "Deleted",
+            "Time Zone",
+            "Preferred Language",
+            "Manager Name",
+            "Manager Email",
+            "Created",
+            "Updated",
+            "Resource Id"
         ]
     );
     let expected = db_rows(&db, big_id).await;
@@ -309,7 +363,10 @@ async fn big_exports(engine: Engine) {
     let counts = s.run(&["users", "count", "--company", &big]).await.json();
     let (mut active, mut inactive, mut deleted) = (0, 0, 0);
     let this_month = Utc::now().format("%Y-%m").to_string();
-    let monthly = expected.iter().filter(|r| r[12].starts_with(&this_month)).count();
+    let monthly = expected
+        .iter()
+        .filter(|r| r[12].starts_with(&this_month))
+        .count();
     for r in &expected {
         match (r[7].as_str(), r[6].as_str()) {
             ("true", _) => deleted += 1,
@@ -335,7 +392,14 @@ async fn big_exports(engine: Engine) {
                 ("ROLLCALL_LOG", "rollcall_client=debug"),
             ],
             &[
-                "users", "export", "--all-companies", "--format", "ndjson", "--page-size", "500", "-o",
+                "users",
+                "export",
+                "--all-companies",
+                "--format",
+                "ndjson",
+                "--page-size",
+                "500",
+                "-o",
                 "-",
             ],
         )
@@ -358,14 +422,25 @@ async fn big_exports(engine: Engine) {
     for line in run.stdout.lines() {
         let v: Value = serde_json::from_str(line).expect("a JSON line");
         *per_company
-            .entry(v["companyResourceId"].as_str().unwrap_or_default().to_owned())
+            .entry(
+                v["companyResourceId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
             .or_default() += 1;
-        assert!(ids.insert(v["resourceId"].as_str().unwrap_or_default().to_owned()), "{line}");
+        assert!(
+            ids.insert(v["resourceId"].as_str().unwrap_or_default().to_owned()),
+            "{line}"
+        );
     }
     assert_eq!(per_company.get(&big), Some(&BIG));
     assert_eq!(per_company.get(&small1), Some(&SMALL));
     assert_eq!(per_company.get(&small2), Some(&SMALL));
-    assert!(expected.iter().all(|r| ids.contains(&r[14])), "every big-company user is there");
+    assert!(
+        expected.iter().all(|r| ids.contains(&r[14])),
+        "every big-company user is there"
+    );
     db.close().await;
     s.finish().await;
 }

@@ -24,7 +24,11 @@ async fn seed(s: &TestServer, token: &str) -> Vec<(String, String)> {
         let id = s.create_company(token, body).await;
         // One user per company, named after it, so that a listing shows which company it hit.
         let slug = name.to_lowercase().replace(' ', "-");
-        let case = if name.starts_with('a') { "lower" } else { "upper" };
+        let case = if name.starts_with('a') {
+            "lower"
+        } else {
+            "upper"
+        };
         s.create_user(
             token,
             &id,
@@ -104,8 +108,12 @@ async fn name_resolution(engine: Engine) {
     partial.code(3);
     assert!(
         partial.stderr.contains("no company is named 'Glob'")
-            && partial.stderr.contains(&format!("Globex ({})", companies[2].1))
-            && partial.stderr.contains(&format!("Globex Health ({})", companies[3].1)),
+            && partial
+                .stderr
+                .contains(&format!("Globex ({})", companies[2].1))
+            && partial
+                .stderr
+                .contains(&format!("Globex Health ({})", companies[3].1)),
         "{partial:?}"
     );
     let none = list("Umbrella").await;
@@ -161,7 +169,10 @@ async fn companies_list(engine: Engine) {
         .await;
     table.code(0);
     let lines: Vec<&str> = table.stdout.lines().collect();
-    assert!(lines[0].contains("Company") && lines[0].contains("Resource Id"), "{table:?}");
+    assert!(
+        lines[0].contains("Company") && lines[0].contains("Resource Id"),
+        "{table:?}"
+    );
     let globex_line = lines
         .iter()
         .find(|l| l.contains(&companies[2].1))
@@ -175,7 +186,10 @@ async fn companies_list(engine: Engine) {
         health_line.find(&companies[3].1),
         "ids line up: {table:?}"
     );
-    assert!(health_line.contains("unlimited") && health_line.contains("yes"), "{health_line}");
+    assert!(
+        health_line.contains("unlimited") && health_line.contains("yes"),
+        "{health_line}"
+    );
     s.finish().await;
 }
 

@@ -33,45 +33,102 @@ async fn crud_and_list(engine: Engine) {
     // add
     let ann = id_of(
         &s.run(&[
-            "users", "add", "--company", "Hooli", "--email", "ann@hooli.test", "--first-name", "Ann",
-            "--last-name", "Archer", "--department", "Sales", "--priority", "High", "--phone",
+            "users",
+            "add",
+            "--company",
+            "Hooli",
+            "--email",
+            "ann@hooli.test",
+            "--first-name",
+            "Ann",
+            "--last-name",
+            "Archer",
+            "--department",
+            "Sales",
+            "--priority",
+            "High",
+            "--phone",
             "+44 20 7946 0000",
         ])
         .await,
     );
     let bob = id_of(
         &s.run(&[
-            "users", "add", "--company", &company, "--email", "bob@hooli.test", "--first-name", "Bob",
-            "--department", "Engineering", "--inactive",
+            "users",
+            "add",
+            "--company",
+            &company,
+            "--email",
+            "bob@hooli.test",
+            "--first-name",
+            "Bob",
+            "--department",
+            "Engineering",
+            "--inactive",
         ])
         .await,
     );
     let cat = id_of(
         &s.run(&[
-            "users", "add", "--company", "hooli", "--email", "cat@hooli.test", "--first-name", "Cat",
-            "--department", "Sales Ops", "--manager-first-name", "Ann", "--manager-last-name",
+            "users",
+            "add",
+            "--company",
+            "hooli",
+            "--email",
+            "cat@hooli.test",
+            "--first-name",
+            "Cat",
+            "--department",
+            "Sales Ops",
+            "--manager-first-name",
+            "Ann",
+            "--manager-last-name",
             "Archer",
         ])
         .await,
     );
     // A duplicate email is the API's 409: exit 4 with its message.
     let dup = s
-        .run(&["users", "add", "--company", "Hooli", "--email", "ANN@hooli.test"])
+        .run(&[
+            "users",
+            "add",
+            "--company",
+            "Hooli",
+            "--email",
+            "ANN@hooli.test",
+        ])
         .await;
     dup.code(4);
-    assert!(dup.stderr.contains("HTTP 409") && dup.stderr.contains("already exists"), "{dup:?}");
+    assert!(
+        dup.stderr.contains("HTTP 409") && dup.stderr.contains("already exists"),
+        "{dup:?}"
+    );
 
     // get
-    let got = s.run(&["users", "get", "--company", "Hooli", &ann]).await.json();
+    let got = s
+        .run(&["users", "get", "--company", "Hooli", &ann])
+        .await
+        .json();
     assert_eq!(got["email"], "ann@hooli.test");
     assert_eq!(got["priority"], "High");
     assert_eq!(got["phoneNumber"], "+442079460000");
     assert_eq!(got["isActive"], true);
     let table = s
-        .run(&["users", "get", "--company", "Hooli", &cat, "--output", "table"])
+        .run(&[
+            "users",
+            "get",
+            "--company",
+            "Hooli",
+            &cat,
+            "--output",
+            "table",
+        ])
         .await;
     table.code(0);
-    assert!(table.stdout.contains("Manager") && table.stdout.contains("Ann Archer"), "{table:?}");
+    assert!(
+        table.stdout.contains("Manager") && table.stdout.contains("Ann Archer"),
+        "{table:?}"
+    );
     // Unknown user: 404, exit 3.
     s.run(&["users", "get", "--company", "Hooli", "AAAAAAAAAAAA"])
         .await
@@ -80,11 +137,21 @@ async fn crud_and_list(engine: Engine) {
     // update: only the given fields change; --inactive flips the status.
     let upd = s
         .run(&[
-            "users", "update", "--company", "Hooli", &ann, "--department", "Marketing", "--inactive",
+            "users",
+            "update",
+            "--company",
+            "Hooli",
+            &ann,
+            "--department",
+            "Marketing",
+            "--inactive",
         ])
         .await;
     assert_eq!(id_of(&upd), ann);
-    let got = s.run(&["users", "get", "--company", "Hooli", &ann]).await.json();
+    let got = s
+        .run(&["users", "get", "--company", "Hooli", &ann])
+        .await
+        .json();
     assert_eq!(got["department"], "Marketing");
     assert_eq!(got["isActive"], false);
     assert_eq!(got["firstName"], "Ann", "untouched fields keep their value");
@@ -105,25 +172,53 @@ async fn crud_and_list(engine: Engine) {
         }
     };
     let all = list(&["--sort", "Email"]).await;
-    assert_eq!(field(&all, "email"), ["ann@hooli.test", "bob@hooli.test", "cat@hooli.test"]);
+    assert_eq!(
+        field(&all, "email"),
+        ["ann@hooli.test", "bob@hooli.test", "cat@hooli.test"]
+    );
     let desc = list(&["--sort", "Email", "--desc"]).await;
-    assert_eq!(field(&desc, "email"), ["cat@hooli.test", "bob@hooli.test", "ann@hooli.test"]);
+    assert_eq!(
+        field(&desc, "email"),
+        ["cat@hooli.test", "bob@hooli.test", "ann@hooli.test"]
+    );
     let limited = list(&["--sort", "FirstName", "--limit", "2"]).await;
     assert_eq!(field(&limited, "firstName"), ["Ann", "Bob"]);
-    assert_eq!(field(&list(&["--status", "inactive"]).await, "email"), ["bob@hooli.test"]);
     assert_eq!(
-        field(&list(&["--status", "active", "--sort", "Email"]).await, "email"),
+        field(&list(&["--status", "inactive"]).await, "email"),
+        ["bob@hooli.test"]
+    );
+    assert_eq!(
+        field(
+            &list(&["--status", "active", "--sort", "Email"]).await,
+            "email"
+        ),
         ["ann@hooli.test", "cat@hooli.test"]
     );
     // --search looks in names, email and department, any case.
     assert_eq!(
-        field(&list(&["--search", "SALES", "--sort", "Email"]).await, "email"),
+        field(
+            &list(&["--search", "SALES", "--sort", "Email"]).await,
+            "email"
+        ),
         ["cat@hooli.test"]
     );
-    assert_eq!(field(&list(&["--search", "archer"]).await, "email"), ["ann@hooli.test"]);
+    assert_eq!(
+        field(&list(&["--search", "archer"]).await, "email"),
+        ["ann@hooli.test"]
+    );
     assert_eq!(
         field(
-            &list(&["--where", "Department", "Contains", "eng", "--where", "Status", "Include", "0"]).await,
+            &list(&[
+                "--where",
+                "Department",
+                "Contains",
+                "eng",
+                "--where",
+                "Status",
+                "Include",
+                "0"
+            ])
+            .await,
             "email"
         ),
         ["bob@hooli.test"]
@@ -134,10 +229,22 @@ async fn crud_and_list(engine: Engine) {
     );
     // A field the API does not know: its 400 message names it; exit 4.
     let bad = s
-        .run(&["users", "list", "--company", "Hooli", "--where", "Shoe", "=", "42"])
+        .run(&[
+            "users",
+            "list",
+            "--company",
+            "Hooli",
+            "--where",
+            "Shoe",
+            "=",
+            "42",
+        ])
         .await;
     bad.code(4);
-    assert!(bad.stderr.contains("Shoe") && bad.stderr.contains("HTTP 400"), "{bad:?}");
+    assert!(
+        bad.stderr.contains("Shoe") && bad.stderr.contains("HTTP 400"),
+        "{bad:?}"
+    );
 
     // delete (several at once), then the deleted ones are listed as such.
     let del = s
@@ -146,10 +253,22 @@ async fn crud_and_list(engine: Engine) {
         .json();
     assert_eq!(del, json!({"deleted": [bob, cat]}));
     let deleted = list(&["--status", "deleted", "--sort", "Email"]).await;
-    assert_eq!(field(&deleted, "email"), ["bob@hooli.test", "cat@hooli.test"]);
+    assert_eq!(
+        field(&deleted, "email"),
+        ["bob@hooli.test", "cat@hooli.test"]
+    );
     assert!(rows(&deleted).iter().all(|r| r["isDeleted"] == true));
     let table = s
-        .run(&["users", "list", "--company", "Hooli", "--sort", "Email", "--output", "table"])
+        .run(&[
+            "users",
+            "list",
+            "--company",
+            "Hooli",
+            "--sort",
+            "Email",
+            "--output",
+            "table",
+        ])
         .await;
     let bob_line = table
         .stdout
@@ -171,7 +290,8 @@ async fn count(engine: Engine) {
     };
     let token = s.root_token().await;
     let mut ids = Vec::new();
-    for (name, active, inactive, deleted) in [("Alpha", 3, 1, 1), ("Beta", 0, 2, 0), ("Gamma", 5, 0, 2)]
+    for (name, active, inactive, deleted) in
+        [("Alpha", 3, 1, 1), ("Beta", 0, 2, 0), ("Gamma", 5, 0, 2)]
     {
         let c = s.create_company(&token, json!({"name": name})).await;
         for i in 0..(active + inactive + deleted) {
@@ -237,7 +357,10 @@ async fn count(engine: Engine) {
         json!({"active": totals[0], "inactive": totals[1], "deleted": totals[2], "monthly": totals[3]})
     );
     // One company.
-    let one = s.run(&["users", "count", "--company", "gamma"]).await.json();
+    let one = s
+        .run(&["users", "count", "--company", "gamma"])
+        .await
+        .json();
     assert_eq!(rows(&one["companies"]).len(), 1);
     assert_eq!(one["totals"]["active"], 5);
     assert_eq!(one["totals"]["deleted"], 2);
@@ -296,9 +419,18 @@ async fn exports(engine: Engine) {
     let path = |n: &str| s.file(n).display().to_string();
 
     // csv for one company: byte for byte the server's own export (same body).
-    s.run(&["users", "export", "--company", "North, Inc", "--format", "csv", "-o", &path("north.csv")])
-        .await
-        .code(0);
+    s.run(&[
+        "users",
+        "export",
+        "--company",
+        "North, Inc",
+        "--format",
+        "csv",
+        "-o",
+        &path("north.csv"),
+    ])
+    .await
+    .code(0);
     let resp = s
         .http
         .post(s.url("/api/target-users/search/export"))
@@ -314,63 +446,139 @@ async fn exports(engine: Engine) {
     assert!(mine.starts_with(b"\xEF\xBB\xBF"));
     let records = read_csv(&s.file("north.csv"));
     assert_eq!(records.len(), 8);
-    assert_eq!(records[1][4], "'+15550100", "formula-like cells stay neutralised");
+    assert_eq!(
+        records[1][4], "'+15550100",
+        "formula-like cells stay neutralised"
+    );
     assert!(!s.file("north.csv.partial").exists());
 
     // xlsx and pdf for one company.
-    s.run(&["users", "export", "--company", "North, Inc", "--format", "xlsx", "-o", &path("north.xlsx")])
-        .await
-        .code(0);
+    s.run(&[
+        "users",
+        "export",
+        "--company",
+        "North, Inc",
+        "--format",
+        "xlsx",
+        "-o",
+        &path("north.xlsx"),
+    ])
+    .await
+    .code(0);
     {
         use calamine::Reader;
-        let mut wb: calamine::Xlsx<_> = calamine::open_workbook(s.file("north.xlsx")).expect("xlsx");
-        let range = wb.worksheet_range_at(0).expect("a sheet").expect("readable");
+        let mut wb: calamine::Xlsx<_> =
+            calamine::open_workbook(s.file("north.xlsx")).expect("xlsx");
+        let range = wb
+            .worksheet_range_at(0)
+            .expect("a sheet")
+            .expect("readable");
         assert_eq!(range.height(), 8);
     }
-    s.run(&["users", "export", "--company", "North, Inc", "--format", "pdf", "-o", &path("north.pdf")])
-        .await
-        .code(0);
-    assert!(std::fs::read(s.file("north.pdf")).expect("pdf").starts_with(b"%PDF"));
+    s.run(&[
+        "users",
+        "export",
+        "--company",
+        "North, Inc",
+        "--format",
+        "pdf",
+        "-o",
+        &path("north.pdf"),
+    ])
+    .await
+    .code(0);
+    assert!(std::fs::read(s.file("north.pdf"))
+        .expect("pdf")
+        .starts_with(b"%PDF"));
 
     // json and ndjson for one company, with a filter.
-    s.run(&["users", "export", "--company", "=East", "--format", "json", "-o", &path("east.json")])
-        .await
-        .code(0);
+    s.run(&[
+        "users",
+        "export",
+        "--company",
+        "=East",
+        "--format",
+        "json",
+        "-o",
+        &path("east.json"),
+    ])
+    .await
+    .code(0);
     let east: Value =
         serde_json::from_slice(&std::fs::read(s.file("east.json")).expect("json")).expect("json");
     assert_eq!(rows(&east).len(), 4);
     assert_eq!(rows(&east)[0]["lastName"], "Line\nBreak");
-    assert!(rows(&east)[0].get("company").is_none(), "no company column for one company");
+    assert!(
+        rows(&east)[0].get("company").is_none(),
+        "no company column for one company"
+    );
     s.run(&[
-        "users", "export", "--company", "=East", "--format", "ndjson", "-o", &path("east.ndjson"),
-        "--where", "Email", "Contains", "user1", "--page-size", "1",
+        "users",
+        "export",
+        "--company",
+        "=East",
+        "--format",
+        "ndjson",
+        "-o",
+        &path("east.ndjson"),
+        "--where",
+        "Email",
+        "Contains",
+        "user1",
+        "--page-size",
+        "1",
     ])
     .await
     .code(0);
     let text = std::fs::read_to_string(s.file("east.ndjson")).expect("ndjson");
     assert_eq!(text.lines().count(), 1, "{text}");
     // An empty result is still valid JSON.
-    s.run(&["users", "export", "--company", "South \"Co\"", "--format", "json", "-o", &path("south.json")])
-        .await
-        .code(0);
+    s.run(&[
+        "users",
+        "export",
+        "--company",
+        "South \"Co\"",
+        "--format",
+        "json",
+        "-o",
+        &path("south.json"),
+    ])
+    .await
+    .code(0);
     assert_eq!(
-        serde_json::from_slice::<Value>(&std::fs::read(s.file("south.json")).expect("json")).expect("json"),
+        serde_json::from_slice::<Value>(&std::fs::read(s.file("south.json")).expect("json"))
+            .expect("json"),
         json!([])
     );
 
     // --all-companies csv: one header with Company first, every user once, the right company.
     let run = s
-        .run(&["users", "export", "--all-companies", "--format", "csv", "-o", &path("all.csv")])
+        .run(&[
+            "users",
+            "export",
+            "--all-companies",
+            "--format",
+            "csv",
+            "-o",
+            &path("all.csv"),
+        ])
         .await;
     run.code(0);
-    assert!(run.stderr.contains("Wrote 11 users of 3 companies"), "{run:?}");
+    assert!(
+        run.stderr.contains("Wrote 11 users of 3 companies"),
+        "{run:?}"
+    );
     let all = read_csv(&s.file("all.csv"));
     assert_eq!(all[0][0], "Company");
     assert_eq!(all[0][1..], records[0][..], "the server's columns follow");
     assert_eq!(all.len(), 12);
     let count = |name: &str| all.iter().filter(|r| r[0] == name).count();
     assert_eq!(count("North, Inc"), 7);
-    assert_eq!(count("'=East"), 4, "company names are neutralised like other cells");
+    assert_eq!(
+        count("'=East"),
+        4,
+        "company names are neutralised like other cells"
+    );
     assert_eq!(count("South \"Co\""), 0);
     // The data cells are the per-company export's.
     let north_rows: Vec<&Vec<String>> = all.iter().filter(|r| r[0] == "North, Inc").collect();
@@ -379,9 +587,17 @@ async fn exports(engine: Engine) {
     }
 
     // --all-companies json and ndjson carry company and companyResourceId.
-    s.run(&["users", "export", "--all-companies", "--format", "ndjson", "-o", &path("all.ndjson")])
-        .await
-        .code(0);
+    s.run(&[
+        "users",
+        "export",
+        "--all-companies",
+        "--format",
+        "ndjson",
+        "-o",
+        &path("all.ndjson"),
+    ])
+    .await
+    .code(0);
     let lines: Vec<Value> = std::fs::read_to_string(s.file("all.ndjson"))
         .expect("ndjson")
         .lines()
@@ -395,29 +611,64 @@ async fn exports(engine: Engine) {
             .unwrap_or_else(|| panic!("{l}"));
         assert_eq!(l["companyResourceId"], id.as_str(), "{name}");
     }
-    s.run(&["users", "export", "--all-companies", "--format", "json", "-o", &path("all.json")])
-        .await
-        .code(0);
+    s.run(&[
+        "users",
+        "export",
+        "--all-companies",
+        "--format",
+        "json",
+        "-o",
+        &path("all.json"),
+    ])
+    .await
+    .code(0);
     let all_json: Value =
         serde_json::from_slice(&std::fs::read(s.file("all.json")).expect("json")).expect("json");
     assert_eq!(rows(&all_json).len(), 11);
 
     // xlsx/pdf cannot be joined across companies: usage error, and no file left behind.
-    s.run(&["users", "export", "--all-companies", "--format", "xlsx", "-o", &path("all.xlsx")])
-        .await
-        .code(1);
+    s.run(&[
+        "users",
+        "export",
+        "--all-companies",
+        "--format",
+        "xlsx",
+        "-o",
+        &path("all.xlsx"),
+    ])
+    .await
+    .code(1);
     assert!(!s.file("all.xlsx").exists());
     // A failing export leaves no file (PDF of an unknown filter field: 400 before any byte).
     s.run(&[
-        "users", "export", "--company", "North, Inc", "--format", "pdf", "-o", &path("bad.pdf"),
-        "--where", "Nope", "=", "1",
+        "users",
+        "export",
+        "--company",
+        "North, Inc",
+        "--format",
+        "pdf",
+        "-o",
+        &path("bad.pdf"),
+        "--where",
+        "Nope",
+        "=",
+        "1",
     ])
     .await
     .code(4);
     assert!(!s.file("bad.pdf").exists() && !s.file("bad.pdf.partial").exists());
     // "-" writes to stdout.
     let stdout = s
-        .run(&["users", "export", "--company", "=East", "--format", "ndjson", "-o", "-"])
+        .run(&[
+            "users",
+            "export",
+            "--company",
+            "=East",
+            "--format",
+            "ndjson",
+            "-o",
+            "-",
+        ])
         .await;
     assert_eq!(stdout.stdout.lines().count(), 4, "{stdout:?}");
     s.finish().await;
@@ -490,17 +741,32 @@ async fn token_credentials_and_exit_codes(engine: Engine) {
         )
         .await;
     down.code(5);
-    assert!(down.stderr.contains("gave up after 2 attempts") && down.stderr.contains("cannot reach"), "{down:?}");
+    assert!(
+        down.stderr.contains("gave up after 2 attempts") && down.stderr.contains("cannot reach"),
+        "{down:?}"
+    );
     // Usage errors exit 1 (not clap's 2, which means auth here); --help exits 0.
     s.run(&["users", "list"]).await.code(1);
     s.run(&["users", "frobnicate"]).await.code(1);
     let help = s.run(&["--help"]).await;
     help.code(0);
-    assert!(help.stdout.contains("Exit codes:") && help.stdout.contains("5  network"), "{help:?}");
+    assert!(
+        help.stdout.contains("Exit codes:") && help.stdout.contains("5  network"),
+        "{help:?}"
+    );
     // serve keeps its flags.
     let serve = s.run(&["serve", "--help"]).await;
     serve.code(0);
-    for flag in ["--listen", "--data-dir", "--database-url", "--jwt-secret", "--max-page-size", "--bootstrap-client-id", "--bootstrap-client-secret", "--demo"] {
+    for flag in [
+        "--listen",
+        "--data-dir",
+        "--database-url",
+        "--jwt-secret",
+        "--max-page-size",
+        "--bootstrap-client-id",
+        "--bootstrap-client-secret",
+        "--demo",
+    ] {
         assert!(serve.stdout.contains(flag), "{flag}: {serve:?}");
     }
 
@@ -508,7 +774,15 @@ async fn token_credentials_and_exit_codes(engine: Engine) {
     let add = s
         .run_env(
             &[("KEEPNET_CLIENT_SECRET", ROOT_SECRET)],
-            &["profile", "add", "local", "--client-id", ROOT_ID, "--base-url", &s.base],
+            &[
+                "profile",
+                "add",
+                "local",
+                "--client-id",
+                ROOT_ID,
+                "--base-url",
+                &s.base,
+            ],
         )
         .await;
     add.code(0);
@@ -516,7 +790,10 @@ async fn token_credentials_and_exit_codes(engine: Engine) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&cfg).expect("config file").permissions().mode();
+        let mode = std::fs::metadata(&cfg)
+            .expect("config file")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600, "config file mode {mode:o}");
         let dir_mode = std::fs::metadata(cfg.parent().expect("dir"))
             .expect("config dir")
@@ -527,7 +804,10 @@ async fn token_credentials_and_exit_codes(engine: Engine) {
     let by_name = s.run_env(&[], &["--help"]).await;
     by_name.code(0);
     let listed = s
-        .run_env(&[], &["users", "count", "--all-companies", "--profile", "local"])
+        .run_env(
+            &[],
+            &["users", "count", "--all-companies", "--profile", "local"],
+        )
         .await
         .json();
     assert_eq!(rows(&listed["companies"]).len(), 1);
@@ -536,20 +816,30 @@ async fn token_credentials_and_exit_codes(engine: Engine) {
         .await
         .code(0);
     let profiles = s.run_env(&[], &["profile", "list"]).await;
-    assert!(profiles.stdout.contains("local") && !profiles.stdout.contains(ROOT_SECRET), "{profiles:?}");
-    s.run_env(&[], &["token", "--profile", "nope"]).await.code(2);
-    // The environment wins over the default profile when no profile is named.
-    let env_wins = s
-        .run_env(&admin_env, &["token"])
+    assert!(
+        profiles.stdout.contains("local") && !profiles.stdout.contains(ROOT_SECRET),
+        "{profiles:?}"
+    );
+    s.run_env(&[], &["token", "--profile", "nope"])
         .await
-        .json();
+        .code(2);
+    // The environment wins over the default profile when no profile is named.
+    let env_wins = s.run_env(&admin_env, &["token"]).await.json();
     assert_eq!(env_wins["client_id"], admin_id.as_str());
     // Secret from standard input when the variable is not set.
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_rollcall"))
         .env_clear()
         .env("HOME", s.home.path())
         .env("XDG_CONFIG_HOME", s.home.path().join(".config"))
-        .args(["profile", "add", "piped", "--client-id", ROOT_ID, "--base-url", &s.base])
+        .args([
+            "profile",
+            "add",
+            "piped",
+            "--client-id",
+            ROOT_ID,
+            "--base-url",
+            &s.base,
+        ])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -571,8 +861,16 @@ async fn token_credentials_and_exit_codes(engine: Engine) {
         .json();
     assert_eq!(piped["client_id"], ROOT_ID);
     let text = std::fs::read_to_string(&cfg).expect("config");
-    assert!(text.contains("[profiles.piped]") && text.contains("default_profile = \"local\""), "{text}");
+    assert!(
+        text.contains("[profiles.piped]") && text.contains("default_profile = \"local\""),
+        "{text}"
+    );
     s.finish().await;
 }
 
-both_engines!(crud_and_list, count, exports, token_credentials_and_exit_codes);
+both_engines!(
+    crud_and_list,
+    count,
+    exports,
+    token_credentials_and_exit_codes
+);

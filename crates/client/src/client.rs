@@ -382,7 +382,9 @@ impl Client {
                     let asked = retry_after(resp.headers());
                     (api_error(resp, url).await, asked)
                 }
-                Err(e) if retryable_transport(&e, safety) => (ClientError::transport(url, &e), None),
+                Err(e) if retryable_transport(&e, safety) => {
+                    (ClientError::transport(url, &e), None)
+                }
                 Err(e) => return Err(ClientError::transport(url, &e)),
             };
             if policy.max_attempts <= 1 {
@@ -557,10 +559,7 @@ async fn read_body(resp: Response, url: &str) -> Result<Bytes> {
 }
 
 fn reason(status: StatusCode) -> String {
-    status
-        .canonical_reason()
-        .unwrap_or("no message")
-        .to_owned()
+    status.canonical_reason().unwrap_or("no message").to_owned()
 }
 
 /// Turns an error reply into [`ClientError::Api`].

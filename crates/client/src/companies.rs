@@ -67,7 +67,10 @@ fn company_form(input: &CompanyInput) -> Vec<(String, String)> {
     };
     text("LicenseStartDate", &time(&input.license_start_date));
     text("LicenseEndDate", &time(&input.license_end_date));
-    text("NumberOfUsers", &input.number_of_users.map(|n| n.to_string()));
+    text(
+        "NumberOfUsers",
+        &input.number_of_users.map(|n| n.to_string()),
+    );
     text(
         "IsNumberOfUsersLimited",
         &input.is_number_of_users_limited.map(|b| b.to_string()),
@@ -179,7 +182,11 @@ impl Client {
 
     /// `POST /api/companies/clients`: a REST API client in the scoped company (a Reseller must
     /// name the company).
-    pub async fn create_client(&self, scope: Option<&str>, input: &ClientInput) -> Result<IdResult> {
+    pub async fn create_client(
+        &self,
+        scope: Option<&str>,
+        input: &ClientInput,
+    ) -> Result<IdResult> {
         let call = Call::new(Method::POST, "/api/companies/clients")
             .scope(scope)
             .json(input)?;
@@ -252,7 +259,8 @@ mod tests {
         let mut only_company = json!({"companyResourceId": "abcABC123456"});
         patch_company_ids(&mut only_company);
         assert_eq!(only_company["resourceId"], "abcABC123456");
-        let mut only_resource = json!({"resourceId": "abcABC123456", "children": [{"resourceId": "x"}]});
+        let mut only_resource =
+            json!({"resourceId": "abcABC123456", "children": [{"resourceId": "x"}]});
         patch_company_ids(&mut only_resource);
         assert_eq!(only_resource["companyResourceId"], "abcABC123456");
         assert_eq!(only_resource["children"][0]["companyResourceId"], "x");

@@ -27,7 +27,9 @@ pub enum ClientError {
         validation_messages: Vec<String>,
     },
     /// `POST /connect/token` refused the credentials (RFC 6749 §5.2 error).
-    #[error("the token endpoint refused the credentials (HTTP {http_status}, {error}): {description}")]
+    #[error(
+        "the token endpoint refused the credentials (HTTP {http_status}, {error}): {description}"
+    )]
     Auth {
         /// HTTP status code (400 on Keepnet and rollcall, 401 in Keepnet's spec).
         http_status: u16,

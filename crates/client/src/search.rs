@@ -49,7 +49,9 @@ fn complete_group(g: &mut FilterGroup) {
 pub fn full_body(mut body: SearchRequest, default_page_size: i64) -> SearchRequest {
     let filter = body.filter.get_or_insert_with(empty_filter);
     filter.condition.get_or_insert_with(|| "AND".to_owned());
-    filter.search_input_text_value.get_or_insert_with(String::new);
+    filter
+        .search_input_text_value
+        .get_or_insert_with(String::new);
     for g in filter.filter_groups.get_or_insert_with(Vec::new) {
         complete_group(g);
     }
@@ -73,8 +75,7 @@ pub(crate) async fn page<T: DeserializeOwned>(
 ) -> Result<Paged<T>> {
     let call = Call::read_post(path).scope(scope).json(body)?;
     let mut v = client.data_value(&call).await?;
-    if let (Some(patch), Some(rows)) = (patch, v.get_mut("results").and_then(Value::as_array_mut))
-    {
+    if let (Some(patch), Some(rows)) = (patch, v.get_mut("results").and_then(Value::as_array_mut)) {
         rows.iter_mut().for_each(patch);
     }
     decode(v, &client.url(path))
@@ -112,14 +113,8 @@ pub(crate) fn all_pages<T: DeserializeOwned + Send + 'static>(
             return Ok(None);
         };
         st.body.page_number = Some(n);
-        let page: Paged<T> = page(
-            &st.client,
-            st.path,
-            st.scope.as_deref(),
-            &st.body,
-            st.patch,
-        )
-        .await?;
+        let page: Paged<T> =
+            page(&st.client, st.path, st.scope.as_deref(), &st.body, st.patch).await?;
         let more = !page.results.is_empty() && n < page.total_number_of_pages;
         st.next = more.then_some(n + 1);
         Ok(Some((page.results, st)))

@@ -7,8 +7,8 @@
 use futures::stream::BoxStream;
 use reqwest::Method;
 use rollcall_types::target_user::{
-    BulkDeleteRequest, BulkDeleteResult, ByResourceIdsRequest, CountSummaryDto,
-    SearchEmailRequest, TargetUserDto, TargetUserEmailDto, TargetUserInput, TargetUserSearchView,
+    BulkDeleteRequest, BulkDeleteResult, ByResourceIdsRequest, CountSummaryDto, SearchEmailRequest,
+    TargetUserDto, TargetUserEmailDto, TargetUserInput, TargetUserSearchView,
 };
 use rollcall_types::{IdResult, Paged, SearchRequest};
 

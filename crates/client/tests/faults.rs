@@ -129,8 +129,10 @@ async fn handle(
                     "managerEmail": null
                 }))
                 .collect();
-            ok(json!({"pageNumber": page, "pageSize": size, "totalNumberOfPages": (total + size - 1) / size,
-                      "totalNumberOfRecords": total, "results": rows}))
+            ok(
+                json!({"pageNumber": page, "pageSize": size, "totalNumberOfPages": (total + size - 1) / size,
+                      "totalNumberOfRecords": total, "results": rows}),
+            )
         }
         (Method::POST, "/api/companies/search") => ok(json!({
             "pageNumber": 1, "pageSize": 10, "totalNumberOfPages": 1, "totalNumberOfRecords": 1,
@@ -232,7 +234,12 @@ async fn too_many_requests_waits_for_retry_after_seconds() {
     let started = Instant::now();
     let summary = client.count_summary(Some("cmpAAAAAAAAA")).await;
     let elapsed = started.elapsed();
-    assert_eq!(summary.expect("succeeds after the 429").total_number_of_active_users, 3);
+    assert_eq!(
+        summary
+            .expect("succeeds after the 429")
+            .total_number_of_active_users,
+        3
+    );
     assert_eq!(h.api_calls(), 2);
     assert!(
         elapsed >= Duration::from_millis(950),
@@ -305,7 +312,13 @@ async fn the_budget_runs_out_with_a_clear_error() {
         ClientError::RetriesExhausted { attempts, last, .. } => {
             assert_eq!(*attempts, 3);
             assert!(
-                matches!(**last, ClientError::Api { http_status: 503, .. }),
+                matches!(
+                    **last,
+                    ClientError::Api {
+                        http_status: 503,
+                        ..
+                    }
+                ),
                 "{last:?}"
             );
         }
@@ -313,7 +326,10 @@ async fn the_budget_runs_out_with_a_clear_error() {
     }
     let text = err.to_string();
     assert!(text.starts_with("gave up after 3 attempts"), "{text}");
-    assert!(text.contains("HTTP 503") && text.contains("scripted 503"), "{text}");
+    assert!(
+        text.contains("HTTP 503") && text.contains("scripted 503"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -391,7 +407,11 @@ async fn a_token_is_renewed_shortly_before_it_expires() {
     client.count_summary(None).await.expect("call");
     assert_eq!(h.token_calls(), 2);
     assert_eq!(client.token_fetches(), 2);
-    assert_eq!(h.api_calls(), 3, "renewed before the server could refuse it");
+    assert_eq!(
+        h.api_calls(),
+        3,
+        "renewed before the server could refuse it"
+    );
 }
 
 #[tokio::test]

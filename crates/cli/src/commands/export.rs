@@ -70,10 +70,7 @@ impl Sink {
         if path == Path::new("-") {
             return Ok(Sink {
                 target: None,
-                out: Box::new(BufWriter::with_capacity(
-                    64 * 1024,
-                    tokio::io::stdout(),
-                )),
+                out: Box::new(BufWriter::with_capacity(64 * 1024, tokio::io::stdout())),
             });
         }
         let mut partial = path.as_os_str().to_owned();
@@ -99,9 +96,9 @@ impl Sink {
         self.out.flush().await.context("cannot write the export")?;
         self.out.shutdown().await.ok();
         if let Some((partial, path)) = &self.target {
-            tokio::fs::rename(partial, path)
-                .await
-                .with_context(|| format!("cannot rename {} to {}", partial.display(), path.display()))?;
+            tokio::fs::rename(partial, path).await.with_context(|| {
+                format!("cannot rename {} to {}", partial.display(), path.display())
+            })?;
         }
         Ok(())
     }
@@ -208,10 +205,7 @@ async fn write(
                 bar.inc(1);
             }
             bar.finish_and_clear();
-            Ok(format!(
-                "Wrote {users} users of {} companies",
-                list.len()
-            ))
+            Ok(format!("Wrote {users} users of {} companies", list.len()))
         }
         (format, _) => {
             let [c] = list else {
@@ -240,7 +234,11 @@ async fn write(
                 bar.inc(chunk.len() as u64);
             }
             bar.finish_and_clear();
-            Ok(format!("Wrote {written} bytes ({}) of {}", format_name(format), c.name))
+            Ok(format!(
+                "Wrote {written} bytes ({}) of {}",
+                format_name(format),
+                c.name
+            ))
         }
     }
 }
@@ -418,7 +416,11 @@ mod tests {
 
     #[test]
     fn later_companies_drop_the_header() {
-        let (text, n) = run("=Evil", false, &[b"Email,\"Multi\nline header\"\r\nc@x,C\r\n"]);
+        let (text, n) = run(
+            "=Evil",
+            false,
+            &[b"Email,\"Multi\nline header\"\r\nc@x,C\r\n"],
+        );
         assert_eq!(text, "'=Evil,c@x,C\r\n");
         assert_eq!(n, 1);
         let (empty, n) = run("Empty", false, &[b"Email,Name\n"]);

@@ -30,11 +30,23 @@ pub struct Common {
     #[arg(long, global = true, env = "ROLLCALL_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Output: a table on a terminal and JSON when piped (auto), or always one of them.
-    #[arg(long, global = true, value_enum, default_value = "auto", env = "ROLLCALL_OUTPUT")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        env = "ROLLCALL_OUTPUT"
+    )]
     pub output: OutputArg,
     /// Attempts per request before giving up; connection errors, 429 and 5xx are retried
     /// with exponential backoff and jitter, honouring Retry-After.
-    #[arg(long, global = true, default_value_t = 5, env = "ROLLCALL_RETRIES", value_name = "N")]
+    #[arg(
+        long,
+        global = true,
+        default_value_t = 5,
+        env = "ROLLCALL_RETRIES",
+        value_name = "N"
+    )]
     pub retries: u32,
 }
 

@@ -134,7 +134,11 @@ pub async fn run(cmd: ProfileCmd) -> Result<()> {
         ProfileSub::Remove { name } => {
             let mut file = config::load(&path)?;
             if file.profiles.remove(&name).is_none() {
-                return Err(CliError::NotFound(format!("no profile '{name}' in {}", path.display())).into());
+                return Err(CliError::NotFound(format!(
+                    "no profile '{name}' in {}",
+                    path.display()
+                ))
+                .into());
             }
             if file.default_profile.as_deref() == Some(name.as_str()) {
                 file.default_profile = None;

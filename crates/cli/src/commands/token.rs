@@ -20,7 +20,8 @@ pub struct TokenCmd {
 pub async fn run(cmd: TokenCmd) -> Result<()> {
     let client = cmd.common.client()?;
     let token = client.access_token().await?;
-    let claims = decode_claims(&token).context("the access token is not a JWT with readable claims")?;
+    let claims =
+        decode_claims(&token).context("the access token is not a JWT with readable claims")?;
     match cmd.common.mode() {
         Mode::Json => output::print_json(&claims),
         Mode::Table => {
@@ -32,7 +33,10 @@ pub async fn run(cmd: TokenCmd) -> Result<()> {
                         other => other.to_string(),
                     };
                     if matches!(k.as_str(), "exp" | "iat" | "nbf") {
-                        if let Some(t) = v.as_i64().and_then(|s| chrono::DateTime::from_timestamp(s, 0)) {
+                        if let Some(t) = v
+                            .as_i64()
+                            .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+                        {
                             text = format!("{text} ({})", output::time(Some(t)));
                         }
                     }

@@ -434,9 +434,7 @@ async fn add(common: &Common, a: AddArgs) -> Result<()> {
         ..TargetUserInput::default()
     };
     a.fields.apply(&mut input);
-    let id = client
-        .create_target_user(Some(&company.id), &input)
-        .await?;
+    let id = client.create_target_user(Some(&company.id), &input).await?;
     print_id(common, "Added", &id.resource_id, &company)
 }
 
@@ -489,7 +487,10 @@ async fn delete(common: &Common, a: DeleteArgs) -> Result<()> {
     for id in &a.ids {
         let r = client.delete_target_user(Some(&company.id), id).await?;
         if common.mode() == Mode::Table {
-            println!("Deleted user {} in {} ({})", r.resource_id, company.name, company.id);
+            println!(
+                "Deleted user {} in {} ({})",
+                r.resource_id, company.name, company.id
+            );
         }
         deleted.push(r.resource_id);
     }
