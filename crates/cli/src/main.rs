@@ -1,117 +1,92 @@
-//! `rollcall`: the Keepnet-compatible server (`rollcall serve`) and, later, the reseller CLI.
+//! `rollcall`: the Keepnet-compatible server (`rollcall serve`) and the reseller CLI
+//! (`rollcall companies|users|token|profile`).
 
-use std::path::PathBuf;
+mod commands;
+mod config;
+mod exit;
+mod output;
+mod resolve;
 
-use anyhow::Result;
-use clap::{Args, Parser, Subcommand};
-use rollcall_server::{Config, Server};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use commands::{companies, profile, serve, token, users};
 
 #[derive(Parser)]
 #[command(
     name = "rollcall",
     version,
-    about = "Keepnet-compatible target-user API server and reseller CLI"
+    about = "Keepnet-compatible target-user API server and reseller CLI",
+    after_help = exit::HELP
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
+// Parsed once per run: the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP API server.
-    Serve(ServeArgs),
+    Serve(serve::ServeArgs),
+    /// Companies you manage.
+    Companies(companies::CompaniesCmd),
+    /// Target users of a company (or of every company you manage).
+    Users(users::UsersCmd),
+    /// Get an access token and show its decoded claims.
+    Token(token::TokenCmd),
+    /// Named credentials in the config file.
+    Profile(profile::ProfileCmd),
 }
 
-#[derive(Args)]
-struct ServeArgs {
-    /// Address and port to listen on.
-    #[arg(long, env = "ROLLCALL_LISTEN", default_value = "127.0.0.1:8080")]
-    listen: String,
-    /// Directory for the embedded SQLite database and other local state.
-    #[arg(long, env = "ROLLCALL_DATA_DIR", default_value = "./rollcall-data")]
-    data_dir: PathBuf,
-    /// Empty: SQLite file in the data dir. postgres://user:pass@host/db: PostgreSQL (many
-    /// replicas may share one database).
-    #[arg(long, env = "ROLLCALL_DATABASE_URL", default_value = "")]
-    database_url: String,
-    /// Secret (32+ characters) that signs access tokens. Default: generated on first start and
-    /// stored in the database, so every replica over that database shares it.
-    #[arg(long, env = "ROLLCALL_JWT_SECRET", hide_env_values = true)]
-    jwt_secret: Option<String>,
-    /// Largest pageSize a search accepts.
-    #[arg(long, env = "ROLLCALL_MAX_PAGE_SIZE", default_value_t = 1000)]
-    max_page_size: i64,
-    /// Client id of the first Reseller credential (used only on an empty database).
-    #[arg(long, env = "ROLLCALL_BOOTSTRAP_CLIENT_ID")]
-    bootstrap_client_id: Option<String>,
-    /// Secret of the first Reseller credential (used only on an empty database).
-    #[arg(long, env = "ROLLCALL_BOOTSTRAP_CLIENT_SECRET", hide_env_values = true)]
-    bootstrap_client_secret: Option<String>,
-    /// Seed demo customer companies (once) so the whole workflow can be tried at once.
-    #[arg(long, env = "ROLLCALL_DEMO")]
-    demo: bool,
-}
-
-#[tokio::main]
-async fn main() -> Result<()> {
+fn init_logging(default: &str) {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ROLLCALL_LOG")
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+                .unwrap_or_else(|_| default.into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    match Cli::parse().command {
-        Command::Serve(args) => serve(args).await,
-    }
 }
 
-async fn serve(a: ServeArgs) -> Result<()> {
-    let config = Config {
-        listen: a.listen,
-        data_dir: a.data_dir,
-        database_url: a.database_url,
-        jwt_secret: a.jwt_secret,
-        max_page_size: a.max_page_size,
-        bootstrap_client_id: a.bootstrap_client_id,
-        bootstrap_client_secret: a.bootstrap_client_secret,
-        demo: a.demo,
-        ..Config::default()
-    };
-    let server = Server::start(config).await?;
-    if let Some(b) = &server.bootstrap {
-        // Printed once: the secret is stored only as a hash.
-        println!(
-            "First start: created the root reseller company {} and a Reseller API client.",
-            b.company_resource_id
-        );
-        println!("  client_id:     {}", b.client_id);
-        println!("  client_secret: {}", b.client_secret);
-        println!("Keep the secret now; it cannot be shown again.");
-    }
-    tracing::info!(addr = %server.addr, engine = ?server.state.store.engine(), "rollcall listening");
-    server.serve(shutdown_signal()).await
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and --version print to stdout and succeed; usage errors exit 1 (clap's own
+            // default, 2, means "authentication" here).
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
         }
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    let result = match cli.command {
+        Command::Serve(args) => {
+            init_logging("info,sqlx=warn");
+            serve::run(args).await
+        }
+        command => {
+            init_logging("warn");
+            match command {
+                Command::Companies(c) => companies::run(c).await,
+                Command::Users(c) => users::run(c).await,
+                Command::Token(c) => token::run(c).await,
+                Command::Profile(c) => profile::run(c).await,
+                Command::Serve(_) => unreachable!("handled above"),
+            }
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(exit::code(&e))
+        }
     }
-    tracing::info!("shutting down: finishing in-flight requests");
 }

@@ -1,0 +1,179 @@
+//! The client commands: `companies`, `users`, `token`, `profile` (and `serve`).
+
+pub mod companies;
+pub mod export;
+pub mod profile;
+pub mod serve;
+pub mod token;
+pub mod users;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{ArgAction, Args, ValueEnum};
+use rollcall_client::{Client, Filter, FilterGroup, FilterItem, SearchRequest};
+use serde_json::Value;
+
+use crate::config;
+use crate::exit::CliError;
+use crate::output::{Mode, OutputArg};
+
+/// Options shared by every client command.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Credentials and output")]
+pub struct Common {
+    /// Profile from the config file to take credentials from (default: the KEEPNET_CLIENT_ID /
+    /// KEEPNET_CLIENT_SECRET / KEEPNET_API_BASE_URL variables, else the default profile).
+    #[arg(long, global = true, env = "ROLLCALL_PROFILE")]
+    pub profile: Option<String>,
+    /// Config file (default: ~/.config/rollcall/config.toml).
+    #[arg(long, global = true, env = "ROLLCALL_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Output: a table on a terminal and JSON when piped (auto), or always one of them.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        env = "ROLLCALL_OUTPUT"
+    )]
+    pub output: OutputArg,
+    /// Attempts per request before giving up; connection errors, 429 and 5xx are retried
+    /// with exponential backoff and jitter, honouring Retry-After.
+    #[arg(
+        long,
+        global = true,
+        default_value_t = 5,
+        env = "ROLLCALL_RETRIES",
+        value_name = "N"
+    )]
+    pub retries: u32,
+}
+
+impl Common {
+    /// A client for the chosen credentials.
+    pub fn client(&self) -> Result<Client> {
+        let c = config::credentials(self.config.as_deref(), self.profile.as_deref())?;
+        tracing::debug!(base_url = %c.base_url, client_id = %c.client_id, source = %c.source, "credentials");
+        Ok(Client::builder(c.base_url)
+            .credentials(c.client_id, c.client_secret)
+            .retry_budget(self.retries)
+            .user_agent(concat!("rollcall-cli/", env!("CARGO_PKG_VERSION")))
+            .build()?)
+    }
+
+    /// Table or JSON.
+    pub fn mode(&self) -> Mode {
+        self.output.mode()
+    }
+}
+
+/// `--status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusArg {
+    /// Active and not deleted.
+    Active,
+    /// Inactive and not deleted.
+    Inactive,
+    /// Deleted.
+    Deleted,
+}
+
+/// Which target users: the filters shared by `users list` and `users export`.
+#[derive(Debug, Clone, Args)]
+pub struct FilterArgs {
+    /// Only users with this status.
+    #[arg(long, value_enum)]
+    pub status: Option<StatusArg>,
+    /// Text to look for in first name, last name, email and department (any case).
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    /// A filter condition, e.g. --where Department Contains sales --where Priority = High.
+    /// Operators: Contains, Include (comma list), =, !=, >, >=, <, <=. Repeatable (ANDed).
+    #[arg(long = "where", num_args = 3, value_names = ["FIELD", "OP", "VALUE"], action = ArgAction::Append, allow_hyphen_values = true)]
+    pub conditions: Vec<String>,
+    /// Field to sort by (Email, FirstName, LastName, Department, CreateTime, ...); default
+    /// CreateTime.
+    #[arg(long, value_name = "FIELD")]
+    pub sort: Option<String>,
+    /// Sort in descending order (default ascending).
+    #[arg(long)]
+    pub desc: bool,
+}
+
+fn filter_value(v: &str) -> Value {
+    // Keepnet's clients send booleans (IsDeleted) as JSON booleans.
+    match v.to_ascii_lowercase().as_str() {
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        _ => Value::String(v.to_owned()),
+    }
+}
+
+impl FilterArgs {
+    /// The search body, shaped as Keepnet's web UI shapes it: column filters in an `AND` group,
+    /// free-text `Contains` items in an `OR` group.
+    pub fn search_request(&self) -> Result<SearchRequest> {
+        let mut and_items = Vec::new();
+        match self.status {
+            Some(StatusArg::Active) => {
+                and_items.push(FilterItem::new("Status", "Include", "1"));
+                and_items.push(FilterItem::new("IsDeleted", "Contains", false));
+            }
+            Some(StatusArg::Inactive) => {
+                and_items.push(FilterItem::new("Status", "Include", "0"));
+                and_items.push(FilterItem::new("IsDeleted", "Contains", false));
+            }
+            Some(StatusArg::Deleted) => {
+                and_items.push(FilterItem::new("IsDeleted", "Contains", true));
+            }
+            None => {}
+        }
+        if !self.conditions.len().is_multiple_of(3) {
+            return Err(CliError::Usage("--where takes FIELD OP VALUE".into()).into());
+        }
+        for c in self.conditions.chunks(3) {
+            and_items.push(FilterItem::new(&c[0], &c[1], filter_value(&c[2])));
+        }
+        let or_items: Vec<FilterItem> = match self.search.as_deref().map(str::trim) {
+            Some(text) if !text.is_empty() => ["FirstName", "LastName", "Email", "Department"]
+                .iter()
+                .map(|f| FilterItem::new(f, "Contains", text))
+                .collect(),
+            _ => Vec::new(),
+        };
+        Ok(SearchRequest {
+            filter: Some(Filter {
+                search_input_text_value: Some(String::new()),
+                condition: Some("AND".into()),
+                filter_groups: Some(vec![
+                    FilterGroup {
+                        condition: Some("AND".into()),
+                        filter_items: Some(and_items),
+                        filter_groups: Some(vec![]),
+                    },
+                    FilterGroup {
+                        condition: Some("OR".into()),
+                        filter_items: Some(or_items),
+                        filter_groups: Some(vec![]),
+                    },
+                ]),
+            }),
+            order_by: Some(self.sort.clone().unwrap_or_else(|| "CreateTime".into())),
+            ascending: Some(!self.desc),
+            ..SearchRequest::default()
+        })
+    }
+}
+
+/// `--company NAME_OR_ID` or `--all-companies`.
+#[derive(Debug, Clone, Args)]
+#[group(required = true, multiple = false)]
+pub struct Companies {
+    /// A managed company, by name (exact, or any case when that is unique) or resource id.
+    #[arg(long, value_name = "NAME_OR_ID")]
+    pub company: Option<String>,
+    /// Every company you manage.
+    #[arg(long)]
+    pub all_companies: bool,
+}

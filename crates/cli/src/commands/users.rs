@@ -1,0 +1,501 @@
+//! `rollcall users list|count|get|add|update|delete|export`.
+
+use std::io::Write;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use futures::{StreamExt, TryStreamExt};
+use rollcall_client::types::target_user::{CountSummaryDto, TargetUserDto, TargetUserInput};
+use rollcall_client::Client;
+use serde::Serialize;
+
+use super::export::ExportArgs;
+use super::{Common, Companies, FilterArgs};
+use crate::exit::CliError;
+use crate::output::{self, Mode};
+use crate::resolve::{self, Company};
+
+/// `rollcall users ...`.
+#[derive(Debug, Args)]
+pub struct UsersCmd {
+    #[command(flatten)]
+    common: Common,
+    #[command(subcommand)]
+    command: UsersSub,
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersSub {
+    /// A company's target users.
+    List(ListArgs),
+    /// Writes a company's (or every managed company's) users to a file.
+    Export(ExportArgs),
+    /// Active, inactive, deleted and this month's users per company, with totals.
+    Count(CountArgs),
+    /// One user.
+    Get(GetArgs),
+    /// Adds a user.
+    Add(AddArgs),
+    /// Changes a user (only the fields given).
+    Update(UpdateArgs),
+    /// Deletes users (a soft delete: they stay listed as deleted).
+    Delete(DeleteArgs),
+}
+
+#[derive(Debug, Args)]
+struct ListArgs {
+    /// The company, by name or resource id.
+    #[arg(long, value_name = "NAME_OR_ID")]
+    company: String,
+    #[command(flatten)]
+    filter: FilterArgs,
+    /// At most N users.
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+struct CountArgs {
+    #[command(flatten)]
+    companies: Companies,
+}
+
+#[derive(Debug, Args)]
+struct GetArgs {
+    /// The company, by name or resource id.
+    #[arg(long, value_name = "NAME_OR_ID")]
+    company: String,
+    /// The user's resource id.
+    id: String,
+}
+
+#[derive(Debug, Args)]
+struct DeleteArgs {
+    /// The company, by name or resource id.
+    #[arg(long, value_name = "NAME_OR_ID")]
+    company: String,
+    /// Resource ids of the users.
+    #[arg(required = true)]
+    ids: Vec<String>,
+}
+
+/// User fields of `add` and `update`.
+#[derive(Debug, Args)]
+struct UserFields {
+    #[arg(long)]
+    first_name: Option<String>,
+    #[arg(long)]
+    last_name: Option<String>,
+    #[arg(long)]
+    department: Option<String>,
+    #[arg(long, value_name = "PHONE")]
+    phone: Option<String>,
+    /// VeryLow, Low, Medium, High or VeryHigh.
+    #[arg(long)]
+    priority: Option<String>,
+    /// Time zone id (e.g. Europe/London).
+    #[arg(long, value_name = "ID")]
+    time_zone: Option<String>,
+    /// Preferred language id.
+    #[arg(long, value_name = "ID")]
+    language: Option<String>,
+    #[arg(long)]
+    manager_first_name: Option<String>,
+    #[arg(long)]
+    manager_last_name: Option<String>,
+    #[arg(long)]
+    manager_email: Option<String>,
+}
+
+impl UserFields {
+    fn apply(self, u: &mut TargetUserInput) {
+        let set = |slot: &mut Option<String>, v: Option<String>| {
+            if v.is_some() {
+                *slot = v;
+            }
+        };
+        set(&mut u.first_name, self.first_name);
+        set(&mut u.last_name, self.last_name);
+        set(&mut u.department, self.department);
+        set(&mut u.phone_number, self.phone);
+        set(&mut u.priority, self.priority);
+        set(&mut u.time_zone_id, self.time_zone);
+        set(&mut u.preferred_language_id, self.language);
+        set(&mut u.manager_first_name, self.manager_first_name);
+        set(&mut u.manager_last_name, self.manager_last_name);
+        set(&mut u.manager_email, self.manager_email);
+    }
+}
+
+#[derive(Debug, Args)]
+struct AddArgs {
+    /// The company, by name or resource id.
+    #[arg(long, value_name = "NAME_OR_ID")]
+    company: String,
+    /// Email address (unique in the company).
+    #[arg(long)]
+    email: String,
+    #[command(flatten)]
+    fields: UserFields,
+    /// Add the user as inactive.
+    #[arg(long)]
+    inactive: bool,
+}
+
+#[derive(Debug, Args)]
+struct UpdateArgs {
+    /// The company, by name or resource id.
+    #[arg(long, value_name = "NAME_OR_ID")]
+    company: String,
+    /// The user's resource id.
+    id: String,
+    /// New email address.
+    #[arg(long)]
+    email: Option<String>,
+    #[command(flatten)]
+    fields: UserFields,
+    /// Mark the user active.
+    #[arg(long, conflicts_with = "inactive")]
+    active: bool,
+    /// Mark the user inactive.
+    #[arg(long)]
+    inactive: bool,
+}
+
+/// Runs a `users` command.
+pub async fn run(cmd: UsersCmd) -> Result<()> {
+    let common = &cmd.common;
+    match cmd.command {
+        UsersSub::List(a) => list(common, a).await,
+        UsersSub::Export(a) => super::export::run(common, a).await,
+        UsersSub::Count(a) => count(common, a).await,
+        UsersSub::Get(a) => get(common, a).await,
+        UsersSub::Add(a) => add(common, a).await,
+        UsersSub::Update(a) => update(common, a).await,
+        UsersSub::Delete(a) => delete(common, a).await,
+    }
+}
+
+fn status_text(deleted: bool, status: &str) -> String {
+    if deleted {
+        "Deleted".to_owned()
+    } else {
+        status.to_owned()
+    }
+}
+
+async fn list(common: &Common, a: ListArgs) -> Result<()> {
+    let client = common.client()?;
+    let company = resolve::company(&client, &a.company).await?;
+    let mut body = a.filter.search_request()?;
+    if let Some(limit) = a.limit {
+        // Do not fetch 1000 rows to show 10.
+        body.page_size = Some(limit.clamp(1, 1000) as i64);
+    }
+    let limit = a.limit.unwrap_or(usize::MAX);
+    let mut rows = client
+        .search_target_users(Some(&company.id), body)
+        .take(limit);
+    match common.mode() {
+        Mode::Json => {
+            // Streamed: a long list is not held in memory.
+            let mut out = std::io::stdout().lock();
+            write!(out, "[")?;
+            let mut n = 0usize;
+            while let Some(row) = rows.try_next().await? {
+                write!(out, "{}\n  ", if n == 0 { "" } else { "," })?;
+                serde_json::to_writer(&mut out, &row)?;
+                n += 1;
+            }
+            writeln!(out, "{}]", if n == 0 { "" } else { "\n" })?;
+            Ok(())
+        }
+        Mode::Table => {
+            let mut cells = Vec::new();
+            while let Some(u) = rows.try_next().await? {
+                cells.push(vec![
+                    u.email,
+                    u.first_name.unwrap_or_default(),
+                    u.last_name.unwrap_or_default(),
+                    u.department.unwrap_or_default(),
+                    status_text(u.is_deleted, &u.status),
+                    u.priority,
+                    output::time(Some(u.create_time)),
+                    u.resource_id,
+                ]);
+            }
+            output::print_table(&output::table(
+                &[
+                    "Email",
+                    "First Name",
+                    "Last Name",
+                    "Department",
+                    "Status",
+                    "Priority",
+                    "Created",
+                    "Resource Id",
+                ],
+                cells,
+                &[],
+            ))
+        }
+    }
+}
+
+/// One company's counts.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Counts {
+    pub active: i64,
+    pub inactive: i64,
+    pub deleted: i64,
+    /// Users added in the current month (UTC), whatever their status now.
+    pub monthly: i64,
+}
+
+impl Counts {
+    fn of(s: &CountSummaryDto) -> Self {
+        Self {
+            active: s.total_number_of_active_users,
+            inactive: s.total_number_of_in_active_users,
+            deleted: s.total_number_of_deleted_users,
+            // Oldest first: the last entry is the current month.
+            monthly: s.monthly_active_users.last().map_or(0, |m| m.count),
+        }
+    }
+
+    fn add(&mut self, o: &Counts) {
+        self.active += o.active;
+        self.inactive += o.inactive;
+        self.deleted += o.deleted;
+        self.monthly += o.monthly;
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CompanyCounts {
+    company: String,
+    company_resource_id: String,
+    #[serde(flatten)]
+    counts: Counts,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CountReport {
+    /// `YYYY-MM` of the monthly column.
+    month: String,
+    companies: Vec<CompanyCounts>,
+    totals: Counts,
+}
+
+/// The companies a command runs over.
+pub async fn companies(client: &Client, which: &Companies) -> Result<Vec<Company>> {
+    match (&which.company, which.all_companies) {
+        (Some(c), _) => Ok(vec![resolve::company(client, c).await?]),
+        (None, true) => resolve::managed_companies(client).await,
+        (None, false) => Err(CliError::Usage("give --company or --all-companies".into()).into()),
+    }
+}
+
+async fn count(common: &Common, a: CountArgs) -> Result<()> {
+    let client = common.client()?;
+    let list = companies(&client, &a.companies).await?;
+    let bar = output::progress(Some(list.len() as u64), "counting");
+    // A few companies at a time, results in the companies' order.
+    let summaries: Vec<(Company, CountSummaryDto)> = futures::stream::iter(list)
+        .map(|c| {
+            let client = client.clone();
+            let bar = bar.clone();
+            async move {
+                let s = client.count_summary(Some(&c.id)).await;
+                bar.inc(1);
+                s.map(|s| (c, s))
+            }
+        })
+        .buffered(4)
+        .try_collect()
+        .await?;
+    bar.finish_and_clear();
+    let month = summaries
+        .iter()
+        .find_map(|(_, s)| s.monthly_active_users.last().map(|m| m.period.clone()))
+        .unwrap_or_else(|| chrono::Utc::now().format("%Y-%m").to_string());
+    let mut totals = Counts::default();
+    let rows: Vec<CompanyCounts> = summaries
+        .iter()
+        .map(|(c, s)| {
+            let counts = Counts::of(s);
+            totals.add(&counts);
+            CompanyCounts {
+                company: c.name.clone(),
+                company_resource_id: c.id.clone(),
+                counts,
+            }
+        })
+        .collect();
+    let report = CountReport {
+        month,
+        companies: rows,
+        totals,
+    };
+    match common.mode() {
+        Mode::Json => output::print_json(&report),
+        Mode::Table => {
+            let line = |name: String, id: String, c: &Counts| {
+                vec![
+                    name,
+                    id,
+                    c.active.to_string(),
+                    c.inactive.to_string(),
+                    c.deleted.to_string(),
+                    c.monthly.to_string(),
+                ]
+            };
+            let mut cells: Vec<Vec<String>> = report
+                .companies
+                .iter()
+                .map(|r| line(r.company.clone(), r.company_resource_id.clone(), &r.counts))
+                .collect();
+            cells.push(line("Total".into(), String::new(), &report.totals));
+            let monthly = format!("Monthly ({})", report.month);
+            output::print_table(&output::table(
+                &[
+                    "Company",
+                    "Resource Id",
+                    "Active",
+                    "Inactive",
+                    "Deleted",
+                    &monthly,
+                ],
+                cells,
+                &[2, 3, 4, 5],
+            ))
+        }
+    }
+}
+
+fn print_user(common: &Common, u: &TargetUserDto) -> Result<()> {
+    match common.mode() {
+        Mode::Json => output::print_json(u),
+        Mode::Table => {
+            let opt = |s: &Option<String>| s.clone().unwrap_or_default();
+            let rows = vec![
+                vec!["Resource Id".into(), u.resource_id.clone()],
+                vec!["Email".into(), u.email.clone()],
+                vec!["First Name".into(), opt(&u.first_name)],
+                vec!["Last Name".into(), opt(&u.last_name)],
+                vec!["Department".into(), opt(&u.department)],
+                vec!["Phone Number".into(), opt(&u.phone_number)],
+                vec!["Priority".into(), u.priority.clone()],
+                vec![
+                    "Status".into(),
+                    status_text(
+                        u.is_deleted,
+                        if u.is_active { "Active" } else { "Inactive" },
+                    ),
+                ],
+                vec!["Time Zone".into(), opt(&u.time_zone_id)],
+                vec!["Preferred Language".into(), opt(&u.preferred_language_id)],
+                vec!["Manager".into(), opt(&u.manager_full_name)],
+                vec!["Manager Email".into(), opt(&u.manager_email)],
+                vec!["Created".into(), output::time(Some(u.create_time))],
+                vec!["Updated".into(), output::time(u.update_time)],
+            ];
+            output::print_table(&output::table(&["Field", "Value"], rows, &[]))
+        }
+    }
+}
+
+async fn get(common: &Common, a: GetArgs) -> Result<()> {
+    let client = common.client()?;
+    let company = resolve::company(&client, &a.company).await?;
+    let u = client.get_target_user(Some(&company.id), &a.id).await?;
+    print_user(common, &u)
+}
+
+fn print_id(common: &Common, verb: &str, id: &str, company: &Company) -> Result<()> {
+    match common.mode() {
+        Mode::Json => output::print_json(&serde_json::json!({ "resourceId": id })),
+        Mode::Table => {
+            println!("{verb} user {id} in {} ({})", company.name, company.id);
+            Ok(())
+        }
+    }
+}
+
+async fn add(common: &Common, a: AddArgs) -> Result<()> {
+    let client = common.client()?;
+    let company = resolve::company(&client, &a.company).await?;
+    let mut input = TargetUserInput {
+        email: Some(a.email),
+        is_active: Some(!a.inactive),
+        ..TargetUserInput::default()
+    };
+    a.fields.apply(&mut input);
+    let id = client.create_target_user(Some(&company.id), &input).await?;
+    print_id(common, "Added", &id.resource_id, &company)
+}
+
+/// The whole user as an update body: Keepnet's UI sends the full row on PUT, so the CLI does
+/// too, with the requested changes applied.
+fn as_input(u: TargetUserDto) -> TargetUserInput {
+    TargetUserInput {
+        email: Some(u.email),
+        first_name: u.first_name,
+        last_name: u.last_name,
+        department: u.department,
+        priority: Some(u.priority),
+        is_active: Some(u.is_active),
+        custom_fields: None,
+        phone_number: u.phone_number,
+        target_group_resource_ids: None,
+        time_zone_id: u.time_zone_id,
+        preferred_language_id: u.preferred_language_id,
+        manager_first_name: u.manager_first_name,
+        manager_last_name: u.manager_last_name,
+        manager_email: u.manager_email,
+    }
+}
+
+async fn update(common: &Common, a: UpdateArgs) -> Result<()> {
+    let client = common.client()?;
+    let company = resolve::company(&client, &a.company).await?;
+    let current = client.get_target_user(Some(&company.id), &a.id).await?;
+    let mut input = as_input(current);
+    if let Some(email) = a.email {
+        input.email = Some(email);
+    }
+    a.fields.apply(&mut input);
+    if a.active {
+        input.is_active = Some(true);
+    }
+    if a.inactive {
+        input.is_active = Some(false);
+    }
+    let id = client
+        .update_target_user(Some(&company.id), &a.id, &input)
+        .await?;
+    print_id(common, "Updated", &id.resource_id, &company)
+}
+
+async fn delete(common: &Common, a: DeleteArgs) -> Result<()> {
+    let client = common.client()?;
+    let company = resolve::company(&client, &a.company).await?;
+    let mut deleted = Vec::new();
+    for id in &a.ids {
+        let r = client.delete_target_user(Some(&company.id), id).await?;
+        if common.mode() == Mode::Table {
+            println!(
+                "Deleted user {} in {} ({})",
+                r.resource_id, company.name, company.id
+            );
+        }
+        deleted.push(r.resource_id);
+    }
+    if common.mode() == Mode::Json {
+        output::print_json(&serde_json::json!({ "deleted": deleted }))?;
+    }
+    Ok(())
+}

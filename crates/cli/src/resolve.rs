@@ -1,0 +1,175 @@
+//! `--company NAME_OR_ID`: a resource id, or a company name looked up with
+//! `POST /api/companies/search`.
+//!
+//! An id is tried first (`GET /api/companies/{id}`); then names: one exact match (same case)
+//! wins, else one match ignoring case; several matches are an error listing them; none is an
+//! error listing the names that contain the text, if any.
+
+use anyhow::Result;
+use futures::TryStreamExt;
+use rollcall_client::types::company::SearchCompanyDto;
+use rollcall_client::types::ids::is_resource_id;
+use rollcall_client::{
+    decode_claims, Client, ClientError, Filter, FilterGroup, FilterItem, SearchRequest,
+};
+use serde_json::Value;
+
+use crate::exit::CliError;
+
+/// A company the CLI works on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Company {
+    pub name: String,
+    pub id: String,
+}
+
+/// A company search body with `items` in the AND group, ordered by name.
+pub fn name_search(items: Vec<FilterItem>) -> SearchRequest {
+    SearchRequest {
+        filter: Some(Filter {
+            search_input_text_value: Some(String::new()),
+            condition: Some("AND".into()),
+            filter_groups: Some(vec![
+                FilterGroup {
+                    condition: Some("AND".into()),
+                    filter_items: Some(items),
+                    filter_groups: Some(vec![]),
+                },
+                FilterGroup {
+                    condition: Some("OR".into()),
+                    filter_items: Some(vec![]),
+                    filter_groups: Some(vec![]),
+                },
+            ]),
+        }),
+        order_by: Some("CompanyName".into()),
+        ascending: Some(true),
+        ..SearchRequest::default()
+    }
+}
+
+/// Every company the caller manages (below its own), by name.
+pub async fn managed_companies(client: &Client) -> Result<Vec<Company>> {
+    let rows: Vec<SearchCompanyDto> = client
+        .search_companies(name_search(vec![]))
+        .try_collect()
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Company {
+            name: r.company_name,
+            id: r.company_resource_id,
+        })
+        .collect())
+}
+
+fn listing(companies: &[Company]) -> String {
+    companies
+        .iter()
+        .map(|c| format!("  {} ({})", c.name, c.id))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Resolves `--company`.
+pub async fn company(client: &Client, arg: &str) -> Result<Company> {
+    let arg = arg.trim();
+    if arg.is_empty() {
+        return Err(CliError::Usage("--company needs a company name or id".into()).into());
+    }
+    if is_resource_id(arg) {
+        match client.get_company(arg).await {
+            Ok(c) => {
+                return Ok(Company {
+                    name: c.name,
+                    id: c.resource_id,
+                })
+            }
+            // Not an id after all (or not one we can see): try it as a name.
+            Err(e) if matches!(e.http_status(), Some(400 | 404)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    // Candidates: the companies below ours whose name contains the text, and our own company.
+    let mut candidates: Vec<Company> = match client
+        .search_companies(name_search(vec![FilterItem::new(
+            "CompanyName",
+            "Contains",
+            arg,
+        )]))
+        .try_collect::<Vec<SearchCompanyDto>>()
+        .await
+    {
+        Ok(rows) => rows
+            .into_iter()
+            .map(|r| Company {
+                name: r.company_name,
+                id: r.company_resource_id,
+            })
+            .collect(),
+        // A Company Admin may not search companies; it can still name its own.
+        Err(e) if e.http_status() == Some(403) => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(own) = own_company(client).await? {
+        let contains = own.name.to_lowercase().contains(&arg.to_lowercase());
+        if contains && !candidates.iter().any(|c| c.id == own.id) {
+            candidates.push(own);
+        }
+    }
+    let exact: Vec<Company> = candidates
+        .iter()
+        .filter(|c| c.name == arg)
+        .cloned()
+        .collect();
+    let matches = if exact.len() == 1 {
+        exact
+    } else {
+        candidates
+            .iter()
+            .filter(|c| c.name.to_lowercase() == arg.to_lowercase())
+            .cloned()
+            .collect()
+    };
+    if let [one] = matches.as_slice() {
+        return Ok(one.clone());
+    }
+    match matches.len() {
+        0 if candidates.is_empty() => Err(CliError::NotFound(format!(
+            "no company named or with the id '{arg}' among the companies you manage"
+        ))
+        .into()),
+        0 => Err(CliError::NotFound(format!(
+            "no company is named '{arg}'; companies whose name contains it:\n{}\nuse the exact name or the id",
+            listing(&candidates)
+        ))
+        .into()),
+        _ => Err(CliError::Ambiguous(format!(
+            "'{arg}' matches {} companies; use the id:\n{}",
+            matches.len(),
+            listing(&matches)
+        ))
+        .into()),
+    }
+}
+
+/// The token's own company, from its claims.
+async fn own_company(client: &Client) -> Result<Option<Company>, ClientError> {
+    let token = client.access_token().await?;
+    let Some(claims) = decode_claims(&token) else {
+        return Ok(None);
+    };
+    let text = |k: &str| {
+        claims
+            .get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    Ok(
+        match (text("user_company_name"), text("user_company_resourceid")) {
+            (Some(name), Some(id)) => Some(Company { name, id }),
+            _ => None,
+        },
+    )
+}

@@ -1,0 +1,876 @@
+//! `rollcall users ...` and `rollcall token` against a real server on both engines.
+
+mod common;
+
+use common::{Engine, Run, TestServer, ROOT_ID, ROOT_SECRET};
+use serde_json::{json, Value};
+
+fn rows(v: &Value) -> &Vec<Value> {
+    v.as_array().unwrap_or_else(|| panic!("not an array: {v}"))
+}
+
+fn field(v: &Value, name: &str) -> Vec<String> {
+    rows(v)
+        .iter()
+        .map(|r| r[name].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+fn id_of(run: &Run) -> String {
+    run.json()["resourceId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{run:?}"))
+        .to_owned()
+}
+
+async fn crud_and_list(engine: Engine) {
+    let Some(s) = TestServer::start(engine).await else {
+        return;
+    };
+    let token = s.root_token().await;
+    let company = s.create_company(&token, json!({"name": "Hooli"})).await;
+
+    // add
+    let ann = id_of(
+        &s.run(&[
+            "users",
+            "add",
+            "--company",
+            "Hooli",
+            "--email",
+            "ann@hooli.test",
+            "--first-name",
+            "Ann",
+            "--last-name",
+            "Archer",
+            "--department",
+            "Sales",
+            "--priority",
+            "High",
+            "--phone",
+            "+44 20 7946 0000",
+        ])
+        .await,
+    );
+    let bob = id_of(
+        &s.run(&[
+            "users",
+            "add",
+            "--company",
+            &company,
+            "--email",
+            "bob@hooli.test",
+            "--first-name",
+            "Bob",
+            "--department",
+            "Engineering",
+            "--inactive",
+        ])
+        .await,
+    );
+    let cat = id_of(
+        &s.run(&[
+            "users",
+            "add",
+            "--company",
+            "hooli",
+            "--email",
+            "cat@hooli.test",
+            "--first-name",
+            "Cat",
+            "--department",
+            "Sales Ops",
+            "--manager-first-name",
+            "Ann",
+            "--manager-last-name",
+            "Archer",
+        ])
+        .await,
+    );
+    // A duplicate email is the API's 409: exit 4 with its message.
+    let dup = s
+        .run(&[
+            "users",
+            "add",
+            "--company",
+            "Hooli",
+            "--email",
+            "ANN@hooli.test",
+        ])
+        .await;
+    dup.code(4);
+    assert!(
+        dup.stderr.contains("HTTP 409") && dup.stderr.contains("already exists"),
+        "{dup:?}"
+    );
+
+    // get
+    let got = s
+        .run(&["users", "get", "--company", "Hooli", &ann])
+        .await
+        .json();
+    assert_eq!(got["email"], "ann@hooli.test");
+    assert_eq!(got["priority"], "High");
+    assert_eq!(got["phoneNumber"], "+442079460000");
+    assert_eq!(got["isActive"], true);
+    let table = s
+        .run(&[
+            "users",
+            "get",
+            "--company",
+            "Hooli",
+            &cat,
+            "--output",
+            "table",
+        ])
+        .await;
+    table.code(0);
+    assert!(
+        table.stdout.contains("Manager") && table.stdout.contains("Ann Archer"),
+        "{table:?}"
+    );
+    // Unknown user: 404, exit 3.
+    s.run(&["users", "get", "--company", "Hooli", "AAAAAAAAAAAA"])
+        .await
+        .code(3);
+
+    // update: only the given fields change; --inactive flips the status.
+    let upd = s
+        .run(&[
+            "users",
+            "update",
+            "--company",
+            "Hooli",
+            &ann,
+            "--department",
+            "Marketing",
+            "--inactive",
+        ])
+        .await;
+    assert_eq!(id_of(&upd), ann);
+    let got = s
+        .run(&["users", "get", "--company", "Hooli", &ann])
+        .await
+        .json();
+    assert_eq!(got["department"], "Marketing");
+    assert_eq!(got["isActive"], false);
+    assert_eq!(got["firstName"], "Ann", "untouched fields keep their value");
+    assert_eq!(got["phoneNumber"], "+442079460000");
+    s.run(&["users", "update", "--company", "Hooli", &ann, "--active"])
+        .await
+        .code(0);
+
+    // list: everything, then each filter.
+    let list = |args: &[&str]| {
+        let mut full = vec!["users", "list", "--company", "Hooli"];
+        full.extend_from_slice(args);
+        let full: Vec<String> = full.iter().map(|s| (*s).to_owned()).collect();
+        let s = &s;
+        async move {
+            let args: Vec<&str> = full.iter().map(String::as_str).collect();
+            s.run(&args).await.json()
+        }
+    };
+    let all = list(&["--sort", "Email"]).await;
+    assert_eq!(
+        field(&all, "email"),
+        ["ann@hooli.test", "bob@hooli.test", "cat@hooli.test"]
+    );
+    let desc = list(&["--sort", "Email", "--desc"]).await;
+    assert_eq!(
+        field(&desc, "email"),
+        ["cat@hooli.test", "bob@hooli.test", "ann@hooli.test"]
+    );
+    let limited = list(&["--sort", "FirstName", "--limit", "2"]).await;
+    assert_eq!(field(&limited, "firstName"), ["Ann", "Bob"]);
+    assert_eq!(
+        field(&list(&["--status", "inactive"]).await, "email"),
+        ["bob@hooli.test"]
+    );
+    assert_eq!(
+        field(
+            &list(&["--status", "active", "--sort", "Email"]).await,
+            "email"
+        ),
+        ["ann@hooli.test", "cat@hooli.test"]
+    );
+    // --search looks in names, email and department, any case.
+    assert_eq!(
+        field(
+            &list(&["--search", "SALES", "--sort", "Email"]).await,
+            "email"
+        ),
+        ["cat@hooli.test"]
+    );
+    assert_eq!(
+        field(&list(&["--search", "archer"]).await, "email"),
+        ["ann@hooli.test"]
+    );
+    assert_eq!(
+        field(
+            &list(&[
+                "--where",
+                "Department",
+                "Contains",
+                "eng",
+                "--where",
+                "Status",
+                "Include",
+                "0"
+            ])
+            .await,
+            "email"
+        ),
+        ["bob@hooli.test"]
+    );
+    assert_eq!(
+        field(&list(&["--where", "Priority", "=", "High"]).await, "email"),
+        ["ann@hooli.test"]
+    );
+    // A field the API does not know: its 400 message names it; exit 4.
+    let bad = s
+        .run(&[
+            "users",
+            "list",
+            "--company",
+            "Hooli",
+            "--where",
+            "Shoe",
+            "=",
+            "42",
+        ])
+        .await;
+    bad.code(4);
+    assert!(
+        bad.stderr.contains("Shoe") && bad.stderr.contains("HTTP 400"),
+        "{bad:?}"
+    );
+
+    // delete (several at once), then the deleted ones are listed as such.
+    let del = s
+        .run(&["users", "delete", "--company", "Hooli", &bob, &cat])
+        .await
+        .json();
+    assert_eq!(del, json!({"deleted": [bob, cat]}));
+    let deleted = list(&["--status", "deleted", "--sort", "Email"]).await;
+    assert_eq!(
+        field(&deleted, "email"),
+        ["bob@hooli.test", "cat@hooli.test"]
+    );
+    assert!(rows(&deleted).iter().all(|r| r["isDeleted"] == true));
+    let table = s
+        .run(&[
+            "users",
+            "list",
+            "--company",
+            "Hooli",
+            "--sort",
+            "Email",
+            "--output",
+            "table",
+        ])
+        .await;
+    let bob_line = table
+        .stdout
+        .lines()
+        .find(|l| l.contains("bob@hooli.test"))
+        .unwrap_or_else(|| panic!("{table:?}"))
+        .to_owned();
+    assert!(bob_line.contains("Deleted"), "{bob_line}");
+    // Deleting again: the API's 409, exit 4.
+    s.run(&["users", "delete", "--company", "Hooli", &bob])
+        .await
+        .code(4);
+    s.finish().await;
+}
+
+async fn count(engine: Engine) {
+    let Some(s) = TestServer::start(engine).await else {
+        return;
+    };
+    let token = s.root_token().await;
+    let mut ids = Vec::new();
+    for (name, active, inactive, deleted) in
+        [("Alpha", 3, 1, 1), ("Beta", 0, 2, 0), ("Gamma", 5, 0, 2)]
+    {
+        let c = s.create_company(&token, json!({"name": name})).await;
+        for i in 0..(active + inactive + deleted) {
+            let id = s
+                .create_user(
+                    &token,
+                    &c,
+                    json!({"email": format!("u{i}@{name}.test"), "isActive": i >= inactive}),
+                )
+                .await;
+            if i >= active + inactive {
+                let (status, body) = s
+                    .call(
+                        reqwest::Method::DELETE,
+                        &format!("/api/target-users/{id}"),
+                        &token,
+                        None,
+                        Some(&c),
+                    )
+                    .await;
+                assert_eq!(status, 200, "{body}");
+            }
+        }
+        ids.push((name, c));
+    }
+    let report = s.run(&["users", "count", "--all-companies"]).await.json();
+    let companies = rows(&report["companies"]);
+    assert_eq!(companies.len(), 3);
+    let mut totals = [0i64; 4];
+    for (name, id) in &ids {
+        let row = companies
+            .iter()
+            .find(|r| r["companyResourceId"] == id.as_str())
+            .unwrap_or_else(|| panic!("{name} missing: {report}"));
+        assert_eq!(row["company"], *name);
+        // The CLI's numbers are the API's count-summary numbers.
+        let summary = s.count_summary(&token, id).await;
+        let monthly = summary["monthlyActiveUsers"]
+            .as_array()
+            .and_then(|m| m.last())
+            .map(|m| m["count"].as_i64().unwrap_or_default())
+            .unwrap_or_default();
+        let want = [
+            summary["totalNumberOfActiveUsers"].as_i64().unwrap_or(-1),
+            summary["totalNumberOfInActiveUsers"].as_i64().unwrap_or(-1),
+            summary["totalNumberOfDeletedUsers"].as_i64().unwrap_or(-1),
+            monthly,
+        ];
+        let got = [
+            row["active"].as_i64().unwrap_or(-2),
+            row["inactive"].as_i64().unwrap_or(-2),
+            row["deleted"].as_i64().unwrap_or(-2),
+            row["monthly"].as_i64().unwrap_or(-2),
+        ];
+        assert_eq!(got, want, "{name}");
+        for (t, g) in totals.iter_mut().zip(got) {
+            *t += g;
+        }
+    }
+    assert_eq!(totals, [8, 3, 3, 14], "all created this month");
+    assert_eq!(
+        report["totals"],
+        json!({"active": totals[0], "inactive": totals[1], "deleted": totals[2], "monthly": totals[3]})
+    );
+    // One company.
+    let one = s
+        .run(&["users", "count", "--company", "gamma"])
+        .await
+        .json();
+    assert_eq!(rows(&one["companies"]).len(), 1);
+    assert_eq!(one["totals"]["active"], 5);
+    assert_eq!(one["totals"]["deleted"], 2);
+    // The table ends with the totals.
+    let table = s
+        .run(&["users", "count", "--all-companies", "--output", "table"])
+        .await;
+    let last = table
+        .stdout
+        .lines()
+        .rfind(|l| !l.trim().is_empty())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(last.trim_start().starts_with("Total"), "{table:?}");
+    let numbers: Vec<&str> = last.split_whitespace().skip(1).collect();
+    assert_eq!(numbers, ["8", "3", "3", "14"]);
+    // --company and --all-companies together is a usage error (exit 1), and so is neither.
+    s.run(&["users", "count", "--company", "Alpha", "--all-companies"])
+        .await
+        .code(1);
+    s.run(&["users", "count"]).await.code(1);
+    s.finish().await;
+}
+
+/// Reads a CSV file (BOM stripped) into records.
+fn read_csv(path: &std::path::Path) -> Vec<Vec<String>> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(bytes)
+        .records()
+        .map(|r| r.expect("csv record").iter().map(str::to_owned).collect())
+        .collect()
+}
+
+async fn exports(engine: Engine) {
+    let Some(s) = TestServer::start(engine).await else {
+        return;
+    };
+    let token = s.root_token().await;
+    let mut companies = Vec::new();
+    for (name, n) in [("North, Inc", 7), ("South \"Co\"", 0), ("=East", 4)] {
+        let c = s.create_company(&token, json!({"name": name})).await;
+        for i in 0..n {
+            s.create_user(
+                &token,
+                &c,
+                json!({"email": format!("user{i}@{}.test", name.len()), "firstName": format!("Name, {i}"),
+                       "lastName": "Line\nBreak", "department": "Dept \"Q\"", "phoneNumber": "+1 555 0100"}),
+            )
+            .await;
+        }
+        companies.push((name, c, n));
+    }
+    let path = |n: &str| s.file(n).display().to_string();
+
+    // csv for one company: byte for byte the server's own export (same body).
+    s.run(&[
+        "users",
+        "export",
+        "--company",
+        "North, Inc",
+        "--format",
+        "csv",
+        "-o",
+        &path("north.csv"),
+    ])
+    .await
+    .code(0);
+    let resp = s
+        .http
+        .post(s.url("/api/target-users/search/export"))
+        .bearer_auth(&token)
+        .header(common::SCOPE, &companies[0].1)
+        .json(&json!({"exportType": "CSV", "reportAllPages": true, "orderBy": "CreateTime", "ascending": true}))
+        .send()
+        .await
+        .expect("export");
+    let direct = resp.bytes().await.expect("bytes");
+    let mine = std::fs::read(s.file("north.csv")).expect("north.csv");
+    assert_eq!(mine, direct.to_vec());
+    assert!(mine.starts_with(b"\xEF\xBB\xBF"));
+    let records = read_csv(&s.file("north.csv"));
+    assert_eq!(records.len(), 8);
+    assert_eq!(
+        records[1][4], "'+15550100",
+        "formula-like cells stay neutralised"
+    );
+    assert!(!s.file("north.csv.partial").exists());
+
+    // xlsx and pdf for one company.
+    s.run(&[
+        "users",
+        "export",
+        "--company",
+        "North, Inc",
+        "--format",
+        "xlsx",
+        "-o",
+        &path("north.xlsx"),
+    ])
+    .await
+    .code(0);
+    {
+        use calamine::Reader;
+        let mut wb: calamine::Xlsx<_> =
+            calamine::open_workbook(s.file("north.xlsx")).expect("xlsx");
+        let range = wb
+            .worksheet_range_at(0)
+            .expect("a sheet")
+            .expect("readable");
+        assert_eq!(range.height(), 8);
+    }
+    s.run(&[
+        "users",
+        "export",
+        "--company",
+        "North, Inc",
+        "--format",
+        "pdf",
+        "-o",
+        &path("north.pdf"),
+    ])
+    .await
+    .code(0);
+    assert!(std::fs::read(s.file("north.pdf"))
+        .expect("pdf")
+        .starts_with(b"%PDF"));
+
+    // json and ndjson for one company, with a filter.
+    s.run(&[
+        "users",
+        "export",
+        "--company",
+        "=East",
+        "--format",
+        "json",
+        "-o",
+        &path("east.json"),
+    ])
+    .await
+    .code(0);
+    let east: Value =
+        serde_json::from_slice(&std::fs::read(s.file("east.json")).expect("json")).expect("json");
+    assert_eq!(rows(&east).len(), 4);
+    assert_eq!(rows(&east)[0]["lastName"], "Line\nBreak");
+    assert!(
+        rows(&east)[0].get("company").is_none(),
+        "no company column for one company"
+    );
+    s.run(&[
+        "users",
+        "export",
+        "--company",
+        "=East",
+        "--format",
+        "ndjson",
+        "-o",
+        &path("east.ndjson"),
+        "--where",
+        "Email",
+        "Contains",
+        "user1",
+        "--page-size",
+        "1",
+    ])
+    .await
+    .code(0);
+    let text = std::fs::read_to_string(s.file("east.ndjson")).expect("ndjson");
+    assert_eq!(text.lines().count(), 1, "{text}");
+    // An empty result is still valid JSON.
+    s.run(&[
+        "users",
+        "export",
+        "--company",
+        "South \"Co\"",
+        "--format",
+        "json",
+        "-o",
+        &path("south.json"),
+    ])
+    .await
+    .code(0);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&std::fs::read(s.file("south.json")).expect("json"))
+            .expect("json"),
+        json!([])
+    );
+
+    // --all-companies csv: one header with Company first, every user once, the right company.
+    let run = s
+        .run(&[
+            "users",
+            "export",
+            "--all-companies",
+            "--format",
+            "csv",
+            "-o",
+            &path("all.csv"),
+        ])
+        .await;
+    run.code(0);
+    assert!(
+        run.stderr.contains("Wrote 11 users of 3 companies"),
+        "{run:?}"
+    );
+    let all = read_csv(&s.file("all.csv"));
+    assert_eq!(all[0][0], "Company");
+    assert_eq!(all[0][1..], records[0][..], "the server's columns follow");
+    assert_eq!(all.len(), 12);
+    let count = |name: &str| all.iter().filter(|r| r[0] == name).count();
+    assert_eq!(count("North, Inc"), 7);
+    assert_eq!(
+        count("'=East"),
+        4,
+        "company names are neutralised like other cells"
+    );
+    assert_eq!(count("South \"Co\""), 0);
+    // The data cells are the per-company export's.
+    let north_rows: Vec<&Vec<String>> = all.iter().filter(|r| r[0] == "North, Inc").collect();
+    for (mine, theirs) in north_rows.iter().zip(&records[1..]) {
+        assert_eq!(mine[1..], theirs[..]);
+    }
+
+    // --all-companies json and ndjson carry company and companyResourceId.
+    s.run(&[
+        "users",
+        "export",
+        "--all-companies",
+        "--format",
+        "ndjson",
+        "-o",
+        &path("all.ndjson"),
+    ])
+    .await
+    .code(0);
+    let lines: Vec<Value> = std::fs::read_to_string(s.file("all.ndjson"))
+        .expect("ndjson")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 11);
+    for l in &lines {
+        let (name, id, _) = companies
+            .iter()
+            .find(|(n, _, _)| l["company"] == *n)
+            .unwrap_or_else(|| panic!("{l}"));
+        assert_eq!(l["companyResourceId"], id.as_str(), "{name}");
+    }
+    s.run(&[
+        "users",
+        "export",
+        "--all-companies",
+        "--format",
+        "json",
+        "-o",
+        &path("all.json"),
+    ])
+    .await
+    .code(0);
+    let all_json: Value =
+        serde_json::from_slice(&std::fs::read(s.file("all.json")).expect("json")).expect("json");
+    assert_eq!(rows(&all_json).len(), 11);
+
+    // xlsx/pdf cannot be joined across companies: usage error, and no file left behind.
+    s.run(&[
+        "users",
+        "export",
+        "--all-companies",
+        "--format",
+        "xlsx",
+        "-o",
+        &path("all.xlsx"),
+    ])
+    .await
+    .code(1);
+    assert!(!s.file("all.xlsx").exists());
+    // A failing export leaves no file (PDF of an unknown filter field: 400 before any byte).
+    s.run(&[
+        "users",
+        "export",
+        "--company",
+        "North, Inc",
+        "--format",
+        "pdf",
+        "-o",
+        &path("bad.pdf"),
+        "--where",
+        "Nope",
+        "=",
+        "1",
+    ])
+    .await
+    .code(4);
+    assert!(!s.file("bad.pdf").exists() && !s.file("bad.pdf.partial").exists());
+    // "-" writes to stdout.
+    let stdout = s
+        .run(&[
+            "users",
+            "export",
+            "--company",
+            "=East",
+            "--format",
+            "ndjson",
+            "-o",
+            "-",
+        ])
+        .await;
+    assert_eq!(stdout.stdout.lines().count(), 4, "{stdout:?}");
+    s.finish().await;
+}
+
+async fn token_credentials_and_exit_codes(engine: Engine) {
+    let Some(s) = TestServer::start(engine).await else {
+        return;
+    };
+    let token = s.root_token().await;
+    let customer = s.create_company(&token, json!({"name": "Customer"})).await;
+
+    // token: the decoded claims, never the secret.
+    let run = s.run(&["token"]).await;
+    let claims = run.json();
+    assert_eq!(claims["role"], "Reseller");
+    assert_eq!(claims["client_id"], ROOT_ID);
+    assert_eq!(claims["user_company_resourceid"], s.root_company.as_str());
+    assert!(claims["exp"].as_i64() > claims["iat"].as_i64());
+    assert!(!run.stdout.contains(ROOT_SECRET) && !run.stderr.contains(ROOT_SECRET));
+    let table = s.run(&["token", "--output", "table"]).await;
+    assert!(table.stdout.contains("reseller_access") && !table.stdout.contains(ROOT_SECRET));
+
+    // Wrong secret: exit 2, the OAuth error in the message, the secret not echoed.
+    let bad = s
+        .run_env(
+            &[
+                ("KEEPNET_CLIENT_ID", ROOT_ID),
+                ("KEEPNET_CLIENT_SECRET", "wrong-secret-value"),
+                ("KEEPNET_API_BASE_URL", &s.base),
+            ],
+            &["companies", "list"],
+        )
+        .await;
+    bad.code(2);
+    assert!(bad.stderr.contains("invalid_client"), "{bad:?}");
+    assert!(!bad.stderr.contains("wrong-secret-value"));
+    // No credentials at all: exit 2 with a hint.
+    let none = s.run_env(&[], &["companies", "list"]).await;
+    none.code(2);
+    assert!(none.stderr.contains("KEEPNET_CLIENT_ID"), "{none:?}");
+    // A Company Admin cannot list companies: 403, exit 2.
+    let (admin_id, admin_secret) = s.create_client(&token, &customer, "Company Admin").await;
+    let admin_env = [
+        ("KEEPNET_CLIENT_ID", admin_id.as_str()),
+        ("KEEPNET_CLIENT_SECRET", admin_secret.as_str()),
+        ("KEEPNET_API_BASE_URL", s.base.as_str()),
+    ];
+    s.run_env(&admin_env, &["companies", "list"]).await.code(2);
+    // ... but can name its own company.
+    let own = s
+        .run_env(&admin_env, &["users", "count", "--company", "customer"])
+        .await
+        .json();
+    assert_eq!(own["companies"][0]["companyResourceId"], customer.as_str());
+
+    // Nobody listening: exit 5 after the retries.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let down = s
+        .run_env(
+            &[
+                ("KEEPNET_CLIENT_ID", ROOT_ID),
+                ("KEEPNET_CLIENT_SECRET", ROOT_SECRET),
+                ("KEEPNET_API_BASE_URL", &format!("http://127.0.0.1:{port}")),
+            ],
+            &["companies", "list", "--retries", "2"],
+        )
+        .await;
+    down.code(5);
+    assert!(
+        down.stderr.contains("gave up after 2 attempts") && down.stderr.contains("cannot reach"),
+        "{down:?}"
+    );
+    // Usage errors exit 1 (not clap's 2, which means auth here); --help exits 0.
+    s.run(&["users", "list"]).await.code(1);
+    s.run(&["users", "frobnicate"]).await.code(1);
+    let help = s.run(&["--help"]).await;
+    help.code(0);
+    assert!(
+        help.stdout.contains("Exit codes:") && help.stdout.contains("5  network"),
+        "{help:?}"
+    );
+    // serve keeps its flags.
+    let serve = s.run(&["serve", "--help"]).await;
+    serve.code(0);
+    for flag in [
+        "--listen",
+        "--data-dir",
+        "--database-url",
+        "--jwt-secret",
+        "--max-page-size",
+        "--bootstrap-client-id",
+        "--bootstrap-client-secret",
+        "--demo",
+    ] {
+        assert!(serve.stdout.contains(flag), "{flag}: {serve:?}");
+    }
+
+    // Profiles: saved with mode 0600, used by name or as the default, never listed with the secret.
+    let add = s
+        .run_env(
+            &[("KEEPNET_CLIENT_SECRET", ROOT_SECRET)],
+            &[
+                "profile",
+                "add",
+                "local",
+                "--client-id",
+                ROOT_ID,
+                "--base-url",
+                &s.base,
+            ],
+        )
+        .await;
+    add.code(0);
+    let cfg = s.home.path().join(".config/rollcall/config.toml");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&cfg)
+            .expect("config file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "config file mode {mode:o}");
+        let dir_mode = std::fs::metadata(cfg.parent().expect("dir"))
+            .expect("config dir")
+            .permissions()
+            .mode();
+        assert_eq!(dir_mode & 0o777, 0o700);
+    }
+    let by_name = s.run_env(&[], &["--help"]).await;
+    by_name.code(0);
+    let listed = s
+        .run_env(
+            &[],
+            &["users", "count", "--all-companies", "--profile", "local"],
+        )
+        .await
+        .json();
+    assert_eq!(rows(&listed["companies"]).len(), 1);
+    // The first profile saved is the default one.
+    s.run_env(&[], &["users", "count", "--company", "Customer"])
+        .await
+        .code(0);
+    let profiles = s.run_env(&[], &["profile", "list"]).await;
+    assert!(
+        profiles.stdout.contains("local") && !profiles.stdout.contains(ROOT_SECRET),
+        "{profiles:?}"
+    );
+    s.run_env(&[], &["token", "--profile", "nope"])
+        .await
+        .code(2);
+    // The environment wins over the default profile when no profile is named.
+    let env_wins = s.run_env(&admin_env, &["token"]).await.json();
+    assert_eq!(env_wins["client_id"], admin_id.as_str());
+    // Secret from standard input when the variable is not set.
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_rollcall"))
+        .env_clear()
+        .env("HOME", s.home.path())
+        .env("XDG_CONFIG_HOME", s.home.path().join(".config"))
+        .args([
+            "profile",
+            "add",
+            "piped",
+            "--client-id",
+            ROOT_ID,
+            "--base-url",
+            &s.base,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(format!("{ROOT_SECRET}\n").as_bytes())
+            .await
+            .expect("write secret");
+    }
+    let out = child.wait_with_output().await.expect("profile add");
+    assert!(out.status.success(), "{out:?}");
+    let piped = s
+        .run_env(&[], &["token", "--profile", "piped"])
+        .await
+        .json();
+    assert_eq!(piped["client_id"], ROOT_ID);
+    let text = std::fs::read_to_string(&cfg).expect("config");
+    assert!(
+        text.contains("[profiles.piped]") && text.contains("default_profile = \"local\""),
+        "{text}"
+    );
+    s.finish().await;
+}
+
+both_engines!(
+    crud_and_list,
+    count,
+    exports,
+    token_credentials_and_exit_codes
+);
