@@ -41,14 +41,18 @@ enum Command {
     Profile(profile::ProfileCmd),
 }
 
-fn init_logging(default: &str) {
-    tracing_subscriber::fmt()
+fn init_logging(default: &str, json: bool) {
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ROLLCALL_LOG")
                 .unwrap_or_else(|_| default.into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
 }
 
 #[tokio::main]
@@ -68,11 +72,11 @@ async fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Serve(args) => {
-            init_logging("info,sqlx=warn");
+            init_logging("info,sqlx=warn", args.log_format == "json");
             serve::run(args).await
         }
         command => {
-            init_logging("warn");
+            init_logging("warn", false);
             match command {
                 Command::Companies(c) => companies::run(c).await,
                 Command::Users(c) => users::run(c).await,

@@ -620,7 +620,11 @@ impl SqlStore {
 
     /// One read of the company's counter rows (one per creation month) gives both the totals
     /// and the months.
-    pub(crate) async fn tu_count_summary(&self, company_id: i64, months: &[i64]) -> Result<CountSummary> {
+    pub(crate) async fn tu_count_summary(
+        &self,
+        company_id: i64,
+        months: &[i64],
+    ) -> Result<CountSummary> {
         let rows = sqlx::query("SELECT month, active, inactive, deleted FROM target_user_counters WHERE company_id = $1")
             .bind(company_id)
             .fetch_all(&self.pool)
@@ -628,12 +632,22 @@ impl SqlStore {
         let mut totals = UserCounts::default();
         let mut by_month: HashMap<i64, i64> = HashMap::new();
         for r in &rows {
-            let (a, i, d) = (get_i64(r, "active")?, get_i64(r, "inactive")?, get_i64(r, "deleted")?);
+            let (a, i, d) = (
+                get_i64(r, "active")?,
+                get_i64(r, "inactive")?,
+                get_i64(r, "deleted")?,
+            );
             totals.active += a;
             totals.inactive += i;
             totals.deleted += d;
             by_month.insert(get_i64(r, "month")?, a + i + d);
         }
-        Ok(CountSummary { totals, months: months.iter().map(|m| (*m, by_month.get(m).copied().unwrap_or(0))).collect() })
+        Ok(CountSummary {
+            totals,
+            months: months
+                .iter()
+                .map(|m| (*m, by_month.get(m).copied().unwrap_or(0)))
+                .collect(),
+        })
     }
 }

@@ -35,6 +35,15 @@ pub struct ServeArgs {
     /// Seed demo customer companies (once) so the whole workflow can be tried at once.
     #[arg(long, env = "ROLLCALL_DEMO")]
     demo: bool,
+    /// Log format on stderr: text, or json (one object per line).
+    #[arg(long, env = "ROLLCALL_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+    /// Serve /metrics on this separate address (e.g. 127.0.0.1:9090) instead of the API's.
+    #[arg(long, env = "ROLLCALL_METRICS_LISTEN")]
+    metrics_listen: Option<String>,
+    /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for running requests and exports.
+    #[arg(long, env = "ROLLCALL_SHUTDOWN_TIMEOUT", default_value_t = 30)]
+    shutdown_timeout: u64,
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
@@ -48,6 +57,8 @@ pub async fn run(a: ServeArgs) -> Result<()> {
         bootstrap_client_id: a.bootstrap_client_id,
         bootstrap_client_secret: a.bootstrap_client_secret,
         demo: a.demo,
+        metrics_listen: a.metrics_listen,
+        shutdown_timeout_secs: a.shutdown_timeout,
         ..Config::default()
     };
     let server = Server::start(config).await?;
