@@ -110,6 +110,83 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn keys(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, inner) in m {
+                    out.push(k.clone());
+                    keys(inner, out);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|i| keys(i, out)),
+            _ => {}
+        }
+    }
+
+    /// Every property of every request DTO is in [`REQUEST_FIELDS`], so that a PascalCase or
+    /// lowercase spelling of it is understood.
+    #[test]
+    fn all_request_fields_known() {
+        use crate::company::{ClientInput, CompanyInput};
+        use crate::filter::{Filter, FilterGroup, FilterItem, SearchRequest};
+        use crate::target_user::{
+            BulkDeleteRequest, ByResourceIdsRequest, SearchEmailRequest, TargetUserInput,
+        };
+        let item = FilterItem {
+            custom_field_name: Some("x".into()),
+            ..FilterItem::new("f", "=", "v")
+        };
+        let group = FilterGroup {
+            condition: Some("AND".into()),
+            filter_items: Some(vec![item]),
+            filter_groups: Some(vec![FilterGroup::default()]),
+        };
+        let filter = Filter {
+            search_input_text_value: Some(String::new()),
+            condition: Some("AND".into()),
+            filter_groups: Some(vec![group]),
+        };
+        let search = SearchRequest {
+            filter: Some(filter.clone()),
+            page_number: Some(1),
+            page_size: Some(1),
+            order_by: Some(String::new()),
+            ascending: Some(true),
+            is_target_user_count_exceeded_limit: Some(true),
+            is_clustered: Some(true),
+            new_version: Some(true),
+            report_all_pages: Some(true),
+            export_type: Some("CSV".into()),
+        };
+        let bulk = BulkDeleteRequest {
+            filter: Some(filter),
+            ..Default::default()
+        };
+        let values = [
+            serde_json::to_value(search),
+            serde_json::to_value(bulk),
+            serde_json::to_value(CompanyInput::default()),
+            serde_json::to_value(ClientInput::default()),
+            serde_json::to_value(TargetUserInput::default()),
+            serde_json::to_value(SearchEmailRequest::default()),
+            serde_json::to_value(ByResourceIdsRequest::default()),
+        ];
+        let mut all = Vec::new();
+        for v in values {
+            keys(&v.expect("serialise"), &mut all);
+        }
+        assert!(
+            all.len() > 60,
+            "the DTOs were not fully serialised: {all:?}"
+        );
+        for k in all {
+            assert!(
+                REQUEST_FIELDS.contains(&k.as_str()),
+                "request field '{k}' is missing from REQUEST_FIELDS"
+            );
+        }
+    }
+
     #[test]
     fn pascal_and_lower_keys_become_camel() {
         let v = canonicalize_keys(json!({
