@@ -467,7 +467,7 @@ impl SqlStore {
         let cond = self.tu_condition(&spec.cond);
         // An unfiltered total is the sum of the counters: a lookup, not a scan.
         let total = if spec.cond == Cond::All(vec![]) {
-            let c = self.tu_counts(company_id).await?;
+            let c = crate::Store::user_counts(self, company_id, 0).await?;
             c.active + c.inactive + c.deleted
         } else {
             let count = Query::select()
@@ -600,22 +600,6 @@ impl SqlStore {
         }
         tx.commit().await?;
         Ok(n)
-    }
-
-    pub(crate) async fn tu_counts(&self, company_id: i64) -> Result<UserCounts> {
-        let row = sqlx::query(
-            "SELECT CAST(COALESCE(SUM(active), 0) AS BIGINT) AS a, CAST(COALESCE(SUM(inactive), 0) AS BIGINT) AS i, \
-             CAST(COALESCE(SUM(deleted), 0) AS BIGINT) AS d FROM target_user_counters WHERE company_id = $1",
-        )
-        .bind(company_id)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(UserCounts {
-            active: get_i64(&row, "a")?,
-            inactive: get_i64(&row, "i")?,
-            deleted: get_i64(&row, "d")?,
-            added_in_month: 0,
-        })
     }
 
     /// One read of the company's counter rows (one per creation month) gives both the totals
