@@ -9,7 +9,7 @@ mod resolve;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use commands::{companies, profile, serve, token, users};
 
@@ -39,6 +39,15 @@ enum Command {
     Token(token::TokenCmd),
     /// Named credentials in the config file.
     Profile(profile::ProfileCmd),
+    /// Server settings file.
+    #[command(subcommand)]
+    Config(ConfigCmd),
+}
+
+#[derive(Subcommand)]
+enum ConfigCmd {
+    /// Print a commented example of every `rollcall serve` setting (TOML, for --config-file).
+    Example,
 }
 
 fn init_logging(default: &str, json: bool) {
@@ -57,8 +66,13 @@ fn init_logging(default: &str, json: bool) {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    // Parsed through ArgMatches so that `serve` can tell defaults from given values when it
+    // reads --config-file.
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let (cli, matches) = match parsed {
+        Ok(pair) => pair,
         Err(e) => {
             // Help and --version print to stdout and succeed; usage errors exit 1 (clap's own
             // default, 2, means "authentication" here).
@@ -71,9 +85,20 @@ async fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Serve(args) => {
-            init_logging("info,sqlx=warn", args.log_format == "json");
-            serve::run(args).await
+        Command::Serve(mut args) => {
+            let empty = clap::ArgMatches::default();
+            let serve_matches = matches.subcommand_matches("serve").unwrap_or(&empty);
+            match serve::apply_config_file(&mut args, serve_matches) {
+                Ok(()) => {
+                    init_logging("info,sqlx=warn", args.log_format == "json");
+                    serve::run(args).await
+                }
+                Err(e) => Err(e),
+            }
+        }
+        Command::Config(ConfigCmd::Example) => {
+            print!("{}", serve::example_config());
+            Ok(())
         }
         command => {
             init_logging("warn", false);
@@ -82,7 +107,7 @@ async fn main() -> ExitCode {
                 Command::Users(c) => users::run(c).await,
                 Command::Token(c) => token::run(c).await,
                 Command::Profile(c) => profile::run(c).await,
-                Command::Serve(_) => unreachable!("handled above"),
+                Command::Serve(_) | Command::Config(_) => unreachable!("handled above"),
             }
         }
     };

@@ -44,6 +44,102 @@ pub struct ServeArgs {
     /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for running requests and exports.
     #[arg(long, env = "ROLLCALL_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     shutdown_timeout: u64,
+    /// A TOML file of settings (`rollcall config example` prints one). Flags and environment
+    /// variables win over the file; the file wins over the defaults.
+    #[arg(long, env = "ROLLCALL_CONFIG_FILE")]
+    config_file: Option<PathBuf>,
+}
+
+/// Every setting of the config file: (key, help, example value as TOML).
+const SETTINGS: &[(&str, &str, &str)] = &[
+    ("listen", "Address and port to listen on.", "\"127.0.0.1:8080\""),
+    ("data_dir", "Directory of the embedded SQLite database.", "\"./rollcall-data\""),
+    ("database_url", "Empty: SQLite in data_dir. postgres://user:pass@host/db: PostgreSQL.", "\"\""),
+    ("jwt_secret", "Secret (32+ characters) signing access tokens; default: generated and stored in the database.", "\"change-me-to-a-long-random-secret-of-32-chars\""),
+    ("max_page_size", "Largest pageSize a search accepts.", "1000"),
+    ("bootstrap_client_id", "Client id of the first Reseller credential (empty database only).", "\"admin\""),
+    ("bootstrap_client_secret", "Its secret.", "\"change-me\""),
+    ("demo", "Seed demo customer companies once.", "false"),
+    ("log_format", "text or json.", "\"text\""),
+    ("metrics_listen", "Serve /metrics on this separate address.", "\"127.0.0.1:9090\""),
+    ("shutdown_timeout", "Seconds a shutdown waits for running requests and exports.", "30"),
+];
+
+/// A commented example config file with every setting (all commented out, with its default or
+/// an example value).
+pub fn example_config() -> String {
+    let mut out = String::from(
+        "# rollcall serve settings. Pass with --config-file FILE (or ROLLCALL_CONFIG_FILE).\n\
+         # Command-line flags and ROLLCALL_* environment variables win over this file.\n",
+    );
+    for (key, help, value) in SETTINGS {
+        out.push_str(&format!("\n# {help}\n# {key} = {value}\n"));
+    }
+    out
+}
+
+/// Fills the settings that were left at their defaults (neither a flag nor an environment
+/// variable) from `--config-file`.
+pub fn apply_config_file(a: &mut ServeArgs, matches: &clap::ArgMatches) -> Result<()> {
+    let Some(path) = a.config_file.clone() else {
+        return Ok(());
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| anyhow::anyhow!("cannot read the config file {}: {e}", path.display()))?;
+    let table: toml::Table = text.parse().map_err(|e| {
+        anyhow::anyhow!("the config file {} is not valid TOML: {e}", path.display())
+    })?;
+    let unset = |id: &str| {
+        matches!(
+            matches.value_source(id),
+            None | Some(clap::parser::ValueSource::DefaultValue)
+        )
+    };
+    for (raw_key, value) in &table {
+        let key = raw_key.replace('-', "_");
+        let bad = |want: &str| anyhow::anyhow!("{}: '{raw_key}' must be {want}", path.display());
+        let text = || {
+            value
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| bad("a string"))
+        };
+        let int = || value.as_integer().ok_or_else(|| bad("a whole number"));
+        if !SETTINGS.iter().any(|(k, _, _)| *k == key) {
+            let known: Vec<&str> = SETTINGS.iter().map(|(k, _, _)| *k).collect();
+            anyhow::bail!(
+                "{}: unknown setting '{raw_key}'; known settings: {}",
+                path.display(),
+                known.join(", ")
+            );
+        }
+        if !unset(&key) {
+            continue;
+        }
+        match key.as_str() {
+            "listen" => a.listen = text()?,
+            "data_dir" => a.data_dir = PathBuf::from(text()?),
+            "database_url" => a.database_url = text()?,
+            "jwt_secret" => a.jwt_secret = Some(text()?),
+            "max_page_size" => a.max_page_size = int()?,
+            "bootstrap_client_id" => a.bootstrap_client_id = Some(text()?),
+            "bootstrap_client_secret" => a.bootstrap_client_secret = Some(text()?),
+            "demo" => a.demo = value.as_bool().ok_or_else(|| bad("true or false"))?,
+            "log_format" => {
+                let f = text()?;
+                if f != "text" && f != "json" {
+                    return Err(bad("\"text\" or \"json\""));
+                }
+                a.log_format = f;
+            }
+            "metrics_listen" => a.metrics_listen = Some(text()?),
+            "shutdown_timeout" => {
+                a.shutdown_timeout = u64::try_from(int()?).map_err(|_| bad("a positive number"))?
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
