@@ -79,6 +79,11 @@ pub async fn bootstrap(state: &AppState) -> anyhow::Result<Option<BootstrapCrede
             allowed_ips: vec![],
         })
         .await?;
+    // Remembered so that --demo on a later start finds the root without guessing its id.
+    state
+        .store
+        .setting_or_init(ROOT_COMPANY_SETTING, &company.resource_id)
+        .await?;
     Ok(Some(BootstrapCredentials {
         company_resource_id: company.resource_id,
         client_id,
@@ -126,19 +131,21 @@ const DEMO_COMPANIES: &[DemoCompany] = &[
     },
 ];
 
+/// Settings row holding the root company's resource id.
+const ROOT_COMPANY_SETTING: &str = "root_company";
+
 /// Seeds demo customer companies below the root, once per database.
 pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
     let ticket = random_secret(16);
     if state.store.setting_or_init("demo_seeded", &ticket).await? != ticket {
         return Ok(());
     }
-    let Some(root) = state
+    let root_id = state
         .store
-        .company_by_id(1)
-        .await?
-        .filter(|c| c.parent_id.is_none())
-    else {
-        return Ok(());
+        .setting_or_init(ROOT_COMPANY_SETTING, "")
+        .await?;
+    let Some(root) = state.store.company_by_resource_id(&root_id).await? else {
+        anyhow::bail!("--demo: the root company created on first start no longer exists");
     };
     let now = crate::now_millis();
     for (i, demo) in DEMO_COMPANIES.iter().enumerate() {

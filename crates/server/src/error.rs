@@ -90,7 +90,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(msg) => ApiError::conflict(msg),
-            StoreError::NotFound => ApiError::not_found("The resource no longer exists."),
+            StoreError::NotFound => ApiError::not_found("The resource was deleted while this request ran; look it up again before retrying."),
             other => ApiError::internal(other),
         }
     }
