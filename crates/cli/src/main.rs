@@ -42,12 +42,23 @@ enum Command {
     /// Server settings file.
     #[command(subcommand)]
     Config(ConfigCmd),
+    /// Print the server's OpenAPI document (JSON), as served at /swagger/v1/swagger.json.
+    Openapi,
 }
 
 #[derive(Subcommand)]
 enum ConfigCmd {
     /// Print a commented example of every `rollcall serve` setting (TOML, for --config-file).
     Example,
+}
+
+/// Writes a whole document to stdout; a reader that stops early (`| head`) is not an error.
+fn write_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(Into::into),
+    }
 }
 
 fn init_logging(default: &str, json: bool) {
@@ -96,10 +107,10 @@ async fn main() -> ExitCode {
                 Err(e) => Err(e),
             }
         }
-        Command::Config(ConfigCmd::Example) => {
-            print!("{}", serve::example_config());
-            Ok(())
-        }
+        Command::Config(ConfigCmd::Example) => write_stdout(&serve::example_config()),
+        Command::Openapi => serde_json::to_string_pretty(&rollcall_server::openapi::document())
+            .map_err(anyhow::Error::from)
+            .and_then(|json| write_stdout(&(json + "\n"))),
         command => {
             init_logging("warn", false);
             match command {
@@ -107,7 +118,9 @@ async fn main() -> ExitCode {
                 Command::Users(c) => users::run(c).await,
                 Command::Token(c) => token::run(c).await,
                 Command::Profile(c) => profile::run(c).await,
-                Command::Serve(_) | Command::Config(_) => unreachable!("handled above"),
+                Command::Serve(_) | Command::Config(_) | Command::Openapi => {
+                    unreachable!("handled above")
+                }
             }
         }
     };

@@ -131,6 +131,14 @@ pub fn permissions(role: Role) -> Vec<String> {
 }
 
 /// `POST /connect/token`: client credentials grant, form body only (RFC 6749 §4.4).
+#[utoipa::path(
+    post, path = "/connect/token", operation_id = "requestAccessToken", tag = "Auth", security(()),
+    request_body(content = crate::openapi::TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "A bearer token", body = rollcall_types::token::TokenResponse),
+        (status = 400, description = "RFC 6749 §5.2 error: invalid_request, invalid_client (unknown id, wrong secret, inactive client), unsupported_grant_type or invalid_scope", body = rollcall_types::token::OAuthError),
+    )
+)]
 pub async fn token(State(state): State<AppState>, req: axum::extract::Request) -> Response {
     let resp = token_response(&state, req).await;
     if resp.status().is_success() {

@@ -11,6 +11,7 @@ pub mod export;
 pub mod extract;
 pub mod metrics;
 pub mod middleware;
+pub mod openapi;
 pub mod paging;
 pub mod routes;
 pub mod scope;
@@ -22,7 +23,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, post};
+use axum::routing::get;
 use axum::Json;
 use axum::Router;
 use chrono::{DateTime, TimeZone, Utc};
@@ -106,65 +107,8 @@ pub fn millis_to_time(ms: i64) -> Option<DateTime<Utc>> {
 
 /// The router. Every `/api` handler authenticates through the [`auth::Caller`] extractor.
 pub fn app(state: AppState) -> Router {
-    use routes::{clients, companies, exports, lookups, target_users as users};
-    let router = Router::new()
-        .route("/connect/token", post(auth::token))
-        .route("/api/companies", post(companies::create))
-        .route("/api/companies/search", post(companies::search))
-        .route("/api/companies/search/export", post(exports::companies))
-        .route("/api/companies/my", get(companies::my))
-        .route(
-            "/api/companies/{resourceId}",
-            get(companies::get)
-                .put(companies::update)
-                .delete(companies::delete),
-        )
-        .route(
-            "/api/companies/{resourceId}/license-check",
-            get(companies::license_check),
-        )
-        .route("/api/companies/clients", post(clients::create))
-        .route("/api/companies/clients/search", post(clients::search))
-        .route(
-            "/api/companies/clients/generate-client-credentials",
-            get(clients::generate),
-        )
-        .route(
-            "/api/companies/clients/{resourceId}",
-            get(clients::get)
-                .put(clients::update)
-                .delete(clients::delete),
-        )
-        .route("/api/target-users", post(users::create))
-        .route("/api/target-users/search", post(users::search))
-        .route(
-            "/api/target-users/search/export",
-            post(exports::target_users),
-        )
-        .route(
-            "/api/target-users/example-file",
-            post(exports::example_file),
-        )
-        .route("/api/target-users/search-email", post(users::search_email))
-        .route("/api/target-users/count-summary", get(users::count_summary))
-        .route("/api/target-users/bulk-delete", delete(users::bulk_delete))
-        .route(
-            "/api/target-users/by-resource-ids",
-            post(users::by_resource_ids),
-        )
-        .route(
-            "/api/target-users/include-deleted/by-resource-ids",
-            post(users::by_resource_ids_with_deleted),
-        )
-        .route(
-            "/api/target-users/{resourceId}",
-            get(users::get).put(users::update).delete(users::delete),
-        )
-        .route("/api/roles", get(clients::roles))
-        .route("/api/lookups", get(lookups::all))
-        .route("/api/lookups/{kind}", get(lookups::one))
-        .route("/health/live", get(health_live))
-        .route("/health/ready", get(health_ready));
+    let (router, doc) = openapi::router();
+    let router = router.merge(openapi::swagger_ui(doc));
     let router = if state.config.metrics_listen.is_none() {
         router.route("/metrics", get(metrics))
     } else {
@@ -181,11 +125,20 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// `GET /health/live`: the process is up.
+#[utoipa::path(
+    get, path = "/health/live", operation_id = "healthLive", tag = "Operations", security(()),
+    responses((status = 200, description = "The process is up", body = Envelope<String>)))]
 async fn health_live() -> Json<Envelope<&'static str>> {
     Json(Envelope::success("live"))
 }
 
 /// `GET /health/ready`: the database answers.
+#[utoipa::path(
+    get, path = "/health/ready", operation_id = "healthReady", tag = "Operations", security(()),
+    responses(
+        (status = 200, description = "The database answers", body = Envelope<String>),
+        (status = 500, description = "The database does not answer", body = openapi::ErrorEnvelope),
+    ))]
 async fn health_ready(
     State(state): State<AppState>,
 ) -> Result<Json<Envelope<&'static str>>, ApiError> {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// Carries both `companyResourceId` (what Keepnet's API returns) and `resourceId` (what most of
 /// Keepnet's docs tell users to read), with the same value.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SearchCompanyDto {
     pub company_name: String,
@@ -29,6 +30,7 @@ pub struct SearchCompanyDto {
     /// Active, not deleted target users.
     pub target_user_count: i64,
     /// Always null: the list is flat.
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
     pub children: Option<Vec<SearchCompanyDto>>,
     pub tags: Option<Vec<String>>,
     pub deleted_target_user_count: i64,
@@ -39,6 +41,7 @@ pub struct SearchCompanyDto {
 
 /// `data` of `POST /api/companies/search`: a page plus `limitExceededCompanyCount`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CompanySearchPage {
     /// Companies in reach whose active users exceed a limited licence (whatever the filter).
@@ -52,6 +55,7 @@ pub struct CompanySearchPage {
 
 /// `GET /api/companies/{resourceId}` (Keepnet's `CompanyDto`, the fields rollcall keeps).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CompanyDto {
     pub resource_id: String,
@@ -87,6 +91,7 @@ pub struct CompanyDto {
 
 /// An item of `GET /api/companies/my` (Keepnet's `GetMyCompaniesDto`), recursive.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MyCompanyDto {
     pub name: String,
@@ -96,11 +101,13 @@ pub struct MyCompanyDto {
     pub licence_expired: bool,
     pub privacy_duration_start_time: Option<DateTime<Utc>>,
     pub privacy_duration_end_time: Option<DateTime<Utc>>,
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
     pub children: Vec<MyCompanyDto>,
 }
 
 /// `GET /api/companies/{resourceId}/license-check`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LicenseCheckDto {
     pub is_limited: bool,
@@ -115,6 +122,7 @@ pub struct LicenseCheckDto {
 /// Body of `POST`/`PUT /api/companies` as JSON (the multipart form carries the same names in
 /// PascalCase). Only `name` is required; see the README for the defaults.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CompanyInput {
     #[serde(default)]
@@ -159,6 +167,7 @@ pub struct CompanyInput {
 
 /// An entry of a lookup catalogue (industries, countries, licence types, licence periods).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LookupDto {
     pub resource_id: String,
@@ -169,6 +178,7 @@ pub struct LookupDto {
 
 /// `GET /api/roles` item.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RoleDto {
     pub resource_id: String,
@@ -177,6 +187,7 @@ pub struct RoleDto {
 
 /// `GET /api/companies/clients/generate-client-credentials`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ClientCredentials {
     pub client_id: String,
@@ -185,6 +196,7 @@ pub struct ClientCredentials {
 
 /// Body of `POST`/`PUT /api/companies/clients` (Keepnet's `CreateClientRequest`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ClientInput {
     #[serde(default)]
@@ -207,6 +219,7 @@ pub struct ClientInput {
 /// `GET /api/companies/clients/{resourceId}` (Keepnet's `ClientDto`). The secret is never
 /// returned: it is stored only as a hash, so `clientSecret` is always null.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ClientDto {
     pub resource_id: String,
@@ -222,6 +235,7 @@ pub struct ClientDto {
 
 /// A row of `POST /api/companies/clients/search` (Keepnet's `SearchClientDto`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SearchClientDto {
     pub resource_id: String,

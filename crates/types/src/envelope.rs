@@ -61,6 +61,7 @@ impl ResultStatus {
 /// `isSuccess` is what Keepnet's quickstart documents; the other four are what its spec, UI and
 /// scripts read. Sending both keeps both kinds of client working.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Envelope<T> {
     /// The payload; `null` on errors.
@@ -102,6 +103,7 @@ impl<T> Envelope<T> {
 
 /// Keepnet's `PagedResults<T>`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Paged<T> {
     /// 1-based page number.
@@ -136,6 +138,7 @@ impl<T> Paged<T> {
 
 /// `data: {resourceId}` returned by writes.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IdResult {
     /// Id of the created, updated or deleted resource.

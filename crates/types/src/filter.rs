@@ -8,6 +8,7 @@ use serde_json::Value;
 
 /// `{searchInputTextValue, condition, filterGroups}`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Filter {
     /// Free text matched case-insensitively against the endpoint's text columns.
@@ -23,6 +24,7 @@ pub struct Filter {
 
 /// `{condition, filterItems, filterGroups}`; an empty group matches everything.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FilterGroup {
     /// `AND` or `OR` (any case); default `AND`.
@@ -33,11 +35,13 @@ pub struct FilterGroup {
     pub filter_items: Option<Vec<FilterItem>>,
     /// Nested groups.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
     pub filter_groups: Option<Vec<FilterGroup>>,
 }
 
 /// `{fieldName, operator, value}`; `value` may be a string, bool or number.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FilterItem {
     /// Field name, matched case-insensitively against the endpoint's list.
@@ -69,6 +73,7 @@ impl FilterItem {
 /// The base search body shared by every `*/search` endpoint, plus the optional extras of the
 /// companies and export endpoints. Every field is optional (see CONTRACT.md).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SearchRequest {
     /// `null` or missing means no filter.

@@ -7,6 +7,7 @@ use crate::filter::Filter;
 
 /// A custom field value on a user (rollcall keeps none yet; always an empty list).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CustomFieldValue {
     pub resource_id: Option<String>,
@@ -19,6 +20,7 @@ pub struct CustomFieldValue {
 /// A row of `POST /api/target-users/search` (Keepnet's `TargetUserSearchView` plus the fields
 /// Keepnet's UI reads: `isDeleted`, `managerFullName`, `managerEmail`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TargetUserSearchView {
     pub resource_id: String,
@@ -46,6 +48,7 @@ pub struct TargetUserSearchView {
 
 /// `GET /api/target-users/{resourceId}` (Keepnet's `TargetUserDto`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TargetUserDto {
     pub resource_id: String,
@@ -70,6 +73,7 @@ pub struct TargetUserDto {
 
 /// Body of `POST /api/target-users` and `PUT /api/target-users/{resourceId}`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TargetUserInput {
     #[serde(default)]
@@ -106,6 +110,7 @@ pub struct TargetUserInput {
 
 /// Body of `DELETE /api/target-users/bulk-delete`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BulkDeleteRequest {
     #[serde(default)]
@@ -120,6 +125,7 @@ pub struct BulkDeleteRequest {
 
 /// `data` of a bulk delete: Keepnet's IdResult shape plus the number of users deleted.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BulkDeleteResult {
     pub resource_id: Option<String>,
@@ -128,6 +134,7 @@ pub struct BulkDeleteResult {
 
 /// Body of `POST /api/target-users/search-email`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SearchEmailRequest {
     #[serde(default)]
@@ -144,6 +151,7 @@ pub struct SearchEmailRequest {
 
 /// Body of `POST /api/target-users/by-resource-ids`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ByResourceIdsRequest {
     #[serde(default)]
@@ -153,6 +161,7 @@ pub struct ByResourceIdsRequest {
 /// An item of `by-resource-ids` (Keepnet's `TargetUserEmailDTO`): `status` is an integer here,
 /// 1 for active and 0 for inactive.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TargetUserEmailDto {
     pub id: i64,
@@ -167,6 +176,7 @@ pub struct TargetUserEmailDto {
 
 /// One month of the count summary.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MonthlyCount {
     /// `YYYY-MM`.
@@ -179,6 +189,7 @@ pub struct MonthlyCount {
 
 /// `GET /api/target-users/count-summary` (note Keepnet's capital I in `InActive`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CountSummaryDto {
     pub total_number_of_active_users: i64,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Successful token reply.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     /// The signed JWT.
     pub access_token: String,
@@ -20,6 +21,7 @@ pub struct TokenResponse {
 
 /// RFC 6749 §5.2 error body.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OAuthError {
     /// `invalid_request`, `invalid_client`, `unsupported_grant_type` or `invalid_scope`.
     pub error: String,
@@ -29,6 +31,7 @@ pub struct OAuthError {
 
 /// Claims carried by the access token, as Keepnet documents them.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Claims {
     /// Issuer (the server's public base URL or `rollcall`).
     pub iss: String,

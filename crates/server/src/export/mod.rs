@@ -211,7 +211,8 @@ pub struct Report {
 }
 
 /// Options that are not in Keepnet's body (query string).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportOptions {
     /// `bom=false` leaves out the UTF-8 byte-order mark of CSV files (for scripts).
     #[serde(default)]

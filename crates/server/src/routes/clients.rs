@@ -53,6 +53,10 @@ fn role_from_ids(ids: &[String]) -> Result<Role, String> {
 }
 
 /// `GET /api/roles`.
+#[utoipa::path(
+    get, path = "/api/roles", operation_id = "listRoles", tag = "SystemRole",
+    responses((status = 200, description = "The roles a REST API client can have", body = Envelope<Vec<RoleDto>>), crate::openapi::ApiErrors)
+)]
 pub async fn roles(_caller: Caller) -> Json<Envelope<Vec<RoleDto>>> {
     Json(Envelope::success(
         [Role::Reseller, Role::CompanyAdmin]
@@ -66,6 +70,10 @@ pub async fn roles(_caller: Caller) -> Json<Envelope<Vec<RoleDto>>> {
 }
 
 /// `GET /api/companies/clients/generate-client-credentials`: a fresh id and secret (not stored).
+#[utoipa::path(
+    get, path = "/api/companies/clients/generate-client-credentials", operation_id = "generateClientCredentials", tag = "Company",
+    responses((status = 200, description = "A fresh client id and secret (not stored until a client is created with them)", body = Envelope<ClientCredentials>), crate::openapi::ApiErrors)
+)]
 pub async fn generate(_caller: Caller) -> Json<Envelope<ClientCredentials>> {
     let id =
         rollcall_store::new_resource_id().to_ascii_lowercase() + &rollcall_store::new_resource_id();
@@ -166,6 +174,11 @@ fn check(input: ClientInput, caller: &Caller, creating: bool) -> ApiResult<Check
 }
 
 /// `POST /api/companies/clients`: creates a client in the scoped company.
+#[utoipa::path(
+    post, path = "/api/companies/clients", operation_id = "createClient", tag = "Company", params(crate::openapi::Scope),
+    request_body = ClientInput,
+    responses((status = 200, description = "The new client's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -237,6 +250,10 @@ fn status_name(s: i64) -> &'static str {
 }
 
 /// `GET /api/companies/clients/{resourceId}`. The secret is never returned.
+#[utoipa::path(
+    get, path = "/api/companies/clients/{resourceId}", operation_id = "getClient", tag = "Company", params(crate::openapi::ResourceId),
+    responses((status = 200, description = "The client (never its secret)", body = Envelope<ClientDto>), crate::openapi::ApiErrors)
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -248,6 +265,11 @@ pub async fn get(
 
 /// `PUT /api/companies/clients/{resourceId}`: replaces the client's fields; an empty or missing
 /// `clientSecret` keeps the current secret.
+#[utoipa::path(
+    put, path = "/api/companies/clients/{resourceId}", operation_id = "updateClient", tag = "Company", params(crate::openapi::ResourceId),
+    request_body = ClientInput,
+    responses((status = 200, description = "The updated client's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -281,6 +303,10 @@ pub async fn update(
 }
 
 /// `DELETE /api/companies/clients/{resourceId}`: its tokens stop working at once.
+#[utoipa::path(
+    delete, path = "/api/companies/clients/{resourceId}", operation_id = "deleteClient", tag = "Company", params(crate::openapi::ResourceId),
+    responses((status = 200, description = "The deleted client's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
@@ -329,6 +355,11 @@ const CLIENT_FIELDS: &[FieldSpec] = &[
 ];
 
 /// `POST /api/companies/clients/search`: the scoped company's clients.
+#[utoipa::path(
+    post, path = "/api/companies/clients/search", operation_id = "searchClients", tag = "Company", params(crate::openapi::Scope),
+    request_body = SearchRequest,
+    responses((status = 200, description = "One page of clients", body = Envelope<Paged<SearchClientDto>>), crate::openapi::ApiErrors)
+)]
 pub async fn search(
     State(state): State<AppState>,
     caller: Caller,

@@ -188,6 +188,11 @@ pub fn search_dto(row: CompanyRow, now: i64) -> SearchCompanyDto {
 
 /// `POST /api/companies/search` (Reseller): the companies below the scoped company (by default
 /// the caller's own), with licence data and target-user counts.
+#[utoipa::path(
+    post, path = "/api/companies/search", operation_id = "searchCompanies", tag = "Company", params(crate::openapi::Scope),
+    request_body = SearchRequest,
+    responses((status = 200, description = "One page of the companies in reach", body = Envelope<CompanySearchPage>), crate::openapi::ApiErrors)
+)]
 pub async fn search(
     State(state): State<AppState>,
     caller: Caller,
@@ -216,6 +221,10 @@ pub async fn search(
 
 /// `GET /api/companies/my`: the caller's company with, for a reseller, every company below it
 /// as `children`.
+#[utoipa::path(
+    get, path = "/api/companies/my", operation_id = "getMyCompanies", tag = "Company",
+    responses((status = 200, description = "The caller's company and, for a reseller, every company below it", body = Envelope<Vec<MyCompanyDto>>), crate::openapi::ApiErrors)
+)]
 pub async fn my(
     State(state): State<AppState>,
     caller: Caller,
@@ -530,6 +539,15 @@ fn company_fields(input: CompanyInput, base: Option<&CompanyFields>) -> ApiResul
 
 /// `POST /api/companies` (Reseller): creates a company below the scoped company (default: the
 /// caller's own).
+#[utoipa::path(
+    post, path = "/api/companies", operation_id = "createCompany", tag = "Company", params(crate::openapi::Scope),
+    request_body(content(
+        (CompanyInput = "application/json"),
+        (CompanyInput = "multipart/form-data"),
+        (CompanyInput = "application/x-www-form-urlencoded"),
+    ), description = "JSON (camelCase) or Keepnet's form (the same names in PascalCase)"),
+    responses((status = 200, description = "The new company's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -601,6 +619,10 @@ async fn to_dto(state: &AppState, c: &Company) -> ApiResult<CompanyDto> {
 }
 
 /// `GET /api/companies/{resourceId}`.
+#[utoipa::path(
+    get, path = "/api/companies/{resourceId}", operation_id = "getCompany", tag = "Company", params(crate::openapi::ResourceId),
+    responses((status = 200, description = "The company with licence data and user counts", body = Envelope<CompanyDto>), crate::openapi::ApiErrors)
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -612,6 +634,15 @@ pub async fn get(
 
 /// `PUT /api/companies/{resourceId}` (Reseller): fields sent replace the stored ones; fields
 /// left out keep their value.
+#[utoipa::path(
+    put, path = "/api/companies/{resourceId}", operation_id = "updateCompany", tag = "Company", params(crate::openapi::ResourceId),
+    request_body(content(
+        (CompanyInput = "application/json"),
+        (CompanyInput = "multipart/form-data"),
+        (CompanyInput = "application/x-www-form-urlencoded"),
+    ), description = "JSON (camelCase) or Keepnet's form (the same names in PascalCase)"),
+    responses((status = 200, description = "The updated company's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -628,6 +659,10 @@ pub async fn update(
 }
 
 /// `DELETE /api/companies/{resourceId}` (Reseller): removes the company and all its data.
+#[utoipa::path(
+    delete, path = "/api/companies/{resourceId}", operation_id = "deleteCompany", tag = "Company", params(crate::openapi::ResourceId),
+    responses((status = 200, description = "The deleted company's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
@@ -656,6 +691,10 @@ pub async fn delete(
 }
 
 /// `GET /api/companies/{resourceId}/license-check`.
+#[utoipa::path(
+    get, path = "/api/companies/{resourceId}/license-check", operation_id = "checkCompanyLicense", tag = "Company", params(crate::openapi::ResourceId),
+    responses((status = 200, description = "Licence state and user counts against the limit", body = Envelope<LicenseCheckDto>), crate::openapi::ApiErrors)
+)]
 pub async fn license_check(
     State(state): State<AppState>,
     caller: Caller,

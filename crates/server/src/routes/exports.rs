@@ -25,6 +25,14 @@ fn pdf_too_big(rows: i64) -> ApiError {
 
 /// Exports the target users a search selects: the requested page, or every match with
 /// `reportAllPages: true`, in the search's order.
+#[utoipa::path(
+    post, path = "/api/target-users/search/export", operation_id = "exportTargetUsers", tag = "TargetUser", params(crate::openapi::Scope, ExportOptions),
+    request_body = SearchRequest,
+    responses(
+        (status = 200, description = "The file, named in Content-Disposition (`Target Users.csv`, `.xlsx`, `.pdf`)",
+            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/pdf"))),
+        crate::openapi::ApiErrors)
+)]
 pub async fn target_users(
     State(state): State<AppState>,
     caller: Caller,
@@ -86,6 +94,14 @@ pub async fn target_users(
 }
 
 /// Exports the companies a companies search selects (Reseller only).
+#[utoipa::path(
+    post, path = "/api/companies/search/export", operation_id = "exportCompanies", tag = "Company", params(crate::openapi::Scope, ExportOptions),
+    request_body = SearchRequest,
+    responses(
+        (status = 200, description = "The file, named in Content-Disposition (`Companies.csv`, `.xlsx`, `.pdf`)",
+            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/pdf"))),
+        crate::openapi::ApiErrors)
+)]
 pub async fn companies(
     State(state): State<AppState>,
     caller: Caller,
@@ -150,7 +166,7 @@ pub const TEMPLATE_COLUMNS: &[&str] = &[
 ];
 
 /// Body of `example-file`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExampleFileRequest {
     /// `Excel` (default) or `CSV`.
@@ -159,6 +175,14 @@ pub struct ExampleFileRequest {
 }
 
 /// The import template with one example row, in Excel or CSV.
+#[utoipa::path(
+    post, path = "/api/target-users/example-file", operation_id = "getTargetUserExampleFile", tag = "TargetUser", params(ExportOptions),
+    request_body = ExampleFileRequest,
+    responses(
+        (status = 200, description = "The import template with one example row",
+            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        crate::openapi::ApiErrors)
+)]
 pub async fn example_file(
     State(state): State<AppState>,
     _caller: Caller,

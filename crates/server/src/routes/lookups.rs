@@ -25,6 +25,10 @@ fn entries(kind: LookupKind) -> Vec<LookupDto> {
 }
 
 /// Every catalogue, keyed by kind (`industry`, `country`, `license_type`, `license_period_type`).
+#[utoipa::path(
+    get, path = "/api/lookups", operation_id = "listLookups", tag = "Lookup",
+    responses((status = 200, description = "Every lookup catalogue by name", body = Envelope<std::collections::BTreeMap<String, Vec<LookupDto>>>), crate::openapi::ApiErrors)
+)]
 pub async fn all(_caller: Caller) -> Json<Envelope<BTreeMap<&'static str, Vec<LookupDto>>>> {
     Json(Envelope::success(
         LookupKind::ALL
@@ -35,6 +39,11 @@ pub async fn all(_caller: Caller) -> Json<Envelope<BTreeMap<&'static str, Vec<Lo
 }
 
 /// One catalogue.
+#[utoipa::path(
+    get, path = "/api/lookups/{kind}", operation_id = "getLookup", tag = "Lookup",
+    params(("kind" = String, Path, description = "`industry`, `country`, `license_type` or `license_period_type` (any case; `-` or `_` optional)")),
+    responses((status = 200, description = "One lookup catalogue", body = Envelope<Vec<LookupDto>>), crate::openapi::ApiErrors)
+)]
 pub async fn one(
     _caller: Caller,
     Path(kind): Path<String>,

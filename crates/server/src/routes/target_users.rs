@@ -291,6 +291,11 @@ fn user_fields(
 }
 
 /// `POST /api/target-users`: creates a user in the scoped company.
+#[utoipa::path(
+    post, path = "/api/target-users", operation_id = "createTargetUser", tag = "TargetUser", params(crate::openapi::Scope),
+    request_body = TargetUserInput,
+    responses((status = 200, description = "The new user's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -313,6 +318,10 @@ fn not_found(id: &str) -> ApiError {
 }
 
 /// `GET /api/target-users/{resourceId}`.
+#[utoipa::path(
+    get, path = "/api/target-users/{resourceId}", operation_id = "getTargetUser", tag = "TargetUser", params(crate::openapi::ResourceId, crate::openapi::Scope),
+    responses((status = 200, description = "The target user", body = Envelope<TargetUserDto>), crate::openapi::ApiErrors)
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -329,6 +338,11 @@ pub async fn get(
 }
 
 /// `PUT /api/target-users/{resourceId}`.
+#[utoipa::path(
+    put, path = "/api/target-users/{resourceId}", operation_id = "updateTargetUser", tag = "TargetUser", params(crate::openapi::ResourceId, crate::openapi::Scope),
+    request_body = TargetUserInput,
+    responses((status = 200, description = "The updated user's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -364,6 +378,10 @@ pub async fn update(
 }
 
 /// `DELETE /api/target-users/{resourceId}`: soft delete.
+#[utoipa::path(
+    delete, path = "/api/target-users/{resourceId}", operation_id = "deleteTargetUser", tag = "TargetUser", params(crate::openapi::ResourceId, crate::openapi::Scope),
+    responses((status = 200, description = "The deleted user's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
@@ -387,6 +405,11 @@ const MAX_IDS: usize = 10_000;
 
 /// `DELETE /api/target-users/bulk-delete`: `items`, or `selectAll` with `excludedItems` and
 /// `filter` (the list's current filter).
+#[utoipa::path(
+    delete, path = "/api/target-users/bulk-delete", operation_id = "bulkDeleteTargetUsers", tag = "TargetUser", params(crate::openapi::Scope),
+    request_body = BulkDeleteRequest,
+    responses((status = 200, description = "How many users were deleted", body = Envelope<BulkDeleteResult>), crate::openapi::ApiErrors)
+)]
 pub async fn bulk_delete(
     State(state): State<AppState>,
     caller: Caller,
@@ -436,6 +459,11 @@ pub async fn bulk_delete(
 }
 
 /// `POST /api/target-users/search`.
+#[utoipa::path(
+    post, path = "/api/target-users/search", operation_id = "searchTargetUsers", tag = "TargetUser", params(crate::openapi::Scope),
+    request_body = SearchRequest,
+    responses((status = 200, description = "One page of target users", body = Envelope<Paged<TargetUserSearchView>>), crate::openapi::ApiErrors)
+)]
 pub async fn search(
     State(state): State<AppState>,
     caller: Caller,
@@ -455,6 +483,11 @@ pub async fn search(
 }
 
 /// `POST /api/target-users/search-email`: users whose email contains the text (any case).
+#[utoipa::path(
+    post, path = "/api/target-users/search-email", operation_id = "searchTargetUsersByEmail", tag = "TargetUser", params(crate::openapi::Scope),
+    request_body = SearchEmailRequest,
+    responses((status = 200, description = "One page of users whose email contains the text", body = Envelope<Paged<TargetUserDto>>), crate::openapi::ApiErrors)
+)]
 pub async fn search_email(
     State(state): State<AppState>,
     caller: Caller,
@@ -525,6 +558,11 @@ async fn by_ids(
 }
 
 /// `POST /api/target-users/by-resource-ids`: live users only.
+#[utoipa::path(
+    post, path = "/api/target-users/by-resource-ids", operation_id = "getTargetUsersByResourceIds", tag = "TargetUser", params(crate::openapi::Scope),
+    request_body = ByResourceIdsRequest,
+    responses((status = 200, description = "The users with those ids (deleted users left out)", body = Envelope<Vec<TargetUserEmailDto>>), crate::openapi::ApiErrors)
+)]
 pub async fn by_resource_ids(
     State(state): State<AppState>,
     caller: Caller,
@@ -535,6 +573,11 @@ pub async fn by_resource_ids(
 }
 
 /// `POST /api/target-users/include-deleted/by-resource-ids`.
+#[utoipa::path(
+    post, path = "/api/target-users/include-deleted/by-resource-ids", operation_id = "getTargetUsersByResourceIdsIncludingDeleted", tag = "TargetUser", params(crate::openapi::Scope),
+    request_body = ByResourceIdsRequest,
+    responses((status = 200, description = "The users with those ids, deleted ones included", body = Envelope<Vec<TargetUserEmailDto>>), crate::openapi::ApiErrors)
+)]
 pub async fn by_resource_ids_with_deleted(
     State(state): State<AppState>,
     caller: Caller,
@@ -562,6 +605,10 @@ pub fn last_months(now_ms: i64, n: usize) -> Vec<i64> {
 
 /// `GET /api/target-users/count-summary`: totals by status and the users added in each of the
 /// last 12 months, from the counters.
+#[utoipa::path(
+    get, path = "/api/target-users/count-summary", operation_id = "getTargetUserCountSummary", tag = "TargetUser", params(crate::openapi::Scope),
+    responses((status = 200, description = "Active, inactive and deleted users, and monthly counts", body = Envelope<CountSummaryDto>), crate::openapi::ApiErrors)
+)]
 pub async fn count_summary(
     State(state): State<AppState>,
     caller: Caller,

@@ -1,0 +1,880 @@
+//! The OpenAPI document: served at Keepnet's path and browsable offline at `/docs`; valid
+//! OpenAPI (checked by `openapi-spec-validator` when installed, always in CI); a snapshot that
+//! catches unintended changes; and every reply the server really sends, on both engines,
+//! validated against the schema the document gives for that operation and status, with
+//! unknown properties refused, so that the document cannot describe a shape the server does
+//! not send.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::{Engine, TestServer};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+fn document() -> Value {
+    serde_json::to_value(rollcall_server::openapi::document()).expect("document serialises")
+}
+
+#[test]
+fn document_snapshot() {
+    insta::assert_json_snapshot!("openapi", document());
+}
+
+#[test]
+fn document_is_valid_openapi() {
+    let doc = document();
+    assert!(
+        doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
+        "an OpenAPI 3 document: {}",
+        doc["openapi"]
+    );
+    // Every local reference resolves.
+    let mut refs = BTreeSet::new();
+    collect_refs(&doc, &mut refs);
+    assert!(!refs.is_empty());
+    for r in &refs {
+        let pointer = r.strip_prefix('#').expect("local reference");
+        assert!(doc.pointer(pointer).is_some(), "dangling $ref {r}");
+    }
+    // Every schema is itself a valid JSON Schema (2020-12, as OpenAPI 3.1 uses).
+    for (name, schema) in doc["components"]["schemas"].as_object().expect("schemas") {
+        assert!(
+            jsonschema::meta::is_valid(schema),
+            "components.schemas.{name} is not a valid JSON Schema: {schema}"
+        );
+    }
+    // Operation ids are unique, path parameters are declared.
+    let mut ids = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            let id = op["operationId"].as_str().expect("operationId");
+            assert!(ids.insert(id.to_owned()), "operationId {id} used twice");
+            for seg in path.split('/').filter(|s| s.starts_with('{')) {
+                let name = seg.trim_matches(|c| c == '{' || c == '}');
+                let declared = op["parameters"].as_array().is_some_and(|ps| {
+                    ps.iter()
+                        .any(|p| p["name"] == name && p["in"] == "path" && p["required"] == true)
+                });
+                assert!(
+                    declared,
+                    "{method} {path}: path parameter {name} not declared"
+                );
+            }
+        }
+    }
+    // The reference validator, when it is installed (CI installs it).
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(&doc).expect("json")).expect("write");
+    match std::process::Command::new("python3")
+        .args(["-m", "openapi_spec_validator"])
+        .arg(&file)
+        .output()
+    {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(text.contains("OK"), "validator output: {text}");
+        }
+        Ok(out)
+            if String::from_utf8_lossy(&out.stderr).contains("No module named")
+                && std::env::var("CI").as_deref() != Ok("true") =>
+        {
+            eprintln!("openapi-spec-validator is not installed: skipping the reference check (pip install openapi-spec-validator)");
+        }
+        Ok(out) => panic!(
+            "openapi-spec-validator rejects the document:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) => panic!("python3 could not be run: {e}"),
+    }
+}
+
+fn collect_refs(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get("$ref") {
+                out.insert(r.clone());
+            }
+            m.values().for_each(|c| collect_refs(c, out));
+        }
+        Value::Array(items) => items.iter().for_each(|c| collect_refs(c, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn served_document_and_offline_ui() {
+    let Some(srv) = TestServer::start(Engine::Sqlite).await else {
+        return;
+    };
+    let resp = srv
+        .http
+        .get(srv.url("/swagger/v1/swagger.json"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let served: Value = resp.json().await.expect("json");
+    assert_eq!(served, document(), "the served document is the built one");
+
+    // The UI page and its assets come from the binary, not from a CDN.
+    let resp = srv
+        .http
+        .get(srv.url("/docs/"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = resp.text().await.expect("html");
+    assert!(html.contains("swagger-ui"), "{html}");
+    assert!(
+        !html.contains("https://"),
+        "the page loads nothing from the internet"
+    );
+    for asset in [
+        "/docs/swagger-ui-bundle.js",
+        "/docs/swagger-ui.css",
+        "/docs/swagger-initializer.js",
+    ] {
+        let resp = srv.http.get(srv.url(asset)).send().await.expect("request");
+        assert_eq!(resp.status(), StatusCode::OK, "{asset}");
+        let body = resp.text().await.expect("body");
+        assert!(body.len() > 100, "{asset} has content");
+        if asset.ends_with("initializer.js") {
+            assert!(body.contains("/swagger/v1/swagger.json"), "{body}");
+        }
+    }
+}
+
+/// Validates replies against the document and remembers which operations were seen.
+struct Conformance {
+    doc: Value,
+    components: Value,
+    /// (method, path template) → statuses validated.
+    seen: BTreeMap<(String, String), BTreeSet<u16>>,
+}
+
+impl Conformance {
+    fn new() -> Self {
+        let doc = document();
+        let mut components = doc["components"].clone();
+        forbid_unknown_properties(&mut components);
+        Self {
+            doc,
+            components,
+            seen: BTreeMap::new(),
+        }
+    }
+
+    /// Checks one reply of `method template` against the document and records it.
+    fn check(
+        &mut self,
+        method: &Method,
+        template: &str,
+        status: StatusCode,
+        content_type: &str,
+        body: &[u8],
+    ) {
+        if let Err(e) = self.validate(method, template, status, content_type, body) {
+            panic!("{method} {template} {status}: {e}");
+        }
+        self.seen
+            .entry((method.as_str().to_ascii_lowercase(), template.to_owned()))
+            .or_default()
+            .insert(status.as_u16());
+    }
+
+    /// Whether the document lists this reply and its body matches the schema.
+    fn validate(
+        &self,
+        method: &Method,
+        template: &str,
+        status: StatusCode,
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<(), String> {
+        let op = &self.doc["paths"][template][method.as_str().to_ascii_lowercase()];
+        if !op.is_object() {
+            return Err("the operation is not in the document".into());
+        }
+        let response = &op["responses"][status.as_u16().to_string()];
+        if !response.is_object() {
+            return Err(format!(
+                "the document does not list this status: {}",
+                String::from_utf8_lossy(body)
+            ));
+        }
+        let mime = content_type.split(';').next().unwrap_or("").trim();
+        let content = response["content"]
+            .as_object()
+            .ok_or("the response has no content")?;
+        let Some(media) = content.get(mime) else {
+            return Err(format!(
+                "content type {mime} is not among {:?}",
+                content.keys().collect::<Vec<_>>()
+            ));
+        };
+        if mime != "application/json" {
+            return if body.is_empty() {
+                Err("an empty file".into())
+            } else {
+                Ok(())
+            };
+        }
+        let value: Value = serde_json::from_slice(body).map_err(|e| format!("not JSON: {e}"))?;
+        let mut schema = media["schema"].clone();
+        forbid_unknown_properties(&mut schema);
+        let root = json!({"components": self.components, "allOf": [schema]});
+        let validator = jsonschema::validator_for(&root).map_err(|e| e.to_string())?;
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "the reply does not match the document:\n{}\n{value}",
+                errors.join("\n")
+            ))
+        }
+    }
+
+    /// Every documented operation was seen answering with success.
+    fn assert_all_operations_seen(&self) {
+        let mut missing = Vec::new();
+        for (path, item) in self.doc["paths"].as_object().expect("paths") {
+            for method in item.as_object().expect("item").keys() {
+                let ok = self
+                    .seen
+                    .get(&(method.clone(), path.clone()))
+                    .is_some_and(|s| s.iter().any(|c| (200..300).contains(c)));
+                if !ok {
+                    missing.push(format!("{method} {path}"));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "operations never checked: {missing:?}");
+        let statuses: BTreeSet<u16> = self.seen.values().flatten().copied().collect();
+        for want in [200, 400, 401, 403, 404, 409] {
+            assert!(
+                statuses.contains(&want),
+                "no reply with status {want} was checked"
+            );
+        }
+    }
+}
+
+/// Sets `additionalProperties: false` on every object schema that lists its properties, so a
+/// property the server sends but the document leaves out is an error.
+fn forbid_unknown_properties(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if m.contains_key("properties") && !m.contains_key("additionalProperties") {
+                m.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            m.values_mut().for_each(forbid_unknown_properties);
+        }
+        Value::Array(items) => items.iter_mut().for_each(forbid_unknown_properties),
+        _ => {}
+    }
+}
+
+#[test]
+fn conformance_check_catches_drift() {
+    let c = Conformance::new();
+    let ok = json!({"data": {"resourceId": "AbCdEfGhIjKl"}, "status": "SUCCESS", "message": null,
+        "validationMessages": null, "isSuccess": true});
+    let check = |v: &Value, status: StatusCode, ct: &str| {
+        c.validate(
+            &Method::DELETE,
+            "/api/target-users/{resourceId}",
+            status,
+            ct,
+            &serde_json::to_vec(v).expect("json"),
+        )
+    };
+    check(&ok, StatusCode::OK, "application/json").expect("a matching reply");
+    let mut extra = ok.clone();
+    extra["data"]["deletedAt"] = json!("2026-01-01");
+    assert!(
+        check(&extra, StatusCode::OK, "application/json").is_err(),
+        "an undocumented property"
+    );
+    let mut wrong = ok.clone();
+    wrong["isSuccess"] = json!("yes");
+    assert!(
+        check(&wrong, StatusCode::OK, "application/json").is_err(),
+        "a wrong type"
+    );
+    let mut missing = ok.clone();
+    missing.as_object_mut().expect("object").remove("status");
+    assert!(
+        check(&missing, StatusCode::OK, "application/json").is_err(),
+        "a missing property"
+    );
+    assert!(
+        check(&ok, StatusCode::IM_A_TEAPOT, "application/json").is_err(),
+        "an undocumented status"
+    );
+    assert!(
+        check(&ok, StatusCode::OK, "text/html").is_err(),
+        "an undocumented content type"
+    );
+}
+
+/// Sends a request and checks the reply against the document.
+struct Caller<'a> {
+    srv: &'a TestServer,
+    check: Conformance,
+}
+
+impl Caller<'_> {
+    async fn send(
+        &mut self,
+        method: Method,
+        template: &str,
+        path: &str,
+        token: Option<&str>,
+        company: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.srv.http.request(method.clone(), self.srv.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(c) = company {
+            req = req.header("X-KEEPNET-Company-Id", c);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        let ct = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let bytes = resp.bytes().await.expect("body");
+        self.check.check(&method, template, status, &ct, &bytes);
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (status, json)
+    }
+
+    async fn form(&mut self, form: &[(&str, &str)]) -> (StatusCode, Value) {
+        let resp = self
+            .srv
+            .http
+            .post(self.srv.url("/connect/token"))
+            .form(form)
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status();
+        let ct = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let bytes = resp.bytes().await.expect("body");
+        self.check
+            .check(&Method::POST, "/connect/token", status, &ct, &bytes);
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+}
+
+fn id(body: &Value) -> String {
+    body["data"]["resourceId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("resourceId in {body}"))
+        .to_owned()
+}
+
+async fn replies_match_the_document(engine: Engine) {
+    let Some(srv) = TestServer::start(engine).await else {
+        return;
+    };
+    let mut c = Caller {
+        srv: &srv,
+        check: Conformance::new(),
+    };
+    use Method as M;
+
+    // Tokens: success and the RFC errors.
+    let (s, b) = c
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", common::ROOT_ID),
+            ("client_secret", common::ROOT_SECRET),
+            ("scope", "api1"),
+        ])
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let root = b["access_token"].as_str().expect("token").to_owned();
+    let (s, _) = c.form(&[("grant_type", "password")]).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = c
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", common::ROOT_ID),
+            ("client_secret", "wrong"),
+        ])
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let t = Some(root.as_str());
+
+    // Operations.
+    let (s, _) = c
+        .send(M::GET, "/health/live", "/health/live", None, None, None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = c
+        .send(M::GET, "/health/ready", "/health/ready", None, None, None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+
+    // Lookups and roles.
+    for (template, path) in [
+        ("/api/lookups", "/api/lookups"),
+        ("/api/lookups/{kind}", "/api/lookups/industry"),
+        ("/api/roles", "/api/roles"),
+        (
+            "/api/companies/clients/generate-client-credentials",
+            "/api/companies/clients/generate-client-credentials",
+        ),
+    ] {
+        let (s, _) = c.send(M::GET, template, path, t, None, None).await;
+        assert_eq!(s, StatusCode::OK, "{path}");
+    }
+    let (s, _) = c
+        .send(
+            M::GET,
+            "/api/lookups/{kind}",
+            "/api/lookups/shoes",
+            t,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Companies.
+    let (s, b) = c
+        .send(
+            M::POST,
+            "/api/companies",
+            "/api/companies",
+            t,
+            None,
+            Some(json!({"name": "Acme Ltd", "numberOfUsers": 50, "licenseStartDate": "2026-01-01", "licenseEndDate": "2027-01-01"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let acme = id(&b);
+    let (s, _) = c
+        .send(
+            M::POST,
+            "/api/companies",
+            "/api/companies",
+            t,
+            None,
+            Some(json!({"numberOfUsers": 5})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, b) = c
+        .send(
+            M::POST,
+            "/api/companies",
+            "/api/companies",
+            t,
+            None,
+            Some(json!({"name": "Spare Co"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let spare = id(&b);
+    let search = json!({"pageNumber": 1, "pageSize": 10, "orderBy": "Name", "ascending": true,
+        "filter": {"Condition": "AND", "SearchInputTextValue": "", "FilterGroups": []}});
+    let (s, b) = c
+        .send(
+            M::POST,
+            "/api/companies/search",
+            "/api/companies/search",
+            t,
+            None,
+            Some(search.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        b["data"]["results"]
+            .as_array()
+            .is_some_and(|r| r.len() >= 2),
+        "{b}"
+    );
+    let (s, _) = c
+        .send(
+            M::GET,
+            "/api/companies/my",
+            "/api/companies/my",
+            t,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let one = "/api/companies/{resourceId}";
+    let (s, _) = c
+        .send(
+            M::GET,
+            one,
+            &format!("/api/companies/{acme}"),
+            t,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = c
+        .send(M::GET, one, "/api/companies/NoSuchCompan", t, None, None)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, b) = c
+        .send(
+            M::PUT,
+            one,
+            &format!("/api/companies/{acme}"),
+            t,
+            None,
+            Some(json!({"name": "Acme Ltd", "numberOfUsers": 60})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, _) = c
+        .send(
+            M::GET,
+            "/api/companies/{resourceId}/license-check",
+            &format!("/api/companies/{acme}/license-check"),
+            t,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = c
+        .send(
+            M::POST,
+            "/api/companies/search/export",
+            "/api/companies/search/export",
+            t,
+            None,
+            Some(
+                json!({"pageNumber": 1, "pageSize": 10, "exportType": "CSV", "reportAllPages": true,
+                "filter": {"Condition": "AND", "SearchInputTextValue": ""}}),
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = c
+        .send(
+            M::DELETE,
+            one,
+            &format!("/api/companies/{spare}"),
+            t,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+
+    // Clients; a company admin of Acme for the 403s.
+    let admin_id = "acme-admin";
+    let admin_secret = "acme-admin-secret-0123456789";
+    let (s, b) = c
+        .send(
+            M::POST,
+            "/api/companies/clients",
+            "/api/companies/clients",
+            t,
+            Some(&acme),
+            Some(
+                json!({"name": "Acme admin", "clientId": admin_id, "clientSecret": admin_secret,
+                "statusId": 1, "roleResourceIdList": ["RoleCompAdmn"]}),
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let client = id(&b);
+    let (s, _) = c
+        .send(
+            M::POST,
+            "/api/companies/clients/search",
+            "/api/companies/clients/search",
+            t,
+            Some(&acme),
+            Some(search.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let one_client = "/api/companies/clients/{resourceId}";
+    let (s, b) = c
+        .send(
+            M::GET,
+            one_client,
+            &format!("/api/companies/clients/{client}"),
+            t,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, b2) = c
+        .send(
+            M::PUT,
+            one_client,
+            &format!("/api/companies/clients/{client}"),
+            t,
+            None,
+            Some(json!({"name": "Acme administrator", "clientId": admin_id, "statusId": 1, "roleResourceIdList": ["RoleCompAdmn"],
+                "hasIpAddressRestriction": b["data"]["hasIpAddressRestriction"].clone()})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b2}");
+    let admin = srv.token(admin_id, admin_secret).await;
+    let (s, _) = c
+        .send(
+            M::POST,
+            "/api/companies/search",
+            "/api/companies/search",
+            Some(&admin),
+            None,
+            Some(search.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = c
+        .send(
+            M::GET,
+            "/api/target-users/count-summary",
+            "/api/target-users/count-summary",
+            None,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+    // Target users.
+    let a = Some(acme.as_str());
+    let mut users = Vec::new();
+    for (email, first) in [
+        ("ada@acme.example", "Ada"),
+        ("bo@acme.example", "Bø"),
+        ("cy@acme.example", "Cy"),
+    ] {
+        let (s, b) = c
+            .send(
+                M::POST,
+                "/api/target-users",
+                "/api/target-users",
+                t,
+                a,
+                Some(json!({"email": email, "firstName": first, "lastName": "Test", "department": "Ops",
+                    "phoneNumber": "+44 20 7946 0000", "priority": "High"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        users.push(id(&b));
+    }
+    let (s, _) = c
+        .send(
+            M::POST,
+            "/api/target-users",
+            "/api/target-users",
+            t,
+            a,
+            Some(json!({"email": "ada@acme.example"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let (s, _) = c
+        .send(
+            M::POST,
+            "/api/target-users",
+            "/api/target-users",
+            t,
+            a,
+            Some(json!({"email": "nope"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let user_search = json!({"pageNumber": 1, "pageSize": 10, "orderBy": "Email", "ascending": true,
+        "filter": {"Condition": "AND", "SearchInputTextValue": "",
+            "FilterGroups": [{"Condition": "AND", "FilterItems": [{"FieldName": "Department", "Operator": "=", "Value": "Ops"}]}]}});
+    let (s, b) = c
+        .send(
+            M::POST,
+            "/api/target-users/search",
+            "/api/target-users/search",
+            t,
+            a,
+            Some(user_search.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(b["data"]["totalNumberOfRecords"], 3, "{b}");
+    let (s, _) = c
+        .send(
+            M::POST,
+            "/api/target-users/search",
+            "/api/target-users/search",
+            t,
+            a,
+            Some(json!({"pageNumber": 1, "pageSize": 10, "filter": {"FilterGroups": [{"FilterItems": [{"FieldName": "Shoe", "Operator": "=", "Value": "x"}]}]}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = c
+        .send(
+            M::POST,
+            "/api/target-users/search-email",
+            "/api/target-users/search-email",
+            t,
+            a,
+            Some(json!({"email": "acme", "pageNumber": 1, "pageSize": 10})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    for template in [
+        "/api/target-users/by-resource-ids",
+        "/api/target-users/include-deleted/by-resource-ids",
+    ] {
+        let (s, b) = c
+            .send(
+                M::POST,
+                template,
+                template,
+                t,
+                a,
+                Some(json!({"targetUserResourceIds": users})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(b["data"].as_array().map(Vec::len), Some(3), "{b}");
+    }
+    let one_user = "/api/target-users/{resourceId}";
+    let (s, _) = c
+        .send(
+            M::GET,
+            one_user,
+            &format!("/api/target-users/{}", users[0]),
+            t,
+            a,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, b) = c
+        .send(
+            M::PUT,
+            one_user,
+            &format!("/api/target-users/{}", users[0]),
+            t,
+            a,
+            Some(json!({"email": "ada@acme.example", "firstName": "Ada", "lastName": "Lovelace"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    for (fmt, want) in [
+        ("CSV", "text/csv"),
+        ("Excel", "spreadsheetml"),
+        ("PDF", "application/pdf"),
+    ] {
+        let mut body = user_search.clone();
+        body["exportType"] = json!(fmt);
+        body["reportAllPages"] = json!(true);
+        let (s, _) = c
+            .send(
+                M::POST,
+                "/api/target-users/search/export",
+                "/api/target-users/search/export",
+                t,
+                a,
+                Some(body),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{fmt} ({want})");
+    }
+    for fmt in ["Excel", "CSV"] {
+        let (s, _) = c
+            .send(
+                M::POST,
+                "/api/target-users/example-file",
+                "/api/target-users/example-file",
+                t,
+                None,
+                Some(json!({"exportType": fmt})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{fmt}");
+    }
+    let (s, _) = c
+        .send(
+            M::DELETE,
+            one_user,
+            &format!("/api/target-users/{}", users[1]),
+            t,
+            a,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, b) = c
+        .send(
+            M::DELETE,
+            "/api/target-users/bulk-delete",
+            "/api/target-users/bulk-delete",
+            t,
+            a,
+            Some(json!({"items": [users[2]]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = c
+        .send(
+            M::GET,
+            "/api/target-users/count-summary",
+            "/api/target-users/count-summary",
+            t,
+            a,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(b["data"]["totalNumberOfDeletedUsers"], 2, "{b}");
+    let (s, _) = c
+        .send(
+            M::DELETE,
+            one_client,
+            &format!("/api/companies/clients/{client}"),
+            t,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+
+    c.check.assert_all_operations_seen();
+}
+
+both_engines!(replies_match_the_document);
