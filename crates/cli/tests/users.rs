@@ -552,17 +552,7 @@ async fn exports(engine: Engine) {
     );
 
     // --all-companies csv: one header with Company first, every user once, the right company.
-    let run = s
-        .run(&[
-            "users",
-            "export",
-            "--all-companies",
-            "--format",
-            "csv",
-            "-o",
-            &path("all.csv"),
-        ])
-        .await;
+    let run = export_all(&s, "csv", "all.csv", &[]).await;
     run.code(0);
     assert!(
         run.stderr.contains("Wrote 11 users of 3 companies"),
@@ -587,17 +577,7 @@ async fn exports(engine: Engine) {
     }
 
     // --all-companies json and ndjson carry company and companyResourceId.
-    s.run(&[
-        "users",
-        "export",
-        "--all-companies",
-        "--format",
-        "ndjson",
-        "-o",
-        &path("all.ndjson"),
-    ])
-    .await
-    .code(0);
+    export_all(&s, "ndjson", "all.ndjson", &[]).await.code(0);
     let lines: Vec<Value> = std::fs::read_to_string(s.file("all.ndjson"))
         .expect("ndjson")
         .lines()
@@ -611,34 +591,11 @@ async fn exports(engine: Engine) {
             .unwrap_or_else(|| panic!("{l}"));
         assert_eq!(l["companyResourceId"], id.as_str(), "{name}");
     }
-    s.run(&[
-        "users",
-        "export",
-        "--all-companies",
-        "--format",
-        "json",
-        "-o",
-        &path("all.json"),
-    ])
-    .await
-    .code(0);
+    export_all(&s, "json", "all.json", &[]).await.code(0);
     let all_json: Value =
         serde_json::from_slice(&std::fs::read(s.file("all.json")).expect("json")).expect("json");
     assert_eq!(rows(&all_json).len(), 11);
 
-    // xlsx/pdf cannot be joined across companies: usage error, and no file left behind.
-    s.run(&[
-        "users",
-        "export",
-        "--all-companies",
-        "--format",
-        "xlsx",
-        "-o",
-        &path("all.xlsx"),
-    ])
-    .await
-    .code(1);
-    assert!(!s.file("all.xlsx").exists());
     // A failing export leaves no file (PDF of an unknown filter field: 400 before any byte).
     s.run(&[
         "users",
@@ -671,6 +628,301 @@ async fn exports(engine: Engine) {
         ])
         .await;
     assert_eq!(stdout.stdout.lines().count(), 4, "{stdout:?}");
+    s.finish().await;
+}
+
+/// `rollcall users export --all-companies --format FORMAT -o FILE EXTRA...`, FILE in the
+/// test's home.
+async fn export_all(s: &TestServer, format: &str, file: &str, extra: &[&str]) -> Run {
+    let out = s.file(file).display().to_string();
+    let mut args = vec![
+        "users",
+        "export",
+        "--all-companies",
+        "--format",
+        format,
+        "-o",
+        &out,
+    ];
+    args.extend_from_slice(extra);
+    s.run(&args).await
+}
+
+/// Every sheet of a workbook, header rows included, read with calamine.
+fn xlsx_sheets(path: &std::path::Path) -> Vec<Vec<Vec<calamine::Data>>> {
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    wb.sheet_names()
+        .into_iter()
+        .map(|name| {
+            let range = wb
+                .worksheet_range(&name)
+                .unwrap_or_else(|e| panic!("sheet {name}: {e}"));
+            range.rows().map(<[calamine::Data]>::to_vec).collect()
+        })
+        .collect()
+}
+
+fn xlsx_text(d: &calamine::Data) -> String {
+    match d {
+        calamine::Data::String(s) => s.clone(),
+        calamine::Data::Empty => String::new(),
+        other => panic!("not a text cell: {other:?}"),
+    }
+}
+
+/// The text of every page of a PDF, read with lopdf.
+fn pdf_pages(path: &std::path::Path) -> Vec<String> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(bytes.starts_with(b"%PDF-"));
+    let doc = lopdf::Document::load_mem(&bytes).expect("the PDF loads in lopdf");
+    doc.get_pages()
+        .keys()
+        .map(|&n| {
+            doc.extract_text(&[n])
+                .unwrap_or_else(|e| panic!("text of page {n}: {e}"))
+        })
+        .collect()
+}
+
+/// `users export --all-companies` as xlsx and pdf: the CLI feeds every company's search rows
+/// to the server's Excel and PDF writers, with a Company column first.
+async fn all_companies_xlsx_and_pdf(engine: Engine) {
+    use calamine::Data;
+    let Some(s) = TestServer::start(engine).await else {
+        return;
+    };
+    let token = s.root_token().await;
+    // Names in Latin, Greek and Cyrillic script (DejaVu Sans prints them in the PDF).
+    let people = [
+        ("Zoë", "Müller"),
+        ("Łukasz", "Żółć"),
+        ("Ελένη", "Παππά"),
+        ("Фёдор", "Достоевский"),
+        ("José", "Ñandú"),
+    ];
+    let mut created: Vec<(String, String, String)> = Vec::new(); // (company, user id, email)
+    let mut company_ids: Vec<(&str, String)> = Vec::new();
+    for (name, tag, n) in [
+        ("Nørd Åkerö AB", "nord", 5),
+        ("Ελληνική Εταιρεία", "greek", 3),
+        ("Empty Co", "empty", 0),
+        ("=Formula Ltd", "formula", 2),
+    ] {
+        let c = s.create_company(&token, json!({"name": name})).await;
+        for i in 0..n {
+            let (first, last) = people[(i + tag.len()) % people.len()];
+            let email = format!("u{i}@{tag}.test");
+            let id = s
+                .create_user(
+                    &token,
+                    &c,
+                    json!({"email": email, "firstName": first, "lastName": last,
+                           "department": "R&D, \"Core\"", "phoneNumber": "+44 20 7946 0000",
+                           "managerFirstName": "Ann", "managerLastName": "Lee",
+                           "managerEmail": "ann@x.test", "priority": "High"}),
+                )
+                .await;
+            created.push((name.to_owned(), id, email));
+        }
+        company_ids.push((name, c));
+    }
+    let path = |n: &str| s.file(n).display().to_string();
+
+    let run = export_all(&s, "xlsx", "all.xlsx", &[]).await;
+    run.code(0);
+    assert!(
+        run.stderr.contains("Wrote 10 users of 4 companies"),
+        "{run:?}"
+    );
+    assert!(!s.file("all.xlsx.partial").exists());
+    let sheets = xlsx_sheets(&s.file("all.xlsx"));
+    assert_eq!(sheets.len(), 1);
+    let all = &sheets[0];
+    let header: Vec<String> = all[0].iter().map(xlsx_text).collect();
+    let mut want_header = vec!["Company".to_owned()];
+    want_header.extend(
+        rollcall_server::export::TARGET_USER_COLUMNS
+            .iter()
+            .map(|c| (*c).to_owned()),
+    );
+    assert_eq!(header, want_header);
+    let data = &all[1..];
+    assert_eq!(data.len(), created.len());
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no {name} column"))
+    };
+    // Every user exactly once, under the right company.
+    for (company, id, email) in &created {
+        let rows: Vec<&Vec<Data>> = data
+            .iter()
+            .filter(|r| xlsx_text(&r[col("Resource Id")]) == *id)
+            .collect();
+        assert_eq!(rows.len(), 1, "{email}");
+        assert_eq!(xlsx_text(&rows[0][0]), *company, "{email}");
+        assert_eq!(xlsx_text(&rows[0][col("Email")]), *email);
+    }
+    // Per company: the rows search returns, in its order, and the cells of the server's own
+    // single-company Excel export (dates as date cells, text as written).
+    let order =
+        json!({"pageNumber": 1, "pageSize": 100, "orderBy": "CreateTime", "ascending": true});
+    // Companies one after another (each company's rows together); the company name is a text
+    // cell, never a formula.
+    let mut runs: Vec<String> = Vec::new();
+    for r in data {
+        assert!(matches!(r[0], Data::String(_)), "{r:?}");
+        if runs.last() != Some(&xlsx_text(&r[0])) {
+            runs.push(xlsx_text(&r[0]));
+        }
+    }
+    assert_eq!(runs.len(), 3, "{runs:?}");
+    for (name, id) in &company_ids {
+        let mine: Vec<&Vec<Data>> = data.iter().filter(|r| xlsx_text(&r[0]) == *name).collect();
+        let (status, page) = s
+            .call(
+                reqwest::Method::POST,
+                "/api/target-users/search",
+                &token,
+                Some(order.clone()),
+                Some(id),
+            )
+            .await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{page}");
+        let searched = field(&page["data"]["results"], "resourceId");
+        let exported: Vec<String> = mine
+            .iter()
+            .map(|r| xlsx_text(&r[col("Resource Id")]))
+            .collect();
+        assert_eq!(exported, searched, "{name}: search order");
+        let file = format!("{id}.xlsx");
+        s.run(&[
+            "users",
+            "export",
+            "--company",
+            id,
+            "--format",
+            "xlsx",
+            "-o",
+            &path(&file),
+        ])
+        .await
+        .code(0);
+        let theirs = xlsx_sheets(&s.file(&file)).remove(0);
+        assert_eq!(theirs[0][..], all[0][1..], "{name}: the server's header");
+        assert_eq!(theirs.len() - 1, mine.len(), "{name}");
+        for (m, t) in mine.iter().zip(&theirs[1..]) {
+            assert_eq!(m[1..], t[..], "{name}: the server's cells");
+            assert!(
+                matches!(&m[col("Created")], Data::DateTime(d) if d.is_datetime()),
+                "{name}: a date cell: {m:?}"
+            );
+        }
+    }
+    // Non-ASCII text round-trips.
+    let greek: Vec<&Vec<Data>> = data
+        .iter()
+        .filter(|r| xlsx_text(&r[0]) == "Ελληνική Εταιρεία")
+        .collect();
+    assert_eq!(greek.len(), 3);
+    let names: Vec<(String, String)> = data
+        .iter()
+        .map(|r| {
+            (
+                xlsx_text(&r[col("First Name")]),
+                xlsx_text(&r[col("Last Name")]),
+            )
+        })
+        .collect();
+    for (first, last) in people {
+        assert!(
+            names.contains(&(first.to_owned(), last.to_owned())),
+            "{first} {last} in {names:?}"
+        );
+    }
+    assert_eq!(xlsx_text(&data[0][col("Manager Name")]), "Ann Lee");
+    assert_eq!(xlsx_text(&data[0][col("Department")]), "R&D, \"Core\"");
+
+    // pdf: one report with the company names and every email, companies one after another.
+    let run = export_all(&s, "pdf", "all.pdf", &[]).await;
+    run.code(0);
+    assert!(
+        run.stderr.contains("Wrote 10 users of 4 companies"),
+        "{run:?}"
+    );
+    let pages = pdf_pages(&s.file("all.pdf"));
+    assert!(!pages.is_empty());
+    let text = pages.concat();
+    assert!(text.contains("Target Users - All companies"), "{text:?}");
+    assert!(text.contains("10 rows"), "{text:?}");
+    assert!(
+        text.contains(&format!("Page 1 of {}", pages.len())),
+        "{text:?}"
+    );
+    for name in [
+        "Nørd Åkerö AB",
+        "Ελληνική Εταιρεία",
+        "=Formula Ltd",
+        "Company",
+    ] {
+        assert!(text.contains(name), "{name} in {text:?}");
+    }
+    assert!(
+        !text.contains("Empty Co"),
+        "a company without users has no rows"
+    );
+    for (first, last) in people {
+        assert!(
+            text.contains(first) && text.contains(last),
+            "{first} {last}"
+        );
+    }
+    // Every email, in the workbook's order (the same search order).
+    let mut at = 0;
+    for r in data {
+        let email = xlsx_text(&r[col("Email")]);
+        let found = text[at..]
+            .find(&email)
+            .unwrap_or_else(|| panic!("{email} after {at} in {text:?}"));
+        at += found + email.len();
+    }
+
+    // Over the PDF cap (lowered here from 5,000 by the hidden --pdf-max-rows): refused before
+    // any file is made, pointing to csv and xlsx; exit 1 like other refused arguments.
+    let too_big = export_all(&s, "pdf", "big.pdf", &["--pdf-max-rows", "9"]).await;
+    too_big.code(1);
+    assert!(
+        too_big.stderr.contains("at most 9 users")
+            && too_big.stderr.contains("have 10")
+            && too_big.stderr.contains("csv or xlsx"),
+        "{too_big:?}"
+    );
+    assert!(!s.file("big.pdf").exists() && !s.file("big.pdf.partial").exists());
+    // The count follows the filter, and the cap itself fits.
+    export_all(
+        &s,
+        "pdf",
+        "greek.pdf",
+        &[
+            "--pdf-max-rows",
+            "3",
+            "--where",
+            "Email",
+            "Contains",
+            "@greek.",
+        ],
+    )
+    .await
+    .code(0);
+    let greek_pdf = pdf_pages(&s.file("greek.pdf")).concat();
+    assert!(
+        greek_pdf.contains("3 rows") && greek_pdf.contains("Ελληνική Εταιρεία"),
+        "{greek_pdf:?}"
+    );
+    assert!(!greek_pdf.contains("Nørd"), "{greek_pdf:?}");
     s.finish().await;
 }
 
@@ -872,5 +1124,6 @@ both_engines!(
     crud_and_list,
     count,
     exports,
+    all_companies_xlsx_and_pdf,
     token_credentials_and_exit_codes
 );

@@ -5,19 +5,27 @@
 //!   writes each row as it comes.
 //! - `--all-companies`: csv streams each company's server export in turn, with a `Company`
 //!   column put first on every record (no CSV is held in memory); json/ndjson add `company` and
-//!   `companyResourceId` to every object. xlsx and pdf are built per company by the server and
-//!   cannot be joined, so they are refused with `--all-companies`.
+//!   `companyResourceId` to every object; xlsx and pdf page through each company's search (as
+//!   json does, so this works against Keepnet's API too) and feed the rows to the server's own
+//!   Excel and PDF writers (`rollcall_server::export`), with a `Company` column first and the
+//!   server's export columns, cells and formats after it. Excel is written in constant-memory
+//!   mode (more than 1,048,575 users continue on `Sheet2`, ...). A PDF holds at most 5,000
+//!   users: their number is summed from each company's first search page
+//!   (`totalNumberOfRecords`) and a larger export is refused (exit 1, pointing to csv or xlsx)
+//!   before the file is created. The hidden `--pdf-max-rows N` lowers that cap (for tests).
 //!
 //! The file is written as `FILE.partial` and renamed when complete, so a failed export never
 //! leaves a truncated file under the requested name.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Context, Result};
 use clap::{Args, ValueEnum};
-use futures::{StreamExt, TryStreamExt};
+use futures::{Stream, StreamExt, TryStreamExt};
+use indicatif::ProgressBar;
 use rollcall_client::types::target_user::TargetUserSearchView;
-use rollcall_client::{Client, ExportOptions, SearchRequest};
+use rollcall_client::{Client, ClientError, ExportOptions, SearchRequest};
+use rollcall_server::export::{self as files, Cell, Report, PDF_MAX_ROWS, TARGET_USER_COLUMNS};
 use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
 
 use super::users::companies;
@@ -31,9 +39,10 @@ use crate::resolve::Company;
 pub enum Format {
     /// Comma-separated values, UTF-8 with a byte-order mark (the server's export).
     Csv,
-    /// Excel workbook (the server's export).
+    /// Excel workbook (the server's export; with --all-companies, the server's writer).
     Xlsx,
-    /// PDF report, at most 5,000 users (the server's export).
+    /// PDF report, at most 5,000 users (the server's export; with --all-companies, the
+    /// server's writer).
     Pdf,
     /// A JSON array of user objects.
     Json,
@@ -54,10 +63,17 @@ pub struct ExportArgs {
     out: PathBuf,
     #[command(flatten)]
     filter: FilterArgs,
-    /// Users per request for json and ndjson.
+    /// Users per request for json and ndjson, and for xlsx and pdf with --all-companies.
     #[arg(long, default_value_t = 1000, value_name = "N")]
     page_size: i64,
+    /// Most users a pdf with --all-companies may hold; only lowers the 5,000 cap (for tests).
+    #[arg(long, hide = true, default_value_t = PDF_MAX_ROWS, value_name = "N",
+          value_parser = clap::value_parser!(i64).range(0..=PDF_MAX_ROWS))]
+    pdf_max_rows: i64,
 }
+
+/// The first column of an `--all-companies` csv, xlsx or pdf file.
+const COMPANY_COLUMN: &str = "Company";
 
 /// Where the export goes: `FILE.partial` renamed on success, or stdout.
 struct Sink {
@@ -92,6 +108,15 @@ impl Sink {
             .context("cannot write the export")
     }
 
+    /// Appends a whole file (a workbook the writer left in a temporary file).
+    async fn copy_from(&mut self, file: std::fs::File) -> Result<()> {
+        let mut file = tokio::fs::File::from_std(file);
+        tokio::io::copy(&mut file, &mut self.out)
+            .await
+            .context("cannot write the export")?;
+        Ok(())
+    }
+
     async fn finish(mut self) -> Result<()> {
         self.out.flush().await.context("cannot write the export")?;
         self.out.shutdown().await.ok();
@@ -113,20 +138,21 @@ impl Sink {
 
 /// Runs `users export`.
 pub async fn run(common: &Common, a: ExportArgs) -> Result<()> {
-    if a.companies.all_companies && matches!(a.format, Format::Xlsx | Format::Pdf) {
-        return Err(CliError::Usage(
-            "--all-companies writes csv, json or ndjson; xlsx and pdf files are built per company by the server (use --company)".into(),
-        )
-        .into());
-    }
     if !(1..=1000).contains(&a.page_size) {
         return Err(CliError::Usage("--page-size must be between 1 and 1000".into()).into());
     }
     let client = common.client()?;
     let list = companies(&client, &a.companies).await?;
     let body = a.filter.search_request()?;
+    let mut total = None;
+    if a.companies.all_companies && a.format == Format::Pdf {
+        // Before the file is created, as the server refuses before its first byte.
+        let n = count_users(&client, &list, &body).await?;
+        pdf_fits(n, list.len(), a.pdf_max_rows)?;
+        total = Some(n);
+    }
     let mut sink = Sink::open(&a.out).await?;
-    let result = write(&client, &a, body, &list, &mut sink).await;
+    let result = write(&client, &a, body, &list, &mut sink, total).await;
     match result {
         Ok(summary) => {
             sink.finish().await?;
@@ -142,12 +168,151 @@ pub async fn run(common: &Common, a: ExportArgs) -> Result<()> {
     }
 }
 
+/// Users the search selects in every company of `list`, summed from one-row search pages
+/// (`totalNumberOfRecords`), a few companies at a time.
+async fn count_users(client: &Client, list: &[Company], body: &SearchRequest) -> Result<i64> {
+    let bar = output::progress(Some(list.len() as u64), "counting users");
+    let counts: Vec<i64> = futures::stream::iter(list)
+        .map(|c| {
+            let body = SearchRequest {
+                page_number: Some(1),
+                page_size: Some(1),
+                ..body.clone()
+            };
+            let bar = &bar;
+            async move {
+                let page = client.search_target_users_page(Some(&c.id), body).await;
+                bar.inc(1);
+                page.map(|p| p.total_number_of_records)
+            }
+        })
+        .buffered(4)
+        .try_collect()
+        .await?;
+    bar.finish_and_clear();
+    Ok(counts.iter().sum())
+}
+
+/// Whether `total` users of `companies` companies fit one PDF of at most `cap` rows. The CLI
+/// refuses the request itself, before any file is made: a usage error (exit 1).
+fn pdf_fits(total: i64, companies: usize, cap: i64) -> Result<(), CliError> {
+    if total <= cap {
+        return Ok(());
+    }
+    Err(CliError::Usage(format!(
+        "a PDF export holds at most {cap} users and the {companies} companies have {total}; use --format csv or xlsx for large exports, or narrow the filter"
+    )))
+}
+
+/// Every user the search selects in each company of `list`, company after company, each
+/// company's users in the search's order; the bar's message names the company being read.
+fn users_of<'a>(
+    client: &'a Client,
+    list: &'a [Company],
+    body: SearchRequest,
+    bar: &'a ProgressBar,
+) -> impl Stream<Item = Result<(&'a Company, TargetUserSearchView), ClientError>> + 'a {
+    futures::stream::iter(list).flat_map(move |c| {
+        bar.set_message(format!("users of {}", c.name));
+        client
+            .search_target_users(Some(&c.id), body.clone())
+            .map_ok(move |u| (c, u))
+    })
+}
+
+/// What the Excel or PDF writer made.
+enum Built {
+    /// A workbook in an unlinked temporary file.
+    Xlsx(std::fs::File),
+    /// A whole PDF.
+    Pdf(Vec<u8>),
+}
+
+/// A row on its way to the writer: the company name and the user.
+type JoinedRow = (String, TargetUserSearchView);
+
+/// `--all-companies` xlsx and pdf: every company's users, read page by page from the search,
+/// go through a bounded channel to the server's Excel or PDF writer on a blocking thread, with
+/// the company name as a first column. `total` (pdf) sizes the progress bar. Returns the number
+/// of users and the file.
+async fn build_joined(
+    client: &Client,
+    a: &ExportArgs,
+    body: SearchRequest,
+    list: &[Company],
+    total: Option<i64>,
+) -> Result<(u64, Built)> {
+    let format = a.format;
+    let columns: Vec<&'static str> = std::iter::once(COMPANY_COLUMN)
+        .chain(TARGET_USER_COLUMNS.iter().copied())
+        .collect();
+    let to_cells = |(company, user): &JoinedRow| {
+        let mut cells = Vec::with_capacity(TARGET_USER_COLUMNS.len() + 1);
+        cells.push(Cell::Text(company.clone()));
+        cells.extend(files::search_view_cells(user));
+        cells
+    };
+    let report = Report {
+        title: "Target Users".into(),
+        company: "All companies".into(),
+        filter_summary: files::filter_summary(
+            body.filter.as_ref(),
+            body.order_by.as_deref(),
+            body.ascending.unwrap_or(false),
+        ),
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<JoinedRow, String>>(files::CHANNEL_ROWS);
+    let writer = tokio::task::spawn_blocking(move || match format {
+        Format::Pdf => files::pdf::write(&columns, rx, to_cells, &report).map(Built::Pdf),
+        _ => files::xlsx::write(&columns, rx, to_cells)
+            .map(Built::Xlsx)
+            .map_err(|e| e.to_string()),
+    });
+
+    let bar = output::progress(total.and_then(|n| u64::try_from(n).ok()), "users");
+    let body = SearchRequest {
+        page_size: Some(a.page_size),
+        ..body
+    };
+    let fed: Result<u64> = async {
+        let mut users = std::pin::pin!(users_of(client, list, body, &bar));
+        let mut n = 0u64;
+        loop {
+            match users.try_next().await {
+                Ok(Some((c, user))) => {
+                    // A closed channel means the writer failed; its error is reported below.
+                    if tx.send(Ok((c.name.clone(), user))).await.is_err() {
+                        break;
+                    }
+                    n += 1;
+                    bar.inc(1);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let _ = tx.send(Err(e.to_string())).await;
+                    return Err(anyhow::Error::from(e));
+                }
+            }
+        }
+        Ok(n)
+    }
+    .await;
+    drop(tx);
+    let built = writer.await.context("the file writer stopped")?;
+    bar.finish_and_clear();
+    // A failed search first: its error keeps its exit code (network, API, ...).
+    let users = fed?;
+    let built = built.map_err(|e| anyhow!("cannot write the {} file: {e}", format_name(format)))?;
+    Ok((users, built))
+}
+
 async fn write(
     client: &Client,
     a: &ExportArgs,
     body: SearchRequest,
     list: &[Company],
     sink: &mut Sink,
+    total: Option<i64>,
 ) -> Result<String> {
     match (a.format, a.companies.all_companies) {
         (Format::Json | Format::Ndjson, all) => {
@@ -158,18 +323,23 @@ async fn write(
                 page_size: Some(a.page_size),
                 ..body
             };
-            for c in list {
-                bar.set_message(format!("users of {}", c.name));
-                let mut rows = client.search_target_users(Some(&c.id), body.clone());
-                while let Some(row) = rows.try_next().await? {
-                    let bytes = json.row(all.then_some(c), &row)?;
-                    sink.write(&bytes).await?;
-                    bar.inc(1);
-                }
+            let mut users = std::pin::pin!(users_of(client, list, body, &bar));
+            while let Some((c, row)) = users.try_next().await? {
+                let bytes = json.row(all.then_some(c), &row)?;
+                sink.write(&bytes).await?;
+                bar.inc(1);
             }
             sink.write(json.end()).await?;
             bar.finish_and_clear();
             Ok(format!("Wrote {} users", json.count))
+        }
+        (Format::Xlsx | Format::Pdf, true) => {
+            let (users, built) = build_joined(client, a, body, list, total).await?;
+            match built {
+                Built::Xlsx(file) => sink.copy_from(file).await?,
+                Built::Pdf(bytes) => sink.write(&bytes).await?,
+            }
+            Ok(format!("Wrote {users} users of {} companies", list.len()))
         }
         (Format::Csv, true) => {
             let bar = output::progress(Some(list.len() as u64), "companies");
@@ -341,7 +511,7 @@ impl CsvPrefixer {
     /// For the company `name`; `first` keeps the header record (with `Company` in front).
     pub fn new(name: &str, first: bool) -> Self {
         Self {
-            header_prefix: first.then(|| b"Company,".to_vec()),
+            header_prefix: first.then(|| format!("{COMPANY_COLUMN},").into_bytes()),
             prefix: format!("{},", csv_cell(name)).into_bytes(),
             in_quotes: false,
             at_record_start: true,
@@ -425,6 +595,26 @@ mod tests {
         assert_eq!(n, 1);
         let (empty, n) = run("Empty", false, &[b"Email,Name\n"]);
         assert_eq!((empty.as_str(), n), ("", 0));
+    }
+
+    #[test]
+    fn pdf_cap_counts_every_company() {
+        assert!(pdf_fits(0, 0, PDF_MAX_ROWS).is_ok());
+        assert!(pdf_fits(PDF_MAX_ROWS, 3, PDF_MAX_ROWS).is_ok());
+        let e = pdf_fits(PDF_MAX_ROWS + 1, 3, PDF_MAX_ROWS)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("at most 5000 users"), "{e}");
+        assert!(e.contains("3 companies have 5001"), "{e}");
+        assert!(e.contains("csv or xlsx"), "{e}");
+        let Err(e) = pdf_fits(2, 1, 1) else {
+            panic!("2 users do not fit a cap of 1");
+        };
+        assert_eq!(
+            crate::exit::code(&anyhow::Error::new(e)),
+            crate::exit::USAGE
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use chrono::SecondsFormat;
 use rollcall_store::{priority_name, CompanyRow, StoreError, TargetUser};
+use rollcall_types::target_user::TargetUserSearchView;
 
 use crate::error::ApiError;
 use crate::metrics::{ActiveExport, Metrics};
@@ -127,33 +128,105 @@ pub const TARGET_USER_COLUMNS: &[&str] = &[
     "Resource Id",
 ];
 
+/// A target user's exported values, borrowed from a store row or from a search row; [`cells`]
+/// is the one place that puts them in [`TARGET_USER_COLUMNS`] order.
+///
+/// [`cells`]: UserValues::cells
+struct UserValues<'a> {
+    email: &'a str,
+    first_name: &'a str,
+    last_name: &'a str,
+    department: &'a str,
+    phone_number: &'a str,
+    priority: &'a str,
+    status: &'a str,
+    is_deleted: bool,
+    time_zone: &'a str,
+    preferred_language: &'a str,
+    manager_name: String,
+    manager_email: &'a str,
+    created: Option<i64>,
+    updated: Option<i64>,
+    resource_id: &'a str,
+}
+
+impl UserValues<'_> {
+    fn cells(self) -> Vec<Cell> {
+        let text = |s: &str| Cell::Text(s.to_owned());
+        vec![
+            text(self.email),
+            text(self.first_name),
+            text(self.last_name),
+            text(self.department),
+            text(self.phone_number),
+            text(self.priority),
+            text(self.status),
+            Cell::Bool(self.is_deleted),
+            text(self.time_zone),
+            text(self.preferred_language),
+            Cell::Text(self.manager_name),
+            text(self.manager_email),
+            Cell::Time(self.created),
+            Cell::Time(self.updated),
+            text(self.resource_id),
+        ]
+    }
+}
+
 /// A user as export cells, in [`TARGET_USER_COLUMNS`] order.
 pub fn target_user_cells(u: &TargetUser) -> Vec<Cell> {
     let f = &u.fields;
-    let manager = format!(
-        "{} {}",
-        f.manager_first_name.trim(),
-        f.manager_last_name.trim()
-    )
-    .trim()
-    .to_owned();
-    vec![
-        Cell::Text(f.email.clone()),
-        Cell::Text(f.first_name.clone()),
-        Cell::Text(f.last_name.clone()),
-        Cell::Text(f.department.clone()),
-        Cell::Text(f.phone_number.clone()),
-        Cell::Text(priority_name(f.priority).to_owned()),
-        Cell::Text(if f.is_active { "Active" } else { "Inactive" }.to_owned()),
-        Cell::Bool(u.is_deleted),
-        Cell::Text(f.time_zone_id.clone()),
-        Cell::Text(f.preferred_language_id.clone()),
-        Cell::Text(manager),
-        Cell::Text(f.manager_email.clone()),
-        Cell::Time(Some(u.create_time)),
-        Cell::Time(Some(u.update_time)),
-        Cell::Text(u.resource_id.clone()),
-    ]
+    UserValues {
+        email: &f.email,
+        first_name: &f.first_name,
+        last_name: &f.last_name,
+        department: &f.department,
+        phone_number: &f.phone_number,
+        priority: priority_name(f.priority),
+        status: if f.is_active { "Active" } else { "Inactive" },
+        is_deleted: u.is_deleted,
+        time_zone: &f.time_zone_id,
+        preferred_language: &f.preferred_language_id,
+        manager_name: format!(
+            "{} {}",
+            f.manager_first_name.trim(),
+            f.manager_last_name.trim()
+        )
+        .trim()
+        .to_owned(),
+        manager_email: &f.manager_email,
+        created: Some(u.create_time),
+        updated: Some(u.update_time),
+        resource_id: &u.resource_id,
+    }
+    .cells()
+}
+
+/// A search row (`POST /api/target-users/search`, as the client library returns it) as the same
+/// cells as [`target_user_cells`] makes of the stored user: for exports that are built from
+/// searches, such as the CLI's `users export --all-companies`.
+pub fn search_view_cells(v: &TargetUserSearchView) -> Vec<Cell> {
+    fn text(s: &Option<String>) -> &str {
+        s.as_deref().unwrap_or_default()
+    }
+    UserValues {
+        email: &v.email,
+        first_name: text(&v.first_name),
+        last_name: text(&v.last_name),
+        department: text(&v.department),
+        phone_number: text(&v.phone_number),
+        priority: &v.priority,
+        status: &v.status,
+        is_deleted: v.is_deleted,
+        time_zone: text(&v.time_zone),
+        preferred_language: text(&v.preferred_language),
+        manager_name: text(&v.manager_full_name).to_owned(),
+        manager_email: text(&v.manager_email),
+        created: Some(v.create_time.timestamp_millis()),
+        updated: v.update_time.map(|t| t.timestamp_millis()),
+        resource_id: &v.resource_id,
+    }
+    .cells()
 }
 
 /// Columns of the companies export, in order.
@@ -198,6 +271,24 @@ pub fn company_cells(c: &CompanyRow, now: i64) -> Vec<Cell> {
 
 /// Rows on their way from the cursor to a writer.
 pub type Rows<T> = tokio::sync::mpsc::Receiver<Result<T, StoreError>>;
+
+/// Where the Excel and PDF writers take their rows from, one at a time, on a blocking thread:
+/// the server's database cursor ([`Rows`]), or any other channel of rows (the CLI feeds one from
+/// the search API).
+pub trait RowSource {
+    /// One row, before it becomes cells.
+    type Row;
+    /// The next row; `None` at the end. An error ends the export with that message.
+    fn next_row(&mut self) -> Option<Result<Self::Row, String>>;
+}
+
+impl<T, E: std::fmt::Display> RowSource for tokio::sync::mpsc::Receiver<Result<T, E>> {
+    type Row = T;
+
+    fn next_row(&mut self) -> Option<Result<T, String>> {
+        self.blocking_recv().map(|r| r.map_err(|e| e.to_string()))
+    }
+}
 
 /// What a PDF page header says.
 #[derive(Debug, Clone)]
@@ -363,6 +454,54 @@ mod tests {
         }
         assert_eq!(neutralise("Zoë"), "Zoë");
         assert_eq!(neutralise(""), "");
+    }
+
+    /// The search-row mapping makes the same cells as the stored-user mapping, through the
+    /// server's own store-to-search conversion (so also through JSON, as the client sees it).
+    #[test]
+    fn search_rows_export_as_stored_users_do() {
+        use rollcall_store::TargetUserFields;
+        let full = TargetUser {
+            id: 7,
+            company_id: 2,
+            resource_id: "tuAAAAAAAAAA".into(),
+            fields: TargetUserFields {
+                email: "zoë@example.test".into(),
+                first_name: "=Zoë".into(),
+                last_name: "Line\nBreak".into(),
+                department: "Sales, EU".into(),
+                phone_number: "+44 20 7946 0000".into(),
+                priority: 5,
+                is_active: false,
+                time_zone_id: "Europe/London".into(),
+                preferred_language_id: "en-GB".into(),
+                manager_first_name: " Ann ".into(),
+                manager_last_name: "Lee".into(),
+                manager_email: "ann@example.test".into(),
+            },
+            is_deleted: true,
+            create_time: 1_767_225_600_123,
+            update_time: 1_767_312_000_999,
+        };
+        let bare = TargetUser {
+            fields: TargetUserFields {
+                email: "a@example.test".into(),
+                priority: 3,
+                is_active: true,
+                ..TargetUserFields::default()
+            },
+            is_deleted: false,
+            ..full.clone()
+        };
+        for u in [full, bare] {
+            let view = crate::routes::target_users::search_view(&u);
+            let wire: TargetUserSearchView =
+                serde_json::from_value(serde_json::to_value(&view).unwrap_or_default())
+                    .unwrap_or_else(|e| panic!("{e}"));
+            let cells = search_view_cells(&wire);
+            assert_eq!(cells, target_user_cells(&u));
+            assert_eq!(cells.len(), TARGET_USER_COLUMNS.len());
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use printpdf::{
     PdfSaveOptions, Point, Pt, Rgb, TextItem,
 };
 
-use super::{Cell, Report, Rows, PDF_MAX_ROWS};
+use super::{Cell, Report, RowSource, PDF_MAX_ROWS};
 
 const PAGE_W: f32 = 297.0;
 const PAGE_H: f32 = 210.0;
@@ -15,8 +15,10 @@ const ROW_H: f32 = 5.0;
 const FONT_PT: f32 = 7.5;
 /// Average glyph advance of DejaVu Sans at [`FONT_PT`], in mm, used to fit text in a column.
 const CHAR_MM: f32 = 1.45;
-/// Columns printed: the PDF keeps the ones that fit a landscape page.
+/// Columns printed: the PDF keeps the ones that fit a landscape page. `Company` leads the
+/// CLI's export of several companies' users.
 const PDF_COLUMNS: &[&str] = &[
+    "Company",
     "Email",
     "First Name",
     "Last Name",
@@ -80,10 +82,11 @@ fn rule(ops: &mut Vec<Op>, y: f32) {
 }
 
 /// Collects the rows (at most [`PDF_MAX_ROWS`]) and lays them out in pages with a header
-/// (title, company, filter, generation time) and "Page n of m" footers.
-pub fn write<T, F: Fn(&T) -> Vec<Cell>>(
-    columns: &'static [&'static str],
-    mut rows: Rows<T>,
+/// (title, company, filter, generation time) and "Page n of m" footers. `rows` is read on the
+/// calling thread, which may block (run it on a blocking thread).
+pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>>(
+    columns: &[&str],
+    mut rows: S,
     to_cells: F,
     report: &Report,
 ) -> Result<Vec<u8>, String> {
@@ -94,7 +97,7 @@ pub fn write<T, F: Fn(&T) -> Vec<Cell>>(
         .map(|(i, _)| i)
         .collect();
     let mut table: Vec<Vec<String>> = Vec::new();
-    while let Some(row) = rows.blocking_recv() {
+    while let Some(row) = rows.next_row() {
         let cells = to_cells(&row.map_err(|e| format!("export cursor failed: {e}"))?);
         if table.len() as i64 >= PDF_MAX_ROWS {
             return Err(format!(
@@ -128,7 +131,7 @@ pub fn write<T, F: Fn(&T) -> Vec<Cell>>(
         .map(|h| {
             if h.contains("Email") {
                 3.0
-            } else if h.contains("Name") || *h == "Department" {
+            } else if h.contains("Name") || *h == "Department" || *h == "Company" {
                 1.6
             } else {
                 1.0

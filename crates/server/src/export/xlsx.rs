@@ -4,24 +4,26 @@ use std::fs::File;
 
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
 
-use super::{Cell, Rows};
+use super::{Cell, RowSource};
 
 /// Rows per sheet: Excel's limit of 1,048,576 less the header row.
 pub const ROWS_PER_SHEET: u32 = 1_048_575;
 
 /// Writes every row into a temporary `.xlsx` (removed from the directory at once; the open
-/// handle keeps it until the response is sent). Bold, frozen header with an autofilter on
+/// handle keeps it until the caller has sent or copied it). Bold, frozen header with an autofilter on
 /// every sheet; more rows than a sheet holds continue on `Sheet2`, `Sheet3`, ...
-pub fn write<T, F: Fn(&T) -> Vec<Cell>>(
-    columns: &'static [&'static str],
-    mut rows: Rows<T>,
+///
+/// `rows` is read on the calling thread, which may block (run it on a blocking thread).
+pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>>(
+    columns: &[&str],
+    mut rows: S,
     to_cells: F,
 ) -> Result<File, XlsxError> {
     let mut workbook = Workbook::new();
     let bold = Format::new().set_bold();
     let date = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
     let last_col = u16::try_from(columns.len().saturating_sub(1)).unwrap_or(0);
-    let mut pending = rows.blocking_recv();
+    let mut pending = rows.next_row();
     let mut sheet_no = 0;
     loop {
         sheet_no += 1;
@@ -65,7 +67,7 @@ pub fn write<T, F: Fn(&T) -> Vec<Cell>>(
                     Cell::Time(None) | Cell::Int(None) => {}
                 }
             }
-            pending = rows.blocking_recv();
+            pending = rows.next_row();
         }
         sheet.autofilter(0, 0, row, last_col)?;
         if pending.is_none() {
