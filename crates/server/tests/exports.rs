@@ -756,6 +756,23 @@ fn tu_bodies() -> Vec<(&'static str, Value)> {
                    "filter": filter(json!([item("Department", "Contains", json!("e"))]))}),
         ),
         (
+            // Three characters or more: SQLite answers from the FTS5 trigram index.
+            "email contains 'corp' (trigram index), by email descending",
+            json!({"pageNumber": 1, "pageSize": 3, "orderBy": "Email", "ascending": false,
+                   "reportAllPages": true,
+                   "filter": filter(json!([item("Email", "Contains", json!("CORP"))]))}),
+        ),
+        (
+            // A literal '_' and '%' (no LIKE wildcards) and a resource-id-free text search.
+            "first name contains '_sm' or department contains '0% r'",
+            json!({"pageNumber": 1, "pageSize": 10, "orderBy": "FirstName", "ascending": true,
+                   "reportAllPages": true,
+                   "filter": {"Condition": "AND", "SearchInputTextValue": "", "FilterGroups": [
+                       {"Condition": "OR", "FilterItems": [
+                           item("FirstName", "Contains", json!("_sm")),
+                           item("Department", "Contains", json!("0% r"))], "FilterGroups": []}]}}),
+        ),
+        (
             "live users, by email ascending",
             json!({"pageNumber": 3, "pageSize": 4, "orderBy": "email", "ascending": true,
                    "reportAllPages": true,

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod model;
 pub mod query;
 mod sql;
+mod sqlite_export;
 mod target_users;
 
 pub use model::*;

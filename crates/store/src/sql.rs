@@ -42,6 +42,9 @@ pub struct SqlStore {
     /// Writes. On SQLite a single connection, so that writers queue in-process instead of
     /// failing with SQLITE_BUSY when two transactions try to upgrade to a write lock.
     pub(crate) writer: AnyPool,
+    /// The SQLite database file, for the export cursor (`None` on PostgreSQL and for in-memory
+    /// SQLite, which then export through the pool).
+    pub(crate) sqlite_file: Option<std::path::PathBuf>,
 }
 
 /// A new random 12-character base62 resource id.
@@ -77,6 +80,12 @@ impl SqlStore {
             } else {
                 url.to_owned()
             };
+            let file = sqlx::sqlite::SqliteConnectOptions::from_str(&url)?
+                .get_filename()
+                .to_path_buf();
+            let on_disk = !file.as_os_str().is_empty()
+                && !file.starts_with(":memory:")
+                && !file.to_string_lossy().starts_with("file:");
             let opts = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
             let writer = AnyPoolOptions::new()
                 .max_connections(1)
@@ -96,6 +105,7 @@ impl SqlStore {
                 engine: Engine::Sqlite,
                 pool,
                 writer,
+                sqlite_file: on_disk.then_some(file),
             }
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = AnyConnectOptions::from_str(url)?.disable_statement_logging();
@@ -108,6 +118,7 @@ impl SqlStore {
                 engine: Engine::Postgres,
                 writer: pool.clone(),
                 pool,
+                sqlite_file: None,
             }
         } else {
             return Err(StoreError::Corrupt(format!(

@@ -524,6 +524,13 @@ impl SqlStore {
             page.reset_limit().reset_offset();
         }
         let (sql, values) = self.render(&page);
+        if let Some(file) = self.sqlite_file.clone() {
+            return tokio::task::spawn_blocking(move || {
+                crate::sqlite_export::export(&file, &sql, &values, &out)
+            })
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("the export cursor stopped: {e}")))?;
+        }
         let mut tx = self.pool.begin().await?;
         if self.engine == Engine::Postgres {
             sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")

@@ -9,10 +9,14 @@ use super::{neutralise, Cell, Rows};
 const CHUNK: usize = 64 * 1024;
 
 fn encode_row<W: std::io::Write>(w: &mut csv::Writer<W>, cells: &[Cell]) -> csv::Result<()> {
-    w.write_record(cells.iter().map(|c| match c {
-        Cell::Text(s) => neutralise(s).into_owned(),
-        other => other.text(),
-    }))
+    for cell in cells {
+        match cell {
+            // Borrowed unless the text needs neutralising: no copy per field.
+            Cell::Text(s) => w.write_field(neutralise(s).as_bytes())?,
+            other => w.write_field(other.text())?,
+        }
+    }
+    w.write_record(None::<&[u8]>)
 }
 
 /// Header (with the optional UTF-8 BOM) as the first chunk.
