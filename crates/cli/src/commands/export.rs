@@ -263,8 +263,9 @@ async fn build_joined(
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<JoinedRow, String>>(files::CHANNEL_ROWS);
     let writer = tokio::task::spawn_blocking(move || match format {
-        Format::Pdf => files::pdf::write(&columns, rx, to_cells, &report).map(Built::Pdf),
-        _ => files::xlsx::write(&columns, rx, to_cells)
+        Format::Pdf => files::pdf::write(&columns, files::ChannelRows::new(rx), to_cells, &report)
+            .map(Built::Pdf),
+        _ => files::xlsx::write(&columns, files::ChannelRows::new(rx), to_cells)
             .map(Built::Xlsx)
             .map_err(|e| e.to_string()),
     });

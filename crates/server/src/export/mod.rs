@@ -282,11 +282,37 @@ pub trait RowSource {
     fn next_row(&mut self) -> Option<Result<Self::Row, String>>;
 }
 
-impl<T, E: std::fmt::Display> RowSource for tokio::sync::mpsc::Receiver<Result<T, E>> {
+/// A channel of rows as a [`RowSource`], taken in batches: one wake-up of the sending side per
+/// batch instead of one per row, which at a million rows is most of an Excel export's time.
+pub struct ChannelRows<T, E> {
+    rx: tokio::sync::mpsc::Receiver<Result<T, E>>,
+    batch: std::collections::VecDeque<Result<T, E>>,
+    scratch: Vec<Result<T, E>>,
+}
+
+/// Rows taken from the channel at a time.
+const BATCH_ROWS: usize = 256;
+
+impl<T, E> ChannelRows<T, E> {
+    /// Reads `rx` (on a blocking thread).
+    pub fn new(rx: tokio::sync::mpsc::Receiver<Result<T, E>>) -> Self {
+        Self {
+            rx,
+            batch: std::collections::VecDeque::with_capacity(BATCH_ROWS),
+            scratch: Vec::with_capacity(BATCH_ROWS),
+        }
+    }
+}
+
+impl<T, E: std::fmt::Display> RowSource for ChannelRows<T, E> {
     type Row = T;
 
     fn next_row(&mut self) -> Option<Result<T, String>> {
-        self.blocking_recv().map(|r| r.map_err(|e| e.to_string()))
+        if self.batch.is_empty() {
+            self.rx.blocking_recv_many(&mut self.scratch, BATCH_ROWS);
+            self.batch.extend(self.scratch.drain(..));
+        }
+        self.batch.pop_front().map(|r| r.map_err(|e| e.to_string()))
     }
 }
 
@@ -342,22 +368,28 @@ where
             }))
         }
         Format::Excel => {
-            let file = tokio::task::spawn_blocking(move || xlsx::write(columns, rows, to_cells))
-                .await
-                .map_err(ApiError::internal)?
-                .map_err(ApiError::internal)?;
-            let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
+            let file = tokio::task::spawn_blocking(move || {
+                xlsx::write(columns, ChannelRows::new(rows), to_cells)
+            })
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)?;
+            let stream = tokio_util::io::ReaderStream::with_capacity(
+                tokio::fs::File::from_std(file),
+                256 * 1024,
+            );
             Body::from_stream(futures::StreamExt::map(stream, move |chunk| {
                 let _ = &active;
                 chunk
             }))
         }
         Format::Pdf => {
-            let bytes =
-                tokio::task::spawn_blocking(move || pdf::write(columns, rows, to_cells, &report))
-                    .await
-                    .map_err(ApiError::internal)?
-                    .map_err(ApiError::internal)?;
+            let bytes = tokio::task::spawn_blocking(move || {
+                pdf::write(columns, ChannelRows::new(rows), to_cells, &report)
+            })
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)?;
             drop(active);
             Body::from(bytes)
         }
