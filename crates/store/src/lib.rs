@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod model;
+mod pg_export;
 pub mod query;
 mod sql;
 mod sqlite_export;

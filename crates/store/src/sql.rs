@@ -14,8 +14,8 @@ use sea_query::{
     Alias, Expr, JoinType, NullOrdering, Order as SqOrder, PostgresQueryBuilder, Query,
     SelectStatement, SqliteQueryBuilder, Values,
 };
-use sqlx::any::{AnyArguments, AnyConnectOptions, AnyPoolOptions, AnyRow};
-use sqlx::{Any, AnyPool, ConnectOptions, Executor, Row};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, ConnectOptions, Executor, Row};
 
 use crate::model::*;
 use crate::query::SearchSpec;
@@ -45,6 +45,8 @@ pub struct SqlStore {
     /// The SQLite database file, for the export cursor (`None` on PostgreSQL and for in-memory
     /// SQLite, which then export through the pool).
     pub(crate) sqlite_file: Option<std::path::PathBuf>,
+    /// Native PostgreSQL options, for the export cursor's own connection.
+    pub(crate) pg_export: Option<sqlx::postgres::PgConnectOptions>,
 }
 
 /// A new random 12-character base62 resource id.
@@ -106,9 +108,13 @@ impl SqlStore {
                 pool,
                 writer,
                 sqlite_file: on_disk.then_some(file),
+                pg_export: None,
             }
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = AnyConnectOptions::from_str(url)?.disable_statement_logging();
+            let native = sqlx::postgres::PgConnectOptions::from_str(url)?
+                .application_name("rollcall export")
+                .disable_statement_logging();
             let pool = AnyPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
@@ -119,6 +125,7 @@ impl SqlStore {
                 writer: pool.clone(),
                 pool,
                 sqlite_file: None,
+                pg_export: Some(native),
             }
         } else {
             return Err(StoreError::Corrupt(format!(
@@ -204,11 +211,18 @@ fn sqlite_pragmas(
     })
 }
 
-/// Binds rendered sea-query values to an `Any` query.
-pub(crate) fn bind_values<'q>(
-    mut q: sqlx::query::Query<'q, Any, AnyArguments<'q>>,
+/// Binds rendered sea-query values to a query (the `Any` pool's, or the PostgreSQL export's).
+pub(crate) fn bind_values<'q, DB>(
+    mut q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
     values: &Values,
-) -> sqlx::query::Query<'q, Any, AnyArguments<'q>> {
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    DB: sqlx::Database,
+    Option<bool>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<f64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
     use sea_query::Value as V;
     for v in &values.0 {
         q = match v {

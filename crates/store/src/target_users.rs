@@ -531,12 +531,11 @@ impl SqlStore {
             .await
             .map_err(|e| StoreError::Corrupt(format!("the export cursor stopped: {e}")))?;
         }
-        let mut tx = self.pool.begin().await?;
-        if self.engine == Engine::Postgres {
-            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                .execute(&mut *tx)
-                .await?;
+        if let Some(options) = &self.pg_export {
+            return crate::pg_export::export(options, &sql, &values, &out).await;
         }
+        // In-memory SQLite (tests, `sqlite::memory:`): the pool's own transaction.
+        let mut tx = self.pool.begin().await?;
         {
             let mut rows = bind_values(sqlx::query(&sql), &values).fetch(&mut *tx);
             while let Some(row) = rows.try_next().await? {
