@@ -8,8 +8,8 @@
 //!   `companyResourceId` to every object; xlsx and pdf page through each company's search (as
 //!   json does, so this works against Keepnet's API too) and feed the rows to the server's own
 //!   Excel and PDF writers (`rollcall_server::export`), with a `Company` column first and the
-//!   server's export columns, cells and formats after it. Excel is written in constant-memory
-//!   mode (more than 1,048,575 users continue on `Sheet2`, ...). A PDF holds at most 5,000
+//!   server's export columns, cells and formats after it. Excel rows stream into the workbook
+//!   (more than 1,048,575 users continue on `Sheet2`, ...). A PDF holds at most 5,000
 //!   users: their number is summed from each company's first search page
 //!   (`totalNumberOfRecords`) and a larger export is refused (exit 1, pointing to csv or xlsx)
 //!   before the file is created. The hidden `--pdf-max-rows N` lowers that cap (for tests).

@@ -3,9 +3,9 @@
 //! Everything that can fail is checked before the first byte (scope, filter, format, PDF row
 //! cap), so those problems arrive as the usual JSON envelope. Rows then flow from one database
 //! cursor (one read transaction, a consistent snapshot) through a bounded channel into the
-//! format writer: CSV is streamed to the client as it is written; Excel is written in
-//! constant-memory mode to a temporary file that is then streamed; PDF is built in memory and
-//! capped at [`PDF_MAX_ROWS`].
+//! format writer: CSV is streamed to the client as it is written; Excel sheet XML is streamed
+//! into the zip of a temporary file that is then sent; PDF is built in memory and capped at
+//! [`PDF_MAX_ROWS`].
 
 pub mod csv;
 pub mod pdf;
@@ -283,7 +283,7 @@ pub trait RowSource {
 }
 
 /// A channel of rows as a [`RowSource`], taken in batches: one wake-up of the sending side per
-/// batch instead of one per row, which at a million rows is most of an Excel export's time.
+/// batch instead of one per row (about a tenth of an Excel export's time at 200,000 rows).
 pub struct ChannelRows<T, E> {
     rx: tokio::sync::mpsc::Receiver<Result<T, E>>,
     batch: std::collections::VecDeque<Result<T, E>>,
