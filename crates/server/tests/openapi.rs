@@ -354,12 +354,7 @@ impl Caller<'_> {
         }
         let resp = req.send().await.expect("request");
         let status = resp.status();
-        let ct = resp
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
+        let ct = content_type(&resp);
         let bytes = resp.bytes().await.expect("body");
         self.check.check(&method, template, status, &ct, &bytes);
         let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
@@ -376,12 +371,7 @@ impl Caller<'_> {
             .await
             .expect("request");
         let status = resp.status();
-        let ct = resp
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
+        let ct = content_type(&resp);
         let bytes = resp.bytes().await.expect("body");
         self.check
             .check(&Method::POST, "/connect/token", status, &ct, &bytes);
@@ -390,6 +380,14 @@ impl Caller<'_> {
             serde_json::from_slice(&bytes).unwrap_or(Value::Null),
         )
     }
+}
+
+fn content_type(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
 }
 
 fn id(body: &Value) -> String {

@@ -114,15 +114,9 @@ impl std::fmt::Write for Text<'_> {
 }
 
 /// `A`, `B`, ..., `Z`, `AA`, ... for a 0-based column index.
-fn column_name(mut index: usize) -> String {
+fn column_name(index: usize) -> String {
     let mut name = Vec::new();
-    index += 1;
-    while index > 0 {
-        index -= 1;
-        name.push(b'A' + (index % 26) as u8);
-        index /= 26;
-    }
-    name.reverse();
+    push_column(&mut name, index);
     String::from_utf8(name).unwrap_or_default()
 }
 
@@ -388,11 +382,10 @@ mod tests {
         assert_eq!(column_name(26), "AA");
         assert_eq!(column_name(701), "ZZ");
         assert_eq!(column_name(702), "AAA");
-        for i in [0, 14, 25, 26, 701, 702] {
-            let mut b = Vec::new();
-            push_column(&mut b, i);
-            assert_eq!(String::from_utf8(b).ok(), Some(column_name(i)));
-        }
+        // Appends to what the buffer holds, as a cell reference does after `<c r="`.
+        let mut b = b"r=\"".to_vec();
+        push_column(&mut b, 27);
+        assert_eq!(b, b"r=\"AB");
     }
 
     #[test]
