@@ -7,17 +7,15 @@
 //! consistent snapshot of a streamed export under concurrent updates, early client
 //! disconnects, the PDF row cap and error envelopes.
 
-mod common;
-
 use std::io::Cursor;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::tu::{self, create_user, scope, SCOPE};
+use crate::common::{Engine, TestServer};
 use calamine::{Data, Reader, Xlsx};
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
-use common::tu::{self, create_user, scope, SCOPE};
-use common::{Engine, TestServer};
 use futures::StreamExt;
 use reqwest::StatusCode;
 use rollcall_store::{Store, TargetUserFields, WriteOutcome};
@@ -250,7 +248,7 @@ fn assert_json_error(d: &Download, want: StatusCode, want_status: &str, what: &s
         d.disposition
     );
     let body = d.json();
-    common::assert_error(d.status, &body, want, want_status);
+    crate::common::assert_error(d.status, &body, want, want_status);
     body
 }
 

@@ -4,10 +4,8 @@
 //! resource id under its own scope; B's user must be unchanged afterwards (checked with B's
 //! token). A Company Admin sees only its own company's users.
 
-mod common;
-
-use common::tu::{create_user, scope, search_all};
-use common::{Engine, TestServer};
+use crate::common::tu::{create_user, scope, search_all};
+use crate::common::{Engine, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 

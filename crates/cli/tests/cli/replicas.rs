@@ -5,14 +5,12 @@
 //! SIGTERM stops each process cleanly. SQLite is a single-process engine, so this runs on
 //! PostgreSQL only (required in CI).
 
-mod common;
-
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{fresh_pg_database, pg_admin_url};
+use crate::common::{fresh_pg_database, pg_admin_url};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::Connection;

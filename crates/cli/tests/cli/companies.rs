@@ -1,9 +1,7 @@
 //! `rollcall companies list` and `--company` name resolution, against a real server on both
 //! engines.
 
-mod common;
-
-use common::{Engine, TestServer};
+use crate::common::{Engine, TestServer};
 use serde_json::{json, Value};
 
 /// Creates the companies of the name-resolution tests; returns (name, id) pairs.

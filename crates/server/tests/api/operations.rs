@@ -1,8 +1,6 @@
 //! Operating the server: health, request ids, metrics, graceful shutdown during an export.
 
-mod common;
-
-use common::{Engine, TestServer, ROOT_ID, ROOT_SECRET};
+use crate::common::{Engine, TestServer, ROOT_ID, ROOT_SECRET};
 use reqwest::StatusCode;
 use rollcall_server::{Config, Server};
 use serde_json::json;

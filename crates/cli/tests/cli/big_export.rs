@@ -6,13 +6,11 @@
 //! The users are written straight into the database (multi-row INSERTs plus the matching
 //! per-month counters, as the store keeps them), which takes seconds instead of minutes.
 
-mod common;
-
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
+use crate::common::{Engine, TestServer};
 use chrono::{DateTime, Datelike, SecondsFormat, Utc};
-use common::{Engine, TestServer};
 use serde_json::{json, Value};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Row};
@@ -386,8 +384,8 @@ async fn big_exports(engine: Engine) {
     let run = s
         .run_env(
             &[
-                ("KEEPNET_CLIENT_ID", common::ROOT_ID),
-                ("KEEPNET_CLIENT_SECRET", common::ROOT_SECRET),
+                ("KEEPNET_CLIENT_ID", crate::common::ROOT_ID),
+                ("KEEPNET_CLIENT_SECRET", crate::common::ROOT_SECRET),
                 ("KEEPNET_API_BASE_URL", &s.base),
                 ("ROLLCALL_LOG", "rollcall_client=debug"),
             ],

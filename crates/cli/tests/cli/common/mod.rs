@@ -1,7 +1,7 @@
 //! Test harness: a real rollcall server on `127.0.0.1:0` (SQLite in a temp dir, or a fresh
 //! PostgreSQL database on the server named by `ROLLCALL_TEST_DATABASE_URL`), and the real
 //! `rollcall` binary run against it with `KEEPNET_*` variables. Trimmed from the server's own
-//! harness (`crates/server/tests/common`).
+//! harness (`crates/server/tests/api/common`).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

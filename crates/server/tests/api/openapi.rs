@@ -5,11 +5,9 @@
 //! unknown properties refused, so that the document cannot describe a shape the server does
 //! not send.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{Engine, TestServer};
+use crate::common::{Engine, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -411,8 +409,8 @@ async fn replies_match_the_document(engine: Engine) {
     let (s, b) = c
         .form(&[
             ("grant_type", "client_credentials"),
-            ("client_id", common::ROOT_ID),
-            ("client_secret", common::ROOT_SECRET),
+            ("client_id", crate::common::ROOT_ID),
+            ("client_secret", crate::common::ROOT_SECRET),
             ("scope", "api1"),
         ])
         .await;
@@ -423,7 +421,7 @@ async fn replies_match_the_document(engine: Engine) {
     let (s, _) = c
         .form(&[
             ("grant_type", "client_credentials"),
-            ("client_id", common::ROOT_ID),
+            ("client_id", crate::common::ROOT_ID),
             ("client_secret", "wrong"),
         ])
         .await;

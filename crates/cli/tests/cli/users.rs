@@ -1,8 +1,6 @@
 //! `rollcall users ...` and `rollcall token` against a real server on both engines.
 
-mod common;
-
-use common::{Engine, Run, TestServer, ROOT_ID, ROOT_SECRET};
+use crate::common::{Engine, Run, TestServer, ROOT_ID, ROOT_SECRET};
 use serde_json::{json, Value};
 
 fn rows(v: &Value) -> &Vec<Value> {
@@ -435,7 +433,7 @@ async fn exports(engine: Engine) {
         .http
         .post(s.url("/api/target-users/search/export"))
         .bearer_auth(&token)
-        .header(common::SCOPE, &companies[0].1)
+        .header(crate::common::SCOPE, &companies[0].1)
         .json(&json!({"exportType": "CSV", "reportAllPages": true, "orderBy": "CreateTime", "ascending": true}))
         .send()
         .await

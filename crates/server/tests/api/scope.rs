@@ -1,11 +1,9 @@
 //! Company scope: two resellers with separate trees never see each other, scope sources agree,
 //! and Company Admins stay inside their own company.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::{assert_error, message, result_ids, Engine, TestServer};
+use crate::common::{assert_error, message, result_ids, Engine, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -564,7 +562,7 @@ async fn company_admin_stays_in_its_company(engine: Engine) {
     );
     // The peer's token is a Company Admin one in A1.
     let peer = srv.token("peer-client", "peer-secret-0123456789").await;
-    let claims = common::jwt_claims(&peer);
+    let claims = crate::common::jwt_claims(&peer);
     assert_eq!(claims["role"], "Company Admin");
     assert_eq!(claims["user_company_resourceid"], t.a1.as_str());
 }

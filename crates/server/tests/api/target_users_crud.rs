@@ -2,10 +2,8 @@
 //! soft delete, bulk delete, search-email, by-resource-ids, count-summary, the per-company counts
 //! in companies/search and license-check, and the bodies Keepnet's own UI sends.
 
-mod common;
-
-use common::tu::{self, assert_input_error, create_user, scope, search_all, U};
-use common::{Engine, TestServer};
+use crate::common::tu::{self, assert_input_error, create_user, scope, search_all, U};
+use crate::common::{Engine, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 

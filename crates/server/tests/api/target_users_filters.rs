@@ -3,11 +3,9 @@
 //! creation months). For each case the rows the server returns must equal the rows a predicate
 //! written here, in plain Rust over the test data, selects; orders are compared with a Rust sort.
 
-mod common;
-
+use crate::common::tu::{self, assert_input_error, scope, search_all, search_raw, U};
+use crate::common::{Engine, TestServer};
 use chrono::{Duration, NaiveDate};
-use common::tu::{self, assert_input_error, scope, search_all, search_raw, U};
-use common::{Engine, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -1091,7 +1089,7 @@ async fn errors_name_the_problem(engine: Engine) {
 /// database's default collation (most PostgreSQL servers default to a natural-language one).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resource_id_order_is_bytewise_under_any_collation() {
-    let Some(admin) = common::pg_admin_url() else {
+    let Some(admin) = crate::common::pg_admin_url() else {
         return;
     };
     let name = format!(

@@ -1,9 +1,7 @@
 //! `POST /connect/token` (RFC 6749 client credentials) and bearer authentication of `/api`.
 
-mod common;
-
+use crate::common::{assert_error, jwt_claims, message, Engine, TestServer, ROOT_ID, ROOT_SECRET};
 use base64::Engine as _;
-use common::{assert_error, jwt_claims, message, Engine, TestServer, ROOT_ID, ROOT_SECRET};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
 use serde_json::{json, Value};

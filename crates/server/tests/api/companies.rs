@@ -1,12 +1,10 @@
 //! Companies: Keepnet's multipart create, JSON create, validation, update, delete, search
 //! (filters, sorting, paging, errors), lookups, roles and the licence check.
 
-mod common;
-
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
-use common::{assert_error, message, result_ids, Engine, TestServer};
+use crate::common::{assert_error, message, result_ids, Engine, TestServer};
 use reqwest::multipart::Form;
 use reqwest::StatusCode;
 use serde_json::{json, Value};

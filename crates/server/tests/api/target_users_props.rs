@@ -9,13 +9,11 @@
 //! * after random sequences of creates, status flips, deletes and bulk deletes, count-summary,
 //!   companies/search and license-check agree with `SELECT COUNT(*)` run on the database itself.
 
-mod common;
-
 use std::collections::BTreeSet;
 
+use crate::common::tu::{self, scope, U};
+use crate::common::{Engine, TestServer};
 use chrono::NaiveDate;
-use common::tu::{self, scope, U};
-use common::{Engine, TestServer};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use reqwest::{Method, StatusCode};

@@ -1,8 +1,6 @@
 //! The seed page's first step end to end, on both engines.
 
-mod common;
-
-use common::{Engine, TestServer};
+use crate::common::{Engine, TestServer};
 use reqwest::StatusCode;
 use serde_json::json;
 

@@ -1,8 +1,6 @@
 //! Data and tokens survive a restart on the same database.
 
-mod common;
-
-use common::{result_ids, Engine, TestServer};
+use crate::common::{result_ids, Engine, TestServer};
 use reqwest::StatusCode;
 use serde_json::json;
 

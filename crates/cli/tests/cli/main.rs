@@ -1,0 +1,10 @@
+//! The `rollcall` binary and the client library against real servers. One test binary for
+//! every module, so the server and client are linked once.
+
+#[macro_use]
+mod common;
+mod big_export;
+mod companies;
+mod replicas;
+mod serve_config;
+mod users;

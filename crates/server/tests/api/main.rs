@@ -1,0 +1,17 @@
+//! The server's behaviour through HTTP, on SQLite and PostgreSQL. One test binary for every
+//! module: each extra binary would link the whole server again (time and disk in CI).
+
+#[macro_use]
+mod common;
+mod companies;
+mod exports;
+mod openapi;
+mod operations;
+mod restart;
+mod scope;
+mod smoke;
+mod target_users_crud;
+mod target_users_filters;
+mod target_users_props;
+mod target_users_scope;
+mod token;
