@@ -279,9 +279,15 @@ async fn big_exports(engine: Engine) {
         return;
     };
     let token = s.root_token().await;
-    let big = s.create_company(&token, json!({"name": "Big Corp"})).await;
-    let small1 = s.create_company(&token, json!({"name": "Small One"})).await;
-    let small2 = s.create_company(&token, json!({"name": "Small Two"})).await;
+    let big = s
+        .create_company(&token, None, json!({"name": "Big Corp"}))
+        .await;
+    let small1 = s
+        .create_company(&token, None, json!({"name": "Small One"}))
+        .await;
+    let small2 = s
+        .create_company(&token, None, json!({"name": "Small Two"}))
+        .await;
     let db = pool(&s).await;
     let now = Utc::now().timestamp_millis();
     let started = Instant::now();

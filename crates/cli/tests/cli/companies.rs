@@ -19,7 +19,7 @@ async fn seed(s: &TestServer, token: &str) -> Vec<(String, String)> {
         if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
             b.extend(e.clone());
         }
-        let id = s.create_company(token, body).await;
+        let id = s.create_company(token, None, body).await;
         // One user per company, named after it, so that a listing shows which company it hit.
         let slug = name.to_lowercase().replace(' ', "-");
         let case = if name.starts_with('a') {

@@ -2,8 +2,10 @@
 //! every module, so the server and client are linked once.
 
 #[macro_use]
-mod common;
+extern crate rollcall_testkit;
+
 mod big_export;
+mod common;
 mod companies;
 mod replicas;
 mod serve_config;

@@ -26,7 +26,9 @@ async fn crud_and_list(engine: Engine) {
         return;
     };
     let token = s.root_token().await;
-    let company = s.create_company(&token, json!({"name": "Hooli"})).await;
+    let company = s
+        .create_company(&token, None, json!({"name": "Hooli"}))
+        .await;
 
     // add
     let ann = id_of(
@@ -291,7 +293,7 @@ async fn count(engine: Engine) {
     for (name, active, inactive, deleted) in
         [("Alpha", 3, 1, 1), ("Beta", 0, 2, 0), ("Gamma", 5, 0, 2)]
     {
-        let c = s.create_company(&token, json!({"name": name})).await;
+        let c = s.create_company(&token, None, json!({"name": name})).await;
         for i in 0..(active + inactive + deleted) {
             let id = s
                 .create_user(
@@ -307,7 +309,7 @@ async fn count(engine: Engine) {
                         &format!("/api/target-users/{id}"),
                         &token,
                         None,
-                        Some(&c),
+                        &[(crate::common::SCOPE, c.as_str())],
                     )
                     .await;
                 assert_eq!(status, 200, "{body}");
@@ -402,7 +404,7 @@ async fn exports(engine: Engine) {
     let token = s.root_token().await;
     let mut companies = Vec::new();
     for (name, n) in [("North, Inc", 7), ("South \"Co\"", 0), ("=East", 4)] {
-        let c = s.create_company(&token, json!({"name": name})).await;
+        let c = s.create_company(&token, None, json!({"name": name})).await;
         for i in 0..n {
             s.create_user(
                 &token,
@@ -708,7 +710,7 @@ async fn all_companies_xlsx_and_pdf(engine: Engine) {
         ("Empty Co", "empty", 0),
         ("=Formula Ltd", "formula", 2),
     ] {
-        let c = s.create_company(&token, json!({"name": name})).await;
+        let c = s.create_company(&token, None, json!({"name": name})).await;
         for i in 0..n {
             let (first, last) = people[(i + tag.len()) % people.len()];
             let email = format!("u{i}@{tag}.test");
@@ -786,7 +788,7 @@ async fn all_companies_xlsx_and_pdf(engine: Engine) {
                 "/api/target-users/search",
                 &token,
                 Some(order.clone()),
-                Some(id),
+                &[(crate::common::SCOPE, id.as_str())],
             )
             .await;
         assert_eq!(status, reqwest::StatusCode::OK, "{page}");
@@ -929,7 +931,9 @@ async fn token_credentials_and_exit_codes(engine: Engine) {
         return;
     };
     let token = s.root_token().await;
-    let customer = s.create_company(&token, json!({"name": "Customer"})).await;
+    let customer = s
+        .create_company(&token, None, json!({"name": "Customer"}))
+        .await;
 
     // token: the decoded claims, never the secret.
     let run = s.run(&["token"]).await;

@@ -2,6 +2,8 @@
 //! module: each extra binary would link the whole server again (time and disk in CI).
 
 #[macro_use]
+extern crate rollcall_testkit;
+
 mod common;
 mod companies;
 mod exports;

@@ -11,9 +11,7 @@ use rollcall_store::{SqlStore, Store, TargetUserFields};
 use serde_json::{json, Value};
 
 use super::TestServer;
-
-/// The company-scope header a Reseller sends.
-pub const SCOPE: &str = "X-KEEPNET-Company-Id";
+pub use super::SCOPE;
 
 /// `[("X-KEEPNET-Company-Id", company)]`.
 pub fn scope(company: &str) -> [(&'static str, &str); 1] {

@@ -1,0 +1,455 @@
+//! Test harness shared by the server's and the CLI's tests: a real rollcall server on
+//! `127.0.0.1:0`, on SQLite (a temp dir) or on a fresh PostgreSQL database created on the server
+//! named by `ROLLCALL_TEST_DATABASE_URL`, and an HTTP client pointed at it.
+//!
+//! Each PostgreSQL test database is dropped when the last server using it goes away, so a full
+//! test run does not leave hundreds of databases on the CI disk.
+
+use std::sync::Arc;
+
+use reqwest::{Method, StatusCode};
+use rollcall_server::{Config, Server};
+use serde_json::Value;
+use sqlx::Connection;
+
+/// Credentials of the bootstrap Reseller client in every test server.
+pub const ROOT_ID: &str = "root-reseller";
+/// Its secret.
+pub const ROOT_SECRET: &str = "root-secret-0123456789abcdef";
+/// The company-scope header.
+pub const SCOPE: &str = "X-KEEPNET-Company-Id";
+
+/// Which engine a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs a test body once per engine: `both_engines!(my_test);` makes `my_test::sqlite` and
+/// `my_test::postgres` from `async fn my_test(engine: Engine)`.
+#[macro_export]
+macro_rules! both_engines {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::Engine::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::Engine::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+/// The PostgreSQL admin URL for tests, if configured. In CI (`CI=true`) it must be.
+pub fn pg_admin_url() -> Option<String> {
+    match std::env::var("ROLLCALL_TEST_DATABASE_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            assert!(
+                std::env::var("CI").map(|v| v != "true").unwrap_or(true),
+                "CI must set ROLLCALL_TEST_DATABASE_URL so that PostgreSQL tests run"
+            );
+            None
+        }
+    }
+}
+
+/// Creates an empty database on the test PostgreSQL server and returns its URL. The caller owns
+/// it; [`TestServer`] drops the ones it creates.
+pub async fn fresh_pg_database(admin: &str) -> String {
+    let name = format!(
+        "rollcall_test_{}",
+        rollcall_store::new_resource_id().to_ascii_lowercase()
+    );
+    let mut conn = sqlx::PgConnection::connect(admin)
+        .await
+        .expect("connect to test PostgreSQL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    conn.close().await.ok();
+    let (base, _) = admin
+        .rsplit_once('/')
+        .expect("admin URL has a database path");
+    format!("{base}/{name}")
+}
+
+/// A test database that is dropped with the last server using it. A failing test keeps its
+/// database for a look afterwards.
+#[derive(Debug)]
+struct PgDatabase {
+    admin: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("keeping test database {} after a failure", self.name);
+            return;
+        }
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        // Drop runs on the test's runtime, which may not block on a future; a thread with its
+        // own small runtime does the work.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
+                    conn.close().await.ok();
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A running server and an HTTP client pointed at it.
+pub struct TestServer {
+    pub engine: Engine,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub config: Config,
+    pub root_company: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    dir: Arc<tempfile::TempDir>,
+    db: Option<Arc<PgDatabase>>,
+}
+
+impl TestServer {
+    /// Starts a server on a fresh database; `None` when PostgreSQL is not configured here.
+    pub async fn start(engine: Engine) -> Option<TestServer> {
+        let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+        let (database_url, db) = match engine {
+            Engine::Sqlite => (String::new(), None),
+            Engine::Postgres => match pg_admin_url() {
+                Some(admin) => {
+                    let url = fresh_pg_database(&admin).await;
+                    let name = url.rsplit_once('/').map(|(_, n)| n.to_owned());
+                    let db = name.map(|name| Arc::new(PgDatabase { admin, name }));
+                    (url, db)
+                }
+                None => {
+                    eprintln!("ROLLCALL_TEST_DATABASE_URL is not set: skipping the PostgreSQL run");
+                    return None;
+                }
+            },
+        };
+        let config = Config {
+            listen: "127.0.0.1:0".into(),
+            data_dir: dir.path().to_path_buf(),
+            database_url,
+            bootstrap_client_id: Some(ROOT_ID.into()),
+            bootstrap_client_secret: Some(ROOT_SECRET.into()),
+            ..Config::default()
+        };
+        Some(Self::launch(engine, config, dir, db).await)
+    }
+
+    /// Starts a server with a custom config tweak on a fresh database.
+    pub async fn start_with(engine: Engine, tweak: impl FnOnce(&mut Config)) -> Option<TestServer> {
+        let mut s = Self::start(engine).await?;
+        let mut config = s.config.clone();
+        tweak(&mut config);
+        let (dir, db) = (s.dir.clone(), s.db.clone());
+        s.stop().await;
+        Some(Self::launch(engine, config, dir, db).await)
+    }
+
+    async fn launch(
+        engine: Engine,
+        config: Config,
+        dir: Arc<tempfile::TempDir>,
+        db: Option<Arc<PgDatabase>>,
+    ) -> TestServer {
+        let server = Server::start(config.clone()).await.expect("server starts");
+        let base = format!("http://{}", server.addr);
+        let root_company = match &server.bootstrap {
+            Some(b) => b.company_resource_id.clone(),
+            None => String::new(),
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            server
+                .serve(async move {
+                    let _ = rx.await;
+                })
+                .await
+                .expect("server runs");
+        });
+        TestServer {
+            engine,
+            base,
+            http: reqwest::Client::new(),
+            config,
+            root_company,
+            shutdown: Some(tx),
+            task: Some(task),
+            dir,
+            db,
+        }
+    }
+
+    /// Stops the server and waits until it has closed its database.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// Stops and starts again on the same data (same database, same port not guaranteed).
+    pub async fn restart(mut self) -> TestServer {
+        self.stop().await;
+        let root = self.root_company.clone();
+        let mut config = self.config.clone();
+        config.listen = "127.0.0.1:0".into();
+        let mut s = Self::launch(self.engine, config, self.dir.clone(), self.db.clone()).await;
+        s.root_company = root;
+        s
+    }
+
+    /// Stops the server, then drops its PostgreSQL database (the SQLite one goes with the temp
+    /// dir) unless another server still uses it.
+    pub async fn finish(mut self) {
+        self.stop().await;
+    }
+
+    /// The database URL a test can open directly (`sqlx` Any driver).
+    pub fn database_url(&self) -> String {
+        match self.engine {
+            Engine::Sqlite => format!(
+                "sqlite://{}",
+                self.config.data_dir.join("rollcall.db").display()
+            ),
+            Engine::Postgres => self.config.database_url.clone(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A token for a client id and secret; panics unless the server issues one.
+    pub async fn token(&self, id: &str, secret: &str) -> String {
+        let (status, body) = self
+            .token_request(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", id),
+                ("client_secret", secret),
+                ("scope", "api1"),
+            ])
+            .await;
+        assert_eq!(status, StatusCode::OK, "token for {id}: {body}");
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
+    /// A token of the bootstrap Reseller.
+    pub async fn root_token(&self) -> String {
+        self.token(ROOT_ID, ROOT_SECRET).await
+    }
+
+    /// Sends a request with an optional JSON body and extra headers; returns status and JSON.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, self.url(path)).bearer_auth(token);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        let text = resp.text().await.expect("body");
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, json)
+    }
+
+    pub async fn get(
+        &self,
+        path: &str,
+        token: &str,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        self.call(Method::GET, path, token, None, headers).await
+    }
+
+    pub async fn post(
+        &self,
+        path: &str,
+        token: &str,
+        body: Value,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        self.call(Method::POST, path, token, Some(body), headers)
+            .await
+    }
+
+    /// Creates a company (JSON body) below `parent` (header scope) and returns its resource id.
+    pub async fn create_company(&self, token: &str, parent: Option<&str>, body: Value) -> String {
+        let headers: Vec<(&str, &str)> = parent.map(|p| vec![(SCOPE, p)]).unwrap_or_default();
+        let (status, json) = self.post("/api/companies", token, body, &headers).await;
+        assert_eq!(status, StatusCode::OK, "create company: {json}");
+        json["data"]["resourceId"]
+            .as_str()
+            .expect("resourceId")
+            .to_owned()
+    }
+
+    /// Creates an API client in `company` with a role name; returns (client id, secret).
+    pub async fn create_client(&self, token: &str, company: &str, role: &str) -> (String, String) {
+        let client_id = format!(
+            "c-{}",
+            rollcall_store::new_resource_id().to_ascii_lowercase()
+        );
+        let secret = format!("secret-{}", rollcall_store::new_resource_id());
+        let role_id = if role == "Reseller" {
+            "RoleReseller"
+        } else {
+            "RoleCompAdmn"
+        };
+        let (status, json) = self
+            .post(
+                "/api/companies/clients",
+                token,
+                serde_json::json!({"name": client_id, "clientId": client_id, "clientSecret": secret, "statusId": 1, "roleResourceIdList": [role_id]}),
+                &[(SCOPE, company)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "create client: {json}");
+        (client_id, secret)
+    }
+}
+
+impl TestServer {
+    pub async fn put(
+        &self,
+        path: &str,
+        token: &str,
+        body: Value,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        self.call(Method::PUT, path, token, Some(body), headers)
+            .await
+    }
+
+    pub async fn delete(
+        &self,
+        path: &str,
+        token: &str,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, token, None, headers).await
+    }
+
+    /// Sends a form to `POST /connect/token` and returns the status and JSON body as they come.
+    pub async fn token_request(&self, form: &[(&str, &str)]) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .post(self.url("/connect/token"))
+            .form(form)
+            .send()
+            .await
+            .expect("token request");
+        let status = resp.status();
+        let body: Value = resp.json().await.expect("token json");
+        (status, body)
+    }
+
+    /// The resource id of the client `client_id` in `company` (via clients/search).
+    pub async fn client_resource_id(&self, token: &str, company: &str, client_id: &str) -> String {
+        let (status, body) = self
+            .post(
+                "/api/companies/clients/search",
+                token,
+                serde_json::json!({"pageNumber": 1, "pageSize": 1000}),
+                &[(SCOPE, company)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "clients search: {body}");
+        body["data"]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .find(|r| r["clientId"] == client_id)
+            .and_then(|r| r["resourceId"].as_str())
+            .unwrap_or_else(|| panic!("client {client_id} not found in {company}: {body}"))
+            .to_owned()
+    }
+}
+
+/// The decoded payload (claims) of a JWT, without checking its signature.
+pub fn jwt_claims(token: &str) -> Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).expect("a JWT has a payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("the payload is base64url");
+    serde_json::from_slice(&bytes).expect("the payload is JSON")
+}
+
+/// `data.results[*].resourceId` of a paged reply.
+pub fn result_ids(body: &Value) -> Vec<String> {
+    body["data"]["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no data.results in {body}"))
+        .iter()
+        .map(|r| r["resourceId"].as_str().expect("resourceId").to_owned())
+        .collect()
+}
+
+/// Asserts an error envelope: HTTP status, envelope `status` and `isSuccess: false`.
+#[track_caller]
+pub fn assert_error(status: StatusCode, body: &Value, want: StatusCode, want_status: &str) {
+    assert_eq!(status, want, "{body}");
+    assert_eq!(body["status"], want_status, "{body}");
+    assert_eq!(body["isSuccess"], false, "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "an error carries a message: {body}"
+    );
+}
+
+/// The error envelope's message (empty when missing).
+pub fn message(body: &Value) -> String {
+    body["message"].as_str().unwrap_or_default().to_owned()
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
