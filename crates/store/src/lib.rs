@@ -41,9 +41,37 @@ pub enum StoreError {
 /// Shorthand result.
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-/// Where an export cursor sends its rows, one at a time; bounded, so a slow client slows the
-/// cursor instead of filling memory.
-pub type ExportSink = tokio::sync::mpsc::Sender<Result<TargetUser>>;
+/// Users an export cursor gathers before it sends them: one channel message, and at most one
+/// wake-up of the file writer, per batch instead of per row. Sending each row woke the writer a
+/// million times in a million-row export, about a sixth of its time.
+pub const EXPORT_BATCH_ROWS: usize = 256;
+
+/// Where an export cursor sends its users, in order, in batches of up to
+/// [`EXPORT_BATCH_ROWS`]; bounded, so a slow client slows the cursor instead of filling memory.
+/// An `Err` ends the export.
+pub type ExportSink = tokio::sync::mpsc::Sender<Result<Vec<TargetUser>>>;
+
+/// Gathers a cursor's users into the batches an [`ExportSink`] carries.
+#[derive(Debug)]
+pub(crate) struct ExportBatch(Vec<TargetUser>);
+
+impl ExportBatch {
+    pub(crate) fn new() -> Self {
+        Self(Vec::with_capacity(EXPORT_BATCH_ROWS))
+    }
+
+    /// Adds a user; returns the batch once it is full.
+    pub(crate) fn push(&mut self, user: TargetUser) -> Option<Vec<TargetUser>> {
+        self.0.push(user);
+        (self.0.len() >= EXPORT_BATCH_ROWS)
+            .then(|| std::mem::replace(&mut self.0, Vec::with_capacity(EXPORT_BATCH_ROWS)))
+    }
+
+    /// The last, partly filled batch, if any.
+    pub(crate) fn rest(self) -> Option<Vec<TargetUser>> {
+        (!self.0.is_empty()).then_some(self.0)
+    }
+}
 
 /// Everything the server persists. One implementation ([`SqlStore`]) serves both engines; the
 /// trait is the seam the server and the tests program against.

@@ -14,7 +14,7 @@ use sqlx::postgres::{PgConnectOptions, PgRow};
 use sqlx::{Connection, PgConnection, Row};
 
 use crate::sql::bind_values;
-use crate::{ExportSink, Result, TargetUser, TargetUserFields};
+use crate::{ExportBatch, ExportSink, Result, TargetUser, TargetUserFields};
 
 /// Runs `sql` (columns in `TU_COLUMNS` order) and sends each user to `out`.
 pub(crate) async fn export(
@@ -30,11 +30,17 @@ pub(crate) async fn export(
         .await?;
     {
         let mut rows = bind_values(sqlx::query(sql), values).fetch(&mut *tx);
+        let mut batch = ExportBatch::new();
         while let Some(row) = rows.try_next().await? {
-            if out.send(user(&row)).await.is_err() {
-                // The client went away: dropping the connection ends the query.
-                return Ok(());
+            if let Some(full) = batch.push(user(&row)?) {
+                if out.send(Ok(full)).await.is_err() {
+                    // The client went away: dropping the connection ends the query.
+                    return Ok(());
+                }
             }
+        }
+        if let Some(rest) = batch.rest() {
+            let _ = out.send(Ok(rest)).await;
         }
     }
     tx.rollback().await?;

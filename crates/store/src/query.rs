@@ -62,6 +62,9 @@ pub struct FieldSpec {
     pub sortable: bool,
     /// May appear in a filter item.
     pub filterable: bool,
+    /// The column may hold NULL. Sorting on it then says where NULLs go; on a NOT NULL column
+    /// it does not, which lets SQLite walk an index in order instead of sorting every row.
+    pub nullable: bool,
 }
 
 impl FieldSpec {
@@ -152,6 +155,8 @@ pub struct Order {
     pub column: &'static str,
     /// Ascending or not.
     pub ascending: bool,
+    /// The column may hold NULL ([`FieldSpec::nullable`]).
+    pub nullable: bool,
 }
 
 /// A parsed search: condition, total order and page window.
@@ -258,11 +263,13 @@ pub fn parse_order(
     let mut order = vec![Order {
         column: field.column,
         ascending,
+        nullable: field.nullable,
     }];
     if field.column != unique_column {
         order.push(Order {
             column: unique_column,
             ascending,
+            nullable: false,
         });
     }
     Ok(order)
@@ -939,6 +946,7 @@ mod tests {
             kind: FieldKind::Text,
             sortable: true,
             filterable: true,
+            nullable: false,
         },
         FieldSpec {
             name: "Status",
@@ -947,6 +955,7 @@ mod tests {
             kind: FieldKind::Status,
             sortable: true,
             filterable: true,
+            nullable: false,
         },
         FieldSpec {
             name: "CreateTime",
@@ -955,6 +964,7 @@ mod tests {
             kind: FieldKind::Time,
             sortable: true,
             filterable: true,
+            nullable: false,
         },
     ];
 

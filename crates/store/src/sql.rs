@@ -401,9 +401,18 @@ fn company_row(row: &AnyRow) -> Result<CompanyRow> {
 
 pub(crate) fn apply_order(stmt: &mut SelectStatement, spec: &SearchSpec) {
     // NULL sorts as the largest value on both engines (PostgreSQL's default; SQLite's is the
-    // opposite), so that both give the same order.
+    // opposite), so that both give the same order. A NOT NULL column gets no NULLS clause:
+    // with one, SQLite sorts the whole result in a temporary b-tree instead of reading the
+    // index in order (a million-row export spent a third of its time there).
     for o in &spec.order {
-        if o.ascending {
+        if !o.nullable {
+            let dir = if o.ascending {
+                SqOrder::Asc
+            } else {
+                SqOrder::Desc
+            };
+            stmt.order_by(Alias::new(o.column), dir);
+        } else if o.ascending {
             stmt.order_by_with_nulls(Alias::new(o.column), SqOrder::Asc, NullOrdering::Last);
         } else {
             stmt.order_by_with_nulls(Alias::new(o.column), SqOrder::Desc, NullOrdering::First);

@@ -14,7 +14,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OpenFlags, Row};
 use sea_query::Values;
 
-use crate::{ExportSink, Result, StoreError, TargetUser, TargetUserFields};
+use crate::{ExportBatch, ExportSink, Result, StoreError, TargetUser, TargetUserFields};
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
@@ -38,11 +38,19 @@ pub(crate) fn export(file: &Path, sql: &str, values: &Values, out: &ExportSink) 
         let mut stmt = tx.prepare(sql)?;
         let params: Vec<SqlValue> = values.0.iter().map(to_sql_value).collect();
         let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+        let mut batch = ExportBatch::new();
+        let mut gone = false;
         while let Some(row) = rows.next()? {
-            if out.blocking_send(Ok(user(row)?)).is_err() {
-                // The client went away: stop reading.
-                break;
+            if let Some(full) = batch.push(user(row)?) {
+                if out.blocking_send(Ok(full)).is_err() {
+                    // The client went away: stop reading.
+                    gone = true;
+                    break;
+                }
             }
+        }
+        if let (false, Some(rest)) = (gone, batch.rest()) {
+            let _ = out.blocking_send(Ok(rest));
         }
     }
     tx.rollback()?;
@@ -75,7 +83,7 @@ fn user(row: &Row<'_>) -> Result<TargetUser> {
 }
 
 /// A sea-query value as rusqlite binds it; the same mapping as `sql::bind_values`.
-fn to_sql_value(v: &sea_query::Value) -> SqlValue {
+pub(crate) fn to_sql_value(v: &sea_query::Value) -> SqlValue {
     use sea_query::Value as V;
     let int = |i: Option<i64>| i.map_or(SqlValue::Null, SqlValue::Integer);
     match v {

@@ -231,6 +231,9 @@ enum Built {
 /// A row on its way to the writer: the company name and the user.
 type JoinedRow = (String, TargetUserSearchView);
 
+/// Rows sent to the writer at a time.
+const BATCH_ROWS: usize = 256;
+
 /// `--all-companies` xlsx and pdf: every company's users, read page by page from the search,
 /// go through a bounded channel to the server's Excel or PDF writer on a blocking thread, with
 /// the company name as a first column. `total` (pdf) sizes the progress bar. Returns the number
@@ -261,7 +264,8 @@ async fn build_joined(
             body.ascending.unwrap_or(false),
         ),
     };
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<JoinedRow, String>>(files::CHANNEL_ROWS);
+    let (tx, rx) =
+        tokio::sync::mpsc::channel::<Result<Vec<JoinedRow>, String>>(files::CHANNEL_BATCHES);
     let writer = tokio::task::spawn_blocking(move || match format {
         Format::Pdf => files::pdf::write(&columns, files::ChannelRows::new(rx), to_cells, &report)
             .map(Built::Pdf),
@@ -278,17 +282,27 @@ async fn build_joined(
     let fed: Result<u64> = async {
         let mut users = std::pin::pin!(users_of(client, list, body, &bar));
         let mut n = 0u64;
+        // Rows go to the writer in batches, as the server's cursor sends them.
+        let mut batch = Vec::with_capacity(BATCH_ROWS);
         loop {
             match users.try_next().await {
                 Ok(Some((c, user))) => {
-                    // A closed channel means the writer failed; its error is reported below.
-                    if tx.send(Ok((c.name.clone(), user))).await.is_err() {
-                        break;
-                    }
+                    batch.push((c.name.clone(), user));
                     n += 1;
                     bar.inc(1);
+                    // A closed channel means the writer failed; its error is reported below.
+                    if batch.len() == BATCH_ROWS
+                        && tx.send(Ok(std::mem::take(&mut batch))).await.is_err()
+                    {
+                        break;
+                    }
                 }
-                Ok(None) => break,
+                Ok(None) => {
+                    if !batch.is_empty() {
+                        let _ = tx.send(Ok(batch)).await;
+                    }
+                    break;
+                }
                 Err(e) => {
                     let _ = tx.send(Err(e.to_string())).await;
                     return Err(anyhow::Error::from(e));

@@ -7,8 +7,6 @@ use super::{neutralise, Cell, Rows};
 
 /// Bytes gathered before a chunk is sent.
 const CHUNK: usize = 64 * 1024;
-/// Rows taken from the cursor's channel at a time.
-const BATCH_ROWS: usize = 256;
 
 fn encode_row<W: std::io::Write>(w: &mut csv::Writer<W>, cells: &[Cell]) -> csv::Result<()> {
     for cell in cells {
@@ -41,26 +39,24 @@ async fn next_chunk<T, F: Fn(&T) -> Vec<Cell>>(
 ) -> Option<(std::io::Result<Bytes>, bool)> {
     let mut buf = Vec::with_capacity(CHUNK + 4096);
     let mut done = false;
-    // Rows are taken in batches: one wake-up of the cursor per batch, not per row.
-    let mut batch = Vec::with_capacity(BATCH_ROWS);
     {
         let mut w = csv::Writer::from_writer(&mut buf);
         while w.get_ref().len() < CHUNK {
-            if rows.recv_many(&mut batch, BATCH_ROWS).await == 0 {
-                done = true;
-                break;
-            }
-            for row in batch.drain(..) {
-                match row {
-                    Ok(row) => {
-                        if let Err(e) = encode_row(&mut w, &to_cells(&row)) {
+            match rows.recv().await {
+                None => {
+                    done = true;
+                    break;
+                }
+                Some(Ok(batch)) => {
+                    for row in &batch {
+                        if let Err(e) = encode_row(&mut w, &to_cells(row)) {
                             return Some((Err(std::io::Error::other(e)), true));
                         }
                     }
-                    Err(e) => {
-                        tracing::error!(error = %e, "export cursor failed");
-                        return Some((Err(std::io::Error::other(e)), true));
-                    }
+                }
+                Some(Err(e)) => {
+                    tracing::error!(error = %e, "export cursor failed");
+                    return Some((Err(std::io::Error::other(e)), true));
                 }
             }
         }

@@ -25,8 +25,9 @@ use crate::millis_to_time;
 
 /// Most rows a PDF export holds; larger exports are refused with a 400 pointing to CSV/Excel.
 pub const PDF_MAX_ROWS: i64 = 5_000;
-/// Rows buffered between the database cursor and the file writer.
-pub const CHANNEL_ROWS: usize = 1024;
+/// Batches of rows buffered between the database cursor and the file writer (batches of up to
+/// `rollcall_store::EXPORT_BATCH_ROWS` rows from the server's cursor).
+pub const CHANNEL_BATCHES: usize = 4;
 
 /// Export file formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -269,8 +270,8 @@ pub fn company_cells(c: &CompanyRow, now: i64) -> Vec<Cell> {
     ]
 }
 
-/// Rows on their way from the cursor to a writer.
-pub type Rows<T> = tokio::sync::mpsc::Receiver<Result<T, StoreError>>;
+/// Rows on their way from the cursor to a writer, in batches.
+pub type Rows<T> = tokio::sync::mpsc::Receiver<Result<Vec<T>, StoreError>>;
 
 /// Where the Excel and PDF writers take their rows from, one at a time, on a blocking thread:
 /// the server's database cursor ([`Rows`]), or any other channel of rows (the CLI feeds one from
@@ -282,24 +283,19 @@ pub trait RowSource {
     fn next_row(&mut self) -> Option<Result<Self::Row, String>>;
 }
 
-/// A channel of rows as a [`RowSource`], taken in batches: one wake-up of the sending side per
-/// batch instead of one per row (about a tenth of an Excel export's time at 200,000 rows).
+/// A channel of row batches as a [`RowSource`]. The sending side gathers rows into batches so
+/// that the writer's thread is woken once per batch, not once per row.
 pub struct ChannelRows<T, E> {
-    rx: tokio::sync::mpsc::Receiver<Result<T, E>>,
-    batch: std::collections::VecDeque<Result<T, E>>,
-    scratch: Vec<Result<T, E>>,
+    rx: tokio::sync::mpsc::Receiver<Result<Vec<T>, E>>,
+    batch: std::vec::IntoIter<T>,
 }
-
-/// Rows taken from the channel at a time.
-const BATCH_ROWS: usize = 256;
 
 impl<T, E> ChannelRows<T, E> {
     /// Reads `rx` (on a blocking thread).
-    pub fn new(rx: tokio::sync::mpsc::Receiver<Result<T, E>>) -> Self {
+    pub fn new(rx: tokio::sync::mpsc::Receiver<Result<Vec<T>, E>>) -> Self {
         Self {
             rx,
-            batch: std::collections::VecDeque::with_capacity(BATCH_ROWS),
-            scratch: Vec::with_capacity(BATCH_ROWS),
+            batch: Vec::new().into_iter(),
         }
     }
 }
@@ -308,11 +304,15 @@ impl<T, E: std::fmt::Display> RowSource for ChannelRows<T, E> {
     type Row = T;
 
     fn next_row(&mut self) -> Option<Result<T, String>> {
-        if self.batch.is_empty() {
-            self.rx.blocking_recv_many(&mut self.scratch, BATCH_ROWS);
-            self.batch.extend(self.scratch.drain(..));
+        loop {
+            if let Some(row) = self.batch.next() {
+                return Some(Ok(row));
+            }
+            match self.rx.blocking_recv()? {
+                Ok(rows) => self.batch = rows.into_iter(),
+                Err(e) => return Some(Err(e.to_string())),
+            }
         }
-        self.batch.pop_front().map(|r| r.map_err(|e| e.to_string()))
     }
 }
 

@@ -327,6 +327,7 @@ const CLIENT_FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Text,
         sortable: true,
         filterable: true,
+        nullable: false,
     },
     FieldSpec {
         name: "ClientId",
@@ -335,6 +336,7 @@ const CLIENT_FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Text,
         sortable: true,
         filterable: true,
+        nullable: false,
     },
     FieldSpec {
         name: "CreateTime",
@@ -343,6 +345,7 @@ const CLIENT_FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Time,
         sortable: true,
         filterable: true,
+        nullable: false,
     },
     FieldSpec {
         name: "StatusId",
@@ -351,6 +354,7 @@ const CLIENT_FIELDS: &[FieldSpec] = &[
         kind: FieldKind::Int,
         sortable: true,
         filterable: true,
+        nullable: false,
     },
 ];
 

@@ -41,6 +41,8 @@ const fn field(
         kind,
         sortable: !special,
         filterable: true,
+        // Several company columns are optional or computed by joins.
+        nullable: true,
     }
 }
 

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::export::{self, Cell, ExportOptions, Format, Report, CHANNEL_ROWS, PDF_MAX_ROWS};
+use crate::export::{self, Cell, ExportOptions, Format, Report, CHANNEL_BATCHES, PDF_MAX_ROWS};
 use crate::extract::KJson;
 use crate::routes::companies::company_search;
 use crate::routes::target_users::target_user_search;
@@ -59,7 +59,7 @@ pub async fn target_users(
             return Err(pdf_too_big(total));
         }
     }
-    let (tx, rx) = mpsc::channel::<Result<TargetUser, StoreError>>(CHANNEL_ROWS);
+    let (tx, rx) = mpsc::channel::<Result<Vec<TargetUser>, StoreError>>(CHANNEL_BATCHES);
     let store = state.store.clone();
     let company_id = company.id;
     let cursor_spec = spec.clone();
@@ -122,11 +122,9 @@ pub async fn companies(
     if format == Format::Pdf && page.rows.len() as i64 > PDF_MAX_ROWS {
         return Err(pdf_too_big(page.rows.len() as i64));
     }
-    let (tx, rx) = mpsc::channel(page.rows.len().max(1));
-    for row in page.rows {
-        // The channel holds every row, so this never waits.
-        let _ = tx.send(Ok(row)).await;
-    }
+    let (tx, rx) = mpsc::channel(1);
+    // One batch of every row; the channel has room for it, so this never waits.
+    let _ = tx.send(Ok(page.rows)).await;
     drop(tx);
     let CompanySearch { now, .. } = search;
     let report = Report {
@@ -208,7 +206,7 @@ pub async fn example_file(
         "john.smith@example.com",
     ];
     let (tx, rx) = mpsc::channel(1);
-    let _ = tx.send(Ok(example)).await;
+    let _ = tx.send(Ok(vec![example])).await;
     drop(tx);
     let report = Report {
         title: "Import template".into(),

@@ -34,6 +34,8 @@ const fn field(
         kind,
         sortable: true,
         filterable: true,
+        // Every sortable target-user column is NOT NULL ('' when absent).
+        nullable: false,
     }
 }
 
