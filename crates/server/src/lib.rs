@@ -60,6 +60,9 @@ pub struct Config {
     pub metrics_listen: Option<String>,
     /// How long a shutdown waits for in-flight requests and exports before closing anyway.
     pub shutdown_timeout_secs: u64,
+    /// TrueType or OpenType fonts, tried in order, for the characters DejaVu Sans lacks in PDF
+    /// exports (CJK, ...).
+    pub pdf_fallback_fonts: Vec<PathBuf>,
 }
 
 impl Default for Config {
@@ -76,6 +79,7 @@ impl Default for Config {
             demo: false,
             metrics_listen: None,
             shutdown_timeout_secs: 30,
+            pdf_fallback_fonts: Vec::new(),
         }
     }
 }
@@ -93,6 +97,8 @@ pub struct AppState {
     pub dummy_hash: Arc<str>,
     /// Prometheus metrics.
     pub metrics: Arc<metrics::Metrics>,
+    /// Fonts of PDF exports, loaded once.
+    pub pdf_fonts: Arc<export::pdf::PdfFonts>,
 }
 
 /// Current time in UTC milliseconds.
@@ -209,6 +215,10 @@ impl Server {
             config: Arc::new(config.clone()),
             dummy_hash: dummy_hash.into(),
             metrics: Arc::new(metrics::Metrics::new()?),
+            pdf_fonts: Arc::new(
+                export::pdf::PdfFonts::load(&config.pdf_fallback_fonts)
+                    .map_err(|e| anyhow::anyhow!(e))?,
+            ),
         };
         let bootstrap = bootstrap::bootstrap(&state).await?;
         if config.demo {

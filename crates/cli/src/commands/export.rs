@@ -70,6 +70,17 @@ pub struct ExportArgs {
     #[arg(long, hide = true, default_value_t = PDF_MAX_ROWS, value_name = "N",
           value_parser = clap::value_parser!(i64).range(0..=PDF_MAX_ROWS))]
     pdf_max_rows: i64,
+    /// For pdf with --all-companies: a TrueType or OpenType font for the characters DejaVu Sans
+    /// lacks (Chinese, Japanese, Korean, ...), e.g.
+    /// /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf. Repeat the flag (or separate
+    /// paths with ':') for several, tried in order.
+    #[arg(
+        long,
+        env = "ROLLCALL_PDF_FALLBACK_FONT",
+        value_name = "FILE",
+        value_delimiter = ':'
+    )]
+    pdf_fallback_font: Vec<PathBuf>,
 }
 
 /// The first column of an `--all-companies` csv, xlsx or pdf file.
@@ -266,10 +277,19 @@ async fn build_joined(
     };
     let (tx, rx) =
         tokio::sync::mpsc::channel::<Result<Vec<JoinedRow>, String>>(files::CHANNEL_BATCHES);
-    let writer = tokio::task::spawn_blocking(move || match format {
-        Format::Pdf => files::pdf::write(&columns, files::ChannelRows::new(rx), to_cells, &report)
-            .map(Built::Pdf),
-        _ => files::xlsx::write(&columns, files::ChannelRows::new(rx), to_cells)
+    // Loaded before the first request, so that a bad font path fails at once.
+    let fonts = match format {
+        Format::Pdf => {
+            Some(files::pdf::PdfFonts::load(&a.pdf_fallback_font).map_err(|e| anyhow!(e))?)
+        }
+        _ => None,
+    };
+    let writer = tokio::task::spawn_blocking(move || match fonts {
+        Some(fonts) => {
+            let rows = files::ChannelRows::new(rx);
+            files::pdf::write(&columns, rows, to_cells, &report, &fonts).map(Built::Pdf)
+        }
+        None => files::xlsx::write(&columns, files::ChannelRows::new(rx), to_cells)
             .map(Built::Xlsx)
             .map_err(|e| e.to_string()),
     });

@@ -44,6 +44,11 @@ pub struct ServeArgs {
     /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for running requests and exports.
     #[arg(long, env = "ROLLCALL_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     shutdown_timeout: u64,
+    /// A TrueType or OpenType font for the characters DejaVu Sans lacks in PDF exports (Chinese,
+    /// Japanese, Korean, ...), e.g. /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf.
+    /// Repeat the flag (or separate paths with ':') for several, tried in order.
+    #[arg(long, env = "ROLLCALL_PDF_FALLBACK_FONT", value_delimiter = ':')]
+    pdf_fallback_font: Vec<PathBuf>,
     /// A TOML file of settings (`rollcall config example` prints one). Flags and environment
     /// variables win over the file; the file wins over the defaults.
     #[arg(long, env = "ROLLCALL_CONFIG_FILE")]
@@ -63,6 +68,7 @@ const SETTINGS: &[(&str, &str, &str)] = &[
     ("log_format", "text or json.", "\"text\""),
     ("metrics_listen", "Serve /metrics on this separate address.", "\"127.0.0.1:9090\""),
     ("shutdown_timeout", "Seconds a shutdown waits for running requests and exports.", "30"),
+    ("pdf_fallback_font", "Fonts, tried in order, for characters DejaVu Sans lacks in PDF exports (CJK, ...); default: none, they print as placeholders.", "[\"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf\", \"/usr/share/fonts/truetype/nanum/NanumGothic.ttf\"]"),
 ];
 
 /// A commented example config file with every setting (all commented out, with its default or
@@ -133,6 +139,17 @@ pub fn apply_config_file(a: &mut ServeArgs, matches: &clap::ArgMatches) -> Resul
                 a.log_format = f;
             }
             "metrics_listen" => a.metrics_listen = Some(text()?),
+            "pdf_fallback_font" => {
+                // One path, or a list of paths tried in order.
+                a.pdf_fallback_font = match value.as_array() {
+                    Some(list) => list
+                        .iter()
+                        .map(|v| v.as_str().map(PathBuf::from))
+                        .collect::<Option<_>>()
+                        .ok_or_else(|| bad("a path or a list of paths"))?,
+                    None => vec![PathBuf::from(text()?)],
+                }
+            }
             "shutdown_timeout" => {
                 a.shutdown_timeout = u64::try_from(int()?).map_err(|_| bad("a positive number"))?
             }
@@ -155,6 +172,7 @@ pub async fn run(a: ServeArgs) -> Result<()> {
         demo: a.demo,
         metrics_listen: a.metrics_listen,
         shutdown_timeout_secs: a.shutdown_timeout,
+        pdf_fallback_fonts: a.pdf_fallback_font,
         ..Config::default()
     };
     let server = Server::start(config).await?;

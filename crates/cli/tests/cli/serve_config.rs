@@ -57,6 +57,7 @@ fn config_example_lists_every_setting_commented_out() {
         "log_format",
         "metrics_listen",
         "shutdown_timeout",
+        "pdf_fallback_font",
     ] {
         assert!(table.contains_key(key), "{key} missing from the example");
     }
@@ -153,4 +154,41 @@ fn unknown_config_keys_are_refused_by_name() {
         err.contains("unknown setting 'listen_adress'") && err.contains("listen, data_dir"),
         "{err}"
     );
+}
+
+#[test]
+fn a_pdf_fallback_font_that_cannot_be_read_stops_the_start() {
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("font.toml");
+    // One path, or a list tried in order: either way every font must be usable.
+    for value in [
+        "\"/nonexistent/cjk.ttf\"",
+        "[\"/usr/share/fonts/truetype/dejavu/missing.ttf\", \"/nonexistent/cjk.ttf\"]",
+    ] {
+        std::fs::write(
+            &config,
+            format!(
+                "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\npdf_fallback_font = {value}\n",
+                dir.path().join("data").display()
+            ),
+        )
+        .expect("write");
+        let out = std::process::Command::new(BIN)
+            .args(["serve", "--config-file"])
+            .arg(&config)
+            .env_remove("ROLLCALL_PDF_FALLBACK_FONT")
+            .output()
+            .expect("run");
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("cannot read the PDF fallback font /")
+                && err.contains(if value.starts_with('[') {
+                    "missing.ttf"
+                } else {
+                    "cjk.ttf"
+                }),
+            "{value}: {err}"
+        );
+    }
 }

@@ -923,6 +923,12 @@ async fn all_companies_xlsx_and_pdf(engine: Engine) {
         "{greek_pdf:?}"
     );
     assert!(!greek_pdf.contains("Nørd"), "{greek_pdf:?}");
+    // A fallback font that cannot be read is refused before any file is made.
+    let bad_font = "/nonexistent/cjk.ttf";
+    let run = export_all(&s, "pdf", "font.pdf", &["--pdf-fallback-font", bad_font]).await;
+    run.code(1);
+    assert!(run.stderr.contains(bad_font), "{run:?}");
+    assert!(!s.file("font.pdf").exists() && !s.file("font.pdf.partial").exists());
     s.finish().await;
 }
 

@@ -22,6 +22,7 @@ use rollcall_types::target_user::TargetUserSearchView;
 use crate::error::ApiError;
 use crate::metrics::{ActiveExport, Metrics};
 use crate::millis_to_time;
+use crate::AppState;
 
 /// Most rows a PDF export holds; larger exports are refused with a 400 pointing to CSV/Excel.
 pub const PDF_MAX_ROWS: i64 = 5_000;
@@ -346,13 +347,14 @@ pub async fn respond<T, F>(
     to_cells: F,
     report: Report,
     options: &ExportOptions,
-    metrics: &Metrics,
+    state: &AppState,
 ) -> Result<Response, ApiError>
 where
     T: Send + 'static,
     F: Fn(&T) -> Vec<Cell> + Send + Sync + 'static,
 {
     // Counted as active until the body has been sent or dropped (client gone).
+    let metrics: &Metrics = &state.metrics;
     let active = ActiveExport::start(metrics);
     let counter = metrics.export_rows.with_label_values(&[format.extension()]);
     let to_cells = move |row: &T| {
@@ -384,8 +386,9 @@ where
             }))
         }
         Format::Pdf => {
+            let fonts = state.pdf_fonts.clone();
             let bytes = tokio::task::spawn_blocking(move || {
-                pdf::write(columns, ChannelRows::new(rows), to_cells, &report)
+                pdf::write(columns, ChannelRows::new(rows), to_cells, &report, &fonts)
             })
             .await
             .map_err(ApiError::internal)?

@@ -1,5 +1,9 @@
-//! PDF export: a paginated, readable table (A4 landscape, DejaVu Sans embedded, so that names in
-//! Latin, Greek and Cyrillic scripts print; it has no CJK glyphs, which print as placeholders).
+//! PDF export: a paginated, readable table (A4 landscape). Text is set in DejaVu Sans, which is
+//! compiled in and covers Latin, Greek and Cyrillic scripts; characters it lacks (Chinese,
+//! Japanese, Korean, ...) are set in the first of the operator's fallback fonts that has them
+//! (`--pdf-fallback-font`), or print as placeholders.
+
+use std::path::PathBuf;
 
 use printpdf::{
     Color, Line, LinePoint, Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage,
@@ -13,8 +17,8 @@ const PAGE_H: f32 = 210.0;
 const MARGIN: f32 = 12.0;
 const ROW_H: f32 = 5.0;
 const FONT_PT: f32 = 7.5;
-/// Average glyph advance of DejaVu Sans at [`FONT_PT`], in mm, used to fit text in a column.
-const CHAR_MM: f32 = 1.45;
+/// Millimetres per point.
+const MM_PER_PT: f32 = 25.4 / 72.0;
 /// Columns printed: the PDF keeps the ones that fit a landscape page. `Company` leads the
 /// CLI's export of several companies' users.
 const PDF_COLUMNS: &[&str] = &[
@@ -37,30 +41,187 @@ const PDF_COLUMNS: &[&str] = &[
     "Deleted Users",
 ];
 
-fn fit(text: &str, width_mm: f32) -> String {
-    let max = ((width_mm / CHAR_MM).floor() as usize).max(2);
-    if text.chars().count() <= max {
-        text.to_owned()
-    } else {
-        let mut s: String = text.chars().take(max - 1).collect();
-        s.push('…');
-        s
+/// The fonts PDF exports are set in: DejaVu Sans regular and bold, and fallbacks, in order, for
+/// the characters DejaVu lacks. Loaded once when the server starts.
+pub struct PdfFonts {
+    regular: ParsedFont,
+    bold: ParsedFont,
+    fallbacks: Vec<ParsedFont>,
+}
+
+impl std::fmt::Debug for PdfFonts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PdfFonts")
+            .field(
+                "fallbacks",
+                &self
+                    .fallbacks
+                    .iter()
+                    .map(|f| &f.font_name)
+                    .collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
     }
 }
 
-fn text_at(ops: &mut Vec<Op>, font: &PdfFontHandle, size: f32, x: f32, y: f32, text: String) {
-    ops.push(Op::StartTextSection);
-    ops.push(Op::SetFont {
-        font: font.clone(),
-        size: Pt(size),
-    });
-    ops.push(Op::SetTextCursor {
-        pos: Point::new(Mm(x), Mm(y)),
-    });
-    ops.push(Op::ShowText {
-        items: vec![TextItem::Text(text)],
-    });
-    ops.push(Op::EndTextSection);
+fn parse_font(bytes: &[u8], what: &str) -> Result<ParsedFont, String> {
+    let mut warnings = Vec::new();
+    let font = ParsedFont::from_bytes(bytes, 0, &mut warnings)
+        .ok_or_else(|| format!("{what} is not a TrueType or OpenType font"))?;
+    if font.codepoint_to_glyph.is_empty() {
+        return Err(format!("{what} maps no characters to glyphs"));
+    }
+    Ok(font)
+}
+
+/// The font a character is drawn with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Face {
+    Regular,
+    Bold,
+    /// The fallback font at this index.
+    Fallback(usize),
+}
+
+impl PdfFonts {
+    /// DejaVu Sans, plus the TrueType or OpenType files at `fallbacks`, tried in order (for
+    /// example `/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf` from Debian's
+    /// `fonts-droid-fallback` for Chinese and Japanese, `NanumGothic.ttf` from `fonts-nanum`
+    /// for Korean).
+    pub fn load(fallbacks: &[PathBuf]) -> Result<Self, String> {
+        let fallbacks = fallbacks
+            .iter()
+            .map(|path| {
+                let what = format!("the PDF fallback font {}", path.display());
+                let bytes = std::fs::read(path).map_err(|e| format!("cannot read {what}: {e}"))?;
+                parse_font(&bytes, &what)
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            regular: parse_font(dejavu::sans::regular(), "DejaVu Sans")?,
+            bold: parse_font(dejavu::sans::bold(), "DejaVu Sans Bold")?,
+            fallbacks,
+        })
+    }
+
+    fn font(&self, face: Face) -> &ParsedFont {
+        match face {
+            Face::Regular => &self.regular,
+            Face::Bold => &self.bold,
+            Face::Fallback(i) => self.fallbacks.get(i).unwrap_or(&self.regular),
+        }
+    }
+
+    /// The face that draws `c` in `face`: `face` itself when it has the glyph, else the first
+    /// fallback that has it, else `face` (whose placeholder glyph then prints).
+    fn face_for(&self, face: Face, c: char) -> Face {
+        let has = |f: &ParsedFont| f.lookup_glyph_index(u32::from(c)).is_some();
+        if has(self.font(face)) {
+            return face;
+        }
+        self.fallbacks
+            .iter()
+            .position(has)
+            .map_or(face, Face::Fallback)
+    }
+
+    /// Width of `c` drawn in `face` at `size` points, in mm.
+    fn advance_mm(&self, face: Face, c: char, size: f32) -> f32 {
+        let font = self.font(face);
+        let em = f32::from(font.units_per_em.max(1));
+        let units = font
+            .lookup_glyph_index(u32::from(c))
+            .and_then(|g| font.get_glyph_width(g))
+            .map_or(em / 2.0, f32::from);
+        units / em * size * MM_PER_PT
+    }
+
+    /// `text` cut with an ellipsis to fit `width_mm`, measured with the glyphs that will draw it.
+    fn fit(&self, face: Face, size: f32, text: &str, width_mm: f32) -> String {
+        let width = |c| self.advance_mm(self.face_for(face, c), c, size);
+        if text.chars().map(width).sum::<f32>() <= width_mm {
+            return text.to_owned();
+        }
+        let room = width_mm - width('…');
+        let mut used = 0.0;
+        let mut out: String = text
+            .chars()
+            .take_while(|&c| {
+                used += width(c);
+                used <= room
+            })
+            .collect();
+        out.push('…');
+        out
+    }
+
+    /// `text` split into runs that one font draws.
+    fn runs(&self, face: Face, text: &str) -> Vec<(Face, String)> {
+        let mut runs: Vec<(Face, String)> = Vec::new();
+        for c in text.chars() {
+            let f = self.face_for(face, c);
+            match runs.last_mut() {
+                Some((last, run)) if *last == f => run.push(c),
+                _ => runs.push((f, c.to_string())),
+            }
+        }
+        runs
+    }
+}
+
+/// The fonts as added to one document.
+struct Handles<'a> {
+    fonts: &'a PdfFonts,
+    regular: PdfFontHandle,
+    bold: PdfFontHandle,
+    /// By fallback index; `None` for a fallback no text of the document needs.
+    fallbacks: Vec<Option<PdfFontHandle>>,
+}
+
+impl Handles<'_> {
+    fn handle(&self, face: Face) -> &PdfFontHandle {
+        match face {
+            Face::Bold => &self.bold,
+            Face::Fallback(i) => self
+                .fallbacks
+                .get(i)
+                .and_then(Option::as_ref)
+                .unwrap_or(&self.regular),
+            Face::Regular => &self.regular,
+        }
+    }
+
+    /// `text` at (x, y) mm, cut to `width_mm` when given.
+    #[allow(clippy::too_many_arguments)] // a drawing call: face, size, position, width, text
+    fn text(
+        &self,
+        ops: &mut Vec<Op>,
+        face: Face,
+        size: f32,
+        x: f32,
+        y: f32,
+        width_mm: Option<f32>,
+        text: &str,
+    ) {
+        let text = match width_mm {
+            Some(w) => self.fonts.fit(face, size, text, w),
+            None => text.to_owned(),
+        };
+        ops.push(Op::StartTextSection);
+        ops.push(Op::SetTextCursor {
+            pos: Point::new(Mm(x), Mm(y)),
+        });
+        for (f, run) in self.fonts.runs(face, &text) {
+            ops.push(Op::SetFont {
+                font: self.handle(f).clone(),
+                size: Pt(size),
+            });
+            ops.push(Op::ShowText {
+                items: vec![TextItem::Text(run)],
+            });
+        }
+        ops.push(Op::EndTextSection);
+    }
 }
 
 fn rule(ops: &mut Vec<Op>, y: f32) {
@@ -89,6 +250,7 @@ pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>>(
     mut rows: S,
     to_cells: F,
     report: &Report,
+    fonts: &PdfFonts,
 ) -> Result<Vec<u8>, String> {
     let keep: Vec<usize> = columns
         .iter()
@@ -115,14 +277,33 @@ pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>>(
         );
     }
 
-    let mut warnings = Vec::new();
-    let regular = ParsedFont::from_bytes(dejavu::sans::regular(), 0, &mut warnings)
-        .ok_or("the PDF font could not be loaded")?;
-    let bold = ParsedFont::from_bytes(dejavu::sans::bold(), 0, &mut warnings)
-        .ok_or("the PDF font could not be loaded")?;
     let mut doc = PdfDocument::new(&format!("{} - {}", report.title, report.company));
-    let regular = PdfFontHandle::External(doc.add_font(&regular));
-    let bold = PdfFontHandle::External(doc.add_font(&bold));
+    // A fallback is embedded only when some text needs it.
+    let mut used = vec![false; fonts.fallbacks.len()];
+    let texts = [report.company.as_str(), report.filter_summary.as_str()];
+    for text in texts
+        .into_iter()
+        .chain(table.iter().flatten().map(String::as_str))
+    {
+        for c in text.chars() {
+            if let Face::Fallback(i) = fonts.face_for(Face::Regular, c) {
+                if let Some(u) = used.get_mut(i) {
+                    *u = true;
+                }
+            }
+        }
+    }
+    let h = Handles {
+        fonts,
+        regular: PdfFontHandle::External(doc.add_font(&fonts.regular)),
+        bold: PdfFontHandle::External(doc.add_font(&fonts.bold)),
+        fallbacks: fonts
+            .fallbacks
+            .iter()
+            .zip(used)
+            .map(|(f, used)| used.then(|| PdfFontHandle::External(doc.add_font(f))))
+            .collect(),
+    };
 
     let headers: Vec<&str> = keep.iter().map(|&i| columns[i]).collect();
     // Column widths proportional to how wide their content tends to be.
@@ -164,42 +345,34 @@ pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>>(
     for p in 0..page_count {
         let mut ops = Vec::new();
         ops.push(Op::SetFillColor { col: black.clone() });
-        text_at(
-            &mut ops,
-            &bold,
-            13.0,
-            MARGIN,
-            top - 4.0,
-            format!("{} - {}", report.title, report.company),
-        );
+        let title = format!("{} - {}", report.title, report.company);
+        h.text(&mut ops, Face::Bold, 13.0, MARGIN, top - 4.0, None, &title);
         ops.push(Op::SetFillColor { col: grey.clone() });
-        text_at(
+        let summary = &report.filter_summary;
+        h.text(
             &mut ops,
-            &regular,
+            Face::Regular,
             8.0,
             MARGIN,
             top - 10.0,
-            fit(&report.filter_summary, usable),
+            Some(usable),
+            summary,
         );
-        text_at(
+        let generated = format!("Generated {generated}. {} rows.", table.len());
+        h.text(
             &mut ops,
-            &regular,
+            Face::Regular,
             8.0,
             MARGIN,
             top - 14.5,
-            format!("Generated {generated}. {} rows.", table.len()),
+            None,
+            &generated,
         );
         ops.push(Op::SetFillColor { col: black.clone() });
         let mut x = MARGIN;
-        for (h, w) in headers.iter().zip(&widths) {
-            text_at(
-                &mut ops,
-                &bold,
-                FONT_PT,
-                x,
-                first_row_y + 1.5,
-                fit(h, *w - 1.0),
-            );
+        for (head, w) in headers.iter().zip(&widths) {
+            let y = first_row_y + 1.5;
+            h.text(&mut ops, Face::Bold, FONT_PT, x, y, Some(*w - 1.0), head);
             x += w;
         }
         ops.push(Op::SetOutlineColor { col: grey.clone() });
@@ -210,35 +383,111 @@ pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>>(
             let mut x = MARGIN;
             for (cell, w) in row.iter().zip(&widths) {
                 if !cell.is_empty() {
-                    text_at(&mut ops, &regular, FONT_PT, x, y + 1.4, fit(cell, *w - 1.0));
+                    h.text(
+                        &mut ops,
+                        Face::Regular,
+                        FONT_PT,
+                        x,
+                        y + 1.4,
+                        Some(*w - 1.0),
+                        cell,
+                    );
                 }
                 x += w;
             }
             y -= ROW_H;
         }
         if table.is_empty() {
-            text_at(
-                &mut ops,
-                &regular,
-                9.0,
-                MARGIN,
-                y,
-                "No rows match this filter.".to_owned(),
-            );
+            let none = "No rows match this filter.";
+            h.text(&mut ops, Face::Regular, 9.0, MARGIN, y, None, none);
         }
         ops.push(Op::SetFillColor { col: grey.clone() });
-        text_at(
-            &mut ops,
-            &regular,
-            8.0,
-            PAGE_W - MARGIN - 25.0,
-            MARGIN - 4.0,
-            format!("Page {} of {page_count}", p + 1),
-        );
+        let page = format!("Page {} of {page_count}", p + 1);
+        let x = PAGE_W - MARGIN - 25.0;
+        h.text(&mut ops, Face::Regular, 8.0, x, MARGIN - 4.0, None, &page);
         pages.push(PdfPage::new(Mm(PAGE_W), Mm(PAGE_H), ops));
     }
     let mut save_warnings = Vec::new();
     Ok(doc
         .with_pages(pages)
         .save(&PdfSaveOptions::default(), &mut save_warnings))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const CJK_FONT: &str = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf";
+
+    #[test]
+    fn a_fallback_font_that_cannot_be_used_is_an_error_naming_the_file() {
+        let err = PdfFonts::load(&["/nonexistent/font.ttf".into()]).unwrap_err();
+        assert!(err.contains("/nonexistent/font.ttf"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let not_a_font = dir.path().join("notes.ttf");
+        std::fs::write(&not_a_font, "not a font").unwrap();
+        let err = PdfFonts::load(&[not_a_font]).unwrap_err();
+        assert!(
+            err.contains("notes.ttf") && err.contains("not a TrueType"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn text_is_cut_by_its_measured_width() {
+        let fonts = PdfFonts::load(&[]).unwrap();
+        let width = |s: &str| -> f32 {
+            s.chars()
+                .map(|c| fonts.advance_mm(Face::Regular, c, FONT_PT))
+                .sum()
+        };
+        // Proportional glyphs: as many narrow letters take less room than wide ones.
+        assert!(width("iiiiiiiiii") * 2.0 < width("WWWWWWWWWW"));
+        let narrow = fonts.fit(Face::Regular, FONT_PT, &"i".repeat(40), 20.0);
+        let wide = fonts.fit(Face::Regular, FONT_PT, &"W".repeat(40), 20.0);
+        assert!(narrow.ends_with('…') && wide.ends_with('…'));
+        assert!(
+            narrow.chars().count() > 2 * wide.chars().count(),
+            "{narrow} / {wide}"
+        );
+        for cut in [&narrow, &wide] {
+            assert!(width(cut) <= 20.0, "{cut} is {} mm", width(cut));
+        }
+        assert_eq!(fonts.fit(Face::Regular, FONT_PT, "Anna", 20.0), "Anna");
+    }
+
+    #[test]
+    fn characters_dejavu_lacks_go_to_the_first_fallback_that_has_them() {
+        let plain = PdfFonts::load(&[]).unwrap();
+        let text = "Anna 山田 Łukasz";
+        assert_eq!(
+            plain.runs(Face::Regular, text),
+            [(Face::Regular, text.to_owned())]
+        );
+        if !std::path::Path::new(CJK_FONT).exists() {
+            eprintln!("{CJK_FONT} is not installed: skipping the fallback part");
+            return;
+        }
+        // DejaVu Sans Mono has no ideographs either, so they go to the second fallback.
+        let dir = tempfile::tempdir().unwrap();
+        let mono = dir.path().join("DejaVuSansMono.ttf");
+        std::fs::write(&mono, dejavu::sans_mono::regular()).unwrap();
+        let fonts = PdfFonts::load(&[mono, CJK_FONT.into()]).unwrap();
+        assert_eq!(
+            fonts.runs(Face::Bold, text),
+            [
+                (Face::Bold, "Anna ".to_owned()),
+                (Face::Fallback(1), "山田".to_owned()),
+                (Face::Bold, " Łukasz".to_owned()),
+            ]
+        );
+        // Ideographs are full width: a column holds fewer of them than Latin letters.
+        let cjk = fonts.fit(Face::Regular, FONT_PT, &"山".repeat(40), 20.0);
+        let latin = fonts.fit(Face::Regular, FONT_PT, &"a".repeat(40), 20.0);
+        assert!(
+            cjk.chars().count() < latin.chars().count(),
+            "{cjk} / {latin}"
+        );
+    }
 }

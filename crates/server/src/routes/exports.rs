@@ -88,7 +88,7 @@ pub async fn target_users(
         export::target_user_cells,
         report,
         &options,
-        &state.metrics,
+        &state,
     )
     .await
 }
@@ -144,7 +144,7 @@ pub async fn companies(
         move |c| export::company_cells(c, now),
         report,
         &options,
-        &state.metrics,
+        &state,
     )
     .await
 }
@@ -222,7 +222,7 @@ pub async fn example_file(
         to_cells,
         report,
         &options,
-        &state.metrics,
+        &state,
     )
     .await
 }

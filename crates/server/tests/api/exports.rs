@@ -1251,13 +1251,33 @@ async fn non_ascii_text_round_trips(engine: Engine) {
     }
 }
 
-async fn non_ascii_text_in_pdf(engine: Engine) {
-    let Some((srv, token, company)) = setup(engine).await else {
-        return;
-    };
+/// Debian's `fonts-droid-fallback` (Chinese, Japanese, Korean), which `.ci/run` installs.
+const CJK_FONT: &str = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf";
+
+/// The `BaseFont` names of the fonts a PDF embeds (printpdf names them with random ids, so
+/// tests count them: DejaVu Sans regular and bold, and the fallback font when it is used).
+fn pdf_font_names(bytes: &[u8]) -> Vec<String> {
+    let doc = lopdf::Document::load_mem(bytes).expect("the PDF loads in lopdf");
+    doc.objects
+        .values()
+        .filter_map(|o| o.as_dict().ok())
+        .filter(|d| d.get(b"Type").and_then(|t| t.as_name()).ok() == Some(b"Font".as_slice()))
+        .filter_map(|d| d.get(b"BaseFont").and_then(|n| n.as_name()).ok())
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .collect()
+}
+
+/// Exports [`UNICODE_USERS`] as PDF from a company named `company_name` and checks that every
+/// name prints, except (without a fallback font) those in scripts DejaVu Sans lacks. Returns the
+/// PDF's font names.
+async fn unicode_pdf(srv: &TestServer, company_name: &str, cjk: bool) -> Vec<String> {
+    let token = srv.root_token().await;
+    let company = srv
+        .create_company(&token, None, json!({ "Name": company_name }))
+        .await;
     for (email, first, last, dept) in UNICODE_USERS {
         create_user(
-            &srv,
+            srv,
             &token,
             &company,
             json!({"email": email, "firstName": first, "lastName": last, "department": dept}),
@@ -1268,22 +1288,25 @@ async fn non_ascii_text_in_pdf(engine: Engine) {
                       "reportAllPages": true, "exportType": "PDF"});
     let mut sorted: Vec<_> = UNICODE_USERS.to_vec();
     sorted.sort_by_key(|u| u.0);
-    let d = tu_export(&srv, &token, &company, &body).await;
+    let d = tu_export(srv, &token, &company, &body).await;
     assert_file(&d, Kind::Pdf, "Target Users", "unicode");
     let pdf = parse_pdf(&d.bytes, all_pages);
     assert_eq!(pdf.pages, 1, "four rows fit on one page");
     let text = pdf.texts.concat();
+    assert!(text.contains(company_name), "the title: {text:?}");
     let emails: Vec<String> = sorted.iter().map(|u| u.0.to_owned()).collect();
     assert_in_order(&text, &emails, "unicode, PDF: the ASCII emails");
-    // Names in Latin, Greek and Cyrillic script must print. The PDF font (DejaVu Sans) has no CJK
-    // glyphs, a documented limit (docs/api.md): those rows are present, by their email, with
-    // placeholder glyphs for the names, so they are left out of this check.
+    // Names in Latin, Greek and Cyrillic script print in DejaVu Sans; CJK names need the
+    // fallback font (docs/api.md). Without it those rows are present, by their email, with
+    // placeholder glyphs for the names, so they are left out of the check. Neither font has
+    // the emoji, which is cut off.
     let mut missing = Vec::new();
     for (_, first, last, dept) in &sorted {
         for name in [first, last, dept] {
-            if name
-                .chars()
-                .any(|c| c > '\u{052F}' && !c.is_whitespace() && c <= '\u{FFFF}')
+            if !cjk
+                && name
+                    .chars()
+                    .any(|c| c > '\u{052F}' && !c.is_whitespace() && c <= '\u{FFFF}')
             {
                 continue;
             }
@@ -1297,6 +1320,55 @@ async fn non_ascii_text_in_pdf(engine: Engine) {
         missing.is_empty(),
         "unicode, PDF: {missing:?} not in the extracted text (\u{FFFD} marks glyphs the PDF font lacks): {text:?}"
     );
+    pdf_font_names(&d.bytes)
+}
+
+async fn non_ascii_text_in_pdf(engine: Engine) {
+    let Some(srv) = TestServer::start(engine).await else {
+        return;
+    };
+    let fonts = unicode_pdf(&srv, COMPANY_NAME, false).await;
+    assert_eq!(fonts.len(), 2, "DejaVu Sans regular and bold: {fonts:?}");
+}
+
+/// With `pdf_fallback_font` set, CJK names (and a CJK company name in the title) print in
+/// that font; a PDF with no such text does not embed it.
+async fn cjk_names_in_pdf_with_a_fallback_font(engine: Engine) {
+    if !std::path::Path::new(CJK_FONT).exists() {
+        assert!(
+            std::env::var("CI").map(|v| v != "true").unwrap_or(true),
+            "CI must install fonts-droid-fallback ({CJK_FONT})"
+        );
+        eprintln!("{CJK_FONT} is not installed: skipping the fallback font check");
+        return;
+    }
+    let Some(srv) = TestServer::start_with(engine, |c| {
+        c.pdf_fallback_fonts = vec![CJK_FONT.into()];
+    })
+    .await
+    else {
+        return;
+    };
+    let fonts = unicode_pdf(&srv, "山田商事", true).await;
+    assert_eq!(fonts.len(), 3, "DejaVu Sans and the fallback: {fonts:?}");
+
+    let token = srv.root_token().await;
+    let latin = srv
+        .create_company(&token, None, json!({ "Name": "Latin Only" }))
+        .await;
+    create_user(
+        &srv,
+        &token,
+        &latin,
+        json!({"email": "anna@latin.example", "firstName": "Anna"}),
+    )
+    .await;
+    let body =
+        json!({"pageNumber": 1, "pageSize": 10, "reportAllPages": true, "exportType": "PDF"});
+    let d = tu_export(&srv, &token, &latin, &body).await;
+    assert_file(&d, Kind::Pdf, "Target Users", "latin");
+    let fonts = pdf_font_names(&d.bytes);
+    assert_eq!(fonts.len(), 2, "no fallback without CJK text: {fonts:?}");
 }
 
 /// Text that file formats must escape: XML specials, control characters, Excel's own `_xHHHH_`
@@ -2251,6 +2323,7 @@ both_engines!(
     formula_cells_are_neutralised,
     non_ascii_text_round_trips,
     non_ascii_text_in_pdf,
+    cjk_names_in_pdf_with_a_fallback_font,
     text_edge_cases_round_trip,
     streamed_csv_is_a_consistent_snapshot,
     early_disconnect_leaves_the_server_working,
