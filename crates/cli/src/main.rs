@@ -53,6 +53,16 @@ enum ConfigCmd {
 }
 
 /// Writes a whole document to stdout; a reader that stops early (`| head`) is not an error.
+/// `--pdf-fallback-font` values as paths: empty ones (an empty `ROLLCALL_PDF_FALLBACK_FONT`, or
+/// `a::b`) are left out.
+fn non_empty_paths(values: &[String]) -> Vec<std::path::PathBuf> {
+    values
+        .iter()
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .collect()
+}
+
 fn write_stdout(text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     match std::io::stdout().lock().write_all(text.as_bytes()) {

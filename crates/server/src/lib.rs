@@ -196,6 +196,9 @@ pub struct Server {
 impl Server {
     /// Opens the store (migrating it), bootstraps it and binds the listener.
     pub async fn start(config: Config) -> anyhow::Result<Server> {
+        // Before anything is created on disk: a bad font path stops the start cleanly.
+        let pdf_fonts = export::pdf::PdfFonts::load(&config.pdf_fallback_fonts)
+            .map_err(|e| anyhow::anyhow!(e))?;
         let store = SqlStore::open(&config.database_url, &config.data_dir).await?;
         let secret = match &config.jwt_secret {
             Some(s) if s.len() >= 32 => s.clone(),
@@ -215,10 +218,7 @@ impl Server {
             config: Arc::new(config.clone()),
             dummy_hash: dummy_hash.into(),
             metrics: Arc::new(metrics::Metrics::new()?),
-            pdf_fonts: Arc::new(
-                export::pdf::PdfFonts::load(&config.pdf_fallback_fonts)
-                    .map_err(|e| anyhow::anyhow!(e))?,
-            ),
+            pdf_fonts: Arc::new(pdf_fonts),
         };
         let bootstrap = bootstrap::bootstrap(&state).await?;
         if config.demo {

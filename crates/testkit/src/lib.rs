@@ -2,10 +2,12 @@
 //! `127.0.0.1:0`, on SQLite (a temp dir) or on a fresh PostgreSQL database created on the server
 //! named by `ROLLCALL_TEST_DATABASE_URL`, and an HTTP client pointed at it.
 //!
-//! Each PostgreSQL test database is dropped when the last server using it goes away, so a full
-//! test run does not leave hundreds of databases on the CI disk.
+//! Each PostgreSQL test database is dropped when the last `TestServer` handle using it is
+//! dropped (PostgreSQL 13 or later), so a full test run does not leave hundreds of databases on
+//! the CI disk.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use rollcall_server::{Config, Server};
@@ -105,14 +107,19 @@ impl Drop for PgDatabase {
             else {
                 return;
             };
-            rt.block_on(async {
-                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut conn)
-                        .await;
-                    conn.close().await.ok();
-                }
-            });
+            let drop_it = async {
+                let mut conn = sqlx::PgConnection::connect(&admin).await?;
+                // FORCE (PostgreSQL 13+) ends the connections of a server still shutting down.
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await?;
+                conn.close().await
+            };
+            // A test must not hang here: an unanswered drop leaves the database behind.
+            let outcome = rt.block_on(tokio::time::timeout(Duration::from_secs(30), drop_it));
+            if !matches!(outcome, Ok(Ok(()))) {
+                eprintln!("could not drop test database {name}: {outcome:?}");
+            }
         })
         .join();
     }

@@ -80,7 +80,7 @@ pub struct ExportArgs {
         value_name = "FILE",
         value_delimiter = ':'
     )]
-    pdf_fallback_font: Vec<PathBuf>,
+    pdf_fallback_font: Vec<String>,
 }
 
 /// The first column of an `--all-companies` csv, xlsx or pdf file.
@@ -152,6 +152,15 @@ pub async fn run(common: &Common, a: ExportArgs) -> Result<()> {
     if !(1..=1000).contains(&a.page_size) {
         return Err(CliError::Usage("--page-size must be between 1 and 1000".into()).into());
     }
+    // A PDF of several companies is set with the fallback fonts: loaded before any request, so
+    // that a bad path fails at once.
+    let fonts = match (a.companies.all_companies, a.format) {
+        (true, Format::Pdf) => {
+            let paths = crate::non_empty_paths(&a.pdf_fallback_font);
+            Some(files::pdf::PdfFonts::load(&paths).map_err(CliError::Usage)?)
+        }
+        _ => None,
+    };
     let client = common.client()?;
     let list = companies(&client, &a.companies).await?;
     let body = a.filter.search_request()?;
@@ -163,7 +172,7 @@ pub async fn run(common: &Common, a: ExportArgs) -> Result<()> {
         total = Some(n);
     }
     let mut sink = Sink::open(&a.out).await?;
-    let result = write(&client, &a, body, &list, &mut sink, total).await;
+    let result = write(&client, &a, body, &list, &mut sink, total, fonts).await;
     match result {
         Ok(summary) => {
             sink.finish().await?;
@@ -255,6 +264,7 @@ async fn build_joined(
     body: SearchRequest,
     list: &[Company],
     total: Option<i64>,
+    fonts: Option<files::pdf::PdfFonts>,
 ) -> Result<(u64, Built)> {
     let format = a.format;
     let columns: Vec<&'static str> = std::iter::once(COMPANY_COLUMN)
@@ -277,13 +287,6 @@ async fn build_joined(
     };
     let (tx, rx) =
         tokio::sync::mpsc::channel::<Result<Vec<JoinedRow>, String>>(files::CHANNEL_BATCHES);
-    // Loaded before the first request, so that a bad font path fails at once.
-    let fonts = match format {
-        Format::Pdf => {
-            Some(files::pdf::PdfFonts::load(&a.pdf_fallback_font).map_err(|e| anyhow!(e))?)
-        }
-        _ => None,
-    };
     let writer = tokio::task::spawn_blocking(move || match fonts {
         Some(fonts) => {
             let rows = files::ChannelRows::new(rx);
@@ -348,6 +351,7 @@ async fn write(
     list: &[Company],
     sink: &mut Sink,
     total: Option<i64>,
+    fonts: Option<files::pdf::PdfFonts>,
 ) -> Result<String> {
     match (a.format, a.companies.all_companies) {
         (Format::Json | Format::Ndjson, all) => {
@@ -369,7 +373,7 @@ async fn write(
             Ok(format!("Wrote {} users", json.count))
         }
         (Format::Xlsx | Format::Pdf, true) => {
-            let (users, built) = build_joined(client, a, body, list, total).await?;
+            let (users, built) = build_joined(client, a, body, list, total, fonts).await?;
             match built {
                 Built::Xlsx(file) => sink.copy_from(file).await?,
                 Built::Pdf(bytes) => sink.write(&bytes).await?,

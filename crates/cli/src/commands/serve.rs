@@ -48,7 +48,7 @@ pub struct ServeArgs {
     /// Japanese, Korean, ...), e.g. /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf.
     /// Repeat the flag (or separate paths with ':') for several, tried in order.
     #[arg(long, env = "ROLLCALL_PDF_FALLBACK_FONT", value_delimiter = ':')]
-    pdf_fallback_font: Vec<PathBuf>,
+    pdf_fallback_font: Vec<String>,
     /// A TOML file of settings (`rollcall config example` prints one). Flags and environment
     /// variables win over the file; the file wins over the defaults.
     #[arg(long, env = "ROLLCALL_CONFIG_FILE")]
@@ -144,10 +144,10 @@ pub fn apply_config_file(a: &mut ServeArgs, matches: &clap::ArgMatches) -> Resul
                 a.pdf_fallback_font = match value.as_array() {
                     Some(list) => list
                         .iter()
-                        .map(|v| v.as_str().map(PathBuf::from))
+                        .map(|v| v.as_str().map(str::to_owned))
                         .collect::<Option<_>>()
                         .ok_or_else(|| bad("a path or a list of paths"))?,
-                    None => vec![PathBuf::from(text()?)],
+                    None => vec![text()?],
                 }
             }
             "shutdown_timeout" => {
@@ -172,7 +172,7 @@ pub async fn run(a: ServeArgs) -> Result<()> {
         demo: a.demo,
         metrics_listen: a.metrics_listen,
         shutdown_timeout_secs: a.shutdown_timeout,
-        pdf_fallback_fonts: a.pdf_fallback_font,
+        pdf_fallback_fonts: crate::non_empty_paths(&a.pdf_fallback_font),
         ..Config::default()
     };
     let server = Server::start(config).await?;

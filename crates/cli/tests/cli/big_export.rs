@@ -445,6 +445,48 @@ async fn big_exports(engine: Engine) {
         expected.iter().all(|r| ids.contains(&r[14])),
         "every big-company user is there"
     );
+
+    // 3. `--all-companies` as xlsx: the CLI feeds the workbook writer in batches of 256 rows. A
+    //    filter keeps every hundredth user (1,000 + 10 + 10), so full batches and a partial last
+    //    one go through; Big Corp's rows must be the database's, in order.
+    let out = s.file("hundredths.xlsx");
+    let out_arg = out.display().to_string();
+    let run = s
+        .run(&[
+            "users",
+            "export",
+            "--all-companies",
+            "--format",
+            "xlsx",
+            "--where",
+            "Email",
+            "Contains",
+            "00@",
+            "-o",
+            &out_arg,
+        ])
+        .await;
+    run.code(0);
+    let sheets = crate::users::xlsx_sheets(&out);
+    assert_eq!(sheets.len(), 1);
+    let rows = &sheets[0][1..];
+    let of = |name: &str| -> Vec<String> {
+        rows.iter()
+            .filter(|r| crate::users::xlsx_text(&r[0]) == name)
+            .map(|r| crate::users::xlsx_text(&r[1]))
+            .collect()
+    };
+    let want: Vec<String> = expected
+        .iter()
+        .map(|r| r[0].clone())
+        .filter(|e| e.contains("00@"))
+        .collect();
+    assert_eq!(want.len(), BIG / 100);
+    assert_eq!(of("Big Corp"), want);
+    assert_eq!(of("Small One").len(), SMALL / 100);
+    assert_eq!(of("Small Two").len(), SMALL / 100);
+    assert_eq!(rows.len(), (BIG + 2 * SMALL) / 100);
+    std::fs::remove_file(&out).ok();
     db.close().await;
     s.finish().await;
 }

@@ -649,7 +649,7 @@ async fn export_all(s: &TestServer, format: &str, file: &str, extra: &[&str]) ->
 }
 
 /// Every sheet of a workbook, header rows included, read with calamine.
-fn xlsx_sheets(path: &std::path::Path) -> Vec<Vec<Vec<calamine::Data>>> {
+pub(crate) fn xlsx_sheets(path: &std::path::Path) -> Vec<Vec<Vec<calamine::Data>>> {
     use calamine::Reader;
     let mut wb: calamine::Xlsx<_> =
         calamine::open_workbook(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -664,7 +664,7 @@ fn xlsx_sheets(path: &std::path::Path) -> Vec<Vec<Vec<calamine::Data>>> {
         .collect()
 }
 
-fn xlsx_text(d: &calamine::Data) -> String {
+pub(crate) fn xlsx_text(d: &calamine::Data) -> String {
     match d {
         calamine::Data::String(s) => s.clone(),
         calamine::Data::Empty => String::new(),
