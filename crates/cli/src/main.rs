@@ -52,7 +52,6 @@ enum ConfigCmd {
     Example,
 }
 
-/// Writes a whole document to stdout; a reader that stops early (`| head`) is not an error.
 /// `--pdf-fallback-font` values as paths: empty ones (an empty `ROLLCALL_PDF_FALLBACK_FONT`, or
 /// `a::b`) are left out.
 fn non_empty_paths(values: &[String]) -> Vec<std::path::PathBuf> {
@@ -63,6 +62,7 @@ fn non_empty_paths(values: &[String]) -> Vec<std::path::PathBuf> {
         .collect()
 }
 
+/// Writes a whole document to stdout; a reader that stops early (`| head`) is not an error.
 fn write_stdout(text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     match std::io::stdout().lock().write_all(text.as_bytes()) {

@@ -334,6 +334,25 @@ impl TestServer {
             .to_owned()
     }
 
+    /// Creates a target user in `company` through the API; panics unless it succeeds. Returns
+    /// its resource id.
+    pub async fn create_user(&self, token: &str, company: &str, body: Value) -> String {
+        let (status, resp) = self
+            .post(
+                "/api/target-users",
+                token,
+                body.clone(),
+                &[(SCOPE, company)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "create {body}: {resp}");
+        assert_eq!(resp["status"], "SUCCESS", "{resp}");
+        resp["data"]["resourceId"]
+            .as_str()
+            .expect("resourceId")
+            .to_owned()
+    }
+
     /// Creates an API client in `company` with a role name; returns (client id, secret).
     pub async fn create_client(&self, token: &str, company: &str, role: &str) -> (String, String) {
         let client_id = format!(

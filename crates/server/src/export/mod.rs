@@ -353,8 +353,8 @@ where
     T: Send + 'static,
     F: Fn(&T) -> Vec<Cell> + Send + Sync + 'static,
 {
-    // Counted as active until the body has been sent or dropped (client gone).
     let metrics: &Metrics = &state.metrics;
+    // Counted as active until the body has been sent or dropped (client gone).
     let active = ActiveExport::start(metrics);
     let counter = metrics.export_rows.with_label_values(&[format.extension()]);
     let to_cells = move |row: &T| {

@@ -100,18 +100,6 @@ impl TestServer {
         run_cli(self.home.path(), env, args).await
     }
 
-    /// Creates a target user; returns its resource id.
-    pub async fn create_user(&self, token: &str, company: &str, body: Value) -> String {
-        let (status, json) = self
-            .post("/api/target-users", token, body, &[(SCOPE, company)])
-            .await;
-        assert_eq!(status, StatusCode::OK, "create user: {json}");
-        json["data"]["resourceId"]
-            .as_str()
-            .expect("resourceId")
-            .to_owned()
-    }
-
     /// `count-summary` of a company, through HTTP.
     pub async fn count_summary(&self, token: &str, company: &str) -> Value {
         let (status, json) = self

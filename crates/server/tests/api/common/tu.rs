@@ -359,17 +359,9 @@ pub async fn internal_ids(
         .collect()
 }
 
-/// Creates a user through the API; panics unless it succeeds. Returns its resource id.
+/// [`TestServer::create_user`] as a function, as these tests call it.
 pub async fn create_user(srv: &TestServer, token: &str, company: &str, body: Value) -> String {
-    let (status, resp) = srv
-        .post("/api/target-users", token, body.clone(), &scope(company))
-        .await;
-    assert_eq!(status, StatusCode::OK, "create {body}: {resp}");
-    assert_eq!(resp["status"], "SUCCESS", "{resp}");
-    resp["data"]["resourceId"]
-        .as_str()
-        .expect("resourceId")
-        .to_owned()
+    srv.create_user(token, company, body).await
 }
 
 /// `POST /api/target-users/search` with `body` (its paging replaced by page 1 of 1000 rows).
