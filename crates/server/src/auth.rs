@@ -137,6 +137,8 @@ pub fn permissions(role: Role) -> Vec<String> {
     responses(
         (status = 200, description = "A bearer token", body = rollcall_types::token::TokenResponse),
         (status = 400, description = "RFC 6749 §5.2 error: invalid_request, invalid_client (unknown id, wrong secret, inactive client), unsupported_grant_type or invalid_scope", body = rollcall_types::token::OAuthError),
+        (status = 429, description = "too_many_requests: this client_id asked for more tokens than the server's rate limit allows; wait the Retry-After seconds", body = rollcall_types::token::OAuthError,
+            headers(("Retry-After" = u64, description = "Whole seconds to wait before the next token request"))),
     )
 )]
 pub async fn token(State(state): State<AppState>, req: axum::extract::Request) -> Response {
@@ -258,6 +260,23 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
         Err(msg) => return oauth_error("invalid_request", msg),
     }
 
+    if let Some(limits) = &state.limits {
+        if let Err(r) = limits.check_token(&client_id) {
+            let mut resp = oauth_error(
+                "too_many_requests",
+                format!(
+                    "more than {} token requests for this client_id; wait {} s (Retry-After). A token lasts {} s: reuse it instead of requesting one per call",
+                    limits.rate(),
+                    r.retry_after_secs,
+                    state.config.token_ttl_secs
+                ),
+            );
+            *resp.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, r.retry_after_secs.into());
+            return resp;
+        }
+    }
     let invalid = || {
         oauth_error(
             "invalid_client",
@@ -470,6 +489,19 @@ impl FromRequestParts<AppState> for Caller {
                 }
             })?;
         let claims = data.claims;
+        if let Some(limits) = &state.limits {
+            limits.check_api(&claims.client_id).map_err(|r| {
+                ApiError::too_many_requests(
+                    format!(
+                        "client {} sent more than {} requests; wait {} s (Retry-After) and send requests more slowly",
+                        claims.client_id,
+                        limits.rate(),
+                        r.retry_after_secs
+                    ),
+                    r.retry_after_secs,
+                )
+            })?;
+        }
         // Look the client up on every request so that a deactivated or deleted client stops
         // working at once, on every replica.
         let client = state

@@ -15,6 +15,8 @@ pub struct ApiError {
     pub message: String,
     /// Per-field problems.
     pub validation: Option<Vec<String>>,
+    /// Seconds for the `Retry-After` header (429 replies).
+    pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -24,6 +26,7 @@ impl ApiError {
             status: ResultStatus::InputError,
             message: message.into(),
             validation: None,
+            retry_after_secs: None,
         }
     }
     /// 400 with per-field messages.
@@ -33,6 +36,7 @@ impl ApiError {
             status: ResultStatus::InputError,
             message,
             validation: Some(messages),
+            retry_after_secs: None,
         }
     }
     /// 401 `UNAUTHORIZED`.
@@ -41,6 +45,7 @@ impl ApiError {
             status: ResultStatus::Unauthorized,
             message: message.into(),
             validation: None,
+            retry_after_secs: None,
         }
     }
     /// 403 `FORBIDDEN`.
@@ -49,6 +54,7 @@ impl ApiError {
             status: ResultStatus::Forbidden,
             message: message.into(),
             validation: None,
+            retry_after_secs: None,
         }
     }
     /// 404 `NOT_FOUND`.
@@ -57,6 +63,7 @@ impl ApiError {
             status: ResultStatus::NotFound,
             message: message.into(),
             validation: None,
+            retry_after_secs: None,
         }
     }
     /// 409 `CONFLICT`.
@@ -65,6 +72,7 @@ impl ApiError {
             status: ResultStatus::Conflict,
             message: message.into(),
             validation: None,
+            retry_after_secs: None,
         }
     }
     /// 403 `IP_RESTRICTED`.
@@ -73,6 +81,16 @@ impl ApiError {
             status: ResultStatus::IpRestricted,
             message: message.into(),
             validation: None,
+            retry_after_secs: None,
+        }
+    }
+    /// 429 `TOO_MANY_REQUESTS`, with a `Retry-After` of `retry_after_secs`.
+    pub fn too_many_requests(message: impl Into<String>, retry_after_secs: u64) -> Self {
+        Self {
+            status: ResultStatus::TooManyRequests,
+            message: message.into(),
+            validation: None,
+            retry_after_secs: Some(retry_after_secs),
         }
     }
     /// 500, logging the cause but not sending it.
@@ -82,6 +100,7 @@ impl ApiError {
             status: ResultStatus::InternalServerError,
             message: "An internal error occurred; it has been logged. Try again later.".into(),
             validation: None,
+            retry_after_secs: None,
         }
     }
 }
@@ -107,7 +126,12 @@ impl IntoResponse for ApiError {
         let code = StatusCode::from_u16(self.status.http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body: Envelope<()> = Envelope::error(self.status, self.message, self.validation);
-        (code, Json(body)).into_response()
+        let mut resp = (code, Json(body)).into_response();
+        if let Some(secs) = self.retry_after_secs {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        resp
     }
 }
 

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod paging;
+pub mod ratelimit;
 pub mod routes;
 pub mod scope;
 
@@ -63,6 +64,8 @@ pub struct Config {
     /// TrueType or OpenType fonts, tried in order, for the characters DejaVu Sans lacks in PDF
     /// exports (CJK, ...).
     pub pdf_fallback_fonts: Vec<PathBuf>,
+    /// Requests allowed per API client, per process (`None`: no limit). See [`ratelimit`].
+    pub rate_limit: Option<ratelimit::Rate>,
 }
 
 impl Default for Config {
@@ -80,6 +83,7 @@ impl Default for Config {
             metrics_listen: None,
             shutdown_timeout_secs: 30,
             pdf_fallback_fonts: Vec::new(),
+            rate_limit: None,
         }
     }
 }
@@ -99,6 +103,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Fonts of PDF exports, loaded once.
     pub pdf_fonts: Arc<export::pdf::PdfFonts>,
+    /// Request budgets per client, when a rate limit is set.
+    pub limits: Option<Arc<ratelimit::Limiters>>,
 }
 
 /// Current time in UTC milliseconds.
@@ -219,6 +225,9 @@ impl Server {
             dummy_hash: dummy_hash.into(),
             metrics: Arc::new(metrics::Metrics::new()?),
             pdf_fonts: Arc::new(pdf_fonts),
+            limits: config
+                .rate_limit
+                .map(|r| Arc::new(ratelimit::Limiters::new(r))),
         };
         let bootstrap = bootstrap::bootstrap(&state).await?;
         if config.demo {
@@ -254,6 +263,16 @@ impl Server {
             tokio::spawn(async move {
                 if let Err(e) = axum::serve(listener, metrics_router).await {
                     tracing::error!(error = %e, "metrics listener failed");
+                }
+            });
+        }
+        if let Some(limits) = self.state.limits.clone() {
+            // Forget idle clients now and then so that the budgets' memory stays small.
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+                loop {
+                    tick.tick().await;
+                    limits.sweep();
                 }
             });
         }

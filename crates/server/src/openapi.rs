@@ -161,6 +161,10 @@ pub enum ApiErrors {
     /// The write conflicts with existing data (a duplicate email or name).
     #[response(status = 409)]
     Conflict(ErrorEnvelope),
+    /// The client sent more requests than the server's rate limit allows
+    /// (`TOO_MANY_REQUESTS`); wait `Retry-After` seconds.
+    #[response(status = 429, headers(("Retry-After" = u64, description = "Whole seconds to wait before the next request")))]
+    TooManyRequests(ErrorEnvelope),
     /// An unexpected server error; the message carries the request id.
     #[response(status = 500)]
     Internal(ErrorEnvelope),

@@ -173,9 +173,11 @@ impl TestServer {
         let mut s = Self::start(engine).await?;
         let mut config = s.config.clone();
         tweak(&mut config);
-        let (dir, db) = (s.dir.clone(), s.db.clone());
+        let (dir, db, root) = (s.dir.clone(), s.db.clone(), s.root_company.clone());
         s.stop().await;
-        Some(Self::launch(engine, config, dir, db).await)
+        let mut s = Self::launch(engine, config, dir, db).await;
+        s.root_company = root; // bootstrapped by the first start
+        Some(s)
     }
 
     async fn launch(
@@ -223,11 +225,17 @@ impl TestServer {
     }
 
     /// Stops and starts again on the same data (same database, same port not guaranteed).
-    pub async fn restart(mut self) -> TestServer {
+    pub async fn restart(self) -> TestServer {
+        self.restart_with(|_| {}).await
+    }
+
+    /// Stops and starts again on the same data with `tweak` applied to the settings.
+    pub async fn restart_with(mut self, tweak: impl FnOnce(&mut Config)) -> TestServer {
         self.stop().await;
         let root = self.root_company.clone();
         let mut config = self.config.clone();
         config.listen = "127.0.0.1:0".into();
+        tweak(&mut config);
         let mut s = Self::launch(self.engine, config, self.dir.clone(), self.db.clone()).await;
         s.root_company = root;
         s

@@ -49,6 +49,11 @@ pub struct ServeArgs {
     /// Repeat the flag (or separate paths with ':') for several, tried in order.
     #[arg(long, env = "ROLLCALL_PDF_FALLBACK_FONT", value_delimiter = ':')]
     pdf_fallback_font: Vec<String>,
+    /// Requests each API client may send to this process, as N/s, N/min or N/h (e.g. 600/min):
+    /// a burst of N, then evenly spread. Over it: 429 TOO_MANY_REQUESTS with Retry-After.
+    /// Token requests have a second budget of the same size. Default: off.
+    #[arg(long, env = "ROLLCALL_RATE_LIMIT")]
+    rate_limit: Option<String>,
     /// A TOML file of settings (`rollcall config example` prints one). Flags and environment
     /// variables win over the file; the file wins over the defaults.
     #[arg(long, env = "ROLLCALL_CONFIG_FILE")]
@@ -68,6 +73,7 @@ const SETTINGS: &[(&str, &str, &str)] = &[
     ("log_format", "text or json.", "\"text\""),
     ("metrics_listen", "Serve /metrics on this separate address.", "\"127.0.0.1:9090\""),
     ("shutdown_timeout", "Seconds a shutdown waits for running requests and exports.", "30"),
+    ("rate_limit", "Requests per API client per process, as N/s, N/min or N/h; over it 429 with Retry-After (token requests count separately); default: off.", "\"600/min\""),
     ("pdf_fallback_font", "Fonts, tried in order, for characters DejaVu Sans lacks in PDF exports (CJK, ...); default: none, they print as placeholders.", "[\"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf\", \"/usr/share/fonts/truetype/nanum/NanumGothic.ttf\"]"),
 ];
 
@@ -139,6 +145,7 @@ pub fn apply_config_file(a: &mut ServeArgs, matches: &clap::ArgMatches) -> Resul
                 a.log_format = f;
             }
             "metrics_listen" => a.metrics_listen = Some(text()?),
+            "rate_limit" => a.rate_limit = Some(text()?),
             "pdf_fallback_font" => {
                 // One path, or a list of paths tried in order.
                 a.pdf_fallback_font = match value.as_array() {
@@ -161,6 +168,15 @@ pub fn apply_config_file(a: &mut ServeArgs, matches: &clap::ArgMatches) -> Resul
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub async fn run(a: ServeArgs) -> Result<()> {
+    let rate_limit = match a.rate_limit.as_deref().map(str::trim) {
+        None | Some("" | "off") => None,
+        Some(text) => Some(
+            text.parse::<rollcall_server::ratelimit::Rate>()
+                .map_err(|e| anyhow::anyhow!("--rate-limit: {e}"))?,
+        ),
+    };
+    // A secret the operator supplied is never echoed: stdout is often a log stream.
+    let secret_supplied = a.bootstrap_client_secret.is_some();
     let config = Config {
         listen: a.listen,
         data_dir: a.data_dir,
@@ -173,6 +189,7 @@ pub async fn run(a: ServeArgs) -> Result<()> {
         metrics_listen: a.metrics_listen,
         shutdown_timeout_secs: a.shutdown_timeout,
         pdf_fallback_fonts: crate::non_empty_paths(&a.pdf_fallback_font),
+        rate_limit,
         ..Config::default()
     };
     let server = Server::start(config).await?;
@@ -183,10 +200,19 @@ pub async fn run(a: ServeArgs) -> Result<()> {
             b.company_resource_id
         );
         println!("  client_id:     {}", b.client_id);
-        println!("  client_secret: {}", b.client_secret);
-        println!("Keep the secret now; it cannot be shown again.");
+        if secret_supplied {
+            println!("  client_secret: the one given in --bootstrap-client-secret");
+        } else {
+            println!("  client_secret: {}", b.client_secret);
+            println!("Keep the secret now; it cannot be shown again.");
+        }
     }
-    tracing::info!(addr = %server.addr, engine = ?server.state.store.engine(), "rollcall listening");
+    tracing::info!(
+        addr = %server.addr,
+        engine = ?server.state.store.engine(),
+        rate_limit = %rate_limit.map_or_else(|| "off".to_owned(), |r| r.to_string()),
+        "rollcall listening"
+    );
     server.serve(shutdown_signal()).await
 }
 

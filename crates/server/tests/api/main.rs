@@ -9,6 +9,7 @@ mod companies;
 mod exports;
 mod openapi;
 mod operations;
+mod rate_limits;
 mod restart;
 mod scope;
 mod smoke;

@@ -11,7 +11,7 @@ use crate::common::{Engine, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-fn document() -> Value {
+pub(crate) fn document() -> Value {
     serde_json::to_value(rollcall_server::openapi::document()).expect("document serialises")
 }
 
@@ -148,7 +148,7 @@ async fn served_document_and_offline_ui() {
 }
 
 /// Validates replies against the document and remembers which operations were seen.
-struct Conformance {
+pub(crate) struct Conformance {
     doc: Value,
     components: Value,
     /// (method, path template) → statuses validated.
@@ -156,7 +156,7 @@ struct Conformance {
 }
 
 impl Conformance {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let doc = document();
         let mut components = doc["components"].clone();
         forbid_unknown_properties(&mut components);
@@ -186,7 +186,7 @@ impl Conformance {
     }
 
     /// Whether the document lists this reply and its body matches the schema.
-    fn validate(
+    pub(crate) fn validate(
         &self,
         method: &Method,
         template: &str,

@@ -1,0 +1,248 @@
+//! Request limits per API client (`--rate-limit`).
+//!
+//! Keepnet answers a client that sends too much with `429 Too Many Requests` and tells it to
+//! back off; it does not publish its numbers. rollcall lets the operator choose one rate, such
+//! as `600/min`, and applies it to every API client separately:
+//!
+//! - `/api/*` requests are counted against the `client_id` of the bearer token, after the
+//!   token's signature is checked (so a forged token cannot use up someone else's budget) and
+//!   before the database is asked anything;
+//! - `POST /connect/token` requests are counted against the `client_id` they name, in a
+//!   second budget of the same size, before the slow secret hash is checked, so guessing a
+//!   secret is slowed down too.
+//!
+//! The rate is a generic cell rate (GCRA, from the `governor` crate): `600/min` allows a burst
+//! of 600 requests and then one every 100 ms. A refused request gets a `Retry-After` header
+//! with the whole seconds until it would be allowed (at least 1).
+//!
+//! Each process keeps its own counts in memory. Behind a load balancer with `n` replicas a
+//! client can therefore reach up to `n` times the rate; divide the rate by the number of
+//! replicas when that matters. Health, metrics and the OpenAPI document are never limited.
+
+use std::fmt;
+use std::num::NonZeroU32;
+use std::str::FromStr;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+/// Keys longer than this (only possible for unknown token `client_id`s, which callers choose
+/// freely) share one budget, so that the map cannot be filled with huge keys.
+const MAX_KEY_LEN: usize = 128;
+
+/// Above this many tracked keys, idle ones are dropped at once instead of waiting for the
+/// periodic sweep.
+const SWEEP_AT_KEYS: usize = 100_000;
+
+/// A rate: `count` requests per `per`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// Requests allowed in one `per`, and the largest burst.
+    pub count: NonZeroU32,
+    /// The period the count applies to.
+    pub per: Duration,
+}
+
+impl Rate {
+    fn quota(self) -> Quota {
+        // One cell every per/count; never a zero period (which governor refuses).
+        let cell = (self.per / self.count.get()).max(Duration::from_nanos(1));
+        Quota::with_period(cell)
+            .unwrap_or_else(|| Quota::per_second(self.count))
+            .allow_burst(self.count)
+    }
+}
+
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let unit = match self.per.as_secs() {
+            1 => "s",
+            60 => "min",
+            3600 => "h",
+            _ => return write!(f, "{}/{}s", self.count, self.per.as_secs()),
+        };
+        write!(f, "{}/{unit}", self.count)
+    }
+}
+
+impl FromStr for Rate {
+    type Err = String;
+
+    /// `N/s`, `N/min` or `N/h` (also `sec`, `second`, `m`, `minute`, `hour`), N ≥ 1.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let usage = "write the rate as N/s, N/min or N/h, for example 600/min";
+        let (n, unit) = s
+            .trim()
+            .split_once('/')
+            .ok_or_else(|| format!("'{s}' is not a rate; {usage}"))?;
+        let count: u32 = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{n}' in '{s}' is not a whole number; {usage}"))?;
+        let count = NonZeroU32::new(count)
+            .ok_or_else(|| format!("a rate of 0 would refuse every request; {usage}, or leave the setting out to turn limits off"))?;
+        let per = match unit.trim().to_ascii_lowercase().as_str() {
+            "s" | "sec" | "second" => Duration::from_secs(1),
+            "m" | "min" | "minute" => Duration::from_secs(60),
+            "h" | "hour" => Duration::from_secs(3600),
+            other => return Err(format!("unknown time unit '{other}' in '{s}'; {usage}")),
+        };
+        Ok(Rate { count, per })
+    }
+}
+
+/// The two budgets of one process.
+pub struct Limiters {
+    rate: Rate,
+    api: DefaultKeyedRateLimiter<String>,
+    token: DefaultKeyedRateLimiter<String>,
+    clock: DefaultClock,
+}
+
+/// A refused request: how long until the next one would be allowed.
+#[derive(Debug, Clone, Copy)]
+pub struct Refused {
+    /// Whole seconds to wait, at least 1 (the `Retry-After` value).
+    pub retry_after_secs: u64,
+}
+
+impl Limiters {
+    /// Limiters for `rate`.
+    pub fn new(rate: Rate) -> Self {
+        Limiters {
+            rate,
+            api: RateLimiter::keyed(rate.quota()),
+            token: RateLimiter::keyed(rate.quota()),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// The configured rate.
+    pub fn rate(&self) -> Rate {
+        self.rate
+    }
+
+    /// Counts one `/api` request of `client_id`.
+    pub fn check_api(&self, client_id: &str) -> Result<(), Refused> {
+        self.check(&self.api, client_id)
+    }
+
+    /// Counts one token request naming `client_id`.
+    pub fn check_token(&self, client_id: &str) -> Result<(), Refused> {
+        self.check(&self.token, client_id)
+    }
+
+    fn check(&self, limiter: &DefaultKeyedRateLimiter<String>, key: &str) -> Result<(), Refused> {
+        let key = if key.len() > MAX_KEY_LEN { "" } else { key };
+        if limiter.len() > SWEEP_AT_KEYS {
+            limiter.retain_recent();
+        }
+        limiter.check_key(&key.to_owned()).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.clock.now());
+            Refused {
+                retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+            }
+            .at_least_one()
+        })
+    }
+
+    /// Forgets clients whose budget is full again (they would be allowed a whole burst
+    /// anyway). Called periodically by the server.
+    pub fn sweep(&self) {
+        self.api.retain_recent();
+        self.token.retain_recent();
+        self.api.shrink_to_fit();
+        self.token.shrink_to_fit();
+    }
+
+    /// Keys tracked now (both budgets), for tests and metrics.
+    pub fn tracked(&self) -> usize {
+        self.api.len() + self.token.len()
+    }
+}
+
+impl Refused {
+    fn at_least_one(self) -> Self {
+        Refused {
+            retry_after_secs: self.retry_after_secs.max(1),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_rates_and_explains_bad_ones() {
+        let r: Rate = "600/min".parse().expect("rate");
+        assert_eq!(r.count.get(), 600);
+        assert_eq!(r.per, Duration::from_secs(60));
+        assert_eq!(r.to_string(), "600/min");
+        assert_eq!(
+            " 20 / s ".parse::<Rate>().expect("rate").to_string(),
+            "20/s"
+        );
+        assert_eq!("5/hour".parse::<Rate>().expect("rate").to_string(), "5/h");
+        for (bad, says) in [
+            ("600", "not a rate"),
+            ("x/min", "not a whole number"),
+            ("0/s", "rate of 0"),
+            ("10/day", "unknown time unit 'day'"),
+            ("-1/s", "not a whole number"),
+        ] {
+            let e = bad.parse::<Rate>().expect_err(bad);
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_client_gets_its_burst_then_waits_and_others_are_not_affected() {
+        let l = Limiters::new("3/min".parse().expect("rate"));
+        for i in 0..3 {
+            assert!(l.check_api("a").is_ok(), "request {i} within the burst");
+        }
+        let refused = l.check_api("a").expect_err("the fourth is refused");
+        // One cell every 20 s: the wait is up to 20 s, never 0.
+        assert!((1..=20).contains(&refused.retry_after_secs), "{refused:?}");
+        assert!(
+            l.check_api("b").is_ok(),
+            "another client has its own budget"
+        );
+        assert!(
+            l.check_token("a").is_ok(),
+            "token requests have their own budget"
+        );
+    }
+
+    #[test]
+    fn budget_refills_with_time() {
+        let l = Limiters::new("20/s".parse().expect("rate"));
+        let allowed = (0..100).filter(|_| l.check_api("a").is_ok()).count();
+        // The burst, plus a cell or two if this thread was paused for 50 ms or more.
+        assert!((20..=22).contains(&allowed), "allowed at once: {allowed}");
+        let refused = l.check_api("a").expect_err("empty");
+        assert_eq!(refused.retry_after_secs, 1, "a 50 ms wait rounds up to 1 s");
+        std::thread::sleep(Duration::from_millis(120));
+        assert!(l.check_api("a").is_ok(), "a cell comes back every 50 ms");
+    }
+
+    #[test]
+    fn long_keys_share_one_budget_and_sweep_forgets_full_budgets() {
+        let l = Limiters::new("1/h".parse().expect("rate"));
+        let long_a = "a".repeat(MAX_KEY_LEN + 1);
+        let long_b = "b".repeat(MAX_KEY_LEN + 1);
+        assert!(l.check_token(&long_a).is_ok());
+        assert!(
+            l.check_token(&long_b).is_err(),
+            "over-long ids count as one"
+        );
+        assert_eq!(l.tracked(), 1);
+        let fast = Limiters::new("1000/s".parse().expect("rate"));
+        assert!(fast.check_api("x").is_ok());
+        std::thread::sleep(Duration::from_millis(20));
+        fast.sweep();
+        assert_eq!(fast.tracked(), 0, "a refilled budget is forgotten");
+    }
+}
