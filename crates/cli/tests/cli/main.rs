@@ -7,6 +7,7 @@ extern crate rollcall_testkit;
 mod big_export;
 mod common;
 mod companies;
+mod faults;
 mod replicas;
 mod serve_config;
 mod users;

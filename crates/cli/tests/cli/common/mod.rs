@@ -71,6 +71,14 @@ impl TestServer {
         })
     }
 
+    /// Stops and starts again on the same data with `tweak` applied (a new port).
+    pub async fn restart_with(self, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        TestServer {
+            server: self.server.restart_with(tweak).await,
+            home: self.home,
+        }
+    }
+
     /// Stops the server and drops its PostgreSQL database.
     pub async fn finish(self) {
         self.server.finish().await;
