@@ -11,3 +11,4 @@ mod faults;
 mod replicas;
 mod serve_config;
 mod users;
+mod walkthrough;

@@ -386,7 +386,7 @@ async fn count(engine: Engine) {
 }
 
 /// Reads a CSV file (BOM stripped) into records.
-fn read_csv(path: &std::path::Path) -> Vec<Vec<String>> {
+pub(crate) fn read_csv(path: &std::path::Path) -> Vec<Vec<String>> {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     csv::ReaderBuilder::new()

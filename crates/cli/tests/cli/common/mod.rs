@@ -133,6 +133,7 @@ pub async fn run_cli(home: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
         }
     }
     cmd.env("HOME", home)
+        .current_dir(home)
         .env("XDG_CONFIG_HOME", home.join(".config"))
         .env("NO_COLOR", "1")
         .args(args)
