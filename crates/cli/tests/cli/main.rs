@@ -10,5 +10,6 @@ mod companies;
 mod faults;
 mod replicas;
 mod serve_config;
+mod terminal;
 mod users;
 mod walkthrough;
