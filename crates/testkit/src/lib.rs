@@ -6,6 +6,8 @@
 //! dropped (PostgreSQL 13 or later), so a full test run does not leave hundreds of databases on
 //! the CI disk.
 
+pub mod synthetic;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -132,6 +134,8 @@ pub struct TestServer {
     pub http: reqwest::Client,
     pub config: Config,
     pub root_company: String,
+    /// The running server's store, for loading data faster than through HTTP.
+    pub store: Arc<dyn rollcall_store::Store>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     dir: Arc<tempfile::TempDir>,
@@ -192,6 +196,7 @@ impl TestServer {
             Some(b) => b.company_resource_id.clone(),
             None => String::new(),
         };
+        let store = server.state.store.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             server
@@ -207,6 +212,7 @@ impl TestServer {
             http: reqwest::Client::new(),
             config,
             root_company,
+            store,
             shutdown: Some(tx),
             task: Some(task),
             dir,

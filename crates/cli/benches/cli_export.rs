@@ -1,0 +1,187 @@
+//! Figures for the `rollcall` CLI's exports against a real server with one big customer
+//! (default 200,000 users) and three small ones (1,000 each):
+//!
+//! - `users export --company BigCorp --format csv`: the CLI streams the server's file to disk;
+//!   its time against `curl` downloading the same export, and its peak memory;
+//! - `users export --all-companies --format csv|xlsx`: the CLI pages through every company's
+//!   search and writes one file itself (the workbook with the server's own writer); time, rows
+//!   per second and peak memory.
+//!
+//! Peak memory is the child's maximum resident set size from GNU `time` (`/usr/bin/time`). Run
+//! it at two sizes: a CLI that held the file in memory would grow with the users.
+//!
+//! Run: `cargo bench -p rollcall --bench cli_export -- [--users N] [--engine sqlite|postgres]`
+//! (PostgreSQL needs `ROLLCALL_TEST_DATABASE_URL`). It prints figures and asserts nothing.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use rollcall_testkit::{synthetic, Engine, TestServer, ROOT_ID, ROOT_SECRET, SCOPE};
+use serde_json::json;
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+/// Wall time (s) and peak RSS (MiB) of a command, from GNU time's last stderr line.
+fn measured(mut cmd: Command) -> anyhow::Result<(f64, f64)> {
+    let out = cmd.output()?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    anyhow::ensure!(out.status.success(), "{cmd:?} failed: {err}");
+    let last = err.lines().last().unwrap_or_default();
+    let mut parts = last.split_whitespace();
+    let (Some(kib), Some(secs)) = (parts.next(), parts.next()) else {
+        anyhow::bail!("no GNU time figures in: {err}");
+    };
+    Ok((secs.parse()?, kib.parse::<f64>()? / 1024.0))
+}
+
+fn timed(program: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new("/usr/bin/time");
+    cmd.args(["-f", "%M %e", program]).args(args);
+    cmd
+}
+
+fn mib(path: &Path) -> f64 {
+    std::fs::metadata(path).map_or(0.0, |m| m.len() as f64 / 1_048_576.0)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let users: u64 = arg("--users").map_or(Ok(200_000), |v| v.parse())?;
+    let engine = match arg("--engine").as_deref() {
+        None | Some("sqlite") => Engine::Sqlite,
+        Some("postgres") => Engine::Postgres,
+        Some(other) => anyhow::bail!("--engine sqlite|postgres, not {other}"),
+    };
+    anyhow::ensure!(
+        Path::new("/usr/bin/time").exists(),
+        "install GNU time (Debian package `time`)"
+    );
+    let s = TestServer::start(engine)
+        .await
+        .ok_or_else(|| anyhow::anyhow!("set ROLLCALL_TEST_DATABASE_URL to bench PostgreSQL"))?;
+    let token = s.root_token().await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let t = Instant::now();
+    let mut total = 0;
+    let mut big_id = String::new();
+    for (name, n) in [
+        ("BigCorp", users),
+        ("Small A", 1_000),
+        ("Small B", 1_000),
+        ("Small C", 1_000),
+    ] {
+        let resource_id = s
+            .create_company(&token, None, json!({"name": name, "numberOfUsers": n * 2}))
+            .await;
+        let company = s
+            .store
+            .company_by_resource_id(&resource_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("{name} missing"))?;
+        if name == "BigCorp" {
+            big_id = resource_id.clone();
+        }
+        let slug = name.replace(' ', "").to_lowercase();
+        let mut i = 0;
+        while i < n {
+            // Distinct emails per company: the generator numbers users from 0.
+            let batch: Vec<_> = (i..(i + 20_000).min(n))
+                .map(|k| {
+                    let (mut f, at) = synthetic::user(k, now);
+                    f.email = format!("{slug}.{}", f.email);
+                    (f, at)
+                })
+                .collect();
+            s.store.insert_target_users(company.id, &batch).await?;
+            i += batch.len() as u64;
+        }
+        total += n;
+    }
+    println!(
+        "[{engine:?}] loaded {total} users ({users} in BigCorp) in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let home = tempfile::tempdir()?;
+    let dir = home.path().to_path_buf();
+    let out = |name: &str| dir.join(name);
+    let cli = env!("CARGO_BIN_EXE_rollcall");
+    let env = [
+        ("KEEPNET_CLIENT_ID", ROOT_ID),
+        ("KEEPNET_CLIENT_SECRET", ROOT_SECRET),
+        ("KEEPNET_API_BASE_URL", s.base.as_str()),
+    ];
+    let run_cli = |args: &[&str]| {
+        let mut cmd = timed(cli, args);
+        cmd.envs(env)
+            .env_remove("ROLLCALL_CONFIG")
+            .env("HOME", &dir);
+        measured(cmd)
+    };
+
+    // The same download with curl, as the reference for a client that only streams bytes.
+    let curl_file = out("curl.csv");
+    let (curl_s, curl_mib) = measured({
+        let mut cmd = timed(
+            "curl",
+            &[
+                "-sSf",
+                "-o",
+                curl_file.to_str().unwrap_or_default(),
+                "-X",
+                "POST",
+                "-H",
+                &format!("Authorization: Bearer {token}"),
+                "-H",
+                &format!("{SCOPE}: {big_id}"),
+                "-H",
+                "Content-Type: application/json",
+                "--data",
+                r#"{"exportType": "CSV", "reportAllPages": true}"#,
+                &s.url("/api/target-users/search/export"),
+            ],
+        );
+        cmd.env("HOME", &dir);
+        cmd
+    })?;
+    let cli_file = out("cli.csv");
+    let (cli_s, cli_mib) = run_cli(&[
+        "users",
+        "export",
+        "--company",
+        "BigCorp",
+        "--format",
+        "csv",
+        "-o",
+        cli_file.to_str().unwrap_or_default(),
+    ])?;
+    println!(
+        "one company, CSV ({users} users, {:.1} MiB): CLI {cli_s:.2} s, peak {cli_mib:.1} MiB; curl {curl_s:.2} s, peak {curl_mib:.1} MiB; CLI/curl time {:.2}",
+        mib(&cli_file),
+        cli_s / curl_s.max(0.001)
+    );
+    for format in ["csv", "xlsx"] {
+        let file = out(&format!("all.{format}"));
+        let (secs, peak) = run_cli(&[
+            "users",
+            "export",
+            "--all-companies",
+            "--format",
+            format,
+            "-o",
+            file.to_str().unwrap_or_default(),
+        ])?;
+        println!(
+            "all companies, {format} ({total} users, {:.1} MiB): CLI {secs:.2} s = {:.0} rows/s, peak {peak:.1} MiB",
+            mib(&file),
+            total as f64 / secs.max(0.001)
+        );
+    }
+    s.finish().await;
+    Ok(())
+}
