@@ -439,6 +439,10 @@ impl Client {
             Body::Json(bytes) => rb
                 .header(CONTENT_TYPE, "application/json")
                 .body(bytes.clone()),
+            // A multipart body needs at least one part (RFC 2046 §5.1.1): servers refuse an
+            // empty one as unreadable instead of reporting the missing fields. An empty form
+            // goes as an empty urlencoded form, which form binding reads the same way.
+            Body::Multipart(fields) if fields.is_empty() => rb.form(fields),
             Body::Multipart(fields) => {
                 let mut form = reqwest::multipart::Form::new();
                 for (k, v) in fields {

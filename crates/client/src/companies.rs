@@ -203,6 +203,17 @@ impl Client {
         page(self, "/api/companies/clients/search", scope, &body, None).await
     }
 
+    /// Every REST API client of the scoped company a search selects, page after page from
+    /// `body.pageNumber` (default 1) until `totalNumberOfPages`; every page request carries the
+    /// company scope. Pages hold `body.pageSize` rows (default: the client's page size).
+    pub fn search_clients(
+        &self,
+        scope: Option<&str>,
+        body: SearchRequest,
+    ) -> BoxStream<'static, Result<SearchClientDto>> {
+        all_pages(self, "/api/companies/clients/search", scope, body, None)
+    }
+
     /// `GET /api/companies/clients/{resourceId}`.
     pub async fn get_client(&self, scope: Option<&str>, resource_id: &str) -> Result<ClientDto> {
         self.data(&Call::get(format!("/api/companies/clients/{resource_id}")).scope(scope))

@@ -247,6 +247,36 @@ impl TestServer {
         s
     }
 
+    /// Stops and starts again on the same data and the same address (so that a client built
+    /// against [`Self::base`] keeps working), with `tweak` applied to the settings. Waits up to
+    /// 5 s for the port to be free again.
+    pub async fn restart_in_place_with(mut self, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        self.stop().await;
+        let addr = self
+            .base
+            .strip_prefix("http://")
+            .expect("the base URL is http://ADDR")
+            .to_owned();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        // Bound the way the server binds (tokio sets SO_REUSEADDR, so connections of the old
+        // server in TIME_WAIT do not block it).
+        while tokio::net::TcpListener::bind(&addr).await.is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{addr} is still in use 5 s after the server stopped"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let root = self.root_company.clone();
+        let mut config = self.config.clone();
+        config.listen = addr;
+        tweak(&mut config);
+        let mut s = Self::launch(self.engine, config, self.dir.clone(), self.db.clone()).await;
+        assert_eq!(s.base, self.base, "the server came back on its old address");
+        s.root_company = root;
+        s
+    }
+
     /// Stops the server, then drops its PostgreSQL database (the SQLite one goes with the temp
     /// dir) unless another server still uses it.
     pub async fn finish(mut self) {

@@ -5,6 +5,7 @@
 extern crate rollcall_testkit;
 
 mod big_export;
+mod client_api;
 mod common;
 mod companies;
 mod faults;
