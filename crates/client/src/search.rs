@@ -10,8 +10,10 @@ use rollcall_types::{Filter, FilterGroup, Paged, SearchRequest};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use tokio_util::task::AbortOnDropHandle;
+
 use crate::client::{decode, Call, Client};
-use crate::error::Result;
+use crate::error::{ClientError, Result};
 
 /// The filter Keepnet's web UI sends when nothing is filtered: an `AND` group for column filters
 /// and an `OR` group for free-text search, both empty (an empty group matches everything).
@@ -81,17 +83,44 @@ pub(crate) async fn page<T: DeserializeOwned>(
     decode(v, &client.url(path))
 }
 
-struct PageState {
+/// A page request started ahead of time: the page number and the task fetching it (aborted
+/// when the stream is dropped).
+type Ahead<T> = (i64, AbortOnDropHandle<Result<Paged<T>>>);
+
+struct PageState<T> {
     client: Client,
     path: &'static str,
     scope: Option<String>,
     body: SearchRequest,
     next: Option<i64>,
+    ahead: Option<Ahead<T>>,
     patch: Option<RowPatch>,
 }
 
+impl<T: DeserializeOwned + Send + 'static> PageState<T> {
+    /// Starts fetching page `n` on its own task, so that it travels while the caller works
+    /// through the page before it.
+    fn fetch_ahead(&self, n: i64) -> Ahead<T> {
+        let (client, path, scope, patch) = (
+            self.client.clone(),
+            self.path,
+            self.scope.clone(),
+            self.patch,
+        );
+        let body = SearchRequest {
+            page_number: Some(n),
+            ..self.body.clone()
+        };
+        let task =
+            tokio::spawn(async move { page(&client, path, scope.as_deref(), &body, patch).await });
+        (n, AbortOnDropHandle::new(task))
+    }
+}
+
 /// Every row of a search, page after page, until `totalNumberOfPages` (or an empty page).
-/// Each page request carries the company scope.
+/// Each page request carries the company scope. While the rows of one page are handed out, the
+/// next page is already being fetched (one request ahead, never more), so a long listing costs
+/// about one round trip per page instead of two waits.
 pub(crate) fn all_pages<T: DeserializeOwned + Send + 'static>(
     client: &Client,
     path: &'static str,
@@ -105,18 +134,32 @@ pub(crate) fn all_pages<T: DeserializeOwned + Send + 'static>(
         path,
         scope: scope.map(str::to_owned),
         next: body.page_number,
+        ahead: None,
         body,
         patch,
     };
     stream::try_unfold(state, |mut st| async move {
-        let Some(n) = st.next else {
-            return Ok(None);
+        let (n, page): (i64, Paged<T>) = match st.ahead.take() {
+            Some((n, task)) => {
+                let fetched = task.await.map_err(|e| ClientError::Decode {
+                    url: st.client.url(st.path),
+                    message: format!("the request for page {n} stopped: {e}"),
+                })?;
+                (n, fetched?)
+            }
+            None => {
+                let Some(n) = st.next.take() else {
+                    return Ok(None);
+                };
+                st.body.page_number = Some(n);
+                let fetched =
+                    page(&st.client, st.path, st.scope.as_deref(), &st.body, st.patch).await?;
+                (n, fetched)
+            }
         };
-        st.body.page_number = Some(n);
-        let page: Paged<T> =
-            page(&st.client, st.path, st.scope.as_deref(), &st.body, st.patch).await?;
-        let more = !page.results.is_empty() && n < page.total_number_of_pages;
-        st.next = more.then_some(n + 1);
+        if !page.results.is_empty() && n < page.total_number_of_pages {
+            st.ahead = Some(st.fetch_ahead(n + 1));
+        }
         Ok(Some((page.results, st)))
     })
     .map_ok(|rows| stream::iter(rows.into_iter().map(Ok)))

@@ -499,6 +499,48 @@ async fn paging_sends_the_scope_and_a_full_body_on_every_page() {
 }
 
 #[tokio::test]
+async fn the_next_page_is_fetched_while_the_caller_reads_one_page_ahead_only() {
+    let h = start().await;
+    let client = h.client(fast(5));
+    let body = SearchRequest {
+        page_size: Some(10),
+        ..SearchRequest::default()
+    };
+    let mut stream = client.search_target_users(None, body.clone());
+    let first = stream.try_next().await.expect("row").expect("a first row");
+    assert_eq!(first.resource_id, "user00000000");
+    // The caller holds the first row and asks for nothing more: page 2 arrives anyway.
+    let mut waited = 0;
+    while lock(&h.mock.seen).len() < 2 {
+        assert!(waited < 200, "page 2 was not requested ahead");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        waited += 1;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(lock(&h.mock.seen).len(), 2, "one page ahead, not more");
+    // Dropping the stream stops there: page 3 is never asked for.
+    drop(stream);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(lock(&h.mock.seen).len(), 2);
+
+    // Read to the end: every row once, in order, and no request past the last page.
+    lock(&h.mock.seen).clear();
+    let rows: Vec<_> = client
+        .search_target_users(None, body)
+        .try_collect()
+        .await
+        .expect("all pages");
+    let ids: Vec<String> = rows.into_iter().map(|r| r.resource_id).collect();
+    let want: Vec<String> = (0..25).map(|i| format!("user{i:08}")).collect();
+    assert_eq!(ids, want);
+    let pages: Vec<i64> = lock(&h.mock.seen)
+        .iter()
+        .map(|(_, _, b)| b["pageNumber"].as_i64().unwrap_or(-1))
+        .collect();
+    assert_eq!(pages, [1, 2, 3]);
+}
+
+#[tokio::test]
 async fn a_page_failing_mid_stream_is_retried() {
     let h = start().await;
     let client = h.client(fast(5));

@@ -175,13 +175,8 @@ impl TestServer {
     /// Starts a server with a custom config tweak on a fresh database.
     pub async fn start_with(engine: Engine, tweak: impl FnOnce(&mut Config)) -> Option<TestServer> {
         let mut s = Self::start(engine).await?;
-        let mut config = s.config.clone();
-        tweak(&mut config);
-        let (dir, db, root) = (s.dir.clone(), s.db.clone(), s.root_company.clone());
         s.stop().await;
-        let mut s = Self::launch(engine, config, dir, db).await;
-        s.root_company = root; // bootstrapped by the first start
-        Some(s)
+        Some(s.relaunch(s.config.listen.clone(), tweak).await)
     }
 
     async fn launch(
@@ -238,12 +233,17 @@ impl TestServer {
     /// Stops and starts again on the same data with `tweak` applied to the settings.
     pub async fn restart_with(mut self, tweak: impl FnOnce(&mut Config)) -> TestServer {
         self.stop().await;
-        let root = self.root_company.clone();
+        self.relaunch("127.0.0.1:0".into(), tweak).await
+    }
+
+    /// Starts a stopped server again on `listen` with `tweak` applied; the root company carries
+    /// over (the bootstrap ran on the first start).
+    async fn relaunch(&self, listen: String, tweak: impl FnOnce(&mut Config)) -> TestServer {
         let mut config = self.config.clone();
-        config.listen = "127.0.0.1:0".into();
+        config.listen = listen;
         tweak(&mut config);
         let mut s = Self::launch(self.engine, config, self.dir.clone(), self.db.clone()).await;
-        s.root_company = root;
+        s.root_company = self.root_company.clone();
         s
     }
 
@@ -267,13 +267,8 @@ impl TestServer {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let root = self.root_company.clone();
-        let mut config = self.config.clone();
-        config.listen = addr;
-        tweak(&mut config);
-        let mut s = Self::launch(self.engine, config, self.dir.clone(), self.db.clone()).await;
+        let s = self.relaunch(addr, tweak).await;
         assert_eq!(s.base, self.base, "the server came back on its old address");
-        s.root_company = root;
         s
     }
 
