@@ -116,7 +116,9 @@ impl Drop for PgDatabase {
                 conn.close().await
             };
             // A test must not hang here: an unanswered drop leaves the database behind.
-            let outcome = rt.block_on(tokio::time::timeout(Duration::from_secs(30), drop_it));
+            // The timer is made inside the runtime: built outside it, it panics (no reactor).
+            let outcome =
+                rt.block_on(async { tokio::time::timeout(Duration::from_secs(30), drop_it).await });
             if !matches!(outcome, Ok(Ok(()))) {
                 eprintln!("could not drop test database {name}: {outcome:?}");
             }
