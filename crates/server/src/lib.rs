@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod bootstrap;
+pub mod cut;
 pub mod error;
 pub mod export;
 pub mod extract;
@@ -33,7 +34,10 @@ use rollcall_types::Envelope;
 use tokio::net::TcpListener;
 
 use crate::auth::TokenKeys;
+
 use crate::error::ApiError;
+/// The largest `database_pool_size` a server accepts.
+pub use rollcall_store::MAX_POOL_SIZE as MAX_DATABASE_POOL_SIZE;
 
 /// Settings of a server.
 #[derive(Debug, Clone)]
@@ -66,6 +70,12 @@ pub struct Config {
     pub pdf_fallback_fonts: Vec<PathBuf>,
     /// Requests allowed per API client, per process (`None`: no limit). See [`ratelimit`].
     pub rate_limit: Option<ratelimit::Rate>,
+    /// Most connections of the database pool of this process (on SQLite the readers, besides
+    /// the one writer); `None`: the engine's default
+    /// ([`rollcall_store::DEFAULT_SQLITE_POOL_SIZE`],
+    /// [`rollcall_store::DEFAULT_POSTGRES_POOL_SIZE`]). From 1 to
+    /// [`rollcall_store::MAX_POOL_SIZE`].
+    pub database_pool_size: Option<u32>,
 }
 
 impl Default for Config {
@@ -84,6 +94,7 @@ impl Default for Config {
             shutdown_timeout_secs: 30,
             pdf_fallback_fonts: Vec::new(),
             rate_limit: None,
+            database_pool_size: None,
         }
     }
 }
@@ -145,22 +156,25 @@ async fn health_live() -> Json<Envelope<&'static str>> {
 }
 
 /// `GET /health/ready`: the database answers.
+///
+/// When it does not: 503 Service Unavailable (what load balancers and Kubernetes readiness
+/// probes expect), with the error envelope (status `INTERNAL_SERVER_ERROR`).
 #[utoipa::path(
     get, path = "/health/ready", operation_id = "healthReady", tag = "Operations", security(()),
     responses(
         (status = 200, description = "The database answers", body = Envelope<String>),
-        (status = 500, description = "The database does not answer", body = openapi::ErrorEnvelope),
+        (status = 503, description = "The database does not answer (envelope status `INTERNAL_SERVER_ERROR`)", body = openapi::ErrorEnvelope),
     ))]
-async fn health_ready(
-    State(state): State<AppState>,
-) -> Result<Json<Envelope<&'static str>>, ApiError> {
+async fn health_ready(State(state): State<AppState>) -> axum::response::Response {
     match state.store.ping().await {
-        Ok(()) => Ok(Json(Envelope::success("ready"))),
+        Ok(()) => Json(Envelope::success("ready")).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             let mut err = ApiError::internal("the database does not answer");
             err.message = "The database does not answer; the server is not ready.".into();
-            Err(err)
+            let mut resp = err.into_response();
+            *resp.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            resp
         }
     }
 }
@@ -187,25 +201,34 @@ async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> impl IntoRe
     e
 }
 
-/// A started server: its state, the address it listens on and the listener to serve.
+/// A started server: its state, the addresses it listens on and the listeners to serve.
 pub struct Server {
     /// Shared state (also handy for tests).
     pub state: AppState,
     /// Bound address.
     pub addr: SocketAddr,
+    /// Bound address of the separate `/metrics` listener, when `metrics_listen` is set.
+    pub metrics_addr: Option<SocketAddr>,
     /// Credentials created on this start, when the database was empty.
     pub bootstrap: Option<bootstrap::BootstrapCredentials>,
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     store: SqlStore,
 }
 
 impl Server {
-    /// Opens the store (migrating it), bootstraps it and binds the listener.
+    /// Opens the store (migrating it), bootstraps it and binds the listeners (the API's and,
+    /// when `metrics_listen` is set, the metrics one).
     pub async fn start(config: Config) -> anyhow::Result<Server> {
         // Before anything is created on disk: a bad font path stops the start cleanly.
         let pdf_fonts = export::pdf::PdfFonts::load(&config.pdf_fallback_fonts)
             .map_err(|e| anyhow::anyhow!(e))?;
-        let store = SqlStore::open(&config.database_url, &config.data_dir).await?;
+        let store = SqlStore::open_with_pool_size(
+            &config.database_url,
+            &config.data_dir,
+            config.database_pool_size,
+        )
+        .await?;
         let secret = match &config.jwt_secret {
             Some(s) if s.len() >= 32 => s.clone(),
             Some(_) => anyhow::bail!("the JWT secret must be at least 32 characters"),
@@ -237,48 +260,72 @@ impl Server {
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
         let addr = listener.local_addr()?;
+        let metrics_listener = match &config.metrics_listen {
+            Some(at) => Some(
+                TcpListener::bind(at)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot listen on {at} for metrics: {e}"))?,
+            ),
+            None => None,
+        };
+        let metrics_addr = metrics_listener
+            .as_ref()
+            .map(TcpListener::local_addr)
+            .transpose()?;
         Ok(Server {
             state,
             addr,
+            metrics_addr,
             bootstrap,
             listener,
+            metrics_listener,
             store,
         })
     }
 
     /// Serves until `shutdown` resolves, then stops accepting, finishes in-flight requests and
-    /// exports for up to `shutdown_timeout_secs`, and closes the database.
+    /// exports for up to `shutdown_timeout_secs`, cuts the connections still open then (see
+    /// [`cut`]), and closes the database.
     pub async fn serve(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        use axum::serve::ListenerExt;
         let router = app(self.state.clone());
-        if let Some(addr) = &self.state.config.metrics_listen {
-            let listener = TcpListener::bind(addr)
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot listen on {addr} for metrics: {e}"))?;
+        // Cancelled when serving ends: cuts the connections left at the deadline and stops the
+        // metrics listener.
+        let cut = tokio_util::sync::CancellationToken::new();
+        if let Some(listener) = self.metrics_listener {
             let metrics_router = Router::new()
                 .route("/metrics", get(metrics))
                 .with_state(self.state.clone());
+            let listener = cut::CutListener::new(listener, cut.clone());
+            let stop = cut.clone().cancelled_owned();
             tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, metrics_router).await {
+                if let Err(e) = axum::serve(listener, metrics_router)
+                    .with_graceful_shutdown(stop)
+                    .await
+                {
                     tracing::error!(error = %e, "metrics listener failed");
                 }
             });
         }
+        let mut sweeper = None;
         if let Some(limits) = self.state.limits.clone() {
             // Forget idle clients now and then so that the budgets' memory stays small.
-            tokio::spawn(async move {
+            sweeper = Some(tokio::spawn(async move {
                 let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
                 loop {
                     tick.tick().await;
                     limits.sweep();
                 }
-            });
+            }));
         }
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+        // `tap_io` (a no-op) makes axum's `ConnectInfo<SocketAddr>` available over the wrapper.
+        let listener = cut::CutListener::new(self.listener, cut.clone()).tap_io(|_| {});
         let graceful = axum::serve(
-            self.listener,
+            listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(async move {
@@ -291,7 +338,11 @@ impl Server {
             _ = async {
                 let _ = stopping_rx.wait_for(|s| *s).await;
                 tokio::time::sleep(deadline).await;
-            } => tracing::warn!(seconds = deadline.as_secs(), "shutdown deadline passed; closing with requests still running"),
+            } => tracing::warn!(seconds = deadline.as_secs(), "shutdown deadline passed; cutting the requests still running"),
+        }
+        cut.cancel();
+        if let Some(task) = sweeper {
+            task.abort();
         }
         self.store.close().await;
         Ok(())

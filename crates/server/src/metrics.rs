@@ -5,6 +5,7 @@ use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
 };
+use rollcall_store::PoolStats;
 
 /// The server's metrics.
 pub struct Metrics {
@@ -23,6 +24,8 @@ pub struct Metrics {
     pub token_failures: IntCounterVec,
     /// `rollcall_db_pool_connections{state}` (set when scraped).
     pub pool: IntGaugeVec,
+    /// `rollcall_db_pool_max_connections`: the pool's configured size (set when scraped).
+    pub pool_max: IntGauge,
     /// `rollcall_export_duration_seconds`.
     pub export_duration: Histogram,
 }
@@ -66,6 +69,10 @@ impl Metrics {
             Opts::new("rollcall_db_pool_connections", "Database pool connections"),
             &["state"],
         )?;
+        let pool_max = IntGauge::new(
+            "rollcall_db_pool_max_connections",
+            "Most connections the database pool opens (its configured size)",
+        )?;
         let export_duration = Histogram::with_opts(
             HistogramOpts::new(
                 "rollcall_export_duration_seconds",
@@ -82,6 +89,7 @@ impl Metrics {
         registry.register(Box::new(tokens_issued.clone()))?;
         registry.register(Box::new(token_failures.clone()))?;
         registry.register(Box::new(pool.clone()))?;
+        registry.register(Box::new(pool_max.clone()))?;
         registry.register(Box::new(export_duration.clone()))?;
         Ok(Self {
             registry,
@@ -92,17 +100,20 @@ impl Metrics {
             tokens_issued,
             token_failures,
             pool,
+            pool_max,
             export_duration,
         })
     }
 
     /// The Prometheus text exposition of every metric.
-    pub fn render(&self, pool: (u32, u32)) -> String {
-        let (open, idle) = pool;
-        self.pool.with_label_values(&["idle"]).set(i64::from(idle));
+    pub fn render(&self, pool: PoolStats) -> String {
+        self.pool
+            .with_label_values(&["idle"])
+            .set(i64::from(pool.idle));
         self.pool
             .with_label_values(&["in_use"])
-            .set(i64::from(open.saturating_sub(idle)));
+            .set(i64::from(pool.open.saturating_sub(pool.idle)));
+        self.pool_max.set(i64::from(pool.max));
         let mut out = Vec::new();
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
             tracing::error!(error = %e, "encoding metrics");

@@ -14,7 +14,10 @@ mod target_users;
 
 pub use model::*;
 pub use query::{Cond, FieldKind, FieldSpec, FilterError, Order, SearchSpec, Val};
-pub use sql::{new_resource_id, Engine, SqlStore};
+pub use sql::{
+    new_resource_id, Engine, SqlStore, DEFAULT_POSTGRES_POOL_SIZE, DEFAULT_SQLITE_POOL_SIZE,
+    MAX_POOL_SIZE,
+};
 
 use async_trait::async_trait;
 
@@ -36,6 +39,20 @@ pub enum StoreError {
     /// A stored value could not be decoded.
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
+    /// A setting of the store is out of range (the message names it).
+    #[error("{0}")]
+    Config(String),
+}
+
+/// The read pool's connections, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections open now (idle or in use).
+    pub open: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// Most connections the pool opens (its configured size).
+    pub max: u32,
 }
 
 /// Shorthand result.
@@ -81,8 +98,8 @@ pub trait Store: Send + Sync + 'static {
     fn engine(&self) -> Engine;
     /// A trivial round trip, for readiness checks.
     async fn ping(&self) -> Result<()>;
-    /// Connections of the read pool: (open, idle).
-    fn pool_stats(&self) -> (u32, u32);
+    /// Connections of the read pool.
+    fn pool_stats(&self) -> PoolStats;
 
     /// Returns the setting `key`, storing `init` first if it is absent. Safe when several
     /// replicas start at once: the first writer wins and everyone reads the same value.

@@ -19,7 +19,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor, Row};
 
 use crate::model::*;
 use crate::query::SearchSpec;
-use crate::{catalog, Result, Store, StoreError};
+use crate::{catalog, PoolStats, Result, Store, StoreError};
 
 /// Which database engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +47,16 @@ pub struct SqlStore {
     pub(crate) sqlite_file: Option<std::path::PathBuf>,
     /// Native PostgreSQL options, for the export cursor's own connection.
     pub(crate) pg_export: Option<sqlx::postgres::PgConnectOptions>,
+    /// Most connections `pool` opens.
+    pub(crate) pool_max: u32,
 }
+
+/// Connections of the read pool on SQLite (besides its single writer) when no size is given.
+pub const DEFAULT_SQLITE_POOL_SIZE: u32 = 8;
+/// Connections of the pool on PostgreSQL when no size is given.
+pub const DEFAULT_POSTGRES_POOL_SIZE: u32 = 16;
+/// The largest pool size [`SqlStore::open_with_pool_size`] accepts.
+pub const MAX_POOL_SIZE: u32 = 1000;
 
 /// A new random 12-character base62 resource id.
 pub fn new_resource_id() -> String {
@@ -63,8 +72,27 @@ fn now_millis() -> i64 {
 
 impl SqlStore {
     /// Opens the database named by `database_url` (empty: `rollcall.db` in `data_dir`), applies
-    /// the engine's migrations and seeds the lookup catalogues.
+    /// the engine's migrations and seeds the lookup catalogues. The pool has its default size
+    /// ([`DEFAULT_SQLITE_POOL_SIZE`], [`DEFAULT_POSTGRES_POOL_SIZE`]).
     pub async fn open(database_url: &str, data_dir: &Path) -> Result<Self> {
+        Self::open_with_pool_size(database_url, data_dir, None).await
+    }
+
+    /// [`SqlStore::open`] with the pool's size: the most connections it opens (on SQLite the
+    /// readers, besides the one writer); `None` for the engine's default. A size of 0 or above
+    /// [`MAX_POOL_SIZE`] is refused with [`StoreError::Config`].
+    pub async fn open_with_pool_size(
+        database_url: &str,
+        data_dir: &Path,
+        pool_size: Option<u32>,
+    ) -> Result<Self> {
+        if let Some(n) = pool_size {
+            if n == 0 || n > MAX_POOL_SIZE {
+                return Err(StoreError::Config(format!(
+                    "the database pool size must be from 1 to {MAX_POOL_SIZE}, not {n}"
+                )));
+            }
+        }
         sqlx::any::install_default_drivers();
         let url = database_url.trim();
         let store = if url.is_empty() || url.starts_with("sqlite:") {
@@ -98,8 +126,9 @@ impl SqlStore {
             sqlx::query("PRAGMA journal_mode = WAL")
                 .execute(&writer)
                 .await?;
+            let pool_max = pool_size.unwrap_or(DEFAULT_SQLITE_POOL_SIZE);
             let pool = AnyPoolOptions::new()
-                .max_connections(8)
+                .max_connections(pool_max)
                 .after_connect(sqlite_pragmas)
                 .connect_with(opts)
                 .await?;
@@ -109,14 +138,16 @@ impl SqlStore {
                 writer,
                 sqlite_file: on_disk.then_some(file),
                 pg_export: None,
+                pool_max,
             }
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = AnyConnectOptions::from_str(url)?.disable_statement_logging();
             let native = sqlx::postgres::PgConnectOptions::from_str(url)?
                 .application_name("rollcall export")
                 .disable_statement_logging();
+            let pool_max = pool_size.unwrap_or(DEFAULT_POSTGRES_POOL_SIZE);
             let pool = AnyPoolOptions::new()
-                .max_connections(16)
+                .max_connections(pool_max)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;
@@ -126,6 +157,7 @@ impl SqlStore {
                 pool,
                 sqlite_file: None,
                 pg_export: Some(native),
+                pool_max,
             }
         } else {
             return Err(StoreError::Corrupt(format!(
@@ -426,11 +458,12 @@ impl Store for SqlStore {
         self.engine
     }
 
-    fn pool_stats(&self) -> (u32, u32) {
-        (
-            self.pool.size(),
-            u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
-        )
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats {
+            open: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool_max,
+        }
     }
 
     async fn ping(&self) -> Result<()> {

@@ -118,7 +118,9 @@ impl Drop for PgDatabase {
                 conn.close().await
             };
             // A test must not hang here: an unanswered drop leaves the database behind.
-            let outcome = rt.block_on(tokio::time::timeout(Duration::from_secs(30), drop_it));
+            // The timer is made inside the runtime: built outside it, it panics (no reactor).
+            let outcome =
+                rt.block_on(async { tokio::time::timeout(Duration::from_secs(30), drop_it).await });
             if !matches!(outcome, Ok(Ok(()))) {
                 eprintln!("could not drop test database {name}: {outcome:?}");
             }
@@ -131,13 +133,15 @@ impl Drop for PgDatabase {
 pub struct TestServer {
     pub engine: Engine,
     pub base: String,
+    /// Bound address of the separate `/metrics` listener, when `metrics_listen` is set.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     pub http: reqwest::Client,
     pub config: Config,
     pub root_company: String,
     /// The running server's store, for loading data faster than through HTTP.
     pub store: Arc<dyn rollcall_store::Store>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     dir: Arc<tempfile::TempDir>,
     db: Option<Arc<PgDatabase>>,
 }
@@ -187,23 +191,20 @@ impl TestServer {
     ) -> TestServer {
         let server = Server::start(config.clone()).await.expect("server starts");
         let base = format!("http://{}", server.addr);
+        let metrics_addr = server.metrics_addr;
         let root_company = match &server.bootstrap {
             Some(b) => b.company_resource_id.clone(),
             None => String::new(),
         };
         let store = server.state.store.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            server
-                .serve(async move {
-                    let _ = rx.await;
-                })
-                .await
-                .expect("server runs");
-        });
+        let task = tokio::spawn(server.serve(async move {
+            let _ = rx.await;
+        }));
         TestServer {
             engine,
             base,
+            metrics_addr,
             http: reqwest::Client::new(),
             config,
             root_company,
@@ -215,13 +216,28 @@ impl TestServer {
         }
     }
 
-    /// Stops the server and waits until it has closed its database.
+    /// Stops the server and waits until it has closed its database (a failure of `serve` is
+    /// printed; [`TestServer::shutdown`] returns it).
     pub async fn stop(&mut self) {
+        if let Err(e) = self.shutdown().await {
+            eprintln!("{e}");
+        }
+    }
+
+    /// Asks the server to stop and waits until `serve` has returned (in-flight requests
+    /// finished or cut at `shutdown_timeout_secs`, database closed); returns what `serve`
+    /// returned. A server already stopped returns `Ok`.
+    pub async fn shutdown(&mut self) -> Result<(), String> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
+        match self.task.take() {
+            Some(task) => match task.await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(format!("the server failed: {e:#}")),
+                Err(e) => Err(format!("the server task failed: {e}")),
+            },
+            None => Ok(()),
         }
     }
 

@@ -54,6 +54,12 @@ pub struct ServeArgs {
     /// Token requests have a second budget of the same size. Default: off.
     #[arg(long, env = "ROLLCALL_RATE_LIMIT")]
     rate_limit: Option<String>,
+    /// Most connections of this replica's database pool, from 1 to 1000 (on SQLite the
+    /// readers, besides the one writer). Default: 16 on PostgreSQL, 8 on SQLite. On PostgreSQL
+    /// keep pool size × replicas (plus one per running export) below the server's
+    /// max_connections.
+    #[arg(long, env = "ROLLCALL_DATABASE_POOL_SIZE")]
+    database_pool_size: Option<u32>,
     /// A TOML file of settings (`rollcall config example` prints one). Flags and environment
     /// variables win over the file; the file wins over the defaults.
     #[arg(long, env = "ROLLCALL_CONFIG_FILE")]
@@ -73,6 +79,7 @@ const SETTINGS: &[(&str, &str, &str)] = &[
     ("log_format", "text or json.", "\"text\""),
     ("metrics_listen", "Serve /metrics on this separate address.", "\"127.0.0.1:9090\""),
     ("shutdown_timeout", "Seconds a shutdown waits for running requests and exports.", "30"),
+    ("database_pool_size", "Most connections of this replica's database pool, 1 to 1000; default: 16 on PostgreSQL, 8 (readers) on SQLite.", "16"),
     ("rate_limit", "Requests per API client per process, as N/s, N/min or N/h; over it 429 with Retry-After (token requests count separately); default: off.", "\"600/min\""),
     ("pdf_fallback_font", "Fonts, tried in order, for characters DejaVu Sans lacks in PDF exports (CJK, ...); default: none, they print as placeholders.", "[\"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf\", \"/usr/share/fonts/truetype/nanum/NanumGothic.ttf\"]"),
 ];
@@ -157,6 +164,10 @@ pub fn apply_config_file(a: &mut ServeArgs, matches: &clap::ArgMatches) -> Resul
                     None => vec![text()?],
                 }
             }
+            "database_pool_size" => {
+                a.database_pool_size =
+                    Some(u32::try_from(int()?).map_err(|_| bad(&pool_size_range()))?)
+            }
             "shutdown_timeout" => {
                 a.shutdown_timeout = u64::try_from(int()?).map_err(|_| bad("a positive number"))?
             }
@@ -166,8 +177,30 @@ pub fn apply_config_file(a: &mut ServeArgs, matches: &clap::ArgMatches) -> Resul
     Ok(())
 }
 
+/// The accepted values of `database_pool_size`, for messages.
+fn pool_size_range() -> String {
+    format!(
+        "a whole number from 1 to {}",
+        rollcall_server::MAX_DATABASE_POOL_SIZE
+    )
+}
+
+/// Refuses a pool size of 0 or above [`rollcall_server::MAX_DATABASE_POOL_SIZE`], naming the
+/// setting.
+fn check_pool_size(size: Option<u32>) -> Result<()> {
+    match size {
+        Some(n) if n == 0 || n > rollcall_server::MAX_DATABASE_POOL_SIZE => anyhow::bail!(
+            "--database-pool-size (ROLLCALL_DATABASE_POOL_SIZE, database_pool_size in the config \
+             file) must be {}, not {n}",
+            pool_size_range()
+        ),
+        _ => Ok(()),
+    }
+}
+
 /// Runs the server until Ctrl-C or SIGTERM.
 pub async fn run(a: ServeArgs) -> Result<()> {
+    check_pool_size(a.database_pool_size)?;
     let rate_limit = match a.rate_limit.as_deref().map(str::trim) {
         None | Some("" | "off") => None,
         Some(text) => Some(
@@ -190,6 +223,7 @@ pub async fn run(a: ServeArgs) -> Result<()> {
         shutdown_timeout_secs: a.shutdown_timeout,
         pdf_fallback_fonts: crate::non_empty_paths(&a.pdf_fallback_font),
         rate_limit,
+        database_pool_size: a.database_pool_size,
         ..Config::default()
     };
     let server = Server::start(config).await?;
@@ -209,7 +243,11 @@ pub async fn run(a: ServeArgs) -> Result<()> {
     }
     tracing::info!(
         addr = %server.addr,
+        metrics_addr = %server
+            .metrics_addr
+            .map_or_else(|| "same as addr".to_owned(), |a| a.to_string()),
         engine = ?server.state.store.engine(),
+        database_pool_size = server.state.store.pool_stats().max,
         rate_limit = %rate_limit.map_or_else(|| "off".to_owned(), |r| r.to_string()),
         "rollcall listening"
     );

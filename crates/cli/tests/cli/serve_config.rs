@@ -58,6 +58,7 @@ fn config_example_lists_every_setting_commented_out() {
         "metrics_listen",
         "shutdown_timeout",
         "pdf_fallback_font",
+        "database_pool_size",
     ] {
         assert!(table.contains_key(key), "{key} missing from the example");
     }
@@ -191,4 +192,400 @@ fn a_pdf_fallback_font_that_cannot_be_read_stops_the_start() {
             "{value}: {err}"
         );
     }
+}
+
+/// `rollcall serve` with every `ROLLCALL_*` setting of the test's environment removed, so that
+/// only what a test passes counts.
+fn serve_cmd() -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(BIN);
+    cmd.arg("serve");
+    for (key, _) in std::env::vars() {
+        if key.starts_with("ROLLCALL_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.kill_on_drop(true);
+    cmd
+}
+
+/// A token from a running `rollcall serve`; panics unless it issues one.
+async fn token_from(port: u16, id: &str, secret: &str) -> String {
+    let resp = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/connect/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", id),
+            ("client_secret", secret),
+            ("scope", "api1"),
+        ])
+        .send()
+        .await
+        .expect("token request");
+    assert_eq!(resp.status(), reqwest::StatusCode::OK, "token for {id}");
+    let body: serde_json::Value = resp.json().await.expect("token json");
+    body["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned()
+}
+
+/// Stops a `rollcall serve` child and returns its (stdout, stderr).
+async fn stop(mut child: tokio::process::Child) -> (String, String) {
+    child.kill().await.expect("kill");
+    let out = child.wait_with_output().await.expect("output");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The JSON request log line carries the request id sent, method, route template, status,
+/// latency, client id and company; neither the client secret nor the access token is printed.
+#[tokio::test]
+async fn the_request_log_line_has_its_fields_and_no_secret() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let (id, secret) = ("log-check", "log-check-secret-0123456789abcdef");
+    let child = serve_cmd()
+        .args(["--log-format", "json", "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .args([
+            "--bootstrap-client-id",
+            id,
+            "--bootstrap-client-secret",
+            secret,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    assert!(wait_ready(port).await, "server did not come up");
+    let token = token_from(port, id, secret).await;
+    let http = reqwest::Client::new();
+    let created: serde_json::Value = http
+        .post(format!("http://127.0.0.1:{port}/api/companies"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"Name": "Logged"}))
+        .send()
+        .await
+        .expect("create company")
+        .json()
+        .await
+        .expect("json");
+    let company = created["data"]["resourceId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("resourceId in {created}"))
+        .to_owned();
+    let resp = http
+        .post(format!("http://127.0.0.1:{port}/api/target-users/search"))
+        .bearer_auth(&token)
+        .header("X-Request-Id", "log-line-check-42")
+        .header("X-KEEPNET-Company-Id", &company)
+        .json(&serde_json::json!({"pageNumber": 1, "pageSize": 10}))
+        .send()
+        .await
+        .expect("search");
+    assert_eq!(resp.status(), reqwest::StatusCode::OK);
+    let (stdout, stderr) = stop(child).await;
+
+    let line = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|l| l["fields"]["request_id"] == "log-line-check-42")
+        .unwrap_or_else(|| panic!("no log line with the request id sent: {stderr}"));
+    let f = &line["fields"];
+    assert_eq!(f["message"], "request", "{line}");
+    assert_eq!(f["method"], "POST", "{line}");
+    assert_eq!(f["route"], "/api/target-users/search", "{line}");
+    assert_eq!(f["status"], 200, "{line}");
+    assert!(
+        f["latency_ms"].as_f64().is_some_and(|ms| ms >= 0.0),
+        "{line}"
+    );
+    assert_eq!(f["client_id"], id, "{line}");
+    assert_eq!(f["company"], company.as_str(), "{line}");
+    // The token request is logged too, by its route.
+    assert!(stderr.contains("\"route\":\"/connect/token\""), "{stderr}");
+    let signature = token.rsplit('.').next().expect("signature");
+    for (name, text) in [("stdout", &stdout), ("stderr", &stderr)] {
+        assert!(!text.contains(secret), "the client secret reached {name}");
+        assert!(!text.contains(&token), "the access token reached {name}");
+        assert!(
+            !text.contains(signature),
+            "the token's signature reached {name}"
+        );
+    }
+}
+
+/// An environment variable wins over the config file, as a flag does.
+#[tokio::test]
+async fn an_environment_variable_wins_over_the_config_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (file_port, env_port) = (free_port(), free_port());
+    let config = dir.path().join("rollcall.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:{file_port}\"\ndata_dir = \"{}\"\nmax_page_size = 5\n\
+             bootstrap_client_id = \"env-check\"\nbootstrap_client_secret = \"env-check-secret-0123456789\"\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .expect("write config");
+    let child = serve_cmd()
+        .arg("--config-file")
+        .arg(&config)
+        .env("ROLLCALL_LISTEN", format!("127.0.0.1:{env_port}"))
+        .env("ROLLCALL_MAX_PAGE_SIZE", "50")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let up = wait_ready(env_port).await;
+    let file_port_answers = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{file_port}/health/live"))
+        .send()
+        .await
+        .is_ok();
+    let search = if up {
+        let token = token_from(env_port, "env-check", "env-check-secret-0123456789").await;
+        let resp = reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{env_port}/api/companies/search"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"pageNumber": 1, "pageSize": 20}))
+            .send()
+            .await
+            .expect("search");
+        Some(resp.status())
+    } else {
+        None
+    };
+    let (_, stderr) = stop(child).await;
+    assert!(
+        up,
+        "ROLLCALL_LISTEN must win over the file's listen: {stderr}"
+    );
+    assert!(!file_port_answers, "nothing may listen on the file's port");
+    assert_eq!(
+        search,
+        Some(reqwest::StatusCode::OK),
+        "ROLLCALL_MAX_PAGE_SIZE=50 must win over the file's 5 (pageSize 20)"
+    );
+}
+
+/// On an empty database `serve` prints the bootstrap credential: a secret the operator supplied
+/// (flag or environment variable) is never echoed; a generated one is printed exactly once, and
+/// works; a second start prints no credential.
+#[tokio::test]
+async fn bootstrap_output_never_echoes_a_supplied_secret_and_prints_a_generated_one_once() {
+    let supplied = "operator-chosen-secret-0123456789";
+    for via_env in [false, true] {
+        let dir = tempfile::tempdir().expect("dir");
+        let port = free_port();
+        let mut cmd = serve_cmd();
+        cmd.arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .args(["--bootstrap-client-id", "chosen"]);
+        if via_env {
+            cmd.env("ROLLCALL_BOOTSTRAP_CLIENT_SECRET", supplied);
+        } else {
+            cmd.args(["--bootstrap-client-secret", supplied]);
+        }
+        let child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        assert!(wait_ready(port).await, "server did not come up");
+        token_from(port, "chosen", supplied).await;
+        let (stdout, stderr) = stop(child).await;
+        assert!(stdout.contains("client_id:     chosen"), "{stdout}");
+        assert!(
+            stdout.contains("client_secret: the one given in --bootstrap-client-secret"),
+            "{stdout}"
+        );
+        for (name, text) in [("stdout", &stdout), ("stderr", &stderr)] {
+            assert!(
+                !text.contains(supplied),
+                "a supplied secret reached {name} (via_env: {via_env})"
+            );
+        }
+    }
+
+    // Generated: printed exactly once, and it is the real secret.
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let start = |port: u16| {
+        let mut cmd = serve_cmd();
+        cmd.arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd.spawn().expect("spawn")
+    };
+    let child = start(port);
+    assert!(wait_ready(port).await, "server did not come up");
+    // Printed before the listener answers; give a slow pipe a moment anyway.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (stdout, stderr) = stop(child).await;
+    let field = |name: &str| {
+        let found: Vec<&str> = stdout
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix(name))
+            .map(str::trim)
+            .collect();
+        assert_eq!(found.len(), 1, "one {name} line: {stdout}");
+        found[0].to_owned()
+    };
+    let (id, secret) = (field("client_id:"), field("client_secret:"));
+    assert!(secret.len() >= 16, "a generated secret: {stdout}");
+    assert_eq!(
+        stdout.matches(&secret).count() + stderr.matches(&secret).count(),
+        1,
+        "the generated secret is printed exactly once: {stdout}{stderr}"
+    );
+    // The printed credential works, and a second start on the same data prints none.
+    let port = free_port();
+    let child = start(port);
+    assert!(wait_ready(port).await, "server did not come up again");
+    token_from(port, &id, &secret).await;
+    let (stdout, stderr) = stop(child).await;
+    assert!(!stdout.contains("client_secret"), "{stdout}");
+    assert!(!stdout.contains(&secret) && !stderr.contains(&secret));
+}
+
+/// `--database-pool-size` reaches the pool (the `rollcall_db_pool_max_connections` gauge);
+/// 0, too large or negative values are refused, naming the setting.
+#[tokio::test]
+async fn database_pool_size_reaches_the_pool_and_bad_values_are_refused() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let child = serve_cmd()
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .env("ROLLCALL_DATABASE_POOL_SIZE", "3")
+        .args(["--log-format", "json"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    assert!(wait_ready(port).await, "server did not come up");
+    let metrics = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let (_, stderr) = stop(child).await;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "rollcall_db_pool_max_connections 3"),
+        "{metrics}"
+    );
+    let listening = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|l| l["fields"]["message"] == "rollcall listening")
+        .unwrap_or_else(|| panic!("no 'rollcall listening' line: {stderr}"));
+    assert_eq!(listening["fields"]["database_pool_size"], 3, "{listening}");
+
+    let config = dir.path().join("pool.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"{}\"\ndatabase_pool_size = -1\n",
+            dir.path().join("bad").display()
+        ),
+    )
+    .expect("write");
+    let cases: [(&[&str], Option<&str>, &str); 4] = [
+        (
+            &["--database-pool-size", "0"],
+            None,
+            "--database-pool-size (ROLLCALL_DATABASE_POOL_SIZE, database_pool_size in the config file) must be a whole number from 1 to 1000, not 0",
+        ),
+        (
+            &[],
+            Some("5000"),
+            "--database-pool-size (ROLLCALL_DATABASE_POOL_SIZE, database_pool_size in the config file) must be a whole number from 1 to 1000, not 5000",
+        ),
+        (
+            &["--config-file"],
+            None,
+            "'database_pool_size' must be a whole number from 1 to",
+        ),
+        (
+            &["--database-pool-size", "many"],
+            None,
+            "invalid value 'many' for '--database-pool-size",
+        ),
+    ];
+    for (args, env, want) in cases {
+        let mut cmd = serve_cmd();
+        cmd.args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path().join("bad"))
+            .args(args);
+        if args == ["--config-file"] {
+            cmd.arg(&config);
+        }
+        if let Some(v) = env {
+            cmd.env("ROLLCALL_DATABASE_POOL_SIZE", v);
+        }
+        let out = tokio::time::timeout(Duration::from_secs(30), cmd.output())
+            .await
+            .expect("a refused start exits")
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} {env:?} must be refused");
+        assert!(err.contains(want), "{args:?} {env:?}: {err}");
+    }
+}
+
+/// With `--metrics-listen`, the "rollcall listening" line names the metrics address.
+#[tokio::test]
+async fn the_listening_line_names_the_metrics_address() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (port, metrics_port) = (free_port(), free_port());
+    let child = serve_cmd()
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--metrics-listen")
+        .arg(format!("127.0.0.1:{metrics_port}"))
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .args(["--log-format", "json"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    assert!(wait_ready(port).await, "server did not come up");
+    let metrics = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .status();
+    let (_, stderr) = stop(child).await;
+    assert_eq!(metrics, reqwest::StatusCode::OK);
+    let listening = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|l| l["fields"]["message"] == "rollcall listening")
+        .unwrap_or_else(|| panic!("no 'rollcall listening' line: {stderr}"));
+    assert_eq!(
+        listening["fields"]["metrics_addr"],
+        format!("127.0.0.1:{metrics_port}"),
+        "{listening}"
+    );
 }

@@ -1,9 +1,10 @@
 //! Operating the server: health, request ids, metrics, graceful shutdown during an export.
 
-use crate::common::{Engine, TestServer, ROOT_ID, ROOT_SECRET};
+use crate::common::{assert_error, message, Engine, TestServer, ROOT_ID, ROOT_SECRET, SCOPE};
 use reqwest::StatusCode;
 use rollcall_server::{Config, Server};
 use serde_json::json;
+use sqlx::Connection;
 
 async fn health_endpoints(engine: Engine) {
     let Some(srv) = TestServer::start(engine).await else {
@@ -218,9 +219,389 @@ async fn shutdown_finishes_export(engine: Engine) {
         .is_err());
 }
 
+/// A line of a Prometheus text exposition that starts with `prefix` (no comments).
+fn metric_line(text: &str, prefix: &str) -> Option<String> {
+    text.lines()
+        .find(|l| !l.starts_with('#') && l.starts_with(prefix))
+        .map(str::to_owned)
+}
+
+/// With `metrics_listen`, `/metrics` answers on its own address (bound at start, port 0 picks
+/// one) and the API's address answers 404 for it; the metrics listener stops with the server.
+async fn metrics_on_a_separate_listener(engine: Engine) {
+    let Some(mut srv) = TestServer::start_with(engine, |c| {
+        c.metrics_listen = Some("127.0.0.1:0".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let at = srv
+        .metrics_addr
+        .expect("metrics_addr is set when metrics_listen is");
+    assert_ne!(at.port(), 0, "the bound port, not the requested 0");
+    assert_ne!(format!("http://{at}"), srv.base);
+    let live = srv
+        .http
+        .get(srv.url("/health/live"))
+        .send()
+        .await
+        .expect("live");
+    assert_eq!(live.status(), StatusCode::OK);
+
+    let resp = srv
+        .http
+        .get(format!("http://{at}/metrics"))
+        .send()
+        .await
+        .expect("metrics on the metrics address");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let content_type = resp.headers()["content-type"]
+        .to_str()
+        .expect("content type")
+        .to_owned();
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    let text = resp.text().await.expect("text");
+    assert!(
+        text.contains("# TYPE rollcall_http_requests_total counter"),
+        "{text}"
+    );
+    assert!(
+        metric_line(
+            &text,
+            r#"rollcall_http_requests_total{method="GET",route="/health/live",status="200"} 1"#
+        )
+        .is_some(),
+        "{text}"
+    );
+
+    let (status, body) = srv.get("/metrics", "", &[]).await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "NOT_FOUND");
+
+    srv.shutdown().await.expect("the server stops cleanly");
+    assert!(
+        srv.http
+            .get(format!("http://{at}/metrics"))
+            .send()
+            .await
+            .is_err(),
+        "the metrics listener must stop with the server"
+    );
+}
+
+/// A metrics address that cannot be bound stops `Server::start` with an error naming it.
+#[tokio::test]
+async fn a_metrics_address_in_use_stops_the_start() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let at = taken.local_addr().expect("addr").to_string();
+    let dir = tempfile::tempdir().expect("dir");
+    let config = Config {
+        listen: "127.0.0.1:0".into(),
+        data_dir: dir.path().to_path_buf(),
+        metrics_listen: Some(at.clone()),
+        ..Config::default()
+    };
+    let err = match Server::start(config).await {
+        Ok(_) => panic!("the start must fail while {at} is taken"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        err.contains(&format!("cannot listen on {at} for metrics")),
+        "{err}"
+    );
+}
+
+/// Past `shutdown_timeout_secs` a shutdown stops waiting for an export whose client does not
+/// read: `serve` returns, the export's connection is cut and (on PostgreSQL) no connection to
+/// the database is left, the export cursor's included.
+async fn shutdown_deadline_cuts_a_stalled_export(engine: Engine) {
+    const USERS: usize = 30_000;
+    let Some(mut srv) = TestServer::start_with(engine, |c| c.shutdown_timeout_secs = 1).await
+    else {
+        return;
+    };
+    let token = srv.root_token().await;
+    let cid = srv
+        .create_company(&token, None, json!({"Name": "Stalled"}))
+        .await;
+    // Named, so that a connection left behind by the test's own store is told apart from the
+    // server's.
+    let seed_url = match engine {
+        Engine::Postgres => format!("{}?application_name=seeder", srv.config.database_url),
+        Engine::Sqlite => String::new(),
+    };
+    let store = rollcall_store::SqlStore::open(&seed_url, &srv.config.data_dir)
+        .await
+        .expect("store");
+    let company = rollcall_store::Store::company_by_resource_id(&store, &cid)
+        .await
+        .expect("company lookup")
+        .expect("company");
+    let now = chrono::Utc::now().timestamp_millis();
+    let users: Vec<_> = (0..USERS)
+        .map(|i| {
+            (
+                rollcall_store::TargetUserFields {
+                    email: format!("u{i}@stalled.example"),
+                    first_name: format!("First{i}"),
+                    last_name: "A fairly long last name to make the rows wider".into(),
+                    department: "Department of rows that fill socket buffers".into(),
+                    priority: 3,
+                    is_active: true,
+                    ..Default::default()
+                },
+                now - i as i64,
+            )
+        })
+        .collect();
+    rollcall_store::Store::insert_target_users(&store, company.id, &users)
+        .await
+        .expect("load");
+    store.close().await;
+    // sqlx's close can miss a connection that is being returned to the pool as it closes;
+    // dropping the pool closes that one too.
+    drop(store);
+
+    let mut resp = srv
+        .http
+        .post(srv.url("/api/target-users/search/export?bom=false"))
+        .bearer_auth(&token)
+        .header(SCOPE, &cid)
+        .json(&json!({"exportType": "CSV", "reportAllPages": true}))
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut received = resp
+        .chunk()
+        .await
+        .expect("chunk")
+        .expect("first chunk")
+        .len();
+    // The client stops reading; the export stays active (buffers full) until the deadline.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let text = srv
+        .http
+        .get(srv.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metric_line(&text, "rollcall_exports_active 1").is_some(),
+        "the export must still be running when the shutdown starts: {text}"
+    );
+
+    // Liveness, not timing: the bound is far above the 1 s deadline.
+    let bound = std::time::Duration::from_secs(30);
+    let stopped = tokio::time::timeout(bound, srv.shutdown()).await;
+    assert!(
+        matches!(stopped, Ok(Ok(()))),
+        "serve must return after the shutdown deadline: {stopped:?}"
+    );
+
+    // The stalled response was cut, not finished: reading on ends early.
+    let rest = tokio::time::timeout(bound, async {
+        loop {
+            match resp.chunk().await {
+                Ok(Some(c)) => received += c.len(),
+                Ok(None) => return Ok(received),
+                Err(e) => return Err(e),
+            }
+        }
+    })
+    .await
+    .expect("the cut response must end, not hang");
+    if let Ok(total) = rest {
+        panic!("the export response ended cleanly ({total} bytes) although it was cut");
+    }
+
+    if engine == Engine::Postgres {
+        let admin = rollcall_testkit::pg_admin_url().expect("admin URL");
+        let name = srv
+            .config
+            .database_url
+            .rsplit_once('/')
+            .map(|(_, n)| n.to_owned())
+            .expect("database name");
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .expect("admin connection");
+        let mut left = -1;
+        for _ in 0..100 {
+            left = sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1",
+            )
+            .bind(&name)
+            .fetch_one(&mut conn)
+            .await
+            .expect("count connections");
+            if left == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let who: Vec<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT application_name, state, query FROM pg_stat_activity WHERE datname = $1",
+        )
+        .bind(&name)
+        .fetch_all(&mut conn)
+        .await
+        .expect("list connections");
+        assert_eq!(
+            left, 0,
+            "connections to {name} left after the shutdown: {who:?}"
+        );
+        conn.close().await.ok();
+    }
+}
+
+/// `/health/ready` answers 503 with the error envelope while PostgreSQL refuses connections,
+/// `/health/live` stays 200, and ready is 200 again once the database accepts them again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_is_503_while_the_database_refuses() {
+    let Some(srv) = TestServer::start(Engine::Postgres).await else {
+        return;
+    };
+    let ready = || async {
+        let resp = srv
+            .http
+            .get(srv.url("/health/ready"))
+            .timeout(std::time::Duration::from_secs(30))
+            .send()
+            .await
+            .expect("ready");
+        let status = resp.status();
+        let body: serde_json::Value = resp.json().await.expect("ready json");
+        (status, body)
+    };
+    assert_eq!(ready().await.0, StatusCode::OK);
+
+    let admin = rollcall_testkit::pg_admin_url().expect("admin URL");
+    let name = srv
+        .config
+        .database_url
+        .rsplit_once('/')
+        .map(|(_, n)| n.to_owned())
+        .expect("database name");
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("admin connection");
+    // The name is the test's own generated identifier, not user input.
+    sqlx::query(&format!(
+        "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false"
+    ))
+    .execute(&mut conn)
+    .await
+    .expect("refuse connections");
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+        .bind(&name)
+        .execute(&mut conn)
+        .await
+        .expect("terminate connections");
+
+    let (down_status, down_body) = ready().await;
+    let live = srv
+        .http
+        .get(srv.url("/health/live"))
+        .send()
+        .await
+        .expect("live")
+        .status();
+    // Restore before asserting, so that a failure does not leave the database locked out.
+    sqlx::query(&format!(
+        "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true"
+    ))
+    .execute(&mut conn)
+    .await
+    .expect("accept connections again");
+    conn.close().await.ok();
+
+    assert_error(
+        down_status,
+        &down_body,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "INTERNAL_SERVER_ERROR",
+    );
+    assert!(
+        message(&down_body).contains("database does not answer"),
+        "{down_body}"
+    );
+    assert_eq!(live, StatusCode::OK, "live does not depend on the database");
+
+    let mut back = StatusCode::SERVICE_UNAVAILABLE;
+    for _ in 0..60 {
+        back = ready().await.0;
+        if back == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(
+        back,
+        StatusCode::OK,
+        "ready again once the database answers"
+    );
+}
+
+/// `database_pool_size` sets the pool's size, reported by `rollcall_db_pool_max_connections`;
+/// unset, the engine's default; 0 is refused at start.
+async fn database_pool_size_reaches_the_pool(engine: Engine) {
+    let Some(srv) = TestServer::start(engine).await else {
+        return;
+    };
+    let max = |text: &str| metric_line(text, "rollcall_db_pool_max_connections ");
+    let scrape = |srv: &TestServer| {
+        let (http, url) = (srv.http.clone(), srv.url("/metrics"));
+        async move {
+            http.get(url)
+                .send()
+                .await
+                .expect("metrics")
+                .text()
+                .await
+                .expect("text")
+        }
+    };
+    let default = match engine {
+        Engine::Sqlite => rollcall_store::DEFAULT_SQLITE_POOL_SIZE,
+        Engine::Postgres => rollcall_store::DEFAULT_POSTGRES_POOL_SIZE,
+    };
+    let text = scrape(&srv).await;
+    assert_eq!(
+        max(&text),
+        Some(format!("rollcall_db_pool_max_connections {default}")),
+        "{text}"
+    );
+    let srv = srv.restart_with(|c| c.database_pool_size = Some(3)).await;
+    let text = scrape(&srv).await;
+    assert_eq!(
+        max(&text),
+        Some("rollcall_db_pool_max_connections 3".to_owned()),
+        "{text}"
+    );
+
+    let mut config = srv.config.clone();
+    config.database_pool_size = Some(0);
+    let err = match Server::start(config).await {
+        Ok(_) => panic!("a pool size of 0 must be refused"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("database pool size"), "{err}");
+    srv.finish().await;
+}
+
 both_engines!(
     health_endpoints,
     request_ids,
     metrics_by_route_template,
-    shutdown_finishes_export
+    shutdown_finishes_export,
+    metrics_on_a_separate_listener,
+    shutdown_deadline_cuts_a_stalled_export,
+    database_pool_size_reaches_the_pool
 );
