@@ -34,8 +34,8 @@ use rollcall_types::Envelope;
 use tokio::net::TcpListener;
 
 use crate::auth::TokenKeys;
-
 use crate::error::ApiError;
+
 /// The largest `database_pool_size` a server accepts.
 pub use rollcall_store::MAX_POOL_SIZE as MAX_DATABASE_POOL_SIZE;
 
