@@ -261,11 +261,11 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
     }
 
     if let Some(limits) = &state.limits {
-        if let Err(r) = limits.check_token(&client_id) {
+        if let Err(r) = limits.check_token(&client_id, peer) {
             let mut resp = oauth_error(
                 "too_many_requests",
                 format!(
-                    "more than {} token requests for this client_id; wait {} s (Retry-After). A token lasts {} s: reuse it instead of requesting one per call",
+                    "more than {} token requests from this address or for this client_id from it; wait {} s (Retry-After). A token lasts {} s: reuse it instead of requesting one per call",
                     limits.rate(),
                     r.retry_after_secs,
                     state.config.token_ttl_secs
@@ -489,6 +489,11 @@ impl FromRequestParts<AppState> for Caller {
                 }
             })?;
         let claims = data.claims;
+        // The request log names the client even when the limiter refuses it (the company
+        // follows once the client is loaded).
+        if let Some(ctx) = parts.extensions.get::<crate::middleware::RequestContext>() {
+            ctx.set_client(&claims.client_id, "");
+        }
         if let Some(limits) = &state.limits {
             limits.check_api(&claims.client_id).map_err(|r| {
                 ApiError::too_many_requests(

@@ -20,88 +20,60 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// 400 `INPUT_ERROR`.
-    pub fn bad_request(message: impl Into<String>) -> Self {
+    fn new(status: ResultStatus, message: impl Into<String>) -> Self {
         Self {
-            status: ResultStatus::InputError,
+            status,
             message: message.into(),
             validation: None,
             retry_after_secs: None,
         }
+    }
+    /// 400 `INPUT_ERROR`.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(ResultStatus::InputError, message)
     }
     /// 400 with per-field messages.
     pub fn validation(messages: Vec<String>) -> Self {
         let message = format!("The request is invalid: {}", messages.join("; "));
         Self {
-            status: ResultStatus::InputError,
-            message,
             validation: Some(messages),
-            retry_after_secs: None,
+            ..Self::new(ResultStatus::InputError, message)
         }
     }
     /// 401 `UNAUTHORIZED`.
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self {
-            status: ResultStatus::Unauthorized,
-            message: message.into(),
-            validation: None,
-            retry_after_secs: None,
-        }
+        Self::new(ResultStatus::Unauthorized, message)
     }
     /// 403 `FORBIDDEN`.
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self {
-            status: ResultStatus::Forbidden,
-            message: message.into(),
-            validation: None,
-            retry_after_secs: None,
-        }
+        Self::new(ResultStatus::Forbidden, message)
     }
     /// 404 `NOT_FOUND`.
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self {
-            status: ResultStatus::NotFound,
-            message: message.into(),
-            validation: None,
-            retry_after_secs: None,
-        }
+        Self::new(ResultStatus::NotFound, message)
     }
     /// 409 `CONFLICT`.
     pub fn conflict(message: impl Into<String>) -> Self {
-        Self {
-            status: ResultStatus::Conflict,
-            message: message.into(),
-            validation: None,
-            retry_after_secs: None,
-        }
+        Self::new(ResultStatus::Conflict, message)
     }
     /// 403 `IP_RESTRICTED`.
     pub fn ip_restricted(message: impl Into<String>) -> Self {
-        Self {
-            status: ResultStatus::IpRestricted,
-            message: message.into(),
-            validation: None,
-            retry_after_secs: None,
-        }
+        Self::new(ResultStatus::IpRestricted, message)
     }
     /// 429 `TOO_MANY_REQUESTS`, with a `Retry-After` of `retry_after_secs`.
     pub fn too_many_requests(message: impl Into<String>, retry_after_secs: u64) -> Self {
         Self {
-            status: ResultStatus::TooManyRequests,
-            message: message.into(),
-            validation: None,
             retry_after_secs: Some(retry_after_secs),
+            ..Self::new(ResultStatus::TooManyRequests, message)
         }
     }
     /// 500, logging the cause but not sending it.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Self {
-            status: ResultStatus::InternalServerError,
-            message: "An internal error occurred; it has been logged. Try again later.".into(),
-            validation: None,
-            retry_after_secs: None,
-        }
+        Self::new(
+            ResultStatus::InternalServerError,
+            "An internal error occurred; it has been logged. Try again later.",
+        )
     }
 }
 

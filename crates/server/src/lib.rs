@@ -36,6 +36,8 @@ use tokio::net::TcpListener;
 use crate::auth::TokenKeys;
 use crate::error::ApiError;
 
+/// Whether a `database_pool_size` is accepted; the `Err` says what is.
+pub use rollcall_store::check_pool_size;
 /// The largest `database_pool_size` a server accepts.
 pub use rollcall_store::MAX_POOL_SIZE as MAX_DATABASE_POOL_SIZE;
 
@@ -170,11 +172,12 @@ async fn health_ready(State(state): State<AppState>) -> axum::response::Response
         Ok(()) => Json(Envelope::success("ready")).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            let mut err = ApiError::internal("the database does not answer");
-            err.message = "The database does not answer; the server is not ready.".into();
-            let mut resp = err.into_response();
-            *resp.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-            resp
+            let body: Envelope<()> = Envelope::error(
+                rollcall_types::ResultStatus::InternalServerError,
+                "The database does not answer; the server is not ready.".into(),
+                None,
+            );
+            (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
         }
     }
 }
@@ -223,6 +226,25 @@ impl Server {
         // Before anything is created on disk: a bad font path stops the start cleanly.
         let pdf_fonts = export::pdf::PdfFonts::load(&config.pdf_fallback_fonts)
             .map_err(|e| anyhow::anyhow!(e))?;
+        // The listeners next, also before the store: a first start that bootstrapped a
+        // generated secret and then failed to listen would lose that secret (it is stored only
+        // as a hash and printed after the start).
+        let listener = TcpListener::bind(&config.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+        let addr = listener.local_addr()?;
+        let metrics_listener = match &config.metrics_listen {
+            Some(at) => Some(
+                TcpListener::bind(at)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot listen on {at} for metrics: {e}"))?,
+            ),
+            None => None,
+        };
+        let metrics_addr = metrics_listener
+            .as_ref()
+            .map(TcpListener::local_addr)
+            .transpose()?;
         let store = SqlStore::open_with_pool_size(
             &config.database_url,
             &config.data_dir,
@@ -256,22 +278,6 @@ impl Server {
         if config.demo {
             bootstrap::seed_demo(&state).await?;
         }
-        let listener = TcpListener::bind(&config.listen)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
-        let addr = listener.local_addr()?;
-        let metrics_listener = match &config.metrics_listen {
-            Some(at) => Some(
-                TcpListener::bind(at)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("cannot listen on {at} for metrics: {e}"))?,
-            ),
-            None => None,
-        };
-        let metrics_addr = metrics_listener
-            .as_ref()
-            .map(TcpListener::local_addr)
-            .transpose()?;
         Ok(Server {
             state,
             addr,
@@ -333,18 +339,22 @@ impl Server {
             let _ = stopping_tx.send(true);
         });
         let deadline = std::time::Duration::from_secs(self.state.config.shutdown_timeout_secs);
-        tokio::select! {
-            r = graceful => r?,
+        let served = tokio::select! {
+            r = graceful => r.map_err(anyhow::Error::from),
             _ = async {
                 let _ = stopping_rx.wait_for(|s| *s).await;
                 tokio::time::sleep(deadline).await;
-            } => tracing::warn!(seconds = deadline.as_secs(), "shutdown deadline passed; cutting the requests still running"),
-        }
+            } => {
+                tracing::warn!(seconds = deadline.as_secs(), "shutdown deadline passed; cutting the requests still running");
+                Ok(())
+            }
+        };
+        // Whatever ended the serving: cut what is left, stop the helpers, close the database.
         cut.cancel();
         if let Some(task) = sweeper {
             task.abort();
         }
         self.store.close().await;
-        Ok(())
+        served
     }
 }

@@ -7,9 +7,11 @@
 //! - `/api/*` requests are counted against the `client_id` of the bearer token, after the
 //!   token's signature is checked (so a forged token cannot use up someone else's budget) and
 //!   before the database is asked anything;
-//! - `POST /connect/token` requests are counted against the `client_id` they name, in a
-//!   second budget of the same size, before the slow secret hash is checked, so guessing a
-//!   secret is slowed down too.
+//! - `POST /connect/token` requests are counted twice, before the slow secret hash is checked:
+//!   against the caller's address (so one source cannot keep the server busy hashing, whatever
+//!   ids it names) and against the `client_id` from that address (so guessing a client's secret
+//!   is slowed down, while a flood from elsewhere naming the same id cannot lock the real
+//!   client out). Both budgets have the configured size.
 //!
 //! The rate is a generic cell rate (GCRA, from the `governor` crate): `600/min` allows a burst
 //! of 600 requests and then one every 100 ms. A refused request gets a `Retry-After` header
@@ -20,8 +22,10 @@
 //! replicas when that matters. Health, metrics and the OpenAPI document are never limited.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
@@ -31,9 +35,13 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 /// freely) share one budget, so that the map cannot be filled with huge keys.
 const MAX_KEY_LEN: usize = 128;
 
-/// Above this many tracked keys, idle ones are dropped at once instead of waiting for the
-/// periodic sweep.
+/// Above this many tracked keys, idle ones are dropped (at most once a second) instead of
+/// waiting for the periodic sweep.
 const SWEEP_AT_KEYS: usize = 100_000;
+
+/// Above this many tracked keys even after a sweep (a flood from very many addresses), new
+/// requests of a budget share one overflow key, so memory stays bounded.
+const MAX_KEYS: usize = 400_000;
 
 /// A rate: `count` requests per `per`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,12 +100,19 @@ impl FromStr for Rate {
     }
 }
 
-/// The two budgets of one process.
+/// The budgets of one process.
 pub struct Limiters {
     rate: Rate,
     api: DefaultKeyedRateLimiter<String>,
-    token: DefaultKeyedRateLimiter<String>,
+    token_peer: DefaultKeyedRateLimiter<String>,
+    token_client: DefaultKeyedRateLimiter<String>,
     clock: DefaultClock,
+    /// [`SWEEP_AT_KEYS`] and [`MAX_KEYS`] (smaller in tests).
+    sweep_at_keys: usize,
+    max_keys: usize,
+    started: std::time::Instant,
+    /// Milliseconds after `started` of the last on-demand sweep.
+    last_sweep_ms: AtomicU64,
 }
 
 /// A refused request: how long until the next one would be allowed.
@@ -110,11 +125,20 @@ pub struct Refused {
 impl Limiters {
     /// Limiters for `rate`.
     pub fn new(rate: Rate) -> Self {
+        Self::with_bounds(rate, SWEEP_AT_KEYS, MAX_KEYS)
+    }
+
+    fn with_bounds(rate: Rate, sweep_at_keys: usize, max_keys: usize) -> Self {
         Limiters {
+            sweep_at_keys,
+            max_keys,
             rate,
             api: RateLimiter::keyed(rate.quota()),
-            token: RateLimiter::keyed(rate.quota()),
+            token_peer: RateLimiter::keyed(rate.quota()),
+            token_client: RateLimiter::keyed(rate.quota()),
             clock: DefaultClock::default(),
+            started: std::time::Instant::now(),
+            last_sweep_ms: AtomicU64::new(0),
         }
     }
 
@@ -128,16 +152,26 @@ impl Limiters {
         self.check(&self.api, client_id)
     }
 
-    /// Counts one token request naming `client_id`.
-    pub fn check_token(&self, client_id: &str) -> Result<(), Refused> {
-        self.check(&self.token, client_id)
+    /// Counts one token request from `peer` naming `client_id`: first against the address,
+    /// then against the id from that address.
+    pub fn check_token(&self, client_id: &str, peer: Option<IpAddr>) -> Result<(), Refused> {
+        let peer = peer.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+        self.check(&self.token_peer, &peer)?;
+        let id = if client_id.len() > MAX_KEY_LEN {
+            ""
+        } else {
+            client_id
+        };
+        self.check(&self.token_client, &format!("{peer} {id}"))
     }
 
     fn check(&self, limiter: &DefaultKeyedRateLimiter<String>, key: &str) -> Result<(), Refused> {
-        let key = if key.len() > MAX_KEY_LEN { "" } else { key };
-        if limiter.len() > SWEEP_AT_KEYS {
-            limiter.retain_recent();
-        }
+        let key = if key.len() > MAX_KEY_LEN * 2 { "" } else { key };
+        let key = if limiter.len() > self.sweep_at_keys && self.sweep_now(limiter) > self.max_keys {
+            ""
+        } else {
+            key
+        };
         limiter.check_key(&key.to_owned()).map_err(|not_until| {
             let wait = not_until.wait_time_from(self.clock.now());
             Refused {
@@ -147,18 +181,37 @@ impl Limiters {
         })
     }
 
+    /// Drops the idle keys of a large budget, at most once a second (a sweep walks the whole
+    /// map); returns the keys left.
+    fn sweep_now(&self, limiter: &DefaultKeyedRateLimiter<String>) -> usize {
+        // Milliseconds since start, from 1 (0 means "never swept").
+        let now = u64::try_from(self.started.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let last = self.last_sweep_ms.load(Ordering::Relaxed);
+        if (last == 0 || now.saturating_sub(last) >= 1000)
+            && self
+                .last_sweep_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            limiter.retain_recent();
+        }
+        limiter.len()
+    }
+
     /// Forgets clients whose budget is full again (they would be allowed a whole burst
     /// anyway). Called periodically by the server.
     pub fn sweep(&self) {
-        self.api.retain_recent();
-        self.token.retain_recent();
-        self.api.shrink_to_fit();
-        self.token.shrink_to_fit();
+        for limiter in [&self.api, &self.token_peer, &self.token_client] {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
     }
 
-    /// Keys tracked now (both budgets), for tests and metrics.
+    /// Keys tracked now (all budgets), for tests and metrics.
     pub fn tracked(&self) -> usize {
-        self.api.len() + self.token.len()
+        self.api.len() + self.token_peer.len() + self.token_client.len()
     }
 }
 
@@ -199,43 +252,78 @@ mod tests {
 
     #[test]
     fn a_client_gets_its_burst_then_waits_and_others_are_not_affected() {
-        let l = Limiters::new("3/min".parse().expect("rate"));
+        let l = Limiters::new("3/h".parse().expect("rate"));
         for i in 0..3 {
             assert!(l.check_api("a").is_ok(), "request {i} within the burst");
         }
         let refused = l.check_api("a").expect_err("the fourth is refused");
-        // One cell every 20 s: the wait is up to 20 s, never 0.
-        assert!((1..=20).contains(&refused.retry_after_secs), "{refused:?}");
+        // One cell every 20 minutes: the wait is up to that, never 0.
+        assert!(
+            (1..=1200).contains(&refused.retry_after_secs),
+            "{refused:?}"
+        );
         assert!(
             l.check_api("b").is_ok(),
             "another client has its own budget"
         );
+        let here: Option<IpAddr> = "10.0.0.1".parse().ok();
         assert!(
-            l.check_token("a").is_ok(),
+            l.check_token("a", here).is_ok(),
             "token requests have their own budget"
         );
     }
 
     #[test]
+    fn token_requests_count_per_address_and_per_id_from_that_address() {
+        let l = Limiters::new("2/h".parse().expect("rate"));
+        let (a, b): (Option<IpAddr>, Option<IpAddr>) =
+            ("192.0.2.1".parse().ok(), "192.0.2.2".parse().ok());
+        assert!(l.check_token("victim", a).is_ok());
+        assert!(l.check_token("victim", a).is_ok());
+        assert!(
+            l.check_token("victim", a).is_err(),
+            "the address's budget is spent"
+        );
+        assert!(
+            l.check_token("another", a).is_err(),
+            "other ids from the same address do not get a fresh budget"
+        );
+        assert!(
+            l.check_token("victim", b).is_ok(),
+            "a flood from one address does not lock the client out elsewhere"
+        );
+        assert!(
+            l.check_token("victim", None).is_ok(),
+            "an unknown peer is one address"
+        );
+    }
+
+    #[test]
     fn budget_refills_with_time() {
-        let l = Limiters::new("20/s".parse().expect("rate"));
-        let allowed = (0..100).filter(|_| l.check_api("a").is_ok()).count();
-        // The burst, plus a cell or two if this thread was paused for 50 ms or more.
-        assert!((20..=22).contains(&allowed), "allowed at once: {allowed}");
-        let refused = l.check_api("a").expect_err("empty");
-        assert_eq!(refused.retry_after_secs, 1, "a 50 ms wait rounds up to 1 s");
-        std::thread::sleep(Duration::from_millis(120));
-        assert!(l.check_api("a").is_ok(), "a cell comes back every 50 ms");
+        let l = Limiters::new("10/s".parse().expect("rate"));
+        let mut allowed = 0;
+        let refused = loop {
+            match l.check_api("a") {
+                Ok(()) => allowed += 1,
+                Err(r) => break r,
+            }
+            assert!(allowed < 1000, "a budget of 10/s never ran out");
+        };
+        assert!(allowed >= 10, "at least the burst: {allowed}");
+        assert_eq!(
+            refused.retry_after_secs, 1,
+            "a 100 ms wait rounds up to 1 s"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+        assert!(l.check_api("a").is_ok(), "a cell comes back every 100 ms");
     }
 
     #[test]
     fn long_keys_share_one_budget_and_sweep_forgets_full_budgets() {
         let l = Limiters::new("1/h".parse().expect("rate"));
-        let long_a = "a".repeat(MAX_KEY_LEN + 1);
-        let long_b = "b".repeat(MAX_KEY_LEN + 1);
-        assert!(l.check_token(&long_a).is_ok());
+        assert!(l.check_api(&"a".repeat(MAX_KEY_LEN * 2 + 1)).is_ok());
         assert!(
-            l.check_token(&long_b).is_err(),
+            l.check_api(&"b".repeat(MAX_KEY_LEN * 2 + 1)).is_err(),
             "over-long ids count as one"
         );
         assert_eq!(l.tracked(), 1);
@@ -244,5 +332,23 @@ mod tests {
         std::thread::sleep(Duration::from_millis(20));
         fast.sweep();
         assert_eq!(fast.tracked(), 0, "a refilled budget is forgotten");
+    }
+
+    #[test]
+    fn a_flood_of_distinct_keys_ends_in_one_shared_budget() {
+        let l = Limiters::with_bounds("1/h".parse().expect("rate"), 10, 20);
+        // Up to the cap (and one past it) every key has its own budget; nothing is idle, so the
+        // sweep that starts at 10 keys frees nothing.
+        for i in 0..=20 {
+            assert!(l.check_api(&format!("k{i}")).is_ok(), "key {i}");
+        }
+        // Past the cap new keys share one budget.
+        assert!(
+            l.check_api("k21").is_ok(),
+            "the overflow key's first request"
+        );
+        assert!(l.check_api("k22").is_err(), "the overflow key is spent");
+        assert!(l.check_api("k0").is_err(), "existing keys keep their state");
+        assert_eq!(l.tracked(), 22);
     }
 }

@@ -15,8 +15,8 @@ mod target_users;
 pub use model::*;
 pub use query::{Cond, FieldKind, FieldSpec, FilterError, Order, SearchSpec, Val};
 pub use sql::{
-    new_resource_id, Engine, SqlStore, DEFAULT_POSTGRES_POOL_SIZE, DEFAULT_SQLITE_POOL_SIZE,
-    MAX_POOL_SIZE,
+    check_pool_size, new_resource_id, Engine, SqlStore, DEFAULT_POSTGRES_POOL_SIZE,
+    DEFAULT_SQLITE_POOL_SIZE, MAX_POOL_SIZE,
 };
 
 use async_trait::async_trait;

@@ -58,6 +58,16 @@ pub const DEFAULT_POSTGRES_POOL_SIZE: u32 = 16;
 /// The largest pool size [`SqlStore::open_with_pool_size`] accepts.
 pub const MAX_POOL_SIZE: u32 = 1000;
 
+/// Whether `n` is an accepted pool size; the `Err` says what is (`must be ..., not n`).
+pub fn check_pool_size(n: u32) -> std::result::Result<(), String> {
+    if n == 0 || n > MAX_POOL_SIZE {
+        return Err(format!(
+            "must be a whole number from 1 to {MAX_POOL_SIZE}, not {n}"
+        ));
+    }
+    Ok(())
+}
+
 /// A new random 12-character base62 resource id.
 pub fn new_resource_id() -> String {
     Alphanumeric.sample_string(
@@ -87,11 +97,8 @@ impl SqlStore {
         pool_size: Option<u32>,
     ) -> Result<Self> {
         if let Some(n) = pool_size {
-            if n == 0 || n > MAX_POOL_SIZE {
-                return Err(StoreError::Config(format!(
-                    "the database pool size must be from 1 to {MAX_POOL_SIZE}, not {n}"
-                )));
-            }
+            check_pool_size(n)
+                .map_err(|e| StoreError::Config(format!("the database pool size {e}")))?;
         }
         sqlx::any::install_default_drivers();
         let url = database_url.trim();

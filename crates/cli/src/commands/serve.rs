@@ -188,14 +188,14 @@ fn pool_size_range() -> String {
 /// Refuses a pool size of 0 or above [`rollcall_server::MAX_DATABASE_POOL_SIZE`], naming the
 /// setting.
 fn check_pool_size(size: Option<u32>) -> Result<()> {
-    match size {
-        Some(n) if n == 0 || n > rollcall_server::MAX_DATABASE_POOL_SIZE => anyhow::bail!(
-            "--database-pool-size (ROLLCALL_DATABASE_POOL_SIZE, database_pool_size in the config \
-             file) must be {}, not {n}",
-            pool_size_range()
-        ),
-        _ => Ok(()),
+    if let Some(n) = size {
+        rollcall_server::check_pool_size(n).map_err(|e| {
+            anyhow::anyhow!(
+                "--database-pool-size (ROLLCALL_DATABASE_POOL_SIZE, database_pool_size in the config file) {e}"
+            )
+        })?;
     }
+    Ok(())
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
@@ -235,7 +235,7 @@ pub async fn run(a: ServeArgs) -> Result<()> {
         );
         println!("  client_id:     {}", b.client_id);
         if secret_supplied {
-            println!("  client_secret: the one given in --bootstrap-client-secret");
+            println!("  client_secret: the one you supplied (--bootstrap-client-secret, ROLLCALL_BOOTSTRAP_CLIENT_SECRET or the config file)");
         } else {
             println!("  client_secret: {}", b.client_secret);
             println!("Keep the secret now; it cannot be shown again.");

@@ -405,7 +405,7 @@ async fn bootstrap_output_never_echoes_a_supplied_secret_and_prints_a_generated_
         let (stdout, stderr) = stop(child).await;
         assert!(stdout.contains("client_id:     chosen"), "{stdout}");
         assert!(
-            stdout.contains("client_secret: the one given in --bootstrap-client-secret"),
+            stdout.contains("client_secret: the one you supplied"),
             "{stdout}"
         );
         for (name, text) in [("stdout", &stdout), ("stderr", &stderr)] {
