@@ -46,6 +46,10 @@ pub(crate) fn target_user_from_row(row: &AnyRow) -> Result<TargetUser> {
     })
 }
 
+/// Search pages of at least this many rows are read through rusqlite on a file database: from
+/// about here, opening its own connection costs less than sqlx's per-row hand-over saves.
+const RUSQLITE_PAGE_ROWS: i64 = 100;
+
 /// Columns of the SQLite trigram index `target_users_fts` (migration 0003).
 const FTS_COLUMNS: &[&str] = &[
     "email_lower",
@@ -492,6 +496,15 @@ impl SqlStore {
             .to_owned();
         apply_order(&mut page, spec);
         let (sql, values) = self.render(&page);
+        if let (Some(file), true) = (self.sqlite_file.clone(), spec.limit >= RUSQLITE_PAGE_ROWS) {
+            // Large pages read in place, as exports do (see `sqlite_export`).
+            let users = tokio::task::spawn_blocking(move || {
+                crate::sqlite_export::fetch(&file, &sql, &values)
+            })
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("the search page reader stopped: {e}")))??;
+            return Ok((total, users));
+        }
         let rows = bind_values(sqlx::query(&sql), &values)
             .fetch_all(&self.pool)
             .await?;
