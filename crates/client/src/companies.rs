@@ -101,6 +101,7 @@ impl Client {
             None,
             body,
             Some(patch_company_ids),
+            usize::MAX,
         )
     }
 
@@ -211,7 +212,14 @@ impl Client {
         scope: Option<&str>,
         body: SearchRequest,
     ) -> BoxStream<'static, Result<SearchClientDto>> {
-        all_pages(self, "/api/companies/clients/search", scope, body, None)
+        all_pages(
+            self,
+            "/api/companies/clients/search",
+            scope,
+            body,
+            None,
+            usize::MAX,
+        )
     }
 
     /// `GET /api/companies/clients/{resourceId}`.

@@ -95,6 +95,10 @@ struct PageState<T> {
     next: Option<i64>,
     ahead: Option<Ahead<T>>,
     patch: Option<RowPatch>,
+    /// Rows received so far, and how many the caller will read at most: no page is requested
+    /// once the rows received cover that.
+    received: usize,
+    max_rows: usize,
 }
 
 impl<T: DeserializeOwned + Send + 'static> PageState<T> {
@@ -117,36 +121,49 @@ impl<T: DeserializeOwned + Send + 'static> PageState<T> {
     }
 }
 
-/// Every row of a search, page after page, until `totalNumberOfPages` (or an empty page).
-/// Each page request carries the company scope. While the rows of one page are handed out, the
-/// next page is already being fetched (one request ahead, never more), so a long listing costs
-/// about one round trip per page instead of two waits.
+/// Every row of a search, page after page, until `totalNumberOfPages` (or an empty page), at
+/// most `max_rows` of them (`usize::MAX`: all). Each page request carries the company scope.
+/// While the rows of one page are handed out, the next page is already being fetched (one
+/// request ahead, never more), so a long listing costs about one round trip per page instead
+/// of two waits; but no page is requested once the rows received reach `max_rows`, so a capped
+/// listing never costs the server a page it will not read.
 pub(crate) fn all_pages<T: DeserializeOwned + Send + 'static>(
     client: &Client,
     path: &'static str,
     scope: Option<&str>,
     body: SearchRequest,
     patch: Option<RowPatch>,
+    max_rows: usize,
 ) -> BoxStream<'static, Result<T>> {
     let body = full_body(body, client.inner.page_size);
     let state = PageState {
         client: client.clone(),
         path,
         scope: scope.map(str::to_owned),
-        next: body.page_number,
+        next: if max_rows == 0 {
+            None
+        } else {
+            body.page_number
+        },
         ahead: None,
         body,
         patch,
+        received: 0,
+        max_rows,
     };
     stream::try_unfold(state, |mut st| async move {
         let (n, page): (i64, Paged<T>) = match st.ahead.take() {
-            Some((n, task)) => {
-                let fetched = task.await.map_err(|e| ClientError::Decode {
-                    url: st.client.url(st.path),
-                    message: format!("the request for page {n} stopped: {e}"),
-                })?;
-                (n, fetched?)
-            }
+            Some((n, task)) => match task.await {
+                Ok(fetched) => (n, fetched?),
+                // A panic in the fetch is a bug: it goes on unwinding in the caller.
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(e) => {
+                    return Err(ClientError::Decode {
+                        url: st.client.url(st.path),
+                        message: format!("the request for page {n} stopped: {e}"),
+                    })
+                }
+            },
             None => {
                 let Some(n) = st.next.take() else {
                     return Ok(None);
@@ -157,21 +174,98 @@ pub(crate) fn all_pages<T: DeserializeOwned + Send + 'static>(
                 (n, fetched)
             }
         };
-        if !page.results.is_empty() && n < page.total_number_of_pages {
+        st.received = st.received.saturating_add(page.results.len());
+        if !page.results.is_empty() && n < page.total_number_of_pages && st.received < st.max_rows {
             st.ahead = Some(st.fetch_ahead(n + 1));
         }
         Ok(Some((page.results, st)))
     })
     .map_ok(|rows| stream::iter(rows.into_iter().map(Ok)))
     .try_flatten()
+    .take(max_rows)
     .boxed()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rollcall_types::target_user::TargetUserSearchView;
     use rollcall_types::FilterItem;
     use serde_json::json;
+
+    /// A server with two users, one per page, and a token for anyone.
+    async fn two_pages() -> (String, tokio::sync::oneshot::Sender<()>) {
+        async fn handle(uri: axum::http::Uri, body: axum::body::Bytes) -> axum::Json<Value> {
+            if uri.path() == "/connect/token" {
+                return axum::Json(
+                    json!({"access_token": "t", "token_type": "Bearer", "expires_in": 3600}),
+                );
+            }
+            let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let n = req["pageNumber"].as_i64().unwrap_or(1);
+            let row = json!({
+                "resourceId": format!("user{n:08}"), "email": format!("u{n}@x.test"),
+                "priority": "Medium", "status": "Active", "customFieldValues": [],
+                "createTime": "2026-01-01T00:00:00Z", "isEditable": true, "isDeleted": false
+            });
+            axum::Json(
+                json!({"data": {"pageNumber": n, "pageSize": 1, "totalNumberOfPages": 2,
+                "totalNumberOfRecords": 2, "results": [row]}, "status": "SUCCESS", "isSuccess": true}),
+            )
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let app = axum::Router::new().fallback(handle);
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        (format!("http://{addr}"), tx)
+    }
+
+    /// Panics on page 2's row, which is fetched ahead on its own task.
+    fn panic_on_page_2(row: &mut Value) {
+        if row["email"] == "u2@x.test" {
+            panic!("the row patch panicked on page 2");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panic_while_fetching_ahead_unwinds_in_the_caller() {
+        use futures::FutureExt;
+        let (base, _stop) = two_pages().await;
+        let client = Client::builder(base)
+            .credentials("id", "secret")
+            .build()
+            .expect("client");
+        let rows = all_pages::<TargetUserSearchView>(
+            &client,
+            "/api/target-users/search",
+            None,
+            SearchRequest::default(),
+            Some(panic_on_page_2),
+            usize::MAX,
+        );
+        let outcome = std::panic::AssertUnwindSafe(rows.try_collect::<Vec<_>>())
+            .catch_unwind()
+            .await;
+        let payload = match outcome {
+            Ok(result) => panic!("the panic came back as a value: {result:?}"),
+            Err(payload) => payload,
+        };
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        assert_eq!(message, "the row patch panicked on page 2");
+    }
 
     #[test]
     fn an_empty_body_becomes_a_full_one() {

@@ -36,7 +36,33 @@ impl Client {
         scope: Option<&str>,
         body: SearchRequest,
     ) -> BoxStream<'static, Result<TargetUserSearchView>> {
-        all_pages(self, "/api/target-users/search", scope, body, None)
+        all_pages(
+            self,
+            "/api/target-users/search",
+            scope,
+            body,
+            None,
+            usize::MAX,
+        )
+    }
+
+    /// The first `max_rows` users a search selects, as [`Self::search_target_users`] pages
+    /// them, except that no page is requested once the pages received hold `max_rows` rows:
+    /// with `body.pageSize` at least `max_rows`, that is a single request.
+    pub fn search_target_users_up_to(
+        &self,
+        scope: Option<&str>,
+        body: SearchRequest,
+        max_rows: usize,
+    ) -> BoxStream<'static, Result<TargetUserSearchView>> {
+        all_pages(
+            self,
+            "/api/target-users/search",
+            scope,
+            body,
+            None,
+            max_rows,
+        )
     }
 
     /// `GET /api/target-users/count-summary`: active, inactive and deleted users and the users

@@ -50,6 +50,29 @@ struct Mock {
     expires_in: Mutex<i64>,
     /// (bearer token, scope header, body) of every API request.
     seen: Mutex<Vec<(String, Option<String>, Value)>>,
+    /// A search page whose reply is held back this long (once).
+    delay: Mutex<Option<(i64, Duration)>>,
+    /// How the held-back reply ended: answered, or dropped because the client went away.
+    delayed_answered: AtomicUsize,
+    delayed_cancelled: AtomicUsize,
+}
+
+/// Counts a held-back reply as cancelled unless it was answered (hyper drops the handler's
+/// future when the client closes the connection).
+struct Held<'a> {
+    mock: &'a Mock,
+    answered: bool,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        let counter = if self.answered {
+            &self.mock.delayed_answered
+        } else {
+            &self.mock.delayed_cancelled
+        };
+        counter.fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -118,6 +141,21 @@ async fn handle(
             // 25 users, pages of the requested size.
             let page = json_body["pageNumber"].as_i64().unwrap_or(1);
             let size = json_body["pageSize"].as_i64().unwrap_or(10);
+            let delay = {
+                let mut d = lock(&mock.delay);
+                match *d {
+                    Some((p, wait)) if p == page => d.take().map(|_| wait),
+                    _ => None,
+                }
+            };
+            if let Some(wait) = delay {
+                let mut held = Held {
+                    mock: &mock,
+                    answered: false,
+                };
+                tokio::time::sleep(wait).await;
+                held.answered = true;
+            }
             let total = 25;
             let rows: Vec<Value> = ((page - 1) * size..(page * size).min(total))
                 .map(|i| json!({
@@ -498,6 +536,15 @@ async fn paging_sends_the_scope_and_a_full_body_on_every_page() {
     }
 }
 
+/// Waits (up to a generous 10 s: liveness, not timing) until `done` holds.
+async fn eventually(what: &str, done: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < Duration::from_secs(10), "{what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 #[tokio::test]
 async fn the_next_page_is_fetched_while_the_caller_reads_one_page_ahead_only() {
     let h = start().await;
@@ -510,18 +557,13 @@ async fn the_next_page_is_fetched_while_the_caller_reads_one_page_ahead_only() {
     let first = stream.try_next().await.expect("row").expect("a first row");
     assert_eq!(first.resource_id, "user00000000");
     // The caller holds the first row and asks for nothing more: page 2 arrives anyway.
-    let mut waited = 0;
-    while lock(&h.mock.seen).len() < 2 {
-        assert!(waited < 200, "page 2 was not requested ahead");
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        waited += 1;
-    }
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    eventually("page 2 was not requested ahead", || {
+        lock(&h.mock.seen).len() >= 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(lock(&h.mock.seen).len(), 2, "one page ahead, not more");
-    // Dropping the stream stops there: page 3 is never asked for.
     drop(stream);
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    assert_eq!(lock(&h.mock.seen).len(), 2);
 
     // Read to the end: every row once, in order, and no request past the last page.
     lock(&h.mock.seen).clear();
@@ -538,6 +580,81 @@ async fn the_next_page_is_fetched_while_the_caller_reads_one_page_ahead_only() {
         .map(|(_, _, b)| b["pageNumber"].as_i64().unwrap_or(-1))
         .collect();
     assert_eq!(pages, [1, 2, 3]);
+}
+
+/// Dropping the stream while the page ahead is in flight cancels that request: the fetch task
+/// is aborted and its connection closed, so the server does not go on serving it.
+#[tokio::test]
+async fn dropping_the_stream_cancels_the_page_fetched_ahead() {
+    let h = start().await;
+    let client = h.client(fast(5));
+    // Page 2's reply is held back 3 s: far longer than a cancellation takes to arrive.
+    *lock(&h.mock.delay) = Some((2, Duration::from_secs(3)));
+    let mut stream = client.search_target_users(
+        None,
+        SearchRequest {
+            page_size: Some(10),
+            ..SearchRequest::default()
+        },
+    );
+    stream.try_next().await.expect("row").expect("a first row");
+    eventually("page 2 was not requested ahead", || {
+        lock(&h.mock.seen).len() >= 2
+    })
+    .await;
+    drop(stream);
+    let (answered, cancelled) = (&h.mock.delayed_answered, &h.mock.delayed_cancelled);
+    eventually(
+        "the held-back page 2 request neither ended nor was cancelled",
+        || answered.load(Ordering::SeqCst) + cancelled.load(Ordering::SeqCst) > 0,
+    )
+    .await;
+    assert_eq!(
+        (
+            cancelled.load(Ordering::SeqCst),
+            answered.load(Ordering::SeqCst)
+        ),
+        (1, 0),
+        "(cancelled, answered): dropping the stream must cancel the request ahead"
+    );
+    assert_eq!(lock(&h.mock.seen).len(), 2, "nothing after page 2");
+}
+
+/// A stream capped at N rows asks for no page beyond the one holding row N, the page ahead
+/// included: N within the first page is one request; N in page 2 is two, never three.
+#[tokio::test]
+async fn a_capped_stream_requests_no_page_it_will_not_read() {
+    let h = start().await;
+    let client = h.client(fast(5));
+    for (max, want_rows, want_pages) in [
+        (0, 0, &[][..]),
+        (5, 5, &[1][..]),
+        (10, 10, &[1][..]),
+        (11, 11, &[1, 2][..]),
+        (20, 20, &[1, 2][..]),
+        (100, 25, &[1, 2, 3][..]),
+    ] {
+        lock(&h.mock.seen).clear();
+        let body = SearchRequest {
+            page_size: Some(10),
+            ..SearchRequest::default()
+        };
+        let mut stream = client.search_target_users_up_to(None, body, max);
+        let mut rows = 0;
+        while stream.try_next().await.expect("row").is_some() {
+            rows += 1;
+        }
+        assert_eq!(rows, want_rows, "up to {max}");
+        // The stream is kept, as a caller still busy with the last rows would: a page fetched
+        // ahead starts as soon as the page before it arrives; give a stray one time to show.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        drop(stream);
+        let pages: Vec<i64> = lock(&h.mock.seen)
+            .iter()
+            .map(|(_, _, b)| b["pageNumber"].as_i64().unwrap_or(-1))
+            .collect();
+        assert_eq!(pages, want_pages, "up to {max}");
+    }
 }
 
 #[tokio::test]

@@ -490,6 +490,64 @@ impl TestServer {
     }
 }
 
+impl TestServer {
+    /// The server's `/metrics` exposition (from the separate metrics listener when
+    /// `metrics_listen` is set); panics unless it answers 200.
+    pub async fn metrics_text(&self) -> String {
+        let url = match self.metrics_addr {
+            Some(at) => format!("http://{at}/metrics"),
+            None => self.url("/metrics"),
+        };
+        let resp = self.http.get(&url).send().await.expect("GET /metrics");
+        assert_eq!(resp.status(), StatusCode::OK, "GET {url}");
+        resp.text().await.expect("/metrics text")
+    }
+
+    /// The value of one series of [`Self::metrics_text`]: `series` is the metric's name with
+    /// its full label set as the server writes it (`name{a="x",b="y"}`, or just `name`);
+    /// `None` when the server has no such series.
+    pub async fn metric(&self, series: &str) -> Option<f64> {
+        metric_value(&self.metrics_text().await, series)
+    }
+
+    /// The name of the server's PostgreSQL database (`None` on SQLite).
+    pub fn pg_database_name(&self) -> Option<String> {
+        match self.engine {
+            Engine::Sqlite => None,
+            Engine::Postgres => self
+                .config
+                .database_url
+                .rsplit_once('/')
+                .map(|(_, name)| name.split('?').next().unwrap_or(name).to_owned()),
+        }
+    }
+}
+
+/// The value of the series `series` (name and full label set, matched exactly, e.g.
+/// `rollcall_exports_active` or `rollcall_http_requests_total{method="GET",route="/x",status="200"}`)
+/// in a Prometheus text exposition; `None` when it is missing. Panics on a value that is not a
+/// number.
+pub fn metric_value(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .map(|rest| {
+            let value = rest.split_whitespace().next().unwrap_or_default();
+            value
+                .parse()
+                .unwrap_or_else(|e| panic!("{series}: value {value:?} is not a number: {e}"))
+        })
+}
+
+/// A connection to the test PostgreSQL server's admin database (`ROLLCALL_TEST_DATABASE_URL`);
+/// panics when it is not set or does not answer.
+pub async fn pg_admin_connection() -> sqlx::PgConnection {
+    let admin = pg_admin_url().expect("ROLLCALL_TEST_DATABASE_URL is set");
+    sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("admin connection to the test PostgreSQL")
+}
+
 /// The decoded payload (claims) of a JWT, without checking its signature.
 pub fn jwt_claims(token: &str) -> Value {
     use base64::Engine as _;
@@ -532,5 +590,26 @@ impl Drop for TestServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::metric_value;
+
+    #[test]
+    fn metric_value_matches_whole_series_only() {
+        let text = "# TYPE a counter\n\
+                    a{x=\"1\",y=\"2\"} 10\n\
+                    a{x=\"1\"} 2\n\
+                    ab 7\n\
+                    a 3.5\n";
+        assert_eq!(metric_value(text, r#"a{x="1",y="2"}"#), Some(10.0));
+        assert_eq!(metric_value(text, r#"a{x="1"}"#), Some(2.0));
+        assert_eq!(metric_value(text, "a"), Some(3.5));
+        assert_eq!(metric_value(text, "ab"), Some(7.0));
+        assert_eq!(metric_value(text, r#"a{x="1",y="2"} 1"#), None);
+        assert_eq!(metric_value(text, r#"a{y="2"}"#), None);
+        assert_eq!(metric_value(text, "b"), None);
     }
 }

@@ -188,14 +188,15 @@ async fn list(common: &Common, a: ListArgs) -> Result<()> {
     let client = common.client()?;
     let company = resolve::company(&client, &a.company).await?;
     let mut body = a.filter.search_request()?;
-    if let Some(limit) = a.limit {
-        // Do not fetch 1000 rows to show 10.
-        body.page_size = Some(limit.clamp(1, 1000) as i64);
-    }
-    let limit = a.limit.unwrap_or(usize::MAX);
-    let mut rows = client
-        .search_target_users(Some(&company.id), body)
-        .take(limit);
+    let mut rows = match a.limit {
+        Some(limit) => {
+            // Do not fetch 1000 rows to show 10, nor a page ahead that will not be read: with
+            // N up to a page, one request.
+            body.page_size = Some(limit.clamp(1, 1000) as i64);
+            client.search_target_users_up_to(Some(&company.id), body, limit)
+        }
+        None => client.search_target_users(Some(&company.id), body),
+    };
     match common.mode() {
         Mode::Json => {
             // Streamed: a long list is not held in memory.

@@ -10,7 +10,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::common::{fresh_pg_database, pg_admin_url};
+use crate::common::{as_listening_line, fresh_pg_database, pg_admin_url};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::Connection;
@@ -53,13 +53,9 @@ impl Replica {
             let mut addr_tx = Some(addr_tx);
             let mut lines = BufReader::new(stderr).lines();
             while let Ok(Some(line)) = lines.next_line().await {
-                if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                    if v["fields"]["message"] == "rollcall listening" {
-                        if let (Some(tx), Some(addr)) =
-                            (addr_tx.take(), v["fields"]["addr"].as_str())
-                        {
-                            let _ = tx.send(addr.to_owned());
-                        }
+                if let Some(v) = as_listening_line(&line) {
+                    if let (Some(tx), Some(addr)) = (addr_tx.take(), v["fields"]["addr"].as_str()) {
+                        let _ = tx.send(addr.to_owned());
                     }
                 }
                 sink.lock().expect("logs").push(line);

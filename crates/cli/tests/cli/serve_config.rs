@@ -3,6 +3,8 @@
 use std::process::Stdio;
 use std::time::Duration;
 
+use crate::common::{listening_line, metric_value};
+
 const BIN: &str = env!("CARGO_BIN_EXE_rollcall");
 
 fn free_port() -> u16 {
@@ -59,6 +61,7 @@ fn config_example_lists_every_setting_commented_out() {
         "shutdown_timeout",
         "pdf_fallback_font",
         "database_pool_size",
+        "rate_limit",
     ] {
         assert!(table.contains_key(key), "{key} missing from the example");
     }
@@ -487,17 +490,13 @@ async fn database_pool_size_reaches_the_pool_and_bad_values_are_refused() {
         .await
         .expect("text");
     let (_, stderr) = stop(child).await;
-    assert!(
-        metrics
-            .lines()
-            .any(|l| l == "rollcall_db_pool_max_connections 3"),
+    assert_eq!(
+        metric_value(&metrics, "rollcall_db_pool_max_connections"),
+        Some(3.0),
         "{metrics}"
     );
-    let listening = stderr
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|l| l["fields"]["message"] == "rollcall listening")
-        .unwrap_or_else(|| panic!("no 'rollcall listening' line: {stderr}"));
+    let listening =
+        listening_line(&stderr).unwrap_or_else(|| panic!("no 'rollcall listening' line: {stderr}"));
     assert_eq!(listening["fields"]["database_pool_size"], 3, "{listening}");
 
     let config = dir.path().join("pool.toml");
@@ -578,11 +577,8 @@ async fn the_listening_line_names_the_metrics_address() {
         .status();
     let (_, stderr) = stop(child).await;
     assert_eq!(metrics, reqwest::StatusCode::OK);
-    let listening = stderr
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|l| l["fields"]["message"] == "rollcall listening")
-        .unwrap_or_else(|| panic!("no 'rollcall listening' line: {stderr}"));
+    let listening =
+        listening_line(&stderr).unwrap_or_else(|| panic!("no 'rollcall listening' line: {stderr}"));
     assert_eq!(
         listening["fields"]["metrics_addr"],
         format!("127.0.0.1:{metrics_port}"),

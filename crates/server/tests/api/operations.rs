@@ -1,6 +1,9 @@
 //! Operating the server: health, request ids, metrics, graceful shutdown during an export.
 
-use crate::common::{assert_error, message, Engine, TestServer, ROOT_ID, ROOT_SECRET, SCOPE};
+use crate::common::{
+    assert_error, message, metric_value, pg_admin_connection, Engine, TestServer, ROOT_ID,
+    ROOT_SECRET, SCOPE,
+};
 use reqwest::StatusCode;
 use rollcall_server::{Config, Server};
 use serde_json::json;
@@ -96,45 +99,50 @@ async fn metrics_by_route_template(engine: Engine) {
     assert_eq!(csv.status(), StatusCode::OK);
     csv.bytes().await.expect("body");
 
-    let text = srv
-        .http
-        .get(srv.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    let line = |needle: &str| {
-        text.lines()
-            .find(|l| l.starts_with(needle) && !l.starts_with('#'))
-            .map(str::to_owned)
-    };
+    let text = srv.metrics_text().await;
+    let value = |series: &str| metric_value(&text, series);
     // Route templates, never raw ids, label the request metrics.
-    assert!(
-        line(r#"rollcall_http_requests_total{method="GET",route="/api/companies/{resourceId}",status="200"} 1"#).is_some(),
+    assert_eq!(
+        value(
+            r#"rollcall_http_requests_total{method="GET",route="/api/companies/{resourceId}",status="200"}"#
+        ),
+        Some(1.0),
         "{text}"
     );
-    assert!(line(r#"rollcall_http_requests_total{method="GET",route="/api/companies/{resourceId}",status="404"} 1"#).is_some());
+    assert_eq!(
+        value(
+            r#"rollcall_http_requests_total{method="GET",route="/api/companies/{resourceId}",status="404"}"#
+        ),
+        Some(1.0),
+        "{text}"
+    );
     assert!(
         !text.contains(&cid),
         "a resource id leaked into metric labels"
     );
-    assert!(line("rollcall_tokens_issued_total 1").is_some(), "{text}");
-    assert!(
-        line(r#"rollcall_token_failures_total{error="invalid_client"} 1"#).is_some(),
+    assert_eq!(value("rollcall_tokens_issued_total"), Some(1.0), "{text}");
+    assert_eq!(
+        value(r#"rollcall_token_failures_total{error="invalid_client"}"#),
+        Some(1.0),
         "{text}"
     );
-    assert!(
-        line(r#"rollcall_export_rows_total{format="csv"} 1"#).is_some(),
+    assert_eq!(
+        value(r#"rollcall_export_rows_total{format="csv"}"#),
+        Some(1.0),
         "{text}"
     );
-    assert!(line("rollcall_exports_active 0").is_some(), "{text}");
+    assert_eq!(value("rollcall_exports_active"), Some(0.0), "{text}");
     assert!(
-        line(r#"rollcall_db_pool_connections{state="idle"}"#).is_some(),
+        value(r#"rollcall_db_pool_connections{state="idle"}"#).is_some(),
         "{text}"
     );
-    assert!(line(r#"rollcall_http_request_duration_seconds_count{method="GET",route="/api/companies/{resourceId}"} 2"#).is_some(), "{text}");
+    assert_eq!(
+        value(
+            r#"rollcall_http_request_duration_seconds_count{method="GET",route="/api/companies/{resourceId}"}"#
+        ),
+        Some(2.0),
+        "{text}"
+    );
     // Secrets never appear.
     assert!(!text.contains(ROOT_SECRET));
 }
@@ -219,13 +227,6 @@ async fn shutdown_finishes_export(engine: Engine) {
         .is_err());
 }
 
-/// A line of a Prometheus text exposition that starts with `prefix` (no comments).
-fn metric_line(text: &str, prefix: &str) -> Option<String> {
-    text.lines()
-        .find(|l| !l.starts_with('#') && l.starts_with(prefix))
-        .map(str::to_owned)
-}
-
 /// With `metrics_listen`, `/metrics` answers on its own address (bound at start, port 0 picks
 /// one) and the API's address answers 404 for it; the metrics listener stops with the server.
 async fn metrics_on_a_separate_listener(engine: Engine) {
@@ -269,14 +270,19 @@ async fn metrics_on_a_separate_listener(engine: Engine) {
         text.contains("# TYPE rollcall_http_requests_total counter"),
         "{text}"
     );
-    assert!(
-        metric_line(
+    assert_eq!(
+        metric_value(
             &text,
-            r#"rollcall_http_requests_total{method="GET",route="/health/live",status="200"} 1"#
-        )
-        .is_some(),
+            r#"rollcall_http_requests_total{method="GET",route="/health/live",status="200"}"#
+        ),
+        Some(1.0),
         "{text}"
     );
+    // The helper reads the same listener.
+    assert!(srv
+        .metrics_text()
+        .await
+        .contains("rollcall_http_requests_total{"));
 
     let (status, body) = srv.get("/metrics", "", &[]).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "NOT_FOUND");
@@ -318,7 +324,13 @@ async fn a_metrics_address_in_use_stops_the_start() {
 /// read: `serve` returns, the export's connection is cut and (on PostgreSQL) no connection to
 /// the database is left, the export cursor's included.
 async fn shutdown_deadline_cuts_a_stalled_export(engine: Engine) {
-    const USERS: usize = 30_000;
+    // Rows of about 2.5 KB: about 120 MB of CSV, several times what loopback socket buffers
+    // hold (send and receive, autotuned up to the maximum of tcp_wmem and tcp_rmem: 4 MB and
+    // 6 MB by default, 32 MB on some hosts) with the server's own buffers, so the export cannot
+    // finish into them while the client stalls. Wide rows rather than more of them keep the
+    // load short.
+    const USERS: usize = 50_000;
+    let wide = |what: &str| format!("{what} {}", "of rows that fill socket buffers ".repeat(18));
     let Some(mut srv) = TestServer::start_with(engine, |c| c.shutdown_timeout_secs = 1).await
     else {
         return;
@@ -327,43 +339,44 @@ async fn shutdown_deadline_cuts_a_stalled_export(engine: Engine) {
     let cid = srv
         .create_company(&token, None, json!({"Name": "Stalled"}))
         .await;
-    // Named, so that a connection left behind by the test's own store is told apart from the
-    // server's.
-    let seed_url = match engine {
-        Engine::Postgres => format!("{}?application_name=seeder", srv.config.database_url),
-        Engine::Sqlite => String::new(),
-    };
-    let store = rollcall_store::SqlStore::open(&seed_url, &srv.config.data_dir)
-        .await
-        .expect("store");
-    let company = rollcall_store::Store::company_by_resource_id(&store, &cid)
+    // Through the server's own store (its pool), so that no other connection to the database
+    // is left to tell apart from the server's.
+    let company = srv
+        .store
+        .company_by_resource_id(&cid)
         .await
         .expect("company lookup")
         .expect("company");
     let now = chrono::Utc::now().timestamp_millis();
-    let users: Vec<_> = (0..USERS)
-        .map(|i| {
-            (
-                rollcall_store::TargetUserFields {
-                    email: format!("u{i}@stalled.example"),
-                    first_name: format!("First{i}"),
-                    last_name: "A fairly long last name to make the rows wider".into(),
-                    department: "Department of rows that fill socket buffers".into(),
-                    priority: 3,
-                    is_active: true,
-                    ..Default::default()
-                },
-                now - i as i64,
-            )
-        })
-        .collect();
-    rollcall_store::Store::insert_target_users(&store, company.id, &users)
-        .await
-        .expect("load");
-    store.close().await;
-    // sqlx's close can miss a connection that is being returned to the pool as it closes;
-    // dropping the pool closes that one too.
-    drop(store);
+    let loading = std::time::Instant::now();
+    for start in (0..USERS).step_by(20_000) {
+        let users: Vec<_> = (start..(start + 20_000).min(USERS))
+            .map(|i| {
+                (
+                    rollcall_store::TargetUserFields {
+                        email: format!("u{i}@stalled.example"),
+                        first_name: format!("First{i}"),
+                        last_name: wide("Last name"),
+                        department: wide("Department"),
+                        manager_first_name: wide("Manager"),
+                        manager_last_name: wide("Manager's last name"),
+                        priority: 3,
+                        is_active: true,
+                        ..Default::default()
+                    },
+                    now - i as i64,
+                )
+            })
+            .collect();
+        srv.store
+            .insert_target_users(company.id, &users)
+            .await
+            .expect("load");
+    }
+    eprintln!(
+        "[{engine:?}] loaded {USERS} users in {:.1} s",
+        loading.elapsed().as_secs_f64()
+    );
 
     let mut resp = srv
         .http
@@ -383,17 +396,10 @@ async fn shutdown_deadline_cuts_a_stalled_export(engine: Engine) {
         .len();
     // The client stops reading; the export stays active (buffers full) until the deadline.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let text = srv
-        .http
-        .get(srv.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    assert!(
-        metric_line(&text, "rollcall_exports_active 1").is_some(),
+    let text = srv.metrics_text().await;
+    assert_eq!(
+        metric_value(&text, "rollcall_exports_active"),
+        Some(1.0),
         "the export must still be running when the shutdown starts: {text}"
     );
 
@@ -421,17 +427,8 @@ async fn shutdown_deadline_cuts_a_stalled_export(engine: Engine) {
         panic!("the export response ended cleanly ({total} bytes) although it was cut");
     }
 
-    if engine == Engine::Postgres {
-        let admin = rollcall_testkit::pg_admin_url().expect("admin URL");
-        let name = srv
-            .config
-            .database_url
-            .rsplit_once('/')
-            .map(|(_, n)| n.to_owned())
-            .expect("database name");
-        let mut conn = sqlx::PgConnection::connect(&admin)
-            .await
-            .expect("admin connection");
+    if let Some(name) = srv.pg_database_name() {
+        let mut conn = pg_admin_connection().await;
         let mut left = -1;
         for _ in 0..100 {
             left = sqlx::query_scalar::<_, i64>(
@@ -482,16 +479,8 @@ async fn ready_is_503_while_the_database_refuses() {
     };
     assert_eq!(ready().await.0, StatusCode::OK);
 
-    let admin = rollcall_testkit::pg_admin_url().expect("admin URL");
-    let name = srv
-        .config
-        .database_url
-        .rsplit_once('/')
-        .map(|(_, n)| n.to_owned())
-        .expect("database name");
-    let mut conn = sqlx::PgConnection::connect(&admin)
-        .await
-        .expect("admin connection");
+    let name = srv.pg_database_name().expect("a PostgreSQL database");
+    let mut conn = pg_admin_connection().await;
     // The name is the test's own generated identifier, not user input.
     sqlx::query(&format!(
         "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false"
@@ -555,36 +544,14 @@ async fn database_pool_size_reaches_the_pool(engine: Engine) {
     let Some(srv) = TestServer::start(engine).await else {
         return;
     };
-    let max = |text: &str| metric_line(text, "rollcall_db_pool_max_connections ");
-    let scrape = |srv: &TestServer| {
-        let (http, url) = (srv.http.clone(), srv.url("/metrics"));
-        async move {
-            http.get(url)
-                .send()
-                .await
-                .expect("metrics")
-                .text()
-                .await
-                .expect("text")
-        }
-    };
+    const MAX: &str = "rollcall_db_pool_max_connections";
     let default = match engine {
         Engine::Sqlite => rollcall_store::DEFAULT_SQLITE_POOL_SIZE,
         Engine::Postgres => rollcall_store::DEFAULT_POSTGRES_POOL_SIZE,
     };
-    let text = scrape(&srv).await;
-    assert_eq!(
-        max(&text),
-        Some(format!("rollcall_db_pool_max_connections {default}")),
-        "{text}"
-    );
+    assert_eq!(srv.metric(MAX).await, Some(default as f64));
     let srv = srv.restart_with(|c| c.database_pool_size = Some(3)).await;
-    let text = scrape(&srv).await;
-    assert_eq!(
-        max(&text),
-        Some("rollcall_db_pool_max_connections 3".to_owned()),
-        "{text}"
-    );
+    assert_eq!(srv.metric(MAX).await, Some(3.0));
 
     let mut config = srv.config.clone();
     config.database_pool_size = Some(0);

@@ -10,7 +10,9 @@ use reqwest::{Method, StatusCode};
 use rollcall_server::Config;
 use serde_json::Value;
 
-pub use rollcall_testkit::{fresh_pg_database, pg_admin_url, Engine, ROOT_ID, ROOT_SECRET, SCOPE};
+pub use rollcall_testkit::{
+    fresh_pg_database, metric_value, pg_admin_url, Engine, ROOT_ID, ROOT_SECRET, SCOPE,
+};
 
 /// What a CLI run left behind.
 #[derive(Debug)]
@@ -147,4 +149,16 @@ pub async fn run_cli(home: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// The "rollcall listening" line of `rollcall serve --log-format json`, if `line` is it.
+pub fn as_listening_line(line: &str) -> Option<Value> {
+    serde_json::from_str::<Value>(line)
+        .ok()
+        .filter(|v| v["fields"]["message"] == "rollcall listening")
+}
+
+/// The first "rollcall listening" line in the JSON logs `stderr`.
+pub fn listening_line(stderr: &str) -> Option<Value> {
+    stderr.lines().find_map(as_listening_line)
 }
