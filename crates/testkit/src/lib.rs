@@ -85,12 +85,29 @@ pub async fn fresh_pg_database(admin: &str) -> String {
     format!("{base}/{name}")
 }
 
-/// A test database that is dropped with the last server using it. A failing test keeps its
+/// A test database that is dropped with the last server using it (or, for a database a test
+/// made itself, when the test's [`PgDatabase::adopt`] guard goes). A failing test keeps its
 /// database for a look afterwards.
 #[derive(Debug)]
-struct PgDatabase {
+pub struct PgDatabase {
     admin: String,
     name: String,
+}
+
+impl PgDatabase {
+    /// Takes charge of the database at `url` (made by the test on the server of `admin`):
+    /// dropped when the returned guard is. Declare the guard before the servers that use the
+    /// database, so that it is dropped after them.
+    pub fn adopt(admin: &str, url: &str) -> PgDatabase {
+        let name = url
+            .rsplit_once('/')
+            .map(|(_, n)| n.split('?').next().unwrap_or(n).to_owned())
+            .expect("a database URL with a database name");
+        PgDatabase {
+            admin: admin.to_owned(),
+            name,
+        }
+    }
 }
 
 impl Drop for PgDatabase {

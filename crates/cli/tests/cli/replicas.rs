@@ -124,6 +124,8 @@ async fn my_companies(http: &reqwest::Client, r: &Replica, token: &str) -> (Stat
 async fn serve_processes_over_one_postgres_act_as_one_service() {
     let Some(admin) = pg_admin_url() else { return };
     let url = fresh_pg_database(&admin).await;
+    // Dropped after the replicas, which are declared below it.
+    let _database = rollcall_testkit::PgDatabase::adopt(&admin, &url);
     let dir = tempfile::tempdir().expect("dir");
 
     // Three processes start together on an empty database.

@@ -1109,6 +1109,8 @@ async fn resource_id_order_is_bytewise_under_any_collation() {
     }
     let (base, _) = admin.rsplit_once('/').expect("admin URL has a path");
     let url = format!("{base}/{name}");
+    // Dropped after the server below.
+    let _icu = rollcall_testkit::PgDatabase::adopt(&admin, &url);
     let Some(srv) = TestServer::start_with(Engine::Postgres, |c| c.database_url = url).await else {
         return;
     };
