@@ -3,9 +3,10 @@
 //! sqlx's SQLite driver runs each statement on a worker thread, copies every column value into
 //! the row it hands over a channel, and the `Any` driver converts each row once more. For a
 //! search page of ten rows that costs nothing worth measuring; for an export of a million rows
-//! it made the HTTP export four times slower than the `sqlite3` CLI, and a page of 1,000 rows
-//! (what paging clients such as the `rollcall` CLI ask for) took 12 ms instead of 3. So exports
-//! and large search pages read here. Here the rows are read in place from
+//! it made the HTTP export four times slower than the `sqlite3` CLI, and a search page of 1,000
+//! rows (what paging clients such as the `rollcall` CLI ask for) took 18 ms over HTTP, JSON
+//! included, instead of 7. So exports and search pages of 100 rows or more read here, each on a
+//! connection of its own outside the pool. Here the rows are read in place from
 //! one prepared statement on its own read-only connection, inside one read transaction (a WAL
 //! snapshot, as before), and only the finished [`TargetUser`] crosses to the async side. The
 //! SQL is the same sea-query rendering the sqlx path runs, with the same values bound.
