@@ -36,14 +36,7 @@ impl Client {
         scope: Option<&str>,
         body: SearchRequest,
     ) -> BoxStream<'static, Result<TargetUserSearchView>> {
-        all_pages(
-            self,
-            "/api/target-users/search",
-            scope,
-            body,
-            None,
-            usize::MAX,
-        )
+        self.search_target_users_up_to(scope, body, usize::MAX)
     }
 
     /// The first `max_rows` users a search selects, as [`Self::search_target_users`] pages

@@ -175,9 +175,9 @@ impl Limiters {
         limiter.check_key(&key.to_owned()).map_err(|not_until| {
             let wait = not_until.wait_time_from(self.clock.now());
             Refused {
-                retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+                // Whole seconds, rounded up, never 0.
+                retry_after_secs: (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1),
             }
-            .at_least_one()
         })
     }
 
@@ -209,17 +209,10 @@ impl Limiters {
         }
     }
 
-    /// Keys tracked now (all budgets), for tests and metrics.
-    pub fn tracked(&self) -> usize {
+    /// Keys tracked now (all budgets).
+    #[cfg(test)]
+    fn tracked(&self) -> usize {
         self.api.len() + self.token_peer.len() + self.token_client.len()
-    }
-}
-
-impl Refused {
-    fn at_least_one(self) -> Self {
-        Refused {
-            retry_after_secs: self.retry_after_secs.max(1),
-        }
     }
 }
 

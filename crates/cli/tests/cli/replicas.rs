@@ -172,20 +172,7 @@ async fn serve_processes_over_one_postgres_act_as_one_service() {
     }
 
     // A customer and a company-admin client for it, created through B; its token from C.
-    let created: Value = http
-        .post(b.url("/api/companies"))
-        .bearer_auth(&root)
-        .json(&json!({"name": "Shared Co"}))
-        .send()
-        .await
-        .expect("create company")
-        .json()
-        .await
-        .expect("json");
-    let company = created["data"]["resourceId"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{created}"))
-        .to_owned();
+    let company = crate::common::create_company_at(&http, &b.base, &root, "Shared Co").await;
     let secret = "shared-client-secret-0123456789";
     let made: Value = http
         .post(b.url("/api/companies/clients"))

@@ -267,20 +267,13 @@ async fn the_request_log_line_has_its_fields_and_no_secret() {
     assert!(wait_ready(port).await, "server did not come up");
     let token = token_from(port, id, secret).await;
     let http = reqwest::Client::new();
-    let created: serde_json::Value = http
-        .post(format!("http://127.0.0.1:{port}/api/companies"))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({"Name": "Logged"}))
-        .send()
-        .await
-        .expect("create company")
-        .json()
-        .await
-        .expect("json");
-    let company = created["data"]["resourceId"]
-        .as_str()
-        .unwrap_or_else(|| panic!("resourceId in {created}"))
-        .to_owned();
+    let company = crate::common::create_company_at(
+        &http,
+        &format!("http://127.0.0.1:{port}"),
+        &token,
+        "Logged",
+    )
+    .await;
     let resp = http
         .post(format!("http://127.0.0.1:{port}/api/target-users/search"))
         .bearer_auth(&token)

@@ -155,27 +155,19 @@ async fn each_client_gets_its_own_budget_and_a_429_with_retry_after() {
         );
     }
 
-    // The metrics count the refusals by route and as token failures.
-    let text = srv
-        .http
-        .get(srv.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    // Whole lines: a count of 10 must not pass for 1.
-    let has = |line: &str| text.lines().any(|l| l == line);
-    assert!(
-        has(
-            r#"rollcall_http_requests_total{method="GET",route="/api/companies/my",status="429"} 1"#
-        ),
-        "{text}"
+    // The metrics count the refusals by route and as token failures (whole series: a count of
+    // 10 must not pass for 1).
+    assert_eq!(
+        srv.metric(
+            r#"rollcall_http_requests_total{method="GET",route="/api/companies/my",status="429"}"#
+        )
+        .await,
+        Some(1.0)
     );
-    assert!(
-        has(r#"rollcall_token_failures_total{error="too_many_requests"} 1"#),
-        "{text}"
+    assert_eq!(
+        srv.metric(r#"rollcall_token_failures_total{error="too_many_requests"}"#)
+            .await,
+        Some(1.0)
     );
 }
 

@@ -162,3 +162,27 @@ pub fn as_listening_line(line: &str) -> Option<Value> {
 pub fn listening_line(stderr: &str) -> Option<Value> {
     stderr.lines().find_map(as_listening_line)
 }
+
+/// Creates a company named `name` below the token's own company on the server at `base` (a
+/// `rollcall serve` process, for tests that have no [`TestServer`]); returns its resource id.
+pub async fn create_company_at(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    name: &str,
+) -> String {
+    let created: Value = http
+        .post(format!("{base}/api/companies"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "name": name }))
+        .send()
+        .await
+        .expect("create company")
+        .json()
+        .await
+        .expect("json");
+    created["data"]["resourceId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("resourceId in {created}"))
+        .to_owned()
+}
