@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use commands::{companies, profile, serve, token, users};
+use commands::{companies, keys, profile, serve, token, users};
 
 #[derive(Parser)]
 #[command(
@@ -39,6 +39,8 @@ enum Command {
     Token(token::TokenCmd),
     /// Named credentials in the config file.
     Profile(profile::ProfileCmd),
+    /// The server's token signing keys (rotate, list), in its database.
+    Keys(keys::KeysCmd),
     /// Server settings file.
     #[command(subcommand)]
     Config(ConfigCmd),
@@ -112,12 +114,19 @@ async fn main() -> ExitCode {
             match serve::apply_config_file(&mut args, serve_matches) {
                 Ok(()) => {
                     init_logging("info,sqlx=warn", args.log_format == "json");
+                    for warning in serve::secrets_on_command_line(serve_matches, &args) {
+                        tracing::warn!("{warning}");
+                    }
                     serve::run(args).await
                 }
                 Err(e) => Err(e),
             }
         }
         Command::Config(ConfigCmd::Example) => write_stdout(&serve::example_config()),
+        Command::Keys(c) => {
+            init_logging("warn", false);
+            keys::run(c).await
+        }
         Command::Openapi => serde_json::to_string_pretty(&rollcall_server::openapi::document())
             .map_err(anyhow::Error::from)
             .and_then(|json| write_stdout(&(json + "\n"))),
@@ -128,7 +137,7 @@ async fn main() -> ExitCode {
                 Command::Users(c) => users::run(c).await,
                 Command::Token(c) => token::run(c).await,
                 Command::Profile(c) => profile::run(c).await,
-                Command::Serve(_) | Command::Config(_) | Command::Openapi => {
+                Command::Serve(_) | Command::Config(_) | Command::Openapi | Command::Keys(_) => {
                     unreachable!("handled above")
                 }
             }

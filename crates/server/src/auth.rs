@@ -3,10 +3,6 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
-use argon2::Argon2;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
@@ -14,7 +10,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine as _;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rollcall_store::{ApiClient, Company, Role, STATUS_ACTIVE};
 use rollcall_types::token::{Claims, OAuthError, TokenResponse};
 
@@ -26,32 +21,6 @@ pub const TOKEN_TTL_SECS: i64 = 3600;
 /// The only scope.
 pub const SCOPE: &str = "api1";
 
-/// The HMAC key that signs and checks access tokens.
-pub struct TokenKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    issuer: String,
-}
-
-impl TokenKeys {
-    /// Keys from a shared secret (at least 32 bytes).
-    pub fn new(secret: &[u8], issuer: &str) -> Self {
-        Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            issuer: issuer.to_owned(),
-        }
-    }
-
-    fn validation(&self) -> Validation {
-        let mut v = Validation::new(Algorithm::HS256);
-        v.set_issuer(&[self.issuer.as_str()]);
-        v.set_required_spec_claims(&["exp", "iss", "sub"]);
-        v.leeway = 5;
-        v
-    }
-}
-
 /// A fresh random secret for signing keys and client secrets.
 pub fn random_secret(bytes: usize) -> String {
     use rand::RngCore;
@@ -60,29 +29,20 @@ pub fn random_secret(bytes: usize) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
 }
 
-/// Hashes a client secret with argon2id and a random salt.
-pub async fn hash_secret(secret: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(secret.as_bytes(), &salt)
-            .map(|h| h.to_string())
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(ApiError::internal)
-}
-
-async fn verify_secret(secret: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|parsed| {
-            Argon2::default()
-                .verify_password(secret.as_bytes(), &parsed)
-                .is_ok()
-        })
-    })
-    .await
-    .unwrap_or(false)
+/// Hashes a client secret with argon2id and a random salt, on the server's hashing pool
+/// ([`crate::hasher`]). A pool too busy to start within its wait is a 429 with `Retry-After`.
+pub async fn hash_secret(state: &AppState, secret: String) -> Result<String, ApiError> {
+    match state.hasher.hash(None, secret).await {
+        Ok(Ok(hash)) => Ok(hash),
+        Ok(Err(e)) => Err(ApiError::internal(e)),
+        Err(busy) => Err(ApiError::too_many_requests(
+            format!(
+                "the server is busy checking secrets; wait {} s (Retry-After) and send the request again",
+                busy.retry_after_secs
+            ),
+            busy.retry_after_secs,
+        )),
+    }
 }
 
 /// The OAuth error code of a refused token request, for the metrics.
@@ -90,8 +50,18 @@ async fn verify_secret(secret: String, hash: String) -> bool {
 struct OAuthCode(&'static str);
 
 fn oauth_error(code: &'static str, description: impl Into<String>) -> Response {
+    oauth_error_with(StatusCode::BAD_REQUEST, code, description)
+}
+
+/// An RFC 6749 §5.2 error body with another status (429, 503), for the limits that RFC
+/// leaves to servers.
+fn oauth_error_with(
+    status: StatusCode,
+    code: &'static str,
+    description: impl Into<String>,
+) -> Response {
     let mut resp = (
-        StatusCode::BAD_REQUEST,
+        status,
         [("cache-control", "no-store")],
         Json(OAuthError {
             error: code.to_owned(),
@@ -137,7 +107,9 @@ pub fn permissions(role: Role) -> Vec<String> {
     responses(
         (status = 200, description = "A bearer token", body = rollcall_types::token::TokenResponse),
         (status = 400, description = "RFC 6749 §5.2 error: invalid_request, invalid_client (unknown id, wrong secret, inactive client), unsupported_grant_type or invalid_scope", body = rollcall_types::token::OAuthError),
-        (status = 429, description = "too_many_requests: this client_id asked for more tokens than the server's rate limit allows; wait the Retry-After seconds", body = rollcall_types::token::OAuthError,
+        (status = 429, description = "too_many_requests: too many failed token requests from this address or for this client_id (--token-failure-limit, default 10/min), or more token requests than --rate-limit allows; wait the Retry-After seconds", body = rollcall_types::token::OAuthError,
+            headers(("Retry-After" = u64, description = "Whole seconds to wait before the next token request"))),
+        (status = 503, description = "temporarily_unavailable: the server is checking too many secrets at once; wait the Retry-After seconds", body = rollcall_types::token::OAuthError,
             headers(("Retry-After" = u64, description = "Whole seconds to wait before the next token request"))),
     )
 )]
@@ -199,6 +171,12 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
             )
         }
     };
+    // NUL and other control characters, before anything reads a field (crate::text).
+    for (name, value) in &form {
+        if let Err(e) = crate::text::check(name, value) {
+            return oauth_error("invalid_request", e);
+        }
+    }
     // A parameter given twice is an error (RFC 6749 §3.1); the Err is the message.
     let field = |name: &str| -> Result<Option<String>, String> {
         let mut found = form
@@ -233,6 +211,21 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
         (Err(msg), _) | (_, Err(msg)) => return oauth_error("invalid_request", msg),
     };
     if let Some((bi, bs)) = basic_credentials(&headers) {
+        for (name, value) in [
+            ("the Basic client id", &bi),
+            ("the Basic client secret", &bs),
+        ] {
+            if let Err(e) = crate::text::check(name, value) {
+                return oauth_error("invalid_request", e);
+            }
+        }
+        // One authentication method per request (RFC 6749 §2.3).
+        if secret.is_some() {
+            return oauth_error(
+                "invalid_request",
+                "the client authenticated twice (HTTP Basic and client_secret in the form); send the credentials one way only (RFC 6749 §2.3)",
+            );
+        }
         if id.as_ref().is_some_and(|i| *i != bi) {
             return oauth_error(
                 "invalid_request",
@@ -277,24 +270,70 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
             return resp;
         }
     }
+    // Failed authentications are limited per address and per client id (crate::token_guard),
+    // checked before the slow secret check.
+    if let Err(r) = state.token_guard.check(&client_id, peer) {
+        let (what, rate) = (
+            match r.spent {
+                crate::token_guard::Spent::Address => "from this address",
+                crate::token_guard::Spent::Client => "for this client_id",
+                crate::token_guard::Spent::Pair => "for this client_id from this address",
+            },
+            state
+                .token_guard
+                .rate()
+                .map_or_else(String::new, |r| r.to_string()),
+        );
+        let mut resp = oauth_error_with(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            format!(
+                "too many failed token requests {what} (more than {rate}); wait {} s (Retry-After), and check the client_id and client_secret before trying again",
+                r.retry_after_secs
+            ),
+        );
+        resp.headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, r.retry_after_secs.into());
+        return resp;
+    }
     let invalid = || {
+        state.token_guard.failed(&client_id, peer);
         oauth_error(
             "invalid_client",
             "client authentication failed: unknown client_id or wrong client_secret",
         )
     };
     let client = match state.store.client_by_client_id(&client_id).await {
-        Ok(Some(c)) => c,
-        Ok(None) => {
-            // Spend the same time as a real check so that ids cannot be probed by timing.
-            let _ = verify_secret(client_secret, state.dummy_hash.to_string()).await;
-            return invalid();
-        }
+        Ok(c) => c,
         Err(e) => return ApiError::internal(e).into_response(),
     };
-    if !verify_secret(client_secret, client.secret_hash.clone()).await {
-        return invalid();
+    // An unknown id is checked against a dummy hash: the same time as a real check, so that
+    // ids cannot be probed by timing.
+    let hash = client
+        .as_ref()
+        .map_or_else(|| state.dummy_hash.to_string(), |c| c.secret_hash.clone());
+    match state.hasher.verify(peer, client_secret, hash).await {
+        Ok(true) => {}
+        Ok(false) => return invalid(),
+        Err(busy) => {
+            let mut resp = oauth_error_with(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                format!(
+                    "the server is checking too many secrets at once; wait {} s (Retry-After) and ask again",
+                    busy.retry_after_secs
+                ),
+            );
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                busy.retry_after_secs.into(),
+            );
+            return resp;
+        }
     }
+    let Some(client) = client else {
+        return invalid();
+    };
     if client.status_id != STATUS_ACTIVE {
         return oauth_error(
             "invalid_client",
@@ -312,6 +351,11 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
         Ok(None) => return invalid(),
         Err(e) => return ApiError::internal(e).into_response(),
     };
+    match state.store.inactive_in_chain(&company).await {
+        Ok(None) => {}
+        Ok(Some(off)) => return oauth_error("invalid_client", switched_off(&company, &off)),
+        Err(e) => return ApiError::internal(e).into_response(),
+    }
     let parent = match company.parent_id {
         Some(pid) => match state.store.company_by_id(pid).await {
             Ok(p) => p,
@@ -320,8 +364,27 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
         None => None,
     };
     match issue(state, &client, &company, parent.as_ref()) {
-        Ok(t) => (StatusCode::OK, [("cache-control", "no-store")], Json(t)).into_response(),
+        Ok(t) => {
+            state.token_guard.succeeded(&client_id, peer);
+            (StatusCode::OK, [("cache-control", "no-store")], Json(t)).into_response()
+        }
         Err(e) => e.into_response(),
+    }
+}
+
+/// Why a client of `company` is switched off: `off` (the company itself or one above it) is
+/// inactive. Only a reseller above `off` can reactivate it.
+fn switched_off(company: &Company, off: &Company) -> String {
+    if off.id == company.id {
+        format!(
+            "the company '{}' ({}) is inactive, so its clients are switched off; a reseller of the company above it can reactivate it",
+            off.fields.name, off.resource_id
+        )
+    } else {
+        format!(
+            "the company '{}' ({}) above this client's company is inactive, so every company below it is switched off; a reseller above it can reactivate it",
+            off.fields.name, off.resource_id
+        )
     }
 }
 
@@ -353,7 +416,7 @@ fn issue(
     let now = chrono::Utc::now().timestamp();
     let reseller = client.role == Role::Reseller;
     let claims = Claims {
-        iss: state.keys.issuer.clone(),
+        iss: state.keys.issuer().to_owned(),
         sub: client.resource_id.clone(),
         role: client.role.name().to_owned(),
         reseller_access: reseller,
@@ -378,12 +441,7 @@ fn issue(
         iat: now,
         jti: rollcall_store::new_resource_id(),
     };
-    let token = jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &state.keys.encoding,
-    )
-    .map_err(ApiError::internal)?;
+    let token = state.keys.sign(&claims).map_err(ApiError::internal)?;
     Ok(TokenResponse {
         access_token: token,
         token_type: "Bearer".into(),
@@ -475,20 +533,18 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| {
                 ApiError::unauthorized("the Authorization header must be 'Bearer <access_token>'")
             })?;
-        let data =
-            jsonwebtoken::decode::<Claims>(token, &state.keys.decoding, &state.keys.validation())
-                .map_err(|e| {
-                use jsonwebtoken::errors::ErrorKind;
-                match e.kind() {
-                    ErrorKind::ExpiredSignature => ApiError::unauthorized(
-                        "the access token has expired; request a new one from POST /connect/token",
-                    ),
-                    _ => ApiError::unauthorized(
-                        "the access token is invalid; request a new one from POST /connect/token",
-                    ),
-                }
+        let claims = state
+            .keys
+            .verify(state.store.as_ref(), token)
+            .await
+            .map_err(|e| match e {
+                crate::keys::Rejected::Expired => ApiError::unauthorized(
+                    "the access token has expired; request a new one from POST /connect/token",
+                ),
+                crate::keys::Rejected::Invalid(why) => ApiError::unauthorized(format!(
+                    "the access token is invalid: {why}; request a new one from POST /connect/token"
+                )),
             })?;
-        let claims = data.claims;
         // The request log names the client even when the limiter refuses it (the company
         // follows once the client is loaded).
         if let Some(ctx) = parts.extensions.get::<crate::middleware::RequestContext>() {
@@ -537,6 +593,11 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| ApiError::unauthorized("the company of this token no longer exists"))?;
         if let Some(ctx) = parts.extensions.get::<crate::middleware::RequestContext>() {
             ctx.set_client(&client.client_id, &company.resource_id);
+        }
+        // An inactive company switches off its own clients and those of every company below
+        // it, on the next request (issue #11, part 3).
+        if let Some(off) = state.store.inactive_in_chain(&company).await? {
+            return Err(ApiError::unauthorized(switched_off(&company, &off)));
         }
         Ok(Caller { client, company })
     }

@@ -63,7 +63,7 @@ pub async fn bootstrap(state: &AppState) -> anyhow::Result<Option<BootstrapCrede
         .clone()
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| random_secret(32));
-    let secret_hash = hash_secret(client_secret.clone())
+    let secret_hash = hash_secret(state, client_secret.clone())
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
     state

@@ -72,6 +72,8 @@ pub fn parse_json_body<T: DeserializeOwned>(
         serde_json::from_slice(bytes)
             .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?
     };
+    // Before any field is read: NUL and other XML-forbidden characters (crate::text).
+    crate::text::check_json(&value).map_err(ApiError::bad_request)?;
     let value = rollcall_types::casing::canonicalize_keys(value);
     serde_json::from_value(value).map_err(|e| {
         ApiError::bad_request(format!("the body does not match the expected shape: {e}"))

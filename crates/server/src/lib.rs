@@ -10,6 +10,8 @@ pub mod cut;
 pub mod error;
 pub mod export;
 pub mod extract;
+pub mod hasher;
+pub mod keys;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
@@ -17,6 +19,8 @@ pub mod paging;
 pub mod ratelimit;
 pub mod routes;
 pub mod scope;
+pub mod text;
+pub mod token_guard;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -33,8 +37,8 @@ use rollcall_store::{SqlStore, Store};
 use rollcall_types::Envelope;
 use tokio::net::TcpListener;
 
-use crate::auth::TokenKeys;
 use crate::error::ApiError;
+use crate::keys::Keyring;
 
 /// Whether a `database_pool_size` is accepted; the `Err` says what is.
 pub use rollcall_store::check_pool_size;
@@ -50,11 +54,22 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Empty: SQLite in `data_dir`; `postgres://...`: PostgreSQL.
     pub database_url: String,
-    /// Token signing secret; when `None` one is generated and stored in the database on first
-    /// start, so restarts and replicas share it.
+    /// Token signing secret; when `None` the keys live in the database (a first one is made
+    /// on first start), so restarts and replicas share them and `rollcall keys rotate` can
+    /// replace them. See [`keys`].
     pub jwt_secret: Option<String>,
-    /// Token lifetime in seconds (Keepnet: 3600).
+    /// Token lifetime in seconds (Keepnet: 3600), at most a day (`rollcall serve` asks for at
+    /// least a minute). Tokens claiming a longer lifetime are refused.
     pub token_ttl_secs: i64,
+    /// Rotate the database signing key once at start (`serve --rotate-signing-key`).
+    pub rotate_signing_key: bool,
+    /// Failed token requests allowed per address, per client id and per both (`None`: no
+    /// limit). See [`token_guard`].
+    pub token_failure_limit: Option<ratelimit::Rate>,
+    /// Threads that check and hash client secrets (`None`: one per core). See [`hasher`].
+    pub secret_check_threads: Option<usize>,
+    /// How long a secret check may wait for a free thread before the request is refused.
+    pub secret_check_wait: std::time::Duration,
     /// Largest `pageSize` accepted.
     pub max_page_size: i64,
     /// Bootstrap client id (first start only); generated when `None`.
@@ -88,6 +103,10 @@ impl Default for Config {
             database_url: String::new(),
             jwt_secret: None,
             token_ttl_secs: auth::TOKEN_TTL_SECS,
+            rotate_signing_key: false,
+            token_failure_limit: Some(DEFAULT_TOKEN_FAILURE_LIMIT),
+            secret_check_threads: None,
+            secret_check_wait: std::time::Duration::from_secs(2),
             max_page_size: 1000,
             bootstrap_client_id: None,
             bootstrap_client_secret: None,
@@ -101,13 +120,30 @@ impl Default for Config {
     }
 }
 
+/// The default of [`Config::token_failure_limit`]: ten failures a minute per address, per
+/// client id and per both.
+pub const DEFAULT_TOKEN_FAILURE_LIMIT: ratelimit::Rate = ratelimit::Rate {
+    count: match std::num::NonZeroU32::new(10) {
+        Some(n) => n,
+        None => unreachable!(),
+    },
+    per: std::time::Duration::from_secs(60),
+};
+
+/// The shortest client secret accepted anywhere (API clients and the bootstrap credential).
+pub const MIN_SECRET_LEN: usize = 16;
+
 /// Shared state of every handler.
 #[derive(Clone)]
 pub struct AppState {
     /// Persistence.
     pub store: Arc<dyn Store>,
-    /// Token keys.
-    pub keys: Arc<TokenKeys>,
+    /// Token signing keys.
+    pub keys: Arc<Keyring>,
+    /// The pool that checks and hashes client secrets.
+    pub hasher: Arc<hasher::SecretHasher>,
+    /// Budgets of failed token requests.
+    pub token_guard: Arc<token_guard::TokenGuard>,
     /// Settings.
     pub config: Arc<Config>,
     /// A valid argon2 hash to verify unknown client ids against (equal timing).
@@ -142,6 +178,7 @@ pub fn app(state: AppState) -> Router {
     router
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(text::refuse_in_uri))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::observe,
@@ -223,7 +260,22 @@ impl Server {
     /// Opens the store (migrating it), bootstraps it and binds the listeners (the API's and,
     /// when `metrics_listen` is set, the metrics one).
     pub async fn start(config: Config) -> anyhow::Result<Server> {
-        // Before anything is created on disk: a bad font path stops the start cleanly.
+        // Settings first, before anything is created on disk.
+        if let Some(secret) = config.bootstrap_client_secret.as_deref() {
+            if !secret.is_empty() && secret.chars().count() < MIN_SECRET_LEN {
+                anyhow::bail!(
+                    "the bootstrap client secret (--bootstrap-client-secret, ROLLCALL_BOOTSTRAP_CLIENT_SECRET) has {} characters; use at least {MIN_SECRET_LEN}, or leave it unset to have one generated",
+                    secret.chars().count()
+                );
+            }
+        }
+        if !(1..=86_400).contains(&config.token_ttl_secs) {
+            anyhow::bail!(
+                "the token lifetime must be from 1 to 86400 seconds, not {}",
+                config.token_ttl_secs
+            );
+        }
+        // A bad font path stops the start cleanly.
         let pdf_fonts = export::pdf::PdfFonts::load(&config.pdf_fallback_fonts)
             .map_err(|e| anyhow::anyhow!(e))?;
         // The listeners next, also before the store: a first start that bootstrapped a
@@ -251,21 +303,38 @@ impl Server {
             config.database_pool_size,
         )
         .await?;
-        let secret = match &config.jwt_secret {
-            Some(s) if s.len() >= 32 => s.clone(),
-            Some(_) => anyhow::bail!("the JWT secret must be at least 32 characters"),
-            None => {
-                store
-                    .setting_or_init("jwt_signing_key", &auth::random_secret(48))
-                    .await?
+        if config.jwt_secret.as_ref().is_some_and(|s| s.len() < 32) {
+            anyhow::bail!("the JWT secret must be at least 32 characters");
+        }
+        if config.rotate_signing_key {
+            if config.jwt_secret.is_some() {
+                anyhow::bail!("--rotate-signing-key rotates the keys kept in the database, but --jwt-secret (ROLLCALL_JWT_SECRET) is set and signs instead; change that secret to rotate it, or unset it to use database keys");
             }
+            let (key, rotation) = keys::rotate(&store, config.token_ttl_secs).await?;
+            tracing::info!(kid = %key.kid, retired = rotation.retired, dropped = rotation.dropped, "rotated the token signing key");
+        }
+        let keys = Keyring::open(
+            &store,
+            config.jwt_secret.as_deref(),
+            "rollcall",
+            config.token_ttl_secs,
+        )
+        .await?;
+        let hasher = match config.secret_check_threads {
+            Some(n) => hasher::SecretHasher::new(n, config.secret_check_wait),
+            None => hasher::SecretHasher::per_core(config.secret_check_wait),
+        }
+        .map_err(|e| anyhow::anyhow!("cannot start the secret-checking threads: {e}"))?;
+        let dummy_hash = match hasher.hash(None, auth::random_secret(16)).await {
+            Ok(Ok(h)) => h,
+            Ok(Err(e)) => anyhow::bail!("cannot hash: {e}"),
+            Err(_) => anyhow::bail!("the secret-checking threads did not answer at start"),
         };
-        let dummy_hash = auth::hash_secret(auth::random_secret(16))
-            .await
-            .map_err(|e| anyhow::anyhow!(e.message))?;
         let state = AppState {
             store: Arc::new(store.clone()),
-            keys: Arc::new(TokenKeys::new(secret.as_bytes(), "rollcall")),
+            keys: Arc::new(keys),
+            hasher: Arc::new(hasher),
+            token_guard: Arc::new(token_guard::TokenGuard::new(config.token_failure_limit)),
             config: Arc::new(config.clone()),
             dummy_hash: dummy_hash.into(),
             metrics: Arc::new(metrics::Metrics::new()?),
@@ -316,14 +385,31 @@ impl Server {
                 }
             });
         }
-        let mut sweeper = None;
-        if let Some(limits) = self.state.limits.clone() {
-            // Forget idle clients now and then so that the budgets' memory stays small.
-            sweeper = Some(tokio::spawn(async move {
-                let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        let mut helpers = Vec::new();
+        let limits = self.state.limits.clone();
+        let guard = self.state.token_guard.clone();
+        // Forget idle clients now and then so that the budgets' memory stays small.
+        helpers.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                if let Some(limits) = &limits {
+                    limits.sweep();
+                }
+                guard.sweep();
+            }
+        }));
+        if self.state.keys.from_database() {
+            // Pick up a key rotated by `rollcall keys rotate` or another replica.
+            let (ring, store) = (self.state.keys.clone(), self.state.store.clone());
+            helpers.push(tokio::spawn(async move {
+                let mut tick = tokio::time::interval(keys::RELOAD_EVERY);
+                tick.tick().await;
                 loop {
                     tick.tick().await;
-                    limits.sweep();
+                    if let Err(e) = ring.reload(store.as_ref()).await {
+                        tracing::warn!(error = %e, "could not reload the signing keys");
+                    }
                 }
             }));
         }
@@ -351,7 +437,7 @@ impl Server {
         };
         // Whatever ended the serving: cut what is left, stop the helpers, close the database.
         cut.cancel();
-        if let Some(task) = sweeper {
+        for task in helpers {
             task.abort();
         }
         self.store.close().await;

@@ -5,6 +5,8 @@
 //! sea-query for the active engine, with every value bound.
 
 pub mod catalog;
+mod files;
+pub mod keys;
 pub mod model;
 mod pg_export;
 pub mod query;
@@ -12,6 +14,7 @@ mod sql;
 mod sqlite_export;
 mod target_users;
 
+pub use keys::{KeyStore, Rotation, SigningKey};
 pub use model::*;
 pub use query::{Cond, FieldKind, FieldSpec, FilterError, Order, SearchSpec, Val};
 pub use sql::{
@@ -93,7 +96,7 @@ impl ExportBatch {
 /// Everything the server persists. One implementation ([`SqlStore`]) serves both engines; the
 /// trait is the seam the server and the tests program against.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: KeyStore + Send + Sync + 'static {
     /// Which engine this store runs on.
     fn engine(&self) -> Engine;
     /// A trivial round trip, for readiness checks.
@@ -121,6 +124,9 @@ pub trait Store: Send + Sync + 'static {
     async fn company_by_id(&self, id: i64) -> Result<Option<Company>>;
     /// `company` and every company below it, ordered by path.
     async fn company_subtree(&self, company: &Company) -> Result<Vec<Company>>;
+    /// The highest company at or above `company` (in its `path`) that is not active, if any:
+    /// an inactive company switches off itself and everything below it.
+    async fn inactive_in_chain(&self, company: &Company) -> Result<Option<Company>>;
     /// Deletes a company and all its data in one transaction. Refuses with
     /// [`DeleteOutcome::HasChildren`] while companies remain below it.
     async fn delete_company(&self, id: i64) -> Result<DeleteOutcome>;

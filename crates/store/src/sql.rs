@@ -103,13 +103,9 @@ impl SqlStore {
         sqlx::any::install_default_drivers();
         let url = database_url.trim();
         let store = if url.is_empty() || url.starts_with("sqlite:") {
+            let in_data_dir = url.is_empty();
             let url = if url.is_empty() {
-                std::fs::create_dir_all(data_dir).map_err(|e| {
-                    StoreError::Corrupt(format!(
-                        "cannot create data dir {}: {e}",
-                        data_dir.display()
-                    ))
-                })?;
+                crate::files::private_dir(data_dir)?;
                 format!(
                     "sqlite://{}?mode=rwc",
                     data_dir.join("rollcall.db").display()
@@ -123,6 +119,10 @@ impl SqlStore {
             let on_disk = !file.as_os_str().is_empty()
                 && !file.starts_with(":memory:")
                 && !file.to_string_lossy().starts_with("file:");
+            if on_disk {
+                // Before SQLite opens it: a file it creates gets the process umask's mode.
+                crate::files::private_file(&file, in_data_dir)?;
+            }
             let opts = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
             let writer = AnyPoolOptions::new()
                 .max_connections(1)
@@ -133,6 +133,12 @@ impl SqlStore {
             sqlx::query("PRAGMA journal_mode = WAL")
                 .execute(&writer)
                 .await?;
+            if on_disk {
+                // WAL and SHM files left by an older version may be wider than the database.
+                for f in crate::files::database_files(&file) {
+                    crate::files::private_file(&f, false)?;
+                }
+            }
             let pool_max = pool_size.unwrap_or(DEFAULT_SQLITE_POOL_SIZE);
             let pool = AnyPoolOptions::new()
                 .max_connections(pool_max)
@@ -617,6 +623,28 @@ impl Store for SqlStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(company_from_row).collect()
+    }
+
+    async fn inactive_in_chain(&self, company: &Company) -> Result<Option<Company>> {
+        // The path lists the company's ancestors and itself: '/1/5/9/'.
+        let ids: Vec<i64> = company
+            .path
+            .split('/')
+            .filter_map(|part| part.parse().ok())
+            .collect();
+        let stmt = Query::select()
+            .expr(Expr::cust(COMPANY_COLUMNS))
+            .from(Alias::new("companies"))
+            .and_where(Expr::col(Alias::new("id")).is_in(ids))
+            .and_where(Expr::col(Alias::new("status_id")).ne(crate::STATUS_ACTIVE))
+            .order_by_expr(Expr::cust("LENGTH(path)"), SqOrder::Asc)
+            .limit(1)
+            .to_owned();
+        let (sql, values) = self.render(&stmt);
+        let row = bind_values(sqlx::query(&sql), &values)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(company_from_row).transpose()
     }
 
     async fn delete_company(&self, id: i64) -> Result<DeleteOutcome> {

@@ -575,6 +575,20 @@ pub fn jwt_claims(token: &str) -> Value {
     serde_json::from_slice(&bytes).expect("the payload is JSON")
 }
 
+/// The key id (`kid`) in a JWT's header; panics when there is none.
+pub fn jwt_kid(token: &str) -> String {
+    use base64::Engine as _;
+    let header = token.split('.').next().expect("a JWT has a header");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .expect("the header is base64url");
+    let header: Value = serde_json::from_slice(&bytes).expect("the header is JSON");
+    header["kid"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no kid in {header}"))
+        .to_owned()
+}
+
 /// `data.results[*].resourceId` of a paged reply.
 pub fn result_ids(body: &Value) -> Vec<String> {
     body["data"]["results"]

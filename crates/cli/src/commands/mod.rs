@@ -2,6 +2,7 @@
 
 pub mod companies;
 pub mod export;
+pub mod keys;
 pub mod profile;
 pub mod serve;
 pub mod token;

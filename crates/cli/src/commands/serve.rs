@@ -60,6 +60,27 @@ pub struct ServeArgs {
     /// max_connections.
     #[arg(long, env = "ROLLCALL_DATABASE_POOL_SIZE")]
     database_pool_size: Option<u32>,
+    /// Seconds an access token lasts (60 to 86400). Tokens claiming a longer lifetime are
+    /// refused, even when correctly signed.
+    #[arg(long, env = "ROLLCALL_TOKEN_LIFETIME", default_value_t = 3600)]
+    token_lifetime: i64,
+    /// Replace the token signing key kept in the database before serving (as `rollcall keys
+    /// rotate` does): tokens signed by the old key keep working until they expire.
+    #[arg(long)]
+    rotate_signing_key: bool,
+    /// Failed token requests allowed per source address, per client_id and per both, as N/s,
+    /// N/min or N/h; over it 429 with Retry-After, before the secret is checked. Successful
+    /// requests do not count. "off" turns it off.
+    #[arg(long, env = "ROLLCALL_TOKEN_FAILURE_LIMIT", default_value = "10/min")]
+    token_failure_limit: String,
+    /// Threads that check and hash client secrets (argon2id, 19 MiB each). Default: one per
+    /// core.
+    #[arg(long, env = "ROLLCALL_SECRET_CHECK_THREADS")]
+    secret_check_threads: Option<usize>,
+    /// Seconds a token request may wait for a free secret-checking thread; after that it gets
+    /// 503 with Retry-After.
+    #[arg(long, env = "ROLLCALL_SECRET_CHECK_WAIT", default_value_t = 2.0)]
+    secret_check_wait: f64,
     /// A TOML file of settings (`rollcall config example` prints one). Flags and environment
     /// variables win over the file; the file wins over the defaults.
     #[arg(long, env = "ROLLCALL_CONFIG_FILE")]
@@ -74,13 +95,17 @@ const SETTINGS: &[(&str, &str, &str)] = &[
     ("jwt_secret", "Secret (32+ characters) signing access tokens; default: generated and stored in the database.", "\"change-me-to-a-long-random-secret-of-32-chars\""),
     ("max_page_size", "Largest pageSize a search accepts.", "1000"),
     ("bootstrap_client_id", "Client id of the first Reseller credential (empty database only).", "\"admin\""),
-    ("bootstrap_client_secret", "Its secret.", "\"change-me\""),
+    ("bootstrap_client_secret", "Its secret, at least 16 characters.", "\"change-me-to-a-long-random-secret\""),
     ("demo", "Seed demo customer companies once.", "false"),
     ("log_format", "text or json.", "\"text\""),
     ("metrics_listen", "Serve /metrics on this separate address.", "\"127.0.0.1:9090\""),
     ("shutdown_timeout", "Seconds a shutdown waits for running requests and exports.", "30"),
     ("database_pool_size", "Most connections of this replica's database pool, 1 to 1000; default: 16 on PostgreSQL, 8 (readers) on SQLite.", "16"),
     ("rate_limit", "Requests per API client per process, as N/s, N/min or N/h; over it 429 with Retry-After (token requests count separately); default: off.", "\"600/min\""),
+    ("token_lifetime", "Seconds an access token lasts, 60 to 86400; longer-lived tokens are refused.", "3600"),
+    ("token_failure_limit", "Failed token requests per address, per client_id and per both, as N/s, N/min or N/h, or \"off\"; over it 429 before the secret is checked.", "\"10/min\""),
+    ("secret_check_threads", "Threads checking client secrets (argon2id, 19 MiB each); default: one per core.", "2"),
+    ("secret_check_wait", "Seconds a token request may wait for a secret-checking thread before 503 with Retry-After.", "2"),
     ("pdf_fallback_font", "Fonts, tried in order, for characters DejaVu Sans lacks in PDF exports (CJK, ...); default: none, they print as placeholders.", "[\"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf\", \"/usr/share/fonts/truetype/nanum/NanumGothic.ttf\"]"),
 ];
 
@@ -168,6 +193,18 @@ pub fn apply_config_file(a: &mut ServeArgs, matches: &clap::ArgMatches) -> Resul
                 a.database_pool_size =
                     Some(u32::try_from(int()?).map_err(|_| bad(&pool_size_range()))?)
             }
+            "token_lifetime" => a.token_lifetime = int()?,
+            "token_failure_limit" => a.token_failure_limit = text()?,
+            "secret_check_threads" => {
+                a.secret_check_threads =
+                    Some(usize::try_from(int()?).map_err(|_| bad("a positive whole number"))?)
+            }
+            "secret_check_wait" => {
+                a.secret_check_wait = value
+                    .as_float()
+                    .or_else(|| value.as_integer().map(|i| i as f64))
+                    .ok_or_else(|| bad("a number of seconds"))?
+            }
             "shutdown_timeout" => {
                 a.shutdown_timeout = u64::try_from(int()?).map_err(|_| bad("a positive number"))?
             }
@@ -198,16 +235,76 @@ fn check_pool_size(size: Option<u32>) -> Result<()> {
     Ok(())
 }
 
+/// Settings whose value shows in `ps` when given as a flag, with where to put them instead.
+pub fn secrets_on_command_line(matches: &clap::ArgMatches, a: &ServeArgs) -> Vec<String> {
+    let from_flag =
+        |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    let mut found = Vec::new();
+    for (id, flag, env) in [
+        ("jwt_secret", "--jwt-secret", "ROLLCALL_JWT_SECRET"),
+        (
+            "bootstrap_client_secret",
+            "--bootstrap-client-secret",
+            "ROLLCALL_BOOTSTRAP_CLIENT_SECRET",
+        ),
+    ] {
+        if from_flag(id) {
+            found.push(format!(
+                "{flag} was given on the command line, where other users of this machine can read it (ps, /proc); set {env} or put it in the --config-file instead"
+            ));
+        }
+    }
+    if from_flag("database_url") && url_has_password(&a.database_url) {
+        found.push("--database-url holds a password on the command line, where other users of this machine can read it (ps, /proc); set ROLLCALL_DATABASE_URL or put it in the --config-file instead".to_owned());
+    }
+    found
+}
+
+/// Whether a `scheme://user:password@host/...` URL carries a password.
+fn url_has_password(url: &str) -> bool {
+    let Some((_, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    authority
+        .rsplit_once('@')
+        .is_some_and(|(userinfo, _)| userinfo.split_once(':').is_some_and(|(_, p)| !p.is_empty()))
+}
+
+/// Parses an `N/s | N/min | N/h` setting; empty or `off` is `None`.
+fn parse_rate(flag: &str, text: Option<&str>) -> Result<Option<rollcall_server::ratelimit::Rate>> {
+    match text.map(str::trim) {
+        None | Some("" | "off") => Ok(None),
+        Some(text) => text
+            .parse::<rollcall_server::ratelimit::Rate>()
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("{flag}: {e}")),
+    }
+}
+
 /// Runs the server until Ctrl-C or SIGTERM.
 pub async fn run(a: ServeArgs) -> Result<()> {
     check_pool_size(a.database_pool_size)?;
-    let rate_limit = match a.rate_limit.as_deref().map(str::trim) {
-        None | Some("" | "off") => None,
-        Some(text) => Some(
-            text.parse::<rollcall_server::ratelimit::Rate>()
-                .map_err(|e| anyhow::anyhow!("--rate-limit: {e}"))?,
-        ),
-    };
+    let rate_limit = parse_rate("--rate-limit", a.rate_limit.as_deref())?;
+    let token_failure_limit = parse_rate(
+        "--token-failure-limit",
+        Some(a.token_failure_limit.as_str()),
+    )?;
+    if !(a.secret_check_wait.is_finite() && (0.0..=600.0).contains(&a.secret_check_wait)) {
+        anyhow::bail!(
+            "--secret-check-wait (ROLLCALL_SECRET_CHECK_WAIT) must be from 0 to 600 seconds, not {}",
+            a.secret_check_wait
+        );
+    }
+    if !(60..=86_400).contains(&a.token_lifetime) {
+        anyhow::bail!(
+            "--token-lifetime (ROLLCALL_TOKEN_LIFETIME, token_lifetime) must be from 60 to 86400 seconds, not {}",
+            a.token_lifetime
+        );
+    }
+    if a.secret_check_threads == Some(0) {
+        anyhow::bail!("--secret-check-threads (ROLLCALL_SECRET_CHECK_THREADS) must be at least 1; leave it unset for one per core");
+    }
     // A secret the operator supplied is never echoed: stdout is often a log stream.
     let secret_supplied = a.bootstrap_client_secret.is_some();
     let config = Config {
@@ -224,7 +321,11 @@ pub async fn run(a: ServeArgs) -> Result<()> {
         pdf_fallback_fonts: crate::non_empty_paths(&a.pdf_fallback_font),
         rate_limit,
         database_pool_size: a.database_pool_size,
-        ..Config::default()
+        token_ttl_secs: a.token_lifetime,
+        rotate_signing_key: a.rotate_signing_key,
+        token_failure_limit,
+        secret_check_threads: a.secret_check_threads,
+        secret_check_wait: std::time::Duration::from_secs_f64(a.secret_check_wait),
     };
     let server = Server::start(config).await?;
     if let Some(b) = &server.bootstrap {
@@ -249,6 +350,8 @@ pub async fn run(a: ServeArgs) -> Result<()> {
         engine = ?server.state.store.engine(),
         database_pool_size = server.state.store.pool_stats().max,
         rate_limit = %rate_limit.map_or_else(|| "off".to_owned(), |r| r.to_string()),
+        token_failure_limit = %token_failure_limit.map_or_else(|| "off".to_owned(), |r| r.to_string()),
+        secret_check_threads = server.state.hasher.workers(),
         "rollcall listening"
     );
     server.serve(shutdown_signal()).await

@@ -10,6 +10,7 @@ mod common;
 mod companies;
 mod faults;
 mod replicas;
+mod security;
 mod serve_config;
 mod terminal;
 mod users;

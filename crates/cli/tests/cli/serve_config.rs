@@ -5,14 +5,14 @@ use std::time::Duration;
 
 use crate::common::{listening_line, metric_value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_rollcall");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_rollcall");
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()
 }
 
-async fn wait_ready(port: u16) -> bool {
+pub(crate) async fn wait_ready(port: u16) -> bool {
     let http = reqwest::Client::new();
     for _ in 0..200 {
         if let Ok(r) = http
@@ -199,7 +199,7 @@ fn a_pdf_fallback_font_that_cannot_be_read_stops_the_start() {
 
 /// `rollcall serve` with every `ROLLCALL_*` setting of the test's environment removed, so that
 /// only what a test passes counts.
-fn serve_cmd() -> tokio::process::Command {
+pub(crate) fn serve_cmd() -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(BIN);
     cmd.arg("serve");
     for (key, _) in std::env::vars() {
@@ -212,7 +212,7 @@ fn serve_cmd() -> tokio::process::Command {
 }
 
 /// A token from a running `rollcall serve`; panics unless it issues one.
-async fn token_from(port: u16, id: &str, secret: &str) -> String {
+pub(crate) async fn token_from(port: u16, id: &str, secret: &str) -> String {
     let resp = reqwest::Client::new()
         .post(format!("http://127.0.0.1:{port}/connect/token"))
         .form(&[
@@ -233,7 +233,7 @@ async fn token_from(port: u16, id: &str, secret: &str) -> String {
 }
 
 /// Stops a `rollcall serve` child and returns its (stdout, stderr).
-async fn stop(mut child: tokio::process::Child) -> (String, String) {
+pub(crate) async fn stop(mut child: tokio::process::Child) -> (String, String) {
     child.kill().await.expect("kill");
     let out = child.wait_with_output().await.expect("output");
     (

@@ -196,7 +196,7 @@ pub async fn create(
             company_id: company.id,
             name: c.name,
             client_id: c.client_id,
-            secret_hash: hash_secret(secret).await?,
+            secret_hash: hash_secret(&state, secret).await?,
             role: c.role,
             status_id: c.status_id,
             has_ip_restriction: c.has_ip_restriction,
@@ -225,6 +225,18 @@ async fn reachable_client(state: &AppState, caller: &Caller, id: &str) -> ApiRes
         )));
     }
     Ok(client)
+}
+
+/// A Company Admin may not edit, re-key, deactivate or delete a client whose role is above its
+/// own (a Reseller client of its company): that would hand it the Reseller's reach.
+fn may_change(caller: &Caller, client: &ApiClient) -> ApiResult<()> {
+    if caller.role() == Role::CompanyAdmin && client.role == Role::Reseller {
+        return Err(ApiError::forbidden(format!(
+            "client '{}' has the Reseller role, above this client's Company Admin role; only a Reseller client can change or delete it",
+            client.resource_id
+        )));
+    }
+    Ok(())
 }
 
 fn dto(c: &ApiClient) -> ClientDto {
@@ -277,9 +289,10 @@ pub async fn update(
     KJson(input): KJson<ClientInput>,
 ) -> ApiResult<Json<Envelope<IdResult>>> {
     let client = reachable_client(&state, &caller, &id).await?;
+    may_change(&caller, &client)?;
     let c = check(input, &caller, false)?;
     let secret_hash = match c.secret {
-        Some(s) => Some(hash_secret(s).await?),
+        Some(s) => Some(hash_secret(&state, s).await?),
         None => None,
     };
     state
@@ -313,6 +326,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Envelope<IdResult>>> {
     let client = reachable_client(&state, &caller, &id).await?;
+    may_change(&caller, &client)?;
     state.store.delete_client(client.id).await?;
     Ok(Json(Envelope::success(IdResult {
         resource_id: client.resource_id,

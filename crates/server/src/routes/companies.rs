@@ -334,6 +334,9 @@ fn parse_time(name: &str, v: &str) -> Result<DateTime<Utc>, String> {
 
 /// Reads Keepnet's PascalCase form fields (names matched case-insensitively).
 fn form_input(form: &[(String, String)]) -> ApiResult<CompanyInput> {
+    for (name, value) in form {
+        crate::text::check(name, value).map_err(ApiError::bad_request)?;
+    }
     let mut problems = Vec::new();
     let get = |name: &str| {
         form.iter()
@@ -654,10 +657,52 @@ pub async fn update(
     caller.require_reseller()?;
     let company = resolve_company(&state, &caller, &id).await?;
     let fields = company_fields(input, Some(&company.fields))?;
+    if company.id == caller.company.id {
+        refuse_own_licence_change(&company.fields, &fields)?;
+    }
     state.store.update_company(company.id, &fields).await?;
     Ok(Json(Envelope::success(IdResult {
         resource_id: company.resource_id,
     })))
+}
+
+/// A company's licence and status are set by the reseller above it: a client may not change
+/// them on its own company (a sub-reseller raised its own limit and moved its expiry to 2099).
+fn refuse_own_licence_change(old: &CompanyFields, new: &CompanyFields) -> ApiResult<()> {
+    let changed: Vec<&str> = [
+        ("numberOfUsers", old.number_of_users != new.number_of_users),
+        (
+            "isNumberOfUsersLimited",
+            old.is_number_of_users_limited != new.is_number_of_users_limited,
+        ),
+        (
+            "licenseTypeResourceId",
+            old.license_type_id != new.license_type_id,
+        ),
+        (
+            "licensePeriodTypeResourceId",
+            old.license_period_type_id != new.license_period_type_id,
+        ),
+        (
+            "licenseStartDate",
+            old.license_start_date != new.license_start_date,
+        ),
+        (
+            "licenseEndDate",
+            old.license_end_date != new.license_end_date,
+        ),
+        ("statusId", old.status_id != new.status_id),
+    ]
+    .into_iter()
+    .filter_map(|(name, differs)| differs.then_some(name))
+    .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::forbidden(format!(
+        "a company's licence and status ({}) can be changed only by a Reseller of the company above it, not by the company's own clients; leave them out or send their current values",
+        changed.join(", ")
+    )))
 }
 
 /// `DELETE /api/companies/{resourceId}` (Reseller): removes the company and all its data.

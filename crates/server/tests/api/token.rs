@@ -23,13 +23,24 @@ fn now_secs() -> i64 {
     .expect("seconds fit")
 }
 
-fn sign(claims: &Value, secret: &str) -> String {
+/// Signs `claims` with `secret`, naming the key `kid` in the header (`None`: no kid).
+fn sign_with_kid(claims: &Value, secret: &str, kid: Option<&str>) -> String {
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = kid.map(str::to_owned);
     jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
+        &header,
         claims,
         &EncodingKey::from_secret(secret.as_bytes()),
     )
     .expect("sign")
+}
+
+/// The key id in a token's header.
+fn kid_of(token: &str) -> String {
+    jsonwebtoken::decode_header(token)
+        .expect("a JWT header")
+        .kid
+        .expect("tokens carry a kid")
 }
 
 /// `GET /api/companies/my` with a raw Authorization header value (or none).
@@ -365,6 +376,12 @@ async fn api_rejects_forged_tokens(engine: Engine) {
     };
     let real = srv.root_token().await;
     let claims = jwt_claims(&real);
+    let kid = kid_of(&real);
+    assert!(
+        kid.starts_with("cfg-"),
+        "a configured secret has a cfg- key id: {kid}"
+    );
+    let sign = |claims: &Value, secret: &str| sign_with_kid(claims, secret, Some(&kid));
 
     // Sanity: the same claims signed with the server's key are accepted, so the forgeries
     // below fail for the reason each one is about.
@@ -379,6 +396,44 @@ async fn api_rejects_forged_tokens(engine: Engine) {
     let other = sign(&claims, &"x".repeat(40));
     let (status, body) = my_with_auth(&srv, Some(&format!("Bearer {other}"))).await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+
+    // The right key but no key id, or a key id the server does not hold.
+    for forged in [
+        sign_with_kid(&claims, &known_secret(), None),
+        sign_with_kid(&claims, &known_secret(), Some("cfg-000000000000")),
+    ] {
+        let (status, body) = my_with_auth(&srv, Some(&format!("Bearer {forged}"))).await;
+        assert_error(status, &body, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+    }
+
+    // The right key and kid, but a lifetime the server never issues: ten years from iat, an
+    // expiry two hours away with a recent iat, or issued in the future.
+    let now = now_secs();
+    for (iat, exp, why) in [
+        (now - 60, now + 10 * 365 * 86_400, "lifetime"),
+        (now - 60, now + 7_200, "lifetime"),
+        (now - 6_000, now + 7_000, "lifetime"),
+        (now + 600, now + 1_200, "future"),
+    ] {
+        let mut long = claims.clone();
+        long["iat"] = json!(iat);
+        long["exp"] = json!(exp);
+        let forged = sign(&long, &known_secret());
+        let (status, body) = my_with_auth(&srv, Some(&format!("Bearer {forged}"))).await;
+        assert_error(status, &body, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");
+        assert!(message(&body).contains(why), "iat {iat} exp {exp}: {body}");
+    }
+    // Within the lifetime (an hour, issued a minute ago) it is accepted: the refusals above are
+    // about the lifetime, not the edit.
+    let mut fine = claims.clone();
+    fine["iat"] = json!(now - 60);
+    fine["exp"] = json!(now + 3_540);
+    let (status, body) = my_with_auth(
+        &srv,
+        Some(&format!("Bearer {}", sign(&fine, &known_secret()))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 
     // alg: none, empty signature.
     let header = B64.encode(br#"{"alg":"none","typ":"JWT"}"#);

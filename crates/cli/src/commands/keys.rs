@@ -1,0 +1,158 @@
+//! `rollcall keys rotate|list`: the token signing keys kept in the server's database.
+//!
+//! These act on the database directly (as `rollcall serve` does), not through the API: run
+//! them where the server's data directory or database URL is reachable, with the same
+//! settings. Running servers pick up a rotated key within a minute (`rollcall_server::keys`).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use rollcall_server::keys::{self, RELOAD_EVERY};
+use rollcall_store::{KeyStore, SqlStore};
+
+/// `rollcall keys`.
+#[derive(Args)]
+pub struct KeysCmd {
+    #[command(subcommand)]
+    action: KeysAction,
+    #[command(flatten)]
+    db: DatabaseArgs,
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// Add a new signing key and retire the current one: tokens it signed keep working until
+    /// they expire (the token lifetime), then it is deleted.
+    Rotate,
+    /// The keys: which one signs, and until when the retired ones are accepted.
+    List,
+}
+
+/// Where the database is: the same settings as `rollcall serve`.
+#[derive(Args)]
+struct DatabaseArgs {
+    /// Directory of the embedded SQLite database.
+    #[arg(long, global = true, env = "ROLLCALL_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Empty: SQLite in the data dir; postgres://...: PostgreSQL.
+    #[arg(
+        long,
+        global = true,
+        env = "ROLLCALL_DATABASE_URL",
+        hide_env_values = true
+    )]
+    database_url: Option<String>,
+    /// Seconds an access token lasts on your servers: how long a retired key keeps working.
+    #[arg(long, global = true, env = "ROLLCALL_TOKEN_LIFETIME")]
+    token_lifetime: Option<i64>,
+    /// The servers' TOML settings file, for data_dir, database_url and token_lifetime.
+    #[arg(long, global = true, env = "ROLLCALL_CONFIG_FILE")]
+    config_file: Option<PathBuf>,
+}
+
+impl DatabaseArgs {
+    /// Flags and environment first, then the config file, then `serve`'s defaults.
+    fn resolve(&self) -> Result<(PathBuf, String, i64)> {
+        let table: toml::Table = match &self.config_file {
+            Some(path) => std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the config file {}", path.display()))?
+                .parse()
+                .with_context(|| format!("the config file {} is not valid TOML", path.display()))?,
+            None => toml::Table::new(),
+        };
+        let from_file = |key: &str| table.get(key).or_else(|| table.get(&key.replace('_', "-")));
+        let data_dir = match &self.data_dir {
+            Some(d) => d.clone(),
+            None => from_file("data_dir")
+                .and_then(|v| v.as_str())
+                .map_or_else(|| PathBuf::from("./rollcall-data"), PathBuf::from),
+        };
+        let database_url = match &self.database_url {
+            Some(u) => u.clone(),
+            None => from_file("database_url")
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_owned(),
+        };
+        let ttl = match self.token_lifetime {
+            Some(t) => t,
+            None => from_file("token_lifetime")
+                .and_then(toml::Value::as_integer)
+                .unwrap_or(rollcall_server::auth::TOKEN_TTL_SECS),
+        };
+        Ok((data_dir, database_url, ttl))
+    }
+}
+
+fn time(ms: i64) -> String {
+    rollcall_server::millis_to_time(ms).map_or_else(
+        || ms.to_string(),
+        |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+    )
+}
+
+/// Runs `rollcall keys ...`.
+pub async fn run(cmd: KeysCmd) -> Result<()> {
+    let (data_dir, database_url, ttl) = cmd.db.resolve()?;
+    if database_url.trim().is_empty() && !data_dir.join("rollcall.db").exists() {
+        anyhow::bail!(
+            "no rollcall database in {}: pass the server's --data-dir, or --database-url for PostgreSQL (the same settings as rollcall serve)",
+            data_dir.display()
+        );
+    }
+    let store = SqlStore::open(&database_url, &data_dir)
+        .await
+        .context("cannot open the server's database")?;
+    let fixed = std::env::var("ROLLCALL_JWT_SECRET").is_ok_and(|s| !s.is_empty());
+    let outcome = match cmd.action {
+        KeysAction::Rotate => {
+            let (key, rotation) = keys::rotate(&store, ttl).await?;
+            let until = rollcall_server::now_millis()
+                + (ttl + RELOAD_EVERY.as_secs() as i64 + keys::LEEWAY_SECS) * 1000;
+            println!(
+                "Rotated the token signing key: {} signs from now on.",
+                key.kid
+            );
+            println!(
+                "Running servers pick it up within {} s. {} earlier key(s) keep checking the tokens they signed until {}; {} expired key(s) deleted.",
+                RELOAD_EVERY.as_secs(),
+                rotation.retired,
+                time(until),
+                rotation.dropped
+            );
+            Ok(())
+        }
+        KeysAction::List => {
+            let all = store.signing_keys().await?;
+            let now = rollcall_server::now_millis();
+            let mut signing_seen = false;
+            println!("{:<14} {:<24} state", "key id", "created");
+            for k in &all {
+                let state = match k.accept_until {
+                    None if !signing_seen => {
+                        signing_seen = true;
+                        "signs new tokens".to_owned()
+                    }
+                    None => "checks tokens (a newer live key signs)".to_owned(),
+                    Some(until) if until >= now => format!("checks tokens until {}", time(until)),
+                    Some(until) => {
+                        format!("expired {} (deleted at the next rotation)", time(until))
+                    }
+                };
+                let created = if k.create_time == 0 {
+                    "before key ids".to_owned()
+                } else {
+                    time(k.create_time)
+                };
+                println!("{:<14} {:<24} {state}", k.kid, created);
+            }
+            Ok(())
+        }
+    };
+    if fixed {
+        eprintln!("note: ROLLCALL_JWT_SECRET is set here; servers started with it sign and check with that secret and ignore these database keys");
+    }
+    store.close().await;
+    outcome
+}

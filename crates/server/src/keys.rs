@@ -1,0 +1,325 @@
+//! The keys that sign and check access tokens, each named by a key id (`kid`) in the token's
+//! header (issue #11, part 2).
+//!
+//! By default the keys live in the database (`signing_keys`), so every replica over one
+//! database signs and checks alike. The newest live key signs. `rollcall keys rotate` (or
+//! `rollcall serve --rotate-signing-key`) adds a new key; the keys it replaces keep checking
+//! the tokens they signed until the longest token lifetime has passed (plus [`RELOAD_EVERY`],
+//! since a replica signs with the old key until it reloads), and are then deleted. Each server
+//! reloads the keys every [`RELOAD_EVERY`], and at once (at most once a second) when a token
+//! names a key it does not know.
+//!
+//! With `--jwt-secret` the server signs and checks with that one secret instead (key id
+//! `cfg-…`, a fingerprint of the secret); the database keys are then not used.
+//!
+//! A token is refused when its lifetime is longer than the configured one (`exp - iat`, or
+//! `exp - now`), or when it claims to be issued in the future: with a stolen key, a forged
+//! ten-year token is still refused.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rollcall_store::{SigningKey, Store, StoreError};
+use rollcall_types::token::Claims;
+
+/// How often a server reloads the keys from the database.
+pub const RELOAD_EVERY: Duration = Duration::from_secs(60);
+
+/// Clock differences tolerated between the server that issued a token and the one checking it.
+pub const LEEWAY_SECS: i64 = 5;
+
+/// Fewest seconds between two reloads caused by unknown key ids (forged tokens can carry any).
+const UNKNOWN_KID_RELOAD_GAP: Duration = Duration::from_secs(1);
+
+/// Why a token was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejected {
+    /// Past its `exp`.
+    Expired,
+    /// Anything else; the text says what, for the 401 message.
+    Invalid(&'static str),
+}
+
+struct Verifier {
+    key: DecodingKey,
+    /// UTC milliseconds; `None` for live keys.
+    accept_until: Option<i64>,
+}
+
+struct Loaded {
+    kid: String,
+    encoding: EncodingKey,
+    verifiers: HashMap<String, Verifier>,
+}
+
+/// Where the keys come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Database,
+    Fixed,
+}
+
+/// The signing and checking keys of one server.
+pub struct Keyring {
+    issuer: String,
+    ttl_secs: i64,
+    source: Source,
+    loaded: RwLock<Loaded>,
+    /// When the keys were last read because of an unknown key id (`None`: never).
+    last_reload: Mutex<Option<Instant>>,
+}
+
+/// The key id of a configured secret: a short HMAC of a fixed text under the secret, so that
+/// two different secrets get different ids without the id revealing the secret.
+fn fixed_kid(secret: &[u8]) -> Result<String, jsonwebtoken::errors::Error> {
+    let mac = jsonwebtoken::crypto::sign(
+        b"rollcall signing key id",
+        &EncodingKey::from_secret(secret),
+        Algorithm::HS256,
+    )?;
+    Ok(format!("cfg-{}", mac.chars().take(12).collect::<String>()))
+}
+
+/// A new random key.
+pub fn new_key() -> SigningKey {
+    SigningKey {
+        kid: rollcall_store::new_resource_id(),
+        secret: crate::auth::random_secret(48),
+        create_time: crate::now_millis(),
+        accept_until: None,
+    }
+}
+
+/// Replaces the live database key with a new one; the old one keeps checking tokens for
+/// `ttl_secs` plus [`RELOAD_EVERY`] and the leeway. Returns the new key and what changed.
+pub async fn rotate(
+    store: &dyn Store,
+    ttl_secs: i64,
+) -> Result<(SigningKey, rollcall_store::Rotation), StoreError> {
+    let key = new_key();
+    let grace_ms = (ttl_secs + RELOAD_EVERY.as_secs() as i64 + LEEWAY_SECS) * 1000;
+    let now = crate::now_millis();
+    let rotation = store.rotate_signing_key(&key, now + grace_ms, now).await?;
+    Ok((key, rotation))
+}
+
+fn load(keys: &[SigningKey], now_ms: i64) -> Option<Loaded> {
+    // Newest first: the first live key signs.
+    let signing = keys.iter().find(|k| k.accept_until.is_none())?;
+    let verifiers = keys
+        .iter()
+        .filter(|k| k.accept_until.is_none_or(|until| until >= now_ms))
+        .map(|k| {
+            (
+                k.kid.clone(),
+                Verifier {
+                    key: DecodingKey::from_secret(k.secret.as_bytes()),
+                    accept_until: k.accept_until,
+                },
+            )
+        })
+        .collect();
+    Some(Loaded {
+        kid: signing.kid.clone(),
+        encoding: EncodingKey::from_secret(signing.secret.as_bytes()),
+        verifiers,
+    })
+}
+
+impl Keyring {
+    /// The keys of a server: the configured secret when `fixed` is given, else the database's
+    /// (a first key is made on an empty database).
+    pub async fn open(
+        store: &dyn Store,
+        fixed: Option<&str>,
+        issuer: &str,
+        ttl_secs: i64,
+    ) -> anyhow::Result<Keyring> {
+        let (source, loaded) = match fixed {
+            Some(secret) => {
+                let kid = fixed_kid(secret.as_bytes())?;
+                let verifiers = HashMap::from([(
+                    kid.clone(),
+                    Verifier {
+                        key: DecodingKey::from_secret(secret.as_bytes()),
+                        accept_until: None,
+                    },
+                )]);
+                let loaded = Loaded {
+                    kid,
+                    encoding: EncodingKey::from_secret(secret.as_bytes()),
+                    verifiers,
+                };
+                (Source::Fixed, loaded)
+            }
+            None => {
+                store.init_signing_key(&new_key()).await?;
+                let keys = store.signing_keys().await?;
+                let loaded = load(&keys, crate::now_millis())
+                    .ok_or_else(|| anyhow::anyhow!("the database holds no live signing key"))?;
+                (Source::Database, loaded)
+            }
+        };
+        Ok(Keyring {
+            issuer: issuer.to_owned(),
+            ttl_secs,
+            source,
+            loaded: RwLock::new(loaded),
+            last_reload: Mutex::new(None),
+        })
+    }
+
+    /// Whether the keys come from the database (and so are reloaded and rotated there).
+    pub fn from_database(&self) -> bool {
+        self.source == Source::Database
+    }
+
+    /// The issuer tokens carry.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The id of the key that signs now.
+    pub fn signing_kid(&self) -> String {
+        self.loaded
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .kid
+            .clone()
+    }
+
+    /// Signs `claims` with the live key, naming it in the header.
+    pub fn sign(&self, claims: &Claims) -> Result<String, jsonwebtoken::errors::Error> {
+        let loaded = self.loaded.read().unwrap_or_else(|p| p.into_inner());
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(loaded.kid.clone());
+        jsonwebtoken::encode(&header, claims, &loaded.encoding)
+    }
+
+    /// Reads the keys from the database again (a no-op for a configured secret).
+    pub async fn reload(&self, store: &dyn Store) -> Result<(), StoreError> {
+        if self.source != Source::Database {
+            return Ok(());
+        }
+        let keys = store.signing_keys().await?;
+        if let Some(fresh) = load(&keys, crate::now_millis()) {
+            *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+        }
+        Ok(())
+    }
+
+    /// Checks a token's signature, key, issuer, expiry and lifetime; reloads the keys once
+    /// when it names a key this server does not know yet (rotated on another replica).
+    pub async fn verify(&self, store: &dyn Store, token: &str) -> Result<Claims, Rejected> {
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| Rejected::Invalid("it is not a signed JWT"))?;
+        let kid = header
+            .kid
+            .ok_or(Rejected::Invalid("it names no signing key (kid)"))?;
+        if !self.knows(&kid) && self.source == Source::Database {
+            let due = {
+                let mut last = self.last_reload.lock().unwrap_or_else(|p| p.into_inner());
+                let due = last.is_none_or(|at| at.elapsed() >= UNKNOWN_KID_RELOAD_GAP);
+                if due {
+                    *last = Some(Instant::now());
+                }
+                due
+            };
+            if due {
+                if let Err(e) = self.reload(store).await {
+                    tracing::warn!(error = %e, "could not reload the signing keys");
+                }
+            }
+        }
+        let claims = self.decode(&kid, token)?;
+        let now = chrono::Utc::now().timestamp();
+        if claims.iat > now + LEEWAY_SECS {
+            return Err(Rejected::Invalid("it claims to be issued in the future"));
+        }
+        if claims.exp - claims.iat > self.ttl_secs + LEEWAY_SECS
+            || claims.exp - now > self.ttl_secs + LEEWAY_SECS
+        {
+            return Err(Rejected::Invalid(
+                "its lifetime is longer than this server issues",
+            ));
+        }
+        Ok(claims)
+    }
+
+    fn knows(&self, kid: &str) -> bool {
+        self.loaded
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .verifiers
+            .contains_key(kid)
+    }
+
+    fn decode(&self, kid: &str, token: &str) -> Result<Claims, Rejected> {
+        let loaded = self.loaded.read().unwrap_or_else(|p| p.into_inner());
+        let verifier = loaded.verifiers.get(kid).ok_or(Rejected::Invalid(
+            "it was signed by a key this server does not hold (rotated out long ago, or forged)",
+        ))?;
+        if verifier
+            .accept_until
+            .is_some_and(|until| until < crate::now_millis())
+        {
+            return Err(Rejected::Invalid(
+                "it was signed by a key that has been rotated out",
+            ));
+        }
+        let mut v = Validation::new(Algorithm::HS256);
+        v.set_issuer(&[self.issuer.as_str()]);
+        v.set_required_spec_claims(&["exp", "iss", "sub"]);
+        v.leeway = LEEWAY_SECS as u64;
+        jsonwebtoken::decode::<Claims>(token, &verifier.key, &v)
+            .map(|d| d.claims)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => Rejected::Expired,
+                _ => Rejected::Invalid("its signature or claims do not check out"),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_key_ids_differ_by_secret_and_do_not_show_it() {
+        let a = fixed_kid(b"a-secret-of-at-least-thirty-two-bytes!").expect("kid");
+        let b = fixed_kid(b"another-secret-of-at-least-32-bytes!!").expect("kid");
+        assert_ne!(a, b);
+        assert!(a.starts_with("cfg-") && a.len() == 16, "{a}");
+        assert_eq!(
+            a,
+            fixed_kid(b"a-secret-of-at-least-thirty-two-bytes!").expect("kid")
+        );
+    }
+
+    #[test]
+    fn the_newest_live_key_signs_and_expired_keys_are_not_loaded() {
+        let key = |kid: &str, accept_until| SigningKey {
+            kid: kid.into(),
+            secret: format!("{kid}-secret"),
+            create_time: 0,
+            accept_until,
+        };
+        // Newest first, as the store returns them.
+        let keys = [
+            key("new", None),
+            key("old", Some(2_000)),
+            key("gone", Some(500)),
+        ];
+        let loaded = load(&keys, 1_000).expect("a live key");
+        assert_eq!(loaded.kid, "new");
+        let mut kids: Vec<&String> = loaded.verifiers.keys().collect();
+        kids.sort();
+        assert_eq!(kids, ["new", "old"]);
+        assert!(
+            load(&[key("old", Some(2_000))], 1_000).is_none(),
+            "no live key"
+        );
+    }
+}

@@ -1,0 +1,358 @@
+//! Limits on **failed** token requests (`--token-failure-limit`, default `10/min`).
+//!
+//! vaultwarden slows password guessing by limiting login attempts per address; rollcall does the
+//! same for client secrets, but counts only failures, so a client that authenticates correctly is
+//! never slowed down. Three budgets of the configured size are kept, each a generic cell rate
+//! (`10/min`: ten failures at once, then one more every 6 s):
+//!
+//! - per source address: one address cannot keep the server hashing wrong secrets;
+//! - per `client_id`: guessing one client's secret from many addresses is slowed down too;
+//! - per (address, `client_id`): never waived, see below.
+//!
+//! A request is refused (429 with `Retry-After`) **before** its secret is checked when a budget
+//! it draws on is spent. To keep a flood naming someone else's `client_id` from locking that
+//! client out, an (address, `client_id`) pair that authenticated successfully within the last
+//! [`KNOWN_GOOD_FOR`] is only held to its own pair budget: the real client keeps getting tokens
+//! from where it usually runs, while an attacker on a new address still meets the address and
+//! id budgets. Only an attacker that shares the client's address *and* names its id can delay
+//! it, after spending that pair's budget.
+//!
+//! Budgets are in process memory, like `--rate-limit`'s ([`crate::ratelimit`]); their key count
+//! is bounded the same way. `governor`, used there, cannot look at a budget without spending it,
+//! and here only failures spend, so this module keeps its own small cell-rate state.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crate::ratelimit::Rate;
+
+/// How long a successful (address, `client_id`) pair is trusted to skip the address and id
+/// budgets: a day, so a client that renews its token hourly is always known.
+pub const KNOWN_GOOD_FOR: Duration = Duration::from_secs(24 * 3600);
+
+/// Keys longer than this share one budget (client ids are chosen freely by callers).
+const MAX_KEY_LEN: usize = 160;
+
+/// Past this many keys in one budget, idle ones are swept; if still past it, new keys share one
+/// overflow budget, so memory stays bounded under a flood from very many addresses.
+const MAX_KEYS: usize = 200_000;
+
+/// Which budget refused a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spent {
+    /// The source address's.
+    Address,
+    /// The `client_id`'s.
+    Client,
+    /// The (address, `client_id`) pair's.
+    Pair,
+}
+
+/// A refused token request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused {
+    /// The budget that is spent.
+    pub spent: Spent,
+    /// Whole seconds until it allows one more failure (at least 1).
+    pub retry_after_secs: u64,
+}
+
+/// One keyed cell-rate budget: per key, the theoretical arrival time of the next failure.
+struct Budget {
+    tat: Mutex<HashMap<String, Instant>>,
+}
+
+impl Budget {
+    fn new() -> Self {
+        Budget {
+            tat: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Instant>> {
+        self.tat.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `Err(wait)` when one more failure now would exceed the burst.
+    fn check(&self, rate: Rate, key: &str, now: Instant) -> Result<(), Duration> {
+        let map = self.lock();
+        let key = shared_key(&map, key);
+        let Some(tat) = map.get(key) else {
+            return Ok(());
+        };
+        let next = (*tat).max(now) + cell(rate);
+        let ahead = next.saturating_duration_since(now);
+        if ahead > rate.per {
+            Err(ahead - rate.per)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn spend(&self, rate: Rate, key: &str, now: Instant) {
+        let mut map = self.lock();
+        if map.len() >= MAX_KEYS && !map.contains_key(key) {
+            map.retain(|_, tat| *tat > now);
+        }
+        let key = shared_key(&map, key).to_owned();
+        let tat = map.entry(key).or_insert(now);
+        *tat = (*tat).max(now) + cell(rate);
+    }
+
+    /// Forgets keys whose budget is whole again.
+    fn sweep(&self, now: Instant) {
+        let mut map = self.lock();
+        map.retain(|_, tat| *tat > now);
+        map.shrink_to_fit();
+    }
+
+    fn len(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+/// The key a request counts under: its own, or the shared overflow key `""` when it is over
+/// long or the budget is full of other keys.
+fn shared_key<'k>(map: &HashMap<String, Instant>, key: &'k str) -> &'k str {
+    if key.len() > MAX_KEY_LEN || (map.len() >= MAX_KEYS && !map.contains_key(key)) {
+        ""
+    } else {
+        key
+    }
+}
+
+/// The time one failure uses up: `per / count`.
+fn cell(rate: Rate) -> Duration {
+    (rate.per / rate.count.get()).max(Duration::from_nanos(1))
+}
+
+fn whole_secs(d: Duration) -> u64 {
+    (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1)
+}
+
+/// The failure budgets of one process.
+pub struct TokenGuard {
+    rate: Option<Rate>,
+    address: Budget,
+    client: Budget,
+    pair: Budget,
+    /// (address, client id) pairs and when they last authenticated.
+    known_good: Mutex<HashMap<String, Instant>>,
+}
+
+fn address_key(peer: Option<IpAddr>) -> String {
+    peer.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+}
+
+fn pair_key(client_id: &str, peer: Option<IpAddr>) -> String {
+    format!("{} {client_id}", address_key(peer))
+}
+
+impl TokenGuard {
+    /// Budgets of `rate` failures; `None` turns them off.
+    pub fn new(rate: Option<Rate>) -> Self {
+        TokenGuard {
+            rate,
+            address: Budget::new(),
+            client: Budget::new(),
+            pair: Budget::new(),
+            known_good: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The configured rate (`None`: off).
+    pub fn rate(&self) -> Option<Rate> {
+        self.rate
+    }
+
+    fn known_good(&self) -> MutexGuard<'_, HashMap<String, Instant>> {
+        self.known_good.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether a token request naming `client_id` from `peer` may have its secret checked now.
+    pub fn check(&self, client_id: &str, peer: Option<IpAddr>) -> Result<(), Refused> {
+        let Some(rate) = self.rate else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        let pair = pair_key(client_id, peer);
+        let refuse = |spent, wait| Refused {
+            spent,
+            retry_after_secs: whole_secs(wait),
+        };
+        self.pair
+            .check(rate, &pair, now)
+            .map_err(|w| refuse(Spent::Pair, w))?;
+        let trusted = self
+            .known_good()
+            .get(&pair)
+            .is_some_and(|at| now.duration_since(*at) < KNOWN_GOOD_FOR);
+        if trusted {
+            return Ok(());
+        }
+        self.address
+            .check(rate, &address_key(peer), now)
+            .map_err(|w| refuse(Spent::Address, w))?;
+        self.client
+            .check(rate, client_id, now)
+            .map_err(|w| refuse(Spent::Client, w))
+    }
+
+    /// Counts a failed authentication against all three budgets.
+    pub fn failed(&self, client_id: &str, peer: Option<IpAddr>) {
+        let Some(rate) = self.rate else { return };
+        let now = Instant::now();
+        self.pair.spend(rate, &pair_key(client_id, peer), now);
+        self.address.spend(rate, &address_key(peer), now);
+        self.client.spend(rate, client_id, now);
+    }
+
+    /// Remembers that `client_id` authenticated from `peer`.
+    pub fn succeeded(&self, client_id: &str, peer: Option<IpAddr>) {
+        if self.rate.is_none() {
+            return;
+        }
+        let now = Instant::now();
+        let mut good = self.known_good();
+        if good.len() >= MAX_KEYS {
+            good.retain(|_, at| now.duration_since(*at) < KNOWN_GOOD_FOR);
+            if good.len() >= MAX_KEYS {
+                // Only correct secrets add pairs, so this takes a very large fleet; the newcomer
+                // is simply not remembered.
+                return;
+            }
+        }
+        good.insert(pair_key(client_id, peer), now);
+    }
+
+    /// Forgets whole budgets and stale pairs. Called periodically by the server.
+    pub fn sweep(&self) {
+        let now = Instant::now();
+        for budget in [&self.address, &self.client, &self.pair] {
+            budget.sweep(now);
+        }
+        let mut good = self.known_good();
+        good.retain(|_, at| now.duration_since(*at) < KNOWN_GOOD_FOR);
+        good.shrink_to_fit();
+    }
+
+    /// Keys tracked in all budgets (for tests and the sweep's check).
+    pub fn tracked(&self) -> usize {
+        self.address.len() + self.client.len() + self.pair.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> Option<IpAddr> {
+        s.parse().ok()
+    }
+
+    #[test]
+    fn only_failures_spend_and_the_address_budget_stops_a_guesser() {
+        let g = TokenGuard::new(Some("3/h".parse().expect("rate")));
+        let a = ip("192.0.2.1");
+        for _ in 0..10 {
+            assert!(g.check("good", a).is_ok());
+            g.succeeded("good", a);
+        }
+        for i in 0..3 {
+            assert!(g.check(&format!("guess{i}"), a).is_ok(), "failure {i}");
+            g.failed(&format!("guess{i}"), a);
+        }
+        let r = g
+            .check("another", a)
+            .expect_err("the address spent its budget");
+        assert_eq!(r.spent, Spent::Address);
+        assert!((1..=1200).contains(&r.retry_after_secs), "{r:?}");
+        assert!(
+            g.check("another", ip("192.0.2.9")).is_ok(),
+            "other addresses are not affected"
+        );
+    }
+
+    #[test]
+    fn the_client_budget_spans_addresses_but_spares_known_good_pairs() {
+        let g = TokenGuard::new(Some("2/h".parse().expect("rate")));
+        let home = ip("198.51.100.7");
+        g.succeeded("victim", home);
+        // Two attackers on two addresses spend the victim's id budget.
+        for attacker in ["203.0.113.1", "203.0.113.2"] {
+            assert!(g.check("victim", ip(attacker)).is_ok());
+            g.failed("victim", ip(attacker));
+        }
+        let r = g
+            .check("victim", ip("203.0.113.3"))
+            .expect_err("a third address meets the spent id budget");
+        assert_eq!(r.spent, Spent::Client);
+        assert!(
+            g.check("victim", home).is_ok(),
+            "the client keeps working from where it authenticated before"
+        );
+        assert!(
+            g.check("victim", None).is_err(),
+            "an unknown peer is not known good"
+        );
+    }
+
+    #[test]
+    fn a_pair_budget_is_never_waived() {
+        let g = TokenGuard::new(Some("2/h".parse().expect("rate")));
+        let shared = ip("10.1.1.1");
+        g.succeeded("c", shared);
+        g.failed("c", shared);
+        g.failed("c", shared);
+        let r = g
+            .check("c", shared)
+            .expect_err("the pair spent its own budget");
+        assert_eq!(r.spent, Spent::Pair);
+    }
+
+    #[test]
+    fn budgets_refill_and_sweep_forgets_them() {
+        let g = TokenGuard::new(Some("20/s".parse().expect("rate")));
+        let a = ip("192.0.2.1");
+        let mut failures = 0;
+        while g.check("x", a).is_ok() {
+            g.failed("x", a);
+            failures += 1;
+            assert!(failures < 100, "the budget never ran out");
+        }
+        assert_eq!(failures, 20);
+        std::thread::sleep(Duration::from_millis(120));
+        assert!(g.check("x", a).is_ok(), "a cell comes back every 50 ms");
+        assert_eq!(g.tracked(), 3);
+        std::thread::sleep(Duration::from_millis(1100));
+        g.sweep();
+        assert_eq!(g.tracked(), 0, "whole budgets are forgotten");
+    }
+
+    #[test]
+    fn off_refuses_nothing_and_remembers_nothing() {
+        let g = TokenGuard::new(None);
+        for _ in 0..100 {
+            assert!(g.check("x", None).is_ok());
+            g.failed("x", None);
+        }
+        g.succeeded("x", None);
+        assert_eq!(g.tracked(), 0);
+        assert!(g.known_good().is_empty());
+    }
+
+    #[test]
+    fn over_long_ids_share_one_budget() {
+        let g = TokenGuard::new(Some("1/h".parse().expect("rate")));
+        let long_a = "a".repeat(MAX_KEY_LEN + 1);
+        let long_b = "b".repeat(MAX_KEY_LEN + 1);
+        g.failed(&long_a, ip("192.0.2.1"));
+        let r = g
+            .check(&long_b, ip("192.0.2.2"))
+            .expect_err("both long ids count as one");
+        // Their pair keys are over long as well, so the shared pair budget is the first spent.
+        assert_eq!(r.spent, Spent::Pair);
+    }
+}
