@@ -221,6 +221,11 @@ async fn health_ready(State(state): State<AppState>) -> axum::response::Response
 
 /// `GET /metrics`: Prometheus text format.
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let m = &state.metrics;
+    m.secret_check_threads
+        .set(i64::try_from(state.hasher.workers()).unwrap_or(i64::MAX));
+    m.secret_checks_waiting
+        .set(i64::try_from(state.hasher.queued()).unwrap_or(i64::MAX));
     (
         [(
             axum::http::header::CONTENT_TYPE,

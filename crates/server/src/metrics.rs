@@ -28,6 +28,10 @@ pub struct Metrics {
     pub pool_max: IntGauge,
     /// `rollcall_export_duration_seconds`.
     pub export_duration: Histogram,
+    /// `rollcall_secret_check_threads`: threads checking client secrets (set when scraped).
+    pub secret_check_threads: IntGauge,
+    /// `rollcall_secret_checks_waiting`: secret checks queued for a thread (set when scraped).
+    pub secret_checks_waiting: IntGauge,
 }
 
 impl Metrics {
@@ -90,7 +94,17 @@ impl Metrics {
         registry.register(Box::new(token_failures.clone()))?;
         registry.register(Box::new(pool.clone()))?;
         registry.register(Box::new(pool_max.clone()))?;
+        let secret_check_threads = IntGauge::new(
+            "rollcall_secret_check_threads",
+            "Threads that check and hash client secrets",
+        )?;
+        let secret_checks_waiting = IntGauge::new(
+            "rollcall_secret_checks_waiting",
+            "Secret checks waiting for a free thread",
+        )?;
         registry.register(Box::new(export_duration.clone()))?;
+        registry.register(Box::new(secret_check_threads.clone()))?;
+        registry.register(Box::new(secret_checks_waiting.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -102,6 +116,8 @@ impl Metrics {
             pool,
             pool_max,
             export_duration,
+            secret_check_threads,
+            secret_checks_waiting,
         })
     }
 

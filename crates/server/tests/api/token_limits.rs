@@ -203,6 +203,8 @@ async fn secret_checks_are_bounded_and_the_overflow_gets_503(engine: Engine) {
             .await,
         Some(busy.len() as f64)
     );
+    assert_eq!(srv.metric("rollcall_secret_check_threads").await, Some(1.0));
+    assert_eq!(srv.metric("rollcall_secret_checks_waiting").await, Some(0.0));
     // The pool recovers: a lone request is checked.
     let (status, body, _) = ask(&srv, &srv.http, ROOT_ID, ROOT_SECRET).await;
     assert_eq!(status, StatusCode::OK, "{body}");
