@@ -44,6 +44,22 @@ pub struct ServeArgs {
     /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for running requests and exports.
     #[arg(long, env = "ROLLCALL_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     shutdown_timeout: u64,
+    /// Seconds a request's headers may take to arrive in full, counted from the connection's
+    /// accept for its first request and from the first byte of each later one; then the
+    /// connection is closed. 0: no limit.
+    #[arg(long, env = "ROLLCALL_HEADER_TIMEOUT", value_name = "SECS",
+          default_value_t = rollcall_server::DEFAULT_HEADER_TIMEOUT.as_secs())]
+    header_timeout: u64,
+    /// Slowest request body accepted, in bytes per second averaged since the body started,
+    /// after a 5 s grace; slower: 408 and the connection is closed. 0: no minimum.
+    #[arg(long, env = "ROLLCALL_BODY_MIN_RATE", value_name = "BYTES_PER_SEC",
+          default_value_t = rollcall_server::DEFAULT_BODY_MIN_RATE)]
+    body_min_rate: u64,
+    /// Seconds a connection with no request in progress (a response being sent counts as one)
+    /// and no byte of a new request stays open. 0: no limit.
+    #[arg(long, env = "ROLLCALL_KEEP_ALIVE_TIMEOUT", value_name = "SECS",
+          default_value_t = rollcall_server::DEFAULT_KEEP_ALIVE_TIMEOUT.as_secs())]
+    keep_alive_timeout: u64,
     /// A TrueType or OpenType font for the characters DejaVu Sans lacks in PDF exports (Chinese,
     /// Japanese, Korean, ...), e.g. /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf.
     /// Repeat the flag (or separate paths with ':') for several, tried in order.
@@ -81,6 +97,9 @@ const SETTINGS: &[(&str, &str, &str)] = &[
     ("shutdown_timeout", "Seconds a shutdown waits for running requests and exports.", "30"),
     ("database_pool_size", "Most connections of this replica's database pool, 1 to 1000; default: 16 on PostgreSQL, 8 (readers) on SQLite.", "16"),
     ("rate_limit", "Requests per API client per process, as N/s, N/min or N/h; over it 429 with Retry-After (token requests count separately); default: off.", "\"600/min\""),
+    ("header_timeout", "Seconds a request's headers may take to arrive (from the connection's accept, or from the first byte of a later request); then the connection is closed; 0: no limit.", "30"),
+    ("body_min_rate", "Slowest request body accepted, in bytes/s averaged after a 5 s grace; slower: 408 and the connection is closed; 0: no minimum.", "240"),
+    ("keep_alive_timeout", "Seconds an idle connection (no request in progress, no byte of a new one) stays open; 0: no limit.", "120"),
     ("pdf_fallback_font", "Fonts, tried in order, for characters DejaVu Sans lacks in PDF exports (CJK, ...); default: none, they print as placeholders.", "[\"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf\", \"/usr/share/fonts/truetype/nanum/NanumGothic.ttf\"]"),
 ];
 
@@ -168,6 +187,17 @@ pub fn apply_config_file(a: &mut ServeArgs, matches: &clap::ArgMatches) -> Resul
                 a.database_pool_size =
                     Some(u32::try_from(int()?).map_err(|_| bad(&pool_size_range()))?)
             }
+            "header_timeout" => {
+                a.header_timeout = u64::try_from(int()?).map_err(|_| bad("0 or more seconds"))?
+            }
+            "body_min_rate" => {
+                a.body_min_rate =
+                    u64::try_from(int()?).map_err(|_| bad("0 or more bytes per second"))?
+            }
+            "keep_alive_timeout" => {
+                a.keep_alive_timeout =
+                    u64::try_from(int()?).map_err(|_| bad("0 or more seconds"))?
+            }
             "shutdown_timeout" => {
                 a.shutdown_timeout = u64::try_from(int()?).map_err(|_| bad("a positive number"))?
             }
@@ -198,6 +228,11 @@ fn check_pool_size(size: Option<u32>) -> Result<()> {
     Ok(())
 }
 
+/// A timeout setting in seconds, where 0 turns it off.
+fn secs_or_off(secs: u64) -> Option<std::time::Duration> {
+    (secs > 0).then(|| std::time::Duration::from_secs(secs))
+}
+
 /// Runs the server until Ctrl-C or SIGTERM.
 pub async fn run(a: ServeArgs) -> Result<()> {
     check_pool_size(a.database_pool_size)?;
@@ -221,6 +256,9 @@ pub async fn run(a: ServeArgs) -> Result<()> {
         demo: a.demo,
         metrics_listen: a.metrics_listen,
         shutdown_timeout_secs: a.shutdown_timeout,
+        header_timeout: secs_or_off(a.header_timeout),
+        body_min_rate: (a.body_min_rate > 0).then_some(a.body_min_rate),
+        keep_alive_timeout: secs_or_off(a.keep_alive_timeout),
         pdf_fallback_fonts: crate::non_empty_paths(&a.pdf_fallback_font),
         rate_limit,
         database_pool_size: a.database_pool_size,

@@ -12,6 +12,7 @@ mod operations;
 mod rate_limits;
 mod restart;
 mod scope;
+mod slow_clients;
 mod smoke;
 mod target_users_crud;
 mod target_users_filters;
