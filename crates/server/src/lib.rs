@@ -10,6 +10,7 @@ pub mod conn;
 pub mod error;
 pub mod export;
 pub mod extract;
+pub mod headers;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
@@ -181,25 +182,36 @@ pub fn millis_to_time(ms: i64) -> Option<DateTime<Utc>> {
 }
 
 /// The router. Every `/api` handler authenticates through the [`auth::Caller`] extractor.
+///
+/// The layer stack, innermost first (a layer reaches only the routes present when it is
+/// added, and `method_not_allowed_fallback` only routes not layered yet, hence the order):
+/// 1. API routes (every `/api/*` including exports, `/connect/token`, health, `/metrics`) and
+///    the fallback: [`middleware::body_min_rate`] when set, then `Cache-Control: no-store`
+///    ([`headers::no_store`]);
+/// 2. the Swagger UI and its document: their own CSP ([`headers::DOCS_CSP`]), cacheable;
+/// 3. every reply: [`headers::browser`] (nosniff, no referrer, no framing);
+/// 4. outermost, [`middleware::observe`], so the log and metrics see the final status (a 408
+///    of a slow body included).
 pub fn app(state: AppState) -> Router {
-    let (router, doc) = openapi::router();
-    let router = router.merge(openapi::swagger_ui(doc));
-    let router = if state.config.metrics_listen.is_none() {
-        router.route("/metrics", get(metrics))
+    let (api, doc) = openapi::router();
+    let api = if state.config.metrics_listen.is_none() {
+        api.route("/metrics", get(metrics))
     } else {
-        router
+        api
     };
-    let mut router = router
+    let mut api = api
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed);
-    // Inside `observe`, so that the log and the metrics see the 408 of a slow body.
     if let Some(rate) = state.config.request_body_min_rate() {
-        router = router.layer(axum::middleware::from_fn_with_state(
+        api = api.layer(axum::middleware::from_fn_with_state(
             rate,
             middleware::body_min_rate,
         ));
     }
-    router
+    let api = headers::no_store(api);
+    let docs: Router<AppState> = openapi::swagger_ui(doc).into();
+    let docs = headers::docs(docs.method_not_allowed_fallback(method_not_allowed));
+    headers::browser(api.merge(docs))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::observe,
@@ -363,6 +375,7 @@ impl Server {
             let metrics_router = Router::new()
                 .route("/metrics", get(metrics))
                 .with_state(self.state.clone());
+            let metrics_router = headers::browser(headers::no_store(metrics_router));
             let listener = conn::ConnListener::new(listener, cut.clone(), conn_limits);
             let stop = cut.clone().cancelled_owned();
             tokio::spawn(async move {

@@ -6,6 +6,8 @@
 //!    is logged) and the request metrics, labelled by route template rather than raw URI.
 //! 2. [`body_min_rate`] (API routes, when `body_min_rate` is set): a request body that arrives
 //!    more slowly than the minimum rate fails, and the reply becomes 408.
+//!
+//! `crate::app` stacks these with the response headers of [`crate::headers`].
 
 use std::future::Future;
 use std::pin::Pin;

@@ -7,6 +7,7 @@ extern crate rollcall_testkit;
 mod common;
 mod companies;
 mod exports;
+mod headers;
 mod openapi;
 mod operations;
 mod rate_limits;

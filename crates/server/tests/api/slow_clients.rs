@@ -233,6 +233,12 @@ async fn body_dribble_gets_408_and_the_connection_closes() {
     );
     assert_eq!(reply.status, 408, "{reply:?}");
     assert_eq!(reply.header("connection"), Some("close"), "{reply:?}");
+    assert_eq!(reply.header("cache-control"), Some("no-store"), "{reply:?}");
+    assert_eq!(
+        reply.header("x-content-type-options"),
+        Some("nosniff"),
+        "{reply:?}"
+    );
     let json = reply.json();
     assert_eq!(json["status"], "INPUT_ERROR", "{json}");
     assert_eq!(json["isSuccess"], false, "{json}");
