@@ -6,11 +6,12 @@
 
 pub mod auth;
 pub mod bootstrap;
-pub mod cut;
+pub mod conn;
 pub mod error;
 pub mod export;
 pub mod extract;
 pub mod hasher;
+pub mod headers;
 pub mod keys;
 pub mod metrics;
 pub mod middleware;
@@ -25,6 +26,7 @@ pub mod token_guard;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::{Method, StatusCode};
@@ -44,6 +46,16 @@ use crate::keys::Keyring;
 pub use rollcall_store::check_pool_size;
 /// The largest `database_pool_size` a server accepts.
 pub use rollcall_store::MAX_POOL_SIZE as MAX_DATABASE_POOL_SIZE;
+
+/// Default of [`Config::header_timeout`] (Kestrel's `RequestHeadersTimeout`).
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default of [`Config::body_min_rate`] in bytes per second (Kestrel's
+/// `MinRequestBodyDataRate`).
+pub const DEFAULT_BODY_MIN_RATE: u64 = 240;
+/// Default of [`Config::body_min_rate_grace`] (Kestrel's grace period for that rate).
+pub const DEFAULT_BODY_MIN_RATE_GRACE: Duration = Duration::from_secs(5);
+/// Default of [`Config::keep_alive_timeout`] (Kestrel: 130 s).
+pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Settings of a server.
 #[derive(Debug, Clone)]
@@ -82,6 +94,21 @@ pub struct Config {
     pub metrics_listen: Option<String>,
     /// How long a shutdown waits for in-flight requests and exports before closing anyway.
     pub shutdown_timeout_secs: u64,
+
+    // Slow clients (see `conn` and `middleware::body_min_rate`); `None` turns a limit off.
+    /// How long a request's headers may take to arrive in full, counted from the connection's
+    /// accept for its first request and from the first byte of each later one; then the
+    /// connection is closed.
+    pub header_timeout: Option<Duration>,
+    /// Slowest request body accepted, in bytes per second averaged since the body started;
+    /// a slower one gets 408 and the connection is closed. `None` or `Some(0)`: no minimum.
+    pub body_min_rate: Option<u64>,
+    /// How long a request body may take before [`Config::body_min_rate`] applies.
+    pub body_min_rate_grace: Duration,
+    /// How long a connection with no request in progress and no byte of a new one stays
+    /// open. A response still being sent (an export) is a request in progress.
+    pub keep_alive_timeout: Option<Duration>,
+
     /// TrueType or OpenType fonts, tried in order, for the characters DejaVu Sans lacks in PDF
     /// exports (CJK, ...).
     pub pdf_fallback_fonts: Vec<PathBuf>,
@@ -93,6 +120,26 @@ pub struct Config {
     /// [`rollcall_store::DEFAULT_POSTGRES_POOL_SIZE`]). From 1 to
     /// [`rollcall_store::MAX_POOL_SIZE`].
     pub database_pool_size: Option<u32>,
+}
+
+impl Config {
+    /// The connection timeouts of [`conn`].
+    pub fn conn_limits(&self) -> conn::ConnLimits {
+        conn::ConnLimits {
+            header_timeout: self.header_timeout,
+            keep_alive_timeout: self.keep_alive_timeout,
+        }
+    }
+
+    /// The request-body minimum rate, when there is one.
+    pub fn request_body_min_rate(&self) -> Option<middleware::BodyMinRate> {
+        self.body_min_rate
+            .filter(|&r| r > 0)
+            .map(|bytes_per_sec| middleware::BodyMinRate {
+                bytes_per_sec,
+                grace: self.body_min_rate_grace,
+            })
+    }
 }
 
 impl Default for Config {
@@ -113,6 +160,10 @@ impl Default for Config {
             demo: false,
             metrics_listen: None,
             shutdown_timeout_secs: 30,
+            header_timeout: Some(DEFAULT_HEADER_TIMEOUT),
+            body_min_rate: Some(DEFAULT_BODY_MIN_RATE),
+            body_min_rate_grace: DEFAULT_BODY_MIN_RATE_GRACE,
+            keep_alive_timeout: Some(DEFAULT_KEEP_ALIVE_TIMEOUT),
             pdf_fallback_fonts: Vec::new(),
             rate_limit: None,
             database_pool_size: None,
@@ -167,18 +218,38 @@ pub fn millis_to_time(ms: i64) -> Option<DateTime<Utc>> {
 }
 
 /// The router. Every `/api` handler authenticates through the [`auth::Caller`] extractor.
+///
+/// The layer stack, innermost first (a layer reaches only the routes present when it is
+/// added, and `method_not_allowed_fallback` only routes not layered yet, hence the order):
+/// 1. API routes (every `/api/*` including exports, `/connect/token`, health, `/metrics`) and
+///    the fallback: [`text::refuse_in_uri`] (control characters in the path or query), then
+///    [`middleware::body_min_rate`] when set, then `Cache-Control: no-store`
+///    ([`headers::no_store`]);
+/// 2. the Swagger UI and its document: their own CSP ([`headers::DOCS_CSP`]), cacheable;
+/// 3. every reply: [`headers::browser`] (nosniff, no referrer, no framing);
+/// 4. outermost, [`middleware::observe`], so the log and metrics see the final status (a 408
+///    of a slow body included).
 pub fn app(state: AppState) -> Router {
-    let (router, doc) = openapi::router();
-    let router = router.merge(openapi::swagger_ui(doc));
-    let router = if state.config.metrics_listen.is_none() {
-        router.route("/metrics", get(metrics))
+    let (api, doc) = openapi::router();
+    let api = if state.config.metrics_listen.is_none() {
+        api.route("/metrics", get(metrics))
     } else {
-        router
+        api
     };
-    router
+    let mut api = api
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn(text::refuse_in_uri))
+        .layer(axum::middleware::from_fn(text::refuse_in_uri));
+    if let Some(rate) = state.config.request_body_min_rate() {
+        api = api.layer(axum::middleware::from_fn_with_state(
+            rate,
+            middleware::body_min_rate,
+        ));
+    }
+    let api = headers::no_store(api);
+    let docs: Router<AppState> = openapi::swagger_ui(doc).into();
+    let docs = headers::docs(docs.method_not_allowed_fallback(method_not_allowed));
+    headers::browser(api.merge(docs))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::observe,
@@ -364,25 +435,26 @@ impl Server {
     }
 
     /// Serves until `shutdown` resolves, then stops accepting, finishes in-flight requests and
-    /// exports for up to `shutdown_timeout_secs`, cuts the connections still open then (see
-    /// [`cut`]), and closes the database.
+    /// exports for up to `shutdown_timeout_secs`, cuts the connections still open then, and
+    /// closes the database. Every connection gets the slow-client timeouts (see [`conn`]).
     pub async fn serve(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        use axum::serve::ListenerExt;
         let router = app(self.state.clone());
         // Cancelled when serving ends: cuts the connections left at the deadline and stops the
         // metrics listener.
         let cut = tokio_util::sync::CancellationToken::new();
+        let conn_limits = self.state.config.conn_limits();
         if let Some(listener) = self.metrics_listener {
             let metrics_router = Router::new()
                 .route("/metrics", get(metrics))
                 .with_state(self.state.clone());
-            let listener = cut::CutListener::new(listener, cut.clone());
+            let metrics_router = headers::browser(headers::no_store(metrics_router));
+            let listener = conn::ConnListener::new(listener, cut.clone(), conn_limits);
             let stop = cut.clone().cancelled_owned();
             tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, metrics_router)
+                if let Err(e) = axum::serve(listener, conn::PerConnection::new(metrics_router))
                     .with_graceful_shutdown(stop)
                     .await
                 {
@@ -419,16 +491,13 @@ impl Server {
             }));
         }
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
-        // `tap_io` (a no-op) makes axum's `ConnectInfo<SocketAddr>` available over the wrapper.
-        let listener = cut::CutListener::new(self.listener, cut.clone()).tap_io(|_| {});
-        let graceful = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = stopping_tx.send(true);
-        });
+        // `PerConnection` also puts `ConnectInfo<SocketAddr>` in every request.
+        let listener = conn::ConnListener::new(self.listener, cut.clone(), conn_limits);
+        let graceful = axum::serve(listener, conn::PerConnection::new(router))
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                let _ = stopping_tx.send(true);
+            });
         let deadline = std::time::Duration::from_secs(self.state.config.shutdown_timeout_secs);
         let served = tokio::select! {
             r = graceful => r.map_err(anyhow::Error::from),

@@ -4,15 +4,26 @@
 //!    returned on the response), one log line per request (request id, method, route template,
 //!    status, latency, client id and company, never headers or bodies, so no secret or token
 //!    is logged) and the request metrics, labelled by route template rather than raw URI.
+//! 2. [`body_min_rate`] (API routes, when `body_min_rate` is set): a request body that arrives
+//!    more slowly than the minimum rate fails, and the reply becomes 408.
+//!
+//! `crate::app` stacks these with the response headers of [`crate::headers`].
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::HeaderValue;
+use axum::http::{header, HeaderValue, StatusCode, Version};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use tokio::time::Sleep;
 
+use crate::error::ApiError;
 use crate::AppState;
 
 /// The request id of a request, in its extensions.
@@ -109,4 +120,132 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         .with_label_values(&[method.as_str(), &route])
         .observe(latency.as_secs_f64());
     resp
+}
+
+/// The slowest request body accepted: `bytes_per_sec` averaged since the body started, once
+/// `grace` has passed.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyMinRate {
+    /// Bytes per second; must not be 0.
+    pub bytes_per_sec: u64,
+    /// How long a body may take before the rate applies.
+    pub grace: Duration,
+}
+
+/// Fails a request body that arrives more slowly than the [`BodyMinRate`] and turns the
+/// handler's reply (whatever it made of the failed read) into 408 Request Timeout with the
+/// error envelope, closing the connection.
+///
+/// tower-http has no minimum-rate layer: its `RequestBodyTimeoutLayer` times each frame, so a
+/// body sent one byte every few seconds never trips it. Kestrel, which Keepnet runs on, has
+/// `MinRequestBodyDataRate` (240 bytes/s after a 5 s grace), which this follows.
+pub async fn body_min_rate(State(rate): State<BodyMinRate>, req: Request, next: Next) -> Response {
+    if req.body().is_end_stream() {
+        return next.run(req).await;
+    }
+    let version = req.version();
+    let too_slow = Arc::new(AtomicBool::new(false));
+    let req = req.map(|body| {
+        Body::new(MinRateBody {
+            body,
+            rate,
+            started: None,
+            received: 0,
+            timer: None,
+            too_slow: too_slow.clone(),
+        })
+    });
+    let resp = next.run(req).await;
+    if !too_slow.load(Ordering::Acquire) {
+        return resp;
+    }
+    let mut resp = ApiError::bad_request(format!(
+        "The request body arrived more slowly than {} bytes/s (measured after a {} s grace); \
+         send the whole body at once, without pauses, and retry.",
+        rate.bytes_per_sec,
+        rate.grace.as_secs_f64()
+    ))
+    .into_response();
+    // `ResultStatus` has no 408 member: the envelope says INPUT_ERROR, the status line 408.
+    *resp.status_mut() = StatusCode::REQUEST_TIMEOUT;
+    if version < Version::HTTP_2 {
+        // The rest of the body may still be on its way; the connection cannot be reused.
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp
+}
+
+/// A request body that fails once it falls below its minimum rate.
+///
+/// While it waits for data it arms a timer for the instant it would fail if nothing more came:
+/// `start + max(grace, received / rate)`. Only waiting counts: data that is already buffered
+/// when the handler asks for it passes whatever the clock says.
+struct MinRateBody {
+    body: Body,
+    rate: BodyMinRate,
+    /// When the handler first asked for data.
+    started: Option<tokio::time::Instant>,
+    received: u64,
+    timer: Option<Pin<Box<Sleep>>>,
+    too_slow: Arc<AtomicBool>,
+}
+
+/// The error a too-slow body fails with (the handler sees it; the client gets the 408).
+#[derive(Debug, thiserror::Error)]
+#[error("the request body arrived more slowly than the minimum rate")]
+struct BodyTooSlow;
+
+impl HttpBody for MinRateBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        let this = self.get_mut();
+        if this.too_slow.load(Ordering::Acquire) {
+            return Poll::Ready(Some(Err(axum::Error::new(BodyTooSlow))));
+        }
+        let started = *this.started.get_or_insert_with(tokio::time::Instant::now);
+        let polled = Pin::new(&mut this.body).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    this.received = this.received.saturating_add(data.len() as u64);
+                }
+            }
+            Poll::Pending => {
+                let earned = Duration::try_from_secs_f64(
+                    this.received as f64 / this.rate.bytes_per_sec.max(1) as f64,
+                )
+                .unwrap_or(Duration::MAX);
+                // Past what the clock can hold there is no deadline to arm.
+                let Some(deadline) = started.checked_add(this.rate.grace.max(earned)) else {
+                    return polled;
+                };
+                let timer = this
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                if timer.deadline() != deadline {
+                    timer.as_mut().reset(deadline);
+                }
+                if timer.as_mut().poll(cx).is_ready() {
+                    this.too_slow.store(true, Ordering::Release);
+                    return Poll::Ready(Some(Err(axum::Error::new(BodyTooSlow))));
+                }
+            }
+            _ => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
 }

@@ -44,6 +44,22 @@ pub struct ServeArgs {
     /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for running requests and exports.
     #[arg(long, env = "ROLLCALL_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     shutdown_timeout: u64,
+    /// Seconds a request's headers may take to arrive in full, counted from the connection's
+    /// accept for its first request and from the first byte of each later one; then the
+    /// connection is closed. 0: no limit.
+    #[arg(long, env = "ROLLCALL_HEADER_TIMEOUT", value_name = "SECS",
+          default_value_t = rollcall_server::DEFAULT_HEADER_TIMEOUT.as_secs())]
+    header_timeout: u64,
+    /// Slowest request body accepted, in bytes per second averaged since the body started,
+    /// after a 5 s grace; slower: 408 and the connection is closed. 0: no minimum.
+    #[arg(long, env = "ROLLCALL_BODY_MIN_RATE", value_name = "BYTES_PER_SEC",
+          default_value_t = rollcall_server::DEFAULT_BODY_MIN_RATE)]
+    body_min_rate: u64,
+    /// Seconds a connection with no request in progress (a response being sent counts as one)
+    /// and no byte of a new request stays open. 0: no limit.
+    #[arg(long, env = "ROLLCALL_KEEP_ALIVE_TIMEOUT", value_name = "SECS",
+          default_value_t = rollcall_server::DEFAULT_KEEP_ALIVE_TIMEOUT.as_secs())]
+    keep_alive_timeout: u64,
     /// A TrueType or OpenType font for the characters DejaVu Sans lacks in PDF exports (Chinese,
     /// Japanese, Korean, ...), e.g. /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf.
     /// Repeat the flag (or separate paths with ':') for several, tried in order.
@@ -106,6 +122,9 @@ const SETTINGS: &[(&str, &str, &str)] = &[
     ("token_failure_limit", "Failed token requests per address, per client_id and per both, as N/s, N/min or N/h, or \"off\"; over it 429 before the secret is checked.", "\"10/min\""),
     ("secret_check_threads", "Threads checking client secrets (argon2id, 19 MiB each); default: one per core.", "2"),
     ("secret_check_wait", "Seconds a token request may wait for a secret-checking thread before 503 with Retry-After.", "2"),
+    ("header_timeout", "Seconds a request's headers may take to arrive (from the connection's accept, or from the first byte of a later request); then the connection is closed; 0: no limit.", "30"),
+    ("body_min_rate", "Slowest request body accepted, in bytes/s averaged after a 5 s grace; slower: 408 and the connection is closed; 0: no minimum.", "240"),
+    ("keep_alive_timeout", "Seconds an idle connection (no request in progress, no byte of a new one) stays open; 0: no limit.", "120"),
     ("pdf_fallback_font", "Fonts, tried in order, for characters DejaVu Sans lacks in PDF exports (CJK, ...); default: none, they print as placeholders.", "[\"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf\", \"/usr/share/fonts/truetype/nanum/NanumGothic.ttf\"]"),
 ];
 
@@ -205,6 +224,17 @@ pub fn apply_config_file(a: &mut ServeArgs, matches: &clap::ArgMatches) -> Resul
                     .or_else(|| value.as_integer().map(|i| i as f64))
                     .ok_or_else(|| bad("a number of seconds"))?
             }
+            "header_timeout" => {
+                a.header_timeout = u64::try_from(int()?).map_err(|_| bad("0 or more seconds"))?
+            }
+            "body_min_rate" => {
+                a.body_min_rate =
+                    u64::try_from(int()?).map_err(|_| bad("0 or more bytes per second"))?
+            }
+            "keep_alive_timeout" => {
+                a.keep_alive_timeout =
+                    u64::try_from(int()?).map_err(|_| bad("0 or more seconds"))?
+            }
             "shutdown_timeout" => {
                 a.shutdown_timeout = u64::try_from(int()?).map_err(|_| bad("a positive number"))?
             }
@@ -282,6 +312,11 @@ fn parse_rate(flag: &str, text: Option<&str>) -> Result<Option<rollcall_server::
     }
 }
 
+/// A timeout setting in seconds, where 0 turns it off.
+fn secs_or_off(secs: u64) -> Option<std::time::Duration> {
+    (secs > 0).then(|| std::time::Duration::from_secs(secs))
+}
+
 /// Runs the server until Ctrl-C or SIGTERM.
 pub async fn run(a: ServeArgs) -> Result<()> {
     check_pool_size(a.database_pool_size)?;
@@ -318,6 +353,9 @@ pub async fn run(a: ServeArgs) -> Result<()> {
         demo: a.demo,
         metrics_listen: a.metrics_listen,
         shutdown_timeout_secs: a.shutdown_timeout,
+        header_timeout: secs_or_off(a.header_timeout),
+        body_min_rate: (a.body_min_rate > 0).then_some(a.body_min_rate),
+        keep_alive_timeout: secs_or_off(a.keep_alive_timeout),
         pdf_fallback_fonts: crate::non_empty_paths(&a.pdf_fallback_font),
         rate_limit,
         database_pool_size: a.database_pool_size,
@@ -326,6 +364,7 @@ pub async fn run(a: ServeArgs) -> Result<()> {
         token_failure_limit,
         secret_check_threads: a.secret_check_threads,
         secret_check_wait: std::time::Duration::from_secs_f64(a.secret_check_wait),
+        ..Config::default()
     };
     let server = Server::start(config).await?;
     if let Some(b) = &server.bootstrap {
