@@ -62,9 +62,13 @@ struct Job {
     reply: oneshot::Sender<Done>,
 }
 
-/// The queue: one line per caller key, served in turn.
+/// The queue: callers known to be genuine first, then one line per caller key, served in turn.
 #[derive(Default)]
 struct Lines {
+    /// Jobs of callers that authenticated from their address before (see
+    /// [`crate::token_guard::TokenGuard::known_good`]): a flood, even from many addresses,
+    /// delays them by at most the jobs already running.
+    urgent: VecDeque<Job>,
     lines: HashMap<Option<IpAddr>, VecDeque<Job>>,
     /// Keys with waiting jobs, in the order they will be served.
     turn: VecDeque<Option<IpAddr>>,
@@ -73,18 +77,26 @@ struct Lines {
 }
 
 impl Lines {
-    fn push(&mut self, key: Option<IpAddr>, job: Job) {
+    fn push(&mut self, key: Option<IpAddr>, urgent: bool, job: Job) {
+        self.queued += 1;
+        if urgent {
+            self.urgent.push_back(job);
+            return;
+        }
         let line = self.lines.entry(key).or_default();
         if line.is_empty() {
             self.turn.push_back(key);
         }
         line.push_back(job);
-        self.queued += 1;
     }
 
     /// The next job in turn: the first job of the line at the front, which then goes to the
     /// back if it has more.
     fn pop(&mut self) -> Option<Job> {
+        if let Some(job) = self.urgent.pop_front() {
+            self.queued -= 1;
+            return Some(job);
+        }
         let key = self.turn.pop_front()?;
         let line = self.lines.get_mut(&key)?;
         let job = line.pop_front();
@@ -162,7 +174,7 @@ impl SecretHasher {
         self.shared.lock().queued
     }
 
-    async fn run(&self, key: Option<IpAddr>, work: Work) -> Result<Done, Busy> {
+    async fn run(&self, key: Option<IpAddr>, urgent: bool, work: Work) -> Result<Done, Busy> {
         let (reply, answer) = oneshot::channel();
         {
             let mut lines = self.shared.lock();
@@ -172,6 +184,7 @@ impl SecretHasher {
             }
             lines.push(
                 key,
+                urgent,
                 Job {
                     work,
                     start_by: Instant::now() + self.wait,
@@ -189,14 +202,16 @@ impl SecretHasher {
     }
 
     /// Whether `secret` matches the stored PHC string `hash` (false for a malformed hash).
-    /// `key` is the caller's address, for fairness between callers.
+    /// `key` is the caller's address, for fairness between callers; `urgent` puts the check
+    /// before every line (callers known to be genuine).
     pub async fn verify(
         &self,
         key: Option<IpAddr>,
+        urgent: bool,
         secret: String,
         hash: String,
     ) -> Result<bool, Busy> {
-        match self.run(key, Work::Verify { secret, hash }).await? {
+        match self.run(key, urgent, Work::Verify { secret, hash }).await? {
             Done::Verified(ok) => Ok(ok),
             _ => Ok(false),
         }
@@ -209,7 +224,7 @@ impl SecretHasher {
         key: Option<IpAddr>,
         secret: String,
     ) -> Result<Result<String, String>, Busy> {
-        match self.run(key, Work::Hash { secret }).await? {
+        match self.run(key, false, Work::Hash { secret }).await? {
             Done::Hashed(h) => Ok(h),
             _ => Ok(Err("the hashing pool answered out of turn".to_owned())),
         }
@@ -371,7 +386,7 @@ mod tests {
             ("x", &"not a hash".to_owned(), false),
         ] {
             let got = pool
-                .verify(None, secret.into(), hash.clone())
+                .verify(None, false, secret.into(), hash.clone())
                 .await
                 .expect("not busy");
             assert_eq!(got, want, "{secret} against {hash}");
@@ -395,18 +410,20 @@ mod tests {
                 reply,
             }
         };
-        // Five jobs from a, then one from b: b's job is served second, not sixth.
+        // Five jobs from a, then one from b: b's job is served second, not sixth; an urgent
+        // job, queued last, first.
         for n in 0..5 {
-            lines.push(a, job(n));
+            lines.push(a, false, job(n));
         }
-        lines.push(b, job(5));
+        lines.push(b, false, job(5));
+        lines.push(b, true, job(6));
         let order: Vec<String> = std::iter::from_fn(|| lines.pop())
             .map(|j| match j.work {
                 Work::Hash { secret } | Work::Verify { secret, .. } => secret,
                 Work::Sleep(_) => String::new(),
             })
             .collect();
-        assert_eq!(order, ["0", "5", "1", "2", "3", "4"]);
+        assert_eq!(order, ["6", "0", "5", "1", "2", "3", "4"]);
         assert_eq!(lines.queued, 0);
         assert!(lines.lines.is_empty() && lines.turn.is_empty());
     }
@@ -417,14 +434,14 @@ mod tests {
         let first = {
             let pool = pool.clone();
             tokio::spawn(async move {
-                pool.run(None, Work::Sleep(Duration::from_millis(600)))
+                pool.run(None, false, Work::Sleep(Duration::from_millis(600)))
                     .await
             })
         };
         // The only worker is asleep for 600 ms; a job that may wait 50 ms is refused.
         tokio::time::sleep(Duration::from_millis(100)).await;
         let busy = pool
-            .verify(None, "second".into(), "x".into())
+            .verify(None, false, "second".into(), "x".into())
             .await
             .expect_err("no worker was free in time");
         assert!(busy.retry_after_secs >= 1, "{busy:?}");
@@ -434,7 +451,8 @@ mod tests {
         ));
         // Free again: the next job runs.
         assert_eq!(
-            pool.verify(None, "x".into(), "not a hash".into()).await,
+            pool.verify(None, false, "x".into(), "not a hash".into())
+                .await,
             Ok(false)
         );
     }

@@ -158,11 +158,15 @@ pub enum ApiErrors {
     /// No such resource within reach.
     #[response(status = 404)]
     NotFound(ErrorEnvelope),
+    /// The request body arrived more slowly than the server's minimum rate (`--body-min-rate`,
+    /// 240 bytes/s after a 5 s grace); the connection is closed. Send the body at once.
+    #[response(status = 408)]
+    RequestTimeout(ErrorEnvelope),
     /// The write conflicts with existing data (a duplicate email or name).
     #[response(status = 409)]
     Conflict(ErrorEnvelope),
-    /// The client sent more requests than the server's rate limit allows
-    /// (`TOO_MANY_REQUESTS`); wait `Retry-After` seconds.
+    /// The client sent more requests than the server's rate limit allows, or the server is
+    /// busy checking secrets (`TOO_MANY_REQUESTS`); wait `Retry-After` seconds.
     #[response(status = 429, headers(("Retry-After" = u64, description = "Whole seconds to wait before the next request")))]
     TooManyRequests(ErrorEnvelope),
     /// An unexpected server error; the message carries the request id.

@@ -167,7 +167,7 @@ impl TokenGuard {
         self.rate
     }
 
-    fn known_good(&self) -> MutexGuard<'_, HashMap<String, Instant>> {
+    fn known_good_pairs(&self) -> MutexGuard<'_, HashMap<String, Instant>> {
         self.known_good.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -186,7 +186,7 @@ impl TokenGuard {
             .check(rate, &pair, now)
             .map_err(|w| refuse(Spent::Pair, w))?;
         let trusted = self
-            .known_good()
+            .known_good_pairs()
             .get(&pair)
             .is_some_and(|at| now.duration_since(*at) < KNOWN_GOOD_FOR);
         if trusted {
@@ -209,13 +209,18 @@ impl TokenGuard {
         self.client.spend(rate, client_id, now);
     }
 
+    /// Whether `client_id` authenticated from `peer` within [`KNOWN_GOOD_FOR`]: its secret
+    /// checks go before the queue's lines ([`crate::hasher`]). Kept with the limit off too.
+    pub fn known_good(&self, client_id: &str, peer: Option<IpAddr>) -> bool {
+        self.known_good_pairs()
+            .get(&pair_key(client_id, peer))
+            .is_some_and(|at| at.elapsed() < KNOWN_GOOD_FOR)
+    }
+
     /// Remembers that `client_id` authenticated from `peer`.
     pub fn succeeded(&self, client_id: &str, peer: Option<IpAddr>) {
-        if self.rate.is_none() {
-            return;
-        }
         let now = Instant::now();
-        let mut good = self.known_good();
+        let mut good = self.known_good_pairs();
         if good.len() >= MAX_KEYS {
             good.retain(|_, at| now.duration_since(*at) < KNOWN_GOOD_FOR);
             if good.len() >= MAX_KEYS {
@@ -233,7 +238,7 @@ impl TokenGuard {
         for budget in [&self.address, &self.client, &self.pair] {
             budget.sweep(now);
         }
-        let mut good = self.known_good();
+        let mut good = self.known_good_pairs();
         good.retain(|_, at| now.duration_since(*at) < KNOWN_GOOD_FOR);
         good.shrink_to_fit();
     }
@@ -332,15 +337,17 @@ mod tests {
     }
 
     #[test]
-    fn off_refuses_nothing_and_remembers_nothing() {
+    fn off_refuses_nothing_and_counts_nothing_but_knows_genuine_callers() {
         let g = TokenGuard::new(None);
         for _ in 0..100 {
             assert!(g.check("x", None).is_ok());
             g.failed("x", None);
         }
-        g.succeeded("x", None);
         assert_eq!(g.tracked(), 0);
-        assert!(g.known_good().is_empty());
+        assert!(!g.known_good("x", None));
+        g.succeeded("x", None);
+        assert!(g.known_good("x", None), "kept for the secret checks' queue");
+        assert!(!g.known_good("x", ip("192.0.2.1")), "per address");
     }
 
     #[test]

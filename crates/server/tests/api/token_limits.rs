@@ -204,10 +204,66 @@ async fn secret_checks_are_bounded_and_the_overflow_gets_503(engine: Engine) {
         Some(busy.len() as f64)
     );
     assert_eq!(srv.metric("rollcall_secret_check_threads").await, Some(1.0));
-    assert_eq!(srv.metric("rollcall_secret_checks_waiting").await, Some(0.0));
+    assert_eq!(
+        srv.metric("rollcall_secret_checks_waiting").await,
+        Some(0.0)
+    );
     // The pool recovers: a lone request is checked.
     let (status, body, _) = ask(&srv, &srv.http, ROOT_ID, ROOT_SECRET).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+async fn a_known_client_goes_before_a_flood(engine: Engine) {
+    // One thread and 500 ms of waiting, against a hundred connections from a hundred addresses
+    // that send wrong secrets without pause: the queue always holds about a hundred checks and
+    // the thread gets through a few of them in 500 ms, so most flood requests are answered 503.
+    // The root client, which got a token from 127.0.0.1 before, asks three times meanwhile:
+    // each time it is checked right after the running check. Queued in turn with the flood,
+    // it would get 503 most of the time.
+    let Some(srv) = TestServer::start_with(engine, |c| {
+        c.token_failure_limit = None;
+        c.secret_check_threads = Some(1);
+        c.secret_check_wait = Duration::from_millis(500);
+    })
+    .await
+    else {
+        return;
+    };
+    let home = from("127.0.0.1");
+    let (status, body, _) = ask(&srv, &home, ROOT_ID, ROOT_SECRET).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let until = std::time::Instant::now() + Duration::from_millis(2500);
+    let flood = futures::future::join_all((0..100).map(|i| {
+        let http = from(&format!("127.0.2.{}", i + 1));
+        let srv = &srv;
+        async move {
+            let mut busy = 0;
+            while std::time::Instant::now() < until {
+                if ask(srv, &http, ROOT_ID, "wrong").await.0 == StatusCode::SERVICE_UNAVAILABLE {
+                    busy += 1;
+                }
+            }
+            busy
+        }
+    }));
+    let genuine = async {
+        let mut answers = Vec::new();
+        for _ in 0..3 {
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            answers.push(ask(&srv, &home, ROOT_ID, ROOT_SECRET).await);
+        }
+        answers
+    };
+    let (flood, genuine) = tokio::join!(flood, genuine);
+    let busy: usize = flood.iter().sum();
+    assert!(busy > 0, "the flood overflowed the queue");
+    for (status, body, _) in genuine {
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "the known client was checked in time: {body}"
+        );
+    }
 }
 
 async fn authenticating_twice_is_invalid_request(engine: Engine) {
@@ -256,6 +312,7 @@ both_engines!(
     the_failure_limit_can_be_turned_off,
     the_default_limit_is_ten_failures_a_minute,
     secret_checks_are_bounded_and_the_overflow_gets_503,
+    a_known_client_goes_before_a_flood,
     authenticating_twice_is_invalid_request,
 );
 
