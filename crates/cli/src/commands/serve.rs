@@ -60,6 +60,10 @@ pub struct ServeArgs {
     /// max_connections.
     #[arg(long, env = "ROLLCALL_DATABASE_POOL_SIZE")]
     database_pool_size: Option<u32>,
+    /// Days the audit log keeps its rows; older ones are deleted in small batches at start and
+    /// then hourly. 0 keeps them forever.
+    #[arg(long, env = "ROLLCALL_AUDIT_RETENTION_DAYS", default_value_t = rollcall_server::DEFAULT_AUDIT_RETENTION_DAYS)]
+    audit_retention_days: u32,
     /// A TOML file of settings (`rollcall config example` prints one). Flags and environment
     /// variables win over the file; the file wins over the defaults.
     #[arg(long, env = "ROLLCALL_CONFIG_FILE")]
@@ -80,6 +84,7 @@ const SETTINGS: &[(&str, &str, &str)] = &[
     ("metrics_listen", "Serve /metrics on this separate address.", "\"127.0.0.1:9090\""),
     ("shutdown_timeout", "Seconds a shutdown waits for running requests and exports.", "30"),
     ("database_pool_size", "Most connections of this replica's database pool, 1 to 1000; default: 16 on PostgreSQL, 8 (readers) on SQLite.", "16"),
+    ("audit_retention_days", "Days the audit log keeps its rows (deleted in small batches at start and hourly); 0 keeps them forever.", "365"),
     ("rate_limit", "Requests per API client per process, as N/s, N/min or N/h; over it 429 with Retry-After (token requests count separately); default: off.", "\"600/min\""),
     ("pdf_fallback_font", "Fonts, tried in order, for characters DejaVu Sans lacks in PDF exports (CJK, ...); default: none, they print as placeholders.", "[\"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf\", \"/usr/share/fonts/truetype/nanum/NanumGothic.ttf\"]"),
 ];
@@ -168,6 +173,10 @@ pub fn apply_config_file(a: &mut ServeArgs, matches: &clap::ArgMatches) -> Resul
                 a.database_pool_size =
                     Some(u32::try_from(int()?).map_err(|_| bad(&pool_size_range()))?)
             }
+            "audit_retention_days" => {
+                a.audit_retention_days =
+                    u32::try_from(int()?).map_err(|_| bad("a whole number of days, 0 or more"))?
+            }
             "shutdown_timeout" => {
                 a.shutdown_timeout = u64::try_from(int()?).map_err(|_| bad("a positive number"))?
             }
@@ -224,6 +233,7 @@ pub async fn run(a: ServeArgs) -> Result<()> {
         pdf_fallback_fonts: crate::non_empty_paths(&a.pdf_fallback_font),
         rate_limit,
         database_pool_size: a.database_pool_size,
+        audit_retention_days: a.audit_retention_days,
         ..Config::default()
     };
     let server = Server::start(config).await?;
@@ -249,6 +259,7 @@ pub async fn run(a: ServeArgs) -> Result<()> {
         engine = ?server.state.store.engine(),
         database_pool_size = server.state.store.pool_stats().max,
         rate_limit = %rate_limit.map_or_else(|| "off".to_owned(), |r| r.to_string()),
+        audit_retention_days = server.state.config.audit_retention_days,
         "rollcall listening"
     );
     server.serve(shutdown_signal()).await
