@@ -15,10 +15,11 @@ use tokio::sync::mpsc;
 
 use crate::audit::{self, ExportRecord};
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::export::{self, Cell, ExportOptions, Format, Report, CHANNEL_BATCHES, PDF_MAX_ROWS};
 use crate::extract::KJson;
 use crate::paging::Paging;
+use crate::routes::exports::pdf_too_big;
 use crate::scope::{Access, ScopeRequest};
 use crate::{millis_to_time, now_millis, AppState};
 
@@ -276,9 +277,7 @@ pub async fn export(
             )
             .await?;
         if total > PDF_MAX_ROWS {
-            return Err(ApiError::bad_request(format!(
-                "a PDF export holds at most {PDF_MAX_ROWS} rows and this one has {total}; use exportType CSV or Excel for large exports, or narrow the filter"
-            )));
+            return Err(pdf_too_big(total));
         }
     }
     let filter = export::filter_summary(

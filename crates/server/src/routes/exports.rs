@@ -18,7 +18,8 @@ use crate::routes::target_users::target_user_search;
 use crate::scope::{Access, ScopeRequest};
 use crate::AppState;
 
-fn pdf_too_big(rows: i64) -> ApiError {
+/// The 400 of a PDF export over [`PDF_MAX_ROWS`].
+pub(crate) fn pdf_too_big(rows: i64) -> ApiError {
     ApiError::bad_request(format!(
         "a PDF export holds at most {PDF_MAX_ROWS} rows and this one has {rows}; use exportType CSV or Excel for large exports, or narrow the filter"
     ))

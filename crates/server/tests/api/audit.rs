@@ -1120,6 +1120,21 @@ async fn retention_removes_old_rows(engine: Engine) {
     assert_eq!(count_described(&srv, "old").await, 0);
     assert_eq!(count_described(&srv, "recent").await, 3);
 
+    // Two replicas purging at once share the work: each row goes once, neither fails.
+    load_aged(&srv, company, 2_500, 40, "shared").await;
+    let other = open_store(&srv).await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let (a, b) = tokio::join!(
+        rollcall_server::audit::purge_expired(&*srv.store, 30, now),
+        rollcall_server::audit::purge_expired(&other, 30, now),
+    );
+    other.close().await;
+    assert_eq!(
+        a.expect("first replica") + b.expect("second replica"),
+        2_500
+    );
+    assert_eq!(count_described(&srv, "shared").await, 0);
+
     // 0 keeps everything: a start runs no purge.
     load_aged(&srv, company, 5, 4_000, "ancient").await;
     let srv = srv.restart_with(|c| c.audit_retention_days = 0).await;
