@@ -1,8 +1,13 @@
 //! `rollcall audit list` against a real server on both engines: a company's log newest first,
-//! the filters and the limit, table and JSON output, and a Company Admin's narrower view.
+//! the filters and the limit, table and JSON output, and a Company Admin's narrower view; and
+//! `rollcall serve`'s retention setting from its flag, variable and config file.
 
-use crate::common::{Engine, TestServer};
+use std::process::Stdio;
+use std::time::Duration;
+
+use crate::common::{as_listening_line, Engine, TestServer};
 use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 fn rows(v: &Value) -> &Vec<Value> {
     v.as_array().unwrap_or_else(|| panic!("a JSON array: {v}"))
@@ -170,3 +175,78 @@ async fn audit_list(engine: Engine) {
 }
 
 both_engines!(audit_list);
+
+/// `rollcall serve ARGS` on a fresh SQLite directory with `env`: its JSON "rollcall listening"
+/// line, after which the server is stopped.
+async fn listening_with(args: &[&str], env: &[(&str, &str)]) -> Value {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_rollcall"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("KEEPNET_") || k.starts_with("ROLLCALL_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = cmd.spawn().expect("spawn rollcall serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let line = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.expect("read stderr") {
+            if let Some(v) = as_listening_line(&line) {
+                return v;
+            }
+        }
+        panic!("rollcall serve ended without a listening line");
+    })
+    .await
+    .expect("a listening line within 60 s");
+    child.kill().await.expect("stop rollcall serve");
+    line
+}
+
+/// `--audit-retention-days`, `ROLLCALL_AUDIT_RETENTION_DAYS` and `audit_retention_days` reach
+/// the server (365 by default; 0 keeps everything); a negative value is refused by name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_setting_reaches_the_server() {
+    let days = |v: &Value| v["fields"]["audit_retention_days"].clone();
+    assert_eq!(days(&listening_with(&[], &[]).await), 365);
+    assert_eq!(
+        days(&listening_with(&["--audit-retention-days", "0"], &[]).await),
+        0
+    );
+    assert_eq!(
+        days(&listening_with(&[], &[("ROLLCALL_AUDIT_RETENTION_DAYS", "30")]).await),
+        30
+    );
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("serve.toml");
+    std::fs::write(&file, "audit_retention_days = 7\n").expect("write");
+    let path = file.to_string_lossy().into_owned();
+    assert_eq!(
+        days(&listening_with(&["--config-file", &path], &[]).await),
+        7
+    );
+    std::fs::write(&file, "audit_retention_days = -1\n").expect("write");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_rollcall"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config-file", &path])
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .env_remove("ROLLCALL_AUDIT_RETENTION_DAYS")
+        .output()
+        .await
+        .expect("run rollcall serve");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("'audit_retention_days' must be a whole number of days, 0 or more"),
+        "{stderr}"
+    );
+}
