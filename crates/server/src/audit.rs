@@ -405,6 +405,146 @@ pub fn spawn_retention(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rollcall_store::query::{Cond, Order};
+    use rollcall_store::{CompanyFields, SearchSpec, SqlStore};
+
+    /// A store on a temporary SQLite file with one company.
+    async fn store_and_company(dir: &tempfile::TempDir) -> (Arc<dyn Store>, Company) {
+        let store = SqlStore::open("", dir.path()).await.expect("store");
+        let company = store
+            .insert_company(
+                None,
+                &CompanyFields {
+                    name: "Acme".into(),
+                    ..CompanyFields::default()
+                },
+                &Actor::system(),
+            )
+            .await
+            .expect("company");
+        (Arc::new(store), company)
+    }
+
+    /// The export rows of `company`'s log, waiting (10 s at most) for one to be written.
+    async fn export_row(store: &dyn Store, company: &Company) -> serde_json::Value {
+        let spec = SearchSpec {
+            cond: Cond::All(vec![]),
+            order: vec![Order {
+                column: "id",
+                ascending: false,
+                nullable: false,
+            }],
+            offset: 0,
+            limit: 10,
+        };
+        let scope = AuditScope::Company(company.path.clone());
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let (_, rows) = store.search_audit(&scope, &spec).await.expect("search");
+            if let Some(r) = rows.iter().find(|r| r.operation == "Export") {
+                return serde_json::from_str(r.new_value.as_deref().unwrap_or("null"))
+                    .expect("JSON");
+            }
+            assert!(std::time::Instant::now() < deadline, "no export row");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn record(company: &Company) -> ExportRecord {
+        ExportRecord {
+            actor: Actor::system(),
+            company: company.clone(),
+            entity: Entity::TargetUser,
+            noun: ("target user", "target users"),
+            format: Format::Csv,
+            all_pages: true,
+            filter: "Filter: all rows.".into(),
+        }
+    }
+
+    /// A client that goes away stops the cursor, and the row says so with the rows sent.
+    #[tokio::test]
+    async fn an_abandoned_export_is_recorded_as_cancelled() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (store, company) = store_and_company(&dir).await;
+        let (out, mut rx) = mpsc::channel::<Result<Vec<u32>, StoreError>>(1);
+        let (stopped_tx, stopped) = tokio::sync::oneshot::channel();
+        spawn_counted_export(store.clone(), record(&company), out, |sink| async move {
+            // An endless cursor: only a closed sink ends it.
+            while sink.send(Ok(vec![7; 10])).await.is_ok() {}
+            let _ = stopped_tx.send(());
+            Ok(())
+        });
+        for _ in 0..2 {
+            assert_eq!(
+                rx.recv().await.map(|b| b.map(|v| v.len()).ok()),
+                Some(Some(10))
+            );
+        }
+        drop(rx);
+        tokio::time::timeout(Duration::from_secs(10), stopped)
+            .await
+            .expect("the cursor stops")
+            .expect("the cursor says so");
+        let row = export_row(&*store, &company).await;
+        assert_eq!(row["outcome"], "cancelled", "{row}");
+        // Two batches read, and at most the one the channel held besides.
+        let sent = row["rowCount"].as_u64().expect("rowCount");
+        assert!((20..=30).contains(&sent), "{row}");
+    }
+
+    /// A cursor error reaches the file writer, and the row says the export failed.
+    #[tokio::test]
+    async fn a_failed_export_is_recorded_as_failed() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (store, company) = store_and_company(&dir).await;
+        let (out, mut rx) = mpsc::channel::<Result<Vec<u32>, StoreError>>(4);
+        spawn_counted_export(store.clone(), record(&company), out, |sink| async move {
+            let _ = sink.send(Ok(vec![1, 2, 3])).await;
+            Err(StoreError::Corrupt("the disk went away".into()))
+        });
+        assert_eq!(
+            rx.recv().await.map(|b| b.map(|v| v.len()).ok()),
+            Some(Some(3))
+        );
+        assert!(
+            matches!(rx.recv().await, Some(Err(_))),
+            "the writer hears of it"
+        );
+        assert!(rx.recv().await.is_none(), "then the rows end");
+        let row = export_row(&*store, &company).await;
+        assert_eq!(row["outcome"], "failed", "{row}");
+        assert_eq!(row["rowCount"], 3, "{row}");
+    }
+
+    #[test]
+    fn export_descriptions_say_how_it_ended() {
+        let company = Company {
+            id: 1,
+            resource_id: "AbCdEfGhIjKl".into(),
+            parent_id: None,
+            path: "/1/".into(),
+            fields: CompanyFields {
+                name: "Acme".into(),
+                ..CompanyFields::default()
+            },
+            create_time: 0,
+            update_time: None,
+        };
+        let r = record(&company);
+        assert_eq!(
+            r.event(1_200, ExportOutcome::Completed).description,
+            "Exported 1,200 target users of 'Acme' as CSV (every page). Filter: all rows."
+        );
+        assert_eq!(
+            r.event(256, ExportOutcome::Cancelled).description,
+            "Export of target users of 'Acme' as CSV (every page) stopped after 256 rows: the client went away. Filter: all rows."
+        );
+        assert_eq!(
+            r.event(1, ExportOutcome::Failed).description,
+            "Export of target users of 'Acme' as CSV (every page) failed after 1 row. Filter: all rows."
+        );
+    }
 
     #[test]
     fn origin_text_is_cut_and_cleaned() {

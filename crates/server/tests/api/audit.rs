@@ -1045,6 +1045,30 @@ async fn export_files(engine: Engine) {
         assert!(cd.contains("Audit Logs."), "{kind}: {cd}");
         assert!(bytes.len() > 100, "{kind}");
     }
+    // A companies export is audited too (in the company whose subtree was listed).
+    let resp = srv
+        .http
+        .post(srv.url("/api/companies/search/export"))
+        .bearer_auth(&root)
+        .json(&json!({"exportType": "Excel", "reportAllPages": true}))
+        .send()
+        .await
+        .expect("companies export");
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp.bytes().await.expect("file");
+    let rows = wait_for(&srv, &root, None, "the companies export's row", |rows| {
+        rows.iter()
+            .any(|r| r["operation"] == "Export" && r["entityName"] == "Company")
+    })
+    .await;
+    let audited = one(&rows, "Export", "Company", None);
+    assert_eq!(value(audited, "newValue")["rowCount"], 1, "Acme: {audited}");
+    assert_eq!(value(audited, "newValue")["format"], "Excel", "{audited}");
+    assert_eq!(
+        value(audited, "newValue")["companyResourceId"],
+        srv.root_company.as_str()
+    );
+
     let (s, _, _, bytes) = export(json!({"exportType": "docx"})).await;
     let b: Value = serde_json::from_slice(&bytes).expect("an error envelope");
     assert_error(s, &b, StatusCode::BAD_REQUEST, "INPUT_ERROR");
