@@ -98,7 +98,9 @@ async fn main() -> anyhow::Result<()> {
                     (f, at)
                 })
                 .collect();
-            s.store.insert_target_users(company.id, &batch).await?;
+            s.store
+                .insert_target_users(company.id, &batch, &rollcall_store::Actor::system())
+                .await?;
             i += batch.len() as u64;
         }
         total += n;

@@ -1,5 +1,5 @@
 //! `rollcall`: the Keepnet-compatible server (`rollcall serve`) and the reseller CLI
-//! (`rollcall companies|users|token|profile`).
+//! (`rollcall companies|users|audit|token|profile`).
 
 mod commands;
 mod config;
@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use commands::{companies, keys, profile, serve, token, users};
+use commands::{audit, companies, keys, profile, serve, token, users};
 
 #[derive(Parser)]
 #[command(
@@ -35,6 +35,8 @@ enum Command {
     Companies(companies::CompaniesCmd),
     /// Target users of a company (or of every company you manage).
     Users(users::UsersCmd),
+    /// The audit log: who did what, from where.
+    Audit(audit::AuditCmd),
     /// Get an access token and show its decoded claims.
     Token(token::TokenCmd),
     /// Named credentials in the config file.
@@ -135,6 +137,7 @@ async fn main() -> ExitCode {
             match command {
                 Command::Companies(c) => companies::run(c).await,
                 Command::Users(c) => users::run(c).await,
+                Command::Audit(c) => audit::run(c).await,
                 Command::Token(c) => token::run(c).await,
                 Command::Profile(c) => profile::run(c).await,
                 Command::Serve(_) | Command::Config(_) | Command::Openapi | Command::Keys(_) => {

@@ -29,6 +29,7 @@
 //! - **Paging and exports**: searches are [`futures::Stream`]s over all pages; exports stream to
 //!   any [`tokio::io::AsyncWrite`] chunk by chunk.
 
+mod audit;
 mod client;
 mod companies;
 mod error;

@@ -131,7 +131,9 @@ async fn run(engine: &str, users: u64) -> anyhow::Result<()> {
     let mut n = 0;
     while n < users {
         let batch: Vec<_> = (n..(n + 20_000).min(users)).map(|i| user(i, now)).collect();
-        store.insert_target_users(company.id, &batch).await?;
+        store
+            .insert_target_users(company.id, &batch, &rollcall_store::Actor::system())
+            .await?;
         n += batch.len() as u64;
     }
     println!(

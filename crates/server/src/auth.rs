@@ -87,6 +87,9 @@ pub fn permissions(role: Role) -> Vec<String> {
         "companies/clients/generate-client-credentials|GET",
         "roles|GET",
         "lookups|GET",
+        "audit-logs|POST",
+        "audit-logs/search|POST",
+        "audit-logs/search/export|POST",
     ];
     if role == Role::Reseller {
         p.extend([
@@ -296,13 +299,47 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
             .insert(axum::http::header::RETRY_AFTER, r.retry_after_secs.into());
         return resp;
     }
-    let invalid = || {
-        state.token_guard.failed(&client_id, peer);
-        oauth_error(
-            "invalid_client",
-            "client authentication failed: unknown client_id or wrong client_secret",
-        )
+    let user_agent = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    // A refused request with an id it names: audited (crate::audit), and counted against the
+    // failure budgets when it was a guess (an unknown id or a wrong secret).
+    let refuse = |client: Option<ApiClient>,
+                  company: Option<Company>,
+                  guess: bool,
+                  reason: &'static str,
+                  description: String| {
+        let (client_id, user_agent) = (client_id.clone(), user_agent.clone());
+        async move {
+            if guess {
+                state.token_guard.failed(&client_id, peer);
+            }
+            let company = match (company, &client) {
+                (Some(c), _) => Some(c),
+                (None, Some(cl)) => state
+                    .store
+                    .company_by_id(cl.company_id)
+                    .await
+                    .ok()
+                    .flatten(),
+                (None, None) => None,
+            };
+            crate::audit::record_token_failure(
+                state,
+                &client_id,
+                client.as_ref(),
+                company.as_ref(),
+                peer,
+                user_agent.as_deref(),
+                reason,
+            )
+            .await;
+            oauth_error("invalid_client", description)
+        }
     };
+    let wrong =
+        || "client authentication failed: unknown client_id or wrong client_secret".to_owned();
     let client = match state.store.client_by_client_id(&client_id).await {
         Ok(c) => c,
         Err(e) => return ApiError::internal(e).into_response(),
@@ -317,7 +354,14 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
     let urgent = client.is_some() && state.token_guard.known_good(&client_id, peer);
     match state.hasher.verify(peer, urgent, client_secret, hash).await {
         Ok(true) => {}
-        Ok(false) => return invalid(),
+        Ok(false) => {
+            let reason = if client.is_some() {
+                "wrong client_secret"
+            } else {
+                "unknown client_id"
+            };
+            return refuse(client, None, true, reason, wrong()).await;
+        }
         Err(busy) => {
             let mut resp = oauth_error_with(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -335,28 +379,34 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
         }
     }
     let Some(client) = client else {
-        return invalid();
+        return refuse(None, None, true, "unknown client_id", wrong()).await;
     };
     if client.status_id != STATUS_ACTIVE {
-        return oauth_error(
-            "invalid_client",
-            "this client is inactive; an administrator must activate it",
-        );
+        let msg = "this client is inactive; an administrator must activate it".to_owned();
+        return refuse(Some(client), None, false, "inactive client", msg).await;
     }
     if !ip_allowed(&client, peer) {
-        return oauth_error(
-            "invalid_client",
-            "requests from this IP address are not allowed for this client",
-        );
+        let msg = "requests from this IP address are not allowed for this client".to_owned();
+        return refuse(
+            Some(client),
+            None,
+            false,
+            "address not on the client's allow-list",
+            msg,
+        )
+        .await;
     }
     let company = match state.store.company_by_id(client.company_id).await {
         Ok(Some(c)) => c,
-        Ok(None) => return invalid(),
+        Ok(None) => return refuse(Some(client), None, false, "company deleted", wrong()).await,
         Err(e) => return ApiError::internal(e).into_response(),
     };
     match state.store.inactive_in_chain(&company).await {
         Ok(None) => {}
-        Ok(Some(off)) => return oauth_error("invalid_client", switched_off(&company, &off)),
+        Ok(Some(off)) => {
+            let msg = switched_off(&company, &off);
+            return refuse(Some(client), Some(company), false, "company inactive", msg).await;
+        }
         Err(e) => return ApiError::internal(e).into_response(),
     }
     let parent = match company.parent_id {
@@ -369,6 +419,14 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
     match issue(state, &client, &company, parent.as_ref()) {
         Ok(t) => {
             state.token_guard.succeeded(&client_id, peer);
+            crate::audit::record_token_issued(
+                state,
+                &client,
+                &company,
+                peer,
+                user_agent.as_deref(),
+            )
+            .await;
             (StatusCode::OK, [("cache-control", "no-store")], Json(t)).into_response()
         }
         Err(e) => e.into_response(),

@@ -1,7 +1,7 @@
 //! First start: a root reseller company and one Reseller client; `--demo` customers.
 
 use rollcall_store::catalog::{DEFAULT_LICENSE_PERIOD, DEFAULT_LICENSE_TYPE};
-use rollcall_store::{CompanyFields, NewClient, Role, STATUS_ACTIVE};
+use rollcall_store::{Actor, CompanyFields, NewClient, Role, STATUS_ACTIVE};
 
 use crate::auth::{hash_secret, random_secret};
 use crate::AppState;
@@ -44,6 +44,8 @@ pub async fn bootstrap(state: &AppState) -> anyhow::Result<Option<BootstrapCrede
                 status_id: STATUS_ACTIVE,
                 ..CompanyFields::default()
             },
+            // The server's own writes are audited as `system`.
+            &Actor::system(),
         )
         .await?;
     let client_id = state
@@ -68,16 +70,19 @@ pub async fn bootstrap(state: &AppState) -> anyhow::Result<Option<BootstrapCrede
         .map_err(|e| anyhow::anyhow!(e.message))?;
     state
         .store
-        .insert_client(&NewClient {
-            company_id: company.id,
-            name: "Bootstrap reseller client".into(),
-            client_id: client_id.clone(),
-            secret_hash,
-            role: Role::Reseller,
-            status_id: STATUS_ACTIVE,
-            has_ip_restriction: false,
-            allowed_ips: vec![],
-        })
+        .insert_client(
+            &NewClient {
+                company_id: company.id,
+                name: "Bootstrap reseller client".into(),
+                client_id: client_id.clone(),
+                secret_hash,
+                role: Role::Reseller,
+                status_id: STATUS_ACTIVE,
+                has_ip_restriction: false,
+                allowed_ips: vec![],
+            },
+            &Actor::system(),
+        )
         .await?;
     // Remembered so that --demo on a later start finds the root without guessing its id.
     state
@@ -166,6 +171,7 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
                     tags: demo.tags.iter().map(|t| (*t).to_owned()).collect(),
                     ..CompanyFields::default()
                 },
+                &Actor::system(),
             )
             .await?;
         seed_demo_users(state, company.id, demo.name, 150 + 60 * i as u64, i as u64).await?;
@@ -274,12 +280,12 @@ async fn seed_demo_users(
         let created = now - rng.gen_range(0..365 * 86_400_000_i64);
         let user = state
             .store
-            .insert_target_user(company_id, &fields, created)
+            .insert_target_user(company_id, &fields, created, &Actor::system())
             .await?;
         if rng.gen_ratio(1, 12) {
             state
                 .store
-                .delete_target_user(company_id, &user.resource_id)
+                .delete_target_user(company_id, &user.resource_id, &Actor::system())
                 .await?;
         }
     }

@@ -4,6 +4,7 @@
 //! migrations, bootstraps a first credential and binds a listener. The `rollcall serve` command
 //! and the tests both go through [`Server::start`].
 
+pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod conn;
@@ -120,6 +121,12 @@ pub struct Config {
     /// [`rollcall_store::DEFAULT_POSTGRES_POOL_SIZE`]). From 1 to
     /// [`rollcall_store::MAX_POOL_SIZE`].
     pub database_pool_size: Option<u32>,
+    /// Days audit rows are kept; older ones are deleted by a background task (see
+    /// [`audit::spawn_retention`]). 0 keeps them forever.
+    pub audit_retention_days: u32,
+    /// How often the retention task runs (it also runs once at start). An hour; tests shorten
+    /// it.
+    pub audit_retention_interval: std::time::Duration,
 }
 
 impl Config {
@@ -141,6 +148,9 @@ impl Config {
             })
     }
 }
+
+/// Days audit rows are kept unless `audit_retention_days` says otherwise.
+pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 365;
 
 impl Default for Config {
     fn default() -> Self {
@@ -167,6 +177,8 @@ impl Default for Config {
             pdf_fallback_fonts: Vec::new(),
             rate_limit: None,
             database_pool_size: None,
+            audit_retention_days: DEFAULT_AUDIT_RETENTION_DAYS,
+            audit_retention_interval: std::time::Duration::from_secs(3600),
         }
     }
 }
@@ -490,6 +502,11 @@ impl Server {
                 }
             }));
         }
+        let retention = audit::spawn_retention(
+            self.state.store.clone(),
+            self.state.config.audit_retention_days,
+            self.state.config.audit_retention_interval,
+        );
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
         // `PerConnection` also puts `ConnectInfo<SocketAddr>` in every request.
         let listener = conn::ConnListener::new(self.listener, cut.clone(), conn_limits);
@@ -511,7 +528,7 @@ impl Server {
         };
         // Whatever ended the serving: cut what is left, stop the helpers, close the database.
         cut.cancel();
-        for task in helpers {
+        for task in helpers.into_iter().chain(retention) {
             task.abort();
         }
         self.store.close().await;

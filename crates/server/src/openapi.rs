@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::routes::{clients, companies, exports, lookups, target_users as users};
+use crate::routes::{audit_logs, clients, companies, exports, lookups, target_users as users};
 use crate::AppState;
 
 /// Where the document is served.
@@ -44,6 +44,7 @@ pub const UI_PATH: &str = "/docs";
         (name = "SystemRole", description = "The roles a REST API client can have"),
         (name = "TargetUser", description = "The employees of one company who receive simulations and training, their exports and count summary"),
         (name = "Lookup", description = "Fixed catalogues: industries, countries, licence types"),
+        (name = "AuditLog", description = "Who did what, from where: company, client and target-user changes, token requests and exports, kept for the server's retention period"),
         (name = "Operations", description = "Health checks and metrics, without a token"),
     )
 )]
@@ -177,7 +178,7 @@ pub enum ApiErrors {
 /// Every route of the service with its document entry. Routes that are not part of the
 /// document (`/metrics`, the Swagger UI) are added by [`crate::app`].
 pub fn router() -> (Router<AppState>, Document) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(crate::auth::token))
         .routes(routes!(companies::create))
         .routes(routes!(companies::search))
@@ -206,9 +207,17 @@ pub fn router() -> (Router<AppState>, Document) {
         .routes(routes!(clients::roles))
         .routes(routes!(lookups::all))
         .routes(routes!(lookups::one))
+        .routes(routes!(audit_logs::search))
+        .routes(routes!(audit_logs::export))
+        .routes(routes!(audit_logs::list))
         .routes(routes!(crate::health_live))
         .routes(routes!(crate::health_ready))
-        .split_for_parts()
+        .split_for_parts();
+    // Every route's handler can name where its request came from (see `audit::actor`).
+    (
+        router.layer(axum::middleware::from_fn(crate::audit::remember_origin)),
+        doc,
+    )
 }
 
 /// The OpenAPI document as served.

@@ -99,7 +99,7 @@ impl KeyStore for SqlStore {
         accept_until: i64,
         now: i64,
     ) -> Result<Rotation> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write_tx().await?;
         let retired =
             sqlx::query("UPDATE signing_keys SET accept_until = $1 WHERE accept_until IS NULL")
                 .bind(accept_until)

@@ -4,6 +4,7 @@
 //! Dynamic SQL (filters, sorting) is built once as a typed tree in [`query`] and rendered by
 //! sea-query for the active engine, with every value bound.
 
+pub mod audit;
 pub mod catalog;
 mod files;
 pub mod keys;
@@ -14,6 +15,7 @@ mod sql;
 mod sqlite_export;
 mod target_users;
 
+pub use audit::{Actor, AuditEvent, AuditRow, AuditScope, AuditSink, Entity, Operation};
 pub use keys::{KeyStore, Rotation, SigningKey};
 pub use model::*;
 pub use query::{Cond, FieldKind, FieldSpec, FilterError, Order, SearchSpec, Val};
@@ -95,6 +97,10 @@ impl ExportBatch {
 
 /// Everything the server persists. One implementation ([`SqlStore`]) serves both engines; the
 /// trait is the seam the server and the tests program against.
+///
+/// Every write that changes data takes the [`Actor`] that asked for it and writes its audit row
+/// (see [`audit`]) in the same transaction: a change and its record commit or roll back
+/// together.
 #[async_trait]
 pub trait Store: KeyStore + Send + Sync + 'static {
     /// Which engine this store runs on.
@@ -115,9 +121,10 @@ pub trait Store: KeyStore + Send + Sync + 'static {
         &self,
         parent: Option<&Company>,
         fields: &CompanyFields,
+        actor: &Actor,
     ) -> Result<Company>;
     /// Replaces a company's editable fields.
-    async fn update_company(&self, id: i64, fields: &CompanyFields) -> Result<()>;
+    async fn update_company(&self, id: i64, fields: &CompanyFields, actor: &Actor) -> Result<()>;
     /// A company by its public id.
     async fn company_by_resource_id(&self, resource_id: &str) -> Result<Option<Company>>;
     /// A company by its internal id.
@@ -129,7 +136,7 @@ pub trait Store: KeyStore + Send + Sync + 'static {
     async fn inactive_in_chain(&self, company: &Company) -> Result<Option<Company>>;
     /// Deletes a company and all its data in one transaction. Refuses with
     /// [`DeleteOutcome::HasChildren`] while companies remain below it.
-    async fn delete_company(&self, id: i64) -> Result<DeleteOutcome>;
+    async fn delete_company(&self, id: i64, actor: &Actor) -> Result<DeleteOutcome>;
     /// Searches the companies strictly below `under`.
     async fn search_companies(&self, under: &Company, spec: &CompanySearch) -> Result<CompanyPage>;
     /// Target-user counts of one company, with the users created in `month` (YYYYMM).
@@ -142,6 +149,7 @@ pub trait Store: KeyStore + Send + Sync + 'static {
         company_id: i64,
         fields: &TargetUserFields,
         create_time: Millis,
+        actor: &Actor,
     ) -> Result<TargetUser>;
     /// Creates many users (each with its creation time) in one transaction; a duplicate email
     /// refuses the whole batch with [`StoreError::Conflict`]. For imports and bulk loads.
@@ -149,6 +157,7 @@ pub trait Store: KeyStore + Send + Sync + 'static {
         &self,
         company_id: i64,
         users: &[(TargetUserFields, Millis)],
+        actor: &Actor,
     ) -> Result<u64>;
     /// Replaces a live user's fields.
     async fn update_target_user(
@@ -156,9 +165,15 @@ pub trait Store: KeyStore + Send + Sync + 'static {
         company_id: i64,
         resource_id: &str,
         fields: &TargetUserFields,
+        actor: &Actor,
     ) -> Result<WriteOutcome>;
     /// Soft-deletes a user.
-    async fn delete_target_user(&self, company_id: i64, resource_id: &str) -> Result<WriteOutcome>;
+    async fn delete_target_user(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+        actor: &Actor,
+    ) -> Result<WriteOutcome>;
     /// One user of a company (deleted ones included).
     async fn target_user(&self, company_id: i64, resource_id: &str) -> Result<Option<TargetUser>>;
     /// Users of a company by resource id, in the order asked.
@@ -188,16 +203,17 @@ pub trait Store: KeyStore + Send + Sync + 'static {
         &self,
         company_id: i64,
         selection: &BulkSelection,
+        actor: &Actor,
     ) -> Result<i64>;
     /// Counts by status and by creation month (`months` as YYYYMM), from the counters.
     async fn count_summary(&self, company_id: i64, months: &[i64]) -> Result<CountSummary>;
 
     /// Creates a REST API client.
-    async fn insert_client(&self, client: &NewClient) -> Result<ApiClient>;
+    async fn insert_client(&self, client: &NewClient, actor: &Actor) -> Result<ApiClient>;
     /// Replaces a client's editable fields (and its secret hash when given).
-    async fn update_client(&self, id: i64, update: &ClientUpdate) -> Result<()>;
+    async fn update_client(&self, id: i64, update: &ClientUpdate, actor: &Actor) -> Result<()>;
     /// Deletes a client; its tokens stop working at once.
-    async fn delete_client(&self, id: i64) -> Result<()>;
+    async fn delete_client(&self, id: i64, actor: &Actor) -> Result<()>;
     /// A client by its OAuth client id.
     async fn client_by_client_id(&self, client_id: &str) -> Result<Option<ApiClient>>;
     /// A client by its public id.
@@ -208,4 +224,26 @@ pub trait Store: KeyStore + Send + Sync + 'static {
         company_id: i64,
         spec: &SearchSpec,
     ) -> Result<(i64, Vec<ApiClient>)>;
+
+    /// Writes one audit row on its own: for events that change no data (token requests,
+    /// exports), and for loading history.
+    async fn record_audit(&self, event: &AuditEvent) -> Result<()>;
+    /// A page of the audit rows in `scope` and the number matching.
+    async fn search_audit(
+        &self,
+        scope: &AuditScope,
+        spec: &SearchSpec,
+    ) -> Result<(i64, Vec<AuditRow>)>;
+    /// Streams the audit rows a search selects into `out` from one cursor in one read
+    /// transaction; every match when `all`, else the spec's page.
+    async fn export_audit(
+        &self,
+        scope: &AuditScope,
+        spec: &SearchSpec,
+        all: bool,
+        out: AuditSink,
+    ) -> Result<()>;
+    /// Deletes at most `batch` audit rows logged before `before` (oldest first) in one short
+    /// statement; returns how many. Safe to run from several replicas at once.
+    async fn purge_audit(&self, before: Millis, batch: i64) -> Result<u64>;
 }

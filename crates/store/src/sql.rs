@@ -17,9 +17,12 @@ use sea_query::{
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, ConnectOptions, Executor, Row};
 
+use crate::audit::{self, Actor, Change, Entity, Operation};
 use crate::model::*;
 use crate::query::SearchSpec;
-use crate::{catalog, PoolStats, Result, Store, StoreError};
+use crate::{
+    catalog, AuditEvent, AuditRow, AuditScope, AuditSink, PoolStats, Result, Store, StoreError,
+};
 
 /// Which database engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,7 +204,7 @@ impl SqlStore {
     }
 
     async fn seed_catalog(&self) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write_tx().await?;
         for (i, (kind, id, name, code)) in catalog::ENTRIES.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO lookups (kind, resource_id, name, name_lower, code, sort_order) VALUES ($1, $2, $3, $4, $5, $6) \
@@ -218,6 +221,27 @@ impl SqlStore {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// ` FOR UPDATE` on PostgreSQL: a row read before it is changed stays as read until the
+    /// transaction ends. SQLite has a single writer connection, so the row cannot change under
+    /// us there.
+    pub(crate) fn for_update(&self) -> &'static str {
+        match self.engine {
+            Engine::Postgres => " FOR UPDATE",
+            Engine::Sqlite => "",
+        }
+    }
+
+    /// A write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a
+    /// deferred one that reads first and writes after another process has written (`rollcall
+    /// keys rotate`, a second server on the same file) fails with SQLITE_BUSY at once instead
+    /// of waiting on the busy timeout.
+    pub(crate) async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.engine {
+            Engine::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Engine::Postgres => self.writer.begin().await?,
+        })
     }
 
     /// Renders a sea-query statement for this engine.
@@ -506,10 +530,15 @@ impl Store for SqlStore {
         get_i64(&row, "n")
     }
 
-    async fn insert_company(&self, parent: Option<&Company>, f: &CompanyFields) -> Result<Company> {
+    async fn insert_company(
+        &self,
+        parent: Option<&Company>,
+        f: &CompanyFields,
+        actor: &Actor,
+    ) -> Result<Company> {
         let resource_id = new_resource_id();
         let now = now_millis();
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write_tx().await?;
         let row = sqlx::query(
             "INSERT INTO companies (resource_id, parent_id, path, name, name_lower, description, address, website_url, logo_url, \
              country_id, industry_id, license_type_id, license_period_type_id, is_number_of_users_limited, number_of_users, \
@@ -548,8 +577,7 @@ impl Store for SqlStore {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(Company {
+        let company = Company {
             id,
             resource_id,
             parent_id: parent.map(|p| p.id),
@@ -557,11 +585,34 @@ impl Store for SqlStore {
             fields: f.clone(),
             create_time: now,
             update_time: None,
-        })
+        };
+        let description = match parent {
+            Some(p) => format!("Created company '{}' below '{}'", f.name, p.fields.name),
+            None => format!("Created root company '{}'", f.name),
+        };
+        let event = Change::of_company(actor, &company).event(
+            Operation::Create,
+            Some(&company.resource_id),
+            None,
+            Some(audit::company_value(f)),
+            description,
+        );
+        audit::insert(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(company)
     }
 
-    async fn update_company(&self, id: i64, f: &CompanyFields) -> Result<()> {
-        let done = sqlx::query(
+    async fn update_company(&self, id: i64, f: &CompanyFields, actor: &Actor) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let sql = format!(
+            "SELECT {COMPANY_COLUMNS} FROM companies WHERE id = $1{}",
+            self.for_update()
+        );
+        let Some(row) = sqlx::query(&sql).bind(id).fetch_optional(&mut *tx).await? else {
+            return Err(StoreError::NotFound);
+        };
+        let before = company_from_row(&row)?;
+        sqlx::query(
             "UPDATE companies SET name = $1, name_lower = $2, description = $3, address = $4, website_url = $5, logo_url = $6, \
              country_id = $7, industry_id = $8, license_type_id = $9, license_period_type_id = $10, is_number_of_users_limited = $11, \
              number_of_users = $12, license_start_date = $13, license_end_date = $14, time_zone_id = $15, date_format = $16, \
@@ -589,11 +640,16 @@ impl Store for SqlStore {
         .bind(tags_lower(&f.tags))
         .bind(now_millis())
         .bind(id)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        let event = Change::of_company(actor, &before).update(
+            &before.resource_id,
+            &audit::company_value(&before.fields),
+            &audit::company_value(f),
+            &format!("Updated company '{}'", before.fields.name),
+        );
+        audit::insert(&mut tx, &event).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -647,15 +703,16 @@ impl Store for SqlStore {
         row.as_ref().map(company_from_row).transpose()
     }
 
-    async fn delete_company(&self, id: i64) -> Result<DeleteOutcome> {
-        let mut tx = self.writer.begin().await?;
-        let exists = sqlx::query("SELECT id FROM companies WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if exists.is_none() {
+    async fn delete_company(&self, id: i64, actor: &Actor) -> Result<DeleteOutcome> {
+        let mut tx = self.write_tx().await?;
+        let sql = format!(
+            "SELECT {COMPANY_COLUMNS} FROM companies WHERE id = $1{}",
+            self.for_update()
+        );
+        let Some(row) = sqlx::query(&sql).bind(id).fetch_optional(&mut *tx).await? else {
             return Ok(DeleteOutcome::NotFound);
-        }
+        };
+        let company = company_from_row(&row)?;
         let row = sqlx::query("SELECT COUNT(*) AS n FROM companies WHERE parent_id = $1")
             .bind(id)
             .fetch_one(&mut *tx)
@@ -664,13 +721,29 @@ impl Store for SqlStore {
         if children > 0 {
             return Ok(DeleteOutcome::HasChildren(children));
         }
+        let mut removed = std::collections::HashMap::new();
         for table in TENANT_TABLES {
             // Table names come from the constant list above, never from input.
-            sqlx::query(&format!("DELETE FROM {table} WHERE company_id = $1"))
+            let done = sqlx::query(&format!("DELETE FROM {table} WHERE company_id = $1"))
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+            removed.insert(*table, done.rows_affected());
         }
+        let count = |table: &str| removed.get(table).copied().unwrap_or(0);
+        let event = Change::of_company(actor, &company).event(
+            Operation::Delete,
+            Some(&company.resource_id),
+            Some(audit::company_value(&company.fields)),
+            None,
+            format!(
+                "Deleted company '{}' with its data: {} (deleted ones included) and {}",
+                company.fields.name,
+                audit::count_of(count("target_users"), "target user", "target users"),
+                audit::count_of(count("api_clients"), "API client", "API clients"),
+            ),
+        );
+        audit::insert(&mut tx, &event).await?;
         sqlx::query("DELETE FROM companies WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -765,16 +838,18 @@ impl Store for SqlStore {
         company_id: i64,
         fields: &TargetUserFields,
         create_time: Millis,
+        actor: &Actor,
     ) -> Result<TargetUser> {
-        self.tu_insert(company_id, fields, create_time).await
+        self.tu_insert(company_id, fields, create_time, actor).await
     }
 
     async fn insert_target_users(
         &self,
         company_id: i64,
         users: &[(TargetUserFields, Millis)],
+        actor: &Actor,
     ) -> Result<u64> {
-        self.tu_insert_many(company_id, users).await
+        self.tu_insert_many(company_id, users, actor).await
     }
 
     async fn update_target_user(
@@ -782,12 +857,18 @@ impl Store for SqlStore {
         company_id: i64,
         resource_id: &str,
         fields: &TargetUserFields,
+        actor: &Actor,
     ) -> Result<WriteOutcome> {
-        self.tu_update(company_id, resource_id, fields).await
+        self.tu_update(company_id, resource_id, fields, actor).await
     }
 
-    async fn delete_target_user(&self, company_id: i64, resource_id: &str) -> Result<WriteOutcome> {
-        self.tu_delete(company_id, resource_id).await
+    async fn delete_target_user(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+        actor: &Actor,
+    ) -> Result<WriteOutcome> {
+        self.tu_delete(company_id, resource_id, actor).await
     }
 
     async fn target_user(&self, company_id: i64, resource_id: &str) -> Result<Option<TargetUser>> {
@@ -825,17 +906,19 @@ impl Store for SqlStore {
         &self,
         company_id: i64,
         selection: &BulkSelection,
+        actor: &Actor,
     ) -> Result<i64> {
-        self.tu_bulk_delete(company_id, selection).await
+        self.tu_bulk_delete(company_id, selection, actor).await
     }
 
     async fn count_summary(&self, company_id: i64, months: &[i64]) -> Result<CountSummary> {
         self.tu_count_summary(company_id, months).await
     }
 
-    async fn insert_client(&self, c: &NewClient) -> Result<ApiClient> {
+    async fn insert_client(&self, c: &NewClient, actor: &Actor) -> Result<ApiClient> {
         let resource_id = new_resource_id();
         let now = now_millis();
+        let mut tx = self.write_tx().await?;
         let res = sqlx::query(
             "INSERT INTO api_clients (company_id, resource_id, name, client_id, secret_hash, role, status_id, has_ip_restriction, allowed_ips, create_time) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
@@ -850,7 +933,7 @@ impl Store for SqlStore {
         .bind(c.has_ip_restriction)
         .bind(json_list(&c.allowed_ips))
         .bind(now)
-        .fetch_one(&self.writer)
+        .fetch_one(&mut *tx)
         .await;
         let row = match res {
             Ok(row) => row,
@@ -862,6 +945,28 @@ impl Store for SqlStore {
             }
             Err(e) => return Err(e.into()),
         };
+        let change = Change::within(&mut tx, actor, c.company_id, Entity::ApiClient).await?;
+        let event = change.event(
+            Operation::Create,
+            Some(&resource_id),
+            None,
+            Some(audit::client_value(
+                &c.name,
+                &c.client_id,
+                c.role,
+                c.status_id,
+                c.has_ip_restriction,
+                &c.allowed_ips,
+            )),
+            format!(
+                "Created API client '{}' with the role {} {}",
+                c.client_id,
+                c.role.name(),
+                change.company.suffix()
+            ),
+        );
+        audit::insert(&mut tx, &event).await?;
+        tx.commit().await?;
         Ok(ApiClient {
             id: get_i64(&row, "id")?,
             company_id: c.company_id,
@@ -877,7 +982,16 @@ impl Store for SqlStore {
         })
     }
 
-    async fn update_client(&self, id: i64, u: &ClientUpdate) -> Result<()> {
+    async fn update_client(&self, id: i64, u: &ClientUpdate, actor: &Actor) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let sql = format!(
+            "SELECT {CLIENT_COLUMNS} FROM api_clients WHERE id = $1{}",
+            self.for_update()
+        );
+        let Some(row) = sqlx::query(&sql).bind(id).fetch_optional(&mut *tx).await? else {
+            return Err(StoreError::NotFound);
+        };
+        let before = client_from_row(&row)?;
         let res = sqlx::query(
             "UPDATE api_clients SET name = $1, client_id = $2, secret_hash = COALESCE($3, secret_hash), role = $4, status_id = $5, \
              has_ip_restriction = $6, allowed_ips = $7, update_time = $8 WHERE id = $9",
@@ -891,27 +1005,61 @@ impl Store for SqlStore {
         .bind(json_list(&u.allowed_ips))
         .bind(now_millis())
         .bind(id)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await;
         match res {
-            Ok(done) if done.rows_affected() == 0 => Err(StoreError::NotFound),
-            Ok(_) => Ok(()),
-            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
-                "clientId '{}' is already in use; choose another",
-                u.client_id
-            ))),
-            Err(e) => Err(e.into()),
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                return Err(StoreError::Conflict(format!(
+                    "clientId '{}' is already in use; choose another",
+                    u.client_id
+                )))
+            }
+            Err(e) => return Err(e.into()),
         }
+        let change = Change::within(&mut tx, actor, before.company_id, Entity::ApiClient).await?;
+        let after = audit::client_value(
+            &u.name,
+            &u.client_id,
+            u.role,
+            u.status_id,
+            u.has_ip_restriction,
+            &u.allowed_ips,
+        );
+        let event = audit::client_update_event(&change, &before, &after, u.secret_hash.is_some());
+        audit::insert(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
-    async fn delete_client(&self, id: i64) -> Result<()> {
-        let done = sqlx::query("DELETE FROM api_clients WHERE id = $1")
-            .bind(id)
-            .execute(&self.writer)
-            .await?;
-        if done.rows_affected() == 0 {
+    async fn delete_client(&self, id: i64, actor: &Actor) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let sql = format!(
+            "SELECT {CLIENT_COLUMNS} FROM api_clients WHERE id = $1{}",
+            self.for_update()
+        );
+        let Some(row) = sqlx::query(&sql).bind(id).fetch_optional(&mut *tx).await? else {
             return Err(StoreError::NotFound);
-        }
+        };
+        let before = client_from_row(&row)?;
+        sqlx::query("DELETE FROM api_clients WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let change = Change::within(&mut tx, actor, before.company_id, Entity::ApiClient).await?;
+        let event = change.event(
+            Operation::Delete,
+            Some(&before.resource_id),
+            Some(audit::stored_client_value(&before)),
+            None,
+            format!(
+                "Deleted API client '{}' {}",
+                before.client_id,
+                change.company.suffix()
+            ),
+        );
+        audit::insert(&mut tx, &event).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -978,5 +1126,31 @@ impl Store for SqlStore {
                 .map(client_from_row)
                 .collect::<Result<Vec<_>>>()?,
         ))
+    }
+
+    async fn record_audit(&self, event: &AuditEvent) -> Result<()> {
+        self.audit_record(event).await
+    }
+
+    async fn search_audit(
+        &self,
+        scope: &AuditScope,
+        spec: &SearchSpec,
+    ) -> Result<(i64, Vec<AuditRow>)> {
+        self.audit_search(scope, spec).await
+    }
+
+    async fn export_audit(
+        &self,
+        scope: &AuditScope,
+        spec: &SearchSpec,
+        all: bool,
+        out: AuditSink,
+    ) -> Result<()> {
+        self.audit_export(scope, spec, all, out).await
+    }
+
+    async fn purge_audit(&self, before: Millis, batch: i64) -> Result<u64> {
+        self.audit_purge(before, batch).await
     }
 }

@@ -8,6 +8,7 @@ use sea_query::{Alias, Condition, Expr, Query, SimpleExpr, Values};
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 
+use crate::audit::{self, Actor, Change, Entity, Operation};
 use crate::model::*;
 use crate::query::{month_of, Cond, SearchSpec};
 use crate::sql::{
@@ -126,6 +127,10 @@ async fn bump(
     Ok(())
 }
 
+/// Most deleted users a bulk delete's audit row names by id; the rest are only counted, so that
+/// a delete of 100,000 users writes a row of kilobytes, not megabytes.
+const BULK_AUDIT_IDS: usize = 1000;
+
 /// Counter deltas of soft-deleting a user that was active or not.
 fn delete_delta(was_active: bool) -> (i64, i64, i64) {
     if was_active {
@@ -144,23 +149,16 @@ impl SqlStore {
         }
     }
 
-    fn for_update(&self) -> &'static str {
-        // SQLite has a single writer connection, so the row cannot change under us there.
-        match self.engine {
-            Engine::Postgres => " FOR UPDATE",
-            Engine::Sqlite => "",
-        }
-    }
-
     pub(crate) async fn tu_insert(
         &self,
         company_id: i64,
         f: &TargetUserFields,
         create_time: Millis,
+        actor: &Actor,
     ) -> Result<TargetUser> {
         let resource_id = new_resource_id();
         let month = month_of(create_time);
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write_tx().await?;
         let res = sqlx::query(
             "INSERT INTO target_users (company_id, resource_id, email, email_lower, first_name, first_name_lower, last_name, \
              last_name_lower, department, department_lower, phone_number, phone_lower, priority, is_active, is_deleted, \
@@ -204,6 +202,19 @@ impl SqlStore {
         let id = get_i64(&row, "id")?;
         let (a, i) = if f.is_active { (1, 0) } else { (0, 1) };
         bump(&mut tx, company_id, month, a, i, 0).await?;
+        let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
+        let event = change.event(
+            Operation::Create,
+            Some(&resource_id),
+            None,
+            Some(audit::user_value(f)),
+            format!(
+                "Created target user '{}' {}",
+                f.email,
+                change.company.suffix()
+            ),
+        );
+        audit::insert(&mut tx, &event).await?;
         tx.commit().await?;
         Ok(TargetUser {
             id,
@@ -222,10 +233,11 @@ impl SqlStore {
         &self,
         company_id: i64,
         users: &[(TargetUserFields, Millis)],
+        actor: &Actor,
     ) -> Result<u64> {
         // 25 values a row; 800 rows stay under SQLite's 32,766 bound parameters.
         const ROWS_PER_STATEMENT: usize = 800;
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write_tx().await?;
         let mut months: HashMap<i64, (i64, i64)> = HashMap::new();
         for chunk in users.chunks(ROWS_PER_STATEMENT) {
             let mut stmt = Query::insert()
@@ -312,6 +324,21 @@ impl SqlStore {
         for (month, (a, i)) in months {
             bump(&mut tx, company_id, month, a, i, 0).await?;
         }
+        // One row for the batch: its size, not every user (an import can be 100,000 users).
+        let n = users.len() as u64;
+        let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
+        let event = change.event(
+            Operation::BulkCreate,
+            None,
+            None,
+            Some(serde_json::json!({ "createdCount": n })),
+            format!(
+                "Created {} {}",
+                audit::count_of(n, "target user", "target users"),
+                change.company.suffix()
+            ),
+        );
+        audit::insert(&mut tx, &event).await?;
         tx.commit().await?;
         Ok(users.len() as u64)
     }
@@ -321,8 +348,9 @@ impl SqlStore {
         company_id: i64,
         resource_id: &str,
         f: &TargetUserFields,
+        actor: &Actor,
     ) -> Result<WriteOutcome> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write_tx().await?;
         let sql = format!(
             "SELECT {TU_COLUMNS}, create_month FROM target_users WHERE company_id = $1 AND resource_id = $2{}",
             self.for_update()
@@ -379,6 +407,14 @@ impl SqlStore {
             let d = if f.is_active { 1 } else { -1 };
             bump(&mut tx, company_id, month, d, -d, 0).await?;
         }
+        let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
+        let event = change.update(
+            resource_id,
+            &audit::user_value(&before.fields),
+            &audit::user_value(f),
+            &format!("Updated target user '{}'", before.fields.email),
+        );
+        audit::insert(&mut tx, &event).await?;
         tx.commit().await?;
         Ok(WriteOutcome::Done(Box::new(TargetUser {
             fields: f.clone(),
@@ -391,8 +427,9 @@ impl SqlStore {
         &self,
         company_id: i64,
         resource_id: &str,
+        actor: &Actor,
     ) -> Result<WriteOutcome> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write_tx().await?;
         let now = chrono::Utc::now().timestamp_millis();
         let sql = format!(
             "UPDATE target_users SET is_deleted = $1, delete_time = $2, update_time = $2 \
@@ -416,6 +453,19 @@ impl SqlStore {
         let user = target_user_from_row(&row)?;
         let (a, i, d) = delete_delta(user.fields.is_active);
         bump(&mut tx, company_id, get_i64(&row, "create_month")?, a, i, d).await?;
+        let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
+        let event = change.event(
+            Operation::Delete,
+            Some(resource_id),
+            Some(audit::user_value(&user.fields)),
+            None,
+            format!(
+                "Deleted target user '{}' {}",
+                user.fields.email,
+                change.company.suffix()
+            ),
+        );
+        audit::insert(&mut tx, &event).await?;
         tx.commit().await?;
         Ok(WriteOutcome::Done(Box::new(user)))
     }
@@ -605,6 +655,7 @@ impl SqlStore {
         &self,
         company_id: i64,
         selection: &BulkSelection,
+        actor: &Actor,
     ) -> Result<i64> {
         let now = chrono::Utc::now().timestamp_millis();
         let mut stmt = Query::update()
@@ -616,9 +667,11 @@ impl SqlStore {
             ])
             .and_where(Expr::col(Alias::new("company_id")).eq(company_id))
             .and_where(Expr::col(Alias::new("is_deleted")).eq(false))
-            .returning(
-                Query::returning().columns([Alias::new("is_active"), Alias::new("create_month")]),
-            )
+            .returning(Query::returning().columns([
+                Alias::new("is_active"),
+                Alias::new("create_month"),
+                Alias::new("resource_id"),
+            ]))
             .to_owned();
         match selection {
             BulkSelection::Items(ids) => {
@@ -637,10 +690,12 @@ impl SqlStore {
             }
         }
         let (sql, values) = self.render(&stmt);
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.write_tx().await?;
         // (month) -> (active removed, inactive removed, deleted added)
         let mut deltas: HashMap<i64, (i64, i64, i64)> = HashMap::new();
         let mut n = 0;
+        // The ids deleted, for the audit row: up to BULK_AUDIT_IDS of them.
+        let mut ids = Vec::new();
         {
             let mut rows = bind_values(sqlx::query(&sql), &values).fetch(&mut *tx);
             while let Some(row) = rows.try_next().await? {
@@ -650,11 +705,31 @@ impl SqlStore {
                 e.1 += i;
                 e.2 += d;
                 n += 1;
+                if ids.len() < BULK_AUDIT_IDS {
+                    ids.push(get_str(&row, "resource_id")?);
+                }
             }
         }
         for (month, (a, i, d)) in deltas {
             bump(&mut tx, company_id, month, a, i, d).await?;
         }
+        let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
+        let mut detail = serde_json::json!({ "deletedCount": n, "resourceIds": ids });
+        if n > BULK_AUDIT_IDS as i64 {
+            detail["moreResourceIds"] = (n - BULK_AUDIT_IDS as i64).into();
+        }
+        let event = change.event(
+            Operation::BulkDelete,
+            None,
+            None,
+            Some(detail),
+            format!(
+                "Deleted {} {}",
+                audit::count_of(u64::try_from(n).unwrap_or(0), "target user", "target users"),
+                change.company.suffix()
+            ),
+        );
+        audit::insert(&mut tx, &event).await?;
         tx.commit().await?;
         Ok(n)
     }

@@ -1,5 +1,6 @@
-//! The client commands: `companies`, `users`, `token`, `profile` (and `serve`).
+//! The client commands: `companies`, `users`, `audit`, `token`, `profile` (and `serve`).
 
+pub mod audit;
 pub mod companies;
 pub mod export;
 pub mod keys;

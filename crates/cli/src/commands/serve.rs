@@ -97,6 +97,10 @@ pub struct ServeArgs {
     /// 503 with Retry-After.
     #[arg(long, env = "ROLLCALL_SECRET_CHECK_WAIT", default_value_t = 2.0)]
     secret_check_wait: f64,
+    /// Days the audit log keeps its rows; older ones are deleted in small batches at start and
+    /// then hourly. 0 keeps them forever.
+    #[arg(long, env = "ROLLCALL_AUDIT_RETENTION_DAYS", default_value_t = rollcall_server::DEFAULT_AUDIT_RETENTION_DAYS)]
+    audit_retention_days: u32,
     /// A TOML file of settings (`rollcall config example` prints one). Flags and environment
     /// variables win over the file; the file wins over the defaults.
     #[arg(long, env = "ROLLCALL_CONFIG_FILE")]
@@ -117,6 +121,7 @@ const SETTINGS: &[(&str, &str, &str)] = &[
     ("metrics_listen", "Serve /metrics on this separate address.", "\"127.0.0.1:9090\""),
     ("shutdown_timeout", "Seconds a shutdown waits for running requests and exports.", "30"),
     ("database_pool_size", "Most connections of this replica's database pool, 1 to 1000; default: 16 on PostgreSQL, 8 (readers) on SQLite.", "16"),
+    ("audit_retention_days", "Days the audit log keeps its rows (deleted in small batches at start and hourly); 0 keeps them forever.", "365"),
     ("rate_limit", "Requests per API client per process, as N/s, N/min or N/h; over it 429 with Retry-After (token requests count separately); default: off.", "\"600/min\""),
     ("token_lifetime", "Seconds an access token lasts, 60 to 86400; longer-lived tokens are refused.", "3600"),
     ("token_failure_limit", "Failed token requests per address, per client_id and per both, as N/s, N/min or N/h, or \"off\"; over it 429 before the secret is checked.", "\"10/min\""),
@@ -234,6 +239,10 @@ pub fn apply_config_file(a: &mut ServeArgs, matches: &clap::ArgMatches) -> Resul
             "keep_alive_timeout" => {
                 a.keep_alive_timeout =
                     u64::try_from(int()?).map_err(|_| bad("0 or more seconds"))?
+            }
+            "audit_retention_days" => {
+                a.audit_retention_days =
+                    u32::try_from(int()?).map_err(|_| bad("a whole number of days, 0 or more"))?
             }
             "shutdown_timeout" => {
                 a.shutdown_timeout = u64::try_from(int()?).map_err(|_| bad("a positive number"))?
@@ -364,6 +373,7 @@ pub async fn run(a: ServeArgs) -> Result<()> {
         token_failure_limit,
         secret_check_threads: a.secret_check_threads,
         secret_check_wait: std::time::Duration::from_secs_f64(a.secret_check_wait),
+        audit_retention_days: a.audit_retention_days,
         ..Config::default()
     };
     let server = Server::start(config).await?;
@@ -391,6 +401,7 @@ pub async fn run(a: ServeArgs) -> Result<()> {
         rate_limit = %rate_limit.map_or_else(|| "off".to_owned(), |r| r.to_string()),
         token_failure_limit = %token_failure_limit.map_or_else(|| "off".to_owned(), |r| r.to_string()),
         secret_check_threads = server.state.hasher.workers(),
+        audit_retention_days = server.state.config.audit_retention_days,
         "rollcall listening"
     );
     server.serve(shutdown_signal()).await

@@ -4,6 +4,7 @@
 #[macro_use]
 extern crate rollcall_testkit;
 
+mod audit;
 mod big_export;
 mod client_api;
 mod common;

@@ -12,6 +12,7 @@ use rollcall_types::company::{
 };
 use rollcall_types::{Envelope, IdResult, Paged, SearchRequest};
 
+use crate::audit;
 use crate::auth::{hash_secret, random_secret, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::KJson;
@@ -192,16 +193,19 @@ pub async fn create(
         .ok_or_else(|| ApiError::bad_request("clientSecret is required"))?;
     let client = state
         .store
-        .insert_client(&NewClient {
-            company_id: company.id,
-            name: c.name,
-            client_id: c.client_id,
-            secret_hash: hash_secret(&state, secret).await?,
-            role: c.role,
-            status_id: c.status_id,
-            has_ip_restriction: c.has_ip_restriction,
-            allowed_ips: c.allowed_ips,
-        })
+        .insert_client(
+            &NewClient {
+                company_id: company.id,
+                name: c.name,
+                client_id: c.client_id,
+                secret_hash: hash_secret(&state, secret).await?,
+                role: c.role,
+                status_id: c.status_id,
+                has_ip_restriction: c.has_ip_restriction,
+                allowed_ips: c.allowed_ips,
+            },
+            &audit::actor(&caller),
+        )
         .await?;
     Ok(Json(Envelope::success(IdResult {
         resource_id: client.resource_id,
@@ -308,6 +312,7 @@ pub async fn update(
                 has_ip_restriction: c.has_ip_restriction,
                 allowed_ips: c.allowed_ips,
             },
+            &audit::actor(&caller),
         )
         .await?;
     Ok(Json(Envelope::success(IdResult {
@@ -327,7 +332,10 @@ pub async fn delete(
 ) -> ApiResult<Json<Envelope<IdResult>>> {
     let client = reachable_client(&state, &caller, &id).await?;
     may_change(&caller, &client)?;
-    state.store.delete_client(client.id).await?;
+    state
+        .store
+        .delete_client(client.id, &audit::actor(&caller))
+        .await?;
     Ok(Json(Envelope::success(IdResult {
         resource_id: client.resource_id,
     })))

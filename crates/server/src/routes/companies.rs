@@ -17,6 +17,7 @@ use rollcall_types::company::{
 };
 use rollcall_types::{Envelope, IdResult, SearchRequest};
 
+use crate::audit;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{parse_json_body, KJson};
@@ -562,7 +563,10 @@ pub async fn create(
     caller.require_reseller()?;
     let parent = scope.resolve(&state, &caller, Access::Read).await?;
     let fields = company_fields(input, None)?;
-    let company = state.store.insert_company(Some(&parent), &fields).await?;
+    let company = state
+        .store
+        .insert_company(Some(&parent), &fields, &audit::actor(&caller))
+        .await?;
     Ok(Json(Envelope::success(IdResult {
         resource_id: company.resource_id,
     })))
@@ -660,7 +664,10 @@ pub async fn update(
     if company.id == caller.company.id {
         refuse_own_licence_change(&company.fields, &fields)?;
     }
-    state.store.update_company(company.id, &fields).await?;
+    state
+        .store
+        .update_company(company.id, &fields, &audit::actor(&caller))
+        .await?;
     Ok(Json(Envelope::success(IdResult {
         resource_id: company.resource_id,
     })))
@@ -722,7 +729,11 @@ pub async fn delete(
             "a client cannot delete its own company; use a credential of the company above it",
         ));
     }
-    match state.store.delete_company(company.id).await? {
+    match state
+        .store
+        .delete_company(company.id, &audit::actor(&caller))
+        .await?
+    {
         DeleteOutcome::Deleted => Ok(Json(Envelope::success(IdResult {
             resource_id: company.resource_id,
         }))),

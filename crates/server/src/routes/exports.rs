@@ -3,11 +3,12 @@
 
 use axum::extract::{Query, State};
 use axum::response::Response;
-use rollcall_store::{CompanySearch, SearchSpec, StoreError, TargetUser};
+use rollcall_store::{CompanySearch, Entity, SearchSpec, StoreError, TargetUser};
 use rollcall_types::SearchRequest;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
+use crate::audit::{self, ExportOutcome, ExportRecord};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::export::{self, Cell, ExportOptions, Format, Report, CHANNEL_BATCHES, PDF_MAX_ROWS};
@@ -17,7 +18,8 @@ use crate::routes::target_users::target_user_search;
 use crate::scope::{Access, ScopeRequest};
 use crate::AppState;
 
-fn pdf_too_big(rows: i64) -> ApiError {
+/// The 400 of a PDF export over [`PDF_MAX_ROWS`].
+pub(crate) fn pdf_too_big(rows: i64) -> ApiError {
     ApiError::bad_request(format!(
         "a PDF export holds at most {PDF_MAX_ROWS} rows and this one has {rows}; use exportType CSV or Excel for large exports, or narrow the filter"
     ))
@@ -59,26 +61,35 @@ pub async fn target_users(
             return Err(pdf_too_big(total));
         }
     }
+    let filter = export::filter_summary(
+        req.filter.as_ref(),
+        req.order_by.as_deref(),
+        req.ascending.unwrap_or(false),
+    );
     let (tx, rx) = mpsc::channel::<Result<Vec<TargetUser>, StoreError>>(CHANNEL_BATCHES);
     let store = state.store.clone();
     let company_id = company.id;
     let cursor_spec = spec.clone();
-    tokio::spawn(async move {
-        if let Err(e) = store
-            .export_target_users(company_id, &cursor_spec, all, tx.clone())
+    // The cursor's rows are counted on their way to the file; the audit row is written when
+    // it ends.
+    let record = ExportRecord {
+        actor: audit::actor(&caller),
+        company: company.clone(),
+        entity: Entity::TargetUser,
+        noun: ("target user", "target users"),
+        format,
+        all_pages: all,
+        filter: filter.clone(),
+    };
+    audit::spawn_counted_export(state.store.clone(), record, tx, move |sink| async move {
+        store
+            .export_target_users(company_id, &cursor_spec, all, sink)
             .await
-        {
-            let _ = tx.send(Err(e)).await;
-        }
     });
     let report = Report {
         title: "Target Users".into(),
         company: company.fields.name.clone(),
-        filter_summary: export::filter_summary(
-            req.filter.as_ref(),
-            req.order_by.as_deref(),
-            req.ascending.unwrap_or(false),
-        ),
+        filter_summary: filter,
     };
     export::respond(
         format,
@@ -122,6 +133,27 @@ pub async fn companies(
     if format == Format::Pdf && page.rows.len() as i64 > PDF_MAX_ROWS {
         return Err(pdf_too_big(page.rows.len() as i64));
     }
+    let filter = export::filter_summary(
+        req.filter.as_ref(),
+        req.order_by.as_deref(),
+        req.ascending.unwrap_or(false),
+    );
+    // Every row is read already: the export's audit row is written now.
+    ExportRecord {
+        actor: audit::actor(&caller),
+        company: under.clone(),
+        entity: Entity::Company,
+        noun: ("company", "companies"),
+        format,
+        all_pages: req.report_all_pages.unwrap_or(false),
+        filter: filter.clone(),
+    }
+    .write(
+        &*state.store,
+        page.rows.len() as u64,
+        ExportOutcome::Completed,
+    )
+    .await;
     let (tx, rx) = mpsc::channel(1);
     // One batch of every row; the channel has room for it, so this never waits.
     let _ = tx.send(Ok(page.rows)).await;
@@ -130,11 +162,7 @@ pub async fn companies(
     let report = Report {
         title: "Companies".into(),
         company: under.fields.name.clone(),
-        filter_summary: export::filter_summary(
-            req.filter.as_ref(),
-            req.order_by.as_deref(),
-            req.ascending.unwrap_or(false),
-        ),
+        filter_summary: filter,
     };
     export::respond(
         format,

@@ -1,5 +1,6 @@
 //! One module per resource.
 
+pub mod audit_logs;
 pub mod clients;
 pub mod companies;
 pub mod exports;

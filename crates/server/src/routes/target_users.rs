@@ -14,6 +14,7 @@ use rollcall_types::target_user::{
 };
 use rollcall_types::{Envelope, IdResult, Paged, SearchRequest};
 
+use crate::audit;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::KJson;
@@ -308,7 +309,7 @@ pub async fn create(
     let fields = user_fields(input, None)?;
     let user = state
         .store
-        .insert_target_user(company.id, &fields, now_millis())
+        .insert_target_user(company.id, &fields, now_millis(), &audit::actor(&caller))
         .await?;
     Ok(Json(Envelope::success(IdResult {
         resource_id: user.resource_id,
@@ -366,7 +367,7 @@ pub async fn update(
     let fields = user_fields(input, Some(&current.fields))?;
     match state
         .store
-        .update_target_user(company.id, &id, &fields)
+        .update_target_user(company.id, &id, &fields, &audit::actor(&caller))
         .await?
     {
         WriteOutcome::Done(u) => Ok(Json(Envelope::success(IdResult {
@@ -391,7 +392,11 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Envelope<IdResult>>> {
     let company = scope.resolve(&state, &caller, Access::Write).await?;
-    match state.store.delete_target_user(company.id, &id).await? {
+    match state
+        .store
+        .delete_target_user(company.id, &id, &audit::actor(&caller))
+        .await?
+    {
         WriteOutcome::Done(u) => Ok(Json(Envelope::success(IdResult {
             resource_id: u.resource_id,
         }))),
@@ -452,7 +457,7 @@ pub async fn bulk_delete(
     };
     let n = state
         .store
-        .bulk_delete_target_users(company.id, &selection)
+        .bulk_delete_target_users(company.id, &selection, &audit::actor(&caller))
         .await?;
     Ok(Json(Envelope::success(BulkDeleteResult {
         resource_id: None,

@@ -670,7 +670,7 @@ async fn bulk_insert(
         .map(|i| async move {
             let (fields, created) = make(i);
             let user = store
-                .insert_target_user(cid, &fields, created)
+                .insert_target_user(cid, &fields, created, &rollcall_store::Actor::system())
                 .await
                 .unwrap_or_else(|e| panic!("insert user {i}: {e}"));
             (i, user.resource_id)
@@ -1544,7 +1544,12 @@ async fn streamed_csv_is_a_consistent_snapshot(engine: Engine) {
             let mut go_on_rx = Some(go_on_rx);
             for i in (0..SNAPSHOT_USERS).rev() {
                 match store
-                    .update_target_user(cid, &rids[i], &wide_user(i, true))
+                    .update_target_user(
+                        cid,
+                        &rids[i],
+                        &wide_user(i, true),
+                        &rollcall_store::Actor::system(),
+                    )
                     .await
                 {
                     Ok(WriteOutcome::Done(_)) => {}

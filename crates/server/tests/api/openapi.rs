@@ -870,6 +870,60 @@ async fn replies_match_the_document(engine: Engine) {
         .await;
     assert_eq!(s, StatusCode::OK);
 
+    // The audit log: a search, its export (as a file) and the plain list.
+    let (s, b) = c
+        .send(
+            M::POST,
+            "/api/audit-logs/search",
+            "/api/audit-logs/search",
+            t,
+            a,
+            Some(json!({"pageNumber": 1, "pageSize": 50, "orderBy": "LogDate", "ascending": false,
+                "filter": {"Condition": "AND", "SearchInputTextValue": "",
+                    "FilterGroups": [{"Condition": "AND", "FilterItems": [{"FieldName": "EntityName", "Operator": "=", "Value": "TargetUser"}]}]}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert!(
+        b["data"]["totalNumberOfRecords"]
+            .as_i64()
+            .is_some_and(|n| n >= 5),
+        "{b}"
+    );
+    let (s, _) = c
+        .send(
+            M::POST,
+            "/api/audit-logs/search",
+            "/api/audit-logs/search",
+            t,
+            a,
+            Some(json!({"orderBy": "Shoe"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = c
+        .send(
+            M::POST,
+            "/api/audit-logs/search/export",
+            "/api/audit-logs/search/export",
+            t,
+            a,
+            Some(json!({"exportType": "CSV", "reportAllPages": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, b) = c
+        .send(
+            M::POST,
+            "/api/audit-logs",
+            "/api/audit-logs",
+            t,
+            a,
+            Some(json!({"pageNumber": 1, "pageSize": 10})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
     c.check.assert_all_operations_seen();
 }
 

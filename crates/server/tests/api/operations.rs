@@ -178,9 +178,14 @@ async fn shutdown_finishes_export(engine: Engine) {
             )
         })
         .collect();
-    rollcall_store::Store::insert_target_users(&store, company.id, &users)
-        .await
-        .expect("load");
+    rollcall_store::Store::insert_target_users(
+        &store,
+        company.id,
+        &users,
+        &rollcall_store::Actor::system(),
+    )
+    .await
+    .expect("load");
     store.close().await;
     let mut config: Config = seed.config.clone();
     config.listen = "127.0.0.1:0".into();
@@ -370,7 +375,7 @@ async fn shutdown_deadline_cuts_a_stalled_export(engine: Engine) {
             })
             .collect();
         srv.store
-            .insert_target_users(company.id, &users)
+            .insert_target_users(company.id, &users, &rollcall_store::Actor::system())
             .await
             .expect("load");
     }

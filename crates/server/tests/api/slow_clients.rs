@@ -399,7 +399,7 @@ async fn export_to_a_slow_reader_is_not_cut() {
         })
         .collect();
     srv.store
-        .insert_target_users(company.id, &users)
+        .insert_target_users(company.id, &users, &rollcall_store::Actor::system())
         .await
         .expect("load");
 

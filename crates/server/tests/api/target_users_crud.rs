@@ -1012,10 +1012,16 @@ async fn count_summary_and_company_counts(engine: Engine) {
             ..Default::default()
         };
         rids.push(
-            rollcall_store::Store::insert_target_user(&store, cid, &fields, t)
-                .await
-                .expect("insert")
-                .resource_id,
+            rollcall_store::Store::insert_target_user(
+                &store,
+                cid,
+                &fields,
+                t,
+                &rollcall_store::Actor::system(),
+            )
+            .await
+            .expect("insert")
+            .resource_id,
         );
     }
     for (i, &(_, _, del)) in plan.iter().enumerate() {

@@ -1,0 +1,371 @@
+//! `/api/audit-logs`: the audit trail, searched, exported and listed (REFERENCE.md section I;
+//! shapes from Keepnet's `AuditLogSearchView`, `ExportRequest` and `AuditLogDto`).
+//!
+//! Who may read which rows is [`audit::read_scope`]: a Reseller its scoped company and every
+//! company below it, a Company Admin its own company.
+
+use axum::extract::{Query, State};
+use axum::response::Response;
+use axum::Json;
+use rollcall_store::query::{parse_filter, parse_order};
+use rollcall_store::{AuditRow, AuditScope, Entity, FieldKind, FieldSpec, SearchSpec};
+use rollcall_types::audit::{AuditLogDto, AuditLogSearchView, GetAuditLogRequest};
+use rollcall_types::{Envelope, Paged, SearchRequest};
+use tokio::sync::mpsc;
+
+use crate::audit::{self, ExportRecord};
+use crate::auth::Caller;
+use crate::error::ApiResult;
+use crate::export::{self, Cell, ExportOptions, Format, Report, CHANNEL_BATCHES, PDF_MAX_ROWS};
+use crate::extract::KJson;
+use crate::paging::Paging;
+use crate::routes::exports::pdf_too_big;
+use crate::scope::{Access, ScopeRequest};
+use crate::{millis_to_time, now_millis, AppState};
+
+const fn field(
+    name: &'static str,
+    aliases: &'static [&'static str],
+    column: &'static str,
+    kind: FieldKind,
+    sortable: bool,
+    nullable: bool,
+) -> FieldSpec {
+    FieldSpec {
+        name,
+        aliases,
+        column,
+        kind,
+        sortable,
+        filterable: true,
+        nullable,
+    }
+}
+
+/// Fields of `POST /api/audit-logs/search`: every field of `AuditLogSearchView`, text compared
+/// case-insensitively. `CreateTime` names `LogDate` too, since generic Keepnet clients
+/// (rollcall's own included) send it as the default order.
+pub const AUDIT_FIELDS: &[FieldSpec] = &[
+    field(
+        "LogDate",
+        &["CreateTime", "Date"],
+        "log_date",
+        FieldKind::Time,
+        true,
+        false,
+    ),
+    field(
+        "UserName",
+        &["ClientId"],
+        "actor_client_id_lower",
+        FieldKind::Text,
+        true,
+        false,
+    ),
+    field(
+        "Operation",
+        &[],
+        "operation_lower",
+        FieldKind::Text,
+        true,
+        false,
+    ),
+    field(
+        "EntityName",
+        &["Entity"],
+        "entity_name_lower",
+        FieldKind::Text,
+        true,
+        false,
+    ),
+    field(
+        "EntityResourceId",
+        &[],
+        "entity_resource_id",
+        FieldKind::Exact,
+        true,
+        true,
+    ),
+    // Addresses are stored as Rust prints them: lowercase already.
+    field("Ip", &["IpAddress"], "ip", FieldKind::Text, true, true),
+    field(
+        "AuditDescription",
+        &["Description"],
+        "description_lower",
+        FieldKind::Text,
+        true,
+        false,
+    ),
+    field(
+        "UserAgent",
+        &[],
+        "user_agent_lower",
+        FieldKind::Text,
+        false,
+        true,
+    ),
+    field(
+        "OldValue",
+        &[],
+        "old_value_lower",
+        FieldKind::Text,
+        false,
+        true,
+    ),
+    field(
+        "NewValue",
+        &[],
+        "new_value_lower",
+        FieldKind::Text,
+        false,
+        true,
+    ),
+    field(
+        "ResourceId",
+        &[],
+        "resource_id",
+        FieldKind::Exact,
+        false,
+        false,
+    ),
+];
+
+/// Columns `searchInputTextValue` searches: user, operation, entity and description.
+const AUDIT_TEXT_COLUMNS: &[&str] = &[
+    "actor_client_id_lower",
+    "operation_lower",
+    "entity_name_lower",
+    "description_lower",
+];
+
+/// Parses an audit search body; the default order is `LogDate`, newest first.
+pub fn audit_search(req: &SearchRequest, max_page_size: i64) -> ApiResult<(SearchSpec, Paging)> {
+    let paging = Paging::from_request(req, max_page_size)?;
+    let parsed = parse_filter(
+        req.filter.as_ref(),
+        AUDIT_FIELDS,
+        AUDIT_TEXT_COLUMNS,
+        now_millis(),
+    )?;
+    let order = parse_order(
+        req.order_by.as_deref(),
+        req.ascending.unwrap_or(false),
+        AUDIT_FIELDS,
+        "LogDate",
+        "id",
+    )?;
+    Ok((
+        SearchSpec {
+            cond: parsed.cond,
+            order,
+            offset: paging.offset(),
+            limit: paging.size,
+        },
+        paging,
+    ))
+}
+
+/// A stored row as Keepnet's search row.
+pub fn search_view(r: &AuditRow) -> AuditLogSearchView {
+    AuditLogSearchView {
+        resource_id: Some(r.resource_id.clone()),
+        user_name: Some(r.actor_client_id.clone()),
+        entity_resource_id: r.entity_resource_id.clone(),
+        entity_name: Some(r.entity_name.clone()),
+        old_value: r.old_value.clone(),
+        new_value: r.new_value.clone(),
+        operation: Some(r.operation.clone()),
+        ip: r.ip.clone(),
+        user_agent: r.user_agent.clone(),
+        audit_description: Some(r.description.clone()),
+        log_date: millis_to_time(r.log_date).unwrap_or_default(),
+    }
+}
+
+/// `POST /api/audit-logs/search`: who did what in the scoped company (by default the
+/// caller's own) and, for a Reseller, in every company below it; newest first by default.
+#[utoipa::path(
+    post, path = "/api/audit-logs/search", operation_id = "searchAuditLogs", tag = "AuditLog", params(crate::openapi::Scope),
+    request_body = SearchRequest,
+    responses((status = 200, description = "One page of audit rows (a Reseller: the scoped company and every company below it; a Company Admin: its own company)", body = Envelope<Paged<AuditLogSearchView>>), crate::openapi::ApiErrors)
+)]
+pub async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    scope: ScopeRequest,
+    KJson(req): KJson<SearchRequest>,
+) -> ApiResult<Json<Envelope<Paged<AuditLogSearchView>>>> {
+    let company = scope.resolve(&state, &caller, Access::Read).await?;
+    let (spec, paging) = audit_search(&req, state.config.max_page_size)?;
+    let (total, rows) = state
+        .store
+        .search_audit(&audit::read_scope(&caller, &company), &spec)
+        .await?;
+    Ok(Json(Envelope::success(Paged::new(
+        paging.number,
+        paging.size,
+        total,
+        rows.iter().map(search_view).collect(),
+    ))))
+}
+
+/// Columns of the audit export, in order.
+pub const AUDIT_LOG_COLUMNS: &[&str] = &[
+    "Date",
+    "User",
+    "Operation",
+    "Entity",
+    "Entity Id",
+    "Description",
+    "IP Address",
+    "User Agent",
+    "Old Value",
+    "New Value",
+    "Resource Id",
+];
+
+/// An audit row as export cells, in [`AUDIT_LOG_COLUMNS`] order.
+pub fn audit_log_cells(r: &AuditRow) -> Vec<Cell> {
+    let text = |s: &Option<String>| Cell::Text(s.clone().unwrap_or_default());
+    vec![
+        Cell::Time(Some(r.log_date)),
+        Cell::Text(r.actor_client_id.clone()),
+        Cell::Text(r.operation.clone()),
+        Cell::Text(r.entity_name.clone()),
+        text(&r.entity_resource_id),
+        Cell::Text(r.description.clone()),
+        text(&r.ip),
+        text(&r.user_agent),
+        text(&r.old_value),
+        text(&r.new_value),
+        Cell::Text(r.resource_id.clone()),
+    ]
+}
+
+/// `POST /api/audit-logs/search/export`: the rows a search selects as a file (the requested
+/// page, or every match with `reportAllPages: true`), in the search's order. The export is
+/// itself audited.
+#[utoipa::path(
+    post, path = "/api/audit-logs/search/export", operation_id = "exportAuditLogs", tag = "AuditLog", params(crate::openapi::Scope, ExportOptions),
+    request_body = SearchRequest,
+    responses(
+        (status = 200, description = "The file, named in Content-Disposition (`Audit Logs.csv`, `.xlsx`, `.pdf`)",
+            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/pdf"))),
+        crate::openapi::ApiErrors)
+)]
+pub async fn export(
+    State(state): State<AppState>,
+    caller: Caller,
+    scope: ScopeRequest,
+    Query(options): Query<ExportOptions>,
+    KJson(req): KJson<SearchRequest>,
+) -> ApiResult<Response> {
+    let company = scope.resolve(&state, &caller, Access::Read).await?;
+    let format = Format::parse(req.export_type.as_deref())?;
+    let (spec, _) = audit_search(&req, state.config.max_page_size)?;
+    let all = req.report_all_pages.unwrap_or(false);
+    let read = audit::read_scope(&caller, &company);
+    if format == Format::Pdf && all {
+        let (total, _) = state
+            .store
+            .search_audit(
+                &read,
+                &SearchSpec {
+                    limit: 0,
+                    ..spec.clone()
+                },
+            )
+            .await?;
+        if total > PDF_MAX_ROWS {
+            return Err(pdf_too_big(total));
+        }
+    }
+    let filter = export::filter_summary(
+        req.filter.as_ref(),
+        Some(
+            req.order_by
+                .as_deref()
+                .filter(|o| !o.trim().is_empty())
+                .unwrap_or("LogDate"),
+        ),
+        req.ascending.unwrap_or(false),
+    );
+    let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
+    let record = ExportRecord {
+        actor: audit::actor(&caller),
+        company: company.clone(),
+        entity: Entity::AuditLog,
+        noun: ("audit row", "audit rows"),
+        format,
+        all_pages: all,
+        filter: filter.clone(),
+    };
+    let store = state.store.clone();
+    audit::spawn_counted_export(state.store.clone(), record, tx, move |sink| async move {
+        store.export_audit(&read, &spec, all, sink).await
+    });
+    let report = Report {
+        title: "Audit Logs".into(),
+        company: company.fields.name.clone(),
+        filter_summary: filter,
+    };
+    export::respond(
+        format,
+        "Audit Logs",
+        AUDIT_LOG_COLUMNS,
+        rx,
+        audit_log_cells,
+        report,
+        &options,
+        &state,
+    )
+    .await
+}
+
+/// `POST /api/audit-logs`: a page of the rows of the scoped company itself (default: the
+/// caller's own), without its subtree or a filter, as Keepnet's `AuditLogDto`.
+#[utoipa::path(
+    post, path = "/api/audit-logs", operation_id = "listAuditLogs", tag = "AuditLog", params(crate::openapi::Scope),
+    request_body = GetAuditLogRequest,
+    responses((status = 200, description = "One page of the scoped company's own audit rows", body = Envelope<Paged<AuditLogDto>>), crate::openapi::ApiErrors)
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    scope: ScopeRequest,
+    KJson(req): KJson<GetAuditLogRequest>,
+) -> ApiResult<Json<Envelope<Paged<AuditLogDto>>>> {
+    let company = scope.resolve(&state, &caller, Access::Read).await?;
+    let search = SearchRequest {
+        page_number: req.page_number,
+        page_size: req.page_size,
+        order_by: req.order_by,
+        ascending: req.ascending,
+        ..SearchRequest::default()
+    };
+    let (spec, paging) = audit_search(&search, state.config.max_page_size)?;
+    let (total, rows) = state
+        .store
+        .search_audit(&AuditScope::Company(company.path.clone()), &spec)
+        .await?;
+    let results = rows
+        .iter()
+        .map(|r| AuditLogDto {
+            log_id: Some(r.resource_id.clone()),
+            user_id: 0,
+            log_date: millis_to_time(r.log_date),
+            entity_resource_id: r.entity_resource_id.clone(),
+            entity_name: Some(r.entity_name.clone()),
+            company_id: r.company_id.unwrap_or(0),
+            operation: r.operation.clone(),
+            old_value: r.old_value.clone(),
+            new_value: r.new_value.clone(),
+        })
+        .collect();
+    Ok(Json(Envelope::success(Paged::new(
+        paging.number,
+        paging.size,
+        total,
+        results,
+    ))))
+}

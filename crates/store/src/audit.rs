@@ -1,0 +1,715 @@
+//! The audit trail: who did what, to which resource, from where.
+//!
+//! Every data change the [`crate::Store`] makes takes the [`Actor`] that asked for it and writes
+//! its audit row inside the transaction of the change, so a change and its record commit or
+//! roll back together (a refused write leaves no row). Events that change no data (tokens,
+//! exports) are written on their own with [`crate::Store::record_audit`].
+//!
+//! Old and new values are JSON objects of the resource's fields under their wire names. They
+//! never hold a client secret, its hash or a token: the value builders below list the fields
+//! they copy, and a secret change shows only as `"secretChanged": true`.
+
+use futures::TryStreamExt;
+use sea_query::{Alias, Condition, Expr, Query};
+use serde_json::{json, Map, Value};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Connection};
+
+use crate::model::{priority_name, ApiClient, Company, CompanyFields, Millis, TargetUserFields};
+use crate::query::SearchSpec;
+use crate::sql::{apply_order, bind_values, get_i64, get_opt_i64, get_opt_str, get_str, Engine};
+use crate::{Result, SqlStore, EXPORT_BATCH_ROWS};
+
+/// `userName` of the rows the server writes on its own behalf (the first start's bootstrap,
+/// `--demo` data).
+pub const SYSTEM_ACTOR: &str = "system";
+
+/// Longest `User-Agent` kept; longer ones are cut (a header can be kilobytes).
+pub const MAX_USER_AGENT_CHARS: usize = 512;
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// A resource was created.
+    Create,
+    /// A resource's fields changed.
+    Update,
+    /// A resource was deleted (target users: soft-deleted).
+    Delete,
+    /// Many target users were created at once.
+    BulkCreate,
+    /// Many target users were deleted at once.
+    BulkDelete,
+    /// Rows were exported to a file.
+    Export,
+    /// An access token was issued.
+    TokenIssued,
+    /// A token request was refused.
+    TokenFailed,
+}
+
+impl Operation {
+    /// The name stored and shown in `operation`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Create => "Create",
+            Operation::Update => "Update",
+            Operation::Delete => "Delete",
+            Operation::BulkCreate => "BulkCreate",
+            Operation::BulkDelete => "BulkDelete",
+            Operation::Export => "Export",
+            Operation::TokenIssued => "TokenIssued",
+            Operation::TokenFailed => "TokenFailed",
+        }
+    }
+}
+
+/// What it happened to (`entityName`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    /// A company.
+    Company,
+    /// A REST API client (its role is one of its fields).
+    ApiClient,
+    /// A target user.
+    TargetUser,
+    /// An access token.
+    Token,
+    /// The audit log itself (its exports).
+    AuditLog,
+}
+
+impl Entity {
+    /// The name stored and shown in `entityName`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entity::Company => "Company",
+            Entity::ApiClient => "ApiClient",
+            Entity::TargetUser => "TargetUser",
+            Entity::Token => "Token",
+            Entity::AuditLog => "AuditLog",
+        }
+    }
+}
+
+/// Who asked for a change, and from where.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Actor {
+    /// The OAuth client id (`userName`); [`SYSTEM_ACTOR`] for the server's own writes.
+    pub client_id: String,
+    /// The client's resource id, when a client acted.
+    pub client_resource_id: Option<String>,
+    /// The TCP peer address.
+    pub ip: Option<String>,
+    /// The request's `User-Agent`, cut to [`MAX_USER_AGENT_CHARS`].
+    pub user_agent: Option<String>,
+}
+
+impl Actor {
+    /// The server itself (bootstrap, demo data, loads that bypass the API).
+    pub fn system() -> Self {
+        Self {
+            client_id: SYSTEM_ACTOR.to_owned(),
+            ..Self::default()
+        }
+    }
+}
+
+/// One audit row to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEvent {
+    /// The company the event belongs to (`None`: no company, e.g. an unknown client id).
+    pub company_id: Option<i64>,
+    /// That company's `path`, which scopes who may read the row.
+    pub company_path: Option<String>,
+    /// When it happened.
+    pub log_date: Millis,
+    /// Who, from where.
+    pub actor: Actor,
+    /// What happened.
+    pub operation: Operation,
+    /// To what kind of resource.
+    pub entity: Entity,
+    /// Which resource, when there is one.
+    pub entity_resource_id: Option<String>,
+    /// Fields before (JSON object).
+    pub old_value: Option<Value>,
+    /// Fields after, or the details of the event (JSON object).
+    pub new_value: Option<Value>,
+    /// One human sentence.
+    pub description: String,
+}
+
+/// A stored audit row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    /// Internal id (insertion order).
+    pub id: i64,
+    /// Public id.
+    pub resource_id: String,
+    /// The company's internal id, if any (the company may since have been deleted).
+    pub company_id: Option<i64>,
+    /// When.
+    pub log_date: Millis,
+    /// The OAuth client id that acted.
+    pub actor_client_id: String,
+    /// Its resource id.
+    pub actor_resource_id: Option<String>,
+    /// Peer address.
+    pub ip: Option<String>,
+    /// `User-Agent`.
+    pub user_agent: Option<String>,
+    /// [`Operation::as_str`].
+    pub operation: String,
+    /// [`Entity::as_str`].
+    pub entity_name: String,
+    /// The resource's id.
+    pub entity_resource_id: Option<String>,
+    /// JSON text.
+    pub old_value: Option<String>,
+    /// JSON text.
+    pub new_value: Option<String>,
+    /// Human text.
+    pub description: String,
+}
+
+/// Which rows a reader may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditScope {
+    /// The rows of the company with this path only.
+    Company(String),
+    /// The rows of the company with this path and of every company below it; with `unowned`,
+    /// also the rows tied to no company.
+    Subtree {
+        /// The company's `path`.
+        path: String,
+        /// Include rows whose company is `NULL`.
+        unowned: bool,
+    },
+}
+
+/// Where an audit export cursor sends its rows, in batches of up to [`EXPORT_BATCH_ROWS`].
+pub type AuditSink = tokio::sync::mpsc::Sender<Result<Vec<AuditRow>>>;
+
+fn time_text(ms: Option<Millis>) -> Value {
+    ms.and_then(chrono::DateTime::from_timestamp_millis)
+        .map_or(Value::Null, |t| {
+            Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        })
+}
+
+/// A company's fields as audited (its wire names).
+pub fn company_value(f: &CompanyFields) -> Value {
+    json!({
+        "name": f.name,
+        "description": f.description,
+        "address": f.address,
+        "websiteUrl": f.website_url,
+        "logoUrl": f.logo_url,
+        "countryResourceId": f.country_id,
+        "industryResourceId": f.industry_id,
+        "licenseTypeResourceId": f.license_type_id,
+        "licensePeriodTypeResourceId": f.license_period_type_id,
+        "isNumberOfUsersLimited": f.is_number_of_users_limited,
+        "numberOfUsers": f.number_of_users,
+        "licenseStartDate": time_text(f.license_start_date),
+        "licenseEndDate": time_text(f.license_end_date),
+        "timeZoneId": f.time_zone_id,
+        "dateFormat": f.date_format,
+        "timeFormat": f.time_format,
+        "statusId": f.status_id,
+        "tags": f.tags,
+    })
+}
+
+/// A client's fields as audited: never its secret or the secret's hash.
+pub fn client_value(
+    name: &str,
+    client_id: &str,
+    role: crate::Role,
+    status_id: i64,
+    has_ip_restriction: bool,
+    allowed_ips: &[String],
+) -> Value {
+    json!({
+        "name": name,
+        "clientId": client_id,
+        "role": role.name(),
+        "statusId": status_id,
+        "hasIpAddressRestriction": has_ip_restriction,
+        "allowedIpAddresses": allowed_ips,
+    })
+}
+
+/// A stored client's fields as audited.
+pub(crate) fn stored_client_value(c: &ApiClient) -> Value {
+    client_value(
+        &c.name,
+        &c.client_id,
+        c.role,
+        c.status_id,
+        c.has_ip_restriction,
+        &c.allowed_ips,
+    )
+}
+
+/// A target user's fields as audited.
+pub fn user_value(f: &TargetUserFields) -> Value {
+    json!({
+        "email": f.email,
+        "firstName": f.first_name,
+        "lastName": f.last_name,
+        "department": f.department,
+        "phoneNumber": f.phone_number,
+        "priority": priority_name(f.priority),
+        "isActive": f.is_active,
+        "timeZoneId": f.time_zone_id,
+        "preferredLanguageId": f.preferred_language_id,
+        "managerFirstName": f.manager_first_name,
+        "managerLastName": f.manager_last_name,
+        "managerEmail": f.manager_email,
+    })
+}
+
+/// The fields that differ between two objects: (before, after), each holding only those keys.
+pub fn changes(old: &Value, new: &Value) -> (Map<String, Value>, Map<String, Value>) {
+    let (mut before, mut after) = (Map::new(), Map::new());
+    let empty = Map::new();
+    let old = old.as_object().unwrap_or(&empty);
+    let new = new.as_object().unwrap_or(&empty);
+    for (k, v) in new {
+        let was = old.get(k).unwrap_or(&Value::Null);
+        if was != v {
+            before.insert(k.clone(), was.clone());
+            after.insert(k.clone(), v.clone());
+        }
+    }
+    (before, after)
+}
+
+/// `what: a, b` or `what (no field changed)`.
+fn changed_list(what: &str, changed: &Map<String, Value>) -> String {
+    if changed.is_empty() {
+        format!("{what} (no field changed)")
+    } else {
+        let keys: Vec<&str> = changed.keys().map(String::as_str).collect();
+        format!("{what}: {}", keys.join(", "))
+    }
+}
+
+/// `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `1 target user` / `42 target users`.
+pub fn count_of(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
+/// Cuts `s` to `max` characters.
+pub fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((at, _)) => s[..at].to_owned(),
+        None => s.to_owned(),
+    }
+}
+
+/// The company an event inside a transaction belongs to: its path and name.
+pub(crate) struct CompanyLabel {
+    path: Option<String>,
+    name: String,
+}
+
+impl CompanyLabel {
+    /// `in 'Acme'`, for descriptions.
+    pub(crate) fn suffix(&self) -> String {
+        format!("in '{}'", self.name)
+    }
+}
+
+/// Builds the events the store writes for its own changes.
+pub(crate) struct Change<'a> {
+    pub(crate) actor: &'a Actor,
+    pub(crate) company_id: i64,
+    pub(crate) company: CompanyLabel,
+    pub(crate) entity: Entity,
+}
+
+impl<'a> Change<'a> {
+    /// A change of `company` itself.
+    pub(crate) fn of_company(actor: &'a Actor, company: &Company) -> Self {
+        Self {
+            actor,
+            company_id: company.id,
+            company: CompanyLabel {
+                path: Some(company.path.clone()),
+                name: company.fields.name.clone(),
+            },
+            entity: Entity::Company,
+        }
+    }
+
+    /// A change of an `entity` of company `company_id`, whose path and name are read on
+    /// `conn` (the change's transaction).
+    pub(crate) async fn within(
+        conn: &mut AnyConnection,
+        actor: &'a Actor,
+        company_id: i64,
+        entity: Entity,
+    ) -> Result<Self> {
+        Ok(Self {
+            actor,
+            company_id,
+            company: company_label(conn, company_id).await?,
+            entity,
+        })
+    }
+
+    pub(crate) fn event(
+        &self,
+        operation: Operation,
+        entity_resource_id: Option<&str>,
+        old_value: Option<Value>,
+        new_value: Option<Value>,
+        description: String,
+    ) -> AuditEvent {
+        AuditEvent {
+            company_id: Some(self.company_id),
+            company_path: self.company.path.clone(),
+            log_date: chrono::Utc::now().timestamp_millis(),
+            actor: self.actor.clone(),
+            operation,
+            entity: self.entity,
+            entity_resource_id: entity_resource_id.map(str::to_owned),
+            old_value,
+            new_value,
+            description,
+        }
+    }
+
+    /// An update's event: only the fields that changed, old and new.
+    pub(crate) fn update(
+        &self,
+        entity_resource_id: &str,
+        old: &Value,
+        new: &Value,
+        what: &str,
+    ) -> AuditEvent {
+        let (before, after) = changes(old, new);
+        let mut description = changed_list(what, &after);
+        if self.entity != Entity::Company {
+            description = format!("{description} {}", self.company.suffix());
+        }
+        self.event(
+            Operation::Update,
+            Some(entity_resource_id),
+            Some(Value::Object(before)),
+            Some(Value::Object(after)),
+            description,
+        )
+    }
+}
+
+/// A client update's event: the changed fields, plus `secretChanged` when a new secret was set.
+pub(crate) fn client_update_event(
+    change: &Change<'_>,
+    before: &ApiClient,
+    after: &Value,
+    secret_changed: bool,
+) -> AuditEvent {
+    let what = format!("Updated API client '{}'", before.client_id);
+    let mut event = change.update(
+        &before.resource_id,
+        &stored_client_value(before),
+        after,
+        &what,
+    );
+    if secret_changed {
+        if let Some(Value::Object(m)) = event.new_value.as_mut() {
+            m.insert("secretChanged".into(), Value::Bool(true));
+        }
+        let (_, after_fields) = changes(&stored_client_value(before), after);
+        let mut keys: Vec<&str> = after_fields.keys().map(String::as_str).collect();
+        keys.push("secret");
+        event.description = format!("{what}: {} {}", keys.join(", "), change.company.suffix());
+    }
+    event
+}
+
+/// Columns read into an [`AuditRow`].
+const AUDIT_COLUMNS: &str =
+    "id, resource_id, company_id, log_date, actor_client_id, actor_resource_id, ip, user_agent, \
+    operation, entity_name, entity_resource_id, old_value, new_value, description";
+
+fn audit_from_row(row: &AnyRow) -> Result<AuditRow> {
+    Ok(AuditRow {
+        id: get_i64(row, "id")?,
+        resource_id: get_str(row, "resource_id")?,
+        company_id: get_opt_i64(row, "company_id")?,
+        log_date: get_i64(row, "log_date")?,
+        actor_client_id: get_str(row, "actor_client_id")?,
+        actor_resource_id: get_opt_str(row, "actor_resource_id")?,
+        ip: get_opt_str(row, "ip")?,
+        user_agent: get_opt_str(row, "user_agent")?,
+        operation: get_str(row, "operation")?,
+        entity_name: get_str(row, "entity_name")?,
+        entity_resource_id: get_opt_str(row, "entity_resource_id")?,
+        old_value: get_opt_str(row, "old_value")?,
+        new_value: get_opt_str(row, "new_value")?,
+        description: get_str(row, "description")?,
+    })
+}
+
+/// Writes one audit row on `conn` (a transaction's connection, or the writer's).
+pub(crate) async fn insert(conn: &mut AnyConnection, e: &AuditEvent) -> Result<()> {
+    let text = |v: &Option<Value>| v.as_ref().map(Value::to_string);
+    let lower = |v: &Option<String>| v.as_ref().map(|s| s.to_lowercase());
+    let old_value = text(&e.old_value);
+    let new_value = text(&e.new_value);
+    let user_agent = e
+        .actor
+        .user_agent
+        .as_deref()
+        .map(|ua| clip(ua, MAX_USER_AGENT_CHARS));
+    sqlx::query(
+        "INSERT INTO audit_log (resource_id, company_id, company_path, log_date, actor_client_id, actor_client_id_lower, \
+         actor_resource_id, ip, user_agent, user_agent_lower, operation, operation_lower, entity_name, entity_name_lower, \
+         entity_resource_id, old_value, old_value_lower, new_value, new_value_lower, description, description_lower) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+    )
+    .bind(crate::new_resource_id())
+    .bind(e.company_id)
+    .bind(e.company_path.clone())
+    .bind(e.log_date)
+    .bind(&e.actor.client_id)
+    .bind(e.actor.client_id.to_lowercase())
+    .bind(e.actor.client_resource_id.clone())
+    .bind(e.actor.ip.clone())
+    .bind(user_agent.clone())
+    .bind(lower(&user_agent))
+    .bind(e.operation.as_str())
+    .bind(e.operation.as_str().to_lowercase())
+    .bind(e.entity.as_str())
+    .bind(e.entity.as_str().to_lowercase())
+    .bind(e.entity_resource_id.clone())
+    .bind(old_value.clone())
+    .bind(lower(&old_value))
+    .bind(new_value.clone())
+    .bind(lower(&new_value))
+    .bind(&e.description)
+    .bind(e.description.to_lowercase())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The path and name of company `id`, read on `conn` (inside the change's transaction).
+async fn company_label(conn: &mut AnyConnection, id: i64) -> Result<CompanyLabel> {
+    let row = sqlx::query("SELECT path, name FROM companies WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(match row {
+        Some(r) => CompanyLabel {
+            path: Some(get_str(&r, "path")?),
+            name: get_str(&r, "name")?,
+        },
+        // The company went away under us: the row keeps its id, and the change itself fails
+        // on its foreign key anyway.
+        None => CompanyLabel {
+            path: None,
+            name: format!("company #{id}"),
+        },
+    })
+}
+
+fn scope_condition(scope: &AuditScope) -> Condition {
+    let path = || Expr::col(Alias::new("company_path"));
+    match scope {
+        AuditScope::Company(p) => Condition::all().add(path().eq(p.clone())),
+        AuditScope::Subtree { path: p, unowned } => {
+            // Paths are `/1/5/`: digits and slashes, so no LIKE wildcard needs escaping.
+            let mut c = Condition::any().add(path().like(format!("{p}%")));
+            if *unowned {
+                c = c.add(path().is_null());
+            }
+            c
+        }
+    }
+}
+
+impl SqlStore {
+    pub(crate) async fn audit_record(&self, e: &AuditEvent) -> Result<()> {
+        let mut conn = self.writer.acquire().await?;
+        insert(&mut conn, e).await
+    }
+
+    pub(crate) async fn audit_search(
+        &self,
+        scope: &AuditScope,
+        spec: &SearchSpec,
+    ) -> Result<(i64, Vec<AuditRow>)> {
+        let cond = Condition::all()
+            .add(scope_condition(scope))
+            .add(spec.cond.to_condition());
+        let count = Query::select()
+            .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+            .from(Alias::new("audit_log"))
+            .cond_where(cond.clone())
+            .to_owned();
+        let (sql, values) = self.render(&count);
+        let total = get_i64(
+            &bind_values(sqlx::query(&sql), &values)
+                .fetch_one(&self.pool)
+                .await?,
+            "n",
+        )?;
+        let mut page = Query::select()
+            .expr(Expr::cust(AUDIT_COLUMNS))
+            .from(Alias::new("audit_log"))
+            .cond_where(cond)
+            .to_owned();
+        apply_order(&mut page, spec);
+        let (sql, values) = self.render(&page);
+        let rows = bind_values(sqlx::query(&sql), &values)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok((
+            total,
+            rows.iter()
+                .map(audit_from_row)
+                .collect::<Result<Vec<_>>>()?,
+        ))
+    }
+
+    /// Streams the rows a search selects (every match when `all`) into `out` from one cursor
+    /// inside one read transaction. The connection is taken out of the pool for the export, so
+    /// that a slow download does not hold one of the pool's connections.
+    pub(crate) async fn audit_export(
+        &self,
+        scope: &AuditScope,
+        spec: &SearchSpec,
+        all: bool,
+        out: AuditSink,
+    ) -> Result<()> {
+        let mut page = Query::select()
+            .expr(Expr::cust(AUDIT_COLUMNS))
+            .from(Alias::new("audit_log"))
+            .cond_where(
+                Condition::all()
+                    .add(scope_condition(scope))
+                    .add(spec.cond.to_condition()),
+            )
+            .to_owned();
+        apply_order(&mut page, spec);
+        if all {
+            page.reset_limit().reset_offset();
+        }
+        let (sql, values) = self.render(&page);
+        let mut conn = self.pool.acquire().await?.detach();
+        let mut tx = conn.begin().await?;
+        if self.engine == Engine::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        {
+            let mut rows = bind_values(sqlx::query(&sql), &values).fetch(&mut *tx);
+            let mut batch = Vec::with_capacity(EXPORT_BATCH_ROWS);
+            let mut gone = false;
+            while let Some(row) = rows.try_next().await? {
+                batch.push(audit_from_row(&row)?);
+                if batch.len() >= EXPORT_BATCH_ROWS {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(EXPORT_BATCH_ROWS));
+                    if out.send(Ok(full)).await.is_err() {
+                        // The client went away: stop reading.
+                        gone = true;
+                        break;
+                    }
+                }
+            }
+            if !gone && !batch.is_empty() {
+                let _ = out.send(Ok(batch)).await;
+            }
+        }
+        tx.rollback().await?;
+        conn.close().await?;
+        Ok(())
+    }
+
+    /// Deletes up to `batch` rows logged before `before`, oldest first; returns how many.
+    /// On PostgreSQL the rows another replica is deleting at the same moment are skipped
+    /// instead of waited for.
+    pub(crate) async fn audit_purge(&self, before: Millis, batch: i64) -> Result<u64> {
+        let lock = match self.engine {
+            Engine::Postgres => " FOR UPDATE SKIP LOCKED",
+            Engine::Sqlite => "",
+        };
+        let sql = format!(
+            "DELETE FROM audit_log WHERE id IN \
+             (SELECT id FROM audit_log WHERE log_date < $1 ORDER BY log_date LIMIT $2{lock})"
+        );
+        let done = sqlx::query(&sql)
+            .bind(before)
+            .bind(batch)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_keep_only_what_differs() {
+        let (before, after) = changes(
+            &json!({"a": 1, "b": "x", "c": null}),
+            &json!({"a": 1, "b": "y", "c": [1]}),
+        );
+        assert_eq!(Value::Object(before), json!({"b": "x", "c": null}));
+        assert_eq!(Value::Object(after), json!({"b": "y", "c": [1]}));
+    }
+
+    #[test]
+    fn numbers_and_clips() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_200), "1,200");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(count_of(1, "user", "users"), "1 user");
+        assert_eq!(count_of(2_000, "user", "users"), "2,000 users");
+        assert_eq!(clip("zoë-browser", 3), "zoë");
+        assert_eq!(clip("ab", 3), "ab");
+    }
+
+    #[test]
+    fn client_values_hold_no_secret() {
+        let c = ApiClient {
+            id: 1,
+            company_id: 1,
+            resource_id: "AbCdEfGhIjKl".into(),
+            name: "n".into(),
+            client_id: "cid".into(),
+            secret_hash: "$argon2id$v=19$secret-hash".into(),
+            role: crate::Role::Reseller,
+            status_id: 1,
+            has_ip_restriction: false,
+            allowed_ips: vec![],
+            create_time: 0,
+        };
+        let text = stored_client_value(&c).to_string();
+        assert!(!text.contains("argon2"), "{text}");
+        assert!(!text.to_lowercase().contains("secret"), "{text}");
+    }
+}
