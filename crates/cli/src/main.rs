@@ -127,7 +127,8 @@ async fn main() -> ExitCode {
         Command::Config(ConfigCmd::Example) => write_stdout(&serve::example_config()),
         Command::Keys(c) => {
             init_logging("warn", false);
-            keys::run(c).await
+            let empty = clap::ArgMatches::default();
+            keys::run(c, matches.subcommand_matches("keys").unwrap_or(&empty)).await
         }
         Command::Openapi => serde_json::to_string_pretty(&rollcall_server::openapi::document())
             .map_err(anyhow::Error::from)

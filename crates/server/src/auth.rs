@@ -16,7 +16,7 @@ use rollcall_types::token::{Claims, OAuthError, TokenResponse};
 use crate::error::ApiError;
 use crate::AppState;
 
-/// Token lifetime, as Keepnet's (seconds).
+/// Token lifetime, as Keepnet's (seconds; `keepnet/REFERENCE.md` A.1, `expires_in: 3600`).
 pub const TOKEN_TTL_SECS: i64 = 3600;
 /// The only scope.
 pub const SCOPE: &str = "api1";
@@ -32,7 +32,9 @@ pub fn random_secret(bytes: usize) -> String {
 /// Hashes a client secret with argon2id and a random salt, on the server's hashing pool
 /// ([`crate::hasher`]). A pool too busy to start within its wait is a 429 with `Retry-After`.
 pub async fn hash_secret(state: &AppState, secret: String) -> Result<String, ApiError> {
-    match state.hasher.hash(None, secret).await {
+    // Its callers are authenticated already, so the hash goes ahead of a token flood. A busy
+    // pool is 429 here (the API envelope has no 503 status), 503 at /connect/token.
+    match state.hasher.hash(secret).await {
         Ok(Ok(hash)) => Ok(hash),
         Ok(Err(e)) => Err(ApiError::internal(e)),
         Err(busy) => Err(ApiError::too_many_requests(
@@ -72,6 +74,21 @@ fn oauth_error_with(
     resp.extensions_mut().insert(OAuthCode(code));
     resp
 }
+
+/// An RFC 6749 error body with `status` and a `Retry-After` of `secs`.
+fn retry_later(status: StatusCode, code: &'static str, description: String, secs: u64) -> Response {
+    let mut resp = oauth_error_with(status, code, description);
+    resp.headers_mut()
+        .insert(axum::http::header::RETRY_AFTER, secs.into());
+    resp
+}
+
+/// Largest token request body: the four form fields need far less.
+const MAX_TOKEN_FORM: usize = 4 * 1024;
+/// Longest `client_id` a token request may name.
+const MAX_CLIENT_ID_BYTES: usize = 256;
+/// Longest `client_secret` a token request may send.
+const MAX_CLIENT_SECRET_BYTES: usize = 512;
 
 /// Endpoints a role may call, in Keepnet's `permissions` format.
 pub fn permissions(role: Role) -> Vec<String> {
@@ -140,12 +157,12 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     let headers = req.headers().clone();
-    let body = match axum::body::to_bytes(req.into_body(), 64 * 1024).await {
+    let body = match axum::body::to_bytes(req.into_body(), MAX_TOKEN_FORM).await {
         Ok(b) => b,
         Err(_) => {
             return oauth_error(
                 "invalid_request",
-                "the token request body is too large or could not be read",
+                format!("the token request body is larger than {MAX_TOKEN_FORM} bytes or could not be read; send only grant_type, client_id, client_secret and scope"),
             )
         }
     };
@@ -174,6 +191,8 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
             )
         }
     };
+    // The body is not needed again; a request waiting for a secret check keeps only its fields.
+    drop(body);
     // NUL and other control characters, before anything reads a field (crate::text).
     for (name, value) in &form {
         if let Err(e) = crate::text::check(name, value) {
@@ -244,6 +263,20 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
             "client_id and client_secret are required",
         );
     };
+    // No client has longer ones (client ids are at most 32 characters, secrets 100, the
+    // bootstrap's what its operator chose): refused before any work, so that requests waiting
+    // for a secret check stay small.
+    for (name, value, max) in [
+        ("client_id", &client_id, MAX_CLIENT_ID_BYTES),
+        ("client_secret", &client_secret, MAX_CLIENT_SECRET_BYTES),
+    ] {
+        if value.len() > max {
+            return oauth_error(
+                "invalid_request",
+                format!("{name} is longer than {max} bytes; check that the credentials are the right way round"),
+            );
+        }
+    }
     match field("scope") {
         Ok(None) => {}
         Ok(Some(s)) if s.split(' ').all(|part| part == SCOPE) => {}
@@ -258,7 +291,8 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
 
     if let Some(limits) = &state.limits {
         if let Err(r) = limits.check_token(&client_id, peer) {
-            let mut resp = oauth_error(
+            return retry_later(
+                StatusCode::TOO_MANY_REQUESTS,
                 "too_many_requests",
                 format!(
                     "more than {} token requests from this address or for this client_id from it; wait {} s (Retry-After). A token lasts {} s: reuse it instead of requesting one per call",
@@ -266,55 +300,48 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
                     r.retry_after_secs,
                     state.config.token_ttl_secs
                 ),
+                r.retry_after_secs,
             );
-            *resp.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-            resp.headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, r.retry_after_secs.into());
-            return resp;
         }
     }
-    // Failed authentications are limited per address and per client id (crate::token_guard),
-    // checked before the slow secret check.
-    if let Err(r) = state.token_guard.check(&client_id, peer) {
-        let (what, rate) = (
-            match r.spent {
+    // Failed authentications are limited per address and per client id (crate::token_guard):
+    // one failure is reserved before the slow secret check and given back unless it was a guess.
+    let reservation = match state.token_guard.reserve(&client_id, peer) {
+        Ok(r) => r,
+        Err(r) => {
+            let what = match r.spent {
                 crate::token_guard::Spent::Address => "from this address",
                 crate::token_guard::Spent::Client => "for this client_id",
                 crate::token_guard::Spent::Pair => "for this client_id from this address",
-            },
-            state
+            };
+            let rate = state
                 .token_guard
                 .rate()
-                .map_or_else(String::new, |r| r.to_string()),
-        );
-        let mut resp = oauth_error_with(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_requests",
-            format!(
-                "too many failed token requests {what} (more than {rate}); wait {} s (Retry-After), and check the client_id and client_secret before trying again",
-                r.retry_after_secs
-            ),
-        );
-        resp.headers_mut()
-            .insert(axum::http::header::RETRY_AFTER, r.retry_after_secs.into());
-        return resp;
-    }
+                .map_or_else(String::new, |r| r.to_string());
+            return retry_later(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                format!(
+                    "too many failed token requests {what} (more than {rate}); wait {} s (Retry-After), and check the client_id and client_secret before trying again",
+                    r.retry_after_secs
+                ),
+                r.retry_after_secs,
+            );
+        }
+    };
     let user_agent = headers
         .get(axum::http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    // A refused request with an id it names: audited (crate::audit), and counted against the
-    // failure budgets when it was a guess (an unknown id or a wrong secret).
+    // A refused request naming an id: audited (crate::audit). Whether it was a guess (an
+    // unknown id or a wrong secret, whose reservation is kept) is settled before; any other
+    // refusal gives the reservation back when it goes out of scope.
     let refuse = |client: Option<ApiClient>,
                   company: Option<Company>,
-                  guess: bool,
                   reason: &'static str,
                   description: String| {
         let (client_id, user_agent) = (client_id.clone(), user_agent.clone());
         async move {
-            if guess {
-                state.token_guard.failed(&client_id, peer);
-            }
             let company = match (company, &client) {
                 (Some(c), _) => Some(c),
                 (None, Some(cl)) => state
@@ -360,52 +387,50 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
             } else {
                 "unknown client_id"
             };
-            return refuse(client, None, true, reason, wrong()).await;
+            reservation.keep();
+            return refuse(client, None, reason, wrong()).await;
         }
         Err(busy) => {
-            let mut resp = oauth_error_with(
+            // Not checked, so not a guess: the reservation is given back.
+            drop(reservation);
+            return retry_later(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "temporarily_unavailable",
                 format!(
                     "the server is checking too many secrets at once; wait {} s (Retry-After) and ask again",
                     busy.retry_after_secs
                 ),
+                busy.retry_after_secs,
             );
-            resp.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                busy.retry_after_secs.into(),
-            );
-            return resp;
         }
     }
     let Some(client) = client else {
-        return refuse(None, None, true, "unknown client_id", wrong()).await;
+        reservation.keep();
+        return refuse(None, None, "unknown client_id", wrong()).await;
     };
     if client.status_id != STATUS_ACTIVE {
         let msg = "this client is inactive; an administrator must activate it".to_owned();
-        return refuse(Some(client), None, false, "inactive client", msg).await;
+        return refuse(Some(client), None, "inactive client", msg).await;
     }
     if !ip_allowed(&client, peer) {
         let msg = "requests from this IP address are not allowed for this client".to_owned();
-        return refuse(
-            Some(client),
-            None,
-            false,
-            "address not on the client's allow-list",
-            msg,
-        )
-        .await;
+        let reason = "address not on the client's allow-list";
+        return refuse(Some(client), None, reason, msg).await;
     }
     let company = match state.store.company_by_id(client.company_id).await {
         Ok(Some(c)) => c,
-        Ok(None) => return refuse(Some(client), None, false, "company deleted", wrong()).await,
+        Ok(None) => {
+            let reason = "company deleted";
+            return refuse(Some(client), None, reason, wrong()).await;
+        }
         Err(e) => return ApiError::internal(e).into_response(),
     };
     match state.store.inactive_in_chain(&company).await {
         Ok(None) => {}
         Ok(Some(off)) => {
             let msg = switched_off(&company, &off);
-            return refuse(Some(client), Some(company), false, "company inactive", msg).await;
+            let reason = "company inactive";
+            return refuse(Some(client), Some(company), reason, msg).await;
         }
         Err(e) => return ApiError::internal(e).into_response(),
     }
@@ -418,6 +443,7 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
     };
     match issue(state, &client, &company, parent.as_ref()) {
         Ok(t) => {
+            drop(reservation);
             state.token_guard.succeeded(&client_id, peer);
             crate::audit::record_token_issued(
                 state,
@@ -512,19 +538,22 @@ fn issue(
     })
 }
 
+/// An address as the caller sees it: an IPv4-mapped IPv6 address (a dual-stack listener's view
+/// of an IPv4 caller) as the IPv4 address.
+pub fn plain_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    }
+}
+
 /// Whether `ip` may use `client`. Entries are single addresses or CIDR ranges.
 pub fn ip_allowed(client: &ApiClient, ip: Option<IpAddr>) -> bool {
     if !client.has_ip_restriction {
         return true;
     }
     let Some(ip) = ip else { return false };
-    let ip = match ip {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map(IpAddr::V4)
-            .unwrap_or(IpAddr::V6(v6)),
-        v4 => v4,
-    };
+    let ip = plain_ip(ip);
     client.allowed_ips.iter().any(|entry| {
         let entry = entry.trim();
         if let Ok(single) = entry.parse::<IpAddr>() {

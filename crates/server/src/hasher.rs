@@ -217,14 +217,11 @@ impl SecretHasher {
         }
     }
 
-    /// An argon2id PHC string of `secret` with a fresh random salt. `Ok(Err(_))` is a hashing
-    /// failure (which the default parameters cannot produce).
-    pub async fn hash(
-        &self,
-        key: Option<IpAddr>,
-        secret: String,
-    ) -> Result<Result<String, String>, Busy> {
-        match self.run(key, false, Work::Hash { secret }).await? {
+    /// An argon2id PHC string of `secret` with a fresh random salt, ahead of the queue's lines
+    /// (its callers are authenticated already). `Ok(Err(_))` is a hashing failure (which the
+    /// default parameters cannot produce).
+    pub async fn hash(&self, secret: String) -> Result<Result<String, String>, Busy> {
+        match self.run(None, true, Work::Hash { secret }).await? {
             Done::Hashed(h) => Ok(h),
             _ => Ok(Err("the hashing pool answered out of turn".to_owned())),
         }
@@ -364,7 +361,7 @@ mod tests {
     async fn hashes_and_checks_like_argon2_itself() {
         let pool = SecretHasher::new(2, Duration::from_secs(10)).expect("pool");
         let ours = pool
-            .hash(None, "correct horse".into())
+            .hash("correct horse".into())
             .await
             .expect("not busy")
             .expect("hashed");

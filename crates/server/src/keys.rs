@@ -92,16 +92,30 @@ pub fn new_key() -> SigningKey {
     }
 }
 
-/// Replaces the live database key with a new one; the old one keeps checking tokens for
-/// `ttl_secs` plus [`RELOAD_EVERY`] and the leeway. Returns the new key and what changed.
+/// The kid that migration 0010 gives the signing key of older versions, which kept it where
+/// other users of the machine could read it; a server replaces it at its first start.
+pub const LEGACY_KID: &str = "legacy";
+
+/// How long a rotated key keeps checking tokens: the token lifetime, plus [`RELOAD_EVERY`]
+/// (a replica signs with the old key until it reloads), plus the leeway.
+pub fn grace_ms(ttl_secs: i64) -> i64 {
+    ttl_secs
+        .saturating_add(RELOAD_EVERY.as_secs() as i64 + LEEWAY_SECS)
+        .saturating_mul(1000)
+}
+
+/// Replaces the live database key with a new one (only if it is `replacing`, when given); the
+/// old one keeps checking tokens for [`grace_ms`]. Returns the new key and what changed.
 pub async fn rotate(
     store: &dyn Store,
     ttl_secs: i64,
+    replacing: Option<&str>,
 ) -> Result<(SigningKey, rollcall_store::Rotation), StoreError> {
     let key = new_key();
-    let grace_ms = (ttl_secs + RELOAD_EVERY.as_secs() as i64 + LEEWAY_SECS) * 1000;
     let now = crate::now_millis();
-    let rotation = store.rotate_signing_key(&key, now + grace_ms, now).await?;
+    let rotation = store
+        .rotate_signing_key(&key, now + grace_ms(ttl_secs), now, replacing)
+        .await?;
     Ok((key, rotation))
 }
 
@@ -157,8 +171,9 @@ impl Keyring {
             None => {
                 store.init_signing_key(&new_key()).await?;
                 let keys = store.signing_keys().await?;
-                let loaded = load(&keys, crate::now_millis())
-                    .ok_or_else(|| anyhow::anyhow!("the database holds no live signing key"))?;
+                let loaded = load(&keys, crate::now_millis()).ok_or_else(|| {
+                    anyhow::anyhow!("the database holds no live signing key; run `rollcall keys rotate` with this server's database settings to make one")
+                })?;
                 (Source::Database, loaded)
             }
         };
@@ -238,8 +253,9 @@ impl Keyring {
         if claims.iat > now + LEEWAY_SECS {
             return Err(Rejected::Invalid("it claims to be issued in the future"));
         }
-        if claims.exp - claims.iat > self.ttl_secs + LEEWAY_SECS
-            || claims.exp - now > self.ttl_secs + LEEWAY_SECS
+        // Saturating: the claims are the caller's numbers.
+        if claims.exp.saturating_sub(claims.iat) > self.ttl_secs + LEEWAY_SECS
+            || claims.exp.saturating_sub(now) > self.ttl_secs + LEEWAY_SECS
         {
             return Err(Rejected::Invalid(
                 "its lifetime is longer than this server issues",

@@ -36,7 +36,7 @@ use axum::routing::get;
 use axum::Json;
 use axum::Router;
 use chrono::{DateTime, TimeZone, Utc};
-use rollcall_store::{SqlStore, Store};
+use rollcall_store::{KeyStore, SqlStore, Store};
 use rollcall_types::Envelope;
 use tokio::net::TcpListener;
 
@@ -363,6 +363,9 @@ impl Server {
                 config.token_ttl_secs
             );
         }
+        if config.secret_check_wait.is_zero() {
+            anyhow::bail!("the secret-check wait must be above zero: a check that may not wait at all never starts");
+        }
         // A bad font path stops the start cleanly.
         let pdf_fonts = export::pdf::PdfFonts::load(&config.pdf_fallback_fonts)
             .map_err(|e| anyhow::anyhow!(e))?;
@@ -398,8 +401,31 @@ impl Server {
             if config.jwt_secret.is_some() {
                 anyhow::bail!("--rotate-signing-key rotates the keys kept in the database, but --jwt-secret (ROLLCALL_JWT_SECRET) is set and signs instead; change that secret to rotate it, or unset it to use database keys");
             }
-            let (key, rotation) = keys::rotate(&store, config.token_ttl_secs).await?;
+            let (key, rotation) = keys::rotate(&store, config.token_ttl_secs, None).await?;
             tracing::info!(kid = %key.kid, retired = rotation.retired, dropped = rotation.dropped, "rotated the token signing key");
+        } else if config.jwt_secret.is_none() {
+            // A key that other users of this machine may have read is replaced at once: the
+            // key of older versions (kept readable by them), or any key when the database
+            // files had to be tightened just now. Tokens it signed keep working until they
+            // expire.
+            let live = store.signing_keys().await?.into_iter().next();
+            let exposed = store.files_were_exposed();
+            if let Some(live) = live.filter(|k| exposed || k.kid == keys::LEGACY_KID) {
+                let (key, rotation) =
+                    keys::rotate(&store, config.token_ttl_secs, Some(&live.kid)).await?;
+                if rotation.retired > 0 {
+                    tracing::warn!(
+                        old_kid = %live.kid,
+                        kid = %key.kid,
+                        "replaced the token signing key: {}; tokens it signed keep working until they expire",
+                        if exposed {
+                            "the database files were readable by other users, who may have read it"
+                        } else {
+                            "it dates from a version that kept it where other users of the machine could read it"
+                        }
+                    );
+                }
+            }
         }
         let keys = Keyring::open(
             &store,
@@ -413,10 +439,12 @@ impl Server {
             None => hasher::SecretHasher::per_core(config.secret_check_wait),
         }
         .map_err(|e| anyhow::anyhow!("cannot start the secret-checking threads: {e}"))?;
-        let dummy_hash = match hasher.hash(None, auth::random_secret(16)).await {
+        let dummy_hash = match hasher.hash(auth::random_secret(16)).await {
             Ok(Ok(h)) => h,
             Ok(Err(e)) => anyhow::bail!("cannot hash: {e}"),
-            Err(_) => anyhow::bail!("the secret-checking threads did not answer at start"),
+            Err(_) => anyhow::bail!(
+                "the secret-checking threads did not answer at start; raise --secret-check-wait"
+            ),
         };
         let state = AppState {
             store: Arc::new(store.clone()),

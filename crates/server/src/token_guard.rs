@@ -10,7 +10,11 @@
 //! - per (address, `client_id`): never waived, see below.
 //!
 //! A request is refused (429 with `Retry-After`) **before** its secret is checked when a budget
-//! it draws on is spent. To keep a flood naming someone else's `client_id` from locking that
+//! it draws on is spent. Otherwise it reserves one failure in each budget before the check (so
+//! that requests sent together cannot all pass a budget that has room for one), and gives it
+//! back when the request turns out not to be a guess (the secret was right, or the server was
+//! too busy to check it). IPv6 addresses count by their /64, which one host usually holds
+//! whole. To keep a flood naming someone else's `client_id` from locking that
 //! client out, an (address, `client_id`) pair that authenticated successfully within the last
 //! [`KNOWN_GOOD_FOR`] is only held to its own pair budget: the real client keeps getting tokens
 //! from where it usually runs, while an attacker on a new address still meets the address and
@@ -75,30 +79,34 @@ impl Budget {
         self.tat.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// `Err(wait)` when one more failure now would exceed the burst.
-    fn check(&self, rate: Rate, key: &str, now: Instant) -> Result<(), Duration> {
-        let map = self.lock();
-        let key = shared_key(&map, key);
-        let Some(tat) = map.get(key) else {
-            return Ok(());
-        };
-        let next = (*tat).max(now) + cell(rate);
-        let ahead = next.saturating_duration_since(now);
-        if ahead > rate.per {
-            Err(ahead - rate.per)
-        } else {
-            Ok(())
-        }
-    }
-
-    fn spend(&self, rate: Rate, key: &str, now: Instant) {
+    /// Spends one failure of `key` now, or `Err(wait)` when that would exceed the burst.
+    /// Returns the key it was counted under (see [`shared_key`]), for a refund.
+    fn spend(&self, rate: Rate, key: &str, now: Instant) -> Result<String, Duration> {
         let mut map = self.lock();
         if map.len() >= MAX_KEYS && !map.contains_key(key) {
             map.retain(|_, tat| *tat > now);
         }
         let key = shared_key(&map, key).to_owned();
-        let tat = map.entry(key).or_insert(now);
-        *tat = (*tat).max(now) + cell(rate);
+        let next = map.get(&key).map_or(now, |tat| (*tat).max(now)) + cell(rate);
+        let ahead = next.saturating_duration_since(now);
+        if ahead > rate.per {
+            return Err(ahead - rate.per);
+        }
+        map.insert(key.clone(), next);
+        Ok(key)
+    }
+
+    /// Gives back one failure of `key` (a reservation that was not a guess).
+    fn refund(&self, rate: Rate, key: &str, now: Instant) {
+        let mut map = self.lock();
+        if let Some(tat) = map.get_mut(key) {
+            match tat.checked_sub(cell(rate)) {
+                Some(back) if back > now => *tat = back,
+                _ => {
+                    map.remove(key);
+                }
+            }
+        }
     }
 
     /// Forgets keys whose budget is whole again.
@@ -132,6 +140,30 @@ fn whole_secs(d: Duration) -> u64 {
     (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1)
 }
 
+/// Failures a token request reserved (see [`TokenGuard::reserve`]): given back when dropped,
+/// kept by [`Reservation::keep`].
+pub struct Reservation<'g> {
+    guard: &'g TokenGuard,
+    spent: Vec<(Spent, String)>,
+}
+
+impl Reservation<'_> {
+    /// The request was a guess (an unknown id or a wrong secret): the failures stay counted.
+    pub fn keep(mut self) {
+        self.spent.clear();
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        let Some(rate) = self.guard.rate else { return };
+        let now = Instant::now();
+        for (which, key) in self.spent.drain(..) {
+            self.guard.budget(which).refund(rate, &key, now);
+        }
+    }
+}
+
 /// The failure budgets of one process.
 pub struct TokenGuard {
     rate: Option<Rate>,
@@ -142,8 +174,17 @@ pub struct TokenGuard {
     known_good: Mutex<HashMap<String, Instant>>,
 }
 
+/// The address a budget counts: an IPv4 address (IPv4-mapped IPv6 included) whole, an IPv6
+/// address by its /64.
 fn address_key(peer: Option<IpAddr>) -> String {
-    peer.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+    match peer.map(crate::auth::plain_ip) {
+        None => "unknown".to_owned(),
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
 }
 
 fn pair_key(client_id: &str, peer: Option<IpAddr>) -> String {
@@ -171,10 +212,21 @@ impl TokenGuard {
         self.known_good.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Whether a token request naming `client_id` from `peer` may have its secret checked now.
-    pub fn check(&self, client_id: &str, peer: Option<IpAddr>) -> Result<(), Refused> {
+    /// Reserves one failure for a token request naming `client_id` from `peer`, in the pair's
+    /// budget and, unless the pair is known good, in the address's and the id's; refused when
+    /// one of them is spent. The reservation is given back when dropped, unless
+    /// [`Reservation::keep`] says the request was a guess.
+    pub fn reserve(
+        &self,
+        client_id: &str,
+        peer: Option<IpAddr>,
+    ) -> Result<Reservation<'_>, Refused> {
+        let mut reservation = Reservation {
+            guard: self,
+            spent: Vec::new(),
+        };
         let Some(rate) = self.rate else {
-            return Ok(());
+            return Ok(reservation);
         };
         let now = Instant::now();
         let pair = pair_key(client_id, peer);
@@ -182,31 +234,38 @@ impl TokenGuard {
             spent,
             retry_after_secs: whole_secs(wait),
         };
-        self.pair
-            .check(rate, &pair, now)
+        // On a refusal `reservation` is dropped, which gives back what it took so far.
+        let key = self
+            .pair
+            .spend(rate, &pair, now)
             .map_err(|w| refuse(Spent::Pair, w))?;
+        reservation.spent.push((Spent::Pair, key));
         let trusted = self
             .known_good_pairs()
             .get(&pair)
             .is_some_and(|at| now.duration_since(*at) < KNOWN_GOOD_FOR);
         if trusted {
-            return Ok(());
+            return Ok(reservation);
         }
-        self.address
-            .check(rate, &address_key(peer), now)
+        let key = self
+            .address
+            .spend(rate, &address_key(peer), now)
             .map_err(|w| refuse(Spent::Address, w))?;
-        self.client
-            .check(rate, client_id, now)
-            .map_err(|w| refuse(Spent::Client, w))
+        reservation.spent.push((Spent::Address, key));
+        let key = self
+            .client
+            .spend(rate, client_id, now)
+            .map_err(|w| refuse(Spent::Client, w))?;
+        reservation.spent.push((Spent::Client, key));
+        Ok(reservation)
     }
 
-    /// Counts a failed authentication against all three budgets.
-    pub fn failed(&self, client_id: &str, peer: Option<IpAddr>) {
-        let Some(rate) = self.rate else { return };
-        let now = Instant::now();
-        self.pair.spend(rate, &pair_key(client_id, peer), now);
-        self.address.spend(rate, &address_key(peer), now);
-        self.client.spend(rate, client_id, now);
+    fn budget(&self, which: Spent) -> &Budget {
+        match which {
+            Spent::Address => &self.address,
+            Spent::Client => &self.client,
+            Spent::Pair => &self.pair,
+        }
     }
 
     /// Whether `client_id` authenticated from `peer` within [`KNOWN_GOOD_FOR`]: its secret
@@ -257,26 +316,49 @@ mod tests {
         s.parse().ok()
     }
 
+    /// A guess: reserve and keep.
+    fn guess(g: &TokenGuard, id: &str, peer: Option<IpAddr>) -> Result<(), Refused> {
+        g.reserve(id, peer).map(Reservation::keep)
+    }
+
     #[test]
-    fn only_failures_spend_and_the_address_budget_stops_a_guesser() {
+    fn only_guesses_count_and_the_address_budget_stops_a_guesser() {
         let g = TokenGuard::new(Some("3/h".parse().expect("rate")));
         let a = ip("192.0.2.1");
         for _ in 0..10 {
-            assert!(g.check("good", a).is_ok());
+            // A reservation given back (a right secret) costs nothing.
+            drop(g.reserve("good", a).expect("room"));
             g.succeeded("good", a);
         }
         for i in 0..3 {
-            assert!(g.check(&format!("guess{i}"), a).is_ok(), "failure {i}");
-            g.failed(&format!("guess{i}"), a);
+            assert!(guess(&g, &format!("guess{i}"), a).is_ok(), "failure {i}");
         }
         let r = g
-            .check("another", a)
-            .expect_err("the address spent its budget");
+            .reserve("another", a)
+            .err()
+            .expect("the address spent its budget");
         assert_eq!(r.spent, Spent::Address);
         assert!((1..=1200).contains(&r.retry_after_secs), "{r:?}");
         assert!(
-            g.check("another", ip("192.0.2.9")).is_ok(),
+            g.reserve("another", ip("192.0.2.9")).is_ok(),
             "other addresses are not affected"
+        );
+    }
+
+    #[test]
+    fn requests_sent_together_cannot_all_pass_a_budget_with_room_for_one() {
+        let g = TokenGuard::new(Some("1/h".parse().expect("rate")));
+        let a = ip("192.0.2.1");
+        let first = g.reserve("x", a).expect("room for one");
+        let second = g
+            .reserve("y", a)
+            .err()
+            .expect("the reservation holds the room");
+        assert_eq!(second.spent, Spent::Address);
+        drop(first);
+        assert!(
+            g.reserve("y", a).is_ok(),
+            "given back, the room is free again"
         );
     }
 
@@ -287,19 +369,19 @@ mod tests {
         g.succeeded("victim", home);
         // Two attackers on two addresses spend the victim's id budget.
         for attacker in ["203.0.113.1", "203.0.113.2"] {
-            assert!(g.check("victim", ip(attacker)).is_ok());
-            g.failed("victim", ip(attacker));
+            assert!(guess(&g, "victim", ip(attacker)).is_ok());
         }
         let r = g
-            .check("victim", ip("203.0.113.3"))
-            .expect_err("a third address meets the spent id budget");
+            .reserve("victim", ip("203.0.113.3"))
+            .err()
+            .expect("a third address meets the spent id budget");
         assert_eq!(r.spent, Spent::Client);
         assert!(
-            g.check("victim", home).is_ok(),
+            g.reserve("victim", home).is_ok(),
             "the client keeps working from where it authenticated before"
         );
         assert!(
-            g.check("victim", None).is_err(),
+            g.reserve("victim", None).is_err(),
             "an unknown peer is not known good"
         );
     }
@@ -309,12 +391,30 @@ mod tests {
         let g = TokenGuard::new(Some("2/h".parse().expect("rate")));
         let shared = ip("10.1.1.1");
         g.succeeded("c", shared);
-        g.failed("c", shared);
-        g.failed("c", shared);
+        assert!(guess(&g, "c", shared).is_ok());
+        assert!(guess(&g, "c", shared).is_ok());
         let r = g
-            .check("c", shared)
-            .expect_err("the pair spent its own budget");
+            .reserve("c", shared)
+            .err()
+            .expect("the pair spent its own budget");
         assert_eq!(r.spent, Spent::Pair);
+    }
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64() {
+        let g = TokenGuard::new(Some("2/h".parse().expect("rate")));
+        assert!(guess(&g, "a", ip("2001:db8:1:2::1")).is_ok());
+        assert!(guess(&g, "b", ip("2001:db8:1:2:ffff::9")).is_ok());
+        let r = g
+            .reserve("c", ip("2001:db8:1:2:abcd::7"))
+            .err()
+            .expect("the same /64");
+        assert_eq!(r.spent, Spent::Address);
+        assert!(g.reserve("c", ip("2001:db8:1:3::1")).is_ok(), "another /64");
+        // An IPv4 caller seen through a dual-stack socket is its IPv4 address.
+        assert!(guess(&g, "d", ip("::ffff:192.0.2.5")).is_ok());
+        assert!(guess(&g, "e", ip("192.0.2.5")).is_ok());
+        assert!(g.reserve("f", ip("192.0.2.5")).is_err());
     }
 
     #[test]
@@ -322,14 +422,13 @@ mod tests {
         let g = TokenGuard::new(Some("20/s".parse().expect("rate")));
         let a = ip("192.0.2.1");
         let mut failures = 0;
-        while g.check("x", a).is_ok() {
-            g.failed("x", a);
+        while guess(&g, "x", a).is_ok() {
             failures += 1;
             assert!(failures < 100, "the budget never ran out");
         }
         assert_eq!(failures, 20);
         std::thread::sleep(Duration::from_millis(120));
-        assert!(g.check("x", a).is_ok(), "a cell comes back every 50 ms");
+        assert!(g.reserve("x", a).is_ok(), "a cell comes back every 50 ms");
         assert_eq!(g.tracked(), 3);
         std::thread::sleep(Duration::from_millis(1100));
         g.sweep();
@@ -340,8 +439,7 @@ mod tests {
     fn off_refuses_nothing_and_counts_nothing_but_knows_genuine_callers() {
         let g = TokenGuard::new(None);
         for _ in 0..100 {
-            assert!(g.check("x", None).is_ok());
-            g.failed("x", None);
+            assert!(guess(&g, "x", None).is_ok());
         }
         assert_eq!(g.tracked(), 0);
         assert!(!g.known_good("x", None));
@@ -355,10 +453,11 @@ mod tests {
         let g = TokenGuard::new(Some("1/h".parse().expect("rate")));
         let long_a = "a".repeat(MAX_KEY_LEN + 1);
         let long_b = "b".repeat(MAX_KEY_LEN + 1);
-        g.failed(&long_a, ip("192.0.2.1"));
+        assert!(guess(&g, &long_a, ip("192.0.2.1")).is_ok());
         let r = g
-            .check(&long_b, ip("192.0.2.2"))
-            .expect_err("both long ids count as one");
+            .reserve(&long_b, ip("192.0.2.2"))
+            .err()
+            .expect("both long ids count as one");
         // Their pair keys are over long as well, so the shared pair budget is the first spent.
         assert_eq!(r.spent, Spent::Pair);
     }

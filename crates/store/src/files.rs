@@ -25,7 +25,7 @@ pub(crate) fn private_dir(dir: &Path) -> Result<()> {
                 .create(dir)
                 .map_err(|e| {
                     StoreError::Config(format!(
-                        "cannot create the data directory {}: {e}",
+                        "cannot create the data directory {}: {e}; create it with chmod 700, or choose another --data-dir",
                         dir.display()
                     ))
                 })?;
@@ -64,8 +64,8 @@ pub(crate) fn private_dir(dir: &Path) -> Result<()> {
 
 /// Makes `file` `0600`: created empty with that mode when `create` and it is missing (SQLite
 /// gives its `-wal` and `-shm` files the mode of the database file), tightened when it exists
-/// with wider bits.
-pub(crate) fn private_file(file: &Path, create: bool) -> Result<()> {
+/// with wider bits. Returns whether it had to be tightened (other users could read it).
+pub(crate) fn private_file(file: &Path, create: bool) -> Result<bool> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -82,7 +82,7 @@ pub(crate) fn private_file(file: &Path, create: bool) -> Result<()> {
                             StoreError::Config(format!("cannot create {}: {e}", file.display()))
                         })?;
                 }
-                return Ok(());
+                return Ok(false);
             }
             Err(e) => {
                 return Err(StoreError::Config(format!(
@@ -108,11 +108,12 @@ pub(crate) fn private_file(file: &Path, create: bool) -> Result<()> {
                 to = "600",
                 "tightened a database file's mode: other users could read it"
             );
+            return Ok(true);
         }
     }
     #[cfg(not(unix))]
     let _ = (file, create);
-    Ok(())
+    Ok(false)
 }
 
 /// The database file and the `-wal` / `-shm` files SQLite keeps beside it.

@@ -43,27 +43,32 @@ pub struct Rotation {
 /// Persistence of signing keys.
 #[async_trait]
 pub trait KeyStore {
-    /// Every key, newest first (the first live one signs).
+    /// Every key, the live one first, then newest first.
     async fn signing_keys(&self) -> Result<Vec<SigningKey>>;
     /// Stores `key` as the live key unless a live key exists already (first start; safe when
     /// several replicas start together: they all read the same keys afterwards).
     async fn init_signing_key(&self, key: &SigningKey) -> Result<()>;
-    /// In one transaction: every live key gets `accept_until`, `key` becomes the live key, and
-    /// keys whose `accept_until` is before `now` are deleted.
+    /// In one transaction: the live key gets `accept_until`, `key` becomes the live key, and
+    /// keys whose `accept_until` is before `now` are deleted. With `replacing`, only when the
+    /// live key is that one (otherwise nothing changes and `retired` is 0): replicas that all
+    /// decide to replace the same key at start replace it once.
     async fn rotate_signing_key(
         &self,
         key: &SigningKey,
         accept_until: i64,
         now: i64,
+        replacing: Option<&str>,
     ) -> Result<Rotation>;
 }
 
 #[async_trait]
 impl KeyStore for SqlStore {
     async fn signing_keys(&self) -> Result<Vec<SigningKey>> {
+        // `live` is 1 on the live key and NULL elsewhere; NULLs sort last on SQLite and first
+        // on PostgreSQL, so the order is spelled out.
         let rows = sqlx::query(
             "SELECT kid, secret, create_time, accept_until FROM signing_keys \
-             ORDER BY create_time DESC, kid DESC",
+             ORDER BY CASE WHEN live = 1 THEN 0 ELSE 1 END, create_time DESC, kid DESC",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -80,10 +85,10 @@ impl KeyStore for SqlStore {
     }
 
     async fn init_signing_key(&self, key: &SigningKey) -> Result<()> {
+        // The unique `live` column makes a second live key a conflict, which is ignored.
         sqlx::query(
-            "INSERT INTO signing_keys (kid, secret, create_time, accept_until) \
-             SELECT $1, $2, $3, NULL WHERE NOT EXISTS \
-             (SELECT 1 FROM signing_keys WHERE accept_until IS NULL)",
+            "INSERT INTO signing_keys (kid, secret, create_time, accept_until, live) \
+             VALUES ($1, $2, $3, NULL, 1) ON CONFLICT DO NOTHING",
         )
         .bind(&key.kid)
         .bind(&key.secret)
@@ -98,16 +103,29 @@ impl KeyStore for SqlStore {
         key: &SigningKey,
         accept_until: i64,
         now: i64,
+        replacing: Option<&str>,
     ) -> Result<Rotation> {
         let mut tx = self.write_tx().await?;
-        let retired =
-            sqlx::query("UPDATE signing_keys SET accept_until = $1 WHERE accept_until IS NULL")
-                .bind(accept_until)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+        let retired = sqlx::query(
+            "UPDATE signing_keys SET accept_until = $1, live = NULL \
+             WHERE live = 1 AND ($2 IS NULL OR kid = $2)",
+        )
+        .bind(accept_until)
+        .bind(replacing.map(str::to_owned))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if replacing.is_some() && retired == 0 {
+            // Another replica replaced it first.
+            tx.rollback().await?;
+            return Ok(Rotation {
+                retired: 0,
+                dropped: 0,
+            });
+        }
         sqlx::query(
-            "INSERT INTO signing_keys (kid, secret, create_time, accept_until) VALUES ($1, $2, $3, NULL)",
+            "INSERT INTO signing_keys (kid, secret, create_time, accept_until, live) \
+             VALUES ($1, $2, $3, NULL, 1)",
         )
         .bind(&key.kid)
         .bind(&key.secret)

@@ -123,8 +123,15 @@ pub trait Store: KeyStore + Send + Sync + 'static {
         fields: &CompanyFields,
         actor: &Actor,
     ) -> Result<Company>;
-    /// Replaces a company's editable fields.
-    async fn update_company(&self, id: i64, fields: &CompanyFields, actor: &Actor) -> Result<()>;
+    /// Writes the fields `fields` changed from `base` (what the caller read); the others keep
+    /// their stored value ([`CompanyFields::rebase`]).
+    async fn update_company(
+        &self,
+        id: i64,
+        base: &CompanyFields,
+        fields: &CompanyFields,
+        actor: &Actor,
+    ) -> Result<()>;
     /// A company by its public id.
     async fn company_by_resource_id(&self, resource_id: &str) -> Result<Option<Company>>;
     /// A company by its internal id.

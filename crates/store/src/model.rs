@@ -106,6 +106,45 @@ pub struct CompanyFields {
     pub tags: Vec<String>,
 }
 
+impl CompanyFields {
+    /// A three-way merge for an update: the fields `self` changed from `base` (what the
+    /// caller read) win, the others take `current` (what is stored now), so that a change made
+    /// meanwhile by someone else is not written back over.
+    pub fn rebase(&self, base: &Self, current: &Self) -> Self {
+        macro_rules! merged {
+            ($($field:ident),* $(,)?) => {
+                Self {
+                    $($field: if self.$field != base.$field {
+                        self.$field.clone()
+                    } else {
+                        current.$field.clone()
+                    },)*
+                }
+            };
+        }
+        merged!(
+            name,
+            description,
+            address,
+            website_url,
+            logo_url,
+            country_id,
+            industry_id,
+            license_type_id,
+            license_period_type_id,
+            is_number_of_users_limited,
+            number_of_users,
+            license_start_date,
+            license_end_date,
+            time_zone_id,
+            date_format,
+            time_format,
+            status_id,
+            tags,
+        )
+    }
+}
+
 /// Result of a company delete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeleteOutcome {
@@ -335,4 +374,44 @@ pub struct CountSummary {
     pub totals: UserCounts,
     /// `(YYYYMM, users created that month)` for the requested months, oldest first.
     pub months: Vec<(i64, i64)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rebase_keeps_what_others_changed_meanwhile() {
+        let base = CompanyFields {
+            name: "Sub".into(),
+            status_id: 1,
+            number_of_users: Some(100),
+            ..CompanyFields::default()
+        };
+        // The caller renamed it; meanwhile the parent deactivated it and cut its licence.
+        let mine = CompanyFields {
+            name: "Sub, renamed".into(),
+            ..base.clone()
+        };
+        let stored = CompanyFields {
+            status_id: 2,
+            number_of_users: Some(50),
+            ..base.clone()
+        };
+        let merged = mine.rebase(&base, &stored);
+        assert_eq!(merged.name, "Sub, renamed");
+        assert_eq!(merged.status_id, 2);
+        assert_eq!(merged.number_of_users, Some(50));
+        // A field both changed: the update's value wins (it is what the caller asked for).
+        let theirs = CompanyFields {
+            name: "Sub (parent's name)".into(),
+            ..stored.clone()
+        };
+        assert_eq!(mine.rebase(&base, &theirs).name, "Sub, renamed");
+        assert_eq!(
+            base.rebase(&base, &theirs),
+            theirs,
+            "no change keeps everything stored"
+        );
+    }
 }

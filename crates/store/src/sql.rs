@@ -52,6 +52,8 @@ pub struct SqlStore {
     pub(crate) pg_export: Option<sqlx::postgres::PgConnectOptions>,
     /// Most connections `pool` opens.
     pub(crate) pool_max: u32,
+    /// Whether a database file was readable by other users when it was opened.
+    pub(crate) files_were_exposed: bool,
 }
 
 /// Connections of the read pool on SQLite (besides its single writer) when no size is given.
@@ -99,6 +101,52 @@ impl SqlStore {
         data_dir: &Path,
         pool_size: Option<u32>,
     ) -> Result<Self> {
+        let store = Self::connect(database_url, data_dir, pool_size).await?;
+        store.migrate().await?;
+        store.seed_catalog().await?;
+        Ok(store)
+    }
+
+    /// Opens a database that a server of this version has already migrated, without changing
+    /// its schema: for tools (`rollcall keys`) that must not migrate a production database
+    /// ahead of its servers. A schema older or newer than this version is refused, saying so.
+    pub async fn open_existing(database_url: &str, data_dir: &Path) -> Result<Self> {
+        let store = Self::connect(database_url, data_dir, Some(1)).await?;
+        let wanted = store
+            .migrator()
+            .iter()
+            .map(|m| m.version)
+            .max()
+            .unwrap_or(0);
+        let applied: i64 = match sqlx::query(
+            "SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) AS v FROM _sqlx_migrations WHERE success",
+        )
+        .fetch_one(&store.pool)
+        .await
+        {
+            Ok(row) => get_i64(&row, "v")?,
+            Err(_) => 0,
+        };
+        if applied != wanted {
+            store.close().await;
+            return Err(StoreError::Config(if applied < wanted {
+                format!("the database's schema (version {applied}) is older than this rollcall's ({wanted}); start the servers of this version first (rollcall serve migrates it), then run this again")
+            } else {
+                format!("the database's schema (version {applied}) is newer than this rollcall's ({wanted}); use the rollcall version the servers run")
+            }));
+        }
+        Ok(store)
+    }
+
+    fn migrator(&self) -> sqlx::migrate::Migrator {
+        match self.engine {
+            Engine::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Engine::Postgres => sqlx::migrate!("./migrations/postgres"),
+        }
+    }
+
+    /// The pools and file checks of [`SqlStore::open_with_pool_size`], without migrating.
+    async fn connect(database_url: &str, data_dir: &Path, pool_size: Option<u32>) -> Result<Self> {
         if let Some(n) = pool_size {
             check_pool_size(n)
                 .map_err(|e| StoreError::Config(format!("the database pool size {e}")))?;
@@ -122,9 +170,10 @@ impl SqlStore {
             let on_disk = !file.as_os_str().is_empty()
                 && !file.starts_with(":memory:")
                 && !file.to_string_lossy().starts_with("file:");
+            let mut files_were_exposed = false;
             if on_disk {
                 // Before SQLite opens it: a file it creates gets the process umask's mode.
-                crate::files::private_file(&file, in_data_dir)?;
+                files_were_exposed |= crate::files::private_file(&file, in_data_dir)?;
             }
             let opts = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
             let writer = AnyPoolOptions::new()
@@ -139,7 +188,7 @@ impl SqlStore {
             if on_disk {
                 // WAL and SHM files left by an older version may be wider than the database.
                 for f in crate::files::database_files(&file) {
-                    crate::files::private_file(&f, false)?;
+                    files_were_exposed |= crate::files::private_file(&f, false)?;
                 }
             }
             let pool_max = pool_size.unwrap_or(DEFAULT_SQLITE_POOL_SIZE);
@@ -155,6 +204,7 @@ impl SqlStore {
                 sqlite_file: on_disk.then_some(file),
                 pg_export: None,
                 pool_max,
+                files_were_exposed,
             }
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = AnyConnectOptions::from_str(url)?.disable_statement_logging();
@@ -174,32 +224,20 @@ impl SqlStore {
                 sqlite_file: None,
                 pg_export: Some(native),
                 pool_max,
+                files_were_exposed: false,
             }
         } else {
             return Err(StoreError::Corrupt(format!(
                 "unsupported database URL '{url}': use an empty value (SQLite in the data dir), sqlite://FILE or postgres://..."
             )));
         };
-        store.migrate().await?;
-        store.seed_catalog().await?;
         Ok(store)
     }
 
     async fn migrate(&self) -> Result<()> {
         // PostgreSQL's migrator holds an advisory lock, so replicas starting together apply each
         // migration once; SQLite serialises through its file lock.
-        match self.engine {
-            Engine::Sqlite => {
-                sqlx::migrate!("./migrations/sqlite")
-                    .run(&self.writer)
-                    .await?
-            }
-            Engine::Postgres => {
-                sqlx::migrate!("./migrations/postgres")
-                    .run(&self.writer)
-                    .await?
-            }
-        }
+        self.migrator().run(&self.writer).await?;
         Ok(())
     }
 
@@ -250,6 +288,13 @@ impl SqlStore {
             Engine::Sqlite => stmt.build(SqliteQueryBuilder),
             Engine::Postgres => stmt.build(PostgresQueryBuilder),
         }
+    }
+
+    /// Whether the SQLite database file (or its WAL or SHM file) was readable by other users
+    /// when this store opened it: the modes are tightened now, but what it held (the token
+    /// signing key) may have been read.
+    pub fn files_were_exposed(&self) -> bool {
+        self.files_were_exposed
     }
 
     /// The read pool (for the export cursor and tests).
@@ -602,7 +647,13 @@ impl Store for SqlStore {
         Ok(company)
     }
 
-    async fn update_company(&self, id: i64, f: &CompanyFields, actor: &Actor) -> Result<()> {
+    async fn update_company(
+        &self,
+        id: i64,
+        base: &CompanyFields,
+        f: &CompanyFields,
+        actor: &Actor,
+    ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let sql = format!(
             "SELECT {COMPANY_COLUMNS} FROM companies WHERE id = $1{}",
@@ -612,6 +663,9 @@ impl Store for SqlStore {
             return Err(StoreError::NotFound);
         };
         let before = company_from_row(&row)?;
+        // Only what this update changed from what the caller read: a change made meanwhile
+        // (a parent deactivating the company) is not undone.
+        let f = &f.rebase(base, &before.fields);
         sqlx::query(
             "UPDATE companies SET name = $1, name_lower = $2, description = $3, address = $4, website_url = $5, logo_url = $6, \
              country_id = $7, industry_id = $8, license_type_id = $9, license_period_type_id = $10, is_number_of_users_limited = $11, \

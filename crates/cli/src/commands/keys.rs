@@ -44,6 +44,8 @@ struct DatabaseArgs {
     )]
     database_url: Option<String>,
     /// Seconds an access token lasts on your servers: how long a retired key keeps working.
+    /// Default: the config file's token_lifetime, else 86400 (the longest a server accepts), so
+    /// that no server's tokens outlive their key.
     #[arg(long, global = true, env = "ROLLCALL_TOKEN_LIFETIME")]
     token_lifetime: Option<i64>,
     /// The servers' TOML settings file, for data_dir, database_url and token_lifetime.
@@ -79,8 +81,13 @@ impl DatabaseArgs {
             Some(t) => t,
             None => from_file("token_lifetime")
                 .and_then(toml::Value::as_integer)
-                .unwrap_or(rollcall_server::auth::TOKEN_TTL_SECS),
+                .unwrap_or(86_400),
         };
+        if !(60..=86_400).contains(&ttl) {
+            anyhow::bail!(
+                "--token-lifetime (ROLLCALL_TOKEN_LIFETIME, token_lifetime) must be from 60 to 86400 seconds, as on the servers, not {ttl}"
+            );
+        }
         Ok((data_dir, database_url, ttl))
     }
 }
@@ -92,24 +99,29 @@ fn time(ms: i64) -> String {
     )
 }
 
-/// Runs `rollcall keys ...`.
-pub async fn run(cmd: KeysCmd) -> Result<()> {
+/// Runs `rollcall keys ...`; `matches` are this subcommand's, to tell flags from variables.
+pub async fn run(cmd: KeysCmd, matches: &clap::ArgMatches) -> Result<()> {
     let (data_dir, database_url, ttl) = cmd.db.resolve()?;
+    if matches.value_source("database_url") == Some(clap::parser::ValueSource::CommandLine)
+        && super::serve::url_has_password(&database_url)
+    {
+        eprintln!("warning: {}", super::serve::PASSWORD_IN_URL_FLAG);
+    }
     if database_url.trim().is_empty() && !data_dir.join("rollcall.db").exists() {
         anyhow::bail!(
             "no rollcall database in {}: pass the server's --data-dir, or --database-url for PostgreSQL (the same settings as rollcall serve)",
             data_dir.display()
         );
     }
-    let store = SqlStore::open(&database_url, &data_dir)
+    // Never migrates: a newer rollcall must not change the schema under older servers.
+    let store = SqlStore::open_existing(&database_url, &data_dir)
         .await
         .context("cannot open the server's database")?;
     let fixed = std::env::var("ROLLCALL_JWT_SECRET").is_ok_and(|s| !s.is_empty());
     let outcome = match cmd.action {
         KeysAction::Rotate => {
-            let (key, rotation) = keys::rotate(&store, ttl).await?;
-            let until = rollcall_server::now_millis()
-                + (ttl + RELOAD_EVERY.as_secs() as i64 + keys::LEEWAY_SECS) * 1000;
+            let (key, rotation) = keys::rotate(&store, ttl, None).await?;
+            let until = rollcall_server::now_millis() + keys::grace_ms(ttl);
             println!(
                 "Rotated the token signing key: {} signs from now on.",
                 key.kid

@@ -294,20 +294,31 @@ pub fn secrets_on_command_line(matches: &clap::ArgMatches, a: &ServeArgs) -> Vec
         }
     }
     if from_flag("database_url") && url_has_password(&a.database_url) {
-        found.push("--database-url holds a password on the command line, where other users of this machine can read it (ps, /proc); set ROLLCALL_DATABASE_URL or put it in the --config-file instead".to_owned());
+        found.push(PASSWORD_IN_URL_FLAG.to_owned());
     }
     found
 }
 
-/// Whether a `scheme://user:password@host/...` URL carries a password.
-fn url_has_password(url: &str) -> bool {
+/// The warning for a database password given as a flag.
+pub const PASSWORD_IN_URL_FLAG: &str = "--database-url holds a password on the command line, where other users of this machine can read it (ps, /proc); set ROLLCALL_DATABASE_URL or put it in the --config-file instead";
+
+/// Whether a database URL carries a password: `scheme://user:password@host/...`, or a
+/// `password=` parameter (which PostgreSQL URLs accept too).
+pub fn url_has_password(url: &str) -> bool {
     let Some((_, rest)) = url.split_once("://") else {
         return false;
     };
     let authority = rest.split(['/', '?']).next().unwrap_or("");
-    authority
+    let in_userinfo = authority
         .rsplit_once('@')
-        .is_some_and(|(userinfo, _)| userinfo.split_once(':').is_some_and(|(_, p)| !p.is_empty()))
+        .is_some_and(|(userinfo, _)| userinfo.split_once(':').is_some_and(|(_, p)| !p.is_empty()));
+    let in_query = rest.split_once('?').is_some_and(|(_, query)| {
+        query.split('&').any(|pair| {
+            pair.split_once('=')
+                .is_some_and(|(k, v)| k.eq_ignore_ascii_case("password") && !v.is_empty())
+        })
+    });
+    in_userinfo || in_query
 }
 
 /// Parses an `N/s | N/min | N/h` setting; empty or `off` is `None`.
@@ -334,9 +345,12 @@ pub async fn run(a: ServeArgs) -> Result<()> {
         "--token-failure-limit",
         Some(a.token_failure_limit.as_str()),
     )?;
-    if !(a.secret_check_wait.is_finite() && (0.0..=600.0).contains(&a.secret_check_wait)) {
+    if !(a.secret_check_wait.is_finite()
+        && a.secret_check_wait >= 0.01
+        && a.secret_check_wait <= 600.0)
+    {
         anyhow::bail!(
-            "--secret-check-wait (ROLLCALL_SECRET_CHECK_WAIT) must be from 0 to 600 seconds, not {}",
+            "--secret-check-wait (ROLLCALL_SECRET_CHECK_WAIT, secret_check_wait) must be from 0.01 to 600 seconds, not {}",
             a.secret_check_wait
         );
     }
@@ -427,4 +441,28 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_has_password;
+
+    #[test]
+    fn passwords_in_database_urls_are_found() {
+        for (url, has) in [
+            ("postgres://rollcall:hunter2@db/rollcall", true),
+            ("postgres://rollcall@db/rollcall?password=hunter2", true),
+            (
+                "postgres://rollcall@db/rollcall?sslmode=require&Password=x",
+                true,
+            ),
+            ("postgres://rollcall@db/rollcall", false),
+            ("postgres://rollcall:@db/rollcall", false),
+            ("postgres://db/rollcall?password=", false),
+            ("sqlite://./rollcall.db", false),
+            ("", false),
+        ] {
+            assert_eq!(url_has_password(url), has, "{url}");
+        }
+    }
 }

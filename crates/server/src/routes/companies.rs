@@ -666,7 +666,7 @@ pub async fn update(
     }
     state
         .store
-        .update_company(company.id, &fields, &audit::actor(&caller))
+        .update_company(company.id, &company.fields, &fields, &audit::actor(&caller))
         .await?;
     Ok(Json(Envelope::success(IdResult {
         resource_id: company.resource_id,

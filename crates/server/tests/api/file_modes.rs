@@ -37,16 +37,19 @@ async fn the_data_directory_and_database_files_are_private() {
         assert_eq!(mode(&f), 0o600, "{}", f.display());
     }
 
-    // An older version left them wider: the next start tightens them.
+    // An older version left them wider: the next start tightens them, and replaces the token
+    // signing key that other users may have read (tokens it signed keep working).
+    let before = srv.root_token().await;
     let mut srv = srv;
     srv.stop().await;
     std::fs::set_permissions(&fresh, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    // A clean stop removes the WAL and SHM files; an older version's crash would have left them.
     for f in database_files(&fresh) {
-        if f.exists() {
-            std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        if !f.exists() {
+            std::fs::write(&f, b"").expect("create");
         }
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     }
-    assert_eq!(mode(&fresh.join("rollcall.db")), 0o644);
     let srv = srv.restart().await;
     assert_eq!(mode(&fresh), 0o700);
     for f in database_files(&fresh) {
@@ -54,6 +57,13 @@ async fn the_data_directory_and_database_files_are_private() {
             assert_eq!(mode(&f), 0o600, "{}", f.display());
         }
     }
-    let _ = srv.root_token().await;
+    let after = srv.root_token().await;
+    assert_ne!(
+        rollcall_testkit::jwt_kid(&after),
+        rollcall_testkit::jwt_kid(&before),
+        "the exposed key was replaced"
+    );
+    let (status, body) = srv.get("/api/companies/my", &before, &[]).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
     srv.finish().await;
 }

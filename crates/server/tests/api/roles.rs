@@ -96,6 +96,34 @@ async fn a_company_cannot_change_its_own_licence_or_status(engine: Engine) {
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, after) = srv.get(&path, &root, &[]).await;
     assert_eq!(after["data"]["numberOfUsers"], 250, "{after}");
+    // A rename by the company itself that races the parent's deactivation (read before it,
+    // written after it, as a slow PUT would) does not undo the deactivation.
+    let stale = srv
+        .store
+        .company_by_resource_id(&sub)
+        .await
+        .expect("store")
+        .expect("the company");
+    let (status, body) = srv.put(&path, &root, json!({"statusId": 2}), &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let renamed = rollcall_store::CompanyFields {
+        name: "Sub Reseller, racing".into(),
+        ..stale.fields.clone()
+    };
+    srv.store
+        .update_company(
+            stale.id,
+            &stale.fields,
+            &renamed,
+            &rollcall_store::Actor::system(),
+        )
+        .await
+        .expect("update");
+    let (_, after) = srv.get(&path, &root, &[]).await;
+    assert_eq!(after["data"]["statusId"], 2, "{after}");
+    assert_eq!(after["data"]["name"], "Sub Reseller, racing", "{after}");
+    let (status, body) = srv.put(&path, &root, json!({"statusId": 1}), &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     // And the sub-reseller sets them on the companies below it.
     let child = srv
         .create_company(

@@ -8,12 +8,7 @@ use reqwest::StatusCode;
 use rollcall_server::{Config, Server};
 use rollcall_store::SigningKey;
 
-fn kid_of(token: &str) -> String {
-    jsonwebtoken::decode_header(token)
-        .expect("a JWT header")
-        .kid
-        .expect("tokens carry a kid")
-}
+use rollcall_testkit::jwt_kid as kid_of;
 
 /// A second server over the same database; stopped when the returned sender is dropped.
 async fn replica(config: &Config) -> (String, tokio::sync::oneshot::Sender<()>) {
@@ -115,7 +110,7 @@ async fn a_dropped_key_no_longer_checks_tokens(engine: Engine) {
     let key = rollcall_server::keys::new_key();
     let rotation = srv
         .store
-        .rotate_signing_key(&key, now - 1, now)
+        .rotate_signing_key(&key, now - 1, now, None)
         .await
         .expect("rotate");
     assert_eq!((rotation.retired, rotation.dropped), (1, 1));
@@ -144,7 +139,56 @@ async fn a_configured_secret_cannot_be_rotated_in_the_database(engine: Engine) {
     assert!(format!("{e:#}").contains("--jwt-secret"), "{e:#}");
 }
 
+async fn the_key_of_older_versions_is_replaced_at_start(engine: Engine) {
+    let Some(mut srv) = TestServer::start(engine).await else {
+        return;
+    };
+    let root = srv.root_token().await;
+    let claims = rollcall_testkit::jwt_claims(&root);
+    srv.stop().await;
+    // What migration 0010 makes of an older version's `settings.jwt_signing_key`.
+    let db = sqlx::AnyPool::connect(&srv.database_url())
+        .await
+        .expect("db");
+    sqlx::query("UPDATE signing_keys SET kid = 'legacy' WHERE live = 1")
+        .execute(&db)
+        .await
+        .expect("rename");
+    let secret: String = sqlx::Row::get(
+        &sqlx::query("SELECT secret FROM signing_keys WHERE kid = 'legacy'")
+            .fetch_one(&db)
+            .await
+            .expect("the legacy key"),
+        "secret",
+    );
+    db.close().await;
+    let srv = srv.restart().await;
+    let fresh = srv.root_token().await;
+    assert_ne!(kid_of(&fresh), "legacy", "a new key signs");
+    let keys = srv.store.signing_keys().await.expect("keys");
+    let legacy = keys
+        .iter()
+        .find(|k| k.kid == "legacy")
+        .expect("kept for its grace");
+    assert!(legacy.accept_until.is_some(), "{keys:?}");
+    // A token the old key signed before the upgrade keeps working until it expires.
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    header.kid = Some("legacy".into());
+    let old = jsonwebtoken::encode(
+        &header,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("sign");
+    let (status, body) = my_status(&srv.http, &srv.base, &old).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // A second restart does not rotate again.
+    let srv = srv.restart().await;
+    assert_eq!(kid_of(&srv.root_token().await), kid_of(&fresh));
+}
+
 both_engines!(
+    the_key_of_older_versions_is_replaced_at_start,
     rotation_keeps_old_tokens_and_replicas_follow,
     a_dropped_key_no_longer_checks_tokens,
     a_configured_secret_cannot_be_rotated_in_the_database,

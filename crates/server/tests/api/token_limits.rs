@@ -306,7 +306,50 @@ async fn authenticating_twice_is_invalid_request(engine: Engine) {
     assert_eq!(resp.status(), StatusCode::OK);
 }
 
+async fn oversized_credentials_are_refused_before_any_work(engine: Engine) {
+    let Some(srv) = TestServer::start(engine).await else {
+        return;
+    };
+    let long_id = "i".repeat(257);
+    let long_secret = "s".repeat(513);
+    for (id, secret, names) in [
+        (long_id.as_str(), ROOT_SECRET, "client_id"),
+        (ROOT_ID, long_secret.as_str(), "client_secret"),
+    ] {
+        let (status, body, _) = ask(&srv, &srv.http, id, secret).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["error"], "invalid_request", "{body}");
+        let text = body["error_description"].as_str().unwrap_or_default();
+        assert!(
+            text.contains(names) && text.contains("longer than"),
+            "{body}"
+        );
+    }
+    // A body larger than any real token request.
+    let resp = srv
+        .http
+        .post(srv.url("/connect/token"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "grant_type=client_credentials&scope=api1&padding={}",
+            "p".repeat(5000)
+        ))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["error"], "invalid_request", "{body}");
+    // None of them was checked, so none counted as a failure.
+    assert_eq!(
+        srv.metric(r#"rollcall_token_failures_total{error="invalid_client"}"#)
+            .await,
+        None
+    );
+}
+
 both_engines!(
+    oversized_credentials_are_refused_before_any_work,
     failures_are_limited_per_address_and_successes_never,
     a_flood_naming_a_client_does_not_lock_it_out,
     the_failure_limit_can_be_turned_off,
