@@ -24,7 +24,7 @@ pub(crate) fn private_dir(dir: &Path) -> Result<()> {
                 .mode(0o700)
                 .create(dir)
                 .map_err(|e| {
-                    StoreError::Config(format!(
+                    StoreError::Filesystem(format!(
                         "cannot create the data directory {}: {e}; create it with chmod 700, or choose another --data-dir",
                         dir.display()
                     ))
@@ -32,7 +32,7 @@ pub(crate) fn private_dir(dir: &Path) -> Result<()> {
             return Ok(());
         }
         let mode = std::fs::metadata(dir)
-            .map_err(|e| StoreError::Config(format!("cannot read {}: {e}", dir.display())))?
+            .map_err(|e| StoreError::Filesystem(format!("cannot read {}: {e}", dir.display())))?
             .permissions()
             .mode();
         if mode & OTHERS != 0 {
@@ -54,7 +54,7 @@ pub(crate) fn private_dir(dir: &Path) -> Result<()> {
     }
     #[cfg(not(unix))]
     std::fs::create_dir_all(dir).map_err(|e| {
-        StoreError::Config(format!(
+        StoreError::Filesystem(format!(
             "cannot create the data directory {}: {e}",
             dir.display()
         ))
@@ -79,13 +79,13 @@ pub(crate) fn private_file(file: &Path, create: bool) -> Result<bool> {
                         .mode(0o600)
                         .open(file)
                         .map_err(|e| {
-                            StoreError::Config(format!("cannot create {}: {e}", file.display()))
+                            StoreError::Filesystem(format!("cannot create {}: {e}", file.display()))
                         })?;
                 }
                 return Ok(false);
             }
             Err(e) => {
-                return Err(StoreError::Config(format!(
+                return Err(StoreError::Filesystem(format!(
                     "cannot read {}: {e}",
                     file.display()
                 )))
@@ -95,7 +95,7 @@ pub(crate) fn private_file(file: &Path, create: bool) -> Result<bool> {
         if mode & OTHERS != 0 {
             std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600)).map_err(
                 |e| {
-                    StoreError::Config(format!(
+                    StoreError::Filesystem(format!(
                         "{} is readable by other users (mode {:o}) and cannot be changed: {e}; run chmod 600 on it",
                         file.display(),
                         mode & 0o777

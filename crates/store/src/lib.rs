@@ -44,9 +44,27 @@ pub enum StoreError {
     /// A stored value could not be decoded.
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
-    /// A setting of the store is out of range (the message names it).
+    /// A setting of the store is wrong: a database URL, a pool size (the message names it).
     #[error("{0}")]
     Config(String),
+    /// The data directory or a database file could not be created, read or protected.
+    #[error("{0}")]
+    Filesystem(String),
+    /// A SQLite reader outside sqlx (exports, large search pages) failed; `busy` when the
+    /// database was locked longer than the busy timeout.
+    #[error("SQLite reader: {message}")]
+    Reader {
+        /// SQLITE_BUSY or SQLITE_LOCKED.
+        busy: bool,
+        /// What SQLite said.
+        message: String,
+    },
+    /// A reader's blocking task stopped before it finished (it panicked or was cancelled).
+    #[error("{0}")]
+    TaskStopped(String),
+    /// A statement could not be built (a bug, not bad input).
+    #[error("building a statement: {0}")]
+    Statement(String),
 }
 
 /// The read pool's connections, for metrics.

@@ -227,7 +227,7 @@ impl SqlStore {
                 files_were_exposed: false,
             }
         } else {
-            return Err(StoreError::Corrupt(format!(
+            return Err(StoreError::Config(format!(
                 "unsupported database URL '{url}': use an empty value (SQLite in the data dir), sqlite://FILE or postgres://..."
             )));
         };

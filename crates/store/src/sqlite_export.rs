@@ -21,7 +21,14 @@ use crate::{ExportBatch, ExportSink, Result, StoreError, TargetUser, TargetUserF
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        StoreError::Corrupt(format!("sqlite export cursor: {e}"))
+        let busy = matches!(
+            e.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        );
+        StoreError::Reader {
+            busy,
+            message: e.to_string(),
+        }
     }
 }
 

@@ -308,7 +308,7 @@ impl SqlStore {
                     month.into(),
                     (*created).into(),
                 ])
-                .map_err(|e| StoreError::Corrupt(format!("building the insert: {e}")))?;
+                .map_err(|e| StoreError::Statement(format!("the insert: {e}")))?;
             }
             let (sql, values) = self.render(&stmt);
             match bind_values(sqlx::query(&sql), &values).execute(&mut *tx).await {
@@ -548,7 +548,9 @@ impl SqlStore {
                 crate::sqlite_export::fetch(&file, &sql, &values)
             })
             .await
-            .map_err(|e| StoreError::Corrupt(format!("the search page reader stopped: {e}")))??;
+            .map_err(|e| {
+                StoreError::TaskStopped(format!("the search page reader stopped: {e}"))
+            })??;
             return Ok((total, users));
         }
         let rows = bind_values(sqlx::query(&sql), &values)
@@ -623,7 +625,7 @@ impl SqlStore {
                 crate::sqlite_export::export(&file, &sql, &values, &out)
             })
             .await
-            .map_err(|e| StoreError::Corrupt(format!("the export cursor stopped: {e}")))?;
+            .map_err(|e| StoreError::TaskStopped(format!("the export cursor stopped: {e}")))?;
         }
         if let Some(options) = &self.pg_export {
             return crate::pg_export::export(options, &sql, &values, &out).await;
