@@ -8,6 +8,8 @@
 //! it; a Company Admin the rows of its own company only. Rows tied to no company (token
 //! requests naming an unknown client id) are seen only by Resellers of a root company (the
 //! operator's own credentials, made at the first start) when they read their own company's log.
+//! A row written by a client of a company above the reader's own shows no address or
+//! `User-Agent` (see [`rollcall_store::audit::AuditReader`]).
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -18,7 +20,8 @@ use axum::extract::{ConnectInfo, Request};
 use axum::http::header::USER_AGENT;
 use axum::middleware::Next;
 use axum::response::Response;
-use rollcall_store::audit::{clip, count_of, MAX_USER_AGENT_CHARS};
+use rollcall_store::audit::AuditReader;
+use rollcall_store::audit::{clip, count_of, thousands, MAX_USER_AGENT_CHARS};
 use rollcall_store::{
     Actor, ApiClient, AuditEvent, AuditScope, Company, Entity, Millis, Operation, Role, Store,
     StoreError,
@@ -56,18 +59,29 @@ impl Origin {
     }
 }
 
-fn plain_ip(ip: IpAddr) -> IpAddr {
+/// `ip` with an IPv4-mapped IPv6 address (`::ffff:203.0.113.7`, what a dual-stack listener
+/// reports for an IPv4 peer) turned into the IPv4 address it carries; any other as it is. Use
+/// it wherever an address is shown or compared with IPv4 rules.
+pub fn plain_ip(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,
     }
 }
 
-/// `text` cut to `max` characters, control characters replaced; `None` when empty.
+/// `text` cut to `max` characters, control characters and the other characters XML cannot hold
+/// (U+FFFE, U+FFFF: a header may carry them as raw bytes) replaced by a space, so that every
+/// export of the row stays readable; `None` when empty.
 fn clean_text(text: &str, max: usize) -> Option<String> {
     let text: String = clip(text.trim(), max)
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if c.is_control() || crate::text::forbidden(c) {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     (!text.is_empty()).then_some(text)
 }
@@ -93,6 +107,15 @@ pub fn actor(caller: &Caller) -> Actor {
         client_resource_id: Some(caller.client.resource_id.clone()),
         ip: origin.ip.map(|ip| ip.to_string()),
         user_agent: origin.user_agent,
+        company_path: Some(caller.company.path.clone()),
+    }
+}
+
+/// `caller` as a reader of audit rows: whose addresses and `User-Agent`s it sees.
+pub fn reader(caller: &Caller) -> AuditReader {
+    AuditReader {
+        path: caller.company.path.clone(),
+        root: caller.company.parent_id.is_none(),
     }
 }
 
@@ -100,11 +123,13 @@ pub fn actor(caller: &Caller) -> Actor {
 /// `Access::Read`, so within its reach).
 pub fn read_scope(caller: &Caller, company: &Company) -> AuditScope {
     match caller.role() {
-        Role::Reseller => AuditScope::Subtree {
+        Role::Reseller => AuditScope {
             path: company.path.clone(),
+            subtree: true,
             unowned: company.parent_id.is_none(),
+            reader: reader(caller),
         },
-        Role::CompanyAdmin => AuditScope::Company(company.path.clone()),
+        Role::CompanyAdmin => AuditScope::company(&company.path, reader(caller)),
     }
 }
 
@@ -134,6 +159,7 @@ pub async fn record_token_issued(
             client_resource_id: Some(client.resource_id.clone()),
             ip: ip.map(|ip| plain_ip(ip).to_string()),
             user_agent: user_agent.and_then(|ua| clean_text(ua, MAX_USER_AGENT_CHARS)),
+            company_path: Some(company.path.clone()),
         },
         operation: Operation::TokenIssued,
         entity: Entity::Token,
@@ -152,8 +178,36 @@ pub async fn record_token_issued(
     record(&*state.store, &event).await;
 }
 
-/// Longest attempted client id kept from a refused token request.
-const MAX_ATTEMPTED_ID_CHARS: usize = 64;
+/// Longest unknown client id a refused token request stores as typed: the API's own limit on
+/// `clientId` (`routes/clients.rs`), so anything longer cannot name a client.
+pub const MAX_UNKNOWN_ID_CHARS: usize = 32;
+
+/// What the log says a refused token request named: a known client's id as stored; an unknown
+/// id as typed (cleaned) when it could be a client id; otherwise only its length. A swapped
+/// `client_id` and `client_secret` is a common mistake, and a generated secret (43 characters)
+/// must not land in a log that resellers read.
+/// Returns (`userName`, how the description names it).
+fn attempted_id(typed: &str, client: Option<&ApiClient>) -> (String, String) {
+    let shown = |id: String| {
+        let named = format!("client id '{id}'");
+        (id, named)
+    };
+    if let Some(c) = client {
+        return shown(c.client_id.clone());
+    }
+    let typed = typed.trim();
+    let n = typed.chars().count();
+    if n <= MAX_UNKNOWN_ID_CHARS {
+        shown(clean_text(typed, MAX_UNKNOWN_ID_CHARS).unwrap_or_default())
+    } else {
+        (
+            format!("(an unknown id of {n} characters)"),
+            format!(
+                "an unknown client id of {n} characters (not stored: longer than any client id)"
+            ),
+        )
+    }
+}
 
 /// Records a refused token request for `client_id`, with the client and its company when the
 /// id is known (`None`, `None` for an unknown id: a row of no company, see the module doc) and
@@ -167,24 +221,25 @@ pub async fn record_token_failure(
     user_agent: Option<&str>,
     reason: &str,
 ) {
-    // The id comes from the request as typed: cut and cleaned before it is stored.
-    let attempted = clean_text(client_id, MAX_ATTEMPTED_ID_CHARS).unwrap_or_default();
+    let (attempted, named) = attempted_id(client_id, client);
     let event = AuditEvent {
         company_id: company.map(|c| c.id),
         company_path: company.map(|c| c.path.clone()),
         log_date: now_millis(),
         actor: Actor {
-            client_id: attempted.clone(),
+            client_id: attempted,
             client_resource_id: client.map(|c| c.resource_id.clone()),
             ip: ip.map(|ip| plain_ip(ip).to_string()),
             user_agent: user_agent.and_then(|ua| clean_text(ua, MAX_USER_AGENT_CHARS)),
+            // The client's company acted (or tried to); an unknown id belongs to none.
+            company_path: company.map(|c| c.path.clone()),
         },
         operation: Operation::TokenFailed,
         entity: Entity::Token,
         entity_resource_id: client.map(|c| c.resource_id.clone()),
         old_value: None,
         new_value: Some(json!({ "reason": reason })),
-        description: format!("Refused an access token for client id '{attempted}': {reason}"),
+        description: format!("Refused an access token for {named}: {reason}"),
     };
     record(&*state.store, &event).await;
 }
@@ -229,6 +284,25 @@ pub struct ExportRecord {
     pub filter: String,
 }
 
+/// Longest filter text an export's audit row keeps (in its description and `newValue`); a
+/// filter can be as long as a request body, and one export must not write megabytes into the
+/// log. Longer ones are cut with an ellipsis and their full length.
+pub const MAX_AUDIT_FILTER_CHARS: usize = 2_000;
+
+/// `filter` cut to [`MAX_AUDIT_FILTER_CHARS`].
+fn clipped_filter(filter: &str) -> String {
+    let n = filter.chars().count();
+    if n <= MAX_AUDIT_FILTER_CHARS {
+        filter.to_owned()
+    } else {
+        format!(
+            "{}… (cut; {} characters in all)",
+            clip(filter, MAX_AUDIT_FILTER_CHARS),
+            thousands(n as u64)
+        )
+    }
+}
+
 impl ExportRecord {
     /// The event for `rows` rows exported with `outcome`.
     pub fn event(&self, rows: u64, outcome: ExportOutcome) -> AuditEvent {
@@ -240,23 +314,18 @@ impl ExportRecord {
         };
         let format = format_name(self.format);
         let of = format!("of '{}' as {format} ({pages})", self.company.fields.name);
+        let filter = clipped_filter(&self.filter);
         let description = match outcome {
             ExportOutcome::Completed => {
-                format!(
-                    "Exported {} {of}. {}",
-                    count_of(rows, one, many),
-                    self.filter
-                )
+                format!("Exported {} {of}. {filter}", count_of(rows, one, many))
             }
             ExportOutcome::Cancelled => format!(
-                "Export of {many} {of} stopped after {}: the client went away. {}",
+                "Export of {many} {of} stopped after {}: the client went away. {filter}",
                 count_of(rows, "row", "rows"),
-                self.filter
             ),
             ExportOutcome::Failed => format!(
-                "Export of {many} {of} failed after {}. {}",
+                "Export of {many} {of} failed after {}. {filter}",
                 count_of(rows, "row", "rows"),
-                self.filter
             ),
         };
         AuditEvent {
@@ -272,7 +341,7 @@ impl ExportRecord {
                 "companyResourceId": self.company.resource_id,
                 "format": format,
                 "reportAllPages": self.all_pages,
-                "filter": self.filter,
+                "filter": filter,
                 "rowCount": rows,
                 "outcome": outcome.as_str(),
             })),
@@ -437,7 +506,13 @@ mod tests {
             offset: 0,
             limit: 10,
         };
-        let scope = AuditScope::Company(company.path.clone());
+        let scope = AuditScope::company(
+            &company.path,
+            AuditReader {
+                path: company.path.clone(),
+                root: true,
+            },
+        );
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         loop {
             let (_, rows) = store.search_audit(&scope, &spec).await.expect("search");
@@ -551,7 +626,64 @@ mod tests {
         assert_eq!(clean_text("  ", 10), None);
         assert_eq!(clean_text("a\u{7}b\nc", 10).as_deref(), Some("a b c"));
         assert_eq!(clean_text("abcdef", 3).as_deref(), Some("abc"));
+        // XML cannot hold U+FFFE or U+FFFF; a header's raw bytes can.
+        assert_eq!(
+            clean_text("ua\u{fffe}/1\u{ffff}x\u{fffd}", 10).as_deref(),
+            Some("ua /1 x\u{fffd}")
+        );
         let mapped: IpAddr = "::ffff:203.0.113.7".parse().unwrap_or(IpAddr::from([0; 4]));
         assert_eq!(plain_ip(mapped).to_string(), "203.0.113.7");
+        let v6: IpAddr = "2001:db8::1".parse().unwrap_or(IpAddr::from([0; 4]));
+        assert_eq!(plain_ip(v6), v6);
+    }
+
+    /// A refused token request stores an unknown id only when it could be a client id.
+    #[test]
+    fn attempted_ids_never_store_what_may_be_a_secret() {
+        let secret = "Xq3v9LmZ0aB7cD1eF2gH3iJ4kL5mN6oP7qR8sT9uV0w";
+        assert_eq!(secret.len(), 43);
+        let (user, named) = attempted_id(secret, None);
+        assert_eq!(user, "(an unknown id of 43 characters)");
+        assert!(!named.contains(secret) && named.contains("43"), "{named}");
+        let at_limit = "a".repeat(MAX_UNKNOWN_ID_CHARS);
+        assert_eq!(attempted_id(&at_limit, None).0, at_limit);
+        assert_eq!(
+            attempted_id(&format!("{at_limit}b"), None).0,
+            "(an unknown id of 33 characters)"
+        );
+        let (user, named) = attempted_id("  nobody-here ", None);
+        assert_eq!(user, "nobody-here");
+        assert_eq!(named, "client id 'nobody-here'");
+        // A known client is named by its stored id, whatever its length.
+        let client = ApiClient {
+            id: 1,
+            company_id: 1,
+            resource_id: "AbCdEfGhIjKl".into(),
+            name: "n".into(),
+            client_id: "a-bootstrap-client-id-longer-than-32-characters".into(),
+            secret_hash: String::new(),
+            role: Role::Reseller,
+            status_id: 1,
+            has_ip_restriction: false,
+            allowed_ips: vec![],
+            create_time: 0,
+        };
+        let (user, _) = attempted_id(&client.client_id, Some(&client));
+        assert_eq!(user, client.client_id);
+    }
+
+    #[test]
+    fn long_filters_are_cut_in_the_row() {
+        let short = "Filter: Email Contains x.";
+        assert_eq!(clipped_filter(short), short);
+        let exact = "é".repeat(MAX_AUDIT_FILTER_CHARS);
+        assert_eq!(clipped_filter(&exact), exact);
+        let long = "é".repeat(5_000);
+        let cut = clipped_filter(&long);
+        assert!(
+            cut.starts_with(&exact) && cut.ends_with("… (cut; 5,000 characters in all)"),
+            "{cut}"
+        );
+        assert!(cut.chars().count() < MAX_AUDIT_FILTER_CHARS + 40);
     }
 }

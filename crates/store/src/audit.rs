@@ -103,6 +103,10 @@ pub struct Actor {
     pub ip: Option<String>,
     /// The request's `User-Agent`, cut to [`MAX_USER_AGENT_CHARS`].
     pub user_agent: Option<String>,
+    /// The `path` of the acting client's company (`None`: the server itself, or an unknown
+    /// client id). Readers below that company see the row without the address and
+    /// `User-Agent` (see [`AuditReader`]).
+    pub company_path: Option<String>,
 }
 
 impl Actor {
@@ -173,19 +177,42 @@ pub struct AuditRow {
     pub description: String,
 }
 
-/// Which rows a reader may see.
+/// Which rows a reader may see, and whose origin (address and `User-Agent`) in them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuditScope {
-    /// The rows of the company with this path only.
-    Company(String),
-    /// The rows of the company with this path and of every company below it; with `unowned`,
-    /// also the rows tied to no company.
-    Subtree {
-        /// The company's `path`.
-        path: String,
-        /// Include rows whose company is `NULL`.
-        unowned: bool,
-    },
+pub struct AuditScope {
+    /// The `path` of the company whose rows are read.
+    pub path: String,
+    /// Also the rows of every company below it.
+    pub subtree: bool,
+    /// Also the rows tied to no company.
+    pub unowned: bool,
+    /// Who reads.
+    pub reader: AuditReader,
+}
+
+impl AuditScope {
+    /// The rows of the company with `path` only, read by `reader`.
+    pub fn company(path: &str, reader: AuditReader) -> Self {
+        Self {
+            path: path.to_owned(),
+            subtree: false,
+            unowned: false,
+            reader,
+        }
+    }
+}
+
+/// The reader of audit rows, by its own company. A row written by a client of a company above
+/// the reader's (a parent reseller acting in a child company) reads with `ip` and `user_agent`
+/// NULL, in results, exports, filters and sorting alike: a reseller's address and software are
+/// not its customers' business. Rows by the reader's own company or below keep them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditReader {
+    /// The `path` of the reader's own company.
+    pub path: String,
+    /// The reader's company has no parent: rows of no acting company (the server's own,
+    /// unknown client ids) keep their origin too. For anyone else they lose it.
+    pub root: bool,
 }
 
 /// Where an audit export cursor sends its rows, in batches of up to [`EXPORT_BATCH_ROWS`].
@@ -482,9 +509,10 @@ pub(crate) async fn insert(conn: &mut AnyConnection, e: &AuditEvent) -> Result<(
         .map(|ua| clip(ua, MAX_USER_AGENT_CHARS));
     sqlx::query(
         "INSERT INTO audit_log (resource_id, company_id, company_path, log_date, actor_client_id, actor_client_id_lower, \
-         actor_resource_id, ip, user_agent, user_agent_lower, operation, operation_lower, entity_name, entity_name_lower, \
-         entity_resource_id, old_value, old_value_lower, new_value, new_value_lower, description, description_lower) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+         actor_resource_id, actor_company_path, ip, user_agent, user_agent_lower, operation, operation_lower, entity_name, \
+         entity_name_lower, entity_resource_id, old_value, old_value_lower, new_value, new_value_lower, description, \
+         description_lower) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
     )
     .bind(crate::new_resource_id())
     .bind(e.company_id)
@@ -493,6 +521,7 @@ pub(crate) async fn insert(conn: &mut AnyConnection, e: &AuditEvent) -> Result<(
     .bind(&e.actor.client_id)
     .bind(e.actor.client_id.to_lowercase())
     .bind(e.actor.client_resource_id.clone())
+    .bind(e.actor.company_path.clone())
     .bind(e.actor.ip.clone())
     .bind(user_agent.clone())
     .bind(lower(&user_agent))
@@ -532,19 +561,71 @@ async fn company_label(conn: &mut AnyConnection, id: i64) -> Result<CompanyLabel
     })
 }
 
-fn scope_condition(scope: &AuditScope) -> Condition {
-    let path = || Expr::col(Alias::new("company_path"));
-    match scope {
-        AuditScope::Company(p) => Condition::all().add(path().eq(p.clone())),
-        AuditScope::Subtree { path: p, unowned } => {
-            // Paths are `/1/5/`: digits and slashes, so no LIKE wildcard needs escaping.
-            let mut c = Condition::any().add(path().like(format!("{p}%")));
-            if *unowned {
-                c = c.add(path().is_null());
-            }
-            c
-        }
+/// The rows `scope` may read, as a derived table named `audit_log` with the table's columns,
+/// `ip`, `user_agent` and `user_agent_lower` NULL where [`AuditReader`] hides them. Filters,
+/// sorting and the count run on it, so a hidden address cannot be found by filtering on it.
+fn visible_rows(scope: &AuditScope) -> sea_query::SelectStatement {
+    let col = |name: &str| Expr::col(Alias::new(name));
+    // Paths are `/1/5/`: digits and slashes, so no LIKE wildcard needs escaping.
+    let mut rows = Condition::any().add(if scope.subtree {
+        col("company_path").like(format!("{}%", scope.path))
+    } else {
+        col("company_path").eq(scope.path.clone())
+    });
+    if scope.unowned {
+        rows = rows.add(col("company_path").is_null());
     }
+    let mut origin_shown =
+        Condition::any().add(col("actor_company_path").like(format!("{}%", scope.reader.path)));
+    if scope.reader.root {
+        origin_shown = origin_shown.add(col("actor_company_path").is_null());
+    }
+    let mut select = Query::select();
+    select.columns(
+        [
+            "id",
+            "resource_id",
+            "company_id",
+            "company_path",
+            "log_date",
+            "actor_client_id",
+            "actor_client_id_lower",
+            "actor_resource_id",
+            "actor_company_path",
+            "operation",
+            "operation_lower",
+            "entity_name",
+            "entity_name_lower",
+            "entity_resource_id",
+            "old_value",
+            "old_value_lower",
+            "new_value",
+            "new_value_lower",
+            "description",
+            "description_lower",
+        ]
+        .map(Alias::new),
+    );
+    for hidden in ["ip", "user_agent", "user_agent_lower"] {
+        // No ELSE: NULL.
+        select.expr_as(
+            Expr::case(origin_shown.clone(), col(hidden)),
+            Alias::new(hidden),
+        );
+    }
+    select
+        .from(Alias::new("audit_log"))
+        .cond_where(rows)
+        .to_owned()
+}
+
+/// `SELECT <what> FROM <visible rows> WHERE <the search's filter>`.
+fn select_visible(scope: &AuditScope, spec: &SearchSpec, what: &str) -> sea_query::SelectStatement {
+    Query::select()
+        .expr(Expr::cust(what))
+        .from_subquery(visible_rows(scope), Alias::new("audit_log"))
+        .cond_where(spec.cond.to_condition())
+        .to_owned()
 }
 
 impl SqlStore {
@@ -558,26 +639,14 @@ impl SqlStore {
         scope: &AuditScope,
         spec: &SearchSpec,
     ) -> Result<(i64, Vec<AuditRow>)> {
-        let cond = Condition::all()
-            .add(scope_condition(scope))
-            .add(spec.cond.to_condition());
-        let count = Query::select()
-            .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
-            .from(Alias::new("audit_log"))
-            .cond_where(cond.clone())
-            .to_owned();
-        let (sql, values) = self.render(&count);
+        let (sql, values) = self.render(&select_visible(scope, spec, "COUNT(*) AS n"));
         let total = get_i64(
             &bind_values(sqlx::query(&sql), &values)
                 .fetch_one(&self.pool)
                 .await?,
             "n",
         )?;
-        let mut page = Query::select()
-            .expr(Expr::cust(AUDIT_COLUMNS))
-            .from(Alias::new("audit_log"))
-            .cond_where(cond)
-            .to_owned();
+        let mut page = select_visible(scope, spec, AUDIT_COLUMNS);
         apply_order(&mut page, spec);
         let (sql, values) = self.render(&page);
         let rows = bind_values(sqlx::query(&sql), &values)
@@ -601,15 +670,7 @@ impl SqlStore {
         all: bool,
         out: AuditSink,
     ) -> Result<()> {
-        let mut page = Query::select()
-            .expr(Expr::cust(AUDIT_COLUMNS))
-            .from(Alias::new("audit_log"))
-            .cond_where(
-                Condition::all()
-                    .add(scope_condition(scope))
-                    .add(spec.cond.to_condition()),
-            )
-            .to_owned();
+        let mut page = select_visible(scope, spec, AUDIT_COLUMNS);
         apply_order(&mut page, spec);
         if all {
             page.reset_limit().reset_offset();
@@ -625,19 +686,22 @@ impl SqlStore {
         {
             let mut rows = bind_values(sqlx::query(&sql), &values).fetch(&mut *tx);
             let mut batch = Vec::with_capacity(EXPORT_BATCH_ROWS);
-            let mut gone = false;
             while let Some(row) = rows.try_next().await? {
                 batch.push(audit_from_row(&row)?);
                 if batch.len() >= EXPORT_BATCH_ROWS {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(EXPORT_BATCH_ROWS));
                     if out.send(Ok(full)).await.is_err() {
-                        // The client went away: stop reading.
-                        gone = true;
-                        break;
+                        // The client went away. Return without a rollback: on PostgreSQL,
+                        // `rollback` (and `close`) on this connection would first read the rest
+                        // of the result set off the wire, streaming the whole log for no one.
+                        // Dropping the detached connection closes its socket, which ends the
+                        // query on the server (as `pg_export` does); on SQLite it closes the
+                        // file handle, and the read transaction with it.
+                        return Ok(());
                     }
                 }
             }
-            if !gone && !batch.is_empty() {
+            if !batch.is_empty() {
                 let _ = out.send(Ok(batch)).await;
             }
         }

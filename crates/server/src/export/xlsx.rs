@@ -243,9 +243,11 @@ fn needs_preserve(s: &str) -> bool {
 }
 
 /// Text content escaped for XML. Control characters other than tab and line feed (XML 1.0
-/// cannot hold most of them, and parsers turn a carriage return into a line feed) are written as
-/// Excel writes them, `_xHHHH_`; so that such a
-/// sequence already in the text reads back as itself, its underscore is written `_x005F_`.
+/// cannot hold most of them, and parsers turn a carriage return into a line feed) and the
+/// non-characters U+FFFE and U+FFFF (which XML 1.0 cannot hold either; audit rows stored before
+/// their `User-Agent` was cleaned may carry them) are written as Excel writes them, `_xHHHH_`;
+/// so that such a sequence already in the text reads back as itself, its underscore is written
+/// `_x005F_`.
 fn push_escaped(buf: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     let mut start = 0;
@@ -259,12 +261,19 @@ fn push_escaped(buf: &mut Vec<u8>, s: &str) {
             b'\r' => Some("_x000D_".into()),
             0..=0x1f => Some(format!("_x{b:04X}_").into()),
             b'_' if is_ooxml_escape(&bytes[i..]) => Some("_x005F_".into()),
+            // U+FFFE and U+FFFF are EF BF BE and EF BF BF in UTF-8; their last two bytes match
+            // no arm, so the loop walks over them.
+            0xef if bytes.get(i + 1) == Some(&0xbf) => match bytes.get(i + 2) {
+                Some(0xbe) => Some("_xFFFE_".into()),
+                Some(0xbf) => Some("_xFFFF_".into()),
+                _ => None,
+            },
             _ => None,
         };
         if let Some(r) = replacement {
             buf.extend_from_slice(&bytes[start..i]);
             buf.extend_from_slice(r.as_bytes());
-            start = i + 1;
+            start = i + if b == 0xef { 3 } else { 1 };
         }
     }
     buf.extend_from_slice(&bytes[start..]);
@@ -401,6 +410,43 @@ mod tests {
         assert_eq!(esc("bell\u{7}"), "bell_x0007_");
         assert_eq!(esc("_x0041_ and _xZZ_"), "_x005F_x0041_ and _xZZ_");
         assert_eq!(esc("Zoë Ærøskøbing"), "Zoë Ærøskøbing");
+    }
+
+    /// U+FFFE and U+FFFF cannot appear in XML 1.0: they are escaped as Excel does, other
+    /// characters whose UTF-8 starts with the same byte (U+FFFD, U+FBFF, U+F000) and four-byte
+    /// ones are left alone, and calamine reads the escapes back as the characters.
+    #[test]
+    fn non_characters_are_escaped() {
+        let esc = |s: &str| {
+            let mut b = Vec::new();
+            push_escaped(&mut b, s);
+            String::from_utf8(b).unwrap_or_default()
+        };
+        assert_eq!(esc("a\u{fffe}b\u{ffff}"), "a_xFFFE_b_xFFFF_");
+        assert_eq!(esc("\u{ffff}\u{fffe}<"), "_xFFFF__xFFFE_&lt;");
+        assert_eq!(
+            esc("\u{fffd}\u{fbff}\u{f000}\u{1f600}"),
+            "\u{fffd}\u{fbff}\u{f000}\u{1f600}"
+        );
+        assert_eq!(esc("_xFFFE_"), "_x005F_xFFFE_");
+
+        use calamine::{Data, Reader, Xlsx};
+        let texts = ["agent\u{fffe}/1\u{ffff}", "\u{ffff}"];
+        let rows = texts
+            .iter()
+            .map(|t| vec![Cell::Text((*t).into())])
+            .collect();
+        let bytes = workbook(rows, 100);
+        let sheet = part(&bytes, "xl/worksheets/sheet1.xml");
+        assert!(
+            !sheet.contains(['\u{fffe}', '\u{ffff}']),
+            "the sheet holds no character XML forbids: {sheet}"
+        );
+        let mut book = Xlsx::new(std::io::Cursor::new(bytes)).expect("opens");
+        let range = book.worksheet_range("Sheet1").expect("sheet");
+        let got: Vec<Data> = range.rows().skip(1).map(|r| r[0].clone()).collect();
+        let want: Vec<Data> = texts.iter().map(|t| Data::String((*t).into())).collect();
+        assert_eq!(got, want);
     }
 
     /// Rows from a vector, as a [`RowSource`].

@@ -346,7 +346,10 @@ pub async fn list(
     let (spec, paging) = audit_search(&search, state.config.max_page_size)?;
     let (total, rows) = state
         .store
-        .search_audit(&AuditScope::Company(company.path.clone()), &spec)
+        .search_audit(
+            &AuditScope::company(&company.path, audit::reader(&caller)),
+            &spec,
+        )
         .await?;
     let results = rows
         .iter()

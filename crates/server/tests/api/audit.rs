@@ -1,7 +1,7 @@
 //! The audit trail through HTTP, on SQLite and PostgreSQL: a row for every audited action
 //! (who, what, old and new values, address and User-Agent), no secret or token in any column,
-//! who sees which rows, filters and order, the export files, retention, and no row for a
-//! refused change.
+//! who sees which rows (and whose address and User-Agent in them), filters and order, the
+//! export files, retention, and no row for a refused change.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -114,6 +114,7 @@ async fn raw_text(store: &SqlStore) -> Vec<String> {
         "actor_client_id",
         "actor_client_id_lower",
         "actor_resource_id",
+        "actor_company_path",
         "ip",
         "user_agent",
         "user_agent_lower",
@@ -747,6 +748,145 @@ async fn readers_see_their_companies_only(engine: Engine) {
         .map(|r| r["logId"].as_str().unwrap_or_default().to_owned())
         .collect();
     assert_eq!(listed, of(&["ResA"], false), "ResA's own rows");
+
+    // Origins: a row shows its address and User-Agent only to readers whose own company is the
+    // actor's company or above it. Two more writes in A1, with a User-Agent: one by ResA's
+    // reseller, one by A1's admin.
+    let (s, b) = srv
+        .post(
+            "/api/target-users",
+            &token_a,
+            json!({"email": "ua-by-resa@a1.test"}),
+            &[(SCOPE, &a1), ("User-Agent", "resa-tool/1")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let by_resa = id_of(&b);
+    let (s, b) = srv
+        .post(
+            "/api/target-users",
+            &admin,
+            json!({"email": "ua-by-admin@a1.test"}),
+            &[("User-Agent", "admin-tool/1")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let by_admin = id_of(&b);
+    // The actor's company, by `userName` (the server's own rows and the unknown id: none).
+    let actor_company = |user: &str| -> Option<&str> {
+        [
+            (ROOT_ID, "root"),
+            (a_id.as_str(), "ResA"),
+            (b_id.as_str(), "ResB"),
+            (admin_id.as_str(), "A1"),
+        ]
+        .into_iter()
+        .find(|(id, _)| *id == user)
+        .map(|(_, c)| c)
+    };
+    // (reader, token, scope, the companies whose rows show their origin, whether some rows
+    // it reads were written from above it: root wrote ResA's and ResB's first rows).
+    type Reader<'a> = (&'a str, &'a str, Option<&'a str>, &'a [&'a str], bool);
+    let readers: [Reader; 6] = [
+        ("root", &root, None, &all, false),
+        ("root in A1", &root, Some(&a1), &all, false),
+        ("ResA", &token_a, None, &["ResA", "A1"], true),
+        ("ResA in A1", &token_a, Some(&a1), &["ResA", "A1"], false),
+        ("ResB", &token_b, None, &["ResB", "B1"], true),
+        ("A1 admin", &admin, None, &["A1"], true),
+    ];
+    for (name, token, scope, within, some_hidden) in readers {
+        let rows = rows_of(&srv, token, scope, everything()).await;
+        let mut hidden = 0;
+        for r in &rows {
+            let user = r["userName"].as_str().unwrap_or_default();
+            match actor_company(user) {
+                Some(c) if within.contains(&c) => {
+                    assert_eq!(r["ip"], "127.0.0.1", "{name} sees its own: {r}")
+                }
+                Some(_) => {
+                    hidden += 1;
+                    assert!(
+                        r["ip"].is_null() && r["userAgent"].is_null(),
+                        "{name} sees no origin of a company above it: {r}"
+                    );
+                }
+                None => assert!(r["ip"].is_null(), "{name}: {r}"),
+            }
+        }
+        assert_eq!(hidden > 0, some_hidden, "{name}: {hidden} hidden");
+        let ua = |id: &str| one(&rows, "Create", "TargetUser", Some(id))["userAgent"].clone();
+        if name != "ResB" {
+            assert_eq!(ua(&by_admin), "admin-tool/1", "{name}");
+            let want = if name == "A1 admin" {
+                Value::Null
+            } else {
+                json!("resa-tool/1")
+            };
+            assert_eq!(ua(&by_resa), want, "{name}");
+        }
+    }
+    // Hidden means hidden: A1's admin cannot find its reseller's rows by address or
+    // User-Agent, nor by sorting on them.
+    let probe = |items: Value| {
+        let (srv, admin) = (&srv, admin.clone());
+        async move {
+            rows_of(srv, &admin, None, filtered(items))
+                .await
+                .iter()
+                .map(|r| r["userName"].as_str().unwrap_or_default().to_owned())
+                .collect::<BTreeSet<String>>()
+        }
+    };
+    let only_admin = BTreeSet::from([admin_id.clone()]);
+    assert_eq!(
+        probe(json!([{"fieldName": "Ip", "operator": "=", "value": "127.0.0.1"}])).await,
+        only_admin
+    );
+    assert_eq!(
+        probe(json!([{"fieldName": "UserAgent", "operator": "Contains", "value": "tool"}])).await,
+        only_admin
+    );
+    let mut by_ip = everything();
+    by_ip["orderBy"] = json!("Ip");
+    by_ip["ascending"] = json!(true);
+    let sorted = rows_of(&srv, &admin, None, by_ip).await;
+    let first_null = sorted
+        .iter()
+        .position(|r| r["ip"].is_null())
+        .unwrap_or(sorted.len());
+    assert!(
+        sorted[..first_null]
+            .iter()
+            .all(|r| r["userName"] == admin_id.as_str())
+            && sorted[first_null..].iter().all(|r| r["ip"].is_null()),
+        "sorted by Ip, the hidden addresses sort as NULL: {sorted:#?}"
+    );
+    // The export files too.
+    let resp = srv
+        .http
+        .post(srv.url(EXPORT))
+        .bearer_auth(&admin)
+        .json(&json!({"exportType": "CSV", "reportAllPages": true}))
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (header, file) = parse_csv(&resp.bytes().await.expect("file"));
+    let col = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let mut by_reseller = 0;
+    for row in &file {
+        let mine = row[col("User")] == admin_id;
+        if row[col("User")] == a_id {
+            by_reseller += 1;
+        }
+        assert_eq!(row[col("IP Address")] == "127.0.0.1", mine, "{row:?}");
+        assert!(mine || row[col("User Agent")].is_empty(), "{row:?}");
+    }
+    assert!(
+        by_reseller >= 3,
+        "the file holds ResA's rows in A1: {file:?}"
+    );
 }
 
 async fn filters_and_order(engine: Engine) {
@@ -1202,6 +1342,9 @@ both_engines!(
     export_files,
     retention_removes_old_rows,
     token_requests_are_recorded,
+    a_secret_typed_as_client_id_leaves_no_trace,
+    excel_export_survives_any_user_agent,
+    a_large_filter_is_cut_in_the_log,
 );
 
 /// Token requests (`POST /connect/token` calls `rollcall_server::audit::record_token_*`):
@@ -1277,4 +1420,216 @@ async fn token_requests_are_recorded(engine: Engine) {
         assert!(!cell.contains("wrong-secret") && !cell.contains("whatever-secret"));
     }
     store.close().await;
+}
+
+/// A client's id and secret swapped in a token request: the secret (43 characters, longer than
+/// any client id) is named in the row only by its length, in no column at all.
+async fn a_secret_typed_as_client_id_leaves_no_trace(engine: Engine) {
+    let Some(srv) = TestServer::start(engine).await else {
+        return;
+    };
+    let root = srv.root_token().await;
+    let (s, b) = srv
+        .get(
+            "/api/companies/clients/generate-client-credentials",
+            &root,
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (id, secret) = (
+        b["data"]["clientId"].as_str().expect("clientId").to_owned(),
+        b["data"]["clientSecret"]
+            .as_str()
+            .expect("clientSecret")
+            .to_owned(),
+    );
+    let acme = srv
+        .create_company(&root, Some(&srv.root_company), json!({"name": "Acme"}))
+        .await;
+    let (s, b) = srv
+        .post(
+            "/api/companies/clients",
+            &root,
+            json!({"name": "swapped", "clientId": id, "clientSecret": secret,
+                "statusId": 1, "roleResourceIdList": ["RoleReseller"]}),
+            &[(SCOPE, &acme)],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = srv
+        .token_request(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &secret),
+            ("client_secret", &id),
+            ("scope", "api1"),
+        ])
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+
+    let rows = rows_of(&srv, &root, None, everything()).await;
+    let refused = one(&rows, "TokenFailed", "Token", None);
+    let n = secret.chars().count();
+    assert!(n > 32, "a generated secret is longer than a client id: {n}");
+    assert_eq!(
+        refused["userName"],
+        format!("(an unknown id of {n} characters)"),
+        "{refused}"
+    );
+    assert_eq!(value(refused, "newValue")["reason"], "unknown client_id");
+    let store = open_store(&srv).await;
+    let text = raw_text(&store).await;
+    store.close().await;
+    assert!(text.len() > 20, "the table was read: {}", text.len());
+    let needle = secret.to_lowercase();
+    for cell in &text {
+        assert!(
+            !cell.to_lowercase().contains(&needle),
+            "an audit column holds the secret: {cell}"
+        );
+    }
+}
+
+/// Whether `c` may appear in an XML 1.0 document (its `Char` production).
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+}
+
+/// A `User-Agent` may carry U+FFFE and U+FFFF as raw bytes (HTTP allows any byte above 0x7F in
+/// a header), and XML cannot hold them: the row stores spaces instead, and the Excel export of
+/// the log stays a valid workbook, also for rows stored before (written here straight through
+/// the store).
+async fn excel_export_survives_any_user_agent(engine: Engine) {
+    let Some(srv) = TestServer::start(engine).await else {
+        return;
+    };
+    let root = srv.root_token().await;
+    let acme = srv
+        .create_company(&root, Some(&srv.root_company), json!({"name": "Acme"}))
+        .await;
+    let raw = reqwest::header::HeaderValue::from_bytes(b"probe\xef\xbf\xbe/1.0 \xef\xbf\xbf(x)")
+        .expect("header bytes");
+    let resp = srv
+        .http
+        .post(srv.url("/api/target-users"))
+        .bearer_auth(&root)
+        .header(SCOPE, &acme)
+        .header(reqwest::header::USER_AGENT, raw)
+        .json(&json!({"email": "ua@acme.test"}))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let user = id_of(&resp.json().await.expect("JSON"));
+    let (cid, path) = internal_id(&srv, &acme).await;
+    let mut old = event(
+        Some((cid, path.as_str())),
+        chrono::Utc::now().timestamp_millis(),
+        "loader",
+        Operation::Update,
+        Entity::TargetUser,
+        "an older row",
+    );
+    old.actor.user_agent = Some("old\u{fffe}agent\u{ffff}".into());
+    srv.store.record_audit(&old).await.expect("record");
+
+    let rows = rows_of(&srv, &root, Some(&acme), everything()).await;
+    let created = one(&rows, "Create", "TargetUser", Some(&user));
+    assert_eq!(created["userAgent"], "probe /1.0  (x)", "{created}");
+
+    let resp = srv
+        .http
+        .post(srv.url(EXPORT))
+        .bearer_auth(&root)
+        .header(SCOPE, &acme)
+        .json(&json!({"exportType": "Excel", "reportAllPages": true}))
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let bytes = resp.bytes().await.expect("file").to_vec();
+    // Every part of the package holds only characters XML allows.
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.clone())).expect("a zip");
+    for i in 0..zip.len() {
+        let mut part = zip.by_index(i).expect("part");
+        let name = format!("{:?}", part.name());
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut part, &mut text).expect("UTF-8");
+        if let Some(bad) = text.chars().find(|c| !xml_char(*c)) {
+            panic!("{name} holds U+{:04X}, which XML forbids", u32::from(bad));
+        }
+    }
+    use calamine::{Data, Reader, Xlsx};
+    let mut book = Xlsx::new(std::io::Cursor::new(bytes)).expect("calamine opens it");
+    let range = book.worksheet_range("Sheet1").expect("sheet");
+    let all: Vec<Vec<Data>> = range.rows().map(<[Data]>::to_vec).collect();
+    let header: Vec<String> = all[0].iter().map(|d| d.to_string()).collect();
+    let col = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let agents: BTreeSet<String> = all[1..]
+        .iter()
+        .map(|r| r[col("User Agent")].to_string())
+        .collect();
+    assert!(agents.contains("probe /1.0  (x)"), "{agents:?}");
+    assert!(
+        agents.contains("old\u{fffe}agent\u{ffff}"),
+        "the older row reads back as stored: {agents:?}"
+    );
+}
+
+/// An export's filter can be as long as a request body; its audit row keeps the first 2,000
+/// characters of it, marked as cut.
+async fn a_large_filter_is_cut_in_the_log(engine: Engine) {
+    let Some(srv) = TestServer::start(engine).await else {
+        return;
+    };
+    let root = srv.root_token().await;
+    let items: Vec<Value> = (0..100)
+        .map(|i| {
+            json!({"fieldName": "AuditDescription", "operator": "Contains",
+                "value": format!("{i:03}{}", "z".repeat(997))})
+        })
+        .collect();
+    let mut body = filtered(json!([{"fieldName": "UserName", "operator": "=", "value": "x"}]));
+    body["filter"]["filterGroups"][0]["filterItems"] = Value::Array(items);
+    body["filter"]["filterGroups"][0]["condition"] = json!("OR");
+    body["exportType"] = json!("CSV");
+    let resp = srv
+        .http
+        .post(srv.url(EXPORT))
+        .bearer_auth(&root)
+        .json(&body)
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (_, file) = parse_csv(&resp.bytes().await.expect("file"));
+    assert!(file.is_empty(), "nothing matches: {file:?}");
+    let rows = wait_for(&srv, &root, None, "the export's row", |rows| {
+        rows.iter().any(|r| r["entityName"] == "AuditLog")
+    })
+    .await;
+    let audited = one(&rows, "Export", "AuditLog", None);
+    let filter = value(audited, "newValue")["filter"]
+        .as_str()
+        .expect("filter")
+        .to_owned();
+    assert!(filter.starts_with("Filter: "), "{filter}");
+    assert!(filter.contains("000zzz"), "{filter}");
+    assert!(
+        !filter.contains("002zzz"),
+        "the third item is past the cut: {filter}"
+    );
+    assert!(filter.contains("characters in all)"), "{filter}");
+    assert!(filter.chars().count() < 2_100, "{}", filter.chars().count());
+    let description = audited["auditDescription"].as_str().expect("description");
+    assert!(description.chars().count() < 2_300, "{description}");
+    // No column of any row holds more than a few thousand characters.
+    let store = open_store(&srv).await;
+    let longest = raw_text(&store)
+        .await
+        .iter()
+        .map(|c| c.chars().count())
+        .max();
+    store.close().await;
+    assert!(longest.is_some_and(|n| n < 2_500), "{longest:?}");
 }

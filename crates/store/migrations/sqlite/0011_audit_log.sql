@@ -16,6 +16,10 @@ CREATE TABLE audit_log (
     actor_client_id       TEXT NOT NULL,
     actor_client_id_lower TEXT NOT NULL,
     actor_resource_id     TEXT,
+    -- The acting client's company `path` (NULL: the server itself, or an unknown client id).
+    -- Readers below it see the row without ip and user_agent (a parent reseller's address is
+    -- not its customers' business).
+    actor_company_path    TEXT,
     ip                    TEXT,
     user_agent            TEXT,
     user_agent_lower      TEXT,
