@@ -29,7 +29,7 @@ use rollcall_store::{
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use crate::auth::Caller;
+use crate::auth::{plain_ip, Caller};
 use crate::export::Format;
 use crate::{now_millis, AppState};
 
@@ -56,16 +56,6 @@ impl Origin {
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
                 .and_then(|ua| clean_text(&ua, MAX_USER_AGENT_CHARS)),
         }
-    }
-}
-
-/// `ip` with an IPv4-mapped IPv6 address (`::ffff:203.0.113.7`, what a dual-stack listener
-/// reports for an IPv4 peer) turned into the IPv4 address it carries; any other as it is. Use
-/// it wherever an address is shown or compared with IPv4 rules.
-pub fn plain_ip(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
-        v4 => v4,
     }
 }
 

@@ -331,8 +331,7 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
     };
     let user_agent = headers
         .get(axum::http::header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     // A refused request naming an id: audited (crate::audit). Whether it was a guess (an
     // unknown id or a wrong secret, whose reservation is kept) is settled before; any other
     // refusal gives the reservation back when it goes out of scope.
