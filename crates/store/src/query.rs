@@ -6,7 +6,7 @@
 //! allow-list, values are bound. [`Cond::matches`] evaluates the same tree in plain Rust, which the
 //! tests use as the reference the SQL engines must agree with.
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{Datelike, TimeZone, Utc};
 use rollcall_types::{Filter, FilterGroup, FilterItem};
 use sea_query::{Alias, Condition, Expr, LikeExpr, SimpleExpr};
 use serde_json::Value;
@@ -791,30 +791,16 @@ pub fn month_of(millis: i64) -> i64 {
     i64::from(t.year()) * 100 + i64::from(t.month())
 }
 
-/// `[start, end)` in milliseconds: a whole day for a date, one millisecond for a date-time.
+/// `[start, end)` in milliseconds: a whole day for a date, one millisecond for a date-time
+/// (the formats of [`rollcall_types::time::parse_time`]).
 fn time_range(s: &str) -> Option<(i64, i64)> {
-    let s = s.trim();
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        let ms = t.timestamp_millis();
-        return Some((ms, ms + 1));
-    }
-    for fmt in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-    ] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
-            let ms = t.and_utc().timestamp_millis();
-            return Some((ms, ms + 1));
-        }
-    }
-    for fmt in ["%Y-%m-%d", "%Y/%m/%d"] {
-        if let Ok(d) = NaiveDate::parse_from_str(s, fmt) {
-            let start = d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis();
-            return Some((start, start + 86_400_000));
-        }
-    }
-    None
+    use rollcall_types::time::{parse_time, Precision};
+    let (t, precision) = parse_time(s)?;
+    let start = t.timestamp_millis();
+    Some(match precision {
+        Precision::Day => (start, start + 86_400_000),
+        Precision::Moment => (start, start + 1),
+    })
 }
 
 impl Cond {

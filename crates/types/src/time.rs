@@ -1,21 +1,45 @@
 //! Lenient date input: Keepnet's clients send both dates and date-times.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Deserializer};
 
-/// Parses `YYYY-MM-DD` (midnight UTC) or an RFC 3339 date-time.
-pub fn parse_date_or_time(s: &str) -> Option<DateTime<Utc>> {
+/// What a parsed time names: a whole day, or one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// A date without a time: the whole UTC day that starts at the parsed time.
+    Day,
+    /// A date-time.
+    Moment,
+}
+
+/// The one parser of dates and times the API accepts, in bodies and in filters: an RFC 3339
+/// date-time, a date-time without a zone (`2026-01-02T10:30:00`, `2026-01-02 10:30:00`,
+/// `2026-01-02T10:30`; UTC), or a date (`2026-01-02`, `2026/01/02`; midnight UTC).
+pub fn parse_time(s: &str) -> Option<(DateTime<Utc>, Precision)> {
     let s = s.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t.with_timezone(&Utc));
+        return Some((t.with_timezone(&Utc), Precision::Moment));
     }
-    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f") {
-        return Some(t.and_utc());
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some((t.and_utc(), Precision::Moment));
+        }
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()?
-        .and_hms_opt(0, 0, 0)
-        .map(|t| t.and_utc())
+    for fmt in ["%Y-%m-%d", "%Y/%m/%d"] {
+        if let Ok(d) = NaiveDate::parse_from_str(s, fmt) {
+            return Some((d.and_hms_opt(0, 0, 0)?.and_utc(), Precision::Day));
+        }
+    }
+    None
+}
+
+/// [`parse_time`]'s time, a date meaning its midnight (UTC).
+pub fn parse_date_or_time(s: &str) -> Option<DateTime<Utc>> {
+    parse_time(s).map(|(t, _)| t)
 }
 
 /// Serde helper for optional date fields that accept a date or a date-time.
@@ -52,5 +76,18 @@ mod tests {
             Some(1_767_312_000)
         );
         assert!(parse_date_or_time("yesterday").is_none());
+        for (text, precision) in [
+            ("2026-01-02", Precision::Day),
+            ("2026/01/02", Precision::Day),
+            ("2026-01-02T00:00:00", Precision::Moment),
+            ("2026-01-02 00:00:00.000", Precision::Moment),
+            ("2026-01-02T00:00", Precision::Moment),
+        ] {
+            assert_eq!(
+                parse_time(text).map(|(t, p)| (t.timestamp(), p)),
+                Some((1_767_312_000, precision)),
+                "{text}"
+            );
+        }
     }
 }
