@@ -14,6 +14,7 @@ use crate::common::{Engine, TestServer, ROOT_ID, ROOT_SECRET, SCOPE};
 use rollcall_server::Config;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
@@ -199,17 +200,14 @@ async fn a_later_header_clock_starts_at_its_first_byte() {
     assert_eq!(reply.status, 200, "the slow but timely head was refused");
 }
 
-/// A body sent at 10 bytes/s: 408 with the error envelope once the grace has passed, and the
-/// connection is closed.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn body_dribble_gets_408_and_the_connection_closes() {
-    let srv = start(short(Some(1.0), Some(1.5), Some(240))).await;
-    let body = token_form();
-    let (read, mut write) = connect(&srv).await.into_split();
-    let head = format!(
-        "POST /connect/token HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
+/// Sends `head` at once, then `body` at 10 bytes/s, and reads the reply, which must come
+/// soon after the grace (0.5 s). Returns the reply and the read half, to see it close.
+async fn dribble_body(
+    srv: &TestServer,
+    head: String,
+    body: String,
+) -> (Reply, BufReader<OwnedReadHalf>) {
+    let (read, mut write) = connect(srv).await.into_split();
     write.write_all(head.as_bytes()).await.expect("send head");
     let sent = Instant::now();
     let dribble = tokio::spawn(async move {
@@ -219,13 +217,13 @@ async fn body_dribble_gets_408_and_the_connection_closes() {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        write
     });
     let mut read = BufReader::new(read);
     let reply = timeout(Duration::from_millis(500) + MARGIN, read_reply(&mut read))
         .await
         .expect("a reply soon after the grace")
         .expect("reply");
+    dribble.abort();
     let after = sent.elapsed();
     assert!(
         after >= Duration::from_millis(400),
@@ -239,6 +237,21 @@ async fn body_dribble_gets_408_and_the_connection_closes() {
         Some("nosniff"),
         "{reply:?}"
     );
+    (reply, read)
+}
+
+/// An API body sent at 10 bytes/s: 408 with the error envelope once the grace has passed, and
+/// the connection is closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn body_dribble_gets_408_and_the_connection_closes() {
+    let srv = start(short(Some(1.0), Some(1.5), Some(240))).await;
+    let token = srv.root_token().await;
+    let body = json!({"Name": "Dribbled"}).to_string();
+    let head = format!(
+        "POST /api/companies HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let (reply, mut read) = dribble_body(&srv, head, body).await;
     let json = reply.json();
     assert_eq!(json["status"], "INPUT_ERROR", "{json}");
     assert_eq!(json["isSuccess"], false, "{json}");
@@ -251,8 +264,45 @@ async fn body_dribble_gets_408_and_the_connection_closes() {
         closed_within(read.get_mut(), MARGIN).await.is_some(),
         "the connection stayed open after the 408"
     );
-    dribble.abort();
     // The log and the metrics see the 408 too.
+    assert_eq!(
+        srv.metric(
+            r#"rollcall_http_requests_total{method="POST",route="/api/companies",status="408"}"#
+        )
+        .await,
+        Some(1.0)
+    );
+}
+
+/// The token endpoint answers RFC 6749 error bodies, so its 408 for a dribbled form is one too
+/// (`invalid_request`), not the API envelope; still 408, and the connection is closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_form_dribble_gets_an_oauth_408() {
+    let srv = start(short(Some(1.0), Some(1.5), Some(240))).await;
+    let body = token_form();
+    let head = format!(
+        "POST /connect/token HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let (reply, mut read) = dribble_body(&srv, head, body).await;
+    let json = reply.json();
+    let fields: Vec<&str> = json
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(fields, ["error", "error_description"], "{json}");
+    assert_eq!(json["error"], "invalid_request", "{json}");
+    let description = json["error_description"].as_str().expect("description");
+    assert!(
+        description.contains("240 bytes/s") && description.contains("send the whole form at once"),
+        "{description}"
+    );
+    assert!(
+        closed_within(read.get_mut(), MARGIN).await.is_some(),
+        "the connection stayed open after the 408"
+    );
     assert_eq!(
         srv.metric(
             r#"rollcall_http_requests_total{method="POST",route="/connect/token",status="408"}"#
