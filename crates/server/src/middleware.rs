@@ -7,6 +7,9 @@
 //! 2. [`body_min_rate`] (API routes, when `body_min_rate` is set): a request body that arrives
 //!    more slowly than the minimum rate fails, and the reply becomes 408.
 //!
+//! The response side's minimum rate is not a middleware: only the connection sees whether the
+//! client is taking the bytes (`crate::conn`).
+//!
 //! `crate::app` stacks these with the response headers of [`crate::headers`].
 
 use std::future::Future;
@@ -14,7 +17,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{MatchedPath, Request, State};
@@ -126,13 +129,7 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
 
 /// The slowest request body accepted: `bytes_per_sec` averaged since the body started, once
 /// `grace` has passed.
-#[derive(Debug, Clone, Copy)]
-pub struct BodyMinRate {
-    /// Bytes per second; must not be 0.
-    pub bytes_per_sec: u64,
-    /// How long a body may take before the rate applies.
-    pub grace: Duration,
-}
+pub type BodyMinRate = crate::conn::MinRate;
 
 /// The token endpoint, whose errors are RFC 6749 bodies rather than the envelope.
 const TOKEN_ROUTE: &str = "/connect/token";
@@ -243,12 +240,8 @@ impl HttpBody for MinRateBody {
                 }
             }
             Poll::Pending => {
-                let earned = Duration::try_from_secs_f64(
-                    this.received as f64 / this.rate.bytes_per_sec.max(1) as f64,
-                )
-                .unwrap_or(Duration::MAX);
                 // Past what the clock can hold there is no deadline to arm.
-                let Some(deadline) = started.checked_add(this.rate.grace.max(earned)) else {
+                let Some(deadline) = started.checked_add(this.rate.allowance(this.received)) else {
                     return polled;
                 };
                 let timer = this
