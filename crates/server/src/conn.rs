@@ -2,24 +2,38 @@
 //!
 //! Every accepted TCP connection is a [`ConnIo`], which shares a [`ConnState`] with the
 //! connection's service ([`ConnService`], made by [`PerConnection`]). The service counts the
-//! requests in progress: from the moment hyper hands it a request until the response body has
-//! been sent or dropped, so an export that is still streaming is a request in progress however
-//! slowly its client reads. From that count the IO wrapper picks the one timer that applies when
+//! requests in progress, from the moment hyper hands it a request until the response body has
+//! been handed over or dropped, and tells the IO wrapper when a response starts and whether it
+//! is a file ([`Streaming`]). From that the IO wrapper picks the one timer that applies when
 //! hyper waits for bytes:
 //!
 //! - before the first request: `header_timeout`, counted from the accept;
-//! - idle (no request in progress, no byte of a new one): `keep_alive_timeout`, counted from
-//!   the end of the last request;
+//! - idle (no request in progress, nothing left to write, no byte of a new request):
+//!   `keep_alive_timeout`, counted from the end of the last request or the last byte written,
+//!   whichever is later;
 //! - bytes of a new request have arrived: `header_timeout`, counted from the first of them;
-//! - a request in progress: no timer (its body has its own minimum rate,
-//!   [`crate::middleware::body_min_rate`]).
+//! - a request in progress, or a reply the client has not taken yet: no read timer (a request
+//!   body has its own minimum rate, [`crate::middleware::body_min_rate`]; a reply has the one
+//!   below).
 //!
-//! When the timer fires the read fails and hyper drops the connection. hyper's own
+//! Writes have `response_min_rate`. hyper often holds the whole reply (a JSON page, the
+//! Swagger UI bundle) after the body has ended, so the count of requests in progress cannot
+//! say whether bytes remain to be sent; the writes can. The clock runs only while a write is
+//! refused because the client has not read what was sent (the socket would block): a handler
+//! that is slow to produce bytes is never counted against the client. Over one response the
+//! client may keep the server waiting for the grace, or for as long as the bytes it has taken
+//! earn at the minimum rate if that is longer; past that the write fails and the connection is
+//! closed, with no status to send since the reply is under way. Files ([`Streaming`]: exports
+//! and the import template) are exempt: issue #11 keeps exports that are already streaming
+//! from being cut, however slowly their client reads.
+//!
+//! When a timer fires the read or write fails and hyper drops the connection. hyper's own
 //! `header_read_timeout` is not used: it runs whenever hyper waits for a request head, idle
 //! time included, so it cannot tell a slow head from an idle keep-alive connection.
 //!
-//! The defaults follow Kestrel, the server Keepnet's API runs on (`KestrelServerLimits`:
-//! 30 s for request headers, 130 s keep-alive; ours is 120 s).
+//! The defaults are Kestrel's, the server Keepnet's API runs on (`KestrelServerLimits`:
+//! `RequestHeadersTimeout`, `KeepAliveTimeout`, `MinResponseDataRate`), so clients written
+//! against Keepnet meet the same limits here.
 //!
 //! The same wrapper cuts connections at the shutdown deadline. A graceful shutdown waits for
 //! in-flight requests for up to `shutdown_timeout_secs`, then the server closes anyway. axum
@@ -29,9 +43,9 @@
 //! token is cancelled; hyper then drops the connection with its response body, which ends the
 //! export and closes the cursor's database connection.
 //!
-//! The server speaks HTTP/1.1 only (axum's `http2` feature is off). Requests are counted per
-//! request rather than per connection, so HTTP/2 streams would count the same way if it were
-//! turned on.
+//! The server speaks HTTP/1.1 only (axum's `http2` feature is off), so a connection sends one
+//! response at a time and the write clock belongs to the latest one. HTTP/2 streams share one
+//! socket; turning it on would need the exemption to hold while any file is being sent.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -64,6 +78,47 @@ pub struct ConnLimits {
     pub header_timeout: Option<Duration>,
     /// How long a connection may sit idle between requests.
     pub keep_alive_timeout: Option<Duration>,
+    /// The slowest a client may take a response that is not a file ([`Streaming`]).
+    pub response_min_rate: Option<MinRate>,
+}
+
+/// A minimum data rate: `bytes_per_sec` on average, once `grace` has passed.
+#[derive(Debug, Clone, Copy)]
+pub struct MinRate {
+    /// Bytes per second; 0 is treated as 1 (the settings turn the limit off at 0 instead).
+    pub bytes_per_sec: u64,
+    /// How long any amount of data may take.
+    pub grace: Duration,
+}
+
+impl MinRate {
+    /// How long `bytes` may take in all: what they earn at the rate, and never less than the
+    /// grace.
+    pub fn allowance(&self, bytes: u64) -> Duration {
+        let earned = Duration::try_from_secs_f64(bytes as f64 / self.bytes_per_sec.max(1) as f64)
+            .unwrap_or(Duration::MAX);
+        self.grace.max(earned)
+    }
+}
+
+/// Marks a response as a file (an export, the import template) in its extensions: the
+/// connection then does not hold its client to [`ConnLimits::response_min_rate`].
+///
+/// The handlers that stream files insert it rather than the connection guessing from
+/// Content-Type or Content-Disposition: the exemption is a decision about what may hold a
+/// connection open, so it is made by the code that knows it streams, cannot be set by
+/// anything outside the process, and does not follow headers that other layers or a future
+/// handler may set for other reasons. A file route that forgets it is held to the rate (and
+/// fails the slow export reader's test) rather than some other reply slipping out of it.
+#[derive(Debug, Clone, Copy)]
+pub struct Streaming;
+
+impl Streaming {
+    /// `resp` with the mark.
+    pub fn mark(mut resp: Response) -> Response {
+        resp.extensions_mut().insert(Streaming);
+        resp
+    }
 }
 
 /// A TCP listener whose connections get [`ConnLimits`] and are cut when `cut` is cancelled.
@@ -96,6 +151,7 @@ impl Listener for ConnListener {
             phase: Phase::Head(after(Instant::now(), limits.header_timeout)),
             ended_seen: 0,
             timer: None,
+            write: WriteClock::default(),
         };
         (io, addr)
     }
@@ -124,6 +180,19 @@ pub struct ConnState {
     /// The task reading the connection, woken when the last request in progress ends so
     /// that it arms the keep-alive timer even if no byte arrives.
     reader: AtomicWaker,
+    /// The latest response handed to hyper: its number on the connection times two, plus one
+    /// if it is a file ([`Streaming`]). One word, so the writer never sees a number with the
+    /// wrong mark.
+    response: AtomicU64,
+}
+
+impl ConnState {
+    /// Records that a response is about to be written.
+    fn start_response(&self, streaming: bool) {
+        let next = (self.response.load(Ordering::Acquire) | 1) + 1;
+        self.response
+            .store(next | u64::from(streaming), Ordering::Release);
+    }
 }
 
 /// Marks one request in progress on a connection, until dropped.
@@ -150,12 +219,50 @@ impl Drop for InFlight {
 enum Phase {
     /// Waiting for (the rest of) a request head; the header deadline.
     Head(Option<Instant>),
-    /// Between requests, no byte of the next one yet; the keep-alive deadline.
-    Idle(Option<Instant>),
+    /// Between requests, no byte of the next one yet; since when (the keep-alive clock also
+    /// restarts at every byte written, see [`WriteClock::last_written`]).
+    Idle(Instant),
+}
+
+/// The response side of a connection: how long the current response has kept the server
+/// waiting on its client.
+#[derive(Default)]
+struct WriteClock {
+    /// [`ConnState::response`] the counts below belong to.
+    response: u64,
+    /// Bytes of the current response the socket has taken (its head included).
+    written: u64,
+    /// Time the current response has spent waiting for the socket, besides the current wait.
+    stalled: Duration,
+    /// When the current wait began: a write was refused and none has succeeded since.
+    blocked_since: Option<Instant>,
+    /// When the socket last took bytes.
+    last_written: Option<Instant>,
+    /// Armed for the write deadline while a write waits; made on first use.
+    timer: Option<Pin<Box<Sleep>>>,
+}
+
+impl WriteClock {
+    /// Starts the counts afresh when a new response has begun.
+    fn follow(&mut self, response: u64, now: Instant) {
+        if response != self.response {
+            self.response = response;
+            self.written = 0;
+            self.stalled = Duration::ZERO;
+            // A wait that began on the previous response counts for the new one from now.
+            self.blocked_since = self.blocked_since.map(|_| now);
+        }
+    }
+
+    /// Whether the current response is a file, exempt from the rate.
+    fn exempt(&self) -> bool {
+        self.response & 1 == 1
+    }
 }
 
 /// An accepted connection: reads fail when the [`ConnLimits`] deadline of the moment passes,
-/// and reads and writes fail once the shutdown token is cancelled.
+/// writes when the client takes a response too slowly, and both once the shutdown token is
+/// cancelled.
 pub struct ConnIo {
     io: TcpStream,
     /// `None` once the token has been cancelled.
@@ -167,6 +274,7 @@ pub struct ConnIo {
     ended_seen: u64,
     /// Armed for the deadline of `phase` while a read waits; made on first use.
     timer: Option<Pin<Box<Sleep>>>,
+    write: WriteClock,
 }
 
 impl ConnIo {
@@ -185,7 +293,7 @@ impl ConnIo {
         ))
     }
 
-    fn timed_out(&self) -> io::Error {
+    fn read_timed_out(&self) -> io::Error {
         let what = match self.phase {
             Phase::Idle(_) => "the connection was idle for longer than the keep-alive timeout",
             Phase::Head(_) => "the request headers did not arrive within the header timeout",
@@ -194,16 +302,69 @@ impl ConnIo {
         io::Error::new(io::ErrorKind::TimedOut, what)
     }
 
-    /// `true` once `deadline` has passed; otherwise arms the timer to wake the task then.
-    fn expired(&mut self, deadline: Instant, cx: &mut Context<'_>) -> bool {
-        let timer = self
-            .timer
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        if timer.deadline() != deadline {
-            timer.as_mut().reset(deadline);
+    /// A write through `write`, with the shutdown cut and the response minimum rate.
+    fn poll_write_with(
+        &mut self,
+        cx: &mut Context<'_>,
+        write: impl FnOnce(Pin<&mut TcpStream>, &mut Context<'_>) -> Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
+        self.check_cut(cx)?;
+        let polled = write(Pin::new(&mut self.io), cx);
+        let now = Instant::now();
+        let clock = &mut self.write;
+        clock.follow(self.state.response.load(Ordering::Acquire), now);
+        match polled {
+            Poll::Ready(Ok(n)) if n > 0 => {
+                if let Some(since) = clock.blocked_since.take() {
+                    let waited = now.saturating_duration_since(since);
+                    clock.stalled = clock.stalled.saturating_add(waited);
+                }
+                clock.written = clock.written.saturating_add(n as u64);
+                clock.last_written = Some(now);
+            }
+            Poll::Pending => {
+                let since = *clock.blocked_since.get_or_insert(now);
+                if let (Some(rate), false) = (self.limits.response_min_rate, clock.exempt()) {
+                    // The client may keep us waiting for what its bytes earn, in all.
+                    let left = rate.allowance(clock.written).saturating_sub(clock.stalled);
+                    let deadline = since.checked_add(left);
+                    if deadline.is_some_and(|d| expired(&mut clock.timer, d, cx)) {
+                        let waited = clock
+                            .stalled
+                            .saturating_add(now.saturating_duration_since(since));
+                        let written = clock.written;
+                        tracing::debug!(
+                            target: "rollcall::conn",
+                            written,
+                            waited_ms = waited.as_millis() as u64,
+                            "closing a connection: the client took the response more slowly than the minimum rate"
+                        );
+                        return Poll::Ready(Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            "the client took the response more slowly than the minimum rate",
+                        )));
+                    }
+                }
+            }
+            _ => {}
         }
-        timer.as_mut().poll(cx).is_ready()
+        polled
     }
+
+    /// Whether the server is waiting for the client to take bytes it has sent.
+    fn write_blocked(&self) -> bool {
+        self.write.blocked_since.is_some()
+    }
+}
+
+/// `true` once `deadline` has passed; otherwise arms `timer` (made on first use) to wake the
+/// task then.
+fn expired(timer: &mut Option<Pin<Box<Sleep>>>, deadline: Instant, cx: &mut Context<'_>) -> bool {
+    let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+    if timer.deadline() != deadline {
+        timer.as_mut().reset(deadline);
+    }
+    timer.as_mut().poll(cx).is_ready()
 }
 
 impl AsyncRead for ConnIo {
@@ -216,7 +377,8 @@ impl AsyncRead for ConnIo {
         this.check_cut(cx)?;
         // Registered before the count is read: a request ending in between still wakes us.
         this.state.reader.register(cx.waker());
-        if this.state.in_flight.load(Ordering::Acquire) > 0 {
+        // While the client has not taken what we sent, the write side's limit applies.
+        if this.state.in_flight.load(Ordering::Acquire) > 0 || this.write_blocked() {
             return Pin::new(&mut this.io).poll_read(cx, buf);
         }
         let now = Instant::now();
@@ -224,13 +386,19 @@ impl AsyncRead for ConnIo {
         if ended != this.ended_seen {
             // A request ended since the last look: the connection is idle from now on.
             this.ended_seen = ended;
-            this.phase = Phase::Idle(after(now, this.limits.keep_alive_timeout));
+            this.phase = Phase::Idle(now);
         }
         let deadline = match this.phase {
-            Phase::Head(d) | Phase::Idle(d) => d,
+            Phase::Head(d) => d,
+            // Idle from the end of the request or the last byte written, whichever is later:
+            // hyper may still have been sending the reply after its body ended.
+            Phase::Idle(since) => after(
+                this.write.last_written.map_or(since, |w| w.max(since)),
+                this.limits.keep_alive_timeout,
+            ),
         };
         if deadline.is_some_and(|d| now >= d) {
-            return Poll::Ready(Err(this.timed_out()));
+            return Poll::Ready(Err(this.read_timed_out()));
         }
         let before = buf.filled().len();
         match Pin::new(&mut this.io).poll_read(cx, buf) {
@@ -246,7 +414,9 @@ impl AsyncRead for ConnIo {
                 Poll::Ready(Ok(()))
             }
             Poll::Pending => match deadline {
-                Some(d) if this.expired(d, cx) => Poll::Ready(Err(this.timed_out())),
+                Some(d) if expired(&mut this.timer, d, cx) => {
+                    Poll::Ready(Err(this.read_timed_out()))
+                }
                 _ => Poll::Pending,
             },
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
@@ -260,9 +430,8 @@ impl AsyncWrite for ConnIo {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        this.check_cut(cx)?;
-        Pin::new(&mut this.io).poll_write(cx, buf)
+        self.get_mut()
+            .poll_write_with(cx, |io, cx| io.poll_write(cx, buf))
     }
 
     fn poll_write_vectored(
@@ -270,9 +439,8 @@ impl AsyncWrite for ConnIo {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        this.check_cut(cx)?;
-        Pin::new(&mut this.io).poll_write_vectored(cx, bufs)
+        self.get_mut()
+            .poll_write_with(cx, |io, cx| io.poll_write_vectored(cx, bufs))
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -345,8 +513,10 @@ impl Service<Request> for ConnService {
         }
         req.extensions_mut().insert(ConnectInfo(self.peer));
         let reply = self.router.call(req);
+        let state = self.state.clone();
         Box::pin(async move {
             let resp = reply.await?;
+            state.start_response(resp.extensions().get::<Streaming>().is_some());
             // The request stays in progress until its response body is done.
             Ok(resp.map(|body| {
                 Body::new(CountedBody {
@@ -386,5 +556,40 @@ impl HttpBody for CountedBody {
 
     fn size_hint(&self) -> http_body::SizeHint {
         self.body.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowance_is_the_grace_or_what_the_bytes_earn() {
+        let rate = MinRate {
+            bytes_per_sec: 240,
+            grace: Duration::from_secs(5),
+        };
+        assert_eq!(rate.allowance(0), Duration::from_secs(5));
+        assert_eq!(rate.allowance(240 * 5), Duration::from_secs(5));
+        assert_eq!(rate.allowance(240 * 12), Duration::from_secs(12));
+        // Huge counts give a huge allowance, not a panic.
+        assert!(rate.allowance(u64::MAX) > Duration::from_secs(1 << 40));
+    }
+
+    #[test]
+    fn each_response_gets_a_new_number_and_its_own_mark() {
+        let state = ConnState::default();
+        let mut seen = vec![state.response.load(Ordering::Acquire)];
+        for streaming in [false, true, true, false, false] {
+            state.start_response(streaming);
+            let now = state.response.load(Ordering::Acquire);
+            assert!(!seen.contains(&now), "{now} was used before: {seen:?}");
+            let clock = WriteClock {
+                response: now,
+                ..WriteClock::default()
+            };
+            assert_eq!(clock.exempt(), streaming, "{now}");
+            seen.push(now);
+        }
     }
 }

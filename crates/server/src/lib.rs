@@ -55,8 +55,13 @@ pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_BODY_MIN_RATE: u64 = 240;
 /// Default of [`Config::body_min_rate_grace`] (Kestrel's grace period for that rate).
 pub const DEFAULT_BODY_MIN_RATE_GRACE: Duration = Duration::from_secs(5);
-/// Default of [`Config::keep_alive_timeout`] (Kestrel: 130 s).
-pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(120);
+/// Default of [`Config::keep_alive_timeout`] (Kestrel's `KeepAliveTimeout`).
+pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(130);
+/// Default of [`Config::response_min_rate`] in bytes per second (Kestrel's
+/// `MinResponseDataRate`).
+pub const DEFAULT_RESPONSE_MIN_RATE: u64 = 240;
+/// Default of [`Config::response_min_rate_grace`] (Kestrel's grace period for that rate).
+pub const DEFAULT_RESPONSE_MIN_RATE_GRACE: Duration = Duration::from_secs(5);
 
 /// Settings of a server.
 #[derive(Debug, Clone)]
@@ -109,6 +114,13 @@ pub struct Config {
     /// How long a connection with no request in progress and no byte of a new one stays
     /// open. A response still being sent (an export) is a request in progress.
     pub keep_alive_timeout: Option<Duration>,
+    /// Slowest a client may take a response that is not a file, in bytes per second averaged
+    /// over the time the server waited for it to read; slower, and the connection is closed
+    /// mid-reply. Exports and the import template are exempt. `None` or `Some(0)`: no minimum.
+    pub response_min_rate: Option<u64>,
+    /// How long a response may keep the server waiting before [`Config::response_min_rate`]
+    /// applies.
+    pub response_min_rate_grace: Duration,
 
     /// TrueType or OpenType fonts, tried in order, for the characters DejaVu Sans lacks in PDF
     /// exports (CJK, ...).
@@ -135,6 +147,13 @@ impl Config {
         conn::ConnLimits {
             header_timeout: self.header_timeout,
             keep_alive_timeout: self.keep_alive_timeout,
+            response_min_rate: self
+                .response_min_rate
+                .filter(|&r| r > 0)
+                .map(|bytes_per_sec| conn::MinRate {
+                    bytes_per_sec,
+                    grace: self.response_min_rate_grace,
+                }),
         }
     }
 
@@ -174,6 +193,8 @@ impl Default for Config {
             body_min_rate: Some(DEFAULT_BODY_MIN_RATE),
             body_min_rate_grace: DEFAULT_BODY_MIN_RATE_GRACE,
             keep_alive_timeout: Some(DEFAULT_KEEP_ALIVE_TIMEOUT),
+            response_min_rate: Some(DEFAULT_RESPONSE_MIN_RATE),
+            response_min_rate_grace: DEFAULT_RESPONSE_MIN_RATE_GRACE,
             pdf_fallback_fonts: Vec::new(),
             rate_limit: None,
             database_pool_size: None,

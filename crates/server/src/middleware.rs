@@ -7,6 +7,9 @@
 //! 2. [`body_min_rate`] (API routes, when `body_min_rate` is set): a request body that arrives
 //!    more slowly than the minimum rate fails, and the reply becomes 408.
 //!
+//! The response side's minimum rate is not a middleware: only the connection sees whether the
+//! client is taking the bytes (`crate::conn`).
+//!
 //! `crate::app` stacks these with the response headers of [`crate::headers`].
 
 use std::future::Future;
@@ -14,13 +17,15 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, StatusCode, Version};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::Json;
+use rollcall_types::token::OAuthError;
 use tokio::time::Sleep;
 
 use crate::error::ApiError;
@@ -124,26 +129,28 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
 
 /// The slowest request body accepted: `bytes_per_sec` averaged since the body started, once
 /// `grace` has passed.
-#[derive(Debug, Clone, Copy)]
-pub struct BodyMinRate {
-    /// Bytes per second; must not be 0.
-    pub bytes_per_sec: u64,
-    /// How long a body may take before the rate applies.
-    pub grace: Duration,
-}
+pub type BodyMinRate = crate::conn::MinRate;
+
+/// The token endpoint, whose errors are RFC 6749 bodies rather than the envelope.
+const TOKEN_ROUTE: &str = "/connect/token";
 
 /// Fails a request body that arrives more slowly than the [`BodyMinRate`] and turns the
-/// handler's reply (whatever it made of the failed read) into 408 Request Timeout with the
-/// error envelope, closing the connection.
+/// handler's reply (whatever it made of the failed read) into 408 Request Timeout, closing the
+/// connection: with the error envelope, or at `/connect/token` with an RFC 6749 §5.2 error
+/// body like the endpoint's other errors.
 ///
 /// tower-http has no minimum-rate layer: its `RequestBodyTimeoutLayer` times each frame, so a
 /// body sent one byte every few seconds never trips it. Kestrel, which Keepnet runs on, has
-/// `MinRequestBodyDataRate` (240 bytes/s after a 5 s grace), which this follows.
+/// `MinRequestBodyDataRate`, which this follows.
 pub async fn body_min_rate(State(rate): State<BodyMinRate>, req: Request, next: Next) -> Response {
     if req.body().is_end_stream() {
         return next.run(req).await;
     }
     let version = req.version();
+    let token_route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .is_some_and(|p| p.as_str() == TOKEN_ROUTE);
     let too_slow = Arc::new(AtomicBool::new(false));
     let req = req.map(|body| {
         Body::new(MinRateBody {
@@ -159,14 +166,30 @@ pub async fn body_min_rate(State(rate): State<BodyMinRate>, req: Request, next: 
     if !too_slow.load(Ordering::Acquire) {
         return resp;
     }
-    let mut resp = ApiError::bad_request(format!(
-        "The request body arrived more slowly than {} bytes/s (measured after a {} s grace); \
-         send the whole body at once, without pauses, and retry.",
+    let measured = format!(
+        "{} bytes/s (measured after a {} s grace)",
         rate.bytes_per_sec,
         rate.grace.as_secs_f64()
-    ))
-    .into_response();
-    // `ResultStatus` has no 408 member: the envelope says INPUT_ERROR, the status line 408.
+    );
+    let mut resp = if token_route {
+        // CONTRACT.md: token errors are RFC 6749 §5.2 bodies. §5.2 has no code for a timeout;
+        // a request that cannot be read whole is `invalid_request`.
+        Json(OAuthError {
+            error: "invalid_request".to_owned(),
+            error_description: format!(
+                "the token request form arrived more slowly than {measured}; send the whole \
+                 form at once, without pauses, and request the token again"
+            ),
+        })
+        .into_response()
+    } else {
+        // `ResultStatus` has no 408 member: the envelope says INPUT_ERROR, the status line 408.
+        ApiError::bad_request(format!(
+            "The request body arrived more slowly than {measured}; send the whole body at \
+             once, without pauses, and retry."
+        ))
+        .into_response()
+    };
     *resp.status_mut() = StatusCode::REQUEST_TIMEOUT;
     if version < Version::HTTP_2 {
         // The rest of the body may still be on its way; the connection cannot be reused.
@@ -217,12 +240,8 @@ impl HttpBody for MinRateBody {
                 }
             }
             Poll::Pending => {
-                let earned = Duration::try_from_secs_f64(
-                    this.received as f64 / this.rate.bytes_per_sec.max(1) as f64,
-                )
-                .unwrap_or(Duration::MAX);
                 // Past what the clock can hold there is no deadline to arm.
-                let Some(deadline) = started.checked_add(this.rate.grace.max(earned)) else {
+                let Some(deadline) = started.checked_add(this.rate.allowance(this.received)) else {
                     return polled;
                 };
                 let timer = this

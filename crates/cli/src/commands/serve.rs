@@ -60,6 +60,12 @@ pub struct ServeArgs {
     #[arg(long, env = "ROLLCALL_KEEP_ALIVE_TIMEOUT", value_name = "SECS",
           default_value_t = rollcall_server::DEFAULT_KEEP_ALIVE_TIMEOUT.as_secs())]
     keep_alive_timeout: u64,
+    /// Slowest a client may take a reply that is not a file, in bytes per second averaged over
+    /// the time the server waited for it to read, after a 5 s grace; slower: the connection is
+    /// closed mid-reply. Exports and the import template are exempt. 0: no minimum.
+    #[arg(long, env = "ROLLCALL_RESPONSE_MIN_RATE", value_name = "BYTES_PER_SEC",
+          default_value_t = rollcall_server::DEFAULT_RESPONSE_MIN_RATE)]
+    response_min_rate: u64,
     /// A TrueType or OpenType font for the characters DejaVu Sans lacks in PDF exports (Chinese,
     /// Japanese, Korean, ...), e.g. /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf.
     /// Repeat the flag (or separate paths with ':') for several, tried in order.
@@ -129,7 +135,8 @@ const SETTINGS: &[(&str, &str, &str)] = &[
     ("secret_check_wait", "Seconds a token request may wait for a secret-checking thread before 503 with Retry-After.", "2"),
     ("header_timeout", "Seconds a request's headers may take to arrive (from the connection's accept, or from the first byte of a later request); then the connection is closed; 0: no limit.", "30"),
     ("body_min_rate", "Slowest request body accepted, in bytes/s averaged after a 5 s grace; slower: 408 and the connection is closed; 0: no minimum.", "240"),
-    ("keep_alive_timeout", "Seconds an idle connection (no request in progress, no byte of a new one) stays open; 0: no limit.", "120"),
+    ("keep_alive_timeout", "Seconds an idle connection (no request in progress, no byte of a new one) stays open; 0: no limit.", "130"),
+    ("response_min_rate", "Slowest a client may take a reply that is not a file (exports are exempt), in bytes/s averaged over the time the server waited for it, after a 5 s grace; slower: the connection is closed; 0: no minimum.", "240"),
     ("pdf_fallback_font", "Fonts, tried in order, for characters DejaVu Sans lacks in PDF exports (CJK, ...); default: none, they print as placeholders.", "[\"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf\", \"/usr/share/fonts/truetype/nanum/NanumGothic.ttf\"]"),
 ];
 
@@ -239,6 +246,10 @@ pub fn apply_config_file(a: &mut ServeArgs, matches: &clap::ArgMatches) -> Resul
             "keep_alive_timeout" => {
                 a.keep_alive_timeout =
                     u64::try_from(int()?).map_err(|_| bad("0 or more seconds"))?
+            }
+            "response_min_rate" => {
+                a.response_min_rate =
+                    u64::try_from(int()?).map_err(|_| bad("0 or more bytes per second"))?
             }
             "audit_retention_days" => {
                 a.audit_retention_days =
@@ -379,6 +390,7 @@ pub async fn run(a: ServeArgs) -> Result<()> {
         header_timeout: secs_or_off(a.header_timeout),
         body_min_rate: (a.body_min_rate > 0).then_some(a.body_min_rate),
         keep_alive_timeout: secs_or_off(a.keep_alive_timeout),
+        response_min_rate: (a.response_min_rate > 0).then_some(a.response_min_rate),
         pdf_fallback_fonts: crate::non_empty_paths(&a.pdf_fallback_font),
         rate_limit,
         database_pool_size: a.database_pool_size,

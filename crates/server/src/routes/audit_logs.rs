@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 
 use crate::audit::{self, ExportRecord};
 use crate::auth::Caller;
+use crate::conn::Streaming;
 use crate::error::ApiResult;
 use crate::export::{self, Cell, ExportOptions, Format, Report, CHANNEL_BATCHES, PDF_MAX_ROWS};
 use crate::extract::KJson;
@@ -320,6 +321,8 @@ pub async fn export(
         &state,
     )
     .await
+    // A file: exempt from the response minimum rate, however slowly it is read (issue #11).
+    .map(Streaming::mark)
 }
 
 /// `POST /api/audit-logs`: a page of the rows of the scoped company itself (default: the

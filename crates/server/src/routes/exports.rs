@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 
 use crate::audit::{self, ExportOutcome, ExportRecord};
 use crate::auth::Caller;
+use crate::conn::Streaming;
 use crate::error::{ApiError, ApiResult};
 use crate::export::{self, Cell, ExportOptions, Format, Report, CHANNEL_BATCHES, PDF_MAX_ROWS};
 use crate::extract::KJson;
@@ -102,6 +103,8 @@ pub async fn target_users(
         &state,
     )
     .await
+    // A file: exempt from the response minimum rate, however slowly it is read (issue #11).
+    .map(Streaming::mark)
 }
 
 /// Exports the companies a companies search selects (Reseller only).
@@ -175,6 +178,8 @@ pub async fn companies(
         &state,
     )
     .await
+    // A file: exempt from the response minimum rate, however slowly it is read (issue #11).
+    .map(Streaming::mark)
 }
 
 /// Columns of the import template, as the importer reads them (`Email Address` is required).
@@ -253,4 +258,6 @@ pub async fn example_file(
         &state,
     )
     .await
+    // A file: exempt from the response minimum rate, however slowly it is read (issue #11).
+    .map(Streaming::mark)
 }

@@ -1,5 +1,5 @@
-//! Slow clients cannot hold connections: the header timeout, the request-body minimum rate and
-//! the keep-alive timeout, seen from raw TCP sockets.
+//! Slow clients cannot hold connections: the header timeout, the request-body minimum rate, the
+//! keep-alive timeout and the response minimum rate, seen from raw TCP sockets.
 //!
 //! These run on SQLite only: the limits live in the connection layer, in front of the store,
 //! and behave the same whichever engine answers (the one export test reads from the store
@@ -7,6 +7,9 @@
 //!
 //! The settings are short (about a second) so that each test takes a few seconds; every bound
 //! has a margin of a second or more so that a busy 2-core machine does not make them flaky.
+//! The response tests read the Swagger UI bundle (about 1.4 MB, far more than the socket
+//! buffers hold) through a socket with a small receive buffer, so that the client's reading
+//! paces the server.
 
 use std::time::{Duration, Instant};
 
@@ -14,11 +17,19 @@ use crate::common::{Engine, TestServer, ROOT_ID, ROOT_SECRET, SCOPE};
 use rollcall_server::Config;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 /// Extra time a bound allows past the limit it checks (scheduling on a loaded machine).
 const MARGIN: Duration = Duration::from_secs(2);
+
+/// The response minimum rate of most tests: far above what the slow readers below take
+/// (about 10 KB/s) and far below what the healthy ones do (megabytes a second).
+const RESPONSE_RATE: u64 = 256 * 1024;
+
+/// Its grace in these tests.
+const RESPONSE_GRACE: Duration = Duration::from_secs(1);
 
 fn short(
     header: Option<f64>,
@@ -30,6 +41,21 @@ fn short(
         c.keep_alive_timeout = keep_alive.map(Duration::from_secs_f64);
         c.body_min_rate = rate;
         c.body_min_rate_grace = Duration::from_millis(500);
+        c.response_min_rate = Some(RESPONSE_RATE);
+        c.response_min_rate_grace = RESPONSE_GRACE;
+    }
+}
+
+/// [`short`], with another response minimum rate.
+fn short_with_response(
+    header: Option<f64>,
+    keep_alive: Option<f64>,
+    body_rate: Option<u64>,
+    response: Option<u64>,
+) -> impl FnOnce(&mut Config) {
+    move |c| {
+        short(header, keep_alive, body_rate)(c);
+        c.response_min_rate = response;
     }
 }
 
@@ -42,6 +68,26 @@ async fn start(tweak: impl FnOnce(&mut Config)) -> TestServer {
 async fn connect(srv: &TestServer) -> TcpStream {
     let addr = srv.base.strip_prefix("http://").expect("http base");
     TcpStream::connect(addr).await.expect("connect")
+}
+
+/// A connection with a small receive buffer, so that the client's reading paces the server.
+///
+/// Its segments are small too (MSS 1,200 bytes, as on a real network path): Linux sizes a new
+/// connection's send buffer from the MSS, and loopback's 64 KB segments would let the server's
+/// kernel take megabytes of a reply at once, more than the reply the response tests read.
+async fn connect_small_window(srv: &TestServer) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(16 * 1024).expect("rcvbuf");
+    socket2::SockRef::from(&socket)
+        .set_tcp_mss(1200)
+        .expect("mss");
+    let addr = srv
+        .base
+        .strip_prefix("http://")
+        .expect("base")
+        .parse()
+        .expect("addr");
+    socket.connect(addr).await.expect("connect")
 }
 
 /// A response read off a raw connection.
@@ -199,17 +245,14 @@ async fn a_later_header_clock_starts_at_its_first_byte() {
     assert_eq!(reply.status, 200, "the slow but timely head was refused");
 }
 
-/// A body sent at 10 bytes/s: 408 with the error envelope once the grace has passed, and the
-/// connection is closed.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn body_dribble_gets_408_and_the_connection_closes() {
-    let srv = start(short(Some(1.0), Some(1.5), Some(240))).await;
-    let body = token_form();
-    let (read, mut write) = connect(&srv).await.into_split();
-    let head = format!(
-        "POST /connect/token HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
+/// Sends `head` at once, then `body` at 10 bytes/s, and reads the reply, which must come
+/// soon after the grace (0.5 s). Returns the reply and the read half, to see it close.
+async fn dribble_body(
+    srv: &TestServer,
+    head: String,
+    body: String,
+) -> (Reply, BufReader<OwnedReadHalf>) {
+    let (read, mut write) = connect(srv).await.into_split();
     write.write_all(head.as_bytes()).await.expect("send head");
     let sent = Instant::now();
     let dribble = tokio::spawn(async move {
@@ -219,13 +262,13 @@ async fn body_dribble_gets_408_and_the_connection_closes() {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        write
     });
     let mut read = BufReader::new(read);
     let reply = timeout(Duration::from_millis(500) + MARGIN, read_reply(&mut read))
         .await
         .expect("a reply soon after the grace")
         .expect("reply");
+    dribble.abort();
     let after = sent.elapsed();
     assert!(
         after >= Duration::from_millis(400),
@@ -239,6 +282,21 @@ async fn body_dribble_gets_408_and_the_connection_closes() {
         Some("nosniff"),
         "{reply:?}"
     );
+    (reply, read)
+}
+
+/// An API body sent at 10 bytes/s: 408 with the error envelope once the grace has passed, and
+/// the connection is closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn body_dribble_gets_408_and_the_connection_closes() {
+    let srv = start(short(Some(1.0), Some(1.5), Some(240))).await;
+    let token = srv.root_token().await;
+    let body = json!({"Name": "Dribbled"}).to_string();
+    let head = format!(
+        "POST /api/companies HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let (reply, mut read) = dribble_body(&srv, head, body).await;
     let json = reply.json();
     assert_eq!(json["status"], "INPUT_ERROR", "{json}");
     assert_eq!(json["isSuccess"], false, "{json}");
@@ -251,8 +309,45 @@ async fn body_dribble_gets_408_and_the_connection_closes() {
         closed_within(read.get_mut(), MARGIN).await.is_some(),
         "the connection stayed open after the 408"
     );
-    dribble.abort();
     // The log and the metrics see the 408 too.
+    assert_eq!(
+        srv.metric(
+            r#"rollcall_http_requests_total{method="POST",route="/api/companies",status="408"}"#
+        )
+        .await,
+        Some(1.0)
+    );
+}
+
+/// The token endpoint answers RFC 6749 error bodies, so its 408 for a dribbled form is one too
+/// (`invalid_request`), not the API envelope; still 408, and the connection is closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_form_dribble_gets_an_oauth_408() {
+    let srv = start(short(Some(1.0), Some(1.5), Some(240))).await;
+    let body = token_form();
+    let head = format!(
+        "POST /connect/token HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let (reply, mut read) = dribble_body(&srv, head, body).await;
+    let json = reply.json();
+    let fields: Vec<&str> = json
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(fields, ["error", "error_description"], "{json}");
+    assert_eq!(json["error"], "invalid_request", "{json}");
+    let description = json["error_description"].as_str().expect("description");
+    assert!(
+        description.contains("240 bytes/s") && description.contains("send the whole form at once"),
+        "{description}"
+    );
+    assert!(
+        closed_within(read.get_mut(), MARGIN).await.is_some(),
+        "the connection stayed open after the 408"
+    );
     assert_eq!(
         srv.metric(
             r#"rollcall_http_requests_total{method="POST",route="/connect/token",status="408"}"#
@@ -364,12 +459,19 @@ async fn busy_connection_stays_open() {
 }
 
 /// A large CSV export to a client that reads slowly but steadily is not cut, though it streams
-/// for longer than every timeout: the export is still running (the server's gauge says so)
-/// after them, and the file arrives whole.
+/// for longer than every timeout and far below the response minimum rate: the export is still
+/// running (the server's gauge says so) after them, and the file arrives whole.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_to_a_slow_reader_is_not_cut() {
     const USERS: usize = 30_000;
-    let srv = start(short(Some(0.5), Some(1.0), Some(240))).await;
+    // A response minimum rate well above this reader's pace: only the exemption keeps it.
+    let srv = start(short_with_response(
+        Some(0.5),
+        Some(1.0),
+        Some(240),
+        Some(2 * 1024 * 1024),
+    ))
+    .await;
     let token = srv.root_token().await;
     let cid = srv
         .create_company(&token, None, json!({"Name": "Slow reader"}))
@@ -403,16 +505,7 @@ async fn export_to_a_slow_reader_is_not_cut() {
         .await
         .expect("load");
 
-    // A small receive buffer, so that the client's reading paces the server.
-    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-    socket.set_recv_buffer_size(16 * 1024).expect("rcvbuf");
-    let addr = srv
-        .base
-        .strip_prefix("http://")
-        .expect("base")
-        .parse()
-        .expect("addr");
-    let mut conn = socket.connect(addr).await.expect("connect");
+    let mut conn = connect_small_window(&srv).await;
     let body = json!({"exportType": "CSV", "reportAllPages": true}).to_string();
     let head = format!(
         "POST /api/target-users/search/export?bom=false HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\n{SCOPE}: {cid}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -452,11 +545,11 @@ async fn export_to_a_slow_reader_is_not_cut() {
     assert_eq!(rows, USERS, "the export arrived incomplete");
 }
 
-/// With every limit off (`None`, and a rate of 0), a dribbled head, an idle connection and a
+/// With every limit off (`None`, and rates of 0), a dribbled head, an idle connection and a
 /// dribbled body all outlast the timeouts the other tests use.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn limits_off() {
-    let srv = start(short(None, None, Some(0))).await;
+    let srv = start(short_with_response(None, None, Some(0), Some(0))).await;
     let hold = Duration::from_millis(2200);
     let dribbled_head = async {
         let mut conn = connect(&srv).await;
@@ -506,4 +599,150 @@ async fn limits_off() {
         );
     };
     tokio::join!(dribbled_head, idle, dribbled_body);
+}
+
+/// The Swagger UI's script bundle: about 1.4 MB in one reply that is not a file.
+const BUNDLE: &str = "/docs/swagger-ui-bundle.js";
+
+/// Asks for [`BUNDLE`], keeping the connection open afterwards.
+async fn ask_for_the_bundle(conn: &mut TcpStream) {
+    let head = format!("GET {BUNDLE} HTTP/1.1\r\nHost: t\r\n\r\n");
+    conn.write_all(head.as_bytes()).await.expect("send");
+}
+
+/// The length of the whole reply whose start is `bytes` (head and Content-Length body), once
+/// its head is there.
+fn reply_length(bytes: &[u8]) -> Option<usize> {
+    let head_end = bytes.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let head = std::str::from_utf8(&bytes[..head_end]).expect("an ASCII head");
+    let length = head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case("content-length")
+            .then(|| v.trim().parse::<usize>().expect("a length"))
+    });
+    Some(head_end + length.expect("a Content-Length"))
+}
+
+/// How a paced read ended.
+#[derive(Debug, PartialEq)]
+enum Read {
+    /// The whole reply arrived.
+    Whole,
+    /// The server closed the connection first.
+    Closed,
+    /// Time was up first.
+    StillOpen,
+}
+
+/// Reads `conn` into `got`, at most `chunk` bytes every `pause`, until the reply is whole, the
+/// connection closes or `during` has passed.
+async fn read_paced(
+    conn: &mut TcpStream,
+    got: &mut Vec<u8>,
+    chunk: usize,
+    pause: Duration,
+    during: Duration,
+) -> Read {
+    let until = Instant::now() + during;
+    let mut buf = vec![0u8; chunk];
+    loop {
+        if reply_length(got).is_some_and(|n| got.len() >= n) {
+            return Read::Whole;
+        }
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Read::StillOpen;
+        }
+        match timeout(left, conn.read(&mut buf)).await {
+            Err(_) => return Read::StillOpen,
+            Ok(Ok(0)) | Ok(Err(_)) => return Read::Closed,
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+        }
+        tokio::time::sleep(pause).await;
+    }
+}
+
+/// About 10 KB/s: 1 KB every 100 ms, far below [`RESPONSE_RATE`].
+async fn read_slowly(conn: &mut TcpStream, got: &mut Vec<u8>, during: Duration) -> Read {
+    read_paced(conn, got, 1024, Duration::from_millis(100), during).await
+}
+
+/// As fast as the socket goes, for up to `during`.
+async fn read_fast(conn: &mut TcpStream, got: &mut Vec<u8>, during: Duration) -> Read {
+    read_paced(conn, got, 256 * 1024, Duration::ZERO, during).await
+}
+
+/// A client that takes a large reply (not a file) far below the response minimum rate loses
+/// its connection once the grace has passed: reading fast afterwards brings only what the
+/// socket buffers held, then the end of the stream, not the rest of the reply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_reader_of_a_large_reply_is_cut() {
+    let srv = start(short(Some(5.0), Some(5.0), Some(240))).await;
+    let mut conn = connect_small_window(&srv).await;
+    ask_for_the_bundle(&mut conn).await;
+    let mut got = Vec::new();
+    let slow = read_slowly(&mut conn, &mut got, RESPONSE_GRACE + MARGIN).await;
+    assert_ne!(slow, Read::Whole, "the whole reply fitted in the buffers");
+    let read_slowly_for = got.len();
+    let fast = read_fast(&mut conn, &mut got, MARGIN + MARGIN).await;
+    let want = reply_length(&got).expect("a head");
+    assert_eq!(
+        fast,
+        Read::Closed,
+        "{} of {want} bytes ({read_slowly_for} of them slowly): the connection was not cut",
+        got.len()
+    );
+    assert!(got.len() < want, "{} of {want} bytes", got.len());
+    // Other clients are served as before.
+    let mut fresh = BufReader::new(connect(&srv).await);
+    live(&mut fresh).await;
+}
+
+/// A client that pauses for less than the grace, then takes the reply at a healthy pace (many
+/// times the minimum), gets all of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reader_at_a_healthy_pace_gets_the_whole_reply() {
+    let srv = start(short(Some(5.0), Some(5.0), Some(240))).await;
+    let mut conn = connect_small_window(&srv).await;
+    ask_for_the_bundle(&mut conn).await;
+    tokio::time::sleep(RESPONSE_GRACE / 2).await;
+    let mut got = Vec::new();
+    let read = read_paced(
+        &mut conn,
+        &mut got,
+        64 * 1024,
+        Duration::from_millis(5),
+        Duration::from_secs(20),
+    )
+    .await;
+    assert_eq!(read, Read::Whole, "{} bytes arrived", got.len());
+    let reply = read_reply(&mut BufReader::new(&got[..]))
+        .await
+        .expect("reply");
+    assert_eq!(reply.status, 200, "{:?}", reply.headers);
+    assert!(reply.body.len() > 1_000_000, "{} bytes", reply.body.len());
+    // The connection is still good for another request.
+    let mut conn = BufReader::new(conn);
+    live(&mut conn).await;
+}
+
+/// With the response minimum rate at 0, the same slow reader is not cut, though it reads for
+/// longer than the grace and the keep-alive timeout (a reply being sent is not idle time), and
+/// gets the whole reply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn response_rate_off_lets_a_slow_reader_finish() {
+    let srv = start(short_with_response(
+        Some(0.5),
+        Some(1.0),
+        Some(240),
+        Some(0),
+    ))
+    .await;
+    let mut conn = connect_small_window(&srv).await;
+    ask_for_the_bundle(&mut conn).await;
+    let mut got = Vec::new();
+    let slow = read_slowly(&mut conn, &mut got, RESPONSE_GRACE + MARGIN).await;
+    assert_eq!(slow, Read::StillOpen, "after {} bytes", got.len());
+    let fast = read_fast(&mut conn, &mut got, Duration::from_secs(20)).await;
+    assert_eq!(fast, Read::Whole, "{} bytes arrived", got.len());
 }
