@@ -127,6 +127,7 @@ pub fn permissions(role: Role) -> Vec<String> {
     responses(
         (status = 200, description = "A bearer token", body = rollcall_types::token::TokenResponse),
         (status = 400, description = "RFC 6749 §5.2 error: invalid_request, invalid_client (unknown id, wrong secret, inactive client), unsupported_grant_type or invalid_scope", body = rollcall_types::token::OAuthError),
+        (status = 408, description = "invalid_request: the form arrived more slowly than the server's minimum body rate (--body-min-rate); send the whole form at once. The connection is closed", body = rollcall_types::token::OAuthError),
         (status = 429, description = "too_many_requests: too many failed token requests from this address or for this client_id (--token-failure-limit, default 10/min), or more token requests than --rate-limit allows; wait the Retry-After seconds", body = rollcall_types::token::OAuthError,
             headers(("Retry-After" = u64, description = "Whole seconds to wait before the next token request"))),
         (status = 503, description = "temporarily_unavailable: the server is checking too many secrets at once; wait the Retry-After seconds", body = rollcall_types::token::OAuthError,
