@@ -1,8 +1,8 @@
 //! The PostgreSQL export cursor, on its own native connection.
 //!
 //! The pool speaks through sqlx's `Any` driver, which turns every PostgreSQL row into an
-//! engine-neutral row first (one more copy of every text value); at a million rows that was
-//! about a third of a CSV export's time. An export instead opens one native connection for its
+//! engine-neutral row first (one more copy of every text value; its cost is in
+//! `docs/performance.md`). An export instead opens one native connection for its
 //! duration, reads the rows by position inside one REPEATABLE READ, READ ONLY transaction (a
 //! consistent snapshot, as before), and closes it. A client that goes away drops the
 //! connection, which ends the query on the server. Each running export therefore holds one

@@ -517,7 +517,7 @@ pub(crate) fn apply_order(stmt: &mut SelectStatement, spec: &SearchSpec) {
     // NULL sorts as the largest value on both engines (PostgreSQL's default; SQLite's is the
     // opposite), so that both give the same order. A NOT NULL column gets no NULLS clause:
     // with one, SQLite sorts the whole result in a temporary b-tree instead of reading the
-    // index in order (a million-row export spent a third of its time there).
+    // index in order.
     for o in &spec.order {
         let (dir, nulls) = if o.ascending {
             (SqOrder::Asc, NullOrdering::Last)

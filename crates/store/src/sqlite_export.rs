@@ -1,15 +1,12 @@
 //! The SQLite export cursor, read through rusqlite on a blocking thread.
 //!
 //! sqlx's SQLite driver runs each statement on a worker thread, copies every column value into
-//! the row it hands over a channel, and the `Any` driver converts each row once more. For a
-//! search page of ten rows that costs nothing worth measuring; for an export of a million rows
-//! it made the HTTP export four times slower than the `sqlite3` CLI, and a search page of 1,000
-//! rows (what paging clients such as the `rollcall` CLI ask for) took 18 ms over HTTP, JSON
-//! included, instead of 7. So exports and search pages of 100 rows or more read here, each on a
-//! connection of its own outside the pool. Here the rows are read in place from
-//! one prepared statement on its own read-only connection, inside one read transaction (a WAL
-//! snapshot, as before), and only the finished [`TargetUser`] crosses to the async side. The
-//! SQL is the same sea-query rendering the sqlx path runs, with the same values bound.
+//! the row it hands over a channel, and the `Any` driver converts each row once more: nothing
+//! for a page of ten rows, most of the time of a large export or page (`docs/performance.md`).
+//! So exports and search pages of 100 rows or more read here: one prepared statement on a
+//! read-only connection of its own (outside the pool), inside one read transaction (a WAL
+//! snapshot), with the same sea-query rendering and bound values as the sqlx path; only the
+//! finished [`TargetUser`] crosses to the async side.
 
 use std::path::Path;
 

@@ -1,13 +1,11 @@
 //! Excel export: a real `.xlsx` (Office Open XML spreadsheet) streamed row by row into its zip.
 //!
-//! Why not rust_xlsxwriter, which this project used first: the issue asks for at least 250,000
-//! rows per second, and on this kind of machine rust_xlsxwriter in constant-memory mode writes
-//! 66–83k rows of our 15 columns per second (110k at zip level 1), because it writes every row
-//! to a temporary file and then copies that file into the zip. The one workbook shape exports
+//! Why not rust_xlsxwriter, which this project used first: in constant-memory mode it writes
+//! every row to a temporary file and then copies that file into the zip, several times slower
+//! than the export's target (figures in `docs/performance.md`). The one workbook shape exports
 //! need (one bold, frozen header row with an autofilter; inline text, numbers, booleans and
 //! date cells; more sheets past Excel's row limit) is small enough to write directly: the
-//! sheet XML goes straight into the zip entry through the `zip` crate, at 400–560k rows per
-//! second in the same comparison (`Excel` figures in the README's benchmark section).
+//! sheet XML goes straight into the zip entry through the `zip` crate.
 //!
 //! Layout written: `[Content_Types].xml`, `_rels/.rels`, `xl/workbook.xml` (with the
 //! `_xlnm._FilterDatabase` name Excel keeps for each autofilter), `xl/_rels/workbook.xml.rels`,
@@ -25,8 +23,8 @@ use super::{Cell, RowSource};
 /// Rows per sheet: Excel's limit of 1,048,576 less the header row.
 pub const ROWS_PER_SHEET: u32 = 1_048_575;
 
-/// Deflate level of the zip entries. Level 1 is four times faster than the usual 6 on sheet
-/// XML and makes the file about 1.6 times larger; exports favour speed.
+/// Deflate level of the zip entries: level 1 is much faster than the usual 6 on sheet XML for
+/// a somewhat larger file (`docs/performance.md`); exports favour speed.
 const ZIP_LEVEL: i64 = 1;
 
 /// Sheet XML gathered before it is handed to the compressor.
