@@ -4,7 +4,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -167,17 +167,7 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
             )
         }
     };
-    let ct = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let mime = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if mime != "application/x-www-form-urlencoded" {
+    if crate::extract::media_type(&headers) != "application/x-www-form-urlencoded" {
         return oauth_error(
             "invalid_request",
             "send the token request as a form: Content-Type: application/x-www-form-urlencoded with grant_type=client_credentials, client_id, client_secret and scope=api1",

@@ -11,18 +11,22 @@ use crate::error::ApiError;
 /// Largest JSON body accepted (bytes).
 pub const MAX_JSON_BODY: usize = 2 * 1024 * 1024;
 
+/// The media type of a request's `Content-Type`, lowercase and without parameters
+/// (`multipart/form-data; boundary=x` is `multipart/form-data`); empty when there is none.
+pub fn media_type(headers: &HeaderMap) -> String {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| ct.split(';').next())
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
 /// Whether a content type is one of the JSON types Keepnet accepts:
 /// `application/json`, `text/json`, `application/*+json`.
 pub fn is_json_content_type(headers: &HeaderMap) -> bool {
-    let Some(ct) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    let mime = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let mime = media_type(headers);
     mime == "application/json"
         || mime == "text/json"
         || (mime.starts_with("application/") && mime.ends_with("+json"))

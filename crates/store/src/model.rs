@@ -106,6 +106,20 @@ pub struct CompanyFields {
     pub tags: Vec<String>,
 }
 
+impl TargetUserFields {
+    /// The manager's first and last name with one space between them, trimmed (empty when
+    /// neither is set).
+    pub fn manager_full_name(&self) -> String {
+        format!(
+            "{} {}",
+            self.manager_first_name.trim(),
+            self.manager_last_name.trim()
+        )
+        .trim()
+        .to_owned()
+    }
+}
+
 impl CompanyFields {
     /// A three-way merge for an update: the fields `self` changed from `base` (what the
     /// caller read) win, the others take `current` (what is stored now), so that a change made

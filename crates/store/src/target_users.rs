@@ -87,16 +87,6 @@ fn sqlite_contains_from_index(c: &Cond) -> Option<SimpleExpr> {
     ))
 }
 
-fn manager_full_name(f: &TargetUserFields) -> String {
-    format!(
-        "{} {}",
-        f.manager_first_name.trim(),
-        f.manager_last_name.trim()
-    )
-    .trim()
-    .to_owned()
-}
-
 fn duplicate_email(email: &str) -> StoreError {
     StoreError::Conflict(format!(
         "a target user with the email '{email}' already exists in this company; update that user instead"
@@ -187,7 +177,7 @@ impl SqlStore {
         .bind(&f.manager_first_name)
         .bind(&f.manager_last_name)
         .bind(&f.manager_email)
-        .bind(manager_full_name(f).to_lowercase())
+        .bind(f.manager_full_name().to_lowercase())
         .bind(f.manager_email.to_lowercase())
         .bind(create_time)
         .bind(month)
@@ -302,7 +292,7 @@ impl SqlStore {
                     f.manager_first_name.clone().into(),
                     f.manager_last_name.clone().into(),
                     f.manager_email.clone().into(),
-                    manager_full_name(f).to_lowercase().into(),
+                    f.manager_full_name().to_lowercase().into(),
                     f.manager_email.to_lowercase().into(),
                     (*created).into(),
                     month.into(),
@@ -392,7 +382,7 @@ impl SqlStore {
         .bind(&f.manager_first_name)
         .bind(&f.manager_last_name)
         .bind(&f.manager_email)
-        .bind(manager_full_name(f).to_lowercase())
+        .bind(f.manager_full_name().to_lowercase())
         .bind(f.manager_email.to_lowercase())
         .bind(now)
         .bind(before.id)

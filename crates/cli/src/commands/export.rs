@@ -519,10 +519,7 @@ impl JsonRows {
 /// A CSV cell as the server writes one: formula-like text neutralised with a leading `'`,
 /// quoted when it holds a comma, quote or line break.
 pub fn csv_cell(s: &str) -> String {
-    let s = match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
-        _ => s.to_owned(),
-    };
+    let s = rollcall_server::export::neutralise(s).into_owned();
     if s.contains([',', '"', '\n', '\r']) || s.starts_with(' ') || s.ends_with(' ') {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

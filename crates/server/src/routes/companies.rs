@@ -273,13 +273,8 @@ impl FromRequest<AppState> for CompanyBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let ct = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        if ct.starts_with("multipart/form-data") {
+        let ct = crate::extract::media_type(req.headers());
+        if ct == "multipart/form-data" {
             let mut mp = Multipart::from_request(req, state).await.map_err(|e| {
                 ApiError::bad_request(format!("the multipart body could not be read: {e}"))
             })?;
@@ -301,7 +296,7 @@ impl FromRequest<AppState> for CompanyBody {
             }
             return form_input(&form).map(CompanyBody);
         }
-        if ct.starts_with("application/x-www-form-urlencoded") {
+        if ct == "application/x-www-form-urlencoded" {
             let bytes = axum::body::Bytes::from_request(req, state)
                 .await
                 .map_err(|e| {

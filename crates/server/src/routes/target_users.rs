@@ -129,12 +129,7 @@ fn opt(s: &str) -> Option<String> {
 }
 
 fn manager_full_name(f: &TargetUserFields) -> Option<String> {
-    opt(format!(
-        "{} {}",
-        f.manager_first_name.trim(),
-        f.manager_last_name.trim()
-    )
-    .trim())
+    opt(&f.manager_full_name())
 }
 
 /// A user as a search row.
