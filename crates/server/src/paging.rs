@@ -1,5 +1,7 @@
 //! Page numbers and sizes, as Keepnet's search bodies carry them.
 
+use rollcall_store::query::{parse_filter, parse_order};
+use rollcall_store::{FieldSpec, SearchSpec};
 use rollcall_types::SearchRequest;
 
 use crate::error::ApiError;
@@ -45,4 +47,39 @@ impl Paging {
     pub fn offset(&self) -> i64 {
         (self.number - 1) * self.size
     }
+}
+
+/// A search body read against one resource's fields: its filter (with `searchInputTextValue`
+/// over `text_columns`), its order (`default_order` when none, newest first unless `ascending`;
+/// ties broken by `id`) and its page.
+pub fn search_spec(
+    req: &SearchRequest,
+    max_page_size: i64,
+    fields: &[FieldSpec],
+    text_columns: &[&'static str],
+    default_order: &str,
+) -> Result<(SearchSpec, Paging), ApiError> {
+    let paging = Paging::from_request(req, max_page_size)?;
+    let parsed = parse_filter(
+        req.filter.as_ref(),
+        fields,
+        text_columns,
+        crate::now_millis(),
+    )?;
+    let order = parse_order(
+        req.order_by.as_deref(),
+        req.ascending.unwrap_or(false),
+        fields,
+        default_order,
+        "id",
+    )?;
+    Ok((
+        SearchSpec {
+            cond: parsed.cond,
+            order,
+            offset: paging.offset(),
+            limit: paging.size,
+        },
+        paging,
+    ))
 }

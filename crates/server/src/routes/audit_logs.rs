@@ -7,7 +7,6 @@
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::Json;
-use rollcall_store::query::{parse_filter, parse_order};
 use rollcall_store::{AuditRow, AuditScope, Entity, FieldKind, FieldSpec, SearchSpec};
 use rollcall_types::audit::{AuditLogDto, AuditLogSearchView, GetAuditLogRequest};
 use rollcall_types::{Envelope, Paged, SearchRequest};
@@ -22,7 +21,7 @@ use crate::extract::KJson;
 use crate::paging::Paging;
 use crate::routes::exports::pdf_too_big;
 use crate::scope::{Access, ScopeRequest};
-use crate::{millis_to_time, now_millis, AppState};
+use crate::{millis_to_time, AppState};
 
 const fn field(
     name: &'static str,
@@ -141,29 +140,13 @@ const AUDIT_TEXT_COLUMNS: &[&str] = &[
 
 /// Parses an audit search body; the default order is `LogDate`, newest first.
 pub fn audit_search(req: &SearchRequest, max_page_size: i64) -> ApiResult<(SearchSpec, Paging)> {
-    let paging = Paging::from_request(req, max_page_size)?;
-    let parsed = parse_filter(
-        req.filter.as_ref(),
+    crate::paging::search_spec(
+        req,
+        max_page_size,
         AUDIT_FIELDS,
         AUDIT_TEXT_COLUMNS,
-        now_millis(),
-    )?;
-    let order = parse_order(
-        req.order_by.as_deref(),
-        req.ascending.unwrap_or(false),
-        AUDIT_FIELDS,
         "LogDate",
-        "id",
-    )?;
-    Ok((
-        SearchSpec {
-            cond: parsed.cond,
-            order,
-            offset: paging.offset(),
-            limit: paging.size,
-        },
-        paging,
-    ))
+    )
 }
 
 /// A stored row as Keepnet's search row.

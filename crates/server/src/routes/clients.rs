@@ -2,10 +2,8 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
-use rollcall_store::query::{parse_filter, parse_order};
 use rollcall_store::{
-    ApiClient, ClientUpdate, FieldKind, FieldSpec, NewClient, Role, SearchSpec, STATUS_ACTIVE,
-    STATUS_INACTIVE,
+    ApiClient, ClientUpdate, FieldKind, FieldSpec, NewClient, Role, STATUS_ACTIVE, STATUS_INACTIVE,
 };
 use rollcall_types::company::{
     ClientCredentials, ClientDto, ClientInput, RoleDto, SearchClientDto,
@@ -16,9 +14,8 @@ use crate::audit;
 use crate::auth::{hash_secret, random_secret, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::KJson;
-use crate::paging::Paging;
 use crate::scope::{Access, ScopeRequest};
-use crate::{millis_to_time, now_millis, AppState};
+use crate::{millis_to_time, AppState};
 
 /// Stable ids of the two standard roles.
 pub const ROLE_RESELLER_ID: &str = "RoleReseller";
@@ -393,26 +390,13 @@ pub async fn search(
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Json<Envelope<Paged<SearchClientDto>>>> {
     let company = scope.resolve(&state, &caller, Access::Read).await?;
-    let paging = Paging::from_request(&req, state.config.max_page_size)?;
-    let parsed = parse_filter(
-        req.filter.as_ref(),
+    let (spec, paging) = crate::paging::search_spec(
+        &req,
+        state.config.max_page_size,
         CLIENT_FIELDS,
         &["name_lower", "client_id_lower"],
-        now_millis(),
-    )?;
-    let order = parse_order(
-        req.order_by.as_deref(),
-        req.ascending.unwrap_or(false),
-        CLIENT_FIELDS,
         "CreateTime",
-        "id",
     )?;
-    let spec = SearchSpec {
-        cond: parsed.cond,
-        order,
-        offset: paging.offset(),
-        limit: paging.size,
-    };
     let (total, rows) = state.store.search_clients(company.id, &spec).await?;
     let results = rows
         .iter()

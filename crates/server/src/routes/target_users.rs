@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use chrono::{Datelike, TimeZone, Utc};
-use rollcall_store::query::{month_of, parse_filter, parse_order};
+use rollcall_store::query::{month_of, parse_filter};
 use rollcall_store::{
     parse_priority, priority_name, BulkSelection, FieldKind, FieldSpec, SearchSpec, TargetUser,
     TargetUserFields, WriteOutcome, DEFAULT_PRIORITY,
@@ -99,29 +99,13 @@ pub fn target_user_search(
     req: &SearchRequest,
     max_page_size: i64,
 ) -> ApiResult<(SearchSpec, Paging)> {
-    let paging = Paging::from_request(req, max_page_size)?;
-    let parsed = parse_filter(
-        req.filter.as_ref(),
+    crate::paging::search_spec(
+        req,
+        max_page_size,
         TARGET_USER_FIELDS,
         TARGET_USER_TEXT_COLUMNS,
-        now_millis(),
-    )?;
-    let order = parse_order(
-        req.order_by.as_deref(),
-        req.ascending.unwrap_or(false),
-        TARGET_USER_FIELDS,
         "CreateTime",
-        "id",
-    )?;
-    Ok((
-        SearchSpec {
-            cond: parsed.cond,
-            order,
-            offset: paging.offset(),
-            limit: paging.size,
-        },
-        paging,
-    ))
+    )
 }
 
 fn opt(s: &str) -> Option<String> {
