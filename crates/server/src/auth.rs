@@ -297,9 +297,21 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
     }
     // Failed authentications are limited per address and per client id (crate::token_guard):
     // one failure is reserved before the slow secret check and given back unless it was a guess.
-    let reservation = match state.token_guard.reserve(&client_id, peer) {
+    let mut reservation = match state
+        .token_guard
+        .reserve(&client_id, peer, state.config.secret_check_wait)
+        .await
+    {
         Ok(r) => r,
-        Err(r) => {
+        Err(crate::token_guard::Refusal::Busy) => {
+            return retry_later(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "other requests for this client_id or from this address are being checked; wait 1 s (Retry-After) and ask again".to_owned(),
+                1,
+            );
+        }
+        Err(crate::token_guard::Refusal::Spent(r)) => {
             let what = match r.spent {
                 crate::token_guard::Spent::Address => "from this address",
                 crate::token_guard::Spent::Client => "for this client_id",
@@ -324,8 +336,7 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
         .get(axum::http::header::USER_AGENT)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     // A refused request naming an id: audited (crate::audit). Whether it was a guess (an
-    // unknown id or a wrong secret, whose reservation is kept) is settled before; any other
-    // refusal gives the reservation back when it goes out of scope.
+    // unknown id or a wrong secret) is settled on the reservation before.
     let refuse = |client: Option<ApiClient>,
                   company: Option<Company>,
                   reason: &'static str,
@@ -369,9 +380,11 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
     // A caller that authenticated from this address before skips the queue's lines, so that a
     // flood from many addresses does not delay the clients that are known to be genuine.
     let urgent = client.is_some() && state.token_guard.known_good(&client_id, peer);
-    match state.hasher.verify(peer, urgent, client_secret, hash).await {
-        Ok(true) => {}
-        Ok(false) => {
+    let line = crate::token_guard::caller_address(peer);
+    reservation.checking();
+    match state.hasher.verify(line, urgent, client_secret, hash).await {
+        Ok(true) if client.is_some() => reservation.release(),
+        Ok(_) => {
             let reason = if client.is_some() {
                 "wrong client_secret"
             } else {
@@ -382,7 +395,7 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
         }
         Err(busy) => {
             // Not checked, so not a guess: the reservation is given back.
-            drop(reservation);
+            reservation.release();
             return retry_later(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "temporarily_unavailable",
@@ -395,7 +408,7 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
         }
     }
     let Some(client) = client else {
-        reservation.keep();
+        // Unreachable: an unknown id was refused with its (dummy) check above.
         return refuse(None, None, "unknown client_id", wrong()).await;
     };
     if client.status_id != STATUS_ACTIVE {
@@ -433,7 +446,6 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
     };
     match issue(state, &client, &company, parent.as_ref()) {
         Ok(t) => {
-            drop(reservation);
             state.token_guard.succeeded(&client_id, peer);
             crate::audit::record_token_issued(
                 state,

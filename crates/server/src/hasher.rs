@@ -30,6 +30,9 @@ const MAX_BLOCKS: usize = 256 * 1024;
 /// How many jobs may wait at once; beyond, callers are refused at once instead of queueing.
 const MAX_QUEUED: usize = 4096;
 
+/// Urgent jobs that may wait per worker; more go to their caller's line like everyone else's.
+const URGENT_PER_WORKER: usize = 4;
+
 /// The pool was too busy to start the job within its wait bound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Busy {
@@ -77,9 +80,11 @@ struct Lines {
 }
 
 impl Lines {
-    fn push(&mut self, key: Option<IpAddr>, urgent: bool, job: Job) {
+    /// Queues `job`; an urgent one goes before the lines unless `urgent_cap` urgent jobs wait
+    /// already (authenticated callers must not be able to starve everyone else).
+    fn push(&mut self, key: Option<IpAddr>, urgent: bool, urgent_cap: usize, job: Job) {
         self.queued += 1;
-        if urgent {
+        if urgent && self.urgent.len() < urgent_cap {
             self.urgent.push_back(job);
             return;
         }
@@ -185,6 +190,7 @@ impl SecretHasher {
             lines.push(
                 key,
                 urgent,
+                self.shared.workers * URGENT_PER_WORKER,
                 Job {
                     work,
                     start_by: Instant::now() + self.wait,
@@ -410,17 +416,19 @@ mod tests {
         // Five jobs from a, then one from b: b's job is served second, not sixth; an urgent
         // job, queued last, first.
         for n in 0..5 {
-            lines.push(a, false, job(n));
+            lines.push(a, false, 8, job(n));
         }
-        lines.push(b, false, job(5));
-        lines.push(b, true, job(6));
+        lines.push(b, false, 8, job(5));
+        lines.push(b, true, 8, job(6));
+        // Past the cap an urgent job waits in its line.
+        lines.push(a, true, 1, job(7));
         let order: Vec<String> = std::iter::from_fn(|| lines.pop())
             .map(|j| match j.work {
                 Work::Hash { secret } | Work::Verify { secret, .. } => secret,
                 Work::Sleep(_) => String::new(),
             })
             .collect();
-        assert_eq!(order, ["6", "0", "5", "1", "2", "3", "4"]);
+        assert_eq!(order, ["6", "0", "5", "1", "2", "3", "4", "7"]);
         assert_eq!(lines.queued, 0);
         assert!(lines.lines.is_empty() && lines.turn.is_empty());
     }

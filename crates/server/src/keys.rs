@@ -104,17 +104,31 @@ pub fn grace_ms(ttl_secs: i64) -> i64 {
         .saturating_mul(1000)
 }
 
-/// Replaces the live database key with a new one (only if it is `replacing`, when given); the
-/// old one keeps checking tokens for [`grace_ms`]. Returns the new key and what changed.
+/// Replaces the live database key with a new one; the old one keeps checking tokens for
+/// [`grace_ms`]. Returns the new key and what changed.
 pub async fn rotate(
     store: &dyn Store,
     ttl_secs: i64,
-    replacing: Option<&str>,
 ) -> Result<(SigningKey, rollcall_store::Rotation), StoreError> {
     let key = new_key();
     let now = crate::now_millis();
     let rotation = store
-        .rotate_signing_key(&key, now + grace_ms(ttl_secs), now, replacing)
+        .rotate_signing_key(&key, now + grace_ms(ttl_secs), now, None)
+        .await?;
+    Ok((key, rotation))
+}
+
+/// Replaces the live key `replacing`, if it still is the live one, with a new one, and deletes
+/// it at once: a key other users may have read must not check a single token more (tokens it
+/// signed get 401 and their clients ask again).
+pub async fn replace_exposed(
+    store: &dyn Store,
+    replacing: &str,
+) -> Result<(SigningKey, rollcall_store::Rotation), StoreError> {
+    let key = new_key();
+    let now = crate::now_millis();
+    let rotation = store
+        .rotate_signing_key(&key, now - 1, now, Some(replacing))
         .await?;
     Ok((key, rotation))
 }

@@ -217,6 +217,13 @@ pub const DEFAULT_TOKEN_FAILURE_LIMIT: ratelimit::Rate = ratelimit::Rate {
 /// The shortest client secret accepted anywhere (API clients and the bootstrap credential).
 pub const MIN_SECRET_LEN: usize = 16;
 
+/// The longest bootstrap client id: short enough for the failure budgets' keys
+/// ([`token_guard`]) and for the token endpoint's limits.
+pub const MAX_BOOTSTRAP_ID_LEN: usize = 128;
+
+/// The longest bootstrap client secret: what a token request may carry.
+pub const MAX_BOOTSTRAP_SECRET_BYTES: usize = 512;
+
 /// Shared state of every handler.
 #[derive(Clone)]
 pub struct AppState {
@@ -370,7 +377,20 @@ impl Server {
     /// when `metrics_listen` is set, the metrics one).
     pub async fn start(config: Config) -> anyhow::Result<Server> {
         // Settings first, before anything is created on disk.
+        if let Some(id) = config.bootstrap_client_id.as_deref() {
+            if id.chars().count() > MAX_BOOTSTRAP_ID_LEN {
+                anyhow::bail!(
+                    "the bootstrap client id (--bootstrap-client-id, ROLLCALL_BOOTSTRAP_CLIENT_ID) has {} characters; use at most {MAX_BOOTSTRAP_ID_LEN}",
+                    id.chars().count()
+                );
+            }
+        }
         if let Some(secret) = config.bootstrap_client_secret.as_deref() {
+            if secret.len() > MAX_BOOTSTRAP_SECRET_BYTES {
+                anyhow::bail!(
+                    "the bootstrap client secret (--bootstrap-client-secret, ROLLCALL_BOOTSTRAP_CLIENT_SECRET) is longer than {MAX_BOOTSTRAP_SECRET_BYTES} bytes, more than a token request may carry; use a shorter one"
+                );
+            }
             if !secret.is_empty() && secret.chars().count() < MIN_SECRET_LEN {
                 anyhow::bail!(
                     "the bootstrap client secret (--bootstrap-client-secret, ROLLCALL_BOOTSTRAP_CLIENT_SECRET) has {} characters; use at least {MIN_SECRET_LEN}, or leave it unset to have one generated",
@@ -383,6 +403,9 @@ impl Server {
                 "the token lifetime must be from 1 to 86400 seconds, not {}",
                 config.token_ttl_secs
             );
+        }
+        if config.jwt_secret.as_ref().is_some_and(|s| s.len() < 32) {
+            anyhow::bail!("the JWT secret must be at least 32 characters");
         }
         if config.secret_check_wait.is_zero() {
             anyhow::bail!("the secret-check wait must be above zero: a check that may not wait at all never starts");
@@ -415,30 +438,26 @@ impl Server {
             config.database_pool_size,
         )
         .await?;
-        if config.jwt_secret.as_ref().is_some_and(|s| s.len() < 32) {
-            anyhow::bail!("the JWT secret must be at least 32 characters");
-        }
         if config.rotate_signing_key {
             if config.jwt_secret.is_some() {
                 anyhow::bail!("--rotate-signing-key rotates the keys kept in the database, but --jwt-secret (ROLLCALL_JWT_SECRET) is set and signs instead; change that secret to rotate it, or unset it to use database keys");
             }
-            let (key, rotation) = keys::rotate(&store, config.token_ttl_secs, None).await?;
+            let (key, rotation) = keys::rotate(&store, config.token_ttl_secs).await?;
             tracing::info!(kid = %key.kid, retired = rotation.retired, dropped = rotation.dropped, "rotated the token signing key");
         } else if config.jwt_secret.is_none() {
-            // A key that other users of this machine may have read is replaced at once: the
-            // key of older versions (kept readable by them), or any key when the database
-            // files had to be tightened just now. Tokens it signed keep working until they
-            // expire.
+            // A key that other users of this machine may have read is replaced, and dropped at
+            // once: the key of older versions (kept where they could read it), or any key
+            // after the database files were found readable (by this process or another, such
+            // as `rollcall keys`).
             let live = store.signing_keys().await?.into_iter().next();
-            let exposed = store.files_were_exposed();
+            let exposed = store.signing_key_exposed().await?;
             if let Some(live) = live.filter(|k| exposed || k.kid == keys::LEGACY_KID) {
-                let (key, rotation) =
-                    keys::rotate(&store, config.token_ttl_secs, Some(&live.kid)).await?;
+                let (key, rotation) = keys::replace_exposed(&store, &live.kid).await?;
                 if rotation.retired > 0 {
                     tracing::warn!(
                         old_kid = %live.kid,
                         kid = %key.kid,
-                        "replaced the token signing key: {}; tokens it signed keep working until they expire",
+                        "replaced the token signing key: {}; tokens it signed are refused from now on and their clients must ask for new ones",
                         if exposed {
                             "the database files were readable by other users, who may have read it"
                         } else {

@@ -59,7 +59,15 @@ pub trait KeyStore {
         now: i64,
         replacing: Option<&str>,
     ) -> Result<Rotation>;
+    /// Whether the live key may have been read: the database files were found readable by
+    /// other users since the last rotation (see [`SqlStore::files_were_exposed`]). A rotation
+    /// clears it.
+    async fn signing_key_exposed(&self) -> Result<bool>;
 }
+
+/// The settings row that remembers an exposure until the next rotation, whichever process
+/// (a server, `rollcall keys`) found the files open.
+pub(crate) const EXPOSED_SETTING: &str = "signing_key_exposed";
 
 #[async_trait]
 impl KeyStore for SqlStore {
@@ -139,7 +147,19 @@ impl KeyStore for SqlStore {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        sqlx::query("DELETE FROM settings WHERE key = $1")
+            .bind(EXPOSED_SETTING)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(Rotation { retired, dropped })
+    }
+
+    async fn signing_key_exposed(&self) -> Result<bool> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM settings WHERE key = $1")
+            .bind(EXPOSED_SETTING)
+            .fetch_one(&self.writer)
+            .await?;
+        Ok(get_i64(&row, "n")? > 0)
     }
 }

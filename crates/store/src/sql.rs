@@ -101,17 +101,33 @@ impl SqlStore {
         data_dir: &Path,
         pool_size: Option<u32>,
     ) -> Result<Self> {
-        let store = Self::connect(database_url, data_dir, pool_size).await?;
+        let store = Self::connect(database_url, data_dir, pool_size, false).await?;
         store.migrate().await?;
         store.seed_catalog().await?;
+        store.remember_exposure().await?;
         Ok(store)
+    }
+
+    /// Notes in the database that its files were readable by others, so that the next server
+    /// start replaces the signing key whichever process found them open.
+    async fn remember_exposure(&self) -> Result<()> {
+        if self.files_were_exposed {
+            sqlx::query(
+                "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(crate::keys::EXPOSED_SETTING)
+            .bind(now_millis().to_string())
+            .execute(&self.writer)
+            .await?;
+        }
+        Ok(())
     }
 
     /// Opens a database that a server of this version has already migrated, without changing
     /// its schema: for tools (`rollcall keys`) that must not migrate a production database
     /// ahead of its servers. A schema older or newer than this version is refused, saying so.
     pub async fn open_existing(database_url: &str, data_dir: &Path) -> Result<Self> {
-        let store = Self::connect(database_url, data_dir, Some(1)).await?;
+        let store = Self::connect(database_url, data_dir, Some(1), true).await?;
         let wanted = store
             .migrator()
             .iter()
@@ -125,7 +141,12 @@ impl SqlStore {
         .await
         {
             Ok(row) => get_i64(&row, "v")?,
-            Err(_) => 0,
+            Err(e) => {
+                store.close().await;
+                return Err(StoreError::Config(format!(
+                    "cannot read the database's schema version ({e}); is it a rollcall database that a server has started on?"
+                )));
+            }
         };
         if applied != wanted {
             store.close().await;
@@ -135,6 +156,7 @@ impl SqlStore {
                 format!("the database's schema (version {applied}) is newer than this rollcall's ({wanted}); use the rollcall version the servers run")
             }));
         }
+        store.remember_exposure().await?;
         Ok(store)
     }
 
@@ -146,7 +168,13 @@ impl SqlStore {
     }
 
     /// The pools and file checks of [`SqlStore::open_with_pool_size`], without migrating.
-    async fn connect(database_url: &str, data_dir: &Path, pool_size: Option<u32>) -> Result<Self> {
+    /// `must_exist`: an SQLite file that is missing is an error instead of a new database.
+    async fn connect(
+        database_url: &str,
+        data_dir: &Path,
+        pool_size: Option<u32>,
+        must_exist: bool,
+    ) -> Result<Self> {
         if let Some(n) = pool_size {
             check_pool_size(n)
                 .map_err(|e| StoreError::Config(format!("the database pool size {e}")))?;
@@ -156,6 +184,12 @@ impl SqlStore {
         let store = if url.is_empty() || url.starts_with("sqlite:") {
             let in_data_dir = url.is_empty();
             let url = if url.is_empty() {
+                if must_exist && !data_dir.join("rollcall.db").exists() {
+                    return Err(StoreError::Config(format!(
+                        "no rollcall database in {}: point --data-dir at the server's data directory, or --database-url at its database",
+                        data_dir.display()
+                    )));
+                }
                 crate::files::private_dir(data_dir)?;
                 format!(
                     "sqlite://{}?mode=rwc",
@@ -171,6 +205,12 @@ impl SqlStore {
                 && !file.starts_with(":memory:")
                 && !file.to_string_lossy().starts_with("file:");
             let mut files_were_exposed = false;
+            if must_exist && on_disk && !file.exists() {
+                return Err(StoreError::Config(format!(
+                    "no database at {}: point --data-dir or --database-url at the server's database",
+                    file.display()
+                )));
+            }
             if on_disk {
                 // Before SQLite opens it: a file it creates gets the process umask's mode.
                 files_were_exposed |= crate::files::private_file(&file, in_data_dir)?;

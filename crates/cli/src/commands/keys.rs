@@ -120,7 +120,7 @@ pub async fn run(cmd: KeysCmd, matches: &clap::ArgMatches) -> Result<()> {
     let fixed = std::env::var("ROLLCALL_JWT_SECRET").is_ok_and(|s| !s.is_empty());
     let outcome = match cmd.action {
         KeysAction::Rotate => {
-            let (key, rotation) = keys::rotate(&store, ttl, None).await?;
+            let (key, rotation) = keys::rotate(&store, ttl).await?;
             let until = rollcall_server::now_millis() + keys::grace_ms(ttl);
             println!(
                 "Rotated the token signing key: {} signs from now on.",

@@ -121,6 +121,10 @@ async fn my_companies(http: &reqwest::Client, r: &Replica, token: &str) -> (Stat
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(
+    rollcall_no_pg,
+    ignore = "set ROLLCALL_TEST_DATABASE_URL to a PostgreSQL server the tests may create databases on"
+)]
 async fn serve_processes_over_one_postgres_act_as_one_service() {
     let Some(admin) = pg_admin_url() else { return };
     let url = fresh_pg_database(&admin).await;

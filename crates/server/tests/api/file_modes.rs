@@ -38,7 +38,7 @@ async fn the_data_directory_and_database_files_are_private() {
     }
 
     // An older version left them wider: the next start tightens them, and replaces the token
-    // signing key that other users may have read (tokens it signed keep working).
+    // signing key that other users may have read (tokens it signed are refused from then on).
     let before = srv.root_token().await;
     let mut srv = srv;
     srv.stop().await;
@@ -64,6 +64,8 @@ async fn the_data_directory_and_database_files_are_private() {
         "the exposed key was replaced"
     );
     let (status, body) = srv.get("/api/companies/my", &before, &[]).await;
+    assert_eq!(status, reqwest::StatusCode::UNAUTHORIZED, "{body}");
+    let (status, body) = srv.get("/api/companies/my", &after, &[]).await;
     assert_eq!(status, reqwest::StatusCode::OK, "{body}");
     srv.finish().await;
 }

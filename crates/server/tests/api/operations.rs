@@ -467,6 +467,10 @@ async fn shutdown_deadline_cuts_a_stalled_export(engine: Engine) {
 /// `/health/ready` answers 503 with the error envelope while PostgreSQL refuses connections,
 /// `/health/live` stays 200, and ready is 200 again once the database accepts them again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    rollcall_no_pg,
+    ignore = "set ROLLCALL_TEST_DATABASE_URL to a PostgreSQL server the tests may create databases on"
+)]
 async fn ready_is_503_while_the_database_refuses() {
     let Some(srv) = TestServer::start(Engine::Postgres).await else {
         return;

@@ -1088,6 +1088,10 @@ async fn errors_name_the_problem(engine: Engine) {
 /// Sorting and comparing resource ids must be bytewise on PostgreSQL too, whatever the
 /// database's default collation (most PostgreSQL servers default to a natural-language one).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    rollcall_no_pg,
+    ignore = "set ROLLCALL_TEST_DATABASE_URL to a PostgreSQL server the tests may create databases on"
+)]
 async fn resource_id_order_is_bytewise_under_any_collation() {
     let Some(admin) = crate::common::pg_admin_url() else {
         return;

@@ -1233,6 +1233,10 @@ macro_rules! per_engine {
                     super::$name(super::Engine::Sqlite)
                 }
                 #[test]
+                #[cfg_attr(
+                    rollcall_no_pg,
+                    ignore = "set ROLLCALL_TEST_DATABASE_URL to a PostgreSQL server the tests may create databases on"
+                )]
                 fn postgres() {
                     super::$name(super::Engine::Postgres)
                 }

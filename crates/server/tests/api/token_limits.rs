@@ -98,6 +98,27 @@ async fn failures_are_limited_per_address_and_successes_never(engine: Engine) {
     assert_eq!(failed, Some(3.0), "the refused requests were never checked");
 }
 
+async fn correct_secrets_sent_together_are_never_refused(engine: Engine) {
+    // Thirty workers of one client on one host (or behind one proxy) ask at once, before the
+    // server knows them: more than the ten failures the default budget holds room for. Each
+    // holds room while its secret is checked and gives it back, so the later ones wait for
+    // room instead of being told they failed.
+    let Some(srv) = TestServer::start(engine).await else {
+        return;
+    };
+    let http = from("127.0.0.9");
+    let answers =
+        futures::future::join_all((0..30).map(|_| ask(&srv, &http, ROOT_ID, ROOT_SECRET))).await;
+    for (status, body, _) in &answers {
+        assert_eq!(*status, StatusCode::OK, "{body}");
+    }
+    // And nothing was recorded against the address: ten guesses still fit.
+    for i in 0..10 {
+        let (status, body, _) = ask(&srv, &http, &format!("guess-{i}"), "wrong").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "guess {i}: {body}");
+    }
+}
+
 async fn a_flood_naming_a_client_does_not_lock_it_out(engine: Engine) {
     let rate: Rate = "2/h".parse().expect("rate");
     let Some(srv) = TestServer::start_with(engine, |c| c.token_failure_limit = Some(rate)).await
@@ -349,6 +370,7 @@ async fn oversized_credentials_are_refused_before_any_work(engine: Engine) {
 }
 
 both_engines!(
+    correct_secrets_sent_together_are_never_refused,
     oversized_credentials_are_refused_before_any_work,
     failures_are_limited_per_address_and_successes_never,
     a_flood_naming_a_client_does_not_lock_it_out,
