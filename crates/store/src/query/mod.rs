@@ -1,0 +1,218 @@
+//! Keepnet's filter language, parsed into a typed tree and rendered to SQL once.
+//!
+//! The wire filter ([`rollcall_types::Filter`]) names fields and operators as free text. Parsing
+//! ([`parse`]) checks every name against the endpoint's [`FieldSpec`] list, every value against
+//! the field's [`FieldKind`], and the tree's size, so that nothing unknown reaches SQL: columns
+//! come from the allow-list, values are bound. [`render`] turns the tree into a sea-query
+//! condition. [`Cond::matches`] evaluates the same tree in plain Rust, which the tests use as the
+//! reference the SQL engines must agree with.
+
+mod parse;
+mod render;
+mod value;
+
+pub use parse::{parse_filter, parse_order};
+pub use value::{month_of, parse_month};
+
+/// Deepest nesting of filter groups accepted.
+pub const MAX_DEPTH: usize = 8;
+/// Most filter items (and groups) accepted in one filter.
+pub const MAX_NODES: usize = 256;
+/// Most values in one `Include` list.
+pub const MAX_INCLUDE: usize = 1000;
+/// Longest text value accepted.
+pub const MAX_VALUE_LEN: usize = 1000;
+
+/// How a field's values are read and compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// Text, compared case-insensitively on a lowercase column.
+    Text,
+    /// Text compared exactly (resource ids).
+    Exact,
+    /// Whole number.
+    Int,
+    /// true/false.
+    Bool,
+    /// Date or date-time (ISO 8601), stored as UTC milliseconds.
+    Time,
+    /// `|a|b|` list of lowercase tags.
+    Tags,
+    /// Keepnet's `Status` filter: `1`/`Active` or `0`/`Inactive` over a boolean column.
+    Status,
+    /// `YYYY-MM`, stored as the number YYYYMM.
+    Month,
+    /// `YYYY-MM` that selects the month a count reports rather than filtering rows.
+    MonthSelector,
+    /// Licence expired: true when the time column is set and in the past.
+    Expired,
+    /// Keepnet's priority names (`VeryLow` .. `VeryHigh`) or 1..=5, stored as 1..=5.
+    Priority,
+}
+
+/// One field an endpoint lets clients filter or sort on.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldSpec {
+    /// Canonical wire name (PascalCase, as Keepnet's UI sends it).
+    pub name: &'static str,
+    /// Other accepted names.
+    pub aliases: &'static [&'static str],
+    /// SQL column it reads (lowercase copy for text).
+    pub column: &'static str,
+    /// Value type.
+    pub kind: FieldKind,
+    /// May appear in `orderBy`.
+    pub sortable: bool,
+    /// May appear in a filter item.
+    pub filterable: bool,
+    /// The column may hold NULL. Sorting on it then says where NULLs go; on a NOT NULL column
+    /// it does not, which lets SQLite walk an index in order instead of sorting every row.
+    pub nullable: bool,
+}
+
+impl FieldSpec {
+    fn is_named(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name)
+            || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+    }
+}
+
+/// A problem with a filter or sort, reported as a 400.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct FilterError(pub String);
+
+/// A bound value.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Val {
+    /// Text (already lowercased for text fields).
+    Text(String),
+    /// Integer (also times and months).
+    Int(i64),
+    /// Boolean.
+    Bool(bool),
+}
+
+/// Comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    /// `=`
+    Eq,
+    /// `<>`
+    Ne,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+}
+
+/// The typed filter tree.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cond {
+    /// Every child holds (true when empty).
+    All(Vec<Cond>),
+    /// Some child holds (false when empty).
+    Any(Vec<Cond>),
+    /// `column op value`; false when the column is NULL.
+    Cmp {
+        /// Allow-listed column.
+        column: &'static str,
+        /// Operator.
+        op: CmpOp,
+        /// Operand.
+        value: Val,
+    },
+    /// `column IN (...)`.
+    In {
+        /// Allow-listed column.
+        column: &'static str,
+        /// Operands (non-empty).
+        values: Vec<Val>,
+    },
+    /// Case-insensitive substring on a lowercase column.
+    Contains {
+        /// Allow-listed column.
+        column: &'static str,
+        /// Lowercase needle.
+        needle: String,
+        /// `NOT LIKE`.
+        negated: bool,
+    },
+    /// `column IS [NOT] NULL`.
+    Null {
+        /// Allow-listed column.
+        column: &'static str,
+        /// `IS NOT NULL`.
+        negated: bool,
+    },
+}
+
+/// One sort key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Order {
+    /// Allow-listed column.
+    pub column: &'static str,
+    /// Ascending or not.
+    pub ascending: bool,
+    /// The column may hold NULL ([`FieldSpec::nullable`]).
+    pub nullable: bool,
+}
+
+/// A parsed search: condition, total order and page window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchSpec {
+    /// Rows to keep.
+    pub cond: Cond,
+    /// Sort keys; the last one is unique, so the order is total.
+    pub order: Vec<Order>,
+    /// Rows to skip.
+    pub offset: i64,
+    /// Rows to return.
+    pub limit: i64,
+}
+
+/// What parsing a wire filter yields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedFilter {
+    /// The condition.
+    pub cond: Cond,
+    /// The month selected by a [`FieldKind::MonthSelector`] item, if any (YYYYMM).
+    pub month: Option<i64>,
+}
+
+impl Cond {
+    /// Evaluates the tree in plain Rust over a row given as a column lookup; the reference the
+    /// SQL engines are tested against.
+    pub fn matches(&self, row: &dyn Fn(&str) -> Option<Val>) -> bool {
+        match self {
+            Cond::All(items) => items.iter().all(|c| c.matches(row)),
+            Cond::Any(items) => items.iter().any(|c| c.matches(row)),
+            Cond::Cmp { column, op, value } => match row(column) {
+                None => false,
+                Some(v) => match op {
+                    CmpOp::Eq => v == *value,
+                    CmpOp::Ne => v != *value,
+                    CmpOp::Gt => v > *value,
+                    CmpOp::Ge => v >= *value,
+                    CmpOp::Lt => v < *value,
+                    CmpOp::Le => v <= *value,
+                },
+            },
+            Cond::In { column, values } => row(column).is_some_and(|v| values.contains(&v)),
+            Cond::Contains {
+                column,
+                needle,
+                negated,
+            } => match row(column) {
+                Some(Val::Text(t)) => t.contains(needle.as_str()) != *negated,
+                None => *negated,
+                Some(_) => false,
+            },
+            Cond::Null { column, negated } => row(column).is_some() == *negated,
+        }
+    }
+}
