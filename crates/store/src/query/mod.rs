@@ -1,8 +1,8 @@
 //! Keepnet's filter language, parsed into a typed tree and rendered to SQL once.
 //!
 //! The wire filter ([`rollcall_types::Filter`]) names fields and operators as free text. Parsing
-//! ([`parse`]) checks every name against the endpoint's [`FieldSpec`] list, every value against
-//! the field's [`FieldKind`], and the tree's size, so that nothing unknown reaches SQL: columns
+//! ([`parse`]) checks every name against the endpoint's [`Fields`] catalogue, every value
+//! against the field's [`FieldKind`], and the tree's size, so that nothing unknown reaches SQL: columns
 //! come from the allow-list, values are bound. [`render`] turns the tree into a sea-query
 //! condition. [`Cond::matches`] evaluates the same tree in plain Rust, which the tests use as the
 //! reference the SQL engines must agree with.
@@ -10,6 +10,9 @@
 mod parse;
 mod render;
 mod value;
+
+#[cfg(doc)]
+use crate::fields::{FieldKind, FieldSpec, Fields};
 
 pub use parse::{parse_filter, parse_order};
 pub use value::{month_of, parse_month};
@@ -22,60 +25,6 @@ pub const MAX_NODES: usize = 256;
 pub const MAX_INCLUDE: usize = 1000;
 /// Longest text value accepted.
 pub const MAX_VALUE_LEN: usize = 1000;
-
-/// How a field's values are read and compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldKind {
-    /// Text, compared case-insensitively on a lowercase column.
-    Text,
-    /// Text compared exactly (resource ids).
-    Exact,
-    /// Whole number.
-    Int,
-    /// true/false.
-    Bool,
-    /// Date or date-time (ISO 8601), stored as UTC milliseconds.
-    Time,
-    /// `|a|b|` list of lowercase tags.
-    Tags,
-    /// Keepnet's `Status` filter: `1`/`Active` or `0`/`Inactive` over a boolean column.
-    Status,
-    /// `YYYY-MM`, stored as the number YYYYMM.
-    Month,
-    /// `YYYY-MM` that selects the month a count reports rather than filtering rows.
-    MonthSelector,
-    /// Licence expired: true when the time column is set and in the past.
-    Expired,
-    /// Keepnet's priority names (`VeryLow` .. `VeryHigh`) or 1..=5, stored as 1..=5.
-    Priority,
-}
-
-/// One field an endpoint lets clients filter or sort on.
-#[derive(Debug, Clone, Copy)]
-pub struct FieldSpec {
-    /// Canonical wire name (PascalCase, as Keepnet's UI sends it).
-    pub name: &'static str,
-    /// Other accepted names.
-    pub aliases: &'static [&'static str],
-    /// SQL column it reads (lowercase copy for text).
-    pub column: &'static str,
-    /// Value type.
-    pub kind: FieldKind,
-    /// May appear in `orderBy`.
-    pub sortable: bool,
-    /// May appear in a filter item.
-    pub filterable: bool,
-    /// The column may hold NULL. Sorting on it then says where NULLs go; on a NOT NULL column
-    /// it does not, which lets SQLite walk an index in order instead of sorting every row.
-    pub nullable: bool,
-}
-
-impl FieldSpec {
-    fn is_named(&self, name: &str) -> bool {
-        self.name.eq_ignore_ascii_case(name)
-            || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
-    }
-}
 
 /// A problem with a filter or sort, reported as a 400.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -8,16 +8,16 @@ use super::value::{
     bool_text, bool_value, int_value, parse_month, scalar_text, status_text, time_range,
 };
 use super::{
-    CmpOp, Cond, FieldKind, FieldSpec, FilterError, Order, ParsedFilter, Val, MAX_DEPTH,
-    MAX_INCLUDE, MAX_NODES, MAX_VALUE_LEN,
+    CmpOp, Cond, FilterError, Order, ParsedFilter, Val, MAX_DEPTH, MAX_INCLUDE, MAX_NODES,
+    MAX_VALUE_LEN,
 };
+use crate::fields::{FieldKind, FieldSpec, Fields};
 
-/// Parses a wire filter against an endpoint's fields. `text_columns` are the columns
-/// `searchInputTextValue` searches; `now` is used by [`FieldKind::Expired`].
+/// Parses a wire filter against an endpoint's fields; `searchInputTextValue` searches the
+/// fields marked [`FieldSpec::searched`]; `now` is used by [`FieldKind::Expired`].
 pub fn parse_filter(
     filter: Option<&Filter>,
-    fields: &[FieldSpec],
-    text_columns: &[&'static str],
+    fields: &Fields<'_>,
     now_millis: i64,
 ) -> Result<ParsedFilter, FilterError> {
     let mut parser = Parser {
@@ -46,17 +46,16 @@ pub fn parse_filter(
                 "searchInputTextValue is longer than {MAX_VALUE_LEN} characters"
             )));
         }
-        if !text.is_empty() && !text_columns.is_empty() {
-            all.push(Cond::Any(
-                text_columns
-                    .iter()
-                    .map(|c| Cond::Contains {
-                        column: c,
-                        needle: text.clone(),
-                        negated: false,
-                    })
-                    .collect(),
-            ));
+        let columns: Vec<Cond> = fields
+            .searched_columns()
+            .map(|column| Cond::Contains {
+                column,
+                needle: text.clone(),
+                negated: false,
+            })
+            .collect();
+        if !text.is_empty() && !columns.is_empty() {
+            all.push(Cond::Any(columns));
         }
     }
     Ok(ParsedFilter {
@@ -65,30 +64,25 @@ pub fn parse_filter(
     })
 }
 
-/// Parses `orderBy`/`ascending` into a total order ending with `unique_column`.
+/// Parses `orderBy`/`ascending` into a total order ending with the catalogue's unique column;
+/// no `orderBy` sorts on the catalogue's default field.
 pub fn parse_order(
     order_by: Option<&str>,
     ascending: bool,
-    fields: &[FieldSpec],
-    default_field: &str,
-    unique_column: &'static str,
+    fields: &Fields<'_>,
 ) -> Result<Vec<Order>, FilterError> {
+    let unique_column = fields.unique_column();
     let name = order_by
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .unwrap_or(default_field);
+        .unwrap_or(fields.default_order());
     let field = fields
         .iter()
         .find(|f| f.sortable && f.is_named(name))
         .ok_or_else(|| {
-            let allowed: Vec<&str> = fields
-                .iter()
-                .filter(|f| f.sortable)
-                .map(|f| f.name)
-                .collect();
             FilterError(format!(
                 "orderBy '{name}' is not a sortable field; use one of: {}",
-                allowed.join(", ")
+                names(fields, |f| f.sortable)
             ))
         })?;
     let mut order = vec![Order {
@@ -104,6 +98,12 @@ pub fn parse_order(
         });
     }
     Ok(order)
+}
+
+/// The names of the fields `keep` selects, for an error that lists what may be used.
+fn names(fields: &Fields<'_>, keep: fn(&FieldSpec) -> bool) -> String {
+    let names: Vec<&str> = fields.iter().filter(|f| keep(f)).map(|f| f.name).collect();
+    names.join(", ")
 }
 
 fn parse_condition(c: Option<&str>) -> Result<bool, FilterError> {
@@ -164,7 +164,7 @@ fn simplify(c: Cond) -> Cond {
 }
 
 struct Parser<'a> {
-    fields: &'a [FieldSpec],
+    fields: &'a Fields<'a>,
     now: i64,
     nodes: usize,
     month: Option<i64>,
@@ -242,20 +242,14 @@ impl Parser<'_> {
         if name.is_empty() {
             return Err(FilterError("a filter item has no fieldName".into()));
         }
-        let field = self
-            .fields
+        let fields = self.fields;
+        let field = fields
             .iter()
             .find(|f| f.filterable && f.is_named(name))
             .ok_or_else(|| {
-                let allowed: Vec<&str> = self
-                    .fields
-                    .iter()
-                    .filter(|f| f.filterable)
-                    .map(|f| f.name)
-                    .collect();
                 FilterError(format!(
                     "unknown filter field '{name}'; use one of: {}",
-                    allowed.join(", ")
+                    names(fields, |f| f.filterable)
                 ))
             })?;
         let op = Op::parse(item.operator.as_deref().map(str::trim).unwrap_or(""), field)?;
@@ -579,35 +573,15 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const FIELDS: &[FieldSpec] = &[
-        FieldSpec {
-            name: "FirstName",
-            aliases: &[],
-            column: "first_name_lower",
-            kind: FieldKind::Text,
-            sortable: true,
-            filterable: true,
-            nullable: false,
-        },
-        FieldSpec {
-            name: "Status",
-            aliases: &[],
-            column: "is_active",
-            kind: FieldKind::Status,
-            sortable: true,
-            filterable: true,
-            nullable: false,
-        },
-        FieldSpec {
-            name: "CreateTime",
-            aliases: &[],
-            column: "create_time",
-            kind: FieldKind::Time,
-            sortable: true,
-            filterable: true,
-            nullable: false,
-        },
-    ];
+    const FIELDS: Fields<'static> = Fields::new(
+        &[
+            FieldSpec::new("FirstName", "first_name_lower", FieldKind::Text).searched(),
+            FieldSpec::new("Status", "is_active", FieldKind::Status),
+            FieldSpec::new("CreateTime", "create_time", FieldKind::Time),
+        ],
+        "CreateTime",
+        "id",
+    );
 
     fn filter(v: serde_json::Value) -> Filter {
         serde_json::from_value(rollcall_types::casing::canonicalize_keys(v)).expect("filter json")
@@ -618,12 +592,12 @@ mod tests {
         let f = filter(
             json!({"FilterGroups": [{"FilterItems": [{"FieldName": "Shoe", "Operator": "=", "Value": "x"}]}]}),
         );
-        let e = parse_filter(Some(&f), FIELDS, &[], 0).unwrap_err();
+        let e = parse_filter(Some(&f), &FIELDS, 0).unwrap_err();
         assert!(e.0.contains("'Shoe'") && e.0.contains("FirstName"), "{e}");
         let f = filter(
             json!({"FilterGroups": [{"FilterItems": [{"FieldName": "firstname", "Operator": "like", "Value": "x"}]}]}),
         );
-        let e = parse_filter(Some(&f), FIELDS, &[], 0).unwrap_err();
+        let e = parse_filter(Some(&f), &FIELDS, 0).unwrap_err();
         assert!(e.0.contains("'like'"), "{e}");
     }
 
@@ -634,7 +608,7 @@ mod tests {
             g = json!({"FilterGroups": [g]});
         }
         let f = filter(json!({"FilterGroups": [g]}));
-        assert!(parse_filter(Some(&f), FIELDS, &[], 0)
+        assert!(parse_filter(Some(&f), &FIELDS, 0)
             .unwrap_err()
             .0
             .contains("deeper"));
@@ -645,7 +619,7 @@ mod tests {
         let f = filter(
             json!({"FilterGroups": [{"FilterItems": [{"FieldName": "CreateTime", "Operator": "=", "Value": "2026-01-02"}]}]}),
         );
-        let p = parse_filter(Some(&f), FIELDS, &[], 0).unwrap();
+        let p = parse_filter(Some(&f), &FIELDS, 0).unwrap();
         let day = 1_767_312_000_000_i64; // 2026-01-02T00:00:00Z
         let at = |ms: i64| move |c: &str| (c == "create_time").then_some(Val::Int(ms));
         assert!(p.cond.matches(&at(day)));
@@ -659,7 +633,7 @@ mod tests {
         let f = filter(
             json!({"SearchInputTextValue": "ANN", "FilterGroups": [{"Condition": "AND", "FilterItems": [{"FieldName": "status", "Operator": "Include", "Value": "1"}]}]}),
         );
-        let p = parse_filter(Some(&f), FIELDS, &["first_name_lower"], 0).unwrap();
+        let p = parse_filter(Some(&f), &FIELDS, 0).unwrap();
         let row = |name: &'static str, active: bool| {
             move |c: &str| match c {
                 "first_name_lower" => Some(Val::Text(name.into())),
