@@ -11,6 +11,7 @@ mod files;
 pub mod keys;
 pub mod model;
 mod pg_export;
+mod priority;
 pub mod query;
 mod sql;
 mod sqlite_export;

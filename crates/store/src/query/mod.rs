@@ -1,11 +1,13 @@
 //! Keepnet's filter language, parsed into a typed tree and rendered to SQL once.
 //!
 //! The wire filter ([`rollcall_types::Filter`]) names fields and operators as free text. Parsing
-//! ([`parse`]) checks every name against the endpoint's [`Fields`] catalogue, every value
-//! against the field's [`FieldKind`], and the tree's size, so that nothing unknown reaches SQL: columns
-//! come from the allow-list, values are bound. [`render`] turns the tree into a sea-query
-//! condition. [`Cond::matches`] evaluates the same tree in plain Rust, which the tests use as the
-//! reference the SQL engines must agree with.
+//! (`parse.rs`, with the value readers of `value.rs`) checks every name against the endpoint's
+//! [`Fields`] catalogue, every value against the field's [`FieldKind`], and the tree's size, so
+//! that nothing unknown reaches SQL: columns come from the allow-list, values are bound.
+//! `render.rs` turns the tree into a sea-query condition ([`Cond::to_condition`]). The tests'
+//! plain-Rust evaluator of the same tree is `rollcall_testkit::eval`: the property tests check
+//! the parsed tree against an independent evaluator of the wire filter, and both engines'
+//! answers against that evaluator.
 
 mod parse;
 mod render;
@@ -131,37 +133,4 @@ pub struct ParsedFilter {
     pub cond: Cond,
     /// The month selected by a [`FieldKind::MonthSelector`] item, if any (YYYYMM).
     pub month: Option<i64>,
-}
-
-impl Cond {
-    /// Evaluates the tree in plain Rust over a row given as a column lookup; the reference the
-    /// SQL engines are tested against.
-    pub fn matches(&self, row: &dyn Fn(&str) -> Option<Val>) -> bool {
-        match self {
-            Cond::All(items) => items.iter().all(|c| c.matches(row)),
-            Cond::Any(items) => items.iter().any(|c| c.matches(row)),
-            Cond::Cmp { column, op, value } => match row(column) {
-                None => false,
-                Some(v) => match op {
-                    CmpOp::Eq => v == *value,
-                    CmpOp::Ne => v != *value,
-                    CmpOp::Gt => v > *value,
-                    CmpOp::Ge => v >= *value,
-                    CmpOp::Lt => v < *value,
-                    CmpOp::Le => v <= *value,
-                },
-            },
-            Cond::In { column, values } => row(column).is_some_and(|v| values.contains(&v)),
-            Cond::Contains {
-                column,
-                needle,
-                negated,
-            } => match row(column) {
-                Some(Val::Text(t)) => t.contains(needle.as_str()) != *negated,
-                None => *negated,
-                Some(_) => false,
-            },
-            Cond::Null { column, negated } => row(column).is_some() == *negated,
-        }
-    }
 }

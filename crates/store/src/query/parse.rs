@@ -449,7 +449,7 @@ impl Item<'_> {
         let what = "a priority (VeryLow, Low, Medium, High, VeryHigh)";
         let text = self.scalar(what)?;
         let values = self.list(&text, what, |p| {
-            crate::model::parse_priority(p).map(Val::Int)
+            crate::priority::parse_priority(p).map(Val::Int)
         })?;
         if self.op == Op::Include {
             return Ok(Cond::In {
@@ -621,28 +621,60 @@ mod tests {
         );
         let p = parse_filter(Some(&f), &FIELDS, 0).unwrap();
         let day = 1_767_312_000_000_i64; // 2026-01-02T00:00:00Z
-        let at = |ms: i64| move |c: &str| (c == "create_time").then_some(Val::Int(ms));
-        assert!(p.cond.matches(&at(day)));
-        assert!(p.cond.matches(&at(day + 86_399_999)));
-        assert!(!p.cond.matches(&at(day + 86_400_000)));
-        assert!(!p.cond.matches(&at(day - 1)));
+        let at = |op, ms| Cond::Cmp {
+            column: "create_time",
+            op,
+            value: Val::Int(ms),
+        };
+        assert_eq!(
+            p.cond,
+            Cond::All(vec![at(CmpOp::Ge, day), at(CmpOp::Lt, day + 86_400_000)])
+        );
     }
 
     #[test]
     fn status_include_and_search_text() {
         let f = filter(
-            json!({"SearchInputTextValue": "ANN", "FilterGroups": [{"Condition": "AND", "FilterItems": [{"FieldName": "status", "Operator": "Include", "Value": "1"}]}]}),
+            json!({"SearchInputTextValue": " ANN ", "FilterGroups": [{"Condition": "AND", "FilterItems": [{"FieldName": "status", "Operator": "Include", "Value": "1"}]}]}),
         );
         let p = parse_filter(Some(&f), &FIELDS, 0).unwrap();
-        let row = |name: &'static str, active: bool| {
-            move |c: &str| match c {
-                "first_name_lower" => Some(Val::Text(name.into())),
-                "is_active" => Some(Val::Bool(active)),
-                _ => None,
-            }
+        assert_eq!(
+            p.cond,
+            Cond::All(vec![
+                Cond::In {
+                    column: "is_active",
+                    values: vec![Val::Bool(true)],
+                },
+                Cond::Contains {
+                    column: "first_name_lower",
+                    needle: "ann".into(),
+                    negated: false,
+                },
+            ])
+        );
+    }
+
+    #[test]
+    fn include_lists_are_read_part_by_part() {
+        let item = |v: serde_json::Value| {
+            filter(
+                json!({"FilterGroups": [{"FilterItems": [{"FieldName": "Status", "Operator": "Include", "Value": v}]}]}),
+            )
         };
-        assert!(p.cond.matches(&row("joanna", true)));
-        assert!(!p.cond.matches(&row("joanna", false)));
-        assert!(!p.cond.matches(&row("bob", true)));
+        let p = parse_filter(Some(&item(json!(" Active , 0,"))), &FIELDS, 0).unwrap();
+        assert_eq!(
+            p.cond,
+            Cond::In {
+                column: "is_active",
+                values: vec![Val::Bool(true), Val::Bool(false)],
+            }
+        );
+        let e = parse_filter(Some(&item(json!("1,maybe"))), &FIELDS, 0).unwrap_err();
+        assert_eq!(
+            e.0,
+            "field 'Status' expects 1 (active) or 0 (inactive), got \"1,maybe\""
+        );
+        let e = parse_filter(Some(&item(json!(" , "))), &FIELDS, 0).unwrap_err();
+        assert_eq!(e.0, "an Include list is empty; send comma-separated values");
     }
 }
