@@ -1,7 +1,7 @@
 //! Page numbers and sizes, as Keepnet's search bodies carry them.
 
 use rollcall_store::query::{parse_filter, parse_order};
-use rollcall_store::{FieldSpec, SearchSpec};
+use rollcall_store::{Fields, SearchSpec};
 use rollcall_types::SearchRequest;
 
 use crate::error::ApiError;
@@ -50,28 +50,19 @@ impl Paging {
 }
 
 /// A search body read against one resource's fields: its filter (with `searchInputTextValue`
-/// over `text_columns`), its order (`default_order` when none, newest first unless `ascending`;
-/// ties broken by `id`) and its page.
+/// over the fields it searches), its order (the catalogue's default when none, newest first
+/// unless `ascending`; ties broken by the catalogue's unique column) and its page.
 pub fn search_spec(
     req: &SearchRequest,
     max_page_size: i64,
-    fields: &[FieldSpec],
-    text_columns: &[&'static str],
-    default_order: &str,
+    fields: &Fields<'_>,
 ) -> Result<(SearchSpec, Paging), ApiError> {
     let paging = Paging::from_request(req, max_page_size)?;
-    let parsed = parse_filter(
-        req.filter.as_ref(),
-        fields,
-        text_columns,
-        crate::now_millis(),
-    )?;
+    let parsed = parse_filter(req.filter.as_ref(), fields, crate::now_millis())?;
     let order = parse_order(
         req.order_by.as_deref(),
         req.ascending.unwrap_or(false),
         fields,
-        default_order,
-        "id",
     )?;
     Ok((
         SearchSpec {

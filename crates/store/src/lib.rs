@@ -6,19 +6,22 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod fields;
 mod files;
 pub mod keys;
 pub mod model;
 mod pg_export;
+mod priority;
 pub mod query;
 mod sql;
 mod sqlite_export;
 mod target_users;
 
 pub use audit::{Actor, AuditEvent, AuditRow, AuditScope, AuditSink, Entity, Operation};
+pub use fields::{FieldKind, FieldSpec, Fields};
 pub use keys::{KeyStore, Rotation, SigningKey};
 pub use model::*;
-pub use query::{Cond, FieldKind, FieldSpec, FilterError, Order, SearchSpec, Val};
+pub use query::{Cond, FilterError, Order, SearchSpec, Val};
 pub use sql::{
     check_pool_size, new_resource_id, Engine, SqlStore, DEFAULT_POSTGRES_POOL_SIZE,
     DEFAULT_SQLITE_POOL_SIZE, MAX_POOL_SIZE,

@@ -55,12 +55,7 @@ const RUSQLITE_PAGE_ROWS: i64 = 100;
 const DEFERRED_JOIN_OFFSET: i64 = 1000;
 
 /// Columns of the SQLite trigram index `target_users_fts` (migration 0003).
-const FTS_COLUMNS: &[&str] = &[
-    "email_lower",
-    "first_name_lower",
-    "last_name_lower",
-    "department_lower",
-];
+const FTS_COLUMNS: &[&str] = crate::fields::TARGET_USER_SEARCHED_COLUMNS;
 
 /// On SQLite, answers a `Contains` on an indexed column from the trigram index instead of a
 /// scan. The index needs at least three characters; GLOB (case-sensitive, like our LIKE) is the

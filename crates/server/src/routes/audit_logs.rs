@@ -7,7 +7,7 @@
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::Json;
-use rollcall_store::{AuditRow, AuditScope, Entity, FieldKind, FieldSpec, SearchSpec};
+use rollcall_store::{fields, AuditRow, AuditScope, Entity, SearchSpec};
 use rollcall_types::audit::{AuditLogDto, AuditLogSearchView, GetAuditLogRequest};
 use rollcall_types::{Envelope, Paged, SearchRequest};
 use tokio::sync::mpsc;
@@ -23,130 +23,9 @@ use crate::routes::exports::pdf_too_big;
 use crate::scope::{Access, ScopeRequest};
 use crate::{millis_to_time, AppState};
 
-const fn field(
-    name: &'static str,
-    aliases: &'static [&'static str],
-    column: &'static str,
-    kind: FieldKind,
-    sortable: bool,
-    nullable: bool,
-) -> FieldSpec {
-    FieldSpec {
-        name,
-        aliases,
-        column,
-        kind,
-        sortable,
-        filterable: true,
-        nullable,
-    }
-}
-
-/// Fields of `POST /api/audit-logs/search`: every field of `AuditLogSearchView`, text compared
-/// case-insensitively. `CreateTime` names `LogDate` too, since generic Keepnet clients
-/// (rollcall's own included) send it as the default order.
-pub const AUDIT_FIELDS: &[FieldSpec] = &[
-    field(
-        "LogDate",
-        &["CreateTime", "Date"],
-        "log_date",
-        FieldKind::Time,
-        true,
-        false,
-    ),
-    field(
-        "UserName",
-        &["ClientId"],
-        "actor_client_id_lower",
-        FieldKind::Text,
-        true,
-        false,
-    ),
-    field(
-        "Operation",
-        &[],
-        "operation_lower",
-        FieldKind::Text,
-        true,
-        false,
-    ),
-    field(
-        "EntityName",
-        &["Entity"],
-        "entity_name_lower",
-        FieldKind::Text,
-        true,
-        false,
-    ),
-    field(
-        "EntityResourceId",
-        &[],
-        "entity_resource_id",
-        FieldKind::Exact,
-        true,
-        true,
-    ),
-    // Addresses are stored as Rust prints them: lowercase already.
-    field("Ip", &["IpAddress"], "ip", FieldKind::Text, true, true),
-    field(
-        "AuditDescription",
-        &["Description"],
-        "description_lower",
-        FieldKind::Text,
-        true,
-        false,
-    ),
-    field(
-        "UserAgent",
-        &[],
-        "user_agent_lower",
-        FieldKind::Text,
-        false,
-        true,
-    ),
-    field(
-        "OldValue",
-        &[],
-        "old_value_lower",
-        FieldKind::Text,
-        false,
-        true,
-    ),
-    field(
-        "NewValue",
-        &[],
-        "new_value_lower",
-        FieldKind::Text,
-        false,
-        true,
-    ),
-    field(
-        "ResourceId",
-        &[],
-        "resource_id",
-        FieldKind::Exact,
-        false,
-        false,
-    ),
-];
-
-/// Columns `searchInputTextValue` searches: user, operation, entity and description.
-const AUDIT_TEXT_COLUMNS: &[&str] = &[
-    "actor_client_id_lower",
-    "operation_lower",
-    "entity_name_lower",
-    "description_lower",
-];
-
 /// Parses an audit search body; the default order is `LogDate`, newest first.
 pub fn audit_search(req: &SearchRequest, max_page_size: i64) -> ApiResult<(SearchSpec, Paging)> {
-    crate::paging::search_spec(
-        req,
-        max_page_size,
-        AUDIT_FIELDS,
-        AUDIT_TEXT_COLUMNS,
-        "LogDate",
-    )
+    crate::paging::search_spec(req, max_page_size, &fields::AUDIT_LOGS)
 }
 
 /// A stored row as Keepnet's search row.

@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use rollcall_store::{
-    ApiClient, ClientUpdate, FieldKind, FieldSpec, NewClient, Role, STATUS_ACTIVE, STATUS_INACTIVE,
+    fields, ApiClient, ClientUpdate, NewClient, Role, STATUS_ACTIVE, STATUS_INACTIVE,
 };
 use rollcall_types::company::{
     ClientCredentials, ClientDto, ClientInput, RoleDto, SearchClientDto,
@@ -338,45 +338,6 @@ pub async fn delete(
     })))
 }
 
-const CLIENT_FIELDS: &[FieldSpec] = &[
-    FieldSpec {
-        name: "ClientName",
-        aliases: &["Name"],
-        column: "name_lower",
-        kind: FieldKind::Text,
-        sortable: true,
-        filterable: true,
-        nullable: false,
-    },
-    FieldSpec {
-        name: "ClientId",
-        aliases: &[],
-        column: "client_id_lower",
-        kind: FieldKind::Text,
-        sortable: true,
-        filterable: true,
-        nullable: false,
-    },
-    FieldSpec {
-        name: "CreateTime",
-        aliases: &[],
-        column: "create_time",
-        kind: FieldKind::Time,
-        sortable: true,
-        filterable: true,
-        nullable: false,
-    },
-    FieldSpec {
-        name: "StatusId",
-        aliases: &["Status"],
-        column: "status_id",
-        kind: FieldKind::Int,
-        sortable: true,
-        filterable: true,
-        nullable: false,
-    },
-];
-
 /// `POST /api/companies/clients/search`: the scoped company's clients.
 #[utoipa::path(
     post, path = "/api/companies/clients/search", operation_id = "searchClients", tag = "Company", params(crate::openapi::Scope),
@@ -390,13 +351,8 @@ pub async fn search(
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Json<Envelope<Paged<SearchClientDto>>>> {
     let company = scope.resolve(&state, &caller, Access::Read).await?;
-    let (spec, paging) = crate::paging::search_spec(
-        &req,
-        state.config.max_page_size,
-        CLIENT_FIELDS,
-        &["name_lower", "client_id_lower"],
-        "CreateTime",
-    )?;
+    let (spec, paging) =
+        crate::paging::search_spec(&req, state.config.max_page_size, &fields::API_CLIENTS)?;
     let (total, rows) = state.store.search_clients(company.id, &spec).await?;
     let results = rows
         .iter()

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use rollcall_store::catalog::{self, DEFAULT_LICENSE_PERIOD, DEFAULT_LICENSE_TYPE};
 use rollcall_store::query::{month_of, parse_filter, parse_order};
 use rollcall_store::{
-    Company, CompanyFields, CompanyRow, CompanySearch, DeleteOutcome, FieldKind, FieldSpec,
-    LookupKind, SearchSpec, STATUS_ACTIVE,
+    fields, Company, CompanyFields, CompanyRow, CompanySearch, DeleteOutcome, LookupKind,
+    SearchSpec, STATUS_ACTIVE,
 };
 use rollcall_types::company::{
     CompanyDto, CompanyInput, CompanySearchPage, LicenseCheckDto, MyCompanyDto, SearchCompanyDto,
@@ -25,108 +25,6 @@ use crate::paging::Paging;
 use crate::scope::{resolve_company, Access, ScopeRequest};
 use crate::{millis_to_time, now_millis, AppState};
 
-const fn field(
-    name: &'static str,
-    aliases: &'static [&'static str],
-    column: &'static str,
-    kind: FieldKind,
-) -> FieldSpec {
-    let special = matches!(
-        kind,
-        FieldKind::Tags | FieldKind::MonthSelector | FieldKind::Expired
-    );
-    FieldSpec {
-        name,
-        aliases,
-        column,
-        kind,
-        sortable: !special,
-        filterable: true,
-        // Several company columns are optional or computed by joins.
-        nullable: true,
-    }
-}
-
-/// Fields of `POST /api/companies/search` (Keepnet's `SearchCompanyDto` plus the UI's filters).
-pub const COMPANY_FIELDS: &[FieldSpec] = &[
-    field("CompanyName", &["Name"], "name_lower", FieldKind::Text),
-    field(
-        "CompanyResourceId",
-        &["ResourceId"],
-        "resource_id",
-        FieldKind::Exact,
-    ),
-    field("ResellerName", &[], "reseller_name_lower", FieldKind::Text),
-    field("IndustryName", &[], "industry_name_lower", FieldKind::Text),
-    field("IndustryResourceId", &[], "industry_id", FieldKind::Exact),
-    field(
-        "LicenseTypeName",
-        &[],
-        "license_type_name_lower",
-        FieldKind::Text,
-    ),
-    field(
-        "LicenseTypeResourceId",
-        &[],
-        "license_type_id",
-        FieldKind::Exact,
-    ),
-    field(
-        "IsNumberOfUsersLimited",
-        &[],
-        "is_number_of_users_limited",
-        FieldKind::Bool,
-    ),
-    field(
-        "NumberOfUsers",
-        &["LicenseLimit"],
-        "number_of_users",
-        FieldKind::Int,
-    ),
-    field(
-        "LicenceExpired",
-        &["LicenseExpired"],
-        "license_end_date",
-        FieldKind::Expired,
-    ),
-    field(
-        "LicenseEndDate",
-        &["RenewalDate"],
-        "license_end_date",
-        FieldKind::Time,
-    ),
-    field("CreateTime", &[], "create_time", FieldKind::Time),
-    field("TargetUserCount", &[], "target_user_count", FieldKind::Int),
-    field(
-        "InactiveTargetUserCount",
-        &[],
-        "inactive_target_user_count",
-        FieldKind::Int,
-    ),
-    field(
-        "DeletedTargetUserCount",
-        &[],
-        "deleted_target_user_count",
-        FieldKind::Int,
-    ),
-    field(
-        "MonthlyActiveUserCount",
-        &[],
-        "monthly_active_user_count",
-        FieldKind::Int,
-    ),
-    field("Tags", &["Tag"], "tags_lower", FieldKind::Tags),
-    field("MonthlyActiveUser", &[], "", FieldKind::MonthSelector),
-];
-
-/// Columns `searchInputTextValue` searches.
-const COMPANY_TEXT_COLUMNS: &[&str] = &[
-    "name_lower",
-    "reseller_name_lower",
-    "industry_name_lower",
-    "tags_lower",
-];
-
 /// Parses a companies search body into the store's query. Shared with the export endpoint.
 pub fn company_search(
     req: &SearchRequest,
@@ -134,18 +32,11 @@ pub fn company_search(
 ) -> ApiResult<(CompanySearch, Paging)> {
     let now = now_millis();
     let paging = Paging::from_request(req, max_page_size)?;
-    let parsed = parse_filter(
-        req.filter.as_ref(),
-        COMPANY_FIELDS,
-        COMPANY_TEXT_COLUMNS,
-        now,
-    )?;
+    let parsed = parse_filter(req.filter.as_ref(), &fields::COMPANIES, now)?;
     let order = parse_order(
         req.order_by.as_deref(),
         req.ascending.unwrap_or(false),
-        COMPANY_FIELDS,
-        "CreateTime",
-        "id",
+        &fields::COMPANIES,
     )?;
     Ok((
         CompanySearch {

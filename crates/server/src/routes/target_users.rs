@@ -5,8 +5,8 @@ use axum::Json;
 use chrono::{Datelike, TimeZone, Utc};
 use rollcall_store::query::{month_of, parse_filter};
 use rollcall_store::{
-    parse_priority, priority_name, BulkSelection, FieldKind, FieldSpec, SearchSpec, TargetUser,
-    TargetUserFields, WriteOutcome, DEFAULT_PRIORITY,
+    fields, parse_priority, priority_name, BulkSelection, SearchSpec, TargetUser, TargetUserFields,
+    WriteOutcome, DEFAULT_PRIORITY,
 };
 use rollcall_types::target_user::{
     BulkDeleteRequest, BulkDeleteResult, ByResourceIdsRequest, CountSummaryDto, MonthlyCount,
@@ -22,90 +22,12 @@ use crate::paging::Paging;
 use crate::scope::{Access, ScopeRequest};
 use crate::{millis_to_time, now_millis, AppState};
 
-const fn field(
-    name: &'static str,
-    aliases: &'static [&'static str],
-    column: &'static str,
-    kind: FieldKind,
-) -> FieldSpec {
-    FieldSpec {
-        name,
-        aliases,
-        column,
-        kind,
-        sortable: true,
-        filterable: true,
-        // Every sortable target-user column is NOT NULL ('' when absent).
-        nullable: false,
-    }
-}
-
-/// Fields of `POST /api/target-users/search`: every field of Keepnet's `TargetUserSearchView`
-/// that holds data, `isDeleted`, the manager fields and the summary-card filters.
-pub const TARGET_USER_FIELDS: &[FieldSpec] = &[
-    field("Email", &["EmailAddress"], "email_lower", FieldKind::Text),
-    field("FirstName", &[], "first_name_lower", FieldKind::Text),
-    field("LastName", &[], "last_name_lower", FieldKind::Text),
-    field("Department", &[], "department_lower", FieldKind::Text),
-    field("PhoneNumber", &["Phone"], "phone_lower", FieldKind::Text),
-    field("Priority", &[], "priority", FieldKind::Priority),
-    field("Status", &["IsActive"], "is_active", FieldKind::Status),
-    field("IsDeleted", &[], "is_deleted", FieldKind::Bool),
-    field(
-        "CreateTime",
-        &["CreateDate"],
-        "create_time",
-        FieldKind::Time,
-    ),
-    field("UpdateTime", &[], "update_time", FieldKind::Time),
-    field(
-        "TimeZone",
-        &["TimeZoneId"],
-        "time_zone_id",
-        FieldKind::Exact,
-    ),
-    field(
-        "PreferredLanguage",
-        &["PreferredLanguageId"],
-        "preferred_language_id",
-        FieldKind::Exact,
-    ),
-    field(
-        "ManagerFullName",
-        &[],
-        "manager_full_name_lower",
-        FieldKind::Text,
-    ),
-    field("ManagerEmail", &[], "manager_email_lower", FieldKind::Text),
-    field("MonthlyActiveUser", &[], "create_month", FieldKind::Month),
-    field(
-        "ResourceId",
-        &["TargetUserResourceId"],
-        "resource_id",
-        FieldKind::Exact,
-    ),
-];
-
-/// Columns `searchInputTextValue` searches: first name, last name, email and department.
-pub const TARGET_USER_TEXT_COLUMNS: &[&str] = &[
-    "first_name_lower",
-    "last_name_lower",
-    "email_lower",
-    "department_lower",
-];
-
 /// Parses a target-user search body into the store's query. Shared with export.
 pub fn target_user_search(
     req: &SearchRequest,
     max_page_size: i64,
 ) -> ApiResult<(SearchSpec, Paging)> {
-    crate::paging::search_spec(
-        req,
-        max_page_size,
-        TARGET_USER_FIELDS,
-        TARGET_USER_TEXT_COLUMNS,
-        "CreateTime",
-    )
+    crate::paging::search_spec(req, max_page_size, &fields::TARGET_USERS)
 }
 
 fn opt(s: &str) -> Option<String> {
@@ -404,12 +326,7 @@ pub async fn bulk_delete(
 ) -> ApiResult<Json<Envelope<BulkDeleteResult>>> {
     let company = scope.resolve(&state, &caller, Access::Write).await?;
     let selection = if req.select_all.unwrap_or(false) {
-        let parsed = parse_filter(
-            req.filter.as_ref(),
-            TARGET_USER_FIELDS,
-            TARGET_USER_TEXT_COLUMNS,
-            now_millis(),
-        )?;
+        let parsed = parse_filter(req.filter.as_ref(), &fields::TARGET_USERS, now_millis())?;
         let excluded = req.excluded_items.unwrap_or_default();
         if excluded.len() > MAX_IDS {
             return Err(ApiError::bad_request(format!(

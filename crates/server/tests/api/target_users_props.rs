@@ -3,7 +3,8 @@
 //!
 //! * random filter trees (depth <= 3) over random fields, operators and values (drawn from the
 //!   data set's own values plus random ones) return exactly the rows a plain-Rust evaluator of the
-//!   wire filter selects, in the order a Rust sort gives;
+//!   wire filter selects, in the order a Rust sort gives; the store's parsed tree, evaluated by
+//!   `rollcall_testkit::eval`, selects the same rows (so a parser fault shows as one);
 //! * paging through the whole table with a random page size and order yields every row once, and
 //!   `totalNumberOfRecords`/`totalNumberOfPages` are right;
 //! * after random sequences of creates, status flips, deletes and bulk deletes, count-summary,
@@ -17,6 +18,11 @@ use chrono::NaiveDate;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use reqwest::{Method, StatusCode};
+use rollcall_store::query::{month_of, parse_filter};
+use rollcall_store::{fields, Cond, Val};
+use rollcall_testkit::eval;
+use rollcall_types::casing::canonicalize_keys;
+use rollcall_types::Filter;
 use serde_json::{json, Map, Value};
 use tokio::runtime::Runtime;
 
@@ -687,6 +693,17 @@ fn random_filters_match_reference(engine: Engine) {
     );
     let result = runner(FILTER_CASES).run(&strategy, |(filter, (order_by, canonical), ascending)| {
         let wire = filter.to_json();
+        let tree = parsed_tree(&wire).map_err(fail)?;
+        if let Some(u) = w
+            .users
+            .iter()
+            .find(|u| eval::matches(&tree, &|c| column(u, c)) != filter.eval(u))
+        {
+            return Err(fail(format!(
+                "the parsed tree of {wire} disagrees with the wire filter on {}: {tree:?}",
+                u.email
+            )));
+        }
         let body = json!({"filter": wire, "orderBy": order_by, "ascending": ascending,
                           "pageNumber": 1, "pageSize": 1000});
         let (status, resp) = w.rt.block_on(w.srv.post(
@@ -726,6 +743,38 @@ fn random_filters_match_reference(engine: Engine) {
     });
     if let Err(e) = result {
         panic!("{e}");
+    }
+}
+
+/// The tree the store parses `wire` into for target-user searches.
+fn parsed_tree(wire: &Value) -> Result<Cond, String> {
+    let filter: Filter = serde_json::from_value(canonicalize_keys(wire.clone()))
+        .map_err(|e| format!("{wire} is not a filter: {e}"))?;
+    parse_filter(Some(&filter), &fields::TARGET_USERS, 0)
+        .map(|p| p.cond)
+        .map_err(|e| format!("{wire} was refused: {e}"))
+}
+
+/// A user's value in a target-user column, as the store writes it (lowercase copies of text).
+fn column(u: &U, column: &str) -> Option<Val> {
+    let lower = |s: &str| Some(Val::Text(s.to_lowercase()));
+    match column {
+        "email_lower" => lower(&u.email),
+        "first_name_lower" => lower(&u.first),
+        "last_name_lower" => lower(&u.last),
+        "department_lower" => lower(&u.department),
+        "phone_lower" => lower(&u.phone),
+        "manager_full_name_lower" => lower(&u.manager_full()),
+        "manager_email_lower" => lower(&u.manager_email),
+        "time_zone_id" => Some(Val::Text(u.time_zone.clone())),
+        "preferred_language_id" => Some(Val::Text(u.language.clone())),
+        "resource_id" => Some(Val::Text(u.resource_id.clone())),
+        "priority" => Some(Val::Int(u.priority)),
+        "is_active" => Some(Val::Bool(u.active)),
+        "is_deleted" => Some(Val::Bool(u.deleted)),
+        "create_time" => Some(Val::Int(u.create_time)),
+        "create_month" => Some(Val::Int(month_of(u.create_time))),
+        other => panic!("the property tests do not model the column {other}"),
     }
 }
 

@@ -1,0 +1,198 @@
+//! The fields each search endpoint lets clients filter and sort on: wire names (Keepnet's
+//! PascalCase, with aliases) mapped to the column each reads and the kind of value it takes.
+//! The server picks a catalogue by resource; only the store names columns.
+//!
+//! A [`Fields`] catalogue is a fixed list plus a list of fields added at run time (per-company
+//! custom fields, issue #14), so that one parser serves both.
+
+mod audit;
+mod clients;
+mod companies;
+mod target_users;
+
+use std::borrow::Cow;
+
+pub use audit::AUDIT_LOGS;
+pub use clients::API_CLIENTS;
+pub use companies::COMPANIES;
+pub use target_users::{TARGET_USERS, TARGET_USER_SEARCHED_COLUMNS};
+
+/// How a field's values are read and compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// Text, compared case-insensitively on a lowercase column.
+    Text,
+    /// Text compared exactly (resource ids).
+    Exact,
+    /// Whole number.
+    Int,
+    /// true/false.
+    Bool,
+    /// Date or date-time (ISO 8601), stored as UTC milliseconds.
+    Time,
+    /// `|a|b|` list of lowercase tags.
+    Tags,
+    /// Keepnet's `Status` filter: `1`/`Active` or `0`/`Inactive` over a boolean column.
+    Status,
+    /// `YYYY-MM`, stored as the number YYYYMM.
+    Month,
+    /// `YYYY-MM` that selects the month a count reports rather than filtering rows.
+    MonthSelector,
+    /// Licence expired: true when the time column is set and in the past.
+    Expired,
+    /// Keepnet's priority names (`VeryLow` .. `VeryHigh`) or 1..=5, stored as 1..=5.
+    Priority,
+}
+
+/// One field an endpoint lets clients filter or sort on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSpec {
+    /// Canonical wire name (PascalCase, as Keepnet's UI sends it).
+    pub name: &'static str,
+    /// Other accepted names.
+    pub aliases: &'static [&'static str],
+    /// SQL column it reads (lowercase copy for text).
+    pub column: &'static str,
+    /// Value type.
+    pub kind: FieldKind,
+    /// May appear in `orderBy`.
+    pub sortable: bool,
+    /// May appear in a filter item.
+    pub filterable: bool,
+    /// The column may hold NULL. Sorting on it then says where NULLs go; on a NOT NULL column
+    /// it does not, which lets SQLite walk an index in order instead of sorting every row.
+    pub nullable: bool,
+    /// `searchInputTextValue` looks for its text in this column.
+    pub searched: bool,
+}
+
+impl FieldSpec {
+    /// A filterable, sortable, NOT NULL field with no aliases, not searched by the text box.
+    pub const fn new(name: &'static str, column: &'static str, kind: FieldKind) -> Self {
+        FieldSpec {
+            name,
+            aliases: &[],
+            column,
+            kind,
+            sortable: true,
+            filterable: true,
+            nullable: false,
+            searched: false,
+        }
+    }
+
+    /// Also accepted under these names.
+    pub const fn aliases(mut self, aliases: &'static [&'static str]) -> Self {
+        self.aliases = aliases;
+        self
+    }
+
+    /// Sortable or not.
+    pub const fn sortable(mut self, sortable: bool) -> Self {
+        self.sortable = sortable;
+        self
+    }
+
+    /// The column may hold NULL.
+    pub const fn nullable(mut self, nullable: bool) -> Self {
+        self.nullable = nullable;
+        self
+    }
+
+    /// Searched by `searchInputTextValue`.
+    pub const fn searched(mut self) -> Self {
+        self.searched = true;
+        self
+    }
+
+    /// Whether the field answers to `name` (any case), by its name or an alias.
+    pub fn is_named(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name)
+            || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+    }
+}
+
+/// The fields of one search endpoint: a fixed list, fields added at run time, the field
+/// sorted on when a request names none, and the unique column that makes every order total.
+#[derive(Debug, Clone)]
+pub struct Fields<'a> {
+    fixed: &'static [FieldSpec],
+    extra: Cow<'a, [FieldSpec]>,
+    default_order: &'static str,
+    unique_column: &'static str,
+}
+
+impl Fields<'static> {
+    /// A catalogue of `fixed` fields.
+    pub const fn new(
+        fixed: &'static [FieldSpec],
+        default_order: &'static str,
+        unique_column: &'static str,
+    ) -> Self {
+        Fields {
+            fixed,
+            extra: Cow::Borrowed(&[]),
+            default_order,
+            unique_column,
+        }
+    }
+}
+
+impl<'a> Fields<'a> {
+    /// This catalogue with `extra` fields after the fixed ones (a name the fixed list already
+    /// answers to stays the fixed field's).
+    pub fn with_extra(&self, extra: impl Into<Cow<'a, [FieldSpec]>>) -> Fields<'a> {
+        Fields {
+            fixed: self.fixed,
+            extra: extra.into(),
+            default_order: self.default_order,
+            unique_column: self.unique_column,
+        }
+    }
+
+    /// Every field, the fixed ones first.
+    pub fn iter(&self) -> impl Iterator<Item = &FieldSpec> {
+        self.fixed.iter().chain(self.extra.iter())
+    }
+
+    /// Wire name of the field sorted on when a request names none.
+    pub fn default_order(&self) -> &'static str {
+        self.default_order
+    }
+
+    /// Column whose values are unique: the last sort key of every order.
+    pub fn unique_column(&self) -> &'static str {
+        self.unique_column
+    }
+
+    /// Columns `searchInputTextValue` searches, in field order.
+    pub fn searched_columns(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.iter().filter(|f| f.searched).map(|f| f.column)
+    }
+}
+
+/// How many of `fields` the text box searches (the length of [`searched_columns`]).
+pub(crate) const fn searched_count(fields: &[FieldSpec]) -> usize {
+    let (mut i, mut n) = (0, 0);
+    while i < fields.len() {
+        if fields[i].searched {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
+/// The searched columns of a fixed list, as a constant; `N` is [`searched_count`].
+pub(crate) const fn searched_columns<const N: usize>(fields: &[FieldSpec]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let (mut i, mut n) = (0, 0);
+    while i < fields.len() {
+        if fields[i].searched {
+            out[n] = fields[i].column;
+            n += 1;
+        }
+        i += 1;
+    }
+    out
+}

@@ -1,0 +1,136 @@
+//! Keepnet's filter language, parsed into a typed tree and rendered to SQL once.
+//!
+//! The wire filter ([`rollcall_types::Filter`]) names fields and operators as free text. Parsing
+//! (`parse.rs`, with the value readers of `value.rs`) checks every name against the endpoint's
+//! [`Fields`] catalogue, every value against the field's [`FieldKind`], and the tree's size, so
+//! that nothing unknown reaches SQL: columns come from the allow-list, values are bound.
+//! `render.rs` turns the tree into a sea-query condition ([`Cond::to_condition`]). The tests'
+//! plain-Rust evaluator of the same tree is `rollcall_testkit::eval`: the property tests check
+//! the parsed tree against an independent evaluator of the wire filter, and both engines'
+//! answers against that evaluator.
+
+mod parse;
+mod render;
+mod value;
+
+#[cfg(doc)]
+use crate::fields::{FieldKind, FieldSpec, Fields};
+
+pub use parse::{parse_filter, parse_order};
+pub use value::{month_of, parse_month};
+
+/// Deepest nesting of filter groups accepted.
+pub const MAX_DEPTH: usize = 8;
+/// Most filter items (and groups) accepted in one filter.
+pub const MAX_NODES: usize = 256;
+/// Most values in one `Include` list.
+pub const MAX_INCLUDE: usize = 1000;
+/// Longest text value accepted.
+pub const MAX_VALUE_LEN: usize = 1000;
+
+/// A problem with a filter or sort, reported as a 400.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct FilterError(pub String);
+
+/// A bound value.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Val {
+    /// Text (already lowercased for text fields).
+    Text(String),
+    /// Integer (also times and months).
+    Int(i64),
+    /// Boolean.
+    Bool(bool),
+}
+
+/// Comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    /// `=`
+    Eq,
+    /// `<>`
+    Ne,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+}
+
+/// The typed filter tree.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cond {
+    /// Every child holds (true when empty).
+    All(Vec<Cond>),
+    /// Some child holds (false when empty).
+    Any(Vec<Cond>),
+    /// `column op value`; false when the column is NULL.
+    Cmp {
+        /// Allow-listed column.
+        column: &'static str,
+        /// Operator.
+        op: CmpOp,
+        /// Operand.
+        value: Val,
+    },
+    /// `column IN (...)`.
+    In {
+        /// Allow-listed column.
+        column: &'static str,
+        /// Operands (non-empty).
+        values: Vec<Val>,
+    },
+    /// Case-insensitive substring on a lowercase column.
+    Contains {
+        /// Allow-listed column.
+        column: &'static str,
+        /// Lowercase needle.
+        needle: String,
+        /// `NOT LIKE`.
+        negated: bool,
+    },
+    /// `column IS [NOT] NULL`.
+    Null {
+        /// Allow-listed column.
+        column: &'static str,
+        /// `IS NOT NULL`.
+        negated: bool,
+    },
+}
+
+/// One sort key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Order {
+    /// Allow-listed column.
+    pub column: &'static str,
+    /// Ascending or not.
+    pub ascending: bool,
+    /// The column may hold NULL ([`FieldSpec::nullable`]).
+    pub nullable: bool,
+}
+
+/// A parsed search: condition, total order and page window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchSpec {
+    /// Rows to keep.
+    pub cond: Cond,
+    /// Sort keys; the last one is unique, so the order is total.
+    pub order: Vec<Order>,
+    /// Rows to skip.
+    pub offset: i64,
+    /// Rows to return.
+    pub limit: i64,
+}
+
+/// What parsing a wire filter yields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedFilter {
+    /// The condition.
+    pub cond: Cond,
+    /// The month selected by a [`FieldKind::MonthSelector`] item, if any (YYYYMM).
+    pub month: Option<i64>,
+}

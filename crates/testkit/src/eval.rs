@@ -1,0 +1,67 @@
+//! The store's typed filter tree ([`rollcall_store::Cond`]) evaluated in plain Rust over one
+//! row. It lives here, outside the store, because only tests need it: the target-user property
+//! tests check that the tree the parser builds selects the rows an independent evaluator of the
+//! wire filter selects, so a parser fault is told apart from an engine's.
+
+use rollcall_store::query::CmpOp;
+use rollcall_store::{Cond, Val};
+
+/// Whether the row, given as a column lookup (`None` for NULL), satisfies `cond`, with SQL's
+/// meaning: a comparison with NULL is false, `NOT LIKE` also holds for NULL.
+pub fn matches(cond: &Cond, row: &dyn Fn(&str) -> Option<Val>) -> bool {
+    match cond {
+        Cond::All(items) => items.iter().all(|c| matches(c, row)),
+        Cond::Any(items) => items.iter().any(|c| matches(c, row)),
+        Cond::Cmp { column, op, value } => match row(column) {
+            None => false,
+            Some(v) => match op {
+                CmpOp::Eq => v == *value,
+                CmpOp::Ne => v != *value,
+                CmpOp::Gt => v > *value,
+                CmpOp::Ge => v >= *value,
+                CmpOp::Lt => v < *value,
+                CmpOp::Le => v <= *value,
+            },
+        },
+        Cond::In { column, values } => row(column).is_some_and(|v| values.contains(&v)),
+        Cond::Contains {
+            column,
+            needle,
+            negated,
+        } => match row(column) {
+            Some(Val::Text(t)) => t.contains(needle.as_str()) != *negated,
+            None => *negated,
+            Some(_) => false,
+        },
+        Cond::Null { column, negated } => row(column).is_some() == *negated,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmp(op: CmpOp, value: i64) -> Cond {
+        Cond::Cmp {
+            column: "n",
+            op,
+            value: Val::Int(value),
+        }
+    }
+
+    #[test]
+    fn null_fails_comparisons_and_passes_not_like() {
+        let null = |_: &str| None;
+        let five = |_: &str| Some(Val::Int(5));
+        assert!(!matches(&cmp(CmpOp::Ne, 1), &null));
+        assert!(matches(&cmp(CmpOp::Ne, 1), &five));
+        assert!(matches(&cmp(CmpOp::Le, 5), &five) && !matches(&cmp(CmpOp::Lt, 5), &five));
+        let not_like = Cond::Contains {
+            column: "n",
+            needle: "x".into(),
+            negated: true,
+        };
+        assert!(matches(&not_like, &null));
+        assert!(!matches(&Cond::Any(vec![]), &five) && matches(&Cond::All(vec![]), &five));
+    }
+}
