@@ -2,7 +2,7 @@
 //!
 //! The real rollcall server cannot be made to answer 429, 5xx bursts or a stray 401 on demand,
 //! so these faults are scripted here; everything else is tested against the real server (see
-//! the CLI's tests).
+//! `api`).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
