@@ -90,7 +90,89 @@ async fn delete_refuses_parents_and_takes_the_data(s: &SqlStore) {
     assert_eq!(s.company_count().await.expect("count"), 2);
 }
 
+/// The company search reports each company's counters: active, inactive and deleted users,
+/// the users added in the chosen month, and which limited licences are exceeded.
+async fn company_search_reports_the_counters(s: &SqlStore) {
+    let root = company(s, None, "Root", STATUS_ACTIVE).await;
+    let limited = CompanyFields {
+        name: "Limited".into(),
+        status_id: STATUS_ACTIVE,
+        is_number_of_users_limited: true,
+        number_of_users: Some(5),
+        ..CompanyFields::default()
+    };
+    let a = s
+        .insert_company(Some(&root), &limited, &actor())
+        .await
+        .expect("insert");
+    let b = company(s, Some(&root), "Unlimited", STATUS_ACTIVE).await;
+    let in_a = load(s, a.id, 14).await;
+    let in_b = load(s, b.id, 3).await;
+    for u in &in_a[..3] {
+        s.delete_target_user(a.id, &u.resource_id, &actor())
+            .await
+            .expect("delete");
+    }
+    // (active, inactive, deleted, added in February) when the first `deleted` users are gone.
+    let count = |users: &[TargetUser], deleted: usize| {
+        let live = &users[deleted..];
+        (
+            live.iter().filter(|u| u.fields.is_active).count() as i64,
+            live.iter().filter(|u| !u.fields.is_active).count() as i64,
+            deleted as i64,
+            users
+                .iter()
+                .filter(|u| query::month_of(u.create_time) == 202602)
+                .count() as i64,
+        )
+    };
+    let search = |only_limit_exceeded| CompanySearch {
+        spec: spec(
+            Cond::All(vec![]),
+            vec![order("name_lower", true), order("id", true)],
+            0,
+            10,
+        ),
+        month: 202602,
+        only_limit_exceeded,
+        now: month_start(6),
+    };
+    let page = s
+        .search_companies(&root, &search(false))
+        .await
+        .expect("search");
+    let rows: Vec<_> = page
+        .rows
+        .iter()
+        .map(|r| {
+            let counts = (
+                r.target_user_count,
+                r.inactive_target_user_count,
+                r.deleted_target_user_count,
+                r.monthly_active_user_count,
+            );
+            (r.name.as_str(), counts)
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [("Limited", count(&in_a, 3)), ("Unlimited", count(&in_b, 0))],
+        "the companies below the root, not the root itself"
+    );
+    assert_eq!(page.total, 2);
+    // Limited has more active users than its licence allows; Unlimited has no limit.
+    assert!(count(&in_a, 3).0 > 5);
+    assert_eq!(page.limit_exceeded, 1);
+    let exceeded = s
+        .search_companies(&root, &search(true))
+        .await
+        .expect("search");
+    let names: Vec<&str> = exceeded.rows.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["Limited"]);
+}
+
 engines!(
     subtree_and_inactive_chain,
-    delete_refuses_parents_and_takes_the_data
+    delete_refuses_parents_and_takes_the_data,
+    company_search_reports_the_counters,
 );
