@@ -28,7 +28,6 @@ use rollcall_client::{Client, ClientError, ExportOptions, SearchRequest};
 use rollcall_server::export::{self as files, Cell, Report, PDF_MAX_ROWS, TARGET_USER_COLUMNS};
 use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
 
-use super::users::companies;
 use super::{Common, Companies, FilterArgs};
 use crate::exit::CliError;
 use crate::output;
@@ -162,7 +161,7 @@ pub async fn run(common: &Common, a: ExportArgs) -> Result<()> {
         _ => None,
     };
     let client = common.client()?;
-    let list = companies(&client, &a.companies).await?;
+    let list = a.companies.resolve(&client).await?;
     let body = a.filter.search_request()?;
     let mut total = None;
     if a.companies.all_companies && a.format == Format::Pdf {

@@ -179,3 +179,17 @@ pub struct Companies {
     #[arg(long)]
     pub all_companies: bool,
 }
+
+impl Companies {
+    /// The companies a command runs over: here rather than in `users` so that `export`, which
+    /// `users export` runs, does not import back from `users`.
+    pub async fn resolve(&self, client: &Client) -> Result<Vec<crate::resolve::Company>> {
+        match (&self.company, self.all_companies) {
+            (Some(c), _) => Ok(vec![crate::resolve::company(client, c).await?]),
+            (None, true) => crate::resolve::managed_companies(client).await,
+            (None, false) => {
+                Err(CliError::Usage("give --company or --all-companies".into()).into())
+            }
+        }
+    }
+}

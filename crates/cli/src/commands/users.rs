@@ -6,12 +6,10 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use futures::{StreamExt, TryStreamExt};
 use rollcall_client::types::target_user::{CountSummaryDto, TargetUserDto, TargetUserInput};
-use rollcall_client::Client;
 use serde::Serialize;
 
 use super::export::ExportArgs;
 use super::{Common, Companies, FilterArgs};
-use crate::exit::CliError;
 use crate::output::{self, Mode};
 use crate::resolve::{self, Company};
 
@@ -291,18 +289,9 @@ struct CountReport {
     totals: Counts,
 }
 
-/// The companies a command runs over.
-pub async fn companies(client: &Client, which: &Companies) -> Result<Vec<Company>> {
-    match (&which.company, which.all_companies) {
-        (Some(c), _) => Ok(vec![resolve::company(client, c).await?]),
-        (None, true) => resolve::managed_companies(client).await,
-        (None, false) => Err(CliError::Usage("give --company or --all-companies".into()).into()),
-    }
-}
-
 async fn count(common: &Common, a: CountArgs) -> Result<()> {
     let client = common.client()?;
-    let list = companies(&client, &a.companies).await?;
+    let list = a.companies.resolve(&client).await?;
     let bar = output::progress(Some(list.len() as u64), "counting");
     // A few companies at a time, results in the companies' order.
     let summaries: Vec<(Company, CountSummaryDto)> = futures::stream::iter(list)

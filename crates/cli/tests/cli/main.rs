@@ -1,12 +1,11 @@
-//! The `rollcall` binary and the client library against real servers. One test binary for
-//! every module, so the server and client are linked once.
+//! The `rollcall` binary against real servers (the client library's own tests are in
+//! `crates/client/tests`). One test binary for every module, so the server is linked once.
 
 #[macro_use]
 extern crate rollcall_testkit;
 
 mod audit;
 mod big_export;
-mod client_api;
 mod common;
 mod companies;
 mod faults;

@@ -401,6 +401,8 @@ async fn shutdown_deadline_cuts_a_stalled_export(engine: Engine) {
         .expect("first chunk")
         .len();
     // The client stops reading; the export stays active (buffers full) until the deadline.
+    // Real time: the server fills real sockets from a real database cursor, which a paused
+    // clock would not wait for (and both_engines! runs on a multi-threaded runtime).
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let text = srv.metrics_text().await;
     assert_eq!(

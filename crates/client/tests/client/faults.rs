@@ -2,7 +2,7 @@
 //!
 //! The real rollcall server cannot be made to answer 429, 5xx bursts or a stray 401 on demand,
 //! so these faults are scripted here; everything else is tested against the real server (see
-//! the CLI's tests).
+//! `api`).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -264,12 +264,14 @@ fn fast(max_attempts: u32) -> RetryPolicy {
     }
 }
 
-#[tokio::test]
+// Paused time: the client waits with tokio's sleep, so the clock jumps over the wait instead of
+// the test spending a second; tokio's Instant measures the wait on that clock.
+#[tokio::test(start_paused = true)]
 async fn too_many_requests_waits_for_retry_after_seconds() {
     let h = start().await;
     h.script([fail_after(429, "1")]);
     let client = h.client(fast(5));
-    let started = Instant::now();
+    let started = tokio::time::Instant::now();
     let summary = client.count_summary(Some("cmpAAAAAAAAA")).await;
     let elapsed = started.elapsed();
     assert_eq!(
@@ -286,7 +288,9 @@ async fn too_many_requests_waits_for_retry_after_seconds() {
     assert!(elapsed < Duration::from_secs(5), "waited {elapsed:?}");
 }
 
-#[tokio::test]
+// Paused time, as above; the date is read against the wall clock, which only decides how long
+// the (paused) sleep is.
+#[tokio::test(start_paused = true)]
 async fn too_many_requests_waits_for_retry_after_http_date() {
     let h = start().await;
     let at = chrono::Utc::now() + chrono::Duration::seconds(2);
@@ -294,7 +298,7 @@ async fn too_many_requests_waits_for_retry_after_http_date() {
         429,
         &at.format("%a, %d %b %Y %H:%M:%S GMT").to_string(),
     )]);
-    let started = Instant::now();
+    let started = tokio::time::Instant::now();
     h.client(fast(5))
         .count_summary(None)
         .await
@@ -441,6 +445,8 @@ async fn a_token_is_renewed_shortly_before_it_expires() {
     client.count_summary(None).await.expect("call");
     assert_eq!(h.token_calls(), 1, "a fresh token is reused");
     // A 2 s token is renewed after 1 s (half its life; 60 s before expiry for long tokens).
+    // Real time: the client dates its token with std::time::Instant, which paused tokio time
+    // does not move.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     client.count_summary(None).await.expect("call");
     assert_eq!(h.token_calls(), 2);
