@@ -130,45 +130,6 @@ pub async fn everyone(s: &SqlStore, company_id: i64, cond: Cond) -> Vec<TargetUs
     rows
 }
 
-/// The target-user fields these tests filter on, as the server names them (test-local: the
-/// server's list is the server's, the columns are the store's).
-pub const FIELDS: &[FieldSpec] = &[
-    field("Email", "email_lower", FieldKind::Text),
-    field("FirstName", "first_name_lower", FieldKind::Text),
-    field("Department", "department_lower", FieldKind::Text),
-    field("Priority", "priority", FieldKind::Priority),
-    field("Status", "is_active", FieldKind::Status),
-    field("IsDeleted", "is_deleted", FieldKind::Bool),
-    field("CreateTime", "create_time", FieldKind::Time),
-    field("TimeZone", "time_zone_id", FieldKind::Exact),
-    field(
-        "ManagerFullName",
-        "manager_full_name_lower",
-        FieldKind::Text,
-    ),
-    field("MonthlyActiveUser", "create_month", FieldKind::Month),
-];
-
-/// Columns the free-text search reads.
-pub const TEXT_COLUMNS: &[&str] = &[
-    "first_name_lower",
-    "last_name_lower",
-    "email_lower",
-    "department_lower",
-];
-
-const fn field(name: &'static str, column: &'static str, kind: FieldKind) -> FieldSpec {
-    FieldSpec {
-        name,
-        aliases: &[],
-        column,
-        kind,
-        sortable: true,
-        filterable: true,
-        nullable: false,
-    }
-}
-
 /// Parses filter items (ANDed) and, when given, a free-text search.
 pub fn filter(items: Vec<FilterItem>, text: Option<&str>) -> Cond {
     filter_groups("AND", vec![items], text)
@@ -192,8 +153,7 @@ pub fn filter_groups(condition: &str, groups: Vec<Vec<FilterItem>>, text: Option
     };
     query::parse_filter(
         Some(&wire),
-        FIELDS,
-        TEXT_COLUMNS,
+        &rollcall_store::fields::TARGET_USERS,
         Utc::now().timestamp_millis(),
     )
     .expect("a valid filter")
