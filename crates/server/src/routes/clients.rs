@@ -14,7 +14,7 @@ use crate::audit;
 use crate::auth::{hash_secret, random_secret, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::KJson;
-use crate::scope::{Access, ScopeRequest};
+use crate::scope::{Read, Scoped, Write};
 use crate::{millis_to_time, AppState};
 
 /// Stable ids of the two standard roles.
@@ -179,11 +179,11 @@ fn check(input: ClientInput, caller: &Caller, creating: bool) -> ApiResult<Check
 )]
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Write>,
     KJson(input): KJson<ClientInput>,
 ) -> ApiResult<Json<Envelope<IdResult>>> {
-    let company = scope.resolve(&state, &caller, Access::Write).await?;
     let c = check(input, &caller, true)?;
     let secret = c
         .secret
@@ -385,11 +385,9 @@ const CLIENT_FIELDS: &[FieldSpec] = &[
 )]
 pub async fn search(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped { company, .. }: Scoped<Read>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Json<Envelope<Paged<SearchClientDto>>>> {
-    let company = scope.resolve(&state, &caller, Access::Read).await?;
     let (spec, paging) = crate::paging::search_spec(
         &req,
         state.config.max_page_size,

@@ -22,7 +22,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{parse_json_body, KJson};
 use crate::paging::Paging;
-use crate::scope::{resolve_company, Access, ScopeRequest};
+use crate::scope::{resolve_company, Read, Scoped};
 use crate::{millis_to_time, now_millis, AppState};
 
 const fn field(
@@ -198,12 +198,14 @@ pub fn search_dto(row: CompanyRow, now: i64) -> SearchCompanyDto {
 )]
 pub async fn search(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped {
+        caller,
+        company: under,
+        ..
+    }: Scoped<Read>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Json<Envelope<CompanySearchPage>>> {
     caller.require_reseller()?;
-    let under = scope.resolve(&state, &caller, Access::Read).await?;
     let (search, paging) = company_search(&req, state.config.max_page_size)?;
     let page = state.store.search_companies(&under, &search).await?;
     let results = page
@@ -551,12 +553,14 @@ fn company_fields(input: CompanyInput, base: Option<&CompanyFields>) -> ApiResul
 )]
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped {
+        caller,
+        company: parent,
+        ..
+    }: Scoped<Read>,
     CompanyBody(input): CompanyBody,
 ) -> ApiResult<Json<Envelope<IdResult>>> {
     caller.require_reseller()?;
-    let parent = scope.resolve(&state, &caller, Access::Read).await?;
     let fields = company_fields(input, None)?;
     let company = state
         .store

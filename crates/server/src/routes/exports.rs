@@ -16,7 +16,7 @@ use crate::export::{self, Cell, ExportOptions, Format, Report, CHANNEL_BATCHES, 
 use crate::extract::KJson;
 use crate::routes::companies::company_search;
 use crate::routes::target_users::target_user_search;
-use crate::scope::{Access, ScopeRequest};
+use crate::scope::{Read, Scoped};
 use crate::AppState;
 
 /// The 400 of a PDF export over [`PDF_MAX_ROWS`].
@@ -38,12 +38,12 @@ pub(crate) fn pdf_too_big(rows: i64) -> ApiError {
 )]
 pub async fn target_users(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Read>,
     Query(options): Query<ExportOptions>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Response> {
-    let company = scope.resolve(&state, &caller, Access::Read).await?;
     let format = Format::parse(req.export_type.as_deref())?;
     let (spec, _) = target_user_search(&req, state.config.max_page_size)?;
     let all = req.report_all_pages.unwrap_or(false);
@@ -118,13 +118,15 @@ pub async fn target_users(
 )]
 pub async fn companies(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped {
+        caller,
+        company: under,
+        ..
+    }: Scoped<Read>,
     Query(options): Query<ExportOptions>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Response> {
     caller.require_reseller()?;
-    let under = scope.resolve(&state, &caller, Access::Read).await?;
     let format = Format::parse(req.export_type.as_deref())?;
     let (mut search, _) = company_search(&req, state.config.max_page_size)?;
     if req.report_all_pages.unwrap_or(false) {

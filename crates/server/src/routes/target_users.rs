@@ -5,8 +5,8 @@ use axum::Json;
 use chrono::{Datelike, TimeZone, Utc};
 use rollcall_store::query::{month_of, parse_filter};
 use rollcall_store::{
-    parse_priority, priority_name, BulkSelection, FieldKind, FieldSpec, SearchSpec, TargetUser,
-    TargetUserFields, WriteOutcome, DEFAULT_PRIORITY,
+    parse_priority, priority_name, BulkSelection, Company, FieldKind, FieldSpec, SearchSpec,
+    TargetUser, TargetUserFields, WriteOutcome, DEFAULT_PRIORITY,
 };
 use rollcall_types::target_user::{
     BulkDeleteRequest, BulkDeleteResult, ByResourceIdsRequest, CountSummaryDto, MonthlyCount,
@@ -15,11 +15,10 @@ use rollcall_types::target_user::{
 use rollcall_types::{Envelope, IdResult, Paged, SearchRequest};
 
 use crate::audit;
-use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::KJson;
 use crate::paging::Paging;
-use crate::scope::{Access, ScopeRequest};
+use crate::scope::{Read, Scoped, Write};
 use crate::{millis_to_time, now_millis, AppState};
 
 const fn field(
@@ -280,11 +279,11 @@ fn user_fields(
 )]
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Write>,
     KJson(input): KJson<TargetUserInput>,
 ) -> ApiResult<Json<Envelope<IdResult>>> {
-    let company = scope.resolve(&state, &caller, Access::Write).await?;
     let fields = user_fields(input, None)?;
     let user = state
         .store
@@ -306,11 +305,9 @@ fn not_found(id: &str) -> ApiError {
 )]
 pub async fn get(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped { company, .. }: Scoped<Read>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Envelope<TargetUserDto>>> {
-    let company = scope.resolve(&state, &caller, Access::Read).await?;
     let user = state
         .store
         .target_user(company.id, &id)
@@ -327,12 +324,12 @@ pub async fn get(
 )]
 pub async fn update(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Write>,
     Path(id): Path<String>,
     KJson(input): KJson<TargetUserInput>,
 ) -> ApiResult<Json<Envelope<IdResult>>> {
-    let company = scope.resolve(&state, &caller, Access::Write).await?;
     let current = state
         .store
         .target_user(company.id, &id)
@@ -366,11 +363,11 @@ pub async fn update(
 )]
 pub async fn delete(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Write>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Envelope<IdResult>>> {
-    let company = scope.resolve(&state, &caller, Access::Write).await?;
     match state
         .store
         .delete_target_user(company.id, &id, &audit::actor(&caller))
@@ -398,11 +395,11 @@ const MAX_IDS: usize = 10_000;
 )]
 pub async fn bulk_delete(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Write>,
     KJson(req): KJson<BulkDeleteRequest>,
 ) -> ApiResult<Json<Envelope<BulkDeleteResult>>> {
-    let company = scope.resolve(&state, &caller, Access::Write).await?;
     let selection = if req.select_all.unwrap_or(false) {
         let parsed = parse_filter(
             req.filter.as_ref(),
@@ -452,11 +449,9 @@ pub async fn bulk_delete(
 )]
 pub async fn search(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped { company, .. }: Scoped<Read>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Json<Envelope<Paged<TargetUserSearchView>>>> {
-    let company = scope.resolve(&state, &caller, Access::Read).await?;
     let (spec, paging) = target_user_search(&req, state.config.max_page_size)?;
     let (total, users) = state.store.search_target_users(company.id, &spec).await?;
     let rows = users.iter().map(search_view).collect();
@@ -476,11 +471,9 @@ pub async fn search(
 )]
 pub async fn search_email(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped { company, .. }: Scoped<Read>,
     KJson(req): KJson<SearchEmailRequest>,
 ) -> ApiResult<Json<Envelope<Paged<TargetUserDto>>>> {
-    let company = scope.resolve(&state, &caller, Access::Read).await?;
     let email = req.email.clone().unwrap_or_default();
     let search = SearchRequest {
         filter: Some(rollcall_types::Filter {
@@ -510,12 +503,10 @@ pub async fn search_email(
 
 async fn by_ids(
     state: &AppState,
-    caller: &Caller,
-    scope: &ScopeRequest,
+    company: &Company,
     req: ByResourceIdsRequest,
     include_deleted: bool,
 ) -> ApiResult<Json<Envelope<Vec<TargetUserEmailDto>>>> {
-    let company = scope.resolve(state, caller, Access::Read).await?;
     let ids = req.target_user_resource_ids.unwrap_or_default();
     if ids.len() > MAX_IDS {
         return Err(ApiError::bad_request(format!(
@@ -551,11 +542,10 @@ async fn by_ids(
 )]
 pub async fn by_resource_ids(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped { company, .. }: Scoped<Read>,
     KJson(req): KJson<ByResourceIdsRequest>,
 ) -> ApiResult<Json<Envelope<Vec<TargetUserEmailDto>>>> {
-    by_ids(&state, &caller, &scope, req, false).await
+    by_ids(&state, &company, req, false).await
 }
 
 /// `POST /api/target-users/include-deleted/by-resource-ids`.
@@ -566,11 +556,10 @@ pub async fn by_resource_ids(
 )]
 pub async fn by_resource_ids_with_deleted(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped { company, .. }: Scoped<Read>,
     KJson(req): KJson<ByResourceIdsRequest>,
 ) -> ApiResult<Json<Envelope<Vec<TargetUserEmailDto>>>> {
-    by_ids(&state, &caller, &scope, req, true).await
+    by_ids(&state, &company, req, true).await
 }
 
 /// The last `n` calendar months (UTC) as YYYYMM, oldest first, ending with the current one.
@@ -597,10 +586,8 @@ pub fn last_months(now_ms: i64, n: usize) -> Vec<i64> {
 )]
 pub async fn count_summary(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped { company, .. }: Scoped<Read>,
 ) -> ApiResult<Json<Envelope<CountSummaryDto>>> {
-    let company = scope.resolve(&state, &caller, Access::Read).await?;
     let months = last_months(now_millis(), 12);
     let s = state.store.count_summary(company.id, &months).await?;
     let monthly = s
