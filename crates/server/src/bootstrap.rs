@@ -67,7 +67,7 @@ pub async fn bootstrap(state: &AppState) -> anyhow::Result<Option<BootstrapCrede
         .unwrap_or_else(|| random_secret(32));
     let secret_hash = hash_secret(state, client_secret.clone())
         .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     state
         .store
         .insert_client(

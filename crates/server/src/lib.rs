@@ -19,6 +19,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod paging;
 pub mod ratelimit;
+pub mod request;
 pub mod routes;
 pub mod scope;
 pub mod text;
