@@ -10,8 +10,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine as _;
-use rollcall_store::{ApiClient, Company, Role, STATUS_ACTIVE};
-use rollcall_types::token::{Claims, OAuthError, TokenResponse};
+use rollcall_store::{ApiClient, Company, Role, StoreError, STATUS_ACTIVE};
+use rollcall_types::token::{Claims, OAuthError as OAuthBody, TokenResponse};
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -47,40 +47,107 @@ pub async fn hash_secret(state: &AppState, secret: String) -> Result<String, Api
     }
 }
 
-/// The OAuth error code of a refused token request, for the metrics.
+/// The OAuth error code of a refused token request, in its response for the metrics.
 #[derive(Debug, Clone, Copy)]
 struct OAuthCode(&'static str);
 
-fn oauth_error(code: &'static str, description: impl Into<String>) -> Response {
-    oauth_error_with(StatusCode::BAD_REQUEST, code, description)
-}
-
-/// An RFC 6749 §5.2 error body with another status (429, 503), for the limits that RFC
-/// leaves to servers.
-fn oauth_error_with(
+/// A refused token request: an RFC 6749 §5.2 error body (CONTRACT.md: token errors are not the
+/// envelope) with its status, `Cache-Control: no-store` and, for the limits that RFC leaves to
+/// servers (429, 503), a `Retry-After`.
+#[derive(Debug)]
+struct OAuthError {
     status: StatusCode,
-    code: &'static str,
-    description: impl Into<String>,
-) -> Response {
-    let mut resp = (
-        status,
-        [("cache-control", "no-store")],
-        Json(OAuthError {
-            error: code.to_owned(),
-            error_description: description.into(),
-        }),
-    )
-        .into_response();
-    resp.extensions_mut().insert(OAuthCode(code));
-    resp
+    error: &'static str,
+    description: String,
+    retry_after_secs: Option<u64>,
 }
 
-/// An RFC 6749 error body with `status` and a `Retry-After` of `secs`.
-fn retry_later(status: StatusCode, code: &'static str, description: String, secs: u64) -> Response {
-    let mut resp = oauth_error_with(status, code, description);
-    resp.headers_mut()
-        .insert(axum::http::header::RETRY_AFTER, secs.into());
-    resp
+impl OAuthError {
+    /// 400 with the RFC 6749 code `error`.
+    fn new(error: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            error,
+            description: description.into(),
+            retry_after_secs: None,
+        }
+    }
+
+    /// 400 `invalid_request`: the form is malformed.
+    fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new("invalid_request", description)
+    }
+
+    /// `status` (429, 503) with a `Retry-After` of `secs`.
+    fn retry_later(
+        status: StatusCode,
+        error: &'static str,
+        description: String,
+        secs: u64,
+    ) -> Self {
+        Self {
+            status,
+            retry_after_secs: Some(secs),
+            ..Self::new(error, description)
+        }
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let mut resp = (
+            self.status,
+            [("cache-control", "no-store")],
+            Json(OAuthBody {
+                error: self.error.to_owned(),
+                error_description: self.description,
+            }),
+        )
+            .into_response();
+        if let Some(secs) = self.retry_after_secs {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        resp.extensions_mut().insert(OAuthCode(self.error));
+        resp
+    }
+}
+
+/// Why a token request got no token: refused ([`OAuthError`]) or a fault of the server, which
+/// answers the API's 500 envelope like every other endpoint.
+#[derive(Debug)]
+enum TokenFailure {
+    Refused(OAuthError),
+    Internal(ApiError),
+}
+
+impl From<OAuthError> for TokenFailure {
+    fn from(e: OAuthError) -> Self {
+        Self::Refused(e)
+    }
+}
+
+impl From<ApiError> for TokenFailure {
+    fn from(e: ApiError) -> Self {
+        Self::Internal(e)
+    }
+}
+
+impl From<StoreError> for TokenFailure {
+    /// Every store error is a 500 here, a conflict or a vanished row included: the endpoint
+    /// writes nothing that could conflict.
+    fn from(e: StoreError) -> Self {
+        Self::Internal(ApiError::internal(e))
+    }
+}
+
+impl IntoResponse for TokenFailure {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Refused(e) => e.into_response(),
+            Self::Internal(e) => e.into_response(),
+        }
+    }
 }
 
 /// Largest token request body: the four form fields need far less.
@@ -135,7 +202,10 @@ pub fn permissions(role: Role) -> Vec<String> {
     )
 )]
 pub async fn token(State(state): State<AppState>, req: axum::extract::Request) -> Response {
-    let resp = token_response(&state, req).await;
+    let resp = match token_response(&state, req).await {
+        Ok(resp) => resp,
+        Err(failure) => failure.into_response(),
+    };
     if resp.status().is_success() {
         state.metrics.tokens_issued.inc();
     } else {
@@ -152,137 +222,140 @@ pub async fn token(State(state): State<AppState>, req: axum::extract::Request) -
     resp
 }
 
-async fn token_response(state: &AppState, req: axum::extract::Request) -> Response {
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
-    let headers = req.headers().clone();
-    let body = match axum::body::to_bytes(req.into_body(), MAX_TOKEN_FORM).await {
-        Ok(b) => b,
-        Err(_) => {
-            return oauth_error(
-                "invalid_request",
-                format!("the token request body is larger than {MAX_TOKEN_FORM} bytes or could not be read; send only grant_type, client_id, client_secret and scope"),
-            )
+/// What a well-formed token request carries.
+struct TokenForm {
+    client_id: String,
+    client_secret: String,
+    peer: Option<IpAddr>,
+    user_agent: Option<String>,
+}
+
+impl TokenForm {
+    /// Reads and checks the form and the Basic credentials (RFC 6749 §4.4, §2.3, §3.1).
+    async fn read(req: axum::extract::Request) -> Result<Self, OAuthError> {
+        let peer = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let headers = req.headers().clone();
+        let body = axum::body::to_bytes(req.into_body(), MAX_TOKEN_FORM)
+            .await
+            .map_err(|_| OAuthError::invalid_request(format!("the token request body is larger than {MAX_TOKEN_FORM} bytes or could not be read; send only grant_type, client_id, client_secret and scope")))?;
+        if crate::extract::media_type(&headers) != "application/x-www-form-urlencoded" {
+            return Err(OAuthError::invalid_request(
+                "send the token request as a form: Content-Type: application/x-www-form-urlencoded with grant_type=client_credentials, client_id, client_secret and scope=api1",
+            ));
         }
-    };
-    if crate::extract::media_type(&headers) != "application/x-www-form-urlencoded" {
-        return oauth_error(
-            "invalid_request",
-            "send the token request as a form: Content-Type: application/x-www-form-urlencoded with grant_type=client_credentials, client_id, client_secret and scope=api1",
-        );
-    }
-    let form: Vec<(String, String)> = match serde_urlencoded::from_bytes(&body) {
-        Ok(f) => f,
-        Err(e) => {
-            return oauth_error(
-                "invalid_request",
-                format!("the form body could not be read: {e}"),
-            )
+        let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|e| {
+            OAuthError::invalid_request(format!("the form body could not be read: {e}"))
+        })?;
+        // The body is not needed again; a request waiting for a secret check keeps only its
+        // fields.
+        drop(body);
+        // NUL and other control characters, before anything reads a field (crate::text).
+        for (name, value) in &form {
+            crate::text::check(name, value).map_err(OAuthError::invalid_request)?;
         }
-    };
-    // The body is not needed again; a request waiting for a secret check keeps only its fields.
-    drop(body);
-    // NUL and other control characters, before anything reads a field (crate::text).
-    for (name, value) in &form {
-        if let Err(e) = crate::text::check(name, value) {
-            return oauth_error("invalid_request", e);
+        // A parameter given twice is an error (RFC 6749 §3.1).
+        let field = |name: &str| -> Result<Option<String>, OAuthError> {
+            let mut found = form
+                .iter()
+                .filter(|(k, _)| k == name)
+                .map(|(_, v)| v.clone());
+            let first = found.next();
+            if found.next().is_some() {
+                return Err(OAuthError::invalid_request(format!(
+                    "the parameter {name} is given more than once"
+                )));
+            }
+            Ok(first.filter(|v| !v.is_empty()))
+        };
+        let grant = field("grant_type")?.ok_or_else(|| {
+            OAuthError::invalid_request("grant_type is missing; send grant_type=client_credentials")
+        })?;
+        if grant != "client_credentials" {
+            return Err(OAuthError::new(
+                "unsupported_grant_type",
+                format!("grant_type '{grant}' is not supported; use client_credentials"),
+            ));
         }
-    }
-    // A parameter given twice is an error (RFC 6749 §3.1); the Err is the message.
-    let field = |name: &str| -> Result<Option<String>, String> {
-        let mut found = form
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone());
-        let first = found.next();
-        if found.next().is_some() {
-            return Err(format!("the parameter {name} is given more than once"));
+        // Credentials in the form (client_secret_post) or in HTTP Basic (client_secret_basic).
+        let (id, secret) = (field("client_id"), field("client_secret"));
+        let (mut id, mut secret) = (id?, secret?);
+        if let Some((bi, bs)) = basic_credentials(&headers) {
+            for (name, value) in [
+                ("the Basic client id", &bi),
+                ("the Basic client secret", &bs),
+            ] {
+                crate::text::check(name, value).map_err(OAuthError::invalid_request)?;
+            }
+            // One authentication method per request (RFC 6749 §2.3).
+            if secret.is_some() {
+                return Err(OAuthError::invalid_request(
+                    "the client authenticated twice (HTTP Basic and client_secret in the form); send the credentials one way only (RFC 6749 §2.3)",
+                ));
+            }
+            if id.as_ref().is_some_and(|i| *i != bi) {
+                return Err(OAuthError::invalid_request(
+                    "client_id differs between the form and the Authorization header",
+                ));
+            }
+            id = Some(bi);
+            secret = Some(bs);
         }
-        Ok(first.filter(|v| !v.is_empty()))
-    };
-    let grant = match field("grant_type") {
-        Ok(Some(g)) => g,
-        Ok(None) => {
-            return oauth_error(
-                "invalid_request",
-                "grant_type is missing; send grant_type=client_credentials",
-            )
-        }
-        Err(msg) => return oauth_error("invalid_request", msg),
-    };
-    if grant != "client_credentials" {
-        return oauth_error(
-            "unsupported_grant_type",
-            format!("grant_type '{grant}' is not supported; use client_credentials"),
-        );
-    }
-    // Credentials in the form (client_secret_post) or in HTTP Basic (client_secret_basic).
-    let (mut id, mut secret) = match (field("client_id"), field("client_secret")) {
-        (Ok(i), Ok(s)) => (i, s),
-        (Err(msg), _) | (_, Err(msg)) => return oauth_error("invalid_request", msg),
-    };
-    if let Some((bi, bs)) = basic_credentials(&headers) {
-        for (name, value) in [
-            ("the Basic client id", &bi),
-            ("the Basic client secret", &bs),
+        let (Some(client_id), Some(client_secret)) = (id, secret) else {
+            return Err(OAuthError::invalid_request(
+                "client_id and client_secret are required",
+            ));
+        };
+        // No client has longer ones (client ids are at most 32 characters, secrets 100, the
+        // bootstrap's what its operator chose): refused before any work, so that requests
+        // waiting for a secret check stay small.
+        for (name, value, max) in [
+            ("client_id", &client_id, MAX_CLIENT_ID_BYTES),
+            ("client_secret", &client_secret, MAX_CLIENT_SECRET_BYTES),
         ] {
-            if let Err(e) = crate::text::check(name, value) {
-                return oauth_error("invalid_request", e);
+            if value.len() > max {
+                return Err(OAuthError::invalid_request(format!(
+                    "{name} is longer than {max} bytes; check that the credentials are the right way round"
+                )));
             }
         }
-        // One authentication method per request (RFC 6749 §2.3).
-        if secret.is_some() {
-            return oauth_error(
-                "invalid_request",
-                "the client authenticated twice (HTTP Basic and client_secret in the form); send the credentials one way only (RFC 6749 §2.3)",
-            );
+        match field("scope")? {
+            None => {}
+            Some(s) if s.split(' ').all(|part| part == SCOPE) => {}
+            Some(s) => {
+                return Err(OAuthError::new(
+                    "invalid_scope",
+                    format!("scope '{s}' is not valid; use scope=api1"),
+                ))
+            }
         }
-        if id.as_ref().is_some_and(|i| *i != bi) {
-            return oauth_error(
-                "invalid_request",
-                "client_id differs between the form and the Authorization header",
-            );
-        }
-        id = Some(bi);
-        secret = Some(bs);
+        let user_agent = headers
+            .get(axum::http::header::USER_AGENT)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        Ok(TokenForm {
+            client_id,
+            client_secret,
+            peer,
+            user_agent,
+        })
     }
-    let (Some(client_id), Some(client_secret)) = (id, secret) else {
-        return oauth_error(
-            "invalid_request",
-            "client_id and client_secret are required",
-        );
-    };
-    // No client has longer ones (client ids are at most 32 characters, secrets 100, the
-    // bootstrap's what its operator chose): refused before any work, so that requests waiting
-    // for a secret check stay small.
-    for (name, value, max) in [
-        ("client_id", &client_id, MAX_CLIENT_ID_BYTES),
-        ("client_secret", &client_secret, MAX_CLIENT_SECRET_BYTES),
-    ] {
-        if value.len() > max {
-            return oauth_error(
-                "invalid_request",
-                format!("{name} is longer than {max} bytes; check that the credentials are the right way round"),
-            );
-        }
-    }
-    match field("scope") {
-        Ok(None) => {}
-        Ok(Some(s)) if s.split(' ').all(|part| part == SCOPE) => {}
-        Ok(Some(s)) => {
-            return oauth_error(
-                "invalid_scope",
-                format!("scope '{s}' is not valid; use scope=api1"),
-            )
-        }
-        Err(msg) => return oauth_error("invalid_request", msg),
-    }
+}
 
+async fn token_response(
+    state: &AppState,
+    req: axum::extract::Request,
+) -> Result<Response, TokenFailure> {
+    let TokenForm {
+        client_id,
+        client_secret,
+        peer,
+        user_agent,
+    } = TokenForm::read(req).await?;
     if let Some(limits) = &state.limits {
-        if let Err(r) = limits.check_token(&client_id, peer) {
-            return retry_later(
+        limits.check_token(&client_id, peer).map_err(|r| {
+            OAuthError::retry_later(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_requests",
                 format!(
@@ -292,49 +365,16 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
                     state.config.token_ttl_secs
                 ),
                 r.retry_after_secs,
-            );
-        }
+            )
+        })?;
     }
     // Failed authentications are limited per address and per client id (crate::token_guard):
     // one failure is reserved before the slow secret check and given back unless it was a guess.
-    let mut reservation = match state
+    let mut reservation = state
         .token_guard
         .reserve(&client_id, peer, state.config.secret_check_wait)
         .await
-    {
-        Ok(r) => r,
-        Err(crate::token_guard::Refusal::Busy) => {
-            return retry_later(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-                "other requests for this client_id or from this address are being checked; wait 1 s (Retry-After) and ask again".to_owned(),
-                1,
-            );
-        }
-        Err(crate::token_guard::Refusal::Spent(r)) => {
-            let what = match r.spent {
-                crate::token_guard::Spent::Address => "from this address",
-                crate::token_guard::Spent::Client => "for this client_id",
-                crate::token_guard::Spent::Pair => "for this client_id from this address",
-            };
-            let rate = state
-                .token_guard
-                .rate()
-                .map_or_else(String::new, |r| r.to_string());
-            return retry_later(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_requests",
-                format!(
-                    "too many failed token requests {what} (more than {rate}); wait {} s (Retry-After), and check the client_id and client_secret before trying again",
-                    r.retry_after_secs
-                ),
-                r.retry_after_secs,
-            );
-        }
-    };
-    let user_agent = headers
-        .get(axum::http::header::USER_AGENT)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        .map_err(|refusal| budget_refusal(state, refusal))?;
     // A refused request naming an id: audited (crate::audit). Whether it was a guess (an
     // unknown id or a wrong secret) is settled on the reservation before.
     let refuse = |client: Option<ApiClient>,
@@ -363,15 +403,12 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
                 reason,
             )
             .await;
-            oauth_error("invalid_client", description)
+            TokenFailure::from(OAuthError::new("invalid_client", description))
         }
     };
     let wrong =
         || "client authentication failed: unknown client_id or wrong client_secret".to_owned();
-    let client = match state.store.client_by_client_id(&client_id).await {
-        Ok(c) => c,
-        Err(e) => return ApiError::internal(e).into_response(),
-    };
+    let client = state.store.client_by_client_id(&client_id).await?;
     // An unknown id is checked against a dummy hash: the same time as a real check, so that
     // ids cannot be probed by timing.
     let hash = client
@@ -391,12 +428,12 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
                 "unknown client_id"
             };
             reservation.keep();
-            return refuse(client, None, reason, wrong()).await;
+            return Err(refuse(client, None, reason, wrong()).await);
         }
         Err(busy) => {
             // Not checked, so not a guess: the reservation is given back.
             reservation.release();
-            return retry_later(
+            return Err(OAuthError::retry_later(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "temporarily_unavailable",
                 format!(
@@ -404,60 +441,69 @@ async fn token_response(state: &AppState, req: axum::extract::Request) -> Respon
                     busy.retry_after_secs
                 ),
                 busy.retry_after_secs,
-            );
+            )
+            .into());
         }
     }
     let Some(client) = client else {
         // Unreachable: an unknown id was refused with its (dummy) check above.
-        return refuse(None, None, "unknown client_id", wrong()).await;
+        return Err(refuse(None, None, "unknown client_id", wrong()).await);
     };
     if client.status_id != STATUS_ACTIVE {
         let msg = "this client is inactive; an administrator must activate it".to_owned();
-        return refuse(Some(client), None, "inactive client", msg).await;
+        return Err(refuse(Some(client), None, "inactive client", msg).await);
     }
     if !ip_allowed(&client, peer) {
         let msg = "requests from this IP address are not allowed for this client".to_owned();
         let reason = "address not on the client's allow-list";
-        return refuse(Some(client), None, reason, msg).await;
+        return Err(refuse(Some(client), None, reason, msg).await);
     }
-    let company = match state.store.company_by_id(client.company_id).await {
-        Ok(Some(c)) => c,
-        Ok(None) => {
-            let reason = "company deleted";
-            return refuse(Some(client), None, reason, wrong()).await;
-        }
-        Err(e) => return ApiError::internal(e).into_response(),
+    let Some(company) = state.store.company_by_id(client.company_id).await? else {
+        return Err(refuse(Some(client), None, "company deleted", wrong()).await);
     };
-    match state.store.inactive_in_chain(&company).await {
-        Ok(None) => {}
-        Ok(Some(off)) => {
-            let msg = switched_off(&company, &off);
-            let reason = "company inactive";
-            return refuse(Some(client), Some(company), reason, msg).await;
-        }
-        Err(e) => return ApiError::internal(e).into_response(),
+    if let Some(off) = state.store.inactive_in_chain(&company).await? {
+        let msg = switched_off(&company, &off);
+        return Err(refuse(Some(client), Some(company), "company inactive", msg).await);
     }
     let parent = match company.parent_id {
-        Some(pid) => match state.store.company_by_id(pid).await {
-            Ok(p) => p,
-            Err(e) => return ApiError::internal(e).into_response(),
-        },
+        Some(pid) => state.store.company_by_id(pid).await?,
         None => None,
     };
-    match issue(state, &client, &company, parent.as_ref()) {
-        Ok(t) => {
-            state.token_guard.succeeded(&client_id, peer);
-            crate::audit::record_token_issued(
-                state,
-                &client,
-                &company,
-                peer,
-                user_agent.as_deref(),
+    let t = issue(state, &client, &company, parent.as_ref())?;
+    state.token_guard.succeeded(&client_id, peer);
+    crate::audit::record_token_issued(state, &client, &company, peer, user_agent.as_deref()).await;
+    Ok((StatusCode::OK, [("cache-control", "no-store")], Json(t)).into_response())
+}
+
+/// The reply when the failure budgets refuse a request before its check.
+fn budget_refusal(state: &AppState, refusal: crate::token_guard::Refusal) -> OAuthError {
+    match refusal {
+        crate::token_guard::Refusal::Busy => OAuthError::retry_later(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "other requests for this client_id or from this address are being checked; wait 1 s (Retry-After) and ask again".to_owned(),
+            1,
+        ),
+        crate::token_guard::Refusal::Spent(r) => {
+            let what = match r.spent {
+                crate::token_guard::Spent::Address => "from this address",
+                crate::token_guard::Spent::Client => "for this client_id",
+                crate::token_guard::Spent::Pair => "for this client_id from this address",
+            };
+            let rate = state
+                .token_guard
+                .rate()
+                .map_or_else(String::new, |r| r.to_string());
+            OAuthError::retry_later(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                format!(
+                    "too many failed token requests {what} (more than {rate}); wait {} s (Retry-After), and check the client_id and client_secret before trying again",
+                    r.retry_after_secs
+                ),
+                r.retry_after_secs,
             )
-            .await;
-            (StatusCode::OK, [("cache-control", "no-store")], Json(t)).into_response()
         }
-        Err(e) => e.into_response(),
     }
 }
 
