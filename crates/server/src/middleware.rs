@@ -11,12 +11,12 @@
 //! The response side's minimum rate is not a middleware: only the connection sees whether the
 //! client is taking the bytes (`crate::conn`).
 //!
-//! `crate::app` stacks these with the response headers of [`crate::headers`].
+//! `crate::router::app` stacks these with the response headers of [`crate::headers`].
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -31,48 +31,8 @@ use tokio::time::Sleep;
 use tracing::{Instrument, Level};
 
 use crate::error::{ApiError, ErrorCause};
-use crate::request::{self, RequestId};
-use crate::AppState;
-
-/// Who a request acted as, filled in by the auth extractor and the scope resolver, read by the
-/// request log.
-#[derive(Debug, Clone, Default)]
-pub struct RequestContext(Arc<Mutex<ContextFields>>);
-
-#[derive(Debug, Default)]
-struct ContextFields {
-    client_id: Option<String>,
-    company: Option<String>,
-}
-
-impl RequestContext {
-    /// Records the authenticated client.
-    pub fn set_client(&self, client_id: &str, company: &str) {
-        if let Ok(mut f) = self.0.lock() {
-            f.client_id = Some(client_id.to_owned());
-            f.company = Some(company.to_owned());
-        }
-    }
-
-    /// Records the company the request is scoped to.
-    pub fn set_company(&self, company: &str) {
-        if let Ok(mut f) = self.0.lock() {
-            f.company = Some(company.to_owned());
-        }
-    }
-
-    fn take(&self) -> (String, String) {
-        self.0
-            .lock()
-            .map(|f| {
-                (
-                    f.client_id.clone().unwrap_or_default(),
-                    f.company.clone().unwrap_or_default(),
-                )
-            })
-            .unwrap_or_default()
-    }
-}
+use crate::request::{self, RequestContext, RequestId};
+use crate::state::AppState;
 
 fn sane_request_id(v: &HeaderValue) -> Option<String> {
     let s = v.to_str().ok()?.trim();

@@ -64,7 +64,7 @@ pub fn search_spec(
         req.filter.as_ref(),
         fields,
         text_columns,
-        crate::now_millis(),
+        crate::time::now_millis(),
     )?;
     let order = parse_order(
         req.order_by.as_deref(),

@@ -10,10 +10,10 @@ use axum::http::request::Parts;
 use rollcall_store::{Company, Role};
 use rollcall_types::ids::is_resource_id;
 
-use crate::auth::Caller;
+use crate::auth::caller::Caller;
 use crate::error::ApiError;
-use crate::middleware::RequestContext;
-use crate::AppState;
+use crate::request::RequestContext;
+use crate::state::AppState;
 
 /// Whether the request reads or writes; a reseller's write must name its company.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,12 +15,14 @@ use tokio::sync::mpsc;
 use crate::audit::{self, ExportRecord};
 use crate::conn::Streaming;
 use crate::error::ApiResult;
-use crate::export::{self, Cell, ExportOptions, Format, Report, CHANNEL_BATCHES, PDF_MAX_ROWS};
+use crate::export::{
+    self, pdf_too_big, Cell, ExportOptions, Format, Report, CHANNEL_BATCHES, PDF_MAX_ROWS,
+};
 use crate::extract::KJson;
 use crate::paging::Paging;
-use crate::routes::exports::pdf_too_big;
 use crate::scope::{Read, Scoped};
-use crate::{millis_to_time, AppState};
+use crate::state::AppState;
+use crate::time::millis_to_time;
 
 const fn field(
     name: &'static str,

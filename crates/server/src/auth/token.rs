@@ -1,11 +1,10 @@
-//! OAuth2 client-credentials tokens (`POST /connect/token`) and the `Caller` extractor that
-//! authenticates every `/api` request.
+//! `POST /connect/token`: OAuth2 client-credentials tokens (RFC 6749 §4.4), with RFC 6749 §5.2
+//! error bodies.
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::header::AUTHORIZATION;
-use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -13,39 +12,13 @@ use base64::Engine as _;
 use rollcall_store::{ApiClient, Company, Role, StoreError, STATUS_ACTIVE};
 use rollcall_types::token::{Claims, OAuthError as OAuthBody, TokenResponse};
 
+use crate::auth::address::ip_allowed;
+use crate::auth::caller::switched_off;
 use crate::error::ApiError;
-use crate::AppState;
+use crate::state::AppState;
 
-/// Token lifetime, as Keepnet's (seconds; `keepnet/REFERENCE.md` A.1, `expires_in: 3600`).
-pub const TOKEN_TTL_SECS: i64 = 3600;
 /// The only scope.
 pub const SCOPE: &str = "api1";
-
-/// A fresh random secret for signing keys and client secrets.
-pub fn random_secret(bytes: usize) -> String {
-    use rand::RngCore;
-    let mut buf = vec![0u8; bytes];
-    rand::rngs::OsRng.fill_bytes(&mut buf);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
-}
-
-/// Hashes a client secret with argon2id and a random salt, on the server's hashing pool
-/// ([`crate::hasher`]). A pool too busy to start within its wait is a 429 with `Retry-After`.
-pub async fn hash_secret(state: &AppState, secret: String) -> Result<String, ApiError> {
-    // Its callers are authenticated already, so the hash goes ahead of a token flood. A busy
-    // pool is 429 here (the API envelope has no 503 status), 503 at /connect/token.
-    match state.hasher.hash(secret).await {
-        Ok(Ok(hash)) => Ok(hash),
-        Ok(Err(e)) => Err(ApiError::internal(e)),
-        Err(busy) => Err(ApiError::too_many_requests(
-            format!(
-                "the server is busy checking secrets; wait {} s (Retry-After) and send the request again",
-                busy.retry_after_secs
-            ),
-            busy.retry_after_secs,
-        )),
-    }
-}
 
 /// The OAuth error code of a refused token request, in its response for the metrics.
 #[derive(Debug, Clone, Copy)]
@@ -507,22 +480,6 @@ fn budget_refusal(state: &AppState, refusal: crate::token_guard::Refusal) -> OAu
     }
 }
 
-/// Why a client of `company` is switched off: `off` (the company itself or one above it) is
-/// inactive. Only a reseller above `off` can reactivate it.
-fn switched_off(company: &Company, off: &Company) -> String {
-    if off.id == company.id {
-        format!(
-            "the company '{}' ({}) is inactive, so its clients are switched off; a reseller of the company above it can reactivate it",
-            off.fields.name, off.resource_id
-        )
-    } else {
-        format!(
-            "the company '{}' ({}) above this client's company is inactive, so every company below it is switched off; a reseller above it can reactivate it",
-            off.fields.name, off.resource_id
-        )
-    }
-}
-
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let encoded = value
@@ -584,159 +541,4 @@ fn issue(
         scope: SCOPE.into(),
         permissions: permissions(client.role),
     })
-}
-
-/// An address as the caller sees it: an IPv4-mapped IPv6 address (a dual-stack listener's view
-/// of an IPv4 caller) as the IPv4 address.
-pub fn plain_ip(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
-        v4 => v4,
-    }
-}
-
-/// Whether `ip` may use `client`. Entries are single addresses or CIDR ranges.
-pub fn ip_allowed(client: &ApiClient, ip: Option<IpAddr>) -> bool {
-    if !client.has_ip_restriction {
-        return true;
-    }
-    let Some(ip) = ip else { return false };
-    let ip = plain_ip(ip);
-    client.allowed_ips.iter().any(|entry| {
-        let entry = entry.trim();
-        if let Ok(single) = entry.parse::<IpAddr>() {
-            return single == ip;
-        }
-        entry
-            .parse::<ipnet::IpNet>()
-            .is_ok_and(|net| net.contains(&ip))
-    })
-}
-
-/// The authenticated caller of an `/api` request: its client, role and own company.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    /// The REST API client, as stored now (not as when the token was issued).
-    pub client: ApiClient,
-    /// The client's company.
-    pub company: Company,
-}
-
-impl Caller {
-    /// The caller's role.
-    pub fn role(&self) -> Role {
-        self.client.role
-    }
-
-    /// Refuses non-resellers with 403.
-    pub fn require_reseller(&self) -> Result<(), ApiError> {
-        if self.client.role == Role::Reseller {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(
-                "this endpoint needs a Reseller credential; this client's role is Company Admin",
-            ))
-        }
-    }
-
-    /// Whether the caller may act on `company`: a reseller on its own company and everything
-    /// below it, a company admin on its own company only.
-    pub fn reaches(&self, company: &Company) -> bool {
-        match self.client.role {
-            Role::Reseller => self.company.reaches(company),
-            Role::CompanyAdmin => self.company.id == company.id,
-        }
-    }
-}
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("missing Authorization header; send Authorization: Bearer <access_token> from POST /connect/token"))?;
-        let value = header
-            .to_str()
-            .map_err(|_| ApiError::unauthorized("the Authorization header is not valid text"))?;
-        let token = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::unauthorized("the Authorization header must be 'Bearer <access_token>'")
-            })?;
-        let claims = state
-            .keys
-            .verify(state.store.as_ref(), token)
-            .await
-            .map_err(|e| match e {
-                crate::keys::Rejected::Expired => ApiError::unauthorized(
-                    "the access token has expired; request a new one from POST /connect/token",
-                ),
-                crate::keys::Rejected::Invalid(why) => ApiError::unauthorized(format!(
-                    "the access token is invalid: {why}; request a new one from POST /connect/token"
-                )),
-            })?;
-        // The request log names the client even when the limiter refuses it (the company
-        // follows once the client is loaded).
-        if let Some(ctx) = parts.extensions.get::<crate::middleware::RequestContext>() {
-            ctx.set_client(&claims.client_id, "");
-        }
-        if let Some(limits) = &state.limits {
-            limits.check_api(&claims.client_id).map_err(|r| {
-                ApiError::too_many_requests(
-                    format!(
-                        "client {} sent more than {} requests; wait {} s (Retry-After) and send requests more slowly",
-                        claims.client_id,
-                        limits.rate(),
-                        r.retry_after_secs
-                    ),
-                    r.retry_after_secs,
-                )
-            })?;
-        }
-        // Look the client up on every request so that a deactivated or deleted client stops
-        // working at once, on every replica.
-        let client = state
-            .store
-            .client_by_resource_id(&claims.sub)
-            .await?
-            .filter(|c| c.client_id == claims.client_id)
-            .ok_or_else(|| ApiError::unauthorized("the client of this token no longer exists"))?;
-        if client.status_id != STATUS_ACTIVE {
-            return Err(ApiError::unauthorized(
-                "the client of this token is inactive",
-            ));
-        }
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
-        if !ip_allowed(&client, peer) {
-            return Err(ApiError::ip_restricted(format!(
-                "requests from {} are not allowed for this client; add the address to its IP allow-list",
-                peer.map_or_else(|| "this address".to_owned(), |ip| ip.to_string())
-            )));
-        }
-        let company = state
-            .store
-            .company_by_id(client.company_id)
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("the company of this token no longer exists"))?;
-        if let Some(ctx) = parts.extensions.get::<crate::middleware::RequestContext>() {
-            ctx.set_client(&client.client_id, &company.resource_id);
-        }
-        // An inactive company switches off its own clients and those of every company below
-        // it, on the next request (issue #11, part 3).
-        if let Some(off) = state.store.inactive_in_chain(&company).await? {
-            return Err(ApiError::unauthorized(switched_off(&company, &off)));
-        }
-        Ok(Caller { client, company })
-    }
 }
