@@ -130,7 +130,7 @@ async fn main() -> ExitCode {
             let empty = clap::ArgMatches::default();
             keys::run(c, matches.subcommand_matches("keys").unwrap_or(&empty)).await
         }
-        Command::Openapi => serde_json::to_string_pretty(&rollcall_server::openapi::document())
+        Command::Openapi => serde_json::to_string_pretty(&rollcall_server::router::document())
             .map_err(anyhow::Error::from)
             .and_then(|json| write_stdout(&(json + "\n"))),
         command => {

@@ -29,9 +29,11 @@ use rollcall_store::{
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use crate::auth::{plain_ip, Caller};
+use crate::auth::address::plain_ip;
+use crate::auth::caller::Caller;
 use crate::export::Format;
-use crate::{now_millis, AppState};
+use crate::state::AppState;
+use crate::time::now_millis;
 
 /// Where a request comes from: its TCP peer and `User-Agent`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

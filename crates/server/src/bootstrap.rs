@@ -3,8 +3,8 @@
 use rollcall_store::catalog::{DEFAULT_LICENSE_PERIOD, DEFAULT_LICENSE_TYPE};
 use rollcall_store::{Actor, CompanyFields, NewClient, Role, STATUS_ACTIVE};
 
-use crate::auth::{hash_secret, random_secret};
-use crate::AppState;
+use crate::auth::secret::{hash_secret, random_secret};
+use crate::state::AppState;
 
 /// The credential created on an empty database. Shown once.
 #[derive(Debug, Clone)]
@@ -65,9 +65,9 @@ pub async fn bootstrap(state: &AppState) -> anyhow::Result<Option<BootstrapCrede
         .clone()
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| random_secret(32));
-    let secret_hash = hash_secret(state, client_secret.clone())
+    let secret_hash = hash_secret(&state.hasher, client_secret.clone())
         .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     state
         .store
         .insert_client(
@@ -152,7 +152,7 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<()> {
     let Some(root) = state.store.company_by_resource_id(&root_id).await? else {
         anyhow::bail!("--demo: the root company created on first start no longer exists");
     };
-    let now = crate::now_millis();
+    let now = crate::time::now_millis();
     for (i, demo) in DEMO_COMPANIES.iter().enumerate() {
         let company = state
             .store
@@ -240,7 +240,7 @@ async fn seed_demo_users(
         .unwrap_or("example")
         .to_ascii_lowercase()
         + ".example";
-    let now = crate::now_millis();
+    let now = crate::time::now_millis();
     for n in 0..count {
         let first = FIRST_NAMES[rng.gen_range(0..FIRST_NAMES.len())];
         let last = LAST_NAMES[rng.gen_range(0..LAST_NAMES.len())];

@@ -1,10 +1,16 @@
 //! One error type for every handler, rendered as Keepnet's envelope with the matching status.
+//!
+//! A 500 keeps its cause out of the reply: the response carries it in an [`ErrorCause`]
+//! extension and the request's log line ([`crate::middleware::observe`]) prints it next to the
+//! request id that the reply's message names.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rollcall_store::{FilterError, StoreError};
 use rollcall_types::{Envelope, ResultStatus};
+
+use crate::request;
 
 /// An error reply: status, human message and optional per-field messages.
 #[derive(Debug)]
@@ -17,7 +23,13 @@ pub struct ApiError {
     pub validation: Option<Vec<String>>,
     /// Seconds for the `Retry-After` header (429 replies).
     pub retry_after_secs: Option<u64>,
+    /// What went wrong inside the server (500 replies): logged, never sent.
+    pub cause: Option<String>,
 }
+
+/// The cause of a 500, in its response's extensions for the request log.
+#[derive(Debug, Clone)]
+pub struct ErrorCause(pub String);
 
 impl ApiError {
     fn new(status: ResultStatus, message: impl Into<String>) -> Self {
@@ -26,6 +38,7 @@ impl ApiError {
             message: message.into(),
             validation: None,
             retry_after_secs: None,
+            cause: None,
         }
     }
     /// 400 `INPUT_ERROR`.
@@ -67,13 +80,30 @@ impl ApiError {
             ..Self::new(ResultStatus::TooManyRequests, message)
         }
     }
-    /// 500, logging the cause but not sending it.
+    /// 500, keeping the cause for the request's log line but not sending it. The message names
+    /// the request id, as the OpenAPI document promises, so that a report can be matched to
+    /// the log.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "internal error");
-        Self::new(
-            ResultStatus::InternalServerError,
-            "An internal error occurred; it has been logged. Try again later.",
-        )
+        let message = match request::current_id() {
+            Some(id) => format!(
+                "An internal error occurred; it has been logged with request id {id}. Try again \
+                 later, and quote that id if you report the problem."
+            ),
+            None => "An internal error occurred; it has been logged. Try again later.".to_owned(),
+        };
+        Self {
+            cause: Some(cause.to_string()),
+            ..Self::new(ResultStatus::InternalServerError, message)
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.cause {
+            Some(cause) => write!(f, "{}: {cause}", self.message),
+            None => f.write_str(&self.message),
+        }
     }
 }
 
@@ -103,9 +133,96 @@ impl IntoResponse for ApiError {
             resp.headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, secs.into());
         }
+        if let Some(cause) = self.cause {
+            resp.extensions_mut().insert(ErrorCause(cause));
+        }
         resp
     }
 }
 
 /// Handler result.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status_of(e: ApiError) -> (u16, ResultStatus) {
+        let status = e.status;
+        (e.into_response().status().as_u16(), status)
+    }
+
+    #[test]
+    fn every_constructor_has_its_status() {
+        let cases = [
+            (ApiError::bad_request("x"), 400, ResultStatus::InputError),
+            (
+                ApiError::validation(vec!["a".into()]),
+                400,
+                ResultStatus::InputError,
+            ),
+            (ApiError::unauthorized("x"), 401, ResultStatus::Unauthorized),
+            (ApiError::forbidden("x"), 403, ResultStatus::Forbidden),
+            (
+                ApiError::ip_restricted("x"),
+                403,
+                ResultStatus::IpRestricted,
+            ),
+            (ApiError::not_found("x"), 404, ResultStatus::NotFound),
+            (ApiError::conflict("x"), 409, ResultStatus::Conflict),
+            (
+                ApiError::too_many_requests("x", 3),
+                429,
+                ResultStatus::TooManyRequests,
+            ),
+            (
+                ApiError::internal("boom"),
+                500,
+                ResultStatus::InternalServerError,
+            ),
+            (
+                StoreError::Conflict("taken".into()).into(),
+                409,
+                ResultStatus::Conflict,
+            ),
+            (StoreError::NotFound.into(), 404, ResultStatus::NotFound),
+            (
+                StoreError::Corrupt("bad".into()).into(),
+                500,
+                ResultStatus::InternalServerError,
+            ),
+            (
+                FilterError("bad filter".into()).into(),
+                400,
+                ResultStatus::InputError,
+            ),
+        ];
+        for (error, http, envelope) in cases {
+            let what = format!("{error:?}");
+            assert_eq!(status_of(error), (http, envelope), "{what}");
+        }
+    }
+
+    #[test]
+    fn a_500_keeps_its_cause_out_of_the_body() {
+        let resp = ApiError::internal("disk on fire").into_response();
+        assert_eq!(
+            resp.extensions().get::<ErrorCause>().map(|c| c.0.as_str()),
+            Some("disk on fire")
+        );
+        let retry = ApiError::too_many_requests("slow down", 7).into_response();
+        assert_eq!(retry.headers()[axum::http::header::RETRY_AFTER], "7");
+        assert!(retry.extensions().get::<ErrorCause>().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_500_names_the_request_id() {
+        let inside = request::with_id("req-42".into(), async {
+            ApiError::internal("boom").message
+        })
+        .await;
+        assert!(inside.contains("request id req-42"), "{inside}");
+        let outside = ApiError::internal("boom").message;
+        assert!(!outside.contains("request id"), "{outside}");
+    }
+}

@@ -1,4 +1,4 @@
-//! Response headers for browsers. `crate::app` decides which routes get which.
+//! Response headers for browsers. `crate::router::app` decides which routes get which.
 //!
 //! The API is called by scripts, but its replies can still reach a browser (a reseller opening
 //! an export link, the Swagger UI): these headers stop a browser from sniffing a JSON or CSV

@@ -86,8 +86,8 @@ fn fixed_kid(secret: &[u8]) -> Result<String, jsonwebtoken::errors::Error> {
 pub fn new_key() -> SigningKey {
     SigningKey {
         kid: rollcall_store::new_resource_id(),
-        secret: crate::auth::random_secret(48),
-        create_time: crate::now_millis(),
+        secret: crate::auth::secret::random_secret(48),
+        create_time: crate::time::now_millis(),
         accept_until: None,
     }
 }
@@ -111,7 +111,7 @@ pub async fn rotate(
     ttl_secs: i64,
 ) -> Result<(SigningKey, rollcall_store::Rotation), StoreError> {
     let key = new_key();
-    let now = crate::now_millis();
+    let now = crate::time::now_millis();
     let rotation = store
         .rotate_signing_key(&key, now + grace_ms(ttl_secs), now, None)
         .await?;
@@ -126,7 +126,7 @@ pub async fn replace_exposed(
     replacing: &str,
 ) -> Result<(SigningKey, rollcall_store::Rotation), StoreError> {
     let key = new_key();
-    let now = crate::now_millis();
+    let now = crate::time::now_millis();
     let rotation = store
         .rotate_signing_key(&key, now - 1, now, Some(replacing))
         .await?;
@@ -185,7 +185,7 @@ impl Keyring {
             None => {
                 store.init_signing_key(&new_key()).await?;
                 let keys = store.signing_keys().await?;
-                let loaded = load(&keys, crate::now_millis()).ok_or_else(|| {
+                let loaded = load(&keys, crate::time::now_millis()).ok_or_else(|| {
                     anyhow::anyhow!("the database holds no live signing key; run `rollcall keys rotate` with this server's database settings to make one")
                 })?;
                 (Source::Database, loaded)
@@ -233,7 +233,7 @@ impl Keyring {
             return Ok(());
         }
         let keys = store.signing_keys().await?;
-        if let Some(fresh) = load(&keys, crate::now_millis()) {
+        if let Some(fresh) = load(&keys, crate::time::now_millis()) {
             *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = fresh;
         }
         Ok(())
@@ -293,7 +293,7 @@ impl Keyring {
         ))?;
         if verifier
             .accept_until
-            .is_some_and(|until| until < crate::now_millis())
+            .is_some_and(|until| until < crate::time::now_millis())
         {
             return Err(Rejected::Invalid(
                 "it was signed by a key that has been rotated out",

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
+pub mod config;
 pub mod conn;
 pub mod error;
 pub mod export;
@@ -19,343 +20,34 @@ pub mod middleware;
 pub mod openapi;
 pub mod paging;
 pub mod ratelimit;
+pub mod request;
+pub mod router;
 pub mod routes;
 pub mod scope;
+pub mod state;
 pub mod text;
+pub mod time;
 pub mod token_guard;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::{Method, StatusCode};
-use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::Json;
 use axum::Router;
-use chrono::{DateTime, TimeZone, Utc};
-use rollcall_store::{KeyStore, SqlStore, Store};
-use rollcall_types::Envelope;
+use rollcall_store::{KeyStore, SqlStore};
 use tokio::net::TcpListener;
 
-use crate::error::ApiError;
 use crate::keys::Keyring;
+
+pub use crate::config::*;
+pub use crate::router::app;
+pub use crate::state::AppState;
+pub use crate::time::{millis_to_time, now_millis};
 
 /// Whether a `database_pool_size` is accepted; the `Err` says what is.
 pub use rollcall_store::check_pool_size;
 /// The largest `database_pool_size` a server accepts.
 pub use rollcall_store::MAX_POOL_SIZE as MAX_DATABASE_POOL_SIZE;
-
-/// Default of [`Config::header_timeout`] (Kestrel's `RequestHeadersTimeout`).
-pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(30);
-/// Default of [`Config::body_min_rate`] in bytes per second (Kestrel's
-/// `MinRequestBodyDataRate`).
-pub const DEFAULT_BODY_MIN_RATE: u64 = 240;
-/// Default of [`Config::body_min_rate_grace`] (Kestrel's grace period for that rate).
-pub const DEFAULT_BODY_MIN_RATE_GRACE: Duration = Duration::from_secs(5);
-/// Default of [`Config::keep_alive_timeout`] (Kestrel's `KeepAliveTimeout`).
-pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(130);
-/// Default of [`Config::response_min_rate`] in bytes per second (Kestrel's
-/// `MinResponseDataRate`).
-pub const DEFAULT_RESPONSE_MIN_RATE: u64 = 240;
-/// Default of [`Config::response_min_rate_grace`] (Kestrel's grace period for that rate).
-pub const DEFAULT_RESPONSE_MIN_RATE_GRACE: Duration = Duration::from_secs(5);
-
-/// Settings of a server.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// Address to listen on (`127.0.0.1:0` picks a free port).
-    pub listen: String,
-    /// Where the SQLite file and other local state live.
-    pub data_dir: PathBuf,
-    /// Empty: SQLite in `data_dir`; `postgres://...`: PostgreSQL.
-    pub database_url: String,
-    /// Token signing secret; when `None` the keys live in the database (a first one is made
-    /// on first start), so restarts and replicas share them and `rollcall keys rotate` can
-    /// replace them. See [`keys`].
-    pub jwt_secret: Option<String>,
-    /// Token lifetime in seconds (Keepnet: 3600), at most a day (`rollcall serve` asks for at
-    /// least a minute). Tokens claiming a longer lifetime are refused.
-    pub token_ttl_secs: i64,
-    /// Rotate the database signing key once at start (`serve --rotate-signing-key`).
-    pub rotate_signing_key: bool,
-    /// Failed token requests allowed per address, per client id and per both (`None`: no
-    /// limit). See [`token_guard`].
-    pub token_failure_limit: Option<ratelimit::Rate>,
-    /// Threads that check and hash client secrets (`None`: one per core). See [`hasher`].
-    pub secret_check_threads: Option<usize>,
-    /// How long a secret check may wait for a free thread before the request is refused.
-    pub secret_check_wait: std::time::Duration,
-    /// Largest `pageSize` accepted.
-    pub max_page_size: i64,
-    /// Bootstrap client id (first start only); generated when `None`.
-    pub bootstrap_client_id: Option<String>,
-    /// Bootstrap client secret (first start only); generated when `None`.
-    pub bootstrap_client_secret: Option<String>,
-    /// Seed demo customer companies (once).
-    pub demo: bool,
-    /// Serve `/metrics` on this separate address instead of the main one.
-    pub metrics_listen: Option<String>,
-    /// How long a shutdown waits for in-flight requests and exports before closing anyway.
-    pub shutdown_timeout_secs: u64,
-
-    // Slow clients (see `conn` and `middleware::body_min_rate`); `None` turns a limit off.
-    /// How long a request's headers may take to arrive in full, counted from the connection's
-    /// accept for its first request and from the first byte of each later one; then the
-    /// connection is closed.
-    pub header_timeout: Option<Duration>,
-    /// Slowest request body accepted, in bytes per second averaged since the body started;
-    /// a slower one gets 408 and the connection is closed. `None` or `Some(0)`: no minimum.
-    pub body_min_rate: Option<u64>,
-    /// How long a request body may take before [`Config::body_min_rate`] applies.
-    pub body_min_rate_grace: Duration,
-    /// How long a connection with no request in progress and no byte of a new one stays
-    /// open. A response still being sent (an export) is a request in progress.
-    pub keep_alive_timeout: Option<Duration>,
-    /// Slowest a client may take a response that is not a file, in bytes per second averaged
-    /// over the time the server waited for it to read; slower, and the connection is closed
-    /// mid-reply. Exports and the import template are exempt. `None` or `Some(0)`: no minimum.
-    pub response_min_rate: Option<u64>,
-    /// How long a response may keep the server waiting before [`Config::response_min_rate`]
-    /// applies.
-    pub response_min_rate_grace: Duration,
-
-    /// TrueType or OpenType fonts, tried in order, for the characters DejaVu Sans lacks in PDF
-    /// exports (CJK, ...).
-    pub pdf_fallback_fonts: Vec<PathBuf>,
-    /// Requests allowed per API client, per process (`None`: no limit). See [`ratelimit`].
-    pub rate_limit: Option<ratelimit::Rate>,
-    /// Most connections of the database pool of this process (on SQLite the readers, besides
-    /// the one writer); `None`: the engine's default
-    /// ([`rollcall_store::DEFAULT_SQLITE_POOL_SIZE`],
-    /// [`rollcall_store::DEFAULT_POSTGRES_POOL_SIZE`]). From 1 to
-    /// [`rollcall_store::MAX_POOL_SIZE`].
-    pub database_pool_size: Option<u32>,
-    /// Days audit rows are kept; older ones are deleted by a background task (see
-    /// [`audit::spawn_retention`]). 0 keeps them forever.
-    pub audit_retention_days: u32,
-    /// How often the retention task runs (it also runs once at start). An hour; tests shorten
-    /// it.
-    pub audit_retention_interval: std::time::Duration,
-}
-
-impl Config {
-    /// The connection timeouts of [`conn`].
-    pub fn conn_limits(&self) -> conn::ConnLimits {
-        conn::ConnLimits {
-            header_timeout: self.header_timeout,
-            keep_alive_timeout: self.keep_alive_timeout,
-            response_min_rate: self
-                .response_min_rate
-                .filter(|&r| r > 0)
-                .map(|bytes_per_sec| conn::MinRate {
-                    bytes_per_sec,
-                    grace: self.response_min_rate_grace,
-                }),
-        }
-    }
-
-    /// The request-body minimum rate, when there is one.
-    pub fn request_body_min_rate(&self) -> Option<middleware::BodyMinRate> {
-        self.body_min_rate
-            .filter(|&r| r > 0)
-            .map(|bytes_per_sec| middleware::BodyMinRate {
-                bytes_per_sec,
-                grace: self.body_min_rate_grace,
-            })
-    }
-}
-
-/// Days audit rows are kept unless `audit_retention_days` says otherwise.
-pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 365;
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            listen: "127.0.0.1:8080".into(),
-            data_dir: PathBuf::from("./rollcall-data"),
-            database_url: String::new(),
-            jwt_secret: None,
-            token_ttl_secs: auth::TOKEN_TTL_SECS,
-            rotate_signing_key: false,
-            token_failure_limit: Some(DEFAULT_TOKEN_FAILURE_LIMIT),
-            secret_check_threads: None,
-            secret_check_wait: std::time::Duration::from_secs(2),
-            max_page_size: 1000,
-            bootstrap_client_id: None,
-            bootstrap_client_secret: None,
-            demo: false,
-            metrics_listen: None,
-            shutdown_timeout_secs: 30,
-            header_timeout: Some(DEFAULT_HEADER_TIMEOUT),
-            body_min_rate: Some(DEFAULT_BODY_MIN_RATE),
-            body_min_rate_grace: DEFAULT_BODY_MIN_RATE_GRACE,
-            keep_alive_timeout: Some(DEFAULT_KEEP_ALIVE_TIMEOUT),
-            response_min_rate: Some(DEFAULT_RESPONSE_MIN_RATE),
-            response_min_rate_grace: DEFAULT_RESPONSE_MIN_RATE_GRACE,
-            pdf_fallback_fonts: Vec::new(),
-            rate_limit: None,
-            database_pool_size: None,
-            audit_retention_days: DEFAULT_AUDIT_RETENTION_DAYS,
-            audit_retention_interval: std::time::Duration::from_secs(3600),
-        }
-    }
-}
-
-/// The default of [`Config::token_failure_limit`]: ten failures a minute per address, per
-/// client id and per both.
-pub const DEFAULT_TOKEN_FAILURE_LIMIT: ratelimit::Rate = ratelimit::Rate {
-    count: match std::num::NonZeroU32::new(10) {
-        Some(n) => n,
-        None => unreachable!(),
-    },
-    per: std::time::Duration::from_secs(60),
-};
-
-/// The shortest client secret accepted anywhere (API clients and the bootstrap credential).
-pub const MIN_SECRET_LEN: usize = 16;
-
-/// The longest bootstrap client id: short enough for the failure budgets' keys
-/// ([`token_guard`]) and for the token endpoint's limits.
-pub const MAX_BOOTSTRAP_ID_LEN: usize = 128;
-
-/// The longest bootstrap client secret: what a token request may carry.
-pub const MAX_BOOTSTRAP_SECRET_BYTES: usize = 512;
-
-/// Shared state of every handler.
-#[derive(Clone)]
-pub struct AppState {
-    /// Persistence.
-    pub store: Arc<dyn Store>,
-    /// Token signing keys.
-    pub keys: Arc<Keyring>,
-    /// The pool that checks and hashes client secrets.
-    pub hasher: Arc<hasher::SecretHasher>,
-    /// Budgets of failed token requests.
-    pub token_guard: Arc<token_guard::TokenGuard>,
-    /// Settings.
-    pub config: Arc<Config>,
-    /// A valid argon2 hash to verify unknown client ids against (equal timing).
-    pub dummy_hash: Arc<str>,
-    /// Prometheus metrics.
-    pub metrics: Arc<metrics::Metrics>,
-    /// Fonts of PDF exports, loaded once.
-    pub pdf_fonts: Arc<export::pdf::PdfFonts>,
-    /// Request budgets per client, when a rate limit is set.
-    pub limits: Option<Arc<ratelimit::Limiters>>,
-}
-
-/// Current time in UTC milliseconds.
-pub fn now_millis() -> i64 {
-    Utc::now().timestamp_millis()
-}
-
-/// Milliseconds to a UTC time.
-pub fn millis_to_time(ms: i64) -> Option<DateTime<Utc>> {
-    Utc.timestamp_millis_opt(ms).single()
-}
-
-/// The router. Every `/api` handler authenticates through the [`auth::Caller`] extractor.
-///
-/// The layer stack, innermost first (a layer reaches only the routes present when it is
-/// added, and `method_not_allowed_fallback` only routes not layered yet, hence the order):
-/// 1. API routes (every `/api/*` including exports, `/connect/token`, health, `/metrics`) and
-///    the fallback: [`text::refuse_in_uri`] (control characters in the path or query), then
-///    [`middleware::body_min_rate`] when set, then `Cache-Control: no-store`
-///    ([`headers::no_store`]);
-/// 2. the Swagger UI and its document: their own CSP ([`headers::DOCS_CSP`]), cacheable;
-/// 3. every reply: [`headers::browser`] (nosniff, no referrer, no framing);
-/// 4. outermost, [`middleware::observe`], so the log and metrics see the final status (a 408
-///    of a slow body included).
-pub fn app(state: AppState) -> Router {
-    let (api, doc) = openapi::router();
-    let api = if state.config.metrics_listen.is_none() {
-        api.route("/metrics", get(metrics))
-    } else {
-        api
-    };
-    let mut api = api
-        .fallback(fallback)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn(text::refuse_in_uri));
-    if let Some(rate) = state.config.request_body_min_rate() {
-        api = api.layer(axum::middleware::from_fn_with_state(
-            rate,
-            middleware::body_min_rate,
-        ));
-    }
-    let api = headers::no_store(api);
-    let docs: Router<AppState> = openapi::swagger_ui(doc).into();
-    let docs = headers::docs(docs.method_not_allowed_fallback(method_not_allowed));
-    headers::browser(api.merge(docs))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::observe,
-        ))
-        .with_state(state)
-}
-
-/// `GET /health/live`: the process is up.
-#[utoipa::path(
-    get, path = "/health/live", operation_id = "healthLive", tag = "Operations", security(()),
-    responses((status = 200, description = "The process is up", body = Envelope<String>)))]
-async fn health_live() -> Json<Envelope<&'static str>> {
-    Json(Envelope::success("live"))
-}
-
-/// `GET /health/ready`: the database answers.
-///
-/// When it does not: 503 Service Unavailable (what load balancers and Kubernetes readiness
-/// probes expect), with the error envelope (status `INTERNAL_SERVER_ERROR`).
-#[utoipa::path(
-    get, path = "/health/ready", operation_id = "healthReady", tag = "Operations", security(()),
-    responses(
-        (status = 200, description = "The database answers", body = Envelope<String>),
-        (status = 503, description = "The database does not answer (envelope status `INTERNAL_SERVER_ERROR`)", body = openapi::ErrorEnvelope),
-    ))]
-async fn health_ready(State(state): State<AppState>) -> axum::response::Response {
-    match state.store.ping().await {
-        Ok(()) => Json(Envelope::success("ready")).into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            let body: Envelope<()> = Envelope::error(
-                rollcall_types::ResultStatus::InternalServerError,
-                "The database does not answer; the server is not ready.".into(),
-                None,
-            );
-            (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
-        }
-    }
-}
-
-/// `GET /metrics`: Prometheus text format.
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let m = &state.metrics;
-    m.secret_check_threads
-        .set(i64::try_from(state.hasher.workers()).unwrap_or(i64::MAX));
-    m.secret_checks_waiting
-        .set(i64::try_from(state.hasher.queued()).unwrap_or(i64::MAX));
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
-        )],
-        state.metrics.render(state.store.pool_stats()),
-    )
-}
-
-async fn fallback(method: Method, uri: axum::http::Uri) -> ApiError {
-    ApiError::not_found(format!("no endpoint {method} {}", uri.path()))
-}
-
-async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> impl IntoResponse {
-    let mut e =
-        ApiError::bad_request(format!("{method} is not allowed on {}", uri.path())).into_response();
-    *e.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-    e
-}
 
 /// A started server: its state, the addresses it listens on and the listeners to serve.
 pub struct Server {
@@ -479,7 +171,7 @@ impl Server {
             None => hasher::SecretHasher::per_core(config.secret_check_wait),
         }
         .map_err(|e| anyhow::anyhow!("cannot start the secret-checking threads: {e}"))?;
-        let dummy_hash = match hasher.hash(auth::random_secret(16)).await {
+        let dummy_hash = match hasher.hash(auth::secret::random_secret(16)).await {
             Ok(Ok(h)) => h,
             Ok(Err(e)) => anyhow::bail!("cannot hash: {e}"),
             Err(_) => anyhow::bail!(
@@ -528,7 +220,7 @@ impl Server {
         let conn_limits = self.state.config.conn_limits();
         if let Some(listener) = self.metrics_listener {
             let metrics_router = Router::new()
-                .route("/metrics", get(metrics))
+                .route("/metrics", get(routes::operations::metrics))
                 .with_state(self.state.clone());
             let metrics_router = headers::browser(headers::no_store(metrics_router));
             let listener = conn::ConnListener::new(listener, cut.clone(), conn_limits);

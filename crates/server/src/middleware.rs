@@ -1,21 +1,22 @@
 //! The middleware stack, outermost first:
 //!
 //! 1. [`observe`]: request id (taken from `X-Request-Id` when it is sane, else generated, and
-//!    returned on the response), one log line per request (request id, method, route template,
-//!    status, latency, client id and company, never headers or bodies, so no secret or token
-//!    is logged) and the request metrics, labelled by route template rather than raw URI.
+//!    returned on the response), a tracing span per request carrying it, one log line per
+//!    request (request id, method, route template, status, latency, client id and company, the
+//!    cause of a 500, never headers or bodies, so no secret or token is logged) and the request
+//!    metrics, labelled by route template rather than raw URI.
 //! 2. [`body_min_rate`] (API routes, when `body_min_rate` is set): a request body that arrives
 //!    more slowly than the minimum rate fails, and the reply becomes 408.
 //!
 //! The response side's minimum rate is not a middleware: only the connection sees whether the
 //! client is taking the bytes (`crate::conn`).
 //!
-//! `crate::app` stacks these with the response headers of [`crate::headers`].
+//! `crate::router::app` stacks these with the response headers of [`crate::headers`].
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -27,53 +28,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rollcall_types::token::OAuthError;
 use tokio::time::Sleep;
+use tracing::{Instrument, Level};
 
-use crate::error::ApiError;
-use crate::AppState;
-
-/// The request id of a request, in its extensions.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
-
-/// Who a request acted as, filled in by the auth extractor and the scope resolver, read by the
-/// request log.
-#[derive(Debug, Clone, Default)]
-pub struct RequestContext(Arc<Mutex<ContextFields>>);
-
-#[derive(Debug, Default)]
-struct ContextFields {
-    client_id: Option<String>,
-    company: Option<String>,
-}
-
-impl RequestContext {
-    /// Records the authenticated client.
-    pub fn set_client(&self, client_id: &str, company: &str) {
-        if let Ok(mut f) = self.0.lock() {
-            f.client_id = Some(client_id.to_owned());
-            f.company = Some(company.to_owned());
-        }
-    }
-
-    /// Records the company the request is scoped to.
-    pub fn set_company(&self, company: &str) {
-        if let Ok(mut f) = self.0.lock() {
-            f.company = Some(company.to_owned());
-        }
-    }
-
-    fn take(&self) -> (String, String) {
-        self.0
-            .lock()
-            .map(|f| {
-                (
-                    f.client_id.clone().unwrap_or_default(),
-                    f.company.clone().unwrap_or_default(),
-                )
-            })
-            .unwrap_or_default()
-    }
-}
+use crate::error::{ApiError, ErrorCause};
+use crate::request::{self, RequestContext, RequestId};
+use crate::state::AppState;
 
 fn sane_request_id(v: &HeaderValue) -> Option<String> {
     let s = v.to_str().ok()?.trim();
@@ -98,7 +57,12 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     req.extensions_mut().insert(RequestId(id.clone()));
     req.extensions_mut().insert(ctx.clone());
 
-    let mut resp = next.run(req).await;
+    // Whatever the handler logs is tied to the request by the span; an error it builds can name
+    // the id through `request::current_id`.
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut resp = request::with_id(id.clone(), next.run(req))
+        .instrument(span)
+        .await;
 
     let status = resp.status().as_u16();
     let latency = started.elapsed();
@@ -106,17 +70,31 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         resp.headers_mut().insert("x-request-id", v);
     }
     let (client_id, company) = ctx.take();
-    tracing::info!(
-        target: "rollcall::request",
-        request_id = %id,
-        method = %method,
-        route = %route,
-        status,
-        latency_ms = latency.as_secs_f64() * 1000.0,
-        client_id = %client_id,
-        company = %company,
-        "request"
-    );
+    let cause = resp.extensions_mut().remove::<ErrorCause>();
+    // One line per request; a 500's at error level with its cause (`tracing` wants the level
+    // known where the event is written, hence the two arms).
+    macro_rules! request_line {
+        ($level:expr) => {
+            tracing::event!(
+                target: "rollcall::request",
+                $level,
+                request_id = %id,
+                method = %method,
+                route = %route,
+                status,
+                latency_ms = latency.as_secs_f64() * 1000.0,
+                client_id = %client_id,
+                company = %company,
+                error = cause.as_ref().map(|c| c.0.as_str()),
+                "request"
+            )
+        };
+    }
+    if cause.is_some() {
+        request_line!(Level::ERROR);
+    } else {
+        request_line!(Level::INFO);
+    }
     let m = &state.metrics;
     m.requests
         .with_label_values(&[method.as_str(), &route, &status.to_string()])

@@ -1,23 +1,19 @@
-//! The OpenAPI 3 document, built from the `#[utoipa::path]` annotation on each handler.
+//! The OpenAPI 3 document's own parts: its header, security schemes and the types that only
+//! document (headers, error replies, the token form).
 //!
-//! [`router`] registers every API route through `utoipa_axum`, so a route and its entry in the
-//! document come from the same declaration and cannot drift apart. The document is served at
+//! The operations come from the `#[utoipa::path]` annotation on each handler, gathered by
+//! [`crate::router`], which registers every route through `utoipa_axum` so that a route and its
+//! entry in the document come from the same declaration and cannot drift apart. The document is served at
 //! `/swagger/v1/swagger.json` (Keepnet's path) and browsed at `/docs` with a Swagger UI whose
 //! files are compiled into the binary (no internet access needed).
 
-use axum::Router;
 use serde::Deserialize;
 use utoipa::openapi::security::{
     ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityScheme,
 };
 use utoipa::openapi::OpenApi as Document;
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
-
-use crate::routes::{audit_logs, clients, companies, exports, lookups, target_users as users};
-use crate::AppState;
 
 /// Where the document is served.
 pub const DOCUMENT_PATH: &str = "/swagger/v1/swagger.json";
@@ -48,7 +44,7 @@ pub const UI_PATH: &str = "/docs";
         (name = "Operations", description = "Health checks and metrics, without a token"),
     )
 )]
-struct ApiDoc;
+pub struct ApiDoc;
 
 /// Adds the security schemes the document's `security` refers to, named as in Keepnet's
 /// spec: `oauth2` (client credentials, so that the Swagger UI can fetch a token itself) and
@@ -173,56 +169,6 @@ pub enum ApiErrors {
     /// An unexpected server error; the message carries the request id.
     #[response(status = 500)]
     Internal(ErrorEnvelope),
-}
-
-/// Every route of the service with its document entry. Routes that are not part of the
-/// document (`/metrics`, the Swagger UI) are added by [`crate::app`].
-pub fn router() -> (Router<AppState>, Document) {
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(crate::auth::token))
-        .routes(routes!(companies::create))
-        .routes(routes!(companies::search))
-        .routes(routes!(exports::companies))
-        .routes(routes!(companies::my))
-        .routes(routes!(
-            companies::get,
-            companies::update,
-            companies::delete
-        ))
-        .routes(routes!(companies::license_check))
-        .routes(routes!(clients::create))
-        .routes(routes!(clients::search))
-        .routes(routes!(clients::generate))
-        .routes(routes!(clients::get, clients::update, clients::delete))
-        .routes(routes!(users::create))
-        .routes(routes!(users::search))
-        .routes(routes!(exports::target_users))
-        .routes(routes!(exports::example_file))
-        .routes(routes!(users::search_email))
-        .routes(routes!(users::count_summary))
-        .routes(routes!(users::bulk_delete))
-        .routes(routes!(users::by_resource_ids))
-        .routes(routes!(users::by_resource_ids_with_deleted))
-        .routes(routes!(users::get, users::update, users::delete))
-        .routes(routes!(clients::roles))
-        .routes(routes!(lookups::all))
-        .routes(routes!(lookups::one))
-        .routes(routes!(audit_logs::search))
-        .routes(routes!(audit_logs::export))
-        .routes(routes!(audit_logs::list))
-        .routes(routes!(crate::health_live))
-        .routes(routes!(crate::health_ready))
-        .split_for_parts();
-    // Every route's handler can name where its request came from (see `audit::actor`).
-    (
-        router.layer(axum::middleware::from_fn(crate::audit::remember_origin)),
-        doc,
-    )
-}
-
-/// The OpenAPI document as served.
-pub fn document() -> Document {
-    router().1
 }
 
 /// The Swagger UI at [`UI_PATH`] and the document at [`DOCUMENT_PATH`].

@@ -58,7 +58,7 @@ pub fn search_spec(
     fields: &Fields<'_>,
 ) -> Result<(SearchSpec, Paging), ApiError> {
     let paging = Paging::from_request(req, max_page_size)?;
-    let parsed = parse_filter(req.filter.as_ref(), fields, crate::now_millis())?;
+    let parsed = parse_filter(req.filter.as_ref(), fields, crate::time::now_millis())?;
     let order = parse_order(
         req.order_by.as_deref(),
         req.ascending.unwrap_or(false),

@@ -192,7 +192,7 @@ fn whole_secs(d: Duration) -> u64 {
 /// The address a caller counts as: an IPv4 address (IPv4-mapped IPv6 included) whole, an IPv6
 /// address as its /64. Also the key of the secret checks' queue lines ([`crate::hasher`]).
 pub fn caller_address(peer: Option<IpAddr>) -> Option<IpAddr> {
-    peer.map(crate::auth::plain_ip).map(|ip| match ip {
+    peer.map(crate::auth::address::plain_ip).map(|ip| match ip {
         IpAddr::V6(v6) => {
             let prefix = u128::from(v6) & !((1u128 << 64) - 1);
             IpAddr::V6(Ipv6Addr::from(prefix))

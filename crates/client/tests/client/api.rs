@@ -1367,7 +1367,7 @@ async fn exports(engine: Engine) {
     );
     assert_eq!(
         csv_template[0],
-        rollcall_server::routes::exports::TEMPLATE_COLUMNS
+        rollcall_server::routes::target_users::TEMPLATE_COLUMNS
     );
     assert_eq!(csv_template.len(), 2, "a header and one example row");
     let mut xlsx = Vec::new();

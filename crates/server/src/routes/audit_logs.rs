@@ -13,15 +13,16 @@ use rollcall_types::{Envelope, Paged, SearchRequest};
 use tokio::sync::mpsc;
 
 use crate::audit::{self, ExportRecord};
-use crate::auth::Caller;
 use crate::conn::Streaming;
 use crate::error::ApiResult;
-use crate::export::{self, Cell, ExportOptions, Format, Report, CHANNEL_BATCHES, PDF_MAX_ROWS};
+use crate::export::{
+    self, pdf_too_big, Cell, ExportOptions, Format, Report, CHANNEL_BATCHES, PDF_MAX_ROWS,
+};
 use crate::extract::KJson;
 use crate::paging::Paging;
-use crate::routes::exports::pdf_too_big;
-use crate::scope::{Access, ScopeRequest};
-use crate::{millis_to_time, AppState};
+use crate::scope::{Read, Scoped};
+use crate::state::AppState;
+use crate::time::millis_to_time;
 
 /// Parses an audit search body; the default order is `LogDate`, newest first.
 pub fn audit_search(req: &SearchRequest, max_page_size: i64) -> ApiResult<(SearchSpec, Paging)> {
@@ -54,11 +55,11 @@ pub fn search_view(r: &AuditRow) -> AuditLogSearchView {
 )]
 pub async fn search(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Read>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Json<Envelope<Paged<AuditLogSearchView>>>> {
-    let company = scope.resolve(&state, &caller, Access::Read).await?;
     let (spec, paging) = audit_search(&req, state.config.max_page_size)?;
     let (total, rows) = state
         .store
@@ -118,12 +119,12 @@ pub fn audit_log_cells(r: &AuditRow) -> Vec<Cell> {
 )]
 pub async fn export(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Read>,
     Query(options): Query<ExportOptions>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Response> {
-    let company = scope.resolve(&state, &caller, Access::Read).await?;
     let format = Format::parse(req.export_type.as_deref())?;
     let (spec, _) = audit_search(&req, state.config.max_page_size)?;
     let all = req.report_all_pages.unwrap_or(false);
@@ -196,11 +197,11 @@ pub async fn export(
 )]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Read>,
     KJson(req): KJson<GetAuditLogRequest>,
 ) -> ApiResult<Json<Envelope<Paged<AuditLogDto>>>> {
-    let company = scope.resolve(&state, &caller, Access::Read).await?;
     let search = SearchRequest {
         page_number: req.page_number,
         page_size: req.page_size,

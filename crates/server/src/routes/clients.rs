@@ -11,11 +11,13 @@ use rollcall_types::company::{
 use rollcall_types::{Envelope, IdResult, Paged, SearchRequest};
 
 use crate::audit;
-use crate::auth::{hash_secret, random_secret, Caller};
+use crate::auth::caller::Caller;
+use crate::auth::secret::{hash_secret, random_secret};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::KJson;
-use crate::scope::{Access, ScopeRequest};
-use crate::{millis_to_time, AppState};
+use crate::scope::{Read, Scoped, Write};
+use crate::state::AppState;
+use crate::time::millis_to_time;
 
 /// Stable ids of the two standard roles.
 pub const ROLE_RESELLER_ID: &str = "RoleReseller";
@@ -179,11 +181,11 @@ fn check(input: ClientInput, caller: &Caller, creating: bool) -> ApiResult<Check
 )]
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Write>,
     KJson(input): KJson<ClientInput>,
 ) -> ApiResult<Json<Envelope<IdResult>>> {
-    let company = scope.resolve(&state, &caller, Access::Write).await?;
     let c = check(input, &caller, true)?;
     let secret = c
         .secret
@@ -195,7 +197,7 @@ pub async fn create(
                 company_id: company.id,
                 name: c.name,
                 client_id: c.client_id,
-                secret_hash: hash_secret(&state, secret).await?,
+                secret_hash: hash_secret(&state.hasher, secret).await?,
                 role: c.role,
                 status_id: c.status_id,
                 has_ip_restriction: c.has_ip_restriction,
@@ -293,7 +295,7 @@ pub async fn update(
     may_change(&caller, &client)?;
     let c = check(input, &caller, false)?;
     let secret_hash = match c.secret {
-        Some(s) => Some(hash_secret(&state, s).await?),
+        Some(s) => Some(hash_secret(&state.hasher, s).await?),
         None => None,
     };
     state
@@ -346,11 +348,9 @@ pub async fn delete(
 )]
 pub async fn search(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped { company, .. }: Scoped<Read>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Json<Envelope<Paged<SearchClientDto>>>> {
-    let company = scope.resolve(&state, &caller, Access::Read).await?;
     let (spec, paging) =
         crate::paging::search_spec(&req, state.config.max_page_size, &fields::API_CLIENTS)?;
     let (total, rows) = state.store.search_clients(company.id, &spec).await?;

@@ -18,12 +18,20 @@ use rollcall_types::company::{
 use rollcall_types::{Envelope, IdResult, SearchRequest};
 
 use crate::audit;
-use crate::auth::Caller;
+use crate::audit::{ExportOutcome, ExportRecord};
+use crate::auth::caller::Caller;
+use crate::conn::Streaming;
 use crate::error::{ApiError, ApiResult};
+use crate::export::{self, pdf_too_big, ExportOptions, Format, Report, PDF_MAX_ROWS};
 use crate::extract::{parse_json_body, KJson};
 use crate::paging::Paging;
-use crate::scope::{resolve_company, Access, ScopeRequest};
-use crate::{millis_to_time, now_millis, AppState};
+use crate::scope::{resolve_company, Read, Scoped};
+use crate::state::AppState;
+use crate::time::{millis_to_time, now_millis};
+use axum::extract::Query;
+use axum::response::Response;
+use rollcall_store::Entity;
+use tokio::sync::mpsc;
 
 /// Parses a companies search body into the store's query. Shared with the export endpoint.
 pub fn company_search(
@@ -89,12 +97,14 @@ pub fn search_dto(row: CompanyRow, now: i64) -> SearchCompanyDto {
 )]
 pub async fn search(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped {
+        caller,
+        company: under,
+        ..
+    }: Scoped<Read>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Json<Envelope<CompanySearchPage>>> {
     caller.require_reseller()?;
-    let under = scope.resolve(&state, &caller, Access::Read).await?;
     let (search, paging) = company_search(&req, state.config.max_page_size)?;
     let page = state.store.search_companies(&under, &search).await?;
     let results = page
@@ -442,12 +452,14 @@ fn company_fields(input: CompanyInput, base: Option<&CompanyFields>) -> ApiResul
 )]
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped {
+        caller,
+        company: parent,
+        ..
+    }: Scoped<Read>,
     CompanyBody(input): CompanyBody,
 ) -> ApiResult<Json<Envelope<IdResult>>> {
     caller.require_reseller()?;
-    let parent = scope.resolve(&state, &caller, Access::Read).await?;
     let fields = company_fields(input, None)?;
     let company = state
         .store
@@ -658,4 +670,81 @@ pub async fn license_check(
         total_user_count: counts.active + counts.inactive,
         is_license_exceeded: limited && limit.is_some_and(|l| counts.active > l),
     })))
+}
+
+/// Exports the companies a companies search selects (Reseller only).
+#[utoipa::path(
+    post, path = "/api/companies/search/export", operation_id = "exportCompanies", tag = "Company", params(crate::openapi::Scope, ExportOptions),
+    request_body = SearchRequest,
+    responses(
+        (status = 200, description = "The file, named in Content-Disposition (`Companies.csv`, `.xlsx`, `.pdf`)",
+            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/pdf"))),
+        crate::openapi::ApiErrors)
+)]
+pub async fn export(
+    State(state): State<AppState>,
+    Scoped {
+        caller,
+        company: under,
+        ..
+    }: Scoped<Read>,
+    Query(options): Query<ExportOptions>,
+    KJson(req): KJson<SearchRequest>,
+) -> ApiResult<Response> {
+    caller.require_reseller()?;
+    let format = Format::parse(req.export_type.as_deref())?;
+    let (mut search, _) = company_search(&req, state.config.max_page_size)?;
+    if req.report_all_pages.unwrap_or(false) {
+        search.spec.offset = 0;
+        search.spec.limit = i64::MAX;
+    }
+    // Companies are few (thousands at most), so one query reads them all.
+    let page = state.store.search_companies(&under, &search).await?;
+    if format == Format::Pdf && page.rows.len() as i64 > PDF_MAX_ROWS {
+        return Err(pdf_too_big(page.rows.len() as i64));
+    }
+    let filter = export::filter_summary(
+        req.filter.as_ref(),
+        req.order_by.as_deref(),
+        req.ascending.unwrap_or(false),
+    );
+    // Every row is read already: the export's audit row is written now.
+    ExportRecord {
+        actor: audit::actor(&caller),
+        company: under.clone(),
+        entity: Entity::Company,
+        noun: ("company", "companies"),
+        format,
+        all_pages: req.report_all_pages.unwrap_or(false),
+        filter: filter.clone(),
+    }
+    .write(
+        &*state.store,
+        page.rows.len() as u64,
+        ExportOutcome::Completed,
+    )
+    .await;
+    let (tx, rx) = mpsc::channel(1);
+    // One batch of every row; the channel has room for it, so this never waits.
+    let _ = tx.send(Ok(page.rows)).await;
+    drop(tx);
+    let CompanySearch { now, .. } = search;
+    let report = Report {
+        title: "Companies".into(),
+        company: under.fields.name.clone(),
+        filter_summary: filter,
+    };
+    export::respond(
+        format,
+        "Companies",
+        export::COMPANY_COLUMNS,
+        rx,
+        move |c| export::company_cells(c, now),
+        report,
+        &options,
+        &state,
+    )
+    .await
+    // A file: exempt from the response minimum rate, however slowly it is read (issue #11).
+    .map(Streaming::mark)
 }

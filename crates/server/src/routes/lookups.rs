@@ -9,7 +9,7 @@ use rollcall_store::LookupKind;
 use rollcall_types::company::LookupDto;
 use rollcall_types::Envelope;
 
-use crate::auth::Caller;
+use crate::auth::caller::Caller;
 use crate::error::{ApiError, ApiResult};
 
 fn entries(kind: LookupKind) -> Vec<LookupDto> {

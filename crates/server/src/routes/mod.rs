@@ -3,6 +3,6 @@
 pub mod audit_logs;
 pub mod clients;
 pub mod companies;
-pub mod exports;
 pub mod lookups;
+pub mod operations;
 pub mod target_users;

@@ -5,8 +5,8 @@ use axum::Json;
 use chrono::{Datelike, TimeZone, Utc};
 use rollcall_store::query::{month_of, parse_filter};
 use rollcall_store::{
-    fields, parse_priority, priority_name, BulkSelection, SearchSpec, TargetUser, TargetUserFields,
-    WriteOutcome, DEFAULT_PRIORITY,
+    fields, parse_priority, priority_name, BulkSelection, Company, SearchSpec, TargetUser,
+    TargetUserFields, WriteOutcome, DEFAULT_PRIORITY,
 };
 use rollcall_types::target_user::{
     BulkDeleteRequest, BulkDeleteResult, ByResourceIdsRequest, CountSummaryDto, MonthlyCount,
@@ -15,12 +15,23 @@ use rollcall_types::target_user::{
 use rollcall_types::{Envelope, IdResult, Paged, SearchRequest};
 
 use crate::audit;
-use crate::auth::Caller;
+use crate::audit::ExportRecord;
+use crate::auth::caller::Caller;
+use crate::conn::Streaming;
 use crate::error::{ApiError, ApiResult};
+use crate::export::{
+    self, pdf_too_big, Cell, ExportOptions, Format, Report, CHANNEL_BATCHES, PDF_MAX_ROWS,
+};
 use crate::extract::KJson;
 use crate::paging::Paging;
-use crate::scope::{Access, ScopeRequest};
-use crate::{millis_to_time, now_millis, AppState};
+use crate::scope::{Read, Scoped, Write};
+use crate::state::AppState;
+use crate::time::{millis_to_time, now_millis};
+use axum::extract::Query;
+use axum::response::Response;
+use rollcall_store::{Entity, StoreError};
+use serde::Deserialize;
+use tokio::sync::mpsc;
 
 /// Parses a target-user search body into the store's query. Shared with export.
 pub fn target_user_search(
@@ -202,11 +213,11 @@ fn user_fields(
 )]
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Write>,
     KJson(input): KJson<TargetUserInput>,
 ) -> ApiResult<Json<Envelope<IdResult>>> {
-    let company = scope.resolve(&state, &caller, Access::Write).await?;
     let fields = user_fields(input, None)?;
     let user = state
         .store
@@ -228,11 +239,9 @@ fn not_found(id: &str) -> ApiError {
 )]
 pub async fn get(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped { company, .. }: Scoped<Read>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Envelope<TargetUserDto>>> {
-    let company = scope.resolve(&state, &caller, Access::Read).await?;
     let user = state
         .store
         .target_user(company.id, &id)
@@ -249,12 +258,12 @@ pub async fn get(
 )]
 pub async fn update(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Write>,
     Path(id): Path<String>,
     KJson(input): KJson<TargetUserInput>,
 ) -> ApiResult<Json<Envelope<IdResult>>> {
-    let company = scope.resolve(&state, &caller, Access::Write).await?;
     let current = state
         .store
         .target_user(company.id, &id)
@@ -288,11 +297,11 @@ pub async fn update(
 )]
 pub async fn delete(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Write>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Envelope<IdResult>>> {
-    let company = scope.resolve(&state, &caller, Access::Write).await?;
     match state
         .store
         .delete_target_user(company.id, &id, &audit::actor(&caller))
@@ -320,11 +329,11 @@ const MAX_IDS: usize = 10_000;
 )]
 pub async fn bulk_delete(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Write>,
     KJson(req): KJson<BulkDeleteRequest>,
 ) -> ApiResult<Json<Envelope<BulkDeleteResult>>> {
-    let company = scope.resolve(&state, &caller, Access::Write).await?;
     let selection = if req.select_all.unwrap_or(false) {
         let parsed = parse_filter(req.filter.as_ref(), &fields::TARGET_USERS, now_millis())?;
         let excluded = req.excluded_items.unwrap_or_default();
@@ -369,11 +378,9 @@ pub async fn bulk_delete(
 )]
 pub async fn search(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped { company, .. }: Scoped<Read>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Json<Envelope<Paged<TargetUserSearchView>>>> {
-    let company = scope.resolve(&state, &caller, Access::Read).await?;
     let (spec, paging) = target_user_search(&req, state.config.max_page_size)?;
     let (total, users) = state.store.search_target_users(company.id, &spec).await?;
     let rows = users.iter().map(search_view).collect();
@@ -393,11 +400,9 @@ pub async fn search(
 )]
 pub async fn search_email(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped { company, .. }: Scoped<Read>,
     KJson(req): KJson<SearchEmailRequest>,
 ) -> ApiResult<Json<Envelope<Paged<TargetUserDto>>>> {
-    let company = scope.resolve(&state, &caller, Access::Read).await?;
     let email = req.email.clone().unwrap_or_default();
     let search = SearchRequest {
         filter: Some(rollcall_types::Filter {
@@ -427,12 +432,10 @@ pub async fn search_email(
 
 async fn by_ids(
     state: &AppState,
-    caller: &Caller,
-    scope: &ScopeRequest,
+    company: &Company,
     req: ByResourceIdsRequest,
     include_deleted: bool,
 ) -> ApiResult<Json<Envelope<Vec<TargetUserEmailDto>>>> {
-    let company = scope.resolve(state, caller, Access::Read).await?;
     let ids = req.target_user_resource_ids.unwrap_or_default();
     if ids.len() > MAX_IDS {
         return Err(ApiError::bad_request(format!(
@@ -468,11 +471,10 @@ async fn by_ids(
 )]
 pub async fn by_resource_ids(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped { company, .. }: Scoped<Read>,
     KJson(req): KJson<ByResourceIdsRequest>,
 ) -> ApiResult<Json<Envelope<Vec<TargetUserEmailDto>>>> {
-    by_ids(&state, &caller, &scope, req, false).await
+    by_ids(&state, &company, req, false).await
 }
 
 /// `POST /api/target-users/include-deleted/by-resource-ids`.
@@ -483,11 +485,10 @@ pub async fn by_resource_ids(
 )]
 pub async fn by_resource_ids_with_deleted(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped { company, .. }: Scoped<Read>,
     KJson(req): KJson<ByResourceIdsRequest>,
 ) -> ApiResult<Json<Envelope<Vec<TargetUserEmailDto>>>> {
-    by_ids(&state, &caller, &scope, req, true).await
+    by_ids(&state, &company, req, true).await
 }
 
 /// The last `n` calendar months (UTC) as YYYYMM, oldest first, ending with the current one.
@@ -514,10 +515,8 @@ pub fn last_months(now_ms: i64, n: usize) -> Vec<i64> {
 )]
 pub async fn count_summary(
     State(state): State<AppState>,
-    caller: Caller,
-    scope: ScopeRequest,
+    Scoped { company, .. }: Scoped<Read>,
 ) -> ApiResult<Json<Envelope<CountSummaryDto>>> {
-    let company = scope.resolve(&state, &caller, Access::Read).await?;
     let months = last_months(now_millis(), 12);
     let s = state.store.count_summary(company.id, &months).await?;
     let monthly = s
@@ -544,9 +543,218 @@ pub async fn count_summary(
     })))
 }
 
+/// Exports the target users a search selects: the requested page, or every match with
+/// `reportAllPages: true`, in the search's order.
+#[utoipa::path(
+    post, path = "/api/target-users/search/export", operation_id = "exportTargetUsers", tag = "TargetUser", params(crate::openapi::Scope, ExportOptions),
+    request_body = SearchRequest,
+    responses(
+        (status = 200, description = "The file, named in Content-Disposition (`Target Users.csv`, `.xlsx`, `.pdf`)",
+            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/pdf"))),
+        crate::openapi::ApiErrors)
+)]
+pub async fn export(
+    State(state): State<AppState>,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Read>,
+    Query(options): Query<ExportOptions>,
+    KJson(req): KJson<SearchRequest>,
+) -> ApiResult<Response> {
+    let format = Format::parse(req.export_type.as_deref())?;
+    let (spec, _) = target_user_search(&req, state.config.max_page_size)?;
+    let all = req.report_all_pages.unwrap_or(false);
+    if format == Format::Pdf && all {
+        let (total, _) = state
+            .store
+            .search_target_users(
+                company.id,
+                &SearchSpec {
+                    limit: 0,
+                    ..spec.clone()
+                },
+            )
+            .await?;
+        if total > PDF_MAX_ROWS {
+            return Err(pdf_too_big(total));
+        }
+    }
+    let filter = export::filter_summary(
+        req.filter.as_ref(),
+        req.order_by.as_deref(),
+        req.ascending.unwrap_or(false),
+    );
+    let (tx, rx) = mpsc::channel::<Result<Vec<TargetUser>, StoreError>>(CHANNEL_BATCHES);
+    let store = state.store.clone();
+    let company_id = company.id;
+    let cursor_spec = spec.clone();
+    // The cursor's rows are counted on their way to the file; the audit row is written when
+    // it ends.
+    let record = ExportRecord {
+        actor: audit::actor(&caller),
+        company: company.clone(),
+        entity: Entity::TargetUser,
+        noun: ("target user", "target users"),
+        format,
+        all_pages: all,
+        filter: filter.clone(),
+    };
+    audit::spawn_counted_export(state.store.clone(), record, tx, move |sink| async move {
+        store
+            .export_target_users(company_id, &cursor_spec, all, sink)
+            .await
+    });
+    let report = Report {
+        title: "Target Users".into(),
+        company: company.fields.name.clone(),
+        filter_summary: filter,
+    };
+    export::respond(
+        format,
+        "Target Users",
+        export::TARGET_USER_COLUMNS,
+        rx,
+        export::target_user_cells,
+        report,
+        &options,
+        &state,
+    )
+    .await
+    // A file: exempt from the response minimum rate, however slowly it is read (issue #11).
+    .map(Streaming::mark)
+}
+
+/// Columns of the import template, as the importer reads them (`Email Address` is required).
+pub const TEMPLATE_COLUMNS: &[&str] = &[
+    "First Name",
+    "Last Name",
+    "Email Address",
+    "Phone Number",
+    "Department",
+    "Time Zone",
+    "Priority",
+    "Manager First Name",
+    "Manager Last Name",
+    "Manager Email",
+];
+
+/// Body of `example-file`.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExampleFileRequest {
+    /// `Excel` (default) or `CSV`.
+    #[serde(default)]
+    pub export_type: Option<String>,
+}
+
+/// The import template with one example row, in Excel or CSV.
+#[utoipa::path(
+    post, path = "/api/target-users/example-file", operation_id = "getTargetUserExampleFile", tag = "TargetUser", params(ExportOptions),
+    request_body = ExampleFileRequest,
+    responses(
+        (status = 200, description = "The import template with one example row",
+            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        crate::openapi::ApiErrors)
+)]
+pub async fn example_file(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(options): Query<ExportOptions>,
+    KJson(req): KJson<ExampleFileRequest>,
+) -> ApiResult<Response> {
+    let format = Format::parse(req.export_type.as_deref().or(Some("Excel")))?;
+    if format == Format::Pdf {
+        return Err(ApiError::bad_request(
+            "the import template is available as Excel or CSV, not PDF",
+        ));
+    }
+    let example = [
+        "Jane",
+        "Doe",
+        "jane.doe@example.com",
+        "+442071234567",
+        "Finance",
+        "Europe/London",
+        "Medium",
+        "John",
+        "Smith",
+        "john.smith@example.com",
+    ];
+    let (tx, rx) = mpsc::channel(1);
+    let _ = tx.send(Ok(vec![example])).await;
+    drop(tx);
+    let report = Report {
+        title: "Import template".into(),
+        company: String::new(),
+        filter_summary: String::new(),
+    };
+    let to_cells = |row: &[&str; 10]| row.iter().map(|s| Cell::Text((*s).to_owned())).collect();
+    export::respond(
+        format,
+        "target_user_sample_file",
+        TEMPLATE_COLUMNS,
+        rx,
+        to_cells,
+        report,
+        &options,
+        &state,
+    )
+    .await
+    // A file: exempt from the response minimum rate, however slowly it is read (issue #11).
+    .map(Streaming::mark)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The search-row mapping makes the same cells as the stored-user mapping, through the
+    /// server's own store-to-search conversion (so also through JSON, as the client sees it).
+    #[test]
+    fn search_rows_export_as_stored_users_do() {
+        use rollcall_store::TargetUserFields;
+        let full = TargetUser {
+            id: 7,
+            company_id: 2,
+            resource_id: "tuAAAAAAAAAA".into(),
+            fields: TargetUserFields {
+                email: "zoë@example.test".into(),
+                first_name: "=Zoë".into(),
+                last_name: "Line\nBreak".into(),
+                department: "Sales, EU".into(),
+                phone_number: "+44 20 7946 0000".into(),
+                priority: 5,
+                is_active: false,
+                time_zone_id: "Europe/London".into(),
+                preferred_language_id: "en-GB".into(),
+                manager_first_name: " Ann ".into(),
+                manager_last_name: "Lee".into(),
+                manager_email: "ann@example.test".into(),
+            },
+            is_deleted: true,
+            create_time: 1_767_225_600_123,
+            update_time: 1_767_312_000_999,
+        };
+        let bare = TargetUser {
+            fields: TargetUserFields {
+                email: "a@example.test".into(),
+                priority: 3,
+                is_active: true,
+                ..TargetUserFields::default()
+            },
+            is_deleted: false,
+            ..full.clone()
+        };
+        for u in [full, bare] {
+            let view = search_view(&u);
+            let wire: rollcall_types::target_user::TargetUserSearchView =
+                serde_json::from_value(serde_json::to_value(&view).unwrap_or_default())
+                    .unwrap_or_else(|e| panic!("{e}"));
+            let cells = export::search_view_cells(&wire);
+            assert_eq!(cells, export::target_user_cells(&u));
+            assert_eq!(cells.len(), export::TARGET_USER_COLUMNS.len());
+        }
+    }
 
     #[test]
     fn last_months_cross_the_year() {

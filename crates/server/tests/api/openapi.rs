@@ -12,7 +12,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 pub(crate) fn document() -> Value {
-    serde_json::to_value(rollcall_server::openapi::document()).expect("document serialises")
+    serde_json::to_value(rollcall_server::router::document()).expect("document serialises")
 }
 
 #[test]

@@ -466,6 +466,38 @@ async fn shutdown_deadline_cuts_a_stalled_export(engine: Engine) {
     }
 }
 
+/// Runs `during` while the PostgreSQL database of `srv` refuses connections (its open ones
+/// cut), and lets it accept them again before returning, so that a failed assertion afterwards
+/// does not leave it locked out.
+async fn while_the_database_refuses<T>(
+    srv: &TestServer,
+    during: impl std::future::Future<Output = T>,
+) -> T {
+    let name = srv.pg_database_name().expect("a PostgreSQL database");
+    let mut conn = pg_admin_connection().await;
+    // The name is the test's own generated identifier, not user input.
+    sqlx::query(&format!(
+        "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false"
+    ))
+    .execute(&mut conn)
+    .await
+    .expect("refuse connections");
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+        .bind(&name)
+        .execute(&mut conn)
+        .await
+        .expect("terminate connections");
+    let out = during.await;
+    sqlx::query(&format!(
+        "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true"
+    ))
+    .execute(&mut conn)
+    .await
+    .expect("accept connections again");
+    conn.close().await.ok();
+    out
+}
+
 /// `/health/ready` answers 503 with the error envelope while PostgreSQL refuses connections,
 /// `/health/live` stays 200, and ready is 200 again once the database accepts them again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -491,37 +523,17 @@ async fn ready_is_503_while_the_database_refuses() {
     };
     assert_eq!(ready().await.0, StatusCode::OK);
 
-    let name = srv.pg_database_name().expect("a PostgreSQL database");
-    let mut conn = pg_admin_connection().await;
-    // The name is the test's own generated identifier, not user input.
-    sqlx::query(&format!(
-        "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false"
-    ))
-    .execute(&mut conn)
-    .await
-    .expect("refuse connections");
-    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
-        .bind(&name)
-        .execute(&mut conn)
-        .await
-        .expect("terminate connections");
-
-    let (down_status, down_body) = ready().await;
-    let live = srv
-        .http
-        .get(srv.url("/health/live"))
-        .send()
-        .await
-        .expect("live")
-        .status();
-    // Restore before asserting, so that a failure does not leave the database locked out.
-    sqlx::query(&format!(
-        "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true"
-    ))
-    .execute(&mut conn)
-    .await
-    .expect("accept connections again");
-    conn.close().await.ok();
+    let ((down_status, down_body), live) = while_the_database_refuses(&srv, async {
+        let live = srv
+            .http
+            .get(srv.url("/health/live"))
+            .send()
+            .await
+            .expect("live")
+            .status();
+        (ready().await, live)
+    })
+    .await;
 
     assert_error(
         down_status,
@@ -548,6 +560,61 @@ async fn ready_is_503_while_the_database_refuses() {
         StatusCode::OK,
         "ready again once the database answers"
     );
+}
+
+/// A 500 (here: the database refuses connections under a running server) names in its message
+/// the request id that its `X-Request-Id` header carries, sent by the client or generated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    rollcall_no_pg,
+    ignore = "set ROLLCALL_TEST_DATABASE_URL to a PostgreSQL server the tests may create databases on"
+)]
+async fn a_500_names_its_request_id() {
+    let Some(srv) = TestServer::start(Engine::Postgres).await else {
+        return;
+    };
+    let token = srv.root_token().await;
+    let my = |request_id: Option<&'static str>| {
+        let mut req = srv
+            .http
+            .get(srv.url("/api/companies/my"))
+            .bearer_auth(&token)
+            .timeout(std::time::Duration::from_secs(30));
+        if let Some(id) = request_id {
+            req = req.header("X-Request-Id", id);
+        }
+        async move {
+            let resp = req.send().await.expect("my companies");
+            let status = resp.status();
+            let header = resp.headers()["x-request-id"]
+                .to_str()
+                .expect("request id")
+                .to_owned();
+            let body: serde_json::Value = resp.json().await.expect("json");
+            (status, header, body)
+        }
+    };
+    assert_eq!(my(None).await.0, StatusCode::OK);
+
+    let (sent, generated) = while_the_database_refuses(&srv, async {
+        (my(Some("trace-500-xyz")).await, my(None).await)
+    })
+    .await;
+
+    for (status, header, body) in [&sent, &generated] {
+        assert_error(
+            *status,
+            body,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_SERVER_ERROR",
+        );
+        assert!(
+            message(body).contains(&format!("request id {header}")),
+            "{header}: {body}"
+        );
+        assert!(!message(body).contains("database"), "no cause sent: {body}");
+    }
+    assert_eq!(sent.1, "trace-500-xyz");
 }
 
 /// `database_pool_size` sets the pool's size, reported by `rollcall_db_pool_max_connections`;

@@ -1,0 +1,117 @@
+//! The route table: every route with its handler, the layers around them, and the OpenAPI
+//! document gathered from the handlers' annotations (its own parts are in [`crate::openapi`]).
+
+use axum::http::{Method, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use utoipa::openapi::OpenApi as Document;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::ApiError;
+use crate::routes::{audit_logs, clients, companies, lookups, operations, target_users as users};
+use crate::state::AppState;
+use crate::{headers, middleware, openapi, text};
+
+/// The router. Every `/api` handler authenticates through the [`crate::auth::caller::Caller`] extractor.
+///
+/// The layer stack, innermost first (a layer reaches only the routes present when it is
+/// added, and `method_not_allowed_fallback` only routes not layered yet, hence the order):
+/// 1. API routes (every `/api/*` including exports, `/connect/token`, health, `/metrics`) and
+///    the fallback: [`text::refuse_in_uri`] (control characters in the path or query), then
+///    [`middleware::body_min_rate`] when set, then `Cache-Control: no-store`
+///    ([`headers::no_store`]);
+/// 2. the Swagger UI and its document: their own CSP ([`headers::DOCS_CSP`]), cacheable;
+/// 3. every reply: [`headers::browser`] (nosniff, no referrer, no framing);
+/// 4. outermost, [`middleware::observe`], so the log and metrics see the final status (a 408
+///    of a slow body included).
+pub fn app(state: AppState) -> Router {
+    let (api, doc) = routes();
+    let api = if state.config.metrics_listen.is_none() {
+        api.route("/metrics", get(operations::metrics))
+    } else {
+        api
+    };
+    let mut api = api
+        .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(text::refuse_in_uri));
+    if let Some(rate) = state.config.request_body_min_rate() {
+        api = api.layer(axum::middleware::from_fn_with_state(
+            rate,
+            middleware::body_min_rate,
+        ));
+    }
+    let api = headers::no_store(api);
+    let docs: Router<AppState> = openapi::swagger_ui(doc).into();
+    let docs = headers::docs(docs.method_not_allowed_fallback(method_not_allowed));
+    headers::browser(api.merge(docs))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::observe,
+        ))
+        .with_state(state)
+}
+
+/// Every route of the service with its document entry. Routes that are not part of the
+/// document (`/metrics`, the Swagger UI) are added by [`app`].
+pub fn routes() -> (Router<AppState>, Document) {
+    let (router, doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(crate::auth::token::token))
+        .routes(routes!(companies::create))
+        .routes(routes!(companies::search))
+        .routes(routes!(companies::export))
+        .routes(routes!(companies::my))
+        .routes(routes!(
+            companies::get,
+            companies::update,
+            companies::delete
+        ))
+        .routes(routes!(companies::license_check))
+        .routes(routes!(clients::create))
+        .routes(routes!(clients::search))
+        .routes(routes!(clients::generate))
+        .routes(routes!(clients::get, clients::update, clients::delete))
+        .routes(routes!(users::create))
+        .routes(routes!(users::search))
+        .routes(routes!(users::export))
+        .routes(routes!(users::example_file))
+        .routes(routes!(users::search_email))
+        .routes(routes!(users::count_summary))
+        .routes(routes!(users::bulk_delete))
+        .routes(routes!(users::by_resource_ids))
+        .routes(routes!(users::by_resource_ids_with_deleted))
+        .routes(routes!(users::get, users::update, users::delete))
+        .routes(routes!(clients::roles))
+        .routes(routes!(lookups::all))
+        .routes(routes!(lookups::one))
+        .routes(routes!(audit_logs::search))
+        .routes(routes!(audit_logs::export))
+        .routes(routes!(audit_logs::list))
+        .routes(routes!(operations::health_live))
+        .routes(routes!(operations::health_ready))
+        .split_for_parts();
+    // Every route's handler can name where its request came from (see `audit::actor`).
+    (
+        router.layer(axum::middleware::from_fn(crate::audit::remember_origin)),
+        doc,
+    )
+}
+
+/// The OpenAPI document as served.
+pub fn document() -> Document {
+    routes().1
+}
+
+async fn fallback(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::not_found(format!("no endpoint {method} {}", uri.path()))
+}
+
+async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> impl IntoResponse {
+    let mut e =
+        ApiError::bad_request(format!("{method} is not allowed on {}", uri.path())).into_response();
+    *e.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    e
+}

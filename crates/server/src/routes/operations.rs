@@ -1,0 +1,58 @@
+//! Health checks and metrics, without a token.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use rollcall_types::Envelope;
+
+use crate::state::AppState;
+
+/// `GET /health/live`: the process is up.
+#[utoipa::path(
+    get, path = "/health/live", operation_id = "healthLive", tag = "Operations", security(()),
+    responses((status = 200, description = "The process is up", body = Envelope<String>)))]
+pub async fn health_live() -> Json<Envelope<&'static str>> {
+    Json(Envelope::success("live"))
+}
+
+/// `GET /health/ready`: the database answers.
+///
+/// When it does not: 503 Service Unavailable (what load balancers and Kubernetes readiness
+/// probes expect), with the error envelope (status `INTERNAL_SERVER_ERROR`).
+#[utoipa::path(
+    get, path = "/health/ready", operation_id = "healthReady", tag = "Operations", security(()),
+    responses(
+        (status = 200, description = "The database answers", body = Envelope<String>),
+        (status = 503, description = "The database does not answer (envelope status `INTERNAL_SERVER_ERROR`)", body = crate::openapi::ErrorEnvelope),
+    ))]
+pub async fn health_ready(State(state): State<AppState>) -> axum::response::Response {
+    match state.store.ping().await {
+        Ok(()) => Json(Envelope::success("ready")).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            let body: Envelope<()> = Envelope::error(
+                rollcall_types::ResultStatus::InternalServerError,
+                "The database does not answer; the server is not ready.".into(),
+                None,
+            );
+            (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+        }
+    }
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let m = &state.metrics;
+    m.secret_check_threads
+        .set(i64::try_from(state.hasher.workers()).unwrap_or(i64::MAX));
+    m.secret_checks_waiting
+        .set(i64::try_from(state.hasher.queued()).unwrap_or(i64::MAX));
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        state.metrics.render(state.store.pool_stats()),
+    )
+}

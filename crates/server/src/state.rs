@@ -1,0 +1,36 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use rollcall_store::Store;
+
+use crate::config::Config;
+use crate::export::pdf::PdfFonts;
+use crate::hasher::SecretHasher;
+use crate::keys::Keyring;
+use crate::metrics::Metrics;
+use crate::ratelimit::Limiters;
+use crate::token_guard::TokenGuard;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// Persistence.
+    pub store: Arc<dyn Store>,
+    /// Token signing keys.
+    pub keys: Arc<Keyring>,
+    /// The pool that checks and hashes client secrets.
+    pub hasher: Arc<SecretHasher>,
+    /// Budgets of failed token requests.
+    pub token_guard: Arc<TokenGuard>,
+    /// Settings.
+    pub config: Arc<Config>,
+    /// A valid argon2 hash to verify unknown client ids against (equal timing).
+    pub dummy_hash: Arc<str>,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+    /// Fonts of PDF exports, loaded once.
+    pub pdf_fonts: Arc<PdfFonts>,
+    /// Request budgets per client, when a rate limit is set.
+    pub limits: Option<Arc<Limiters>>,
+}
