@@ -466,6 +466,7 @@ pub fn spawn_retention(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rollcall_store::prelude::*;
     use rollcall_store::query::{Cond, Order};
     use rollcall_store::{CompanyFields, SearchSpec, SqlStore};
 

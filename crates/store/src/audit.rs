@@ -3,22 +3,25 @@
 //! Every data change the [`crate::Store`] makes takes the [`Actor`] that asked for it and writes
 //! its audit row inside the transaction of the change, so a change and its record commit or
 //! roll back together (a refused write leaves no row). Events that change no data (tokens,
-//! exports) are written on their own with [`crate::Store::record_audit`].
+//! exports) are written on their own with [`crate::AuditStore::record_audit`].
 //!
 //! Old and new values are JSON objects of the resource's fields under their wire names. They
 //! never hold a client secret, its hash or a token: the value builders below list the fields
 //! they copy, and a secret change shows only as `"secretChanged": true`.
 
-use futures::TryStreamExt;
+use async_trait::async_trait;
+use futures::{future, TryStreamExt};
 use sea_query::{Alias, Condition, Expr, Query};
 use serde_json::{json, Map, Value};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Connection};
 
+use crate::export::{send_all, Sent};
 use crate::model::{priority_name, ApiClient, Company, CompanyFields, Millis, TargetUserFields};
+use crate::open::Engine;
 use crate::query::SearchSpec;
-use crate::sql::{apply_order, bind_values, get_i64, get_opt_i64, get_opt_str, get_str, Engine};
-use crate::{Result, SqlStore, EXPORT_BATCH_ROWS};
+use crate::rows::{apply_order, bind_values, get_i64, get_opt_i64, get_opt_str, get_str};
+use crate::{AuditStore, Result, SqlStore, StoreError};
 
 /// `userName` of the rows the server writes on its own behalf (the first start's bootstrap,
 /// `--demo` data).
@@ -628,24 +631,21 @@ fn select_visible(scope: &AuditScope, spec: &SearchSpec, what: &str) -> sea_quer
         .to_owned()
 }
 
-impl SqlStore {
-    pub(crate) async fn audit_record(&self, e: &AuditEvent) -> Result<()> {
+#[async_trait]
+impl AuditStore for SqlStore {
+    async fn record_audit(&self, e: &AuditEvent) -> Result<()> {
         let mut conn = self.writer.acquire().await?;
         insert(&mut conn, e).await
     }
 
-    pub(crate) async fn audit_search(
+    async fn search_audit(
         &self,
         scope: &AuditScope,
         spec: &SearchSpec,
     ) -> Result<(i64, Vec<AuditRow>)> {
-        let (sql, values) = self.render(&select_visible(scope, spec, "COUNT(*) AS n"));
-        let total = get_i64(
-            &bind_values(sqlx::query(&sql), &values)
-                .fetch_one(&self.pool)
-                .await?,
-            "n",
-        )?;
+        let total = self
+            .count(&select_visible(scope, spec, "COUNT(*) AS n"))
+            .await?;
         let mut page = select_visible(scope, spec, AUDIT_COLUMNS);
         apply_order(&mut page, spec);
         let (sql, values) = self.render(&page);
@@ -663,7 +663,7 @@ impl SqlStore {
     /// Streams the rows a search selects (every match when `all`) into `out` from one cursor
     /// inside one read transaction. The connection is taken out of the pool for the export, so
     /// that a slow download does not hold one of the pool's connections.
-    pub(crate) async fn audit_export(
+    async fn export_audit(
         &self,
         scope: &AuditScope,
         spec: &SearchSpec,
@@ -683,27 +683,17 @@ impl SqlStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        {
-            let mut rows = bind_values(sqlx::query(&sql), &values).fetch(&mut *tx);
-            let mut batch = Vec::with_capacity(EXPORT_BATCH_ROWS);
-            while let Some(row) = rows.try_next().await? {
-                batch.push(audit_from_row(&row)?);
-                if batch.len() >= EXPORT_BATCH_ROWS {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(EXPORT_BATCH_ROWS));
-                    if out.send(Ok(full)).await.is_err() {
-                        // The client went away. Return without a rollback: on PostgreSQL,
-                        // `rollback` (and `close`) on this connection would first read the rest
-                        // of the result set off the wire, streaming the whole log for no one.
-                        // Dropping the detached connection closes its socket, which ends the
-                        // query on the server (as `pg_export` does); on SQLite it closes the
-                        // file handle, and the read transaction with it.
-                        return Ok(());
-                    }
-                }
-            }
-            if !batch.is_empty() {
-                let _ = out.send(Ok(batch)).await;
-            }
+        let rows = bind_values(sqlx::query(&sql), &values)
+            .fetch(&mut *tx)
+            .map_err(StoreError::from)
+            .and_then(|row| future::ready(audit_from_row(&row)));
+        if send_all(rows, &out).await? == Sent::ReceiverGone {
+            // The client went away. Return without a rollback: on PostgreSQL, `rollback` (and
+            // `close`) on this connection would first read the rest of the result set off the
+            // wire, streaming the whole log for no one. Dropping the detached connection closes
+            // its socket, which ends the query on the server (as the target-user export does);
+            // on SQLite it closes the file handle, and the read transaction with it.
+            return Ok(());
         }
         tx.rollback().await?;
         conn.close().await?;
@@ -713,7 +703,7 @@ impl SqlStore {
     /// Deletes up to `batch` rows logged before `before`, oldest first; returns how many.
     /// On PostgreSQL the rows another replica is deleting at the same moment are skipped
     /// instead of waited for.
-    pub(crate) async fn audit_purge(&self, before: Millis, batch: i64) -> Result<u64> {
+    async fn purge_audit(&self, before: Millis, batch: i64) -> Result<u64> {
         let lock = match self.engine {
             Engine::Postgres => " FOR UPDATE SKIP LOCKED",
             Engine::Sqlite => "",

@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 
-use crate::sql::{get_i64, get_opt_i64, get_str, SqlStore};
-use crate::Result;
+use crate::rows::{get_i64, get_opt_i64, get_str};
+use crate::{Result, SqlStore};
 
 /// One signing key.
 #[derive(Clone, PartialEq, Eq)]

@@ -6,26 +6,37 @@
 
 pub mod audit;
 pub mod catalog;
+mod clients;
+mod columns;
+mod companies;
+mod export;
 pub mod fields;
 mod files;
 pub mod keys;
 pub mod model;
-mod pg_export;
+mod open;
 mod priority;
 pub mod query;
-mod sql;
-mod sqlite_export;
+mod rows;
 mod target_users;
 
 pub use audit::{Actor, AuditEvent, AuditRow, AuditScope, AuditSink, Entity, Operation};
+pub use export::{ExportSink, EXPORT_BATCH_ROWS};
 pub use fields::{FieldKind, FieldSpec, Fields};
 pub use keys::{KeyStore, Rotation, SigningKey};
 pub use model::*;
-pub use query::{Cond, FilterError, Order, SearchSpec, Val};
-pub use sql::{
+pub use open::{
     check_pool_size, new_resource_id, Engine, SqlStore, DEFAULT_POSTGRES_POOL_SIZE,
     DEFAULT_SQLITE_POOL_SIZE, MAX_POOL_SIZE,
 };
+pub use query::{Cond, FilterError, Order, SearchSpec, Val};
+
+/// The store's traits, for calling their methods on a `dyn Store`: `use rollcall_store::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        AuditStore, ClientStore, CompanyStore, DatabaseStore, KeyStore, Store, TargetUserStore,
+    };
+}
 
 use async_trait::async_trait;
 
@@ -84,46 +95,27 @@ pub struct PoolStats {
 /// Shorthand result.
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-/// Users an export cursor gathers before it sends them: one channel message, and at most one
-/// wake-up of the file writer, per batch instead of per row. Sending each row woke the writer a
-/// million times in a million-row export, about a sixth of its time.
-pub const EXPORT_BATCH_ROWS: usize = 256;
-
-/// Where an export cursor sends its users, in order, in batches of up to
-/// [`EXPORT_BATCH_ROWS`]; bounded, so a slow client slows the cursor instead of filling memory.
-/// An `Err` ends the export.
-pub type ExportSink = tokio::sync::mpsc::Sender<Result<Vec<TargetUser>>>;
-
-/// Gathers a cursor's users into the batches an [`ExportSink`] carries.
-#[derive(Debug)]
-pub(crate) struct ExportBatch(Vec<TargetUser>);
-
-impl ExportBatch {
-    pub(crate) fn new() -> Self {
-        Self(Vec::with_capacity(EXPORT_BATCH_ROWS))
-    }
-
-    /// Adds a user; returns the batch once it is full.
-    pub(crate) fn push(&mut self, user: TargetUser) -> Option<Vec<TargetUser>> {
-        self.0.push(user);
-        (self.0.len() >= EXPORT_BATCH_ROWS)
-            .then(|| std::mem::replace(&mut self.0, Vec::with_capacity(EXPORT_BATCH_ROWS)))
-    }
-
-    /// The last, partly filled batch, if any.
-    pub(crate) fn rest(self) -> Option<Vec<TargetUser>> {
-        (!self.0.is_empty()).then_some(self.0)
-    }
-}
-
-/// Everything the server persists. One implementation ([`SqlStore`]) serves both engines; the
-/// trait is the seam the server and the tests program against.
+/// Everything the server persists: one trait per aggregate, combined. One implementation
+/// ([`SqlStore`]) serves both engines, each aggregate's part in its own file; the trait is the
+/// seam the server and the tests program against (`Arc<dyn Store>`). Call its methods with
+/// [`prelude`] in scope.
 ///
 /// Every write that changes data takes the [`Actor`] that asked for it and writes its audit row
 /// (see [`audit`]) in the same transaction: a change and its record commit or roll back
 /// together.
+pub trait Store:
+    DatabaseStore + CompanyStore + ClientStore + TargetUserStore + AuditStore + KeyStore
+{
+}
+
+impl<T> Store for T where
+    T: DatabaseStore + CompanyStore + ClientStore + TargetUserStore + AuditStore + KeyStore
+{
+}
+
+/// The database itself: its engine, readiness, pool and settings (`open.rs`).
 #[async_trait]
-pub trait Store: KeyStore + Send + Sync + 'static {
+pub trait DatabaseStore: Send + Sync + 'static {
     /// Which engine this store runs on.
     fn engine(&self) -> Engine;
     /// A trivial round trip, for readiness checks.
@@ -134,7 +126,11 @@ pub trait Store: KeyStore + Send + Sync + 'static {
     /// Returns the setting `key`, storing `init` first if it is absent. Safe when several
     /// replicas start at once: the first writer wins and everyone reads the same value.
     async fn setting_or_init(&self, key: &str, init: &str) -> Result<String>;
+}
 
+/// Companies and their tree (`companies.rs`).
+#[async_trait]
+pub trait CompanyStore: Send + Sync + 'static {
     /// Number of companies (zero on a fresh database).
     async fn company_count(&self) -> Result<i64>;
     /// Creates a company below `parent` (or a root when `None`).
@@ -169,7 +165,11 @@ pub trait Store: KeyStore + Send + Sync + 'static {
     async fn search_companies(&self, under: &Company, spec: &CompanySearch) -> Result<CompanyPage>;
     /// Target-user counts of one company, with the users created in `month` (YYYYMM).
     async fn user_counts(&self, company_id: i64, month: i64) -> Result<UserCounts>;
+}
 
+/// A company's target users and their counters (`target_users/`).
+#[async_trait]
+pub trait TargetUserStore: Send + Sync + 'static {
     /// Creates a target user created at `create_time`, counting it in the same transaction.
     /// A live user with the same email (any case) in the company is a [`StoreError::Conflict`].
     async fn insert_target_user(
@@ -235,7 +235,11 @@ pub trait Store: KeyStore + Send + Sync + 'static {
     ) -> Result<i64>;
     /// Counts by status and by creation month (`months` as YYYYMM), from the counters.
     async fn count_summary(&self, company_id: i64, months: &[i64]) -> Result<CountSummary>;
+}
 
+/// REST API clients (`clients.rs`).
+#[async_trait]
+pub trait ClientStore: Send + Sync + 'static {
     /// Creates a REST API client.
     async fn insert_client(&self, client: &NewClient, actor: &Actor) -> Result<ApiClient>;
     /// Replaces a client's editable fields (and its secret hash when given).
@@ -252,7 +256,11 @@ pub trait Store: KeyStore + Send + Sync + 'static {
         company_id: i64,
         spec: &SearchSpec,
     ) -> Result<(i64, Vec<ApiClient>)>;
+}
 
+/// The audit trail (`audit.rs`).
+#[async_trait]
+pub trait AuditStore: Send + Sync + 'static {
     /// Writes one audit row on its own: for events that change no data (token requests,
     /// exports), and for loading history.
     async fn record_audit(&self, event: &AuditEvent) -> Result<()>;

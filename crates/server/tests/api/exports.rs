@@ -18,7 +18,8 @@ use calamine::{Data, Reader, Xlsx};
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use futures::StreamExt;
 use reqwest::StatusCode;
-use rollcall_store::{Store, TargetUserFields, WriteOutcome};
+use rollcall_store::prelude::*;
+use rollcall_store::{TargetUserFields, WriteOutcome};
 use serde_json::{json, Value};
 
 const TU_EXPORT: &str = "/api/target-users/search/export";

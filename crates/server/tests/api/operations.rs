@@ -159,7 +159,7 @@ async fn shutdown_finishes_export(engine: Engine) {
     let store = rollcall_store::SqlStore::open(&seed.config.database_url, &seed.config.data_dir)
         .await
         .expect("store");
-    let company = rollcall_store::Store::company_by_resource_id(&store, &cid)
+    let company = rollcall_store::prelude::CompanyStore::company_by_resource_id(&store, &cid)
         .await
         .expect("q")
         .expect("company");
@@ -178,7 +178,7 @@ async fn shutdown_finishes_export(engine: Engine) {
             )
         })
         .collect();
-    rollcall_store::Store::insert_target_users(
+    rollcall_store::prelude::TargetUserStore::insert_target_users(
         &store,
         company.id,
         &users,

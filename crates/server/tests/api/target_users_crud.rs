@@ -1012,7 +1012,7 @@ async fn count_summary_and_company_counts(engine: Engine) {
             ..Default::default()
         };
         rids.push(
-            rollcall_store::Store::insert_target_user(
+            rollcall_store::prelude::TargetUserStore::insert_target_user(
                 &store,
                 cid,
                 &fields,

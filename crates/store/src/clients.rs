@@ -1,0 +1,256 @@
+//! REST API clients: the OAuth client credentials a company's integrations sign in with.
+
+use async_trait::async_trait;
+use sea_query::{Alias, Expr, Query};
+
+use crate::audit::{self, Actor, Change, Entity, Operation};
+use crate::columns::table_columns;
+use crate::model::*;
+use crate::open::{new_resource_id, now_millis};
+use crate::query::SearchSpec;
+use crate::rows::{
+    apply_order, bind_values, count_select, get_i64, is_unique_violation, json_list,
+    json_list_from, FromColumns, ReadColumns,
+};
+use crate::{ClientStore, Result, SqlStore, StoreError};
+
+table_columns! {
+    /// Columns of `api_clients`.
+    pub(crate) enum ClientCol in "api_clients" {
+        read {
+            Id = "id",
+            CompanyId = "company_id",
+            ResourceId = "resource_id",
+            Name = "name",
+            ClientId = "client_id",
+            SecretHash = "secret_hash",
+            Role = "role",
+            StatusId = "status_id",
+            HasIpRestriction = "has_ip_restriction",
+            AllowedIps = "allowed_ips",
+            CreateTime = "create_time",
+        }
+        stored {}
+    }
+}
+
+/// A client from a row whose first columns are [`ClientCol::SELECT`].
+impl FromColumns for ApiClient {
+    fn from_columns<R: ReadColumns + ?Sized>(r: &R) -> Result<Self> {
+        use ClientCol as C;
+        let role = r.text(C::Role.at())?;
+        Ok(ApiClient {
+            id: r.int(C::Id.at())?,
+            company_id: r.int(C::CompanyId.at())?,
+            resource_id: r.text(C::ResourceId.at())?,
+            name: r.text(C::Name.at())?,
+            client_id: r.text(C::ClientId.at())?,
+            secret_hash: r.text(C::SecretHash.at())?,
+            role: Role::parse(&role)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown role '{role}'")))?,
+            status_id: r.int(C::StatusId.at())?,
+            has_ip_restriction: r.flag(C::HasIpRestriction.at())?,
+            allowed_ips: json_list_from(&r.text(C::AllowedIps.at())?, C::AllowedIps.name())?,
+            create_time: r.int(C::CreateTime.at())?,
+        })
+    }
+}
+
+#[async_trait]
+impl ClientStore for SqlStore {
+    async fn insert_client(&self, c: &NewClient, actor: &Actor) -> Result<ApiClient> {
+        let resource_id = new_resource_id();
+        let now = now_millis();
+        let mut tx = self.write_tx().await?;
+        let res = sqlx::query(
+            "INSERT INTO api_clients (company_id, resource_id, name, client_id, secret_hash, role, status_id, has_ip_restriction, allowed_ips, create_time) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(c.company_id)
+        .bind(&resource_id)
+        .bind(&c.name)
+        .bind(&c.client_id)
+        .bind(&c.secret_hash)
+        .bind(c.role.name())
+        .bind(c.status_id)
+        .bind(c.has_ip_restriction)
+        .bind(json_list(&c.allowed_ips))
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await;
+        let row = match res {
+            Ok(row) => row,
+            Err(e) if is_unique_violation(&e) => {
+                return Err(StoreError::Conflict(format!(
+                    "clientId '{}' is already in use; choose another",
+                    c.client_id
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let change = Change::within(&mut tx, actor, c.company_id, Entity::ApiClient).await?;
+        let event = change.event(
+            Operation::Create,
+            Some(&resource_id),
+            None,
+            Some(audit::client_value(
+                &c.name,
+                &c.client_id,
+                c.role,
+                c.status_id,
+                c.has_ip_restriction,
+                &c.allowed_ips,
+            )),
+            format!(
+                "Created API client '{}' with the role {} {}",
+                c.client_id,
+                c.role.name(),
+                change.company.suffix()
+            ),
+        );
+        audit::insert(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(ApiClient {
+            id: get_i64(&row, "id")?,
+            company_id: c.company_id,
+            resource_id,
+            name: c.name.clone(),
+            client_id: c.client_id.clone(),
+            secret_hash: c.secret_hash.clone(),
+            role: c.role,
+            status_id: c.status_id,
+            has_ip_restriction: c.has_ip_restriction,
+            allowed_ips: c.allowed_ips.clone(),
+            create_time: now,
+        })
+    }
+
+    async fn update_client(&self, id: i64, u: &ClientUpdate, actor: &Actor) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let Some(before) = self
+            .row_where::<_, ApiClient>(&mut *tx, ClientCol::Id, id, true)
+            .await?
+        else {
+            return Err(StoreError::NotFound);
+        };
+        let res = sqlx::query(
+            "UPDATE api_clients SET name = $1, client_id = $2, secret_hash = COALESCE($3, secret_hash), role = $4, status_id = $5, \
+             has_ip_restriction = $6, allowed_ips = $7, update_time = $8 WHERE id = $9",
+        )
+        .bind(&u.name)
+        .bind(&u.client_id)
+        .bind(u.secret_hash.clone())
+        .bind(u.role.name())
+        .bind(u.status_id)
+        .bind(u.has_ip_restriction)
+        .bind(json_list(&u.allowed_ips))
+        .bind(now_millis())
+        .bind(id)
+        .execute(&mut *tx)
+        .await;
+        match res {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                return Err(StoreError::Conflict(format!(
+                    "clientId '{}' is already in use; choose another",
+                    u.client_id
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let change = Change::within(&mut tx, actor, before.company_id, Entity::ApiClient).await?;
+        let after = audit::client_value(
+            &u.name,
+            &u.client_id,
+            u.role,
+            u.status_id,
+            u.has_ip_restriction,
+            &u.allowed_ips,
+        );
+        let event = audit::client_update_event(&change, &before, &after, u.secret_hash.is_some());
+        audit::insert(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_client(&self, id: i64, actor: &Actor) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let Some(before) = self
+            .row_where::<_, ApiClient>(&mut *tx, ClientCol::Id, id, true)
+            .await?
+        else {
+            return Err(StoreError::NotFound);
+        };
+        sqlx::query("DELETE FROM api_clients WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let change = Change::within(&mut tx, actor, before.company_id, Entity::ApiClient).await?;
+        let event = change.event(
+            Operation::Delete,
+            Some(&before.resource_id),
+            Some(audit::stored_client_value(&before)),
+            None,
+            format!(
+                "Deleted API client '{}' {}",
+                before.client_id,
+                change.company.suffix()
+            ),
+        );
+        audit::insert(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn client_by_client_id(&self, client_id: &str) -> Result<Option<ApiClient>> {
+        self.row_where(&self.pool, ClientCol::ClientId, client_id, false)
+            .await
+    }
+
+    async fn client_by_resource_id(&self, resource_id: &str) -> Result<Option<ApiClient>> {
+        self.row_where(&self.pool, ClientCol::ResourceId, resource_id, false)
+            .await
+    }
+
+    async fn search_clients(
+        &self,
+        company_id: i64,
+        spec: &SearchSpec,
+    ) -> Result<(i64, Vec<ApiClient>)> {
+        let base = Query::select()
+            .expr(Expr::cust(ClientCol::SELECT))
+            .expr_as(Expr::cust("LOWER(name)"), Alias::new("name_lower"))
+            .expr_as(
+                Expr::cust("LOWER(client_id)"),
+                Alias::new("client_id_lower"),
+            )
+            .from(Alias::new(ClientCol::TABLE))
+            .and_where(Expr::col(Alias::new("company_id")).eq(company_id))
+            .to_owned();
+        let v = Alias::new("v");
+        let cond = spec.cond.to_condition();
+        let total = self
+            .count(
+                count_select()
+                    .from_subquery(base.clone(), v.clone())
+                    .cond_where(cond.clone()),
+            )
+            .await?;
+        let mut page = Query::select()
+            .column(sea_query::Asterisk)
+            .from_subquery(base, v)
+            .cond_where(cond)
+            .to_owned();
+        apply_order(&mut page, spec);
+        let (sql, values) = self.render(&page);
+        let rows = bind_values(sqlx::query(&sql), &values)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok((
+            total,
+            rows.iter()
+                .map(ApiClient::from_columns)
+                .collect::<Result<Vec<_>>>()?,
+        ))
+    }
+}

@@ -1,0 +1,531 @@
+//! Target users in SQL, with the per-company counters kept in the same transaction as every
+//! write, so that totals and the count summary cost a lookup, not a scan.
+
+mod columns;
+mod search;
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use futures::{future, TryStreamExt};
+use sea_query::{Alias, Expr, Query};
+use sqlx::AnyConnection;
+
+use crate::audit::{self, Actor, Change, Entity, Operation};
+use crate::export::{self, send_all, ExportSink};
+use crate::model::*;
+use crate::open::new_resource_id;
+use crate::query::{month_of, Cond, SearchSpec};
+use crate::rows::{
+    bind_values, count_select, get_bool, get_i64, get_str, insert_rows, is_unique_violation,
+    FromColumns, ReadColumns,
+};
+use crate::{CompanyStore, Result, SqlStore, StoreError, TargetUserStore};
+use columns::{field_values, new_row, TargetUserCol as C, CREATE_MONTH_AFTER_READ};
+
+/// Search pages of at least this many rows are read through rusqlite on a file database: from
+/// about here, opening its own connection costs less than sqlx's per-row hand-over saves.
+const RUSQLITE_PAGE_ROWS: i64 = 100;
+
+fn duplicate_email(email: &str) -> StoreError {
+    StoreError::Conflict(format!(
+        "a target user with the email '{email}' already exists in this company; update that user instead"
+    ))
+}
+
+/// Adds deltas to one (company, month) counter row.
+async fn bump(
+    conn: &mut AnyConnection,
+    company_id: i64,
+    month: i64,
+    active: i64,
+    inactive: i64,
+    deleted: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO target_user_counters (company_id, month, active, inactive, deleted) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (company_id, month) DO UPDATE SET active = target_user_counters.active + excluded.active, \
+         inactive = target_user_counters.inactive + excluded.inactive, deleted = target_user_counters.deleted + excluded.deleted",
+    )
+    .bind(company_id)
+    .bind(month)
+    .bind(active)
+    .bind(inactive)
+    .bind(deleted)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Most deleted users a bulk delete's audit row names by id; the rest are only counted, so that
+/// a delete of 100,000 users writes a row of kilobytes, not megabytes.
+const BULK_AUDIT_IDS: usize = 1000;
+
+/// Counter deltas of soft-deleting a user that was active or not.
+fn delete_delta(was_active: bool) -> (i64, i64, i64) {
+    if was_active {
+        (-1, 0, 1)
+    } else {
+        (0, -1, 1)
+    }
+}
+
+#[async_trait]
+impl TargetUserStore for SqlStore {
+    async fn insert_target_user(
+        &self,
+        company_id: i64,
+        f: &TargetUserFields,
+        create_time: Millis,
+        actor: &Actor,
+    ) -> Result<TargetUser> {
+        let resource_id = new_resource_id();
+        let mut tx = self.write_tx().await?;
+        let row = new_row(company_id, resource_id.clone(), f, create_time);
+        let stmt = insert_rows(C::TABLE, [row])?
+            .returning_col(C::Id)
+            .to_owned();
+        let (sql, values) = self.render(&stmt);
+        let res = bind_values(sqlx::query(&sql), &values)
+            .fetch_one(&mut *tx)
+            .await;
+        let row = match res {
+            Ok(r) => r,
+            Err(e) if is_unique_violation(&e) => return Err(duplicate_email(&f.email)),
+            Err(e) => return Err(e.into()),
+        };
+        let id = get_i64(&row, C::Id.name())?;
+        let (a, i) = if f.is_active { (1, 0) } else { (0, 1) };
+        bump(&mut tx, company_id, month_of(create_time), a, i, 0).await?;
+        let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
+        let event = change.event(
+            Operation::Create,
+            Some(&resource_id),
+            None,
+            Some(audit::user_value(f)),
+            format!(
+                "Created target user '{}' {}",
+                f.email,
+                change.company.suffix()
+            ),
+        );
+        audit::insert(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(TargetUser {
+            id,
+            company_id,
+            resource_id,
+            fields: f.clone(),
+            is_deleted: false,
+            create_time,
+            update_time: create_time,
+        })
+    }
+
+    /// Inserts many users in one transaction with multi-row INSERTs and one counter update per
+    /// month. Any duplicate email refuses the whole batch.
+    async fn insert_target_users(
+        &self,
+        company_id: i64,
+        users: &[(TargetUserFields, Millis)],
+        actor: &Actor,
+    ) -> Result<u64> {
+        // 25 values a row; 800 rows stay under SQLite's 32,766 bound parameters.
+        const ROWS_PER_STATEMENT: usize = 800;
+        let mut tx = self.write_tx().await?;
+        let mut months: HashMap<i64, (i64, i64)> = HashMap::new();
+        for chunk in users.chunks(ROWS_PER_STATEMENT) {
+            for (f, created) in chunk {
+                let e = months.entry(month_of(*created)).or_default();
+                if f.is_active {
+                    e.0 += 1;
+                } else {
+                    e.1 += 1;
+                }
+            }
+            let stmt = insert_rows(
+                C::TABLE,
+                chunk
+                    .iter()
+                    .map(|(f, created)| new_row(company_id, new_resource_id(), f, *created)),
+            )?;
+            let (sql, values) = self.render(&stmt);
+            match bind_values(sqlx::query(&sql), &values).execute(&mut *tx).await {
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => {
+                    return Err(StoreError::Conflict(
+                        "an email in this batch already belongs to a live user of this company (or repeats in the batch)".into(),
+                    ))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        for (month, (a, i)) in months {
+            bump(&mut tx, company_id, month, a, i, 0).await?;
+        }
+        // One row for the batch: its size, not every user (an import can be 100,000 users).
+        let n = users.len() as u64;
+        let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
+        let event = change.event(
+            Operation::BulkCreate,
+            None,
+            None,
+            Some(serde_json::json!({ "createdCount": n })),
+            format!(
+                "Created {} {}",
+                audit::count_of(n, "target user", "target users"),
+                change.company.suffix()
+            ),
+        );
+        audit::insert(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(users.len() as u64)
+    }
+
+    async fn update_target_user(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+        f: &TargetUserFields,
+        actor: &Actor,
+    ) -> Result<WriteOutcome> {
+        let mut tx = self.write_tx().await?;
+        let sql = format!(
+            "SELECT {}, {} FROM target_users WHERE company_id = $1 AND resource_id = $2{}",
+            C::SELECT,
+            C::CreateMonth.name(),
+            self.for_update()
+        );
+        let Some(row) = sqlx::query(&sql)
+            .bind(company_id)
+            .bind(resource_id)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(WriteOutcome::NotFound);
+        };
+        let before = TargetUser::from_columns(&row)?;
+        if before.is_deleted {
+            return Ok(WriteOutcome::Deleted);
+        }
+        let month = row.int(CREATE_MONTH_AFTER_READ)?;
+        let now = chrono::Utc::now().timestamp_millis();
+        let values = field_values(f)
+            .into_iter()
+            .chain([(C::UpdateTime, now.into())])
+            .map(|(c, v)| (c, v.into()));
+        let stmt = Query::update()
+            .table(Alias::new(C::TABLE))
+            .values(values)
+            .and_where(Expr::col(C::Id).eq(before.id))
+            .to_owned();
+        let (sql, values) = self.render(&stmt);
+        let res = bind_values(sqlx::query(&sql), &values)
+            .execute(&mut *tx)
+            .await;
+        match res {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => return Err(duplicate_email(&f.email)),
+            Err(e) => return Err(e.into()),
+        }
+        if before.fields.is_active != f.is_active {
+            let d = if f.is_active { 1 } else { -1 };
+            bump(&mut tx, company_id, month, d, -d, 0).await?;
+        }
+        let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
+        let event = change.update(
+            resource_id,
+            &audit::user_value(&before.fields),
+            &audit::user_value(f),
+            &format!("Updated target user '{}'", before.fields.email),
+        );
+        audit::insert(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(WriteOutcome::Done(Box::new(TargetUser {
+            fields: f.clone(),
+            update_time: now,
+            ..before
+        })))
+    }
+
+    async fn delete_target_user(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+        actor: &Actor,
+    ) -> Result<WriteOutcome> {
+        let mut tx = self.write_tx().await?;
+        let now = chrono::Utc::now().timestamp_millis();
+        let sql = format!(
+            "UPDATE target_users SET is_deleted = $1, delete_time = $2, update_time = $2 \
+             WHERE company_id = $3 AND resource_id = $4 AND is_deleted = $5 RETURNING {}, {}",
+            C::SELECT,
+            C::CreateMonth.name()
+        );
+        let row = sqlx::query(&sql)
+            .bind(true)
+            .bind(now)
+            .bind(company_id)
+            .bind(resource_id)
+            .bind(false)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else {
+            drop(tx);
+            return Ok(match self.target_user(company_id, resource_id).await? {
+                Some(_) => WriteOutcome::Deleted,
+                None => WriteOutcome::NotFound,
+            });
+        };
+        let user = TargetUser::from_columns(&row)?;
+        let (a, i, d) = delete_delta(user.fields.is_active);
+        bump(
+            &mut tx,
+            company_id,
+            row.int(CREATE_MONTH_AFTER_READ)?,
+            a,
+            i,
+            d,
+        )
+        .await?;
+        let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
+        let event = change.event(
+            Operation::Delete,
+            Some(resource_id),
+            Some(audit::user_value(&user.fields)),
+            None,
+            format!(
+                "Deleted target user '{}' {}",
+                user.fields.email,
+                change.company.suffix()
+            ),
+        );
+        audit::insert(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(WriteOutcome::Done(Box::new(user)))
+    }
+
+    async fn target_user(&self, company_id: i64, resource_id: &str) -> Result<Option<TargetUser>> {
+        let sql = format!(
+            "SELECT {} FROM target_users WHERE company_id = $1 AND resource_id = $2",
+            C::SELECT
+        );
+        let row = sqlx::query(&sql)
+            .bind(company_id)
+            .bind(resource_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(TargetUser::from_columns).transpose()
+    }
+
+    async fn target_users_by_resource_ids(
+        &self,
+        company_id: i64,
+        ids: &[String],
+        include_deleted: bool,
+    ) -> Result<Vec<TargetUser>> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let mut stmt = Query::select()
+            .expr(Expr::cust(C::SELECT))
+            .from(Alias::new(C::TABLE))
+            .and_where(Expr::col(C::CompanyId).eq(company_id))
+            .and_where(Expr::col(C::ResourceId).is_in(ids.iter().cloned()))
+            .to_owned();
+        if !include_deleted {
+            stmt.and_where(Expr::col(C::IsDeleted).eq(false));
+        }
+        let (sql, values) = self.render(&stmt);
+        let rows = bind_values(sqlx::query(&sql), &values)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut found: HashMap<String, TargetUser> = HashMap::new();
+        for r in &rows {
+            let u = TargetUser::from_columns(r)?;
+            found.insert(u.resource_id.clone(), u);
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
+    async fn search_target_users(
+        &self,
+        company_id: i64,
+        spec: &SearchSpec,
+    ) -> Result<(i64, Vec<TargetUser>)> {
+        let cond = self.user_condition(&spec.cond);
+        // An unfiltered total is the sum of the counters: a lookup, not a scan.
+        let total = if spec.cond == Cond::All(vec![]) {
+            let c = self.user_counts(company_id, 0).await?;
+            c.active + c.inactive + c.deleted
+        } else {
+            self.count(
+                count_select()
+                    .from(Alias::new(C::TABLE))
+                    .and_where(Expr::col(C::CompanyId).eq(company_id))
+                    .cond_where(cond.clone()),
+            )
+            .await?
+        };
+        let (sql, values) = self.user_page_sql(company_id, cond, spec);
+        if let (Some(file), true) = (self.sqlite_file.clone(), spec.limit >= RUSQLITE_PAGE_ROWS) {
+            // Large pages read in place, as exports do (see `export::sqlite`).
+            let users =
+                tokio::task::spawn_blocking(move || export::sqlite::fetch(&file, &sql, &values))
+                    .await
+                    .map_err(|e| {
+                        StoreError::TaskStopped(format!("the search page reader stopped: {e}"))
+                    })??;
+            return Ok((total, users));
+        }
+        let rows = bind_values(sqlx::query(&sql), &values)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok((
+            total,
+            rows.iter()
+                .map(TargetUser::from_columns)
+                .collect::<Result<Vec<_>>>()?,
+        ))
+    }
+
+    /// Streams the users a search selects (every match when `all`, else the spec's page) into
+    /// `out`, from one cursor inside one read transaction, so that the export is a consistent
+    /// snapshot. Stops early, dropping the cursor, when the receiver goes away.
+    async fn export_target_users(
+        &self,
+        company_id: i64,
+        spec: &SearchSpec,
+        all: bool,
+        out: ExportSink,
+    ) -> Result<()> {
+        let (sql, values) = self.user_export_sql(company_id, spec, all);
+        if let Some(file) = self.sqlite_file.clone() {
+            return tokio::task::spawn_blocking(move || {
+                export::sqlite::export(&file, &sql, &values, &out)
+            })
+            .await
+            .map_err(|e| StoreError::TaskStopped(format!("the export cursor stopped: {e}")))?;
+        }
+        if let Some(options) = &self.pg_export {
+            return export::postgres::export(options, &sql, &values, &out).await;
+        }
+        // In-memory SQLite (tests, `sqlite::memory:`): the pool's own transaction.
+        let mut tx = self.pool.begin().await?;
+        let rows = bind_values(sqlx::query(&sql), &values)
+            .fetch(&mut *tx)
+            .map_err(StoreError::from)
+            .and_then(|row| future::ready(TargetUser::from_columns(&row)));
+        send_all(rows, &out).await?;
+        tx.rollback().await?;
+        Ok(())
+    }
+
+    async fn bulk_delete_target_users(
+        &self,
+        company_id: i64,
+        selection: &BulkSelection,
+        actor: &Actor,
+    ) -> Result<i64> {
+        let now = chrono::Utc::now().timestamp_millis();
+        let mut stmt = Query::update()
+            .table(Alias::new(C::TABLE))
+            .values([
+                (C::IsDeleted, true.into()),
+                (C::DeleteTime, now.into()),
+                (C::UpdateTime, now.into()),
+            ])
+            .and_where(Expr::col(C::CompanyId).eq(company_id))
+            .and_where(Expr::col(C::IsDeleted).eq(false))
+            .returning(Query::returning().columns([C::IsActive, C::CreateMonth, C::ResourceId]))
+            .to_owned();
+        match selection {
+            BulkSelection::Items(ids) => {
+                if ids.is_empty() {
+                    return Ok(0);
+                }
+                stmt.and_where(Expr::col(C::ResourceId).is_in(ids.iter().cloned()));
+            }
+            BulkSelection::AllExcept { cond, excluded } => {
+                stmt.cond_where(self.user_condition(cond));
+                if !excluded.is_empty() {
+                    stmt.and_where(Expr::col(C::ResourceId).is_not_in(excluded.iter().cloned()));
+                }
+            }
+        }
+        let (sql, values) = self.render(&stmt);
+        let mut tx = self.write_tx().await?;
+        // (month) -> (active removed, inactive removed, deleted added)
+        let mut deltas: HashMap<i64, (i64, i64, i64)> = HashMap::new();
+        let mut n = 0;
+        // The ids deleted, for the audit row: up to BULK_AUDIT_IDS of them.
+        let mut ids = Vec::new();
+        {
+            let mut rows = bind_values(sqlx::query(&sql), &values).fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await? {
+                let (a, i, d) = delete_delta(get_bool(&row, C::IsActive.name())?);
+                let e = deltas
+                    .entry(get_i64(&row, C::CreateMonth.name())?)
+                    .or_default();
+                e.0 += a;
+                e.1 += i;
+                e.2 += d;
+                n += 1;
+                if ids.len() < BULK_AUDIT_IDS {
+                    ids.push(get_str(&row, C::ResourceId.name())?);
+                }
+            }
+        }
+        for (month, (a, i, d)) in deltas {
+            bump(&mut tx, company_id, month, a, i, d).await?;
+        }
+        let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
+        let mut detail = serde_json::json!({ "deletedCount": n, "resourceIds": ids });
+        if n > BULK_AUDIT_IDS as i64 {
+            detail["moreResourceIds"] = (n - BULK_AUDIT_IDS as i64).into();
+        }
+        let event = change.event(
+            Operation::BulkDelete,
+            None,
+            None,
+            Some(detail),
+            format!(
+                "Deleted {} {}",
+                audit::count_of(u64::try_from(n).unwrap_or(0), "target user", "target users"),
+                change.company.suffix()
+            ),
+        );
+        audit::insert(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// One read of the company's counter rows (one per creation month) gives both the totals
+    /// and the months.
+    async fn count_summary(&self, company_id: i64, months: &[i64]) -> Result<CountSummary> {
+        let rows = sqlx::query("SELECT month, active, inactive, deleted FROM target_user_counters WHERE company_id = $1")
+            .bind(company_id)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut totals = UserCounts::default();
+        let mut by_month: HashMap<i64, i64> = HashMap::new();
+        for r in &rows {
+            let (a, i, d) = (
+                get_i64(r, "active")?,
+                get_i64(r, "inactive")?,
+                get_i64(r, "deleted")?,
+            );
+            totals.active += a;
+            totals.inactive += i;
+            totals.deleted += d;
+            by_month.insert(get_i64(r, "month")?, a + i + d);
+        }
+        Ok(CountSummary {
+            totals,
+            months: months
+                .iter()
+                .map(|m| (*m, by_month.get(m).copied().unwrap_or(0)))
+                .collect(),
+        })
+    }
+}

@@ -1,0 +1,232 @@
+//! The SQL of target-user searches and exports: the filter as each engine runs it fastest,
+//! search pages (deep ones as a deferred join) and the export cursor's query.
+
+use sea_query::{Alias, Condition, Expr, Query, SimpleExpr, Values};
+
+use super::columns::TargetUserCol as C;
+use crate::open::Engine;
+use crate::query::{Cond, SearchSpec};
+use crate::rows::apply_order;
+use crate::SqlStore;
+
+/// Search pages from this offset on are a deferred join (see `user_page_sql`).
+const DEFERRED_JOIN_OFFSET: i64 = 1000;
+
+/// Columns of the SQLite trigram index `target_users_fts` (migration 0003).
+const FTS_COLUMNS: &[&str] = crate::fields::TARGET_USER_SEARCHED_COLUMNS;
+
+/// On SQLite, answers a `Contains` on an indexed column from the trigram index instead of a
+/// scan. The index needs at least three characters; GLOB (case-sensitive, like our LIKE) is the
+/// operator it indexes, so needles with GLOB wildcards keep the plain LIKE.
+fn sqlite_contains_from_index(c: &Cond) -> Option<SimpleExpr> {
+    let Cond::Contains {
+        column,
+        needle,
+        negated: false,
+    } = c
+    else {
+        return None;
+    };
+    if !FTS_COLUMNS.contains(column)
+        || needle.chars().count() < 3
+        || needle.contains(['*', '?', '[', ']'])
+    {
+        return None;
+    }
+    // `column` comes from the allow-list above, never from input; the needle is bound.
+    Some(Expr::cust_with_values(
+        format!("id IN (SELECT rowid FROM target_users_fts WHERE {column} GLOB ?)"),
+        [format!("*{needle}*")],
+    ))
+}
+
+impl SqlStore {
+    /// A target-user filter rendered for this engine.
+    pub(super) fn user_condition(&self, cond: &Cond) -> Condition {
+        match self.engine {
+            Engine::Sqlite => cond.to_condition_with(&sqlite_contains_from_index),
+            Engine::Postgres => cond.to_condition(),
+        }
+    }
+
+    /// A search page's query. Shallow pages (`offset` under [`DEFERRED_JOIN_OFFSET`]) are a
+    /// plain `ORDER BY ... LIMIT ... OFFSET`. Deeper ones are a deferred join: the page's ids
+    /// first, skipping `offset` entries of the sort order's index without reading the rows
+    /// (when the sort key is indexed and the filter needs no other column), then those rows by
+    /// id. A plain OFFSET reads every row it skips (`docs/performance.md` has the figures).
+    /// The outer query names no `company_id`: with it SQLite,
+    /// lacking statistics, walks the company's whole index instead of looking the ids up.
+    pub(super) fn user_page_sql(
+        &self,
+        company_id: i64,
+        cond: Condition,
+        spec: &SearchSpec,
+    ) -> (String, Values) {
+        let mut inner = Query::select()
+            .from(Alias::new(C::TABLE))
+            .and_where(Expr::col(C::CompanyId).eq(company_id))
+            .cond_where(cond)
+            .to_owned();
+        if spec.offset < DEFERRED_JOIN_OFFSET {
+            inner.expr(Expr::cust(C::SELECT));
+            apply_order(&mut inner, spec);
+            return self.render(&inner);
+        }
+        inner.column(C::Id);
+        apply_order(&mut inner, spec);
+        let mut page = Query::select()
+            .expr(Expr::cust(C::SELECT))
+            .from(Alias::new(C::TABLE))
+            .and_where(Expr::col(C::Id).in_subquery(inner))
+            .to_owned();
+        apply_order(&mut page, spec);
+        page.reset_limit().reset_offset();
+        self.render(&page)
+    }
+
+    /// The export cursor's query: the search's condition and order, every match when `all`.
+    pub(super) fn user_export_sql(
+        &self,
+        company_id: i64,
+        spec: &SearchSpec,
+        all: bool,
+    ) -> (String, Values) {
+        let mut page = Query::select()
+            .expr(Expr::cust(C::SELECT))
+            .from(Alias::new(C::TABLE))
+            .and_where(Expr::col(C::CompanyId).eq(company_id))
+            .cond_where(self.user_condition(&spec.cond))
+            .to_owned();
+        apply_order(&mut page, spec);
+        if all {
+            page.reset_limit().reset_offset();
+        }
+        self.render(&page)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use crate::query::{CmpOp, Cond, Order, SearchSpec, Val};
+    use crate::SqlStore;
+
+    fn plan(store: &SqlStore, conn: &rusqlite::Connection, order: Vec<Order>) -> Vec<String> {
+        let spec = SearchSpec {
+            cond: Cond::Cmp {
+                column: "is_deleted",
+                op: CmpOp::Eq,
+                value: Val::Bool(false),
+            },
+            order,
+            offset: 0,
+            limit: 10,
+        };
+        let (sql, values) = store.user_export_sql(1, &spec, true);
+        let params: Vec<_> = values.0.iter().map(crate::rows::to_sql_value).collect();
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(params), |r| {
+                r.get::<_, String>(3)
+            })
+            .unwrap();
+        rows.collect::<Result<_, _>>().unwrap()
+    }
+
+    /// A deep search page on SQLite, with no planner statistics (rollcall never gathers any):
+    /// the ids come from the sort order's index alone and the rows are then looked up by id,
+    /// instead of walking the company's whole index.
+    #[tokio::test]
+    async fn sqlite_deep_pages_look_rows_up_by_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqlStore::open("", dir.path()).await.unwrap();
+        let conn = rusqlite::Connection::open(dir.path().join("rollcall.db")).unwrap();
+        let key = |column, ascending| Order {
+            column,
+            ascending,
+            nullable: false,
+        };
+        for (column, offset) in [("create_time", 5000), ("email_lower", 200_000)] {
+            let spec = SearchSpec {
+                cond: Cond::All(vec![]),
+                order: vec![key(column, false), key("id", false)],
+                offset,
+                limit: 1000,
+            };
+            let (sql, values) = store.user_page_sql(7, store.user_condition(&spec.cond), &spec);
+            let params: Vec<_> = values.0.iter().map(crate::rows::to_sql_value).collect();
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let plan: Vec<String> = stmt
+                .query_map(rusqlite::params_from_iter(params), |r| {
+                    r.get::<_, String>(3)
+                })
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert!(
+                plan.iter()
+                    .any(|l| l.contains("SEARCH target_users USING INTEGER PRIMARY KEY (rowid=?)")),
+                "{column}: rows by id: {plan:?}"
+            );
+            assert!(
+                plan.iter()
+                    .any(|l| l.contains("USING COVERING INDEX target_users_")),
+                "{column}: ids from the index alone: {plan:?}"
+            );
+        }
+        // Shallow pages keep the plain query.
+        let spec = SearchSpec {
+            cond: Cond::All(vec![]),
+            order: vec![key("create_time", false), key("id", false)],
+            offset: 0,
+            limit: 10,
+        };
+        let (sql, _) = store.user_page_sql(7, store.user_condition(&spec.cond), &spec);
+        assert!(!sql.contains(" IN (SELECT"), "{sql}");
+    }
+
+    /// On SQLite an export reads the users in the order of an index, with no sort of every row
+    /// (a temporary b-tree), for the default order and each indexed sort, both directions.
+    #[tokio::test]
+    async fn sqlite_exports_walk_an_index_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqlStore::open("", dir.path()).await.unwrap();
+        let conn = rusqlite::Connection::open(dir.path().join("rollcall.db")).unwrap();
+        let key = |column, ascending, nullable| Order {
+            column,
+            ascending,
+            nullable,
+        };
+        for column in [
+            "create_time",
+            "email_lower",
+            "first_name_lower",
+            "last_name_lower",
+            "department_lower",
+        ] {
+            for ascending in [false, true] {
+                let p = plan(
+                    &store,
+                    &conn,
+                    vec![key(column, ascending, false), key("id", ascending, false)],
+                );
+                assert!(
+                    p.iter().all(|l| !l.contains("TEMP B-TREE")),
+                    "{column} ascending={ascending}: {p:?}"
+                );
+                assert!(
+                    p.iter().any(|l| l.contains("USING INDEX target_users_")),
+                    "{column} ascending={ascending}: {p:?}"
+                );
+            }
+        }
+        // Keys that may hold NULL keep their NULLS clause, which SQLite can only honour by
+        // sorting (the order every export had before): the check above would see it.
+        let p = plan(
+            &store,
+            &conn,
+            vec![key("create_time", false, true), key("id", false, true)],
+        );
+        assert!(p.iter().any(|l| l.contains("TEMP B-TREE")), "{p:?}");
+    }
+}
