@@ -66,9 +66,8 @@ impl<A: AccessKind> FromRequestParts<AppState> for Scoped<A> {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        // The caller's client and its company take two lookups here and a third for a named
-        // company; a store query loading a client with its company would replace the first two
-        // in `Caller::from_request_parts`.
+        // The caller's client and company come in one query (with the inactive-chain check);
+        // a named company takes one more.
         let caller = Caller::from_request_parts(parts, state).await?;
         let scope = ScopeRequest::from_request_parts(parts, state).await?;
         let company = scope.resolve(state, &caller, A::ACCESS).await?;

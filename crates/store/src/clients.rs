@@ -5,12 +5,13 @@ use sea_query::{Alias, Expr, Query};
 
 use crate::audit::{self, Actor, Change, Entity, Operation};
 use crate::columns::table_columns;
+use crate::companies::CompanyCol;
 use crate::model::*;
 use crate::open::{new_resource_id, now_millis};
 use crate::query::SearchSpec;
 use crate::rows::{
     apply_order, bind_values, count_select, get_i64, is_unique_violation, json_list,
-    json_list_from, FromColumns, ReadColumns,
+    json_list_from, qualified, FromColumns, ReadColumns, Shifted,
 };
 use crate::{ClientStore, Result, SqlStore, StoreError};
 
@@ -210,6 +211,38 @@ impl ClientStore for SqlStore {
     async fn client_by_resource_id(&self, resource_id: &str) -> Result<Option<ApiClient>> {
         self.row_where(&self.pool, ClientCol::ResourceId, resource_id, false)
             .await
+    }
+
+    async fn client_with_company(
+        &self,
+        resource_id: &str,
+    ) -> Result<Option<(ApiClient, Option<Company>)>> {
+        // A LEFT JOIN, so that a company missing under its client is told apart from a missing
+        // client, as the two separate look-ups did.
+        let sql = format!(
+            "SELECT {}, {} FROM {} c LEFT JOIN {} co ON co.{} = c.{} WHERE c.{} = $1",
+            qualified::<ClientCol>("c"),
+            qualified::<CompanyCol>("co"),
+            ClientCol::TABLE,
+            CompanyCol::TABLE,
+            CompanyCol::Id.name(),
+            ClientCol::CompanyId.name(),
+            ClientCol::ResourceId.name(),
+        );
+        let Some(row) = sqlx::query(&sql)
+            .bind(resource_id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let client = ApiClient::from_columns(&row)?;
+        let company_at = ClientCol::READ.len();
+        let company = match row.opt_int(company_at + CompanyCol::Id.at())? {
+            Some(_) => Some(Company::from_columns(&Shifted(&row, company_at))?),
+            None => None,
+        };
+        Ok(Some((client, company)))
     }
 
     async fn search_clients(

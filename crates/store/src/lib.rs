@@ -250,6 +250,12 @@ pub trait ClientStore: Send + Sync + 'static {
     async fn client_by_client_id(&self, client_id: &str) -> Result<Option<ApiClient>>;
     /// A client by its public id.
     async fn client_by_resource_id(&self, resource_id: &str) -> Result<Option<ApiClient>>;
+    /// A client by its public id with its company, in one query (every API request's
+    /// authentication reads both); the company is `None` only if it vanished under the client.
+    async fn client_with_company(
+        &self,
+        resource_id: &str,
+    ) -> Result<Option<(ApiClient, Option<Company>)>>;
     /// A page of one company's clients.
     async fn search_clients(
         &self,

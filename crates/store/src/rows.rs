@@ -22,6 +22,37 @@ pub(crate) trait ReadColumns {
     fn flag(&self, at: usize) -> Result<bool>;
 }
 
+/// The columns of a row from `offset` on, for decoding the second aggregate of a joined row.
+pub(crate) struct Shifted<'r, R: ?Sized>(pub &'r R, pub usize);
+
+impl<R: ReadColumns + ?Sized> ReadColumns for Shifted<'_, R> {
+    fn int(&self, at: usize) -> Result<i64> {
+        self.0.int(self.1 + at)
+    }
+    fn opt_int(&self, at: usize) -> Result<Option<i64>> {
+        self.0.opt_int(self.1 + at)
+    }
+    fn text(&self, at: usize) -> Result<String> {
+        self.0.text(self.1 + at)
+    }
+    fn opt_text(&self, at: usize) -> Result<Option<String>> {
+        self.0.opt_text(self.1 + at)
+    }
+    fn flag(&self, at: usize) -> Result<bool> {
+        self.0.flag(self.1 + at)
+    }
+}
+
+/// `alias.column, ...` for the read columns of `C`, for a SELECT over a join (names come from
+/// the column enum, never from input).
+pub(crate) fn qualified<C: crate::columns::Columns>(alias: &str) -> String {
+    C::SELECT
+        .split(", ")
+        .map(|column| format!("{alias}.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// An aggregate decoded from a row whose first columns are its table's read columns, in the
 /// order of its column enum; every path that reads it (pages, lookups, exports on either
 /// engine) decodes through this.

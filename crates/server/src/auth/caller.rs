@@ -117,11 +117,12 @@ impl FromRequestParts<AppState> for Caller {
         }
         // Look the client up on every request so that a deactivated or deleted client stops
         // working at once, on every replica.
-        let client = state
+        // One query reads the client and its company.
+        let (client, company) = state
             .store
-            .client_by_resource_id(&claims.sub)
+            .client_with_company(&claims.sub)
             .await?
-            .filter(|c| c.client_id == claims.client_id)
+            .filter(|(c, _)| c.client_id == claims.client_id)
             .ok_or_else(|| ApiError::unauthorized("the client of this token no longer exists"))?;
         if client.status_id != STATUS_ACTIVE {
             return Err(ApiError::unauthorized(
@@ -138,10 +139,7 @@ impl FromRequestParts<AppState> for Caller {
                 peer.map_or_else(|| "this address".to_owned(), |ip| ip.to_string())
             )));
         }
-        let company = state
-            .store
-            .company_by_id(client.company_id)
-            .await?
+        let company = company
             .ok_or_else(|| ApiError::unauthorized("the company of this token no longer exists"))?;
         if let Some(ctx) = parts.extensions.get::<RequestContext>() {
             ctx.set_client(&client.client_id, &company.resource_id);

@@ -52,6 +52,20 @@ async fn client_lookups(s: &SqlStore) {
         Some(made.clone())
     );
     assert_eq!(s.client_by_client_id("nobody").await.expect("lookup"), None);
+    // The joined look-up every authenticated request makes gives the same client and the
+    // company as it is stored.
+    let stored_company = s.company_by_id(c.id).await.expect("company");
+    assert!(stored_company.is_some());
+    assert_eq!(
+        s.client_with_company(&made.resource_id)
+            .await
+            .expect("joined lookup"),
+        Some((made.clone(), stored_company))
+    );
+    assert_eq!(
+        s.client_with_company("NoSuchClient").await.expect("lookup"),
+        None
+    );
     // A second client with the same client id is refused.
     let again = s
         .insert_client(&new_client(c.id, "Payroll"), &actor())
