@@ -218,7 +218,7 @@ pub struct AuditReader {
     pub root: bool,
 }
 
-/// Where an audit export cursor sends its rows, in batches of up to [`EXPORT_BATCH_ROWS`].
+/// Where an audit export cursor sends its rows, in batches of up to [`EXPORT_BATCH_ROWS`](crate::EXPORT_BATCH_ROWS).
 pub type AuditSink = tokio::sync::mpsc::Sender<Result<Vec<AuditRow>>>;
 
 fn time_text(ms: Option<Millis>) -> Value {

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::priority::{parse_priority, priority_name, DEFAULT_PRIORITY, PRIORITIES};
 use crate::query::SearchSpec;
+pub use crate::target_users::{TargetUser, TargetUserFields};
 
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;
@@ -105,20 +106,6 @@ pub struct CompanyFields {
     pub time_format: Option<String>,
     pub status_id: i64,
     pub tags: Vec<String>,
-}
-
-impl TargetUserFields {
-    /// The manager's first and last name with one space between them, trimmed (empty when
-    /// neither is set).
-    pub fn manager_full_name(&self) -> String {
-        format!(
-            "{} {}",
-            self.manager_first_name.trim(),
-            self.manager_last_name.trim()
-        )
-        .trim()
-        .to_owned()
-    }
 }
 
 impl CompanyFields {
@@ -300,36 +287,6 @@ pub struct ClientUpdate {
     pub status_id: i64,
     pub has_ip_restriction: bool,
     pub allowed_ips: Vec<String>,
-}
-
-/// The editable fields of a target user ('' when absent).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TargetUserFields {
-    pub email: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub department: String,
-    pub phone_number: String,
-    /// 1..=5, see [`PRIORITIES`].
-    pub priority: i64,
-    pub is_active: bool,
-    pub time_zone_id: String,
-    pub preferred_language_id: String,
-    pub manager_first_name: String,
-    pub manager_last_name: String,
-    pub manager_email: String,
-}
-
-/// A target user row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TargetUser {
-    pub id: i64,
-    pub company_id: i64,
-    pub resource_id: String,
-    pub fields: TargetUserFields,
-    pub is_deleted: bool,
-    pub create_time: Millis,
-    pub update_time: Millis,
 }
 
 /// What a single-user write found.

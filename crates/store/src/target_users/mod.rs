@@ -1,7 +1,7 @@
 //! Target users in SQL, with the per-company counters kept in the same transaction as every
 //! write, so that totals and the count summary cost a lookup, not a scan.
 
-mod columns;
+mod record;
 mod search;
 
 use std::collections::HashMap;
@@ -21,7 +21,8 @@ use crate::rows::{
     FromColumns, ReadColumns,
 };
 use crate::{CompanyStore, Result, SqlStore, StoreError, TargetUserStore};
-use columns::{field_values, new_row, TargetUserCol as C, CREATE_MONTH_AFTER_READ};
+use record::{field_values, new_row, TargetUserCol as C, CREATE_MONTH_AFTER_READ};
+pub use record::{TargetUser, TargetUserFields};
 
 /// Search pages of at least this many rows are read through rusqlite on a file database: from
 /// about here, opening its own connection costs less than sqlx's per-row hand-over saves.

@@ -1,12 +1,58 @@
-//! The columns of `target_users`, what a user's fields store in them, and how a row reads back.
+//! A target user: its fields, the columns of `target_users`, what the fields store in them, and
+//! how a row reads back. A new field is added here once (see docs/architecture.md, "Adding a
+//! target-user field").
 
 use sea_query::Value;
 
 use crate::columns::table_columns;
-use crate::model::{Millis, TargetUser, TargetUserFields};
+use crate::model::Millis;
 use crate::query::month_of;
 use crate::rows::{FromColumns, ReadColumns};
 use crate::Result;
+
+/// The editable fields of a target user ('' when absent).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TargetUserFields {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub department: String,
+    pub phone_number: String,
+    /// 1..=5, see [`crate::PRIORITIES`].
+    pub priority: i64,
+    pub is_active: bool,
+    pub time_zone_id: String,
+    pub preferred_language_id: String,
+    pub manager_first_name: String,
+    pub manager_last_name: String,
+    pub manager_email: String,
+}
+
+/// A target user row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetUser {
+    pub id: i64,
+    pub company_id: i64,
+    pub resource_id: String,
+    pub fields: TargetUserFields,
+    pub is_deleted: bool,
+    pub create_time: Millis,
+    pub update_time: Millis,
+}
+
+impl TargetUserFields {
+    /// The manager's first and last name with one space between them, trimmed (empty when
+    /// neither is set).
+    pub fn manager_full_name(&self) -> String {
+        format!(
+            "{} {}",
+            self.manager_first_name.trim(),
+            self.manager_last_name.trim()
+        )
+        .trim()
+        .to_owned()
+    }
+}
 
 table_columns! {
     /// Columns of `target_users`.

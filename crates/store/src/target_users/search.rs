@@ -3,7 +3,7 @@
 
 use sea_query::{Alias, Condition, Expr, Query, SimpleExpr, Values};
 
-use super::columns::TargetUserCol as C;
+use super::record::TargetUserCol as C;
 use crate::open::Engine;
 use crate::query::{Cond, SearchSpec};
 use crate::rows::apply_order;
