@@ -10,16 +10,13 @@ use axum::Json;
 use rollcall_store::{fields, AuditRow, AuditScope, Entity, SearchSpec};
 use rollcall_types::audit::{AuditLogDto, AuditLogSearchView, GetAuditLogRequest};
 use rollcall_types::{Envelope, Paged, SearchRequest};
-use tokio::sync::mpsc;
 
 use crate::audit::{self, ExportRecord};
-use crate::conn::Streaming;
 use crate::error::ApiResult;
-use crate::export::{
-    self, pdf_too_big, Cell, ExportOptions, Format, Report, CHANNEL_BATCHES, PDF_MAX_ROWS,
-};
+use crate::export::{self, pdf_too_big, Cell, ExportOptions, Format, PDF_MAX_ROWS};
 use crate::extract::KJson;
 use crate::paging::Paging;
+use crate::routes::files::{self, FileKind};
 use crate::scope::{Read, Scoped};
 use crate::state::AppState;
 use crate::time::millis_to_time;
@@ -154,7 +151,6 @@ pub async fn export(
         ),
         req.ascending.unwrap_or(false),
     );
-    let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
     let record = ExportRecord {
         actor: audit::actor(&caller),
         company: company.clone(),
@@ -162,30 +158,18 @@ pub async fn export(
         noun: ("audit row", "audit rows"),
         format,
         all_pages: all,
-        filter: filter.clone(),
+        filter,
+    };
+    let kind = FileKind {
+        title: "Audit Logs",
+        columns: AUDIT_LOG_COLUMNS,
+        cells: audit_log_cells,
     };
     let store = state.store.clone();
-    audit::spawn_counted_export(state.store.clone(), record, tx, move |sink| async move {
+    files::stream(&state, record, kind, &options, move |sink| async move {
         store.export_audit(&read, &spec, all, sink).await
-    });
-    let report = Report {
-        title: "Audit Logs".into(),
-        company: company.fields.name.clone(),
-        filter_summary: filter,
-    };
-    export::respond(
-        format,
-        "Audit Logs",
-        AUDIT_LOG_COLUMNS,
-        rx,
-        audit_log_cells,
-        report,
-        &options,
-        &state,
-    )
+    })
     .await
-    // A file: exempt from the response minimum rate, however slowly it is read (issue #11).
-    .map(Streaming::mark)
 }
 
 /// `POST /api/audit-logs`: a page of the rows of the scoped company itself (default: the

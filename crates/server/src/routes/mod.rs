@@ -3,6 +3,7 @@
 pub mod audit_logs;
 pub mod clients;
 pub mod companies;
+pub mod files;
 pub mod lookups;
 pub mod operations;
 pub mod target_users;

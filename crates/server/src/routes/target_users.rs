@@ -19,17 +19,16 @@ use crate::audit::ExportRecord;
 use crate::auth::caller::Caller;
 use crate::conn::Streaming;
 use crate::error::{ApiError, ApiResult};
-use crate::export::{
-    self, pdf_too_big, Cell, ExportOptions, Format, Report, CHANNEL_BATCHES, PDF_MAX_ROWS,
-};
+use crate::export::{self, pdf_too_big, Cell, ExportOptions, Format, Report, PDF_MAX_ROWS};
 use crate::extract::KJson;
 use crate::paging::Paging;
+use crate::routes::files::{self, FileKind};
 use crate::scope::{Read, Scoped, Write};
 use crate::state::AppState;
 use crate::time::{millis_to_time, now_millis};
 use axum::extract::Query;
 use axum::response::Response;
-use rollcall_store::{Entity, StoreError};
+use rollcall_store::Entity;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
@@ -584,12 +583,8 @@ pub async fn export(
         req.order_by.as_deref(),
         req.ascending.unwrap_or(false),
     );
-    let (tx, rx) = mpsc::channel::<Result<Vec<TargetUser>, StoreError>>(CHANNEL_BATCHES);
     let store = state.store.clone();
     let company_id = company.id;
-    let cursor_spec = spec.clone();
-    // The cursor's rows are counted on their way to the file; the audit row is written when
-    // it ends.
     let record = ExportRecord {
         actor: audit::actor(&caller),
         company: company.clone(),
@@ -597,31 +592,19 @@ pub async fn export(
         noun: ("target user", "target users"),
         format,
         all_pages: all,
-        filter: filter.clone(),
+        filter,
     };
-    audit::spawn_counted_export(state.store.clone(), record, tx, move |sink| async move {
+    let kind = FileKind {
+        title: "Target Users",
+        columns: export::TARGET_USER_COLUMNS,
+        cells: export::target_user_cells,
+    };
+    files::stream(&state, record, kind, &options, move |sink| async move {
         store
-            .export_target_users(company_id, &cursor_spec, all, sink)
+            .export_target_users(company_id, &spec, all, sink)
             .await
-    });
-    let report = Report {
-        title: "Target Users".into(),
-        company: company.fields.name.clone(),
-        filter_summary: filter,
-    };
-    export::respond(
-        format,
-        "Target Users",
-        export::TARGET_USER_COLUMNS,
-        rx,
-        export::target_user_cells,
-        report,
-        &options,
-        &state,
-    )
+    })
     .await
-    // A file: exempt from the response minimum rate, however slowly it is read (issue #11).
-    .map(Streaming::mark)
 }
 
 /// Columns of the import template, as the importer reads them (`Email Address` is required).
