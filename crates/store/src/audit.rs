@@ -13,14 +13,14 @@ use async_trait::async_trait;
 use futures::{future, TryStreamExt};
 use sea_query::{Alias, Condition, Expr, Query};
 use serde_json::{json, Map, Value};
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Connection};
 
+use crate::columns::table_columns;
 use crate::export::{send_all, Sent};
 use crate::model::{priority_name, ApiClient, Company, CompanyFields, Millis, TargetUserFields};
 use crate::open::Engine;
 use crate::query::SearchSpec;
-use crate::rows::{apply_order, bind_values, get_i64, get_opt_i64, get_opt_str, get_str};
+use crate::rows::{apply_order, bind_values, get_str, insert_rows, FromColumns, ReadColumns};
 use crate::{AuditStore, Result, SqlStore, StoreError};
 
 /// `userName` of the rows the server writes on its own behalf (the first start's bootstrap,
@@ -475,32 +475,64 @@ pub(crate) fn client_update_event(
     event
 }
 
-/// Columns read into an [`AuditRow`].
-const AUDIT_COLUMNS: &str =
-    "id, resource_id, company_id, log_date, actor_client_id, actor_resource_id, ip, user_agent, \
-    operation, entity_name, entity_resource_id, old_value, new_value, description";
-
-fn audit_from_row(row: &AnyRow) -> Result<AuditRow> {
-    Ok(AuditRow {
-        id: get_i64(row, "id")?,
-        resource_id: get_str(row, "resource_id")?,
-        company_id: get_opt_i64(row, "company_id")?,
-        log_date: get_i64(row, "log_date")?,
-        actor_client_id: get_str(row, "actor_client_id")?,
-        actor_resource_id: get_opt_str(row, "actor_resource_id")?,
-        ip: get_opt_str(row, "ip")?,
-        user_agent: get_opt_str(row, "user_agent")?,
-        operation: get_str(row, "operation")?,
-        entity_name: get_str(row, "entity_name")?,
-        entity_resource_id: get_opt_str(row, "entity_resource_id")?,
-        old_value: get_opt_str(row, "old_value")?,
-        new_value: get_opt_str(row, "new_value")?,
-        description: get_str(row, "description")?,
-    })
+table_columns! {
+    /// Columns of `audit_log`.
+    pub(crate) enum AuditCol in "audit_log" {
+        read {
+            Id = "id",
+            ResourceId = "resource_id",
+            CompanyId = "company_id",
+            LogDate = "log_date",
+            ActorClientId = "actor_client_id",
+            ActorResourceId = "actor_resource_id",
+            Ip = "ip",
+            UserAgent = "user_agent",
+            Operation = "operation",
+            EntityName = "entity_name",
+            EntityResourceId = "entity_resource_id",
+            OldValue = "old_value",
+            NewValue = "new_value",
+            Description = "description",
+        }
+        stored {
+            CompanyPath = "company_path",
+            ActorClientIdLower = "actor_client_id_lower",
+            ActorCompanyPath = "actor_company_path",
+            UserAgentLower = "user_agent_lower",
+            OperationLower = "operation_lower",
+            EntityNameLower = "entity_name_lower",
+            OldValueLower = "old_value_lower",
+            NewValueLower = "new_value_lower",
+            DescriptionLower = "description_lower",
+        }
+    }
 }
 
-/// Writes one audit row on `conn` (a transaction's connection, or the writer's).
-pub(crate) async fn insert(conn: &mut AnyConnection, e: &AuditEvent) -> Result<()> {
+impl FromColumns for AuditRow {
+    fn from_columns<R: ReadColumns + ?Sized>(r: &R) -> Result<Self> {
+        use AuditCol as A;
+        Ok(AuditRow {
+            id: r.int(A::Id.at())?,
+            resource_id: r.text(A::ResourceId.at())?,
+            company_id: r.opt_int(A::CompanyId.at())?,
+            log_date: r.int(A::LogDate.at())?,
+            actor_client_id: r.text(A::ActorClientId.at())?,
+            actor_resource_id: r.opt_text(A::ActorResourceId.at())?,
+            ip: r.opt_text(A::Ip.at())?,
+            user_agent: r.opt_text(A::UserAgent.at())?,
+            operation: r.text(A::Operation.at())?,
+            entity_name: r.text(A::EntityName.at())?,
+            entity_resource_id: r.opt_text(A::EntityResourceId.at())?,
+            old_value: r.opt_text(A::OldValue.at())?,
+            new_value: r.opt_text(A::NewValue.at())?,
+            description: r.text(A::Description.at())?,
+        })
+    }
+}
+
+/// The stored value of every column of `e`'s row, with the lowercase copies the filters read.
+fn stored_values(e: &AuditEvent) -> Vec<(AuditCol, sea_query::Value)> {
+    use AuditCol as A;
     let text = |v: &Option<Value>| v.as_ref().map(Value::to_string);
     let lower = |v: &Option<String>| v.as_ref().map(|s| s.to_lowercase());
     let old_value = text(&e.old_value);
@@ -510,38 +542,55 @@ pub(crate) async fn insert(conn: &mut AnyConnection, e: &AuditEvent) -> Result<(
         .user_agent
         .as_deref()
         .map(|ua| clip(ua, MAX_USER_AGENT_CHARS));
-    sqlx::query(
-        "INSERT INTO audit_log (resource_id, company_id, company_path, log_date, actor_client_id, actor_client_id_lower, \
-         actor_resource_id, actor_company_path, ip, user_agent, user_agent_lower, operation, operation_lower, entity_name, \
-         entity_name_lower, entity_resource_id, old_value, old_value_lower, new_value, new_value_lower, description, \
-         description_lower) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
-    )
-    .bind(crate::new_resource_id())
-    .bind(e.company_id)
-    .bind(e.company_path.clone())
-    .bind(e.log_date)
-    .bind(&e.actor.client_id)
-    .bind(e.actor.client_id.to_lowercase())
-    .bind(e.actor.client_resource_id.clone())
-    .bind(e.actor.company_path.clone())
-    .bind(e.actor.ip.clone())
-    .bind(user_agent.clone())
-    .bind(lower(&user_agent))
-    .bind(e.operation.as_str())
-    .bind(e.operation.as_str().to_lowercase())
-    .bind(e.entity.as_str())
-    .bind(e.entity.as_str().to_lowercase())
-    .bind(e.entity_resource_id.clone())
-    .bind(old_value.clone())
-    .bind(lower(&old_value))
-    .bind(new_value.clone())
-    .bind(lower(&new_value))
-    .bind(&e.description)
-    .bind(e.description.to_lowercase())
-    .execute(conn)
-    .await?;
-    Ok(())
+    vec![
+        (A::ResourceId, crate::new_resource_id().into()),
+        (A::CompanyId, e.company_id.into()),
+        (A::CompanyPath, e.company_path.clone().into()),
+        (A::LogDate, e.log_date.into()),
+        (A::ActorClientId, e.actor.client_id.clone().into()),
+        (
+            A::ActorClientIdLower,
+            e.actor.client_id.to_lowercase().into(),
+        ),
+        (
+            A::ActorResourceId,
+            e.actor.client_resource_id.clone().into(),
+        ),
+        (A::ActorCompanyPath, e.actor.company_path.clone().into()),
+        (A::Ip, e.actor.ip.clone().into()),
+        (A::UserAgentLower, lower(&user_agent).into()),
+        (A::UserAgent, user_agent.into()),
+        (A::Operation, e.operation.as_str().into()),
+        (
+            A::OperationLower,
+            e.operation.as_str().to_lowercase().into(),
+        ),
+        (A::EntityName, e.entity.as_str().into()),
+        (A::EntityNameLower, e.entity.as_str().to_lowercase().into()),
+        (A::EntityResourceId, e.entity_resource_id.clone().into()),
+        (A::OldValueLower, lower(&old_value).into()),
+        (A::OldValue, old_value.into()),
+        (A::NewValueLower, lower(&new_value).into()),
+        (A::NewValue, new_value.into()),
+        (A::Description, e.description.clone().into()),
+        (A::DescriptionLower, e.description.to_lowercase().into()),
+    ]
+}
+
+impl SqlStore {
+    /// Writes one audit row on `conn` (a transaction's connection, or the writer's).
+    pub(crate) async fn insert_audit(
+        &self,
+        conn: &mut AnyConnection,
+        e: &AuditEvent,
+    ) -> Result<()> {
+        let stmt = insert_rows(AuditCol::TABLE, [stored_values(e)])?;
+        let (sql, values) = self.render(&stmt);
+        bind_values(sqlx::query(&sql), &values)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
 }
 
 /// The path and name of company `id`, read on `conn` (inside the change's transaction).
@@ -635,7 +684,7 @@ fn select_visible(scope: &AuditScope, spec: &SearchSpec, what: &str) -> sea_quer
 impl AuditStore for SqlStore {
     async fn record_audit(&self, e: &AuditEvent) -> Result<()> {
         let mut conn = self.writer.acquire().await?;
-        insert(&mut conn, e).await
+        self.insert_audit(&mut conn, e).await
     }
 
     async fn search_audit(
@@ -646,18 +695,10 @@ impl AuditStore for SqlStore {
         let total = self
             .count(&select_visible(scope, spec, "COUNT(*) AS n"))
             .await?;
-        let mut page = select_visible(scope, spec, AUDIT_COLUMNS);
+        let mut page = select_visible(scope, spec, AuditCol::SELECT);
         apply_order(&mut page, spec);
         let (sql, values) = self.render(&page);
-        let rows = bind_values(sqlx::query(&sql), &values)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok((
-            total,
-            rows.iter()
-                .map(audit_from_row)
-                .collect::<Result<Vec<_>>>()?,
-        ))
+        Ok((total, self.fetch_all_as(&sql, &values).await?))
     }
 
     /// Streams the rows a search selects (every match when `all`) into `out` from one cursor
@@ -670,7 +711,7 @@ impl AuditStore for SqlStore {
         all: bool,
         out: AuditSink,
     ) -> Result<()> {
-        let mut page = select_visible(scope, spec, AUDIT_COLUMNS);
+        let mut page = select_visible(scope, spec, AuditCol::SELECT);
         apply_order(&mut page, spec);
         if all {
             page.reset_limit().reset_offset();
@@ -686,7 +727,7 @@ impl AuditStore for SqlStore {
         let rows = bind_values(sqlx::query(&sql), &values)
             .fetch(&mut *tx)
             .map_err(StoreError::from)
-            .and_then(|row| future::ready(audit_from_row(&row)));
+            .and_then(|row| future::ready(AuditRow::from_columns(&row)));
         if send_all(rows, &out).await? == Sent::ReceiverGone {
             // The client went away. Return without a rollback: on PostgreSQL, `rollback` (and
             // `close`) on this connection would first read the rest of the result set off the

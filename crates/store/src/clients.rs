@@ -10,8 +10,8 @@ use crate::model::*;
 use crate::open::{new_resource_id, now_millis};
 use crate::query::SearchSpec;
 use crate::rows::{
-    apply_order, bind_values, count_select, get_i64, is_unique_violation, json_list,
-    json_list_from, qualified, FromColumns, ReadColumns, Shifted,
+    apply_order, count_select, get_i64, is_unique_violation, json_list, json_list_from, qualified,
+    FromColumns, ReadColumns, Shifted,
 };
 use crate::{ClientStore, Result, SqlStore, StoreError};
 
@@ -109,7 +109,7 @@ impl ClientStore for SqlStore {
                 change.company.suffix()
             ),
         );
-        audit::insert(&mut tx, &event).await?;
+        self.insert_audit(&mut tx, &event).await?;
         tx.commit().await?;
         Ok(ApiClient {
             id: get_i64(&row, "id")?,
@@ -169,7 +169,7 @@ impl ClientStore for SqlStore {
             &u.allowed_ips,
         );
         let event = audit::client_update_event(&change, &before, &after, u.secret_hash.is_some());
-        audit::insert(&mut tx, &event).await?;
+        self.insert_audit(&mut tx, &event).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -198,7 +198,7 @@ impl ClientStore for SqlStore {
                 change.company.suffix()
             ),
         );
-        audit::insert(&mut tx, &event).await?;
+        self.insert_audit(&mut tx, &event).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -276,14 +276,6 @@ impl ClientStore for SqlStore {
             .to_owned();
         apply_order(&mut page, spec);
         let (sql, values) = self.render(&page);
-        let rows = bind_values(sqlx::query(&sql), &values)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok((
-            total,
-            rows.iter()
-                .map(ApiClient::from_columns)
-                .collect::<Result<Vec<_>>>()?,
-        ))
+        Ok((total, self.fetch_all_as(&sql, &values).await?))
     }
 }

@@ -242,7 +242,7 @@ impl CompanyStore for SqlStore {
             Some(audit::company_value(f)),
             description,
         );
-        audit::insert(&mut tx, &event).await?;
+        self.insert_audit(&mut tx, &event).await?;
         tx.commit().await?;
         Ok(company)
     }
@@ -283,7 +283,7 @@ impl CompanyStore for SqlStore {
             &audit::company_value(f),
             &format!("Updated company '{}'", before.fields.name),
         );
-        audit::insert(&mut tx, &event).await?;
+        self.insert_audit(&mut tx, &event).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -369,7 +369,7 @@ impl CompanyStore for SqlStore {
                 audit::count_of(count("api_clients"), "API client", "API clients"),
             ),
         );
-        audit::insert(&mut tx, &event).await?;
+        self.insert_audit(&mut tx, &event).await?;
         sqlx::query("DELETE FROM companies WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)

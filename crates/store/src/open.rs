@@ -345,6 +345,18 @@ impl SqlStore {
         row.as_ref().map(T::from_columns).transpose()
     }
 
+    /// Every row of a rendered SELECT whose first columns are `T`'s read columns, decoded.
+    pub(crate) async fn fetch_all_as<T: FromColumns>(
+        &self,
+        sql: &str,
+        values: &Values,
+    ) -> Result<Vec<T>> {
+        let rows = bind_values(sqlx::query(sql), values)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(T::from_columns).collect()
+    }
+
     /// Renders a sea-query statement for this engine.
     pub(crate) fn render<S: sea_query::QueryStatementWriter>(&self, stmt: &S) -> (String, Values) {
         match self.engine {

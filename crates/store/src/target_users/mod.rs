@@ -110,7 +110,7 @@ impl TargetUserStore for SqlStore {
                 change.company.suffix()
             ),
         );
-        audit::insert(&mut tx, &event).await?;
+        self.insert_audit(&mut tx, &event).await?;
         tx.commit().await?;
         Ok(TargetUser {
             id,
@@ -178,7 +178,7 @@ impl TargetUserStore for SqlStore {
                 change.company.suffix()
             ),
         );
-        audit::insert(&mut tx, &event).await?;
+        self.insert_audit(&mut tx, &event).await?;
         tx.commit().await?;
         Ok(users.len() as u64)
     }
@@ -240,7 +240,7 @@ impl TargetUserStore for SqlStore {
             &audit::user_value(f),
             &format!("Updated target user '{}'", before.fields.email),
         );
-        audit::insert(&mut tx, &event).await?;
+        self.insert_audit(&mut tx, &event).await?;
         tx.commit().await?;
         Ok(WriteOutcome::Done(Box::new(TargetUser {
             fields: f.clone(),
@@ -301,7 +301,7 @@ impl TargetUserStore for SqlStore {
                 change.company.suffix()
             ),
         );
-        audit::insert(&mut tx, &event).await?;
+        self.insert_audit(&mut tx, &event).await?;
         tx.commit().await?;
         Ok(WriteOutcome::Done(Box::new(user)))
     }
@@ -379,15 +379,7 @@ impl TargetUserStore for SqlStore {
                     })??;
             return Ok((total, users));
         }
-        let rows = bind_values(sqlx::query(&sql), &values)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok((
-            total,
-            rows.iter()
-                .map(TargetUser::from_columns)
-                .collect::<Result<Vec<_>>>()?,
-        ))
+        Ok((total, self.fetch_all_as(&sql, &values).await?))
     }
 
     /// Streams the users a search selects (every match when `all`, else the spec's page) into
@@ -496,7 +488,7 @@ impl TargetUserStore for SqlStore {
                 change.company.suffix()
             ),
         );
-        audit::insert(&mut tx, &event).await?;
+        self.insert_audit(&mut tx, &event).await?;
         tx.commit().await?;
         Ok(n)
     }
