@@ -25,11 +25,11 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, StatusCode, Version};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use rollcall_types::token::OAuthError;
+
 use tokio::time::Sleep;
 use tracing::{Instrument, Level};
 
+use crate::auth::token::OAuthError;
 use crate::error::{ApiError, ErrorCause};
 use crate::request::{self, RequestContext, RequestId};
 use crate::state::AppState;
@@ -152,13 +152,11 @@ pub async fn body_min_rate(State(rate): State<BodyMinRate>, req: Request, next: 
     let mut resp = if token_route {
         // CONTRACT.md: token errors are RFC 6749 §5.2 bodies. §5.2 has no code for a timeout;
         // a request that cannot be read whole is `invalid_request`.
-        Json(OAuthError {
-            error: "invalid_request".to_owned(),
-            error_description: format!(
-                "the token request form arrived more slowly than {measured}; send the whole \
-                 form at once, without pauses, and request the token again"
-            ),
-        })
+        OAuthError::invalid_request(format!(
+            "the token request form arrived more slowly than {measured}; send the whole form at \
+             once, without pauses, and request the token again"
+        ))
+        .with_status(StatusCode::REQUEST_TIMEOUT)
         .into_response()
     } else {
         // `ResultStatus` has no 408 member: the envelope says INPUT_ERROR, the status line 408.

@@ -28,7 +28,7 @@ struct OAuthCode(&'static str);
 /// envelope) with its status, `Cache-Control: no-store` and, for the limits that RFC leaves to
 /// servers (429, 503), a `Retry-After`.
 #[derive(Debug)]
-struct OAuthError {
+pub(crate) struct OAuthError {
     status: StatusCode,
     error: &'static str,
     description: String,
@@ -47,8 +47,13 @@ impl OAuthError {
     }
 
     /// 400 `invalid_request`: the form is malformed.
-    fn invalid_request(description: impl Into<String>) -> Self {
+    pub(crate) fn invalid_request(description: impl Into<String>) -> Self {
         Self::new("invalid_request", description)
+    }
+
+    /// The same error with another status (408 for a form that arrived too slowly).
+    pub(crate) fn with_status(self, status: StatusCode) -> Self {
+        Self { status, ..self }
     }
 
     /// `status` (429, 503) with a `Retry-After` of `secs`.
