@@ -112,3 +112,25 @@ pub fn byte_progress(what: &str) -> ProgressBar {
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
 }
+
+/// Writes `rows` to stdout as a JSON array as they arrive, so a long listing is never held in
+/// memory.
+pub async fn json_array<T, E>(
+    mut rows: impl futures::Stream<Item = std::result::Result<T, E>> + Unpin,
+) -> Result<()>
+where
+    T: Serialize,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    use futures::TryStreamExt;
+    let mut out = std::io::stdout().lock();
+    write!(out, "[")?;
+    let mut n = 0usize;
+    while let Some(row) = rows.try_next().await? {
+        write!(out, "{}\n  ", if n == 0 { "" } else { "," })?;
+        serde_json::to_writer(&mut out, &row)?;
+        n += 1;
+    }
+    writeln!(out, "{}]", if n == 0 { "" } else { "\n" })?;
+    Ok(())
+}

@@ -9,9 +9,7 @@ use anyhow::Result;
 use futures::TryStreamExt;
 use rollcall_client::types::company::SearchCompanyDto;
 use rollcall_client::types::ids::is_resource_id;
-use rollcall_client::{
-    decode_claims, Client, ClientError, Filter, FilterGroup, FilterItem, SearchRequest,
-};
+use rollcall_client::{decode_claims, Client, ClientError, Filter, FilterItem, SearchRequest};
 use serde_json::Value;
 
 use crate::exit::CliError;
@@ -26,22 +24,7 @@ pub struct Company {
 /// A company search body with `items` in the AND group, ordered by name.
 pub fn name_search(items: Vec<FilterItem>) -> SearchRequest {
     SearchRequest {
-        filter: Some(Filter {
-            search_input_text_value: Some(String::new()),
-            condition: Some("AND".into()),
-            filter_groups: Some(vec![
-                FilterGroup {
-                    condition: Some("AND".into()),
-                    filter_items: Some(items),
-                    filter_groups: Some(vec![]),
-                },
-                FilterGroup {
-                    condition: Some("OR".into()),
-                    filter_items: Some(vec![]),
-                    filter_groups: Some(vec![]),
-                },
-            ]),
-        }),
+        filter: Some(Filter::and_or(items, vec![])),
         order_by: Some("CompanyName".into()),
         ascending: Some(true),
         ..SearchRequest::default()

@@ -18,22 +18,7 @@ use crate::error::{ClientError, Result};
 /// The filter Keepnet's web UI sends when nothing is filtered: an `AND` group for column filters
 /// and an `OR` group for free-text search, both empty (an empty group matches everything).
 pub fn empty_filter() -> Filter {
-    Filter {
-        search_input_text_value: Some(String::new()),
-        condition: Some("AND".to_owned()),
-        filter_groups: Some(vec![
-            FilterGroup {
-                condition: Some("AND".to_owned()),
-                filter_items: Some(Vec::new()),
-                filter_groups: Some(Vec::new()),
-            },
-            FilterGroup {
-                condition: Some("OR".to_owned()),
-                filter_items: Some(Vec::new()),
-                filter_groups: Some(Vec::new()),
-            },
-        ]),
-    }
+    Filter::and_or(Vec::new(), Vec::new())
 }
 
 fn complete_group(g: &mut FilterGroup) {

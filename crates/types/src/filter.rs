@@ -22,6 +22,24 @@ pub struct Filter {
     pub filter_groups: Option<Vec<FilterGroup>>,
 }
 
+impl Filter {
+    /// The shape Keepnet's web UI sends (REFERENCE.md, `getDefaultAxiosPayload` of
+    /// People.vue): an `AND` group of `and` items and an `OR` group of `or` items, combined
+    /// with `AND`, and an empty search text. An empty group matches everything.
+    pub fn and_or(and: Vec<FilterItem>, or: Vec<FilterItem>) -> Self {
+        let group = |condition: &str, items| FilterGroup {
+            condition: Some(condition.into()),
+            filter_items: Some(items),
+            filter_groups: Some(vec![]),
+        };
+        Filter {
+            search_input_text_value: Some(String::new()),
+            condition: Some("AND".into()),
+            filter_groups: Some(vec![group("AND", and), group("OR", or)]),
+        }
+    }
+}
+
 /// `{condition, filterItems, filterGroups}`; an empty group matches everything.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

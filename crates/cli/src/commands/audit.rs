@@ -1,7 +1,5 @@
 //! `rollcall audit list`: the audit log of a company, newest first.
 
-use std::io::Write;
-
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use futures::TryStreamExt;
@@ -117,19 +115,7 @@ async fn list(common: &Common, a: ListArgs) -> Result<()> {
     };
     let mut rows = client.search_audit_logs_up_to(scope.as_deref(), body, a.limit);
     match common.mode() {
-        Mode::Json => {
-            // Streamed: a long log is not held in memory.
-            let mut out = std::io::stdout().lock();
-            write!(out, "[")?;
-            let mut n = 0usize;
-            while let Some(row) = rows.try_next().await? {
-                write!(out, "{}\n  ", if n == 0 { "" } else { "," })?;
-                serde_json::to_writer(&mut out, &row)?;
-                n += 1;
-            }
-            writeln!(out, "{}]", if n == 0 { "" } else { "\n" })?;
-            Ok(())
-        }
+        Mode::Json => output::json_array(rows).await,
         Mode::Table => {
             let mut cells = Vec::new();
             while let Some(r) = rows.try_next().await? {

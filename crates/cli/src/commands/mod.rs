@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{ArgAction, Args, ValueEnum};
-use rollcall_client::{Client, Filter, FilterGroup, FilterItem, SearchRequest};
+use rollcall_client::{Client, Filter, FilterItem, SearchRequest};
 use serde_json::Value;
 
 use crate::config;
@@ -145,22 +145,7 @@ impl FilterArgs {
             _ => Vec::new(),
         };
         Ok(SearchRequest {
-            filter: Some(Filter {
-                search_input_text_value: Some(String::new()),
-                condition: Some("AND".into()),
-                filter_groups: Some(vec![
-                    FilterGroup {
-                        condition: Some("AND".into()),
-                        filter_items: Some(and_items),
-                        filter_groups: Some(vec![]),
-                    },
-                    FilterGroup {
-                        condition: Some("OR".into()),
-                        filter_items: Some(or_items),
-                        filter_groups: Some(vec![]),
-                    },
-                ]),
-            }),
+            filter: Some(Filter::and_or(and_items, or_items)),
             order_by: Some(self.sort.clone().unwrap_or_else(|| "CreateTime".into())),
             ascending: Some(!self.desc),
             ..SearchRequest::default()

@@ -1,7 +1,5 @@
 //! `rollcall users list|count|get|add|update|delete|export`.
 
-use std::io::Write;
-
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use futures::{StreamExt, TryStreamExt};
@@ -196,19 +194,7 @@ async fn list(common: &Common, a: ListArgs) -> Result<()> {
         None => client.search_target_users(Some(&company.id), body),
     };
     match common.mode() {
-        Mode::Json => {
-            // Streamed: a long list is not held in memory.
-            let mut out = std::io::stdout().lock();
-            write!(out, "[")?;
-            let mut n = 0usize;
-            while let Some(row) = rows.try_next().await? {
-                write!(out, "{}\n  ", if n == 0 { "" } else { "," })?;
-                serde_json::to_writer(&mut out, &row)?;
-                n += 1;
-            }
-            writeln!(out, "{}]", if n == 0 { "" } else { "\n" })?;
-            Ok(())
-        }
+        Mode::Json => output::json_array(rows).await,
         Mode::Table => {
             let mut cells = Vec::new();
             while let Some(u) = rows.try_next().await? {
