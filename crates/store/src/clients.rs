@@ -57,6 +57,17 @@ impl FromColumns for ApiClient {
     }
 }
 
+/// A client write's error; the unique index on `client_id` is the one a write can break.
+fn write_error(e: sqlx::Error, client_id: &str) -> StoreError {
+    if is_unique_violation(&e) {
+        StoreError::Conflict(format!(
+            "clientId '{client_id}' is already in use; choose another"
+        ))
+    } else {
+        e.into()
+    }
+}
+
 #[async_trait]
 impl ClientStore for SqlStore {
     async fn insert_client(&self, c: &NewClient, actor: &Actor) -> Result<ApiClient> {
@@ -79,16 +90,7 @@ impl ClientStore for SqlStore {
         .bind(now)
         .fetch_one(&mut *tx)
         .await;
-        let row = match res {
-            Ok(row) => row,
-            Err(e) if is_unique_violation(&e) => {
-                return Err(StoreError::Conflict(format!(
-                    "clientId '{}' is already in use; choose another",
-                    c.client_id
-                )))
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let row = res.map_err(|e| write_error(e, &c.client_id))?;
         let change = Change::within(&mut tx, actor, c.company_id, Entity::ApiClient).await?;
         let event = change.event(
             Operation::Create,
@@ -149,16 +151,7 @@ impl ClientStore for SqlStore {
         .bind(id)
         .execute(&mut *tx)
         .await;
-        match res {
-            Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => {
-                return Err(StoreError::Conflict(format!(
-                    "clientId '{}' is already in use; choose another",
-                    u.client_id
-                )))
-            }
-            Err(e) => return Err(e.into()),
-        }
+        res.map_err(|e| write_error(e, &u.client_id))?;
         let change = Change::within(&mut tx, actor, before.company_id, Entity::ApiClient).await?;
         let after = audit::client_value(
             &u.name,
