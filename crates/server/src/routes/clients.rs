@@ -106,7 +106,15 @@ fn check(input: ClientInput, caller: &Caller, creating: bool) -> ApiResult<Check
     };
     let name = text("name", input.name, 64);
     let client_id = text("clientId", input.client_id, 32);
+    // CONTRACT.md: a `clientSecret` made only of `*` is the masked value Keepnet's UI echoes
+    // back from its form; on an update it keeps the stored secret, and it is never a secret.
+    let masked = |s: &str| s.chars().all(|c| c == '*');
     let secret = match input.client_secret.filter(|s| !s.is_empty()) {
+        Some(s) if masked(&s) && !creating => None,
+        Some(s) if masked(&s) => {
+            problems.push("clientSecret is a masked value (only '*'); send the real secret, or one from GET /api/companies/clients/generate-client-credentials".to_owned());
+            None
+        }
         Some(s) if s.chars().count() > 100 => {
             problems.push("clientSecret must be at most 100 characters".to_owned());
             None
@@ -278,8 +286,8 @@ pub async fn get(
     Ok(Json(Envelope::success(dto(&client))))
 }
 
-/// `PUT /api/companies/clients/{resourceId}`: replaces the client's fields; an empty or missing
-/// `clientSecret` keeps the current secret.
+/// `PUT /api/companies/clients/{resourceId}`: replaces the client's fields; an empty, missing
+/// or masked (only `*`) `clientSecret` keeps the current secret.
 #[utoipa::path(
     put, path = "/api/companies/clients/{resourceId}", operation_id = "updateClient", tag = "Company", params(crate::openapi::ResourceId),
     request_body = ClientInput,

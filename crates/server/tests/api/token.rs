@@ -638,7 +638,58 @@ async fn ip_allow_list(engine: Engine) {
     assert_eq!(status, StatusCode::OK);
 }
 
+async fn a_masked_secret_keeps_the_stored_one(engine: Engine) {
+    // CONTRACT.md: Keepnet's UI sends the form back with the secret shown as `*`s.
+    let Some(srv) = TestServer::start(engine).await else {
+        return;
+    };
+    let root = srv.root_token().await;
+    let company = srv
+        .create_company(&root, None, json!({"Name": "Customer"}))
+        .await;
+    let (id, secret) = srv.create_client(&root, &company, "Company Admin").await;
+    let rid = srv.client_resource_id(&root, &company, &id).await;
+    let path = format!("/api/companies/clients/{rid}");
+    let (status, body) = srv
+        .put(
+            &path,
+            &root,
+            json!({"name": "Renamed", "clientId": id, "clientSecret": "****************",
+                   "statusId": 1, "roleResourceIdList": ["RoleCompAdmn"]}),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The old secret still works, and the masked text is not a secret.
+    srv.token(&id, &secret).await;
+    let (status, body) = srv
+        .token_request(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", id.as_str()),
+            ("client_secret", "********"),
+            ("scope", "api1"),
+        ])
+        .await;
+    assert_oauth_error(status, &body, "invalid_client");
+    // A masked value cannot create a client.
+    let (status, body) = srv
+        .post(
+            "/api/companies/clients",
+            &root,
+            json!({"name": "Masked", "clientId": "masked-client", "clientSecret": "****************",
+                   "statusId": 1, "roleResourceIdList": ["RoleCompAdmn"]}),
+            &[("X-KEEPNET-Company-Id", company.as_str())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body.to_string().contains("masked value"),
+        "the message says what is wrong: {body}"
+    );
+}
+
 both_engines!(
+    a_masked_secret_keeps_the_stored_one,
     token_success_and_claims,
     token_claims_by_role,
     token_errors_follow_rfc6749,
