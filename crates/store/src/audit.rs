@@ -632,41 +632,22 @@ fn visible_rows(scope: &AuditScope) -> sea_query::SelectStatement {
     if scope.reader.root {
         origin_shown = origin_shown.add(col("actor_company_path").is_null());
     }
+    // The table's columns as they are, but the caller's address and agent only where the
+    // reader may see them.
+    const HIDDEN: [AuditCol; 3] = [AuditCol::Ip, AuditCol::UserAgent, AuditCol::UserAgentLower];
     let mut select = Query::select();
     select.columns(
-        [
-            "id",
-            "resource_id",
-            "company_id",
-            "company_path",
-            "log_date",
-            "actor_client_id",
-            "actor_client_id_lower",
-            "actor_resource_id",
-            "actor_company_path",
-            "operation",
-            "operation_lower",
-            "entity_name",
-            "entity_name_lower",
-            "entity_resource_id",
-            "old_value",
-            "old_value_lower",
-            "new_value",
-            "new_value_lower",
-            "description",
-            "description_lower",
-        ]
-        .map(Alias::new),
+        AuditCol::ALL
+            .iter()
+            .copied()
+            .filter(|c| !HIDDEN.contains(c)),
     );
-    for hidden in ["ip", "user_agent", "user_agent_lower"] {
+    for hidden in HIDDEN {
         // No ELSE: NULL.
-        select.expr_as(
-            Expr::case(origin_shown.clone(), col(hidden)),
-            Alias::new(hidden),
-        );
+        select.expr_as(Expr::case(origin_shown.clone(), Expr::col(hidden)), hidden);
     }
     select
-        .from(Alias::new("audit_log"))
+        .from(Alias::new(AuditCol::TABLE))
         .cond_where(rows)
         .to_owned()
 }

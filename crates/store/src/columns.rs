@@ -26,6 +26,9 @@ macro_rules! table_columns {
             pub(crate) const TABLE: &'static str = $table;
             /// The columns a row is decoded from, in variant (and so SELECT) order.
             pub(crate) const READ: &'static [Self] = &[Self::$first, $(Self::$read),*];
+            /// Every column, read ones first, in variant order.
+            pub(crate) const ALL: &'static [Self] =
+                &[Self::$first, $(Self::$read,)* $(Self::$stored),*];
             /// The SELECT list of [`Self::READ`], built from the same names at compile time.
             pub(crate) const SELECT: &'static str = concat!($first_name $(, ", ", $read_name)*);
 
