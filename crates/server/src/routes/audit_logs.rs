@@ -13,7 +13,7 @@ use rollcall_types::{Envelope, Paged, SearchRequest};
 
 use crate::audit::{self, ExportRecord};
 use crate::error::ApiResult;
-use crate::export::{self, pdf_too_big, Cell, ExportOptions, Format, PDF_MAX_ROWS};
+use crate::export::{self, Cell, ExportOptions, Format};
 use crate::extract::KJson;
 use crate::paging::Paging;
 use crate::routes::files::{self, FileKind};
@@ -126,21 +126,14 @@ pub async fn export(
     let (spec, _) = audit_search(&req, state.config.max_page_size)?;
     let all = req.report_all_pages.unwrap_or(false);
     let read = audit::read_scope(&caller, &company);
-    if format == Format::Pdf && all {
-        let (total, _) = state
-            .store
-            .search_audit(
-                &read,
-                &SearchSpec {
-                    limit: 0,
-                    ..spec.clone()
-                },
-            )
-            .await?;
-        if total > PDF_MAX_ROWS {
-            return Err(pdf_too_big(total));
-        }
-    }
+    let (store, reader) = (&state.store, &read);
+    files::refuse_big_pdf(format, all, &spec, |count| async move {
+        store
+            .search_audit(reader, &count)
+            .await
+            .map(|(total, _)| total)
+    })
+    .await?;
     let filter = export::filter_summary(
         req.filter.as_ref(),
         Some(

@@ -4,13 +4,15 @@
 use std::future::Future;
 
 use axum::response::Response;
-use rollcall_store::StoreError;
+use rollcall_store::{SearchSpec, StoreError};
 use tokio::sync::mpsc;
 
 use crate::audit::{self, ExportRecord, RowSender};
 use crate::conn::Streaming;
 use crate::error::ApiResult;
-use crate::export::{self, Cell, ExportOptions, Report, CHANNEL_BATCHES};
+use crate::export::{
+    self, pdf_too_big, Cell, ExportOptions, Format, Report, CHANNEL_BATCHES, PDF_MAX_ROWS,
+};
 use crate::state::AppState;
 
 /// What a file of one kind of row looks like.
@@ -59,4 +61,29 @@ where
     .await
     // A file: exempt from the response minimum rate, however slowly it is read (issue #11).
     .map(Streaming::mark)
+}
+
+/// Refuses a PDF of every match (`all`) past [`PDF_MAX_ROWS`] before the file starts:
+/// `total` runs the search for its count only (a page of no rows).
+pub async fn refuse_big_pdf<Fut>(
+    format: Format,
+    all: bool,
+    spec: &SearchSpec,
+    total: impl FnOnce(SearchSpec) -> Fut,
+) -> ApiResult<()>
+where
+    Fut: Future<Output = Result<i64, StoreError>>,
+{
+    if format != Format::Pdf || !all {
+        return Ok(());
+    }
+    let total = total(SearchSpec {
+        limit: 0,
+        ..spec.clone()
+    })
+    .await?;
+    if total > PDF_MAX_ROWS {
+        return Err(pdf_too_big(total));
+    }
+    Ok(())
 }

@@ -19,7 +19,7 @@ use crate::audit::ExportRecord;
 use crate::auth::caller::Caller;
 use crate::conn::Streaming;
 use crate::error::{ApiError, ApiResult};
-use crate::export::{self, pdf_too_big, Cell, ExportOptions, Format, Report, PDF_MAX_ROWS};
+use crate::export::{self, Cell, ExportOptions, Format, Report};
 use crate::extract::KJson;
 use crate::paging::Paging;
 use crate::routes::files::{self, FileKind};
@@ -563,21 +563,15 @@ pub async fn export(
     let format = Format::parse(req.export_type.as_deref())?;
     let (spec, _) = target_user_search(&req, state.config.max_page_size)?;
     let all = req.report_all_pages.unwrap_or(false);
-    if format == Format::Pdf && all {
-        let (total, _) = state
-            .store
-            .search_target_users(
-                company.id,
-                &SearchSpec {
-                    limit: 0,
-                    ..spec.clone()
-                },
-            )
-            .await?;
-        if total > PDF_MAX_ROWS {
-            return Err(pdf_too_big(total));
-        }
-    }
+    let store = &state.store;
+    let company_id = company.id;
+    files::refuse_big_pdf(format, all, &spec, |count| async move {
+        store
+            .search_target_users(company_id, &count)
+            .await
+            .map(|(total, _)| total)
+    })
+    .await?;
     let filter = export::filter_summary(
         req.filter.as_ref(),
         req.order_by.as_deref(),
