@@ -423,6 +423,7 @@ impl TestServer {
             .await;
         assert_eq!(status, StatusCode::OK, "create {body}: {resp}");
         assert_eq!(resp["status"], "SUCCESS", "{resp}");
+        assert_eq!(resp["message"], "Target user created.", "{resp}");
         resp["data"]["resourceId"]
             .as_str()
             .expect("resourceId")

@@ -68,7 +68,7 @@ pub struct Envelope<T> {
     pub data: Option<T>,
     /// `SUCCESS`, `INPUT_ERROR`, ...
     pub status: String,
-    /// Human message on errors.
+    /// Human message: what went wrong on errors, a short confirmation on writes.
     pub message: Option<String>,
     /// Per-field problems on errors.
     pub validation_messages: Option<Vec<String>>,
@@ -86,6 +86,16 @@ impl<T> Envelope<T> {
             message: None,
             validation_messages: None,
             is_success: true,
+        }
+    }
+
+    /// A successful write: `data` and a short confirmation in `message`. Keepnet's UI shows the
+    /// message, and after a delete reloads its table only when it is non-empty (REFERENCE.md I,
+    /// "Page frame"; CONTRACT.md rulings of 2026-12-05).
+    pub fn done(data: T, message: impl Into<String>) -> Self {
+        Self {
+            message: Some(message.into()),
+            ..Self::success(data)
         }
     }
 

@@ -181,8 +181,11 @@ pub struct TargetUserEmailDto {
 pub struct MonthlyCount {
     /// `YYYY-MM`.
     pub period: String,
-    /// First instant of the month (UTC).
-    pub period_start: DateTime<Utc>,
+    /// Midnight of the month's first day in UTC, written without a zone designator
+    /// (`2026-12-01T00:00:00`): Keepnet's UI parses it in local time, and a `Z` would move the
+    /// month back west of UTC (CONTRACT.md, rulings of 2026-12-05). Kept as text because
+    /// Keepnet itself sends other layouts (`2026/02/01 …`, REFERENCE.md C.8).
+    pub period_start: String,
     /// Users added that month, whatever their status now.
     pub count: i64,
 }

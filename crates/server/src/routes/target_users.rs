@@ -222,9 +222,12 @@ pub async fn create(
         .store
         .insert_target_user(company.id, &fields, now_millis(), &audit::actor(&caller))
         .await?;
-    Ok(Json(Envelope::success(IdResult {
-        resource_id: user.resource_id,
-    })))
+    Ok(Json(Envelope::done(
+        IdResult {
+            resource_id: user.resource_id,
+        },
+        "Target user created.",
+    )))
 }
 
 fn not_found(id: &str) -> ApiError {
@@ -279,9 +282,12 @@ pub async fn update(
         .update_target_user(company.id, &id, &fields, &audit::actor(&caller))
         .await?
     {
-        WriteOutcome::Done(u) => Ok(Json(Envelope::success(IdResult {
-            resource_id: u.resource_id,
-        }))),
+        WriteOutcome::Done(u) => Ok(Json(Envelope::done(
+            IdResult {
+                resource_id: u.resource_id,
+            },
+            "Target user updated.",
+        ))),
         WriteOutcome::NotFound => Err(not_found(&id)),
         WriteOutcome::Deleted => Err(ApiError::conflict(format!(
             "target user '{id}' is deleted and cannot be edited"
@@ -306,9 +312,12 @@ pub async fn delete(
         .delete_target_user(company.id, &id, &audit::actor(&caller))
         .await?
     {
-        WriteOutcome::Done(u) => Ok(Json(Envelope::success(IdResult {
-            resource_id: u.resource_id,
-        }))),
+        WriteOutcome::Done(u) => Ok(Json(Envelope::done(
+            IdResult {
+                resource_id: u.resource_id,
+            },
+            "Target user deleted.",
+        ))),
         WriteOutcome::NotFound => Err(not_found(&id)),
         WriteOutcome::Deleted => Err(ApiError::conflict(format!(
             "target user '{id}' is already deleted"
@@ -363,10 +372,17 @@ pub async fn bulk_delete(
         .store
         .bulk_delete_target_users(company.id, &selection, &audit::actor(&caller))
         .await?;
-    Ok(Json(Envelope::success(BulkDeleteResult {
-        resource_id: None,
-        deleted_count: n,
-    })))
+    let message = match n {
+        1 => "1 target user deleted.".to_owned(),
+        n => format!("{n} target users deleted."),
+    };
+    Ok(Json(Envelope::done(
+        BulkDeleteResult {
+            resource_id: None,
+            deleted_count: n,
+        },
+        message,
+    )))
 }
 
 /// `POST /api/target-users/search`.
@@ -529,7 +545,7 @@ pub async fn count_summary(
                 .unwrap_or_default();
             MonthlyCount {
                 period: format!("{:04}-{:02}", start.year(), start.month()),
-                period_start: start,
+                period_start: start.format("%Y-%m-%dT%H:%M:%S").to_string(),
                 count: *count,
             }
         })

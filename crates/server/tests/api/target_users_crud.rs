@@ -373,6 +373,7 @@ async fn get_update_delete(engine: Engine) {
     .await;
     assert_eq!(s, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["resourceId"], a.as_str());
+    assert_eq!(body["message"], "Target user updated.", "{body}");
     let after = user_data(&srv, &token, &company, &a).await;
     assert_eq!(after["firstName"], "Alicia");
     assert_eq!(after["priority"], "VeryLow");
@@ -514,6 +515,8 @@ async fn get_update_delete(engine: Engine) {
     let (s, body) = delete_user(&srv, &token, &company, &b).await;
     assert_eq!(s, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["resourceId"], b.as_str());
+    // Keepnet's UI reloads its table after a delete only when `message` is not empty.
+    assert_eq!(body["message"], "Target user deleted.", "{body}");
     let gone = user_data(&srv, &token, &company, &b).await;
     assert_eq!(gone["isDeleted"], true);
     assert_eq!(
@@ -700,6 +703,7 @@ async fn bulk_delete_items_and_select_all(engine: Engine) {
     let (s, b) = bulk_delete(&srv, &token, &company, json!({"Items": [ids[0], ids[1]]})).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["data"]["deletedCount"], 1);
+    assert_eq!(b["message"], "1 target user deleted.", "{b}");
     let rows = search_all(&srv, &token, &company, json!({})).await;
     assert_eq!(
         search_row(&rows, &ids[1])["status"],
@@ -1063,7 +1067,10 @@ async fn count_summary_and_company_counts(engine: Engine) {
             tu::month_text(month),
             "oldest first: {summary}"
         );
-        let start = tu::ms(m["periodStart"].as_str().expect("periodStart"));
+        // No zone designator (CONTRACT.md ruling): the UI reads it in local time.
+        let text = m["periodStart"].as_str().expect("periodStart");
+        assert!(!text.ends_with('Z') && !text.contains('+'), "{text}");
+        let start = tu::ms(&format!("{text}Z"));
         assert_eq!(start, tu::month_start(month), "periodStart of {month}");
         assert_eq!(
             m["count"],
