@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod paging;
+pub mod paths;
 pub mod ratelimit;
 pub mod request;
 pub mod router;

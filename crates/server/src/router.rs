@@ -5,6 +5,8 @@ use axum::http::{Method, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
+use std::sync::Arc;
+use tower::ServiceExt;
 use utoipa::openapi::OpenApi as Document;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -13,7 +15,7 @@ use utoipa_axum::routes;
 use crate::error::ApiError;
 use crate::routes::{audit_logs, clients, companies, lookups, operations, target_users as users};
 use crate::state::AppState;
-use crate::{headers, middleware, openapi, text};
+use crate::{headers, middleware, openapi, paths, text};
 
 /// The router. Every `/api` handler authenticates through the [`crate::auth::caller::Caller`] extractor.
 ///
@@ -25,10 +27,19 @@ use crate::{headers, middleware, openapi, text};
 ///    ([`headers::no_store`]);
 /// 2. the Swagger UI and its document: their own CSP ([`headers::DOCS_CSP`]), cacheable;
 /// 3. every reply: [`headers::browser`] (nosniff, no referrer, no framing);
-/// 4. outermost, [`middleware::observe`], so the log and metrics see the final status (a 408
-///    of a slow body included).
+/// 4. [`middleware::observe`], so the log and metrics see the final status (a 408 of a slow
+///    body included);
+/// 5. before routing, [`paths::Canonical`] spells literal path segments as the routes do
+///    (routes match them case-insensitively, as ASP.NET's do).
 pub fn app(state: AppState) -> Router {
     let (api, doc) = routes();
+    let canonical = Arc::new(paths::Canonical::new(
+        doc.paths
+            .paths
+            .keys()
+            .map(String::as_str)
+            .chain(["/metrics"]),
+    ));
     let api = if state.config.metrics_listen.is_none() {
         api.route("/metrics", get(operations::metrics))
     } else {
@@ -47,12 +58,14 @@ pub fn app(state: AppState) -> Router {
     let api = headers::no_store(api);
     let docs: Router<AppState> = openapi::swagger_ui(doc).into();
     let docs = headers::docs(docs.method_not_allowed_fallback(method_not_allowed));
-    headers::browser(api.merge(docs))
+    let app = headers::browser(api.merge(docs))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::observe,
         ))
-        .with_state(state)
+        .with_state(state);
+    // A layer on a router runs after its routing, so the rewrite wraps the whole router.
+    Router::new().fallback_service(app.map_request(move |r| canonical.apply(r)))
 }
 
 /// Every route of the service with its document entry. Routes that are not part of the

@@ -16,6 +16,7 @@ mod operations;
 mod rate_limits;
 mod restart;
 mod roles;
+mod routing;
 mod scope;
 mod signing_keys;
 mod slow_clients;
