@@ -124,42 +124,26 @@ mod tests {
     }
 
     #[test]
-    fn literal_segments_take_the_templates_spelling() {
+    fn literal_segments_take_the_templates_spelling_and_ids_keep_their_case() {
         let t = table();
-        assert_eq!(
-            t.rewrite("/api/roleswithAvailable").as_deref(),
-            Some("/api/roleswithavailable")
-        );
-        assert_eq!(
-            t.rewrite("/API/Companies/MY").as_deref(),
-            Some("/api/companies/my")
-        );
-        assert_eq!(
-            t.rewrite("/Connect/Token").as_deref(),
-            Some("/connect/token")
-        );
-    }
-
-    #[test]
-    fn ids_keep_their_case() {
-        let t = table();
-        assert_eq!(
-            t.rewrite("/API/Target-Users/AbCdEf012345").as_deref(),
-            Some("/api/target-users/AbCdEf012345")
-        );
-        assert_eq!(t.rewrite("/api/companies/AbCdEf012345"), None);
-        // literals outrank parameters, as in ASP.NET
-        assert_eq!(
-            t.rewrite("/api/companies/My").as_deref(),
-            Some("/api/companies/my")
-        );
-    }
-
-    #[test]
-    fn unknown_paths_are_left_to_the_fallback() {
-        let t = table();
-        assert_eq!(t.rewrite("/api/nothing-here"), None);
-        assert_eq!(t.rewrite("/api/companies/my/extra"), None);
-        assert_eq!(t.rewrite("/"), None);
+        for (sent, want) in [
+            ("/api/roleswithAvailable", Some("/api/roleswithavailable")),
+            ("/API/Companies/MY", Some("/api/companies/my")),
+            ("/Connect/Token", Some("/connect/token")),
+            (
+                "/API/Target-Users/AbCdEf012345",
+                Some("/api/target-users/AbCdEf012345"),
+            ),
+            // literals outrank parameters, as in ASP.NET
+            ("/api/companies/My", Some("/api/companies/my")),
+            // already spelled as the route: no change
+            ("/api/companies/AbCdEf012345", None),
+            // no route: left to the fallback
+            ("/api/nothing-here", None),
+            ("/api/companies/my/extra", None),
+            ("/", None),
+        ] {
+            assert_eq!(t.rewrite(sent).as_deref(), want, "{sent}");
+        }
     }
 }
