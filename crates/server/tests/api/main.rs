@@ -14,6 +14,7 @@ mod headers;
 mod openapi;
 mod operations;
 mod rate_limits;
+mod replay;
 mod restart;
 mod roles;
 mod routing;
