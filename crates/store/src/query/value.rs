@@ -75,6 +75,8 @@ pub(super) fn time_range(s: &str) -> Option<(i64, i64)> {
     let start = t.timestamp_millis();
     Some(match precision {
         Precision::Day => (start, start + 86_400_000),
+        Precision::Minute => (start, start + 60_000),
+        Precision::Second => (start, start + 1_000),
         Precision::Moment => (start, start + 1),
     })
 }
