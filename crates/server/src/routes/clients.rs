@@ -361,8 +361,12 @@ pub async fn search(
     Scoped { company, .. }: Scoped<Read>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Json<Envelope<Paged<SearchClientDto>>>> {
-    let (spec, paging) =
-        crate::paging::search_spec(&req, state.config.max_page_size, &fields::API_CLIENTS)?;
+    let (spec, paging) = crate::paging::search_spec(
+        &req,
+        state.config.max_page_size,
+        &fields::API_CLIENTS,
+        &company,
+    )?;
     let (total, rows) = state.store.search_clients(company.id, &spec).await?;
     let results = rows
         .iter()

@@ -17,6 +17,7 @@ mod rate_limits;
 mod restart;
 mod roles;
 mod scope;
+mod search_box;
 mod signing_keys;
 mod slow_clients;
 mod smoke;
