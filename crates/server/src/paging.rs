@@ -58,8 +58,8 @@ pub fn display_format(company: &Company) -> Option<DisplayFormat> {
     DisplayFormat::new(f.date_format.as_deref()?, f.time_format.as_deref())
 }
 
-/// Reads a filter at `now` for a request scoped to `company` (dates in ISO 8601 or in the
-/// company's display format).
+/// What a filter is read against: `now`, and the scoped company's display format (dates are
+/// read in ISO 8601 or in it).
 pub fn filter_context(now_millis: i64, display: Option<&DisplayFormat>) -> FilterContext<'_> {
     FilterContext {
         now_millis,
