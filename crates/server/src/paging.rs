@@ -1,7 +1,8 @@
 //! Page numbers and sizes, as Keepnet's search bodies carry them.
 
-use rollcall_store::query::{parse_filter, parse_order};
-use rollcall_store::{Fields, SearchSpec};
+use rollcall_store::query::{parse_filter_in, parse_order, FilterContext};
+use rollcall_store::{Company, Fields, SearchSpec};
+use rollcall_types::time::DisplayFormat;
 use rollcall_types::SearchRequest;
 
 use crate::error::ApiError;
@@ -49,16 +50,37 @@ impl Paging {
     }
 }
 
-/// A search body read against one resource's fields: its filter (with `searchInputTextValue`
-/// over the fields it searches), its order (the catalogue's default when none, newest first
+/// The display format of the company a request is scoped to (its `dateFormat` and
+/// `timeFormat`): Keepnet's UI writes date filter values in it (CONTRACT.md, rulings of
+/// 2026-12-05). `None` when the company has none rollcall can read.
+pub fn display_format(company: &Company) -> Option<DisplayFormat> {
+    let f = &company.fields;
+    DisplayFormat::new(f.date_format.as_deref()?, f.time_format.as_deref())
+}
+
+/// What a filter is read against: `now`, and the scoped company's display format (dates are
+/// read in ISO 8601 or in it).
+pub fn filter_context(now_millis: i64, display: Option<&DisplayFormat>) -> FilterContext<'_> {
+    FilterContext {
+        now_millis,
+        display,
+    }
+}
+
+/// A search body read against one resource's fields, for a request scoped to `company`: its
+/// filter (with `searchInputTextValue` over the fields it searches; dates in ISO 8601 or the
+/// company's display format), its order (the catalogue's default when none, newest first
 /// unless `ascending`; ties broken by the catalogue's unique column) and its page.
 pub fn search_spec(
     req: &SearchRequest,
     max_page_size: i64,
     fields: &Fields<'_>,
+    company: &Company,
 ) -> Result<(SearchSpec, Paging), ApiError> {
     let paging = Paging::from_request(req, max_page_size)?;
-    let parsed = parse_filter(req.filter.as_ref(), fields, crate::time::now_millis())?;
+    let display = display_format(company);
+    let ctx = filter_context(crate::time::now_millis(), display.as_ref());
+    let parsed = parse_filter_in(req.filter.as_ref(), fields, &ctx)?;
     let order = parse_order(
         req.order_by.as_deref(),
         req.ascending.unwrap_or(false),

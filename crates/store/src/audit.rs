@@ -653,11 +653,16 @@ fn visible_rows(scope: &AuditScope) -> sea_query::SelectStatement {
 }
 
 /// `SELECT <what> FROM <visible rows> WHERE <the search's filter>`.
-fn select_visible(scope: &AuditScope, spec: &SearchSpec, what: &str) -> sea_query::SelectStatement {
+fn select_visible(
+    engine: Engine,
+    scope: &AuditScope,
+    spec: &SearchSpec,
+    what: &str,
+) -> sea_query::SelectStatement {
     Query::select()
         .expr(Expr::cust(what))
         .from_subquery(visible_rows(scope), Alias::new("audit_log"))
-        .cond_where(spec.cond.to_condition())
+        .cond_where(spec.cond.to_condition(engine))
         .to_owned()
 }
 
@@ -674,9 +679,9 @@ impl AuditStore for SqlStore {
         spec: &SearchSpec,
     ) -> Result<(i64, Vec<AuditRow>)> {
         let total = self
-            .count(&select_visible(scope, spec, "COUNT(*) AS n"))
+            .count(&select_visible(self.engine, scope, spec, "COUNT(*) AS n"))
             .await?;
-        let mut page = select_visible(scope, spec, AuditCol::SELECT);
+        let mut page = select_visible(self.engine, scope, spec, AuditCol::SELECT);
         apply_order(&mut page, spec);
         let (sql, values) = self.render(&page);
         Ok((total, self.fetch_all_as(&sql, &values).await?))
@@ -692,7 +697,7 @@ impl AuditStore for SqlStore {
         all: bool,
         out: AuditSink,
     ) -> Result<()> {
-        let mut page = select_visible(scope, spec, AuditCol::SELECT);
+        let mut page = select_visible(self.engine, scope, spec, AuditCol::SELECT);
         apply_order(&mut page, spec);
         if all {
             page.reset_limit().reset_offset();

@@ -254,7 +254,7 @@ impl ClientStore for SqlStore {
             .and_where(Expr::col(Alias::new("company_id")).eq(company_id))
             .to_owned();
         let v = Alias::new("v");
-        let cond = spec.cond.to_condition();
+        let cond = spec.cond.to_condition(self.engine);
         let total = self
             .count(
                 count_select()

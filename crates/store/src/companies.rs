@@ -385,7 +385,7 @@ impl CompanyStore for SqlStore {
     ) -> Result<CompanyPage> {
         let v = Alias::new("v");
         let base = company_search_base(under, search.month);
-        let mut cond = search.spec.cond.to_condition();
+        let mut cond = search.spec.cond.to_condition(self.engine);
         let exceeded = Expr::col(Alias::new("is_number_of_users_limited"))
             .eq(true)
             .and(

@@ -242,10 +242,13 @@ impl Role {
     }
 }
 
-/// Client status ids, as Keepnet numbers them.
+/// Active, for companies and REST API clients alike.
 pub const STATUS_ACTIVE: i64 = 1;
-/// Inactive client (or company).
+/// Inactive company (companies keep Keepnet's 1/2).
 pub const STATUS_INACTIVE: i64 = 2;
+/// Inactive REST API client: Keepnet's UI reads a client's status as `Boolean(statusId)` and
+/// deactivates with `statusId: 0` (CONTRACT.md, rulings of 2026-12-05; migration 0014).
+pub const CLIENT_INACTIVE: i64 = 0;
 
 /// A REST API client.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,7 +3,7 @@
 //! tests check that the tree the parser builds selects the rows an independent evaluator of the
 //! wire filter selects, so a parser fault is told apart from an engine's.
 
-use rollcall_store::query::CmpOp;
+use rollcall_store::query::{CmpOp, Shown};
 use rollcall_store::{Cond, Val};
 
 /// Whether the row, given as a column lookup (`None` for NULL), satisfies `cond`, with SQL's
@@ -33,8 +33,27 @@ pub fn matches(cond: &Cond, row: &dyn Fn(&str) -> Option<Val>) -> bool {
             None => *negated,
             Some(_) => false,
         },
+        Cond::Shown {
+            column,
+            shown,
+            needle,
+        } => match row(column) {
+            Some(Val::Int(n)) => shown_text(*shown, n).is_some_and(|t| t.contains(needle.as_str())),
+            _ => false,
+        },
         Cond::Null { column, negated } => row(column).is_some() == *negated,
     }
+}
+
+/// The text [`Cond::Shown`] looks in, written out in Rust (the store writes it in SQL).
+fn shown_text(shown: Shown, n: i64) -> Option<String> {
+    Some(match shown {
+        Shown::Number => n.to_string(),
+        Shown::Month => format!("{}-{:02}", n / 100, n % 100),
+        Shown::Time => chrono::DateTime::from_timestamp_millis(n)?
+            .format("%Y-%m-%dT%H:%M:%S")
+            .to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -63,5 +82,15 @@ mod tests {
         };
         assert!(matches(&not_like, &null));
         assert!(!matches(&Cond::Any(vec![]), &five) && matches(&Cond::All(vec![]), &five));
+        let shown = |shown, needle: &str| Cond::Shown {
+            column: "n",
+            shown,
+            needle: needle.into(),
+        };
+        let month = |_: &str| Some(Val::Int(202_603));
+        assert!(matches(&shown(Shown::Month, "6-03"), &month));
+        assert!(!matches(&shown(Shown::Month, "202603"), &month));
+        let time = |_: &str| Some(Val::Int(1_767_312_000_000));
+        assert!(matches(&shown(Shown::Time, "01-02T00:00"), &time));
     }
 }

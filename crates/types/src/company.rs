@@ -205,7 +205,7 @@ pub struct ClientInput {
     pub client_id: Option<String>,
     #[serde(default)]
     pub client_secret: Option<String>,
-    /// 1 = Active, 2 = Inactive.
+    /// 1 = Active, 0 = Inactive (2 is also read as Inactive).
     #[serde(default)]
     pub status_id: Option<i32>,
     #[serde(default)]
@@ -226,6 +226,7 @@ pub struct ClientDto {
     pub name: String,
     pub client_id: String,
     pub client_secret: Option<String>,
+    /// 1 = Active, 0 = Inactive (the UI reads `Boolean(statusId)`).
     pub status_id: i32,
     pub status_name: String,
     pub has_ip_address_restriction: bool,
@@ -242,6 +243,7 @@ pub struct SearchClientDto {
     pub client_name: String,
     pub client_id: String,
     pub create_time: DateTime<Utc>,
+    /// 1 = Active, 0 = Inactive.
     pub status_id: i32,
     pub status_name: String,
 }

@@ -7,7 +7,7 @@
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::Json;
-use rollcall_store::{fields, AuditRow, AuditScope, Entity, SearchSpec};
+use rollcall_store::{fields, AuditRow, AuditScope, Company, Entity, SearchSpec};
 use rollcall_types::audit::{AuditLogDto, AuditLogSearchView, GetAuditLogRequest};
 use rollcall_types::{Envelope, Paged, SearchRequest};
 
@@ -21,9 +21,14 @@ use crate::scope::{Read, Scoped};
 use crate::state::AppState;
 use crate::time::millis_to_time;
 
-/// Parses an audit search body; the default order is `LogDate`, newest first.
-pub fn audit_search(req: &SearchRequest, max_page_size: i64) -> ApiResult<(SearchSpec, Paging)> {
-    crate::paging::search_spec(req, max_page_size, &fields::AUDIT_LOGS)
+/// Parses an audit search body for a request scoped to `company`; the default order is
+/// `LogDate`, newest first.
+pub fn audit_search(
+    req: &SearchRequest,
+    max_page_size: i64,
+    company: &Company,
+) -> ApiResult<(SearchSpec, Paging)> {
+    crate::paging::search_spec(req, max_page_size, &fields::AUDIT_LOGS, company)
 }
 
 /// A stored row as Keepnet's search row.
@@ -57,7 +62,7 @@ pub async fn search(
     }: Scoped<Read>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Json<Envelope<Paged<AuditLogSearchView>>>> {
-    let (spec, paging) = audit_search(&req, state.config.max_page_size)?;
+    let (spec, paging) = audit_search(&req, state.config.max_page_size, &company)?;
     let (total, rows) = state
         .store
         .search_audit(&audit::read_scope(&caller, &company), &spec)
@@ -123,7 +128,7 @@ pub async fn export(
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Response> {
     let format = Format::parse(req.export_type.as_deref())?;
-    let (spec, _) = audit_search(&req, state.config.max_page_size)?;
+    let (spec, _) = audit_search(&req, state.config.max_page_size, &company)?;
     let all = req.report_all_pages.unwrap_or(false);
     let read = audit::read_scope(&caller, &company);
     let (store, reader) = (&state.store, &read);
@@ -186,7 +191,7 @@ pub async fn list(
         ascending: req.ascending,
         ..SearchRequest::default()
     };
-    let (spec, paging) = audit_search(&search, state.config.max_page_size)?;
+    let (spec, paging) = audit_search(&search, state.config.max_page_size, &company)?;
     let (total, rows) = state
         .store
         .search_audit(

@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use rollcall_store::{
-    fields, ApiClient, ClientUpdate, NewClient, Role, STATUS_ACTIVE, STATUS_INACTIVE,
+    fields, ApiClient, ClientUpdate, NewClient, Role, CLIENT_INACTIVE, STATUS_ACTIVE,
 };
 use rollcall_types::company::{
     ClientCredentials, ClientDto, ClientInput, RoleDto, SearchClientDto,
@@ -130,12 +130,14 @@ fn check(input: ClientInput, caller: &Caller, creating: bool) -> ApiResult<Check
         }
         None => None,
     };
+    // CONTRACT.md (2026-12-05): 1 active, 0 inactive; 2, rollcall's old inactive, still reads
+    // as inactive so that older callers keep working.
     let status_id = match input.status_id {
         Some(1) | None => STATUS_ACTIVE,
-        Some(2) => STATUS_INACTIVE,
+        Some(0 | 2) => CLIENT_INACTIVE,
         Some(other) => {
             problems.push(format!(
-                "statusId must be 1 (active) or 2 (inactive), got {other}"
+                "statusId must be 1 (active) or 0 (inactive), got {other}"
             ));
             STATUS_ACTIVE
         }
@@ -359,8 +361,12 @@ pub async fn search(
     Scoped { company, .. }: Scoped<Read>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Json<Envelope<Paged<SearchClientDto>>>> {
-    let (spec, paging) =
-        crate::paging::search_spec(&req, state.config.max_page_size, &fields::API_CLIENTS)?;
+    let (spec, paging) = crate::paging::search_spec(
+        &req,
+        state.config.max_page_size,
+        &fields::API_CLIENTS,
+        &company,
+    )?;
     let (total, rows) = state.store.search_clients(company.id, &spec).await?;
     let results = rows
         .iter()

@@ -7,7 +7,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use rollcall_store::catalog::{self, DEFAULT_LICENSE_PERIOD, DEFAULT_LICENSE_TYPE};
-use rollcall_store::query::{month_of, parse_filter, parse_order};
+use rollcall_store::query::{month_of, parse_filter_in, parse_order};
 use rollcall_store::{
     fields, Company, CompanyFields, CompanyRow, CompanySearch, DeleteOutcome, LookupKind,
     SearchSpec, STATUS_ACTIVE,
@@ -37,10 +37,13 @@ use tokio::sync::mpsc;
 pub fn company_search(
     req: &SearchRequest,
     max_page_size: i64,
+    under: &Company,
 ) -> ApiResult<(CompanySearch, Paging)> {
     let now = now_millis();
     let paging = Paging::from_request(req, max_page_size)?;
-    let parsed = parse_filter(req.filter.as_ref(), &fields::COMPANIES, now)?;
+    let display = crate::paging::display_format(under);
+    let ctx = crate::paging::filter_context(now, display.as_ref());
+    let parsed = parse_filter_in(req.filter.as_ref(), &fields::COMPANIES, &ctx)?;
     let order = parse_order(
         req.order_by.as_deref(),
         req.ascending.unwrap_or(false),
@@ -105,7 +108,7 @@ pub async fn search(
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Json<Envelope<CompanySearchPage>>> {
     caller.require_reseller()?;
-    let (search, paging) = company_search(&req, state.config.max_page_size)?;
+    let (search, paging) = company_search(&req, state.config.max_page_size, &under)?;
     let page = state.store.search_companies(&under, &search).await?;
     let results = page
         .rows
@@ -693,7 +696,7 @@ pub async fn export(
 ) -> ApiResult<Response> {
     caller.require_reseller()?;
     let format = Format::parse(req.export_type.as_deref())?;
-    let (mut search, _) = company_search(&req, state.config.max_page_size)?;
+    let (mut search, _) = company_search(&req, state.config.max_page_size, &under)?;
     if req.report_all_pages.unwrap_or(false) {
         search.spec.offset = 0;
         search.spec.limit = i64::MAX;

@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use chrono::{Datelike, TimeZone, Utc};
-use rollcall_store::query::{month_of, parse_filter};
+use rollcall_store::query::{month_of, parse_filter_in};
 use rollcall_store::{
     fields, parse_priority, priority_name, BulkSelection, Company, SearchSpec, TargetUser,
     TargetUserFields, WriteOutcome, DEFAULT_PRIORITY,
@@ -32,12 +32,14 @@ use rollcall_store::Entity;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-/// Parses a target-user search body into the store's query. Shared with export.
+/// Parses a target-user search body, for a request scoped to `company`, into the store's
+/// query. Shared with export.
 pub fn target_user_search(
     req: &SearchRequest,
     max_page_size: i64,
+    company: &Company,
 ) -> ApiResult<(SearchSpec, Paging)> {
-    crate::paging::search_spec(req, max_page_size, &fields::TARGET_USERS)
+    crate::paging::search_spec(req, max_page_size, &fields::TARGET_USERS, company)
 }
 
 fn opt(s: &str) -> Option<String> {
@@ -343,7 +345,9 @@ pub async fn bulk_delete(
     KJson(req): KJson<BulkDeleteRequest>,
 ) -> ApiResult<Json<Envelope<BulkDeleteResult>>> {
     let selection = if req.select_all.unwrap_or(false) {
-        let parsed = parse_filter(req.filter.as_ref(), &fields::TARGET_USERS, now_millis())?;
+        let display = crate::paging::display_format(&company);
+        let ctx = crate::paging::filter_context(now_millis(), display.as_ref());
+        let parsed = parse_filter_in(req.filter.as_ref(), &fields::TARGET_USERS, &ctx)?;
         let excluded = req.excluded_items.unwrap_or_default();
         if excluded.len() > MAX_IDS {
             return Err(ApiError::bad_request(format!(
@@ -396,7 +400,7 @@ pub async fn search(
     Scoped { company, .. }: Scoped<Read>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Json<Envelope<Paged<TargetUserSearchView>>>> {
-    let (spec, paging) = target_user_search(&req, state.config.max_page_size)?;
+    let (spec, paging) = target_user_search(&req, state.config.max_page_size, &company)?;
     let (total, users) = state.store.search_target_users(company.id, &spec).await?;
     let rows = users.iter().map(search_view).collect();
     Ok(Json(Envelope::success(Paged::new(
@@ -435,7 +439,7 @@ pub async fn search_email(
         ascending: req.ascending.or(Some(true)),
         ..Default::default()
     };
-    let (spec, paging) = target_user_search(&search, state.config.max_page_size)?;
+    let (spec, paging) = target_user_search(&search, state.config.max_page_size, &company)?;
     let (total, users) = state.store.search_target_users(company.id, &spec).await?;
     Ok(Json(Envelope::success(Paged::new(
         paging.number,
@@ -577,7 +581,7 @@ pub async fn export(
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Response> {
     let format = Format::parse(req.export_type.as_deref())?;
-    let (spec, _) = target_user_search(&req, state.config.max_page_size)?;
+    let (spec, _) = target_user_search(&req, state.config.max_page_size, &company)?;
     let all = req.report_all_pages.unwrap_or(false);
     let store = &state.store;
     let company_id = company.id;

@@ -19,6 +19,7 @@ mod restart;
 mod roles;
 mod routing;
 mod scope;
+mod search_box;
 mod signing_keys;
 mod slow_clients;
 mod smoke;

@@ -409,6 +409,12 @@ fn eval_item(i: &Item, u: &U) -> bool {
             op => cmp_op(op, &u.priority, &priority_num(&v)),
         },
         Kind::Status => {
+            let is_code = |p: &String| ["1", "0"].contains(&p.as_str());
+            if i.op.eq_ignore_ascii_case("contains") && !parts(&v).iter().all(is_code) {
+                // docs/api.md: Contains looks for the text in the status shown.
+                let shown = if u.active { "active" } else { "inactive" };
+                return shown.contains(&v.trim().to_lowercase());
+            }
             let set: Vec<bool> = parts(&v).iter().map(|p| status_bool(p)).collect();
             match i.op {
                 "!=" => !set.contains(&u.active),

@@ -500,7 +500,8 @@ async fn inactive_client_stops_at_once(engine: Engine) {
         .get(&format!("/api/companies/clients/{rid}"), &root, &[])
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["data"]["statusId"], 2, "{body}");
+    // CONTRACT.md (2026-12-05): 2 is read as inactive, which the wire spells 0.
+    assert_eq!(body["data"]["statusId"], 0, "{body}");
 
     let (status, body) = srv.get("/api/companies/my", &token, &[]).await;
     assert_error(status, &body, StatusCode::UNAUTHORIZED, "UNAUTHORIZED");

@@ -9,7 +9,8 @@ const FIELDS: &[FieldSpec] = &[
         .searched(),
     FieldSpec::new("ClientId", "client_id_lower", Text).searched(),
     FieldSpec::new("CreateTime", "create_time", Time),
-    FieldSpec::new("StatusId", "status_id", Int).aliases(&["Status"]),
+    // The UI's client table shows `statusName` from `statusId`; both names filter the status.
+    FieldSpec::new("StatusId", "status_id", ClientStatus).aliases(&["Status", "StatusName"]),
 ];
 
 /// API-client search: newest first by default.

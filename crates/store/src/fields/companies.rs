@@ -6,7 +6,7 @@ use super::{FieldSpec, Fields};
 /// A company field: several company columns are optional or computed by joins, so all are
 /// nullable; tags, the month selector and the licence flag are not sortable.
 const fn field(name: &'static str, column: &'static str, kind: FieldKind) -> FieldSpec {
-    let special = matches!(kind, Tags | MonthSelector | Expired);
+    let special = matches!(kind, Tags | MonthSelector | Expired | NotKept);
     FieldSpec::new(name, column, kind)
         .sortable(!special)
         .nullable(true)
@@ -36,6 +36,11 @@ const FIELDS: &[FieldSpec] = &[
         .aliases(&["Tag"])
         .searched(),
     field("MonthlyActiveUser", "", MonthSelector),
+    // Enrolment columns of the newer UI's company table (REFERENCE.md C.1): rollcall has no
+    // enrolment, so the UI's search box finds nothing in them.
+    FieldSpec::not_kept("MonthlyEnrolled"),
+    FieldSpec::not_kept("MonthlyConsumption"),
+    FieldSpec::not_kept("EnrolledVendorNames"),
 ];
 
 /// Company search: newest first by default.

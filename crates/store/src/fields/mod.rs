@@ -42,6 +42,12 @@ pub enum FieldKind {
     Expired,
     /// Keepnet's priority names (`VeryLow` .. `VeryHigh`) or 1..=5, stored as 1..=5.
     Priority,
+    /// A REST API client's `StatusId`: 1 active, 0 inactive (2 read as inactive), over an
+    /// integer column holding 1 or 0 (CONTRACT.md, rulings of 2026-12-05).
+    ClientStatus,
+    /// A column Keepnet's rows show but rollcall does not keep (no data behind it, e.g. a
+    /// company's enrolment figures): `Contains` matches no row, other operators are refused.
+    NotKept,
 }
 
 /// One field an endpoint lets clients filter or sort on.
@@ -97,6 +103,12 @@ impl FieldSpec {
     pub const fn nullable(mut self, nullable: bool) -> Self {
         self.nullable = nullable;
         self
+    }
+
+    /// A field shown in Keepnet's rows that rollcall does not keep ([`FieldKind::NotKept`]):
+    /// no column, not sortable.
+    pub const fn not_kept(name: &'static str) -> Self {
+        FieldSpec::new(name, "", FieldKind::NotKept).sortable(false)
     }
 
     /// Searched by `searchInputTextValue`.

@@ -25,6 +25,9 @@ const FIELDS: &[FieldSpec] = &[
     FieldSpec::new("ManagerEmail", "manager_email_lower", Text),
     FieldSpec::new("MonthlyActiveUser", "create_month", Month),
     FieldSpec::new("ResourceId", "resource_id", Exact).aliases(&["TargetUserResourceId"]),
+    // `TargetUserSearchView` columns rollcall answers null (REFERENCE.md C.6): no SCIM, no LDAP.
+    FieldSpec::not_kept("ScimSettingName"),
+    FieldSpec::not_kept("LdapConfigName"),
 ];
 
 /// Target-user search: newest first by default.

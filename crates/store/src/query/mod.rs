@@ -16,7 +16,7 @@ mod value;
 #[cfg(doc)]
 use crate::fields::{FieldKind, FieldSpec, Fields};
 
-pub use parse::{parse_filter, parse_order};
+pub use parse::{parse_filter, parse_filter_in, parse_order, FilterContext};
 pub use value::{month_of, parse_month};
 
 /// Deepest nesting of filter groups accepted.
@@ -93,6 +93,16 @@ pub enum Cond {
         /// `NOT LIKE`.
         negated: bool,
     },
+    /// The text a non-text column is shown as contains `needle` (`Contains` on a number, a
+    /// month or a time: CONTRACT.md, rulings of 2026-12-05). Rendered in SQL per engine.
+    Shown {
+        /// Allow-listed column.
+        column: &'static str,
+        /// How the column's value is written out.
+        shown: Shown,
+        /// The needle, as the shown text spells it (times in uppercase: `T`).
+        needle: String,
+    },
     /// `column IS [NOT] NULL`.
     Null {
         /// Allow-listed column.
@@ -100,6 +110,17 @@ pub enum Cond {
         /// `IS NOT NULL`.
         negated: bool,
     },
+}
+
+/// How [`Cond::Shown`] writes a non-text column out as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// A whole number in decimal (`-12`, `340`).
+    Number,
+    /// A YYYYMM number as `YYYY-MM`.
+    Month,
+    /// UTC milliseconds as ISO 8601 to the second, without a zone (`2026-12-05T13:45:00`).
+    Time,
 }
 
 /// One sort key.

@@ -1,28 +1,56 @@
 //! The wire filter and sort read into the typed tree: one reader per [`FieldKind`], sharing one
 //! reader of `Include` lists, and the limits on the tree's size.
 
+use rollcall_types::time::DisplayFormat;
 use rollcall_types::{Filter, FilterGroup, FilterItem};
 use serde_json::Value;
 
 use super::value::{
-    bool_text, bool_value, int_value, parse_month, scalar_text, status_text, time_range,
+    bool_text, bool_value, client_status_text, int_value, names_containing, parse_month,
+    scalar_text, status_text, time_range,
 };
 use super::{
-    CmpOp, Cond, FilterError, Order, ParsedFilter, Val, MAX_DEPTH, MAX_INCLUDE, MAX_NODES,
+    CmpOp, Cond, FilterError, Order, ParsedFilter, Shown, Val, MAX_DEPTH, MAX_INCLUDE, MAX_NODES,
     MAX_VALUE_LEN,
 };
 use crate::fields::{FieldKind, FieldSpec, Fields};
 
+/// What a filter is read against besides its fields: the time, and the display format of the
+/// company the request is scoped to.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FilterContext<'a> {
+    /// Now, for [`FieldKind::Expired`].
+    pub now_millis: i64,
+    /// The company's `dateFormat`/`timeFormat`: date values may be written in it as well as in
+    /// ISO 8601 (CONTRACT.md, rulings of 2026-12-05).
+    pub display: Option<&'a DisplayFormat>,
+}
+
 /// Parses a wire filter against an endpoint's fields; `searchInputTextValue` searches the
-/// fields marked [`FieldSpec::searched`]; `now` is used by [`FieldKind::Expired`].
+/// fields marked [`FieldSpec::searched`]; `now` is used by [`FieldKind::Expired`]. Dates are
+/// read as ISO 8601 only; [`parse_filter_in`] also reads a company's display format.
 pub fn parse_filter(
     filter: Option<&Filter>,
     fields: &Fields<'_>,
     now_millis: i64,
 ) -> Result<ParsedFilter, FilterError> {
+    let ctx = FilterContext {
+        now_millis,
+        display: None,
+    };
+    parse_filter_in(filter, fields, &ctx)
+}
+
+/// [`parse_filter`] with a [`FilterContext`].
+pub fn parse_filter_in(
+    filter: Option<&Filter>,
+    fields: &Fields<'_>,
+    ctx: &FilterContext<'_>,
+) -> Result<ParsedFilter, FilterError> {
     let mut parser = Parser {
         fields,
-        now: now_millis,
+        now: ctx.now_millis,
+        display: ctx.display,
         nodes: 0,
         month: None,
     };
@@ -39,7 +67,11 @@ pub fn parse_filter(
     }
     let combined = combine(parse_condition(filter.condition.as_deref())?, top);
     let mut all = vec![combined];
-    if let Some(text) = filter.search_input_text_value.as_deref() {
+    if let Some(text) = filter
+        .search_input_text_value
+        .as_deref()
+        .filter(|t| !is_search_group_copy(groups, t))
+    {
         let text = text.trim().to_lowercase();
         if text.chars().count() > MAX_VALUE_LEN {
             return Err(FilterError(format!(
@@ -62,6 +94,27 @@ pub fn parse_filter(
         cond: simplify(Cond::All(all)),
         month: parser.month,
     })
+}
+
+/// Whether `text` is the value of a `Contains` item somewhere in `groups`: Keepnet's UI sends
+/// its search box's text both as `searchInputTextValue` and as one `Contains` per visible
+/// column in its `OR` group, which already says where to look (docs/api.md, "Search boxes").
+/// ANDing the text search over the text columns as well would drop the rows that show the
+/// text only in a number, a date or a status.
+fn is_search_group_copy(groups: &[FilterGroup], text: &str) -> bool {
+    let text = text.trim();
+    !text.is_empty()
+        && groups.iter().any(|g| {
+            g.filter_items.iter().flatten().any(|i| {
+                i.operator
+                    .as_deref()
+                    .is_some_and(|o| o.trim().eq_ignore_ascii_case("contains"))
+                    && i.value
+                        .as_ref()
+                        .and_then(scalar_text)
+                        .is_some_and(|v| v.trim().eq_ignore_ascii_case(text))
+            }) || is_search_group_copy(g.filter_groups.as_deref().unwrap_or(&[]), text)
+        })
 }
 
 /// Parses `orderBy`/`ascending` into a total order ending with the catalogue's unique column;
@@ -166,6 +219,7 @@ fn simplify(c: Cond) -> Cond {
 struct Parser<'a> {
     fields: &'a Fields<'a>,
     now: i64,
+    display: Option<&'a DisplayFormat>,
     nodes: usize,
     month: Option<i64>,
 }
@@ -262,12 +316,33 @@ impl Parser<'_> {
             }
             Some(v) => v,
         };
-        let it = Item { field, op, value };
+        // Clearing the UI's search box sends its items again with `Value: ""`, and a cleared
+        // multi-select an empty list: no condition, on any field (docs/api.md, "Empty values").
+        let empty = scalar_text(value).is_some_and(|t| match op {
+            Op::Contains => t.trim().is_empty(),
+            Op::Include => t.split(',').all(|p| p.trim().is_empty()),
+            Op::Cmp(_) => false,
+        });
+        if empty {
+            return Ok(Cond::All(vec![]));
+        }
+        let it = Item {
+            field,
+            op,
+            value,
+            display: self.display,
+        };
+        if op == Op::Contains {
+            if let Some(cond) = it.shown_contains(self.now)? {
+                return Ok(cond);
+            }
+        }
         match field.kind {
             FieldKind::Text | FieldKind::Exact => it.text(),
             FieldKind::Int => it.int(),
             FieldKind::Bool => it.boolean(),
             FieldKind::Status => it.status(),
+            FieldKind::ClientStatus => it.client_status(),
             FieldKind::Time => it.time(),
             FieldKind::Tags => it.tags(),
             FieldKind::Priority => it.priority(),
@@ -277,8 +352,16 @@ impl Parser<'_> {
                 Ok(Cond::All(vec![]))
             }
             FieldKind::Expired => it.expired(self.now),
+            FieldKind::NotKept => Err(it.refuse(
+                "is shown by Keepnet but rollcall keeps no data for it; only Contains is accepted, and it matches no row",
+            )),
         }
     }
+}
+
+/// No row: an empty OR.
+fn nothing() -> Cond {
+    Cond::Any(vec![])
 }
 
 /// One filter item whose field and operator are known: read by its field's kind.
@@ -286,9 +369,98 @@ struct Item<'a> {
     field: &'a FieldSpec,
     op: Op,
     value: &'a Value,
+    display: Option<&'a DisplayFormat>,
 }
 
 impl Item<'_> {
+    /// `Contains` on a field that is not text matches the text the field is shown as, any case
+    /// (CONTRACT.md, rulings of 2026-12-05: the UI's search box sends `Contains` for every
+    /// visible column). A value that reads as the field's own kind of value (a status code,
+    /// `true`, a whole month, a whole date) keeps the typed meaning it had, which the same text
+    /// shown would select too; `None` leaves the item to its kind's reader.
+    /// Enum and boolean names are matched here, in Rust, into an `IN` list: no scan.
+    fn shown_contains(&self, now: i64) -> Result<Option<Cond>, FilterError> {
+        let col = self.field.column;
+        let text = self.scalar("a value")?;
+        check_len(&text, self.field.name)?;
+        let needle = text.trim().to_lowercase();
+        let names = |pairs: &[(&str, Val)]| -> Cond {
+            let values = names_containing(pairs, &needle);
+            if values.is_empty() {
+                nothing()
+            } else {
+                Cond::In {
+                    column: col,
+                    values,
+                }
+            }
+        };
+        Ok(Some(match self.field.kind {
+            FieldKind::Text | FieldKind::Exact | FieldKind::Tags => return Ok(None),
+            FieldKind::NotKept | FieldKind::MonthSelector => nothing(),
+            FieldKind::Int => Cond::Shown {
+                column: col,
+                shown: Shown::Number,
+                needle,
+            },
+            FieldKind::Month if parse_month(&needle).is_some() => return Ok(None),
+            FieldKind::Month => Cond::Shown {
+                column: col,
+                shown: Shown::Month,
+                needle,
+            },
+            FieldKind::Time if self.time_window(&text).is_some() => return Ok(None),
+            FieldKind::Time => Cond::Shown {
+                column: col,
+                shown: Shown::Time,
+                needle: needle.to_uppercase(),
+            },
+            FieldKind::Bool | FieldKind::Expired if bool_value(self.value).is_some() => {
+                return Ok(None)
+            }
+            FieldKind::Bool => names(&[("true", Val::Bool(true)), ("false", Val::Bool(false))]),
+            FieldKind::Expired => {
+                match names_containing(
+                    &[("true", Val::Bool(true)), ("false", Val::Bool(false))],
+                    &needle,
+                )
+                .as_slice()
+                {
+                    [] => nothing(),
+                    [Val::Bool(b)] => expired_cond(col, *b, now),
+                    _ => Cond::All(vec![]),
+                }
+            }
+            FieldKind::Status if is_code(self.value, &needle, &["0", "1"]) => return Ok(None),
+            FieldKind::ClientStatus if is_code(self.value, &needle, &["0", "1", "2"]) => {
+                return Ok(None)
+            }
+            FieldKind::Status => {
+                names(&[("Active", Val::Bool(true)), ("Inactive", Val::Bool(false))])
+            }
+            FieldKind::ClientStatus => names(&[("Active", Val::Int(1)), ("Inactive", Val::Int(0))]),
+            // Shown as `VeryLow` and as `Very Low`: both spellings match.
+            FieldKind::Priority => {
+                let pairs: Vec<(String, Val)> = crate::priority::PRIORITIES
+                    .iter()
+                    .zip(1..)
+                    .flat_map(|(name, n)| {
+                        let spaced = name.replace("Very", "Very ");
+                        [(name.to_string(), Val::Int(n)), (spaced, Val::Int(n))]
+                    })
+                    .collect();
+                let pairs: Vec<(&str, Val)> =
+                    pairs.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();
+                names(&pairs)
+            }
+        }))
+    }
+
+    /// The `[start, end)` a date value names: ISO 8601, or the company's display format.
+    fn time_window(&self, text: &str) -> Option<(i64, i64)> {
+        time_range(text, self.display)
+    }
+
     /// The value is not what the field takes; `what` says what it takes.
     fn bad(&self, what: &str) -> FilterError {
         FilterError(format!(
@@ -379,11 +551,25 @@ impl Item<'_> {
         }
     }
 
+    /// Target-user `Status`: `1`/`Active` or `0`/`Inactive`, over a boolean column.
     fn status(&self) -> Result<Cond, FilterError> {
+        self.status_of(|p| status_text(p).map(Val::Bool))
+    }
+
+    /// A client's `StatusId`: `1` active, `0` or `2` inactive, or the names, over 1/0.
+    fn client_status(&self) -> Result<Cond, FilterError> {
+        self.status_of(|p| client_status_text(p).map(Val::Int))
+    }
+
+    /// A status list, each part read by `read`: `Include`, `=` and `Contains` keep the rows in
+    /// it, `!=` the others.
+    fn status_of(&self, read: impl Fn(&str) -> Option<Val>) -> Result<Cond, FilterError> {
         let col = self.field.column;
         let what = "1 (active) or 0 (inactive)";
         let text = self.scalar(what)?;
-        let values = self.list(&text, what, |p| status_text(p).map(Val::Bool))?;
+        let mut values = self.list(&text, what, read)?;
+        values.sort();
+        values.dedup();
         match self.op {
             Op::Include | Op::Contains | Op::Cmp(CmpOp::Eq) => Ok(Cond::In {
                 column: col,
@@ -398,9 +584,15 @@ impl Item<'_> {
 
     fn time(&self) -> Result<Cond, FilterError> {
         let col = self.field.column;
-        let what = "an ISO 8601 date or date-time";
-        let text = self.scalar(what)?;
-        let (start, end) = time_range(&text).ok_or_else(|| self.bad(what))?;
+        let what = match self.display {
+            Some(d) => format!(
+                "a date in ISO 8601 (2026-12-05 or 2026-12-05T13:45:00) or in this company's format ({})",
+                d.shown()
+            ),
+            None => "a date in ISO 8601 (2026-12-05 or 2026-12-05T13:45:00)".to_owned(),
+        };
+        let text = self.scalar(&what)?;
+        let (start, end) = self.time_window(&text).ok_or_else(|| self.bad(&what))?;
         let (start, end) = (Val::Int(start), Val::Int(end));
         Ok(match self.op {
             Op::Cmp(CmpOp::Eq) | Op::Contains => {
@@ -495,25 +687,41 @@ impl Item<'_> {
             Op::Cmp(CmpOp::Ne) => !b,
             _ => return Err(self.refuse("is true/false; use = or !=")),
         };
-        let now = Val::Int(now);
-        Ok(if b {
-            Cond::All(vec![
-                Cond::Null {
-                    column: col,
-                    negated: true,
-                },
-                cmp(col, CmpOp::Lt, now),
-            ])
-        } else {
-            Cond::Any(vec![
-                Cond::Null {
-                    column: col,
-                    negated: false,
-                },
-                cmp(col, CmpOp::Ge, now),
-            ])
-        })
+        Ok(expired_cond(col, b, now))
     }
+}
+
+/// Licence expired (`b`) or not, at `now`: a set end date in the past.
+fn expired_cond(col: &'static str, b: bool, now: i64) -> Cond {
+    let now = Val::Int(now);
+    if b {
+        Cond::All(vec![
+            Cond::Null {
+                column: col,
+                negated: true,
+            },
+            cmp(col, CmpOp::Lt, now),
+        ])
+    } else {
+        Cond::Any(vec![
+            Cond::Null {
+                column: col,
+                negated: false,
+            },
+            cmp(col, CmpOp::Ge, now),
+        ])
+    }
+}
+
+/// A status sent as its codes (each comma-separated part one of `codes`, or a JSON number or
+/// boolean), rather than as text to find in its name. Digits appear in no status name, so
+/// reading them as codes (as rollcall always has) takes nothing from the search box.
+fn is_code(value: &Value, needle: &str, codes: &[&str]) -> bool {
+    matches!(value, Value::Number(_) | Value::Bool(_))
+        || needle
+            .split(',')
+            .map(str::trim)
+            .all(|p| p.is_empty() || codes.contains(&p))
 }
 
 /// `!=` also matches rows where the column is NULL: "not equal to x" includes "no value".
@@ -654,6 +862,320 @@ mod tests {
         );
     }
 
+    fn one(field: &str, op: &str, value: serde_json::Value) -> Filter {
+        filter(
+            json!({"FilterGroups": [{"FilterItems": [{"FieldName": field, "Operator": op, "Value": value}]}]}),
+        )
+    }
+
+    fn cond_of(fields: &Fields<'_>, field: &str, op: &str, value: serde_json::Value) -> Cond {
+        parse_filter(Some(&one(field, op, value)), fields, 0)
+            .unwrap()
+            .cond
+    }
+
+    /// The WHERE clause `cond` renders to on `engine`, with its bound values.
+    fn sql(cond: &Cond, engine: crate::Engine) -> (String, sea_query::Values) {
+        use sea_query::{Alias, PostgresQueryBuilder, Query, SqliteQueryBuilder};
+        let q = Query::select()
+            .column(Alias::new("id"))
+            .from(Alias::new("t"))
+            .cond_where(cond.to_condition(engine))
+            .to_owned();
+        match engine {
+            crate::Engine::Sqlite => q.build(SqliteQueryBuilder),
+            crate::Engine::Postgres => q.build(PostgresQueryBuilder),
+        }
+    }
+
+    fn ints(values: &[i64]) -> Vec<Val> {
+        values.iter().map(|v| Val::Int(*v)).collect()
+    }
+
+    /// `(field, operator, value)` on `fields` parses to the condition given.
+    fn parses_to(fields: &Fields<'_>, cases: &[(&str, &str, serde_json::Value, Cond)]) {
+        for (field, op, value, want) in cases {
+            let got = cond_of(fields, field, op, value.clone());
+            assert_eq!(&got, want, "{field} {op} {value}");
+        }
+    }
+
+    #[test]
+    fn contains_on_a_priority_is_an_in_list_of_the_names_that_match() {
+        let in_list = |values: &[i64]| Cond::In {
+            column: "priority",
+            values: ints(values),
+        };
+        parses_to(
+            &crate::fields::TARGET_USERS,
+            &[
+                ("Priority", "Contains", json!("very"), in_list(&[1, 5])),
+                ("Priority", "Contains", json!("y l"), in_list(&[1])),
+                ("Priority", "Contains", json!("LOW"), in_list(&[1, 2])),
+                ("Priority", "Contains", json!("Very High"), in_list(&[5])),
+                // Priorities are shown by name only: a number is text no name holds.
+                ("Priority", "Contains", json!("4"), Cond::Any(vec![])),
+                ("Priority", "Contains", json!("zz"), Cond::Any(vec![])),
+            ],
+        );
+        let (text, values) = sql(&in_list(&[1, 5]), crate::Engine::Sqlite);
+        assert!(text.ends_with(r#"WHERE "priority" IN (?, ?)"#), "{text}");
+        assert_eq!(values.0.len(), 2);
+        let (text, _) = sql(&Cond::Any(vec![]), crate::Engine::Postgres);
+        assert!(text.ends_with("WHERE 1 = 0"), "{text}");
+    }
+
+    #[test]
+    fn contains_on_statuses_and_booleans_matches_their_names() {
+        let column = |column: &'static str, values: Vec<Val>| Cond::In { column, values };
+        let (t, f) = (Val::Bool(true), Val::Bool(false));
+        parses_to(
+            &crate::fields::TARGET_USERS,
+            &[
+                (
+                    "Status",
+                    "Contains",
+                    json!("active"),
+                    column("is_active", vec![f.clone(), t.clone()]),
+                ),
+                (
+                    "Status",
+                    "Contains",
+                    json!("inact"),
+                    column("is_active", vec![f.clone()]),
+                ),
+                // A status code keeps its meaning; other digits are in no name.
+                (
+                    "Status",
+                    "Contains",
+                    json!("0"),
+                    column("is_active", vec![f.clone()]),
+                ),
+                ("Status", "Contains", json!("2"), Cond::Any(vec![])),
+                (
+                    "IsDeleted",
+                    "Contains",
+                    json!("ru"),
+                    column("is_deleted", vec![t]),
+                ),
+                (
+                    "IsDeleted",
+                    "Contains",
+                    json!(false),
+                    Cond::Cmp {
+                        column: "is_deleted",
+                        op: CmpOp::Eq,
+                        value: f,
+                    },
+                ),
+            ],
+        );
+        let status = |values: &[i64]| column("status_id", ints(values));
+        let clients = &crate::fields::API_CLIENTS;
+        parses_to(
+            clients,
+            &[
+                ("StatusId", "Contains", json!("active"), status(&[0, 1])),
+                ("StatusName", "Contains", json!("Inac"), status(&[0])),
+                ("StatusId", "Include", json!("0"), status(&[0])),
+                ("StatusId", "Include", json!("2,0"), status(&[0])),
+                ("StatusId", "Include", json!("1,2"), status(&[0, 1])),
+            ],
+        );
+        let e =
+            parse_filter(Some(&one("StatusId", "Include", json!("3"))), clients, 0).unwrap_err();
+        assert!(e.0.contains("1 (active) or 0 (inactive)"), "{e}");
+    }
+
+    #[test]
+    fn contains_on_numbers_months_and_dates_looks_in_their_text() {
+        let companies = &crate::fields::COMPANIES;
+        assert_eq!(
+            cond_of(companies, "TargetUserCount", "Contains", json!("12")),
+            Cond::Shown {
+                column: "target_user_count",
+                shown: Shown::Number,
+                needle: "12".into()
+            }
+        );
+        let created = cond_of(companies, "CreateTime", "Contains", json!("12-05t13"));
+        assert_eq!(
+            created,
+            Cond::Shown {
+                column: "create_time",
+                shown: Shown::Time,
+                needle: "12-05T13".into()
+            }
+        );
+        let (lite, values) = sql(&created, crate::Engine::Sqlite);
+        assert!(
+            lite.contains(
+                r#"(strftime('%Y-%m-%dT%H:%M:%S', "create_time" / 1000, 'unixepoch')) LIKE ?"#
+            ),
+            "{lite}"
+        );
+        assert_eq!(values.0, vec![sea_query::Value::from("%12-05T13%")]);
+        let (pg, _) = sql(&created, crate::Engine::Postgres);
+        assert!(
+            pg.contains("to_char(to_timestamp(\"create_time\" / 1000) AT TIME ZONE 'UTC'"),
+            "{pg}"
+        );
+        assert!(pg.contains("LIKE $1"), "{pg}");
+        // A whole date keeps its day range.
+        assert!(matches!(
+            cond_of(companies, "CreateTime", "Contains", json!("2026-12-05")),
+            Cond::All(_)
+        ));
+        let tu = &crate::fields::TARGET_USERS;
+        assert_eq!(
+            cond_of(tu, "MonthlyActiveUser", "Contains", json!("6-0")),
+            Cond::Shown {
+                column: "create_month",
+                shown: Shown::Month,
+                needle: "6-0".into()
+            }
+        );
+    }
+
+    #[test]
+    fn fields_rollcall_does_not_keep_match_nothing() {
+        let companies = &crate::fields::COMPANIES;
+        for field in [
+            "MonthlyEnrolled",
+            "monthlyConsumption",
+            "EnrolledVendorNames",
+        ] {
+            assert_eq!(
+                cond_of(companies, field, "Contains", json!("a")),
+                Cond::Any(vec![])
+            );
+            let e = parse_filter(Some(&one(field, "=", json!("1"))), companies, 0).unwrap_err();
+            assert!(e.0.contains("keeps no data"), "{e}");
+        }
+        assert_eq!(
+            cond_of(
+                &crate::fields::TARGET_USERS,
+                "ScimSettingName",
+                "Contains",
+                json!("x")
+            ),
+            Cond::Any(vec![])
+        );
+        let e = parse_filter(Some(&one("Shoe", "Contains", json!("x"))), companies, 0).unwrap_err();
+        assert!(e.0.contains("unknown filter field 'Shoe'"), "{e}");
+    }
+
+    #[test]
+    fn empty_search_values_and_include_lists_match_everything() {
+        let tu = &crate::fields::TARGET_USERS;
+        for (field, op, value) in [
+            ("Priority", "Contains", json!("")),
+            ("CreateTime", "Contains", json!("  ")),
+            ("FirstName", "Contains", json!("")),
+            ("Status", "Include", json!("")),
+            ("ResourceId", "Include", json!(" , ")),
+        ] {
+            assert_eq!(
+                cond_of(tu, field, op, value),
+                Cond::All(vec![]),
+                "{field} {op}"
+            );
+        }
+        // The UI's search group after the box is cleared: the whole table.
+        let cleared = filter(
+            json!({"Condition": "AND", "SearchInputTextValue": "", "FilterGroups": [
+            {"Condition": "AND", "FilterItems": [], "FilterGroups": []},
+            {"Condition": "OR", "FilterItems": [
+                {"FieldName": "FirstName", "Operator": "Contains", "Value": ""},
+                {"FieldName": "Priority", "Operator": "Contains", "Value": ""},
+                {"FieldName": "Status", "Operator": "Contains", "Value": ""}], "FilterGroups": []}]}),
+        );
+        assert_eq!(
+            parse_filter(Some(&cleared), tu, 0).unwrap().cond,
+            Cond::All(vec![])
+        );
+        // `=` with an empty value keeps its meaning: an empty field.
+        assert_eq!(
+            cond_of(tu, "Department", "=", json!("")),
+            Cond::Cmp {
+                column: "department_lower",
+                op: CmpOp::Eq,
+                value: Val::Text(String::new())
+            }
+        );
+    }
+
+    #[test]
+    fn search_text_copied_into_contains_items_is_not_searched_again() {
+        let ui = |text: &str, item: &str| {
+            filter(json!({"SearchInputTextValue": text, "FilterGroups": [
+                {"Condition": "OR", "FilterItems": [
+                    {"FieldName": "FirstName", "Operator": "Contains", "Value": item},
+                    {"FieldName": "Status", "Operator": "Contains", "Value": item}]}]}))
+        };
+        let both = Cond::Any(vec![
+            Cond::Contains {
+                column: "first_name_lower",
+                needle: "inact".into(),
+                negated: false,
+            },
+            Cond::In {
+                column: "is_active",
+                values: vec![Val::Bool(false)],
+            },
+        ]);
+        let p = parse_filter(Some(&ui(" Inact", "inact")), &FIELDS, 0).unwrap();
+        assert_eq!(p.cond, both);
+        // Other text is still searched, ANDed.
+        let p = parse_filter(Some(&ui("ann", "inact")), &FIELDS, 0).unwrap();
+        assert!(
+            matches!(p.cond, Cond::All(ref v) if v.len() == 2 && v[0] == both),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn dates_in_the_company_display_format() {
+        let display = DisplayFormat::new("dd/MM/yyyy", Some("HH:mm")).unwrap();
+        let ctx = FilterContext {
+            now_millis: 0,
+            display: Some(&display),
+        };
+        let at = |op: &str, v: &str| {
+            parse_filter_in(Some(&one("CreateTime", op, json!(v))), &FIELDS, &ctx).map(|p| p.cond)
+        };
+        let minute = 1_793_859_660_000_i64; // 2026-11-05T06:21:00Z
+        let cmp = |op, value| Cond::Cmp {
+            column: "create_time",
+            op,
+            value: Val::Int(value),
+        };
+        assert_eq!(
+            at(">=", "05/11/2026 06:21").unwrap(),
+            cmp(CmpOp::Ge, minute)
+        );
+        assert_eq!(
+            at("<=", "05/11/2026 06:21").unwrap(),
+            cmp(CmpOp::Lt, minute + 60_000)
+        );
+        let day = minute - (6 * 60 + 21) * 60_000;
+        assert_eq!(at("<", "05/11/2026").unwrap(), cmp(CmpOp::Lt, day));
+        assert_eq!(at(">=", "2026-11-05").unwrap(), cmp(CmpOp::Ge, day));
+        let e = at("=", "11/31/2026").unwrap_err();
+        assert!(
+            e.0.contains("ISO 8601") && e.0.contains("dd/MM/yyyy HH:mm"),
+            "{e}"
+        );
+        // Without the company's format only ISO 8601 is read, and the error says so.
+        let e = parse_filter(
+            Some(&one("CreateTime", ">", json!("05/11/2026"))),
+            &FIELDS,
+            0,
+        )
+        .unwrap_err();
+        assert!(e.0.contains("ISO 8601") && !e.0.contains("company"), "{e}");
+    }
+
     #[test]
     fn include_lists_are_read_part_by_part() {
         let item = |v: serde_json::Value| {
@@ -666,7 +1188,8 @@ mod tests {
             p.cond,
             Cond::In {
                 column: "is_active",
-                values: vec![Val::Bool(true), Val::Bool(false)],
+                // Sorted and each once.
+                values: vec![Val::Bool(false), Val::Bool(true)],
             }
         );
         let e = parse_filter(Some(&item(json!("1,maybe"))), &FIELDS, 0).unwrap_err();
@@ -674,7 +1197,8 @@ mod tests {
             e.0,
             "field 'Status' expects 1 (active) or 0 (inactive), got \"1,maybe\""
         );
-        let e = parse_filter(Some(&item(json!(" , "))), &FIELDS, 0).unwrap_err();
-        assert_eq!(e.0, "an Include list is empty; send comma-separated values");
+        // An empty list is no condition (docs/api.md, "Empty values").
+        let p = parse_filter(Some(&item(json!(" , "))), &FIELDS, 0).unwrap();
+        assert_eq!(p.cond, Cond::All(vec![]));
     }
 }

@@ -3,31 +3,39 @@
 
 use sea_query::{Alias, Condition, Expr, LikeExpr, SimpleExpr};
 
-use super::{CmpOp, Cond, Val};
+use super::{CmpOp, Cond, Shown, Val};
+use crate::open::Engine;
 
 impl Cond {
-    /// Renders the tree as a sea-query condition; values are bound, columns come from specs.
-    pub fn to_condition(&self) -> Condition {
-        self.to_condition_with(&|_| None)
+    /// Renders the tree as a sea-query condition for `engine`; values are bound, columns come
+    /// from specs.
+    pub fn to_condition(&self, engine: Engine) -> Condition {
+        self.to_condition_with(engine, &|_| None)
     }
 
     /// Like [`Cond::to_condition`], letting an engine render some leaves its own way (SQLite
     /// answers `Contains` from a trigram index).
-    pub fn to_condition_with(&self, leaf: &dyn Fn(&Cond) -> Option<SimpleExpr>) -> Condition {
+    pub fn to_condition_with(
+        &self,
+        engine: Engine,
+        leaf: &dyn Fn(&Cond) -> Option<SimpleExpr>,
+    ) -> Condition {
         match self {
-            Cond::All(items) => items
-                .iter()
-                .fold(Condition::all(), |c, i| c.add(i.to_condition_with(leaf))),
-            Cond::Any(items) => items
-                .iter()
-                .fold(Condition::any(), |c, i| c.add(i.to_condition_with(leaf))),
-            other => Condition::all().add(leaf(other).unwrap_or_else(|| other.to_expr())),
+            Cond::All(items) => items.iter().fold(Condition::all(), |c, i| {
+                c.add(i.to_condition_with(engine, leaf))
+            }),
+            // sea-query renders an empty condition as nothing at all; an empty OR is false.
+            Cond::Any(items) if items.is_empty() => Condition::all().add(Expr::cust("1 = 0")),
+            Cond::Any(items) => items.iter().fold(Condition::any(), |c, i| {
+                c.add(i.to_condition_with(engine, leaf))
+            }),
+            other => Condition::all().add(leaf(other).unwrap_or_else(|| other.to_expr(engine))),
         }
     }
 
-    fn to_expr(&self) -> SimpleExpr {
+    fn to_expr(&self, engine: Engine) -> SimpleExpr {
         match self {
-            Cond::All(_) | Cond::Any(_) => SimpleExpr::from(self.to_condition()),
+            Cond::All(_) | Cond::Any(_) => SimpleExpr::from(self.to_condition(engine)),
             Cond::Cmp { column, op, value } => {
                 let col = Expr::col(Alias::new(*column));
                 let v = sea_value(value);
@@ -58,6 +66,14 @@ impl Cond {
                     col.like(pattern)
                 }
             }
+            Cond::Shown {
+                column,
+                shown,
+                needle,
+            } => {
+                let pattern = LikeExpr::new(format!("%{}%", escape_like(needle))).escape('\\');
+                Expr::expr(shown_text(engine, column, *shown)).like(pattern)
+            }
             Cond::Null { column, negated } => {
                 let col = Expr::col(Alias::new(*column));
                 if *negated {
@@ -68,6 +84,26 @@ impl Cond {
             }
         }
     }
+}
+
+/// `column` written out as [`Shown`] says, as SQL of `engine`. `column` comes from the
+/// allow-list (never from input), and the expression binds nothing, so both engines' builders
+/// number the needle's placeholder themselves.
+fn shown_text(engine: Engine, column: &str, shown: Shown) -> SimpleExpr {
+    let col = format!("\"{column}\"");
+    Expr::cust(match (shown, engine) {
+        (Shown::Number, _) => format!("CAST({col} AS TEXT)"),
+        // YYYYMM: the year, a dash, the two month digits.
+        (Shown::Month, _) => {
+            format!("(CAST({col} / 100 AS TEXT) || '-' || SUBSTR(CAST({col} AS TEXT), 5, 2))")
+        }
+        (Shown::Time, Engine::Sqlite) => {
+            format!("strftime('%Y-%m-%dT%H:%M:%S', {col} / 1000, 'unixepoch')")
+        }
+        (Shown::Time, Engine::Postgres) => format!(
+            "to_char(to_timestamp({col} / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+        ),
+    })
 }
 
 fn sea_value(v: &Val) -> sea_query::Value {

@@ -2,7 +2,10 @@
 //! times. Each returns `None` for a value it cannot read; the parser words the error.
 
 use chrono::{Datelike, TimeZone, Utc};
+use rollcall_types::time::DisplayFormat;
 use serde_json::Value;
+
+use super::Val;
 
 pub(super) fn scalar_text(v: &Value) -> Option<String> {
     match v {
@@ -50,6 +53,26 @@ pub(super) fn status_text(s: &str) -> Option<bool> {
     }
 }
 
+/// A REST API client's status: `1`/`Active` is 1; `0`, `2` (rollcall's old inactive) and
+/// `Inactive` are 0.
+pub(super) fn client_status_text(s: &str) -> Option<i64> {
+    status_text(s)
+        .map(i64::from)
+        .or_else(|| (s.trim() == "2").then_some(0))
+}
+
+/// The values of the `names` whose name contains `needle` (lowercase), any case, each once.
+pub(super) fn names_containing(names: &[(&str, Val)], needle: &str) -> Vec<Val> {
+    let mut out: Vec<Val> = names
+        .iter()
+        .filter(|(name, _)| name.to_lowercase().contains(needle))
+        .map(|(_, v)| v.clone())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// `YYYY-MM` (or `YYYY/MM`) to YYYYMM.
 pub fn parse_month(s: &str) -> Option<i64> {
     let s = s.trim();
@@ -67,14 +90,17 @@ pub fn month_of(millis: i64) -> i64 {
     i64::from(t.year()) * 100 + i64::from(t.month())
 }
 
-/// `[start, end)` in milliseconds: a whole day for a date, one millisecond for a date-time
-/// (the formats of [`rollcall_types::time::parse_time`]).
-pub(super) fn time_range(s: &str) -> Option<(i64, i64)> {
+/// `[start, end)` in milliseconds: a whole day for a date, one millisecond for an ISO
+/// date-time (the formats of [`rollcall_types::time::parse_time`]); in the company's
+/// `display` format, the minute or second the value shows.
+pub(super) fn time_range(s: &str, display: Option<&DisplayFormat>) -> Option<(i64, i64)> {
     use rollcall_types::time::{parse_time, Precision};
-    let (t, precision) = parse_time(s)?;
+    let (t, precision) = parse_time(s).or_else(|| display?.parse(s))?;
     let start = t.timestamp_millis();
     Some(match precision {
         Precision::Day => (start, start + 86_400_000),
+        Precision::Minute => (start, start + 60_000),
+        Precision::Second => (start, start + 1_000),
         Precision::Moment => (start, start + 1),
     })
 }

@@ -44,8 +44,8 @@ impl SqlStore {
     /// A target-user filter rendered for this engine.
     pub(super) fn user_condition(&self, cond: &Cond) -> Condition {
         match self.engine {
-            Engine::Sqlite => cond.to_condition_with(&sqlite_contains_from_index),
-            Engine::Postgres => cond.to_condition(),
+            Engine::Sqlite => cond.to_condition_with(Engine::Sqlite, &sqlite_contains_from_index),
+            Engine::Postgres => cond.to_condition(Engine::Postgres),
         }
     }
 

@@ -78,7 +78,7 @@ async fn client_lookups(s: &SqlStore) {
         client_id: made.client_id.clone(),
         secret_hash: None,
         role: Role::CompanyAdmin,
-        status_id: STATUS_INACTIVE,
+        status_id: CLIENT_INACTIVE,
         has_ip_restriction: false,
         allowed_ips: vec![],
     };
@@ -92,7 +92,7 @@ async fn client_lookups(s: &SqlStore) {
         .expect("found");
     assert_eq!(
         (now.name.as_str(), now.role, now.status_id),
-        ("Payroll 2", Role::CompanyAdmin, STATUS_INACTIVE)
+        ("Payroll 2", Role::CompanyAdmin, CLIENT_INACTIVE)
     );
     assert_eq!(now.secret_hash, made.secret_hash);
     update.secret_hash = Some("a-new-hash".into());
@@ -158,4 +158,40 @@ async fn client_search(s: &SqlStore) {
     assert_eq!(page, made[1..3]);
 }
 
-engines!(client_lookups, client_search);
+/// Migration 0014 turns the inactive clients rollcall stored as 2 into 0 and leaves active ones
+/// alone (CONTRACT.md, rulings of 2026-12-05). The rows are put back to 2 with SQL and the
+/// migration's statement run again, on each engine.
+async fn client_status_migration(s: &SqlStore) {
+    let c = company(s, None, "Acme", STATUS_ACTIVE).await;
+    let on = s
+        .insert_client(&new_client(c.id, "On"), &actor())
+        .await
+        .expect("insert");
+    let off = s
+        .insert_client(&new_client(c.id, "Off"), &actor())
+        .await
+        .expect("insert");
+    sqlx::query("UPDATE api_clients SET status_id = 2 WHERE id = $1")
+        .bind(off.id)
+        .execute(s.pool())
+        .await
+        .expect("store an old inactive status");
+    let sqlite = include_str!("../../migrations/sqlite/0014_client_status_zero.sql");
+    let postgres = include_str!("../../migrations/postgres/0014_client_status_zero.sql");
+    assert_eq!(sqlite, postgres, "one statement for both engines");
+    sqlx::raw_sql(sqlite)
+        .execute(s.pool())
+        .await
+        .expect("run migration 0014");
+    let status = |rid: String| async move {
+        s.client_by_resource_id(&rid)
+            .await
+            .expect("lookup")
+            .expect("found")
+            .status_id
+    };
+    assert_eq!(status(off.resource_id.clone()).await, CLIENT_INACTIVE);
+    assert_eq!(status(on.resource_id.clone()).await, STATUS_ACTIVE);
+}
+
+engines!(client_lookups, client_search, client_status_migration);
