@@ -8,6 +8,7 @@
 
 mod agent;
 mod people;
+mod search_box;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
