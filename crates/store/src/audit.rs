@@ -17,7 +17,9 @@ use sqlx::{AnyConnection, Connection};
 
 use crate::columns::table_columns;
 use crate::export::{send_all, Sent};
-use crate::model::{priority_name, ApiClient, Company, CompanyFields, Millis, TargetUserFields};
+use crate::model::{
+    priority_name, ApiClient, Company, CompanyFields, Millis, Privacy, TargetUserFields,
+};
 use crate::open::Engine;
 use crate::query::SearchSpec;
 use crate::rows::{apply_order, bind_values, get_str, insert_rows, FromColumns, ReadColumns};
@@ -249,6 +251,15 @@ pub fn company_value(f: &CompanyFields) -> Value {
         "timeFormat": f.time_format,
         "statusId": f.status_id,
         "tags": f.tags,
+    })
+}
+
+/// A company's account privacy as audited, with Keepnet's names.
+pub fn privacy_value(p: &Privacy) -> Value {
+    json!({
+        "privacyDurationId": p.duration_id,
+        "privacyDurationStartTime": time_text(p.start_time),
+        "privacyDurationEndTime": time_text(p.end_time),
     })
 }
 
