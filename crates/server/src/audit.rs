@@ -598,6 +598,7 @@ mod tests {
             },
             create_time: 0,
             update_time: None,
+            privacy: Default::default(),
         };
         let r = record(&company);
         assert_eq!(
