@@ -91,19 +91,25 @@ const PRIVACY_IDS: &str = "0 denies the reseller access, 1 grants it continuousl
 /// What `/api/companies/privacymask` answers, whatever the method.
 const NO_PRIVACY_MASK: &str = "rollcall does not mask personal data in reports (Keepnet's pentester mask), so GET and PUT /api/companies/privacymask are not supported; the reports rollcall makes (exports) always show the data the caller may read";
 
-/// `GET /api/companies/privacymask`: not supported (docs/api.md).
+/// `GET /api/companies/privacymask`: always 400, the report mask is not supported (docs/api.md).
 #[utoipa::path(
-    get, path = "/api/companies/privacymask", operation_id = "getCompanyPrivacyMask", tag = "Company",
-    responses((status = 400, description = "Always: the report mask is not supported", body = crate::openapi::ErrorEnvelope), crate::openapi::ApiErrors)
+    get,
+    path = "/api/companies/privacymask",
+    operation_id = "getCompanyPrivacyMask",
+    tag = "Company",
+    responses(crate::openapi::ApiErrors)
 )]
 pub async fn get_privacy_mask(_caller: Caller) -> ApiError {
     ApiError::bad_request(NO_PRIVACY_MASK)
 }
 
-/// `PUT /api/companies/privacymask`: not supported (docs/api.md).
+/// `PUT /api/companies/privacymask`: always 400, the report mask is not supported (docs/api.md).
 #[utoipa::path(
-    put, path = "/api/companies/privacymask", operation_id = "setCompanyPrivacyMask", tag = "Company",
-    responses((status = 400, description = "Always: the report mask is not supported", body = crate::openapi::ErrorEnvelope), crate::openapi::ApiErrors)
+    put,
+    path = "/api/companies/privacymask",
+    operation_id = "setCompanyPrivacyMask",
+    tag = "Company",
+    responses(crate::openapi::ApiErrors)
 )]
 pub async fn set_privacy_mask(_caller: Caller) -> ApiError {
     ApiError::bad_request(NO_PRIVACY_MASK)

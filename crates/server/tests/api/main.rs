@@ -13,6 +13,7 @@ mod file_modes;
 mod headers;
 mod openapi;
 mod operations;
+mod privacy;
 mod rate_limits;
 mod restart;
 mod roles;
