@@ -121,7 +121,8 @@ pub struct CompanyDto {
     /// Always `[]` and false (no licence modules, no agentic AI).
     #[serde(default)]
     pub license_modules: Vec<String>,
-    #[serde(default)]
+    /// Keepnet's spelling (not serde's camelCase `hasAgenticAiLicense`).
+    #[serde(default, rename = "hasAgenticAILicense")]
     pub has_agentic_ai_license: bool,
     /// Always null (no callback numbers).
     pub call_back_number_booking_count: Option<i32>,

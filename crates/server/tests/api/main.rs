@@ -7,6 +7,7 @@ extern crate rollcall_testkit;
 mod audit;
 mod common;
 mod companies;
+mod company_ops;
 mod control_chars;
 mod exports;
 mod file_modes;

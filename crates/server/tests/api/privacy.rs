@@ -4,7 +4,6 @@
 use crate::common::{assert_error, message, Engine, TestServer, SCOPE};
 use chrono::{DateTime, Utc};
 use reqwest::{Method, StatusCode};
-use rollcall_store::prelude::*;
 use rollcall_store::{Actor, Privacy};
 use serde_json::{json, Value};
 
