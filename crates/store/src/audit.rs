@@ -193,6 +193,9 @@ pub struct AuditScope {
     pub unowned: bool,
     /// Who reads.
     pub reader: AuditReader,
+    /// Paths of companies in the subtree whose own rows are left out: customers whose account
+    /// privacy keeps the reading reseller out (their rows hold their users' data).
+    pub closed: Vec<String>,
 }
 
 impl AuditScope {
@@ -203,6 +206,7 @@ impl AuditScope {
             subtree: false,
             unowned: false,
             reader,
+            closed: Vec::new(),
         }
     }
 }
@@ -637,6 +641,14 @@ fn visible_rows(scope: &AuditScope) -> sea_query::SelectStatement {
     });
     if scope.unowned {
         rows = rows.add(col("company_path").is_null());
+    }
+    if !scope.closed.is_empty() {
+        // NOT IN alone would also drop the rows of no company (NULL).
+        rows = Condition::all().add(rows).add(
+            Condition::any()
+                .add(col("company_path").is_null())
+                .add(col("company_path").is_not_in(scope.closed.clone())),
+        );
     }
     let mut origin_shown =
         Condition::any().add(col("actor_company_path").like(format!("{}%", scope.reader.path)));

@@ -346,7 +346,77 @@ async fn expired_licence_lets_the_reseller_in(engine: Engine) {
     assert_privacy_refusal(s, &b);
 }
 
+/// The number of `TargetUser` audit rows the root reads from its own company down.
+async fn user_rows_seen_by_root(srv: &TestServer, root: &str) -> i64 {
+    let (s, b) = srv
+        .post(
+            "/api/audit-logs/search",
+            root,
+            json!({"pageNumber": 1, "pageSize": 100, "filter": {"FilterGroups": [{"FilterItems": [
+                {"FieldName": "EntityName", "Operator": "=", "Value": "TargetUser"}]}]}}),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    b["data"]["totalNumberOfRecords"].as_i64().expect("total")
+}
+
+async fn closed_customers_leave_the_resellers_audit_log(engine: Engine) {
+    let Some(srv) = TestServer::start(engine).await else {
+        return;
+    };
+    let (closed, root, admin) = customer(&srv, json!({"name": "Closed"})).await;
+    let (open, _, _) = customer(&srv, json!({"name": "Open"})).await;
+    srv.create_user(
+        &root,
+        &closed,
+        json!({"email": "private.person@closed.example"}),
+    )
+    .await;
+    assert_eq!(user_rows_seen_by_root(&srv, &root).await, 3);
+    let (s, b) = set(&srv, &admin, json!(0)).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    // The closed customer's rows (its users' emails among them) leave the reseller's log; the
+    // open customer's stay, and the customer still reads its own.
+    assert_eq!(user_rows_seen_by_root(&srv, &root).await, 1);
+    let (s, b) = srv
+        .post(
+            "/api/audit-logs/search/export?bom=false",
+            &root,
+            json!({"exportType": "CSV", "reportAllPages": true}),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let text = b.as_str().expect("a CSV file");
+    assert!(
+        !text.contains("ada@cust.example") || !text.contains(&closed),
+        "{text}"
+    );
+    assert!(text.contains(&open), "{text}");
+    let (s, b) = srv
+        .post(
+            "/api/audit-logs/search",
+            &admin,
+            json!({"pageNumber": 1, "pageSize": 100}),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert!(
+        b["data"]["results"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|r| r["entityName"] == "TargetUser")),
+        "{b}"
+    );
+    // Granted again: back in the reseller's log.
+    let (s, _) = set(&srv, &admin, json!(1)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(user_rows_seen_by_root(&srv, &root).await, 3);
+}
+
 both_engines!(
+    closed_customers_leave_the_resellers_audit_log,
     new_companies_grant_access,
     each_duration,
     only_the_company_chooses,
