@@ -421,6 +421,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn privacy_windows() {
+        let hour = 3_600_000;
+        for (id, hours) in [(2, 2), (3, 8), (4, 24), (5, 168)] {
+            let p = Privacy::chosen(id, 10).expect("a window");
+            assert_eq!(
+                (p.start_time, p.end_time),
+                (Some(10), Some(10 + hours * hour))
+            );
+            assert!(p.grants_access(10) && p.grants_access(10 + hours * hour - 1));
+            assert!(!p.grants_access(10 + hours * hour), "the end is outside");
+            assert_eq!(p.effective_id(10), id);
+            assert_eq!(p.effective_id(10 + hours * hour), PRIVACY_DENY);
+        }
+        let always = Privacy::chosen(PRIVACY_ALWAYS, 10).expect("always");
+        assert!(always.grants_access(i64::MAX) && always.end_time.is_none());
+        let deny = Privacy::chosen(PRIVACY_DENY, 10).expect("deny");
+        assert!(!deny.grants_access(0));
+        assert_eq!(deny.effective_id(0), PRIVACY_DENY);
+        assert_eq!(Privacy::chosen(6, 0), None);
+        assert_eq!(Privacy::chosen(-1, 0), None);
+    }
+
+    #[test]
     fn rebase_keeps_what_others_changed_meanwhile() {
         let base = CompanyFields {
             name: "Sub".into(),
