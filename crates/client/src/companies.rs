@@ -62,6 +62,7 @@ fn company_form(input: &CompanyInput) -> Vec<(String, String)> {
     text("TimeZoneId", &input.time_zone_id);
     text("DateFormat", &input.date_format);
     text("TimeFormat", &input.time_format);
+    text("ResourceId", &input.resource_id);
     let time = |t: &Option<chrono::DateTime<chrono::Utc>>| {
         t.map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
     };

@@ -31,6 +31,7 @@ use tokio::sync::mpsc;
 
 use crate::auth::address::plain_ip;
 use crate::auth::caller::Caller;
+use crate::error::ApiError;
 use crate::export::Format;
 use crate::state::AppState;
 use crate::time::now_millis;
@@ -112,17 +113,35 @@ pub fn reader(caller: &Caller) -> AuditReader {
 }
 
 /// Which audit rows `caller` may read when it scopes to `company` (resolved with
-/// `Access::Read`, so within its reach).
-pub fn read_scope(caller: &Caller, company: &Company) -> AuditScope {
-    match caller.role() {
-        Role::Reseller => AuditScope {
-            path: company.path.clone(),
-            subtree: true,
-            unowned: company.parent_id.is_none(),
-            reader: reader(caller),
-        },
+/// `Access::Read`, so within its reach, and open to it by its account privacy). A Reseller's
+/// subtree leaves out the rows of every company below that keeps it out by its account
+/// privacy ([`crate::scope::check_privacy`]): they record its users' data.
+pub async fn read_scope(
+    state: &AppState,
+    caller: &Caller,
+    company: &Company,
+) -> Result<AuditScope, ApiError> {
+    Ok(match caller.role() {
+        Role::Reseller => {
+            let now = now_millis();
+            let closed = state
+                .store
+                .company_subtree(company)
+                .await?
+                .into_iter()
+                .filter(|c| crate::scope::check_privacy(caller, c, now).is_err())
+                .map(|c| c.path)
+                .collect();
+            AuditScope {
+                path: company.path.clone(),
+                subtree: true,
+                unowned: company.parent_id.is_none(),
+                reader: reader(caller),
+                closed,
+            }
+        }
         Role::CompanyAdmin => AuditScope::company(&company.path, reader(caller)),
-    }
+    })
 }
 
 async fn record(store: &dyn Store, event: &AuditEvent) {
@@ -598,6 +617,7 @@ mod tests {
             },
             create_time: 0,
             update_time: None,
+            privacy: Default::default(),
         };
         let r = record(&company);
         assert_eq!(

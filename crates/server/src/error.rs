@@ -69,6 +69,10 @@ impl ApiError {
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(ResultStatus::Conflict, message)
     }
+    /// 403 `PRIVACY_ERROR`: the customer has not granted its reseller access.
+    pub fn privacy(message: impl Into<String>) -> Self {
+        Self::new(ResultStatus::PrivacyError, message)
+    }
     /// 403 `IP_RESTRICTED`.
     pub fn ip_restricted(message: impl Into<String>) -> Self {
         Self::new(ResultStatus::IpRestricted, message)
@@ -168,6 +172,7 @@ mod tests {
                 403,
                 ResultStatus::IpRestricted,
             ),
+            (ApiError::privacy("x"), 403, ResultStatus::PrivacyError),
             (ApiError::not_found("x"), 404, ResultStatus::NotFound),
             (ApiError::conflict("x"), 409, ResultStatus::Conflict),
             (

@@ -127,8 +127,8 @@ pub struct ErrorEnvelope {
     /// Always `null`.
     #[schema(value_type = Option<Object>)]
     data: Option<serde_json::Value>,
-    /// `INPUT_ERROR`, `UNAUTHORIZED`, `FORBIDDEN`, `IP_RESTRICTED`, `NOT_FOUND`, `CONFLICT`,
-    /// `TOO_MANY_REQUESTS` or `INTERNAL_SERVER_ERROR`.
+    /// `INPUT_ERROR`, `UNAUTHORIZED`, `FORBIDDEN`, `IP_RESTRICTED`, `PRIVACY_ERROR`,
+    /// `NOT_FOUND`, `CONFLICT`, `TOO_MANY_REQUESTS` or `INTERNAL_SERVER_ERROR`.
     status: String,
     /// What went wrong and how to fix it.
     message: Option<String>,
@@ -148,8 +148,9 @@ pub enum ApiErrors {
     /// No token, or a token that is invalid, expired or of a deactivated client.
     #[response(status = 401)]
     Unauthorized(ErrorEnvelope),
-    /// The role may not do this, the company is out of reach, or the IP address is not on
-    /// the client's allow-list.
+    /// The role may not do this, the company is out of reach, the IP address is not on the
+    /// client's allow-list, or the customer's account privacy keeps its reseller out
+    /// (`PRIVACY_ERROR`).
     #[response(status = 403)]
     Forbidden(ErrorEnvelope),
     /// No such resource within reach.

@@ -13,7 +13,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ApiError;
-use crate::routes::{audit_logs, clients, companies, lookups, operations, target_users as users};
+use crate::routes::{
+    audit_logs, clients, companies, company_ops, lookups, operations, target_users as users,
+};
 use crate::state::AppState;
 use crate::{headers, middleware, openapi, paths, text};
 
@@ -83,8 +85,18 @@ pub fn routes() -> (Router<AppState>, Document) {
             companies::delete
         ))
         .routes(routes!(companies::license_check))
+        // Literal segments beside `/{resourceId}`: the router prefers them to the parameter.
+        .routes(routes!(company_ops::get_privacy, company_ops::set_privacy))
+        .routes(routes!(
+            company_ops::get_privacy_mask,
+            company_ops::set_privacy_mask
+        ))
+        .routes(routes!(company_ops::bulk_delete))
+        .routes(routes!(company_ops::update_limited))
+        .routes(routes!(company_ops::license_expiry_date))
         .routes(routes!(clients::create))
         .routes(routes!(clients::search))
+        .routes(routes!(clients::export))
         .routes(routes!(clients::generate))
         .routes(routes!(clients::get, clients::update, clients::delete))
         .routes(routes!(users::create))

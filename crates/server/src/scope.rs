@@ -14,6 +14,7 @@ use crate::auth::caller::Caller;
 use crate::error::ApiError;
 use crate::request::RequestContext;
 use crate::state::AppState;
+use crate::time::{millis_to_time, now_millis};
 
 /// Whether the request reads or writes; a reseller's write must name its company.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,20 +47,47 @@ impl AccessKind for Write {
     const ACCESS: Access = Access::Write;
 }
 
+/// Whether a [`Scoped`] handler touches the company's own data, which the company's account
+/// privacy guards from the resellers above it, or only the company tree a reseller manages.
+pub trait DataKind {
+    /// Whether [`check_privacy`] applies.
+    const GUARDED: bool;
+}
+
+/// The customer's own data (target users, API clients, audit log; and every company-scoped
+/// endpoint to come: groups, import, SCIM): closed to its reseller while the customer denies
+/// access. The default, so that a new handler is guarded unless it says otherwise.
+#[derive(Debug)]
+pub enum CustomerData {}
+
+/// The company tree a reseller manages (companies search, export and create): open whatever a
+/// customer's privacy, as Keepnet's company list still shows a customer that denies access.
+#[derive(Debug)]
+pub enum CompanyTree {}
+
+impl DataKind for CustomerData {
+    const GUARDED: bool = true;
+}
+
+impl DataKind for CompanyTree {
+    const GUARDED: bool = false;
+}
+
 /// The extractor of every company-scoped handler: the authenticated caller and the company the
 /// request acts on. Errors in this order: the caller's (401, 403 `IP_RESTRICTED`, 429), two
 /// different companies named (400), then [`ScopeRequest::resolve`]'s (400 malformed id, 404
-/// unknown, 403 out of reach, 400 a Reseller's write without a company).
+/// unknown, 403 out of reach, 400 a Reseller's write without a company), then, for
+/// [`CustomerData`], the company's account privacy (403 `PRIVACY_ERROR`, [`check_privacy`]).
 #[derive(Debug)]
-pub struct Scoped<A> {
+pub struct Scoped<A, D = CustomerData> {
     /// Who sent the request.
     pub caller: Caller,
     /// The company it acts on: the one named, or the caller's own.
     pub company: Company,
-    access: PhantomData<A>,
+    access: PhantomData<(A, D)>,
 }
 
-impl<A: AccessKind> FromRequestParts<AppState> for Scoped<A> {
+impl<A: AccessKind, D: DataKind> FromRequestParts<AppState> for Scoped<A, D> {
     type Rejection = ApiError;
 
     async fn from_request_parts(
@@ -71,6 +99,9 @@ impl<A: AccessKind> FromRequestParts<AppState> for Scoped<A> {
         let caller = Caller::from_request_parts(parts, state).await?;
         let scope = ScopeRequest::from_request_parts(parts, state).await?;
         let company = scope.resolve(state, &caller, A::ACCESS).await?;
+        if D::GUARDED {
+            check_privacy(&caller, &company, now_millis())?;
+        }
         Ok(Scoped {
             caller,
             company,
@@ -183,4 +214,29 @@ pub async fn resolve_company(
         )));
     }
     Ok(company)
+}
+
+/// Account privacy (issue #13; REFERENCE.md I "Account privacy"; CONTRACT.md 2026-12-05
+/// rulings): a reseller acting in a company below it is refused while that company denies
+/// access (`privacyDurationId` 0) or its access window has ended, unless the company's licence
+/// has expired (Keepnet's UI lets the reseller in then: it disables switching only on
+/// `privacyDurationId === 0 && !licenceExpired`). A client in its own company is never refused.
+pub fn check_privacy(caller: &Caller, company: &Company, now: i64) -> Result<(), ApiError> {
+    if company.id == caller.company.id
+        || company.privacy.grants_access(now)
+        || company.licence_expired(now)
+    {
+        return Ok(());
+    }
+    let why = match company.privacy.end_time.and_then(millis_to_time) {
+        Some(end) if company.privacy.duration_id != rollcall_store::PRIVACY_DENY => format!(
+            "the access window it granted ended at {}",
+            end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        ),
+        _ => "it denies its reseller access".to_owned(),
+    };
+    Err(ApiError::privacy(format!(
+        "company '{}' ({}) has not granted its reseller access to its data: {why}. A Company Admin client of that company can grant access with PUT /api/companies/privacy (privacyDurationId 1 for continuous access, 2 to 5 for two hours, eight hours, one day or seven days)",
+        company.fields.name, company.resource_id
+    )))
 }

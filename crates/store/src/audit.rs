@@ -17,7 +17,9 @@ use sqlx::{AnyConnection, Connection};
 
 use crate::columns::table_columns;
 use crate::export::{send_all, Sent};
-use crate::model::{priority_name, ApiClient, Company, CompanyFields, Millis, TargetUserFields};
+use crate::model::{
+    priority_name, ApiClient, Company, CompanyFields, Millis, Privacy, TargetUserFields,
+};
 use crate::open::Engine;
 use crate::query::SearchSpec;
 use crate::rows::{apply_order, bind_values, get_str, insert_rows, FromColumns, ReadColumns};
@@ -191,6 +193,9 @@ pub struct AuditScope {
     pub unowned: bool,
     /// Who reads.
     pub reader: AuditReader,
+    /// Paths of companies in the subtree whose own rows are left out: customers whose account
+    /// privacy keeps the reading reseller out (their rows hold their users' data).
+    pub closed: Vec<String>,
 }
 
 impl AuditScope {
@@ -201,6 +206,7 @@ impl AuditScope {
             subtree: false,
             unowned: false,
             reader,
+            closed: Vec::new(),
         }
     }
 }
@@ -249,6 +255,15 @@ pub fn company_value(f: &CompanyFields) -> Value {
         "timeFormat": f.time_format,
         "statusId": f.status_id,
         "tags": f.tags,
+    })
+}
+
+/// A company's account privacy as audited, with Keepnet's names.
+pub fn privacy_value(p: &Privacy) -> Value {
+    json!({
+        "privacyDurationId": p.duration_id,
+        "privacyDurationStartTime": time_text(p.start_time),
+        "privacyDurationEndTime": time_text(p.end_time),
     })
 }
 
@@ -626,6 +641,14 @@ fn visible_rows(scope: &AuditScope) -> sea_query::SelectStatement {
     });
     if scope.unowned {
         rows = rows.add(col("company_path").is_null());
+    }
+    if !scope.closed.is_empty() {
+        // NOT IN alone would also drop the rows of no company (NULL).
+        rows = Condition::all().add(rows).add(
+            Condition::any()
+                .add(col("company_path").is_null())
+                .add(col("company_path").is_not_in(scope.closed.clone())),
+        );
     }
     let mut origin_shown =
         Condition::any().add(col("actor_company_path").like(format!("{}%", scope.reader.path)));

@@ -43,6 +43,9 @@ table_columns! {
             Tags = "tags",
             CreateTime = "create_time",
             UpdateTime = "update_time",
+            PrivacyDurationId = "privacy_duration_id",
+            PrivacyDurationStartTime = "privacy_duration_start_time",
+            PrivacyDurationEndTime = "privacy_duration_end_time",
         }
         stored {
             NameLower = "name_lower",
@@ -119,6 +122,11 @@ impl FromColumns for Company {
             },
             create_time: r.int(C::CreateTime.at())?,
             update_time: r.opt_int(C::UpdateTime.at())?,
+            privacy: Privacy {
+                duration_id: r.int(C::PrivacyDurationId.at())?,
+                start_time: r.opt_int(C::PrivacyDurationStartTime.at())?,
+                end_time: r.opt_int(C::PrivacyDurationEndTime.at())?,
+            },
         })
     }
 }
@@ -173,11 +181,70 @@ fn company_row(row: &AnyRow) -> Result<CompanyRow> {
         license_end_date: get_opt_i64(row, "license_end_date")?,
         create_time: get_i64(row, "create_time")?,
         tags: json_list_from(&get_str(row, "tags")?, "tags")?,
+        id: get_i64(row, "id")?,
+        parent_id: get_opt_i64(row, "parent_id")?,
+        privacy: Privacy {
+            duration_id: get_i64(row, "privacy_duration_id")?,
+            start_time: get_opt_i64(row, "privacy_duration_start_time")?,
+            end_time: get_opt_i64(row, "privacy_duration_end_time")?,
+        },
         target_user_count: get_i64(row, "target_user_count")?,
         inactive_target_user_count: get_i64(row, "inactive_target_user_count")?,
         deleted_target_user_count: get_i64(row, "deleted_target_user_count")?,
         monthly_active_user_count: get_i64(row, "monthly_active_user_count")?,
     })
+}
+
+/// Deletes company `id` with its data inside `tx`, with its audit row; refuses while companies
+/// remain below it. Shared by the single and the bulk delete, which commit (or not) themselves.
+async fn delete_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    store: &SqlStore,
+    id: i64,
+    actor: &Actor,
+) -> Result<DeleteOutcome> {
+    let Some(company) = store
+        .row_where::<_, Company>(&mut **tx, CompanyCol::Id, id, true)
+        .await?
+    else {
+        return Ok(DeleteOutcome::NotFound);
+    };
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM companies WHERE parent_id = $1")
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let children = get_i64(&row, "n")?;
+    if children > 0 {
+        return Ok(DeleteOutcome::HasChildren(children));
+    }
+    let mut removed = std::collections::HashMap::new();
+    for table in TENANT_TABLES {
+        // Table names come from the constant list above, never from input.
+        let done = sqlx::query(&format!("DELETE FROM {table} WHERE company_id = $1"))
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        removed.insert(*table, done.rows_affected());
+    }
+    let count = |table: &str| removed.get(table).copied().unwrap_or(0);
+    let event = Change::of_company(actor, &company).event(
+        Operation::Delete,
+        Some(&company.resource_id),
+        Some(audit::company_value(&company.fields)),
+        None,
+        format!(
+            "Deleted company '{}' with its data: {} (deleted ones included) and {}",
+            company.fields.name,
+            audit::count_of(count("target_users"), "target user", "target users"),
+            audit::count_of(count("api_clients"), "API client", "API clients"),
+        ),
+    );
+    store.insert_audit(tx, &event).await?;
+    sqlx::query("DELETE FROM companies WHERE id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(DeleteOutcome::Deleted)
 }
 
 #[async_trait]
@@ -230,6 +297,8 @@ impl CompanyStore for SqlStore {
             fields: f.clone(),
             create_time: now,
             update_time: None,
+            // The column's default: access continuously (CONTRACT.md, 2026-12-05 rulings).
+            privacy: Privacy::default(),
         };
         let description = match parent {
             Some(p) => format!("Created company '{}' below '{}'", f.name, p.fields.name),
@@ -333,49 +402,80 @@ impl CompanyStore for SqlStore {
 
     async fn delete_company(&self, id: i64, actor: &Actor) -> Result<DeleteOutcome> {
         let mut tx = self.write_tx().await?;
-        let Some(company) = self
+        let outcome = delete_in(&mut tx, self, id, actor).await?;
+        if outcome == DeleteOutcome::Deleted {
+            tx.commit().await?;
+        }
+        Ok(outcome)
+    }
+
+    async fn delete_companies(&self, ids: &[i64], actor: &Actor) -> Result<BulkCompanyDelete> {
+        let mut tx = self.write_tx().await?;
+        // Deepest first: a parent deleted with its children finds them gone when its turn
+        // comes. Paths grow by one segment per level, so a longer path is never an ancestor.
+        let mut companies = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(c) = self
+                .row_where::<_, Company>(&mut *tx, CompanyCol::Id, *id, true)
+                .await?
+            {
+                companies.push(c);
+            }
+        }
+        companies.sort_by_key(|c| std::cmp::Reverse(c.path.len()));
+        let mut deleted = 0;
+        for c in &companies {
+            match delete_in(&mut tx, self, c.id, actor).await? {
+                DeleteOutcome::Deleted => deleted += 1,
+                // Deleted by this batch already (a duplicate id): nothing more to do.
+                DeleteOutcome::NotFound => {}
+                refused => {
+                    return Ok(BulkCompanyDelete::Refused {
+                        company: c.resource_id.clone(),
+                        outcome: refused,
+                    })
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(BulkCompanyDelete::Deleted(deleted))
+    }
+
+    async fn set_company_privacy(&self, id: i64, privacy: &Privacy, actor: &Actor) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let Some(before) = self
             .row_where::<_, Company>(&mut *tx, CompanyCol::Id, id, true)
             .await?
         else {
-            return Ok(DeleteOutcome::NotFound);
+            return Err(StoreError::NotFound);
         };
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM companies WHERE parent_id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
+        use CompanyCol as C;
+        let stmt = Query::update()
+            .table(Alias::new(C::TABLE))
+            .values([
+                (C::PrivacyDurationId, privacy.duration_id.into()),
+                (C::PrivacyDurationStartTime, privacy.start_time.into()),
+                (C::PrivacyDurationEndTime, privacy.end_time.into()),
+                (C::UpdateTime, now_millis().into()),
+            ])
+            .and_where(Expr::col(C::Id).eq(id))
+            .to_owned();
+        let (sql, values) = self.render(&stmt);
+        bind_values(sqlx::query(&sql), &values)
+            .execute(&mut *tx)
             .await?;
-        let children = get_i64(&row, "n")?;
-        if children > 0 {
-            return Ok(DeleteOutcome::HasChildren(children));
-        }
-        let mut removed = std::collections::HashMap::new();
-        for table in TENANT_TABLES {
-            // Table names come from the constant list above, never from input.
-            let done = sqlx::query(&format!("DELETE FROM {table} WHERE company_id = $1"))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            removed.insert(*table, done.rows_affected());
-        }
-        let count = |table: &str| removed.get(table).copied().unwrap_or(0);
-        let event = Change::of_company(actor, &company).event(
-            Operation::Delete,
-            Some(&company.resource_id),
-            Some(audit::company_value(&company.fields)),
-            None,
-            format!(
-                "Deleted company '{}' with its data: {} (deleted ones included) and {}",
-                company.fields.name,
-                audit::count_of(count("target_users"), "target user", "target users"),
-                audit::count_of(count("api_clients"), "API client", "API clients"),
+        let event = Change::of_company(actor, &before).update(
+            &before.resource_id,
+            &audit::privacy_value(&before.privacy),
+            &audit::privacy_value(privacy),
+            &format!(
+                "Set the account privacy of company '{}'",
+                before.fields.name
             ),
         );
         self.insert_audit(&mut tx, &event).await?;
-        sqlx::query("DELETE FROM companies WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
-        Ok(DeleteOutcome::Deleted)
+        Ok(())
     }
 
     async fn search_companies(

@@ -161,6 +161,12 @@ pub trait CompanyStore: Send + Sync + 'static {
     /// Deletes a company and all its data in one transaction. Refuses with
     /// [`DeleteOutcome::HasChildren`] while companies remain below it.
     async fn delete_company(&self, id: i64, actor: &Actor) -> Result<DeleteOutcome>;
+    /// Deletes several companies and their data in one transaction, deepest first (so a parent
+    /// may be deleted with its children); the first refusal rolls every one back. Ids that do
+    /// not exist are skipped.
+    async fn delete_companies(&self, ids: &[i64], actor: &Actor) -> Result<BulkCompanyDelete>;
+    /// Sets a company's account privacy, with its audit row.
+    async fn set_company_privacy(&self, id: i64, privacy: &Privacy, actor: &Actor) -> Result<()>;
     /// Searches the companies strictly below `under`.
     async fn search_companies(&self, under: &Company, spec: &CompanySearch) -> Result<CompanyPage>;
     /// Target-user counts of one company, with the users created in `month` (YYYYMM).

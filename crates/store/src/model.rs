@@ -71,6 +71,85 @@ pub struct Company {
     pub create_time: Millis,
     /// Last update.
     pub update_time: Option<Millis>,
+    /// Whether the company lets the resellers above it into its data.
+    pub privacy: Privacy,
+}
+
+/// Account privacy (REFERENCE.md I, "Account privacy"): Keepnet's `privacyDurationId` and its
+/// window. Set by the company itself; it limits the resellers above it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Privacy {
+    /// 0 deny, 1 access continuously, 2 to 5 a window ([`PRIVACY_DURATIONS`]).
+    pub duration_id: i64,
+    /// When the window (or the setting) started; `None` for 0 and 1.
+    pub start_time: Option<Millis>,
+    /// When the window ends; `None` for 0 and 1.
+    pub end_time: Option<Millis>,
+}
+
+/// `privacyDurationId` 0: the customer denies its reseller access.
+pub const PRIVACY_DENY: i64 = 0;
+/// `privacyDurationId` 1: access continuously (the default of every company).
+pub const PRIVACY_ALWAYS: i64 = 1;
+/// Keepnet's timed windows: `privacyDurationId` and its length in milliseconds (two hours,
+/// eight hours, one day, seven days).
+pub const PRIVACY_DURATIONS: [(i64, Millis); 4] = [
+    (2, 2 * 3_600_000),
+    (3, 8 * 3_600_000),
+    (4, 24 * 3_600_000),
+    (5, 7 * 24 * 3_600_000),
+];
+
+impl Default for Privacy {
+    fn default() -> Self {
+        Privacy {
+            duration_id: PRIVACY_ALWAYS,
+            start_time: None,
+            end_time: None,
+        }
+    }
+}
+
+impl Privacy {
+    /// The setting `duration_id` chosen at `now`: a window starts now; `None` for an id that
+    /// is not one of Keepnet's.
+    pub fn chosen(duration_id: i64, now: Millis) -> Option<Privacy> {
+        if duration_id == PRIVACY_DENY || duration_id == PRIVACY_ALWAYS {
+            return Some(Privacy {
+                duration_id,
+                start_time: None,
+                end_time: None,
+            });
+        }
+        let (_, length) = PRIVACY_DURATIONS
+            .iter()
+            .find(|(id, _)| *id == duration_id)?;
+        Some(Privacy {
+            duration_id,
+            start_time: Some(now),
+            end_time: Some(now + length),
+        })
+    }
+
+    /// Whether the resellers above may read and change the company's data at `now`.
+    pub fn grants_access(&self, now: Millis) -> bool {
+        match self.duration_id {
+            PRIVACY_ALWAYS => true,
+            PRIVACY_DENY => false,
+            _ => self.end_time.is_some_and(|end| now < end),
+        }
+    }
+
+    /// The id as clients should read it at `now`: a window that has ended reads 0 (deny), so
+    /// that Keepnet's UI, which disables switching on `privacyDurationId === 0`, agrees with
+    /// what the server enforces. The stored times stay, telling when it ended.
+    pub fn effective_id(&self, now: Millis) -> i64 {
+        if self.grants_access(now) || self.duration_id == PRIVACY_DENY {
+            self.duration_id
+        } else {
+            PRIVACY_DENY
+        }
+    }
 }
 
 impl Company {
@@ -158,6 +237,18 @@ pub enum DeleteOutcome {
     NotFound,
 }
 
+/// Result of a bulk company delete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BulkCompanyDelete {
+    /// All deleted; how many.
+    Deleted(u64),
+    /// Nothing deleted: this company (resource id) refused, for this reason.
+    Refused {
+        company: String,
+        outcome: DeleteOutcome,
+    },
+}
+
 /// A companies search: the generic spec plus the month `monthlyActiveUserCount` reports.
 #[derive(Debug, Clone)]
 pub struct CompanySearch {
@@ -186,6 +277,10 @@ pub struct CompanyRow {
     pub license_end_date: Option<Millis>,
     pub create_time: Millis,
     pub tags: Vec<String>,
+    /// Internal id and parent's, for the clustered (tree) view.
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub privacy: Privacy,
     pub target_user_count: i64,
     pub inactive_target_user_count: i64,
     pub deleted_target_user_count: i64,
@@ -327,6 +422,29 @@ pub struct CountSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn privacy_windows() {
+        let hour = 3_600_000;
+        for (id, hours) in [(2, 2), (3, 8), (4, 24), (5, 168)] {
+            let p = Privacy::chosen(id, 10).expect("a window");
+            assert_eq!(
+                (p.start_time, p.end_time),
+                (Some(10), Some(10 + hours * hour))
+            );
+            assert!(p.grants_access(10) && p.grants_access(10 + hours * hour - 1));
+            assert!(!p.grants_access(10 + hours * hour), "the end is outside");
+            assert_eq!(p.effective_id(10), id);
+            assert_eq!(p.effective_id(10 + hours * hour), PRIVACY_DENY);
+        }
+        let always = Privacy::chosen(PRIVACY_ALWAYS, 10).expect("always");
+        assert!(always.grants_access(i64::MAX) && always.end_time.is_none());
+        let deny = Privacy::chosen(PRIVACY_DENY, 10).expect("deny");
+        assert!(!deny.grants_access(0));
+        assert_eq!(deny.effective_id(0), PRIVACY_DENY);
+        assert_eq!(Privacy::chosen(6, 0), None);
+        assert_eq!(Privacy::chosen(-1, 0), None);
+    }
 
     #[test]
     fn rebase_keeps_what_others_changed_meanwhile() {

@@ -51,6 +51,7 @@ pub const REQUEST_FIELDS: &[&str] = &[
     "statusId",
     "tags",
     "preferredLanguageTypeResourceId",
+    "privacyDurationId",
     // REST API clients
     "clientId",
     "clientSecret",
@@ -127,7 +128,9 @@ mod tests {
     /// lowercase spelling of it is understood.
     #[test]
     fn all_request_fields_known() {
-        use crate::company::{ClientInput, CompanyInput};
+        use crate::company::{
+            ClientInput, CompanyInput, LicenseExpiryDateRequest, SetCompanyPrivacyRequest,
+        };
         use crate::filter::{Filter, FilterGroup, FilterItem, SearchRequest};
         use crate::target_user::{
             BulkDeleteRequest, ByResourceIdsRequest, SearchEmailRequest, TargetUserInput,
@@ -167,6 +170,8 @@ mod tests {
             serde_json::to_value(bulk),
             serde_json::to_value(CompanyInput::default()),
             serde_json::to_value(ClientInput::default()),
+            serde_json::to_value(SetCompanyPrivacyRequest::default()),
+            serde_json::to_value(LicenseExpiryDateRequest::default()),
             serde_json::to_value(TargetUserInput::default()),
             serde_json::to_value(SearchEmailRequest::default()),
             serde_json::to_value(ByResourceIdsRequest::default()),

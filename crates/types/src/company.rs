@@ -22,14 +22,19 @@ pub struct SearchCompanyDto {
     pub is_number_of_users_limited: bool,
     /// A string in Keepnet's search DTO (an int in `CompanyDto`).
     pub number_of_users: Option<String>,
+    /// Account privacy as it applies now: 0 deny (also once a window has ended), 1 access
+    /// continuously, 2 to 5 a window (two hours, eight hours, one day, seven days).
     pub privacy_duration_id: i32,
+    pub privacy_duration_start_time: Option<DateTime<Utc>>,
+    pub privacy_duration_end_time: Option<DateTime<Utc>>,
     /// Keepnet's spelling.
     pub licence_expired: bool,
     pub license_end_date: Option<DateTime<Utc>>,
     pub create_time: Option<DateTime<Utc>>,
     /// Active, not deleted target users.
     pub target_user_count: i64,
-    /// Always null: the list is flat.
+    /// Null in the flat list; with `isClustered: true`, the company's own customers (each
+    /// with theirs), `[]` for none.
     #[cfg_attr(feature = "openapi", schema(no_recursion))]
     pub children: Option<Vec<SearchCompanyDto>>,
     pub tags: Option<Vec<String>>,
@@ -37,6 +42,14 @@ pub struct SearchCompanyDto {
     pub inactive_target_user_count: i64,
     /// Users added in the selected calendar month (UTC), whatever their status now.
     pub monthly_active_user_count: i64,
+    /// Enrolment figures Keepnet's newer UI reads (not in its spec): rollcall records no
+    /// enrolment, so always 0, 0 and `[]`.
+    #[serde(default)]
+    pub monthly_enrolled: i64,
+    #[serde(default)]
+    pub monthly_consumption: i64,
+    #[serde(default)]
+    pub enrolled_vendor_names: Vec<String>,
 }
 
 /// `data` of `POST /api/companies/search`: a page plus `limitExceededCompanyCount`.
@@ -53,7 +66,9 @@ pub struct CompanySearchPage {
     pub results: Vec<SearchCompanyDto>,
 }
 
-/// `GET /api/companies/{resourceId}` (Keepnet's `CompanyDto`, the fields rollcall keeps).
+/// `GET /api/companies/{resourceId}`: every field of Keepnet's `CompanyDto`, plus
+/// `parentResourceId`, `licenceExpired`, `createTime` and the privacy window. Features rollcall
+/// does not have carry their empty value (`null`, `[]`, `false`, `0`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
@@ -77,6 +92,40 @@ pub struct CompanyDto {
     pub license_end_date: Option<DateTime<Utc>>,
     pub is_number_of_users_limited: bool,
     pub number_of_users: Option<i64>,
+    /// Content and delivery settings rollcall does not have: always null.
+    pub notification_template_type_resource_id: Option<String>,
+    pub notification_template_type_name: Option<String>,
+    pub training_content_type_resource_id: Option<String>,
+    pub training_content_type_name: Option<String>,
+    pub smtp_configuration_type_resource_id: Option<String>,
+    pub smtp_configuration_type_name: Option<String>,
+    pub preferred_language_type_resource_id: Option<String>,
+    pub preferred_language_type_name: Option<String>,
+    /// Always false (no release notes).
+    #[serde(default)]
+    pub is_version_visible: bool,
+    #[serde(default)]
+    pub is_release_notes_visible: bool,
+    pub release_notes_url: Option<String>,
+    /// Always `[]` (no company groups).
+    #[serde(default)]
+    pub company_groups: Vec<CompanyGroupDto>,
+    /// Keepnet's numeric parent id: always null, since rollcall does not publish its internal
+    /// ids; `parentResourceId` names the parent.
+    pub parent_id: Option<i64>,
+    /// Always 0 (no cost figures).
+    #[serde(default)]
+    pub base_man_hour_cost: i32,
+    #[serde(default)]
+    pub base_man_hour: i32,
+    /// Always `[]` and false (no licence modules, no agentic AI).
+    #[serde(default)]
+    pub license_modules: Vec<String>,
+    /// Keepnet's spelling (not serde's camelCase `hasAgenticAiLicense`).
+    #[serde(default, rename = "hasAgenticAILicense")]
+    pub has_agentic_ai_license: bool,
+    /// Always null (no callback numbers).
+    pub call_back_number_booking_count: Option<i32>,
     pub licence_expired: bool,
     pub parent_resource_id: Option<String>,
     pub status_id: Option<i32>,
@@ -87,6 +136,61 @@ pub struct CompanyDto {
     pub time_format: Option<String>,
     pub tags: Vec<String>,
     pub create_time: DateTime<Utc>,
+    /// Account privacy as on search rows.
+    #[serde(default)]
+    pub privacy_duration_id: i32,
+    pub privacy_duration_start_time: Option<DateTime<Utc>>,
+    pub privacy_duration_end_time: Option<DateTime<Utc>>,
+}
+
+/// An item of `CompanyDto.companyGroups` (Keepnet's `GetCompanyGroupDto`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CompanyGroupDto {
+    pub resource_id: String,
+    pub name: String,
+}
+
+/// `GET /api/companies/privacy` (Keepnet's `GetCompanyPrivacyDto`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CompanyPrivacyDto {
+    /// As it applies now: a window that has ended reads 0.
+    pub privacy_duration_id: i32,
+    pub privacy_duration_start_time: Option<DateTime<Utc>>,
+    pub privacy_duration_end_time: Option<DateTime<Utc>>,
+}
+
+/// Body of `PUT /api/companies/privacy` (Keepnet's `SetCompanyPrivacyRequest`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SetCompanyPrivacyRequest {
+    /// 0 deny, 1 access continuously, 2 two hours, 3 eight hours, 4 one day, 5 seven days.
+    #[serde(default)]
+    pub privacy_duration_id: Option<i64>,
+}
+
+/// Body of `POST /api/companies/licenseexpirydate` (Keepnet's
+/// `GetCompanyLicenseExpiryDateRequest`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct LicenseExpiryDateRequest {
+    /// A date (`YYYY-MM-DD`, midnight UTC) or an ISO 8601 date-time.
+    #[serde(default, deserialize_with = "crate::time::date_or_time")]
+    pub license_start_date: Option<DateTime<Utc>>,
+}
+
+/// `data` of `POST /api/companies/licenseexpirydate` (Keepnet's
+/// `GetCompanyLicenseExpiryDateDto`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct LicenseExpiryDateDto {
+    pub license_expiry_date: Option<DateTime<Utc>>,
 }
 
 /// An item of `GET /api/companies/my` (Keepnet's `GetMyCompaniesDto`), recursive.
@@ -163,6 +267,10 @@ pub struct CompanyInput {
     pub status_id: Option<i32>,
     #[serde(default)]
     pub tags: Option<Vec<String>>,
+    /// `PUT /api/companies/limited` only: the company to change (the other writes take it
+    /// from the path, or create a new one, and ignore it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
 }
 
 /// An entry of a lookup catalogue (industries, countries, licence types, licence periods).

@@ -21,6 +21,9 @@ pub enum ResultStatus {
     TooManyRequests,
     /// 403: the caller's IP address is not on the client's allow-list.
     IpRestricted,
+    /// 403: the customer's account privacy does not let its reseller into its data (Keepnet's
+    /// UI answers this status by returning to the caller's own company; REFERENCE.md B).
+    PrivacyError,
     /// 500.
     InternalServerError,
 }
@@ -37,6 +40,7 @@ impl ResultStatus {
             Self::Conflict => "CONFLICT",
             Self::TooManyRequests => "TOO_MANY_REQUESTS",
             Self::IpRestricted => "IP_RESTRICTED",
+            Self::PrivacyError => "PRIVACY_ERROR",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -47,7 +51,7 @@ impl ResultStatus {
             Self::Success => 200,
             Self::InputError => 400,
             Self::Unauthorized => 401,
-            Self::Forbidden | Self::IpRestricted => 403,
+            Self::Forbidden | Self::IpRestricted | Self::PrivacyError => 403,
             Self::NotFound => 404,
             Self::Conflict => 409,
             Self::TooManyRequests => 429,

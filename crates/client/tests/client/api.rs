@@ -206,6 +206,7 @@ async fn companies(engine: Engine) {
         status_id: Some(1),
         // The same tag in another case is one tag.
         tags: Some(vec!["gold".into(), "emea".into(), "GOLD".into()]),
+        resource_id: None,
     };
     let acme = client
         .create_company(None, &input)

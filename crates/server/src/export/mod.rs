@@ -16,7 +16,7 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use chrono::SecondsFormat;
-use rollcall_store::{priority_name, CompanyRow, StoreError, TargetUser};
+use rollcall_store::{priority_name, ApiClient, CompanyRow, StoreError, TargetUser};
 use rollcall_types::target_user::TargetUserSearchView;
 
 use crate::error::ApiError;
@@ -275,6 +275,39 @@ pub fn company_cells(c: &CompanyRow, now: i64) -> Vec<Cell> {
         Cell::Int(Some(c.deleted_target_user_count)),
         Cell::Int(Some(c.monthly_active_user_count)),
         Cell::Text(c.tags.join(", ")),
+    ]
+}
+
+/// Columns of a REST API client export (`REST API Clients.csv`).
+pub const CLIENT_COLUMNS: &[&str] = &[
+    "Client Name",
+    "Client Id",
+    "Role",
+    "Status",
+    "IP Restricted",
+    "Allowed IP Addresses",
+    "Created",
+    "Resource Id",
+];
+
+/// A REST API client as export cells, in [`CLIENT_COLUMNS`] order (never its secret or hash).
+pub fn client_cells(c: &ApiClient) -> Vec<Cell> {
+    vec![
+        Cell::Text(c.name.clone()),
+        Cell::Text(c.client_id.clone()),
+        Cell::Text(c.role.name().to_owned()),
+        Cell::Text(
+            if c.status_id == rollcall_store::STATUS_ACTIVE {
+                "Active"
+            } else {
+                "Inactive"
+            }
+            .to_owned(),
+        ),
+        Cell::Bool(c.has_ip_restriction),
+        Cell::Text(c.allowed_ips.join(", ")),
+        Cell::Time(Some(c.create_time)),
+        Cell::Text(c.resource_id.clone()),
     ]
 }
 

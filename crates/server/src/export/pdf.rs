@@ -39,6 +39,10 @@ const PDF_COLUMNS: &[&str] = &[
     "Active Users",
     "Inactive Users",
     "Deleted Users",
+    "Client Name",
+    "Client Id",
+    "Role",
+    "IP Restricted",
 ];
 
 /// The fonts PDF exports are set in: DejaVu Sans regular and bold, and fallbacks, in order, for

@@ -65,7 +65,7 @@ pub async fn search(
     let (spec, paging) = audit_search(&req, state.config.max_page_size, &company)?;
     let (total, rows) = state
         .store
-        .search_audit(&audit::read_scope(&caller, &company), &spec)
+        .search_audit(&audit::read_scope(&state, &caller, &company).await?, &spec)
         .await?;
     Ok(Json(Envelope::success(Paged::new(
         paging.number,
@@ -130,7 +130,7 @@ pub async fn export(
     let format = Format::parse(req.export_type.as_deref())?;
     let (spec, _) = audit_search(&req, state.config.max_page_size, &company)?;
     let all = req.report_all_pages.unwrap_or(false);
-    let read = audit::read_scope(&caller, &company);
+    let read = audit::read_scope(&state, &caller, &company).await?;
     let (store, reader) = (&state.store, &read);
     files::refuse_big_pdf(format, all, &spec, |count| async move {
         store

@@ -11,13 +11,20 @@ use rollcall_types::company::{
 use rollcall_types::{Envelope, IdResult, Paged, SearchRequest};
 
 use crate::audit;
+use crate::audit::ExportRecord;
 use crate::auth::caller::Caller;
 use crate::auth::secret::{hash_secret, random_secret};
 use crate::error::{ApiError, ApiResult};
+use crate::export::{self, ExportOptions, Format};
 use crate::extract::KJson;
-use crate::scope::{Read, Scoped, Write};
+use crate::routes::companies::written;
+use crate::routes::files;
+use crate::scope::{check_privacy, Read, Scoped, Write};
 use crate::state::AppState;
-use crate::time::millis_to_time;
+use crate::time::{millis_to_time, now_millis};
+use axum::extract::Query;
+use axum::response::Response;
+use rollcall_store::Entity;
 
 /// Stable ids of the two standard roles.
 pub const ROLE_RESELLER_ID: &str = "RoleReseller";
@@ -216,9 +223,7 @@ pub async fn create(
             &audit::actor(&caller),
         )
         .await?;
-    Ok(Json(Envelope::success(IdResult {
-        resource_id: client.resource_id,
-    })))
+    Ok(written(client.resource_id, "REST API client created."))
 }
 
 async fn reachable_client(state: &AppState, caller: &Caller, id: &str) -> ApiResult<ApiClient> {
@@ -237,6 +242,9 @@ async fn reachable_client(state: &AppState, caller: &Caller, id: &str) -> ApiRes
             "client '{id}' belongs to a company this client does not manage"
         )));
     }
+    // A customer's clients are its data: a reseller that could re-key one while the customer
+    // denies access could sign in as it (docs/api.md, account privacy).
+    check_privacy(caller, &company, now_millis())?;
     Ok(client)
 }
 
@@ -324,9 +332,7 @@ pub async fn update(
             &audit::actor(&caller),
         )
         .await?;
-    Ok(Json(Envelope::success(IdResult {
-        resource_id: client.resource_id,
-    })))
+    Ok(written(client.resource_id, "REST API client updated."))
 }
 
 /// `DELETE /api/companies/clients/{resourceId}`: its tokens stop working at once.
@@ -345,9 +351,7 @@ pub async fn delete(
         .store
         .delete_client(client.id, &audit::actor(&caller))
         .await?;
-    Ok(Json(Envelope::success(IdResult {
-        resource_id: client.resource_id,
-    })))
+    Ok(written(client.resource_id, "REST API client deleted."))
 }
 
 /// `POST /api/companies/clients/search`: the scoped company's clients.
@@ -385,4 +389,60 @@ pub async fn search(
         total,
         results,
     ))))
+}
+
+/// `POST /api/companies/clients/search/export`: the clients a clients search selects, as CSV,
+/// Excel or PDF (`REST API Clients.csv`, ...), like the other exports; audited.
+#[utoipa::path(
+    post, path = "/api/companies/clients/search/export", operation_id = "exportClients", tag = "Company", params(crate::openapi::Scope, ExportOptions),
+    request_body = SearchRequest,
+    responses(
+        (status = 200, description = "The file, named in Content-Disposition (`REST API Clients.csv`, `.xlsx`, `.pdf`)",
+            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/pdf"))),
+        crate::openapi::ApiErrors)
+)]
+pub async fn export(
+    State(state): State<AppState>,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Read>,
+    Query(options): Query<ExportOptions>,
+    KJson(req): KJson<SearchRequest>,
+) -> ApiResult<Response> {
+    let format = Format::parse(req.export_type.as_deref())?;
+    let (mut spec, _) = crate::paging::search_spec(
+        &req,
+        state.config.max_page_size,
+        &fields::API_CLIENTS,
+        &company,
+    )?;
+    let all_pages = req.report_all_pages.unwrap_or(false);
+    if all_pages {
+        spec.offset = 0;
+        spec.limit = i64::MAX;
+    }
+    // A company has a handful of clients: one query reads them all.
+    let (_, rows) = state.store.search_clients(company.id, &spec).await?;
+    let record = ExportRecord {
+        actor: audit::actor(&caller),
+        company,
+        entity: Entity::ApiClient,
+        noun: ("REST API client", "REST API clients"),
+        format,
+        all_pages,
+        filter: export::filter_summary(
+            req.filter.as_ref(),
+            req.order_by.as_deref(),
+            req.ascending.unwrap_or(false),
+        ),
+    };
+    files::send_read(
+        &state,
+        record,
+        ("REST API Clients", export::CLIENT_COLUMNS),
+        rows,
+        export::client_cells,
+        &options,
+    )
+    .await
 }

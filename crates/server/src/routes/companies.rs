@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use rollcall_store::catalog::{self, DEFAULT_LICENSE_PERIOD, DEFAULT_LICENSE_TYPE};
 use rollcall_store::query::{month_of, parse_filter_in, parse_order};
 use rollcall_store::{
-    fields, Company, CompanyFields, CompanyRow, CompanySearch, DeleteOutcome, LookupKind,
+    fields, Company, CompanyFields, CompanyRow, CompanySearch, DeleteOutcome, LookupKind, Privacy,
     SearchSpec, STATUS_ACTIVE,
 };
 use rollcall_types::company::{
@@ -18,20 +18,19 @@ use rollcall_types::company::{
 use rollcall_types::{Envelope, IdResult, SearchRequest};
 
 use crate::audit;
-use crate::audit::{ExportOutcome, ExportRecord};
+use crate::audit::ExportRecord;
 use crate::auth::caller::Caller;
-use crate::conn::Streaming;
 use crate::error::{ApiError, ApiResult};
-use crate::export::{self, pdf_too_big, ExportOptions, Format, Report, PDF_MAX_ROWS};
+use crate::export::{self, ExportOptions, Format};
 use crate::extract::{parse_json_body, KJson};
 use crate::paging::Paging;
-use crate::scope::{resolve_company, Read, Scoped};
+use crate::routes::files;
+use crate::scope::{resolve_company, CompanyTree, Read, Scoped};
 use crate::state::AppState;
 use crate::time::{millis_to_time, now_millis};
 use axum::extract::Query;
 use axum::response::Response;
 use rollcall_store::Entity;
-use tokio::sync::mpsc;
 
 /// Parses a companies search body into the store's query. Shared with the export endpoint.
 pub fn company_search(
@@ -78,7 +77,9 @@ pub fn search_dto(row: CompanyRow, now: i64) -> SearchCompanyDto {
         license_type_resource_id: row.license_type_id,
         is_number_of_users_limited: row.is_number_of_users_limited,
         number_of_users: row.number_of_users.map(|n| n.to_string()),
-        privacy_duration_id: 0,
+        privacy_duration_id: privacy_id(&row.privacy, now),
+        privacy_duration_start_time: row.privacy.start_time.and_then(millis_to_time),
+        privacy_duration_end_time: row.privacy.end_time.and_then(millis_to_time),
         licence_expired: row.license_end_date.is_some_and(|end| end < now),
         license_end_date: row.license_end_date.and_then(millis_to_time),
         create_time: millis_to_time(row.create_time),
@@ -88,7 +89,45 @@ pub fn search_dto(row: CompanyRow, now: i64) -> SearchCompanyDto {
         deleted_target_user_count: row.deleted_target_user_count,
         inactive_target_user_count: row.inactive_target_user_count,
         monthly_active_user_count: row.monthly_active_user_count,
+        // rollcall records no enrolment (CONTRACT.md: empty values, never invented ones).
+        monthly_enrolled: 0,
+        monthly_consumption: 0,
+        enrolled_vendor_names: Vec::new(),
     }
+}
+
+/// `privacyDurationId` as clients read it: what applies at `now` (an ended window reads 0).
+fn privacy_id(p: &Privacy, now: i64) -> i32 {
+    i32::try_from(p.effective_id(now)).unwrap_or(0)
+}
+
+/// The clustered view (`isClustered: true`, REFERENCE.md C.1): each matching company whose
+/// parent did not match is a top-level row, carrying its matching customers in `children`
+/// (recursively, `[]` for none), in the requested order at every level. Paging counts
+/// top-level rows.
+fn cluster(rows: Vec<CompanyRow>, now: i64) -> Vec<SearchCompanyDto> {
+    let ids: std::collections::HashSet<i64> = rows.iter().map(|r| r.id).collect();
+    let mut below: HashMap<i64, Vec<CompanyRow>> = HashMap::new();
+    let mut tops = Vec::new();
+    for r in rows {
+        match r.parent_id.filter(|p| ids.contains(p)) {
+            Some(p) => below.entry(p).or_default().push(r),
+            None => tops.push(r),
+        }
+    }
+    fn node(
+        r: CompanyRow,
+        below: &mut HashMap<i64, Vec<CompanyRow>>,
+        now: i64,
+    ) -> SearchCompanyDto {
+        let kids = below.remove(&r.id).unwrap_or_default();
+        let children = kids.into_iter().map(|k| node(k, below, now)).collect();
+        SearchCompanyDto {
+            children: Some(children),
+            ..search_dto(r, now)
+        }
+    }
+    tops.into_iter().map(|r| node(r, &mut below, now)).collect()
 }
 
 /// `POST /api/companies/search` (Reseller): the companies below the scoped company (by default
@@ -104,18 +143,33 @@ pub async fn search(
         caller,
         company: under,
         ..
-    }: Scoped<Read>,
+    }: Scoped<Read, CompanyTree>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Json<Envelope<CompanySearchPage>>> {
     caller.require_reseller()?;
-    let (search, paging) = company_search(&req, state.config.max_page_size, &under)?;
+    let (mut search, paging) = company_search(&req, state.config.max_page_size, &under)?;
+    let clustered = req.is_clustered.unwrap_or(false);
+    if clustered {
+        // The tree needs every match before it is paged; companies are few (thousands at
+        // most), as the export also assumes.
+        search.spec.offset = 0;
+        search.spec.limit = i64::MAX;
+    }
     let page = state.store.search_companies(&under, &search).await?;
-    let results = page
-        .rows
-        .into_iter()
-        .map(|r| search_dto(r, search.now))
-        .collect();
-    let p = rollcall_types::Paged::new(paging.number, paging.size, page.total, results);
+    let (total, results) = if clustered {
+        let tops = cluster(page.rows, search.now);
+        let total = tops.len() as i64;
+        let start = usize::try_from(paging.offset()).unwrap_or(usize::MAX);
+        let size = usize::try_from(paging.size).unwrap_or(usize::MAX);
+        (total, tops.into_iter().skip(start).take(size).collect())
+    } else {
+        let rows = page.rows.into_iter();
+        (
+            page.total,
+            rows.map(|r| search_dto(r, search.now)).collect(),
+        )
+    };
+    let p = rollcall_types::Paged::new(paging.number, paging.size, total, results);
     Ok(Json(Envelope::success(CompanySearchPage {
         limit_exceeded_company_count: page.limit_exceeded,
         page_number: p.page_number,
@@ -152,10 +206,10 @@ pub async fn my(
             name: c.fields.name.clone(),
             resource_id: c.resource_id.clone(),
             logo_url: c.fields.logo_url.clone(),
-            privacy_duration_id: 0,
+            privacy_duration_id: privacy_id(&c.privacy, now),
             licence_expired: c.licence_expired(now),
-            privacy_duration_start_time: None,
-            privacy_duration_end_time: None,
+            privacy_duration_start_time: c.privacy.start_time.and_then(millis_to_time),
+            privacy_duration_end_time: c.privacy.end_time.and_then(millis_to_time),
             children: children
                 .get(&c.id)
                 .map(|v| v.iter().map(|k| build(k, children, now)).collect())
@@ -299,6 +353,7 @@ fn form_input(form: &[(String, String)]) -> ApiResult<CompanyInput> {
         time_format: text("TimeFormat"),
         status_id,
         tags: if tags.is_empty() { None } else { Some(tags) },
+        resource_id: text("ResourceId"),
     };
     if !problems.is_empty() {
         return Err(ApiError::validation(problems));
@@ -307,7 +362,10 @@ fn form_input(form: &[(String, String)]) -> ApiResult<CompanyInput> {
 }
 
 /// Merges `input` over `base` (create: defaults; update: the stored company) and validates.
-fn company_fields(input: CompanyInput, base: Option<&CompanyFields>) -> ApiResult<CompanyFields> {
+pub fn company_fields(
+    input: CompanyInput,
+    base: Option<&CompanyFields>,
+) -> ApiResult<CompanyFields> {
     let mut problems = Vec::new();
     let mut f = base.cloned().unwrap_or_else(|| CompanyFields {
         license_type_id: Some(DEFAULT_LICENSE_TYPE.to_owned()),
@@ -459,7 +517,7 @@ pub async fn create(
         caller,
         company: parent,
         ..
-    }: Scoped<Read>,
+    }: Scoped<Read, CompanyTree>,
     CompanyBody(input): CompanyBody,
 ) -> ApiResult<Json<Envelope<IdResult>>> {
     caller.require_reseller()?;
@@ -468,9 +526,13 @@ pub async fn create(
         .store
         .insert_company(Some(&parent), &fields, &audit::actor(&caller))
         .await?;
-    Ok(Json(Envelope::success(IdResult {
-        resource_id: company.resource_id,
-    })))
+    Ok(written(company.resource_id, "Company created."))
+}
+
+/// A successful write's reply: its resource id and a short human message (CONTRACT.md
+/// 2026-12-05: Keepnet's UI shows it, and reloads its table after a delete only when it is set).
+pub fn written(resource_id: String, message: &str) -> Json<Envelope<IdResult>> {
+    Json(Envelope::done(IdResult { resource_id }, message))
 }
 
 async fn to_dto(state: &AppState, c: &Company) -> ApiResult<CompanyDto> {
@@ -508,6 +570,25 @@ async fn to_dto(state: &AppState, c: &Company) -> ApiResult<CompanyDto> {
         license_end_date: f.license_end_date.and_then(millis_to_time),
         is_number_of_users_limited: f.is_number_of_users_limited,
         number_of_users: f.number_of_users,
+        // Keepnet features rollcall does not have: their empty values (CONTRACT.md 2026-12-05).
+        notification_template_type_resource_id: None,
+        notification_template_type_name: None,
+        training_content_type_resource_id: None,
+        training_content_type_name: None,
+        smtp_configuration_type_resource_id: None,
+        smtp_configuration_type_name: None,
+        preferred_language_type_resource_id: None,
+        preferred_language_type_name: None,
+        is_version_visible: false,
+        is_release_notes_visible: false,
+        release_notes_url: None,
+        company_groups: Vec::new(),
+        parent_id: None,
+        base_man_hour_cost: 0,
+        base_man_hour: 0,
+        license_modules: Vec::new(),
+        has_agentic_ai_license: false,
+        call_back_number_booking_count: None,
         licence_expired: c.licence_expired(now),
         parent_resource_id: parent,
         status_id: i32::try_from(f.status_id).ok(),
@@ -525,6 +606,9 @@ async fn to_dto(state: &AppState, c: &Company) -> ApiResult<CompanyDto> {
         time_format: f.time_format.clone(),
         tags: f.tags.clone(),
         create_time: millis_to_time(c.create_time).unwrap_or_default(),
+        privacy_duration_id: privacy_id(&c.privacy, now),
+        privacy_duration_start_time: c.privacy.start_time.and_then(millis_to_time),
+        privacy_duration_end_time: c.privacy.end_time.and_then(millis_to_time),
     })
 }
 
@@ -569,9 +653,7 @@ pub async fn update(
         .store
         .update_company(company.id, &company.fields, &fields, &audit::actor(&caller))
         .await?;
-    Ok(Json(Envelope::success(IdResult {
-        resource_id: company.resource_id,
-    })))
+    Ok(written(company.resource_id, "Company updated."))
 }
 
 /// A company's licence and status are set by the reseller above it: a client may not change
@@ -635,17 +717,19 @@ pub async fn delete(
         .delete_company(company.id, &audit::actor(&caller))
         .await?
     {
-        DeleteOutcome::Deleted => Ok(Json(Envelope::success(IdResult {
-            resource_id: company.resource_id,
-        }))),
-        DeleteOutcome::HasChildren(n) => Err(ApiError::conflict(format!(
-            "company '{}' still manages {n} child compan{}; delete or move them first",
-            company.resource_id,
+        DeleteOutcome::Deleted => Ok(written(company.resource_id, "Company deleted.")),
+        refused => Err(delete_refused(&company.resource_id, refused)),
+    }
+}
+
+/// The error of a company delete the store refused.
+pub fn delete_refused(id: &str, outcome: DeleteOutcome) -> ApiError {
+    match outcome {
+        DeleteOutcome::HasChildren(n) => ApiError::conflict(format!(
+            "company '{id}' still manages {n} child compan{}; delete or move them first",
             if n == 1 { "y" } else { "ies" }
-        ))),
-        DeleteOutcome::NotFound => {
-            Err(ApiError::not_found(format!("company '{id}' was not found")))
-        }
+        )),
+        _ => ApiError::not_found(format!("company '{id}' was not found")),
     }
 }
 
@@ -690,7 +774,7 @@ pub async fn export(
         caller,
         company: under,
         ..
-    }: Scoped<Read>,
+    }: Scoped<Read, CompanyTree>,
     Query(options): Query<ExportOptions>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Response> {
@@ -703,51 +787,28 @@ pub async fn export(
     }
     // Companies are few (thousands at most), so one query reads them all.
     let page = state.store.search_companies(&under, &search).await?;
-    if format == Format::Pdf && page.rows.len() as i64 > PDF_MAX_ROWS {
-        return Err(pdf_too_big(page.rows.len() as i64));
-    }
     let filter = export::filter_summary(
         req.filter.as_ref(),
         req.order_by.as_deref(),
         req.ascending.unwrap_or(false),
     );
-    // Every row is read already: the export's audit row is written now.
-    ExportRecord {
+    let record = ExportRecord {
         actor: audit::actor(&caller),
-        company: under.clone(),
+        company: under,
         entity: Entity::Company,
         noun: ("company", "companies"),
         format,
         all_pages: req.report_all_pages.unwrap_or(false),
-        filter: filter.clone(),
-    }
-    .write(
-        &*state.store,
-        page.rows.len() as u64,
-        ExportOutcome::Completed,
-    )
-    .await;
-    let (tx, rx) = mpsc::channel(1);
-    // One batch of every row; the channel has room for it, so this never waits.
-    let _ = tx.send(Ok(page.rows)).await;
-    drop(tx);
-    let CompanySearch { now, .. } = search;
-    let report = Report {
-        title: "Companies".into(),
-        company: under.fields.name.clone(),
-        filter_summary: filter,
+        filter,
     };
-    export::respond(
-        format,
-        "Companies",
-        export::COMPANY_COLUMNS,
-        rx,
-        move |c| export::company_cells(c, now),
-        report,
-        &options,
+    let now = search.now;
+    files::send_read(
         &state,
+        record,
+        ("Companies", export::COMPANY_COLUMNS),
+        page.rows,
+        move |c| export::company_cells(c, now),
+        &options,
     )
     .await
-    // A file: exempt from the response minimum rate, however slowly it is read (issue #11).
-    .map(Streaming::mark)
 }

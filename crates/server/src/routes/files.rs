@@ -1,5 +1,6 @@
-//! The tail the cursor exports share (target users, audit rows): a store cursor streamed into
-//! the requested file, its rows counted into one audit row when it ends.
+//! The tails the exports share: a store cursor streamed into the requested file, its rows
+//! counted into one audit row when it ends (target users, audit rows), or rows read already in
+//! one query (companies, API clients: few) sent as one batch ([`send_read`]).
 
 use std::future::Future;
 
@@ -7,7 +8,7 @@ use axum::response::Response;
 use rollcall_store::{SearchSpec, StoreError};
 use tokio::sync::mpsc;
 
-use crate::audit::{self, ExportRecord, RowSender};
+use crate::audit::{self, ExportOutcome, ExportRecord, RowSender};
 use crate::conn::Streaming;
 use crate::error::ApiResult;
 use crate::export::{
@@ -86,4 +87,42 @@ where
         return Err(pdf_too_big(total));
     }
     Ok(())
+}
+
+/// Sends `rows`, read already, as a file of `kind` (`cells` gives a row's cells in `columns`
+/// order), after writing the export's audit row; refuses a PDF past [`PDF_MAX_ROWS`] first.
+pub async fn send_read<T, F>(
+    state: &AppState,
+    record: ExportRecord,
+    (title, columns): (&'static str, &'static [&'static str]),
+    rows: Vec<T>,
+    cells: F,
+    options: &ExportOptions,
+) -> ApiResult<Response>
+where
+    T: Send + 'static,
+    F: Fn(&T) -> Vec<Cell> + Send + Sync + 'static,
+{
+    let format = record.format;
+    let count = rows.len() as i64;
+    if format == Format::Pdf && count > PDF_MAX_ROWS {
+        return Err(pdf_too_big(count));
+    }
+    // Every row is read already: the export's audit row is written now.
+    record
+        .write(&*state.store, count as u64, ExportOutcome::Completed)
+        .await;
+    let (tx, rx) = mpsc::channel(1);
+    // One batch of every row; the channel has room for it, so this never waits.
+    let _ = tx.send(Ok(rows)).await;
+    drop(tx);
+    let report = Report {
+        title: title.into(),
+        company: record.company.fields.name.clone(),
+        filter_summary: record.filter.clone(),
+    };
+    export::respond(format, title, columns, rx, cells, report, options, state)
+        .await
+        // A file: exempt from the response minimum rate, however slowly it is read (issue #11).
+        .map(Streaming::mark)
 }

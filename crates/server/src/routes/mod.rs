@@ -3,6 +3,7 @@
 pub mod audit_logs;
 pub mod clients;
 pub mod companies;
+pub mod company_ops;
 pub mod files;
 pub mod lookups;
 pub mod operations;

@@ -241,11 +241,22 @@ impl Conformance {
         }
     }
 
-    /// Every documented operation was seen answering with success.
+    /// Every documented operation that can succeed was seen answering with success (one that
+    /// documents no 2xx reply, such as the unsupported `/api/companies/privacymask`, with one
+    /// of its errors).
     fn assert_all_operations_seen(&self) {
         let mut missing = Vec::new();
         for (path, item) in self.doc["paths"].as_object().expect("paths") {
-            for method in item.as_object().expect("item").keys() {
+            for (method, op) in item.as_object().expect("item") {
+                let can_succeed = op["responses"]
+                    .as_object()
+                    .is_some_and(|r| r.keys().any(|k| k.starts_with('2')));
+                if !can_succeed {
+                    if !self.seen.contains_key(&(method.clone(), path.clone())) {
+                        missing.push(format!("{method} {path}"));
+                    }
+                    continue;
+                }
                 let ok = self
                     .seen
                     .get(&(method.clone(), path.clone()))
@@ -581,6 +592,65 @@ async fn replies_match_the_document(engine: Engine) {
         )
         .await;
     assert_eq!(s, StatusCode::OK);
+    // Account privacy, the company operations beside `/{resourceId}`.
+    let privacy = "/api/companies/privacy";
+    let (s, _) = c.send(M::GET, privacy, privacy, t, None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = c
+        .send(
+            M::PUT,
+            privacy,
+            privacy,
+            t,
+            None,
+            Some(json!({"privacyDurationId": 1})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let mask = "/api/companies/privacymask";
+    for method in [M::GET, M::PUT] {
+        let (s, _) = c.send(method, mask, mask, t, None, None).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+    }
+    let limited = "/api/companies/limited";
+    let (s, b) = c
+        .send(
+            M::PUT,
+            limited,
+            limited,
+            t,
+            None,
+            Some(json!({"resourceId": acme, "name": "Acme Ltd"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let expiry = "/api/companies/licenseexpirydate";
+    let (s, _) = c
+        .send(
+            M::POST,
+            expiry,
+            expiry,
+            t,
+            None,
+            Some(json!({"licenseStartDate": "2026-01-01"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let doomed = srv
+        .create_company(&root, None, json!({"name": "Doomed Co"}))
+        .await;
+    let bulk = "/api/companies/bulk-delete";
+    let (s, _) = c
+        .send(
+            M::DELETE,
+            bulk,
+            bulk,
+            t,
+            None,
+            Some(json!({"items": [doomed]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
     let (s, _) = c
         .send(
             M::DELETE,
@@ -619,6 +689,17 @@ async fn replies_match_the_document(engine: Engine) {
             t,
             Some(&acme),
             Some(search.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = c
+        .send(
+            M::POST,
+            "/api/companies/clients/search/export",
+            "/api/companies/clients/search/export",
+            t,
+            Some(&acme),
+            Some(json!({"exportType": "CSV", "reportAllPages": true})),
         )
         .await;
     assert_eq!(s, StatusCode::OK);

@@ -171,7 +171,89 @@ async fn company_search_reports_the_counters(s: &SqlStore) {
     assert_eq!(names, ["Limited"]);
 }
 
+/// Account privacy: new companies grant access; a setting reads back from every reader of a
+/// company (look-ups, subtree, client join, search rows) and is audited.
+async fn privacy_round_trip(s: &SqlStore) {
+    let root = company(s, None, "Root", STATUS_ACTIVE).await;
+    let a = company(s, Some(&root), "A", STATUS_ACTIVE).await;
+    assert_eq!(a.privacy, Privacy::default());
+    assert_eq!(a.privacy.duration_id, PRIVACY_ALWAYS);
+    let window = Privacy::chosen(3, 1_000).expect("eight hours");
+    assert_eq!(window.end_time, Some(1_000 + 8 * 3_600_000));
+    s.set_company_privacy(a.id, &window, &actor())
+        .await
+        .expect("set");
+    let stored = s.company_by_id(a.id).await.expect("read").expect("a");
+    assert_eq!(stored.privacy, window);
+    let tree = s.company_subtree(&root).await.expect("subtree");
+    assert_eq!(
+        tree.iter().find(|c| c.id == a.id).map(|c| c.privacy),
+        Some(window)
+    );
+    let page = s
+        .search_companies(
+            &root,
+            &CompanySearch {
+                spec: spec(Cond::All(vec![]), vec![order("id", true)], 0, 10),
+                month: 202602,
+                only_limit_exceeded: false,
+                now: 0,
+            },
+        )
+        .await
+        .expect("search");
+    assert_eq!(page.rows[0].privacy, window);
+    assert_eq!(
+        (page.rows[0].id, page.rows[0].parent_id),
+        (a.id, Some(root.id))
+    );
+    let deny = Privacy::chosen(PRIVACY_DENY, 5).expect("deny");
+    s.set_company_privacy(a.id, &deny, &actor())
+        .await
+        .expect("set");
+    let stored = s.company_by_id(a.id).await.expect("read").expect("a");
+    assert_eq!(
+        (stored.privacy.duration_id, stored.privacy.end_time),
+        (0, None)
+    );
+    assert!(matches!(
+        s.set_company_privacy(987_654, &deny, &actor()).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+/// A bulk delete takes parents with their children in one go, and rolls back on a refusal.
+async fn bulk_delete_is_one_transaction(s: &SqlStore) {
+    let root = company(s, None, "Root", STATUS_ACTIVE).await;
+    let a = company(s, Some(&root), "A", STATUS_ACTIVE).await;
+    let a1 = company(s, Some(&a), "A1", STATUS_ACTIVE).await;
+    let b = company(s, Some(&root), "B", STATUS_ACTIVE).await;
+    let b1 = company(s, Some(&b), "B1", STATUS_ACTIVE).await;
+    load(s, a1.id, 3).await;
+    // B still has B1: nothing is deleted, A1 included.
+    assert_eq!(
+        s.delete_companies(&[a1.id, b.id], &actor())
+            .await
+            .expect("bulk"),
+        BulkCompanyDelete::Refused {
+            company: b.resource_id.clone(),
+            outcome: DeleteOutcome::HasChildren(1)
+        }
+    );
+    assert!(s.company_by_id(a1.id).await.expect("read").is_some());
+    // Parent first in the list, a duplicate and an unknown id: deepest first, each once.
+    assert_eq!(
+        s.delete_companies(&[a.id, a1.id, a1.id, 987_654, b1.id], &actor())
+            .await
+            .expect("bulk"),
+        BulkCompanyDelete::Deleted(3)
+    );
+    assert_eq!(s.company_count().await.expect("count"), 2);
+}
+
 engines!(
+    privacy_round_trip,
+    bulk_delete_is_one_transaction,
     subtree_and_inactive_chain,
     delete_refuses_parents_and_takes_the_data,
     company_search_reports_the_counters,
