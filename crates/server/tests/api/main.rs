@@ -11,6 +11,7 @@ mod control_chars;
 mod exports;
 mod file_modes;
 mod headers;
+mod lookups;
 mod openapi;
 mod operations;
 mod rate_limits;

@@ -441,7 +441,11 @@ async fn replies_match_the_document(engine: Engine) {
     // Lookups and roles.
     for (template, path) in [
         ("/api/lookups", "/api/lookups"),
-        ("/api/lookups/{kind}", "/api/lookups/industry"),
+        ("/api/lookups/{typeId}", "/api/lookups/industry"),
+        ("/api/lookups/{typeId}", "/api/lookups/21"),
+        ("/api/lookups/licenses", "/api/lookups/licenses"),
+        ("/api/lookups/country-timezones", "/api/lookups/country-timezones"),
+        ("/api/timezone/timezones", "/api/timezone/timezones"),
         ("/api/roles", "/api/roles"),
         (
             "/api/companies/clients/generate-client-credentials",
@@ -454,7 +458,7 @@ async fn replies_match_the_document(engine: Engine) {
     let (s, _) = c
         .send(
             M::GET,
-            "/api/lookups/{kind}",
+            "/api/lookups/{typeId}",
             "/api/lookups/shoes",
             t,
             None,
@@ -462,6 +466,15 @@ async fn replies_match_the_document(engine: Engine) {
         )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    for (body, want) in [
+        (json!({"typeidlist": [9, 2]}), StatusCode::OK),
+        (json!({}), StatusCode::BAD_REQUEST),
+    ] {
+        let (s, _) = c
+            .send(M::POST, "/api/lookups", "/api/lookups", t, None, Some(body))
+            .await;
+        assert_eq!(s, want);
+    }
 
     // Companies.
     let (s, b) = c
