@@ -219,6 +219,13 @@ pub fn language(
     })
 }
 
+/// What target-user rows show for a stored `preferredLanguageId`: the language's name, which
+/// Keepnet's UI matches (REFERENCE.md C.6), or the stored value itself when it names no
+/// language (a value kept from before languages were checked).
+pub fn language_display(value: &str) -> &str {
+    language(value).map_or(value, |(_, _, name, _)| name)
+}
+
 /// Licence type given to companies created without one.
 pub const DEFAULT_LICENSE_TYPE: &str = "LicStandard0";
 /// Licence period given to companies created without one.

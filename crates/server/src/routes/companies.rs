@@ -25,6 +25,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::export::{self, pdf_too_big, ExportOptions, Format, Report, PDF_MAX_ROWS};
 use crate::extract::{parse_json_body, KJson};
 use crate::paging::Paging;
+use crate::routes::lookups;
 use crate::scope::{resolve_company, Read, Scoped};
 use crate::state::AppState;
 use crate::time::{millis_to_time, now_millis};
@@ -328,6 +329,17 @@ fn company_fields(input: CompanyInput, base: Option<&CompanyFields>) -> ApiResul
     limit("Address", &input.address, 200);
     limit("WebsiteUrl", &input.website_url, 2000);
     limit("LogoUrl", &input.logo_url, 2000);
+    // TimeZoneId is a Windows id or an IANA name (docs/api.md, time zones and languages).
+    let time_zone_id = match input.time_zone_id {
+        Some(tz) => match lookups::check_time_zone("TimeZoneId", &tz) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                problems.push(e);
+                None
+            }
+        },
+        None => None,
+    };
     macro_rules! set {
         ($($field:ident = $value:expr),* $(,)?) => { $( if let Some(v) = $value { f.$field = Some(v); } )* };
     }
@@ -336,7 +348,7 @@ fn company_fields(input: CompanyInput, base: Option<&CompanyFields>) -> ApiResul
         address = input.address,
         website_url = input.website_url,
         logo_url = input.logo_url,
-        time_zone_id = input.time_zone_id,
+        time_zone_id = time_zone_id,
         date_format = input.date_format,
         time_format = input.time_format,
     );

@@ -249,7 +249,28 @@ pub fn time_zone_name(id: &str) -> Option<String> {
         .or_else(|| time_zones::resolve(id).map(|(_, tz)| tz.name().to_owned()))
 }
 
-/// The language name of a stored `preferredLanguageId` (what Keepnet's UI matches in rows).
-pub fn language_name(id: &str) -> Option<String> {
-    catalog::language(id).map(|(_, _, name, _)| (*name).to_owned())
+/// Checks a `timeZoneId` as written: a Windows id (any case; stored in Windows' own spelling)
+/// or an IANA name. An empty value clears the field. The error says where valid ids are listed.
+pub fn check_time_zone(field: &str, value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(String::new());
+    }
+    time_zones::resolve(value).map(|(id, _)| id).ok_or_else(|| {
+        format!(
+            "{field} '{value}' is not a time zone; use a Windows id listed by GET /api/timezone/timezones (e.g. 'Turkey Standard Time') or an IANA name (e.g. 'Europe/Istanbul')"
+        )
+    })
+}
+
+/// Checks a `preferredLanguageId` as written: a language's resource id, ISO 639-1 code or a
+/// tag starting with one (`en-GB`); stored as sent. An empty value clears the field.
+pub fn check_language(field: &str, value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.is_empty() || catalog::language(value).is_some() {
+        return Ok(value.to_owned());
+    }
+    Err(format!(
+        "{field} '{value}' is not a language; use a resourceId listed by GET /api/lookups/21 (or its ISO code, e.g. 'tr')"
+    ))
 }

@@ -173,3 +173,127 @@ both_engines!(
     several_types_at_once_in_any_casing,
     licences_time_zones_and_country_zones,
 );
+
+/// `timeZoneId` and `preferredLanguageId` are checked against the catalogues (docs/api.md):
+/// a Windows id in any case is stored in Windows' spelling, an IANA name as sent; a language by
+/// resource id or ISO code, shown by name in search rows as Keepnet's UI matches it.
+async fn time_zones_and_languages_are_checked_and_languages_shown_by_name(engine: Engine) {
+    let Some(srv) = TestServer::start(engine).await else {
+        return;
+    };
+    let token = srv.root_token().await;
+    let company = srv
+        .create_company(
+            &token,
+            None,
+            json!({"Name": "Zones", "TimeZoneId": "turkey standard time"}),
+        )
+        .await;
+    let (_, c) = srv
+        .get(&format!("/api/companies/{company}"), &token, &[])
+        .await;
+    assert_eq!(c["data"]["timeZoneId"], "Turkey Standard Time", "{c}");
+    let (status, body) = srv
+        .put(
+            &format!("/api/companies/{company}"),
+            &token,
+            json!({"timeZoneId": "Mars/Olympus"}),
+            &[],
+        )
+        .await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "INPUT_ERROR");
+    assert!(
+        body.to_string().contains("GET /api/timezone/timezones"),
+        "{body}"
+    );
+
+    let scope = [(crate::common::SCOPE, company.as_str())];
+    // The UI's form: a language resource id from /api/lookups/21 and a Windows zone.
+    let ui = srv
+        .create_user(
+            &token,
+            &company,
+            json!({"email": "ui@zones.io", "firstName": "Ui", "timeZoneId": "Turkey Standard Time",
+                   "preferredLanguageId": "LangTurkish0", "priority": "Medium", "isActive": true,
+                   "phoneNumber": ""}),
+        )
+        .await;
+    // An API client's: ISO code and IANA name, as rollcall accepted before.
+    let api = srv
+        .create_user(
+            &token,
+            &company,
+            json!({"Email": "api@zones.io", "TimeZoneId": "Europe/Berlin", "PreferredLanguageId": "en-GB"}),
+        )
+        .await;
+    let (_, got) = srv
+        .get(&format!("/api/target-users/{api}"), &token, &scope)
+        .await;
+    assert_eq!(got["data"]["timeZoneId"], "Europe/Berlin", "{got}");
+    assert_eq!(got["data"]["preferredLanguageId"], "en-GB", "{got}");
+    let (status, page) = srv
+        .post(
+            "/api/target-users/search",
+            &token,
+            json!({"filter": null, "orderBy": "", "pageSize": 10}),
+            &scope,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let row = |id: &str| {
+        page["data"]["results"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|r| r["resourceId"] == id)
+            .cloned()
+            .expect("row")
+    };
+    assert_eq!(row(&ui)["preferredLanguage"], "Turkish");
+    assert_eq!(row(&ui)["timeZone"], "Turkey Standard Time");
+    assert_eq!(row(&api)["preferredLanguage"], "English");
+
+    for (field, value, hint) in [
+        (
+            "timeZoneId",
+            "Middle Earth Standard Time",
+            "GET /api/timezone/timezones",
+        ),
+        ("timeZoneId", "europe/berlin", "IANA name"),
+        ("preferredLanguageId", "Klingon", "GET /api/lookups/21"),
+    ] {
+        let (status, body) = srv
+            .post(
+                "/api/target-users",
+                &token,
+                json!({"email": "bad@zones.io", field: value}),
+                &scope,
+            )
+            .await;
+        assert_error(status, &body, StatusCode::BAD_REQUEST, "INPUT_ERROR");
+        let text = body.to_string();
+        assert!(
+            text.contains(field) && text.contains(value) && text.contains(hint),
+            "{text}"
+        );
+    }
+    // An empty value clears the field.
+    let (status, body) = srv
+        .put(
+            &format!("/api/target-users/{ui}"),
+            &token,
+            json!({"timeZoneId": "", "preferredLanguageId": ""}),
+            &scope,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, got) = srv
+        .get(&format!("/api/target-users/{ui}"), &token, &scope)
+        .await;
+    assert!(
+        got["data"]["timeZoneId"].is_null() && got["data"]["preferredLanguageId"].is_null(),
+        "{got}"
+    );
+}
+
+both_engines!(time_zones_and_languages_are_checked_and_languages_shown_by_name);

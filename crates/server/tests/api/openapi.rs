@@ -444,7 +444,10 @@ async fn replies_match_the_document(engine: Engine) {
         ("/api/lookups/{typeId}", "/api/lookups/industry"),
         ("/api/lookups/{typeId}", "/api/lookups/21"),
         ("/api/lookups/licenses", "/api/lookups/licenses"),
-        ("/api/lookups/country-timezones", "/api/lookups/country-timezones"),
+        (
+            "/api/lookups/country-timezones",
+            "/api/lookups/country-timezones",
+        ),
         ("/api/timezone/timezones", "/api/timezone/timezones"),
         ("/api/roles", "/api/roles"),
         (
