@@ -11,7 +11,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ApiError;
-use crate::routes::{audit_logs, clients, companies, lookups, operations, target_users as users};
+use crate::routes::{
+    audit_logs, clients, companies, frame, lookups, operations, target_users as users,
+};
 use crate::state::AppState;
 use crate::{headers, middleware, openapi, text};
 
@@ -90,6 +92,12 @@ pub fn routes() -> (Router<AppState>, Document) {
         .routes(routes!(lookups::country_timezones))
         .routes(routes!(lookups::one))
         .routes(routes!(lookups::timezones))
+        .routes(routes!(frame::by_url))
+        .routes(routes!(frame::resolve))
+        .routes(routes!(frame::version))
+        .routes(routes!(frame::summary))
+        .routes(routes!(frame::settings))
+        .routes(routes!(frame::regions))
         .routes(routes!(audit_logs::search))
         .routes(routes!(audit_logs::export))
         .routes(routes!(audit_logs::list))

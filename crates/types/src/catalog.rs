@@ -321,8 +321,12 @@ pub struct SystemInfoSummaryReply {
     pub message: Option<String>,
     pub validation_messages: Option<Vec<String>>,
     pub is_success: bool,
-    #[serde(flatten)]
-    pub top: SystemInfoSummary,
+    /// `data.versionInfo` again, where Keepnet's UI reads it.
+    pub version_info: DataResponse<VersionInfo>,
+    /// `data.companyLicense` again.
+    pub company_license: DataResponse<LicenseCheckDto>,
+    /// `data.company` again.
+    pub company: DataResponse<SummaryCompany>,
 }
 
 /// `GET /api/system-users/settings`: the caller's display settings, which are its company's.

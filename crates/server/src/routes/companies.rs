@@ -669,19 +669,27 @@ pub async fn license_check(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Envelope<LicenseCheckDto>>> {
     let company = resolve_company(&state, &caller, &id).await?;
+    Ok(Json(Envelope::success(
+        license_state(&state, &company).await?,
+    )))
+}
+
+/// A company's licence limit against its active users (also the page frame's
+/// `companyLicense`, `routes::frame`).
+pub async fn license_state(state: &AppState, company: &Company) -> ApiResult<LicenseCheckDto> {
     let counts = state
         .store
         .user_counts(company.id, month_of(now_millis()))
         .await?;
     let limited = company.fields.is_number_of_users_limited;
     let limit = company.fields.number_of_users;
-    Ok(Json(Envelope::success(LicenseCheckDto {
+    Ok(LicenseCheckDto {
         is_limited: limited,
         license_limit: if limited { limit } else { None },
         active_user_count: counts.active,
         total_user_count: counts.active + counts.inactive,
         is_license_exceeded: limited && limit.is_some_and(|l| counts.active > l),
-    })))
+    })
 }
 
 /// Exports the companies a companies search selects (Reseller only).

@@ -4,6 +4,7 @@ pub mod audit_logs;
 pub mod clients;
 pub mod companies;
 pub mod files;
+pub mod frame;
 pub mod lookups;
 pub mod operations;
 pub mod target_users;

@@ -10,6 +10,7 @@ mod companies;
 mod control_chars;
 mod exports;
 mod file_modes;
+mod frame;
 mod headers;
 mod lookups;
 mod openapi;

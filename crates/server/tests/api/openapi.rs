@@ -449,6 +449,14 @@ async fn replies_match_the_document(engine: Engine) {
             "/api/lookups/country-timezones",
         ),
         ("/api/timezone/timezones", "/api/timezone/timezones"),
+        (
+            "/api/whitelabeling/resolve-whitelabeling",
+            "/api/whitelabeling/resolve-whitelabeling",
+        ),
+        ("/api/system-info/version", "/api/system-info/version"),
+        ("/api/system-info/summary", "/api/system-info/summary"),
+        ("/api/system-users/settings", "/api/system-users/settings"),
+        ("/api/regions", "/api/regions"),
         ("/api/roles", "/api/roles"),
         (
             "/api/companies/clients/generate-client-credentials",
@@ -469,6 +477,17 @@ async fn replies_match_the_document(engine: Engine) {
         )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = c
+        .send(
+            M::POST,
+            "/api/whitelabeling/by-url",
+            "/api/whitelabeling/by-url",
+            None,
+            None,
+            Some(json!({"url": "https://portal.example.com"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
     for (body, want) in [
         (json!({"typeidlist": [9, 2]}), StatusCode::OK),
         (json!({}), StatusCode::BAD_REQUEST),
