@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::routes::{
-    audit_logs, clients, companies, frame, lookups, operations, target_users as users,
+    audit_logs, clients, companies, frame, lookups, operations, roles, target_users as users,
 };
 use crate::state::AppState;
 use crate::{headers, middleware, openapi, text};
@@ -86,7 +86,10 @@ pub fn routes() -> (Router<AppState>, Document) {
         .routes(routes!(users::by_resource_ids))
         .routes(routes!(users::by_resource_ids_with_deleted))
         .routes(routes!(users::get, users::update, users::delete))
-        .routes(routes!(clients::roles))
+        .routes(routes!(clients::roles, roles::create))
+        .routes(routes!(roles::available))
+        .routes(routes!(roles::search))
+        .routes(routes!(roles::get, roles::update, roles::delete))
         .routes(routes!(lookups::all, lookups::by_types))
         .routes(routes!(lookups::licenses))
         .routes(routes!(lookups::country_timezones))

@@ -7,4 +7,5 @@ pub mod files;
 pub mod frame;
 pub mod lookups;
 pub mod operations;
+pub mod roles;
 pub mod target_users;

@@ -22,6 +22,7 @@ mod scope;
 mod signing_keys;
 mod slow_clients;
 mod smoke;
+mod system_roles;
 mod target_users_crud;
 mod target_users_filters;
 mod target_users_props;
