@@ -12,7 +12,8 @@ use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::routes::{
-    audit_logs, clients, companies, frame, lookups, operations, roles, target_users as users,
+    audit_logs, clients, companies, frame, leaderboard, lookups, operations, roles,
+    target_users as users,
 };
 use crate::state::AppState;
 use crate::{headers, middleware, openapi, text};
@@ -88,6 +89,7 @@ pub fn routes() -> (Router<AppState>, Document) {
         .routes(routes!(users::get, users::update, users::delete))
         .routes(routes!(clients::roles, roles::create))
         .routes(routes!(roles::available))
+        .routes(routes!(leaderboard::get_all))
         .routes(routes!(roles::search))
         .routes(routes!(roles::get, roles::update, roles::delete))
         .routes(routes!(lookups::all, lookups::by_types))

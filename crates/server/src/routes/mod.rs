@@ -5,6 +5,7 @@ pub mod clients;
 pub mod companies;
 pub mod files;
 pub mod frame;
+pub mod leaderboard;
 pub mod lookups;
 pub mod operations;
 pub mod roles;

@@ -12,6 +12,7 @@ mod exports;
 mod file_modes;
 mod frame;
 mod headers;
+mod leaderboard;
 mod lookups;
 mod openapi;
 mod operations;

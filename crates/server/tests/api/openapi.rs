@@ -503,6 +503,13 @@ async fn replies_match_the_document(engine: Engine) {
             StatusCode::OK,
         ),
         (
+            M::POST,
+            "/api/leaderboard/get-all",
+            "/api/leaderboard/get-all",
+            Some(json!({"pagination": {"pageNumber": 1, "pageSize": 10}})),
+            StatusCode::OK,
+        ),
+        (
             M::GET,
             "/api/roles/{resourceId}",
             "/api/roles/RoleNobody00",
