@@ -167,8 +167,8 @@ impl Client {
         self.data(&Call::get("/api/lookups")).await
     }
 
-    /// `GET /api/lookups/{kind}` (rollcall only): `industry`, `country`, `license_type`,
-    /// `license_period_type`.
+    /// `GET /api/lookups/{typeId}`: Keepnet's numeric type (`"21"`, the languages) or a name
+    /// (rollcall only): `industry`, `country`, `license_type`, `license_period_type`, `language`.
     pub async fn lookup(&self, kind: &str) -> Result<Vec<LookupDto>> {
         self.data(&Call::get(format!("/api/lookups/{kind}"))).await
     }

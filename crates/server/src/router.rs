@@ -14,7 +14,8 @@ use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::routes::{
-    audit_logs, clients, companies, company_ops, lookups, operations, target_users as users,
+    audit_logs, clients, companies, company_ops, frame, leaderboard, lookups, operations, roles,
+    target_users as users,
 };
 use crate::state::AppState;
 use crate::{headers, middleware, openapi, paths, text};
@@ -109,9 +110,22 @@ pub fn routes() -> (Router<AppState>, Document) {
         .routes(routes!(users::by_resource_ids))
         .routes(routes!(users::by_resource_ids_with_deleted))
         .routes(routes!(users::get, users::update, users::delete))
-        .routes(routes!(clients::roles))
-        .routes(routes!(lookups::all))
+        .routes(routes!(clients::roles, roles::create))
+        .routes(routes!(roles::available))
+        .routes(routes!(leaderboard::get_all))
+        .routes(routes!(roles::search))
+        .routes(routes!(roles::get, roles::update, roles::delete))
+        .routes(routes!(lookups::all, lookups::by_types))
+        .routes(routes!(lookups::licenses))
+        .routes(routes!(lookups::country_timezones))
         .routes(routes!(lookups::one))
+        .routes(routes!(lookups::timezones))
+        .routes(routes!(frame::by_url))
+        .routes(routes!(frame::resolve))
+        .routes(routes!(frame::version))
+        .routes(routes!(frame::summary))
+        .routes(routes!(frame::settings))
+        .routes(routes!(frame::regions))
         .routes(routes!(audit_logs::search))
         .routes(routes!(audit_logs::export))
         .routes(routes!(audit_logs::list))

@@ -132,6 +132,61 @@ pub const ENTRIES: &[(LookupKind, &str, &str, Option<&str>)] = &[
         "3 Years",
         None,
     ),
+    // Languages carry their ISO 639-1 code, which target users may send instead of the id.
+    (LookupKind::Language, "LangEnglish0", "English", Some("en")),
+    (LookupKind::Language, "LangTurkish0", "Turkish", Some("tr")),
+    (LookupKind::Language, "LangGerman00", "German", Some("de")),
+    (LookupKind::Language, "LangFrench00", "French", Some("fr")),
+    (LookupKind::Language, "LangSpanish0", "Spanish", Some("es")),
+    (LookupKind::Language, "LangItalian0", "Italian", Some("it")),
+    (
+        LookupKind::Language,
+        "LangPortugse",
+        "Portuguese",
+        Some("pt"),
+    ),
+    (LookupKind::Language, "LangDutch000", "Dutch", Some("nl")),
+    (LookupKind::Language, "LangPolish00", "Polish", Some("pl")),
+    (LookupKind::Language, "LangSwedish0", "Swedish", Some("sv")),
+    (
+        LookupKind::Language,
+        "LangNorwegn0",
+        "Norwegian",
+        Some("no"),
+    ),
+    (LookupKind::Language, "LangDanish00", "Danish", Some("da")),
+    (LookupKind::Language, "LangFinnish0", "Finnish", Some("fi")),
+    (LookupKind::Language, "LangCzech000", "Czech", Some("cs")),
+    (LookupKind::Language, "LangGreek000", "Greek", Some("el")),
+    (
+        LookupKind::Language,
+        "LangHungarn0",
+        "Hungarian",
+        Some("hu"),
+    ),
+    (LookupKind::Language, "LangRomania0", "Romanian", Some("ro")),
+    (LookupKind::Language, "LangRussian0", "Russian", Some("ru")),
+    (
+        LookupKind::Language,
+        "LangUkrainn0",
+        "Ukrainian",
+        Some("uk"),
+    ),
+    (LookupKind::Language, "LangArabic00", "Arabic", Some("ar")),
+    (LookupKind::Language, "LangHindi000", "Hindi", Some("hi")),
+    (LookupKind::Language, "LangJapanes0", "Japanese", Some("ja")),
+    (LookupKind::Language, "LangKorean00", "Korean", Some("ko")),
+    (LookupKind::Language, "LangChinese0", "Chinese", Some("zh")),
+];
+
+/// Keepnet lookup types that the New Company form asks for and that rollcall keeps no entries
+/// of (notification templates, training content, SMTP configurations: features rollcall does
+/// not have). They answer an empty list rather than 404, as Keepnet answers a type with no
+/// entries.
+pub const UNHELD_TYPES: &[(i32, &str)] = &[
+    (5, "NotificationTemplateType"),
+    (6, "TrainingContentType"),
+    (7, "SmtpConfigurationType"),
 ];
 
 /// One catalogue entry.
@@ -149,6 +204,26 @@ pub fn name(kind: LookupKind, resource_id: Option<&str>) -> Option<String> {
     resource_id
         .and_then(|id| entry(kind, id))
         .map(|(_, _, name, _)| (*name).to_owned())
+}
+
+/// The language a `preferredLanguageId` names: a language entry's resource id, its ISO 639-1
+/// code (any case), or a language tag whose primary subtag is one (`en-GB`, `pt_BR`).
+pub fn language(
+    value: &str,
+) -> Option<&'static (LookupKind, &'static str, &'static str, Option<&'static str>)> {
+    let value = value.trim();
+    let primary = value.split(['-', '_']).next().unwrap_or(value);
+    ENTRIES.iter().find(|(k, id, _, code)| {
+        *k == LookupKind::Language
+            && (*id == value || code.is_some_and(|c| c.eq_ignore_ascii_case(primary)))
+    })
+}
+
+/// What target-user rows show for a stored `preferredLanguageId`: the language's name, which
+/// Keepnet's UI matches (REFERENCE.md C.6), or the stored value itself when it names no
+/// language (a value kept from before languages were checked).
+pub fn language_display(value: &str) -> &str {
+    language(value).map_or(value, |(_, _, name, _)| name)
 }
 
 /// Licence type given to companies created without one.
@@ -171,5 +246,35 @@ mod tests {
             assert!(seen.insert(*id), "{id} repeated");
         }
         assert!(seen.contains(DEFAULT_LICENSE_TYPE) && seen.contains(DEFAULT_LICENSE_PERIOD));
+    }
+
+    #[test]
+    fn languages_are_found_by_id_code_and_tag_only() {
+        let name = |v: &str| language(v).map(|(_, _, n, _)| *n);
+        assert_eq!(name("LangTurkish0"), Some("Turkish"));
+        assert_eq!(name("tr"), Some("Turkish"));
+        assert_eq!(name("EN-gb"), Some("English"));
+        assert_eq!(name("pt_BR"), Some("Portuguese"));
+        assert_eq!(name("Turkish"), None);
+        assert_eq!(name("xx"), None);
+        assert_eq!(name(""), None);
+        // Every language has a distinct two-letter code.
+        let codes: std::collections::HashSet<_> = ENTRIES
+            .iter()
+            .filter(|(k, ..)| *k == LookupKind::Language)
+            .map(|(.., c)| c.expect("a language has a code"))
+            .collect();
+        assert!(codes.iter().all(|c| c.len() == 2));
+    }
+
+    #[test]
+    fn type_ids_are_distinct_from_each_other_and_from_unheld_types() {
+        let mut ids: Vec<i32> = LookupKind::ALL.iter().map(|k| k.type_id()).collect();
+        ids.extend(UNHELD_TYPES.iter().map(|(id, _)| *id));
+        let n = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), n);
+        assert_eq!(LookupKind::from_type_id(21), Some(LookupKind::Language));
     }
 }

@@ -19,6 +19,7 @@ mod priority;
 pub mod query;
 mod rows;
 mod target_users;
+pub mod time_zones;
 
 pub use audit::{Actor, AuditEvent, AuditRow, AuditScope, AuditSink, Entity, Operation};
 pub use export::{ExportSink, EXPORT_BATCH_ROWS};

@@ -78,6 +78,13 @@ pub const REQUEST_FIELDS: &[&str] = &[
     "targetUserResourceIds",
     "resourceId",
     "timestampValue",
+    // lookups and the leaderboard
+    "typeName",
+    "typeIdList",
+    "datePeriod",
+    "startDate",
+    "endDate",
+    "pagination",
 ];
 
 fn canonical(key: &str) -> Option<&'static str> {
@@ -175,6 +182,17 @@ mod tests {
             serde_json::to_value(TargetUserInput::default()),
             serde_json::to_value(SearchEmailRequest::default()),
             serde_json::to_value(ByResourceIdsRequest::default()),
+            serde_json::to_value(crate::catalog::LookupRequest {
+                type_name: Some(String::new()),
+                type_id_list: Some(vec![]),
+            }),
+            serde_json::to_value(crate::catalog::LeaderboardRequest {
+                date_period: Some(serde_json::Value::Null),
+                start_date: Some(serde_json::Value::Null),
+                end_date: Some(serde_json::Value::Null),
+                pagination: Some(Default::default()),
+                ..Default::default()
+            }),
         ];
         let mut all = Vec::new();
         for v in values {

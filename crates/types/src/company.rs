@@ -273,15 +273,35 @@ pub struct CompanyInput {
     pub resource_id: Option<String>,
 }
 
-/// An entry of a lookup catalogue (industries, countries, licence types, licence periods).
+/// An entry of a lookup catalogue (industries, countries, licence types, licence periods,
+/// languages), with Keepnet's `LookupDto` fields.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LookupDto {
     pub resource_id: String,
     pub name: String,
-    /// ISO code for countries; null elsewhere.
+    /// ISO code for countries and languages; null elsewhere.
     pub code: Option<String>,
+    /// Keepnet's numeric lookup type (1 country, 2 industry, 3 licence type, 4 licence
+    /// period, 21 language); Keepnet's UI and agent file `POST /api/lookups` rows by it.
+    #[serde(default)]
+    pub generic_code_type_id: i32,
+    /// The type's name (`Country`, `Industry`...).
+    #[serde(default)]
+    pub generic_code_type_name: Option<String>,
+    /// Always null: rollcall's catalogues have no descriptions.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Position in its catalogue, from 0.
+    #[serde(default)]
+    pub order_number: i32,
+    /// The ISO code again (`code`), where Keepnet's UI reads it.
+    #[serde(default)]
+    pub iso_code: Option<String>,
+    /// The entry's name where it has an ISO code.
+    #[serde(default)]
+    pub iso_friendly_name: Option<String>,
 }
 
 /// `GET /api/roles` item.

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod casing;
+pub mod catalog;
 pub mod company;
 pub mod envelope;
 pub mod filter;

@@ -263,7 +263,10 @@ async fn db_rows(db: &AnyPool, company: i64) -> Vec<Vec<String>> {
                 .to_owned(),
                 (r.get::<i64, _>("deleted") == 1).to_string(),
                 neutral(&s("time_zone_id")),
-                neutral(&s("preferred_language_id")),
+                // Exports name the language (docs/api.md), as search rows do.
+                neutral(rollcall_store::catalog::language_display(&s(
+                    "preferred_language_id",
+                ))),
                 neutral(&manager),
                 neutral(&s("manager_email")),
                 iso(r.get::<i64, _>("create_time")),

@@ -195,7 +195,8 @@ pub fn target_user_cells(u: &TargetUser) -> Vec<Cell> {
         status: if f.is_active { "Active" } else { "Inactive" },
         is_deleted: u.is_deleted,
         time_zone: &f.time_zone_id,
-        preferred_language: &f.preferred_language_id,
+        // The language's name, as search rows show it (and so the CLI's exports of them).
+        preferred_language: rollcall_store::catalog::language_display(&f.preferred_language_id),
         manager_name: format!(
             "{} {}",
             f.manager_first_name.trim(),

@@ -31,24 +31,30 @@ pub const ROLE_RESELLER_ID: &str = "RoleReseller";
 /// See [`ROLE_RESELLER_ID`].
 pub const ROLE_COMPANY_ADMIN_ID: &str = "RoleCompAdmn";
 
-fn role_id(role: Role) -> &'static str {
+/// A role's stable resource id.
+pub fn role_id(role: Role) -> &'static str {
     match role {
         Role::Reseller => ROLE_RESELLER_ID,
         Role::CompanyAdmin => ROLE_COMPANY_ADMIN_ID,
     }
 }
 
+/// The role with this resource id.
+pub fn role_from_id(id: &str) -> Option<Role> {
+    match id {
+        ROLE_RESELLER_ID => Some(Role::Reseller),
+        ROLE_COMPANY_ADMIN_ID => Some(Role::CompanyAdmin),
+        _ => None,
+    }
+}
+
 fn role_from_ids(ids: &[String]) -> Result<Role, String> {
     let mut roles = Vec::new();
     for id in ids {
-        let role = match id.as_str() {
-            ROLE_RESELLER_ID => Role::Reseller,
-            ROLE_COMPANY_ADMIN_ID => Role::CompanyAdmin,
-            other => {
-                return Err(format!(
-                    "role '{other}' is unknown; GET /api/roles lists the valid ids"
-                ))
-            }
+        let Some(role) = role_from_id(id) else {
+            return Err(format!(
+                "role '{id}' is unknown; GET /api/roles lists the valid ids"
+            ));
         };
         roles.push(role);
     }

@@ -24,7 +24,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::export::{self, ExportOptions, Format};
 use crate::extract::{parse_json_body, KJson};
 use crate::paging::Paging;
-use crate::routes::files;
+use crate::routes::{files, lookups};
 use crate::scope::{resolve_company, CompanyTree, Read, Scoped};
 use crate::state::AppState;
 use crate::time::{millis_to_time, now_millis};
@@ -389,6 +389,17 @@ pub fn company_fields(
     limit("Address", &input.address, 200);
     limit("WebsiteUrl", &input.website_url, 2000);
     limit("LogoUrl", &input.logo_url, 2000);
+    // TimeZoneId is a Windows id or an IANA name (docs/api.md, time zones and languages).
+    let time_zone_id = match input.time_zone_id {
+        Some(tz) => match lookups::check_time_zone("TimeZoneId", &tz) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                problems.push(e);
+                None
+            }
+        },
+        None => None,
+    };
     macro_rules! set {
         ($($field:ident = $value:expr),* $(,)?) => { $( if let Some(v) = $value { f.$field = Some(v); } )* };
     }
@@ -397,7 +408,7 @@ pub fn company_fields(
         address = input.address,
         website_url = input.website_url,
         logo_url = input.logo_url,
-        time_zone_id = input.time_zone_id,
+        time_zone_id = time_zone_id,
         date_format = input.date_format,
         time_format = input.time_format,
     );
@@ -744,19 +755,27 @@ pub async fn license_check(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Envelope<LicenseCheckDto>>> {
     let company = resolve_company(&state, &caller, &id).await?;
+    Ok(Json(Envelope::success(
+        license_state(&state, &company).await?,
+    )))
+}
+
+/// A company's licence limit against its active users (also the page frame's
+/// `companyLicense`, `routes::frame`).
+pub async fn license_state(state: &AppState, company: &Company) -> ApiResult<LicenseCheckDto> {
     let counts = state
         .store
         .user_counts(company.id, month_of(now_millis()))
         .await?;
     let limited = company.fields.is_number_of_users_limited;
     let limit = company.fields.number_of_users;
-    Ok(Json(Envelope::success(LicenseCheckDto {
+    Ok(LicenseCheckDto {
         is_limited: limited,
         license_limit: if limited { limit } else { None },
         active_user_count: counts.active,
         total_user_count: counts.active + counts.inactive,
         is_license_exceeded: limited && limit.is_some_and(|l| counts.active > l),
-    })))
+    })
 }
 
 /// Exports the companies a companies search selects (Reseller only).

@@ -1,30 +1,100 @@
-//! `GET /api/lookups[/{kind}]`: the seeded catalogues whose ids companies reference.
+//! The lookup catalogues: `GET /api/lookups[/{typeId}]` and `POST /api/lookups` (Keepnet's
+//! numeric lookup types, REFERENCE.md I), `GET /api/lookups/licenses`,
+//! `GET /api/lookups/country-timezones` and `GET /api/timezone/timezones`.
 
 use std::collections::BTreeMap;
 
 use axum::extract::Path;
 use axum::Json;
-use rollcall_store::catalog::ENTRIES;
-use rollcall_store::LookupKind;
+use rollcall_store::catalog::{self, ENTRIES, UNHELD_TYPES};
+use rollcall_store::{time_zones, LookupKind};
+use rollcall_types::catalog::{
+    CountryTimeZoneDto, LicenseDto, LicensesDto, LookupRequest, TimeZoneDto, TimeZonesDto,
+};
 use rollcall_types::company::LookupDto;
 use rollcall_types::Envelope;
 
 use crate::auth::caller::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::KJson;
 
-fn entries(kind: LookupKind) -> Vec<LookupDto> {
+/// Date formats a company may display, as Keepnet's UI offers them per country
+/// (`dd/MM/yyyy`, `MM/dd/yyyy`, `yyyy/dd/MM`), plus ISO's order.
+pub const DATE_FORMATS: &[&str] = &["dd/MM/yyyy", "MM/dd/yyyy", "yyyy/MM/dd", "yyyy/dd/MM"];
+/// Time formats a company may display: 24-hour and 12-hour clocks.
+pub const TIME_FORMATS: &[&str] = &["HH:mm", "hh:mm tt"];
+
+/// The entries of one catalogue in Keepnet's `LookupDto` shape.
+pub fn entries(kind: LookupKind) -> Vec<LookupDto> {
     ENTRIES
         .iter()
         .filter(|(k, _, _, _)| *k == kind)
-        .map(|(_, id, name, code)| LookupDto {
+        .enumerate()
+        .map(|(i, (_, id, name, code))| LookupDto {
             resource_id: (*id).to_owned(),
             name: (*name).to_owned(),
             code: code.map(str::to_owned),
+            generic_code_type_id: kind.type_id(),
+            generic_code_type_name: Some(kind.type_name().to_owned()),
+            description: None,
+            order_number: i32::try_from(i).unwrap_or(i32::MAX),
+            iso_code: code.map(str::to_owned),
+            iso_friendly_name: code.map(|_| (*name).to_owned()),
         })
         .collect()
 }
 
-/// Every catalogue, keyed by kind (`industry`, `country`, `license_type`, `license_period_type`).
+/// What a type id or name names: a catalogue rollcall keeps, or a Keepnet type it keeps no
+/// entries of.
+enum LookupType {
+    Kept(LookupKind),
+    Unheld,
+}
+
+fn lookup_type(key: &str) -> Option<LookupType> {
+    let key = key.trim();
+    if let Ok(id) = key.parse::<i32>() {
+        return LookupKind::from_type_id(id)
+            .map(LookupType::Kept)
+            .or_else(|| {
+                UNHELD_TYPES
+                    .iter()
+                    .any(|(t, _)| *t == id)
+                    .then_some(LookupType::Unheld)
+            });
+    }
+    LookupKind::parse(key).map(LookupType::Kept).or_else(|| {
+        UNHELD_TYPES
+            .iter()
+            .any(|(_, n)| n.eq_ignore_ascii_case(key))
+            .then_some(LookupType::Unheld)
+    })
+}
+
+/// The type ids and names a 404 or a warning lists.
+fn valid_types() -> String {
+    let mut types: Vec<(i32, String)> = LookupKind::ALL
+        .iter()
+        .map(|k| (k.type_id(), k.as_str().to_owned()))
+        .chain(UNHELD_TYPES.iter().map(|(id, n)| (*id, (*n).to_owned())))
+        .collect();
+    types.sort();
+    types
+        .iter()
+        .map(|(id, n)| format!("{id} ({n})"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn type_entries(t: &LookupType) -> Vec<LookupDto> {
+    match t {
+        LookupType::Kept(k) => entries(*k),
+        LookupType::Unheld => Vec::new(),
+    }
+}
+
+/// Every catalogue, keyed by kind (`industry`, `country`, `license_type`,
+/// `license_period_type`, `language`). Not Keepnet's: its clients `POST` instead.
 #[utoipa::path(
     get, path = "/api/lookups", operation_id = "listLookups", tag = "Lookup",
     responses((status = 200, description = "Every lookup catalogue by name", body = Envelope<std::collections::BTreeMap<String, Vec<LookupDto>>>), crate::openapi::ApiErrors)
@@ -38,22 +108,169 @@ pub async fn all(_caller: Caller) -> Json<Envelope<BTreeMap<&'static str, Vec<Lo
     ))
 }
 
-/// One catalogue.
+/// Several catalogues at once, by Keepnet's numeric type ids (`{typeidlist: [1, 2, 4]}`) or a
+/// type name; the rows carry their `genericCodeTypeId`, by which Keepnet's clients sort them.
+/// Types rollcall does not know contribute no rows and are named in `message`, so that a
+/// client asking for several types still gets the ones that exist (docs/api.md).
 #[utoipa::path(
-    get, path = "/api/lookups/{kind}", operation_id = "getLookup", tag = "Lookup",
-    params(("kind" = String, Path, description = "`industry`, `country`, `license_type` or `license_period_type` (any case; `-` or `_` optional)")),
+    post, path = "/api/lookups", operation_id = "listLookupsByType", tag = "Lookup",
+    request_body = LookupRequest,
+    responses((status = 200, description = "The entries of every listed type", body = Envelope<Vec<LookupDto>>), crate::openapi::ApiErrors)
+)]
+pub async fn by_types(
+    _caller: Caller,
+    KJson(req): KJson<LookupRequest>,
+) -> ApiResult<Json<Envelope<Vec<LookupDto>>>> {
+    let mut keys: Vec<String> = req
+        .type_id_list
+        .unwrap_or_default()
+        .iter()
+        .map(i32::to_string)
+        .collect();
+    keys.extend(req.type_name.filter(|n| !n.trim().is_empty()));
+    if keys.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "send typeIdList (for example {{\"typeIdList\": [1, 2]}}) or typeName; the types are {}",
+            valid_types()
+        )));
+    }
+    let mut rows = Vec::new();
+    let mut unknown = Vec::new();
+    for key in &keys {
+        match lookup_type(key) {
+            Some(t) => rows.extend(type_entries(&t)),
+            None => unknown.push(key.as_str()),
+        }
+    }
+    let mut reply = Envelope::success(rows);
+    if !unknown.is_empty() {
+        reply.message = Some(format!(
+            "no lookup type {}; the types are {}",
+            unknown.join(", "),
+            valid_types()
+        ));
+    }
+    Ok(Json(reply))
+}
+
+/// One catalogue, by Keepnet's numeric type id (`/api/lookups/21`, the languages) or by name
+/// (`industry`, `license-type`...).
+#[utoipa::path(
+    get, path = "/api/lookups/{typeId}", operation_id = "getLookup", tag = "Lookup",
+    params(("typeId" = String, Path, description = "Keepnet's numeric type (1 country, 2 industry, 3 licence type, 4 licence period, 5-7 kept empty, 21 language) or a name: `industry`, `country`, `license_type`, `license_period_type`, `language` (any case; `-` or `_` optional)")),
     responses((status = 200, description = "One lookup catalogue", body = Envelope<Vec<LookupDto>>), crate::openapi::ApiErrors)
 )]
 pub async fn one(
     _caller: Caller,
-    Path(kind): Path<String>,
+    Path(type_id): Path<String>,
 ) -> ApiResult<Json<Envelope<Vec<LookupDto>>>> {
-    let k = LookupKind::parse(&kind).ok_or_else(|| {
+    let t = lookup_type(&type_id).ok_or_else(|| {
         let names: Vec<&str> = LookupKind::ALL.iter().map(|k| k.as_str()).collect();
         ApiError::not_found(format!(
-            "no lookup catalogue '{kind}'; use one of: {}",
+            "no lookup type '{type_id}'; use a type id: {} (or a name: {})",
+            valid_types(),
             names.join(", ")
         ))
     })?;
-    Ok(Json(Envelope::success(entries(k))))
+    Ok(Json(Envelope::success(type_entries(&t))))
+}
+
+/// The licence types with their modules. rollcall sells no modules, so every module list is
+/// empty (CONTRACT.md: features rollcall lacks answer their empty values).
+#[utoipa::path(
+    get, path = "/api/lookups/licenses", operation_id = "getLicenses", tag = "Lookup",
+    responses((status = 200, description = "Licence types and their (empty) module lists", body = Envelope<LicensesDto>), crate::openapi::ApiErrors)
+)]
+pub async fn licenses(_caller: Caller) -> Json<Envelope<LicensesDto>> {
+    Json(Envelope::success(LicensesDto {
+        licenses: entries(LookupKind::LicenseType)
+            .into_iter()
+            .map(|l| LicenseDto {
+                resource_id: l.resource_id,
+                name: l.name,
+                license_modules: Vec::new(),
+            })
+            .collect(),
+        all_license_modules: Vec::new(),
+    }))
+}
+
+/// Each catalogue country with the Windows zone CLDR gives it (null where it spans several).
+#[utoipa::path(
+    get, path = "/api/lookups/country-timezones", operation_id = "getCountryTimeZones", tag = "Lookup",
+    responses((status = 200, description = "The countries with their time zone", body = Envelope<Vec<CountryTimeZoneDto>>), crate::openapi::ApiErrors)
+)]
+pub async fn country_timezones(_caller: Caller) -> Json<Envelope<Vec<CountryTimeZoneDto>>> {
+    Json(Envelope::success(
+        ENTRIES
+            .iter()
+            .filter(|(k, ..)| *k == LookupKind::Country)
+            .map(|(.., code)| CountryTimeZoneDto {
+                country_code: code.map(str::to_owned),
+                date_format: None,
+                time_format: None,
+                clock_format: None,
+                phone_number_code: None,
+                language_code: None,
+                language_name: None,
+                timezone: code
+                    .and_then(time_zones::territory_zone)
+                    .map(|z| z.id.to_owned()),
+                language_resource_id: None,
+            })
+            .collect(),
+    ))
+}
+
+/// Windows' time zones, as Keepnet lists them for company and user settings, and the date and
+/// time formats a company may choose.
+#[utoipa::path(
+    get, path = "/api/timezone/timezones", operation_id = "getTimeZones", tag = "TimeZone",
+    responses((status = 200, description = "Time zones (Windows ids) and display formats", body = Envelope<TimeZonesDto>), crate::openapi::ApiErrors)
+)]
+pub async fn timezones(_caller: Caller) -> Json<Envelope<TimeZonesDto>> {
+    Json(Envelope::success(TimeZonesDto {
+        time_zone_list: time_zones::windows_zones()
+            .map(|z| TimeZoneDto {
+                display_name: z.display_name.to_owned(),
+                id: z.id.to_owned(),
+            })
+            .collect(),
+        date_format_list: DATE_FORMATS.iter().map(|s| (*s).to_owned()).collect(),
+        time_format_list: TIME_FORMATS.iter().map(|s| (*s).to_owned()).collect(),
+    }))
+}
+
+/// The display name of a stored time-zone id: Windows' name for a Windows id, the IANA name
+/// itself otherwise; `None` for an empty or unknown id.
+pub fn time_zone_name(id: &str) -> Option<String> {
+    time_zones::windows_zone(id)
+        .map(|z| z.display_name.to_owned())
+        .or_else(|| time_zones::resolve(id).map(|(_, tz)| tz.name().to_owned()))
+}
+
+/// Checks a `timeZoneId` as written: a Windows id (any case; stored in Windows' own spelling)
+/// or an IANA name. An empty value clears the field. The error says where valid ids are listed.
+pub fn check_time_zone(field: &str, value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(String::new());
+    }
+    time_zones::resolve(value).map(|(id, _)| id).ok_or_else(|| {
+        format!(
+            "{field} '{value}' is not a time zone; use a Windows id listed by GET /api/timezone/timezones (e.g. 'Turkey Standard Time') or an IANA name (e.g. 'Europe/Istanbul')"
+        )
+    })
+}
+
+/// Checks a `preferredLanguageId` as written: a language's resource id, ISO 639-1 code or a
+/// tag starting with one (`en-GB`); stored as sent. An empty value clears the field.
+pub fn check_language(field: &str, value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.is_empty() || catalog::language(value).is_some() {
+        return Ok(value.to_owned());
+    }
+    Err(format!(
+        "{field} '{value}' is not a language; use a resourceId listed by GET /api/lookups/21 (or its ISO code, e.g. 'tr')"
+    ))
 }

@@ -23,6 +23,7 @@ use crate::export::{self, Cell, ExportOptions, Format, Report};
 use crate::extract::KJson;
 use crate::paging::Paging;
 use crate::routes::files::{self, FileKind};
+use crate::routes::lookups;
 use crate::scope::{Read, Scoped, Write};
 use crate::state::AppState;
 use crate::time::{millis_to_time, now_millis};
@@ -69,7 +70,9 @@ pub fn search_view(u: &TargetUser) -> TargetUserSearchView {
         ldap_config_name: None,
         phone_number: opt(&f.phone_number),
         time_zone: opt(&f.time_zone_id),
-        preferred_language: opt(&f.preferred_language_id),
+        preferred_language: opt(rollcall_store::catalog::language_display(
+            &f.preferred_language_id,
+        )),
         is_deleted: u.is_deleted,
         manager_full_name: manager_full_name(f),
         manager_email: opt(&f.manager_email),
@@ -152,6 +155,10 @@ fn user_fields(
         64,
         &mut f.phone_number,
     );
+    // Checked against the catalogues only when sent, so an update leaves a value stored before
+    // the check existed alone (docs/api.md, time zones and languages).
+    let zone_sent = input.time_zone_id.is_some();
+    let language_sent = input.preferred_language_id.is_some();
     text("timeZoneId", input.time_zone_id, 128, &mut f.time_zone_id);
     text(
         "preferredLanguageId",
@@ -177,6 +184,18 @@ fn user_fields(
         320,
         &mut f.manager_email,
     );
+    if zone_sent {
+        match lookups::check_time_zone("timeZoneId", &f.time_zone_id) {
+            Ok(v) => f.time_zone_id = v,
+            Err(e) => problems.push(e),
+        }
+    }
+    if language_sent {
+        match lookups::check_language("preferredLanguageId", &f.preferred_language_id) {
+            Ok(v) => f.preferred_language_id = v,
+            Err(e) => problems.push(e),
+        }
+    }
     if !f.manager_email.is_empty() && !valid_email(&f.manager_email) {
         problems.push(format!(
             "managerEmail '{}' is not a valid email address",

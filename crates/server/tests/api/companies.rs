@@ -1143,9 +1143,15 @@ async fn lookups_and_roles(engine: Engine) {
     let kinds: BTreeSet<&str> = data.keys().map(String::as_str).collect();
     assert_eq!(
         kinds,
-        ["country", "industry", "license_period_type", "license_type"]
-            .into_iter()
-            .collect()
+        [
+            "country",
+            "industry",
+            "language",
+            "license_period_type",
+            "license_type"
+        ]
+        .into_iter()
+        .collect()
     );
     let find = |kind: &str, id: &str| -> Value {
         data[kind]

@@ -1378,7 +1378,12 @@ async fn keepnet_ui_bodies(engine: Engine) {
     assert_eq!(row["status"], "Active");
     assert_eq!(row["phoneNumber"], u.phone.as_str());
     assert_eq!(row["timeZone"], u.time_zone.as_str());
-    assert_eq!(row["preferredLanguage"], u.language.as_str());
+    // Rows name the language, as Keepnet's UI matches it (docs/api.md).
+    assert_eq!(
+        row["preferredLanguage"],
+        rollcall_store::catalog::language_display(&u.language)
+    );
+    assert_ne!(row["preferredLanguage"], u.language.as_str());
     assert_eq!(row["managerFullName"], "Grace Hopper");
     assert_eq!(row["managerEmail"], "grace@corp.io");
     assert_eq!(row["isDeleted"], false);

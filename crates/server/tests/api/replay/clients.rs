@@ -41,8 +41,14 @@ async fn rest_client_form(engine: Engine) {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{creds}");
-    let client_id = creds["data"]["clientId"].as_str().expect("clientId").to_owned();
-    let secret = creds["data"]["clientSecret"].as_str().expect("secret").to_owned();
+    let client_id = creds["data"]["clientId"]
+        .as_str()
+        .expect("clientId")
+        .to_owned();
+    let secret = creds["data"]["clientSecret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
     let (s, created) = srv
         .post(
             "/api/companies/clients",
@@ -55,7 +61,10 @@ async fn rest_client_form(engine: Engine) {
         .await;
     assert_eq!(s, StatusCode::OK, "{created}");
     assert!(created["message"].as_str().is_some_and(|m| !m.is_empty()));
-    let id = created["data"]["resourceId"].as_str().expect("id").to_owned();
+    let id = created["data"]["resourceId"]
+        .as_str()
+        .expect("id")
+        .to_owned();
 
     let (s, got) = srv
         .get(&format!("/api/companies/clients/{id}"), &token, &scope)
@@ -105,8 +114,18 @@ async fn rest_client_form(engine: Engine) {
             json!([{"FieldName": "StatusId", "Operator": "Include", "Value": value}]),
             json!([]),
         );
-        let data = ok(&srv, &token, &company, "/api/companies/clients/search", body).await;
-        assert_eq!(data["totalNumberOfRecords"], want, "StatusId {value}: {data}");
+        let data = ok(
+            &srv,
+            &token,
+            &company,
+            "/api/companies/clients/search",
+            body,
+        )
+        .await;
+        assert_eq!(
+            data["totalNumberOfRecords"], want,
+            "StatusId {value}: {data}"
+        );
         for row in data["results"].as_array().expect("rows") {
             assert_reads(
                 row,

@@ -7,6 +7,7 @@
 //! One module per screen or agent tool; the sources are named in each test.
 
 mod agent;
+mod clients;
 mod people;
 mod search_box;
 
