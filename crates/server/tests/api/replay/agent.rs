@@ -183,4 +183,66 @@ async fn company_search(engine: Engine) {
     }
 }
 
-both_engines!(user_lookup, company_search);
+async fn lookups_and_leaderboard(engine: Engine) {
+    let Some(srv) = TestServer::start(engine).await else {
+        return;
+    };
+    let token = srv.root_token().await;
+    let company = srv
+        .create_company(&token, None, json!({"Name": "Board Replay"}))
+        .await;
+    let ann = srv
+        .create_user(
+            &token,
+            &company,
+            json!({"email": "ann@board.example", "firstName": "Ann"}),
+        )
+        .await;
+
+    // `/api/lookups/21` (languages) and `{typeidlist: [9, 2]}` (REFERENCE.md I, "Lookups")
+    let (s, langs) = srv.get("/api/lookups/21", &token, &[]).await;
+    assert_eq!(s, StatusCode::OK, "{langs}");
+    let langs = langs["data"].as_array().expect("languages").clone();
+    assert!(langs.iter().any(|l| l["name"] == "English"), "{langs:?}");
+    let (s, many) = srv
+        .post("/api/lookups", &token, json!({"typeidlist": [9, 2]}), &[])
+        .await;
+    assert_eq!(s, StatusCode::OK, "{many}");
+    let rows = many["data"].as_array().expect("rows");
+    assert!(rows.iter().any(|r| r["genericCodeTypeId"] == 2), "{many}");
+    for row in rows {
+        assert_reads(row, &["resourceId", "name"]);
+    }
+
+    // The user lookup starts with the leaderboard (it stops on a 404) and reads `data.results`;
+    // it names the company with `X-IR-COMPANY-ID` and uses `Equals`.
+    let (s, board) = srv
+        .post(
+            "/api/leaderboard/get-all",
+            &token,
+            json!({"datePeriod": "AllTime", "startDate": null, "endDate": null,
+                   "filter": {"Condition": "AND", "SearchInputTextValue": "", "FilterGroups": [
+                       {"Condition": "AND", "FilterGroups": [],
+                        "FilterItems": [{"FieldName": "email", "Operator": "Equals", "Value": "ann@board.example"}]}]},
+                   "pagination": {"pageNumber": 1, "pageSize": 10, "orderBy": "points", "ascending": false}}),
+            &[("X-IR-COMPANY-ID", company.as_str())],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{board}");
+    let rows = board["data"]["results"].as_array().expect("results");
+    assert_eq!(rows.len(), 1, "{board}");
+    assert_reads(
+        &rows[0],
+        &[
+            "targetUserResourceId",
+            "firstName",
+            "lastName",
+            "email",
+            "department",
+            "points",
+        ],
+    );
+    assert_eq!(rows[0]["targetUserResourceId"], ann.as_str());
+}
+
+both_engines!(user_lookup, company_search, lookups_and_leaderboard);

@@ -9,6 +9,7 @@
 mod agent;
 mod clients;
 mod people;
+mod privacy;
 mod search_box;
 
 use reqwest::StatusCode;
