@@ -80,6 +80,8 @@ pub enum Entity {
     Token,
     /// The audit log itself (its exports).
     AuditLog,
+    /// An allowed domain (Keepnet's allow-list).
+    AllowedDomain,
 }
 
 impl Entity {
@@ -91,6 +93,7 @@ impl Entity {
             Entity::TargetUser => "TargetUser",
             Entity::Token => "Token",
             Entity::AuditLog => "AuditLog",
+            Entity::AllowedDomain => "AllowList",
         }
     }
 }

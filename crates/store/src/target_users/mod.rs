@@ -131,7 +131,7 @@ impl TargetUserStore for SqlStore {
         users: &[(TargetUserFields, Millis)],
         actor: &Actor,
     ) -> Result<u64> {
-        // 25 values a row; 800 rows stay under SQLite's 32,766 bound parameters.
+        // 26 values a row; 800 rows stay under SQLite's 32,766 bound parameters.
         const ROWS_PER_STATEMENT: usize = 800;
         let mut tx = self.write_tx().await?;
         let mut months: HashMap<i64, (i64, i64)> = HashMap::new();
