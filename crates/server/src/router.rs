@@ -11,7 +11,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ApiError;
-use crate::routes::{audit_logs, clients, companies, lookups, operations, target_users as users};
+use crate::routes::{
+    allow_list, audit_logs, clients, companies, lookups, operations, target_users as users,
+};
 use crate::state::AppState;
 use crate::{headers, middleware, openapi, text};
 
@@ -87,6 +89,14 @@ pub fn routes() -> (Router<AppState>, Document) {
         .routes(routes!(clients::roles))
         .routes(routes!(lookups::all))
         .routes(routes!(lookups::one))
+        .routes(routes!(allow_list::add, allow_list::delete))
+        .routes(routes!(allow_list::search))
+        .routes(routes!(allow_list::export))
+        .routes(routes!(allow_list::verified))
+        .routes(routes!(allow_list::unverified))
+        .routes(routes!(allow_list::txt_record))
+        .routes(routes!(allow_list::verify))
+        .routes(routes!(allow_list::mark_as_verified))
         .routes(routes!(audit_logs::search))
         .routes(routes!(audit_logs::export))
         .routes(routes!(audit_logs::list))

@@ -72,6 +72,15 @@ pub struct AllowedDomain {
     pub create_time: Millis,
 }
 
+/// What [`AllowListStore::delete_allowed_domains`] did: every domain named is deleted, or none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletedDomains {
+    /// The domains deleted.
+    pub deleted: Vec<AllowedDomain>,
+    /// Resource ids not found in the company (then nothing was deleted).
+    pub missing: Vec<String>,
+}
+
 /// What a DNS check found, for [`AllowListStore::record_domain_check`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DomainCheck {
@@ -338,10 +347,7 @@ impl AllowListStore for SqlStore {
         company_id: i64,
         resource_ids: &[String],
         actor: &Actor,
-    ) -> Result<Vec<AllowedDomain>> {
-        if resource_ids.is_empty() {
-            return Ok(vec![]);
-        }
+    ) -> Result<DeletedDomains> {
         let mut tx = self.write_tx().await?;
         let stmt = Query::delete()
             .from_table(Alias::new(A::TABLE))
@@ -357,6 +363,18 @@ impl AllowListStore for SqlStore {
             .iter()
             .map(AllowedDomain::from_columns)
             .collect::<Result<Vec<_>>>()?;
+        let missing: Vec<String> = resource_ids
+            .iter()
+            .filter(|id| !deleted.iter().any(|d| &d.resource_id == *id))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            // All or none: the transaction is dropped, so nothing is deleted.
+            return Ok(DeletedDomains {
+                deleted: vec![],
+                missing,
+            });
+        }
         let change = Change::within(&mut tx, actor, company_id, Entity::AllowedDomain).await?;
         for d in &deleted {
             let event = change.event(
@@ -373,7 +391,10 @@ impl AllowListStore for SqlStore {
             self.insert_audit(&mut tx, &event).await?;
         }
         tx.commit().await?;
-        Ok(deleted)
+        Ok(DeletedDomains {
+            deleted,
+            missing: vec![],
+        })
     }
 
     async fn allowed_domain(

@@ -21,7 +21,9 @@ pub mod query;
 mod rows;
 mod target_users;
 
-pub use allow_list::{status_name as domain_status_name, AllowedDomain, DomainCheck, VerifyType};
+pub use allow_list::{
+    status_name as domain_status_name, AllowedDomain, DeletedDomains, DomainCheck, VerifyType,
+};
 pub use audit::{Actor, AuditEvent, AuditRow, AuditScope, AuditSink, Entity, Operation};
 pub use export::{ExportSink, EXPORT_BATCH_ROWS};
 pub use fields::{FieldKind, FieldSpec, Fields};
@@ -292,13 +294,14 @@ pub trait AllowListStore: Send + Sync + 'static {
         txt_record: &str,
         actor: &Actor,
     ) -> Result<Vec<AllowedDomain>>;
-    /// Deletes the company's domains with these resource ids; returns those it deleted.
+    /// Deletes the company's domains with these (distinct) resource ids: all of them, or none
+    /// when one is not the company's ([`DeletedDomains::missing`]).
     async fn delete_allowed_domains(
         &self,
         company_id: i64,
         resource_ids: &[String],
         actor: &Actor,
-    ) -> Result<Vec<AllowedDomain>>;
+    ) -> Result<DeletedDomains>;
     /// One domain of a company.
     async fn allowed_domain(
         &self,
