@@ -88,9 +88,7 @@ pub async fn txt_records(
         )),
         Ok(Err(e)) if e.is_nx_domain() => Ok(TxtAnswer::NoSuchName),
         Ok(Err(e)) if e.is_no_records_found() => Ok(TxtAnswer::NoRecords),
-        Ok(Err(e)) if matches!(e, hickory_resolver::net::NetError::Timeout) => {
-            Err(DnsError::Timeout(timeout))
-        }
+        Ok(Err(hickory_resolver::net::NetError::Timeout)) => Err(DnsError::Timeout(timeout)),
         Ok(Err(e)) => Err(DnsError::Failed(e.to_string())),
     }
 }

@@ -77,6 +77,11 @@ pub const REQUEST_FIELDS: &[&str] = &[
     "targetUserResourceIds",
     "resourceId",
     "timestampValue",
+    // allowed domains
+    "domain",
+    "domains",
+    "txtRecord",
+    "resourceIds",
 ];
 
 fn canonical(key: &str) -> Option<&'static str> {
@@ -127,6 +132,7 @@ mod tests {
     /// lowercase spelling of it is understood.
     #[test]
     fn all_request_fields_known() {
+        use crate::allow_list::{AllowListInput, DeleteAllowListRequest};
         use crate::company::{ClientInput, CompanyInput};
         use crate::filter::{Filter, FilterGroup, FilterItem, SearchRequest};
         use crate::target_user::{
@@ -170,6 +176,8 @@ mod tests {
             serde_json::to_value(TargetUserInput::default()),
             serde_json::to_value(SearchEmailRequest::default()),
             serde_json::to_value(ByResourceIdsRequest::default()),
+            serde_json::to_value(AllowListInput::default()),
+            serde_json::to_value(DeleteAllowListRequest::default()),
         ];
         let mut all = Vec::new();
         for v in values {
