@@ -18,14 +18,13 @@ use rollcall_types::allow_list::{
 use rollcall_types::target_user::TargetUserSearchView;
 use rollcall_types::{Envelope, IdResult, Paged, SearchRequest};
 use sha2::{Digest, Sha256};
-use tokio::sync::mpsc;
 
-use crate::audit::{self, ExportOutcome, ExportRecord};
-use crate::conn::Streaming;
+use crate::audit::{self, ExportRecord};
 use crate::dns::{self, DnsError, TxtAnswer};
 use crate::error::{ApiError, ApiResult};
-use crate::export::{self, pdf_too_big, Cell, ExportOptions, Format, Report, PDF_MAX_ROWS};
+use crate::export::{self, Cell, ExportOptions, Format};
 use crate::extract::{FormOrJson, KJson};
+use crate::routes::files;
 use crate::scope::{Read, Scoped, Write};
 use crate::state::AppState;
 use crate::time::millis_to_time;
@@ -403,47 +402,29 @@ pub async fn export(
         .store
         .search_allowed_domains(company.id, &spec)
         .await?;
-    if format == Format::Pdf && rows.len() as i64 > PDF_MAX_ROWS {
-        return Err(pdf_too_big(rows.len() as i64));
-    }
-    let filter = export::filter_summary(
-        req.filter.as_ref(),
-        req.order_by.as_deref(),
-        req.ascending.unwrap_or(false),
-    );
-    ExportRecord {
+    let record = ExportRecord {
         actor: audit::actor(&caller),
-        company: company.clone(),
+        company,
         entity: Entity::AllowedDomain,
         noun: ("allowed domain", "allowed domains"),
         format,
         all_pages: all,
-        filter: filter.clone(),
-    }
-    .write(&*state.store, rows.len() as u64, ExportOutcome::Completed)
-    .await;
-    let (tx, rx) = mpsc::channel(1);
-    // One batch of every row; the channel has room for it, so this never waits.
-    let _ = tx.send(Ok(rows)).await;
-    drop(tx);
-    let report = Report {
-        title: "Allowed Domains".into(),
-        company: company.fields.name.clone(),
-        filter_summary: filter,
+        filter: export::filter_summary(
+            req.filter.as_ref(),
+            req.order_by.as_deref(),
+            req.ascending.unwrap_or(false),
+        ),
     };
-    export::respond(
-        format,
+    files::send_read_rows(
+        &state,
+        record,
         "Allowed Domains",
         EXPORT_COLUMNS,
-        rx,
+        rows,
         cells,
-        report,
         &options,
-        &state,
     )
     .await
-    // A file: exempt from the response minimum rate (issue #11).
-    .map(Streaming::mark)
 }
 
 /// `GET /api/allow-list/search/verified`: the scoped company's verified domains.

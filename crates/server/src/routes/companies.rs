@@ -18,20 +18,19 @@ use rollcall_types::company::{
 use rollcall_types::{Envelope, IdResult, SearchRequest};
 
 use crate::audit;
-use crate::audit::{ExportOutcome, ExportRecord};
+use crate::audit::ExportRecord;
 use crate::auth::caller::Caller;
-use crate::conn::Streaming;
 use crate::error::{ApiError, ApiResult};
-use crate::export::{self, pdf_too_big, ExportOptions, Format, Report, PDF_MAX_ROWS};
+use crate::export::{self, ExportOptions, Format};
 use crate::extract::{parse_json_body, KJson};
 use crate::paging::Paging;
+use crate::routes::files;
 use crate::scope::{resolve_company, Read, Scoped};
 use crate::state::AppState;
 use crate::time::{millis_to_time, now_millis};
 use axum::extract::Query;
 use axum::response::Response;
 use rollcall_store::Entity;
-use tokio::sync::mpsc;
 
 /// Parses a companies search body into the store's query. Shared with the export endpoint.
 pub fn company_search(
@@ -700,51 +699,28 @@ pub async fn export(
     }
     // Companies are few (thousands at most), so one query reads them all.
     let page = state.store.search_companies(&under, &search).await?;
-    if format == Format::Pdf && page.rows.len() as i64 > PDF_MAX_ROWS {
-        return Err(pdf_too_big(page.rows.len() as i64));
-    }
-    let filter = export::filter_summary(
-        req.filter.as_ref(),
-        req.order_by.as_deref(),
-        req.ascending.unwrap_or(false),
-    );
-    // Every row is read already: the export's audit row is written now.
-    ExportRecord {
+    let record = ExportRecord {
         actor: audit::actor(&caller),
-        company: under.clone(),
+        company: under,
         entity: Entity::Company,
         noun: ("company", "companies"),
         format,
         all_pages: req.report_all_pages.unwrap_or(false),
-        filter: filter.clone(),
-    }
-    .write(
-        &*state.store,
-        page.rows.len() as u64,
-        ExportOutcome::Completed,
-    )
-    .await;
-    let (tx, rx) = mpsc::channel(1);
-    // One batch of every row; the channel has room for it, so this never waits.
-    let _ = tx.send(Ok(page.rows)).await;
-    drop(tx);
-    let CompanySearch { now, .. } = search;
-    let report = Report {
-        title: "Companies".into(),
-        company: under.fields.name.clone(),
-        filter_summary: filter,
+        filter: export::filter_summary(
+            req.filter.as_ref(),
+            req.order_by.as_deref(),
+            req.ascending.unwrap_or(false),
+        ),
     };
-    export::respond(
-        format,
+    let CompanySearch { now, .. } = search;
+    files::send_read_rows(
+        &state,
+        record,
         "Companies",
         export::COMPANY_COLUMNS,
-        rx,
+        page.rows,
         move |c| export::company_cells(c, now),
-        report,
         &options,
-        &state,
     )
     .await
-    // A file: exempt from the response minimum rate, however slowly it is read (issue #11).
-    .map(Streaming::mark)
 }

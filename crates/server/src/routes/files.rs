@@ -7,7 +7,7 @@ use axum::response::Response;
 use rollcall_store::{SearchSpec, StoreError};
 use tokio::sync::mpsc;
 
-use crate::audit::{self, ExportRecord, RowSender};
+use crate::audit::{self, ExportOutcome, ExportRecord, RowSender};
 use crate::conn::Streaming;
 use crate::error::ApiResult;
 use crate::export::{
@@ -54,6 +54,53 @@ where
         kind.columns,
         rx,
         kind.cells,
+        report,
+        options,
+        state,
+    )
+    .await
+    // A file: exempt from the response minimum rate, however slowly it is read (issue #11).
+    .map(Streaming::mark)
+}
+
+/// Sends rows already read (a company's domains, a reseller's companies: lists short enough
+/// for one query) as a file of `title`: refuses a PDF past [`PDF_MAX_ROWS`], writes the
+/// export's audit row (every row is read already), then writes the file.
+pub async fn send_read_rows<T, F>(
+    state: &AppState,
+    record: ExportRecord,
+    title: &'static str,
+    columns: &'static [&'static str],
+    rows: Vec<T>,
+    cells: F,
+    options: &ExportOptions,
+) -> ApiResult<Response>
+where
+    T: Send + 'static,
+    F: Fn(&T) -> Vec<Cell> + Send + Sync + 'static,
+{
+    let n = rows.len() as i64;
+    if record.format == Format::Pdf && n > PDF_MAX_ROWS {
+        return Err(pdf_too_big(n));
+    }
+    record
+        .write(&*state.store, rows.len() as u64, ExportOutcome::Completed)
+        .await;
+    let (tx, rx) = mpsc::channel(1);
+    // One batch of every row; the channel has room for it, so this never waits.
+    let _ = tx.send(Ok(rows)).await;
+    drop(tx);
+    let report = Report {
+        title: title.into(),
+        company: record.company.fields.name.clone(),
+        filter_summary: record.filter.clone(),
+    };
+    export::respond(
+        record.format,
+        title,
+        columns,
+        rx,
+        cells,
         report,
         options,
         state,
