@@ -271,6 +271,29 @@ impl SqlStore {
     }
 }
 
+/// The domains of the company's live users and of its own entries, less the verified
+/// ones: what Keepnet's UI warns about (docs/api.md, "Allowed domains"). The UI asks
+/// after every table load, so the users' distinct domains are walked on the index
+/// (company_id, email_domain) one domain at a time (a loose index scan: one probe per
+/// domain, not a read of every user), each kept when a live user has it.
+const UNVERIFIED_SQL: &str = "WITH RECURSIVE d(domain) AS ( \
+      SELECT (SELECT MIN(email_domain) FROM target_users \
+              WHERE company_id = $1 AND email_domain > '') \
+      UNION ALL \
+      SELECT (SELECT MIN(t.email_domain) FROM target_users t \
+              WHERE t.company_id = $1 AND t.email_domain > d.domain) \
+      FROM d WHERE d.domain IS NOT NULL \
+    ) \
+    SELECT domain FROM ( \
+      SELECT domain FROM d WHERE domain IS NOT NULL AND EXISTS ( \
+        SELECT 1 FROM target_users u WHERE u.company_id = $1 \
+        AND u.email_domain = d.domain AND NOT u.is_deleted) \
+      UNION SELECT domain FROM allow_list WHERE company_id = $1 \
+    ) x \
+    WHERE NOT EXISTS (SELECT 1 FROM allow_list a WHERE a.company_id = $1 \
+       AND a.domain = x.domain AND a.is_verified) \
+    ORDER BY domain";
+
 #[async_trait]
 impl AllowListStore for SqlStore {
     async fn insert_allowed_domains(
@@ -497,17 +520,7 @@ impl AllowListStore for SqlStore {
     }
 
     async fn unverified_domains(&self, company_id: i64) -> Result<Vec<String>> {
-        // The domains of the company's live users and of its own entries, less the verified
-        // ones: what Keepnet's UI warns about (docs/api.md, "Allowed domains").
-        let sql = "SELECT domain FROM ( \
-                     SELECT DISTINCT email_domain AS domain FROM target_users \
-                     WHERE company_id = $1 AND NOT is_deleted AND email_domain <> '' \
-                     UNION SELECT domain FROM allow_list WHERE company_id = $1 \
-                   ) d \
-                   WHERE NOT EXISTS (SELECT 1 FROM allow_list a WHERE a.company_id = $1 \
-                                     AND a.domain = d.domain AND a.is_verified) \
-                   ORDER BY domain";
-        self.domain_list(sql, company_id).await
+        self.domain_list(UNVERIFIED_SQL, company_id).await
     }
 
     async fn verified_among(&self, company_id: i64, domains: &[String]) -> Result<Vec<String>> {
@@ -526,5 +539,39 @@ impl AllowListStore for SqlStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(|r| get_str(r, A::Domain.name())).collect()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::UNVERIFIED_SQL;
+    use crate::SqlStore;
+
+    /// On SQLite (no planner statistics) the unverified list reads the users' domains from the
+    /// index on (company_id, email_domain), a probe per domain, and never scans the users.
+    #[tokio::test]
+    async fn sqlite_walks_the_domain_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let _store = SqlStore::open("", dir.path()).await.unwrap();
+        let conn = rusqlite::Connection::open(dir.path().join("rollcall.db")).unwrap();
+        let mut stmt = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {UNVERIFIED_SQL}"))
+            .unwrap();
+        let plan: Vec<String> = stmt
+            .query_map([7_i64], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            plan.iter()
+                .any(|l| l.contains("USING COVERING INDEX target_users_domain")),
+            "{plan:?}"
+        );
+        assert!(
+            plan.iter()
+                .all(|l| !l.starts_with("SCAN t") && !l.starts_with("SCAN u")),
+            "{plan:?}"
+        );
     }
 }

@@ -97,7 +97,81 @@ async fn a_companys_domains_go_with_it(s: &SqlStore) {
     assert_eq!(page(c.id).await, 0);
 }
 
+/// The unverified list: the live users' domains and the listed ones, less the verified; users
+/// of another company and deleted users do not count.
+async fn unverified_domains_walk_the_users_domains(s: &SqlStore) {
+    let c = company(s, None, "Acme", STATUS_ACTIVE).await;
+    let other = company(s, None, "Other", STATUS_ACTIVE).await;
+    let users = |emails: &[&str]| -> Vec<(TargetUserFields, Millis)> {
+        emails
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let (mut f, t) = person(i);
+                f.email = (*e).to_owned();
+                (f, t)
+            })
+            .collect()
+    };
+    s.insert_target_users(
+        c.id,
+        &users(&[
+            "a@b.example",
+            "b@A.example",
+            "c@a.example",
+            "d@gone.example",
+            "e@ok.example",
+            "f@c.example",
+        ]),
+        &actor(),
+    )
+    .await
+    .expect("users");
+    s.insert_target_users(other.id, &users(&["x@theirs.example"]), &actor())
+        .await
+        .expect("users");
+    let gone = everyone(s, c.id, Cond::All(vec![]))
+        .await
+        .into_iter()
+        .find(|u| u.fields.email == "d@gone.example")
+        .expect("gone");
+    s.delete_target_user(c.id, &gone.resource_id, &actor())
+        .await
+        .expect("delete");
+    let listed = s
+        .insert_allowed_domains(
+            c.id,
+            &["ok.example".into(), "z.example".into()],
+            "v",
+            &actor(),
+        )
+        .await
+        .expect("list");
+    s.mark_domain_verified(c.id, &listed[0].resource_id, &actor())
+        .await
+        .expect("mark");
+    assert_eq!(
+        s.unverified_domains(c.id).await.expect("unverified"),
+        ["a.example", "b.example", "c.example", "z.example"]
+    );
+    assert_eq!(
+        s.verified_domains(c.id).await.expect("verified"),
+        ["ok.example"]
+    );
+    assert_eq!(
+        s.verified_among(c.id, &["ok.example".into(), "z.example".into()])
+            .await
+            .expect("among"),
+        ["ok.example"]
+    );
+    assert_eq!(
+        s.unverified_domains(other.id).await.expect("other"),
+        ["theirs.example"]
+    );
+}
+
 engines!(
     the_backfill_computes_the_stored_domain,
-    a_companys_domains_go_with_it
+    a_companys_domains_go_with_it,
+    unverified_domains_walk_the_users_domains
 );
