@@ -637,6 +637,21 @@ async fn target_users_carry_the_flag_and_filter(engine: Engine) {
         search(item("=", json!(false))).await,
         [("bo@other.example".to_owned(), false)]
     );
+    // `selectAll` bulk deletes read the filter too: the users on verified domains only.
+    let (status, body) = srv
+        .call(
+            Method::DELETE,
+            "/api/target-users/bulk-delete",
+            &admin,
+            Some(json!({"selectAll": true, "filter": item("=", json!(true))})),
+            &[(SCOPE, company.as_str())],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["data"]["deletedCount"], 3,
+        "ann, cy and di (now on verified.example): {body}"
+    );
 }
 
 async fn exports_the_list(engine: Engine) {
