@@ -99,6 +99,11 @@ pub struct Config {
     /// How often the retention task runs (it also runs once at start). An hour; tests shorten
     /// it.
     pub audit_retention_interval: std::time::Duration,
+    /// The DNS server that allowed-domain checks ask for TXT records (`None`: the system's
+    /// resolvers, from `/etc/resolv.conf`). See [`crate::dns`].
+    pub dns_resolver: Option<std::net::SocketAddr>,
+    /// How long one allowed-domain check waits for DNS before answering that it could not.
+    pub dns_timeout: Duration,
 }
 
 impl Config {
@@ -127,6 +132,9 @@ impl Config {
             })
     }
 }
+
+/// Default of [`Config::dns_timeout`].
+pub const DEFAULT_DNS_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Days audit rows are kept unless `audit_retention_days` says otherwise.
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 365;
@@ -160,6 +168,8 @@ impl Default for Config {
             database_pool_size: None,
             audit_retention_days: DEFAULT_AUDIT_RETENTION_DAYS,
             audit_retention_interval: std::time::Duration::from_secs(3600),
+            dns_resolver: None,
+            dns_timeout: DEFAULT_DNS_TIMEOUT,
         }
     }
 }

@@ -102,6 +102,18 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// 500 for a service outside rollcall that did not answer (DNS): unlike
+    /// [`ApiError::internal`] the message is sent, since it says what to do; the cause is
+    /// logged.
+    pub fn upstream(message: impl Into<String>, cause: impl std::fmt::Display) -> Self {
+        Self {
+            cause: Some(cause.to_string()),
+            ..Self::new(ResultStatus::InternalServerError, message)
+        }
+    }
+}
+
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.cause {

@@ -83,3 +83,59 @@ pub fn parse_json_body<T: DeserializeOwned>(
         ApiError::bad_request(format!("the body does not match the expected shape: {e}"))
     })
 }
+
+/// A body that is Keepnet's form (`multipart/form-data`, as its UI sends it, or urlencoded)
+/// or JSON (read as [`KJson`] reads it). Form fields come in order, file parts skipped, each
+/// value checked by [`crate::text::check`].
+pub enum FormOrJson<T> {
+    /// The form's (name, value) pairs.
+    Form(Vec<(String, String)>),
+    /// The JSON body.
+    Json(T),
+}
+
+impl<S, T> FromRequest<S> for FormOrJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let unreadable = |e: &dyn std::fmt::Display| {
+            ApiError::bad_request(format!("the form body could not be read: {e}"))
+        };
+        let form = match media_type(req.headers()).as_str() {
+            "multipart/form-data" => {
+                let mut mp = axum::extract::Multipart::from_request(req, state)
+                    .await
+                    .map_err(|e| unreadable(&e))?;
+                let mut form = Vec::new();
+                while let Some(field) = mp.next_field().await.map_err(|e| unreadable(&e))? {
+                    let name = field.name().unwrap_or("").to_owned();
+                    if field.file_name().is_some() {
+                        continue;
+                    }
+                    let text = field.text().await.map_err(|e| unreadable(&e))?;
+                    form.push((name, text));
+                }
+                form
+            }
+            "application/x-www-form-urlencoded" => {
+                let bytes = Bytes::from_request(req, state)
+                    .await
+                    .map_err(|e| unreadable(&e))?;
+                serde_urlencoded::from_bytes(&bytes).map_err(|e| unreadable(&e))?
+            }
+            _ => {
+                return KJson::from_request(req, state)
+                    .await
+                    .map(|KJson(t)| Self::Json(t))
+            }
+        };
+        for (name, value) in &form {
+            crate::text::check(name, value).map_err(ApiError::bad_request)?;
+        }
+        Ok(Self::Form(form))
+    }
+}

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod config;
 pub mod conn;
+pub mod dns;
 pub mod error;
 pub mod export;
 pub mod extract;

@@ -14,8 +14,8 @@ use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::routes::{
-    audit_logs, clients, companies, company_ops, frame, leaderboard, lookups, operations, roles,
-    target_users as users,
+    allow_list, audit_logs, clients, companies, company_ops, frame, leaderboard, lookups,
+    operations, roles, target_users as users,
 };
 use crate::state::AppState;
 use crate::{headers, middleware, openapi, paths, text};
@@ -126,6 +126,14 @@ pub fn routes() -> (Router<AppState>, Document) {
         .routes(routes!(frame::summary))
         .routes(routes!(frame::settings))
         .routes(routes!(frame::regions))
+        .routes(routes!(allow_list::add, allow_list::delete))
+        .routes(routes!(allow_list::search))
+        .routes(routes!(allow_list::export))
+        .routes(routes!(allow_list::verified))
+        .routes(routes!(allow_list::unverified))
+        .routes(routes!(allow_list::txt_record))
+        .routes(routes!(allow_list::verify))
+        .routes(routes!(allow_list::mark_as_verified))
         .routes(routes!(audit_logs::search))
         .routes(routes!(audit_logs::export))
         .routes(routes!(audit_logs::list))

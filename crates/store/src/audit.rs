@@ -82,6 +82,8 @@ pub enum Entity {
     Token,
     /// The audit log itself (its exports).
     AuditLog,
+    /// An allowed domain (Keepnet's allow-list).
+    AllowedDomain,
 }
 
 impl Entity {
@@ -93,6 +95,7 @@ impl Entity {
             Entity::TargetUser => "TargetUser",
             Entity::Token => "Token",
             Entity::AuditLog => "AuditLog",
+            Entity::AllowedDomain => "AllowList",
         }
     }
 }

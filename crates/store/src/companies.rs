@@ -55,7 +55,12 @@ table_columns! {
 }
 
 /// Tables that hold a company's data, deleted with the company (children before parents).
-const TENANT_TABLES: &[&str] = &["target_users", "target_user_counters", "api_clients"];
+const TENANT_TABLES: &[&str] = &[
+    "target_users",
+    "target_user_counters",
+    "api_clients",
+    "allow_list",
+];
 
 /// The stored value of every column a company's fields fill, the lowercase copies included:
 /// insert and update both write exactly these.

@@ -4,6 +4,7 @@
 //! Dynamic SQL (filters, sorting) is built once as a typed tree in [`query`] and rendered by
 //! sea-query for the active engine, with every value bound.
 
+mod allow_list;
 pub mod audit;
 pub mod catalog;
 mod clients;
@@ -21,6 +22,9 @@ mod rows;
 mod target_users;
 pub mod time_zones;
 
+pub use allow_list::{
+    status_name as domain_status_name, AllowedDomain, DeletedDomains, DomainCheck, VerifyType,
+};
 pub use audit::{Actor, AuditEvent, AuditRow, AuditScope, AuditSink, Entity, Operation};
 pub use export::{ExportSink, EXPORT_BATCH_ROWS};
 pub use fields::{FieldKind, FieldSpec, Fields};
@@ -35,7 +39,8 @@ pub use query::{Cond, FilterError, Order, SearchSpec, Val};
 /// The store's traits, for calling their methods on a `dyn Store`: `use rollcall_store::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AuditStore, ClientStore, CompanyStore, DatabaseStore, KeyStore, Store, TargetUserStore,
+        AllowListStore, AuditStore, ClientStore, CompanyStore, DatabaseStore, KeyStore, Store,
+        TargetUserStore,
     };
 }
 
@@ -105,12 +110,24 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// (see [`audit`]) in the same transaction: a change and its record commit or roll back
 /// together.
 pub trait Store:
-    DatabaseStore + CompanyStore + ClientStore + TargetUserStore + AuditStore + KeyStore
+    DatabaseStore
+    + CompanyStore
+    + ClientStore
+    + TargetUserStore
+    + AllowListStore
+    + AuditStore
+    + KeyStore
 {
 }
 
 impl<T> Store for T where
-    T: DatabaseStore + CompanyStore + ClientStore + TargetUserStore + AuditStore + KeyStore
+    T: DatabaseStore
+        + CompanyStore
+        + ClientStore
+        + TargetUserStore
+        + AllowListStore
+        + AuditStore
+        + KeyStore
 {
 }
 
@@ -269,6 +286,65 @@ pub trait ClientStore: Send + Sync + 'static {
         company_id: i64,
         spec: &SearchSpec,
     ) -> Result<(i64, Vec<ApiClient>)>;
+}
+
+/// A company's allowed domains (`allow_list.rs`).
+#[async_trait]
+pub trait AllowListStore: Send + Sync + 'static {
+    /// Adds `domains` (lowercase, distinct) to a company's list, unverified, each with the TXT
+    /// value `txt_record`; one already listed refuses the whole request with
+    /// [`StoreError::Conflict`].
+    async fn insert_allowed_domains(
+        &self,
+        company_id: i64,
+        domains: &[String],
+        txt_record: &str,
+        actor: &Actor,
+    ) -> Result<Vec<AllowedDomain>>;
+    /// Deletes the company's domains with these (distinct) resource ids: all of them, or none
+    /// when one is not the company's ([`DeletedDomains::missing`]).
+    async fn delete_allowed_domains(
+        &self,
+        company_id: i64,
+        resource_ids: &[String],
+        actor: &Actor,
+    ) -> Result<DeletedDomains>;
+    /// One domain of a company.
+    async fn allowed_domain(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+    ) -> Result<Option<AllowedDomain>>;
+    /// A page of a company's domains and the number matching.
+    async fn search_allowed_domains(
+        &self,
+        company_id: i64,
+        spec: &SearchSpec,
+    ) -> Result<(i64, Vec<AllowedDomain>)>;
+    /// Records a DNS check of a domain: its time, and its verification when the TXT value
+    /// was found (a failed check leaves an earlier verification alone). `None`: no such
+    /// domain in the company.
+    async fn record_domain_check(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+        check: &DomainCheck,
+        actor: &Actor,
+    ) -> Result<Option<AllowedDomain>>;
+    /// Marks a domain as verified without a DNS check (a Reseller's word).
+    async fn mark_domain_verified(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+        actor: &Actor,
+    ) -> Result<Option<AllowedDomain>>;
+    /// The company's verified domains, sorted.
+    async fn verified_domains(&self, company_id: i64) -> Result<Vec<String>>;
+    /// The domains of the company's live target users and of its list that are not verified,
+    /// sorted.
+    async fn unverified_domains(&self, company_id: i64) -> Result<Vec<String>>;
+    /// Which of `domains` the company has verified.
+    async fn verified_among(&self, company_id: i64, domains: &[String]) -> Result<Vec<String>>;
 }
 
 /// The audit trail (`audit.rs`).

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::priority::{parse_priority, priority_name, DEFAULT_PRIORITY, PRIORITIES};
 use crate::query::SearchSpec;
-pub use crate::target_users::{TargetUser, TargetUserFields};
+pub use crate::target_users::{email_domain, TargetUser, TargetUserFields};
 
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;

@@ -6,6 +6,7 @@
 //! dropped (PostgreSQL 13 or later), so a full test run does not leave hundreds of databases on
 //! the CI disk.
 
+pub mod dns;
 pub mod eval;
 pub mod synthetic;
 

@@ -85,6 +85,11 @@ pub const REQUEST_FIELDS: &[&str] = &[
     "startDate",
     "endDate",
     "pagination",
+    // allowed domains
+    "domain",
+    "domains",
+    "txtRecord",
+    "resourceIds",
 ];
 
 fn canonical(key: &str) -> Option<&'static str> {
@@ -135,6 +140,7 @@ mod tests {
     /// lowercase spelling of it is understood.
     #[test]
     fn all_request_fields_known() {
+        use crate::allow_list::{AllowListInput, DeleteAllowListRequest};
         use crate::company::{
             ClientInput, CompanyInput, LicenseExpiryDateRequest, SetCompanyPrivacyRequest,
         };
@@ -193,6 +199,8 @@ mod tests {
                 pagination: Some(Default::default()),
                 ..Default::default()
             }),
+            serde_json::to_value(AllowListInput::default()),
+            serde_json::to_value(DeleteAllowListRequest::default()),
         ];
         let mut all = Vec::new();
         for v in values {

@@ -3,6 +3,7 @@
 //! Names follow Keepnet's API byte for byte, typos included (`licenceExpired`,
 //! `totalNumberOfInActiveUsers`): a client written for Keepnet must read our replies unchanged.
 
+pub mod allow_list;
 pub mod audit;
 pub mod casing;
 pub mod catalog;

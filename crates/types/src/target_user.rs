@@ -44,6 +44,10 @@ pub struct TargetUserSearchView {
     pub is_deleted: bool,
     pub manager_full_name: Option<String>,
     pub manager_email: Option<String>,
+    /// Whether the email's domain is a verified allowed domain of the company (rollcall's
+    /// field: Keepnet's spec has none; docs/api.md, "Allowed domains").
+    #[serde(default)]
+    pub is_domain_verified: bool,
 }
 
 /// `GET /api/target-users/{resourceId}` (Keepnet's `TargetUserDto`).

@@ -107,6 +107,15 @@ pub struct ServeArgs {
     /// then hourly. 0 keeps them forever.
     #[arg(long, env = "ROLLCALL_AUDIT_RETENTION_DAYS", default_value_t = rollcall_server::DEFAULT_AUDIT_RETENTION_DAYS)]
     audit_retention_days: u32,
+    /// The DNS server (address:port) that allowed-domain checks ask for TXT records. Default:
+    /// the system's resolvers (/etc/resolv.conf).
+    #[arg(long, env = "ROLLCALL_DNS_RESOLVER", value_name = "ADDR:PORT")]
+    dns_resolver: Option<String>,
+    /// Seconds one allowed-domain check waits for DNS (0.1 to 60) before answering that DNS did
+    /// not answer.
+    #[arg(long, env = "ROLLCALL_DNS_TIMEOUT", value_name = "SECS",
+          default_value_t = rollcall_server::DEFAULT_DNS_TIMEOUT.as_secs_f64())]
+    dns_timeout: f64,
     /// A TOML file of settings (`rollcall config example` prints one). Flags and environment
     /// variables win over the file; the file wins over the defaults.
     #[arg(long, env = "ROLLCALL_CONFIG_FILE")]
@@ -137,6 +146,8 @@ const SETTINGS: &[(&str, &str, &str)] = &[
     ("body_min_rate", "Slowest request body accepted, in bytes/s averaged after a 5 s grace; slower: 408 and the connection is closed; 0: no minimum.", "240"),
     ("keep_alive_timeout", "Seconds an idle connection (no request in progress, no byte of a new one) stays open; 0: no limit.", "130"),
     ("response_min_rate", "Slowest a client may take a reply that is not a file (exports are exempt), in bytes/s averaged over the time the server waited for it, after a 5 s grace; slower: the connection is closed; 0: no minimum.", "240"),
+    ("dns_resolver", "DNS server (address:port) asked for the TXT records of allowed domains; default: the system's resolvers.", "\"127.0.0.1:53\""),
+    ("dns_timeout", "Seconds an allowed-domain check waits for DNS, 0.1 to 60.", "5"),
     ("pdf_fallback_font", "Fonts, tried in order, for characters DejaVu Sans lacks in PDF exports (CJK, ...); default: none, they print as placeholders.", "[\"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf\", \"/usr/share/fonts/truetype/nanum/NanumGothic.ttf\"]"),
 ];
 
@@ -229,6 +240,13 @@ pub fn apply_config_file(a: &mut ServeArgs, matches: &clap::ArgMatches) -> Resul
             "secret_check_threads" => {
                 a.secret_check_threads =
                     Some(usize::try_from(int()?).map_err(|_| bad("a positive whole number"))?)
+            }
+            "dns_resolver" => a.dns_resolver = Some(text()?),
+            "dns_timeout" => {
+                a.dns_timeout = value
+                    .as_float()
+                    .or_else(|| value.as_integer().map(|i| i as f64))
+                    .ok_or_else(|| bad("a number of seconds"))?
             }
             "secret_check_wait" => {
                 a.secret_check_wait = value
@@ -374,6 +392,20 @@ pub async fn run(a: ServeArgs) -> Result<()> {
     if a.secret_check_threads == Some(0) {
         anyhow::bail!("--secret-check-threads (ROLLCALL_SECRET_CHECK_THREADS) must be at least 1; leave it unset for one per core");
     }
+    if !(a.dns_timeout.is_finite() && (0.1..=60.0).contains(&a.dns_timeout)) {
+        anyhow::bail!(
+            "--dns-timeout (ROLLCALL_DNS_TIMEOUT, dns_timeout) must be from 0.1 to 60 seconds, not {}",
+            a.dns_timeout
+        );
+    }
+    let dns_resolver = match a.dns_resolver.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(addr) => Some(addr.parse::<std::net::SocketAddr>().map_err(|_| {
+            anyhow::anyhow!(
+                "--dns-resolver (ROLLCALL_DNS_RESOLVER, dns_resolver) must be an IP address and port such as 127.0.0.1:53 or [::1]:53, not '{addr}'"
+            )
+        })?),
+    };
     // A secret the operator supplied is never echoed: stdout is often a log stream.
     let secret_supplied = a.bootstrap_client_secret.is_some();
     let config = Config {
@@ -400,6 +432,8 @@ pub async fn run(a: ServeArgs) -> Result<()> {
         secret_check_threads: a.secret_check_threads,
         secret_check_wait: std::time::Duration::from_secs_f64(a.secret_check_wait),
         audit_retention_days: a.audit_retention_days,
+        dns_resolver,
+        dns_timeout: std::time::Duration::from_secs_f64(a.dns_timeout),
         ..Config::default()
     };
     let server = Server::start(config).await?;

@@ -62,6 +62,8 @@ fn config_example_lists_every_setting_commented_out() {
         "pdf_fallback_font",
         "database_pool_size",
         "rate_limit",
+        "dns_resolver",
+        "dns_timeout",
     ] {
         assert!(table.contains_key(key), "{key} missing from the example");
     }
@@ -541,6 +543,47 @@ async fn database_pool_size_reaches_the_pool_and_bad_values_are_refused() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{args:?} {env:?} must be refused");
         assert!(err.contains(want), "{args:?} {env:?}: {err}");
+    }
+}
+
+/// The allowed-domain DNS settings are checked before the server starts, each refusal naming the
+/// flag, its variable and what it takes; the config file's keys reach the same checks.
+#[tokio::test]
+async fn dns_settings_are_checked_at_start() {
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("dns.toml");
+    std::fs::write(
+        &config,
+        "dns_resolver = \"dns.example:53\"\ndns_timeout = 2\n",
+    )
+    .expect("write");
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--dns-resolver", "localhost"],
+            "--dns-resolver (ROLLCALL_DNS_RESOLVER, dns_resolver) must be an IP address and port such as 127.0.0.1:53 or [::1]:53, not 'localhost'",
+        ),
+        (
+            &["--dns-timeout", "0"],
+            "--dns-timeout (ROLLCALL_DNS_TIMEOUT, dns_timeout) must be from 0.1 to 60 seconds, not 0",
+        ),
+        (&["--dns-timeout", "600"], "must be from 0.1 to 60 seconds, not 600"),
+        (&["--config-file"], "not 'dns.example:53'"),
+    ];
+    for (args, want) in cases {
+        let mut cmd = serve_cmd();
+        cmd.args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path().join("data"))
+            .args(args);
+        if args == ["--config-file"] {
+            cmd.arg(&config);
+        }
+        let out = tokio::time::timeout(Duration::from_secs(30), cmd.output())
+            .await
+            .expect("a refused start exits")
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} must be refused");
+        assert!(err.contains(want), "{args:?}: {err}");
     }
 }
 

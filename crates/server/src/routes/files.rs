@@ -89,8 +89,10 @@ where
     Ok(())
 }
 
-/// Sends `rows`, read already, as a file of `kind` (`cells` gives a row's cells in `columns`
-/// order), after writing the export's audit row; refuses a PDF past [`PDF_MAX_ROWS`] first.
+/// Sends `rows`, read already (lists short enough for one query: a reseller's companies, a
+/// company's API clients or allowed domains), as a file of `title` (`cells` gives a row's cells
+/// in `columns` order), after writing the export's audit row; refuses a PDF past
+/// [`PDF_MAX_ROWS`] first.
 pub async fn send_read<T, F>(
     state: &AppState,
     record: ExportRecord,

@@ -1,5 +1,6 @@
 //! One module per resource.
 
+pub mod allow_list;
 pub mod audit_logs;
 pub mod clients;
 pub mod companies;

@@ -51,7 +51,8 @@ fn manager_full_name(f: &TargetUserFields) -> Option<String> {
     opt(&f.manager_full_name())
 }
 
-/// A user as a search row.
+/// A user as a search row; `isDomainVerified` is left false for
+/// [`crate::routes::allow_list::mark_search_rows`] to set from the company's allow-list.
 pub fn search_view(u: &TargetUser) -> TargetUserSearchView {
     let f = &u.fields;
     TargetUserSearchView {
@@ -76,6 +77,7 @@ pub fn search_view(u: &TargetUser) -> TargetUserSearchView {
         is_deleted: u.is_deleted,
         manager_full_name: manager_full_name(f),
         manager_email: opt(&f.manager_email),
+        is_domain_verified: false,
     }
 }
 
@@ -421,7 +423,8 @@ pub async fn search(
 ) -> ApiResult<Json<Envelope<Paged<TargetUserSearchView>>>> {
     let (spec, paging) = target_user_search(&req, state.config.max_page_size, &company)?;
     let (total, users) = state.store.search_target_users(company.id, &spec).await?;
-    let rows = users.iter().map(search_view).collect();
+    let mut rows: Vec<TargetUserSearchView> = users.iter().map(search_view).collect();
+    crate::routes::allow_list::mark_search_rows(&state, company.id, &mut rows).await?;
     Ok(Json(Envelope::success(Paged::new(
         paging.number,
         paging.size,

@@ -4,6 +4,7 @@
 #[macro_use]
 extern crate rollcall_testkit;
 
+mod allow_list;
 mod audit;
 mod common;
 mod companies;

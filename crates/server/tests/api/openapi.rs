@@ -401,7 +401,11 @@ fn id(body: &Value) -> String {
 }
 
 async fn replies_match_the_document(engine: Engine) {
-    let Some(srv) = TestServer::start(engine).await else {
+    // Answers the allowed-domain check's TXT look-up.
+    let dns = crate::common::dns::TestDns::start().await;
+    let resolver = dns.addr;
+    let Some(srv) = TestServer::start_with(engine, |c| c.dns_resolver = Some(resolver)).await
+    else {
         return;
     };
     let mut c = Caller {
@@ -1079,6 +1083,107 @@ async fn replies_match_the_document(engine: Engine) {
             t,
             a,
             Some(json!({"pageNumber": 1, "pageSize": 10})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    // Allowed domains: a TXT value, adding, searching and exporting, the two lists, a DNS
+    // check that finds the value, a Reseller's mark, deleting.
+    let (s, b) = c
+        .send(
+            M::POST,
+            "/api/allow-list/txt-record",
+            "/api/allow-list/txt-record",
+            t,
+            a,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let txt = b["data"].as_str().expect("TXT value").to_owned();
+    let (s, b) = c
+        .send(
+            M::POST,
+            "/api/allow-list",
+            "/api/allow-list",
+            t,
+            a,
+            Some(json!({"domain": "mail.example", "txtRecord": txt})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let domain = id(&b);
+    let (s, _) = c
+        .send(
+            M::POST,
+            "/api/allow-list",
+            "/api/allow-list",
+            t,
+            a,
+            Some(json!({"domain": "no"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, b) = c
+        .send(
+            M::POST,
+            "/api/allow-list/search",
+            "/api/allow-list/search",
+            t,
+            a,
+            Some(json!({"filter": null, "orderBy": "", "pageNumber": 1, "pageSize": 10})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, _) = c
+        .send(
+            M::POST,
+            "/api/allow-list/search/export",
+            "/api/allow-list/search/export",
+            t,
+            a,
+            Some(json!({"exportType": "Excel", "reportAllPages": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    for list in ["unverified", "verified"] {
+        let path = format!("/api/allow-list/search/{list}");
+        let (s, b) = c.send(M::GET, &path, &path, t, a, None).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+    }
+    dns.set_txt("mail.example", &[&txt]);
+    let verify = "/api/allow-list/verify/{resourceId}";
+    let (s, b) = c
+        .send(
+            M::POST,
+            verify,
+            &format!("/api/allow-list/verify/{domain}"),
+            t,
+            a,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let mark = "/api/allow-list/mark-as-verified/{resourceId}";
+    let (s, b) = c
+        .send(
+            M::PUT,
+            mark,
+            &format!("/api/allow-list/mark-as-verified/{domain}"),
+            t,
+            a,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = c
+        .send(
+            M::DELETE,
+            "/api/allow-list",
+            "/api/allow-list",
+            t,
+            a,
+            Some(json!({"resourceIds": [domain]})),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");

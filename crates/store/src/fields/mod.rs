@@ -5,6 +5,7 @@
 //! A [`Fields`] catalogue is a fixed list plus a list of fields added at run time (per-company
 //! custom fields, issue #14), so that one parser serves both.
 
+mod allow_list;
 mod audit;
 mod clients;
 mod companies;
@@ -12,10 +13,11 @@ mod target_users;
 
 use std::borrow::Cow;
 
+pub use allow_list::ALLOW_LIST;
 pub use audit::AUDIT_LOGS;
 pub use clients::API_CLIENTS;
 pub use companies::COMPANIES;
-pub use target_users::{TARGET_USERS, TARGET_USER_SEARCHED_COLUMNS};
+pub use target_users::{DOMAIN_VERIFIED, TARGET_USERS, TARGET_USER_SEARCHED_COLUMNS};
 
 /// How a field's values are read and compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -28,7 +28,16 @@ const FIELDS: &[FieldSpec] = &[
     // `TargetUserSearchView` columns rollcall answers null (REFERENCE.md C.6): no SCIM, no LDAP.
     FieldSpec::not_kept("ScimSettingName"),
     FieldSpec::not_kept("LdapConfigName"),
+    // Whether the user's email domain is a verified allowed domain of its company (rollcall's
+    // name: Keepnet's spec has no such field). Not a column: the target-user search renders it
+    // as an EXISTS probe of `allow_list` (target_users/search.rs), so it does not sort.
+    FieldSpec::new("IsDomainVerified", DOMAIN_VERIFIED, Bool)
+        .aliases(&["DomainVerified"])
+        .sortable(false),
 ];
+
+/// The name the `IsDomainVerified` filter carries in the filter tree in place of a column.
+pub const DOMAIN_VERIFIED: &str = "email_domain_verified";
 
 /// Target-user search: newest first by default.
 pub const TARGET_USERS: Fields<'static> = Fields::new(FIELDS, "CreateTime", "id");

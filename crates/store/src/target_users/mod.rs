@@ -21,8 +21,8 @@ use crate::rows::{
     FromColumns, ReadColumns,
 };
 use crate::{CompanyStore, Result, SqlStore, StoreError, TargetUserStore};
+pub use record::{email_domain, TargetUser, TargetUserFields};
 use record::{field_values, new_row, TargetUserCol as C, CREATE_MONTH_AFTER_READ};
-pub use record::{TargetUser, TargetUserFields};
 
 /// Search pages of at least this many rows are read through rusqlite on a file database: from
 /// about here, opening its own connection costs less than sqlx's per-row hand-over saves.
@@ -131,7 +131,7 @@ impl TargetUserStore for SqlStore {
         users: &[(TargetUserFields, Millis)],
         actor: &Actor,
     ) -> Result<u64> {
-        // 25 values a row; 800 rows stay under SQLite's 32,766 bound parameters.
+        // 26 values a row; 800 rows stay under SQLite's 32,766 bound parameters.
         const ROWS_PER_STATEMENT: usize = 800;
         let mut tx = self.write_tx().await?;
         let mut months: HashMap<i64, (i64, i64)> = HashMap::new();

@@ -85,6 +85,7 @@ table_columns! {
             PhoneLower = "phone_lower",
             ManagerFullNameLower = "manager_full_name_lower",
             ManagerEmailLower = "manager_email_lower",
+            EmailDomain = "email_domain",
             CreateMonth = "create_month",
             DeleteTime = "delete_time",
         }
@@ -96,10 +97,12 @@ use TargetUserCol as C;
 /// The stored value of every column a user's fields fill, with the lowercase copies that
 /// searches, sorting and the unique live-email index read: insert, bulk insert and update all
 /// write exactly these, so a copy cannot fall out of step with its field.
-pub(crate) fn field_values(f: &TargetUserFields) -> [(TargetUserCol, Value); 19] {
+pub(crate) fn field_values(f: &TargetUserFields) -> [(TargetUserCol, Value); 20] {
+    let email_lower = f.email.to_lowercase();
     [
         (C::Email, f.email.clone().into()),
-        (C::EmailLower, f.email.to_lowercase().into()),
+        (C::EmailDomain, email_domain(&email_lower).to_owned().into()),
+        (C::EmailLower, email_lower.into()),
         (C::FirstName, f.first_name.clone().into()),
         (C::FirstNameLower, f.first_name.to_lowercase().into()),
         (C::LastName, f.last_name.clone().into()),
@@ -124,6 +127,12 @@ pub(crate) fn field_values(f: &TargetUserFields) -> [(TargetUserCol, Value); 19]
         ),
         (C::ManagerEmailLower, f.manager_email.to_lowercase().into()),
     ]
+}
+
+/// The domain of a lowercase email: what follows its '@' ('' without one), as migration 0013's
+/// backfill computes it; the allow-list's verified filter compares it with `allow_list.domain`.
+pub fn email_domain(email_lower: &str) -> &str {
+    email_lower.split_once('@').map_or("", |(_, domain)| domain)
 }
 
 /// Every column of a new live user's row: its fields' ([`field_values`]) and its creation,
@@ -215,6 +224,7 @@ mod tests {
         let get = |c| row.iter().find(|(k, _)| *k == c).map(|(_, v)| v.clone());
         let text = |s: &str| Some(Value::from(s.to_owned()));
         assert_eq!(get(C::EmailLower), text("ann@example.com"));
+        assert_eq!(get(C::EmailDomain), text("example.com"));
         assert_eq!(get(C::LastNameLower), text("ärt"));
         assert_eq!(get(C::PhoneLower), text("+1 x"));
         assert_eq!(get(C::ManagerFullNameLower), text("bo lind"));

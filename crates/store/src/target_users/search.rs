@@ -4,8 +4,9 @@
 use sea_query::{Alias, Condition, Expr, Query, SimpleExpr, Values};
 
 use super::record::TargetUserCol as C;
+use crate::fields::DOMAIN_VERIFIED;
 use crate::open::Engine;
-use crate::query::{Cond, SearchSpec};
+use crate::query::{CmpOp, Cond, SearchSpec, Val};
 use crate::rows::apply_order;
 use crate::SqlStore;
 
@@ -40,12 +41,67 @@ fn sqlite_contains_from_index(c: &Cond) -> Option<SimpleExpr> {
     ))
 }
 
+/// Whether a leaf on the `IsDomainVerified` field holds for a user whose domain is verified
+/// (`v` true) or not: the field is a boolean that is never NULL, so any operator the parser
+/// emits for it (comparisons, `Include`, `Contains` on its displayed `true`/`false`) reduces to
+/// one of the two.
+fn domain_leaf_holds(c: &Cond, v: bool) -> bool {
+    let me = Val::Bool(v);
+    match c {
+        Cond::Cmp { op, value, .. } => match op {
+            CmpOp::Eq => me == *value,
+            CmpOp::Ne => me != *value,
+            CmpOp::Gt => me > *value,
+            CmpOp::Ge => me >= *value,
+            CmpOp::Lt => me < *value,
+            CmpOp::Le => me <= *value,
+        },
+        Cond::In { values, .. } => values.contains(&me),
+        Cond::Contains {
+            needle, negated, ..
+        } => v.to_string().contains(needle.as_str()) != *negated,
+        // The parser matches booleans' names itself; this keeps the reduction total.
+        Cond::Shown { needle, .. } => v.to_string().contains(needle.as_str()),
+        Cond::Null { negated, .. } => *negated,
+        Cond::All(_) | Cond::Any(_) => false,
+    }
+}
+
+/// Renders a leaf on `IsDomainVerified` as a probe of the allow-list's unique index on
+/// (company, domain) for the row's stored `email_domain`.
+fn domain_verified_leaf(c: &Cond) -> Option<SimpleExpr> {
+    let column = match c {
+        Cond::Cmp { column, .. }
+        | Cond::In { column, .. }
+        | Cond::Contains { column, .. }
+        | Cond::Shown { column, .. }
+        | Cond::Null { column, .. } => *column,
+        Cond::All(_) | Cond::Any(_) => return None,
+    };
+    if column != DOMAIN_VERIFIED {
+        return None;
+    }
+    // Table and column names are constants, never input.
+    let exists = "EXISTS (SELECT 1 FROM allow_list a WHERE a.company_id = target_users.company_id \
+                  AND a.domain = target_users.email_domain AND a.is_verified)";
+    Some(
+        match (domain_leaf_holds(c, true), domain_leaf_holds(c, false)) {
+            (true, true) => Expr::cust("1 = 1"),
+            (false, false) => Expr::cust("1 = 0"),
+            (true, false) => Expr::cust(exists),
+            (false, true) => Expr::cust(format!("NOT {exists}")),
+        },
+    )
+}
+
 impl SqlStore {
     /// A target-user filter rendered for this engine.
     pub(super) fn user_condition(&self, cond: &Cond) -> Condition {
         match self.engine {
-            Engine::Sqlite => cond.to_condition_with(Engine::Sqlite, &sqlite_contains_from_index),
-            Engine::Postgres => cond.to_condition(Engine::Postgres),
+            Engine::Sqlite => cond.to_condition_with(Engine::Sqlite, &|c| {
+                domain_verified_leaf(c).or_else(|| sqlite_contains_from_index(c))
+            }),
+            Engine::Postgres => cond.to_condition_with(Engine::Postgres, &domain_verified_leaf),
         }
     }
 

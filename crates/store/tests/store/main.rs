@@ -10,6 +10,7 @@ use rollcall_store::*;
 mod engines;
 mod fixtures;
 
+mod allow_list;
 mod clients;
 mod companies;
 mod counters;

@@ -8,6 +8,7 @@
 
 mod agent;
 mod clients;
+mod frame;
 mod people;
 mod privacy;
 mod search_box;
