@@ -1,6 +1,7 @@
 //! Lenient date input: Keepnet's clients send both dates and date-times.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer};
 
 /// What a parsed time names: a whole day, or one moment.
@@ -21,6 +22,18 @@ pub enum Precision {
 /// date-time, a date-time without a zone (`2026-01-02T10:30:00`, `2026-01-02 10:30:00`,
 /// `2026-01-02T10:30`; UTC), or a date (`2026-01-02`, `2026/01/02`; midnight UTC).
 pub fn parse_time(s: &str) -> Option<(DateTime<Utc>, Precision)> {
+    parse_iso(s).or_else(|| {
+        let d = NaiveDate::parse_from_str(s.trim(), "%Y/%m/%d").ok()?;
+        Some((d.and_hms_opt(0, 0, 0)?.and_utc(), Precision::Day))
+    })
+}
+
+/// [`parse_time`]'s ISO 8601 spellings only (`2026-01-02`, `2026-01-02T10:30`, with or without
+/// a zone; UTC when none), not the `2026/01/02` it also reads. Filters try these before a
+/// company's display format and the slash spelling after it, so that a company whose format is
+/// `yyyy/dd/MM` gets `2026/05/11` read as 5 November, as its people mean it (docs/api.md,
+/// "Dates in the company's format").
+pub fn parse_iso(s: &str) -> Option<(DateTime<Utc>, Precision)> {
     let s = s.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some((t.with_timezone(&Utc), Precision::Moment));
@@ -34,24 +47,60 @@ pub fn parse_time(s: &str) -> Option<(DateTime<Utc>, Precision)> {
             return Some((t.and_utc(), Precision::Moment));
         }
     }
-    for fmt in ["%Y-%m-%d", "%Y/%m/%d"] {
-        if let Ok(d) = NaiveDate::parse_from_str(s, fmt) {
-            return Some((d.and_hms_opt(0, 0, 0)?.and_utc(), Precision::Day));
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    Some((d.and_hms_opt(0, 0, 0)?.and_utc(), Precision::Day))
+}
+
+/// The instant a wall-clock time in `zone` names, for every local time, DST changes included,
+/// by the rule browsers' `Date` and ECMAScript Temporal (`disambiguation: "compatible"`) use,
+/// which is what Keepnet's UI computes from a picked date:
+/// - a time shown twice (clocks going back) is the earlier instant, the one before the change;
+/// - a time skipped (clocks going forward) is read with the offset in force before the change,
+///   so it lands after it by as much as it lies inside the gap (02:30 in Berlin on the last
+///   Sunday of March, a 02:00 to 03:00 gap, is 01:30 UTC, shown as 03:30).
+///
+/// Never fails: a zone with no offset found for the time (impossible with the tz database)
+/// reads it as UTC.
+pub fn local_to_utc(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+    match zone.from_local_datetime(&local) {
+        LocalResult::Single(t) => t.with_timezone(&Utc),
+        LocalResult::Ambiguous(a, b) => a.with_timezone(&Utc).min(b.with_timezone(&Utc)),
+        LocalResult::None => {
+            // The offset before the gap: that of a valid local time just before it. Gaps last
+            // at most a day (Samoa skipped 30 December 2011), so stepping back a quarter hour
+            // at a time for two days finds one.
+            let before = (1..=4 * 48).find_map(|k| {
+                let probe = local.checked_sub_signed(TimeDelta::minutes(15 * k))?;
+                match zone.from_local_datetime(&probe) {
+                    LocalResult::Single(t) => Some(t.offset().fix()),
+                    LocalResult::Ambiguous(_, later) => Some(later.offset().fix()),
+                    LocalResult::None => None,
+                }
+            });
+            before
+                .and_then(|offset| {
+                    let shift = TimeDelta::seconds(i64::from(offset.local_minus_utc()));
+                    local.checked_sub_signed(shift)
+                })
+                .unwrap_or(local)
+                .and_utc()
         }
     }
-    None
 }
 
 /// A company's display format for dates: Keepnet's `dateFormat` and `timeFormat` settings,
 /// .NET-style patterns such as `dd/MM/yyyy`, `MM/dd/yyyy`, `dd.MM.yyyy` and `HH:mm` or
 /// `hh:mm tt`. Keepnet's UI sends date filter values in this format (CONTRACT.md, rulings of
-/// 2026-12-05), e.g. `05/11/2026 06:21`; values are read as UTC, as ISO values without a zone.
+/// 2026-12-05), e.g. `05/11/2026 06:21`, as its people read the time: on the company's clock
+/// (its `timeZoneId`), which [`DisplayFormat::in_zone`] sets; without a zone they are UTC.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisplayFormat {
     /// The settings as the company holds them, for error messages.
     shown: String,
     /// chrono patterns tried in turn, with what each names.
     patterns: Vec<(String, Precision)>,
+    /// The company's time zone; `None` is UTC.
+    zone: Option<Tz>,
 }
 
 impl DisplayFormat {
@@ -80,7 +129,24 @@ impl DisplayFormat {
             shown = format!("{shown} {}", time_format.unwrap_or_default().trim());
         }
         patterns.push((date, Precision::Day));
-        Some(DisplayFormat { shown, patterns })
+        Some(DisplayFormat {
+            shown,
+            patterns,
+            zone: None,
+        })
+    }
+
+    /// The same format read on `zone`'s clock: the company's `timeZoneId` (docs/api.md, "Dates
+    /// in the company's format").
+    #[must_use]
+    pub fn in_zone(mut self, zone: Tz) -> Self {
+        self.zone = Some(zone);
+        self
+    }
+
+    /// The zone values are read in; `None` is UTC.
+    pub fn zone(&self) -> Option<Tz> {
+        self.zone
     }
 
     /// The format as the company's settings spell it (`dd/MM/yyyy HH:mm`).
@@ -88,18 +154,30 @@ impl DisplayFormat {
         &self.shown
     }
 
-    /// Reads `s` in this format: a date (the whole day) or a date and time.
-    pub fn parse(&self, s: &str) -> Option<(DateTime<Utc>, Precision)> {
+    /// Reads `s` in this format, on the company's clock: the `[start, end)` it names. A date is
+    /// its whole local day, midnight to midnight (23 or 25 hours on a DST change; a day the zone
+    /// skipped is empty); a date and time is the minute it shows, or the second when it shows
+    /// seconds, starting at the instant [`local_to_utc`] reads.
+    pub fn window(&self, s: &str) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
         let s = s.trim();
+        let at = |local: NaiveDateTime| match self.zone {
+            Some(zone) => local_to_utc(zone, local),
+            None => local.and_utc(),
+        };
         self.patterns.iter().find_map(|(pattern, precision)| {
-            let t = if *precision == Precision::Day {
-                NaiveDate::parse_from_str(s, pattern)
-                    .ok()?
-                    .and_hms_opt(0, 0, 0)?
+            if *precision == Precision::Day {
+                let day = NaiveDate::parse_from_str(s, pattern).ok()?;
+                let start = at(day.and_hms_opt(0, 0, 0)?);
+                let end = at(day.succ_opt()?.and_hms_opt(0, 0, 0)?);
+                return Some((start, end.max(start)));
+            }
+            let start = at(NaiveDateTime::parse_from_str(s, pattern).ok()?);
+            let length = if *precision == Precision::Minute {
+                TimeDelta::minutes(1)
             } else {
-                NaiveDateTime::parse_from_str(s, pattern).ok()?
+                TimeDelta::seconds(1)
             };
-            Some((t.and_utc(), *precision))
+            Some((start, start.checked_add_signed(length)?))
         })
     }
 }
@@ -178,30 +256,40 @@ mod tests {
     fn company_display_formats() {
         let f = DisplayFormat::new("dd/MM/yyyy", Some("HH:mm")).expect("known letters");
         assert_eq!(f.shown(), "dd/MM/yyyy HH:mm");
-        let at = |s: &str| f.parse(s).map(|(t, p)| (t.to_rfc3339(), p));
+        let at = |s: &str| f.window(s).map(|(a, b)| (a.to_rfc3339(), b.to_rfc3339()));
         assert_eq!(
             at("05/11/2026 06:21"),
-            Some(("2026-11-05T06:21:00+00:00".into(), Precision::Minute))
+            Some((
+                "2026-11-05T06:21:00+00:00".into(),
+                "2026-11-05T06:22:00+00:00".into()
+            ))
         );
         assert_eq!(
             at("05/11/2026 06:21:09"),
-            Some(("2026-11-05T06:21:09+00:00".into(), Precision::Second))
+            Some((
+                "2026-11-05T06:21:09+00:00".into(),
+                "2026-11-05T06:21:10+00:00".into()
+            ))
         );
         assert_eq!(
             at("5/1/2026"),
-            Some(("2026-01-05T00:00:00+00:00".into(), Precision::Day))
+            Some((
+                "2026-01-05T00:00:00+00:00".into(),
+                "2026-01-06T00:00:00+00:00".into()
+            ))
         );
         assert_eq!(at("2026-11-05"), None);
         assert_eq!(at("31/02/2026"), None);
 
         let us = DisplayFormat::new("MM/dd/yyyy", Some("hh:mm tt")).expect("known letters");
         assert_eq!(
-            us.parse("11/05/2026 06:21 PM").map(|(t, _)| t.to_rfc3339()),
+            us.window("11/05/2026 06:21 PM")
+                .map(|(t, _)| t.to_rfc3339()),
             Some("2026-11-05T18:21:00+00:00".into())
         );
         let dotted = DisplayFormat::new("dd.MM.yyyy", None).expect("known letters");
         assert_eq!(
-            dotted.parse("05.11.2026").map(|(t, _)| t.to_rfc3339()),
+            dotted.window("05.11.2026").map(|(t, _)| t.to_rfc3339()),
             Some("2026-11-05T00:00:00+00:00".into())
         );
         let quoted = DisplayFormat::new("yyyy'y'MM", None);
@@ -238,5 +326,168 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    /// Each `(zone, value, start, end)`: `value`, read in `dd/MM/yyyy HH:mm` on `zone`'s
+    /// clock, names `[start, end)` (UTC).
+    #[track_caller]
+    fn assert_windows(cases: &[(Tz, &str, &str, &str)]) {
+        let f = DisplayFormat::new("dd/MM/yyyy", Some("HH:mm")).expect("known letters");
+        let utc = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        for &(zone, value, start, end) in cases {
+            let got = f.clone().in_zone(zone).window(value);
+            assert_eq!(
+                got.map(|(a, b)| (utc(a), utc(b))),
+                Some((start.to_owned(), end.to_owned())),
+                "{value} in {zone}"
+            );
+        }
+    }
+
+    #[test]
+    fn display_values_are_read_on_the_company_clock() {
+        let f = DisplayFormat::new("dd/MM/yyyy", Some("HH:mm")).expect("known letters");
+        assert_eq!(f.zone(), None);
+        assert_eq!(
+            f.in_zone(Tz::Europe__Istanbul).zone(),
+            Some(Tz::Europe__Istanbul)
+        );
+        let (istanbul, berlin) = (Tz::Europe__Istanbul, Tz::Europe__Berlin);
+        assert_windows(&[
+            // Istanbul is UTC+3 all year: 06:21 there is 03:21 UTC.
+            (
+                istanbul,
+                "05/11/2026 06:21",
+                "2026-11-05T03:21:00Z",
+                "2026-11-05T03:22:00Z",
+            ),
+            (
+                istanbul,
+                "05/11/2026 06:21:09",
+                "2026-11-05T03:21:09Z",
+                "2026-11-05T03:21:10Z",
+            ),
+            // A date alone is the local day, midnight to midnight.
+            (
+                istanbul,
+                "05/11/2026",
+                "2026-11-04T21:00:00Z",
+                "2026-11-05T21:00:00Z",
+            ),
+            // Berlin: UTC+1 in winter, UTC+2 in summer.
+            (
+                berlin,
+                "15/01/2026 12:00",
+                "2026-01-15T11:00:00Z",
+                "2026-01-15T11:01:00Z",
+            ),
+            (
+                berlin,
+                "15/07/2026 12:00",
+                "2026-07-15T10:00:00Z",
+                "2026-07-15T10:01:00Z",
+            ),
+        ]);
+        // Westward, the evening is the next UTC day; 12-hour formats too.
+        let us = DisplayFormat::new("MM/dd/yyyy", Some("hh:mm tt")).expect("known letters");
+        assert_eq!(
+            us.in_zone(Tz::America__New_York)
+                .window("11/05/2026 09:30 PM")
+                .map(|(t, _)| t.to_rfc3339()),
+            Some("2026-11-06T02:30:00+00:00".into())
+        );
+    }
+
+    #[test]
+    fn dst_gaps_and_overlaps() {
+        let (berlin, sao_paulo, apia) = (
+            Tz::Europe__Berlin,
+            Tz::America__Sao_Paulo,
+            Tz::Pacific__Apia,
+        );
+        assert_windows(&[
+            // 29 March 2026: 02:00 CET becomes 03:00 CEST. 02:30 does not exist; it is read with
+            // the offset before the change (+01:00), as a browser reads it: 01:30 UTC (03:30).
+            (
+                berlin,
+                "29/03/2026 02:30",
+                "2026-03-29T01:30:00Z",
+                "2026-03-29T01:31:00Z",
+            ),
+            (
+                berlin,
+                "29/03/2026 03:00",
+                "2026-03-29T01:00:00Z",
+                "2026-03-29T01:01:00Z",
+            ),
+            // 25 October 2026: 03:00 CEST becomes 02:00 CET; 02:30 is shown twice and is the
+            // earlier instant (00:30 UTC, not 01:30).
+            (
+                berlin,
+                "25/10/2026 02:30",
+                "2026-10-25T00:30:00Z",
+                "2026-10-25T00:31:00Z",
+            ),
+            // The days of the changes last 23 and 25 hours.
+            (
+                berlin,
+                "29/03/2026",
+                "2026-03-28T23:00:00Z",
+                "2026-03-29T22:00:00Z",
+            ),
+            (
+                berlin,
+                "25/10/2026",
+                "2026-10-24T22:00:00Z",
+                "2026-10-25T23:00:00Z",
+            ),
+            // São Paulo's clocks went from 00:00 to 01:00 on 4 November 2018: the day starts at
+            // the change, and the days around it still meet.
+            (
+                sao_paulo,
+                "04/11/2018",
+                "2018-11-04T03:00:00Z",
+                "2018-11-05T02:00:00Z",
+            ),
+            (
+                sao_paulo,
+                "03/11/2018",
+                "2018-11-03T03:00:00Z",
+                "2018-11-04T03:00:00Z",
+            ),
+            // Samoa skipped 30 December 2011: that day is empty, the days around it meet.
+            (
+                apia,
+                "30/12/2011",
+                "2011-12-30T10:00:00Z",
+                "2011-12-30T10:00:00Z",
+            ),
+            (
+                apia,
+                "29/12/2011",
+                "2011-12-29T10:00:00Z",
+                "2011-12-30T10:00:00Z",
+            ),
+            (
+                apia,
+                "31/12/2011 00:00",
+                "2011-12-30T10:00:00Z",
+                "2011-12-30T10:01:00Z",
+            ),
+        ]);
+    }
+
+    #[test]
+    fn iso_values_are_not_display_values() {
+        // The slash spelling is not ISO 8601: filters read it after the company's format.
+        assert!(parse_iso("2026/01/02").is_none());
+        assert_eq!(
+            parse_iso("2026-01-02").map(|(t, p)| (t.timestamp(), p)),
+            Some((1_767_312_000, Precision::Day))
+        );
+        assert_eq!(
+            parse_iso("2026-01-02T03:00:00+03:00").map(|(t, _)| t.timestamp()),
+            Some(1_767_312_000)
+        );
     }
 }

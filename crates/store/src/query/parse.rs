@@ -21,8 +21,9 @@ use crate::fields::{FieldKind, FieldSpec, Fields};
 pub struct FilterContext<'a> {
     /// Now, for [`FieldKind::Expired`].
     pub now_millis: i64,
-    /// The company's `dateFormat`/`timeFormat`: date values may be written in it as well as in
-    /// ISO 8601 (CONTRACT.md, rulings of 2026-12-05).
+    /// The company's `dateFormat`/`timeFormat`, on its clock (`timeZoneId`): date values may be
+    /// written in it as well as in ISO 8601 (CONTRACT.md, rulings of 2026-12-05; docs/api.md,
+    /// "Dates in the company's format").
     pub display: Option<&'a DisplayFormat>,
 }
 
