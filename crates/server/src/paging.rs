@@ -51,15 +51,26 @@ impl Paging {
 }
 
 /// The display format of the company a request is scoped to (its `dateFormat` and
-/// `timeFormat`): Keepnet's UI writes date filter values in it (CONTRACT.md, rulings of
-/// 2026-12-05). `None` when the company has none rollcall can read.
+/// `timeFormat`), read on its clock (its `timeZoneId`, a Windows id or an IANA name): Keepnet's
+/// UI writes date filter values in it as its people read them (CONTRACT.md, rulings of
+/// 2026-12-05; docs/api.md, "Dates in the company's format"). `None` when the company has no
+/// format rollcall can read; UTC when it has no time zone, or one rollcall does not know
+/// (stored before time zones were checked).
 pub fn display_format(company: &Company) -> Option<DisplayFormat> {
     let f = &company.fields;
-    DisplayFormat::new(f.date_format.as_deref()?, f.time_format.as_deref())
+    let format = DisplayFormat::new(f.date_format.as_deref()?, f.time_format.as_deref())?;
+    let zone = f
+        .time_zone_id
+        .as_deref()
+        .and_then(rollcall_store::time_zones::resolve);
+    Some(match zone {
+        Some((_, tz)) => format.in_zone(tz),
+        None => format,
+    })
 }
 
-/// What a filter is read against: `now`, and the scoped company's display format (dates are
-/// read in ISO 8601 or in it).
+/// What a filter is read against: `now`, and the scoped company's display format with its time
+/// zone (dates are read in ISO 8601 or in it).
 pub fn filter_context(now_millis: i64, display: Option<&DisplayFormat>) -> FilterContext<'_> {
     FilterContext {
         now_millis,

@@ -73,6 +73,18 @@ fn ids(rows: &[Value], key: &str) -> Vec<String> {
     v
 }
 
+/// The UI's "between" on `CreateTime`: `>=` `from` and `<=` `to` (its second item's key in
+/// lowercase), in the column-filter group.
+fn between(from: &str, to: &str) -> Value {
+    ui_body(
+        json!({"Condition": "AND", "SearchInputTextValue": "", "FilterGroups": [
+        {"Condition": "AND", "FilterItems": [
+            {"FieldName": "CreateTime", "Operator": ">=", "Value": from},
+            {"FieldName": "CreateTime", "Operator": "<=", "value": to}], "FilterGroups": []},
+        {"Condition": "OR", "FilterItems": [], "FilterGroups": []}]}),
+    )
+}
+
 /// A server with a company made of `company` (a JSON create body) holding the shared data set.
 async fn seeded(
     engine: Engine,
@@ -460,31 +472,13 @@ async fn dates_in_the_company_format(engine: Engine) {
             json!({"Name": "Month first", "DateFormat": "MM/dd/yyyy", "TimeFormat": "hh:mm tt"}),
         )
         .await;
-    let between = |from: &str, to: &str| {
-        ui_body(
-            json!({"Condition": "AND", "SearchInputTextValue": "", "FilterGroups": [
-            {"Condition": "AND", "FilterItems": [
-                {"FieldName": "CreateTime", "Operator": ">=", "Value": from},
-                {"FieldName": "CreateTime", "Operator": "<=", "value": to}], "FilterGroups": []},
-            {"Condition": "OR", "FilterItems": [], "FilterGroups": []}]}),
-        )
-    };
-    let check = |from: i64, to: i64, rows: &[Value]| {
-        let want: Vec<String> = {
-            let mut v: Vec<String> = users
-                .iter()
-                .filter(|u| u.create_time >= from && u.create_time < to)
-                .map(|u| u.resource_id.clone())
-                .collect();
-            v.sort();
-            v
-        };
+    let check = |from: &str, to: &str, rows: &[Value]| {
+        let want = created_in(&users, from, to);
         assert_eq!(ids(rows, "resourceId"), want);
         assert!(!want.is_empty());
     };
     // 01/01/2026 00:00 .. 01/01/2026 12:00 takes in that whole last minute.
-    let from = tu::ms("2026-01-01T00:00:00Z");
-    let to = tu::ms("2026-01-01T12:01:00Z");
+    let (from, to) = ("2026-01-01T00:00:00Z", "2026-01-01T12:01:00Z");
     let rows = search_all(
         &srv,
         &token,
@@ -495,11 +489,7 @@ async fn dates_in_the_company_format(engine: Engine) {
     check(from, to, &rows);
     // Dates alone are whole days, ISO 8601 still reads, and the two may be mixed.
     let rows = search_all(&srv, &token, &dmy, between("31/12/2025", "2026-01-02")).await;
-    check(
-        tu::ms("2025-12-31T00:00:00Z"),
-        tu::ms("2026-01-03T00:00:00Z"),
-        &rows,
-    );
+    check("2025-12-31T00:00:00Z", "2026-01-03T00:00:00Z", &rows);
     // 13/01/2026 is no date in MM/dd/yyyy: the other company's format is not this one's.
     let (s, b) = search_raw(
         &srv,
@@ -522,6 +512,106 @@ async fn dates_in_the_company_format(engine: Engine) {
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{b}");
+}
+
+/// The users of `users` created in `[from, to)` (RFC 3339), as sorted resource ids.
+fn created_in(users: &[tu::U], from: &str, to: &str) -> Vec<String> {
+    let (from, to) = (tu::ms(from), tu::ms(to));
+    let mut v: Vec<String> = users
+        .iter()
+        .filter(|u| u.create_time >= from && u.create_time < to)
+        .map(|u| u.resource_id.clone())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Keepnet's UI shows dates on the company's clock (its `timeZoneId`) and sends them so:
+/// companies in Istanbul (UTC+3) and Los Angeles (UTC-8, -7 in summer) holding the same users
+/// select the same stored instant with different values, and the same value selects different
+/// users. ISO 8601 values read the same in both (docs/api.md, "Dates in the company's format").
+async fn dates_on_the_company_clock(engine: Engine) {
+    let company = |name: &str, zone: &str| json!({"Name": name, "DateFormat": "dd/MM/yyyy", "TimeFormat": "HH:mm", "TimeZoneId": zone});
+    let Some((srv, token, istanbul, ist_users)) =
+        seeded(engine, company("Istanbul", "Turkey Standard Time")).await
+    else {
+        return;
+    };
+    let los_angeles = srv
+        .create_company(
+            &token,
+            None,
+            company("Los Angeles", "Pacific Standard Time"),
+        )
+        .await;
+    let mut la_users = tu::dataset();
+    tu::seed(&srv, &token, &los_angeles, &mut la_users).await;
+    let rows = |company: &'static str, body: Value| {
+        let (srv, token) = (&srv, &token);
+        let company = if company == "ist" {
+            &istanbul
+        } else {
+            &los_angeles
+        };
+        async move { ids(&search_all(srv, token, company, body).await, "resourceId") }
+    };
+
+    // 2026-01-01T00:00:00Z is 01/01/2026 03:00 in Istanbul and 31/12/2025 16:00 in Los Angeles.
+    let midnight = created_in(&ist_users, "2026-01-01T00:00:00Z", "2026-01-01T00:01:00Z");
+    assert!(!midnight.is_empty());
+    let minute = |v: &str| between(v, v);
+    assert_eq!(rows("ist", minute("01/01/2026 03:00")).await, midnight);
+    assert_eq!(
+        rows("la", minute("31/12/2025 16:00")).await,
+        created_in(&la_users, "2026-01-01T00:00:00Z", "2026-01-01T00:01:00Z")
+    );
+    assert_eq!(
+        rows("ist", minute("31/12/2025 16:00")).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        rows("la", minute("01/01/2026 03:00")).await,
+        Vec::<String>::new()
+    );
+
+    // A date alone is the company's local day.
+    let day = |v: &str| {
+        ui_body(
+            json!({"Condition": "AND", "FilterGroups": [{"Condition": "AND", "FilterItems": [
+            {"FieldName": "CreateTime", "Operator": "=", "Value": v}]}]}),
+        )
+    };
+    let ist_day = created_in(&ist_users, "2025-12-30T21:00:00Z", "2025-12-31T21:00:00Z");
+    let la_day = created_in(&la_users, "2025-12-31T08:00:00Z", "2026-01-01T08:00:00Z");
+    assert_eq!(rows("ist", day("31/12/2025")).await, ist_day);
+    assert_eq!(rows("la", day("31/12/2025")).await, la_day);
+    assert!(
+        la_day.len() > ist_day.len(),
+        "the days differ: {ist_day:?} {la_day:?}"
+    );
+
+    // Summer time: 30/06/2025 16:59 in Los Angeles is 23:59 UTC (PDT, UTC-7).
+    assert_eq!(
+        rows("la", minute("30/06/2025 16:59")).await,
+        created_in(&la_users, "2025-06-30T23:59:00Z", "2025-07-01T00:00:00Z")
+    );
+    assert!(!created_in(&la_users, "2025-06-30T23:59:00Z", "2025-07-01T00:00:00Z").is_empty());
+
+    // ISO 8601 without a zone is UTC and with one is exact, whatever the company's zone.
+    for (company, users) in [("ist", &ist_users), ("la", &la_users)] {
+        let want = created_in(users, "2026-01-01T00:00:00Z", "2026-01-01T00:00:00.001Z");
+        assert!(!want.is_empty());
+        assert_eq!(
+            rows(company, minute("2026-01-01T00:00:00")).await,
+            want,
+            "{company}"
+        );
+        assert_eq!(
+            rows(company, minute("2026-01-01T03:00:00+03:00")).await,
+            want,
+            "{company}"
+        );
+    }
 }
 
 /// Filter keys in any case: the whole body in camelCase, lowercase, or mixed within one item.
@@ -567,5 +657,6 @@ both_engines!(
     company_search_box,
     client_status_zero_is_inactive,
     dates_in_the_company_format,
+    dates_on_the_company_clock,
     filter_keys_in_any_case,
 );
