@@ -52,8 +52,8 @@ pub fn parse_iso(s: &str) -> Option<(DateTime<Utc>, Precision)> {
 }
 
 /// The instant a wall-clock time in `zone` names, for every local time, DST changes included,
-/// by the rule browsers' `Date` and ECMAScript Temporal (`disambiguation: "compatible"`) use,
-/// which is what Keepnet's UI computes from a picked date:
+/// by the rule browsers' `Date` and ECMAScript Temporal (`disambiguation: "compatible"`) use
+/// for a local time, so that a browser client converting a picked time itself would agree:
 /// - a time shown twice (clocks going back) is the earlier instant, the one before the change;
 /// - a time skipped (clocks going forward) is read with the offset in force before the change,
 ///   so it lands after it by as much as it lies inside the gap (02:30 in Berlin on the last
