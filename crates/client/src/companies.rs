@@ -63,6 +63,10 @@ fn company_form(input: &CompanyInput) -> Vec<(String, String)> {
     text("DateFormat", &input.date_format);
     text("TimeFormat", &input.time_format);
     text("ResourceId", &input.resource_id);
+    text(
+        "PreferredLanguageTypeResourceId",
+        &input.preferred_language_type_resource_id,
+    );
     let time = |t: &Option<chrono::DateTime<chrono::Utc>>| {
         t.map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
     };

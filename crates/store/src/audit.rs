@@ -258,6 +258,7 @@ pub fn company_value(f: &CompanyFields) -> Value {
         "timeFormat": f.time_format,
         "statusId": f.status_id,
         "tags": f.tags,
+        "preferredLanguageTypeResourceId": f.preferred_language_id,
     })
 }
 

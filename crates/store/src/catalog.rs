@@ -219,6 +219,13 @@ pub fn language(
     })
 }
 
+/// The canonical spelling of a language value: the resource id of the language it names (by id,
+/// ISO code or tag), which is what rollcall stores (docs/api.md, "Lookups and time zones"), so
+/// that a filter on the id selects every user of that language however it was sent.
+pub fn language_id(value: &str) -> Option<&'static str> {
+    language(value).map(|(_, id, _, _)| *id)
+}
+
 /// What target-user rows show for a stored `preferredLanguageId`: the language's name, which
 /// Keepnet's UI matches (REFERENCE.md C.6), or the stored value itself when it names no
 /// language (a value kept from before languages were checked).
@@ -265,6 +272,40 @@ mod tests {
             .map(|(.., c)| c.expect("a language has a code"))
             .collect();
         assert!(codes.iter().all(|c| c.len() == 2));
+    }
+
+    #[test]
+    fn languages_have_one_canonical_id() {
+        assert_eq!(language_id("tr"), Some("LangTurkish0"));
+        assert_eq!(language_id("tr-TR"), Some("LangTurkish0"));
+        assert_eq!(language_id("LangTurkish0"), Some("LangTurkish0"));
+        assert_eq!(language_id("Klingon"), None);
+    }
+
+    /// Migration 0015 rewrites codes and tags to ids from its own copy of the language list:
+    /// it must be this catalogue's, on both engines.
+    #[test]
+    fn migration_0015_lists_the_catalogues_languages() {
+        let mut want: Vec<String> = ENTRIES
+            .iter()
+            .filter(|(k, ..)| *k == LookupKind::Language)
+            .map(|(_, id, _, code)| format!("('{}', '{id}')", code.unwrap_or_default()))
+            .collect();
+        want.sort();
+        for migration in [
+            include_str!("../migrations/sqlite/0015_preferred_language.sql"),
+            include_str!("../migrations/postgres/0015_preferred_language.sql"),
+        ] {
+            let start = migration.find("VALUES").expect("the list");
+            let end = start + migration[start..].find("\n)").expect("its end");
+            let mut got: Vec<String> = migration[start + "VALUES".len()..end]
+                .split(",\n")
+                .map(|l| l.trim().to_owned())
+                .filter(|l| !l.is_empty())
+                .collect();
+            got.sort();
+            assert_eq!(got, want);
+        }
     }
 
     #[test]

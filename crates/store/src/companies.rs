@@ -46,6 +46,7 @@ table_columns! {
             PrivacyDurationId = "privacy_duration_id",
             PrivacyDurationStartTime = "privacy_duration_start_time",
             PrivacyDurationEndTime = "privacy_duration_end_time",
+            PreferredLanguageId = "preferred_language_id",
         }
         stored {
             NameLower = "name_lower",
@@ -64,7 +65,7 @@ const TENANT_TABLES: &[&str] = &[
 
 /// The stored value of every column a company's fields fill, the lowercase copies included:
 /// insert and update both write exactly these.
-fn field_values(f: &CompanyFields) -> [(CompanyCol, Value); 20] {
+fn field_values(f: &CompanyFields) -> [(CompanyCol, Value); 21] {
     use CompanyCol as C;
     [
         (C::Name, f.name.clone().into()),
@@ -93,6 +94,10 @@ fn field_values(f: &CompanyFields) -> [(CompanyCol, Value); 20] {
         (C::StatusId, f.status_id.into()),
         (C::Tags, json_list(&f.tags).into()),
         (C::TagsLower, tags_lower(&f.tags).into()),
+        (
+            C::PreferredLanguageId,
+            f.preferred_language_id.clone().into(),
+        ),
     ]
 }
 
@@ -124,6 +129,7 @@ impl FromColumns for Company {
                 time_format: r.opt_text(C::TimeFormat.at())?,
                 status_id: r.int(C::StatusId.at())?,
                 tags: json_list_from(&r.text(C::Tags.at())?, C::Tags.name())?,
+                preferred_language_id: r.opt_text(C::PreferredLanguageId.at())?,
             },
             create_time: r.int(C::CreateTime.at())?,
             update_time: r.opt_int(C::UpdateTime.at())?,

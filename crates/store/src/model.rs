@@ -220,6 +220,8 @@ pub struct CompanyFields {
     pub time_format: Option<String>,
     pub status_id: i64,
     pub tags: Vec<String>,
+    /// Keepnet's `preferredLanguageTypeResourceId`: a language's resource id (lookup type 21).
+    pub preferred_language_id: Option<String>,
 }
 
 impl CompanyFields {
@@ -257,6 +259,7 @@ impl CompanyFields {
             time_format,
             status_id,
             tags,
+            preferred_language_id,
         )
     }
 }

@@ -99,6 +99,8 @@ pub struct CompanyDto {
     pub training_content_type_name: Option<String>,
     pub smtp_configuration_type_resource_id: Option<String>,
     pub smtp_configuration_type_name: Option<String>,
+    /// The company's language: a resource id of `GET /api/lookups/21` (null when unset), and
+    /// its name. Keepnet's UI defaults a new user's `preferredLanguageId` to it.
     pub preferred_language_type_resource_id: Option<String>,
     pub preferred_language_type_name: Option<String>,
     /// Always false (no release notes).
@@ -267,6 +269,10 @@ pub struct CompanyInput {
     pub status_id: Option<i32>,
     #[serde(default)]
     pub tags: Option<Vec<String>>,
+    /// A language of `GET /api/lookups/21`: its resourceId, ISO 639-1 code or a tag (`en-GB`);
+    /// stored as the resourceId. An empty string clears it.
+    #[serde(default)]
+    pub preferred_language_type_resource_id: Option<String>,
     /// `PUT /api/companies/limited` only: the company to change (the other writes take it
     /// from the path, or create a new one, and ignore it).
     #[serde(default, skip_serializing_if = "Option::is_none")]

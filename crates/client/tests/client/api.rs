@@ -206,6 +206,7 @@ async fn companies(engine: Engine) {
         status_id: Some(1),
         // The same tag in another case is one tag.
         tags: Some(vec!["gold".into(), "emea".into(), "GOLD".into()]),
+        preferred_language_type_resource_id: Some("tr".into()),
         resource_id: None,
     };
     let acme = client
@@ -237,6 +238,12 @@ async fn companies(engine: Engine) {
     assert_eq!(c.license_period_type_name.as_ref(), Some(&period.name));
     assert_eq!(c.license_start_date, Some(start));
     assert_eq!(c.license_end_date, Some(end));
+    // The language is stored as the catalogue's resource id whatever spelling was sent.
+    assert_eq!(
+        c.preferred_language_type_resource_id.as_deref(),
+        Some("LangTurkish0")
+    );
+    assert_eq!(c.preferred_language_type_name.as_deref(), Some("Turkish"));
     assert!(!c.licence_expired);
     // A user count without IsNumberOfUsersLimited makes a limited licence.
     assert!(c.is_number_of_users_limited);
@@ -879,7 +886,8 @@ async fn target_users(engine: Engine) {
     assert_eq!(Some(&u.priority), input.priority.as_ref());
     assert_eq!(u.phone_number, input.phone_number);
     assert_eq!(u.time_zone_id, input.time_zone_id);
-    assert_eq!(u.preferred_language_id, input.preferred_language_id);
+    // `en-GB` is stored as English's resource id (docs/api.md).
+    assert_eq!(u.preferred_language_id.as_deref(), Some("LangEnglish0"));
     assert_eq!(u.manager_first_name, input.manager_first_name);
     assert_eq!(u.manager_last_name, input.manager_last_name);
     assert_eq!(u.manager_email, input.manager_email);

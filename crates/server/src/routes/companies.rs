@@ -353,6 +353,8 @@ fn form_input(form: &[(String, String)]) -> ApiResult<CompanyInput> {
         time_format: text("TimeFormat"),
         status_id,
         tags: if tags.is_empty() { None } else { Some(tags) },
+        // `get`, not `text`: an empty field clears the language, as in JSON.
+        preferred_language_type_resource_id: get("PreferredLanguageTypeResourceId"),
         resource_id: text("ResourceId"),
     };
     if !problems.is_empty() {
@@ -400,6 +402,14 @@ pub fn company_fields(
         },
         None => None,
     };
+    // A language of the catalogue, stored as its resource id; empty clears it (docs/api.md,
+    // "Lookups and time zones"; REFERENCE.md C.4).
+    if let Some(v) = input.preferred_language_type_resource_id {
+        match lookups::check_language("PreferredLanguageTypeResourceId", &v) {
+            Ok(id) => f.preferred_language_id = Some(id).filter(|id| !id.is_empty()),
+            Err(e) => problems.push(e),
+        }
+    }
     macro_rules! set {
         ($($field:ident = $value:expr),* $(,)?) => { $( if let Some(v) = $value { f.$field = Some(v); } )* };
     }
@@ -588,8 +598,12 @@ async fn to_dto(state: &AppState, c: &Company) -> ApiResult<CompanyDto> {
         training_content_type_name: None,
         smtp_configuration_type_resource_id: None,
         smtp_configuration_type_name: None,
-        preferred_language_type_resource_id: None,
-        preferred_language_type_name: None,
+        preferred_language_type_resource_id: f.preferred_language_id.clone(),
+        preferred_language_type_name: f
+            .preferred_language_id
+            .as_deref()
+            .and_then(catalog::language)
+            .map(|(_, _, name, _)| (*name).to_owned()),
         is_version_visible: false,
         is_release_notes_visible: false,
         release_notes_url: None,

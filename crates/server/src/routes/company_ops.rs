@@ -237,7 +237,7 @@ fn limited_input(input: CompanyInput) -> ApiResult<(String, CompanyInput)> {
     .collect();
     if !others.is_empty() {
         return Err(ApiError::validation(vec![format!(
-            "PUT /api/companies/limited changes only Name, Description, IndustryResourceId, CountryResourceId, Address, WebsiteUrl and TimeZoneId; send {} with PUT /api/companies/{{resourceId}} instead",
+            "PUT /api/companies/limited changes only Name, Description, IndustryResourceId, CountryResourceId, Address, WebsiteUrl, PreferredLanguageTypeResourceId and TimeZoneId; send {} with PUT /api/companies/{{resourceId}} instead",
             others.join(", ")
         )]));
     }
@@ -245,14 +245,14 @@ fn limited_input(input: CompanyInput) -> ApiResult<(String, CompanyInput)> {
 }
 
 /// `PUT /api/companies/limited`: the update a company may make to itself (name, description,
-/// industry, country, address, website, time zone), or a reseller to a company below it; the
+/// industry, country, address, website, preferred language, time zone), or a reseller to a company below it; the
 /// company is named by the form's `ResourceId`. Fields left out keep their value.
 #[utoipa::path(
     put, path = "/api/companies/limited", operation_id = "updateCompanyLimited", tag = "Company",
     request_body(content(
         (CompanyInput = "multipart/form-data"),
         (CompanyInput = "application/json"),
-    ), description = "Keepnet's form: ResourceId, Name, Description, IndustryResourceId, CountryResourceId, Address, WebsiteUrl, PreferredLanguageTypeResourceId (accepted, not stored), TimeZoneId"),
+    ), description = "Keepnet's form: ResourceId, Name, Description, IndustryResourceId, CountryResourceId, Address, WebsiteUrl, PreferredLanguageTypeResourceId, TimeZoneId"),
     responses((status = 200, description = "The updated company's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
 )]
 pub async fn update_limited(

@@ -263,14 +263,21 @@ pub fn check_time_zone(field: &str, value: &str) -> Result<String, String> {
     })
 }
 
-/// Checks a `preferredLanguageId` as written: a language's resource id, ISO 639-1 code or a
-/// tag starting with one (`en-GB`); stored as sent. An empty value clears the field.
+/// Checks a language value as written (`preferredLanguageId` of target users,
+/// `PreferredLanguageTypeResourceId` of companies): a language's resource id, ISO 639-1 code or
+/// a tag starting with one (`en-GB`). Returns what is stored: the language's resource id, the one
+/// spelling filters compare (docs/api.md, "Lookups and time zones"). An empty value clears the
+/// field. The error says where the valid values are listed.
 pub fn check_language(field: &str, value: &str) -> Result<String, String> {
     let value = value.trim();
-    if value.is_empty() || catalog::language(value).is_some() {
-        return Ok(value.to_owned());
+    if value.is_empty() {
+        return Ok(String::new());
     }
-    Err(format!(
-        "{field} '{value}' is not a language; use a resourceId listed by GET /api/lookups/21 (or its ISO code, e.g. 'tr')"
-    ))
+    catalog::language_id(value)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            format!(
+                "{field} '{value}' is not a language; use a resourceId listed by GET /api/lookups/21 (or its ISO code, e.g. 'tr')"
+            )
+        })
 }

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 const SEARCH: &str = "/api/companies/search";
 
 /// Sends a multipart company form (POST or PUT) and returns status and JSON.
-async fn send_form(
+pub(crate) async fn send_form(
     srv: &TestServer,
     method: reqwest::Method,
     path: &str,

@@ -196,7 +196,7 @@ fn limited_form(id: &str) -> Form {
         .text("CountryResourceId", "CtryGermany0")
         .text("Address", "1 Main St")
         .text("WebsiteUrl", "https://renamed.example")
-        .text("PreferredLanguageTypeResourceId", "whatever")
+        .text("PreferredLanguageTypeResourceId", "de-DE")
         .text("TimeZoneId", "Europe/Berlin")
 }
 
@@ -239,6 +239,9 @@ async fn limited_update(engine: Engine) {
     assert_eq!(c["countryCode"], "DE");
     assert_eq!(c["websiteUrl"], "https://renamed.example");
     assert_eq!(c["timeZoneId"], "Europe/Berlin");
+    // Stored, as the language's resource id (docs/api.md).
+    assert_eq!(c["preferredLanguageTypeResourceId"], "LangGerman00");
+    assert_eq!(c["preferredLanguageTypeName"], "German");
     assert_eq!(c["numberOfUsers"], 10, "untouched: {c}");
     assert_eq!(c["dateFormat"], "dd.MM.yyyy", "untouched: {c}");
 

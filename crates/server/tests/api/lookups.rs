@@ -230,7 +230,8 @@ async fn time_zones_and_languages_are_checked_and_languages_shown_by_name(engine
         .get(&format!("/api/target-users/{api}"), &token, &scope)
         .await;
     assert_eq!(got["data"]["timeZoneId"], "Europe/Berlin", "{got}");
-    assert_eq!(got["data"]["preferredLanguageId"], "en-GB", "{got}");
+    // A tag is stored as its language's resource id (docs/api.md).
+    assert_eq!(got["data"]["preferredLanguageId"], "LangEnglish0", "{got}");
     let (status, page) = srv
         .post(
             "/api/target-users/search",

@@ -14,6 +14,7 @@ mod exports;
 mod file_modes;
 mod frame;
 mod headers;
+mod languages;
 mod leaderboard;
 mod lookups;
 mod openapi;

@@ -270,7 +270,8 @@ async fn create_validation(engine: Engine) {
     assert_eq!(data["managerFullName"], "Étienne Pascal");
     assert_eq!(data["managerEmail"], "etienne@example.com");
     assert_eq!(data["timeZoneId"], "Europe/Paris");
-    assert_eq!(data["preferredLanguageId"], "fr");
+    // Stored as the language's resource id, whatever spelling was sent (docs/api.md).
+    assert_eq!(data["preferredLanguageId"], "LangFrench00");
     let rows = search_all(&srv, &token, &company, json!({})).await;
     assert_eq!(search_row(&rows, &inactive)["status"], "Inactive");
     assert_eq!(search_row(&rows, &pascal)["status"], "Active");
@@ -354,7 +355,7 @@ async fn get_update_delete(engine: Engine) {
     assert_eq!(data["managerFullName"], "Lewis Carroll");
     assert_eq!(data["managerEmail"], "lewis@example.com");
     assert_eq!(data["timeZoneId"], "Europe/London");
-    assert_eq!(data["preferredLanguageId"], "en");
+    assert_eq!(data["preferredLanguageId"], "LangEnglish0");
     assert!(data["createTime"].is_string());
     for unknown in ["AAAAAAAAAAAA", "nope", "zzzzzzzzzzzz"] {
         let (s, body) = get_user(&srv, &token, &company, unknown).await;

@@ -93,6 +93,8 @@ fn fail(msg: String) -> TestCaseError {
 enum Kind {
     Text(fn(&U) -> String),
     Exact(fn(&U) -> String),
+    /// A language: filter values naming one (id, ISO code, tag) compare as its resource id.
+    Language(fn(&U) -> String),
     Priority,
     Status,
     Deleted,
@@ -161,7 +163,7 @@ const FIELDS: &[FieldDef] = &[
     },
     FieldDef {
         names: &["PreferredLanguage", "preferredLanguageId"],
-        kind: Kind::Exact(|u| u.language.clone()),
+        kind: Kind::Language(|u| u.language.clone()),
         ops: EXACT_OPS,
     },
     FieldDef {
@@ -404,6 +406,36 @@ fn eval_item(i: &Item, u: &U) -> bool {
                 op => cmp_op(op, &f.into_bytes(), &v.into_bytes()),
             }
         }
+        Kind::Language(get) => {
+            // docs/api.md, "Lookups and time zones": what names a language compares as its id.
+            let f = get(u);
+            let canon = |p: &str| {
+                rollcall_store::catalog::language_id(p).map_or_else(|| p.to_owned(), str::to_owned)
+            };
+            match i.op {
+                "Contains" | "contains" => {
+                    if let Some(id) = rollcall_store::catalog::language_id(&v) {
+                        return f == id;
+                    }
+                    let needle = v.trim().to_lowercase();
+                    let named: Vec<&str> = rollcall_store::catalog::ENTRIES
+                        .iter()
+                        .filter(|(k, _, name, _)| {
+                            *k == rollcall_store::LookupKind::Language
+                                && name.to_lowercase().contains(&needle)
+                        })
+                        .map(|(_, id, _, _)| *id)
+                        .collect();
+                    if named.is_empty() {
+                        f.contains(&v)
+                    } else {
+                        named.contains(&f.as_str())
+                    }
+                }
+                "Include" => parts(&v).iter().any(|p| canon(p) == f),
+                op => cmp_op(op, &f.into_bytes(), &canon(&v).into_bytes()),
+            }
+        }
         Kind::Priority => match i.op {
             "Include" => parts(&v).iter().any(|p| priority_num(p) == u.priority),
             op => cmp_op(op, &u.priority, &priority_num(&v)),
@@ -460,7 +492,13 @@ fn pools(users: &[U]) -> Pools {
     for f in FIELDS {
         let mut v: BTreeSet<String> = BTreeSet::new();
         match f.kind {
-            Kind::Text(get) | Kind::Exact(get) => {
+            Kind::Text(get) | Kind::Exact(get) | Kind::Language(get) => {
+                if matches!(f.kind, Kind::Language(_)) {
+                    // Other spellings of stored languages, a name's piece, an unknown code.
+                    for p in ["tr", "DE", "en-GB", "pt_BR", "urk", "xx"] {
+                        v.insert(p.to_owned());
+                    }
+                }
                 for u in users {
                     let s = get(u);
                     let chars: Vec<char> = s.chars().collect();
@@ -550,7 +588,7 @@ fn item_strategy(pools: &Pools) -> impl Strategy<Value = Item> {
             let def = &FIELDS[fi];
             let pool = per_field[fi].clone();
             let single: BoxedStrategy<String> = match def.kind {
-                Kind::Text(_) | Kind::Exact(_) => prop_oneof![
+                Kind::Text(_) | Kind::Exact(_) | Kind::Language(_) => prop_oneof![
                     3 => proptest::sample::select(pool.clone()),
                     1 => random_text(),
                 ]

@@ -26,6 +26,10 @@ pub enum FieldKind {
     Text,
     /// Text compared exactly (resource ids).
     Exact,
+    /// A language (`preferredLanguageId`), stored as the catalogue's resource id: filter values
+    /// that name a language by id, ISO code or tag (`tr`, `tr-TR`) compare as its id; others
+    /// (values kept from before languages were checked) compare exactly.
+    Language,
     /// Whole number.
     Int,
     /// true/false.

@@ -19,7 +19,7 @@ const FIELDS: &[FieldSpec] = &[
     FieldSpec::new("CreateTime", "create_time", Time).aliases(&["CreateDate"]),
     FieldSpec::new("UpdateTime", "update_time", Time),
     FieldSpec::new("TimeZone", "time_zone_id", Exact).aliases(&["TimeZoneId"]),
-    FieldSpec::new("PreferredLanguage", "preferred_language_id", Exact)
+    FieldSpec::new("PreferredLanguage", "preferred_language_id", Language)
         .aliases(&["PreferredLanguageId"]),
     FieldSpec::new("ManagerFullName", "manager_full_name_lower", Text),
     FieldSpec::new("ManagerEmail", "manager_email_lower", Text),

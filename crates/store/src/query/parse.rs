@@ -340,6 +340,7 @@ impl Parser<'_> {
         }
         match field.kind {
             FieldKind::Text | FieldKind::Exact => it.text(),
+            FieldKind::Language => it.language(),
             FieldKind::Int => it.int(),
             FieldKind::Bool => it.boolean(),
             FieldKind::Status => it.status(),
@@ -397,7 +398,9 @@ impl Item<'_> {
             }
         };
         Ok(Some(match self.field.kind {
-            FieldKind::Text | FieldKind::Exact | FieldKind::Tags => return Ok(None),
+            FieldKind::Text | FieldKind::Exact | FieldKind::Tags | FieldKind::Language => {
+                return Ok(None)
+            }
             FieldKind::NotKept | FieldKind::MonthSelector => nothing(),
             FieldKind::Int => Cond::Shown {
                 column: col,
@@ -516,6 +519,46 @@ impl Item<'_> {
             },
             Op::Cmp(op) => cmp(col, op, Val::Text(text)),
         })
+    }
+
+    /// A language field: each value that names a language (resource id, ISO code or tag) is
+    /// compared as the language's resource id, the one spelling stored (docs/api.md, "Lookups
+    /// and time zones"), so `Include "tr,de-DE"` selects the Turkish and German users. `Contains`
+    /// with a value that names no language matches the languages whose name contains it (rows
+    /// show the name), or, when none does, the stored text (values kept from before languages
+    /// were checked, which rows show as stored).
+    fn language(&self) -> Result<Cond, FilterError> {
+        let col = self.field.column;
+        let text = self.scalar("a language")?;
+        let canonical = |v: &str| {
+            Val::Text(crate::catalog::language_id(v).map_or_else(|| v.to_owned(), str::to_owned))
+        };
+        if self.op == Op::Include {
+            return Ok(Cond::In {
+                column: col,
+                values: list(&text)?.iter().map(|v| canonical(v)).collect(),
+            });
+        }
+        check_len(&text, self.field.name)?;
+        if self.op == Op::Contains && crate::catalog::language_id(&text).is_none() {
+            let needle = text.trim().to_lowercase();
+            let values: Vec<Val> = crate::catalog::ENTRIES
+                .iter()
+                .filter(|(k, _, name, _)| {
+                    *k == crate::model::LookupKind::Language
+                        && name.to_lowercase().contains(&needle)
+                })
+                .map(|(_, id, _, _)| Val::Text((*id).to_owned()))
+                .collect();
+            if values.is_empty() {
+                return self.text();
+            }
+            return Ok(Cond::In {
+                column: col,
+                values,
+            });
+        }
+        Ok(cmp(col, self.op.single(), canonical(&text)))
     }
 
     fn int(&self) -> Result<Cond, FilterError> {

@@ -9,6 +9,7 @@ use rollcall_store::*;
 #[macro_use]
 mod engines;
 mod fixtures;
+mod languages;
 
 mod allow_list;
 mod clients;

@@ -243,7 +243,11 @@ pub fn dataset() -> Vec<U> {
                 active,
                 deleted,
                 time_zone: tz.into(),
-                language: lang.into(),
+                // Stored as the language's resource id (docs/api.md), as the server and
+                // migration 0015 store it, whether seeded or created through the API.
+                language: rollcall_store::catalog::language_id(lang)
+                    .unwrap_or(lang)
+                    .into(),
                 manager_first: mf.into(),
                 manager_last: ml.into(),
                 manager_email: me.into(),
