@@ -315,6 +315,30 @@ fn clipped_filter(filter: &str) -> String {
 }
 
 impl ExportRecord {
+    /// The record of the export `req` asks for in `company`: its format (a bad `exportType` is
+    /// 400), whether every page, and its filter and order in one line.
+    pub fn requested(
+        caller: &Caller,
+        company: Company,
+        req: &rollcall_types::SearchRequest,
+        entity: Entity,
+        noun: (&'static str, &'static str),
+    ) -> Result<Self, ApiError> {
+        Ok(ExportRecord {
+            actor: actor(caller),
+            company,
+            entity,
+            noun,
+            format: Format::parse(req.export_type.as_deref())?,
+            all_pages: req.report_all_pages.unwrap_or(false),
+            filter: crate::export::filter_summary(
+                req.filter.as_ref(),
+                req.order_by.as_deref(),
+                req.ascending.unwrap_or(false),
+            ),
+        })
+    }
+
     /// The event for `rows` rows exported with `outcome`.
     pub fn event(&self, rows: u64, outcome: ExportOutcome) -> AuditEvent {
         let (one, many) = self.noun;

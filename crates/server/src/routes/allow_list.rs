@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use crate::audit::{self, ExportRecord};
 use crate::dns::{self, DnsError, TxtAnswer};
 use crate::error::{ApiError, ApiResult};
-use crate::export::{self, Cell, ExportOptions, Format};
+use crate::export::{Cell, ExportOptions};
 use crate::extract::{FormOrJson, KJson};
 use crate::routes::files;
 use crate::scope::{Read, Scoped, Write};
@@ -393,36 +393,27 @@ pub async fn export(
     Query(options): Query<ExportOptions>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Response> {
-    let format = Format::parse(req.export_type.as_deref())?;
+    let record = ExportRecord::requested(
+        &caller,
+        company,
+        &req,
+        Entity::AllowedDomain,
+        ("allowed domain", "allowed domains"),
+    )?;
     let (mut spec, _) = crate::paging::search_spec(
         &req,
         state.config.max_page_size,
         &fields::ALLOW_LIST,
-        &company,
+        &record.company,
     )?;
-    let all = req.report_all_pages.unwrap_or(false);
-    if all {
-        spec.offset = 0;
-        spec.limit = i64::MAX;
+    if record.all_pages {
+        spec.every_page();
     }
     // A company lists a handful of domains: one query reads them all.
     let (_, rows) = state
         .store
-        .search_allowed_domains(company.id, &spec)
+        .search_allowed_domains(record.company.id, &spec)
         .await?;
-    let record = ExportRecord {
-        actor: audit::actor(&caller),
-        company,
-        entity: Entity::AllowedDomain,
-        noun: ("allowed domain", "allowed domains"),
-        format,
-        all_pages: all,
-        filter: export::filter_summary(
-            req.filter.as_ref(),
-            req.order_by.as_deref(),
-            req.ascending.unwrap_or(false),
-        ),
-    };
     files::send_read(
         &state,
         record,

@@ -13,7 +13,7 @@ use rollcall_types::{Envelope, Paged, SearchRequest};
 
 use crate::audit::{self, ExportRecord};
 use crate::error::ApiResult;
-use crate::export::{self, Cell, ExportOptions, Format};
+use crate::export::{self, Cell, ExportOptions};
 use crate::extract::KJson;
 use crate::paging::Paging;
 use crate::routes::files::{self, FileKind};
@@ -127,9 +127,15 @@ pub async fn export(
     Query(options): Query<ExportOptions>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Response> {
-    let format = Format::parse(req.export_type.as_deref())?;
+    let mut record = ExportRecord::requested(
+        &caller,
+        company.clone(),
+        &req,
+        Entity::AuditLog,
+        ("audit row", "audit rows"),
+    )?;
     let (spec, _) = audit_search(&req, state.config.max_page_size, &company)?;
-    let all = req.report_all_pages.unwrap_or(false);
+    let (format, all) = (record.format, record.all_pages);
     let read = audit::read_scope(&state, &caller, &company).await?;
     let (store, reader) = (&state.store, &read);
     files::refuse_big_pdf(format, all, &spec, |count| async move {
@@ -139,7 +145,8 @@ pub async fn export(
             .map(|(total, _)| total)
     })
     .await?;
-    let filter = export::filter_summary(
+    // The audit log's default order is named, as its rows are read newest first.
+    record.filter = export::filter_summary(
         req.filter.as_ref(),
         Some(
             req.order_by
@@ -149,15 +156,6 @@ pub async fn export(
         ),
         req.ascending.unwrap_or(false),
     );
-    let record = ExportRecord {
-        actor: audit::actor(&caller),
-        company: company.clone(),
-        entity: Entity::AuditLog,
-        noun: ("audit row", "audit rows"),
-        format,
-        all_pages: all,
-        filter,
-    };
     let kind = FileKind {
         title: "Audit Logs",
         columns: AUDIT_LOG_COLUMNS,

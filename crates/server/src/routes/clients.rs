@@ -15,7 +15,7 @@ use crate::audit::ExportRecord;
 use crate::auth::caller::Caller;
 use crate::auth::secret::{hash_secret, random_secret};
 use crate::error::{ApiError, ApiResult};
-use crate::export::{self, ExportOptions, Format};
+use crate::export::{self, ExportOptions};
 use crate::extract::KJson;
 use crate::routes::companies::written;
 use crate::routes::files;
@@ -415,33 +415,24 @@ pub async fn export(
     Query(options): Query<ExportOptions>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Response> {
-    let format = Format::parse(req.export_type.as_deref())?;
+    let record = ExportRecord::requested(
+        &caller,
+        company,
+        &req,
+        Entity::ApiClient,
+        ("REST API client", "REST API clients"),
+    )?;
     let (mut spec, _) = crate::paging::search_spec(
         &req,
         state.config.max_page_size,
         &fields::API_CLIENTS,
-        &company,
+        &record.company,
     )?;
-    let all_pages = req.report_all_pages.unwrap_or(false);
-    if all_pages {
-        spec.offset = 0;
-        spec.limit = i64::MAX;
+    if record.all_pages {
+        spec.every_page();
     }
     // A company has a handful of clients: one query reads them all.
-    let (_, rows) = state.store.search_clients(company.id, &spec).await?;
-    let record = ExportRecord {
-        actor: audit::actor(&caller),
-        company,
-        entity: Entity::ApiClient,
-        noun: ("REST API client", "REST API clients"),
-        format,
-        all_pages,
-        filter: export::filter_summary(
-            req.filter.as_ref(),
-            req.order_by.as_deref(),
-            req.ascending.unwrap_or(false),
-        ),
-    };
+    let (_, rows) = state.store.search_clients(record.company.id, &spec).await?;
     files::send_read(
         &state,
         record,

@@ -21,7 +21,7 @@ use crate::audit;
 use crate::audit::ExportRecord;
 use crate::auth::caller::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::export::{self, ExportOptions, Format};
+use crate::export::{self, ExportOptions};
 use crate::extract::{parse_json_body, KJson};
 use crate::paging::Paging;
 use crate::routes::{files, lookups};
@@ -152,8 +152,7 @@ pub async fn search(
     if clustered {
         // The tree needs every match before it is paged; companies are few (thousands at
         // most), as the export also assumes.
-        search.spec.offset = 0;
-        search.spec.limit = i64::MAX;
+        search.spec.every_page();
     }
     let page = state.store.search_companies(&under, &search).await?;
     let (total, results) = if clustered {
@@ -812,28 +811,19 @@ pub async fn export(
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Response> {
     caller.require_reseller()?;
-    let format = Format::parse(req.export_type.as_deref())?;
+    let record = ExportRecord::requested(
+        &caller,
+        under.clone(),
+        &req,
+        Entity::Company,
+        ("company", "companies"),
+    )?;
     let (mut search, _) = company_search(&req, state.config.max_page_size, &under)?;
-    if req.report_all_pages.unwrap_or(false) {
-        search.spec.offset = 0;
-        search.spec.limit = i64::MAX;
+    if record.all_pages {
+        search.spec.every_page();
     }
     // Companies are few (thousands at most), so one query reads them all.
     let page = state.store.search_companies(&under, &search).await?;
-    let filter = export::filter_summary(
-        req.filter.as_ref(),
-        req.order_by.as_deref(),
-        req.ascending.unwrap_or(false),
-    );
-    let record = ExportRecord {
-        actor: audit::actor(&caller),
-        company: under,
-        entity: Entity::Company,
-        noun: ("company", "companies"),
-        format,
-        all_pages: req.report_all_pages.unwrap_or(false),
-        filter,
-    };
     let now = search.now;
     files::send_read(
         &state,

@@ -602,9 +602,15 @@ pub async fn export(
     Query(options): Query<ExportOptions>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Response> {
-    let format = Format::parse(req.export_type.as_deref())?;
+    let record = ExportRecord::requested(
+        &caller,
+        company.clone(),
+        &req,
+        Entity::TargetUser,
+        ("target user", "target users"),
+    )?;
     let (spec, _) = target_user_search(&req, state.config.max_page_size, &company)?;
-    let all = req.report_all_pages.unwrap_or(false);
+    let (format, all) = (record.format, record.all_pages);
     let store = &state.store;
     let company_id = company.id;
     files::refuse_big_pdf(format, all, &spec, |count| async move {
@@ -614,22 +620,7 @@ pub async fn export(
             .map(|(total, _)| total)
     })
     .await?;
-    let filter = export::filter_summary(
-        req.filter.as_ref(),
-        req.order_by.as_deref(),
-        req.ascending.unwrap_or(false),
-    );
     let store = state.store.clone();
-    let company_id = company.id;
-    let record = ExportRecord {
-        actor: audit::actor(&caller),
-        company: company.clone(),
-        entity: Entity::TargetUser,
-        noun: ("target user", "target users"),
-        format,
-        all_pages: all,
-        filter,
-    };
     let kind = FileKind {
         title: "Target Users",
         columns: export::TARGET_USER_COLUMNS,

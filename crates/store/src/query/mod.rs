@@ -147,6 +147,14 @@ pub struct SearchSpec {
     pub limit: i64,
 }
 
+impl SearchSpec {
+    /// Every row the filter selects, in the same order: an export with `reportAllPages`.
+    pub fn every_page(&mut self) {
+        self.offset = 0;
+        self.limit = i64::MAX;
+    }
+}
+
 /// What parsing a wire filter yields.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedFilter {
