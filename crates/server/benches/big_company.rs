@@ -1,8 +1,9 @@
 //! Figures for one customer with many target users (default 1,000,000), on SQLite and
 //! PostgreSQL, through the real server over HTTP on 127.0.0.1:
 //!
-//! - count summary, an unfiltered first page with its total, a `Contains` search with its total
-//!   (median of repeated calls, as the client sees them);
+//! - count summary, an unfiltered first page with its total, a `Contains` search with its total,
+//!   and Keepnet's UI search box (one `Contains` per column) (median of repeated calls, as the
+//!   client sees them);
 //! - a CSV export of every user against the engine's own CSV writer on the same rows (`sqlite3`
 //!   CLI, PostgreSQL `COPY` through `psql`), and the process's memory growth during the export;
 //! - Excel export throughput.
@@ -210,6 +211,40 @@ async fn run(engine: &str, users: u64) -> anyhow::Result<()> {
     let text_body =
         json!({"pageNumber": 1, "pageSize": 10, "filter": {"SearchInputTextValue": "user99999"}});
     let text = timed(10, || post("/api/target-users/search", text_body.clone())).await?;
+    // Keepnet's UI search box (issue #13): one `Contains` per visible column in the OR group,
+    // numbers, dates, priority and status included. A rare text, then a priority's name.
+    let search_box = |text: &str| {
+        let items: Vec<Value> = [
+            "FirstName",
+            "LastName",
+            "Email",
+            "PhoneNumber",
+            "Department",
+            "Priority",
+            "Status",
+            "CreateTime",
+            "UpdateTime",
+            "ManagerFullName",
+            "ManagerEmail",
+        ]
+        .iter()
+        .map(|f| json!({"FieldName": f, "Operator": "Contains", "Value": text}))
+        .collect();
+        json!({"pageNumber": 1, "pageSize": 10, "orderBy": "CreateTime", "ascending": false,
+               "filter": {"Condition": "AND", "SearchInputTextValue": "", "FilterGroups": [
+                   {"Condition": "AND", "FilterItems": [], "FilterGroups": []},
+                   {"Condition": "OR", "FilterItems": items, "FilterGroups": []}]}})
+    };
+    let box_rare_body = search_box("user99999");
+    let box_rare = timed(10, || {
+        post("/api/target-users/search", box_rare_body.clone())
+    })
+    .await?;
+    let box_priority_body = search_box("veryhigh");
+    let box_priority = timed(10, || {
+        post("/api/target-users/search", box_priority_body.clone())
+    })
+    .await?;
     let status_body = json!({"pageNumber": 1, "pageSize": 10, "filter": {"FilterGroups": [{"FilterItems": [{"FieldName": "Status", "Operator": "Include", "Value": "0"}]}]}});
     let status = timed(10, || post("/api/target-users/search", status_body.clone())).await?;
     println!(
@@ -235,6 +270,14 @@ async fn run(engine: &str, users: u64) -> anyhow::Result<()> {
     println!(
         "[{engine}] Status Include 0 + total median {:.2} ms",
         status.as_secs_f64() * 1e3
+    );
+    println!(
+        "[{engine}] UI search box, 11 columns, rare text + total median {:.2} ms",
+        box_rare.as_secs_f64() * 1e3
+    );
+    println!(
+        "[{engine}] UI search box, 11 columns, 'veryhigh' + total median {:.2} ms",
+        box_priority.as_secs_f64() * 1e3
     );
 
     // CSV export of everything, with memory sampled while it streams.
