@@ -214,22 +214,10 @@ async fn run(engine: &str, users: u64) -> anyhow::Result<()> {
     // Keepnet's UI search box (issue #13): one `Contains` per visible column in the OR group,
     // numbers, dates, priority and status included. A rare text, then a priority's name.
     let search_box = |text: &str| {
-        let items: Vec<Value> = [
-            "FirstName",
-            "LastName",
-            "Email",
-            "PhoneNumber",
-            "Department",
-            "Priority",
-            "Status",
-            "CreateTime",
-            "UpdateTime",
-            "ManagerFullName",
-            "ManagerEmail",
-        ]
-        .iter()
-        .map(|f| json!({"FieldName": f, "Operator": "Contains", "Value": text}))
-        .collect();
+        let items: Vec<Value> = rollcall_testkit::PEOPLE_SEARCH_COLUMNS
+            .iter()
+            .map(|f| json!({"FieldName": f, "Operator": "Contains", "Value": text}))
+            .collect();
         json!({"pageNumber": 1, "pageSize": 10, "orderBy": "CreateTime", "ascending": false,
                "filter": {"Condition": "AND", "SearchInputTextValue": "", "FilterGroups": [
                    {"Condition": "AND", "FilterItems": [], "FilterGroups": []},

@@ -10,6 +10,23 @@ pub mod dns;
 pub mod eval;
 pub mod synthetic;
 
+/// The columns Keepnet's Target Users page searches when a person types in its search box: one
+/// `Contains` item per visible column, capitalised; the page drops `TimeZone` and
+/// `PreferredLanguage` (REFERENCE.md D, "How clients structure the groups").
+pub const PEOPLE_SEARCH_COLUMNS: &[&str] = &[
+    "FirstName",
+    "LastName",
+    "Email",
+    "PhoneNumber",
+    "Department",
+    "Priority",
+    "Status",
+    "CreateTime",
+    "UpdateTime",
+    "ManagerFullName",
+    "ManagerEmail",
+];
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -17,21 +17,6 @@ fn search_items(columns: &[&str], text: &str) -> Value {
         .collect()
 }
 
-/// People.vue's visible columns, capitalised; it drops `TimeZone` and `PreferredLanguage`.
-const PEOPLE_COLUMNS: &[&str] = &[
-    "FirstName",
-    "LastName",
-    "Email",
-    "PhoneNumber",
-    "Department",
-    "Priority",
-    "Status",
-    "CreateTime",
-    "UpdateTime",
-    "ManagerFullName",
-    "ManagerEmail",
-];
-
 /// CompanyList.vue's columns, the newer UI's enrolment columns included.
 const COMPANY_COLUMNS: &[&str] = &[
     "CompanyName",
@@ -117,13 +102,20 @@ async fn people_search_box(engine: Engine) {
         ),
         ("nothing-like-this", vec![]),
     ] {
-        let body = ui_payload(json!([]), search_items(PEOPLE_COLUMNS, text));
+        let body = ui_payload(
+            json!([]),
+            search_items(rollcall_testkit::PEOPLE_SEARCH_COLUMNS, text),
+        );
         let data = ok(&srv, &token, &company, "/api/target-users/search", body).await;
         assert_eq!(emails(&data), want, "search box '{text}': {data}");
     }
 
     // exports and "select all" deletes of a search result use the same filter
-    let filter = ui_payload(json!([]), search_items(PEOPLE_COLUMNS, "legal"))["filter"].clone();
+    let filter = ui_payload(
+        json!([]),
+        search_items(rollcall_testkit::PEOPLE_SEARCH_COLUMNS, "legal"),
+    )["filter"]
+        .clone();
     let resp = srv
         .http
         .post(srv.url("/api/target-users/search/export"))
