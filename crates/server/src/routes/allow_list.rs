@@ -40,12 +40,10 @@ const TAG_LEN: usize = 16;
 /// Random characters after the tag.
 const NONCE_LEN: usize = 16;
 
-/// A successful reply with the short human message the UI shows (issue #13, "Messages on
-/// success").
+/// A successful write's reply with the short human message the UI shows (issue #13,
+/// "Messages on success").
 fn done<T>(data: T, message: impl Into<String>) -> Json<Envelope<T>> {
-    let mut envelope = Envelope::success(data);
-    envelope.message = Some(message.into());
-    Json(envelope)
+    Json(Envelope::done(data, message))
 }
 
 /// `domain`, lowercase and without a trailing dot, or what is wrong with it. Host names only

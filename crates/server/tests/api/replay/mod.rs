@@ -8,6 +8,7 @@
 
 mod agent;
 mod clients;
+mod companies;
 mod frame;
 mod people;
 mod privacy;
