@@ -366,6 +366,18 @@ fn nothing() -> Cond {
     Cond::Any(vec![])
 }
 
+/// Whether `needle` (lowercase) can be part of the text a value of `kind` is shown as: digits
+/// and a minus sign for a number, digits and `-` for a month, and the characters of ISO 8601
+/// without a zone (`2026-12-05t13:45:00`) for a time.
+fn could_be_shown(kind: FieldKind, needle: &str) -> bool {
+    let allowed = |c: char| match kind {
+        FieldKind::Int | FieldKind::Month => c.is_ascii_digit() || c == '-',
+        FieldKind::Time => c.is_ascii_digit() || matches!(c, '-' | ':' | 't'),
+        _ => true,
+    };
+    needle.chars().all(allowed)
+}
+
 /// One filter item whose field and operator are known: read by its field's kind.
 struct Item<'a> {
     field: &'a FieldSpec,
@@ -402,18 +414,26 @@ impl Item<'_> {
                 return Ok(None)
             }
             FieldKind::NotKept | FieldKind::MonthSelector => nothing(),
+            // A whole month or date (in the company's format too) keeps its typed meaning.
+            FieldKind::Month if parse_month(&needle).is_some() => return Ok(None),
+            FieldKind::Time if self.time_window(&text).is_some() => return Ok(None),
+            // Text no number, month or date could show (a name, an email: what a search box
+            // mostly holds) matches no row without rendering every row's value as text.
+            FieldKind::Int | FieldKind::Month | FieldKind::Time
+                if !could_be_shown(self.field.kind, &needle) =>
+            {
+                nothing()
+            }
             FieldKind::Int => Cond::Shown {
                 column: col,
                 shown: Shown::Number,
                 needle,
             },
-            FieldKind::Month if parse_month(&needle).is_some() => return Ok(None),
             FieldKind::Month => Cond::Shown {
                 column: col,
                 shown: Shown::Month,
                 needle,
             },
-            FieldKind::Time if self.time_window(&text).is_some() => return Ok(None),
             FieldKind::Time => Cond::Shown {
                 column: col,
                 shown: Shown::Time,
@@ -1065,6 +1085,19 @@ mod tests {
             "{pg}"
         );
         assert!(pg.contains("LIKE $1"), "{pg}");
+        // Text no number or date shows is no row, without rendering every row's value.
+        for (field, text) in [
+            ("TargetUserCount", "sales"),
+            ("TargetUserCount", "1.5"),
+            ("CreateTime", "yilmaz"),
+            ("CreateTime", "2026/12"),
+        ] {
+            assert_eq!(
+                cond_of(companies, field, "Contains", json!(text)),
+                Cond::Any(vec![]),
+                "{field} Contains {text}"
+            );
+        }
         // A whole date keeps its day range.
         assert!(matches!(
             cond_of(companies, "CreateTime", "Contains", json!("2026-12-05")),
