@@ -1,6 +1,6 @@
 //! The tails the exports share: a store cursor streamed into the requested file, its rows
 //! counted into one audit row when it ends (target users, audit rows), or rows read already in
-//! one query (companies, API clients: few) sent as one batch ([`send_read`]).
+//! one query (companies, API clients, allowed domains: few) sent as one batch ([`send_read`]).
 
 use std::future::Future;
 
