@@ -40,12 +40,6 @@ const TAG_LEN: usize = 16;
 /// Random characters after the tag.
 const NONCE_LEN: usize = 16;
 
-/// A successful write's reply with the short human message the UI shows (issue #13,
-/// "Messages on success").
-fn done<T>(data: T, message: impl Into<String>) -> Json<Envelope<T>> {
-    Json(Envelope::done(data, message))
-}
-
 /// `domain`, lowercase and without a trailing dot, or what is wrong with it. Host names only
 /// (RFC 1123 labels, at least two, a TLD that is not a number); an internationalised name is
 /// asked for in its ASCII (`xn--`) form.
@@ -254,7 +248,10 @@ pub async fn add(
         1 => "Domain added.".to_owned(),
         n => format!("{n} domains added."),
     };
-    Ok(done(IdResult { resource_id: first }, message))
+    Ok(Json(Envelope::done(
+        IdResult { resource_id: first },
+        message,
+    )))
 }
 
 /// `DELETE /api/allow-list`: deletes the domains named by `resourceIds` (all or none).
@@ -307,12 +304,12 @@ pub async fn delete(
         1 => "Domain deleted.".to_owned(),
         n => format!("{n} domains deleted."),
     };
-    Ok(done(
+    Ok(Json(Envelope::done(
         IdResult {
             resource_id: ids[0].clone(),
         },
         message,
-    ))
+    )))
 }
 
 /// `POST /api/allow-list/search`: a page of the scoped company's domains.
@@ -564,7 +561,7 @@ pub async fn verify(
         };
         return Err(ApiError::bad_request(format!("{refusal}.{kept}")));
     }
-    Ok(done(dto(&after), "Domain verified."))
+    Ok(Json(Envelope::done(dto(&after), "Domain verified.")))
 }
 
 /// `PUT /api/allow-list/mark-as-verified/{resourceId}` (Reseller only): verifies a domain on
@@ -586,12 +583,12 @@ pub async fn mark_as_verified(
         .mark_domain_verified(company.id, &id, &audit::actor(&caller))
         .await?
         .ok_or_else(|| not_found(&id))?;
-    Ok(done(
+    Ok(Json(Envelope::done(
         IdResult {
             resource_id: d.resource_id,
         },
         "Domain marked as verified.",
-    ))
+    )))
 }
 
 /// Sets `isDomainVerified` on target-user search rows of `company_id`: one query for the

@@ -5,6 +5,7 @@
 use axum::extract::State;
 use axum::Json;
 use chrono::Months;
+use rollcall_store::audit::count_of;
 #[cfg(test)]
 use rollcall_store::catalog::DEFAULT_LICENSE_PERIOD;
 use rollcall_store::query::{month_of, parse_filter};
@@ -184,10 +185,7 @@ pub async fn bulk_delete(
         .await?
     {
         BulkCompanyDelete::Deleted(n) => {
-            let message = match n {
-                1 => "1 company deleted.".to_owned(),
-                n => format!("{n} companies deleted."),
-            };
+            let message = format!("{} deleted.", count_of(n, "company", "companies"));
             Ok(Json(Envelope::done(
                 BulkDeleteResult {
                     resource_id: None,

@@ -3,6 +3,7 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use chrono::{Datelike, TimeZone, Utc};
+use rollcall_store::audit::count_of;
 use rollcall_store::query::{month_of, parse_filter_in};
 use rollcall_store::{
     fields, parse_priority, priority_name, BulkSelection, Company, SearchSpec, TargetUser,
@@ -397,10 +398,10 @@ pub async fn bulk_delete(
         .store
         .bulk_delete_target_users(company.id, &selection, &audit::actor(&caller))
         .await?;
-    let message = match n {
-        1 => "1 target user deleted.".to_owned(),
-        n => format!("{n} target users deleted."),
-    };
+    let message = format!(
+        "{} deleted.",
+        count_of(n.unsigned_abs(), "target user", "target users")
+    );
     Ok(Json(Envelope::done(
         BulkDeleteResult {
             resource_id: None,
