@@ -280,7 +280,7 @@ async fn seed_demo_users(
         let created = now - rng.gen_range(0..365 * 86_400_000_i64);
         let user = state
             .store
-            .insert_target_user(company_id, &fields, created, &Actor::system())
+            .insert_target_user(company_id, &fields, created, None, &Actor::system())
             .await?;
         if rng.gen_ratio(1, 12) {
             state

@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 use crate::error::ApiError;
 use crate::routes::{
     allow_list, audit_logs, clients, companies, company_ops, frame, leaderboard, lookups,
-    operations, roles, target_users as users,
+    operations, roles, target_groups as groups, target_users as users,
 };
 use crate::state::AppState;
 use crate::{headers, middleware, openapi, paths, text};
@@ -110,6 +110,19 @@ pub fn routes() -> (Router<AppState>, Document) {
         .routes(routes!(users::by_resource_ids))
         .routes(routes!(users::by_resource_ids_with_deleted))
         .routes(routes!(users::get, users::update, users::delete))
+        .routes(routes!(groups::of_user))
+        .routes(routes!(groups::list, groups::create))
+        .routes(routes!(groups::search))
+        .routes(routes!(groups::search_all))
+        .routes(routes!(groups::search_current_company))
+        .routes(routes!(groups::search_name))
+        .routes(routes!(groups::add_to_groups))
+        .routes(routes!(groups::get, groups::update, groups::delete))
+        .routes(routes!(
+            groups::users,
+            groups::add_to_group,
+            groups::remove_users
+        ))
         .routes(routes!(clients::roles, roles::create))
         .routes(routes!(roles::available))
         .routes(routes!(leaderboard::get_all))

@@ -84,6 +84,8 @@ pub enum Entity {
     AuditLog,
     /// An allowed domain (Keepnet's allow-list).
     AllowedDomain,
+    /// A target group (its memberships are changes of the group).
+    TargetGroup,
 }
 
 impl Entity {
@@ -96,6 +98,7 @@ impl Entity {
             Entity::Token => "Token",
             Entity::AuditLog => "AuditLog",
             Entity::AllowedDomain => "AllowList",
+            Entity::TargetGroup => "TargetGroup",
         }
     }
 }

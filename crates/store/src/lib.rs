@@ -19,6 +19,7 @@ mod open;
 mod priority;
 pub mod query;
 mod rows;
+mod target_groups;
 mod target_users;
 pub mod time_zones;
 
@@ -35,12 +36,13 @@ pub use open::{
     DEFAULT_SQLITE_POOL_SIZE, MAX_POOL_SIZE,
 };
 pub use query::{Cond, FilterError, Order, SearchSpec, Val};
+pub use target_groups::{MemberSelection, TargetGroup, TargetGroupFields};
 
 /// The store's traits, for calling their methods on a `dyn Store`: `use rollcall_store::prelude::*;`.
 pub mod prelude {
     pub use crate::{
         AllowListStore, AuditStore, ClientStore, CompanyStore, DatabaseStore, KeyStore, Store,
-        TargetUserStore,
+        TargetGroupStore, TargetUserStore,
     };
 }
 
@@ -114,6 +116,7 @@ pub trait Store:
     + CompanyStore
     + ClientStore
     + TargetUserStore
+    + TargetGroupStore
     + AllowListStore
     + AuditStore
     + KeyStore
@@ -125,6 +128,7 @@ impl<T> Store for T where
         + CompanyStore
         + ClientStore
         + TargetUserStore
+        + TargetGroupStore
         + AllowListStore
         + AuditStore
         + KeyStore
@@ -191,16 +195,85 @@ pub trait CompanyStore: Send + Sync + 'static {
     async fn user_counts(&self, company_id: i64, month: i64) -> Result<UserCounts>;
 }
 
+/// A company's target groups and their memberships (`target_groups.rs`). Every method is
+/// scoped to one company: a group or user of another company is not found.
+#[async_trait]
+pub trait TargetGroupStore: Send + Sync + 'static {
+    /// Creates a group; a name the company already has (any case) is a
+    /// [`StoreError::Conflict`].
+    async fn insert_target_group(
+        &self,
+        company_id: i64,
+        fields: &TargetGroupFields,
+        actor: &Actor,
+    ) -> Result<TargetGroup>;
+    /// Replaces a group's fields; `None` when the company has no such group.
+    async fn update_target_group(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+        fields: &TargetGroupFields,
+        actor: &Actor,
+    ) -> Result<Option<TargetGroup>>;
+    /// Deletes a group and its memberships (its users stay); `None` when there is no such
+    /// group.
+    async fn delete_target_group(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+        actor: &Actor,
+    ) -> Result<Option<TargetGroup>>;
+    /// One group of a company.
+    async fn target_group(&self, company_id: i64, resource_id: &str)
+        -> Result<Option<TargetGroup>>;
+    /// The company's groups among `resource_ids` (those not found are left out).
+    async fn target_groups_by_resource_ids(
+        &self,
+        company_id: i64,
+        resource_ids: &[String],
+    ) -> Result<Vec<TargetGroup>>;
+    /// A page of a company's groups (those the user `member` belongs to, when given) and the
+    /// number matching.
+    async fn search_target_groups(
+        &self,
+        company_id: i64,
+        spec: &SearchSpec,
+        member: Option<i64>,
+    ) -> Result<(i64, Vec<TargetGroup>)>;
+    /// Adds the selected live users to each of `groups` in one transaction (members already
+    /// in a group are skipped); returns how many memberships were added.
+    async fn add_target_group_members(
+        &self,
+        company_id: i64,
+        groups: &[TargetGroup],
+        users: &MemberSelection,
+        actor: &Actor,
+    ) -> Result<u64>;
+    /// Removes users (internal ids) from a group; returns how many were members.
+    async fn remove_target_group_members(
+        &self,
+        company_id: i64,
+        group: &TargetGroup,
+        user_ids: &[i64],
+        actor: &Actor,
+    ) -> Result<u64>;
+    /// The groups of each of `user_ids` (internal ids), as (user id, group) pairs by group
+    /// name.
+    async fn groups_of_users(&self, user_ids: &[i64]) -> Result<Vec<(i64, TargetGroup)>>;
+}
+
 /// A company's target users and their counters (`target_users/`).
 #[async_trait]
 pub trait TargetUserStore: Send + Sync + 'static {
     /// Creates a target user created at `create_time`, counting it in the same transaction.
     /// A live user with the same email (any case) in the company is a [`StoreError::Conflict`].
+    /// With `groups` (internal ids of the company's groups), the user joins them.
     async fn insert_target_user(
         &self,
         company_id: i64,
         fields: &TargetUserFields,
         create_time: Millis,
+        groups: Option<&[i64]>,
         actor: &Actor,
     ) -> Result<TargetUser>;
     /// Creates many users (each with its creation time) in one transaction; a duplicate email
@@ -211,12 +284,14 @@ pub trait TargetUserStore: Send + Sync + 'static {
         users: &[(TargetUserFields, Millis)],
         actor: &Actor,
     ) -> Result<u64>;
-    /// Replaces a live user's fields.
+    /// Replaces a live user's fields; with `groups`, its groups become exactly those (internal
+    /// ids of the company's groups), else they stay.
     async fn update_target_user(
         &self,
         company_id: i64,
         resource_id: &str,
         fields: &TargetUserFields,
+        groups: Option<&[i64]>,
         actor: &Actor,
     ) -> Result<WriteOutcome>;
     /// Soft-deletes a user.

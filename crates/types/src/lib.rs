@@ -11,6 +11,7 @@ pub mod company;
 pub mod envelope;
 pub mod filter;
 pub mod ids;
+pub mod target_group;
 pub mod target_user;
 pub mod time;
 pub mod token;

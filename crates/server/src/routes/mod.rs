@@ -11,4 +11,5 @@ pub mod leaderboard;
 pub mod lookups;
 pub mod operations;
 pub mod roles;
+pub mod target_groups;
 pub mod target_users;

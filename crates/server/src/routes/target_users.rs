@@ -216,16 +216,25 @@ fn user_fields(
     if let Some(a) = input.is_active {
         f.is_active = a;
     }
-    if let Some(groups) = input.target_group_resource_ids.filter(|g| !g.is_empty()) {
-        problems.push(format!(
-            "target group '{}' was not found in this company",
-            groups[0]
-        ));
-    }
     if !problems.is_empty() {
         return Err(ApiError::validation(problems));
     }
     Ok(f)
+}
+
+/// The internal ids of the groups `targetGroupResourceIds` names: `None` when it was left out
+/// or null (an update keeps the user's groups), else exactly those (an empty list: none). An
+/// id that is not one of the company's groups is a 404.
+async fn group_ids(
+    state: &AppState,
+    company_id: i64,
+    ids: Option<Vec<String>>,
+) -> ApiResult<Option<Vec<i64>>> {
+    let Some(ids) = ids else {
+        return Ok(None);
+    };
+    let groups = crate::routes::target_groups::resolve_groups(state, company_id, &ids).await?;
+    Ok(Some(groups.iter().map(|g| g.id).collect()))
 }
 
 /// `POST /api/target-users`: creates a user in the scoped company.
@@ -239,12 +248,20 @@ pub async fn create(
     Scoped {
         caller, company, ..
     }: Scoped<Write>,
-    KJson(input): KJson<TargetUserInput>,
+    KJson(mut input): KJson<TargetUserInput>,
 ) -> ApiResult<Json<Envelope<IdResult>>> {
+    let groups = input.target_group_resource_ids.take();
     let fields = user_fields(input, None)?;
+    let groups = group_ids(&state, company.id, groups).await?;
     let user = state
         .store
-        .insert_target_user(company.id, &fields, now_millis(), &audit::actor(&caller))
+        .insert_target_user(
+            company.id,
+            &fields,
+            now_millis(),
+            groups.as_deref(),
+            &audit::actor(&caller),
+        )
         .await?;
     Ok(Json(Envelope::done(
         IdResult {
@@ -288,8 +305,9 @@ pub async fn update(
         caller, company, ..
     }: Scoped<Write>,
     Path(id): Path<String>,
-    KJson(input): KJson<TargetUserInput>,
+    KJson(mut input): KJson<TargetUserInput>,
 ) -> ApiResult<Json<Envelope<IdResult>>> {
+    let groups = input.target_group_resource_ids.take();
     let current = state
         .store
         .target_user(company.id, &id)
@@ -301,9 +319,16 @@ pub async fn update(
         )));
     }
     let fields = user_fields(input, Some(&current.fields))?;
+    let groups = group_ids(&state, company.id, groups).await?;
     match state
         .store
-        .update_target_user(company.id, &id, &fields, &audit::actor(&caller))
+        .update_target_user(
+            company.id,
+            &id,
+            &fields,
+            groups.as_deref(),
+            &audit::actor(&caller),
+        )
         .await?
     {
         WriteOutcome::Done(u) => Ok(Json(Envelope::done(

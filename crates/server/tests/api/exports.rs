@@ -671,7 +671,13 @@ async fn bulk_insert(
         .map(|i| async move {
             let (fields, created) = make(i);
             let user = store
-                .insert_target_user(cid, &fields, created, &rollcall_store::Actor::system())
+                .insert_target_user(
+                    cid,
+                    &fields,
+                    created,
+                    None,
+                    &rollcall_store::Actor::system(),
+                )
                 .await
                 .unwrap_or_else(|e| panic!("insert user {i}: {e}"));
             (i, user.resource_id)
@@ -1549,6 +1555,7 @@ async fn streamed_csv_is_a_consistent_snapshot(engine: Engine) {
                         cid,
                         &rids[i],
                         &wide_user(i, true),
+                        None,
                         &rollcall_store::Actor::system(),
                     )
                     .await

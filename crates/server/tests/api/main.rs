@@ -31,6 +31,7 @@ mod signing_keys;
 mod slow_clients;
 mod smoke;
 mod system_roles;
+mod target_groups;
 mod target_users_crud;
 mod target_users_filters;
 mod target_users_props;

@@ -1087,6 +1087,141 @@ async fn replies_match_the_document(engine: Engine) {
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
 
+    // Target groups: create, read, list, update, the searches, memberships both ways, a
+    // user's groups, delete.
+    let (s, b) = c
+        .send(
+            M::POST,
+            "/api/target-groups",
+            "/api/target-groups",
+            t,
+            a,
+            Some(json!({"name": "Pilot", "priority": "Medium"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let group = id(&b);
+    let one_group = "/api/target-groups/{resourceId}";
+    let group_path = format!("/api/target-groups/{group}");
+    let (s, b) = c.send(M::GET, one_group, &group_path, t, a, None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = c
+        .send(
+            M::PUT,
+            one_group,
+            &group_path,
+            t,
+            a,
+            Some(json!({"name": "Pilot 2", "priority": "High", "isActive": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = c
+        .send(
+            M::GET,
+            "/api/target-groups",
+            "/api/target-groups",
+            t,
+            a,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = c
+        .send(
+            M::PUT,
+            "/api/target-groups/users",
+            "/api/target-groups/users",
+            t,
+            a,
+            Some(json!({"targetUserResourceIds": [&users[0]], "targetGroupResourceIds": [&group]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let members = "/api/target-groups/{resourceId}/users";
+    let members_path = format!("/api/target-groups/{group}/users");
+    let (s, b) = c
+        .send(
+            M::PUT,
+            members,
+            &members_path,
+            t,
+            a,
+            Some(json!({"selectAll": true, "filter": null, "excludedResourceIdList": []})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = c
+        .send(
+            M::POST,
+            members,
+            &members_path,
+            t,
+            a,
+            Some(json!({"pageNumber": 1, "pageSize": 10, "excludeGroupUsers": false})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    for path in [
+        "/api/target-groups/search",
+        "/api/target-groups/search/all",
+        "/api/target-groups/search/current-company",
+    ] {
+        let (s, b) = c
+            .send(M::POST, path, path, t, a,
+                  Some(json!({"pageNumber": 1, "pageSize": 10, "systemGeneratedGroups": true, "selectTargetUserResourceIds": &users[0]})))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{path}: {b}");
+    }
+    let (s, b) = c
+        .send(
+            M::POST,
+            "/api/target-groups/search-name",
+            "/api/target-groups/search-name",
+            t,
+            a,
+            Some(json!({"groupName": "pilot"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = c
+        .send(
+            M::POST,
+            "/api/target-users/{resourceId}/groups",
+            &format!("/api/target-users/{}/groups", users[0]),
+            t,
+            a,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = c
+        .send(
+            M::DELETE,
+            members,
+            &members_path,
+            t,
+            a,
+            Some(json!({"targetUserResourceIds": [&users[0]]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = c
+        .send(
+            M::POST,
+            "/api/target-groups",
+            "/api/target-groups",
+            t,
+            a,
+            Some(json!({"name": "PILOT 2", "priority": "Low"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
+    let (s, b) = c.send(M::DELETE, one_group, &group_path, t, a, None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = c.send(M::GET, one_group, &group_path, t, a, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
+
     // Allowed domains: a TXT value, adding, searching and exporting, the two lists, a DNS
     // check that finds the value, a Reseller's mark, deleting.
     let (s, b) = c

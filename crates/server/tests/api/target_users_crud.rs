@@ -1022,6 +1022,7 @@ async fn count_summary_and_company_counts(engine: Engine) {
                 cid,
                 &fields,
                 t,
+                None,
                 &rollcall_store::Actor::system(),
             )
             .await

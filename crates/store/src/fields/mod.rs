@@ -9,6 +9,7 @@ mod allow_list;
 mod audit;
 mod clients;
 mod companies;
+mod target_groups;
 mod target_users;
 
 use std::borrow::Cow;
@@ -17,7 +18,10 @@ pub use allow_list::ALLOW_LIST;
 pub use audit::AUDIT_LOGS;
 pub use clients::API_CLIENTS;
 pub use companies::COMPANIES;
-pub use target_users::{DOMAIN_VERIFIED, TARGET_USERS, TARGET_USER_SEARCHED_COLUMNS};
+pub use target_groups::TARGET_GROUPS;
+pub use target_users::{
+    DOMAIN_VERIFIED, GROUP_MEMBER, TARGET_GROUP, TARGET_USERS, TARGET_USER_SEARCHED_COLUMNS,
+};
 
 /// How a field's values are read and compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

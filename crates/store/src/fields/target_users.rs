@@ -34,7 +34,23 @@ const FIELDS: &[FieldSpec] = &[
     FieldSpec::new("IsDomainVerified", DOMAIN_VERIFIED, Bool)
         .aliases(&["DomainVerified"])
         .sortable(false),
+    // Members of any of the named groups (resource ids; `Contains` matches a group's name):
+    // issue #14. Not a column: rendered as a semi-join on the memberships (target_users/search.rs).
+    FieldSpec::new("TargetGroup", TARGET_GROUP, Exact)
+        .aliases(&[
+            "TargetGroupResourceId",
+            "TargetGroupResourceIds",
+            "TargetGroups",
+        ])
+        .sortable(false),
 ];
+
+/// The name the `TargetGroup` filter carries in the filter tree in place of a column.
+pub const TARGET_GROUP: &str = "target_group";
+
+/// A filter-tree leaf only the server builds (never parsed from a request): `=` or `!=` an
+/// internal group id, for the members of a group or the users outside it.
+pub const GROUP_MEMBER: &str = "target_group_member";
 
 /// The name the `IsDomainVerified` filter carries in the filter tree in place of a column.
 pub const DOMAIN_VERIFIED: &str = "email_domain_verified";

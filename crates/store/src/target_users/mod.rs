@@ -78,6 +78,7 @@ impl TargetUserStore for SqlStore {
         company_id: i64,
         f: &TargetUserFields,
         create_time: Millis,
+        groups: Option<&[i64]>,
         actor: &Actor,
     ) -> Result<TargetUser> {
         let resource_id = new_resource_id();
@@ -98,6 +99,10 @@ impl TargetUserStore for SqlStore {
         let id = get_i64(&row, C::Id.name())?;
         let (a, i) = if f.is_active { (1, 0) } else { (0, 1) };
         bump(&mut tx, company_id, month_of(create_time), a, i, 0).await?;
+        if let Some(groups) = groups {
+            self.set_user_groups_in(&mut tx, company_id, id, groups)
+                .await?;
+        }
         let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
         let event = change.event(
             Operation::Create,
@@ -188,6 +193,7 @@ impl TargetUserStore for SqlStore {
         company_id: i64,
         resource_id: &str,
         f: &TargetUserFields,
+        groups: Option<&[i64]>,
         actor: &Actor,
     ) -> Result<WriteOutcome> {
         let mut tx = self.write_tx().await?;
@@ -232,6 +238,14 @@ impl TargetUserStore for SqlStore {
         if before.fields.is_active != f.is_active {
             let d = if f.is_active { 1 } else { -1 };
             bump(&mut tx, company_id, month, d, -d, 0).await?;
+        }
+        let has_phone = !f.phone_number.is_empty();
+        if before.fields.phone_number.is_empty() == has_phone {
+            self.phone_changed_in(&mut tx, before.id, has_phone).await?;
+        }
+        if let Some(groups) = groups {
+            self.set_user_groups_in(&mut tx, company_id, before.id, groups)
+                .await?;
         }
         let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
         let event = change.update(
@@ -279,6 +293,8 @@ impl TargetUserStore for SqlStore {
             });
         };
         let user = TargetUser::from_columns(&row)?;
+        self.user_deleted_in(&mut tx, user.id, !user.fields.phone_number.is_empty())
+            .await?;
         let (a, i, d) = delete_delta(user.fields.is_active);
         bump(
             &mut tx,
@@ -471,6 +487,9 @@ impl TargetUserStore for SqlStore {
         }
         for (month, (a, i, d)) in deltas {
             bump(&mut tx, company_id, month, a, i, d).await?;
+        }
+        if n > 0 {
+            self.users_deleted_in(&mut tx, company_id).await?;
         }
         let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
         let mut detail = serde_json::json!({ "deletedCount": n, "resourceIds": ids });

@@ -4,7 +4,7 @@
 use sea_query::{Alias, Condition, Expr, Query, SimpleExpr, Values};
 
 use super::record::TargetUserCol as C;
-use crate::fields::DOMAIN_VERIFIED;
+use crate::fields::{DOMAIN_VERIFIED, GROUP_MEMBER, TARGET_GROUP};
 use crate::open::Engine;
 use crate::query::{CmpOp, Cond, SearchSpec, Val};
 use crate::rows::apply_order;
@@ -94,14 +94,128 @@ fn domain_verified_leaf(c: &Cond) -> Option<SimpleExpr> {
     )
 }
 
+/// `id IN (members ...)`, or `NOT IN` when `outside`: the users of the memberships `members`
+/// selects.
+fn members(members: sea_query::SelectStatement, outside: bool) -> SimpleExpr {
+    let id = Expr::col(Alias::new("id"));
+    if outside {
+        id.not_in_subquery(members)
+    } else {
+        id.in_subquery(members)
+    }
+}
+
+/// Renders a leaf on `TargetGroup` or on the server's [`GROUP_MEMBER`] as a semi-join on the
+/// memberships (index `target_group_members_user`, or the primary key for one group), so that
+/// a group's members are found from the group rather than by probing every user.
+fn group_leaf(c: &Cond, engine: Engine) -> Option<SimpleExpr> {
+    let column = match c {
+        Cond::Cmp { column, .. }
+        | Cond::In { column, .. }
+        | Cond::Contains { column, .. }
+        | Cond::Shown { column, .. }
+        | Cond::Null { column, .. } => *column,
+        Cond::All(_) | Cond::Any(_) => return None,
+    };
+    let of_groups = |cond: Option<Cond>| {
+        let mut q = Query::select()
+            .column((Alias::new("m"), Alias::new("target_user_id")))
+            .from_as(Alias::new("target_group_members"), Alias::new("m"))
+            .to_owned();
+        if let Some(cond) = cond {
+            // Unqualified names in the inner condition bind to the groups table: the
+            // memberships have neither `resource_id` nor `name_lower`.
+            q.join_as(
+                sea_query::JoinType::InnerJoin,
+                Alias::new("target_groups"),
+                Alias::new("g"),
+                Expr::cust("g.id = m.group_id"),
+            )
+            .cond_where(cond.to_condition(engine));
+        }
+        q
+    };
+    if column == GROUP_MEMBER {
+        let Cond::Cmp { op, value, .. } = c else {
+            return Some(Expr::cust("1 = 0"));
+        };
+        let q = Query::select()
+            .column(Alias::new("target_user_id"))
+            .from(Alias::new("target_group_members"))
+            .and_where(Expr::col(Alias::new("group_id")).eq(match value {
+                Val::Int(id) => *id,
+                _ => 0,
+            }))
+            .to_owned();
+        return Some(members(q, *op == CmpOp::Ne));
+    }
+    if column != TARGET_GROUP {
+        return None;
+    }
+    let on = |column: &'static str, c: &Cond| {
+        let mut c = c.clone();
+        match &mut c {
+            Cond::Cmp { column: k, .. }
+            | Cond::In { column: k, .. }
+            | Cond::Contains { column: k, .. }
+            | Cond::Shown { column: k, .. }
+            | Cond::Null { column: k, .. } => *k = column,
+            Cond::All(_) | Cond::Any(_) => {}
+        }
+        c
+    };
+    Some(match c {
+        // Not in the group: outside every membership of it, not "in some other group".
+        Cond::Cmp {
+            op: CmpOp::Ne,
+            value,
+            ..
+        } => {
+            let eq = Cond::Cmp {
+                column: "resource_id",
+                op: CmpOp::Eq,
+                value: value.clone(),
+            };
+            members(of_groups(Some(eq)), true)
+        }
+        Cond::Contains {
+            needle,
+            negated: true,
+            ..
+        } => {
+            let contains = Cond::Contains {
+                column: "name_lower",
+                needle: needle.to_lowercase(),
+                negated: false,
+            };
+            members(of_groups(Some(contains)), true)
+        }
+        Cond::Contains { needle, .. } | Cond::Shown { needle, .. } => {
+            let contains = Cond::Contains {
+                column: "name_lower",
+                needle: needle.to_lowercase(),
+                negated: false,
+            };
+            members(of_groups(Some(contains)), false)
+        }
+        // In no group, or in some group.
+        Cond::Null { negated, .. } => members(of_groups(None), !negated),
+        _ => members(of_groups(Some(on("resource_id", c))), false),
+    })
+}
+
 impl SqlStore {
     /// A target-user filter rendered for this engine.
-    pub(super) fn user_condition(&self, cond: &Cond) -> Condition {
+    pub(crate) fn user_condition(&self, cond: &Cond) -> Condition {
         match self.engine {
             Engine::Sqlite => cond.to_condition_with(Engine::Sqlite, &|c| {
-                domain_verified_leaf(c).or_else(|| sqlite_contains_from_index(c))
+                domain_verified_leaf(c)
+                    .or_else(|| group_leaf(c, Engine::Sqlite))
+                    .or_else(|| sqlite_contains_from_index(c))
             }),
-            Engine::Postgres => cond.to_condition_with(Engine::Postgres, &domain_verified_leaf),
+            Engine::Postgres => cond.to_condition_with(Engine::Postgres, &|c| {
+                domain_verified_leaf(c).or_else(|| group_leaf(c, Engine::Postgres))
+            }),
         }
     }
 

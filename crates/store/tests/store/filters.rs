@@ -74,7 +74,7 @@ async fn like_wildcards_are_literal(s: &SqlStore) {
             is_active: true,
             ..TargetUserFields::default()
         };
-        s.insert_target_user(c.id, &fields, month_start(1), &actor())
+        s.insert_target_user(c.id, &fields, month_start(1), None, &actor())
             .await
             .expect("insert");
     }

@@ -18,4 +18,5 @@ mod counters;
 mod exports;
 mod filters;
 mod paging;
+mod target_groups;
 mod target_users;

@@ -1,0 +1,654 @@
+//! `/api/target-groups`: a company's target groups and their members (REFERENCE.md C.11).
+//! Rulings in docs/api.md, "Target groups".
+
+use std::collections::HashSet;
+
+use axum::extract::{Path, State};
+use axum::Json;
+use rollcall_store::query::{CmpOp, Cond, Val};
+use rollcall_store::{
+    fields, parse_priority, priority_name, Company, MemberSelection, TargetGroup,
+    TargetGroupFields, DEFAULT_PRIORITY,
+};
+use rollcall_types::target_group::{
+    AddGroupUsersRequest, GroupUsersChange, RemoveGroupUsersRequest, TargetGroupByNameRequest,
+    TargetGroupDto, TargetGroupInput, TargetGroupSearchRequest, TargetGroupSearchView,
+    TargetGroupUsersSearchRequest,
+};
+use rollcall_types::target_user::TargetUserSearchView;
+use rollcall_types::{Envelope, Filter, FilterItem, IdResult, Paged, SearchRequest};
+
+use crate::audit;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::KJson;
+use crate::routes::target_users::{search_view, target_user_search};
+use crate::scope::{Read, Scoped, Write};
+use crate::state::AppState;
+use crate::time::millis_to_time;
+
+/// Longest group name (Keepnet's `CreateTargetGroupRequest`).
+const MAX_NAME: usize = 64;
+/// Most users or groups one membership change names by id.
+const MAX_IDS: usize = 1000;
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::not_found(format!(
+        "target group '{id}' was not found in this company; GET /api/target-groups lists them"
+    ))
+}
+
+fn dto(g: &TargetGroup) -> TargetGroupDto {
+    TargetGroupDto {
+        resource_id: g.resource_id.clone(),
+        name: g.fields.name.clone(),
+        priority: priority_name(g.fields.priority).to_owned(),
+        create_date: millis_to_time(g.create_time),
+        is_editable: true,
+        is_scim_group: false,
+        is_google_group: false,
+    }
+}
+
+fn search_row(g: &TargetGroup, company: &Company, selected: bool) -> TargetGroupSearchView {
+    TargetGroupSearchView {
+        resource_id: g.resource_id.clone(),
+        name: g.fields.name.clone(),
+        company_name: company.fields.name.clone(),
+        user_count: g.user_count,
+        user_count_with_phone_number: g.user_count_with_phone,
+        priority: priority_name(g.fields.priority).to_owned(),
+        create_time: millis_to_time(g.create_time).unwrap_or_default(),
+        update_time: millis_to_time(g.update_time),
+        is_editable: true,
+        scim_setting_name: None,
+        ldap_config_name: None,
+        is_selected: selected,
+        is_scim_group: false,
+        is_google_group: false,
+    }
+}
+
+/// Merges `input` over `base` (create: defaults) and validates it.
+fn group_fields(
+    input: TargetGroupInput,
+    base: Option<&TargetGroupFields>,
+) -> ApiResult<TargetGroupFields> {
+    let mut problems = Vec::new();
+    let mut f = base.cloned().unwrap_or(TargetGroupFields {
+        name: String::new(),
+        priority: DEFAULT_PRIORITY,
+        is_active: true,
+    });
+    match input.name.map(|n| n.trim().to_owned()) {
+        Some(n) if n.is_empty() => problems.push("name is required".to_owned()),
+        Some(n) if n.chars().count() > MAX_NAME => {
+            problems.push(format!("name must be at most {MAX_NAME} characters"))
+        }
+        Some(n) => f.name = n,
+        None if base.is_none() => problems.push("name is required".to_owned()),
+        None => {}
+    }
+    if let Some(p) = input.priority.filter(|p| !p.trim().is_empty()) {
+        match parse_priority(&p) {
+            Some(n) => f.priority = n,
+            None => problems.push(format!(
+                "priority '{p}' is not valid; use VeryLow, Low, Medium, High or VeryHigh"
+            )),
+        }
+    }
+    if let Some(a) = input.is_active {
+        f.is_active = a;
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::validation(problems));
+    }
+    Ok(f)
+}
+
+/// The company's groups named by `ids`, in the order given; the first id that is not one of
+/// them is a 404.
+pub async fn resolve_groups(
+    state: &AppState,
+    company_id: i64,
+    ids: &[String],
+) -> ApiResult<Vec<TargetGroup>> {
+    if ids.len() > MAX_IDS {
+        return Err(ApiError::bad_request(format!(
+            "at most {MAX_IDS} target groups per request; send the rest in another request"
+        )));
+    }
+    let found = state
+        .store
+        .target_groups_by_resource_ids(company_id, ids)
+        .await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let g = found
+            .iter()
+            .find(|g| &g.resource_id == id)
+            .ok_or_else(|| not_found(id))?;
+        if !out.iter().any(|o: &TargetGroup| o.id == g.id) {
+            out.push(g.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// The internal ids of the company's live users named by `ids`: an unknown id is a 404, a
+/// deleted user a 409 (Keepnet: deleted users cannot be added to groups).
+async fn live_user_ids(state: &AppState, company_id: i64, ids: &[String]) -> ApiResult<Vec<i64>> {
+    if ids.len() > MAX_IDS {
+        return Err(ApiError::bad_request(format!(
+            "at most {MAX_IDS} target users per request by id; use selectAll with a filter for more"
+        )));
+    }
+    let users = state
+        .store
+        .target_users_by_resource_ids(company_id, ids, true)
+        .await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let u = users.iter().find(|u| &u.resource_id == id).ok_or_else(|| {
+            ApiError::not_found(format!("target user '{id}' was not found in this company"))
+        })?;
+        if u.is_deleted {
+            return Err(ApiError::conflict(format!(
+                "target user '{id}' is deleted and cannot be a member of a group"
+            )));
+        }
+        out.push(u.id);
+    }
+    Ok(out)
+}
+
+/// `GET /api/target-groups`: every group of the scoped company, by name (not paged).
+#[utoipa::path(
+    get, path = "/api/target-groups", operation_id = "listTargetGroups", tag = "TargetGroup", params(crate::openapi::Scope),
+    responses((status = 200, description = "The company's groups", body = Envelope<Vec<TargetGroupDto>>), crate::openapi::ApiErrors)
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    Scoped { company, .. }: Scoped<Read>,
+) -> ApiResult<Json<Envelope<Vec<TargetGroupDto>>>> {
+    let mut spec = search_of(&SearchRequest::default(), &state, &company)?.0;
+    spec.every_page();
+    spec.order = rollcall_store::query::parse_order(Some("Name"), true, &fields::TARGET_GROUPS)?;
+    let (_, groups) = state
+        .store
+        .search_target_groups(company.id, &spec, None)
+        .await?;
+    Ok(Json(Envelope::success(groups.iter().map(dto).collect())))
+}
+
+/// `POST /api/target-groups`: creates a group in the scoped company.
+#[utoipa::path(
+    post, path = "/api/target-groups", operation_id = "createTargetGroup", tag = "TargetGroup", params(crate::openapi::Scope),
+    request_body = TargetGroupInput,
+    responses((status = 200, description = "The new group's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Write>,
+    KJson(input): KJson<TargetGroupInput>,
+) -> ApiResult<Json<Envelope<IdResult>>> {
+    let fields = group_fields(input, None)?;
+    let group = state
+        .store
+        .insert_target_group(company.id, &fields, &audit::actor(&caller))
+        .await?;
+    Ok(Json(Envelope::done(
+        IdResult {
+            resource_id: group.resource_id,
+        },
+        "Target group created.",
+    )))
+}
+
+/// `GET /api/target-groups/{resourceId}`.
+#[utoipa::path(
+    get, path = "/api/target-groups/{resourceId}", operation_id = "getTargetGroup", tag = "TargetGroup", params(crate::openapi::ResourceId, crate::openapi::Scope),
+    responses((status = 200, description = "The group", body = Envelope<TargetGroupDto>), crate::openapi::ApiErrors)
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    Scoped { company, .. }: Scoped<Read>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Envelope<TargetGroupDto>>> {
+    let group = state
+        .store
+        .target_group(company.id, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    Ok(Json(Envelope::success(dto(&group))))
+}
+
+/// `PUT /api/target-groups/{resourceId}`: renames or re-prioritises a group.
+#[utoipa::path(
+    put, path = "/api/target-groups/{resourceId}", operation_id = "updateTargetGroup", tag = "TargetGroup", params(crate::openapi::ResourceId, crate::openapi::Scope),
+    request_body = TargetGroupInput,
+    responses((status = 200, description = "The group's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
+)]
+pub async fn update(
+    State(state): State<AppState>,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Write>,
+    Path(id): Path<String>,
+    KJson(input): KJson<TargetGroupInput>,
+) -> ApiResult<Json<Envelope<IdResult>>> {
+    let current = state
+        .store
+        .target_group(company.id, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    let fields = group_fields(input, Some(&current.fields))?;
+    let group = state
+        .store
+        .update_target_group(company.id, &id, &fields, &audit::actor(&caller))
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    Ok(Json(Envelope::done(
+        IdResult {
+            resource_id: group.resource_id,
+        },
+        "Target group updated.",
+    )))
+}
+
+/// `DELETE /api/target-groups/{resourceId}`: deletes a group; its users stay.
+#[utoipa::path(
+    delete, path = "/api/target-groups/{resourceId}", operation_id = "deleteTargetGroup", tag = "TargetGroup", params(crate::openapi::ResourceId, crate::openapi::Scope),
+    responses((status = 200, description = "The deleted group's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
+)]
+pub async fn delete(
+    State(state): State<AppState>,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Write>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Envelope<IdResult>>> {
+    let group = state
+        .store
+        .delete_target_group(company.id, &id, &audit::actor(&caller))
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    Ok(Json(Envelope::done(
+        IdResult {
+            resource_id: group.resource_id,
+        },
+        "Target group deleted.",
+    )))
+}
+
+fn search_of(
+    req: &SearchRequest,
+    state: &AppState,
+    company: &Company,
+) -> ApiResult<(rollcall_store::SearchSpec, crate::paging::Paging)> {
+    crate::paging::search_spec(
+        req,
+        state.config.max_page_size,
+        &fields::TARGET_GROUPS,
+        company,
+    )
+}
+
+/// A page of groups as search rows, each saying whether the user `selected` (a resource id)
+/// is a member.
+async fn group_page(
+    state: &AppState,
+    company: &Company,
+    req: &SearchRequest,
+    selected: Option<&str>,
+    member: Option<i64>,
+) -> ApiResult<Paged<TargetGroupSearchView>> {
+    let (spec, paging) = search_of(req, state, company)?;
+    let (total, groups) = state
+        .store
+        .search_target_groups(company.id, &spec, member)
+        .await?;
+    let mut chosen = HashSet::new();
+    if let Some(user) = selected.filter(|s| !s.trim().is_empty()) {
+        let users = state
+            .store
+            .target_users_by_resource_ids(company.id, &[user.trim().to_owned()], true)
+            .await?;
+        let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+        for (_, g) in state.store.groups_of_users(&ids).await? {
+            chosen.insert(g.id);
+        }
+    }
+    Ok(Paged::new(
+        paging.number,
+        paging.size,
+        total,
+        groups
+            .iter()
+            .map(|g| search_row(g, company, chosen.contains(&g.id)))
+            .collect(),
+    ))
+}
+
+/// `POST /api/target-groups/search`: a page of the scoped company's groups. With
+/// `systemGeneratedGroups`, Keepnet adds groups built from simulation results; rollcall has
+/// none (docs/api.md, "Target groups").
+#[utoipa::path(
+    post, path = "/api/target-groups/search", operation_id = "searchTargetGroups", tag = "TargetGroup", params(crate::openapi::Scope),
+    request_body = TargetGroupSearchRequest,
+    responses((status = 200, description = "One page of groups", body = Envelope<Paged<TargetGroupSearchView>>), crate::openapi::ApiErrors)
+)]
+pub async fn search(
+    State(state): State<AppState>,
+    Scoped { company, .. }: Scoped<Read>,
+    KJson(req): KJson<TargetGroupSearchRequest>,
+) -> ApiResult<Json<Envelope<Paged<TargetGroupSearchView>>>> {
+    let page = group_page(
+        &state,
+        &company,
+        &req.search,
+        req.select_target_user_resource_ids.as_deref(),
+        None,
+    )
+    .await?;
+    Ok(Json(Envelope::success(page)))
+}
+
+/// `POST /api/target-groups/search/all`: as `search` (rollcall has no system-made groups to
+/// leave out of the other).
+#[utoipa::path(
+    post, path = "/api/target-groups/search/all", operation_id = "searchAllTargetGroups", tag = "TargetGroup", params(crate::openapi::Scope),
+    request_body = TargetGroupSearchRequest,
+    responses((status = 200, description = "One page of groups", body = Envelope<Paged<TargetGroupSearchView>>), crate::openapi::ApiErrors)
+)]
+pub async fn search_all(
+    state: State<AppState>,
+    scoped: Scoped<Read>,
+    req: KJson<TargetGroupSearchRequest>,
+) -> ApiResult<Json<Envelope<Paged<TargetGroupSearchView>>>> {
+    search(state, scoped, req).await
+}
+
+/// `POST /api/target-groups/search/current-company`: the scoped company's groups (Keepnet's
+/// reseller view lists its customers' groups here; rollcall scopes every call to one company).
+#[utoipa::path(
+    post, path = "/api/target-groups/search/current-company", operation_id = "searchCurrentCompanyTargetGroups", tag = "TargetGroup", params(crate::openapi::Scope),
+    request_body = TargetGroupSearchRequest,
+    responses((status = 200, description = "One page of groups", body = Envelope<Paged<TargetGroupSearchView>>), crate::openapi::ApiErrors)
+)]
+pub async fn search_current_company(
+    state: State<AppState>,
+    scoped: Scoped<Read>,
+    req: KJson<TargetGroupSearchRequest>,
+) -> ApiResult<Json<Envelope<Paged<TargetGroupSearchView>>>> {
+    search(state, scoped, req).await
+}
+
+/// `POST /api/target-groups/search-name`: groups whose name contains the text, any case.
+#[utoipa::path(
+    post, path = "/api/target-groups/search-name", operation_id = "searchTargetGroupsByName", tag = "TargetGroup", params(crate::openapi::Scope),
+    request_body = TargetGroupByNameRequest,
+    responses((status = 200, description = "One page of groups", body = Envelope<Paged<TargetGroupSearchView>>), crate::openapi::ApiErrors)
+)]
+pub async fn search_name(
+    State(state): State<AppState>,
+    Scoped { company, .. }: Scoped<Read>,
+    KJson(req): KJson<TargetGroupByNameRequest>,
+) -> ApiResult<Json<Envelope<Paged<TargetGroupSearchView>>>> {
+    let name = req.group_name.unwrap_or_default();
+    let search = SearchRequest {
+        filter: (!name.trim().is_empty()).then(|| {
+            Filter::and_or(
+                vec![FilterItem::new("Name", "Contains", name.trim())],
+                vec![],
+            )
+        }),
+        page_number: req.page_number,
+        page_size: req.page_size,
+        order_by: req.order_by,
+        ascending: req.ascending,
+        ..Default::default()
+    };
+    let page = group_page(&state, &company, &search, None, None).await?;
+    Ok(Json(Envelope::success(page)))
+}
+
+/// `POST /api/target-groups/{resourceId}/users`: a target-user search over the group's
+/// members (rows, filters, sorting and paging as `/api/target-users/search`); with
+/// `excludeGroupUsers`, over the company's users who are not members.
+#[utoipa::path(
+    post, path = "/api/target-groups/{resourceId}/users", operation_id = "searchTargetGroupUsers", tag = "TargetGroup", params(crate::openapi::ResourceId, crate::openapi::Scope),
+    request_body = TargetGroupUsersSearchRequest,
+    responses((status = 200, description = "One page of target users", body = Envelope<Paged<TargetUserSearchView>>), crate::openapi::ApiErrors)
+)]
+pub async fn users(
+    State(state): State<AppState>,
+    Scoped { company, .. }: Scoped<Read>,
+    Path(id): Path<String>,
+    KJson(req): KJson<TargetGroupUsersSearchRequest>,
+) -> ApiResult<Json<Envelope<Paged<TargetUserSearchView>>>> {
+    let group = state
+        .store
+        .target_group(company.id, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    let (mut spec, paging) = target_user_search(&req.search, state.config.max_page_size, &company)?;
+    let outside = req.exclude_group_users.unwrap_or(false);
+    let mut members = vec![Cond::Cmp {
+        column: fields::GROUP_MEMBER,
+        op: if outside { CmpOp::Ne } else { CmpOp::Eq },
+        value: Val::Int(group.id),
+    }];
+    if outside {
+        // Members are live users; the users outside a group are too.
+        members.push(Cond::Cmp {
+            column: "is_deleted",
+            op: CmpOp::Eq,
+            value: Val::Bool(false),
+        });
+    }
+    members.push(spec.cond);
+    spec.cond = Cond::All(members);
+    let (total, users) = state.store.search_target_users(company.id, &spec).await?;
+    let mut rows: Vec<TargetUserSearchView> = users.iter().map(search_view).collect();
+    crate::routes::allow_list::mark_search_rows(&state, company.id, &mut rows).await?;
+    Ok(Json(Envelope::success(Paged::new(
+        paging.number,
+        paging.size,
+        total,
+        rows,
+    ))))
+}
+
+/// Adds users to groups: by id, or with `selectAll` every live user the filter selects less
+/// `excludedResourceIdList`.
+async fn add_users(
+    state: &AppState,
+    scoped: &Scoped<Write>,
+    groups: &[TargetGroup],
+    req: AddGroupUsersRequest,
+) -> ApiResult<Json<Envelope<Vec<GroupUsersChange>>>> {
+    let company = &scoped.company;
+    let users = if req.select_all.unwrap_or(false) {
+        let search = SearchRequest {
+            filter: req.filter,
+            ..Default::default()
+        };
+        let (spec, _) = target_user_search(&search, state.config.max_page_size, company)?;
+        MemberSelection::AllExcept {
+            cond: spec.cond,
+            excluded: req.excluded_resource_id_list.unwrap_or_default(),
+        }
+    } else {
+        let ids = req.target_user_resource_ids.unwrap_or_default();
+        if ids.is_empty() {
+            return Err(ApiError::bad_request(
+                "name the users to add in targetUserResourceIds, or send selectAll: true with a filter",
+            ));
+        }
+        MemberSelection::Ids(live_user_ids(state, company.id, &ids).await?)
+    };
+    let before: Vec<i64> = groups.iter().map(|g| g.user_count).collect();
+    let added = state
+        .store
+        .add_target_group_members(company.id, groups, &users, &audit::actor(&scoped.caller))
+        .await?;
+    let ids: Vec<String> = groups.iter().map(|g| g.resource_id.clone()).collect();
+    let after = state
+        .store
+        .target_groups_by_resource_ids(company.id, &ids)
+        .await?;
+    let rows: Vec<GroupUsersChange> = groups
+        .iter()
+        .zip(before)
+        .map(|(g, was)| {
+            let now = after
+                .iter()
+                .find(|a| a.id == g.id)
+                .map_or(was, |a| a.user_count);
+            GroupUsersChange {
+                target_group_resource_id: g.resource_id.clone(),
+                added_user_count: now - was,
+                user_count: now,
+            }
+        })
+        .collect();
+    let message = format!(
+        "{} added to {}.",
+        rollcall_store::audit::count_of(added, "membership", "memberships"),
+        rollcall_store::audit::count_of(
+            u64::try_from(groups.len()).unwrap_or(0),
+            "group",
+            "groups"
+        )
+    );
+    Ok(Json(Envelope::done(rows, message)))
+}
+
+/// `PUT /api/target-groups/users`: adds users to one or more groups (Keepnet's
+/// `CreateTargetGroupUsersRequest`).
+#[utoipa::path(
+    put, path = "/api/target-groups/users", operation_id = "addTargetGroupUsers", tag = "TargetGroup", params(crate::openapi::Scope),
+    request_body = AddGroupUsersRequest,
+    responses((status = 200, description = "Per group, the users added and its members now", body = Envelope<Vec<GroupUsersChange>>), crate::openapi::ApiErrors)
+)]
+pub async fn add_to_groups(
+    State(state): State<AppState>,
+    scoped: Scoped<Write>,
+    KJson(mut req): KJson<AddGroupUsersRequest>,
+) -> ApiResult<Json<Envelope<Vec<GroupUsersChange>>>> {
+    let ids = req.target_group_resource_ids.take().unwrap_or_default();
+    if ids.is_empty() {
+        return Err(ApiError::bad_request(
+            "name the groups to add users to in targetGroupResourceIds",
+        ));
+    }
+    let groups = resolve_groups(&state, scoped.company.id, &ids).await?;
+    add_users(&state, &scoped, &groups, req).await
+}
+
+/// `PUT /api/target-groups/{resourceId}/users`: adds users to this group (Keepnet's UI calls
+/// it; not in the published spec). The body is `PUT /api/target-groups/users`'s; groups named
+/// in it are ignored.
+#[utoipa::path(
+    put, path = "/api/target-groups/{resourceId}/users", operation_id = "addUsersToTargetGroup", tag = "TargetGroup", params(crate::openapi::ResourceId, crate::openapi::Scope),
+    request_body = AddGroupUsersRequest,
+    responses((status = 200, description = "The users added and the group's members now", body = Envelope<Vec<GroupUsersChange>>), crate::openapi::ApiErrors)
+)]
+pub async fn add_to_group(
+    State(state): State<AppState>,
+    scoped: Scoped<Write>,
+    Path(id): Path<String>,
+    KJson(req): KJson<AddGroupUsersRequest>,
+) -> ApiResult<Json<Envelope<Vec<GroupUsersChange>>>> {
+    let groups = resolve_groups(&state, scoped.company.id, &[id]).await?;
+    add_users(&state, &scoped, &groups, req).await
+}
+
+/// `DELETE /api/target-groups/{resourceId}/users`: removes users from the group (they stay in
+/// the company).
+#[utoipa::path(
+    delete, path = "/api/target-groups/{resourceId}/users", operation_id = "removeTargetGroupUsers", tag = "TargetGroup", params(crate::openapi::ResourceId, crate::openapi::Scope),
+    request_body = RemoveGroupUsersRequest,
+    responses((status = 200, description = "The group's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
+)]
+pub async fn remove_users(
+    State(state): State<AppState>,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Write>,
+    Path(id): Path<String>,
+    KJson(req): KJson<RemoveGroupUsersRequest>,
+) -> ApiResult<Json<Envelope<IdResult>>> {
+    let group = state
+        .store
+        .target_group(company.id, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    let ids = req.target_user_resource_ids.unwrap_or_default();
+    if ids.is_empty() {
+        return Err(ApiError::bad_request(
+            "name the users to remove in targetUserResourceIds",
+        ));
+    }
+    if ids.len() > MAX_IDS {
+        return Err(ApiError::bad_request(format!(
+            "at most {MAX_IDS} target users per request; send the rest in another request"
+        )));
+    }
+    let users = state
+        .store
+        .target_users_by_resource_ids(company.id, &ids, true)
+        .await?;
+    if let Some(missing) = ids
+        .iter()
+        .find(|id| !users.iter().any(|u| &u.resource_id == *id))
+    {
+        return Err(ApiError::not_found(format!(
+            "target user '{missing}' was not found in this company"
+        )));
+    }
+    let user_ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+    let n = state
+        .store
+        .remove_target_group_members(company.id, &group, &user_ids, &audit::actor(&caller))
+        .await?;
+    Ok(Json(Envelope::done(
+        IdResult {
+            resource_id: group.resource_id,
+        },
+        format!(
+            "{} removed from the group.",
+            rollcall_store::audit::count_of(n, "target user", "target users")
+        ),
+    )))
+}
+
+/// `POST /api/target-users/{resourceId}/groups`: a page of the groups the user belongs to.
+/// Keepnet's spec types the rows as target users, which is taken for a spec error: they are
+/// group rows (REFERENCE.md C.9).
+#[utoipa::path(
+    post, path = "/api/target-users/{resourceId}/groups", operation_id = "searchTargetUserGroups", tag = "TargetUser", params(crate::openapi::ResourceId, crate::openapi::Scope),
+    request_body = SearchRequest,
+    responses((status = 200, description = "One page of the user's groups", body = Envelope<Paged<TargetGroupSearchView>>), crate::openapi::ApiErrors)
+)]
+pub async fn of_user(
+    State(state): State<AppState>,
+    Scoped { company, .. }: Scoped<Read>,
+    Path(id): Path<String>,
+    KJson(req): KJson<SearchRequest>,
+) -> ApiResult<Json<Envelope<Paged<TargetGroupSearchView>>>> {
+    let user = state
+        .store
+        .target_user(company.id, &id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format!("target user '{id}' was not found in this company"))
+        })?;
+    let mut page = group_page(&state, &company, &req, None, Some(user.id)).await?;
+    for row in &mut page.results {
+        row.is_selected = true;
+    }
+    Ok(Json(Envelope::success(page)))
+}

@@ -1,0 +1,741 @@
+//! Target groups (REFERENCE.md C.11): named sets of a company's live target users, with their
+//! member counts kept in the group's row by every write that changes them (migration 0016), so
+//! that a search page reads counts instead of counting members per group.
+
+use async_trait::async_trait;
+use sea_query::{Alias, Expr, Query, SimpleExpr, Value};
+use serde_json::json;
+use sqlx::AnyConnection;
+
+use crate::audit::{count_of, Actor, Change, Entity, Operation};
+use crate::columns::table_columns;
+use crate::model::Millis;
+use crate::open::{new_resource_id, now_millis};
+use crate::priority::priority_name;
+use crate::query::{Cond, SearchSpec};
+use crate::rows::{
+    apply_order, bind_values, count_select, get_i64, insert_rows, is_unique_violation, FromColumns,
+    ReadColumns,
+};
+use crate::{Result, SqlStore, StoreError, TargetGroupStore};
+
+/// The editable fields of a target group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetGroupFields {
+    /// 1 to 64 characters, unique in the company in any case.
+    pub name: String,
+    /// 1..=5, see [`crate::PRIORITIES`].
+    pub priority: i64,
+    pub is_active: bool,
+}
+
+/// A target group row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetGroup {
+    pub id: i64,
+    pub company_id: i64,
+    pub resource_id: String,
+    pub fields: TargetGroupFields,
+    /// Members (live target users).
+    pub user_count: i64,
+    /// Members with a phone number.
+    pub user_count_with_phone: i64,
+    pub create_time: Millis,
+    pub update_time: Millis,
+}
+
+/// Which users a membership change takes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MemberSelection {
+    /// These users (internal ids, already checked to be the company's live users).
+    Ids(Vec<i64>),
+    /// Every live user of the company matching the condition (a target-user filter), except
+    /// these resource ids.
+    AllExcept { cond: Cond, excluded: Vec<String> },
+}
+
+table_columns! {
+    /// Columns of `target_groups`.
+    pub(crate) enum GroupCol in "target_groups" {
+        read {
+            Id = "id",
+            CompanyId = "company_id",
+            ResourceId = "resource_id",
+            Name = "name",
+            Priority = "priority",
+            IsActive = "is_active",
+            UserCount = "user_count",
+            UserCountWithPhone = "user_count_with_phone",
+            CreateTime = "create_time",
+            UpdateTime = "update_time",
+        }
+        stored {
+            NameLower = "name_lower",
+        }
+    }
+}
+
+use GroupCol as G;
+
+/// The membership table (migration 0016).
+const MEMBERS: &str = "target_group_members";
+
+impl FromColumns for TargetGroup {
+    fn from_columns<R: ReadColumns + ?Sized>(r: &R) -> Result<Self> {
+        Ok(TargetGroup {
+            id: r.int(G::Id.at())?,
+            company_id: r.int(G::CompanyId.at())?,
+            resource_id: r.text(G::ResourceId.at())?,
+            fields: TargetGroupFields {
+                name: r.text(G::Name.at())?,
+                priority: r.int(G::Priority.at())?,
+                is_active: r.flag(G::IsActive.at())?,
+            },
+            user_count: r.int(G::UserCount.at())?,
+            user_count_with_phone: r.int(G::UserCountWithPhone.at())?,
+            create_time: r.int(G::CreateTime.at())?,
+            update_time: r.int(G::UpdateTime.at())?,
+        })
+    }
+}
+
+/// The stored values of a group's editable fields; insert and update write exactly these.
+fn field_values(f: &TargetGroupFields) -> [(GroupCol, Value); 4] {
+    [
+        (G::Name, f.name.clone().into()),
+        (G::NameLower, f.name.to_lowercase().into()),
+        (G::Priority, f.priority.into()),
+        (G::IsActive, f.is_active.into()),
+    ]
+}
+
+fn audited(f: &TargetGroupFields) -> serde_json::Value {
+    json!({
+        "name": f.name,
+        "priority": priority_name(f.priority),
+        "isActive": f.is_active,
+    })
+}
+
+fn duplicate_name(name: &str) -> StoreError {
+    StoreError::Conflict(format!(
+        "a target group named '{name}' already exists in this company (names are compared in any case); choose another name or update that group"
+    ))
+}
+
+/// The users a membership change selects, as a condition on `target_users` (live users of
+/// the company only).
+fn selected_users(
+    store: &SqlStore,
+    company_id: i64,
+    users: &MemberSelection,
+) -> sea_query::Condition {
+    let mut cond = sea_query::Condition::all()
+        .add(Expr::col(Alias::new("company_id")).eq(company_id))
+        .add(Expr::col(Alias::new("is_deleted")).eq(false));
+    match users {
+        MemberSelection::Ids(ids) => {
+            cond = cond.add(Expr::col(Alias::new("id")).is_in(ids.iter().copied()));
+        }
+        MemberSelection::AllExcept { cond: c, excluded } => {
+            cond = cond.add(store.user_condition(c));
+            if !excluded.is_empty() {
+                cond = cond
+                    .add(Expr::col(Alias::new("resource_id")).is_not_in(excluded.iter().cloned()));
+            }
+        }
+    }
+    cond
+}
+
+/// `phone_number <> ''` or `= ''`: members are added and removed in these two halves, so that
+/// the rows each statement touched are the change of both counts.
+fn with_phone(has: bool) -> SimpleExpr {
+    let col = Expr::col(Alias::new("phone_number"));
+    if has {
+        col.ne("")
+    } else {
+        col.eq("")
+    }
+}
+
+impl SqlStore {
+    /// Adds the selected users to `group_id`, skipping members already in it, and moves the
+    /// group's counts by what was added. Returns how many were added.
+    async fn add_members_in(
+        &self,
+        conn: &mut AnyConnection,
+        company_id: i64,
+        group_id: i64,
+        users: &MemberSelection,
+    ) -> Result<u64> {
+        let mut added = [0_u64; 2];
+        for (i, phone) in [true, false].into_iter().enumerate() {
+            let select = Query::select()
+                .expr(Expr::val(group_id))
+                .column(Alias::new("id"))
+                .from(Alias::new("target_users"))
+                .cond_where(selected_users(self, company_id, users))
+                .and_where(with_phone(phone))
+                .and_where(
+                    Expr::exists(
+                        Query::select()
+                            .expr(Expr::val(1))
+                            .from_as(Alias::new(MEMBERS), Alias::new("m"))
+                            .and_where(
+                                Expr::col((Alias::new("m"), Alias::new("group_id"))).eq(group_id),
+                            )
+                            .and_where(
+                                Expr::col((Alias::new("m"), Alias::new("target_user_id")))
+                                    .equals((Alias::new("target_users"), Alias::new("id"))),
+                            )
+                            .to_owned(),
+                    )
+                    .not(),
+                )
+                .to_owned();
+            let stmt = Query::insert()
+                .into_table(Alias::new(MEMBERS))
+                .columns([Alias::new("group_id"), Alias::new("target_user_id")])
+                .select_from(select)
+                .map_err(|e| StoreError::Statement(format!("adding group members: {e}")))?
+                .to_owned();
+            let (sql, values) = self.render(&stmt);
+            added[i] = bind_values(sqlx::query(&sql), &values)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+        }
+        let [phone, no_phone] = added.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+        self.move_counts(conn, &[group_id], phone + no_phone, phone)
+            .await?;
+        Ok(added[0] + added[1])
+    }
+
+    /// Removes the users `user_ids` from `group_id` and moves its counts. Returns how many
+    /// were members.
+    async fn remove_members_in(
+        &self,
+        conn: &mut AnyConnection,
+        group_id: i64,
+        user_ids: &[i64],
+    ) -> Result<u64> {
+        let mut removed = [0_u64; 2];
+        for (i, phone) in [true, false].into_iter().enumerate() {
+            let users = Query::select()
+                .column(Alias::new("id"))
+                .from(Alias::new("target_users"))
+                .and_where(Expr::col(Alias::new("id")).is_in(user_ids.iter().copied()))
+                .and_where(with_phone(phone))
+                .to_owned();
+            let stmt = Query::delete()
+                .from_table(Alias::new(MEMBERS))
+                .and_where(Expr::col(Alias::new("group_id")).eq(group_id))
+                .and_where(Expr::col(Alias::new("target_user_id")).in_subquery(users))
+                .to_owned();
+            let (sql, values) = self.render(&stmt);
+            removed[i] = bind_values(sqlx::query(&sql), &values)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+        }
+        let [phone, no_phone] = removed.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+        self.move_counts(conn, &[group_id], -(phone + no_phone), -phone)
+            .await?;
+        Ok(removed[0] + removed[1])
+    }
+
+    /// Adds `members` and `with_phone` to the counts of the groups `group_ids`.
+    async fn move_counts(
+        &self,
+        conn: &mut AnyConnection,
+        group_ids: &[i64],
+        members: i64,
+        with_phone: i64,
+    ) -> Result<()> {
+        if group_ids.is_empty() || (members == 0 && with_phone == 0) {
+            return Ok(());
+        }
+        let stmt = Query::update()
+            .table(Alias::new(G::TABLE))
+            .value(
+                G::UserCount,
+                Expr::col(G::UserCount).add(Expr::val(members)),
+            )
+            .value(
+                G::UserCountWithPhone,
+                Expr::col(G::UserCountWithPhone).add(Expr::val(with_phone)),
+            )
+            .and_where(Expr::col(G::Id).is_in(group_ids.iter().copied()))
+            .to_owned();
+        let (sql, values) = self.render(&stmt);
+        bind_values(sqlx::query(&sql), &values)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Makes one user a member of exactly `group_ids` (its company's groups): for a user's
+    /// create and update with `targetGroupResourceIds`. The caller writes the audit row.
+    pub(crate) async fn set_user_groups_in(
+        &self,
+        conn: &mut AnyConnection,
+        company_id: i64,
+        user_id: i64,
+        group_ids: &[i64],
+    ) -> Result<()> {
+        let current: Vec<i64> =
+            sqlx::query("SELECT group_id FROM target_group_members WHERE target_user_id = $1")
+                .bind(user_id)
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(|r| get_i64(r, "group_id"))
+                .collect::<Result<_>>()?;
+        for g in current.iter().filter(|g| !group_ids.contains(g)) {
+            self.remove_members_in(conn, *g, &[user_id]).await?;
+        }
+        let only = MemberSelection::Ids(vec![user_id]);
+        for g in group_ids.iter().filter(|g| !current.contains(g)) {
+            self.add_members_in(conn, company_id, *g, &only).await?;
+        }
+        Ok(())
+    }
+
+    /// A user's phone number became set (`true`) or empty: its groups' with-phone counts move.
+    pub(crate) async fn phone_changed_in(
+        &self,
+        conn: &mut AnyConnection,
+        user_id: i64,
+        has_phone: bool,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE target_groups SET user_count_with_phone = user_count_with_phone + $1 \
+             WHERE id IN (SELECT group_id FROM target_group_members WHERE target_user_id = $2)",
+        )
+        .bind(if has_phone { 1_i64 } else { -1 })
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    /// A user was deleted: it leaves its groups and their counts.
+    pub(crate) async fn user_deleted_in(
+        &self,
+        conn: &mut AnyConnection,
+        user_id: i64,
+        had_phone: bool,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE target_groups SET user_count = user_count - 1, \
+             user_count_with_phone = user_count_with_phone - $1 \
+             WHERE id IN (SELECT group_id FROM target_group_members WHERE target_user_id = $2)",
+        )
+        .bind(i64::from(had_phone))
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query("DELETE FROM target_group_members WHERE target_user_id = $1")
+            .bind(user_id)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Users of the company were deleted in bulk in this transaction: they leave their groups.
+    /// A member is always live, so every membership of a deleted user is one of theirs; this
+    /// reads the memberships of the company's groups once.
+    pub(crate) async fn users_deleted_in(
+        &self,
+        conn: &mut AnyConnection,
+        company_id: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE target_groups SET \
+             user_count = user_count - (SELECT COUNT(*) FROM target_group_members m \
+               JOIN target_users u ON u.id = m.target_user_id \
+               WHERE m.group_id = target_groups.id AND u.is_deleted), \
+             user_count_with_phone = user_count_with_phone - (SELECT COUNT(*) FROM target_group_members m \
+               JOIN target_users u ON u.id = m.target_user_id \
+               WHERE m.group_id = target_groups.id AND u.is_deleted AND u.phone_number <> '') \
+             WHERE company_id = $1",
+        )
+        .bind(company_id)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "DELETE FROM target_group_members \
+             WHERE group_id IN (SELECT id FROM target_groups WHERE company_id = $1) \
+             AND target_user_id IN (SELECT id FROM target_users WHERE company_id = $1 AND is_deleted)",
+        )
+        .bind(company_id)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Deletes every group of a company and their memberships (a company delete).
+    pub(crate) async fn delete_company_groups_in(
+        &self,
+        conn: &mut AnyConnection,
+        company_id: i64,
+    ) -> Result<u64> {
+        sqlx::query(
+            "DELETE FROM target_group_members \
+             WHERE group_id IN (SELECT id FROM target_groups WHERE company_id = $1)",
+        )
+        .bind(company_id)
+        .execute(&mut *conn)
+        .await?;
+        Ok(
+            sqlx::query("DELETE FROM target_groups WHERE company_id = $1")
+                .bind(company_id)
+                .execute(conn)
+                .await?
+                .rows_affected(),
+        )
+    }
+
+    async fn group_in<'c>(
+        &self,
+        db: impl sqlx::Executor<'c, Database = sqlx::Any>,
+        company_id: i64,
+        resource_id: &str,
+        lock: bool,
+    ) -> Result<Option<TargetGroup>> {
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {} = $1 AND {} = $2{}",
+            G::SELECT,
+            G::TABLE,
+            G::CompanyId.name(),
+            G::ResourceId.name(),
+            if lock { self.for_update() } else { "" }
+        );
+        let row = sqlx::query(&sql)
+            .bind(company_id)
+            .bind(resource_id)
+            .fetch_optional(db)
+            .await?;
+        row.as_ref().map(TargetGroup::from_columns).transpose()
+    }
+}
+
+#[async_trait]
+impl TargetGroupStore for SqlStore {
+    async fn insert_target_group(
+        &self,
+        company_id: i64,
+        f: &TargetGroupFields,
+        actor: &Actor,
+    ) -> Result<TargetGroup> {
+        let now = now_millis();
+        let resource_id = new_resource_id();
+        let mut tx = self.write_tx().await?;
+        let row = [
+            (G::CompanyId, Value::from(company_id)),
+            (G::ResourceId, resource_id.clone().into()),
+            (G::CreateTime, now.into()),
+            (G::UpdateTime, now.into()),
+        ]
+        .into_iter()
+        .chain(field_values(f));
+        let stmt = insert_rows(G::TABLE, [row])?
+            .returning_col(G::Id)
+            .to_owned();
+        let (sql, values) = self.render(&stmt);
+        let row = match bind_values(sqlx::query(&sql), &values)
+            .fetch_one(&mut *tx)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) if is_unique_violation(&e) => return Err(duplicate_name(&f.name)),
+            Err(e) => return Err(e.into()),
+        };
+        let id = get_i64(&row, G::Id.name())?;
+        let change = Change::within(&mut tx, actor, company_id, Entity::TargetGroup).await?;
+        let event = change.event(
+            Operation::Create,
+            Some(&resource_id),
+            None,
+            Some(audited(f)),
+            format!(
+                "Created target group '{}' {}",
+                f.name,
+                change.company.suffix()
+            ),
+        );
+        self.insert_audit(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(TargetGroup {
+            id,
+            company_id,
+            resource_id,
+            fields: f.clone(),
+            user_count: 0,
+            user_count_with_phone: 0,
+            create_time: now,
+            update_time: now,
+        })
+    }
+
+    async fn update_target_group(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+        f: &TargetGroupFields,
+        actor: &Actor,
+    ) -> Result<Option<TargetGroup>> {
+        let mut tx = self.write_tx().await?;
+        let Some(before) = self
+            .group_in(&mut *tx, company_id, resource_id, true)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let now = now_millis();
+        let stmt = Query::update()
+            .table(Alias::new(G::TABLE))
+            .values(
+                field_values(f)
+                    .into_iter()
+                    .chain([(G::UpdateTime, Value::from(now))])
+                    .map(|(c, v)| (c, v.into())),
+            )
+            .and_where(Expr::col(G::Id).eq(before.id))
+            .to_owned();
+        let (sql, values) = self.render(&stmt);
+        match bind_values(sqlx::query(&sql), &values)
+            .execute(&mut *tx)
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => return Err(duplicate_name(&f.name)),
+            Err(e) => return Err(e.into()),
+        }
+        let change = Change::within(&mut tx, actor, company_id, Entity::TargetGroup).await?;
+        let event = change.update(
+            resource_id,
+            &audited(&before.fields),
+            &audited(f),
+            &format!("Updated target group '{}'", f.name),
+        );
+        self.insert_audit(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(Some(TargetGroup {
+            fields: f.clone(),
+            update_time: now,
+            ..before
+        }))
+    }
+
+    async fn delete_target_group(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+        actor: &Actor,
+    ) -> Result<Option<TargetGroup>> {
+        let mut tx = self.write_tx().await?;
+        let Some(group) = self
+            .group_in(&mut *tx, company_id, resource_id, true)
+            .await?
+        else {
+            return Ok(None);
+        };
+        // The users stay; only their memberships go (REFERENCE.md C.11).
+        sqlx::query("DELETE FROM target_group_members WHERE group_id = $1")
+            .bind(group.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM target_groups WHERE id = $1")
+            .bind(group.id)
+            .execute(&mut *tx)
+            .await?;
+        let change = Change::within(&mut tx, actor, company_id, Entity::TargetGroup).await?;
+        let event = change.event(
+            Operation::Delete,
+            Some(resource_id),
+            Some(audited(&group.fields)),
+            None,
+            format!(
+                "Deleted target group '{}' ({}; the users stay) {}",
+                group.fields.name,
+                count_of(
+                    u64::try_from(group.user_count).unwrap_or(0),
+                    "member",
+                    "members"
+                ),
+                change.company.suffix()
+            ),
+        );
+        self.insert_audit(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(Some(group))
+    }
+
+    async fn target_group(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+    ) -> Result<Option<TargetGroup>> {
+        self.group_in(&self.pool, company_id, resource_id, false)
+            .await
+    }
+
+    async fn target_groups_by_resource_ids(
+        &self,
+        company_id: i64,
+        resource_ids: &[String],
+    ) -> Result<Vec<TargetGroup>> {
+        if resource_ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let stmt = Query::select()
+            .expr(Expr::cust(G::SELECT))
+            .from(Alias::new(G::TABLE))
+            .and_where(Expr::col(G::CompanyId).eq(company_id))
+            .and_where(Expr::col(G::ResourceId).is_in(resource_ids.iter().cloned()))
+            .to_owned();
+        let (sql, values) = self.render(&stmt);
+        self.fetch_all_as(&sql, &values).await
+    }
+
+    async fn search_target_groups(
+        &self,
+        company_id: i64,
+        spec: &SearchSpec,
+        member: Option<i64>,
+    ) -> Result<(i64, Vec<TargetGroup>)> {
+        let mut cond = sea_query::Condition::all()
+            .add(Expr::col(G::CompanyId).eq(company_id))
+            .add(spec.cond.to_condition(self.engine));
+        if let Some(user_id) = member {
+            cond = cond.add(
+                Expr::col(G::Id).in_subquery(
+                    Query::select()
+                        .column(Alias::new("group_id"))
+                        .from(Alias::new(MEMBERS))
+                        .and_where(Expr::col(Alias::new("target_user_id")).eq(user_id))
+                        .to_owned(),
+                ),
+            );
+        }
+        let total = self
+            .count(
+                count_select()
+                    .from(Alias::new(G::TABLE))
+                    .cond_where(cond.clone()),
+            )
+            .await?;
+        let mut page = Query::select()
+            .expr(Expr::cust(G::SELECT))
+            .from(Alias::new(G::TABLE))
+            .cond_where(cond)
+            .to_owned();
+        apply_order(&mut page, spec);
+        let (sql, values) = self.render(&page);
+        Ok((total, self.fetch_all_as(&sql, &values).await?))
+    }
+
+    async fn add_target_group_members(
+        &self,
+        company_id: i64,
+        groups: &[TargetGroup],
+        users: &MemberSelection,
+        actor: &Actor,
+    ) -> Result<u64> {
+        let mut tx = self.write_tx().await?;
+        let mut total = 0;
+        let mut audit = None;
+        for group in groups {
+            let n = self
+                .add_members_in(&mut tx, company_id, group.id, users)
+                .await?;
+            total += n;
+            if n == 0 {
+                continue;
+            }
+            let change = match &audit {
+                Some(c) => c,
+                None => audit
+                    .insert(Change::within(&mut tx, actor, company_id, Entity::TargetGroup).await?),
+            };
+            let event = change.event(
+                Operation::Update,
+                Some(&group.resource_id),
+                None,
+                Some(json!({ "addedUserCount": n })),
+                format!(
+                    "Added {} to target group '{}' {}",
+                    count_of(n, "target user", "target users"),
+                    group.fields.name,
+                    change.company.suffix()
+                ),
+            );
+            self.insert_audit(&mut tx, &event).await?;
+        }
+        tx.commit().await?;
+        Ok(total)
+    }
+
+    async fn remove_target_group_members(
+        &self,
+        company_id: i64,
+        group: &TargetGroup,
+        user_ids: &[i64],
+        actor: &Actor,
+    ) -> Result<u64> {
+        if user_ids.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.write_tx().await?;
+        let n = self.remove_members_in(&mut tx, group.id, user_ids).await?;
+        if n > 0 {
+            let change = Change::within(&mut tx, actor, company_id, Entity::TargetGroup).await?;
+            let event = change.event(
+                Operation::Update,
+                Some(&group.resource_id),
+                None,
+                Some(json!({ "removedUserCount": n })),
+                format!(
+                    "Removed {} from target group '{}' {}",
+                    count_of(n, "target user", "target users"),
+                    group.fields.name,
+                    change.company.suffix()
+                ),
+            );
+            self.insert_audit(&mut tx, &event).await?;
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn groups_of_users(&self, user_ids: &[i64]) -> Result<Vec<(i64, TargetGroup)>> {
+        if user_ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let stmt = Query::select()
+            .expr(Expr::cust(crate::rows::qualified::<GroupCol>("g")))
+            .column((Alias::new("m"), Alias::new("target_user_id")))
+            .from_as(Alias::new(MEMBERS), Alias::new("m"))
+            .join_as(
+                sea_query::JoinType::InnerJoin,
+                Alias::new(G::TABLE),
+                Alias::new("g"),
+                Expr::cust("g.id = m.group_id"),
+            )
+            .and_where(
+                Expr::col((Alias::new("m"), Alias::new("target_user_id")))
+                    .is_in(user_ids.iter().copied()),
+            )
+            .order_by((Alias::new("g"), G::NameLower), sea_query::Order::Asc)
+            .to_owned();
+        let (sql, values) = self.render(&stmt);
+        let rows = bind_values(sqlx::query(&sql), &values)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((get_i64(r, "target_user_id")?, TargetGroup::from_columns(r)?)))
+            .collect()
+    }
+}

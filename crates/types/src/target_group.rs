@@ -1,0 +1,155 @@
+//! Target groups (`/api/target-groups`), named as Keepnet's spec names them (REFERENCE.md C.11).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::filter::{Filter, SearchRequest};
+
+/// One group, as `GET /api/target-groups` and `GET /api/target-groups/{resourceId}` return it
+/// (Keepnet's `TargetGroupDto`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct TargetGroupDto {
+    pub resource_id: String,
+    pub name: String,
+    /// `VeryLow`, `Low`, `Medium`, `High`, `VeryHigh`.
+    pub priority: String,
+    pub create_date: Option<DateTime<Utc>>,
+    /// Always true: every group rollcall holds was made by a client (no SCIM or LDAP groups).
+    pub is_editable: bool,
+    pub is_scim_group: bool,
+    pub is_google_group: bool,
+}
+
+/// Body of `POST /api/target-groups` and `PUT /api/target-groups/{resourceId}` (Keepnet's
+/// `CreateTargetGroupRequest` / `UpdateTargetGroupRequest`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct TargetGroupInput {
+    /// 1 to 64 characters, unique in the company in any case.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A priority name or 1..=5; `Medium` when absent on create.
+    #[serde(default)]
+    pub priority: Option<String>,
+    /// Update only; kept when absent.
+    #[serde(default)]
+    pub is_active: Option<bool>,
+}
+
+/// A row of `POST /api/target-groups/search` (Keepnet's `TargetGroupSearchView`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct TargetGroupSearchView {
+    pub resource_id: String,
+    pub name: String,
+    pub company_name: String,
+    /// Members (live target users).
+    pub user_count: i64,
+    pub user_count_with_phone_number: i64,
+    pub priority: String,
+    pub create_time: DateTime<Utc>,
+    pub update_time: Option<DateTime<Utc>>,
+    pub is_editable: bool,
+    /// Null: no SCIM integration made the group.
+    pub scim_setting_name: Option<String>,
+    /// Null: no LDAP sync made the group.
+    pub ldap_config_name: Option<String>,
+    /// Whether the user named in `selectTargetUserResourceIds` is a member.
+    pub is_selected: bool,
+    pub is_scim_group: bool,
+    pub is_google_group: bool,
+}
+
+/// Body of `POST /api/target-groups/search` (Keepnet's `TargetGroupSearchRequest`): the base
+/// search plus its two extras.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct TargetGroupSearchRequest {
+    #[serde(flatten)]
+    pub search: SearchRequest,
+    /// A target user's resource id: rows say in `isSelected` whether it is a member.
+    #[serde(default)]
+    pub select_target_user_resource_ids: Option<String>,
+    /// Keepnet adds groups it builds from simulation results; rollcall has none to add, so
+    /// this changes nothing (docs/api.md, "Target groups").
+    #[serde(default)]
+    pub system_generated_groups: Option<bool>,
+}
+
+/// Body of `POST /api/target-groups/{resourceId}/users` and its export (Keepnet's
+/// `TargetGroupUsersSearchRequest` / `TargetGroupUsersExportRequest`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct TargetGroupUsersSearchRequest {
+    #[serde(flatten)]
+    pub search: SearchRequest,
+    /// `true`: the company's live users who are **not** members.
+    #[serde(default)]
+    pub exclude_group_users: Option<bool>,
+}
+
+/// Body of `POST /api/target-groups/search-name` (Keepnet's `GetTargetGroupByNameRequest`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct TargetGroupByNameRequest {
+    /// Text the name contains, in any case; all groups when empty.
+    #[serde(default)]
+    pub group_name: Option<String>,
+    #[serde(default)]
+    pub page_number: Option<i64>,
+    #[serde(default)]
+    pub page_size: Option<i64>,
+    #[serde(default)]
+    pub order_by: Option<String>,
+    #[serde(default)]
+    pub ascending: Option<bool>,
+}
+
+/// Body of `PUT /api/target-groups/users` (Keepnet's `CreateTargetGroupUsersRequest`): users
+/// by id, or every user a filter selects (`selectAll`) less `excludedResourceIdList`, added to
+/// each group named.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AddGroupUsersRequest {
+    #[serde(default)]
+    pub target_user_resource_ids: Option<Vec<String>>,
+    #[serde(default)]
+    pub target_group_resource_ids: Option<Vec<String>>,
+    #[serde(default)]
+    pub select_all: Option<bool>,
+    /// With `selectAll`: the target-user filter (as `/api/target-users/search` takes it).
+    #[serde(default)]
+    pub filter: Option<Filter>,
+    #[serde(default)]
+    pub excluded_resource_id_list: Option<Vec<String>>,
+}
+
+/// Body of `DELETE /api/target-groups/{resourceId}/users` (Keepnet's
+/// `DeleteTargetGroupUsersRequest`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RemoveGroupUsersRequest {
+    #[serde(default)]
+    pub target_user_resource_ids: Option<Vec<String>>,
+}
+
+/// What a membership change did: one row per group, as Keepnet's `data: object[]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct GroupUsersChange {
+    pub target_group_resource_id: String,
+    /// Users that became members (those already in the group are not counted).
+    pub added_user_count: i64,
+    /// The group's members now.
+    pub user_count: i64,
+}
