@@ -113,6 +113,8 @@ pub fn routes() -> (Router<AppState>, Document) {
         .routes(routes!(groups::of_user))
         .routes(routes!(groups::list, groups::create))
         .routes(routes!(groups::search))
+        .routes(routes!(groups::export))
+        .routes(routes!(groups::users_export))
         .routes(routes!(groups::search_all))
         .routes(routes!(groups::search_current_company))
         .routes(routes!(groups::search_name))

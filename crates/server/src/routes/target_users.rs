@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use chrono::{Datelike, TimeZone, Utc};
 use rollcall_store::audit::count_of;
-use rollcall_store::query::{month_of, parse_filter_in};
+use rollcall_store::query::{month_of, parse_filter_in, Cond};
 use rollcall_store::{
     fields, parse_priority, priority_name, BulkSelection, Company, SearchSpec, TargetUser,
     TargetUserFields, WriteOutcome, DEFAULT_PRIORITY,
@@ -628,14 +628,40 @@ pub async fn export(
     Query(options): Query<ExportOptions>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Response> {
-    let record = ExportRecord::requested(
+    export_users(
+        &state,
         &caller,
-        company.clone(),
+        company,
+        &options,
         &req,
+        None,
+        "Target Users",
+    )
+    .await
+}
+
+/// Streams the users a search selects, further narrowed by `within` (a group's members),
+/// into a file titled `title`; shared by the user and group-member exports.
+pub async fn export_users(
+    state: &AppState,
+    caller: &Caller,
+    company: Company,
+    options: &ExportOptions,
+    req: &SearchRequest,
+    within: Option<Cond>,
+    title: &'static str,
+) -> ApiResult<Response> {
+    let record = ExportRecord::requested(
+        caller,
+        company.clone(),
+        req,
         Entity::TargetUser,
         ("target user", "target users"),
     )?;
-    let (spec, _) = target_user_search(&req, state.config.max_page_size, &company)?;
+    let (mut spec, _) = target_user_search(req, state.config.max_page_size, &company)?;
+    if let Some(within) = within {
+        spec.cond = Cond::All(vec![within, spec.cond]);
+    }
     let (format, all) = (record.format, record.all_pages);
     let store = &state.store;
     let company_id = company.id;
@@ -648,11 +674,11 @@ pub async fn export(
     .await?;
     let store = state.store.clone();
     let kind = FileKind {
-        title: "Target Users",
+        title,
         columns: export::TARGET_USER_COLUMNS,
         cells: export::target_user_cells,
     };
-    files::stream(&state, record, kind, &options, move |sink| async move {
+    files::stream(state, record, kind, options, move |sink| async move {
         store
             .export_target_users(company_id, &spec, all, sink)
             .await

@@ -1195,6 +1195,32 @@ async fn replies_match_the_document(engine: Engine) {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
+    for fmt in ["CSV", "Excel", "PDF"] {
+        let (s, _) = c
+            .send(
+                M::POST,
+                "/api/target-groups/search/export",
+                "/api/target-groups/search/export",
+                t,
+                a,
+                Some(json!({"exportType": fmt, "reportAllPages": true})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{fmt}");
+        let (s, _) = c
+            .send(
+                M::POST,
+                "/api/target-groups/{resourceId}/users/export",
+                &format!("{members_path}/export"),
+                t,
+                a,
+                Some(
+                    json!({"exportType": fmt, "reportAllPages": true, "excludeGroupUsers": false}),
+                ),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{fmt}");
+    }
     let (s, b) = c
         .send(
             M::DELETE,

@@ -627,3 +627,81 @@ both_engines!(
     memberships_and_counts,
     user_writes_and_filter
 );
+
+/// Sends an export and returns the CSV text.
+async fn csv(srv: &TestServer, token: &str, company: &str, path: &str, body: Value) -> String {
+    let resp = srv
+        .http
+        .post(srv.url(path))
+        .bearer_auth(token)
+        .header(SCOPE, company)
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), StatusCode::OK, "{path}");
+    resp.text().await.expect("text")
+}
+
+/// Which of `e0@x.test` .. `e4@x.test` a CSV holds.
+fn emails_in(text: &str) -> Vec<&'static str> {
+    ["e0", "e1", "e2", "e3", "e4"]
+        .into_iter()
+        .filter(|e| text.contains(&format!("{e}@x.test")))
+        .collect()
+}
+
+async fn exports(engine: Engine) {
+    let Some(srv) = TestServer::start(engine).await else {
+        return;
+    };
+    let root = srv.root_token().await;
+    let c = srv
+        .create_company(&root, None, json!({"name": "Exports"}))
+        .await;
+    let g = create_group(&srv, &root, &c, "Export Me").await;
+    create_group(&srv, &root, &c, "Empty").await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(user(&srv, &root, &c, &format!("e{i}@x.test"), json!({})).await);
+    }
+    let (s, b) = srv
+        .put(
+            "/api/target-groups/users",
+            &root,
+            json!({"targetUserResourceIds": [&ids[1], &ids[3]], "targetGroupResourceIds": [&g]}),
+            &scope(&c),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let path = format!("/api/target-groups/{g}/users/export");
+    let body =
+        json!({"exportType": "CSV", "reportAllPages": true, "orderBy": "Email", "ascending": true});
+    let text = csv(&srv, &root, &c, &path, body.clone()).await;
+    assert_eq!(emails_in(&text), ["e1", "e3"], "{text}");
+    let mut outside = body;
+    outside["excludeGroupUsers"] = json!(true);
+    let text = csv(&srv, &root, &c, &path, outside).await;
+    assert_eq!(emails_in(&text), ["e0", "e2", "e4"], "{text}");
+    let text = csv(
+        &srv,
+        &root,
+        &c,
+        "/api/target-groups/search/export",
+        json!({"exportType": "CSV", "reportAllPages": true, "orderBy": "Name", "ascending": true}),
+    )
+    .await;
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "a header and two groups: {text}");
+    assert!(
+        lines[0].contains("Name") && lines[0].contains("Users"),
+        "{text}"
+    );
+    assert!(
+        lines[1].starts_with("Empty,") && lines[2].starts_with("Export Me,"),
+        "{text}"
+    );
+    assert!(lines[2].contains(",2,"), "two members: {text}");
+}
+
+both_engines!(exports);
