@@ -119,6 +119,8 @@ pub fn routes() -> (Router<AppState>, Document) {
         .routes(routes!(groups::search_current_company))
         .routes(routes!(groups::search_name))
         .routes(routes!(groups::add_to_groups))
+        .routes(routes!(groups::count_detail_by_ids))
+        .routes(routes!(groups::count_detail_ext))
         .routes(routes!(groups::get, groups::update, groups::delete))
         .routes(routes!(
             groups::users,

@@ -36,7 +36,7 @@ pub use open::{
     DEFAULT_SQLITE_POOL_SIZE, MAX_POOL_SIZE,
 };
 pub use query::{Cond, FilterError, Order, SearchSpec, Val};
-pub use target_groups::{MemberSelection, TargetGroup, TargetGroupFields};
+pub use target_groups::{MemberSelection, MemberTraits, TargetGroup, TargetGroupFields};
 
 /// The store's traits, for calling their methods on a `dyn Store`: `use rollcall_store::prelude::*;`.
 pub mod prelude {
@@ -257,6 +257,13 @@ pub trait TargetGroupStore: Send + Sync + 'static {
         user_ids: &[i64],
         actor: &Actor,
     ) -> Result<u64>;
+    /// The distinct live members of the groups `group_ids` (internal ids), counted by their
+    /// traits (status, phone, language, time zone, verified domain).
+    async fn member_breakdown(
+        &self,
+        company_id: i64,
+        group_ids: &[i64],
+    ) -> Result<Vec<MemberTraits>>;
     /// The groups of each of `user_ids` (internal ids), as (user id, group) pairs by group
     /// name.
     async fn groups_of_users(&self, user_ids: &[i64]) -> Result<Vec<(i64, TargetGroup)>>;

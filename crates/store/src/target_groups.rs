@@ -14,8 +14,8 @@ use crate::open::{new_resource_id, now_millis};
 use crate::priority::priority_name;
 use crate::query::{Cond, SearchSpec};
 use crate::rows::{
-    apply_order, bind_values, count_select, get_i64, insert_rows, is_unique_violation, FromColumns,
-    ReadColumns,
+    apply_order, bind_values, count_select, get_bool, get_i64, get_str, insert_rows,
+    is_unique_violation, FromColumns, ReadColumns,
 };
 use crate::{Result, SqlStore, StoreError, TargetGroupStore};
 
@@ -42,6 +42,21 @@ pub struct TargetGroup {
     pub user_count_with_phone: i64,
     pub create_time: Millis,
     pub update_time: Millis,
+}
+
+/// Live members of some groups sharing the same traits, and how many: a row of
+/// [`TargetGroupStore::member_breakdown`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberTraits {
+    pub is_active: bool,
+    pub has_phone: bool,
+    /// '' when not set.
+    pub preferred_language_id: String,
+    /// '' when not set.
+    pub time_zone_id: String,
+    /// The email's domain is a verified allowed domain of the company.
+    pub domain_verified: bool,
+    pub count: i64,
 }
 
 /// Which users a membership change takes.
@@ -708,6 +723,62 @@ impl TargetGroupStore for SqlStore {
         }
         tx.commit().await?;
         Ok(n)
+    }
+
+    async fn member_breakdown(
+        &self,
+        company_id: i64,
+        group_ids: &[i64],
+    ) -> Result<Vec<MemberTraits>> {
+        if group_ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let members = Query::select()
+            .column(Alias::new("target_user_id"))
+            .from(Alias::new(MEMBERS))
+            .and_where(Expr::col(Alias::new("group_id")).is_in(group_ids.iter().copied()))
+            .to_owned();
+        // Expressions are constants; the company, the groups and the flags are bound.
+        let traits = [
+            ("is_active", "u.is_active"),
+            (
+                "has_phone",
+                "CASE WHEN u.phone_number <> '' THEN 1 ELSE 0 END",
+            ),
+            ("language", "u.preferred_language_id"),
+            ("zone", "u.time_zone_id"),
+            (
+                "verified",
+                "CASE WHEN EXISTS (SELECT 1 FROM allow_list a WHERE a.company_id = u.company_id \
+                 AND a.domain = u.email_domain AND a.is_verified) THEN 1 ELSE 0 END",
+            ),
+        ];
+        let mut stmt = Query::select();
+        for (name, expr) in traits {
+            stmt.expr_as(Expr::cust(expr), Alias::new(name));
+        }
+        stmt.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+            .from_as(Alias::new("target_users"), Alias::new("u"))
+            .and_where(Expr::col((Alias::new("u"), Alias::new("company_id"))).eq(company_id))
+            .and_where(Expr::col((Alias::new("u"), Alias::new("is_deleted"))).eq(false))
+            .and_where(Expr::col((Alias::new("u"), Alias::new("id"))).in_subquery(members))
+            .add_group_by(traits.iter().map(|(_, expr)| Expr::cust(*expr)));
+        let (sql, values) = self.render(&stmt);
+        let rows = bind_values(sqlx::query(&sql), &values)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MemberTraits {
+                    is_active: get_bool(r, "is_active")?,
+                    has_phone: get_i64(r, "has_phone")? != 0,
+                    preferred_language_id: get_str(r, "language")?,
+                    time_zone_id: get_str(r, "zone")?,
+                    domain_verified: get_i64(r, "verified")? != 0,
+                    count: get_i64(r, "n")?,
+                })
+            })
+            .collect()
     }
 
     async fn groups_of_users(&self, user_ids: &[i64]) -> Result<Vec<(i64, TargetGroup)>> {

@@ -153,3 +153,55 @@ pub struct GroupUsersChange {
     /// The group's members now.
     pub user_count: i64,
 }
+
+/// A count of the users a campaign to some groups would reach, with its breakdowns (Keepnet's
+/// `TargetGroupUserCountDetailDto`): the top entries are per status, each breakdown a list of
+/// entries whose `status` names the value counted (docs/api.md, "Target groups").
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct TargetGroupUserCountDetailDto {
+    pub status: Option<String>,
+    pub company_preferred_language: Option<String>,
+    pub count: i64,
+    /// `Verified` / `Unverified`: whether the user's email domain is a verified allowed domain.
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
+    pub domain_allow_list: Option<Vec<TargetGroupUserCountDetailDto>>,
+    /// `True` / `False`.
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
+    pub has_phone_number: Option<Vec<TargetGroupUserCountDetailDto>>,
+    /// `True` / `False`.
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
+    pub has_preferred_language: Option<Vec<TargetGroupUserCountDetailDto>>,
+    /// `True` / `False`: the user's language is the company's.
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
+    pub has_company_preferred_language: Option<Vec<TargetGroupUserCountDetailDto>>,
+    /// The groups counted, by name, comma-separated.
+    pub target_group_name: Option<String>,
+    /// Per time zone id (`""`: none set).
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
+    pub time_zone: Option<Vec<TargetGroupUserCountDetailDto>>,
+    /// Always empty: rollcall sends no campaigns, so no user has a language drawn at random.
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
+    pub has_random_language: Option<Vec<TargetGroupUserCountDetailDto>>,
+}
+
+/// Body of `POST /api/target-groups/targetgroupusercountdetailext` (Keepnet's
+/// `GetTargetGroupUserCountDetailRequest`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct TargetGroupUserCountDetailRequest {
+    #[serde(default)]
+    pub target_group_resource_ids: Option<Vec<String>>,
+    /// Accepted and ignored: rollcall has no phishing scenarios.
+    #[serde(default)]
+    pub scenario_resource_ids: Option<Vec<String>>,
+    /// Accepted and ignored, as `scenarioResourceIds`.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub category_filter: Option<serde_json::Value>,
+    /// Accepted and ignored, as `scenarioResourceIds`.
+    #[serde(default)]
+    pub send_user_preferred_language: Option<String>,
+}

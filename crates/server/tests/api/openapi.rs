@@ -1195,6 +1195,23 @@ async fn replies_match_the_document(engine: Engine) {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
+    let detail = "/api/target-groups/targetgroupusercountdetail";
+    let (s, b) = c
+        .send(M::POST, detail, detail, t, a, Some(json!([&group])))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let detail = "/api/target-groups/targetgroupusercountdetailext";
+    let (s, b) = c
+        .send(
+            M::POST,
+            detail,
+            detail,
+            t,
+            a,
+            Some(json!({"targetGroupResourceIds": [&group]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
     for fmt in ["CSV", "Excel", "PDF"] {
         let (s, _) = c
             .send(

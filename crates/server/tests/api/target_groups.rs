@@ -705,3 +705,142 @@ async fn exports(engine: Engine) {
 }
 
 both_engines!(exports);
+
+/// An entry of a breakdown by its `status`, 0 when absent.
+fn count_of(list: &Value, status: &str) -> i64 {
+    list.as_array()
+        .expect("a breakdown")
+        .iter()
+        .find(|e| e["status"] == status)
+        .map_or(0, |e| e["count"].as_i64().expect("count"))
+}
+
+async fn count_detail(engine: Engine) {
+    let Some(srv) = TestServer::start(engine).await else {
+        return;
+    };
+    let root = srv.root_token().await;
+    let c = srv
+        .create_company(
+            &root,
+            None,
+            json!({"name": "Counted", "preferredLanguageTypeResourceId": "tr"}),
+        )
+        .await;
+    let g = create_group(&srv, &root, &c, "One").await;
+    let h = create_group(&srv, &root, &c, "Two").await;
+    let lone = create_group(&srv, &root, &c, "Elsewhere").await;
+    // Four users: one in both groups (counted once), one inactive, one deleted, one outside.
+    let both = user(&srv, &root, &c, "both@c.test",
+        json!({"targetGroupResourceIds": [&g, &h], "phoneNumber": "+1555", "preferredLanguageId": "tr", "timeZoneId": "Europe/Istanbul"})).await;
+    let idle = user(
+        &srv,
+        &root,
+        &c,
+        "idle@c.test",
+        json!({"targetGroupResourceIds": [&h], "isActive": false, "preferredLanguageId": "en"}),
+    )
+    .await;
+    let gone = user(
+        &srv,
+        &root,
+        &c,
+        "gone@c.test",
+        json!({"targetGroupResourceIds": [&g]}),
+    )
+    .await;
+    user(
+        &srv,
+        &root,
+        &c,
+        "out@c.test",
+        json!({"targetGroupResourceIds": [&lone]}),
+    )
+    .await;
+    let (s, b) = srv
+        .delete(&format!("/api/target-users/{gone}"), &root, &scope(&c))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let _ = (both, idle);
+
+    let (s, plain) = srv
+        .post(
+            "/api/target-groups/targetgroupusercountdetail",
+            &root,
+            json!([&g, &h]),
+            &scope(&c),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{plain}");
+    let (s, ext) = srv
+        .post("/api/target-groups/targetgroupusercountdetailext", &root,
+              json!({"targetGroupResourceIds": [&g, &h], "scenarioResourceIds": ["x"], "sendUserPreferredLanguage": "Company"}),
+              &scope(&c))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{ext}");
+    assert_eq!(plain["data"], ext["data"], "the two forms answer alike");
+    let rows = plain["data"].as_array().expect("rows");
+    let active = rows
+        .iter()
+        .find(|r| r["status"] == "Active")
+        .expect("Active");
+    let inactive = rows
+        .iter()
+        .find(|r| r["status"] == "Inactive")
+        .expect("Inactive");
+    assert_eq!(
+        (active["count"].clone(), inactive["count"].clone()),
+        (json!(1), json!(1)),
+        "{plain}"
+    );
+    assert_eq!(count_of(&active["hasPhoneNumber"], "True"), 1, "{plain}");
+    assert_eq!(count_of(&inactive["hasPhoneNumber"], "False"), 1, "{plain}");
+    assert_eq!(
+        count_of(&active["hasCompanyPreferredLanguage"], "True"),
+        1,
+        "{plain}"
+    );
+    assert_eq!(
+        count_of(&inactive["hasCompanyPreferredLanguage"], "False"),
+        1,
+        "{plain}"
+    );
+    assert_eq!(
+        count_of(&inactive["hasPreferredLanguage"], "True"),
+        1,
+        "{plain}"
+    );
+    assert_eq!(
+        count_of(&active["timeZone"], "Europe/Istanbul"),
+        1,
+        "{plain}"
+    );
+    assert_eq!(
+        count_of(&active["domainAllowList"], "Unverified"),
+        1,
+        "{plain}"
+    );
+    assert_eq!(active["targetGroupName"], "One, Two", "{plain}");
+    assert_eq!(active["companyPreferredLanguage"], "Turkish", "{plain}");
+
+    let (s, b) = srv
+        .post(
+            "/api/target-groups/targetgroupusercountdetail",
+            &root,
+            json!([]),
+            &scope(&c),
+        )
+        .await;
+    assert_error(s, &b, StatusCode::BAD_REQUEST, "INPUT_ERROR");
+    let (s, b) = srv
+        .post(
+            "/api/target-groups/targetgroupusercountdetail",
+            &root,
+            json!(["nosuchgroup0"]),
+            &scope(&c),
+        )
+        .await;
+    assert_error(s, &b, StatusCode::NOT_FOUND, "NOT_FOUND");
+}
+
+both_engines!(count_detail);
