@@ -6,7 +6,9 @@
 //!   client sees them);
 //! - a CSV export of every user against the engine's own CSV writer on the same rows (`sqlite3`
 //!   CLI, PostgreSQL `COPY` through `psql`), and the process's memory growth during the export;
-//! - Excel export throughput.
+//! - Excel export throughput;
+//! - target groups: adding members by filter, the group search page, member searches and the
+//!   `TargetGroup` filter beside the `Department` one.
 //!
 //! Run: `cargo bench -p rollcall-server --bench big_company -- [--users N] [--engine sqlite|postgres|both]`
 //! PostgreSQL needs `ROLLCALL_TEST_DATABASE_URL` (a server the bench may create a database on).
@@ -163,12 +165,13 @@ async fn run(engine: &str, users: u64) -> anyhow::Result<()> {
         }
     }
 
-    let post = |path: &'static str, body: Value| {
+    let post = |path: &str, body: Value| {
         let req = http
             .post(format!("{base}{path}"))
             .bearer_auth(&token)
             .header("X-KEEPNET-Company-Id", &cid)
             .json(&body);
+        let path = path.to_owned();
         async move {
             let r = req.send().await?;
             anyhow::ensure!(r.status().is_success(), "{path}: {}", r.status());
@@ -266,6 +269,113 @@ async fn run(engine: &str, users: u64) -> anyhow::Result<()> {
     println!(
         "[{engine}] UI search box, 11 columns, 'veryhigh' + total median {:.2} ms",
         box_priority.as_secs_f64() * 1e3
+    );
+
+    // Target groups (issue #14): memberships added by filter, then the group page (counts from
+    // the groups' rows), member searches, and the TargetGroup filter beside Department's.
+    let put = |path: String, body: Value| {
+        let req = http
+            .put(format!("{base}{path}"))
+            .bearer_auth(&token)
+            .header("X-KEEPNET-Company-Id", &cid)
+            .json(&body);
+        async move {
+            let r = req.send().await?;
+            anyhow::ensure!(r.status().is_success(), "{path}: {}", r.status());
+            let v: Value = r.json().await?;
+            Ok::<Value, anyhow::Error>(v)
+        }
+    };
+    let mut group_ids = Vec::new();
+    for name in (0..18)
+        .map(|k| format!("Team {k}"))
+        .chain(["Sales".into(), "Everyone".into()])
+    {
+        let v: Value = http
+            .post(format!("{base}/api/target-groups"))
+            .bearer_auth(&token)
+            .header("X-KEEPNET-Company-Id", &cid)
+            .json(&json!({"name": name, "priority": "Medium"}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        group_ids.push(
+            v["data"]["resourceId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+    }
+    let by_filter = |items: Value| json!({"selectAll": true, "filter": {"FilterGroups": [{"FilterItems": items}]}});
+    for (k, g) in group_ids.iter().take(18).enumerate() {
+        put(
+            format!("/api/target-groups/{g}/users"),
+            by_filter(json!([{"FieldName": "Email", "Operator": "Contains", "Value": format!("r1234{}", k % 10)}])),
+        )
+        .await?;
+    }
+    let (sales, everyone) = (group_ids[18].clone(), group_ids[19].clone());
+    let t = Instant::now();
+    put(
+        format!("/api/target-groups/{sales}/users"),
+        by_filter(json!([{"FieldName": "Department", "Operator": "=", "Value": "Sales"}])),
+    )
+    .await?;
+    let add_sales = t.elapsed();
+    let t = Instant::now();
+    put(
+        format!("/api/target-groups/{everyone}/users"),
+        by_filter(json!([])),
+    )
+    .await?;
+    let add_everyone = t.elapsed();
+    println!(
+        "[{engine}] add by filter: Department = Sales {:.2} s, every user {:.2} s",
+        add_sales.as_secs_f64(),
+        add_everyone.as_secs_f64()
+    );
+    let groups_page = timed(20, || {
+        post(
+            "/api/target-groups/search",
+            json!({"pageNumber": 1, "pageSize": 20, "systemGeneratedGroups": true}),
+        )
+    })
+    .await?;
+    let sales_members = {
+        let path = format!("/api/target-groups/{sales}/users");
+        timed(10, || post(&path, json!({"pageNumber": 1, "pageSize": 10}))).await?
+    };
+    let everyone_members = {
+        let path = format!("/api/target-groups/{everyone}/users");
+        timed(5, || post(&path, json!({"pageNumber": 1, "pageSize": 10}))).await?
+    };
+    let in_group_body = json!({"pageNumber": 1, "pageSize": 10, "filter": {"FilterGroups": [{"FilterItems": [
+        {"FieldName": "TargetGroup", "Operator": "Include", "Value": sales}]}]}});
+    let in_group = timed(10, || {
+        post("/api/target-users/search", in_group_body.clone())
+    })
+    .await?;
+    let dept_body = json!({"pageNumber": 1, "pageSize": 10, "filter": {"FilterGroups": [{"FilterItems": [
+        {"FieldName": "Department", "Operator": "=", "Value": "Sales"}]}]}});
+    let dept = timed(10, || post("/api/target-users/search", dept_body.clone())).await?;
+    println!(
+        "[{engine}] group search page (20 groups, counts) + total median {:.2} ms",
+        groups_page.as_secs_f64() * 1e3
+    );
+    println!(
+        "[{engine}] members of Sales ({} users), first page + total median {:.2} ms",
+        users / 8,
+        sales_members.as_secs_f64() * 1e3
+    );
+    println!(
+        "[{engine}] members of Everyone, first page + total median {:.2} ms",
+        everyone_members.as_secs_f64() * 1e3
+    );
+    println!(
+        "[{engine}] TargetGroup Include Sales + total median {:.2} ms; Department = Sales + total median {:.2} ms",
+        in_group.as_secs_f64() * 1e3,
+        dept.as_secs_f64() * 1e3
     );
 
     // CSV export of everything, with memory sampled while it streams.
