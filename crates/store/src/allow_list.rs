@@ -11,10 +11,7 @@ use crate::columns::table_columns;
 use crate::model::Millis;
 use crate::open::{new_resource_id, now_millis};
 use crate::query::SearchSpec;
-use crate::rows::{
-    apply_order, bind_values, count_select, get_str, insert_rows, is_unique_violation, FromColumns,
-    ReadColumns,
-};
+use crate::rows::{bind_values, get_str, insert_rows, or_conflict, FromColumns, ReadColumns};
 use crate::{AllowListStore, Result, SqlStore, StoreError};
 
 /// How a domain was verified (`verifyType` on the wire).
@@ -240,10 +237,7 @@ impl SqlStore {
             .values(values.into_iter().map(|(c, v)| (c, v.into())))
             .and_where(Expr::col(A::Id).eq(before.id))
             .to_owned();
-        let (sql, values) = self.render(&stmt);
-        bind_values(sqlx::query(&sql), &values)
-            .execute(&mut *tx)
-            .await?;
+        self.execute(&mut tx, &stmt).await?;
         let change = Change::within(&mut tx, actor, company_id, Entity::AllowedDomain).await?;
         let mut event = change.update(
             resource_id,
@@ -256,8 +250,7 @@ impl SqlStore {
             // changed".
             event.description = format!("{description} {}", change.company.suffix());
         }
-        self.insert_audit(&mut tx, &event).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, [event]).await?;
         Ok(Some(after_check))
     }
 
@@ -336,32 +329,30 @@ impl AllowListStore for SqlStore {
             .chain(verification_values(None))
         });
         let stmt = insert_rows(A::TABLE, rows)?;
-        let (sql, values) = self.render(&stmt);
-        match bind_values(sqlx::query(&sql), &values).execute(&mut *tx).await {
-            Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => {
-                return Err(StoreError::Conflict(
-                    "a domain of this request is already on this company's allowed domains (or repeats in the request); POST /api/allow-list/search lists them".into(),
-                ))
-            }
-            Err(e) => return Err(e.into()),
-        }
+        or_conflict(self.execute(&mut tx, &stmt).await, || {
+            StoreError::Conflict(
+                "a domain of this request is already on this company's allowed domains (or repeats in the request); POST /api/allow-list/search lists them".into(),
+            )
+        })?;
         let change = Change::within(&mut tx, actor, company_id, Entity::AllowedDomain).await?;
-        for d in &added {
-            let event = change.event(
-                Operation::Create,
-                Some(&d.resource_id),
-                None,
-                Some(audited(d)),
-                format!(
-                    "Added allowed domain '{}' {}",
-                    d.domain,
-                    change.company.suffix()
-                ),
-            );
-            self.insert_audit(&mut tx, &event).await?;
-        }
-        tx.commit().await?;
+        // Collected: an iterator borrowing into the future trips async_trait's Send bound.
+        let events: Vec<_> = added
+            .iter()
+            .map(|d| {
+                change.event(
+                    Operation::Create,
+                    Some(&d.resource_id),
+                    None,
+                    Some(audited(d)),
+                    format!(
+                        "Added allowed domain '{}' {}",
+                        d.domain,
+                        change.company.suffix()
+                    ),
+                )
+            })
+            .collect();
+        self.commit_audited(tx, events).await?;
         Ok(added)
     }
 
@@ -399,21 +390,23 @@ impl AllowListStore for SqlStore {
             });
         }
         let change = Change::within(&mut tx, actor, company_id, Entity::AllowedDomain).await?;
-        for d in &deleted {
-            let event = change.event(
-                Operation::Delete,
-                Some(&d.resource_id),
-                Some(audited(d)),
-                None,
-                format!(
-                    "Deleted allowed domain '{}' {}",
-                    d.domain,
-                    change.company.suffix()
-                ),
-            );
-            self.insert_audit(&mut tx, &event).await?;
-        }
-        tx.commit().await?;
+        let events: Vec<_> = deleted
+            .iter()
+            .map(|d| {
+                change.event(
+                    Operation::Delete,
+                    Some(&d.resource_id),
+                    Some(audited(d)),
+                    None,
+                    format!(
+                        "Deleted allowed domain '{}' {}",
+                        d.domain,
+                        change.company.suffix()
+                    ),
+                )
+            })
+            .collect();
+        self.commit_audited(tx, events).await?;
         Ok(DeletedDomains {
             deleted,
             missing: vec![],
@@ -434,24 +427,12 @@ impl AllowListStore for SqlStore {
         company_id: i64,
         spec: &SearchSpec,
     ) -> Result<(i64, Vec<AllowedDomain>)> {
-        let cond = spec.cond.to_condition(self.engine);
-        let total = self
-            .count(
-                count_select()
-                    .from(Alias::new(A::TABLE))
-                    .and_where(Expr::col(A::CompanyId).eq(company_id))
-                    .cond_where(cond.clone()),
-            )
-            .await?;
-        let mut page = Query::select()
-            .expr(Expr::cust(A::SELECT))
+        let filtered = Query::select()
             .from(Alias::new(A::TABLE))
             .and_where(Expr::col(A::CompanyId).eq(company_id))
-            .cond_where(cond)
+            .cond_where(spec.cond.to_condition(self.engine))
             .to_owned();
-        apply_order(&mut page, spec);
-        let (sql, values) = self.render(&page);
-        Ok((total, self.fetch_all_as(&sql, &values).await?))
+        self.search_page(filtered, A::SELECT, spec).await
     }
 
     async fn record_domain_check(

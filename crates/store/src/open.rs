@@ -11,12 +11,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rand::distributions::{Alphanumeric, DistString};
-use sea_query::{PostgresQueryBuilder, SelectStatement, SqliteQueryBuilder, Value, Values};
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Executor};
+use sea_query::{
+    Alias, Expr, PostgresQueryBuilder, QueryStatementWriter, SelectStatement, SqliteQueryBuilder,
+    Value, Values,
+};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor};
 
+use crate::audit::AuditEvent;
 use crate::columns::Columns;
-use crate::rows::{bind_values, get_i64, get_str, FromColumns};
+use crate::query::SearchSpec;
+use crate::rows::{apply_order, bind_values, get_i64, get_str, FromColumns};
 use crate::{catalog, DatabaseStore, PoolStats, Result, StoreError};
 
 /// Which database engine a store runs on.
@@ -27,6 +32,9 @@ pub enum Engine {
     /// PostgreSQL server.
     Postgres,
 }
+
+/// A write transaction of the store ([`SqlStore::write_tx`]).
+pub(crate) type WriteTx = sqlx::Transaction<'static, sqlx::Any>;
 
 /// The store. Cheap to clone.
 #[derive(Clone)]
@@ -307,11 +315,51 @@ impl SqlStore {
     /// deferred one that reads first and writes after another process has written (`rollcall
     /// keys rotate`, a second server on the same file) fails with SQLITE_BUSY at once instead
     /// of waiting on the busy timeout.
-    pub(crate) async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+    pub(crate) async fn write_tx(&self) -> Result<WriteTx> {
         Ok(match self.engine {
             Engine::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
             Engine::Postgres => self.writer.begin().await?,
         })
+    }
+
+    /// Renders `stmt` and runs it on `conn` (a write transaction's); rows affected. The error
+    /// stays sqlx's, so that a caller can tell a unique violation ([`crate::rows::or_conflict`]).
+    pub(crate) async fn execute<S: QueryStatementWriter>(
+        &self,
+        conn: &mut AnyConnection,
+        stmt: &S,
+    ) -> sqlx::Result<u64> {
+        let (sql, values) = self.render(stmt);
+        let done = bind_values(sqlx::query(&sql), &values)
+            .execute(conn)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Renders `stmt` and reads the one row it returns on `conn` (an `INSERT ... RETURNING`).
+    pub(crate) async fn fetch_one<S: QueryStatementWriter>(
+        &self,
+        conn: &mut AnyConnection,
+        stmt: &S,
+    ) -> sqlx::Result<AnyRow> {
+        let (sql, values) = self.render(stmt);
+        bind_values(sqlx::query(&sql), &values)
+            .fetch_one(conn)
+            .await
+    }
+
+    /// Writes the audit rows of a change and commits it: every write that changes data ends
+    /// here, so a change and its record land together.
+    pub(crate) async fn commit_audited(
+        &self,
+        mut tx: WriteTx,
+        events: impl IntoIterator<Item = AuditEvent>,
+    ) -> Result<()> {
+        for event in events {
+            self.insert_audit(&mut tx, &event).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Runs a count (a statement from [`crate::rows::count_select`]) on the read pool.
@@ -345,6 +393,38 @@ impl SqlStore {
         row.as_ref().map(T::from_columns).transpose()
     }
 
+    /// The row of `C`'s table to change, read and locked in the change's transaction `tx`;
+    /// [`StoreError::NotFound`] when there is none.
+    pub(crate) async fn row_to_change<C: Columns, T: FromColumns>(
+        &self,
+        tx: &mut WriteTx,
+        column: C,
+        value: impl Into<Value>,
+    ) -> Result<T> {
+        self.row_where(&mut **tx, column, value, true)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// One page of a search and the number of rows it matches. `filtered` is the search's FROM
+    /// and WHERE without a column (the count and the page add theirs); `columns` starts with
+    /// `T`'s read columns.
+    pub(crate) async fn search_page<T: FromColumns>(
+        &self,
+        filtered: SelectStatement,
+        columns: &str,
+        spec: &SearchSpec,
+    ) -> Result<(i64, Vec<T>)> {
+        let mut count = filtered.clone();
+        count.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"));
+        let total = self.count(&count).await?;
+        let mut page = filtered;
+        page.expr(Expr::cust(columns));
+        apply_order(&mut page, spec);
+        let (sql, values) = self.render(&page);
+        Ok((total, self.fetch_all_as(&sql, &values).await?))
+    }
+
     /// Every row of a rendered SELECT whose first columns are `T`'s read columns, decoded.
     pub(crate) async fn fetch_all_as<T: FromColumns>(
         &self,
@@ -358,7 +438,7 @@ impl SqlStore {
     }
 
     /// Renders a sea-query statement for this engine.
-    pub(crate) fn render<S: sea_query::QueryStatementWriter>(&self, stmt: &S) -> (String, Values) {
+    pub(crate) fn render<S: QueryStatementWriter>(&self, stmt: &S) -> (String, Values) {
         match self.engine {
             Engine::Sqlite => stmt.build(SqliteQueryBuilder),
             Engine::Postgres => stmt.build(PostgresQueryBuilder),

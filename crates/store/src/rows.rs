@@ -237,6 +237,19 @@ pub(crate) fn count_select() -> SelectStatement {
         .to_owned()
 }
 
+/// `res`, with a unique violation turned into the caller's [`StoreError::Conflict`] (which names
+/// the key taken) and any other error passed on.
+pub(crate) fn or_conflict<T>(
+    res: std::result::Result<T, sqlx::Error>,
+    conflict: impl FnOnce() -> StoreError,
+) -> Result<T> {
+    match res {
+        Ok(v) => Ok(v),
+        Err(e) if is_unique_violation(&e) => Err(conflict()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Database(db) => {

@@ -17,8 +17,8 @@ use crate::model::*;
 use crate::open::new_resource_id;
 use crate::query::{month_of, Cond, SearchSpec};
 use crate::rows::{
-    bind_values, count_select, get_bool, get_i64, get_str, insert_rows, is_unique_violation,
-    FromColumns, ReadColumns,
+    bind_values, count_select, get_bool, get_i64, get_str, insert_rows, or_conflict, FromColumns,
+    ReadColumns,
 };
 use crate::{CompanyStore, Result, SqlStore, StoreError, TargetUserStore};
 pub use record::{email_domain, TargetUser, TargetUserFields};
@@ -86,15 +86,8 @@ impl TargetUserStore for SqlStore {
         let stmt = insert_rows(C::TABLE, [row])?
             .returning_col(C::Id)
             .to_owned();
-        let (sql, values) = self.render(&stmt);
-        let res = bind_values(sqlx::query(&sql), &values)
-            .fetch_one(&mut *tx)
-            .await;
-        let row = match res {
-            Ok(r) => r,
-            Err(e) if is_unique_violation(&e) => return Err(duplicate_email(&f.email)),
-            Err(e) => return Err(e.into()),
-        };
+        let res = self.fetch_one(&mut tx, &stmt).await;
+        let row = or_conflict(res, || duplicate_email(&f.email))?;
         let id = get_i64(&row, C::Id.name())?;
         let (a, i) = if f.is_active { (1, 0) } else { (0, 1) };
         bump(&mut tx, company_id, month_of(create_time), a, i, 0).await?;
@@ -110,8 +103,7 @@ impl TargetUserStore for SqlStore {
                 change.company.suffix()
             ),
         );
-        self.insert_audit(&mut tx, &event).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, [event]).await?;
         Ok(TargetUser {
             id,
             company_id,
@@ -150,16 +142,11 @@ impl TargetUserStore for SqlStore {
                     .iter()
                     .map(|(f, created)| new_row(company_id, new_resource_id(), f, *created)),
             )?;
-            let (sql, values) = self.render(&stmt);
-            match bind_values(sqlx::query(&sql), &values).execute(&mut *tx).await {
-                Ok(_) => {}
-                Err(e) if is_unique_violation(&e) => {
-                    return Err(StoreError::Conflict(
-                        "an email in this batch already belongs to a live user of this company (or repeats in the batch)".into(),
-                    ))
-                }
-                Err(e) => return Err(e.into()),
-            }
+            or_conflict(self.execute(&mut tx, &stmt).await, || {
+                StoreError::Conflict(
+                    "an email in this batch already belongs to a live user of this company (or repeats in the batch)".into(),
+                )
+            })?;
         }
         for (month, (a, i)) in months {
             bump(&mut tx, company_id, month, a, i, 0).await?;
@@ -178,8 +165,7 @@ impl TargetUserStore for SqlStore {
                 change.company.suffix()
             ),
         );
-        self.insert_audit(&mut tx, &event).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, [event]).await?;
         Ok(users.len() as u64)
     }
 
@@ -220,15 +206,8 @@ impl TargetUserStore for SqlStore {
             .values(values)
             .and_where(Expr::col(C::Id).eq(before.id))
             .to_owned();
-        let (sql, values) = self.render(&stmt);
-        let res = bind_values(sqlx::query(&sql), &values)
-            .execute(&mut *tx)
-            .await;
-        match res {
-            Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => return Err(duplicate_email(&f.email)),
-            Err(e) => return Err(e.into()),
-        }
+        let res = self.execute(&mut tx, &stmt).await;
+        or_conflict(res, || duplicate_email(&f.email))?;
         if before.fields.is_active != f.is_active {
             let d = if f.is_active { 1 } else { -1 };
             bump(&mut tx, company_id, month, d, -d, 0).await?;
@@ -240,8 +219,7 @@ impl TargetUserStore for SqlStore {
             &audit::user_value(f),
             &format!("Updated target user '{}'", before.fields.email),
         );
-        self.insert_audit(&mut tx, &event).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, [event]).await?;
         Ok(WriteOutcome::Done(Box::new(TargetUser {
             fields: f.clone(),
             update_time: now,
@@ -301,8 +279,7 @@ impl TargetUserStore for SqlStore {
                 change.company.suffix()
             ),
         );
-        self.insert_audit(&mut tx, &event).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, [event]).await?;
         Ok(WriteOutcome::Done(Box::new(user)))
     }
 
@@ -488,8 +465,7 @@ impl TargetUserStore for SqlStore {
                 change.company.suffix()
             ),
         );
-        self.insert_audit(&mut tx, &event).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, [event]).await?;
         Ok(n)
     }
 
