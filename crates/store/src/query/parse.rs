@@ -130,15 +130,12 @@ pub fn parse_order(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .unwrap_or(fields.default_order());
-    let field = fields
-        .iter()
-        .find(|f| f.sortable && f.is_named(name))
-        .ok_or_else(|| {
-            FilterError(format!(
-                "orderBy '{name}' is not a sortable field; use one of: {}",
-                names(fields, |f| f.sortable)
-            ))
-        })?;
+    let field = usable_field(
+        fields,
+        name,
+        |f| f.sortable,
+        || format!("orderBy '{name}' is not a sortable field"),
+    )?;
     let mut order = vec![Order {
         column: field.column,
         ascending,
@@ -154,10 +151,25 @@ pub fn parse_order(
     Ok(order)
 }
 
-/// The names of the fields `keep` selects, for an error that lists what may be used.
-fn names(fields: &Fields<'_>, keep: fn(&FieldSpec) -> bool) -> String {
-    let names: Vec<&str> = fields.iter().filter(|f| keep(f)).map(|f| f.name).collect();
-    names.join(", ")
+/// The field named `name` among those `usable` selects (sortable, filterable); when there is
+/// none, an error that says what was wrong (`refusal`) and lists the names that may be used.
+fn usable_field<'f>(
+    fields: &'f Fields<'_>,
+    name: &str,
+    usable: fn(&FieldSpec) -> bool,
+    refusal: impl FnOnce() -> String,
+) -> Result<&'f FieldSpec, FilterError> {
+    fields
+        .iter()
+        .find(|f| usable(f) && f.is_named(name))
+        .ok_or_else(|| {
+            let names: Vec<&str> = fields
+                .iter()
+                .filter(|f| usable(f))
+                .map(|f| f.name)
+                .collect();
+            FilterError(format!("{}; use one of: {}", refusal(), names.join(", ")))
+        })
 }
 
 fn parse_condition(c: Option<&str>) -> Result<bool, FilterError> {
@@ -298,15 +310,12 @@ impl Parser<'_> {
             return Err(FilterError("a filter item has no fieldName".into()));
         }
         let fields = self.fields;
-        let field = fields
-            .iter()
-            .find(|f| f.filterable && f.is_named(name))
-            .ok_or_else(|| {
-                FilterError(format!(
-                    "unknown filter field '{name}'; use one of: {}",
-                    names(fields, |f| f.filterable)
-                ))
-            })?;
+        let field = usable_field(
+            fields,
+            name,
+            |f| f.filterable,
+            || format!("unknown filter field '{name}'"),
+        )?;
         let op = Op::parse(item.operator.as_deref().map(str::trim).unwrap_or(""), field)?;
         let value = match &item.value {
             None | Some(Value::Null) => {
