@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use sea_query::{Alias, Expr, Query, Value};
 use serde_json::json;
 
-use crate::audit::{Actor, Change, Entity, Operation};
+use crate::audit::{Actor, AuditEvent, Change, Entity, Operation};
 use crate::columns::table_columns;
 use crate::model::Millis;
 use crate::open::{new_resource_id, now_millis};
@@ -168,6 +168,30 @@ fn audited(d: &AllowedDomain) -> serde_json::Value {
     })
 }
 
+/// One event per domain added (`Create`) or deleted (any other operation): the domain's fields
+/// are the event's new value, or its old one.
+fn domain_events(
+    change: &Change<'_>,
+    operation: Operation,
+    domains: &[AllowedDomain],
+) -> Vec<AuditEvent> {
+    let created = operation == Operation::Create;
+    let verb = if created { "Added" } else { "Deleted" };
+    domains
+        .iter()
+        .map(|d| {
+            let (old, new) = if created {
+                (None, Some(audited(d)))
+            } else {
+                (Some(audited(d)), None)
+            };
+            let what = format!("{verb} allowed domain '{}'", d.domain);
+            let description = format!("{what} {}", change.company.suffix());
+            change.event(operation, Some(&d.resource_id), old, new, description)
+        })
+        .collect()
+}
+
 impl SqlStore {
     /// A company's domain by resource id, locked in the caller's transaction when `lock`.
     async fn domain_in<'c>(
@@ -177,29 +201,21 @@ impl SqlStore {
         resource_id: &str,
         lock: bool,
     ) -> Result<Option<AllowedDomain>> {
-        let sql = format!(
-            "SELECT {} FROM {} WHERE {} = $1 AND {} = $2{}",
-            A::SELECT,
-            A::TABLE,
-            A::CompanyId.name(),
-            A::ResourceId.name(),
-            if lock { self.for_update() } else { "" }
-        );
-        let row = sqlx::query(&sql)
-            .bind(company_id)
-            .bind(resource_id)
-            .fetch_optional(db)
-            .await?;
-        row.as_ref().map(AllowedDomain::from_columns).transpose()
+        let key = [
+            (A::CompanyId, company_id.into()),
+            (A::ResourceId, resource_id.into()),
+        ];
+        self.row_matching(db, key, lock).await
     }
 
     /// Sets a domain's verification and last check in one statement with its audit row.
+    /// `outcome`: `Ok(how)` when the domain is verified that way, `Err(seen)` when a DNS check
+    /// found `seen` instead of its TXT value.
     async fn write_check(
         &self,
         company_id: i64,
         resource_id: &str,
-        verified: Option<VerifyType>,
-        description: impl FnOnce(&AllowedDomain) -> String,
+        outcome: std::result::Result<VerifyType, &str>,
         actor: &Actor,
     ) -> Result<Option<AllowedDomain>> {
         let mut tx = self.write_tx().await?;
@@ -209,7 +225,11 @@ impl SqlStore {
         else {
             return Ok(None);
         };
-        let description = description(&before);
+        let description = match outcome {
+            Ok(how) => format!("Verified allowed domain '{}' {}", before.domain, how.how()),
+            Err(seen) => format!("Checked allowed domain '{}': {seen}", before.domain),
+        };
+        let verified = outcome.ok();
         let now = now_millis();
         let mut values = vec![(A::LastCheckTime, Value::from(now))];
         let after_check = match verified {
@@ -335,23 +355,7 @@ impl AllowListStore for SqlStore {
             )
         })?;
         let change = Change::within(&mut tx, actor, company_id, Entity::AllowedDomain).await?;
-        // Collected: an iterator borrowing into the future trips async_trait's Send bound.
-        let events: Vec<_> = added
-            .iter()
-            .map(|d| {
-                change.event(
-                    Operation::Create,
-                    Some(&d.resource_id),
-                    None,
-                    Some(audited(d)),
-                    format!(
-                        "Added allowed domain '{}' {}",
-                        d.domain,
-                        change.company.suffix()
-                    ),
-                )
-            })
-            .collect();
+        let events = domain_events(&change, Operation::Create, &added);
         self.commit_audited(tx, events).await?;
         Ok(added)
     }
@@ -390,22 +394,7 @@ impl AllowListStore for SqlStore {
             });
         }
         let change = Change::within(&mut tx, actor, company_id, Entity::AllowedDomain).await?;
-        let events: Vec<_> = deleted
-            .iter()
-            .map(|d| {
-                change.event(
-                    Operation::Delete,
-                    Some(&d.resource_id),
-                    Some(audited(d)),
-                    None,
-                    format!(
-                        "Deleted allowed domain '{}' {}",
-                        d.domain,
-                        change.company.suffix()
-                    ),
-                )
-            })
-            .collect();
+        let events = domain_events(&change, Operation::Delete, &deleted);
         self.commit_audited(tx, events).await?;
         Ok(DeletedDomains {
             deleted,
@@ -442,34 +431,12 @@ impl AllowListStore for SqlStore {
         check: &DomainCheck,
         actor: &Actor,
     ) -> Result<Option<AllowedDomain>> {
-        match check {
-            DomainCheck::Found => {
-                self.write_check(
-                    company_id,
-                    resource_id,
-                    Some(VerifyType::Dns),
-                    |d| {
-                        format!(
-                            "Verified allowed domain '{}' {}",
-                            d.domain,
-                            VerifyType::Dns.how()
-                        )
-                    },
-                    actor,
-                )
-                .await
-            }
-            DomainCheck::NotFound(seen) => {
-                self.write_check(
-                    company_id,
-                    resource_id,
-                    None,
-                    |d| format!("Checked allowed domain '{}': {seen}", d.domain),
-                    actor,
-                )
-                .await
-            }
-        }
+        let outcome = match check {
+            DomainCheck::Found => Ok(VerifyType::Dns),
+            DomainCheck::NotFound(seen) => Err(seen.as_str()),
+        };
+        self.write_check(company_id, resource_id, outcome, actor)
+            .await
     }
 
     async fn mark_domain_verified(
@@ -478,20 +445,8 @@ impl AllowListStore for SqlStore {
         resource_id: &str,
         actor: &Actor,
     ) -> Result<Option<AllowedDomain>> {
-        self.write_check(
-            company_id,
-            resource_id,
-            Some(VerifyType::Marked),
-            |d| {
-                format!(
-                    "Verified allowed domain '{}' {}",
-                    d.domain,
-                    VerifyType::Marked.how()
-                )
-            },
-            actor,
-        )
-        .await
+        self.write_check(company_id, resource_id, Ok(VerifyType::Marked), actor)
+            .await
     }
 
     async fn verified_domains(&self, company_id: i64) -> Result<Vec<String>> {
@@ -527,7 +482,9 @@ impl AllowListStore for SqlStore {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::UNVERIFIED_SQL;
+    use crate::rows::sqlite_plan;
     use crate::SqlStore;
+    use sea_query::Values;
 
     /// On SQLite (no planner statistics) the unverified list reads the users' domains from the
     /// index on (company_id, email_domain), a probe per domain, and never scans the users.
@@ -536,14 +493,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let _store = SqlStore::open("", dir.path()).await.unwrap();
         let conn = rusqlite::Connection::open(dir.path().join("rollcall.db")).unwrap();
-        let mut stmt = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {UNVERIFIED_SQL}"))
-            .unwrap();
-        let plan: Vec<String> = stmt
-            .query_map([7_i64], |r| r.get::<_, String>(3))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let plan = sqlite_plan(&conn, UNVERIFIED_SQL, &Values(vec![7_i64.into()]));
         assert!(
             plan.iter()
                 .any(|l| l.contains("USING COVERING INDEX target_users_domain")),

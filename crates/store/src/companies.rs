@@ -286,11 +286,8 @@ impl CompanyStore for SqlStore {
         .into_iter()
         .chain(field_values(f))
         .chain([(C::CreateTime, now.into())]);
-        let stmt = insert_rows(C::TABLE, [row])?
-            .returning_col(C::Id)
-            .to_owned();
-        let row = self.fetch_one(&mut tx, &stmt).await?;
-        let id = get_i64(&row, "id")?;
+        let insert = insert_rows(C::TABLE, [row])?;
+        let id = self.insert_returning_id(&mut tx, insert, C::Id).await?;
         let path = format!("{}{id}/", parent.map_or("/", |p| p.path.as_str()));
         sqlx::query("UPDATE companies SET path = $1 WHERE id = $2")
             .bind(&path)

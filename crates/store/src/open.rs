@@ -12,11 +12,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rand::distributions::{Alphanumeric, DistString};
 use sea_query::{
-    Alias, Expr, PostgresQueryBuilder, QueryStatementWriter, SelectStatement, SqliteQueryBuilder,
-    Value, Values,
+    Alias, Expr, InsertStatement, PostgresQueryBuilder, QueryStatementWriter, SelectStatement,
+    SqliteQueryBuilder, Value, Values,
 };
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
-use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor, Row};
 
 use crate::audit::AuditEvent;
 use crate::columns::Columns;
@@ -336,16 +336,19 @@ impl SqlStore {
         Ok(done.rows_affected())
     }
 
-    /// Renders `stmt` and reads the one row it returns on `conn` (an `INSERT ... RETURNING`).
-    pub(crate) async fn fetch_one<S: QueryStatementWriter>(
+    /// Runs `insert` (one row) on `conn` and reads the new row's `id` column back. The error
+    /// stays sqlx's, as [`execute`](Self::execute)'s.
+    pub(crate) async fn insert_returning_id<C: Columns>(
         &self,
         conn: &mut AnyConnection,
-        stmt: &S,
-    ) -> sqlx::Result<AnyRow> {
-        let (sql, values) = self.render(stmt);
-        bind_values(sqlx::query(&sql), &values)
+        mut insert: InsertStatement,
+        id: C,
+    ) -> sqlx::Result<i64> {
+        let (sql, values) = self.render(insert.returning_col(id));
+        let row = bind_values(sqlx::query(&sql), &values)
             .fetch_one(conn)
-            .await
+            .await?;
+        row.try_get(0)
     }
 
     /// Writes the audit rows of a change and commits it: every write that changes data ends
@@ -380,14 +383,32 @@ impl SqlStore {
         value: impl Into<Value>,
         lock: bool,
     ) -> Result<Option<T>> {
+        self.row_matching(db, [(column, value.into())], lock).await
+    }
+
+    /// The row of `C`'s table whose columns equal the values given (a unique key: the first
+    /// row found is returned), as [`row_where`](Self::row_where) reads it.
+    pub(crate) async fn row_matching<'c, C: Columns, T: FromColumns>(
+        &self,
+        db: impl sqlx::Executor<'c, Database = sqlx::Any>,
+        key: impl IntoIterator<Item = (C, Value)>,
+        lock: bool,
+    ) -> Result<Option<T>> {
+        let (columns, values): (Vec<C>, Vec<Value>) = key.into_iter().unzip();
+        // Column names come from the enum, never from input; the values are bound.
+        let condition = columns
+            .iter()
+            .enumerate()
+            .map(|(n, column)| format!("{} = ${}", column.name(), n + 1))
+            .collect::<Vec<_>>()
+            .join(" AND ");
         let sql = format!(
-            "SELECT {} FROM {} WHERE {} = $1{}",
+            "SELECT {} FROM {} WHERE {condition}{}",
             C::SELECT,
             C::TABLE,
-            column.name(),
             if lock { self.for_update() } else { "" }
         );
-        let row = bind_values(sqlx::query(&sql), &Values(vec![value.into()]))
+        let row = bind_values(sqlx::query(&sql), &Values(values))
             .fetch_optional(db)
             .await?;
         row.as_ref().map(T::from_columns).transpose()

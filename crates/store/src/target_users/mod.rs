@@ -83,12 +83,9 @@ impl TargetUserStore for SqlStore {
         let resource_id = new_resource_id();
         let mut tx = self.write_tx().await?;
         let row = new_row(company_id, resource_id.clone(), f, create_time);
-        let stmt = insert_rows(C::TABLE, [row])?
-            .returning_col(C::Id)
-            .to_owned();
-        let res = self.fetch_one(&mut tx, &stmt).await;
-        let row = or_conflict(res, || duplicate_email(&f.email))?;
-        let id = get_i64(&row, C::Id.name())?;
+        let insert = insert_rows(C::TABLE, [row])?;
+        let res = self.insert_returning_id(&mut tx, insert, C::Id).await;
+        let id = or_conflict(res, || duplicate_email(&f.email))?;
         let (a, i) = if f.is_active { (1, 0) } else { (0, 1) };
         bump(&mut tx, company_id, month_of(create_time), a, i, 0).await?;
         let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
@@ -284,16 +281,11 @@ impl TargetUserStore for SqlStore {
     }
 
     async fn target_user(&self, company_id: i64, resource_id: &str) -> Result<Option<TargetUser>> {
-        let sql = format!(
-            "SELECT {} FROM target_users WHERE company_id = $1 AND resource_id = $2",
-            C::SELECT
-        );
-        let row = sqlx::query(&sql)
-            .bind(company_id)
-            .bind(resource_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(TargetUser::from_columns).transpose()
+        let key = [
+            (C::CompanyId, company_id.into()),
+            (C::ResourceId, resource_id.into()),
+        ];
+        self.row_matching(&self.pool, key, false).await
     }
 
     async fn target_users_by_resource_ids(
