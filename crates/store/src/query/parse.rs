@@ -868,6 +868,15 @@ mod tests {
         serde_json::from_value(rollcall_types::casing::canonicalize_keys(v)).expect("filter json")
     }
 
+    /// `create_time <op> millis`, what a time filter on FIELDS' CreateTime parses to.
+    fn created(op: CmpOp, millis: i64) -> Cond {
+        Cond::Cmp {
+            column: "create_time",
+            op,
+            value: Val::Int(millis),
+        }
+    }
+
     #[test]
     fn unknown_field_and_operator_are_named() {
         let f = filter(
@@ -902,14 +911,12 @@ mod tests {
         );
         let p = parse_filter(Some(&f), &FIELDS, 0).unwrap();
         let day = 1_767_312_000_000_i64; // 2026-01-02T00:00:00Z
-        let at = |op, ms| Cond::Cmp {
-            column: "create_time",
-            op,
-            value: Val::Int(ms),
-        };
         assert_eq!(
             p.cond,
-            Cond::All(vec![at(CmpOp::Ge, day), at(CmpOp::Lt, day + 86_400_000)])
+            Cond::All(vec![
+                created(CmpOp::Ge, day),
+                created(CmpOp::Lt, day + 86_400_000)
+            ])
         );
     }
 
@@ -1231,22 +1238,17 @@ mod tests {
             parse_filter_in(Some(&one("CreateTime", op, json!(v))), &FIELDS, &ctx).map(|p| p.cond)
         };
         let minute = 1_793_859_660_000_i64; // 2026-11-05T06:21:00Z
-        let cmp = |op, value| Cond::Cmp {
-            column: "create_time",
-            op,
-            value: Val::Int(value),
-        };
         assert_eq!(
             at(">=", "05/11/2026 06:21").unwrap(),
-            cmp(CmpOp::Ge, minute)
+            created(CmpOp::Ge, minute)
         );
         assert_eq!(
             at("<=", "05/11/2026 06:21").unwrap(),
-            cmp(CmpOp::Lt, minute + 60_000)
+            created(CmpOp::Lt, minute + 60_000)
         );
         let day = minute - (6 * 60 + 21) * 60_000;
-        assert_eq!(at("<", "05/11/2026").unwrap(), cmp(CmpOp::Lt, day));
-        assert_eq!(at(">=", "2026-11-05").unwrap(), cmp(CmpOp::Ge, day));
+        assert_eq!(at("<", "05/11/2026").unwrap(), created(CmpOp::Lt, day));
+        assert_eq!(at(">=", "2026-11-05").unwrap(), created(CmpOp::Ge, day));
         let e = at("=", "11/31/2026").unwrap_err();
         assert!(
             e.0.contains("ISO 8601") && e.0.contains("dd/MM/yyyy HH:mm"),
