@@ -351,8 +351,9 @@ impl SqlStore {
         row.try_get(0)
     }
 
-    /// Writes the audit rows of a change and commits it: every write that changes data ends
-    /// here, so a change and its record land together.
+    /// Writes the audit rows of a change and commits it, so that the change and its record
+    /// land together: how a write ends (a company delete, which may be one of a batch, writes
+    /// its row itself and leaves the commit to its caller).
     pub(crate) async fn commit_audited(
         &self,
         mut tx: WriteTx,
