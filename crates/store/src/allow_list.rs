@@ -6,15 +6,12 @@ use async_trait::async_trait;
 use sea_query::{Alias, Expr, Query, Value};
 use serde_json::json;
 
-use crate::audit::{Actor, Change, Entity, Operation};
+use crate::audit::{Actor, AuditEvent, Change, Entity, Operation};
 use crate::columns::table_columns;
 use crate::model::Millis;
 use crate::open::{new_resource_id, now_millis};
 use crate::query::SearchSpec;
-use crate::rows::{
-    apply_order, bind_values, count_select, get_str, insert_rows, is_unique_violation, FromColumns,
-    ReadColumns,
-};
+use crate::rows::{bind_values, get_str, insert_rows, or_conflict, FromColumns, ReadColumns};
 use crate::{AllowListStore, Result, SqlStore, StoreError};
 
 /// How a domain was verified (`verifyType` on the wire).
@@ -171,6 +168,30 @@ fn audited(d: &AllowedDomain) -> serde_json::Value {
     })
 }
 
+/// One event per domain added (`Create`) or deleted (any other operation): the domain's fields
+/// are the event's new value, or its old one.
+fn domain_events(
+    change: &Change<'_>,
+    operation: Operation,
+    domains: &[AllowedDomain],
+) -> Vec<AuditEvent> {
+    let created = operation == Operation::Create;
+    let verb = if created { "Added" } else { "Deleted" };
+    domains
+        .iter()
+        .map(|d| {
+            let (old, new) = if created {
+                (None, Some(audited(d)))
+            } else {
+                (Some(audited(d)), None)
+            };
+            let what = format!("{verb} allowed domain '{}'", d.domain);
+            let description = format!("{what} {}", change.company.suffix());
+            change.event(operation, Some(&d.resource_id), old, new, description)
+        })
+        .collect()
+}
+
 impl SqlStore {
     /// A company's domain by resource id, locked in the caller's transaction when `lock`.
     async fn domain_in<'c>(
@@ -180,29 +201,21 @@ impl SqlStore {
         resource_id: &str,
         lock: bool,
     ) -> Result<Option<AllowedDomain>> {
-        let sql = format!(
-            "SELECT {} FROM {} WHERE {} = $1 AND {} = $2{}",
-            A::SELECT,
-            A::TABLE,
-            A::CompanyId.name(),
-            A::ResourceId.name(),
-            if lock { self.for_update() } else { "" }
-        );
-        let row = sqlx::query(&sql)
-            .bind(company_id)
-            .bind(resource_id)
-            .fetch_optional(db)
-            .await?;
-        row.as_ref().map(AllowedDomain::from_columns).transpose()
+        let key = [
+            (A::CompanyId, company_id.into()),
+            (A::ResourceId, resource_id.into()),
+        ];
+        self.row_matching(db, key, lock).await
     }
 
     /// Sets a domain's verification and last check in one statement with its audit row.
+    /// `outcome`: `Ok(how)` when the domain is verified that way, `Err(seen)` when a DNS check
+    /// found `seen` instead of its TXT value.
     async fn write_check(
         &self,
         company_id: i64,
         resource_id: &str,
-        verified: Option<VerifyType>,
-        description: impl FnOnce(&AllowedDomain) -> String,
+        outcome: std::result::Result<VerifyType, &str>,
         actor: &Actor,
     ) -> Result<Option<AllowedDomain>> {
         let mut tx = self.write_tx().await?;
@@ -212,7 +225,11 @@ impl SqlStore {
         else {
             return Ok(None);
         };
-        let description = description(&before);
+        let description = match outcome {
+            Ok(how) => format!("Verified allowed domain '{}' {}", before.domain, how.how()),
+            Err(seen) => format!("Checked allowed domain '{}': {seen}", before.domain),
+        };
+        let verified = outcome.ok();
         let now = now_millis();
         let mut values = vec![(A::LastCheckTime, Value::from(now))];
         let after_check = match verified {
@@ -240,10 +257,7 @@ impl SqlStore {
             .values(values.into_iter().map(|(c, v)| (c, v.into())))
             .and_where(Expr::col(A::Id).eq(before.id))
             .to_owned();
-        let (sql, values) = self.render(&stmt);
-        bind_values(sqlx::query(&sql), &values)
-            .execute(&mut *tx)
-            .await?;
+        self.execute(&mut tx, &stmt).await?;
         let change = Change::within(&mut tx, actor, company_id, Entity::AllowedDomain).await?;
         let mut event = change.update(
             resource_id,
@@ -256,8 +270,7 @@ impl SqlStore {
             // changed".
             event.description = format!("{description} {}", change.company.suffix());
         }
-        self.insert_audit(&mut tx, &event).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, [event]).await?;
         Ok(Some(after_check))
     }
 
@@ -336,32 +349,14 @@ impl AllowListStore for SqlStore {
             .chain(verification_values(None))
         });
         let stmt = insert_rows(A::TABLE, rows)?;
-        let (sql, values) = self.render(&stmt);
-        match bind_values(sqlx::query(&sql), &values).execute(&mut *tx).await {
-            Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => {
-                return Err(StoreError::Conflict(
-                    "a domain of this request is already on this company's allowed domains (or repeats in the request); POST /api/allow-list/search lists them".into(),
-                ))
-            }
-            Err(e) => return Err(e.into()),
-        }
+        or_conflict(self.execute(&mut tx, &stmt).await, || {
+            StoreError::Conflict(
+                "a domain of this request is already on this company's allowed domains (or repeats in the request); POST /api/allow-list/search lists them".into(),
+            )
+        })?;
         let change = Change::within(&mut tx, actor, company_id, Entity::AllowedDomain).await?;
-        for d in &added {
-            let event = change.event(
-                Operation::Create,
-                Some(&d.resource_id),
-                None,
-                Some(audited(d)),
-                format!(
-                    "Added allowed domain '{}' {}",
-                    d.domain,
-                    change.company.suffix()
-                ),
-            );
-            self.insert_audit(&mut tx, &event).await?;
-        }
-        tx.commit().await?;
+        let events = domain_events(&change, Operation::Create, &added);
+        self.commit_audited(tx, events).await?;
         Ok(added)
     }
 
@@ -399,21 +394,8 @@ impl AllowListStore for SqlStore {
             });
         }
         let change = Change::within(&mut tx, actor, company_id, Entity::AllowedDomain).await?;
-        for d in &deleted {
-            let event = change.event(
-                Operation::Delete,
-                Some(&d.resource_id),
-                Some(audited(d)),
-                None,
-                format!(
-                    "Deleted allowed domain '{}' {}",
-                    d.domain,
-                    change.company.suffix()
-                ),
-            );
-            self.insert_audit(&mut tx, &event).await?;
-        }
-        tx.commit().await?;
+        let events = domain_events(&change, Operation::Delete, &deleted);
+        self.commit_audited(tx, events).await?;
         Ok(DeletedDomains {
             deleted,
             missing: vec![],
@@ -434,24 +416,12 @@ impl AllowListStore for SqlStore {
         company_id: i64,
         spec: &SearchSpec,
     ) -> Result<(i64, Vec<AllowedDomain>)> {
-        let cond = spec.cond.to_condition(self.engine);
-        let total = self
-            .count(
-                count_select()
-                    .from(Alias::new(A::TABLE))
-                    .and_where(Expr::col(A::CompanyId).eq(company_id))
-                    .cond_where(cond.clone()),
-            )
-            .await?;
-        let mut page = Query::select()
-            .expr(Expr::cust(A::SELECT))
+        let filtered = Query::select()
             .from(Alias::new(A::TABLE))
             .and_where(Expr::col(A::CompanyId).eq(company_id))
-            .cond_where(cond)
+            .cond_where(spec.cond.to_condition(self.engine))
             .to_owned();
-        apply_order(&mut page, spec);
-        let (sql, values) = self.render(&page);
-        Ok((total, self.fetch_all_as(&sql, &values).await?))
+        self.search_page(filtered, A::SELECT, spec).await
     }
 
     async fn record_domain_check(
@@ -461,34 +431,12 @@ impl AllowListStore for SqlStore {
         check: &DomainCheck,
         actor: &Actor,
     ) -> Result<Option<AllowedDomain>> {
-        match check {
-            DomainCheck::Found => {
-                self.write_check(
-                    company_id,
-                    resource_id,
-                    Some(VerifyType::Dns),
-                    |d| {
-                        format!(
-                            "Verified allowed domain '{}' {}",
-                            d.domain,
-                            VerifyType::Dns.how()
-                        )
-                    },
-                    actor,
-                )
-                .await
-            }
-            DomainCheck::NotFound(seen) => {
-                self.write_check(
-                    company_id,
-                    resource_id,
-                    None,
-                    |d| format!("Checked allowed domain '{}': {seen}", d.domain),
-                    actor,
-                )
-                .await
-            }
-        }
+        let outcome = match check {
+            DomainCheck::Found => Ok(VerifyType::Dns),
+            DomainCheck::NotFound(seen) => Err(seen.as_str()),
+        };
+        self.write_check(company_id, resource_id, outcome, actor)
+            .await
     }
 
     async fn mark_domain_verified(
@@ -497,20 +445,8 @@ impl AllowListStore for SqlStore {
         resource_id: &str,
         actor: &Actor,
     ) -> Result<Option<AllowedDomain>> {
-        self.write_check(
-            company_id,
-            resource_id,
-            Some(VerifyType::Marked),
-            |d| {
-                format!(
-                    "Verified allowed domain '{}' {}",
-                    d.domain,
-                    VerifyType::Marked.how()
-                )
-            },
-            actor,
-        )
-        .await
+        self.write_check(company_id, resource_id, Ok(VerifyType::Marked), actor)
+            .await
     }
 
     async fn verified_domains(&self, company_id: i64) -> Result<Vec<String>> {
@@ -546,7 +482,9 @@ impl AllowListStore for SqlStore {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::UNVERIFIED_SQL;
+    use crate::rows::sqlite_plan;
     use crate::SqlStore;
+    use sea_query::Values;
 
     /// On SQLite (no planner statistics) the unverified list reads the users' domains from the
     /// index on (company_id, email_domain), a probe per domain, and never scans the users.
@@ -555,14 +493,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let _store = SqlStore::open("", dir.path()).await.unwrap();
         let conn = rusqlite::Connection::open(dir.path().join("rollcall.db")).unwrap();
-        let mut stmt = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {UNVERIFIED_SQL}"))
-            .unwrap();
-        let plan: Vec<String> = stmt
-            .query_map([7_i64], |r| r.get::<_, String>(3))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let plan = sqlite_plan(&conn, UNVERIFIED_SQL, &Values(vec![7_i64.into()]));
         assert!(
             plan.iter()
                 .any(|l| l.contains("USING COVERING INDEX target_users_domain")),

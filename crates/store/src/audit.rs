@@ -607,10 +607,7 @@ impl SqlStore {
         e: &AuditEvent,
     ) -> Result<()> {
         let stmt = insert_rows(AuditCol::TABLE, [stored_values(e)])?;
-        let (sql, values) = self.render(&stmt);
-        bind_values(sqlx::query(&sql), &values)
-            .execute(conn)
-            .await?;
+        self.execute(conn, &stmt).await?;
         Ok(())
     }
 }
@@ -682,15 +679,13 @@ fn visible_rows(scope: &AuditScope) -> sea_query::SelectStatement {
         .to_owned()
 }
 
-/// `SELECT <what> FROM <visible rows> WHERE <the search's filter>`.
-fn select_visible(
+/// `FROM <visible rows> WHERE <the search's filter>`, without a column yet.
+fn visible_filtered(
     engine: Engine,
     scope: &AuditScope,
     spec: &SearchSpec,
-    what: &str,
 ) -> sea_query::SelectStatement {
     Query::select()
-        .expr(Expr::cust(what))
         .from_subquery(visible_rows(scope), Alias::new("audit_log"))
         .cond_where(spec.cond.to_condition(engine))
         .to_owned()
@@ -708,13 +703,8 @@ impl AuditStore for SqlStore {
         scope: &AuditScope,
         spec: &SearchSpec,
     ) -> Result<(i64, Vec<AuditRow>)> {
-        let total = self
-            .count(&select_visible(self.engine, scope, spec, "COUNT(*) AS n"))
-            .await?;
-        let mut page = select_visible(self.engine, scope, spec, AuditCol::SELECT);
-        apply_order(&mut page, spec);
-        let (sql, values) = self.render(&page);
-        Ok((total, self.fetch_all_as(&sql, &values).await?))
+        let filtered = visible_filtered(self.engine, scope, spec);
+        self.search_page(filtered, AuditCol::SELECT, spec).await
     }
 
     /// Streams the rows a search selects (every match when `all`) into `out` from one cursor
@@ -727,7 +717,8 @@ impl AuditStore for SqlStore {
         all: bool,
         out: AuditSink,
     ) -> Result<()> {
-        let mut page = select_visible(self.engine, scope, spec, AuditCol::SELECT);
+        let mut page = visible_filtered(self.engine, scope, spec);
+        page.expr(Expr::cust(AuditCol::SELECT));
         apply_order(&mut page, spec);
         if all {
             page.reset_limit().reset_offset();

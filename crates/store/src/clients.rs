@@ -10,8 +10,7 @@ use crate::model::*;
 use crate::open::{new_resource_id, now_millis};
 use crate::query::SearchSpec;
 use crate::rows::{
-    apply_order, count_select, get_i64, is_unique_violation, json_list, json_list_from, qualified,
-    FromColumns, ReadColumns, Shifted,
+    get_i64, json_list, json_list_from, or_conflict, qualified, FromColumns, ReadColumns, Shifted,
 };
 use crate::{ClientStore, Result, SqlStore, StoreError};
 
@@ -57,15 +56,11 @@ impl FromColumns for ApiClient {
     }
 }
 
-/// A client write's error; the unique index on `client_id` is the one a write can break.
-fn write_error(e: sqlx::Error, client_id: &str) -> StoreError {
-    if is_unique_violation(&e) {
-        StoreError::Conflict(format!(
-            "clientId '{client_id}' is already in use; choose another"
-        ))
-    } else {
-        e.into()
-    }
+/// The conflict of a client write: the unique index on `client_id` is the one it can break.
+fn client_id_taken(client_id: &str) -> StoreError {
+    StoreError::Conflict(format!(
+        "clientId '{client_id}' is already in use; choose another"
+    ))
 }
 
 #[async_trait]
@@ -90,7 +85,7 @@ impl ClientStore for SqlStore {
         .bind(now)
         .fetch_one(&mut *tx)
         .await;
-        let row = res.map_err(|e| write_error(e, &c.client_id))?;
+        let row = or_conflict(res, || client_id_taken(&c.client_id))?;
         let change = Change::within(&mut tx, actor, c.company_id, Entity::ApiClient).await?;
         let event = change.event(
             Operation::Create,
@@ -111,8 +106,7 @@ impl ClientStore for SqlStore {
                 change.company.suffix()
             ),
         );
-        self.insert_audit(&mut tx, &event).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, [event]).await?;
         Ok(ApiClient {
             id: get_i64(&row, "id")?,
             company_id: c.company_id,
@@ -130,12 +124,7 @@ impl ClientStore for SqlStore {
 
     async fn update_client(&self, id: i64, u: &ClientUpdate, actor: &Actor) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        let Some(before) = self
-            .row_where::<_, ApiClient>(&mut *tx, ClientCol::Id, id, true)
-            .await?
-        else {
-            return Err(StoreError::NotFound);
-        };
+        let before: ApiClient = self.row_to_change(&mut tx, ClientCol::Id, id).await?;
         let res = sqlx::query(
             "UPDATE api_clients SET name = $1, client_id = $2, secret_hash = COALESCE($3, secret_hash), role = $4, status_id = $5, \
              has_ip_restriction = $6, allowed_ips = $7, update_time = $8 WHERE id = $9",
@@ -151,7 +140,7 @@ impl ClientStore for SqlStore {
         .bind(id)
         .execute(&mut *tx)
         .await;
-        res.map_err(|e| write_error(e, &u.client_id))?;
+        or_conflict(res, || client_id_taken(&u.client_id))?;
         let change = Change::within(&mut tx, actor, before.company_id, Entity::ApiClient).await?;
         let after = audit::client_value(
             &u.name,
@@ -162,19 +151,13 @@ impl ClientStore for SqlStore {
             &u.allowed_ips,
         );
         let event = audit::client_update_event(&change, &before, &after, u.secret_hash.is_some());
-        self.insert_audit(&mut tx, &event).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, [event]).await?;
         Ok(())
     }
 
     async fn delete_client(&self, id: i64, actor: &Actor) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        let Some(before) = self
-            .row_where::<_, ApiClient>(&mut *tx, ClientCol::Id, id, true)
-            .await?
-        else {
-            return Err(StoreError::NotFound);
-        };
+        let before: ApiClient = self.row_to_change(&mut tx, ClientCol::Id, id).await?;
         sqlx::query("DELETE FROM api_clients WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -191,8 +174,7 @@ impl ClientStore for SqlStore {
                 change.company.suffix()
             ),
         );
-        self.insert_audit(&mut tx, &event).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, [event]).await?;
         Ok(())
     }
 
@@ -253,22 +235,10 @@ impl ClientStore for SqlStore {
             .from(Alias::new(ClientCol::TABLE))
             .and_where(Expr::col(Alias::new("company_id")).eq(company_id))
             .to_owned();
-        let v = Alias::new("v");
-        let cond = spec.cond.to_condition(self.engine);
-        let total = self
-            .count(
-                count_select()
-                    .from_subquery(base.clone(), v.clone())
-                    .cond_where(cond.clone()),
-            )
-            .await?;
-        let mut page = Query::select()
-            .column(sea_query::Asterisk)
-            .from_subquery(base, v)
-            .cond_where(cond)
+        let filtered = Query::select()
+            .from_subquery(base, Alias::new("v"))
+            .cond_where(spec.cond.to_condition(self.engine))
             .to_owned();
-        apply_order(&mut page, spec);
-        let (sql, values) = self.render(&page);
-        Ok((total, self.fetch_all_as(&sql, &values).await?))
+        self.search_page(filtered, ClientCol::SELECT, spec).await
     }
 }

@@ -8,12 +8,12 @@ use sqlx::any::AnyRow;
 use crate::audit::{self, Actor, Change, Operation};
 use crate::columns::table_columns;
 use crate::model::*;
-use crate::open::{new_resource_id, now_millis};
+use crate::open::{new_resource_id, now_millis, WriteTx};
 use crate::rows::{
     apply_order, bind_values, count_select, get_bool, get_i64, get_opt_i64, get_opt_str, get_str,
     insert_rows, json_list, json_list_from, FromColumns, ReadColumns,
 };
-use crate::{CompanyStore, Result, SqlStore, StoreError};
+use crate::{CompanyStore, Result, SqlStore};
 
 table_columns! {
     /// Columns of `companies`.
@@ -209,7 +209,7 @@ fn company_row(row: &AnyRow) -> Result<CompanyRow> {
 /// Deletes company `id` with its data inside `tx`, with its audit row; refuses while companies
 /// remain below it. Shared by the single and the bulk delete, which commit (or not) themselves.
 async fn delete_in(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut WriteTx,
     store: &SqlStore,
     id: i64,
     actor: &Actor,
@@ -288,14 +288,8 @@ impl CompanyStore for SqlStore {
         .into_iter()
         .chain(field_values(f))
         .chain([(C::CreateTime, now.into())]);
-        let stmt = insert_rows(C::TABLE, [row])?
-            .returning_col(C::Id)
-            .to_owned();
-        let (sql, values) = self.render(&stmt);
-        let row = bind_values(sqlx::query(&sql), &values)
-            .fetch_one(&mut *tx)
-            .await?;
-        let id = get_i64(&row, "id")?;
+        let insert = insert_rows(C::TABLE, [row])?;
+        let id = self.insert_returning_id(&mut tx, insert, C::Id).await?;
         let path = format!("{}{id}/", parent.map_or("/", |p| p.path.as_str()));
         sqlx::query("UPDATE companies SET path = $1 WHERE id = $2")
             .bind(&path)
@@ -324,8 +318,7 @@ impl CompanyStore for SqlStore {
             Some(audit::company_value(f)),
             description,
         );
-        self.insert_audit(&mut tx, &event).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, [event]).await?;
         Ok(company)
     }
 
@@ -337,12 +330,7 @@ impl CompanyStore for SqlStore {
         actor: &Actor,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        let Some(before) = self
-            .row_where::<_, Company>(&mut *tx, CompanyCol::Id, id, true)
-            .await?
-        else {
-            return Err(StoreError::NotFound);
-        };
+        let before: Company = self.row_to_change(&mut tx, CompanyCol::Id, id).await?;
         // Only what this update changed from what the caller read: a change made meanwhile
         // (a parent deactivating the company) is not undone.
         let f = &f.rebase(base, &before.fields);
@@ -355,18 +343,14 @@ impl CompanyStore for SqlStore {
             .values(values)
             .and_where(Expr::col(CompanyCol::Id).eq(id))
             .to_owned();
-        let (sql, values) = self.render(&stmt);
-        bind_values(sqlx::query(&sql), &values)
-            .execute(&mut *tx)
-            .await?;
+        self.execute(&mut tx, &stmt).await?;
         let event = Change::of_company(actor, &before).update(
             &before.resource_id,
             &audit::company_value(&before.fields),
             &audit::company_value(f),
             &format!("Updated company '{}'", before.fields.name),
         );
-        self.insert_audit(&mut tx, &event).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, [event]).await?;
         Ok(())
     }
 
@@ -456,12 +440,7 @@ impl CompanyStore for SqlStore {
 
     async fn set_company_privacy(&self, id: i64, privacy: &Privacy, actor: &Actor) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        let Some(before) = self
-            .row_where::<_, Company>(&mut *tx, CompanyCol::Id, id, true)
-            .await?
-        else {
-            return Err(StoreError::NotFound);
-        };
+        let before: Company = self.row_to_change(&mut tx, CompanyCol::Id, id).await?;
         use CompanyCol as C;
         let stmt = Query::update()
             .table(Alias::new(C::TABLE))
@@ -473,10 +452,7 @@ impl CompanyStore for SqlStore {
             ])
             .and_where(Expr::col(C::Id).eq(id))
             .to_owned();
-        let (sql, values) = self.render(&stmt);
-        bind_values(sqlx::query(&sql), &values)
-            .execute(&mut *tx)
-            .await?;
+        self.execute(&mut tx, &stmt).await?;
         let event = Change::of_company(actor, &before).update(
             &before.resource_id,
             &audit::privacy_value(&before.privacy),
@@ -486,8 +462,7 @@ impl CompanyStore for SqlStore {
                 before.fields.name
             ),
         );
-        self.insert_audit(&mut tx, &event).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, [event]).await?;
         Ok(())
     }
 

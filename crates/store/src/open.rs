@@ -11,12 +11,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rand::distributions::{Alphanumeric, DistString};
-use sea_query::{PostgresQueryBuilder, SelectStatement, SqliteQueryBuilder, Value, Values};
+use sea_query::{
+    Alias, Expr, InsertStatement, PostgresQueryBuilder, QueryStatementWriter, SelectStatement,
+    SqliteQueryBuilder, Value, Values,
+};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Executor};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor, Row};
 
+use crate::audit::AuditEvent;
 use crate::columns::Columns;
-use crate::rows::{bind_values, get_i64, get_str, FromColumns};
+use crate::query::SearchSpec;
+use crate::rows::{apply_order, bind_values, get_i64, get_str, FromColumns};
 use crate::{catalog, DatabaseStore, PoolStats, Result, StoreError};
 
 /// Which database engine a store runs on.
@@ -27,6 +32,9 @@ pub enum Engine {
     /// PostgreSQL server.
     Postgres,
 }
+
+/// A write transaction of the store ([`SqlStore::write_tx`]).
+pub(crate) type WriteTx = sqlx::Transaction<'static, sqlx::Any>;
 
 /// The store. Cheap to clone.
 #[derive(Clone)]
@@ -307,11 +315,55 @@ impl SqlStore {
     /// deferred one that reads first and writes after another process has written (`rollcall
     /// keys rotate`, a second server on the same file) fails with SQLITE_BUSY at once instead
     /// of waiting on the busy timeout.
-    pub(crate) async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+    pub(crate) async fn write_tx(&self) -> Result<WriteTx> {
         Ok(match self.engine {
             Engine::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
             Engine::Postgres => self.writer.begin().await?,
         })
+    }
+
+    /// Renders `stmt` and runs it on `conn` (a write transaction's); rows affected. The error
+    /// stays sqlx's, so that a caller can tell a unique violation ([`crate::rows::or_conflict`]).
+    pub(crate) async fn execute<S: QueryStatementWriter>(
+        &self,
+        conn: &mut AnyConnection,
+        stmt: &S,
+    ) -> sqlx::Result<u64> {
+        let (sql, values) = self.render(stmt);
+        let done = bind_values(sqlx::query(&sql), &values)
+            .execute(conn)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Runs `insert` (one row) on `conn` and reads the new row's `id` column back. The error
+    /// stays sqlx's, as [`execute`](Self::execute)'s.
+    pub(crate) async fn insert_returning_id<C: Columns>(
+        &self,
+        conn: &mut AnyConnection,
+        mut insert: InsertStatement,
+        id: C,
+    ) -> sqlx::Result<i64> {
+        let (sql, values) = self.render(insert.returning_col(id));
+        let row = bind_values(sqlx::query(&sql), &values)
+            .fetch_one(conn)
+            .await?;
+        row.try_get(0)
+    }
+
+    /// Writes the audit rows of a change and commits it, so that the change and its record
+    /// land together: how a write ends (a company delete, which may be one of a batch, writes
+    /// its row itself and leaves the commit to its caller).
+    pub(crate) async fn commit_audited(
+        &self,
+        mut tx: WriteTx,
+        events: impl IntoIterator<Item = AuditEvent>,
+    ) -> Result<()> {
+        for event in events {
+            self.insert_audit(&mut tx, &event).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Runs a count (a statement from [`crate::rows::count_select`]) on the read pool.
@@ -332,17 +384,67 @@ impl SqlStore {
         value: impl Into<Value>,
         lock: bool,
     ) -> Result<Option<T>> {
+        self.row_matching(db, [(column, value.into())], lock).await
+    }
+
+    /// The row of `C`'s table whose columns equal the values given (a unique key: the first
+    /// row found is returned), as [`row_where`](Self::row_where) reads it.
+    pub(crate) async fn row_matching<'c, C: Columns, T: FromColumns>(
+        &self,
+        db: impl sqlx::Executor<'c, Database = sqlx::Any>,
+        key: impl IntoIterator<Item = (C, Value)>,
+        lock: bool,
+    ) -> Result<Option<T>> {
+        let (columns, values): (Vec<C>, Vec<Value>) = key.into_iter().unzip();
+        // Column names come from the enum, never from input; the values are bound.
+        let condition = columns
+            .iter()
+            .enumerate()
+            .map(|(n, column)| format!("{} = ${}", column.name(), n + 1))
+            .collect::<Vec<_>>()
+            .join(" AND ");
         let sql = format!(
-            "SELECT {} FROM {} WHERE {} = $1{}",
+            "SELECT {} FROM {} WHERE {condition}{}",
             C::SELECT,
             C::TABLE,
-            column.name(),
             if lock { self.for_update() } else { "" }
         );
-        let row = bind_values(sqlx::query(&sql), &Values(vec![value.into()]))
+        let row = bind_values(sqlx::query(&sql), &Values(values))
             .fetch_optional(db)
             .await?;
         row.as_ref().map(T::from_columns).transpose()
+    }
+
+    /// The row of `C`'s table to change, read and locked in the change's transaction `tx`;
+    /// [`StoreError::NotFound`] when there is none.
+    pub(crate) async fn row_to_change<C: Columns, T: FromColumns>(
+        &self,
+        tx: &mut WriteTx,
+        column: C,
+        value: impl Into<Value>,
+    ) -> Result<T> {
+        self.row_where(&mut **tx, column, value, true)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// One page of a search and the number of rows it matches. `filtered` is the search's FROM
+    /// and WHERE without a column (the count and the page add theirs); `columns` starts with
+    /// `T`'s read columns.
+    pub(crate) async fn search_page<T: FromColumns>(
+        &self,
+        filtered: SelectStatement,
+        columns: &str,
+        spec: &SearchSpec,
+    ) -> Result<(i64, Vec<T>)> {
+        let mut count = filtered.clone();
+        count.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"));
+        let total = self.count(&count).await?;
+        let mut page = filtered;
+        page.expr(Expr::cust(columns));
+        apply_order(&mut page, spec);
+        let (sql, values) = self.render(&page);
+        Ok((total, self.fetch_all_as(&sql, &values).await?))
     }
 
     /// Every row of a rendered SELECT whose first columns are `T`'s read columns, decoded.
@@ -358,7 +460,7 @@ impl SqlStore {
     }
 
     /// Renders a sea-query statement for this engine.
-    pub(crate) fn render<S: sea_query::QueryStatementWriter>(&self, stmt: &S) -> (String, Values) {
+    pub(crate) fn render<S: QueryStatementWriter>(&self, stmt: &S) -> (String, Values) {
         match self.engine {
             Engine::Sqlite => stmt.build(SqliteQueryBuilder),
             Engine::Postgres => stmt.build(PostgresQueryBuilder),

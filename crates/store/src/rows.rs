@@ -60,51 +60,38 @@ pub(crate) trait FromColumns: Sized {
     fn from_columns<R: ReadColumns + ?Sized>(r: &R) -> Result<Self>;
 }
 
-macro_rules! read_sqlx_columns {
-    ($($row:ty),*) => {$(
+/// [`ReadColumns`] for a driver's row type through its typed getter (`try_get` in sqlx, `get`
+/// in rusqlite): one body for the three drivers.
+macro_rules! read_columns {
+    ($($row:ty => $get:ident),*) => {$(
         impl ReadColumns for $row {
             fn int(&self, at: usize) -> Result<i64> {
-                Ok(self.try_get(at)?)
+                Ok(self.$get(at)?)
             }
             fn opt_int(&self, at: usize) -> Result<Option<i64>> {
-                Ok(self.try_get(at)?)
+                Ok(self.$get(at)?)
             }
             fn text(&self, at: usize) -> Result<String> {
-                Ok(self.try_get(at)?)
+                Ok(self.$get(at)?)
             }
             fn opt_text(&self, at: usize) -> Result<Option<String>> {
-                Ok(self.try_get(at)?)
+                Ok(self.$get(at)?)
             }
             fn flag(&self, at: usize) -> Result<bool> {
-                // SQLite reports booleans as integers; PostgreSQL as BOOLEAN.
-                match self.try_get::<bool, _>(at) {
-                    Ok(b) => Ok(b),
-                    Err(_) => Ok(self.try_get::<i64, _>(at)? != 0),
+                // SQLite stores booleans as integers (sqlx's SQLite reads them only as such);
+                // PostgreSQL as BOOLEAN.
+                let flag: std::result::Result<bool, _> = self.$get(at);
+                if let Ok(b) = flag {
+                    return Ok(b);
                 }
+                let n: i64 = self.$get(at)?;
+                Ok(n != 0)
             }
         }
     )*};
 }
 
-read_sqlx_columns!(AnyRow, PgRow);
-
-impl ReadColumns for rusqlite::Row<'_> {
-    fn int(&self, at: usize) -> Result<i64> {
-        Ok(self.get(at)?)
-    }
-    fn opt_int(&self, at: usize) -> Result<Option<i64>> {
-        Ok(self.get(at)?)
-    }
-    fn text(&self, at: usize) -> Result<String> {
-        Ok(self.get(at)?)
-    }
-    fn opt_text(&self, at: usize) -> Result<Option<String>> {
-        Ok(self.get(at)?)
-    }
-    fn flag(&self, at: usize) -> Result<bool> {
-        Ok(self.get::<_, i64>(at)? != 0)
-    }
-}
+read_columns!(AnyRow => try_get, PgRow => try_get, rusqlite::Row<'_> => get);
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
@@ -175,6 +162,21 @@ where
     Ok(stmt)
 }
 
+/// SQLite's query plan of `sql` with `values` bound, one line a step: for the tests that pin
+/// the index a statement reads.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn sqlite_plan(conn: &rusqlite::Connection, sql: &str, values: &Values) -> Vec<String> {
+    let params: Vec<_> = values.0.iter().map(to_sql_value).collect();
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(params), |r| {
+            r.get::<_, String>(3)
+        })
+        .unwrap();
+    rows.collect::<std::result::Result<_, _>>().unwrap()
+}
+
 /// A sea-query value as rusqlite binds it; the same mapping as [`bind_values`].
 pub(crate) fn to_sql_value(v: &sea_query::Value) -> rusqlite::types::Value {
     use rusqlite::types::Value as SqlValue;
@@ -235,6 +237,19 @@ pub(crate) fn count_select() -> SelectStatement {
     Query::select()
         .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
         .to_owned()
+}
+
+/// `res`, with a unique violation turned into the caller's [`StoreError::Conflict`] (which names
+/// the key taken) and any other error passed on.
+pub(crate) fn or_conflict<T>(
+    res: std::result::Result<T, sqlx::Error>,
+    conflict: impl FnOnce() -> StoreError,
+) -> Result<T> {
+    match res {
+        Ok(v) => Ok(v),
+        Err(e) if is_unique_violation(&e) => Err(conflict()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {

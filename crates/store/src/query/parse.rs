@@ -130,15 +130,12 @@ pub fn parse_order(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .unwrap_or(fields.default_order());
-    let field = fields
-        .iter()
-        .find(|f| f.sortable && f.is_named(name))
-        .ok_or_else(|| {
-            FilterError(format!(
-                "orderBy '{name}' is not a sortable field; use one of: {}",
-                names(fields, |f| f.sortable)
-            ))
-        })?;
+    let field = usable_field(
+        fields,
+        name,
+        |f| f.sortable,
+        || format!("orderBy '{name}' is not a sortable field"),
+    )?;
     let mut order = vec![Order {
         column: field.column,
         ascending,
@@ -154,10 +151,25 @@ pub fn parse_order(
     Ok(order)
 }
 
-/// The names of the fields `keep` selects, for an error that lists what may be used.
-fn names(fields: &Fields<'_>, keep: fn(&FieldSpec) -> bool) -> String {
-    let names: Vec<&str> = fields.iter().filter(|f| keep(f)).map(|f| f.name).collect();
-    names.join(", ")
+/// The field named `name` among those `usable` selects (sortable, filterable); when there is
+/// none, an error that says what was wrong (`refusal`) and lists the names that may be used.
+fn usable_field<'f>(
+    fields: &'f Fields<'_>,
+    name: &str,
+    usable: fn(&FieldSpec) -> bool,
+    refusal: impl FnOnce() -> String,
+) -> Result<&'f FieldSpec, FilterError> {
+    fields
+        .iter()
+        .find(|f| usable(f) && f.is_named(name))
+        .ok_or_else(|| {
+            let names: Vec<&str> = fields
+                .iter()
+                .filter(|f| usable(f))
+                .map(|f| f.name)
+                .collect();
+            FilterError(format!("{}; use one of: {}", refusal(), names.join(", ")))
+        })
 }
 
 fn parse_condition(c: Option<&str>) -> Result<bool, FilterError> {
@@ -298,15 +310,12 @@ impl Parser<'_> {
             return Err(FilterError("a filter item has no fieldName".into()));
         }
         let fields = self.fields;
-        let field = fields
-            .iter()
-            .find(|f| f.filterable && f.is_named(name))
-            .ok_or_else(|| {
-                FilterError(format!(
-                    "unknown filter field '{name}'; use one of: {}",
-                    names(fields, |f| f.filterable)
-                ))
-            })?;
+        let field = usable_field(
+            fields,
+            name,
+            |f| f.filterable,
+            || format!("unknown filter field '{name}'"),
+        )?;
         let op = Op::parse(item.operator.as_deref().map(str::trim).unwrap_or(""), field)?;
         let value = match &item.value {
             None | Some(Value::Null) => {
@@ -859,6 +868,15 @@ mod tests {
         serde_json::from_value(rollcall_types::casing::canonicalize_keys(v)).expect("filter json")
     }
 
+    /// `create_time <op> millis`, what a time filter on FIELDS' CreateTime parses to.
+    fn created(op: CmpOp, millis: i64) -> Cond {
+        Cond::Cmp {
+            column: "create_time",
+            op,
+            value: Val::Int(millis),
+        }
+    }
+
     #[test]
     fn unknown_field_and_operator_are_named() {
         let f = filter(
@@ -893,14 +911,12 @@ mod tests {
         );
         let p = parse_filter(Some(&f), &FIELDS, 0).unwrap();
         let day = 1_767_312_000_000_i64; // 2026-01-02T00:00:00Z
-        let at = |op, ms| Cond::Cmp {
-            column: "create_time",
-            op,
-            value: Val::Int(ms),
-        };
         assert_eq!(
             p.cond,
-            Cond::All(vec![at(CmpOp::Ge, day), at(CmpOp::Lt, day + 86_400_000)])
+            Cond::All(vec![
+                created(CmpOp::Ge, day),
+                created(CmpOp::Lt, day + 86_400_000)
+            ])
         );
     }
 
@@ -1222,22 +1238,17 @@ mod tests {
             parse_filter_in(Some(&one("CreateTime", op, json!(v))), &FIELDS, &ctx).map(|p| p.cond)
         };
         let minute = 1_793_859_660_000_i64; // 2026-11-05T06:21:00Z
-        let cmp = |op, value| Cond::Cmp {
-            column: "create_time",
-            op,
-            value: Val::Int(value),
-        };
         assert_eq!(
             at(">=", "05/11/2026 06:21").unwrap(),
-            cmp(CmpOp::Ge, minute)
+            created(CmpOp::Ge, minute)
         );
         assert_eq!(
             at("<=", "05/11/2026 06:21").unwrap(),
-            cmp(CmpOp::Lt, minute + 60_000)
+            created(CmpOp::Lt, minute + 60_000)
         );
         let day = minute - (6 * 60 + 21) * 60_000;
-        assert_eq!(at("<", "05/11/2026").unwrap(), cmp(CmpOp::Lt, day));
-        assert_eq!(at(">=", "2026-11-05").unwrap(), cmp(CmpOp::Ge, day));
+        assert_eq!(at("<", "05/11/2026").unwrap(), created(CmpOp::Lt, day));
+        assert_eq!(at(">=", "2026-11-05").unwrap(), created(CmpOp::Ge, day));
         let e = at("=", "11/31/2026").unwrap_err();
         assert!(
             e.0.contains("ISO 8601") && e.0.contains("dd/MM/yyyy HH:mm"),

@@ -24,12 +24,18 @@ pub(super) fn int_value(v: &Value) -> Option<i64> {
     }
 }
 
-pub(super) fn bool_text(s: &str) -> Option<bool> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" => Some(true),
-        "false" | "0" | "no" => Some(false),
-        _ => None,
+/// `s` (trimmed, any case) read as one of the words meaning true or false.
+fn flag_word(s: &str, trues: &[&str], falses: &[&str]) -> Option<bool> {
+    let word = s.trim().to_ascii_lowercase();
+    if trues.contains(&word.as_str()) {
+        Some(true)
+    } else {
+        falses.contains(&word.as_str()).then_some(false)
     }
+}
+
+pub(super) fn bool_text(s: &str) -> Option<bool> {
+    flag_word(s, &["true", "1", "yes"], &["false", "0", "no"])
 }
 
 pub(super) fn bool_value(v: &Value) -> Option<bool> {
@@ -46,11 +52,7 @@ pub(super) fn bool_value(v: &Value) -> Option<bool> {
 }
 
 pub(super) fn status_text(s: &str) -> Option<bool> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "1" | "active" | "true" => Some(true),
-        "0" | "inactive" | "false" => Some(false),
-        _ => None,
-    }
+    flag_word(s, &["1", "active", "true"], &["0", "inactive", "false"])
 }
 
 /// A REST API client's status: `1`/`Active` is 1; `0`, `2` (rollcall's old inactive) and

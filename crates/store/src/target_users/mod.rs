@@ -17,8 +17,8 @@ use crate::model::*;
 use crate::open::new_resource_id;
 use crate::query::{month_of, Cond, SearchSpec};
 use crate::rows::{
-    bind_values, count_select, get_bool, get_i64, get_str, insert_rows, is_unique_violation,
-    FromColumns, ReadColumns,
+    bind_values, count_select, get_bool, get_i64, get_str, insert_rows, or_conflict, FromColumns,
+    ReadColumns,
 };
 use crate::{CompanyStore, Result, SqlStore, StoreError, TargetUserStore};
 pub use record::{email_domain, TargetUser, TargetUserFields};
@@ -84,19 +84,9 @@ impl TargetUserStore for SqlStore {
         let resource_id = new_resource_id();
         let mut tx = self.write_tx().await?;
         let row = new_row(company_id, resource_id.clone(), f, create_time);
-        let stmt = insert_rows(C::TABLE, [row])?
-            .returning_col(C::Id)
-            .to_owned();
-        let (sql, values) = self.render(&stmt);
-        let res = bind_values(sqlx::query(&sql), &values)
-            .fetch_one(&mut *tx)
-            .await;
-        let row = match res {
-            Ok(r) => r,
-            Err(e) if is_unique_violation(&e) => return Err(duplicate_email(&f.email)),
-            Err(e) => return Err(e.into()),
-        };
-        let id = get_i64(&row, C::Id.name())?;
+        let insert = insert_rows(C::TABLE, [row])?;
+        let res = self.insert_returning_id(&mut tx, insert, C::Id).await;
+        let id = or_conflict(res, || duplicate_email(&f.email))?;
         let (a, i) = if f.is_active { (1, 0) } else { (0, 1) };
         bump(&mut tx, company_id, month_of(create_time), a, i, 0).await?;
         if let Some(groups) = groups {
@@ -115,8 +105,7 @@ impl TargetUserStore for SqlStore {
                 change.company.suffix()
             ),
         );
-        self.insert_audit(&mut tx, &event).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, [event]).await?;
         Ok(TargetUser {
             id,
             company_id,
@@ -155,16 +144,11 @@ impl TargetUserStore for SqlStore {
                     .iter()
                     .map(|(f, created)| new_row(company_id, new_resource_id(), f, *created)),
             )?;
-            let (sql, values) = self.render(&stmt);
-            match bind_values(sqlx::query(&sql), &values).execute(&mut *tx).await {
-                Ok(_) => {}
-                Err(e) if is_unique_violation(&e) => {
-                    return Err(StoreError::Conflict(
-                        "an email in this batch already belongs to a live user of this company (or repeats in the batch)".into(),
-                    ))
-                }
-                Err(e) => return Err(e.into()),
-            }
+            or_conflict(self.execute(&mut tx, &stmt).await, || {
+                StoreError::Conflict(
+                    "an email in this batch already belongs to a live user of this company (or repeats in the batch)".into(),
+                )
+            })?;
         }
         for (month, (a, i)) in months {
             bump(&mut tx, company_id, month, a, i, 0).await?;
@@ -183,8 +167,7 @@ impl TargetUserStore for SqlStore {
                 change.company.suffix()
             ),
         );
-        self.insert_audit(&mut tx, &event).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, [event]).await?;
         Ok(users.len() as u64)
     }
 
@@ -226,15 +209,8 @@ impl TargetUserStore for SqlStore {
             .values(values)
             .and_where(Expr::col(C::Id).eq(before.id))
             .to_owned();
-        let (sql, values) = self.render(&stmt);
-        let res = bind_values(sqlx::query(&sql), &values)
-            .execute(&mut *tx)
-            .await;
-        match res {
-            Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => return Err(duplicate_email(&f.email)),
-            Err(e) => return Err(e.into()),
-        }
+        let res = self.execute(&mut tx, &stmt).await;
+        or_conflict(res, || duplicate_email(&f.email))?;
         if before.fields.is_active != f.is_active {
             let d = if f.is_active { 1 } else { -1 };
             bump(&mut tx, company_id, month, d, -d, 0).await?;
@@ -254,8 +230,7 @@ impl TargetUserStore for SqlStore {
             &audit::user_value(f),
             &format!("Updated target user '{}'", before.fields.email),
         );
-        self.insert_audit(&mut tx, &event).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, [event]).await?;
         Ok(WriteOutcome::Done(Box::new(TargetUser {
             fields: f.clone(),
             update_time: now,
@@ -317,22 +292,16 @@ impl TargetUserStore for SqlStore {
                 change.company.suffix()
             ),
         );
-        self.insert_audit(&mut tx, &event).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, [event]).await?;
         Ok(WriteOutcome::Done(Box::new(user)))
     }
 
     async fn target_user(&self, company_id: i64, resource_id: &str) -> Result<Option<TargetUser>> {
-        let sql = format!(
-            "SELECT {} FROM target_users WHERE company_id = $1 AND resource_id = $2",
-            C::SELECT
-        );
-        let row = sqlx::query(&sql)
-            .bind(company_id)
-            .bind(resource_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(TargetUser::from_columns).transpose()
+        let key = [
+            (C::CompanyId, company_id.into()),
+            (C::ResourceId, resource_id.into()),
+        ];
+        self.row_matching(&self.pool, key, false).await
     }
 
     async fn target_users_by_resource_ids(
@@ -507,8 +476,7 @@ impl TargetUserStore for SqlStore {
                 change.company.suffix()
             ),
         );
-        self.insert_audit(&mut tx, &event).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, [event]).await?;
         Ok(n)
     }
 

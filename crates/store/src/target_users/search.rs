@@ -279,6 +279,7 @@ impl SqlStore {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use crate::query::{CmpOp, Cond, Order, SearchSpec, Val};
+    use crate::rows::sqlite_plan;
     use crate::SqlStore;
 
     fn plan(store: &SqlStore, conn: &rusqlite::Connection, order: Vec<Order>) -> Vec<String> {
@@ -293,14 +294,7 @@ mod tests {
             limit: 10,
         };
         let (sql, values) = store.user_export_sql(1, &spec, true);
-        let params: Vec<_> = values.0.iter().map(crate::rows::to_sql_value).collect();
-        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let rows = stmt
-            .query_map(rusqlite::params_from_iter(params), |r| {
-                r.get::<_, String>(3)
-            })
-            .unwrap();
-        rows.collect::<Result<_, _>>().unwrap()
+        sqlite_plan(conn, &sql, &values)
     }
 
     /// A deep search page on SQLite, with no planner statistics (rollcall never gathers any):
@@ -324,15 +318,7 @@ mod tests {
                 limit: 1000,
             };
             let (sql, values) = store.user_page_sql(7, store.user_condition(&spec.cond), &spec);
-            let params: Vec<_> = values.0.iter().map(crate::rows::to_sql_value).collect();
-            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-            let plan: Vec<String> = stmt
-                .query_map(rusqlite::params_from_iter(params), |r| {
-                    r.get::<_, String>(3)
-                })
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap();
+            let plan = sqlite_plan(&conn, &sql, &values);
             assert!(
                 plan.iter()
                     .any(|l| l.contains("SEARCH target_users USING INTEGER PRIMARY KEY (rowid=?)")),
