@@ -70,6 +70,43 @@ pub fn print_json<T: Serialize + ?Sized>(v: &T) -> Result<()> {
     Ok(())
 }
 
+/// Prints a listing: `rows` as pretty JSON, or a table of `cells(row)` under `header` (the
+/// `numeric` columns right-aligned).
+pub fn print_rows<T: Serialize>(
+    mode: Mode,
+    rows: &[T],
+    header: &[&str],
+    numeric: &[usize],
+    cells: impl FnMut(&T) -> Vec<String>,
+) -> Result<()> {
+    match mode {
+        Mode::Json => print_json(rows),
+        Mode::Table => print_table(&table(header, rows.iter().map(cells).collect(), numeric)),
+    }
+}
+
+/// Prints a streamed listing: a JSON array written as the rows arrive (see [`json_array`]), or
+/// a table of `cells(row)` under `header` once they all have.
+pub async fn print_stream<T, E>(
+    mode: Mode,
+    rows: impl futures::Stream<Item = std::result::Result<T, E>> + Unpin,
+    header: &[&str],
+    cells: impl FnMut(T) -> Vec<String>,
+) -> Result<()>
+where
+    T: Serialize,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    use futures::TryStreamExt;
+    match mode {
+        Mode::Json => json_array(rows).await,
+        Mode::Table => {
+            let cells = rows.map_ok(cells).try_collect().await?;
+            print_table(&table(header, cells, &[]))
+        }
+    }
+}
+
 /// A time for a table cell.
 pub fn time(t: Option<DateTime<Utc>>) -> String {
     t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))

@@ -8,7 +8,7 @@ use futures::stream::BoxStream;
 use rollcall_types::audit::AuditLogSearchView;
 use rollcall_types::{Paged, SearchRequest};
 
-use crate::client::{Call, Client};
+use crate::client::Client;
 use crate::error::Result;
 use crate::export::{Download, ExportOptions};
 use crate::search::{all_pages, full_body, page};
@@ -65,14 +65,12 @@ impl Client {
         body: SearchRequest,
         options: &ExportOptions,
     ) -> Result<Download> {
-        let mut body = full_body(newest_first(body), self.inner.page_size);
-        body.report_all_pages.get_or_insert(false);
-        let mut call = Call::read_post("/api/audit-logs/search/export")
-            .scope(scope)
-            .json(&body)?;
-        if let Some(bom) = options.csv_bom {
-            call.query.push(("bom", bom.to_string()));
-        }
+        let call = self.export_call(
+            "/api/audit-logs/search/export",
+            scope,
+            newest_first(body),
+            options,
+        )?;
         self.download(call).await
     }
 }

@@ -238,6 +238,10 @@ impl<'a> Call<'a> {
         Self::new(Method::GET, path)
     }
 
+    pub fn delete(path: impl Into<String>) -> Self {
+        Self::new(Method::DELETE, path)
+    }
+
     /// A POST that only reads (search, export): safe to repeat.
     pub fn read_post(path: impl Into<String>) -> Self {
         Self {
@@ -511,6 +515,19 @@ impl Client {
         let url = self.url(&call.path);
         let v = self.data_value(call).await?;
         decode(v, &url)
+    }
+
+    /// A write with a JSON body in the company `scope`: sends it and decodes the envelope's
+    /// `data` as `T`.
+    pub(crate) async fn write_json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: impl Into<String>,
+        scope: Option<&str>,
+        body: &(impl serde::Serialize + ?Sized),
+    ) -> Result<T> {
+        self.data(&Call::new(method, path).scope(scope).json(body)?)
+            .await
     }
 }
 

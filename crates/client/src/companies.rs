@@ -146,11 +146,8 @@ impl Client {
 
     /// `DELETE /api/companies/{resourceId}`: removes the company and all its data.
     pub async fn delete_company(&self, resource_id: &str) -> Result<IdResult> {
-        self.data(&Call::new(
-            Method::DELETE,
-            format!("/api/companies/{resource_id}"),
-        ))
-        .await
+        self.data(&Call::delete(format!("/api/companies/{resource_id}")))
+            .await
     }
 
     /// `GET /api/companies/{resourceId}/license-check`.
@@ -193,10 +190,8 @@ impl Client {
         scope: Option<&str>,
         input: &ClientInput,
     ) -> Result<IdResult> {
-        let call = Call::new(Method::POST, "/api/companies/clients")
-            .scope(scope)
-            .json(input)?;
-        self.data(&call).await
+        self.write_json(Method::POST, "/api/companies/clients", scope, input)
+            .await
     }
 
     /// `POST /api/companies/clients/search`: one page of the scoped company's clients.
@@ -240,22 +235,14 @@ impl Client {
         resource_id: &str,
         input: &ClientInput,
     ) -> Result<IdResult> {
-        let call = Call::new(Method::PUT, format!("/api/companies/clients/{resource_id}"))
-            .scope(scope)
-            .json(input)?;
-        self.data(&call).await
+        let path = format!("/api/companies/clients/{resource_id}");
+        self.write_json(Method::PUT, path, scope, input).await
     }
 
     /// `DELETE /api/companies/clients/{resourceId}`: its tokens stop working.
     pub async fn delete_client(&self, scope: Option<&str>, resource_id: &str) -> Result<IdResult> {
-        self.data(
-            &Call::new(
-                Method::DELETE,
-                format!("/api/companies/clients/{resource_id}"),
-            )
-            .scope(scope),
-        )
-        .await
+        self.data(&Call::delete(format!("/api/companies/clients/{resource_id}")).scope(scope))
+            .await
     }
 }
 

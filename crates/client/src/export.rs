@@ -109,7 +109,9 @@ impl Client {
         })
     }
 
-    fn export_call<'a>(
+    /// A download request for `path`: `body` completed with [`full_body`], one page unless it
+    /// asks for every page, and the export options as query parameters.
+    pub(crate) fn export_call<'a>(
         &self,
         path: &str,
         scope: Option<&'a str>,

@@ -82,10 +82,8 @@ impl Client {
         scope: Option<&str>,
         input: &TargetUserInput,
     ) -> Result<IdResult> {
-        let call = Call::new(Method::POST, "/api/target-users")
-            .scope(scope)
-            .json(input)?;
-        self.data(&call).await
+        self.write_json(Method::POST, "/api/target-users", scope, input)
+            .await
     }
 
     /// `PUT /api/target-users/{resourceId}`. Keepnet's UI sends the whole user; so should
@@ -96,10 +94,8 @@ impl Client {
         resource_id: &str,
         input: &TargetUserInput,
     ) -> Result<IdResult> {
-        let call = Call::new(Method::PUT, format!("/api/target-users/{resource_id}"))
-            .scope(scope)
-            .json(input)?;
-        self.data(&call).await
+        let path = format!("/api/target-users/{resource_id}");
+        self.write_json(Method::PUT, path, scope, input).await
     }
 
     /// `DELETE /api/target-users/{resourceId}` (a soft delete: the user stays, marked deleted).
@@ -108,10 +104,8 @@ impl Client {
         scope: Option<&str>,
         resource_id: &str,
     ) -> Result<IdResult> {
-        self.data(
-            &Call::new(Method::DELETE, format!("/api/target-users/{resource_id}")).scope(scope),
-        )
-        .await
+        self.data(&Call::delete(format!("/api/target-users/{resource_id}")).scope(scope))
+            .await
     }
 
     /// `DELETE /api/target-users/bulk-delete` (a DELETE with a JSON body).
@@ -120,10 +114,13 @@ impl Client {
         scope: Option<&str>,
         request: &BulkDeleteRequest,
     ) -> Result<BulkDeleteResult> {
-        let call = Call::new(Method::DELETE, "/api/target-users/bulk-delete")
-            .scope(scope)
-            .json(request)?;
-        self.data(&call).await
+        self.write_json(
+            Method::DELETE,
+            "/api/target-users/bulk-delete",
+            scope,
+            request,
+        )
+        .await
     }
 
     /// `POST /api/target-users/search-email`: one page of users whose email matches.

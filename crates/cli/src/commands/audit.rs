@@ -2,13 +2,12 @@
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use futures::TryStreamExt;
 use rollcall_client::types::time::parse_date_or_time;
 use rollcall_client::{Filter, FilterGroup, FilterItem, SearchRequest};
 
 use super::Common;
 use crate::exit::CliError;
-use crate::output::{self, Mode};
+use crate::output;
 use crate::resolve;
 
 /// `rollcall audit ...`.
@@ -113,35 +112,30 @@ async fn list(common: &Common, a: ListArgs) -> Result<()> {
         Some(c) => Some(resolve::company(&client, c).await?.id),
         None => None,
     };
-    let mut rows = client.search_audit_logs_up_to(scope.as_deref(), body, a.limit);
-    match common.mode() {
-        Mode::Json => output::json_array(rows).await,
-        Mode::Table => {
-            let mut cells = Vec::new();
-            while let Some(r) = rows.try_next().await? {
-                cells.push(vec![
-                    output::time(Some(r.log_date)),
-                    r.user_name.unwrap_or_default(),
-                    r.operation.unwrap_or_default(),
-                    r.entity_name.unwrap_or_default(),
-                    r.entity_resource_id.unwrap_or_default(),
-                    r.ip.unwrap_or_default(),
-                    r.audit_description.unwrap_or_default(),
-                ]);
-            }
-            output::print_table(&output::table(
-                &[
-                    "Date",
-                    "User",
-                    "Operation",
-                    "Entity",
-                    "Entity Id",
-                    "IP",
-                    "Description",
-                ],
-                cells,
-                &[],
-            ))
-        }
-    }
+    let rows = client.search_audit_logs_up_to(scope.as_deref(), body, a.limit);
+    output::print_stream(
+        common.mode(),
+        rows,
+        &[
+            "Date",
+            "User",
+            "Operation",
+            "Entity",
+            "Entity Id",
+            "IP",
+            "Description",
+        ],
+        |r| {
+            vec![
+                output::time(Some(r.log_date)),
+                r.user_name.unwrap_or_default(),
+                r.operation.unwrap_or_default(),
+                r.entity_name.unwrap_or_default(),
+                r.entity_resource_id.unwrap_or_default(),
+                r.ip.unwrap_or_default(),
+                r.audit_description.unwrap_or_default(),
+            ]
+        },
+    )
+    .await
 }

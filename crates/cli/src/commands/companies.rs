@@ -7,7 +7,7 @@ use rollcall_client::types::company::SearchCompanyDto;
 use rollcall_client::FilterItem;
 
 use super::Common;
-use crate::output::{self, Mode};
+use crate::output;
 use crate::resolve::name_search;
 
 /// `rollcall companies ...`.
@@ -59,44 +59,37 @@ async fn list(common: &Common, args: ListArgs) -> Result<()> {
         body.is_target_user_count_exceeded_limit = Some(true);
     }
     let rows: Vec<SearchCompanyDto> = client.search_companies(body).try_collect().await?;
-    match common.mode() {
-        Mode::Json => output::print_json(&rows),
-        Mode::Table => {
-            let cells = rows
-                .iter()
-                .map(|c| {
-                    vec![
-                        c.company_name.clone(),
-                        c.company_resource_id.clone(),
-                        if c.is_number_of_users_limited {
-                            c.number_of_users.clone().unwrap_or_default()
-                        } else {
-                            "unlimited".to_owned()
-                        },
-                        c.target_user_count.to_string(),
-                        c.inactive_target_user_count.to_string(),
-                        c.deleted_target_user_count.to_string(),
-                        c.monthly_active_user_count.to_string(),
-                        if c.licence_expired { "yes" } else { "no" }.to_owned(),
-                        output::time(c.license_end_date),
-                    ]
-                })
-                .collect();
-            output::print_table(&output::table(
-                &[
-                    "Company",
-                    "Resource Id",
-                    "Licence",
-                    "Active",
-                    "Inactive",
-                    "Deleted",
-                    "Monthly",
-                    "Expired",
-                    "Licence End",
-                ],
-                cells,
-                &[2, 3, 4, 5, 6],
-            ))
-        }
-    }
+    output::print_rows(
+        common.mode(),
+        &rows,
+        &[
+            "Company",
+            "Resource Id",
+            "Licence",
+            "Active",
+            "Inactive",
+            "Deleted",
+            "Monthly",
+            "Expired",
+            "Licence End",
+        ],
+        &[2, 3, 4, 5, 6],
+        |c| {
+            vec![
+                c.company_name.clone(),
+                c.company_resource_id.clone(),
+                if c.is_number_of_users_limited {
+                    c.number_of_users.clone().unwrap_or_default()
+                } else {
+                    "unlimited".to_owned()
+                },
+                c.target_user_count.to_string(),
+                c.inactive_target_user_count.to_string(),
+                c.deleted_target_user_count.to_string(),
+                c.monthly_active_user_count.to_string(),
+                if c.licence_expired { "yes" } else { "no" }.to_owned(),
+                output::time(c.license_end_date),
+            ]
+        },
+    )
 }

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use super::Common;
 use crate::config::{self, Profile, ENV_CLIENT_SECRET};
 use crate::exit::CliError;
-use crate::output::{self, Mode};
+use crate::output;
 
 /// `rollcall profile ...`.
 #[derive(Debug, Args)]
@@ -109,27 +109,20 @@ pub async fn run(cmd: ProfileCmd) -> Result<()> {
                     })
                 })
                 .collect();
-            match cmd.common.mode() {
-                Mode::Json => output::print_json(&rows),
-                Mode::Table => {
-                    let cells = rows
-                        .iter()
-                        .map(|r| {
-                            vec![
-                                r["name"].as_str().unwrap_or_default().to_owned(),
-                                if r["default"] == true { "*" } else { "" }.to_owned(),
-                                r["baseUrl"].as_str().unwrap_or_default().to_owned(),
-                                r["clientId"].as_str().unwrap_or_default().to_owned(),
-                            ]
-                        })
-                        .collect();
-                    output::print_table(&output::table(
-                        &["Profile", "Default", "Base URL", "Client Id"],
-                        cells,
-                        &[],
-                    ))
-                }
-            }
+            output::print_rows(
+                cmd.common.mode(),
+                &rows,
+                &["Profile", "Default", "Base URL", "Client Id"],
+                &[],
+                |r| {
+                    vec![
+                        r["name"].as_str().unwrap_or_default().to_owned(),
+                        if r["default"] == true { "*" } else { "" }.to_owned(),
+                        r["baseUrl"].as_str().unwrap_or_default().to_owned(),
+                        r["clientId"].as_str().unwrap_or_default().to_owned(),
+                    ]
+                },
+            )
         }
         ProfileSub::Remove { name } => {
             let mut file = config::load(&path)?;

@@ -184,7 +184,7 @@ async fn list(common: &Common, a: ListArgs) -> Result<()> {
     let client = common.client()?;
     let company = resolve::company(&client, &a.company).await?;
     let mut body = a.filter.search_request()?;
-    let mut rows = match a.limit {
+    let rows = match a.limit {
         Some(limit) => {
             // Do not fetch 1000 rows to show 10, nor a page ahead that will not be read: with
             // N up to a page, one request.
@@ -193,38 +193,33 @@ async fn list(common: &Common, a: ListArgs) -> Result<()> {
         }
         None => client.search_target_users(Some(&company.id), body),
     };
-    match common.mode() {
-        Mode::Json => output::json_array(rows).await,
-        Mode::Table => {
-            let mut cells = Vec::new();
-            while let Some(u) = rows.try_next().await? {
-                cells.push(vec![
-                    u.email,
-                    u.first_name.unwrap_or_default(),
-                    u.last_name.unwrap_or_default(),
-                    u.department.unwrap_or_default(),
-                    status_text(u.is_deleted, &u.status),
-                    u.priority,
-                    output::time(Some(u.create_time)),
-                    u.resource_id,
-                ]);
-            }
-            output::print_table(&output::table(
-                &[
-                    "Email",
-                    "First Name",
-                    "Last Name",
-                    "Department",
-                    "Status",
-                    "Priority",
-                    "Created",
-                    "Resource Id",
-                ],
-                cells,
-                &[],
-            ))
-        }
-    }
+    output::print_stream(
+        common.mode(),
+        rows,
+        &[
+            "Email",
+            "First Name",
+            "Last Name",
+            "Department",
+            "Status",
+            "Priority",
+            "Created",
+            "Resource Id",
+        ],
+        |u| {
+            vec![
+                u.email,
+                u.first_name.unwrap_or_default(),
+                u.last_name.unwrap_or_default(),
+                u.department.unwrap_or_default(),
+                status_text(u.is_deleted, &u.status),
+                u.priority,
+                output::time(Some(u.create_time)),
+                u.resource_id,
+            ]
+        },
+    )
+    .await
 }
 
 /// One company's counts.
