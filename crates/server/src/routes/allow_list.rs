@@ -24,6 +24,7 @@ use crate::dns::{self, DnsError, TxtAnswer};
 use crate::error::{ApiError, ApiResult};
 use crate::export::{Cell, ExportOptions};
 use crate::extract::{FormOrJson, KJson};
+use crate::openapi::ExportTitle;
 use crate::routes::files;
 use crate::scope::{Read, Scoped, Write};
 use crate::state::AppState;
@@ -371,14 +372,18 @@ fn cells(d: &AllowedDomain) -> Vec<Cell> {
     ]
 }
 
+/// The file an export of this module sends: `Allowed Domains.csv`, `.xlsx` or `.pdf`.
+pub struct AllowedDomainsFile;
+
+impl ExportTitle for AllowedDomainsFile {
+    const TITLE: &'static str = "Allowed Domains";
+}
+
 /// `POST /api/allow-list/search/export`: the domains a search selects as CSV, Excel or PDF.
 #[utoipa::path(
     post, path = "/api/allow-list/search/export", operation_id = "exportAllowedDomains", tag = "AllowList", params(crate::openapi::Scope, ExportOptions),
     request_body = SearchRequest,
-    responses(
-        (status = 200, description = "The file, named in Content-Disposition (`Allowed Domains.csv`, `.xlsx`, `.pdf`)",
-            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/pdf"))),
-        crate::openapi::ApiErrors)
+    responses(crate::openapi::ExportFile<AllowedDomainsFile>)
 )]
 pub async fn export(
     State(state): State<AppState>,
@@ -412,7 +417,7 @@ pub async fn export(
     files::send_read(
         &state,
         record,
-        ("Allowed Domains", EXPORT_COLUMNS),
+        (AllowedDomainsFile::TITLE, EXPORT_COLUMNS),
         rows,
         cells,
         &options,

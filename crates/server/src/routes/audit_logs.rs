@@ -15,6 +15,7 @@ use crate::audit::{self, ExportRecord};
 use crate::error::ApiResult;
 use crate::export::{self, Cell, ExportOptions};
 use crate::extract::KJson;
+use crate::openapi::ExportTitle;
 use crate::paging::Paging;
 use crate::routes::files::{self, FileKind};
 use crate::scope::{Read, Scoped};
@@ -108,16 +109,20 @@ pub fn audit_log_cells(r: &AuditRow) -> Vec<Cell> {
     ]
 }
 
+/// The file an export of this module sends: `Audit Logs.csv`, `.xlsx` or `.pdf`.
+pub struct AuditLogsFile;
+
+impl ExportTitle for AuditLogsFile {
+    const TITLE: &'static str = "Audit Logs";
+}
+
 /// `POST /api/audit-logs/search/export`: the rows a search selects as a file (the requested
 /// page, or every match with `reportAllPages: true`), in the search's order. The export is
 /// itself audited.
 #[utoipa::path(
     post, path = "/api/audit-logs/search/export", operation_id = "exportAuditLogs", tag = "AuditLog", params(crate::openapi::Scope, ExportOptions),
     request_body = SearchRequest,
-    responses(
-        (status = 200, description = "The file, named in Content-Disposition (`Audit Logs.csv`, `.xlsx`, `.pdf`)",
-            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/pdf"))),
-        crate::openapi::ApiErrors)
+    responses(crate::openapi::ExportFile<AuditLogsFile>)
 )]
 pub async fn export(
     State(state): State<AppState>,
@@ -157,7 +162,7 @@ pub async fn export(
         req.ascending.unwrap_or(false),
     );
     let kind = FileKind {
-        title: "Audit Logs",
+        title: AuditLogsFile::TITLE,
         columns: AUDIT_LOG_COLUMNS,
         cells: audit_log_cells,
     };

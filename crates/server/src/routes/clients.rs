@@ -17,6 +17,7 @@ use crate::auth::secret::{hash_secret, random_secret};
 use crate::error::{ApiError, ApiResult};
 use crate::export::{self, ExportOptions};
 use crate::extract::KJson;
+use crate::openapi::ExportTitle;
 use crate::routes::companies::written;
 use crate::routes::files;
 use crate::scope::{check_privacy, Read, Scoped, Write};
@@ -397,15 +398,19 @@ pub async fn search(
     ))))
 }
 
+/// The file an export of this module sends: `REST API Clients.csv`, `.xlsx` or `.pdf`.
+pub struct ClientsFile;
+
+impl ExportTitle for ClientsFile {
+    const TITLE: &'static str = "REST API Clients";
+}
+
 /// `POST /api/companies/clients/search/export`: the clients a clients search selects, as CSV,
 /// Excel or PDF (`REST API Clients.csv`, ...), like the other exports; audited.
 #[utoipa::path(
     post, path = "/api/companies/clients/search/export", operation_id = "exportClients", tag = "Company", params(crate::openapi::Scope, ExportOptions),
     request_body = SearchRequest,
-    responses(
-        (status = 200, description = "The file, named in Content-Disposition (`REST API Clients.csv`, `.xlsx`, `.pdf`)",
-            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/pdf"))),
-        crate::openapi::ApiErrors)
+    responses(crate::openapi::ExportFile<ClientsFile>)
 )]
 pub async fn export(
     State(state): State<AppState>,
@@ -436,7 +441,7 @@ pub async fn export(
     files::send_read(
         &state,
         record,
-        ("REST API Clients", export::CLIENT_COLUMNS),
+        (ClientsFile::TITLE, export::CLIENT_COLUMNS),
         rows,
         export::client_cells,
         &options,

@@ -23,6 +23,7 @@ use crate::auth::caller::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::export::{self, ExportOptions};
 use crate::extract::{parse_json_body, KJson};
+use crate::openapi::ExportTitle;
 use crate::paging::Paging;
 use crate::routes::{files, lookups};
 use crate::scope::{resolve_company, CompanyTree, Read, Scoped};
@@ -791,14 +792,18 @@ pub async fn license_state(state: &AppState, company: &Company) -> ApiResult<Lic
     })
 }
 
+/// The file an export of this module sends: `Companies.csv`, `.xlsx` or `.pdf`.
+pub struct CompaniesFile;
+
+impl ExportTitle for CompaniesFile {
+    const TITLE: &'static str = "Companies";
+}
+
 /// Exports the companies a companies search selects (Reseller only).
 #[utoipa::path(
     post, path = "/api/companies/search/export", operation_id = "exportCompanies", tag = "Company", params(crate::openapi::Scope, ExportOptions),
     request_body = SearchRequest,
-    responses(
-        (status = 200, description = "The file, named in Content-Disposition (`Companies.csv`, `.xlsx`, `.pdf`)",
-            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/pdf"))),
-        crate::openapi::ApiErrors)
+    responses(crate::openapi::ExportFile<CompaniesFile>)
 )]
 pub async fn export(
     State(state): State<AppState>,
@@ -828,7 +833,7 @@ pub async fn export(
     files::send_read(
         &state,
         record,
-        ("Companies", export::COMPANY_COLUMNS),
+        (CompaniesFile::TITLE, export::COMPANY_COLUMNS),
         page.rows,
         move |c| export::company_cells(c, now),
         &options,

@@ -22,6 +22,7 @@ use crate::conn::Streaming;
 use crate::error::{ApiError, ApiResult};
 use crate::export::{self, Cell, ExportOptions, Format, Report};
 use crate::extract::KJson;
+use crate::openapi::ExportTitle;
 use crate::paging::Paging;
 use crate::routes::files::{self, FileKind};
 use crate::routes::lookups;
@@ -585,15 +586,19 @@ pub async fn count_summary(
     })))
 }
 
+/// The file an export of this module sends: `Target Users.csv`, `.xlsx` or `.pdf`.
+pub struct TargetUsersFile;
+
+impl ExportTitle for TargetUsersFile {
+    const TITLE: &'static str = "Target Users";
+}
+
 /// Exports the target users a search selects: the requested page, or every match with
 /// `reportAllPages: true`, in the search's order.
 #[utoipa::path(
     post, path = "/api/target-users/search/export", operation_id = "exportTargetUsers", tag = "TargetUser", params(crate::openapi::Scope, ExportOptions),
     request_body = SearchRequest,
-    responses(
-        (status = 200, description = "The file, named in Content-Disposition (`Target Users.csv`, `.xlsx`, `.pdf`)",
-            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/pdf"))),
-        crate::openapi::ApiErrors)
+    responses(crate::openapi::ExportFile<TargetUsersFile>)
 )]
 pub async fn export(
     State(state): State<AppState>,
@@ -623,7 +628,7 @@ pub async fn export(
     .await?;
     let store = state.store.clone();
     let kind = FileKind {
-        title: "Target Users",
+        title: TargetUsersFile::TITLE,
         columns: export::TARGET_USER_COLUMNS,
         cells: export::target_user_cells,
     };
