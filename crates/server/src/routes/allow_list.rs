@@ -334,12 +334,7 @@ pub async fn search(
         .store
         .search_allowed_domains(company.id, &spec)
         .await?;
-    Ok(Json(Envelope::success(Paged::new(
-        paging.number,
-        paging.size,
-        total,
-        rows.iter().map(search_row).collect(),
-    ))))
+    Ok(paging.reply(total, rows.iter().map(search_row).collect()))
 }
 
 /// Columns of the allowed-domain export, in order.

@@ -68,12 +68,7 @@ pub async fn search(
         .store
         .search_audit(&audit::read_scope(&state, &caller, &company).await?, &spec)
         .await?;
-    Ok(Json(Envelope::success(Paged::new(
-        paging.number,
-        paging.size,
-        total,
-        rows.iter().map(search_view).collect(),
-    ))))
+    Ok(paging.reply(total, rows.iter().map(search_view).collect()))
 }
 
 /// Columns of the audit export, in order.
@@ -216,10 +211,5 @@ pub async fn list(
             new_value: r.new_value.clone(),
         })
         .collect();
-    Ok(Json(Envelope::success(Paged::new(
-        paging.number,
-        paging.size,
-        total,
-        results,
-    ))))
+    Ok(paging.reply(total, results))
 }

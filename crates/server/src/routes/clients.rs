@@ -390,12 +390,7 @@ pub async fn search(
             status_name: status_name(c.status_id).to_owned(),
         })
         .collect();
-    Ok(Json(Envelope::success(Paged::new(
-        paging.number,
-        paging.size,
-        total,
-        results,
-    ))))
+    Ok(paging.reply(total, results))
 }
 
 /// The file an export of this module sends: `REST API Clients.csv`, `.xlsx` or `.pdf`.

@@ -427,12 +427,7 @@ pub async fn search(
     let (total, users) = state.store.search_target_users(company.id, &spec).await?;
     let mut rows: Vec<TargetUserSearchView> = users.iter().map(search_view).collect();
     crate::routes::allow_list::mark_search_rows(&state, company.id, &mut rows).await?;
-    Ok(Json(Envelope::success(Paged::new(
-        paging.number,
-        paging.size,
-        total,
-        rows,
-    ))))
+    Ok(paging.reply(total, rows))
 }
 
 /// `POST /api/target-users/search-email`: users whose email contains the text (any case).
@@ -465,12 +460,7 @@ pub async fn search_email(
     };
     let (spec, paging) = target_user_search(&search, state.config.max_page_size, &company)?;
     let (total, users) = state.store.search_target_users(company.id, &spec).await?;
-    Ok(Json(Envelope::success(Paged::new(
-        paging.number,
-        paging.size,
-        total,
-        users.iter().map(dto).collect(),
-    ))))
+    Ok(paging.reply(total, users.iter().map(dto).collect()))
 }
 
 async fn by_ids(
