@@ -18,6 +18,8 @@ use utoipa::openapi::{Content, OpenApi as Document, RefOr, Response, ResponseBui
 use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::routes::files::ExportKind;
+
 /// Where the document is served.
 pub const DOCUMENT_PATH: &str = "/swagger/v1/swagger.json";
 /// Where the Swagger UI is served.
@@ -175,18 +177,11 @@ pub enum ApiErrors {
     Internal(ErrorEnvelope),
 }
 
-/// The base name of the file an export sends (`Target Users` gives `Target Users.csv`, `.xlsx`
-/// or `.pdf`): one constant serves the `Content-Disposition` header and the document.
-pub trait ExportTitle {
-    /// The report title and the file's base name.
-    const TITLE: &'static str;
-}
-
 /// The replies of a `.../search/export` endpoint: the file `T` names, as CSV, Excel or PDF, or
 /// one of [`ApiErrors`]. Used as `responses(crate::openapi::ExportFile<TargetUsersFile>)`.
 pub struct ExportFile<T>(PhantomData<T>);
 
-impl<T: ExportTitle> IntoResponses for ExportFile<T> {
+impl<T: ExportKind> IntoResponses for ExportFile<T> {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
         let file = ResponseBuilder::new()
             .description(format!(

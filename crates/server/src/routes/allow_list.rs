@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Json;
 use rand::distributions::{Alphanumeric, DistString};
@@ -19,13 +19,13 @@ use rollcall_types::target_user::TargetUserSearchView;
 use rollcall_types::{Envelope, IdResult, Paged, SearchRequest};
 use sha2::{Digest, Sha256};
 
-use crate::audit::{self, ExportRecord};
+use crate::audit;
 use crate::dns::{self, DnsError, TxtAnswer};
 use crate::error::{ApiError, ApiResult};
 use crate::export::{Cell, ExportOptions};
 use crate::extract::{FormOrJson, KJson};
-use crate::openapi::ExportTitle;
 use crate::routes::files;
+use crate::routes::files::{ExportKind, ExportRequest};
 use crate::scope::{Read, Scoped, Write};
 use crate::state::AppState;
 use crate::time::millis_to_time;
@@ -367,11 +367,13 @@ fn cells(d: &AllowedDomain) -> Vec<Cell> {
     ]
 }
 
-/// The file an export of this module sends: `Allowed Domains.csv`, `.xlsx` or `.pdf`.
+/// This module's export, as a kind: its file `Allowed Domains.csv`, `.xlsx` or `.pdf`, and its audit row.
 pub struct AllowedDomainsFile;
 
-impl ExportTitle for AllowedDomainsFile {
+impl ExportKind for AllowedDomainsFile {
     const TITLE: &'static str = "Allowed Domains";
+    const ENTITY: Entity = Entity::AllowedDomain;
+    const NOUN: (&'static str, &'static str) = ("allowed domain", "allowed domains");
 }
 
 /// `POST /api/allow-list/search/export`: the domains a search selects as CSV, Excel or PDF.
@@ -382,21 +384,15 @@ impl ExportTitle for AllowedDomainsFile {
 )]
 pub async fn export(
     State(state): State<AppState>,
-    Scoped {
-        caller, company, ..
-    }: Scoped<Read>,
-    Query(options): Query<ExportOptions>,
-    KJson(req): KJson<SearchRequest>,
+    ExportRequest {
+        record,
+        search,
+        options,
+        ..
+    }: ExportRequest<AllowedDomainsFile>,
 ) -> ApiResult<Response> {
-    let record = ExportRecord::requested(
-        &caller,
-        company,
-        &req,
-        Entity::AllowedDomain,
-        ("allowed domain", "allowed domains"),
-    )?;
     let (mut spec, _) = crate::paging::search_spec(
-        &req,
+        &search,
         state.config.max_page_size,
         &fields::ALLOW_LIST,
         &record.company,

@@ -4,20 +4,20 @@
 //! Who may read which rows is [`audit::read_scope`]: a Reseller its scoped company and every
 //! company below it, a Company Admin its own company.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
 use rollcall_store::{fields, AuditRow, AuditScope, Company, Entity, SearchSpec};
 use rollcall_types::audit::{AuditLogDto, AuditLogSearchView, GetAuditLogRequest};
 use rollcall_types::{Envelope, Paged, SearchRequest};
 
-use crate::audit::{self, ExportRecord};
+use crate::audit;
 use crate::error::ApiResult;
 use crate::export::{self, Cell, ExportOptions};
 use crate::extract::KJson;
-use crate::openapi::ExportTitle;
 use crate::paging::Paging;
 use crate::routes::files::{self, FileKind};
+use crate::routes::files::{ExportKind, ExportRequest};
 use crate::scope::{Read, Scoped};
 use crate::state::AppState;
 use crate::time::millis_to_time;
@@ -104,11 +104,13 @@ pub fn audit_log_cells(r: &AuditRow) -> Vec<Cell> {
     ]
 }
 
-/// The file an export of this module sends: `Audit Logs.csv`, `.xlsx` or `.pdf`.
+/// This module's export, as a kind: its file `Audit Logs.csv`, `.xlsx` or `.pdf`, and its audit row.
 pub struct AuditLogsFile;
 
-impl ExportTitle for AuditLogsFile {
+impl ExportKind for AuditLogsFile {
     const TITLE: &'static str = "Audit Logs";
+    const ENTITY: Entity = Entity::AuditLog;
+    const NOUN: (&'static str, &'static str) = ("audit row", "audit rows");
 }
 
 /// `POST /api/audit-logs/search/export`: the rows a search selects as a file (the requested
@@ -121,22 +123,17 @@ impl ExportTitle for AuditLogsFile {
 )]
 pub async fn export(
     State(state): State<AppState>,
-    Scoped {
-        caller, company, ..
-    }: Scoped<Read>,
-    Query(options): Query<ExportOptions>,
-    KJson(req): KJson<SearchRequest>,
+    ExportRequest {
+        caller,
+        mut record,
+        search: req,
+        options,
+        ..
+    }: ExportRequest<AuditLogsFile>,
 ) -> ApiResult<Response> {
-    let mut record = ExportRecord::requested(
-        &caller,
-        company.clone(),
-        &req,
-        Entity::AuditLog,
-        ("audit row", "audit rows"),
-    )?;
-    let (spec, _) = audit_search(&req, state.config.max_page_size, &company)?;
+    let (spec, _) = audit_search(&req, state.config.max_page_size, &record.company)?;
     let (format, all) = (record.format, record.all_pages);
-    let read = audit::read_scope(&state, &caller, &company).await?;
+    let read = audit::read_scope(&state, &caller, &record.company).await?;
     let (store, reader) = (&state.store, &read);
     files::refuse_big_pdf(format, all, &spec, |count| async move {
         store

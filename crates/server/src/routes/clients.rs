@@ -11,19 +11,17 @@ use rollcall_types::company::{
 use rollcall_types::{Envelope, IdResult, Paged, SearchRequest};
 
 use crate::audit;
-use crate::audit::ExportRecord;
 use crate::auth::caller::Caller;
 use crate::auth::secret::{hash_secret, random_secret};
 use crate::error::{ApiError, ApiResult};
 use crate::export::{self, ExportOptions};
 use crate::extract::KJson;
-use crate::openapi::ExportTitle;
 use crate::routes::companies::written;
 use crate::routes::files;
+use crate::routes::files::{ExportKind, ExportRequest};
 use crate::scope::{check_privacy, Read, Scoped, Write};
 use crate::state::AppState;
 use crate::time::{millis_to_time, now_millis};
-use axum::extract::Query;
 use axum::response::Response;
 use rollcall_store::Entity;
 
@@ -393,11 +391,13 @@ pub async fn search(
     Ok(paging.reply(total, results))
 }
 
-/// The file an export of this module sends: `REST API Clients.csv`, `.xlsx` or `.pdf`.
+/// This module's export, as a kind: its file `REST API Clients.csv`, `.xlsx` or `.pdf`, and its audit row.
 pub struct ClientsFile;
 
-impl ExportTitle for ClientsFile {
+impl ExportKind for ClientsFile {
     const TITLE: &'static str = "REST API Clients";
+    const ENTITY: Entity = Entity::ApiClient;
+    const NOUN: (&'static str, &'static str) = ("REST API client", "REST API clients");
 }
 
 /// `POST /api/companies/clients/search/export`: the clients a clients search selects, as CSV,
@@ -409,21 +409,15 @@ impl ExportTitle for ClientsFile {
 )]
 pub async fn export(
     State(state): State<AppState>,
-    Scoped {
-        caller, company, ..
-    }: Scoped<Read>,
-    Query(options): Query<ExportOptions>,
-    KJson(req): KJson<SearchRequest>,
+    ExportRequest {
+        record,
+        search,
+        options,
+        ..
+    }: ExportRequest<ClientsFile>,
 ) -> ApiResult<Response> {
-    let record = ExportRecord::requested(
-        &caller,
-        company,
-        &req,
-        Entity::ApiClient,
-        ("REST API client", "REST API clients"),
-    )?;
     let (mut spec, _) = crate::paging::search_spec(
-        &req,
+        &search,
         state.config.max_page_size,
         &fields::API_CLIENTS,
         &record.company,

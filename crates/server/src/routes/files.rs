@@ -1,20 +1,93 @@
 //! The tails the exports share: a store cursor streamed into the requested file, its rows
 //! counted into one audit row when it ends (target users, audit rows), or rows read already in
 //! one query (companies, API clients, allowed domains: few) sent as one batch ([`send_read`]).
+//! The heads they share too: the request an export reads ([`ExportRequest`]) and what names a
+//! kind of export ([`ExportKind`]).
 
 use std::future::Future;
+use std::marker::PhantomData;
 
-use axum::response::Response;
-use rollcall_store::{SearchSpec, StoreError};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::response::{IntoResponse, Response};
+use rollcall_store::{Entity, SearchSpec, StoreError};
+use rollcall_types::SearchRequest;
 use tokio::sync::mpsc;
 
 use crate::audit::{self, ExportOutcome, ExportRecord, RowSender};
+use crate::auth::caller::Caller;
 use crate::conn::Streaming;
 use crate::error::ApiResult;
 use crate::export::{
     self, pdf_too_big, Cell, ExportOptions, Format, Report, CHANNEL_BATCHES, PDF_MAX_ROWS,
 };
+use crate::extract::KJson;
+use crate::scope::{CustomerData, DataKind, Read, Scoped};
 use crate::state::AppState;
+
+/// One kind of export (`Target Users`, `Companies`, ...), as a type: the file's title, which
+/// the `Content-Disposition` header and the document ([`crate::openapi::ExportFile`]) both
+/// name, and how the audit log records the export.
+pub trait ExportKind {
+    /// The report title and the file's base name (`Target Users`).
+    const TITLE: &'static str;
+    /// The audit log's entity of the export's row.
+    const ENTITY: Entity;
+    /// The exported row, in the audit description: one and many (`target user`, `target users`).
+    const NOUN: (&'static str, &'static str);
+
+    /// Refuses a caller who may not export this kind, before the export's `exportType` is
+    /// read; anyone the scope admits, by default.
+    fn may_export(_caller: &Caller) -> ApiResult<()> {
+        Ok(())
+    }
+}
+
+/// What a `.../search/export` handler of `T` reads, in this order (so their errors come in
+/// this order): the caller and the company of scope `D` ([`Scoped`]), the file options of the
+/// query string, the search body, [`ExportKind::may_export`], then the export's record (its
+/// format: a bad `exportType` is 400).
+pub struct ExportRequest<T, D = CustomerData> {
+    /// Who asks.
+    pub caller: Caller,
+    /// The export's audit record, which holds the scoped company (`record.company`).
+    pub record: ExportRecord,
+    /// The search that selects the rows.
+    pub search: SearchRequest,
+    /// The query string's file options.
+    pub options: ExportOptions,
+    kind: PhantomData<(T, D)>,
+}
+
+impl<T: ExportKind, D: DataKind> FromRequest<AppState> for ExportRequest<T, D> {
+    // Each part's own reply, as when the handler took the parts one by one.
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let Scoped {
+            caller, company, ..
+        } = Scoped::<Read, D>::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Query(options) = Query::<ExportOptions>::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let KJson(search) =
+            KJson::<SearchRequest>::from_request(Request::from_parts(parts, body), state)
+                .await
+                .map_err(IntoResponse::into_response)?;
+        T::may_export(&caller).map_err(IntoResponse::into_response)?;
+        let record = ExportRecord::requested(&caller, company, &search, T::ENTITY, T::NOUN)
+            .map_err(IntoResponse::into_response)?;
+        Ok(ExportRequest {
+            caller,
+            record,
+            search,
+            options,
+            kind: PhantomData,
+        })
+    }
+}
 
 /// What a file of one kind of row looks like.
 pub struct FileKind<T> {

@@ -1,6 +1,6 @@
 //! `/api/target-users`: create, read, update, delete, search, bulk delete and the count summary.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::Json;
 use chrono::{Datelike, TimeZone, Utc};
 use rollcall_store::audit::count_of;
@@ -16,20 +16,18 @@ use rollcall_types::target_user::{
 use rollcall_types::{Envelope, IdResult, Paged, SearchRequest};
 
 use crate::audit;
-use crate::audit::ExportRecord;
 use crate::auth::caller::Caller;
 use crate::conn::Streaming;
 use crate::error::{ApiError, ApiResult};
 use crate::export::{self, Cell, ExportOptions, Format, Report};
 use crate::extract::KJson;
-use crate::openapi::ExportTitle;
 use crate::paging::Paging;
 use crate::routes::files::{self, FileKind};
+use crate::routes::files::{ExportKind, ExportRequest};
 use crate::routes::lookups;
 use crate::scope::{Read, Scoped, Write};
 use crate::state::AppState;
 use crate::time::{millis_to_time, now_millis};
-use axum::extract::Query;
 use axum::response::Response;
 use rollcall_store::Entity;
 use serde::Deserialize;
@@ -576,11 +574,13 @@ pub async fn count_summary(
     })))
 }
 
-/// The file an export of this module sends: `Target Users.csv`, `.xlsx` or `.pdf`.
+/// This module's export, as a kind: its file `Target Users.csv`, `.xlsx` or `.pdf`, and its audit row.
 pub struct TargetUsersFile;
 
-impl ExportTitle for TargetUsersFile {
+impl ExportKind for TargetUsersFile {
     const TITLE: &'static str = "Target Users";
+    const ENTITY: Entity = Entity::TargetUser;
+    const NOUN: (&'static str, &'static str) = ("target user", "target users");
 }
 
 /// Exports the target users a search selects: the requested page, or every match with
@@ -592,23 +592,17 @@ impl ExportTitle for TargetUsersFile {
 )]
 pub async fn export(
     State(state): State<AppState>,
-    Scoped {
-        caller, company, ..
-    }: Scoped<Read>,
-    Query(options): Query<ExportOptions>,
-    KJson(req): KJson<SearchRequest>,
+    ExportRequest {
+        record,
+        search,
+        options,
+        ..
+    }: ExportRequest<TargetUsersFile>,
 ) -> ApiResult<Response> {
-    let record = ExportRecord::requested(
-        &caller,
-        company.clone(),
-        &req,
-        Entity::TargetUser,
-        ("target user", "target users"),
-    )?;
-    let (spec, _) = target_user_search(&req, state.config.max_page_size, &company)?;
+    let (spec, _) = target_user_search(&search, state.config.max_page_size, &record.company)?;
     let (format, all) = (record.format, record.all_pages);
     let store = &state.store;
-    let company_id = company.id;
+    let company_id = record.company.id;
     files::refuse_big_pdf(format, all, &spec, |count| async move {
         store
             .search_target_users(company_id, &count)
