@@ -367,7 +367,8 @@ fn cells(d: &AllowedDomain) -> Vec<Cell> {
     ]
 }
 
-/// This module's export, as a kind: its file `Allowed Domains.csv`, `.xlsx` or `.pdf`, and its audit row.
+/// This module's export, as a kind: its file `Allowed Domains.csv`, `.xlsx` or `.pdf`,
+/// and its audit row.
 pub struct AllowedDomainsFile;
 
 impl ExportKind for AllowedDomainsFile {

@@ -104,7 +104,8 @@ pub fn audit_log_cells(r: &AuditRow) -> Vec<Cell> {
     ]
 }
 
-/// This module's export, as a kind: its file `Audit Logs.csv`, `.xlsx` or `.pdf`, and its audit row.
+/// This module's export, as a kind: its file `Audit Logs.csv`, `.xlsx` or `.pdf`,
+/// and its audit row.
 pub struct AuditLogsFile;
 
 impl ExportKind for AuditLogsFile {

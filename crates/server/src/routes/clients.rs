@@ -391,7 +391,8 @@ pub async fn search(
     Ok(paging.reply(total, results))
 }
 
-/// This module's export, as a kind: its file `REST API Clients.csv`, `.xlsx` or `.pdf`, and its audit row.
+/// This module's export, as a kind: its file `REST API Clients.csv`, `.xlsx` or `.pdf`,
+/// and its audit row.
 pub struct ClientsFile;
 
 impl ExportKind for ClientsFile {

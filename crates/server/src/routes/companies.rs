@@ -790,7 +790,8 @@ pub async fn license_state(state: &AppState, company: &Company) -> ApiResult<Lic
     })
 }
 
-/// This module's export, as a kind: its file `Companies.csv`, `.xlsx` or `.pdf`, and its audit row.
+/// This module's export, as a kind: its file `Companies.csv`, `.xlsx` or `.pdf`,
+/// and its audit row.
 pub struct CompaniesFile;
 
 impl ExportKind for CompaniesFile {

@@ -574,7 +574,8 @@ pub async fn count_summary(
     })))
 }
 
-/// This module's export, as a kind: its file `Target Users.csv`, `.xlsx` or `.pdf`, and its audit row.
+/// This module's export, as a kind: its file `Target Users.csv`, `.xlsx` or `.pdf`,
+/// and its audit row.
 pub struct TargetUsersFile;
 
 impl ExportKind for TargetUsersFile {
