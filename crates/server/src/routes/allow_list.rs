@@ -392,15 +392,7 @@ pub async fn export(
         ..
     }: ExportRequest<AllowedDomainsFile>,
 ) -> ApiResult<Response> {
-    let (mut spec, _) = crate::paging::search_spec(
-        &search,
-        state.config.max_page_size,
-        &fields::ALLOW_LIST,
-        &record.company,
-    )?;
-    if record.all_pages {
-        spec.every_page();
-    }
+    let spec = files::read_spec(&state, &record, &search, &fields::ALLOW_LIST)?;
     // A company lists a handful of domains: one query reads them all.
     let (_, rows) = state
         .store

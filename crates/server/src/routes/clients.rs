@@ -417,15 +417,7 @@ pub async fn export(
         ..
     }: ExportRequest<ClientsFile>,
 ) -> ApiResult<Response> {
-    let (mut spec, _) = crate::paging::search_spec(
-        &search,
-        state.config.max_page_size,
-        &fields::API_CLIENTS,
-        &record.company,
-    )?;
-    if record.all_pages {
-        spec.every_page();
-    }
+    let spec = files::read_spec(&state, &record, &search, &fields::API_CLIENTS)?;
     // A company has a handful of clients: one query reads them all.
     let (_, rows) = state.store.search_clients(record.company.id, &spec).await?;
     files::send_read(

@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::response::{IntoResponse, Response};
-use rollcall_store::{Entity, SearchSpec, StoreError};
+use rollcall_store::{Entity, Fields, SearchSpec, StoreError};
 use rollcall_types::SearchRequest;
 use tokio::sync::mpsc;
 
@@ -160,6 +160,22 @@ where
         return Err(pdf_too_big(total));
     }
     Ok(())
+}
+
+/// The rows a short list's export reads at once ([`send_read`]): the search's page, or every
+/// match with `reportAllPages`.
+pub fn read_spec(
+    state: &AppState,
+    record: &ExportRecord,
+    search: &SearchRequest,
+    fields: &Fields<'_>,
+) -> ApiResult<SearchSpec> {
+    let (mut spec, _) =
+        crate::paging::search_spec(search, state.config.max_page_size, fields, &record.company)?;
+    if record.all_pages {
+        spec.every_page();
+    }
+    Ok(spec)
 }
 
 /// Sends `rows`, read already (lists short enough for one query: a reseller's companies, a
