@@ -133,16 +133,13 @@ pub async fn export(
     }: ExportRequest<AuditLogsFile>,
 ) -> ApiResult<Response> {
     let (spec, _) = audit_search(&req, state.config.max_page_size, &record.company)?;
-    let (format, all) = (record.format, record.all_pages);
     let read = audit::read_scope(&state, &caller, &record.company).await?;
     let (store, reader) = (&state.store, &read);
-    files::refuse_big_pdf(format, all, &spec, |count| async move {
-        store
-            .search_audit(reader, &count)
-            .await
-            .map(|(total, _)| total)
+    files::refuse_big_pdf(&record, &spec, |count| async move {
+        store.search_audit(reader, &count).await
     })
     .await?;
+    let all = record.all_pages;
     // The audit log's default order is named, as its rows are read newest first.
     record.filter = export::filter_summary(
         req.filter.as_ref(),

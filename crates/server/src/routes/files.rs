@@ -137,21 +137,20 @@ where
     .map(Streaming::mark)
 }
 
-/// Refuses a PDF of every match (`all`) past [`PDF_MAX_ROWS`] before the file starts:
-/// `total` runs the search for its count only (a page of no rows).
-pub async fn refuse_big_pdf<Fut>(
-    format: Format,
-    all: bool,
+/// Refuses a PDF of every match past [`PDF_MAX_ROWS`] before the file starts, as `record`
+/// asks for one: `search` runs the export's search for its count only (a page of no rows).
+pub async fn refuse_big_pdf<R, Fut>(
+    record: &ExportRecord,
     spec: &SearchSpec,
-    total: impl FnOnce(SearchSpec) -> Fut,
+    search: impl FnOnce(SearchSpec) -> Fut,
 ) -> ApiResult<()>
 where
-    Fut: Future<Output = Result<i64, StoreError>>,
+    Fut: Future<Output = Result<(i64, R), StoreError>>,
 {
-    if format != Format::Pdf || !all {
+    if record.format != Format::Pdf || !record.all_pages {
         return Ok(());
     }
-    let total = total(SearchSpec {
+    let (total, _) = search(SearchSpec {
         limit: 0,
         ..spec.clone()
     })

@@ -601,16 +601,13 @@ pub async fn export(
     }: ExportRequest<TargetUsersFile>,
 ) -> ApiResult<Response> {
     let (spec, _) = target_user_search(&search, state.config.max_page_size, &record.company)?;
-    let (format, all) = (record.format, record.all_pages);
     let store = &state.store;
     let company_id = record.company.id;
-    files::refuse_big_pdf(format, all, &spec, |count| async move {
-        store
-            .search_target_users(company_id, &count)
-            .await
-            .map(|(total, _)| total)
+    files::refuse_big_pdf(&record, &spec, |count| async move {
+        store.search_target_users(company_id, &count).await
     })
     .await?;
+    let all = record.all_pages;
     let store = state.store.clone();
     let kind = FileKind {
         title: TargetUsersFile::TITLE,
