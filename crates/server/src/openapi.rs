@@ -7,13 +7,18 @@
 //! `/swagger/v1/swagger.json` (Keepnet's path) and browsed at `/docs` with a Swagger UI whose
 //! files are compiled into the binary (no internet access needed).
 
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+
 use serde::Deserialize;
 use utoipa::openapi::security::{
     ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityScheme,
 };
-use utoipa::openapi::OpenApi as Document;
-use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
+use utoipa::openapi::{Content, OpenApi as Document, RefOr, Response, ResponseBuilder};
+use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
 use utoipa_swagger_ui::SwaggerUi;
+
+use crate::routes::files::ExportKind;
 
 /// Where the document is served.
 pub const DOCUMENT_PATH: &str = "/swagger/v1/swagger.json";
@@ -170,6 +175,30 @@ pub enum ApiErrors {
     /// An unexpected server error; the message carries the request id.
     #[response(status = 500)]
     Internal(ErrorEnvelope),
+}
+
+/// The replies of a `.../search/export` endpoint: the file `T` names, as CSV, Excel or PDF, or
+/// one of [`ApiErrors`]. Used as `responses(crate::openapi::ExportFile<TargetUsersFile>)`.
+pub struct ExportFile<T>(PhantomData<T>);
+
+impl<T: ExportKind> IntoResponses for ExportFile<T> {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let file = ResponseBuilder::new()
+            .description(format!(
+                "The file, named in Content-Disposition (`{}.csv`, `.xlsx`, `.pdf`)",
+                T::TITLE
+            ))
+            .content("text/csv", Content::new(Some(String::schema())))
+            .content(
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                Content::new(Some(Vec::<u8>::schema())),
+            )
+            .content("application/pdf", Content::new(Some(Vec::<u8>::schema())))
+            .build();
+        let mut responses = ApiErrors::responses();
+        responses.insert("200".into(), file.into());
+        responses
+    }
 }
 
 /// The Swagger UI at [`UI_PATH`] and the document at [`DOCUMENT_PATH`].

@@ -1,9 +1,10 @@
 //! Page numbers and sizes, as Keepnet's search bodies carry them.
 
+use axum::Json;
 use rollcall_store::query::{parse_filter_in, parse_order, FilterContext};
 use rollcall_store::{Company, Fields, SearchSpec};
 use rollcall_types::time::DisplayFormat;
-use rollcall_types::SearchRequest;
+use rollcall_types::{Envelope, Paged, SearchRequest};
 
 use crate::error::ApiError;
 
@@ -47,6 +48,16 @@ impl Paging {
     /// Rows to skip.
     pub fn offset(&self) -> i64 {
         (self.number - 1) * self.size
+    }
+
+    /// The reply of a search: `rows`, this window of `total` matches, in the success envelope.
+    pub fn reply<T>(&self, total: i64, rows: Vec<T>) -> Json<Envelope<Paged<T>>> {
+        Json(Envelope::success(Paged::new(
+            self.number,
+            self.size,
+            total,
+            rows,
+        )))
     }
 }
 

@@ -20,6 +20,7 @@ pub const REQUEST_FIELDS: &[&str] = &[
     "newVersion",
     "isClustered",
     "isTargetUserCountExceededLimit",
+    "excludeGroupUsers",
     "reportAllPages",
     "exportType",
     "searchInputTextValue",
@@ -85,6 +86,14 @@ pub const REQUEST_FIELDS: &[&str] = &[
     "startDate",
     "endDate",
     "pagination",
+    // target groups
+    "selectTargetUserResourceIds",
+    "systemGeneratedGroups",
+    "groupName",
+    "excludedResourceIdList",
+    "scenarioResourceIds",
+    "categoryFilter",
+    "sendUserPreferredLanguage",
     // allowed domains
     "domain",
     "domains",
@@ -171,6 +180,7 @@ mod tests {
             is_target_user_count_exceeded_limit: Some(true),
             is_clustered: Some(true),
             new_version: Some(true),
+            exclude_group_users: Some(true),
             report_all_pages: Some(true),
             export_type: Some("CSV".into()),
         };
@@ -201,6 +211,12 @@ mod tests {
             }),
             serde_json::to_value(AllowListInput::default()),
             serde_json::to_value(DeleteAllowListRequest::default()),
+            serde_json::to_value(crate::target_group::TargetGroupInput::default()),
+            serde_json::to_value(crate::target_group::TargetGroupSearchRequest::default()),
+            serde_json::to_value(crate::target_group::TargetGroupByNameRequest::default()),
+            serde_json::to_value(crate::target_group::AddGroupUsersRequest::default()),
+            serde_json::to_value(crate::target_group::RemoveGroupUsersRequest::default()),
+            serde_json::to_value(crate::target_group::TargetGroupUserCountDetailRequest::default()),
         ];
         let mut all = Vec::new();
         for v in values {

@@ -118,6 +118,10 @@ pub struct SearchRequest {
     /// Target users only: accepted; its meaning is undocumented.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_version: Option<bool>,
+    /// Target-group member searches and exports only: the company's live users who are
+    /// **not** members instead of the members.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclude_group_users: Option<bool>,
     /// Exports only: every matching row instead of the requested page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_all_pages: Option<bool>,

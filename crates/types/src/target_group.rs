@@ -81,19 +81,6 @@ pub struct TargetGroupSearchRequest {
     pub system_generated_groups: Option<bool>,
 }
 
-/// Body of `POST /api/target-groups/{resourceId}/users` and its export (Keepnet's
-/// `TargetGroupUsersSearchRequest` / `TargetGroupUsersExportRequest`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct TargetGroupUsersSearchRequest {
-    #[serde(flatten)]
-    pub search: SearchRequest,
-    /// `true`: the company's live users who are **not** members.
-    #[serde(default)]
-    pub exclude_group_users: Option<bool>,
-}
-
 /// Body of `POST /api/target-groups/search-name` (Keepnet's `GetTargetGroupByNameRequest`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Json;
 use rand::distributions::{Alphanumeric, DistString};
@@ -19,12 +19,13 @@ use rollcall_types::target_user::TargetUserSearchView;
 use rollcall_types::{Envelope, IdResult, Paged, SearchRequest};
 use sha2::{Digest, Sha256};
 
-use crate::audit::{self, ExportRecord};
+use crate::audit;
 use crate::dns::{self, DnsError, TxtAnswer};
 use crate::error::{ApiError, ApiResult};
 use crate::export::{Cell, ExportOptions};
 use crate::extract::{FormOrJson, KJson};
 use crate::routes::files;
+use crate::routes::files::{ExportKind, ExportRequest};
 use crate::scope::{Read, Scoped, Write};
 use crate::state::AppState;
 use crate::time::millis_to_time;
@@ -333,12 +334,7 @@ pub async fn search(
         .store
         .search_allowed_domains(company.id, &spec)
         .await?;
-    Ok(Json(Envelope::success(Paged::new(
-        paging.number,
-        paging.size,
-        total,
-        rows.iter().map(search_row).collect(),
-    ))))
+    Ok(paging.reply(total, rows.iter().map(search_row).collect()))
 }
 
 /// Columns of the allowed-domain export, in order.
@@ -371,39 +367,32 @@ fn cells(d: &AllowedDomain) -> Vec<Cell> {
     ]
 }
 
+/// This module's export, as a kind: its file `Allowed Domains.csv`, `.xlsx` or `.pdf`,
+/// and its audit row.
+pub struct AllowedDomainsFile;
+
+impl ExportKind for AllowedDomainsFile {
+    const TITLE: &'static str = "Allowed Domains";
+    const ENTITY: Entity = Entity::AllowedDomain;
+    const NOUN: (&'static str, &'static str) = ("allowed domain", "allowed domains");
+}
+
 /// `POST /api/allow-list/search/export`: the domains a search selects as CSV, Excel or PDF.
 #[utoipa::path(
     post, path = "/api/allow-list/search/export", operation_id = "exportAllowedDomains", tag = "AllowList", params(crate::openapi::Scope, ExportOptions),
     request_body = SearchRequest,
-    responses(
-        (status = 200, description = "The file, named in Content-Disposition (`Allowed Domains.csv`, `.xlsx`, `.pdf`)",
-            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/pdf"))),
-        crate::openapi::ApiErrors)
+    responses(crate::openapi::ExportFile<AllowedDomainsFile>)
 )]
 pub async fn export(
     State(state): State<AppState>,
-    Scoped {
-        caller, company, ..
-    }: Scoped<Read>,
-    Query(options): Query<ExportOptions>,
-    KJson(req): KJson<SearchRequest>,
+    ExportRequest {
+        record,
+        search,
+        options,
+        ..
+    }: ExportRequest<AllowedDomainsFile>,
 ) -> ApiResult<Response> {
-    let record = ExportRecord::requested(
-        &caller,
-        company,
-        &req,
-        Entity::AllowedDomain,
-        ("allowed domain", "allowed domains"),
-    )?;
-    let (mut spec, _) = crate::paging::search_spec(
-        &req,
-        state.config.max_page_size,
-        &fields::ALLOW_LIST,
-        &record.company,
-    )?;
-    if record.all_pages {
-        spec.every_page();
-    }
+    let spec = files::read_spec(&state, &record, &search, &fields::ALLOW_LIST)?;
     // A company lists a handful of domains: one query reads them all.
     let (_, rows) = state
         .store
@@ -412,7 +401,7 @@ pub async fn export(
     files::send_read(
         &state,
         record,
-        ("Allowed Domains", EXPORT_COLUMNS),
+        (AllowedDomainsFile::TITLE, EXPORT_COLUMNS),
         rows,
         cells,
         &options,

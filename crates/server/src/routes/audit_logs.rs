@@ -4,19 +4,20 @@
 //! Who may read which rows is [`audit::read_scope`]: a Reseller its scoped company and every
 //! company below it, a Company Admin its own company.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
 use rollcall_store::{fields, AuditRow, AuditScope, Company, Entity, SearchSpec};
 use rollcall_types::audit::{AuditLogDto, AuditLogSearchView, GetAuditLogRequest};
 use rollcall_types::{Envelope, Paged, SearchRequest};
 
-use crate::audit::{self, ExportRecord};
+use crate::audit;
 use crate::error::ApiResult;
 use crate::export::{self, Cell, ExportOptions};
 use crate::extract::KJson;
 use crate::paging::Paging;
 use crate::routes::files::{self, FileKind};
+use crate::routes::files::{ExportKind, ExportRequest};
 use crate::scope::{Read, Scoped};
 use crate::state::AppState;
 use crate::time::millis_to_time;
@@ -67,12 +68,7 @@ pub async fn search(
         .store
         .search_audit(&audit::read_scope(&state, &caller, &company).await?, &spec)
         .await?;
-    Ok(Json(Envelope::success(Paged::new(
-        paging.number,
-        paging.size,
-        total,
-        rows.iter().map(search_view).collect(),
-    ))))
+    Ok(paging.reply(total, rows.iter().map(search_view).collect()))
 }
 
 /// Columns of the audit export, in order.
@@ -108,43 +104,42 @@ pub fn audit_log_cells(r: &AuditRow) -> Vec<Cell> {
     ]
 }
 
+/// This module's export, as a kind: its file `Audit Logs.csv`, `.xlsx` or `.pdf`,
+/// and its audit row.
+pub struct AuditLogsFile;
+
+impl ExportKind for AuditLogsFile {
+    const TITLE: &'static str = "Audit Logs";
+    const ENTITY: Entity = Entity::AuditLog;
+    const NOUN: (&'static str, &'static str) = ("audit row", "audit rows");
+}
+
 /// `POST /api/audit-logs/search/export`: the rows a search selects as a file (the requested
 /// page, or every match with `reportAllPages: true`), in the search's order. The export is
 /// itself audited.
 #[utoipa::path(
     post, path = "/api/audit-logs/search/export", operation_id = "exportAuditLogs", tag = "AuditLog", params(crate::openapi::Scope, ExportOptions),
     request_body = SearchRequest,
-    responses(
-        (status = 200, description = "The file, named in Content-Disposition (`Audit Logs.csv`, `.xlsx`, `.pdf`)",
-            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/pdf"))),
-        crate::openapi::ApiErrors)
+    responses(crate::openapi::ExportFile<AuditLogsFile>)
 )]
 pub async fn export(
     State(state): State<AppState>,
-    Scoped {
-        caller, company, ..
-    }: Scoped<Read>,
-    Query(options): Query<ExportOptions>,
-    KJson(req): KJson<SearchRequest>,
+    ExportRequest {
+        caller,
+        mut record,
+        search: req,
+        options,
+        ..
+    }: ExportRequest<AuditLogsFile>,
 ) -> ApiResult<Response> {
-    let mut record = ExportRecord::requested(
-        &caller,
-        company.clone(),
-        &req,
-        Entity::AuditLog,
-        ("audit row", "audit rows"),
-    )?;
-    let (spec, _) = audit_search(&req, state.config.max_page_size, &company)?;
-    let (format, all) = (record.format, record.all_pages);
-    let read = audit::read_scope(&state, &caller, &company).await?;
+    let (spec, _) = audit_search(&req, state.config.max_page_size, &record.company)?;
+    let read = audit::read_scope(&state, &caller, &record.company).await?;
     let (store, reader) = (&state.store, &read);
-    files::refuse_big_pdf(format, all, &spec, |count| async move {
-        store
-            .search_audit(reader, &count)
-            .await
-            .map(|(total, _)| total)
+    files::refuse_big_pdf(&record, &spec, |count| async move {
+        store.search_audit(reader, &count).await
     })
     .await?;
+    let all = record.all_pages;
     // The audit log's default order is named, as its rows are read newest first.
     record.filter = export::filter_summary(
         req.filter.as_ref(),
@@ -157,7 +152,7 @@ pub async fn export(
         req.ascending.unwrap_or(false),
     );
     let kind = FileKind {
-        title: "Audit Logs",
+        title: AuditLogsFile::TITLE,
         columns: AUDIT_LOG_COLUMNS,
         cells: audit_log_cells,
     };
@@ -211,10 +206,5 @@ pub async fn list(
             new_value: r.new_value.clone(),
         })
         .collect();
-    Ok(Json(Envelope::success(Paged::new(
-        paging.number,
-        paging.size,
-        total,
-        results,
-    ))))
+    Ok(paging.reply(total, results))
 }

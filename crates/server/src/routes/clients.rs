@@ -11,7 +11,6 @@ use rollcall_types::company::{
 use rollcall_types::{Envelope, IdResult, Paged, SearchRequest};
 
 use crate::audit;
-use crate::audit::ExportRecord;
 use crate::auth::caller::Caller;
 use crate::auth::secret::{hash_secret, random_secret};
 use crate::error::{ApiError, ApiResult};
@@ -19,10 +18,10 @@ use crate::export::{self, ExportOptions};
 use crate::extract::KJson;
 use crate::routes::companies::written;
 use crate::routes::files;
+use crate::routes::files::{ExportKind, ExportRequest};
 use crate::scope::{check_privacy, Read, Scoped, Write};
 use crate::state::AppState;
 use crate::time::{millis_to_time, now_millis};
-use axum::extract::Query;
 use axum::response::Response;
 use rollcall_store::Entity;
 
@@ -389,12 +388,17 @@ pub async fn search(
             status_name: status_name(c.status_id).to_owned(),
         })
         .collect();
-    Ok(Json(Envelope::success(Paged::new(
-        paging.number,
-        paging.size,
-        total,
-        results,
-    ))))
+    Ok(paging.reply(total, results))
+}
+
+/// This module's export, as a kind: its file `REST API Clients.csv`, `.xlsx` or `.pdf`,
+/// and its audit row.
+pub struct ClientsFile;
+
+impl ExportKind for ClientsFile {
+    const TITLE: &'static str = "REST API Clients";
+    const ENTITY: Entity = Entity::ApiClient;
+    const NOUN: (&'static str, &'static str) = ("REST API client", "REST API clients");
 }
 
 /// `POST /api/companies/clients/search/export`: the clients a clients search selects, as CSV,
@@ -402,41 +406,24 @@ pub async fn search(
 #[utoipa::path(
     post, path = "/api/companies/clients/search/export", operation_id = "exportClients", tag = "Company", params(crate::openapi::Scope, ExportOptions),
     request_body = SearchRequest,
-    responses(
-        (status = 200, description = "The file, named in Content-Disposition (`REST API Clients.csv`, `.xlsx`, `.pdf`)",
-            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/pdf"))),
-        crate::openapi::ApiErrors)
+    responses(crate::openapi::ExportFile<ClientsFile>)
 )]
 pub async fn export(
     State(state): State<AppState>,
-    Scoped {
-        caller, company, ..
-    }: Scoped<Read>,
-    Query(options): Query<ExportOptions>,
-    KJson(req): KJson<SearchRequest>,
+    ExportRequest {
+        record,
+        search,
+        options,
+        ..
+    }: ExportRequest<ClientsFile>,
 ) -> ApiResult<Response> {
-    let record = ExportRecord::requested(
-        &caller,
-        company,
-        &req,
-        Entity::ApiClient,
-        ("REST API client", "REST API clients"),
-    )?;
-    let (mut spec, _) = crate::paging::search_spec(
-        &req,
-        state.config.max_page_size,
-        &fields::API_CLIENTS,
-        &record.company,
-    )?;
-    if record.all_pages {
-        spec.every_page();
-    }
+    let spec = files::read_spec(&state, &record, &search, &fields::API_CLIENTS)?;
     // A company has a handful of clients: one query reads them all.
     let (_, rows) = state.store.search_clients(record.company.id, &spec).await?;
     files::send_read(
         &state,
         record,
-        ("REST API Clients", export::CLIENT_COLUMNS),
+        (ClientsFile::TITLE, export::CLIENT_COLUMNS),
         rows,
         export::client_cells,
         &options,

@@ -18,17 +18,16 @@ use rollcall_types::company::{
 use rollcall_types::{Envelope, IdResult, SearchRequest};
 
 use crate::audit;
-use crate::audit::ExportRecord;
 use crate::auth::caller::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::export::{self, ExportOptions};
 use crate::extract::{parse_json_body, KJson};
 use crate::paging::Paging;
+use crate::routes::files::{ExportKind, ExportRequest};
 use crate::routes::{files, lookups};
 use crate::scope::{resolve_company, CompanyTree, Read, Scoped};
 use crate::state::AppState;
 use crate::time::{millis_to_time, now_millis};
-use axum::extract::Query;
 use axum::response::Response;
 use rollcall_store::Entity;
 
@@ -791,44 +790,48 @@ pub async fn license_state(state: &AppState, company: &Company) -> ApiResult<Lic
     })
 }
 
+/// This module's export, as a kind: its file `Companies.csv`, `.xlsx` or `.pdf`,
+/// and its audit row.
+pub struct CompaniesFile;
+
+impl ExportKind for CompaniesFile {
+    const TITLE: &'static str = "Companies";
+    const ENTITY: Entity = Entity::Company;
+    const NOUN: (&'static str, &'static str) = ("company", "companies");
+
+    // Only a reseller has companies below it.
+    fn may_export(caller: &Caller) -> ApiResult<()> {
+        caller.require_reseller()
+    }
+}
+
 /// Exports the companies a companies search selects (Reseller only).
 #[utoipa::path(
     post, path = "/api/companies/search/export", operation_id = "exportCompanies", tag = "Company", params(crate::openapi::Scope, ExportOptions),
     request_body = SearchRequest,
-    responses(
-        (status = 200, description = "The file, named in Content-Disposition (`Companies.csv`, `.xlsx`, `.pdf`)",
-            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/pdf"))),
-        crate::openapi::ApiErrors)
+    responses(crate::openapi::ExportFile<CompaniesFile>)
 )]
 pub async fn export(
     State(state): State<AppState>,
-    Scoped {
-        caller,
-        company: under,
+    ExportRequest {
+        record,
+        search: req,
+        options,
         ..
-    }: Scoped<Read, CompanyTree>,
-    Query(options): Query<ExportOptions>,
-    KJson(req): KJson<SearchRequest>,
+    }: ExportRequest<CompaniesFile, CompanyTree>,
 ) -> ApiResult<Response> {
-    caller.require_reseller()?;
-    let record = ExportRecord::requested(
-        &caller,
-        under.clone(),
-        &req,
-        Entity::Company,
-        ("company", "companies"),
-    )?;
-    let (mut search, _) = company_search(&req, state.config.max_page_size, &under)?;
+    let under = &record.company;
+    let (mut search, _) = company_search(&req, state.config.max_page_size, under)?;
     if record.all_pages {
         search.spec.every_page();
     }
     // Companies are few (thousands at most), so one query reads them all.
-    let page = state.store.search_companies(&under, &search).await?;
+    let page = state.store.search_companies(under, &search).await?;
     let now = search.now;
     files::send_read(
         &state,
         record,
-        ("Companies", export::COMPANY_COLUMNS),
+        (CompaniesFile::TITLE, export::COMPANY_COLUMNS),
         page.rows,
         move |c| export::company_cells(c, now),
         &options,

@@ -1,20 +1,93 @@
 //! The tails the exports share: a store cursor streamed into the requested file, its rows
 //! counted into one audit row when it ends (target users, audit rows), or rows read already in
 //! one query (companies, API clients, allowed domains: few) sent as one batch ([`send_read`]).
+//! The heads they share too: the request an export reads ([`ExportRequest`]) and what names a
+//! kind of export ([`ExportKind`]).
 
 use std::future::Future;
+use std::marker::PhantomData;
 
-use axum::response::Response;
-use rollcall_store::{SearchSpec, StoreError};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::response::{IntoResponse, Response};
+use rollcall_store::{Entity, Fields, SearchSpec, StoreError};
+use rollcall_types::SearchRequest;
 use tokio::sync::mpsc;
 
 use crate::audit::{self, ExportOutcome, ExportRecord, RowSender};
+use crate::auth::caller::Caller;
 use crate::conn::Streaming;
 use crate::error::ApiResult;
 use crate::export::{
     self, pdf_too_big, Cell, ExportOptions, Format, Report, CHANNEL_BATCHES, PDF_MAX_ROWS,
 };
+use crate::extract::KJson;
+use crate::scope::{CustomerData, DataKind, Read, Scoped};
 use crate::state::AppState;
+
+/// One kind of export (`Target Users`, `Companies`, ...), as a type: the file's title, which
+/// the `Content-Disposition` header and the document ([`crate::openapi::ExportFile`]) both
+/// name, and how the audit log records the export.
+pub trait ExportKind {
+    /// The report title and the file's base name (`Target Users`).
+    const TITLE: &'static str;
+    /// The audit log's entity of the export's row.
+    const ENTITY: Entity;
+    /// The exported row, in the audit description: one and many (`target user`, `target users`).
+    const NOUN: (&'static str, &'static str);
+
+    /// Refuses a caller who may not export this kind, before the export's `exportType` is
+    /// read; anyone the scope admits, by default.
+    fn may_export(_caller: &Caller) -> ApiResult<()> {
+        Ok(())
+    }
+}
+
+/// What a `.../search/export` handler of `T` reads, in this order (so their errors come in
+/// this order): the caller and the company of scope `D` ([`Scoped`]), the file options of the
+/// query string, the search body, [`ExportKind::may_export`], then the export's record (its
+/// format: a bad `exportType` is 400).
+pub struct ExportRequest<T, D = CustomerData> {
+    /// Who asks.
+    pub caller: Caller,
+    /// The export's audit record, which holds the scoped company (`record.company`).
+    pub record: ExportRecord,
+    /// The search that selects the rows.
+    pub search: SearchRequest,
+    /// The query string's file options.
+    pub options: ExportOptions,
+    kind: PhantomData<(T, D)>,
+}
+
+impl<T: ExportKind, D: DataKind> FromRequest<AppState> for ExportRequest<T, D> {
+    // Each part's own reply, as when the handler took the parts one by one.
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let Scoped {
+            caller, company, ..
+        } = Scoped::<Read, D>::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Query(options) = Query::<ExportOptions>::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let KJson(search) =
+            KJson::<SearchRequest>::from_request(Request::from_parts(parts, body), state)
+                .await
+                .map_err(IntoResponse::into_response)?;
+        T::may_export(&caller).map_err(IntoResponse::into_response)?;
+        let record = ExportRecord::requested(&caller, company, &search, T::ENTITY, T::NOUN)
+            .map_err(IntoResponse::into_response)?;
+        Ok(ExportRequest {
+            caller,
+            record,
+            search,
+            options,
+            kind: PhantomData,
+        })
+    }
+}
 
 /// What a file of one kind of row looks like.
 pub struct FileKind<T> {
@@ -64,21 +137,20 @@ where
     .map(Streaming::mark)
 }
 
-/// Refuses a PDF of every match (`all`) past [`PDF_MAX_ROWS`] before the file starts:
-/// `total` runs the search for its count only (a page of no rows).
-pub async fn refuse_big_pdf<Fut>(
-    format: Format,
-    all: bool,
+/// Refuses a PDF of every match past [`PDF_MAX_ROWS`] before the file starts, as `record`
+/// asks for one: `search` runs the export's search for its count only (a page of no rows).
+pub async fn refuse_big_pdf<R, Fut>(
+    record: &ExportRecord,
     spec: &SearchSpec,
-    total: impl FnOnce(SearchSpec) -> Fut,
+    search: impl FnOnce(SearchSpec) -> Fut,
 ) -> ApiResult<()>
 where
-    Fut: Future<Output = Result<i64, StoreError>>,
+    Fut: Future<Output = Result<(i64, R), StoreError>>,
 {
-    if format != Format::Pdf || !all {
+    if record.format != Format::Pdf || !record.all_pages {
         return Ok(());
     }
-    let total = total(SearchSpec {
+    let (total, _) = search(SearchSpec {
         limit: 0,
         ..spec.clone()
     })
@@ -87,6 +159,22 @@ where
         return Err(pdf_too_big(total));
     }
     Ok(())
+}
+
+/// The rows a short list's export reads at once ([`send_read`]): the search's page, or every
+/// match with `reportAllPages`.
+pub fn read_spec(
+    state: &AppState,
+    record: &ExportRecord,
+    search: &SearchRequest,
+    fields: &Fields<'_>,
+) -> ApiResult<SearchSpec> {
+    let (mut spec, _) =
+        crate::paging::search_spec(search, state.config.max_page_size, fields, &record.company)?;
+    if record.all_pages {
+        spec.every_page();
+    }
+    Ok(spec)
 }
 
 /// Sends `rows`, read already (lists short enough for one query: a reseller's companies, a

@@ -69,10 +69,5 @@ pub async fn get_all(
             total_row_count: total,
         })
         .collect();
-    Ok(Json(Envelope::success(Paged::new(
-        paging.number,
-        paging.size,
-        total,
-        rows,
-    ))))
+    Ok(paging.reply(total, rows))
 }

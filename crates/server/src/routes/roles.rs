@@ -191,12 +191,7 @@ pub async fn search(
         .skip(usize::try_from(paging.offset()).unwrap_or(usize::MAX))
         .take(usize::try_from(paging.size).unwrap_or(usize::MAX))
         .collect();
-    Ok(Json(Envelope::success(Paged::new(
-        paging.number,
-        paging.size,
-        total,
-        page,
-    ))))
+    Ok(paging.reply(total, page))
 }
 
 fn system_role(id: &str) -> ApiResult<Role> {

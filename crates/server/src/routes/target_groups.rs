@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Json;
 use rollcall_store::query::{CmpOp, Cond, Val};
@@ -15,16 +15,15 @@ use rollcall_types::target_group::{
     AddGroupUsersRequest, GroupUsersChange, RemoveGroupUsersRequest, TargetGroupByNameRequest,
     TargetGroupDto, TargetGroupInput, TargetGroupSearchRequest, TargetGroupSearchView,
     TargetGroupUserCountDetailDto, TargetGroupUserCountDetailRequest,
-    TargetGroupUsersSearchRequest,
 };
 use rollcall_types::target_user::TargetUserSearchView;
 use rollcall_types::{Envelope, Filter, FilterItem, IdResult, Paged, SearchRequest};
 
-use crate::audit::{self, ExportRecord};
+use crate::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::export::{Cell, ExportOptions};
 use crate::extract::KJson;
-use crate::routes::files;
+use crate::routes::files::{self, ExportKind, ExportRequest};
 use crate::routes::target_users::{search_view, target_user_search};
 use crate::scope::{Read, Scoped, Write};
 use crate::state::AppState;
@@ -423,21 +422,21 @@ pub async fn search_name(
 /// `excludeGroupUsers`, over the company's users who are not members.
 #[utoipa::path(
     post, path = "/api/target-groups/{resourceId}/users", operation_id = "searchTargetGroupUsers", tag = "TargetGroup", params(crate::openapi::ResourceId, crate::openapi::Scope),
-    request_body = TargetGroupUsersSearchRequest,
+    request_body = SearchRequest,
     responses((status = 200, description = "One page of target users", body = Envelope<Paged<TargetUserSearchView>>), crate::openapi::ApiErrors)
 )]
 pub async fn users(
     State(state): State<AppState>,
     Scoped { company, .. }: Scoped<Read>,
     Path(id): Path<String>,
-    KJson(req): KJson<TargetGroupUsersSearchRequest>,
+    KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Json<Envelope<Paged<TargetUserSearchView>>>> {
     let group = state
         .store
         .target_group(company.id, &id)
         .await?
         .ok_or_else(|| not_found(&id))?;
-    let (mut spec, paging) = target_user_search(&req.search, state.config.max_page_size, &company)?;
+    let (mut spec, paging) = target_user_search(&req, state.config.max_page_size, &company)?;
     let within = members_of(&group, req.exclude_group_users.unwrap_or(false));
     spec.cond = Cond::All(vec![within, spec.cond]);
     let (total, users) = state.store.search_target_users(company.id, &spec).await?;
@@ -472,40 +471,46 @@ fn members_of(group: &TargetGroup, outside: bool) -> Cond {
     ])
 }
 
+/// The member export, as a kind: its file `Target Group Users.csv`, `.xlsx` or `.pdf`.
+pub struct TargetGroupUsersFile;
+
+impl ExportKind for TargetGroupUsersFile {
+    const TITLE: &'static str = "Target Group Users";
+    const ENTITY: Entity = Entity::TargetUser;
+    const NOUN: (&'static str, &'static str) = ("target user", "target users");
+}
+
 /// `POST /api/target-groups/{resourceId}/users/export`: the members a search selects (or,
 /// with `excludeGroupUsers`, the users outside the group) as CSV, Excel or PDF, with the
 /// columns of the target-user export.
 #[utoipa::path(
     post, path = "/api/target-groups/{resourceId}/users/export", operation_id = "exportTargetGroupUsers", tag = "TargetGroup", params(crate::openapi::ResourceId, crate::openapi::Scope, ExportOptions),
-    request_body = TargetGroupUsersSearchRequest,
-    responses(
-        (status = 200, description = "The file, named in Content-Disposition (`Target Group Users.csv`, `.xlsx`, `.pdf`)",
-            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/pdf"))),
-        crate::openapi::ApiErrors)
+    request_body = SearchRequest,
+    responses(crate::openapi::ExportFile<TargetGroupUsersFile>)
 )]
 pub async fn users_export(
     State(state): State<AppState>,
-    Scoped {
-        caller, company, ..
-    }: Scoped<Read>,
     Path(id): Path<String>,
-    Query(options): Query<ExportOptions>,
-    KJson(req): KJson<TargetGroupUsersSearchRequest>,
+    ExportRequest {
+        record,
+        search,
+        options,
+        ..
+    }: ExportRequest<TargetGroupUsersFile>,
 ) -> ApiResult<Response> {
     let group = state
         .store
-        .target_group(company.id, &id)
+        .target_group(record.company.id, &id)
         .await?
         .ok_or_else(|| not_found(&id))?;
-    let within = members_of(&group, req.exclude_group_users.unwrap_or(false));
+    let within = members_of(&group, search.exclude_group_users.unwrap_or(false));
     crate::routes::target_users::export_users(
         &state,
-        &caller,
-        company,
+        record,
+        &search,
         &options,
-        &req.search,
         Some(within),
-        "Target Group Users",
+        TargetGroupUsersFile::TITLE,
     )
     .await
 }
@@ -533,34 +538,31 @@ fn cells(g: &TargetGroup) -> Vec<Cell> {
     ]
 }
 
+/// The group export, as a kind: its file `Target Groups.csv`, `.xlsx` or `.pdf`.
+pub struct TargetGroupsFile;
+
+impl ExportKind for TargetGroupsFile {
+    const TITLE: &'static str = "Target Groups";
+    const ENTITY: Entity = Entity::TargetGroup;
+    const NOUN: (&'static str, &'static str) = ("target group", "target groups");
+}
+
 /// `POST /api/target-groups/search/export`: the groups a search selects as CSV, Excel or PDF.
 #[utoipa::path(
     post, path = "/api/target-groups/search/export", operation_id = "exportTargetGroups", tag = "TargetGroup", params(crate::openapi::Scope, ExportOptions),
     request_body = SearchRequest,
-    responses(
-        (status = 200, description = "The file, named in Content-Disposition (`Target Groups.csv`, `.xlsx`, `.pdf`)",
-            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/pdf"))),
-        crate::openapi::ApiErrors)
+    responses(crate::openapi::ExportFile<TargetGroupsFile>)
 )]
 pub async fn export(
     State(state): State<AppState>,
-    Scoped {
-        caller, company, ..
-    }: Scoped<Read>,
-    Query(options): Query<ExportOptions>,
-    KJson(req): KJson<SearchRequest>,
+    ExportRequest {
+        record,
+        search,
+        options,
+        ..
+    }: ExportRequest<TargetGroupsFile>,
 ) -> ApiResult<Response> {
-    let record = ExportRecord::requested(
-        &caller,
-        company,
-        &req,
-        Entity::TargetGroup,
-        ("target group", "target groups"),
-    )?;
-    let (mut spec, _) = search_of(&req, &state, &record.company)?;
-    if record.all_pages {
-        spec.every_page();
-    }
+    let spec = files::read_spec(&state, &record, &search, &fields::TARGET_GROUPS)?;
     // Groups are counted in the hundreds, not the millions: one query reads them.
     let (_, rows) = state
         .store
@@ -569,7 +571,7 @@ pub async fn export(
     files::send_read(
         &state,
         record,
-        ("Target Groups", EXPORT_COLUMNS),
+        (TargetGroupsFile::TITLE, EXPORT_COLUMNS),
         rows,
         cells,
         &options,

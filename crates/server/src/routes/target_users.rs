@@ -1,6 +1,6 @@
 //! `/api/target-users`: create, read, update, delete, search, bulk delete and the count summary.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::Json;
 use chrono::{Datelike, TimeZone, Utc};
 use rollcall_store::audit::count_of;
@@ -15,8 +15,7 @@ use rollcall_types::target_user::{
 };
 use rollcall_types::{Envelope, IdResult, Paged, SearchRequest};
 
-use crate::audit;
-use crate::audit::ExportRecord;
+use crate::audit::{self, ExportRecord};
 use crate::auth::caller::Caller;
 use crate::conn::Streaming;
 use crate::error::{ApiError, ApiResult};
@@ -24,11 +23,11 @@ use crate::export::{self, Cell, ExportOptions, Format, Report};
 use crate::extract::KJson;
 use crate::paging::Paging;
 use crate::routes::files::{self, FileKind};
+use crate::routes::files::{ExportKind, ExportRequest};
 use crate::routes::lookups;
 use crate::scope::{Read, Scoped, Write};
 use crate::state::AppState;
 use crate::time::{millis_to_time, now_millis};
-use axum::extract::Query;
 use axum::response::Response;
 use rollcall_store::Entity;
 use serde::Deserialize;
@@ -451,12 +450,7 @@ pub async fn search(
     let (total, users) = state.store.search_target_users(company.id, &spec).await?;
     let mut rows: Vec<TargetUserSearchView> = users.iter().map(search_view).collect();
     crate::routes::allow_list::mark_search_rows(&state, company.id, &mut rows).await?;
-    Ok(Json(Envelope::success(Paged::new(
-        paging.number,
-        paging.size,
-        total,
-        rows,
-    ))))
+    Ok(paging.reply(total, rows))
 }
 
 /// `POST /api/target-users/search-email`: users whose email contains the text (any case).
@@ -489,12 +483,7 @@ pub async fn search_email(
     };
     let (spec, paging) = target_user_search(&search, state.config.max_page_size, &company)?;
     let (total, users) = state.store.search_target_users(company.id, &spec).await?;
-    Ok(Json(Envelope::success(Paged::new(
-        paging.number,
-        paging.size,
-        total,
-        users.iter().map(dto).collect(),
-    ))))
+    Ok(paging.reply(total, users.iter().map(dto).collect()))
 }
 
 async fn by_ids(
@@ -610,32 +599,39 @@ pub async fn count_summary(
     })))
 }
 
+/// This module's export, as a kind: its file `Target Users.csv`, `.xlsx` or `.pdf`,
+/// and its audit row.
+pub struct TargetUsersFile;
+
+impl ExportKind for TargetUsersFile {
+    const TITLE: &'static str = "Target Users";
+    const ENTITY: Entity = Entity::TargetUser;
+    const NOUN: (&'static str, &'static str) = ("target user", "target users");
+}
+
 /// Exports the target users a search selects: the requested page, or every match with
 /// `reportAllPages: true`, in the search's order.
 #[utoipa::path(
     post, path = "/api/target-users/search/export", operation_id = "exportTargetUsers", tag = "TargetUser", params(crate::openapi::Scope, ExportOptions),
     request_body = SearchRequest,
-    responses(
-        (status = 200, description = "The file, named in Content-Disposition (`Target Users.csv`, `.xlsx`, `.pdf`)",
-            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/pdf"))),
-        crate::openapi::ApiErrors)
+    responses(crate::openapi::ExportFile<TargetUsersFile>)
 )]
 pub async fn export(
     State(state): State<AppState>,
-    Scoped {
-        caller, company, ..
-    }: Scoped<Read>,
-    Query(options): Query<ExportOptions>,
-    KJson(req): KJson<SearchRequest>,
+    ExportRequest {
+        record,
+        search,
+        options,
+        ..
+    }: ExportRequest<TargetUsersFile>,
 ) -> ApiResult<Response> {
     export_users(
         &state,
-        &caller,
-        company,
+        record,
+        &search,
         &options,
-        &req,
         None,
-        "Target Users",
+        TargetUsersFile::TITLE,
     )
     .await
 }
@@ -644,34 +640,23 @@ pub async fn export(
 /// into a file titled `title`; shared by the user and group-member exports.
 pub async fn export_users(
     state: &AppState,
-    caller: &Caller,
-    company: Company,
+    record: ExportRecord,
+    search: &SearchRequest,
     options: &ExportOptions,
-    req: &SearchRequest,
     within: Option<Cond>,
     title: &'static str,
 ) -> ApiResult<Response> {
-    let record = ExportRecord::requested(
-        caller,
-        company.clone(),
-        req,
-        Entity::TargetUser,
-        ("target user", "target users"),
-    )?;
-    let (mut spec, _) = target_user_search(req, state.config.max_page_size, &company)?;
+    let (mut spec, _) = target_user_search(search, state.config.max_page_size, &record.company)?;
     if let Some(within) = within {
         spec.cond = Cond::All(vec![within, spec.cond]);
     }
-    let (format, all) = (record.format, record.all_pages);
     let store = &state.store;
-    let company_id = company.id;
-    files::refuse_big_pdf(format, all, &spec, |count| async move {
-        store
-            .search_target_users(company_id, &count)
-            .await
-            .map(|(total, _)| total)
+    let company_id = record.company.id;
+    files::refuse_big_pdf(&record, &spec, |count| async move {
+        store.search_target_users(company_id, &count).await
     })
     .await?;
+    let all = record.all_pages;
     let store = state.store.clone();
     let kind = FileKind {
         title,
