@@ -7,15 +7,14 @@ use sea_query::{Alias, Expr, Query, SimpleExpr, Value};
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use crate::audit::{count_of, Actor, Change, Entity, Operation};
+use crate::audit::{count_of, Actor, AuditEvent, Change, Entity, Operation};
 use crate::columns::table_columns;
 use crate::model::Millis;
 use crate::open::{new_resource_id, now_millis};
 use crate::priority::priority_name;
 use crate::query::{Cond, SearchSpec};
 use crate::rows::{
-    apply_order, bind_values, count_select, get_bool, get_i64, get_str, insert_rows,
-    is_unique_violation, FromColumns, ReadColumns,
+    bind_values, get_bool, get_i64, get_str, insert_rows, or_conflict, FromColumns, ReadColumns,
 };
 use crate::{Result, SqlStore, StoreError, TargetGroupStore};
 
@@ -163,6 +162,27 @@ fn selected_users(
     cond
 }
 
+/// The audit row of `n` users joining (`joined`) or leaving a group: an update of the group.
+fn membership_event(change: &Change<'_>, group: &TargetGroup, n: u64, joined: bool) -> AuditEvent {
+    let (key, verb, to) = if joined {
+        ("addedUserCount", "Added", "to")
+    } else {
+        ("removedUserCount", "Removed", "from")
+    };
+    change.event(
+        Operation::Update,
+        Some(&group.resource_id),
+        None,
+        Some(json!({ key: n })),
+        format!(
+            "{verb} {} {to} target group '{}' {}",
+            count_of(n, "target user", "target users"),
+            group.fields.name,
+            change.company.suffix()
+        ),
+    )
+}
+
 /// `phone_number <> ''` or `= ''`: members are added and removed in these two halves, so that
 /// the rows each statement touched are the change of both counts.
 fn with_phone(has: bool) -> SimpleExpr {
@@ -215,11 +235,7 @@ impl SqlStore {
                 .select_from(select)
                 .map_err(|e| StoreError::Statement(format!("adding group members: {e}")))?
                 .to_owned();
-            let (sql, values) = self.render(&stmt);
-            added[i] = bind_values(sqlx::query(&sql), &values)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
+            added[i] = self.execute(conn, &stmt).await?;
         }
         let [phone, no_phone] = added.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
         self.move_counts(conn, &[group_id], phone + no_phone, phone)
@@ -248,11 +264,7 @@ impl SqlStore {
                 .and_where(Expr::col(Alias::new("group_id")).eq(group_id))
                 .and_where(Expr::col(Alias::new("target_user_id")).in_subquery(users))
                 .to_owned();
-            let (sql, values) = self.render(&stmt);
-            removed[i] = bind_values(sqlx::query(&sql), &values)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
+            removed[i] = self.execute(conn, &stmt).await?;
         }
         let [phone, no_phone] = removed.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
         self.move_counts(conn, &[group_id], -(phone + no_phone), -phone)
@@ -283,10 +295,7 @@ impl SqlStore {
             )
             .and_where(Expr::col(G::Id).is_in(group_ids.iter().copied()))
             .to_owned();
-        let (sql, values) = self.render(&stmt);
-        bind_values(sqlx::query(&sql), &values)
-            .execute(conn)
-            .await?;
+        self.execute(conn, &stmt).await?;
         Ok(())
     }
 
@@ -412,6 +421,7 @@ impl SqlStore {
         )
     }
 
+    /// A company's group by resource id, locked in the caller's transaction when `lock`.
     async fn group_in<'c>(
         &self,
         db: impl sqlx::Executor<'c, Database = sqlx::Any>,
@@ -419,20 +429,11 @@ impl SqlStore {
         resource_id: &str,
         lock: bool,
     ) -> Result<Option<TargetGroup>> {
-        let sql = format!(
-            "SELECT {} FROM {} WHERE {} = $1 AND {} = $2{}",
-            G::SELECT,
-            G::TABLE,
-            G::CompanyId.name(),
-            G::ResourceId.name(),
-            if lock { self.for_update() } else { "" }
-        );
-        let row = sqlx::query(&sql)
-            .bind(company_id)
-            .bind(resource_id)
-            .fetch_optional(db)
-            .await?;
-        row.as_ref().map(TargetGroup::from_columns).transpose()
+        let key = [
+            (G::CompanyId, company_id.into()),
+            (G::ResourceId, resource_id.into()),
+        ];
+        self.row_matching(db, key, lock).await
     }
 }
 
@@ -455,19 +456,11 @@ impl TargetGroupStore for SqlStore {
         ]
         .into_iter()
         .chain(field_values(f));
-        let stmt = insert_rows(G::TABLE, [row])?
-            .returning_col(G::Id)
-            .to_owned();
-        let (sql, values) = self.render(&stmt);
-        let row = match bind_values(sqlx::query(&sql), &values)
-            .fetch_one(&mut *tx)
-            .await
-        {
-            Ok(r) => r,
-            Err(e) if is_unique_violation(&e) => return Err(duplicate_name(&f.name)),
-            Err(e) => return Err(e.into()),
-        };
-        let id = get_i64(&row, G::Id.name())?;
+        let insert = insert_rows(G::TABLE, [row])?;
+        let id = or_conflict(
+            self.insert_returning_id(&mut tx, insert, G::Id).await,
+            || duplicate_name(&f.name),
+        )?;
         let change = Change::within(&mut tx, actor, company_id, Entity::TargetGroup).await?;
         let event = change.event(
             Operation::Create,
@@ -480,8 +473,7 @@ impl TargetGroupStore for SqlStore {
                 change.company.suffix()
             ),
         );
-        self.insert_audit(&mut tx, &event).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, [event]).await?;
         Ok(TargetGroup {
             id,
             company_id,
@@ -519,15 +511,9 @@ impl TargetGroupStore for SqlStore {
             )
             .and_where(Expr::col(G::Id).eq(before.id))
             .to_owned();
-        let (sql, values) = self.render(&stmt);
-        match bind_values(sqlx::query(&sql), &values)
-            .execute(&mut *tx)
-            .await
-        {
-            Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => return Err(duplicate_name(&f.name)),
-            Err(e) => return Err(e.into()),
-        }
+        or_conflict(self.execute(&mut tx, &stmt).await, || {
+            duplicate_name(&f.name)
+        })?;
         let change = Change::within(&mut tx, actor, company_id, Entity::TargetGroup).await?;
         let event = change.update(
             resource_id,
@@ -535,8 +521,7 @@ impl TargetGroupStore for SqlStore {
             &audited(f),
             &format!("Updated target group '{}'", f.name),
         );
-        self.insert_audit(&mut tx, &event).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, [event]).await?;
         Ok(Some(TargetGroup {
             fields: f.clone(),
             update_time: now,
@@ -583,8 +568,7 @@ impl TargetGroupStore for SqlStore {
                 change.company.suffix()
             ),
         );
-        self.insert_audit(&mut tx, &event).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, [event]).await?;
         Ok(Some(group))
     }
 
@@ -635,21 +619,11 @@ impl TargetGroupStore for SqlStore {
                 ),
             );
         }
-        let total = self
-            .count(
-                count_select()
-                    .from(Alias::new(G::TABLE))
-                    .cond_where(cond.clone()),
-            )
-            .await?;
-        let mut page = Query::select()
-            .expr(Expr::cust(G::SELECT))
+        let filtered = Query::select()
             .from(Alias::new(G::TABLE))
             .cond_where(cond)
             .to_owned();
-        apply_order(&mut page, spec);
-        let (sql, values) = self.render(&page);
-        Ok((total, self.fetch_all_as(&sql, &values).await?))
+        self.search_page(filtered, G::SELECT, spec).await
     }
 
     async fn add_target_group_members(
@@ -660,37 +634,21 @@ impl TargetGroupStore for SqlStore {
         actor: &Actor,
     ) -> Result<u64> {
         let mut tx = self.write_tx().await?;
-        let mut total = 0;
-        let mut audit = None;
+        let mut added = Vec::with_capacity(groups.len());
         for group in groups {
             let n = self
                 .add_members_in(&mut tx, company_id, group.id, users)
                 .await?;
-            total += n;
-            if n == 0 {
-                continue;
-            }
-            let change = match &audit {
-                Some(c) => c,
-                None => audit
-                    .insert(Change::within(&mut tx, actor, company_id, Entity::TargetGroup).await?),
-            };
-            let event = change.event(
-                Operation::Update,
-                Some(&group.resource_id),
-                None,
-                Some(json!({ "addedUserCount": n })),
-                format!(
-                    "Added {} to target group '{}' {}",
-                    count_of(n, "target user", "target users"),
-                    group.fields.name,
-                    change.company.suffix()
-                ),
-            );
-            self.insert_audit(&mut tx, &event).await?;
+            added.push((group, n));
         }
-        tx.commit().await?;
-        Ok(total)
+        let change = Change::within(&mut tx, actor, company_id, Entity::TargetGroup).await?;
+        let events: Vec<_> = added
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(group, n)| membership_event(&change, group, *n, true))
+            .collect();
+        self.commit_audited(tx, events).await?;
+        Ok(added.iter().map(|(_, n)| n).sum())
     }
 
     async fn remove_target_group_members(
@@ -705,23 +663,9 @@ impl TargetGroupStore for SqlStore {
         }
         let mut tx = self.write_tx().await?;
         let n = self.remove_members_in(&mut tx, group.id, user_ids).await?;
-        if n > 0 {
-            let change = Change::within(&mut tx, actor, company_id, Entity::TargetGroup).await?;
-            let event = change.event(
-                Operation::Update,
-                Some(&group.resource_id),
-                None,
-                Some(json!({ "removedUserCount": n })),
-                format!(
-                    "Removed {} from target group '{}' {}",
-                    count_of(n, "target user", "target users"),
-                    group.fields.name,
-                    change.company.suffix()
-                ),
-            );
-            self.insert_audit(&mut tx, &event).await?;
-        }
-        tx.commit().await?;
+        let change = Change::within(&mut tx, actor, company_id, Entity::TargetGroup).await?;
+        let events = (n > 0).then(|| membership_event(&change, group, n, false));
+        self.commit_audited(tx, events).await?;
         Ok(n)
     }
 

@@ -442,12 +442,7 @@ pub async fn users(
     let (total, users) = state.store.search_target_users(company.id, &spec).await?;
     let mut rows: Vec<TargetUserSearchView> = users.iter().map(search_view).collect();
     crate::routes::allow_list::mark_search_rows(&state, company.id, &mut rows).await?;
-    Ok(Json(Envelope::success(Paged::new(
-        paging.number,
-        paging.size,
-        total,
-        rows,
-    ))))
+    Ok(paging.reply(total, rows))
 }
 
 /// The group's members, or with `outside` the company's live users who are not members.
