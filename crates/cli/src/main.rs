@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use commands::{audit, companies, keys, profile, serve, token, users};
+use commands::{audit, companies, groups, keys, profile, serve, token, users};
 
 #[derive(Parser)]
 #[command(
@@ -35,6 +35,8 @@ enum Command {
     Companies(companies::CompaniesCmd),
     /// Target users of a company (or of every company you manage).
     Users(users::UsersCmd),
+    /// Target groups of a company and their members.
+    Groups(groups::GroupsCmd),
     /// The audit log: who did what, from where.
     Audit(audit::AuditCmd),
     /// Get an access token and show its decoded claims.
@@ -138,6 +140,7 @@ async fn main() -> ExitCode {
             match command {
                 Command::Companies(c) => companies::run(c).await,
                 Command::Users(c) => users::run(c).await,
+                Command::Groups(c) => groups::run(c).await,
                 Command::Audit(c) => audit::run(c).await,
                 Command::Token(c) => token::run(c).await,
                 Command::Profile(c) => profile::run(c).await,

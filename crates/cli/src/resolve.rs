@@ -1,9 +1,9 @@
-//! `--company NAME_OR_ID`: a resource id, or a company name looked up with
-//! `POST /api/companies/search`.
+//! `--company NAME_OR_ID` and `--group NAME_OR_ID`: a resource id, or a name looked up with
+//! `POST /api/companies/search` (companies) or `GET /api/target-groups` (a company's groups).
 //!
-//! An id is tried first (`GET /api/companies/{id}`); then names: one exact match (same case)
-//! wins, else one match ignoring case; several matches are an error listing them; none is an
-//! error listing the names that contain the text, if any.
+//! An id is tried first (`GET /api/companies/{id}`, `GET /api/target-groups/{id}`); then names:
+//! one exact match (same case) wins, else one match ignoring case; several matches are an error
+//! listing them; none is an error listing the names that contain the text, if any.
 
 use anyhow::Result;
 use futures::TryStreamExt;
@@ -14,12 +14,18 @@ use serde_json::Value;
 
 use crate::exit::CliError;
 
-/// A company the CLI works on.
+/// Something the CLI names by name or id: a company, a target group.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Company {
+pub struct Named {
     pub name: String,
     pub id: String,
 }
+
+/// A company the CLI works on.
+pub type Company = Named;
+
+/// A target group of a company.
+pub type Group = Named;
 
 /// A company search body with `items` in the AND group, ordered by name.
 pub fn name_search(items: Vec<FilterItem>) -> SearchRequest {
@@ -44,14 +50,6 @@ pub async fn managed_companies(client: &Client) -> Result<Vec<Company>> {
             id: r.company_resource_id,
         })
         .collect())
-}
-
-fn listing(companies: &[Company]) -> String {
-    companies
-        .iter()
-        .map(|c| format!("  {} ({})", c.name, c.id))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// Resolves `--company`.
@@ -100,40 +98,89 @@ pub async fn company(client: &Client, arg: &str) -> Result<Company> {
             candidates.push(own);
         }
     }
-    let exact: Vec<Company> = candidates
-        .iter()
-        .filter(|c| c.name == arg)
-        .cloned()
-        .collect();
-    let matches = if exact.len() == 1 {
+    pick(
+        arg,
+        &candidates,
+        ("company", "companies"),
+        "among the companies you manage",
+    )
+}
+
+/// The one of `candidates` (those whose name contains `arg`, any case) that `arg` names: the
+/// exact name, else the only one equal ignoring case; else an error that lists them.
+fn pick(arg: &str, candidates: &[Named], (one, many): (&str, &str), among: &str) -> Result<Named> {
+    let exact: Vec<&Named> = candidates.iter().filter(|c| c.name == arg).collect();
+    let matches: Vec<&Named> = if exact.len() == 1 {
         exact
     } else {
         candidates
             .iter()
             .filter(|c| c.name.to_lowercase() == arg.to_lowercase())
-            .cloned()
             .collect()
     };
-    if let [one] = matches.as_slice() {
-        return Ok(one.clone());
+    if let [only] = matches.as_slice() {
+        return Ok((*only).clone());
     }
+    let listing = |items: &[&Named]| {
+        items
+            .iter()
+            .map(|c| format!("  {} ({})", c.name, c.id))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     match matches.len() {
         0 if candidates.is_empty() => Err(CliError::NotFound(format!(
-            "no company named or with the id '{arg}' among the companies you manage"
+            "no {one} named or with the id '{arg}' {among}"
         ))
         .into()),
         0 => Err(CliError::NotFound(format!(
-            "no company is named '{arg}'; companies whose name contains it:\n{}\nuse the exact name or the id",
-            listing(&candidates)
+            "no {one} is named '{arg}'; {many} whose name contains it:\n{}\nuse the exact name or the id",
+            listing(&candidates.iter().collect::<Vec<_>>())
         ))
         .into()),
         _ => Err(CliError::Ambiguous(format!(
-            "'{arg}' matches {} companies; use the id:\n{}",
+            "'{arg}' matches {} {many}; use the id:\n{}",
             matches.len(),
             listing(&matches)
         ))
         .into()),
     }
+}
+
+/// Resolves `--group` among the groups of the company `company_id`.
+pub async fn group(client: &Client, company_id: &str, arg: &str) -> Result<Group> {
+    let arg = arg.trim();
+    if arg.is_empty() {
+        return Err(CliError::Usage("--group needs a target group name or id".into()).into());
+    }
+    if is_resource_id(arg) {
+        match client.get_target_group(Some(company_id), arg).await {
+            Ok(g) => {
+                return Ok(Group {
+                    name: g.name,
+                    id: g.resource_id,
+                })
+            }
+            Err(e) if matches!(e.http_status(), Some(400 | 404)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let candidates: Vec<Group> = client
+        .target_groups(Some(company_id))
+        .await?
+        .into_iter()
+        .filter(|g| g.name.to_lowercase().contains(&arg.to_lowercase()))
+        .map(|g| Group {
+            name: g.name,
+            id: g.resource_id,
+        })
+        .collect();
+    pick(
+        arg,
+        &candidates,
+        ("target group", "target groups"),
+        "in this company",
+    )
 }
 
 /// The token's own company, from its claims.

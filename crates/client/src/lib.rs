@@ -36,6 +36,7 @@ mod error;
 mod export;
 pub mod retry;
 pub mod search;
+mod target_groups;
 mod target_users;
 pub mod token;
 

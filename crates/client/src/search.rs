@@ -74,7 +74,7 @@ type Ahead<T> = (i64, AbortOnDropHandle<Result<Paged<T>>>);
 
 struct PageState<T> {
     client: Client,
-    path: &'static str,
+    path: std::sync::Arc<str>,
     scope: Option<String>,
     body: SearchRequest,
     next: Option<i64>,
@@ -92,7 +92,7 @@ impl<T: DeserializeOwned + Send + 'static> PageState<T> {
     fn fetch_ahead(&self, n: i64) -> Ahead<T> {
         let (client, path, scope, patch) = (
             self.client.clone(),
-            self.path,
+            self.path.clone(),
             self.scope.clone(),
             self.patch,
         );
@@ -101,7 +101,7 @@ impl<T: DeserializeOwned + Send + 'static> PageState<T> {
             ..self.body.clone()
         };
         let task =
-            tokio::spawn(async move { page(&client, path, scope.as_deref(), &body, patch).await });
+            tokio::spawn(async move { page(&client, &path, scope.as_deref(), &body, patch).await });
         (n, AbortOnDropHandle::new(task))
     }
 }
@@ -114,7 +114,7 @@ impl<T: DeserializeOwned + Send + 'static> PageState<T> {
 /// listing never costs the server a page it will not read.
 pub(crate) fn all_pages<T: DeserializeOwned + Send + 'static>(
     client: &Client,
-    path: &'static str,
+    path: impl Into<std::sync::Arc<str>>,
     scope: Option<&str>,
     body: SearchRequest,
     patch: Option<RowPatch>,
@@ -123,7 +123,7 @@ pub(crate) fn all_pages<T: DeserializeOwned + Send + 'static>(
     let body = full_body(body, client.inner.page_size);
     let state = PageState {
         client: client.clone(),
-        path,
+        path: path.into(),
         scope: scope.map(str::to_owned),
         next: if max_rows == 0 {
             None
@@ -144,7 +144,7 @@ pub(crate) fn all_pages<T: DeserializeOwned + Send + 'static>(
                 Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
                 Err(e) => {
                     return Err(ClientError::Decode {
-                        url: st.client.url(st.path),
+                        url: st.client.url(&st.path),
                         message: format!("the request for page {n} stopped: {e}"),
                     })
                 }
@@ -154,8 +154,14 @@ pub(crate) fn all_pages<T: DeserializeOwned + Send + 'static>(
                     return Ok(None);
                 };
                 st.body.page_number = Some(n);
-                let fetched =
-                    page(&st.client, st.path, st.scope.as_deref(), &st.body, st.patch).await?;
+                let fetched = page(
+                    &st.client,
+                    &st.path,
+                    st.scope.as_deref(),
+                    &st.body,
+                    st.patch,
+                )
+                .await?;
                 (n, fetched)
             }
         };

@@ -193,21 +193,6 @@ fn domain_events(
 }
 
 impl SqlStore {
-    /// A company's domain by resource id, locked in the caller's transaction when `lock`.
-    async fn domain_in<'c>(
-        &self,
-        db: impl sqlx::Executor<'c, Database = sqlx::Any>,
-        company_id: i64,
-        resource_id: &str,
-        lock: bool,
-    ) -> Result<Option<AllowedDomain>> {
-        let key = [
-            (A::CompanyId, company_id.into()),
-            (A::ResourceId, resource_id.into()),
-        ];
-        self.row_matching(db, key, lock).await
-    }
-
     /// Sets a domain's verification and last check in one statement with its audit row.
     /// `outcome`: `Ok(how)` when the domain is verified that way, `Err(seen)` when a DNS check
     /// found `seen` instead of its TXT value.
@@ -219,8 +204,13 @@ impl SqlStore {
         actor: &Actor,
     ) -> Result<Option<AllowedDomain>> {
         let mut tx = self.write_tx().await?;
-        let Some(before) = self
-            .domain_in(&mut *tx, company_id, resource_id, true)
+        let Some::<AllowedDomain>(before) = self
+            .company_row(
+                &mut *tx,
+                [A::CompanyId, A::ResourceId],
+                (company_id, resource_id),
+                true,
+            )
             .await?
         else {
             return Ok(None);
@@ -407,8 +397,13 @@ impl AllowListStore for SqlStore {
         company_id: i64,
         resource_id: &str,
     ) -> Result<Option<AllowedDomain>> {
-        self.domain_in(&self.pool, company_id, resource_id, false)
-            .await
+        self.company_row(
+            &self.pool,
+            [A::CompanyId, A::ResourceId],
+            (company_id, resource_id),
+            false,
+        )
+        .await
     }
 
     async fn search_allowed_domains(

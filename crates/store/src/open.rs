@@ -415,6 +415,20 @@ impl SqlStore {
         row.as_ref().map(T::from_columns).transpose()
     }
 
+    /// A company's row of `C`'s table by resource id (`key` names the table's company and
+    /// resource id columns), as [`row_matching`](Self::row_matching) reads it: the look-up of
+    /// every company-scoped aggregate, so that another company's id is simply not found.
+    pub(crate) async fn company_row<'c, C: Columns, T: FromColumns>(
+        &self,
+        db: impl sqlx::Executor<'c, Database = sqlx::Any>,
+        [company, resource]: [C; 2],
+        (company_id, resource_id): (i64, &str),
+        lock: bool,
+    ) -> Result<Option<T>> {
+        let key = [(company, company_id.into()), (resource, resource_id.into())];
+        self.row_matching(db, key, lock).await
+    }
+
     /// The row of `C`'s table to change, read and locked in the change's transaction `tx`;
     /// [`StoreError::NotFound`] when there is none.
     pub(crate) async fn row_to_change<C: Columns, T: FromColumns>(

@@ -420,21 +420,6 @@ impl SqlStore {
                 .rows_affected(),
         )
     }
-
-    /// A company's group by resource id, locked in the caller's transaction when `lock`.
-    async fn group_in<'c>(
-        &self,
-        db: impl sqlx::Executor<'c, Database = sqlx::Any>,
-        company_id: i64,
-        resource_id: &str,
-        lock: bool,
-    ) -> Result<Option<TargetGroup>> {
-        let key = [
-            (G::CompanyId, company_id.into()),
-            (G::ResourceId, resource_id.into()),
-        ];
-        self.row_matching(db, key, lock).await
-    }
 }
 
 #[async_trait]
@@ -494,8 +479,13 @@ impl TargetGroupStore for SqlStore {
         actor: &Actor,
     ) -> Result<Option<TargetGroup>> {
         let mut tx = self.write_tx().await?;
-        let Some(before) = self
-            .group_in(&mut *tx, company_id, resource_id, true)
+        let Some::<TargetGroup>(before) = self
+            .company_row(
+                &mut *tx,
+                [G::CompanyId, G::ResourceId],
+                (company_id, resource_id),
+                true,
+            )
             .await?
         else {
             return Ok(None);
@@ -536,8 +526,13 @@ impl TargetGroupStore for SqlStore {
         actor: &Actor,
     ) -> Result<Option<TargetGroup>> {
         let mut tx = self.write_tx().await?;
-        let Some(group) = self
-            .group_in(&mut *tx, company_id, resource_id, true)
+        let Some::<TargetGroup>(group) = self
+            .company_row(
+                &mut *tx,
+                [G::CompanyId, G::ResourceId],
+                (company_id, resource_id),
+                true,
+            )
             .await?
         else {
             return Ok(None);
@@ -577,8 +572,13 @@ impl TargetGroupStore for SqlStore {
         company_id: i64,
         resource_id: &str,
     ) -> Result<Option<TargetGroup>> {
-        self.group_in(&self.pool, company_id, resource_id, false)
-            .await
+        self.company_row(
+            &self.pool,
+            [G::CompanyId, G::ResourceId],
+            (company_id, resource_id),
+            false,
+        )
+        .await
     }
 
     async fn target_groups_by_resource_ids(

@@ -62,6 +62,9 @@ pub struct ExportArgs {
     out: PathBuf,
     #[command(flatten)]
     filter: FilterArgs,
+    /// Only the members of this target group of the company (by name or resource id).
+    #[arg(long, value_name = "NAME_OR_ID", conflicts_with = "all_companies")]
+    group: Option<String>,
     /// Users per request for json and ndjson, and for xlsx and pdf with --all-companies.
     #[arg(long, default_value_t = 1000, value_name = "N")]
     page_size: i64,
@@ -163,6 +166,11 @@ pub async fn run(common: &Common, a: ExportArgs) -> Result<()> {
     let client = common.client()?;
     let list = a.companies.resolve(&client).await?;
     let body = a.filter.search_request()?;
+    let group = match (&a.group, list.as_slice()) {
+        (Some(g), [c]) => Some(crate::resolve::group(&client, &c.id, g).await?.id),
+        (Some(_), _) => return Err(CliError::Usage("--group needs one --company".into()).into()),
+        (None, _) => None,
+    };
     let mut total = None;
     if a.companies.all_companies && a.format == Format::Pdf {
         // Before the file is created, as the server refuses before its first byte.
@@ -171,7 +179,11 @@ pub async fn run(common: &Common, a: ExportArgs) -> Result<()> {
         total = Some(n);
     }
     let mut sink = Sink::open(&a.out).await?;
-    let result = write(&client, &a, body, &list, &mut sink, total, fonts).await;
+    let source = Source {
+        client: &client,
+        group: group.as_deref(),
+    };
+    let result = write(source, &a, body, &list, &mut sink, total, fonts).await;
     match result {
         Ok(summary) => {
             sink.finish().await?;
@@ -223,19 +235,62 @@ fn pdf_fits(total: i64, companies: usize, cap: i64) -> Result<(), CliError> {
     )))
 }
 
+/// Where users are read from: a company's users, or with `group` the members of that group
+/// (`--group`, which takes one company).
+#[derive(Clone, Copy)]
+struct Source<'a> {
+    client: &'a Client,
+    group: Option<&'a str>,
+}
+
+impl<'a> Source<'a> {
+    /// Every user the search selects in company `c`, page after page.
+    fn users(
+        self,
+        c: &Company,
+        body: SearchRequest,
+    ) -> futures::stream::BoxStream<'static, Result<TargetUserSearchView, ClientError>> {
+        match self.group {
+            Some(g) => self
+                .client
+                .search_target_group_users(Some(&c.id), g, body, usize::MAX),
+            None => self.client.search_target_users(Some(&c.id), body),
+        }
+    }
+
+    /// Starts the download of the users the search selects in company `c`.
+    async fn download(
+        self,
+        c: &Company,
+        body: SearchRequest,
+        options: &ExportOptions,
+    ) -> Result<rollcall_client::Download, ClientError> {
+        match self.group {
+            Some(g) => {
+                self.client
+                    .download_target_group_users(Some(&c.id), g, body, options)
+                    .await
+            }
+            None => {
+                self.client
+                    .download_target_users(Some(&c.id), body, options)
+                    .await
+            }
+        }
+    }
+}
+
 /// Every user the search selects in each company of `list`, company after company, each
 /// company's users in the search's order; the bar's message names the company being read.
 fn users_of<'a>(
-    client: &'a Client,
+    source: Source<'a>,
     list: &'a [Company],
     body: SearchRequest,
     bar: &'a ProgressBar,
 ) -> impl Stream<Item = Result<(&'a Company, TargetUserSearchView), ClientError>> + 'a {
     futures::stream::iter(list).flat_map(move |c| {
         bar.set_message(format!("users of {}", c.name));
-        client
-            .search_target_users(Some(&c.id), body.clone())
-            .map_ok(move |u| (c, u))
+        source.users(c, body.clone()).map_ok(move |u| (c, u))
     })
 }
 
@@ -302,7 +357,11 @@ async fn build_joined(
         ..body
     };
     let fed: Result<u64> = async {
-        let mut users = std::pin::pin!(users_of(client, list, body, &bar));
+        let source = Source {
+            client,
+            group: None,
+        };
+        let mut users = std::pin::pin!(users_of(source, list, body, &bar));
         let mut n = 0u64;
         // Rows go to the writer in batches, as the server's cursor sends them.
         let mut batch = Vec::with_capacity(BATCH_ROWS);
@@ -344,7 +403,7 @@ async fn build_joined(
 }
 
 async fn write(
-    client: &Client,
+    source: Source<'_>,
     a: &ExportArgs,
     body: SearchRequest,
     list: &[Company],
@@ -361,7 +420,7 @@ async fn write(
                 page_size: Some(a.page_size),
                 ..body
             };
-            let mut users = std::pin::pin!(users_of(client, list, body, &bar));
+            let mut users = std::pin::pin!(users_of(source, list, body, &bar));
             while let Some((c, row)) = users.try_next().await? {
                 let bytes = json.row(all.then_some(c), &row)?;
                 sink.write(&bytes).await?;
@@ -372,7 +431,7 @@ async fn write(
             Ok(format!("Wrote {} users", json.count))
         }
         (Format::Xlsx | Format::Pdf, true) => {
-            let (users, built) = build_joined(client, a, body, list, total, fonts).await?;
+            let (users, built) = build_joined(source.client, a, body, list, total, fonts).await?;
             match built {
                 Built::Xlsx(file) => sink.copy_from(file).await?,
                 Built::Pdf(bytes) => sink.write(&bytes).await?,
@@ -391,15 +450,10 @@ async fn write(
                     report_all_pages: Some(true),
                     ..body.clone()
                 };
-                let download = client
-                    .download_target_users(
-                        Some(&c.id),
-                        body,
-                        &ExportOptions {
-                            csv_bom: Some(false),
-                        },
-                    )
-                    .await?;
+                let options = ExportOptions {
+                    csv_bom: Some(false),
+                };
+                let download = source.download(c, body, &options).await?;
                 let mut prefixer = CsvPrefixer::new(&c.name, i == 0);
                 let mut bytes = download.bytes;
                 let mut buf = Vec::new();
@@ -429,9 +483,7 @@ async fn write(
                 report_all_pages: Some(true),
                 ..body
             };
-            let download = client
-                .download_target_users(Some(&c.id), body, &ExportOptions::default())
-                .await?;
+            let download = source.download(c, body, &ExportOptions::default()).await?;
             let bar = output::byte_progress(&format!("users of {}", c.name));
             let mut bytes = download.bytes;
             let mut written = 0u64;

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod companies;
 pub mod export;
+pub mod groups;
 pub mod keys;
 pub mod profile;
 pub mod serve;
@@ -79,6 +80,34 @@ pub enum StatusArg {
     Inactive,
     /// Deleted.
     Deleted,
+}
+
+/// `--priority` of a target group (Keepnet's five priorities; refused locally otherwise).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PriorityArg {
+    #[value(name = "VeryLow", alias = "verylow")]
+    VeryLow,
+    #[value(name = "Low", alias = "low")]
+    Low,
+    #[value(name = "Medium", alias = "medium")]
+    Medium,
+    #[value(name = "High", alias = "high")]
+    High,
+    #[value(name = "VeryHigh", alias = "veryhigh")]
+    VeryHigh,
+}
+
+impl PriorityArg {
+    /// The name Keepnet's API takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            PriorityArg::VeryLow => "VeryLow",
+            PriorityArg::Low => "Low",
+            PriorityArg::Medium => "Medium",
+            PriorityArg::High => "High",
+            PriorityArg::VeryHigh => "VeryHigh",
+        }
+    }
 }
 
 /// Which target users: the filters shared by `users list` and `users export`.

@@ -3,7 +3,9 @@
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use futures::{StreamExt, TryStreamExt};
-use rollcall_client::types::target_user::{CountSummaryDto, TargetUserDto, TargetUserInput};
+use rollcall_client::types::target_user::{
+    CountSummaryDto, TargetUserDto, TargetUserInput, TargetUserSearchView,
+};
 use serde::Serialize;
 
 use super::export::ExportArgs;
@@ -43,6 +45,9 @@ struct ListArgs {
     /// The company, by name or resource id.
     #[arg(long, value_name = "NAME_OR_ID")]
     company: String,
+    /// Only the members of this target group (by name or resource id).
+    #[arg(long, value_name = "NAME_OR_ID")]
+    group: Option<String>,
     #[command(flatten)]
     filter: FilterArgs,
     /// At most N users.
@@ -184,17 +189,30 @@ async fn list(common: &Common, a: ListArgs) -> Result<()> {
     let client = common.client()?;
     let company = resolve::company(&client, &a.company).await?;
     let mut body = a.filter.search_request()?;
-    let rows = match a.limit {
-        Some(limit) => {
-            // Do not fetch 1000 rows to show 10, nor a page ahead that will not be read: with
-            // N up to a page, one request.
-            body.page_size = Some(limit.clamp(1, 1000) as i64);
-            client.search_target_users_up_to(Some(&company.id), body, limit)
+    let limit = a.limit.unwrap_or(usize::MAX);
+    if let Some(limit) = a.limit {
+        // Do not fetch 1000 rows to show 10, nor a page ahead that will not be read: with N up
+        // to a page, one request.
+        body.page_size = Some(limit.clamp(1, 1000) as i64);
+    }
+    let rows = match &a.group {
+        // The group's member search: Keepnet's endpoint, so that --group works on both.
+        Some(group) => {
+            let group = resolve::group(&client, &company.id, group).await?;
+            client.search_target_group_users(Some(&company.id), &group.id, body, limit)
         }
-        None => client.search_target_users(Some(&company.id), body),
+        None => client.search_target_users_up_to(Some(&company.id), body, limit),
     };
+    print_user_rows(common.mode(), rows).await
+}
+
+/// Prints target-user search rows as they arrive: a table, or a JSON array.
+pub async fn print_user_rows(
+    mode: Mode,
+    rows: futures::stream::BoxStream<'static, rollcall_client::Result<TargetUserSearchView>>,
+) -> Result<()> {
     output::print_stream(
-        common.mode(),
+        mode,
         rows,
         &[
             "Email",

@@ -9,6 +9,7 @@ mod big_export;
 mod common;
 mod companies;
 mod faults;
+mod groups;
 mod replicas;
 mod security;
 mod serve_config;

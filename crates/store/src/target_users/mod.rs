@@ -297,11 +297,9 @@ impl TargetUserStore for SqlStore {
     }
 
     async fn target_user(&self, company_id: i64, resource_id: &str) -> Result<Option<TargetUser>> {
-        let key = [
-            (C::CompanyId, company_id.into()),
-            (C::ResourceId, resource_id.into()),
-        ];
-        self.row_matching(&self.pool, key, false).await
+        let key = [C::CompanyId, C::ResourceId];
+        self.company_row(&self.pool, key, (company_id, resource_id), false)
+            .await
     }
 
     async fn target_users_by_resource_ids(
