@@ -1,7 +1,7 @@
 //! First start: a root reseller company and one Reseller client; `--demo` customers.
 
 use rollcall_store::catalog::{DEFAULT_LICENSE_PERIOD, DEFAULT_LICENSE_TYPE};
-use rollcall_store::{Actor, CompanyFields, NewClient, Role, STATUS_ACTIVE};
+use rollcall_store::{Actor, CompanyFields, NewClient, Role, UserLinks, STATUS_ACTIVE};
 
 use crate::auth::secret::{hash_secret, random_secret};
 use crate::state::AppState;
@@ -280,7 +280,13 @@ async fn seed_demo_users(
         let created = now - rng.gen_range(0..365 * 86_400_000_i64);
         let user = state
             .store
-            .insert_target_user(company_id, &fields, created, None, &Actor::system())
+            .insert_target_user(
+                company_id,
+                &fields,
+                created,
+                &UserLinks::default(),
+                &Actor::system(),
+            )
             .await?;
         if rng.gen_ratio(1, 12) {
             state

@@ -14,8 +14,8 @@ use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::routes::{
-    allow_list, audit_logs, clients, companies, company_ops, frame, leaderboard, lookups,
-    operations, roles, target_groups as groups, target_users as users,
+    allow_list, audit_logs, clients, companies, company_ops, custom_fields as fields, frame,
+    leaderboard, lookups, operations, roles, target_groups as groups, target_users as users,
 };
 use crate::state::AppState;
 use crate::{headers, middleware, openapi, paths, text};
@@ -111,6 +111,11 @@ pub fn routes() -> (Router<AppState>, Document) {
         .routes(routes!(users::by_resource_ids_with_deleted))
         .routes(routes!(users::get, users::update, users::delete))
         .routes(routes!(groups::of_user))
+        .routes(routes!(fields::list))
+        .routes(routes!(fields::of_group))
+        .routes(routes!(fields::create))
+        .routes(routes!(fields::bulk_update))
+        .routes(routes!(fields::get, fields::update))
         .routes(routes!(groups::list, groups::create))
         .routes(routes!(groups::search))
         .routes(routes!(groups::export))

@@ -86,6 +86,8 @@ pub enum Entity {
     AllowedDomain,
     /// A target group (its memberships are changes of the group).
     TargetGroup,
+    /// A custom field's definition.
+    CustomField,
 }
 
 impl Entity {
@@ -99,6 +101,7 @@ impl Entity {
             Entity::AuditLog => "AuditLog",
             Entity::AllowedDomain => "AllowList",
             Entity::TargetGroup => "TargetGroup",
+            Entity::CustomField => "CustomField",
         }
     }
 }

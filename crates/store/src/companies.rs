@@ -229,6 +229,7 @@ async fn delete_in(
         return Ok(DeleteOutcome::HasChildren(children));
     }
     // Memberships name users and groups, so they go first; they have no company column.
+    store.delete_company_fields_in(tx, id).await?;
     store.delete_company_groups_in(tx, id).await?;
     let mut removed = std::collections::HashMap::new();
     for table in TENANT_TABLES {

@@ -10,6 +10,7 @@ pub mod catalog;
 mod clients;
 mod columns;
 mod companies;
+mod custom_fields;
 mod export;
 pub mod fields;
 mod files;
@@ -27,6 +28,9 @@ pub use allow_list::{
     status_name as domain_status_name, AllowedDomain, DeletedDomains, DomainCheck, VerifyType,
 };
 pub use audit::{Actor, AuditEvent, AuditRow, AuditScope, AuditSink, Entity, Operation};
+pub use custom_fields::{
+    CustomField, CustomFieldFields, CustomFieldType, CustomValue, MAX_CUSTOM_FIELDS,
+};
 pub use export::{ExportSink, EXPORT_BATCH_ROWS};
 pub use fields::{FieldKind, FieldSpec, Fields};
 pub use keys::{KeyStore, Rotation, SigningKey};
@@ -41,12 +45,23 @@ pub use target_groups::{MemberSelection, MemberTraits, TargetGroup, TargetGroupF
 /// The store's traits, for calling their methods on a `dyn Store`: `use rollcall_store::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AllowListStore, AuditStore, ClientStore, CompanyStore, DatabaseStore, KeyStore, Store,
-        TargetGroupStore, TargetUserStore,
+        AllowListStore, AuditStore, ClientStore, CompanyStore, CustomFieldStore, DatabaseStore,
+        KeyStore, Store, TargetGroupStore, TargetUserStore,
     };
 }
 
 use async_trait::async_trait;
+
+/// What a target-user write sets besides the user's own columns, in the same transaction.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UserLinks<'a> {
+    /// The user's groups become exactly these (internal ids of the company's groups); `None`
+    /// leaves them.
+    pub groups: Option<&'a [i64]>,
+    /// Values of the company's custom fields (an empty text removes one); fields not named
+    /// keep their value.
+    pub custom_values: &'a [CustomValue],
+}
 
 /// Errors from the storage layer.
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +132,7 @@ pub trait Store:
     + ClientStore
     + TargetUserStore
     + TargetGroupStore
+    + CustomFieldStore
     + AllowListStore
     + AuditStore
     + KeyStore
@@ -129,6 +145,7 @@ impl<T> Store for T where
         + ClientStore
         + TargetUserStore
         + TargetGroupStore
+        + CustomFieldStore
         + AllowListStore
         + AuditStore
         + KeyStore
@@ -193,6 +210,45 @@ pub trait CompanyStore: Send + Sync + 'static {
     async fn search_companies(&self, under: &Company, spec: &CompanySearch) -> Result<CompanyPage>;
     /// Target-user counts of one company, with the users created in `month` (YYYYMM).
     async fn user_counts(&self, company_id: i64, month: i64) -> Result<UserCounts>;
+}
+
+/// A company's custom field definitions and its users' values (`custom_fields.rs`).
+#[async_trait]
+pub trait CustomFieldStore: Send + Sync + 'static {
+    /// Every definition of a company, by sort order then name.
+    async fn custom_fields(&self, company_id: i64) -> Result<Vec<CustomField>>;
+    /// One definition of a company.
+    async fn custom_field(&self, company_id: i64, resource_id: &str)
+        -> Result<Option<CustomField>>;
+    /// Creates a definition; a name the company has (any case), or a company at
+    /// [`MAX_CUSTOM_FIELDS`], is a [`StoreError::Conflict`].
+    async fn insert_custom_field(
+        &self,
+        company_id: i64,
+        fields: &CustomFieldFields,
+        actor: &Actor,
+    ) -> Result<CustomField>;
+    /// Replaces a definition's fields; `None` when there is no such definition. Its type
+    /// changes only while it holds no value ([`StoreError::Conflict`] otherwise).
+    async fn update_custom_field(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+        fields: &CustomFieldFields,
+        actor: &Actor,
+    ) -> Result<Option<CustomField>>;
+    /// Makes the company's definitions exactly `wanted` in one transaction: entries with a
+    /// resource id update that definition, entries without one are created, definitions left
+    /// out are deleted with their values. `Ok(Err(id))` names a resource id that is not one of
+    /// the company's definitions (then nothing changed).
+    async fn replace_custom_fields(
+        &self,
+        company_id: i64,
+        wanted: &[(Option<String>, CustomFieldFields)],
+        actor: &Actor,
+    ) -> Result<std::result::Result<(), String>>;
+    /// The stored values of `user_ids` (internal ids), as (user id, field id, text).
+    async fn custom_values_of(&self, user_ids: &[i64]) -> Result<Vec<(i64, i64, String)>>;
 }
 
 /// A company's target groups and their memberships (`target_groups.rs`). Every method is
@@ -274,13 +330,13 @@ pub trait TargetGroupStore: Send + Sync + 'static {
 pub trait TargetUserStore: Send + Sync + 'static {
     /// Creates a target user created at `create_time`, counting it in the same transaction.
     /// A live user with the same email (any case) in the company is a [`StoreError::Conflict`].
-    /// With `groups` (internal ids of the company's groups), the user joins them.
+    /// With `links`, the user joins groups and holds custom field values.
     async fn insert_target_user(
         &self,
         company_id: i64,
         fields: &TargetUserFields,
         create_time: Millis,
-        groups: Option<&[i64]>,
+        links: &UserLinks<'_>,
         actor: &Actor,
     ) -> Result<TargetUser>;
     /// Creates many users (each with its creation time) in one transaction; a duplicate email
@@ -291,14 +347,13 @@ pub trait TargetUserStore: Send + Sync + 'static {
         users: &[(TargetUserFields, Millis)],
         actor: &Actor,
     ) -> Result<u64>;
-    /// Replaces a live user's fields; with `groups`, its groups become exactly those (internal
-    /// ids of the company's groups), else they stay.
+    /// Replaces a live user's fields, and its groups and custom values as `links` says.
     async fn update_target_user(
         &self,
         company_id: i64,
         resource_id: &str,
         fields: &TargetUserFields,
-        groups: Option<&[i64]>,
+        links: &UserLinks<'_>,
         actor: &Actor,
     ) -> Result<WriteOutcome>;
     /// Soft-deletes a user.

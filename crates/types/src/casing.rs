@@ -86,6 +86,13 @@ pub const REQUEST_FIELDS: &[&str] = &[
     "startDate",
     "endDate",
     "pagination",
+    // custom fields
+    "ownerType",
+    "fieldDataType",
+    "targetGroupResourceId",
+    "sortOrder",
+    "isRequired",
+    "targetUserCustomFields",
     // target groups
     "selectTargetUserResourceIds",
     "systemGeneratedGroups",
@@ -211,6 +218,8 @@ mod tests {
             }),
             serde_json::to_value(AllowListInput::default()),
             serde_json::to_value(DeleteAllowListRequest::default()),
+            serde_json::to_value(crate::custom_field::CustomFieldInput::default()),
+            serde_json::to_value(crate::custom_field::BulkCustomFieldRequest::default()),
             serde_json::to_value(crate::target_group::TargetGroupInput::default()),
             serde_json::to_value(crate::target_group::TargetGroupSearchRequest::default()),
             serde_json::to_value(crate::target_group::TargetGroupByNameRequest::default()),

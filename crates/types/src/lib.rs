@@ -8,6 +8,7 @@ pub mod audit;
 pub mod casing;
 pub mod catalog;
 pub mod company;
+pub mod custom_field;
 pub mod envelope;
 pub mod filter;
 pub mod ids;

@@ -93,7 +93,8 @@ pub struct TargetUserInput {
     pub priority: Option<String>,
     #[serde(default)]
     pub is_active: Option<bool>,
-    /// Accepted; rollcall keeps no custom fields yet (see docs/api.md).
+    /// Values of the company's custom fields: `[{resourceId or name, value, timestampValue}]`
+    /// (docs/api.md, "Custom fields").
     #[serde(default)]
     pub custom_fields: Option<Vec<serde_json::Value>>,
     #[serde(default)]

@@ -5,6 +5,7 @@ pub mod audit_logs;
 pub mod clients;
 pub mod companies;
 pub mod company_ops;
+pub mod custom_fields;
 pub mod files;
 pub mod frame;
 pub mod leaderboard;

@@ -442,6 +442,7 @@ pub async fn users(
     let (total, users) = state.store.search_target_users(company.id, &spec).await?;
     let mut rows: Vec<TargetUserSearchView> = users.iter().map(search_view).collect();
     crate::routes::allow_list::mark_search_rows(&state, company.id, &mut rows).await?;
+    crate::routes::custom_fields::fill_rows(&state, company.id, &users, &mut rows).await?;
     Ok(paging.reply(total, rows))
 }
 

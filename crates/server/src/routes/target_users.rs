@@ -7,7 +7,7 @@ use rollcall_store::audit::count_of;
 use rollcall_store::query::{month_of, parse_filter_in, Cond};
 use rollcall_store::{
     fields, parse_priority, priority_name, BulkSelection, Company, SearchSpec, TargetUser,
-    TargetUserFields, WriteOutcome, DEFAULT_PRIORITY,
+    TargetUserFields, UserLinks, WriteOutcome, DEFAULT_PRIORITY,
 };
 use rollcall_types::target_user::{
     BulkDeleteRequest, BulkDeleteResult, ByResourceIdsRequest, CountSummaryDto, MonthlyCount,
@@ -24,7 +24,7 @@ use crate::extract::KJson;
 use crate::paging::Paging;
 use crate::routes::files::{self, FileKind};
 use crate::routes::files::{ExportKind, ExportRequest};
-use crate::routes::lookups;
+use crate::routes::{custom_fields, lookups};
 use crate::scope::{Read, Scoped, Write};
 use crate::state::AppState;
 use crate::time::{millis_to_time, now_millis};
@@ -250,15 +250,21 @@ pub async fn create(
     KJson(mut input): KJson<TargetUserInput>,
 ) -> ApiResult<Json<Envelope<IdResult>>> {
     let groups = input.target_group_resource_ids.take();
+    let custom = input.custom_fields.take();
     let fields = user_fields(input, None)?;
+    let custom = custom_fields::user_values(&state, company.id, custom, true).await?;
     let groups = group_ids(&state, company.id, groups).await?;
+    let links = UserLinks {
+        groups: groups.as_deref(),
+        custom_values: &custom,
+    };
     let user = state
         .store
         .insert_target_user(
             company.id,
             &fields,
             now_millis(),
-            groups.as_deref(),
+            &links,
             &audit::actor(&caller),
         )
         .await?;
@@ -289,7 +295,10 @@ pub async fn get(
         .target_user(company.id, &id)
         .await?
         .ok_or_else(|| not_found(&id))?;
-    Ok(Json(Envelope::success(dto(&user))))
+    let mut one = dto(&user);
+    let mut values = custom_fields::values_of(&state, company.id, &[&user]).await?;
+    one.custom_field_values = values.remove(&user.id).unwrap_or_default();
+    Ok(Json(Envelope::success(one)))
 }
 
 /// `PUT /api/target-users/{resourceId}`.
@@ -317,17 +326,17 @@ pub async fn update(
             "target user '{id}' is deleted and cannot be edited"
         )));
     }
+    let custom = input.custom_fields.take();
     let fields = user_fields(input, Some(&current.fields))?;
+    let custom = custom_fields::user_values(&state, company.id, custom, false).await?;
     let groups = group_ids(&state, company.id, groups).await?;
+    let links = UserLinks {
+        groups: groups.as_deref(),
+        custom_values: &custom,
+    };
     match state
         .store
-        .update_target_user(
-            company.id,
-            &id,
-            &fields,
-            groups.as_deref(),
-            &audit::actor(&caller),
-        )
+        .update_target_user(company.id, &id, &fields, &links, &audit::actor(&caller))
         .await?
     {
         WriteOutcome::Done(u) => Ok(Json(Envelope::done(
@@ -450,6 +459,7 @@ pub async fn search(
     let (total, users) = state.store.search_target_users(company.id, &spec).await?;
     let mut rows: Vec<TargetUserSearchView> = users.iter().map(search_view).collect();
     crate::routes::allow_list::mark_search_rows(&state, company.id, &mut rows).await?;
+    crate::routes::custom_fields::fill_rows(&state, company.id, &users, &mut rows).await?;
     Ok(paging.reply(total, rows))
 }
 

@@ -675,7 +675,7 @@ async fn bulk_insert(
                     cid,
                     &fields,
                     created,
-                    None,
+                    &rollcall_store::UserLinks::default(),
                     &rollcall_store::Actor::system(),
                 )
                 .await
@@ -1555,7 +1555,7 @@ async fn streamed_csv_is_a_consistent_snapshot(engine: Engine) {
                         cid,
                         &rids[i],
                         &wide_user(i, true),
-                        None,
+                        &rollcall_store::UserLinks::default(),
                         &rollcall_store::Actor::system(),
                     )
                     .await

@@ -1087,6 +1087,74 @@ async fn replies_match_the_document(engine: Engine) {
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
 
+    // Custom fields: define, read, list, update, bulk update, a group's, a user's values.
+    let (s, b) = c
+        .send(
+            M::POST,
+            "/api/custom-fields",
+            "/api/custom-fields",
+            t,
+            a,
+            Some(json!({"name": "Office", "ownerType": "TargetUser", "fieldDataType": "String"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let field = id(&b);
+    let one_field = "/api/custom-fields/{resourceId}";
+    let field_path = format!("/api/custom-fields/{field}");
+    let (s, b) = c.send(M::GET, one_field, &field_path, t, a, None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = c
+        .send(
+            M::PUT,
+            one_field,
+            &field_path,
+            t,
+            a,
+            Some(json!({"resourceId": field, "name": "Site", "fieldDataType": "String"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = c
+        .send(
+            M::GET,
+            "/api/custom-fields/company",
+            "/api/custom-fields/company",
+            t,
+            a,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = c
+        .send(
+            M::PUT,
+            one_user,
+            &format!("/api/target-users/{}", users[0]),
+            t,
+            a,
+            Some(json!({"customFields": [{"resourceId": field, "value": "Berlin"}]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = c
+        .send(
+            M::GET,
+            one_user,
+            &format!("/api/target-users/{}", users[0]),
+            t,
+            a,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["data"]["customFieldValues"][0]["value"], "Berlin", "{b}");
+    let (s, b) = c
+        .send(M::POST, "/api/custom-fields/bulk-update", "/api/custom-fields/bulk-update", t, a,
+              Some(json!({"targetUserCustomFields": [{"resourceId": field, "name": "Site", "fieldDataType": "String"}]})))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
     // Target groups: create, read, list, update, the searches, memberships both ways, a
     // user's groups, delete.
     let (s, b) = c
@@ -1104,6 +1172,18 @@ async fn replies_match_the_document(engine: Engine) {
     let one_group = "/api/target-groups/{resourceId}";
     let group_path = format!("/api/target-groups/{group}");
     let (s, b) = c.send(M::GET, one_group, &group_path, t, a, None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let group_fields = "/api/custom-fields/groups/{resourceId}";
+    let (s, b) = c
+        .send(
+            M::GET,
+            group_fields,
+            &format!("/api/custom-fields/groups/{group}"),
+            t,
+            a,
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let (s, b) = c
         .send(

@@ -1028,7 +1028,7 @@ async fn count_summary_and_company_counts(engine: Engine) {
                 cid,
                 &fields,
                 t,
-                None,
+                &rollcall_store::UserLinks::default(),
                 &rollcall_store::Actor::system(),
             )
             .await

@@ -20,7 +20,7 @@ use crate::rows::{
     bind_values, count_select, get_bool, get_i64, get_str, insert_rows, or_conflict, FromColumns,
     ReadColumns,
 };
-use crate::{CompanyStore, Result, SqlStore, StoreError, TargetUserStore};
+use crate::{CompanyStore, Result, SqlStore, StoreError, TargetUserStore, UserLinks};
 pub use record::{email_domain, TargetUser, TargetUserFields};
 use record::{field_values, new_row, TargetUserCol as C, CREATE_MONTH_AFTER_READ};
 
@@ -32,6 +32,24 @@ fn duplicate_email(email: &str) -> StoreError {
     StoreError::Conflict(format!(
         "a target user with the email '{email}' already exists in this company; update that user instead"
     ))
+}
+
+impl SqlStore {
+    /// Writes what `links` sets for user `user_id`, in its write's transaction.
+    async fn set_links_in(
+        &self,
+        conn: &mut AnyConnection,
+        company_id: i64,
+        user_id: i64,
+        links: &UserLinks<'_>,
+    ) -> Result<()> {
+        if let Some(groups) = links.groups {
+            self.set_user_groups_in(conn, company_id, user_id, groups)
+                .await?;
+        }
+        self.set_custom_values_in(conn, user_id, links.custom_values)
+            .await
+    }
 }
 
 /// Adds deltas to one (company, month) counter row.
@@ -78,7 +96,7 @@ impl TargetUserStore for SqlStore {
         company_id: i64,
         f: &TargetUserFields,
         create_time: Millis,
-        groups: Option<&[i64]>,
+        links: &UserLinks<'_>,
         actor: &Actor,
     ) -> Result<TargetUser> {
         let resource_id = new_resource_id();
@@ -89,10 +107,7 @@ impl TargetUserStore for SqlStore {
         let id = or_conflict(res, || duplicate_email(&f.email))?;
         let (a, i) = if f.is_active { (1, 0) } else { (0, 1) };
         bump(&mut tx, company_id, month_of(create_time), a, i, 0).await?;
-        if let Some(groups) = groups {
-            self.set_user_groups_in(&mut tx, company_id, id, groups)
-                .await?;
-        }
+        self.set_links_in(&mut tx, company_id, id, links).await?;
         let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
         let event = change.event(
             Operation::Create,
@@ -176,7 +191,7 @@ impl TargetUserStore for SqlStore {
         company_id: i64,
         resource_id: &str,
         f: &TargetUserFields,
-        groups: Option<&[i64]>,
+        links: &UserLinks<'_>,
         actor: &Actor,
     ) -> Result<WriteOutcome> {
         let mut tx = self.write_tx().await?;
@@ -219,10 +234,8 @@ impl TargetUserStore for SqlStore {
         if before.fields.phone_number.is_empty() == has_phone {
             self.phone_changed_in(&mut tx, before.id, has_phone).await?;
         }
-        if let Some(groups) = groups {
-            self.set_user_groups_in(&mut tx, company_id, before.id, groups)
-                .await?;
-        }
+        self.set_links_in(&mut tx, company_id, before.id, links)
+            .await?;
         let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
         let event = change.update(
             resource_id,

@@ -85,7 +85,13 @@ async fn counters_follow_every_write(s: &SqlStore) {
 
     let (fields, _) = person(1000);
     let one = s
-        .insert_target_user(c.id, &fields, month_start(3), None, &actor())
+        .insert_target_user(
+            c.id,
+            &fields,
+            month_start(3),
+            &UserLinks::default(),
+            &actor(),
+        )
         .await
         .expect("insert one");
     model.push((fields.is_active, false, month_start(3)));
@@ -96,7 +102,7 @@ async fn counters_follow_every_write(s: &SqlStore) {
         let mut f = u.fields.clone();
         f.is_active = !f.is_active;
         let outcome = s
-            .update_target_user(c.id, &u.resource_id, &f, None, &actor())
+            .update_target_user(c.id, &u.resource_id, &f, &UserLinks::default(), &actor())
             .await
             .expect("update");
         assert!(
@@ -130,7 +136,7 @@ async fn counters_follow_every_write(s: &SqlStore) {
             c.id,
             &users[1].resource_id,
             &users[1].fields,
-            None,
+            &UserLinks::default(),
             &actor(),
         )
         .await
@@ -156,7 +162,13 @@ async fn a_refused_batch_counts_nothing(s: &SqlStore) {
     let err = s.insert_target_users(c.id, &batch, &actor()).await;
     assert!(matches!(err, Err(StoreError::Conflict(_))), "{err:?}");
     let err = s
-        .insert_target_user(c.id, &taken, month_start(2), None, &actor())
+        .insert_target_user(
+            c.id,
+            &taken,
+            month_start(2),
+            &UserLinks::default(),
+            &actor(),
+        )
         .await;
     assert!(matches!(err, Err(StoreError::Conflict(_))), "{err:?}");
     check(s, c.id, &model, "refused inserts").await;

@@ -74,9 +74,15 @@ async fn like_wildcards_are_literal(s: &SqlStore) {
             is_active: true,
             ..TargetUserFields::default()
         };
-        s.insert_target_user(c.id, &fields, month_start(1), None, &actor())
-            .await
-            .expect("insert");
+        s.insert_target_user(
+            c.id,
+            &fields,
+            month_start(1),
+            &UserLinks::default(),
+            &actor(),
+        )
+        .await
+        .expect("insert");
     }
     for (needle, only) in [("a_b", "a_b@x.test"), ("50%", "50%@x.test")] {
         let found = everyone(

@@ -123,7 +123,7 @@ async fn counts_follow_every_write(s: &SqlStore) {
                 let has = !model.phone[&u.id];
                 let mut f = u.fields.clone();
                 f.phone_number = if has { "+1 555".into() } else { String::new() };
-                s.update_target_user(c.id, &u.resource_id, &f, None, &actor())
+                s.update_target_user(c.id, &u.resource_id, &f, &UserLinks::default(), &actor())
                     .await
                     .expect("update");
                 model.phone.insert(u.id, has);

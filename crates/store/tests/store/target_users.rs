@@ -38,9 +38,15 @@ async fn lookups_by_resource_id(s: &SqlStore) {
     assert!(one.is_deleted);
     assert_eq!(one.fields, users[2].fields);
     assert_eq!(
-        s.update_target_user(c.id, "nosuchuser00", &users[0].fields, None, &actor())
-            .await
-            .expect("update"),
+        s.update_target_user(
+            c.id,
+            "nosuchuser00",
+            &users[0].fields,
+            &UserLinks::default(),
+            &actor()
+        )
+        .await
+        .expect("update"),
         WriteOutcome::NotFound
     );
 }

@@ -285,7 +285,13 @@ pub async fn seed(srv: &TestServer, token: &str, company: &str, users: &mut [U])
         match u.created {
             Some(t) => {
                 let created = store
-                    .insert_target_user(cid, &u.fields(), t, None, &rollcall_store::Actor::system())
+                    .insert_target_user(
+                        cid,
+                        &u.fields(),
+                        t,
+                        &rollcall_store::UserLinks::default(),
+                        &rollcall_store::Actor::system(),
+                    )
                     .await
                     .unwrap_or_else(|e| panic!("insert {}: {e}", u.email));
                 u.resource_id = created.resource_id;

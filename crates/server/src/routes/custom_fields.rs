@@ -1,0 +1,535 @@
+//! `/api/custom-fields`: a company's custom field definitions, and the values target users
+//! carry in `customFields` / `customFieldValues` (REFERENCE.md section I and F). Rulings in
+//! docs/api.md, "Custom fields".
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::Json;
+use rollcall_store::{CustomField, CustomFieldFields, CustomFieldType, CustomValue, TargetUser};
+use rollcall_types::custom_field::{BulkCustomFieldRequest, CustomFieldDto, CustomFieldInput};
+use rollcall_types::target_user::CustomFieldValue;
+use rollcall_types::time::parse_date_or_time;
+use rollcall_types::{Envelope, IdResult};
+use serde_json::Value;
+
+use crate::audit;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::KJson;
+use crate::routes::target_users::valid_email;
+use crate::scope::{Read, Scoped, Write};
+use crate::state::AppState;
+use crate::time::millis_to_time;
+
+/// Longest field name (Keepnet's `CreateTargetUserCustomFieldRequest`).
+const MAX_NAME: usize = 64;
+/// Longest value.
+const MAX_VALUE: usize = 1000;
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::not_found(format!(
+        "custom field '{id}' was not found in this company; GET /api/custom-fields/company lists them"
+    ))
+}
+
+fn dto(f: &CustomField) -> CustomFieldDto {
+    CustomFieldDto {
+        resource_id: f.resource_id.clone(),
+        name: f.fields.name.clone(),
+        owner_type: f.fields.owner_type.clone(),
+        field_data_type: f.fields.data_type.name().to_owned(),
+        target_group_resource_id: f.target_group_resource_id.clone(),
+        is_active: f.fields.is_active,
+        sort_order: f.fields.sort_order,
+        is_required: f.fields.is_required,
+        is_editable: true,
+    }
+}
+
+/// Merges `input` over `base` (create: defaults) and validates it; `problems` collects what
+/// to fix, each prefixed with `at` (an item of a bulk update).
+async fn field_fields(
+    state: &AppState,
+    company_id: i64,
+    input: &CustomFieldInput,
+    base: Option<&CustomFieldFields>,
+    at: &str,
+    problems: &mut Vec<String>,
+) -> ApiResult<CustomFieldFields> {
+    let mut f = base.cloned().unwrap_or(CustomFieldFields {
+        name: String::new(),
+        data_type: CustomFieldType::String,
+        owner_type: "TargetUser".into(),
+        target_group_id: None,
+        is_active: true,
+        is_required: false,
+        sort_order: 0,
+    });
+    match input.name.as_deref().map(str::trim) {
+        Some("") => problems.push(format!("{at}name is required")),
+        Some(n) if n.chars().count() > MAX_NAME => {
+            problems.push(format!("{at}name must be at most {MAX_NAME} characters"))
+        }
+        Some(n) => f.name = n.to_owned(),
+        None if base.is_none() => problems.push(format!("{at}name is required")),
+        None => {}
+    }
+    match input.field_data_type.as_deref() {
+        Some(t) => match CustomFieldType::parse(t) {
+            Some(t) => f.data_type = t,
+            None => problems.push(format!(
+                "{at}fieldDataType '{t}' is not valid; use String, Number, Email, Boolean, Date or DateTime"
+            )),
+        },
+        None if base.is_none() => problems.push(format!(
+            "{at}fieldDataType is required (String, Number, Email, Boolean, Date or DateTime)"
+        )),
+        None => {}
+    }
+    if let Some(owner) = input.owner_type.as_deref().filter(|o| !o.trim().is_empty()) {
+        match ["TargetUser", "TargetGroup"]
+            .into_iter()
+            .find(|o| o.eq_ignore_ascii_case(owner.trim()))
+        {
+            Some(o) => f.owner_type = o.to_owned(),
+            None => problems.push(format!(
+                "{at}ownerType '{owner}' is not valid; use TargetUser or TargetGroup"
+            )),
+        }
+    }
+    if let Some(group) = input.target_group_resource_id.as_deref() {
+        f.target_group_id = if group.trim().is_empty() {
+            None
+        } else {
+            let groups = crate::routes::target_groups::resolve_groups(
+                state,
+                company_id,
+                &[group.trim().to_owned()],
+            )
+            .await?;
+            groups.first().map(|g| g.id)
+        };
+    }
+    if f.owner_type == "TargetGroup" && f.target_group_id.is_none() {
+        problems.push(format!(
+            "{at}a TargetGroup field needs targetGroupResourceId, the group it belongs to"
+        ));
+    }
+    if let Some(a) = input.is_active {
+        f.is_active = a;
+    }
+    if let Some(r) = input.is_required {
+        f.is_required = r;
+    }
+    if let Some(o) = input.sort_order {
+        f.sort_order = o;
+    }
+    Ok(f)
+}
+
+/// `GET /api/custom-fields/company`: every custom field of the scoped company, active or not,
+/// by sort order then name.
+#[utoipa::path(
+    get, path = "/api/custom-fields/company", operation_id = "listCustomFields", tag = "CustomField", params(crate::openapi::Scope),
+    responses((status = 200, description = "The company's custom fields", body = Envelope<Vec<CustomFieldDto>>), crate::openapi::ApiErrors)
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    Scoped { company, .. }: Scoped<Read>,
+) -> ApiResult<Json<Envelope<Vec<CustomFieldDto>>>> {
+    let fields = state.store.custom_fields(company.id).await?;
+    Ok(Json(Envelope::success(fields.iter().map(dto).collect())))
+}
+
+/// `GET /api/custom-fields/groups/{resourceId}`: the fields that belong to one target group.
+#[utoipa::path(
+    get, path = "/api/custom-fields/groups/{resourceId}", operation_id = "listGroupCustomFields", tag = "CustomField", params(crate::openapi::ResourceId, crate::openapi::Scope),
+    responses((status = 200, description = "The group's custom fields", body = Envelope<Vec<CustomFieldDto>>), crate::openapi::ApiErrors)
+)]
+pub async fn of_group(
+    State(state): State<AppState>,
+    Scoped { company, .. }: Scoped<Read>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Envelope<Vec<CustomFieldDto>>>> {
+    let group = crate::routes::target_groups::resolve_groups(&state, company.id, &[id]).await?;
+    let group_id = group.first().map(|g| g.id);
+    let fields = state.store.custom_fields(company.id).await?;
+    Ok(Json(Envelope::success(
+        fields
+            .iter()
+            .filter(|f| f.fields.target_group_id == group_id)
+            .map(dto)
+            .collect(),
+    )))
+}
+
+/// `POST /api/custom-fields`: defines a field for the scoped company's target users.
+#[utoipa::path(
+    post, path = "/api/custom-fields", operation_id = "createCustomField", tag = "CustomField", params(crate::openapi::Scope),
+    request_body = CustomFieldInput,
+    responses((status = 200, description = "The new field's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Write>,
+    KJson(input): KJson<CustomFieldInput>,
+) -> ApiResult<Json<Envelope<IdResult>>> {
+    let mut problems = Vec::new();
+    let fields = field_fields(&state, company.id, &input, None, "", &mut problems).await?;
+    if !problems.is_empty() {
+        return Err(ApiError::validation(problems));
+    }
+    let field = state
+        .store
+        .insert_custom_field(company.id, &fields, &audit::actor(&caller))
+        .await?;
+    Ok(Json(Envelope::done(
+        IdResult {
+            resource_id: field.resource_id,
+        },
+        "Custom field created.",
+    )))
+}
+
+/// `GET /api/custom-fields/{resourceId}`.
+#[utoipa::path(
+    get, path = "/api/custom-fields/{resourceId}", operation_id = "getCustomField", tag = "CustomField", params(crate::openapi::ResourceId, crate::openapi::Scope),
+    responses((status = 200, description = "The field", body = Envelope<CustomFieldDto>), crate::openapi::ApiErrors)
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    Scoped { company, .. }: Scoped<Read>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Envelope<CustomFieldDto>>> {
+    let field = state
+        .store
+        .custom_field(company.id, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    Ok(Json(Envelope::success(dto(&field))))
+}
+
+/// `PUT /api/custom-fields/{resourceId}`: renames, retypes (while it holds no value),
+/// activates or deactivates a field.
+#[utoipa::path(
+    put, path = "/api/custom-fields/{resourceId}", operation_id = "updateCustomField", tag = "CustomField", params(crate::openapi::ResourceId, crate::openapi::Scope),
+    request_body = CustomFieldInput,
+    responses((status = 200, description = "The field's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
+)]
+pub async fn update(
+    State(state): State<AppState>,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Write>,
+    Path(id): Path<String>,
+    KJson(input): KJson<CustomFieldInput>,
+) -> ApiResult<Json<Envelope<IdResult>>> {
+    let current = state
+        .store
+        .custom_field(company.id, &id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    let mut problems = Vec::new();
+    let fields = field_fields(
+        &state,
+        company.id,
+        &input,
+        Some(&current.fields),
+        "",
+        &mut problems,
+    )
+    .await?;
+    if !problems.is_empty() {
+        return Err(ApiError::validation(problems));
+    }
+    state
+        .store
+        .update_custom_field(company.id, &id, &fields, &audit::actor(&caller))
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    Ok(Json(Envelope::done(
+        IdResult { resource_id: id },
+        "Custom field updated.",
+    )))
+}
+
+/// `POST /api/custom-fields/bulk-update`: makes the company's fields exactly the list
+/// (Keepnet: "creates deletes updates"): items with a `resourceId` update that field, items
+/// without one create a field, fields left out are deleted with their values. All or nothing.
+#[utoipa::path(
+    post, path = "/api/custom-fields/bulk-update", operation_id = "bulkUpdateCustomFields", tag = "CustomField", params(crate::openapi::Scope),
+    request_body = BulkCustomFieldRequest,
+    responses((status = 200, description = "The company's fields as they are now", body = Envelope<Vec<CustomFieldDto>>), crate::openapi::ApiErrors)
+)]
+pub async fn bulk_update(
+    State(state): State<AppState>,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Write>,
+    KJson(req): KJson<BulkCustomFieldRequest>,
+) -> ApiResult<Json<Envelope<Vec<CustomFieldDto>>>> {
+    let Some(items) = req.target_user_custom_fields else {
+        return Err(ApiError::bad_request(
+            "send targetUserCustomFields: the company's whole list of custom fields (an empty list deletes them all)",
+        ));
+    };
+    let current = state.store.custom_fields(company.id).await?;
+    let mut problems = Vec::new();
+    let mut wanted = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let rid = item
+            .resource_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty());
+        let base = match rid {
+            Some(r) => Some(
+                current
+                    .iter()
+                    .find(|c| c.resource_id == r)
+                    .ok_or_else(|| not_found(r))?,
+            ),
+            None => None,
+        };
+        let at = format!("targetUserCustomFields[{i}]: ");
+        let fields = field_fields(
+            &state,
+            company.id,
+            item,
+            base.map(|b| &b.fields),
+            &at,
+            &mut problems,
+        )
+        .await?;
+        wanted.push((rid.map(str::to_owned), fields));
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::validation(problems));
+    }
+    if let Err(unknown) = state
+        .store
+        .replace_custom_fields(company.id, &wanted, &audit::actor(&caller))
+        .await?
+    {
+        return Err(not_found(&unknown));
+    }
+    let now = state.store.custom_fields(company.id).await?;
+    Ok(Json(Envelope::done(
+        now.iter().map(dto).collect(),
+        "Custom fields updated.",
+    )))
+}
+
+/// A value as text: strings as they are, numbers and booleans written out.
+fn value_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// One value of `field`, checked against its type: `Err` says what to fix.
+fn typed_value(
+    field: &CustomField,
+    value: Option<&Value>,
+    timestamp: Option<&Value>,
+) -> Result<CustomValue, String> {
+    let name = &field.fields.name;
+    let text = value.and_then(value_text).unwrap_or_default();
+    let stamp = timestamp.and_then(value_text).unwrap_or_default();
+    let mut out = CustomValue {
+        field_id: field.id,
+        text: String::new(),
+        number: None,
+        time: None,
+    };
+    let ty = field.fields.data_type;
+    if text.is_empty()
+        && (stamp.is_empty() || !matches!(ty, CustomFieldType::Date | CustomFieldType::DateTime))
+    {
+        return Ok(out);
+    }
+    if text.chars().count() > MAX_VALUE {
+        return Err(format!(
+            "custom field '{name}' takes at most {MAX_VALUE} characters"
+        ));
+    }
+    match ty {
+        CustomFieldType::String => out.text = text,
+        CustomFieldType::Email => {
+            if !valid_email(&text) {
+                return Err(format!(
+                    "custom field '{name}' is an Email field and '{text}' is not an email address"
+                ));
+            }
+            out.text = text;
+        }
+        CustomFieldType::Number => match text.parse::<f64>() {
+            Ok(n) if n.is_finite() => {
+                out.number = Some(n);
+                out.text = text;
+            }
+            _ => {
+                return Err(format!(
+                    "custom field '{name}' is a Number field and '{text}' is not a number"
+                ))
+            }
+        },
+        CustomFieldType::Boolean => {
+            let b = match text.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                _ => {
+                    return Err(format!(
+                        "custom field '{name}' is a Boolean field; send True or False, not '{text}'"
+                    ))
+                }
+            };
+            // Keepnet's UI sends and shows "True"/"False".
+            out.text = if b { "True" } else { "False" }.to_owned();
+            out.number = Some(if b { 1.0 } else { 0.0 });
+        }
+        CustomFieldType::Date | CustomFieldType::DateTime => {
+            // Keepnet's UI sends dates in timestampValue; value is read when it is left out.
+            let raw = if stamp.is_empty() { &text } else { &stamp };
+            let Some(t) = parse_date_or_time(raw) else {
+                return Err(format!(
+                    "custom field '{name}' is a {} field; send an ISO 8601 date in timestampValue (2026-12-05 or 2026-12-05T13:45:00Z), not '{raw}'",
+                    ty.name()
+                ));
+            };
+            out.time = Some(t.timestamp_millis());
+            out.text = if ty == CustomFieldType::Date {
+                t.format("%Y-%m-%d").to_string()
+            } else {
+                t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            };
+        }
+    }
+    Ok(out)
+}
+
+/// The custom values a target-user write sends in `customFields`, checked against the
+/// company's definitions: an item names its field by `resourceId` or `name` (any case); an
+/// unknown or inactive field, a value of the wrong type, and (on create) an active required
+/// field without a value are 400s naming the field.
+pub async fn user_values(
+    state: &AppState,
+    company_id: i64,
+    items: Option<Vec<Value>>,
+    creating: bool,
+) -> ApiResult<Vec<CustomValue>> {
+    let items = items.unwrap_or_default();
+    let fields = if items.is_empty() && !creating {
+        return Ok(vec![]);
+    } else {
+        state.store.custom_fields(company_id).await?
+    };
+    let mut problems = Vec::new();
+    let mut out: Vec<CustomValue> = Vec::with_capacity(items.len());
+    for item in &items {
+        let by_id = item
+            .get("resourceId")
+            .and_then(Value::as_str)
+            .map(str::trim);
+        let by_name = item.get("name").and_then(Value::as_str).map(str::trim);
+        let field = fields.iter().find(|f| {
+            by_id.is_some_and(|id| !id.is_empty() && f.resource_id == id)
+                || by_name.is_some_and(|n| !n.is_empty() && f.fields.name.eq_ignore_ascii_case(n))
+        });
+        let Some(field) = field else {
+            problems.push(format!(
+                "custom field '{}' is not defined in this company; GET /api/custom-fields/company lists them",
+                by_id.filter(|i| !i.is_empty()).or(by_name).unwrap_or("(no resourceId or name)")
+            ));
+            continue;
+        };
+        if !field.fields.is_active {
+            problems.push(format!(
+                "custom field '{}' is inactive; activate it (PUT /api/custom-fields/{}) before giving it values",
+                field.fields.name, field.resource_id
+            ));
+            continue;
+        }
+        match typed_value(field, item.get("value"), item.get("timestampValue")) {
+            Ok(v) if v.text.is_empty() && field.fields.is_required => {
+                problems.push(format!("custom field '{}' is required", field.fields.name))
+            }
+            Ok(v) => {
+                out.retain(|o| o.field_id != v.field_id);
+                out.push(v);
+            }
+            Err(e) => problems.push(e),
+        }
+    }
+    if creating {
+        for f in fields
+            .iter()
+            .filter(|f| f.fields.is_active && f.fields.is_required)
+        {
+            if !out.iter().any(|v| v.field_id == f.id) {
+                problems.push(format!("custom field '{}' is required", f.fields.name));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::validation(problems));
+    }
+    Ok(out)
+}
+
+/// Each user's values of the company's **active** fields (deactivated ones stay stored and
+/// out of sight), as Keepnet's `customFieldValues`, in the fields' order.
+pub async fn values_of(
+    state: &AppState,
+    company_id: i64,
+    users: &[&TargetUser],
+) -> ApiResult<HashMap<i64, Vec<CustomFieldValue>>> {
+    let mut out: HashMap<i64, Vec<CustomFieldValue>> = HashMap::new();
+    if users.is_empty() {
+        return Ok(out);
+    }
+    let fields = state.store.custom_fields(company_id).await?;
+    if !fields.iter().any(|f| f.fields.is_active) {
+        return Ok(out);
+    }
+    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+    let values = state.store.custom_values_of(&ids).await?;
+    for f in fields.iter().filter(|f| f.fields.is_active) {
+        for (user, _, text) in values.iter().filter(|(_, field, _)| *field == f.id) {
+            let timestamp = match f.fields.data_type {
+                CustomFieldType::Date | CustomFieldType::DateTime => {
+                    parse_date_or_time(text).and_then(|t| millis_to_time(t.timestamp_millis()))
+                }
+                _ => None,
+            };
+            out.entry(*user).or_default().push(CustomFieldValue {
+                resource_id: Some(f.resource_id.clone()),
+                name: Some(f.fields.name.clone()),
+                data_type: Some(f.fields.data_type.name().to_owned()),
+                value: Some(text.clone()),
+                timestamp_value: timestamp,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Fills `customFieldValues` of search rows from their users (`rows[i]` is `users[i]`'s).
+pub async fn fill_rows(
+    state: &AppState,
+    company_id: i64,
+    users: &[TargetUser],
+    rows: &mut [rollcall_types::target_user::TargetUserSearchView],
+) -> ApiResult<()> {
+    let refs: Vec<&TargetUser> = users.iter().collect();
+    let mut values = values_of(state, company_id, &refs).await?;
+    for (u, row) in users.iter().zip(rows.iter_mut()) {
+        row.custom_field_values = values.remove(&u.id).unwrap_or_default();
+    }
+    Ok(())
+}
