@@ -228,12 +228,24 @@ impl SqlStore {
                     )
                     .not(),
                 )
+                // PostgreSQL: a user being deleted meanwhile is waited for and then left out,
+                // so that no deleted user joins (SQLite has one writer; it renders nothing).
+                .lock_shared()
                 .to_owned();
+            // Another transaction adding the same member first is skipped, not an error.
             let stmt = Query::insert()
                 .into_table(Alias::new(MEMBERS))
                 .columns([Alias::new("group_id"), Alias::new("target_user_id")])
                 .select_from(select)
                 .map_err(|e| StoreError::Statement(format!("adding group members: {e}")))?
+                .on_conflict(
+                    sea_query::OnConflict::columns([
+                        Alias::new("group_id"),
+                        Alias::new("target_user_id"),
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                )
                 .to_owned();
             added[i] = self.execute(conn, &stmt).await?;
         }

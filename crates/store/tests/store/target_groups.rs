@@ -240,3 +240,36 @@ async fn counts_follow_every_write(s: &SqlStore) {
 }
 
 engines!(counts_follow_every_write);
+
+/// Writers adding overlapping members to one group at once: each membership is added once and
+/// the counts equal the members (PostgreSQL runs them concurrently; SQLite one at a time).
+async fn concurrent_adds_count_once(s: &SqlStore) {
+    let c = company(s, None, "Acme", STATUS_ACTIVE).await;
+    let users = load(s, c.id, 30).await;
+    let g = s
+        .insert_target_group(c.id, &group_fields("Busy"), &actor())
+        .await
+        .expect("group");
+    let writers = (0..6).map(|w| {
+        // Overlapping windows of ten users.
+        let ids: Vec<i64> = users[w * 4..w * 4 + 10].iter().map(|u| u.id).collect();
+        let g = g.clone();
+        async move {
+            s.add_target_group_members(c.id, &[g], &MemberSelection::Ids(ids), &actor())
+                .await
+        }
+    });
+    let added: u64 = futures::future::try_join_all(writers)
+        .await
+        .expect("adds")
+        .into_iter()
+        .sum();
+    let model = Model {
+        members: [(g.id, users[..30].iter().map(|u| u.id).collect())].into(),
+        phone: users.iter().map(|u| (u.id, true)).collect(),
+    };
+    assert_eq!(added, 30, "each membership counted once");
+    check(s, c.id, std::slice::from_ref(&g), &model, "concurrent adds").await;
+}
+
+engines!(concurrent_adds_count_once);
