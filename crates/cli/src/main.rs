@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use commands::{audit, companies, groups, keys, profile, serve, token, users};
+use commands::{audit, companies, fields, groups, keys, profile, serve, token, users};
 
 #[derive(Parser)]
 #[command(
@@ -37,6 +37,8 @@ enum Command {
     Users(users::UsersCmd),
     /// Target groups of a company and their members.
     Groups(groups::GroupsCmd),
+    /// Custom fields of a company's target users.
+    Fields(fields::FieldsCmd),
     /// The audit log: who did what, from where.
     Audit(audit::AuditCmd),
     /// Get an access token and show its decoded claims.
@@ -141,6 +143,7 @@ async fn main() -> ExitCode {
                 Command::Companies(c) => companies::run(c).await,
                 Command::Users(c) => users::run(c).await,
                 Command::Groups(c) => groups::run(c).await,
+                Command::Fields(c) => fields::run(c).await,
                 Command::Audit(c) => audit::run(c).await,
                 Command::Token(c) => token::run(c).await,
                 Command::Profile(c) => profile::run(c).await,

@@ -1,5 +1,5 @@
-//! Target groups: named sets of a company's target users (REFERENCE.md C.11). `scope` is the
-//! company, as for target users.
+//! Target groups (REFERENCE.md C.11) and custom field definitions (section I): what a company
+//! groups and describes its target users by. `scope` is the company, as for target users.
 
 use futures::stream::BoxStream;
 use reqwest::Method;
@@ -140,6 +140,28 @@ impl Client {
         self.download_target_group_users(scope, group, body, &ExportOptions::default())
             .await?
             .write_to(out)
+            .await
+    }
+}
+
+impl Client {
+    /// `GET /api/custom-fields/company`: the company's custom field definitions.
+    pub async fn custom_fields(
+        &self,
+        scope: Option<&str>,
+    ) -> Result<Vec<rollcall_types::custom_field::CustomFieldDto>> {
+        self.data(&Call::get("/api/custom-fields/company").scope(scope))
+            .await
+    }
+
+    /// `POST /api/custom-fields`: defines a custom field. Not retried after a failure that may
+    /// have reached the server.
+    pub async fn create_custom_field(
+        &self,
+        scope: Option<&str>,
+        input: &rollcall_types::custom_field::CustomFieldInput,
+    ) -> Result<IdResult> {
+        self.write_json(Method::POST, "/api/custom-fields", scope, input)
             .await
     }
 }

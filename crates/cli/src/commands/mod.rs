@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod companies;
 pub mod export;
+pub mod fields;
 pub mod groups;
 pub mod keys;
 pub mod profile;

@@ -106,10 +106,27 @@ struct UserFields {
     manager_last_name: Option<String>,
     #[arg(long)]
     manager_email: Option<String>,
+    /// A custom field's value, NAME=VALUE (repeatable; dates as 2026-12-05; an empty VALUE
+    /// clears it). `rollcall fields list` names the fields.
+    #[arg(long = "field", value_name = "NAME=VALUE", allow_hyphen_values = true)]
+    custom: Vec<String>,
 }
 
 impl UserFields {
-    fn apply(self, u: &mut TargetUserInput) {
+    fn apply(self, u: &mut TargetUserInput) -> Result<()> {
+        if !self.custom.is_empty() {
+            let mut items = Vec::with_capacity(self.custom.len());
+            for pair in &self.custom {
+                let Some((name, value)) = pair.split_once('=') else {
+                    return Err(crate::exit::CliError::Usage(format!(
+                        "--field takes NAME=VALUE, not '{pair}'"
+                    ))
+                    .into());
+                };
+                items.push(serde_json::json!({"name": name.trim(), "value": value}));
+            }
+            u.custom_fields = Some(items);
+        }
         let set = |slot: &mut Option<String>, v: Option<String>| {
             if v.is_some() {
                 *slot = v;
@@ -125,6 +142,7 @@ impl UserFields {
         set(&mut u.manager_first_name, self.manager_first_name);
         set(&mut u.manager_last_name, self.manager_last_name);
         set(&mut u.manager_email, self.manager_email);
+        Ok(())
     }
 }
 
@@ -370,7 +388,7 @@ fn print_user(common: &Common, u: &TargetUserDto) -> Result<()> {
         Mode::Json => output::print_json(u),
         Mode::Table => {
             let opt = |s: &Option<String>| s.clone().unwrap_or_default();
-            let rows = vec![
+            let mut rows = vec![
                 vec!["Resource Id".into(), u.resource_id.clone()],
                 vec!["Email".into(), u.email.clone()],
                 vec!["First Name".into(), opt(&u.first_name)],
@@ -392,6 +410,10 @@ fn print_user(common: &Common, u: &TargetUserDto) -> Result<()> {
                 vec!["Created".into(), output::time(Some(u.create_time))],
                 vec!["Updated".into(), output::time(u.update_time)],
             ];
+            // The company's custom fields, after the built-in ones.
+            for v in &u.custom_field_values {
+                rows.push(vec![opt(&v.name), opt(&v.value)]);
+            }
             output::print_table(&output::table(&["Field", "Value"], rows, &[]))
         }
     }
@@ -422,7 +444,7 @@ async fn add(common: &Common, a: AddArgs) -> Result<()> {
         is_active: Some(!a.inactive),
         ..TargetUserInput::default()
     };
-    a.fields.apply(&mut input);
+    a.fields.apply(&mut input)?;
     let id = client.create_target_user(Some(&company.id), &input).await?;
     print_id(common, "Added", &id.resource_id, &company)
 }
@@ -456,7 +478,7 @@ async fn update(common: &Common, a: UpdateArgs) -> Result<()> {
     if let Some(email) = a.email {
         input.email = Some(email);
     }
-    a.fields.apply(&mut input);
+    a.fields.apply(&mut input)?;
     if a.active {
         input.is_active = Some(true);
     }

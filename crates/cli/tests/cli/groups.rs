@@ -1,4 +1,5 @@
-//! `rollcall groups ...` and `users list|export --group` against a real server on both engines.
+//! `rollcall groups ...`, `users list|export --group`, `rollcall fields ...` and `--field` against a
+//! real server on both engines.
 
 use crate::common::{Engine, TestServer};
 use serde_json::{json, Value};
@@ -211,3 +212,134 @@ async fn groups_end_to_end(engine: Engine) {
 }
 
 both_engines!(groups_end_to_end);
+
+async fn custom_fields_end_to_end(engine: Engine) {
+    let Some(s) = TestServer::start(engine).await else {
+        return;
+    };
+    let token = s.root_token().await;
+    s.create_company(&token, None, json!({"name": "Initech"}))
+        .await;
+    s.run(&[
+        "fields",
+        "create",
+        "--company",
+        "Initech",
+        "--name",
+        "Office",
+        "--type",
+        "string",
+    ])
+    .await
+    .code(0);
+    s.run(&[
+        "fields",
+        "create",
+        "--company",
+        "Initech",
+        "--name",
+        "Level",
+        "--type",
+        "Number",
+        "--sort-order",
+        "-1",
+    ])
+    .await
+    .code(0);
+    let bad = s
+        .run(&[
+            "fields",
+            "create",
+            "--company",
+            "Initech",
+            "--name",
+            "X",
+            "--type",
+            "money",
+        ])
+        .await;
+    assert_ne!(bad.code, 0, "{bad:?}");
+    assert!(
+        bad.stderr.contains("DateTime"),
+        "the valid types are listed: {bad:?}"
+    );
+    let list = s
+        .run(&["fields", "list", "--company", "Initech"])
+        .await
+        .json();
+    let names: Vec<&str> = list
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|f| f["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["Level", "Office"], "by sort order: {list}");
+
+    let added = s
+        .run(&[
+            "users",
+            "add",
+            "--company",
+            "Initech",
+            "--email",
+            "p@initech.test",
+            "--field",
+            "office=Austin",
+            "--field",
+            "Level=2",
+        ])
+        .await
+        .json();
+    let id = added["resourceId"].as_str().expect("id").to_owned();
+    let got = s
+        .run(&["users", "get", "--company", "Initech", &id])
+        .await
+        .json();
+    let values: Vec<(String, String)> = got["customFieldValues"]
+        .as_array()
+        .expect("values")
+        .iter()
+        .map(|v| {
+            (
+                v["name"].as_str().unwrap_or_default().to_owned(),
+                v["value"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        values,
+        [
+            ("Level".to_owned(), "2".to_owned()),
+            ("Office".to_owned(), "Austin".to_owned())
+        ]
+    );
+    // A wrong value is the server's 400, naming the field; a bad pair is refused locally.
+    let wrong = s
+        .run(&[
+            "users",
+            "update",
+            "--company",
+            "Initech",
+            &id,
+            "--field",
+            "Level=high",
+        ])
+        .await;
+    assert_ne!(wrong.code, 0);
+    assert!(wrong.stderr.contains("Level"), "{wrong:?}");
+    let pair = s
+        .run(&[
+            "users",
+            "update",
+            "--company",
+            "Initech",
+            &id,
+            "--field",
+            "Level",
+        ])
+        .await;
+    assert_ne!(pair.code, 0);
+    assert!(pair.stderr.contains("NAME=VALUE"), "{pair:?}");
+}
+
+both_engines!(custom_fields_end_to_end);
