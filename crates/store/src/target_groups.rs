@@ -549,6 +549,15 @@ impl TargetGroupStore for SqlStore {
         else {
             return Ok(None);
         };
+        // A custom field of the group becomes a field of the whole company, values kept,
+        // rather than going with it.
+        sqlx::query(
+            "UPDATE custom_fields SET target_group_id = NULL, owner_type = 'TargetUser' \
+             WHERE target_group_id = $1",
+        )
+        .bind(group.id)
+        .execute(&mut *tx)
+        .await?;
         // The users stay; only their memberships go (REFERENCE.md C.11).
         sqlx::query("DELETE FROM target_group_members WHERE group_id = $1")
             .bind(group.id)

@@ -165,8 +165,37 @@ async fn definitions(engine: Engine) {
     assert_eq!(names, ["Desk"], "{b}");
     assert_eq!(b["data"][0]["targetGroupResourceId"], group.as_str());
 
+    // Deleting the group keeps its field, as a field of the whole company.
+    let (s, b) = srv
+        .post(
+            "/api/target-groups",
+            &root,
+            json!({"name": "Short Lived"}),
+            &scope(&c),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let brief = b["data"]["resourceId"].as_str().expect("group").to_owned();
+    let kept = define(
+        &srv,
+        &root,
+        &c,
+        json!({"name": "Locker", "fieldDataType": "String", "ownerType": "TargetGroup", "targetGroupResourceId": brief}),
+    )
+    .await;
+    let (s, b) = srv
+        .delete(&format!("/api/target-groups/{brief}"), &root, &scope(&c))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = srv
+        .get(&format!("/api/custom-fields/{kept}"), &root, &scope(&c))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["data"]["ownerType"], "TargetUser", "{b}");
+    assert_eq!(b["data"]["targetGroupResourceId"], Value::Null, "{b}");
+
     // The company limit (50).
-    for i in 7..50 {
+    for i in 8..50 {
         define(
             &srv,
             &root,
