@@ -15,7 +15,7 @@ use crate::audit::{self, Actor, Change, Entity, Operation};
 use crate::export::{self, send_all, ExportSink};
 use crate::model::*;
 use crate::open::new_resource_id;
-use crate::query::{month_of, Cond, SearchSpec};
+use crate::query::{month_of, CmpOp, Cond, SearchSpec, Val};
 use crate::rows::{
     bind_values, count_select, get_bool, get_i64, get_str, insert_rows, or_conflict, FromColumns,
     ReadColumns,
@@ -49,6 +49,26 @@ impl SqlStore {
         }
         self.set_custom_values_in(conn, user_id, links.custom_values)
             .await
+    }
+}
+
+/// The group whose members alone `cond` selects (a group's member search with no filter of
+/// its own), if that is all it does.
+fn members_only(cond: &Cond) -> Option<i64> {
+    let Cond::All(items) = cond else {
+        return None;
+    };
+    let mut rest = items.iter().filter(|c| **c != Cond::All(vec![]));
+    match (rest.next(), rest.next()) {
+        (
+            Some(Cond::Cmp {
+                column,
+                op: CmpOp::Eq,
+                value: Val::Int(group),
+            }),
+            None,
+        ) if *column == crate::fields::GROUP_MEMBER => Some(*group),
+        _ => None,
     }
 }
 
@@ -351,10 +371,22 @@ impl TargetUserStore for SqlStore {
         spec: &SearchSpec,
     ) -> Result<(i64, Vec<TargetUser>)> {
         let cond = self.user_condition(&spec.cond);
-        // An unfiltered total is the sum of the counters: a lookup, not a scan.
+        // An unfiltered total is the sum of the counters, and an unfiltered member search's
+        // the group's own count: lookups, not scans.
         let total = if spec.cond == Cond::All(vec![]) {
             let c = self.user_counts(company_id, 0).await?;
             c.active + c.inactive + c.deleted
+        } else if let Some(group_id) = members_only(&spec.cond) {
+            let row = sqlx::query(
+                "SELECT user_count FROM target_groups WHERE id = $1 AND company_id = $2",
+            )
+            .bind(group_id)
+            .bind(company_id)
+            .fetch_optional(&self.pool)
+            .await?;
+            row.map(|r| get_i64(&r, "user_count"))
+                .transpose()?
+                .unwrap_or(0)
         } else {
             self.count(
                 count_select()
