@@ -26,6 +26,7 @@ use crate::export::{Cell, ExportOptions};
 use crate::extract::{FormOrJson, KJson};
 use crate::routes::files;
 use crate::routes::files::{ExportKind, ExportRequest};
+use crate::routes::written;
 use crate::scope::{Read, Scoped, Write};
 use crate::state::AppState;
 use crate::time::millis_to_time;
@@ -249,10 +250,7 @@ pub async fn add(
         1 => "Domain added.".to_owned(),
         n => format!("{n} domains added."),
     };
-    Ok(Json(Envelope::done(
-        IdResult { resource_id: first },
-        message,
-    )))
+    Ok(written(first, message))
 }
 
 /// `DELETE /api/allow-list`: deletes the domains named by `resourceIds` (all or none).
@@ -305,12 +303,7 @@ pub async fn delete(
         1 => "Domain deleted.".to_owned(),
         n => format!("{n} domains deleted."),
     };
-    Ok(Json(Envelope::done(
-        IdResult {
-            resource_id: ids[0].clone(),
-        },
-        message,
-    )))
+    Ok(written(ids[0].clone(), message))
 }
 
 /// `POST /api/allow-list/search`: a page of the scoped company's domains.
@@ -572,12 +565,7 @@ pub async fn mark_as_verified(
         .mark_domain_verified(company.id, &id, &audit::actor(&caller))
         .await?
         .ok_or_else(|| not_found(&id))?;
-    Ok(Json(Envelope::done(
-        IdResult {
-            resource_id: d.resource_id,
-        },
-        "Domain marked as verified.",
-    )))
+    Ok(written(d.resource_id, "Domain marked as verified."))
 }
 
 /// Sets `isDomainVerified` on target-user search rows of `company_id`: one query for the

@@ -24,6 +24,7 @@ use crate::export::{self, ExportOptions};
 use crate::extract::{parse_json_body, KJson};
 use crate::paging::Paging;
 use crate::routes::files::{ExportKind, ExportRequest};
+use crate::routes::written;
 use crate::routes::{files, lookups};
 use crate::scope::{resolve_company, CompanyTree, Read, Scoped};
 use crate::state::AppState;
@@ -546,12 +547,6 @@ pub async fn create(
         .insert_company(Some(&parent), &fields, &audit::actor(&caller))
         .await?;
     Ok(written(company.resource_id, "Company created."))
-}
-
-/// A successful write's reply: its resource id and a short human message (CONTRACT.md
-/// 2026-12-05: Keepnet's UI shows it, and reloads its table after a delete only when it is set).
-pub fn written(resource_id: String, message: &str) -> Json<Envelope<IdResult>> {
-    Json(Envelope::done(IdResult { resource_id }, message))
 }
 
 async fn to_dto(state: &AppState, c: &Company) -> ApiResult<CompanyDto> {

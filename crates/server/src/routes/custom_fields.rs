@@ -17,6 +17,7 @@ use crate::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::KJson;
 use crate::routes::target_users::valid_email;
+use crate::routes::written;
 use crate::scope::{Read, Scoped, Write};
 use crate::state::AppState;
 use crate::time::millis_to_time;
@@ -185,12 +186,7 @@ pub async fn create(
         .store
         .insert_custom_field(company.id, &fields, &audit::actor(&caller))
         .await?;
-    Ok(Json(Envelope::done(
-        IdResult {
-            resource_id: field.resource_id,
-        },
-        "Custom field created.",
-    )))
+    Ok(written(field.resource_id, "Custom field created."))
 }
 
 /// `GET /api/custom-fields/{resourceId}`.
@@ -249,10 +245,7 @@ pub async fn update(
         .update_custom_field(company.id, &id, &fields, &audit::actor(&caller))
         .await?
         .ok_or_else(|| not_found(&id))?;
-    Ok(Json(Envelope::done(
-        IdResult { resource_id: id },
-        "Custom field updated.",
-    )))
+    Ok(written(id, "Custom field updated."))
 }
 
 /// `POST /api/custom-fields/bulk-update`: makes the company's fields exactly the list

@@ -14,3 +14,15 @@ pub mod operations;
 pub mod roles;
 pub mod target_groups;
 pub mod target_users;
+
+/// A successful write's reply: its resource id and a short human message (CONTRACT.md
+/// 2026-12-05: Keepnet's UI shows it, and reloads its table after a delete only when it is set).
+pub fn written(
+    resource_id: String,
+    message: impl Into<String>,
+) -> axum::Json<rollcall_types::Envelope<rollcall_types::IdResult>> {
+    axum::Json(rollcall_types::Envelope::done(
+        rollcall_types::IdResult { resource_id },
+        message,
+    ))
+}

@@ -25,6 +25,7 @@ use crate::export::{Cell, ExportOptions};
 use crate::extract::KJson;
 use crate::routes::files::{self, ExportKind, ExportRequest};
 use crate::routes::target_users::{search_view, target_user_search};
+use crate::routes::written;
 use crate::scope::{Read, Scoped, Write};
 use crate::state::AppState;
 use crate::time::millis_to_time;
@@ -201,12 +202,7 @@ pub async fn create(
         .store
         .insert_target_group(company.id, &fields, &audit::actor(&caller))
         .await?;
-    Ok(Json(Envelope::done(
-        IdResult {
-            resource_id: group.resource_id,
-        },
-        "Target group created.",
-    )))
+    Ok(written(group.resource_id, "Target group created."))
 }
 
 /// `GET /api/target-groups/{resourceId}`.
@@ -252,12 +248,7 @@ pub async fn update(
         .update_target_group(company.id, &id, &fields, &audit::actor(&caller))
         .await?
         .ok_or_else(|| not_found(&id))?;
-    Ok(Json(Envelope::done(
-        IdResult {
-            resource_id: group.resource_id,
-        },
-        "Target group updated.",
-    )))
+    Ok(written(group.resource_id, "Target group updated."))
 }
 
 /// `DELETE /api/target-groups/{resourceId}`: deletes a group; its users stay.
@@ -277,12 +268,7 @@ pub async fn delete(
         .delete_target_group(company.id, &id, &audit::actor(&caller))
         .await?
         .ok_or_else(|| not_found(&id))?;
-    Ok(Json(Envelope::done(
-        IdResult {
-            resource_id: group.resource_id,
-        },
-        "Target group deleted.",
-    )))
+    Ok(written(group.resource_id, "Target group deleted."))
 }
 
 fn search_of(
@@ -728,15 +714,13 @@ pub async fn remove_users(
         .store
         .remove_target_group_members(company.id, &group, &user_ids, &audit::actor(&caller))
         .await?;
-    Ok(Json(Envelope::done(
-        IdResult {
-            resource_id: group.resource_id,
-        },
+    Ok(written(
+        group.resource_id,
         format!(
             "{} removed from the group.",
             rollcall_store::audit::count_of(n, "target user", "target users")
         ),
-    )))
+    ))
 }
 
 /// `POST /api/target-users/{resourceId}/groups`: a page of the groups the user belongs to.

@@ -24,6 +24,7 @@ use crate::extract::KJson;
 use crate::paging::Paging;
 use crate::routes::files::{self, FileKind};
 use crate::routes::files::{ExportKind, ExportRequest};
+use crate::routes::written;
 use crate::routes::{custom_fields, lookups};
 use crate::scope::{Read, Scoped, Write};
 use crate::state::AppState;
@@ -268,12 +269,7 @@ pub async fn create(
             &audit::actor(&caller),
         )
         .await?;
-    Ok(Json(Envelope::done(
-        IdResult {
-            resource_id: user.resource_id,
-        },
-        "Target user created.",
-    )))
+    Ok(written(user.resource_id, "Target user created."))
 }
 
 fn not_found(id: &str) -> ApiError {
@@ -339,12 +335,7 @@ pub async fn update(
         .update_target_user(company.id, &id, &fields, &links, &audit::actor(&caller))
         .await?
     {
-        WriteOutcome::Done(u) => Ok(Json(Envelope::done(
-            IdResult {
-                resource_id: u.resource_id,
-            },
-            "Target user updated.",
-        ))),
+        WriteOutcome::Done(u) => Ok(written(u.resource_id, "Target user updated.")),
         WriteOutcome::NotFound => Err(not_found(&id)),
         WriteOutcome::Deleted => Err(ApiError::conflict(format!(
             "target user '{id}' is deleted and cannot be edited"
@@ -369,12 +360,7 @@ pub async fn delete(
         .delete_target_user(company.id, &id, &audit::actor(&caller))
         .await?
     {
-        WriteOutcome::Done(u) => Ok(Json(Envelope::done(
-            IdResult {
-                resource_id: u.resource_id,
-            },
-            "Target user deleted.",
-        ))),
+        WriteOutcome::Done(u) => Ok(written(u.resource_id, "Target user deleted.")),
         WriteOutcome::NotFound => Err(not_found(&id)),
         WriteOutcome::Deleted => Err(ApiError::conflict(format!(
             "target user '{id}' is already deleted"
