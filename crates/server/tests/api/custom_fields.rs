@@ -508,6 +508,36 @@ async fn values_on_users(engine: Engine) {
         values(&srv, &root, &c, &user).await.is_empty(),
         "a new field with the old name has no values"
     );
+
+    // A company with fields, values, a group and its field is deleted whole.
+    let (s, b) = srv
+        .post(
+            "/api/target-groups",
+            &root,
+            json!({"name": "Team"}),
+            &scope(&c),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let team = b["data"]["resourceId"].as_str().expect("group").to_owned();
+    define(
+        &srv,
+        &root,
+        &c,
+        json!({"name": "Seat", "fieldDataType": "String", "ownerType": "TargetGroup", "targetGroupResourceId": team}),
+    )
+    .await;
+    let (s, b) = srv
+        .put(
+            &format!("/api/target-users/{user}"),
+            &root,
+            json!({"targetGroupResourceIds": [team], "customFields": [{"name": "Seat", "value": "4B"}]}),
+            &scope(&c),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = srv.delete(&format!("/api/companies/{c}"), &root, &[]).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
 }
 
 both_engines!(definitions, values_on_users);
