@@ -48,6 +48,10 @@ pub struct TargetUserSearchView {
     /// field: Keepnet's spec has none; docs/api.md, "Allowed domains").
     #[serde(default)]
     pub is_domain_verified: bool,
+    /// The user's target groups, by name (rollcall's field: Keepnet's rows have none;
+    /// docs/api.md, "Target groups").
+    #[serde(default)]
+    pub target_groups: Vec<TargetGroupRef>,
 }
 
 /// `GET /api/target-users/{resourceId}` (Keepnet's `TargetUserDto`).
@@ -73,6 +77,18 @@ pub struct TargetUserDto {
     pub manager_full_name: Option<String>,
     pub create_time: DateTime<Utc>,
     pub update_time: Option<DateTime<Utc>>,
+    /// The user's target groups, by name (rollcall's field, as on search rows).
+    #[serde(default)]
+    pub target_groups: Vec<TargetGroupRef>,
+}
+
+/// A target group a user belongs to, as its rows name it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct TargetGroupRef {
+    pub resource_id: String,
+    pub name: String,
 }
 
 /// Body of `POST /api/target-users` and `PUT /api/target-users/{resourceId}`.

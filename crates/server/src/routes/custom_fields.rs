@@ -512,7 +512,8 @@ pub async fn values_of(
     Ok(out)
 }
 
-/// Fills `customFieldValues` of search rows from their users (`rows[i]` is `users[i]`'s).
+/// Fills `customFieldValues` and `targetGroups` of search rows from their users (`rows[i]` is
+/// `users[i]`'s).
 pub async fn fill_rows(
     state: &AppState,
     company_id: i64,
@@ -521,8 +522,10 @@ pub async fn fill_rows(
 ) -> ApiResult<()> {
     let refs: Vec<&TargetUser> = users.iter().collect();
     let mut values = values_of(state, company_id, &refs).await?;
+    let mut groups = crate::routes::target_groups::groups_of(state, &refs).await?;
     for (u, row) in users.iter().zip(rows.iter_mut()) {
         row.custom_field_values = values.remove(&u.id).unwrap_or_default();
+        row.target_groups = groups.remove(&u.id).unwrap_or_default();
     }
     Ok(())
 }

@@ -16,7 +16,7 @@ use rollcall_types::target_group::{
     TargetGroupDto, TargetGroupInput, TargetGroupSearchRequest, TargetGroupSearchView,
     TargetGroupUserCountDetailDto, TargetGroupUserCountDetailRequest,
 };
-use rollcall_types::target_user::TargetUserSearchView;
+use rollcall_types::target_user::{TargetGroupRef, TargetUserSearchView};
 use rollcall_types::{Envelope, Filter, FilterItem, IdResult, Paged, SearchRequest};
 
 use crate::audit;
@@ -870,4 +870,20 @@ pub async fn count_detail_ext(
     Ok(Json(Envelope::success(
         count_detail(&state, &company, &ids).await?,
     )))
+}
+
+/// Each user's groups (internal user id to its groups, by name), for rows.
+pub async fn groups_of(
+    state: &AppState,
+    users: &[&rollcall_store::TargetUser],
+) -> ApiResult<std::collections::HashMap<i64, Vec<TargetGroupRef>>> {
+    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+    let mut out: std::collections::HashMap<i64, Vec<TargetGroupRef>> = Default::default();
+    for (user, g) in state.store.groups_of_users(&ids).await? {
+        out.entry(user).or_default().push(TargetGroupRef {
+            resource_id: g.resource_id,
+            name: g.fields.name,
+        });
+    }
+    Ok(out)
 }

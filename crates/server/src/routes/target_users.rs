@@ -25,7 +25,7 @@ use crate::paging::Paging;
 use crate::routes::files::{self, FileKind};
 use crate::routes::files::{ExportKind, ExportRequest};
 use crate::routes::written;
-use crate::routes::{custom_fields, lookups};
+use crate::routes::{custom_fields, lookups, target_groups};
 use crate::scope::{Read, Scoped, Write};
 use crate::state::AppState;
 use crate::time::{millis_to_time, now_millis};
@@ -79,6 +79,7 @@ pub fn search_view(u: &TargetUser) -> TargetUserSearchView {
         manager_full_name: manager_full_name(f),
         manager_email: opt(&f.manager_email),
         is_domain_verified: false,
+        target_groups: vec![],
     }
 }
 
@@ -103,6 +104,7 @@ fn dto(u: &TargetUser) -> TargetUserDto {
         manager_full_name: manager_full_name(f),
         create_time: millis_to_time(u.create_time).unwrap_or_default(),
         update_time: millis_to_time(u.update_time),
+        target_groups: vec![],
     }
 }
 
@@ -294,6 +296,10 @@ pub async fn get(
     let mut one = dto(&user);
     let mut values = custom_fields::values_of(&state, company.id, &[&user]).await?;
     one.custom_field_values = values.remove(&user.id).unwrap_or_default();
+    one.target_groups = target_groups::groups_of(&state, &[&user])
+        .await?
+        .remove(&user.id)
+        .unwrap_or_default();
     Ok(Json(Envelope::success(one)))
 }
 

@@ -548,6 +548,42 @@ async fn user_writes_and_filter(engine: Engine) {
     );
     assert!(check(&srv, &root, &c, &a, "u2 cleared").await.is_empty());
 
+    // Rows and the user itself name the user's groups.
+    let (s, b) = srv
+        .get(&format!("/api/target-users/{u1}"), &root, &scope(&c))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(
+        b["data"]["targetGroups"],
+        json!([{"resourceId": b_, "name": "Beta"}]),
+        "{b}"
+    );
+    let (s, b) = srv
+        .post(
+            "/api/target-users/search",
+            &root,
+            json!({"orderBy": "Email", "ascending": true}),
+            &scope(&c),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let groups: Vec<Value> = b["data"]["results"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["targetGroups"].clone())
+        .collect();
+    // one@, three@, two@ by email: u1 in Beta, u3 and u2 in none.
+    assert_eq!(
+        groups,
+        [
+            json!([{"resourceId": b_, "name": "Beta"}]),
+            json!([]),
+            json!([])
+        ],
+        "{b}"
+    );
+
     // A user's groups, and isSelected on the group search.
     let (s, b) = srv
         .post(
