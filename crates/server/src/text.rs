@@ -91,10 +91,34 @@ pub async fn refuse_in_uri(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// A plausible email address: one `@`, a local part, a dotted domain, no spaces, at most 320.
+pub fn valid_email(e: &str) -> bool {
+    let Some((local, domain)) = e.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !e.chars().any(char::is_whitespace)
+        && e.chars().count() <= 320
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn email_rules() {
+        assert!(valid_email("a.b@example.com"));
+        assert!(!valid_email("a.b@example"));
+        assert!(!valid_email("a b@example.com"));
+        assert!(!valid_email("@example.com"));
+        assert!(!valid_email("a@@example.com"));
+    }
 
     #[test]
     fn refuses_what_xml_forbids_and_keeps_tabs_and_line_breaks() {

@@ -20,7 +20,7 @@ use crate::export::{send_all, Sent};
 use crate::model::{
     priority_name, ApiClient, Company, CompanyFields, Millis, Privacy, TargetUserFields,
 };
-use crate::open::Engine;
+use crate::open::{Engine, WriteTx};
 use crate::query::SearchSpec;
 use crate::rows::{apply_order, bind_values, get_str, insert_rows, FromColumns, ReadColumns};
 use crate::{AuditStore, Result, SqlStore, StoreError};
@@ -603,6 +603,21 @@ fn stored_values(e: &AuditEvent) -> Vec<(AuditCol, sea_query::Value)> {
 }
 
 impl SqlStore {
+    /// Writes the audit rows of a change and commits it, so that the change and its record
+    /// land together: how a write ends (a company delete, which may be one of a batch, writes
+    /// its row itself and leaves the commit to its caller).
+    pub(crate) async fn commit_audited(
+        &self,
+        mut tx: WriteTx,
+        events: impl IntoIterator<Item = AuditEvent>,
+    ) -> Result<()> {
+        for event in events {
+            self.insert_audit(&mut tx, &event).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Writes one audit row on `conn` (a transaction's connection, or the writer's).
     pub(crate) async fn insert_audit(
         &self,

@@ -18,7 +18,6 @@ use sea_query::{
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor, Row};
 
-use crate::audit::AuditEvent;
 use crate::columns::Columns;
 use crate::query::SearchSpec;
 use crate::rows::{apply_order, bind_values, get_i64, get_str, FromColumns};
@@ -349,21 +348,6 @@ impl SqlStore {
             .fetch_one(conn)
             .await?;
         row.try_get(0)
-    }
-
-    /// Writes the audit rows of a change and commits it, so that the change and its record
-    /// land together: how a write ends (a company delete, which may be one of a batch, writes
-    /// its row itself and leaves the commit to its caller).
-    pub(crate) async fn commit_audited(
-        &self,
-        mut tx: WriteTx,
-        events: impl IntoIterator<Item = AuditEvent>,
-    ) -> Result<()> {
-        for event in events {
-            self.insert_audit(&mut tx, &event).await?;
-        }
-        tx.commit().await?;
-        Ok(())
     }
 
     /// Runs a count (a statement from [`crate::rows::count_select`]) on the read pool.

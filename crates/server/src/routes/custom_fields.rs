@@ -2,30 +2,22 @@
 //! carry in `customFields` / `customFieldValues` (REFERENCE.md section I and F). Rulings in
 //! docs/api.md, "Custom fields".
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, State};
 use axum::Json;
-use rollcall_store::{CustomField, CustomFieldFields, CustomFieldType, CustomValue, TargetUser};
+use rollcall_store::{CustomField, CustomFieldFields, CustomFieldType};
 use rollcall_types::custom_field::{BulkCustomFieldRequest, CustomFieldDto, CustomFieldInput};
-use rollcall_types::target_user::CustomFieldValue;
-use rollcall_types::time::parse_date_or_time;
 use rollcall_types::{Envelope, IdResult};
-use serde_json::Value;
 
 use crate::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::KJson;
-use crate::routes::target_users::valid_email;
+use crate::routes::user_extras;
 use crate::routes::written;
 use crate::scope::{Read, Scoped, Write};
 use crate::state::AppState;
-use crate::time::millis_to_time;
 
 /// Longest field name (Keepnet's `CreateTargetUserCustomFieldRequest`).
 const MAX_NAME: usize = 64;
-/// Longest value.
-const MAX_VALUE: usize = 1000;
 
 fn not_found(id: &str) -> ApiError {
     ApiError::not_found(format!(
@@ -102,12 +94,8 @@ async fn field_fields(
         f.target_group_id = if group.trim().is_empty() {
             None
         } else {
-            let groups = crate::routes::target_groups::resolve_groups(
-                state,
-                company_id,
-                &[group.trim().to_owned()],
-            )
-            .await?;
+            let groups =
+                user_extras::resolve_groups(state, company_id, &[group.trim().to_owned()]).await?;
             groups.first().map(|g| g.id)
         };
     }
@@ -152,7 +140,7 @@ pub async fn of_group(
     Scoped { company, .. }: Scoped<Read>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Envelope<Vec<CustomFieldDto>>>> {
-    let group = crate::routes::target_groups::resolve_groups(&state, company.id, &[id]).await?;
+    let group = user_extras::resolve_groups(&state, company.id, &[id]).await?;
     let group_id = group.first().map(|g| g.id);
     let fields = state.store.custom_fields(company.id).await?;
     Ok(Json(Envelope::success(
@@ -313,219 +301,4 @@ pub async fn bulk_update(
         now.iter().map(dto).collect(),
         "Custom fields updated.",
     )))
-}
-
-/// A value as text: strings as they are, numbers and booleans written out.
-fn value_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.trim().to_owned()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-/// One value of `field`, checked against its type: `Err` says what to fix.
-fn typed_value(
-    field: &CustomField,
-    value: Option<&Value>,
-    timestamp: Option<&Value>,
-) -> Result<CustomValue, String> {
-    let name = &field.fields.name;
-    let text = value.and_then(value_text).unwrap_or_default();
-    let stamp = timestamp.and_then(value_text).unwrap_or_default();
-    let mut out = CustomValue {
-        field_id: field.id,
-        text: String::new(),
-        number: None,
-        time: None,
-    };
-    let ty = field.fields.data_type;
-    if text.is_empty()
-        && (stamp.is_empty() || !matches!(ty, CustomFieldType::Date | CustomFieldType::DateTime))
-    {
-        return Ok(out);
-    }
-    if text.chars().count() > MAX_VALUE {
-        return Err(format!(
-            "custom field '{name}' takes at most {MAX_VALUE} characters"
-        ));
-    }
-    match ty {
-        CustomFieldType::String => out.text = text,
-        CustomFieldType::Email => {
-            if !valid_email(&text) {
-                return Err(format!(
-                    "custom field '{name}' is an Email field and '{text}' is not an email address"
-                ));
-            }
-            out.text = text;
-        }
-        CustomFieldType::Number => match text.parse::<f64>() {
-            Ok(n) if n.is_finite() => {
-                out.number = Some(n);
-                out.text = text;
-            }
-            _ => {
-                return Err(format!(
-                    "custom field '{name}' is a Number field and '{text}' is not a number"
-                ))
-            }
-        },
-        CustomFieldType::Boolean => {
-            let b = match text.to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" => true,
-                "false" | "0" | "no" => false,
-                _ => {
-                    return Err(format!(
-                        "custom field '{name}' is a Boolean field; send True or False, not '{text}'"
-                    ))
-                }
-            };
-            // Keepnet's UI sends and shows "True"/"False".
-            out.text = if b { "True" } else { "False" }.to_owned();
-            out.number = Some(if b { 1.0 } else { 0.0 });
-        }
-        CustomFieldType::Date | CustomFieldType::DateTime => {
-            // Keepnet's UI sends dates in timestampValue; value is read when it is left out.
-            let raw = if stamp.is_empty() { &text } else { &stamp };
-            let Some(t) = parse_date_or_time(raw) else {
-                return Err(format!(
-                    "custom field '{name}' is a {} field; send an ISO 8601 date in timestampValue (2026-12-05 or 2026-12-05T13:45:00Z), not '{raw}'",
-                    ty.name()
-                ));
-            };
-            out.time = Some(t.timestamp_millis());
-            out.text = if ty == CustomFieldType::Date {
-                t.format("%Y-%m-%d").to_string()
-            } else {
-                t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            };
-        }
-    }
-    Ok(out)
-}
-
-/// The custom values a target-user write sends in `customFields`, checked against the
-/// company's definitions: an item names its field by `resourceId` or `name` (any case); an
-/// unknown or inactive field, a value of the wrong type, and (on create) an active required
-/// field without a value are 400s naming the field.
-pub async fn user_values(
-    state: &AppState,
-    company_id: i64,
-    items: Option<Vec<Value>>,
-    creating: bool,
-) -> ApiResult<Vec<CustomValue>> {
-    let items = items.unwrap_or_default();
-    let fields = if items.is_empty() && !creating {
-        return Ok(vec![]);
-    } else {
-        state.store.custom_fields(company_id).await?
-    };
-    let mut problems = Vec::new();
-    let mut out: Vec<CustomValue> = Vec::with_capacity(items.len());
-    for item in &items {
-        let by_id = item
-            .get("resourceId")
-            .and_then(Value::as_str)
-            .map(str::trim);
-        let by_name = item.get("name").and_then(Value::as_str).map(str::trim);
-        let field = fields.iter().find(|f| {
-            by_id.is_some_and(|id| !id.is_empty() && f.resource_id == id)
-                || by_name.is_some_and(|n| !n.is_empty() && f.fields.name.eq_ignore_ascii_case(n))
-        });
-        let Some(field) = field else {
-            problems.push(format!(
-                "custom field '{}' is not defined in this company; GET /api/custom-fields/company lists them",
-                by_id.filter(|i| !i.is_empty()).or(by_name).unwrap_or("(no resourceId or name)")
-            ));
-            continue;
-        };
-        if !field.fields.is_active {
-            problems.push(format!(
-                "custom field '{}' is inactive; activate it (PUT /api/custom-fields/{}) before giving it values",
-                field.fields.name, field.resource_id
-            ));
-            continue;
-        }
-        match typed_value(field, item.get("value"), item.get("timestampValue")) {
-            Ok(v) if v.text.is_empty() && field.fields.is_required => {
-                problems.push(format!("custom field '{}' is required", field.fields.name))
-            }
-            Ok(v) => {
-                out.retain(|o| o.field_id != v.field_id);
-                out.push(v);
-            }
-            Err(e) => problems.push(e),
-        }
-    }
-    if creating {
-        for f in fields
-            .iter()
-            .filter(|f| f.fields.is_active && f.fields.is_required)
-        {
-            if !out.iter().any(|v| v.field_id == f.id) {
-                problems.push(format!("custom field '{}' is required", f.fields.name));
-            }
-        }
-    }
-    if !problems.is_empty() {
-        return Err(ApiError::validation(problems));
-    }
-    Ok(out)
-}
-
-/// Each user's values of the company's **active** fields (deactivated ones stay stored and
-/// out of sight), as Keepnet's `customFieldValues`, in the fields' order.
-pub async fn values_of(
-    state: &AppState,
-    company_id: i64,
-    users: &[&TargetUser],
-) -> ApiResult<HashMap<i64, Vec<CustomFieldValue>>> {
-    let mut out: HashMap<i64, Vec<CustomFieldValue>> = HashMap::new();
-    if users.is_empty() {
-        return Ok(out);
-    }
-    let fields = state.store.custom_fields(company_id).await?;
-    if !fields.iter().any(|f| f.fields.is_active) {
-        return Ok(out);
-    }
-    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
-    let values = state.store.custom_values_of(&ids).await?;
-    for f in fields.iter().filter(|f| f.fields.is_active) {
-        for (user, _, text) in values.iter().filter(|(_, field, _)| *field == f.id) {
-            let timestamp = match f.fields.data_type {
-                CustomFieldType::Date | CustomFieldType::DateTime => {
-                    parse_date_or_time(text).and_then(|t| millis_to_time(t.timestamp_millis()))
-                }
-                _ => None,
-            };
-            out.entry(*user).or_default().push(CustomFieldValue {
-                resource_id: Some(f.resource_id.clone()),
-                name: Some(f.fields.name.clone()),
-                data_type: Some(f.fields.data_type.name().to_owned()),
-                value: Some(text.clone()),
-                timestamp_value: timestamp,
-            });
-        }
-    }
-    Ok(out)
-}
-
-/// Fills `customFieldValues` and `targetGroups` of search rows from their users (`rows[i]` is
-/// `users[i]`'s).
-pub async fn fill_rows(
-    state: &AppState,
-    company_id: i64,
-    users: &[TargetUser],
-    rows: &mut [rollcall_types::target_user::TargetUserSearchView],
-) -> ApiResult<()> {
-    let refs: Vec<&TargetUser> = users.iter().collect();
-    let mut values = values_of(state, company_id, &refs).await?;
-    let mut groups = crate::routes::target_groups::groups_of(state, &refs).await?;
-    for (u, row) in users.iter().zip(rows.iter_mut()) {
-        row.custom_field_values = values.remove(&u.id).unwrap_or_default();
-        row.target_groups = groups.remove(&u.id).unwrap_or_default();
-    }
-    Ok(())
 }

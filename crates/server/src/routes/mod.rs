@@ -14,6 +14,7 @@ pub mod operations;
 pub mod roles;
 pub mod target_groups;
 pub mod target_users;
+pub mod user_extras;
 
 /// A successful write's reply: its resource id and a short human message (CONTRACT.md
 /// 2026-12-05: Keepnet's UI shows it, and reloads its table after a delete only when it is set).

@@ -16,7 +16,7 @@ use rollcall_types::target_group::{
     TargetGroupDto, TargetGroupInput, TargetGroupSearchRequest, TargetGroupSearchView,
     TargetGroupUserCountDetailDto, TargetGroupUserCountDetailRequest,
 };
-use rollcall_types::target_user::{TargetGroupRef, TargetUserSearchView};
+use rollcall_types::target_user::TargetUserSearchView;
 use rollcall_types::{Envelope, Filter, FilterItem, IdResult, Paged, SearchRequest};
 
 use crate::audit;
@@ -25,6 +25,7 @@ use crate::export::{Cell, ExportOptions};
 use crate::extract::KJson;
 use crate::routes::files::{self, ExportKind, ExportRequest};
 use crate::routes::target_users::{search_view, target_user_search};
+use crate::routes::user_extras::{self, group_not_found};
 use crate::routes::written;
 use crate::scope::{Read, Scoped, Write};
 use crate::state::AppState;
@@ -36,9 +37,7 @@ const MAX_NAME: usize = 64;
 const MAX_IDS: usize = 1000;
 
 fn not_found(id: &str) -> ApiError {
-    ApiError::not_found(format!(
-        "target group '{id}' was not found in this company; GET /api/target-groups lists them"
-    ))
+    group_not_found(id)
 }
 
 fn dto(g: &TargetGroup) -> TargetGroupDto {
@@ -107,35 +106,6 @@ fn group_fields(
         return Err(ApiError::validation(problems));
     }
     Ok(f)
-}
-
-/// The company's groups named by `ids`, in the order given; the first id that is not one of
-/// them is a 404.
-pub async fn resolve_groups(
-    state: &AppState,
-    company_id: i64,
-    ids: &[String],
-) -> ApiResult<Vec<TargetGroup>> {
-    if ids.len() > MAX_IDS {
-        return Err(ApiError::bad_request(format!(
-            "at most {MAX_IDS} target groups per request; send the rest in another request"
-        )));
-    }
-    let found = state
-        .store
-        .target_groups_by_resource_ids(company_id, ids)
-        .await?;
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let g = found
-            .iter()
-            .find(|g| &g.resource_id == id)
-            .ok_or_else(|| not_found(id))?;
-        if !out.iter().any(|o: &TargetGroup| o.id == g.id) {
-            out.push(g.clone());
-        }
-    }
-    Ok(out)
 }
 
 /// The internal ids of the company's live users named by `ids`: an unknown id is a 404, a
@@ -428,7 +398,7 @@ pub async fn users(
     let (total, users) = state.store.search_target_users(company.id, &spec).await?;
     let mut rows: Vec<TargetUserSearchView> = users.iter().map(search_view).collect();
     crate::routes::allow_list::mark_search_rows(&state, company.id, &mut rows).await?;
-    crate::routes::custom_fields::fill_rows(&state, company.id, &users, &mut rows).await?;
+    user_extras::fill_rows(&state, company.id, &users, &mut rows).await?;
     Ok(paging.reply(total, rows))
 }
 
@@ -644,7 +614,7 @@ pub async fn add_to_groups(
             "name the groups to add users to in targetGroupResourceIds",
         ));
     }
-    let groups = resolve_groups(&state, scoped.company.id, &ids).await?;
+    let groups = user_extras::resolve_groups(&state, scoped.company.id, &ids).await?;
     add_users(&state, &scoped, &groups, req).await
 }
 
@@ -662,7 +632,7 @@ pub async fn add_to_group(
     Path(id): Path<String>,
     KJson(req): KJson<AddGroupUsersRequest>,
 ) -> ApiResult<Json<Envelope<Vec<GroupUsersChange>>>> {
-    let groups = resolve_groups(&state, scoped.company.id, &[id]).await?;
+    let groups = user_extras::resolve_groups(&state, scoped.company.id, &[id]).await?;
     add_users(&state, &scoped, &groups, req).await
 }
 
@@ -789,7 +759,7 @@ async fn count_detail(
             "name the groups to count in the body (their resource ids)",
         ));
     }
-    let groups = resolve_groups(state, company.id, ids).await?;
+    let groups = user_extras::resolve_groups(state, company.id, ids).await?;
     let group_ids: Vec<i64> = groups.iter().map(|g| g.id).collect();
     let traits = state.store.member_breakdown(company.id, &group_ids).await?;
     let company_language = company
@@ -870,20 +840,4 @@ pub async fn count_detail_ext(
     Ok(Json(Envelope::success(
         count_detail(&state, &company, &ids).await?,
     )))
-}
-
-/// Each user's groups (internal user id to its groups, by name), for rows.
-pub async fn groups_of(
-    state: &AppState,
-    users: &[&rollcall_store::TargetUser],
-) -> ApiResult<std::collections::HashMap<i64, Vec<TargetGroupRef>>> {
-    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
-    let mut out: std::collections::HashMap<i64, Vec<TargetGroupRef>> = Default::default();
-    for (user, g) in state.store.groups_of_users(&ids).await? {
-        out.entry(user).or_default().push(TargetGroupRef {
-            resource_id: g.resource_id,
-            name: g.fields.name,
-        });
-    }
-    Ok(out)
 }

@@ -25,9 +25,10 @@ use crate::paging::Paging;
 use crate::routes::files::{self, FileKind};
 use crate::routes::files::{ExportKind, ExportRequest};
 use crate::routes::written;
-use crate::routes::{custom_fields, lookups, target_groups};
+use crate::routes::{lookups, user_extras};
 use crate::scope::{Read, Scoped, Write};
 use crate::state::AppState;
+use crate::text::valid_email;
 use crate::time::{millis_to_time, now_millis};
 use axum::response::Response;
 use rollcall_store::Entity;
@@ -106,21 +107,6 @@ fn dto(u: &TargetUser) -> TargetUserDto {
         update_time: millis_to_time(u.update_time),
         target_groups: vec![],
     }
-}
-
-/// A plausible email address: one `@`, a local part, a dotted domain, no spaces, at most 320.
-pub fn valid_email(e: &str) -> bool {
-    let Some((local, domain)) = e.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !domain.is_empty()
-        && !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !e.chars().any(char::is_whitespace)
-        && e.chars().count() <= 320
 }
 
 /// Merges `input` over `base` (create: defaults; update: the stored user) and validates it.
@@ -224,21 +210,6 @@ fn user_fields(
     Ok(f)
 }
 
-/// The internal ids of the groups `targetGroupResourceIds` names: `None` when it was left out
-/// or null (an update keeps the user's groups), else exactly those (an empty list: none). An
-/// id that is not one of the company's groups is a 404.
-async fn group_ids(
-    state: &AppState,
-    company_id: i64,
-    ids: Option<Vec<String>>,
-) -> ApiResult<Option<Vec<i64>>> {
-    let Some(ids) = ids else {
-        return Ok(None);
-    };
-    let groups = crate::routes::target_groups::resolve_groups(state, company_id, &ids).await?;
-    Ok(Some(groups.iter().map(|g| g.id).collect()))
-}
-
 /// `POST /api/target-users`: creates a user in the scoped company.
 #[utoipa::path(
     post, path = "/api/target-users", operation_id = "createTargetUser", tag = "TargetUser", params(crate::openapi::Scope),
@@ -255,8 +226,8 @@ pub async fn create(
     let groups = input.target_group_resource_ids.take();
     let custom = input.custom_fields.take();
     let fields = user_fields(input, None)?;
-    let custom = custom_fields::user_values(&state, company.id, custom, true).await?;
-    let groups = group_ids(&state, company.id, groups).await?;
+    let custom = user_extras::user_values(&state, company.id, custom, true).await?;
+    let groups = user_extras::group_ids(&state, company.id, groups).await?;
     let links = UserLinks {
         groups: groups.as_deref(),
         custom_values: &custom,
@@ -294,9 +265,9 @@ pub async fn get(
         .await?
         .ok_or_else(|| not_found(&id))?;
     let mut one = dto(&user);
-    let mut values = custom_fields::values_of(&state, company.id, &[&user]).await?;
+    let mut values = user_extras::values_of(&state, company.id, &[&user]).await?;
     one.custom_field_values = values.remove(&user.id).unwrap_or_default();
-    one.target_groups = target_groups::groups_of(&state, &[&user])
+    one.target_groups = user_extras::groups_of(&state, &[&user])
         .await?
         .remove(&user.id)
         .unwrap_or_default();
@@ -330,8 +301,8 @@ pub async fn update(
     }
     let custom = input.custom_fields.take();
     let fields = user_fields(input, Some(&current.fields))?;
-    let custom = custom_fields::user_values(&state, company.id, custom, false).await?;
-    let groups = group_ids(&state, company.id, groups).await?;
+    let custom = user_extras::user_values(&state, company.id, custom, false).await?;
+    let groups = user_extras::group_ids(&state, company.id, groups).await?;
     let links = UserLinks {
         groups: groups.as_deref(),
         custom_values: &custom,
@@ -451,7 +422,7 @@ pub async fn search(
     let (total, users) = state.store.search_target_users(company.id, &spec).await?;
     let mut rows: Vec<TargetUserSearchView> = users.iter().map(search_view).collect();
     crate::routes::allow_list::mark_search_rows(&state, company.id, &mut rows).await?;
-    crate::routes::custom_fields::fill_rows(&state, company.id, &users, &mut rows).await?;
+    user_extras::fill_rows(&state, company.id, &users, &mut rows).await?;
     Ok(paging.reply(total, rows))
 }
 
@@ -812,14 +783,5 @@ mod tests {
         assert_eq!(m, vec![202_511, 202_512, 202_601]);
         assert_eq!(last_months(jan_2026, 12).len(), 12);
         assert_eq!(last_months(jan_2026, 12)[0], 202_502);
-    }
-
-    #[test]
-    fn email_rules() {
-        assert!(valid_email("a.b@example.com"));
-        assert!(!valid_email("a.b@example"));
-        assert!(!valid_email("a b@example.com"));
-        assert!(!valid_email("@example.com"));
-        assert!(!valid_email("a@@example.com"));
     }
 }
