@@ -19,6 +19,34 @@ async fn define(srv: &TestServer, token: &str, company: &str, body: Value) -> St
     b["data"]["resourceId"].as_str().expect("id").to_owned()
 }
 
+/// A new target group and a String field that belongs to it: (group id, field id).
+async fn group_with_field(
+    srv: &TestServer,
+    token: &str,
+    company: &str,
+    group: &str,
+    field: &str,
+) -> (String, String) {
+    let (s, b) = srv
+        .post(
+            "/api/target-groups",
+            token,
+            json!({"name": group}),
+            &scope(company),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let group = b["data"]["resourceId"].as_str().expect("group").to_owned();
+    let field = define(
+        srv,
+        token,
+        company,
+        json!({"name": field, "fieldDataType": "String", "ownerType": "TargetGroup", "targetGroupResourceId": group}),
+    )
+    .await;
+    (group, field)
+}
+
 /// The user's `customFieldValues` as (name, value) pairs.
 async fn values(srv: &TestServer, token: &str, company: &str, user: &str) -> Vec<(String, String)> {
     let (s, b) = srv
@@ -131,23 +159,7 @@ async fn definitions(engine: Engine) {
     assert_error(s, &b, StatusCode::NOT_FOUND, "NOT_FOUND");
 
     // A group's fields.
-    let (s, b) = srv
-        .post(
-            "/api/target-groups",
-            &root,
-            json!({"name": "Office"}),
-            &scope(&c),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    let group = b["data"]["resourceId"].as_str().expect("group").to_owned();
-    define(
-        &srv,
-        &root,
-        &c,
-        json!({"name": "Desk", "fieldDataType": "String", "ownerType": "TargetGroup", "targetGroupResourceId": group}),
-    )
-    .await;
+    let (group, _) = group_with_field(&srv, &root, &c, "Office", "Desk").await;
     let (s, b) = srv
         .get(
             &format!("/api/custom-fields/groups/{group}"),
@@ -166,23 +178,7 @@ async fn definitions(engine: Engine) {
     assert_eq!(b["data"][0]["targetGroupResourceId"], group.as_str());
 
     // Deleting the group keeps its field, as a field of the whole company.
-    let (s, b) = srv
-        .post(
-            "/api/target-groups",
-            &root,
-            json!({"name": "Short Lived"}),
-            &scope(&c),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    let brief = b["data"]["resourceId"].as_str().expect("group").to_owned();
-    let kept = define(
-        &srv,
-        &root,
-        &c,
-        json!({"name": "Locker", "fieldDataType": "String", "ownerType": "TargetGroup", "targetGroupResourceId": brief}),
-    )
-    .await;
+    let (brief, kept) = group_with_field(&srv, &root, &c, "Short Lived", "Locker").await;
     let (s, b) = srv
         .delete(&format!("/api/target-groups/{brief}"), &root, &scope(&c))
         .await;
@@ -510,23 +506,7 @@ async fn values_on_users(engine: Engine) {
     );
 
     // A company with fields, values, a group and its field is deleted whole.
-    let (s, b) = srv
-        .post(
-            "/api/target-groups",
-            &root,
-            json!({"name": "Team"}),
-            &scope(&c),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    let team = b["data"]["resourceId"].as_str().expect("group").to_owned();
-    define(
-        &srv,
-        &root,
-        &c,
-        json!({"name": "Seat", "fieldDataType": "String", "ownerType": "TargetGroup", "targetGroupResourceId": team}),
-    )
-    .await;
+    let (team, _) = group_with_field(&srv, &root, &c, "Team", "Seat").await;
     let (s, b) = srv
         .put(
             &format!("/api/target-users/{user}"),
