@@ -10,6 +10,7 @@ mod agent;
 mod clients;
 mod companies;
 mod frame;
+mod groups;
 mod people;
 mod privacy;
 mod search_box;
