@@ -94,6 +94,10 @@ use GroupCol as G;
 /// The membership table (migration 0016).
 const MEMBERS: &str = "target_group_members";
 
+/// Deleted users whose memberships one statement removes (bound parameters stay well under
+/// both engines' limits).
+const DELETED_CHUNK: usize = 500;
+
 impl FromColumns for TargetGroup {
     fn from_columns<R: ReadColumns + ?Sized>(r: &R) -> Result<Self> {
         Ok(TargetGroup {
@@ -379,35 +383,49 @@ impl SqlStore {
         Ok(())
     }
 
-    /// Users of the company were deleted in bulk in this transaction: they leave their groups.
-    /// A member is always live, so every membership of a deleted user is one of theirs; this
-    /// reads the memberships of the company's groups once.
+    /// Users were deleted in bulk in this transaction: they leave their groups, a chunk of
+    /// ids at a time, so the work follows the users deleted, not the company's memberships.
     pub(crate) async fn users_deleted_in(
         &self,
         conn: &mut AnyConnection,
-        company_id: i64,
+        user_ids: &[i64],
     ) -> Result<()> {
-        sqlx::query(
-            "UPDATE target_groups SET \
-             user_count = user_count - (SELECT COUNT(*) FROM target_group_members m \
-               JOIN target_users u ON u.id = m.target_user_id \
-               WHERE m.group_id = target_groups.id AND u.is_deleted), \
-             user_count_with_phone = user_count_with_phone - (SELECT COUNT(*) FROM target_group_members m \
-               JOIN target_users u ON u.id = m.target_user_id \
-               WHERE m.group_id = target_groups.id AND u.is_deleted AND u.phone_number <> '') \
-             WHERE company_id = $1",
-        )
-        .bind(company_id)
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query(
-            "DELETE FROM target_group_members \
-             WHERE group_id IN (SELECT id FROM target_groups WHERE company_id = $1) \
-             AND target_user_id IN (SELECT id FROM target_users WHERE company_id = $1 AND is_deleted)",
-        )
-        .bind(company_id)
-        .execute(conn)
-        .await?;
+        for chunk in user_ids.chunks(DELETED_CHUNK) {
+            // Per group, the chunk's members and those of them with a phone.
+            let per_group = Query::select()
+                .column((Alias::new("m"), Alias::new("group_id")))
+                .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+                .expr_as(
+                    Expr::cust("SUM(CASE WHEN u.phone_number <> '' THEN 1 ELSE 0 END)"),
+                    Alias::new("p"),
+                )
+                .from_as(Alias::new(MEMBERS), Alias::new("m"))
+                .join_as(
+                    sea_query::JoinType::InnerJoin,
+                    Alias::new("target_users"),
+                    Alias::new("u"),
+                    Expr::cust("u.id = m.target_user_id"),
+                )
+                .and_where(
+                    Expr::col((Alias::new("m"), Alias::new("target_user_id")))
+                        .is_in(chunk.iter().copied()),
+                )
+                .group_by_col((Alias::new("m"), Alias::new("group_id")))
+                .to_owned();
+            let (sql, values) = self.render(&per_group);
+            let rows = bind_values(sqlx::query(&sql), &values)
+                .fetch_all(&mut *conn)
+                .await?;
+            for r in &rows {
+                let (group, n, p) = (get_i64(r, "group_id")?, get_i64(r, "n")?, get_i64(r, "p")?);
+                self.move_counts(conn, &[group], -n, -p).await?;
+            }
+            let gone = Query::delete()
+                .from_table(Alias::new(MEMBERS))
+                .and_where(Expr::col(Alias::new("target_user_id")).is_in(chunk.iter().copied()))
+                .to_owned();
+            self.execute(conn, &gone).await?;
+        }
         Ok(())
     }
 

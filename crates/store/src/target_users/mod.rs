@@ -458,7 +458,12 @@ impl TargetUserStore for SqlStore {
             ])
             .and_where(Expr::col(C::CompanyId).eq(company_id))
             .and_where(Expr::col(C::IsDeleted).eq(false))
-            .returning(Query::returning().columns([C::IsActive, C::CreateMonth, C::ResourceId]))
+            .returning(Query::returning().columns([
+                C::Id,
+                C::IsActive,
+                C::CreateMonth,
+                C::ResourceId,
+            ]))
             .to_owned();
         match selection {
             BulkSelection::Items(ids) => {
@@ -481,6 +486,8 @@ impl TargetUserStore for SqlStore {
         let mut n = 0;
         // The ids deleted, for the audit row: up to BULK_AUDIT_IDS of them.
         let mut ids = Vec::new();
+        // Every internal id deleted, for their groups.
+        let mut deleted = Vec::new();
         {
             let mut rows = bind_values(sqlx::query(&sql), &values).fetch(&mut *tx);
             while let Some(row) = rows.try_next().await? {
@@ -492,6 +499,7 @@ impl TargetUserStore for SqlStore {
                 e.1 += i;
                 e.2 += d;
                 n += 1;
+                deleted.push(get_i64(&row, C::Id.name())?);
                 if ids.len() < BULK_AUDIT_IDS {
                     ids.push(get_str(&row, C::ResourceId.name())?);
                 }
@@ -500,9 +508,7 @@ impl TargetUserStore for SqlStore {
         for (month, (a, i, d)) in deltas {
             bump(&mut tx, company_id, month, a, i, d).await?;
         }
-        if n > 0 {
-            self.users_deleted_in(&mut tx, company_id).await?;
-        }
+        self.users_deleted_in(&mut tx, &deleted).await?;
         let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
         let mut detail = serde_json::json!({ "deletedCount": n, "resourceIds": ids });
         if n > BULK_AUDIT_IDS as i64 {

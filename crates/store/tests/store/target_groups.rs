@@ -273,3 +273,50 @@ async fn concurrent_adds_count_once(s: &SqlStore) {
 }
 
 engines!(concurrent_adds_count_once);
+
+/// A bulk delete of more users than one statement takes leaves every group's counts equal to
+/// its members.
+async fn a_large_bulk_delete_leaves_its_groups(s: &SqlStore) {
+    let c = company(s, None, "Acme", STATUS_ACTIVE).await;
+    let users = load(s, c.id, 1203).await;
+    let g = s
+        .insert_target_group(c.id, &group_fields("Everyone"), &actor())
+        .await
+        .expect("group");
+    let everyone = MemberSelection::AllExcept {
+        cond: Cond::All(vec![]),
+        excluded: vec![],
+    };
+    let added = s
+        .add_target_group_members(c.id, std::slice::from_ref(&g), &everyone, &actor())
+        .await
+        .expect("add everyone");
+    assert_eq!(added, 1203);
+    let kept: Vec<String> = users[..3].iter().map(|u| u.resource_id.clone()).collect();
+    let n = s
+        .bulk_delete_target_users(
+            c.id,
+            &BulkSelection::AllExcept {
+                cond: Cond::All(vec![]),
+                excluded: kept,
+            },
+            &actor(),
+        )
+        .await
+        .expect("bulk delete");
+    assert_eq!(n, 1200);
+    let model = Model {
+        members: [(g.id, users[..3].iter().map(|u| u.id).collect())].into(),
+        phone: users.iter().map(|u| (u.id, true)).collect(),
+    };
+    check(
+        s,
+        c.id,
+        std::slice::from_ref(&g),
+        &model,
+        "a large bulk delete",
+    )
+    .await;
+}
+
+engines!(a_large_bulk_delete_leaves_its_groups);
