@@ -108,31 +108,44 @@ fn group_fields(
     Ok(f)
 }
 
-/// The internal ids of the company's live users named by `ids`: an unknown id is a 404, a
-/// deleted user a 409 (Keepnet: deleted users cannot be added to groups).
-async fn live_user_ids(state: &AppState, company_id: i64, ids: &[String]) -> ApiResult<Vec<i64>> {
+/// The company's users named by `ids` (deleted ones included), in the order given: more than
+/// [`MAX_IDS`] is a 400, an id that is not one of them a 404.
+async fn named_users(
+    state: &AppState,
+    company_id: i64,
+    ids: &[String],
+) -> ApiResult<Vec<rollcall_store::TargetUser>> {
     if ids.len() > MAX_IDS {
         return Err(ApiError::bad_request(format!(
-            "at most {MAX_IDS} target users per request by id; use selectAll with a filter for more"
+            "at most {MAX_IDS} target users per request by id; send the rest in another request, or add by filter with selectAll"
         )));
     }
     let users = state
         .store
         .target_users_by_resource_ids(company_id, ids, true)
         .await?;
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let u = users.iter().find(|u| &u.resource_id == id).ok_or_else(|| {
-            ApiError::not_found(format!("target user '{id}' was not found in this company"))
-        })?;
-        if u.is_deleted {
-            return Err(ApiError::conflict(format!(
-                "target user '{id}' is deleted and cannot be a member of a group"
-            )));
-        }
-        out.push(u.id);
+    if let Some(missing) = ids
+        .iter()
+        .find(|id| !users.iter().any(|u| &u.resource_id == *id))
+    {
+        return Err(ApiError::not_found(format!(
+            "target user '{missing}' was not found in this company; POST /api/target-users/search lists them"
+        )));
     }
-    Ok(out)
+    Ok(users)
+}
+
+/// The internal ids of the company's live users named by `ids`: a deleted one is a 409
+/// (Keepnet: deleted users cannot be added to groups).
+async fn live_user_ids(state: &AppState, company_id: i64, ids: &[String]) -> ApiResult<Vec<i64>> {
+    let users = named_users(state, company_id, ids).await?;
+    if let Some(gone) = users.iter().find(|u| u.is_deleted) {
+        return Err(ApiError::conflict(format!(
+            "target user '{}' is deleted and cannot be a member of a group; leave it out",
+            gone.resource_id
+        )));
+    }
+    Ok(users.iter().map(|u| u.id).collect())
 }
 
 /// `GET /api/target-groups`: every group of the scoped company, by name (not paged).
@@ -662,24 +675,11 @@ pub async fn remove_users(
             "name the users to remove in targetUserResourceIds",
         ));
     }
-    if ids.len() > MAX_IDS {
-        return Err(ApiError::bad_request(format!(
-            "at most {MAX_IDS} target users per request; send the rest in another request"
-        )));
-    }
-    let users = state
-        .store
-        .target_users_by_resource_ids(company.id, &ids, true)
-        .await?;
-    if let Some(missing) = ids
+    let user_ids: Vec<i64> = named_users(&state, company.id, &ids)
+        .await?
         .iter()
-        .find(|id| !users.iter().any(|u| &u.resource_id == *id))
-    {
-        return Err(ApiError::not_found(format!(
-            "target user '{missing}' was not found in this company"
-        )));
-    }
-    let user_ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+        .map(|u| u.id)
+        .collect();
     let n = state
         .store
         .remove_target_group_members(company.id, &group, &user_ids, &audit::actor(&caller))

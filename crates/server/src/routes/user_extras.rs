@@ -188,11 +188,10 @@ pub async fn user_values(
     creating: bool,
 ) -> ApiResult<Vec<CustomValue>> {
     let items = items.unwrap_or_default();
-    let fields = if items.is_empty() && !creating {
+    if items.is_empty() && !creating {
         return Ok(vec![]);
-    } else {
-        state.store.custom_fields(company_id).await?
-    };
+    }
+    let fields = state.store.custom_fields(company_id).await?;
     let mut problems = Vec::new();
     let mut out: Vec<CustomValue> = Vec::with_capacity(items.len());
     for item in &items {
@@ -220,9 +219,10 @@ pub async fn user_values(
             continue;
         }
         match typed_value(field, item.get("value"), item.get("timestampValue")) {
-            Ok(v) if v.text.is_empty() && field.fields.is_required => {
-                problems.push(format!("custom field '{}' is required", field.fields.name))
-            }
+            Ok(v) if v.text.is_empty() && field.fields.is_required => problems.push(format!(
+                "custom field '{}' is required; give it a value in customFields",
+                field.fields.name
+            )),
             Ok(v) => {
                 out.retain(|o| o.field_id != v.field_id);
                 out.push(v);
@@ -236,7 +236,10 @@ pub async fn user_values(
             .filter(|f| f.fields.is_active && f.fields.is_required)
         {
             if !out.iter().any(|v| v.field_id == f.id) {
-                problems.push(format!("custom field '{}' is required", f.fields.name));
+                problems.push(format!(
+                    "custom field '{}' is required; give it a value in customFields",
+                    f.fields.name
+                ));
             }
         }
     }

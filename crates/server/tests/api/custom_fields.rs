@@ -2,13 +2,10 @@
 //! company limit, bulk update), values on target users by id or name with type checks and
 //! required fields, and what deactivating and deleting a definition does to them.
 
-use crate::common::{assert_error, message, Engine, TestServer, SCOPE};
+use crate::common::tu::scope;
+use crate::common::{assert_error, message, Engine, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-fn scope(company: &str) -> [(&'static str, &str); 1] {
-    [(SCOPE, company)]
-}
 
 async fn define(srv: &TestServer, token: &str, company: &str, body: Value) -> String {
     let (s, b) = srv

@@ -2,13 +2,10 @@
 //! memberships by id and by filter, the counts kept in each group's row against the members
 //! a search finds, the `TargetGroup` filter, a user's groups, and company scoping.
 
+use crate::common::tu::scope;
 use crate::common::{assert_error, message, Engine, TestServer, SCOPE};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-fn scope(company: &str) -> [(&'static str, &str); 1] {
-    [(SCOPE, company)]
-}
 
 async fn create_group(srv: &TestServer, token: &str, company: &str, name: &str) -> String {
     let (s, b) = srv
@@ -358,6 +355,17 @@ async fn memberships_and_counts(engine: Engine) {
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["message"], "1 target user removed from the group.", "{b}");
+    let (s, b) = srv
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/target-groups/{g}/users"),
+            &root,
+            Some(json!({"targetUserResourceIds": ["nosuchuser00"]})),
+            &scope(&c),
+        )
+        .await;
+    assert_error(s, &b, StatusCode::NOT_FOUND, "NOT_FOUND");
+    assert!(message(&b).contains("nosuchuser00"), "{b}");
     assert_eq!(
         check(&srv, &root, &c, &g, "one removed").await,
         sorted(&[&users[0], &users[3]])
