@@ -538,6 +538,7 @@ mod tests {
                 column: "id",
                 ascending: false,
                 nullable: false,
+                custom: None,
             }],
             offset: 0,
             limit: 10,

@@ -275,7 +275,10 @@ pub(crate) fn apply_order(stmt: &mut SelectStatement, spec: &SearchSpec) {
         } else {
             (SqOrder::Desc, NullOrdering::First)
         };
-        if o.nullable {
+        if let Some(field) = o.custom {
+            let value = crate::query::custom_value_of(field, o.column);
+            stmt.order_by_expr_with_nulls(value, dir, nulls);
+        } else if o.nullable {
             stmt.order_by_with_nulls(Alias::new(o.column), dir, nulls);
         } else {
             stmt.order_by(Alias::new(o.column), dir);

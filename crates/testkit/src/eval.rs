@@ -7,7 +7,8 @@ use rollcall_store::query::{CmpOp, Shown};
 use rollcall_store::{Cond, Val};
 
 /// Whether the row, given as a column lookup (`None` for NULL), satisfies `cond`, with SQL's
-/// meaning: a comparison with NULL is false, `NOT LIKE` also holds for NULL.
+/// meaning: a comparison with NULL is false, `NOT LIKE` also holds for NULL. A custom field's
+/// value columns are looked up as `custom.<field id>.<column>`.
 pub fn matches(cond: &Cond, row: &dyn Fn(&str) -> Option<Val>) -> bool {
     match cond {
         Cond::All(items) => items.iter().all(|c| matches(c, row)),
@@ -42,6 +43,10 @@ pub fn matches(cond: &Cond, row: &dyn Fn(&str) -> Option<Val>) -> bool {
             _ => false,
         },
         Cond::Null { column, negated } => row(column).is_some() == *negated,
+        // The row names a custom field's columns `custom.<field id>.<column>`.
+        Cond::Custom { field, cond } => {
+            matches(cond, &|column| row(&format!("custom.{field}.{column}")))
+        }
     }
 }
 

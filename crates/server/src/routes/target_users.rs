@@ -36,13 +36,15 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 
 /// Parses a target-user search body, for a request scoped to `company`, into the store's
-/// query. Shared with export.
-pub fn target_user_search(
+/// query: the built-in fields and the company's active custom fields. Shared with export.
+pub async fn target_user_search(
+    state: &AppState,
     req: &SearchRequest,
-    max_page_size: i64,
     company: &Company,
 ) -> ApiResult<(SearchSpec, Paging)> {
-    crate::paging::search_spec(req, max_page_size, &fields::TARGET_USERS, company)
+    let defs = state.store.custom_fields(company.id).await?;
+    let fields = fields::TARGET_USERS.with_extra(user_extras::custom_specs(&defs));
+    crate::paging::search_spec(req, state.config.max_page_size, &fields, company)
 }
 
 fn opt(s: &str) -> Option<String> {
@@ -365,7 +367,9 @@ pub async fn bulk_delete(
     let selection = if req.select_all.unwrap_or(false) {
         let display = crate::paging::display_format(&company);
         let ctx = crate::paging::filter_context(now_millis(), display.as_ref());
-        let parsed = parse_filter_in(req.filter.as_ref(), &fields::TARGET_USERS, &ctx)?;
+        let defs = state.store.custom_fields(company.id).await?;
+        let fields = fields::TARGET_USERS.with_extra(user_extras::custom_specs(&defs));
+        let parsed = parse_filter_in(req.filter.as_ref(), &fields, &ctx)?;
         let excluded = req.excluded_items.unwrap_or_default();
         if excluded.len() > MAX_IDS {
             return Err(ApiError::bad_request(format!(
@@ -418,7 +422,7 @@ pub async fn search(
     Scoped { company, .. }: Scoped<Read>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Json<Envelope<Paged<TargetUserSearchView>>>> {
-    let (spec, paging) = target_user_search(&req, state.config.max_page_size, &company)?;
+    let (spec, paging) = target_user_search(&state, &req, &company).await?;
     let (total, users) = state.store.search_target_users(company.id, &spec).await?;
     let mut rows: Vec<TargetUserSearchView> = users.iter().map(search_view).collect();
     crate::routes::allow_list::mark_search_rows(&state, company.id, &mut rows).await?;
@@ -454,7 +458,7 @@ pub async fn search_email(
         ascending: req.ascending.or(Some(true)),
         ..Default::default()
     };
-    let (spec, paging) = target_user_search(&search, state.config.max_page_size, &company)?;
+    let (spec, paging) = target_user_search(&state, &search, &company).await?;
     let (total, users) = state.store.search_target_users(company.id, &spec).await?;
     Ok(paging.reply(total, users.iter().map(dto).collect()))
 }
@@ -619,7 +623,7 @@ pub async fn export_users(
     within: Option<Cond>,
     title: &'static str,
 ) -> ApiResult<Response> {
-    let (mut spec, _) = target_user_search(search, state.config.max_page_size, &record.company)?;
+    let (mut spec, _) = target_user_search(state, search, &record.company).await?;
     if let Some(within) = within {
         spec.cond = Cond::All(vec![within, spec.cond]);
     }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use rollcall_store::fields::FieldSpec;
 use rollcall_store::{CustomField, CustomFieldType, CustomValue, TargetGroup, TargetUser};
 use rollcall_types::target_user::{CustomFieldValue, TargetGroupRef, TargetUserSearchView};
 use rollcall_types::time::parse_date_or_time;
@@ -84,6 +85,15 @@ pub async fn groups_of(
         });
     }
     Ok(out)
+}
+
+/// The company's **active** custom fields as search fields, after the built-in ones: filtered
+/// and sorted by their names (a name a built-in field answers to stays the built-in's).
+pub fn custom_specs(defs: &[CustomField]) -> Vec<FieldSpec<'_>> {
+    defs.iter()
+        .filter(|f| f.fields.is_active)
+        .map(|f| FieldSpec::custom(&f.fields.name, f.id, f.fields.data_type))
+        .collect()
 }
 
 /// A value as text: strings as they are, numbers and booleans written out.

@@ -10,6 +10,7 @@ mod common;
 mod companies;
 mod company_ops;
 mod control_chars;
+mod custom_field_search;
 mod custom_fields;
 mod exports;
 mod file_modes;

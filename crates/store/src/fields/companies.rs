@@ -5,7 +5,7 @@ use super::{FieldSpec, Fields};
 
 /// A company field: several company columns are optional or computed by joins, so all are
 /// nullable; tags, the month selector and the licence flag are not sortable.
-const fn field(name: &'static str, column: &'static str, kind: FieldKind) -> FieldSpec {
+const fn field(name: &'static str, column: &'static str, kind: FieldKind) -> FieldSpec<'static> {
     let special = matches!(kind, Tags | MonthSelector | Expired | NotKept);
     FieldSpec::new(name, column, kind)
         .sortable(!special)

@@ -23,6 +23,8 @@ pub use target_users::{
     DOMAIN_VERIFIED, GROUP_MEMBER, TARGET_GROUP, TARGET_USERS, TARGET_USER_SEARCHED_COLUMNS,
 };
 
+use crate::custom_fields::CustomFieldType;
+
 /// How a field's values are read and compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldKind {
@@ -36,6 +38,8 @@ pub enum FieldKind {
     Language,
     /// Whole number.
     Int,
+    /// Any number (custom `Number` fields), compared as a double.
+    Number,
     /// true/false.
     Bool,
     /// Date or date-time (ISO 8601), stored as UTC milliseconds.
@@ -60,13 +64,14 @@ pub enum FieldKind {
     NotKept,
 }
 
-/// One field an endpoint lets clients filter or sort on.
+/// One field an endpoint lets clients filter or sort on. Fixed fields are `FieldSpec<'static>`;
+/// a company's custom fields borrow their names from the loaded definitions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FieldSpec {
-    /// Canonical wire name (PascalCase, as Keepnet's UI sends it).
-    pub name: &'static str,
+pub struct FieldSpec<'a> {
+    /// Canonical wire name (PascalCase, as Keepnet's UI sends it; a custom field's own name).
+    pub name: &'a str,
     /// Other accepted names.
-    pub aliases: &'static [&'static str],
+    pub aliases: &'a [&'a str],
     /// SQL column it reads (lowercase copy for text).
     pub column: &'static str,
     /// Value type.
@@ -80,11 +85,14 @@ pub struct FieldSpec {
     pub nullable: bool,
     /// `searchInputTextValue` looks for its text in this column.
     pub searched: bool,
+    /// The custom field (internal id) whose values the field reads: `column` is then a column
+    /// of `custom_field_values`, and filters and sorts read that field's rows (issue #14).
+    pub custom: Option<i64>,
 }
 
-impl FieldSpec {
+impl<'a> FieldSpec<'a> {
     /// A filterable, sortable, NOT NULL field with no aliases, not searched by the text box.
-    pub const fn new(name: &'static str, column: &'static str, kind: FieldKind) -> Self {
+    pub const fn new(name: &'a str, column: &'static str, kind: FieldKind) -> Self {
         FieldSpec {
             name,
             aliases: &[],
@@ -94,11 +102,29 @@ impl FieldSpec {
             filterable: true,
             nullable: false,
             searched: false,
+            custom: None,
+        }
+    }
+
+    /// A company's custom field `id` named `name`: its values compare by type (text in any
+    /// case, numbers, booleans, dates), and a user without a value holds NULL, which sorts last
+    /// (docs/api.md, "Custom fields").
+    pub fn custom(name: &'a str, id: i64, data_type: CustomFieldType) -> Self {
+        let (column, kind) = match data_type {
+            CustomFieldType::String | CustomFieldType::Email => (CUSTOM_TEXT, FieldKind::Text),
+            CustomFieldType::Number => (CUSTOM_NUMBER, FieldKind::Number),
+            // Stored as 1/0 in the number column; the parser binds them as numbers.
+            CustomFieldType::Boolean => (CUSTOM_NUMBER, FieldKind::Bool),
+            CustomFieldType::Date | CustomFieldType::DateTime => (CUSTOM_TIME, FieldKind::Time),
+        };
+        FieldSpec {
+            custom: Some(id),
+            ..FieldSpec::new(name, column, kind).nullable(true)
         }
     }
 
     /// Also accepted under these names.
-    pub const fn aliases(mut self, aliases: &'static [&'static str]) -> Self {
+    pub const fn aliases(mut self, aliases: &'a [&'a str]) -> Self {
         self.aliases = aliases;
         self
     }
@@ -117,7 +143,7 @@ impl FieldSpec {
 
     /// A field shown in Keepnet's rows that rollcall does not keep ([`FieldKind::NotKept`]):
     /// no column, not sortable.
-    pub const fn not_kept(name: &'static str) -> Self {
+    pub const fn not_kept(name: &'a str) -> Self {
         FieldSpec::new(name, "", FieldKind::NotKept).sortable(false)
     }
 
@@ -134,12 +160,20 @@ impl FieldSpec {
     }
 }
 
+/// The lowercase text of a custom value (`custom_field_values`): what `Contains` searches and
+/// text fields compare and sort by.
+pub const CUSTOM_TEXT: &str = "value_lower";
+/// A custom value as a number (Number fields; Boolean ones as 1/0).
+pub const CUSTOM_NUMBER: &str = "value_number";
+/// A custom value as UTC milliseconds (Date and DateTime fields).
+pub const CUSTOM_TIME: &str = "value_time";
+
 /// The fields of one search endpoint: a fixed list, fields added at run time, the field
 /// sorted on when a request names none, and the unique column that makes every order total.
 #[derive(Debug, Clone)]
 pub struct Fields<'a> {
-    fixed: &'static [FieldSpec],
-    extra: Cow<'a, [FieldSpec]>,
+    fixed: &'static [FieldSpec<'static>],
+    extra: Cow<'a, [FieldSpec<'a>]>,
     default_order: &'static str,
     unique_column: &'static str,
 }
@@ -147,7 +181,7 @@ pub struct Fields<'a> {
 impl Fields<'static> {
     /// A catalogue of `fixed` fields.
     pub const fn new(
-        fixed: &'static [FieldSpec],
+        fixed: &'static [FieldSpec<'static>],
         default_order: &'static str,
         unique_column: &'static str,
     ) -> Self {
@@ -163,7 +197,7 @@ impl Fields<'static> {
 impl<'a> Fields<'a> {
     /// This catalogue with `extra` fields after the fixed ones (a name the fixed list already
     /// answers to stays the fixed field's).
-    pub fn with_extra(&self, extra: impl Into<Cow<'a, [FieldSpec]>>) -> Fields<'a> {
+    pub fn with_extra<'b>(&self, extra: impl Into<Cow<'b, [FieldSpec<'b>]>>) -> Fields<'b> {
         Fields {
             fixed: self.fixed,
             extra: extra.into(),
@@ -173,7 +207,7 @@ impl<'a> Fields<'a> {
     }
 
     /// Every field, the fixed ones first.
-    pub fn iter(&self) -> impl Iterator<Item = &FieldSpec> {
+    pub fn iter(&self) -> impl Iterator<Item = &FieldSpec<'a>> {
         self.fixed.iter().chain(self.extra.iter())
     }
 
@@ -188,13 +222,13 @@ impl<'a> Fields<'a> {
     }
 
     /// Columns `searchInputTextValue` searches, in field order.
-    pub fn searched_columns(&self) -> impl Iterator<Item = &'static str> + '_ {
+    pub fn searched_columns(&self) -> impl Iterator<Item = &'static str> + use<'_, 'a> {
         self.iter().filter(|f| f.searched).map(|f| f.column)
     }
 }
 
 /// How many of `fields` the text box searches (the length of [`searched_columns`]).
-pub(crate) const fn searched_count(fields: &[FieldSpec]) -> usize {
+pub(crate) const fn searched_count(fields: &[FieldSpec<'_>]) -> usize {
     let (mut i, mut n) = (0, 0);
     while i < fields.len() {
         if fields[i].searched {
@@ -206,7 +240,9 @@ pub(crate) const fn searched_count(fields: &[FieldSpec]) -> usize {
 }
 
 /// The searched columns of a fixed list, as a constant; `N` is [`searched_count`].
-pub(crate) const fn searched_columns<const N: usize>(fields: &[FieldSpec]) -> [&'static str; N] {
+pub(crate) const fn searched_columns<const N: usize>(
+    fields: &[FieldSpec<'_>],
+) -> [&'static str; N] {
     let mut out = [""; N];
     let (mut i, mut n) = (0, 0);
     while i < fields.len() {

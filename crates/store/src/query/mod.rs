@@ -17,6 +17,7 @@ mod value;
 use crate::fields::{FieldKind, FieldSpec, Fields};
 
 pub use parse::{parse_filter, parse_filter_in, parse_order, FilterContext};
+pub(crate) use render::custom_value_of;
 pub use value::{month_of, parse_month};
 
 /// Deepest nesting of filter groups accepted.
@@ -42,6 +43,33 @@ pub enum Val {
     Int(i64),
     /// Boolean.
     Bool(bool),
+    /// A number that may have a fraction (custom `Number` fields).
+    Num(Num),
+}
+
+/// A finite double with a total order, so that [`Val`] stays `Eq` and `Ord` (filter values
+/// are never NaN: the parser reads only finite numbers).
+#[derive(Debug, Clone, Copy)]
+pub struct Num(pub f64);
+
+impl PartialEq for Num {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.total_cmp(&other.0).is_eq()
+    }
+}
+
+impl Eq for Num {}
+
+impl PartialOrd for Num {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Num {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
 }
 
 /// Comparison operators.
@@ -110,6 +138,30 @@ pub enum Cond {
         /// `IS NOT NULL`.
         negated: bool,
     },
+    /// `cond` over the value of custom field `field` (its columns are those of
+    /// `custom_field_values`); a user without a value has NULL in each, so `cond` holds for it
+    /// only when it holds for NULL (`!=`, negated `Contains`, "is empty").
+    Custom {
+        /// The custom field's internal id.
+        field: i64,
+        /// The condition on the value's columns.
+        cond: Box<Cond>,
+    },
+}
+
+impl Cond {
+    /// Whether the condition holds for a row whose every column is NULL (a user without a
+    /// value of a custom field), by the same rules the SQL follows.
+    pub fn holds_for_null(&self) -> bool {
+        match self {
+            Cond::All(items) => items.iter().all(Cond::holds_for_null),
+            Cond::Any(items) => items.iter().any(Cond::holds_for_null),
+            Cond::Cmp { .. } | Cond::In { .. } | Cond::Shown { .. } => false,
+            Cond::Contains { negated, .. } => *negated,
+            Cond::Null { negated, .. } => !negated,
+            Cond::Custom { cond, .. } => cond.holds_for_null(),
+        }
+    }
 }
 
 /// How [`Cond::Shown`] writes a non-text column out as text.
@@ -132,6 +184,9 @@ pub struct Order {
     pub ascending: bool,
     /// The column may hold NULL ([`FieldSpec::nullable`]).
     pub nullable: bool,
+    /// The custom field whose value `column` is ([`FieldSpec::custom`]): the sort reads the
+    /// user's row of that field.
+    pub custom: Option<i64>,
 }
 
 /// A parsed search: condition, total order and page window.

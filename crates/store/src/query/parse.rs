@@ -10,8 +10,8 @@ use super::value::{
     scalar_text, status_text, time_range,
 };
 use super::{
-    CmpOp, Cond, FilterError, Order, ParsedFilter, Shown, Val, MAX_DEPTH, MAX_INCLUDE, MAX_NODES,
-    MAX_VALUE_LEN,
+    CmpOp, Cond, FilterError, Num, Order, ParsedFilter, Shown, Val, MAX_DEPTH, MAX_INCLUDE,
+    MAX_NODES, MAX_VALUE_LEN,
 };
 use crate::fields::{FieldKind, FieldSpec, Fields};
 
@@ -140,12 +140,14 @@ pub fn parse_order(
         column: field.column,
         ascending,
         nullable: field.nullable,
+        custom: field.custom,
     }];
-    if field.column != unique_column {
+    if field.column != unique_column || field.custom.is_some() {
         order.push(Order {
             column: unique_column,
             ascending,
             nullable: false,
+            custom: None,
         });
     }
     Ok(order)
@@ -153,12 +155,12 @@ pub fn parse_order(
 
 /// The field named `name` among those `usable` selects (sortable, filterable); when there is
 /// none, an error that says what was wrong (`refusal`) and lists the names that may be used.
-fn usable_field<'f>(
-    fields: &'f Fields<'_>,
+fn usable_field<'f, 'a>(
+    fields: &'f Fields<'a>,
     name: &str,
-    usable: fn(&FieldSpec) -> bool,
+    usable: fn(&FieldSpec<'_>) -> bool,
     refusal: impl FnOnce() -> String,
-) -> Result<&'f FieldSpec, FilterError> {
+) -> Result<&'f FieldSpec<'a>, FilterError> {
     fields
         .iter()
         .find(|f| usable(f) && f.is_named(name))
@@ -229,8 +231,8 @@ fn simplify(c: Cond) -> Cond {
     }
 }
 
-struct Parser<'a> {
-    fields: &'a Fields<'a>,
+struct Parser<'a, 'f> {
+    fields: &'a Fields<'f>,
     now: i64,
     display: Option<&'a DisplayFormat>,
     nodes: usize,
@@ -245,7 +247,7 @@ enum Op {
 }
 
 impl Op {
-    fn parse(text: &str, field: &FieldSpec) -> Result<Op, FilterError> {
+    fn parse(text: &str, field: &FieldSpec<'_>) -> Result<Op, FilterError> {
         Ok(match text.to_ascii_lowercase().as_str() {
             "contains" => Op::Contains,
             "include" => Op::Include,
@@ -274,7 +276,7 @@ impl Op {
     }
 }
 
-impl Parser<'_> {
+impl Parser<'_, '_> {
     fn count(&mut self) -> Result<(), FilterError> {
         self.nodes += 1;
         if self.nodes > MAX_NODES {
@@ -336,6 +338,9 @@ impl Parser<'_> {
         if empty {
             return Ok(Cond::All(vec![]));
         }
+        if let Some(id) = field.custom {
+            return self.custom_item(field, id, op, value);
+        }
         let it = Item {
             field,
             op,
@@ -351,6 +356,7 @@ impl Parser<'_> {
             FieldKind::Text | FieldKind::Exact => it.text(),
             FieldKind::Language => it.language(),
             FieldKind::Int => it.int(),
+            FieldKind::Number => it.number(),
             FieldKind::Bool => it.boolean(),
             FieldKind::Status => it.status(),
             FieldKind::ClientStatus => it.client_status(),
@@ -370,6 +376,76 @@ impl Parser<'_> {
     }
 }
 
+impl Parser<'_, '_> {
+    /// An item on a custom field: `Contains` searches the value as it is shown (any type, as
+    /// the search box sends it); other operators compare by the field's type. The condition is
+    /// on the field's values, wrapped in [`Cond::Custom`].
+    fn custom_item(
+        &self,
+        field: &FieldSpec<'_>,
+        id: i64,
+        op: Op,
+        value: &Value,
+    ) -> Result<Cond, FilterError> {
+        let shown;
+        let field = if op == Op::Contains {
+            shown = FieldSpec {
+                column: crate::fields::CUSTOM_TEXT,
+                kind: FieldKind::Text,
+                ..*field
+            };
+            &shown
+        } else {
+            field
+        };
+        let it = Item {
+            field,
+            op,
+            value,
+            display: self.display,
+        };
+        let cond = match field.kind {
+            FieldKind::Text => it.text()?,
+            FieldKind::Number => it.number()?,
+            // Booleans are stored as 1/0 in the number column.
+            FieldKind::Bool => as_numbers(it.boolean()?),
+            FieldKind::Time => it.time()?,
+            other => {
+                return Err(FilterError(format!(
+                    "custom field '{}' has no filter for {other:?} values",
+                    field.name
+                )))
+            }
+        };
+        Ok(Cond::Custom {
+            field: id,
+            cond: Box::new(cond),
+        })
+    }
+}
+
+/// `c` with its boolean values as the numbers 1 and 0.
+fn as_numbers(c: Cond) -> Cond {
+    let num = |v: Val| match v {
+        Val::Bool(b) => Val::Num(Num(if b { 1.0 } else { 0.0 })),
+        other => other,
+    };
+    match c {
+        Cond::All(items) => Cond::All(items.into_iter().map(as_numbers).collect()),
+        Cond::Any(items) => Cond::Any(items.into_iter().map(as_numbers).collect()),
+        Cond::Cmp { column, op, value } => Cond::Cmp {
+            column,
+            op,
+            value: num(value),
+        },
+        Cond::In { column, values } => Cond::In {
+            column,
+            values: values.into_iter().map(num).collect(),
+        },
+        other => other,
+    }
+}
+
 /// No row: an empty OR.
 fn nothing() -> Cond {
     Cond::Any(vec![])
@@ -381,6 +457,7 @@ fn nothing() -> Cond {
 fn could_be_shown(kind: FieldKind, needle: &str) -> bool {
     let allowed = |c: char| match kind {
         FieldKind::Int | FieldKind::Month => c.is_ascii_digit() || c == '-',
+        FieldKind::Number => c.is_ascii_digit() || matches!(c, '-' | '.'),
         FieldKind::Time => c.is_ascii_digit() || matches!(c, '-' | ':' | 't'),
         _ => true,
     };
@@ -389,7 +466,7 @@ fn could_be_shown(kind: FieldKind, needle: &str) -> bool {
 
 /// One filter item whose field and operator are known: read by its field's kind.
 struct Item<'a> {
-    field: &'a FieldSpec,
+    field: &'a FieldSpec<'a>,
     op: Op,
     value: &'a Value,
     display: Option<&'a DisplayFormat>,
@@ -428,12 +505,12 @@ impl Item<'_> {
             FieldKind::Time if self.time_window(&text).is_some() => return Ok(None),
             // Text no number, month or date could show (a name, an email: what a search box
             // mostly holds) matches no row without rendering every row's value as text.
-            FieldKind::Int | FieldKind::Month | FieldKind::Time
+            FieldKind::Int | FieldKind::Month | FieldKind::Time | FieldKind::Number
                 if !could_be_shown(self.field.kind, &needle) =>
             {
                 nothing()
             }
-            FieldKind::Int => Cond::Shown {
+            FieldKind::Int | FieldKind::Number => Cond::Shown {
                 column: col,
                 shown: Shown::Number,
                 needle,
@@ -603,6 +680,28 @@ impl Item<'_> {
         }
         let n = int_value(self.value).ok_or_else(|| self.bad("a whole number"))?;
         Ok(cmp(col, self.op.single(), Val::Int(n)))
+    }
+
+    /// A number with or without a fraction (custom `Number` fields).
+    fn number(&self) -> Result<Cond, FilterError> {
+        let col = self.field.column;
+        let read = |p: &str| p.trim().parse::<f64>().ok().filter(|n| n.is_finite());
+        if self.op == Op::Include {
+            let what = "a comma-separated list of numbers";
+            let text = self.scalar(what)?;
+            let values = self.list(&text, what, |p| read(p).map(|n| Val::Num(Num(n))))?;
+            return Ok(Cond::In {
+                column: col,
+                values,
+            });
+        }
+        let n = match self.value {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => read(s),
+            _ => None,
+        }
+        .ok_or_else(|| self.bad("a number"))?;
+        Ok(cmp(col, self.op.single(), Val::Num(Num(n))))
     }
 
     fn boolean(&self) -> Result<Cond, FilterError> {

@@ -1,10 +1,13 @@
 //! The typed tree rendered as a sea-query condition: columns come from the field specs, every
 //! value is bound.
 
-use sea_query::{Alias, Condition, Expr, LikeExpr, SimpleExpr};
+use sea_query::{Alias, Condition, Expr, LikeExpr, Query, SelectStatement, SimpleExpr};
 
 use super::{CmpOp, Cond, Shown, Val};
 use crate::open::Engine;
+
+/// The values table of custom fields (migration 0017).
+const CUSTOM_VALUES: &str = "custom_field_values";
 
 impl Cond {
     /// Renders the tree as a sea-query condition for `engine`; values are bound, columns come
@@ -82,8 +85,45 @@ impl Cond {
                     col.is_null()
                 }
             }
+            // A semi-join on the field's values (index on field and value). A condition that a
+            // user without a value meets selects the users whose value does not fail it, so
+            // that "no value" needs no row.
+            Cond::Custom { field, cond } => {
+                let id = Expr::col(Alias::new("id"));
+                let values = cond.to_condition(engine);
+                if cond.holds_for_null() {
+                    id.not_in_subquery(custom_values(*field, values.not()))
+                } else {
+                    id.in_subquery(custom_values(*field, values))
+                }
+            }
         }
     }
+}
+
+/// The ids of the users whose value of custom field `field` meets `cond`.
+fn custom_values(field: i64, cond: Condition) -> SelectStatement {
+    Query::select()
+        .column(Alias::new("target_user_id"))
+        .from(Alias::new(CUSTOM_VALUES))
+        .and_where(Expr::col(Alias::new("field_id")).eq(field))
+        .cond_where(cond)
+        .to_owned()
+}
+
+/// A user's value of custom field `field` in `column`, as a scalar subquery of the outer
+/// `target_users` row: a sort key (NULL when the user has none).
+pub(crate) fn custom_value_of(field: i64, column: &'static str) -> SimpleExpr {
+    let select = Query::select()
+        .column(Alias::new(column))
+        .from(Alias::new(CUSTOM_VALUES))
+        .and_where(Expr::col(Alias::new("field_id")).eq(field))
+        .and_where(
+            Expr::col((Alias::new(CUSTOM_VALUES), Alias::new("target_user_id")))
+                .equals((Alias::new("target_users"), Alias::new("id"))),
+        )
+        .to_owned();
+    SimpleExpr::SubQuery(None, Box::new(select.into_sub_query_statement()))
 }
 
 /// `column` written out as [`Shown`] says, as SQL of `engine`. `column` comes from the
@@ -111,6 +151,7 @@ fn sea_value(v: &Val) -> sea_query::Value {
         Val::Text(s) => s.clone().into(),
         Val::Int(i) => (*i).into(),
         Val::Bool(b) => (*b).into(),
+        Val::Num(n) => n.0.into(),
     }
 }
 

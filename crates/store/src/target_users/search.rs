@@ -63,7 +63,7 @@ fn domain_leaf_holds(c: &Cond, v: bool) -> bool {
         // The parser matches booleans' names itself; this keeps the reduction total.
         Cond::Shown { needle, .. } => v.to_string().contains(needle.as_str()),
         Cond::Null { negated, .. } => *negated,
-        Cond::All(_) | Cond::Any(_) => false,
+        Cond::All(_) | Cond::Any(_) | Cond::Custom { .. } => false,
     }
 }
 
@@ -76,7 +76,7 @@ fn domain_verified_leaf(c: &Cond) -> Option<SimpleExpr> {
         | Cond::Contains { column, .. }
         | Cond::Shown { column, .. }
         | Cond::Null { column, .. } => *column,
-        Cond::All(_) | Cond::Any(_) => return None,
+        Cond::All(_) | Cond::Any(_) | Cond::Custom { .. } => return None,
     };
     if column != DOMAIN_VERIFIED {
         return None;
@@ -115,7 +115,7 @@ fn group_leaf(c: &Cond, engine: Engine) -> Option<SimpleExpr> {
         | Cond::Contains { column, .. }
         | Cond::Shown { column, .. }
         | Cond::Null { column, .. } => *column,
-        Cond::All(_) | Cond::Any(_) => return None,
+        Cond::All(_) | Cond::Any(_) | Cond::Custom { .. } => return None,
     };
     let of_groups = |cond: Option<Cond>| {
         let mut q = Query::select()
@@ -160,7 +160,7 @@ fn group_leaf(c: &Cond, engine: Engine) -> Option<SimpleExpr> {
             | Cond::Contains { column: k, .. }
             | Cond::Shown { column: k, .. }
             | Cond::Null { column: k, .. } => *k = column,
-            Cond::All(_) | Cond::Any(_) => {}
+            Cond::All(_) | Cond::Any(_) | Cond::Custom { .. } => {}
         }
         c
     };
@@ -309,6 +309,7 @@ mod tests {
             column,
             ascending,
             nullable: false,
+            custom: None,
         };
         for (column, offset) in [("create_time", 5000), ("email_lower", 200_000)] {
             let spec = SearchSpec {
@@ -352,6 +353,7 @@ mod tests {
             column,
             ascending,
             nullable,
+            custom: None,
         };
         for column in [
             "create_time",

@@ -104,6 +104,7 @@ pub fn order(column: &'static str, ascending: bool) -> Order {
         column,
         ascending,
         nullable: false,
+        custom: None,
     }
 }
 
