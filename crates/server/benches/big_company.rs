@@ -6,9 +6,11 @@
 //!   client sees them);
 //! - a CSV export of every user against the engine's own CSV writer on the same rows (`sqlite3`
 //!   CLI, PostgreSQL `COPY` through `psql`), and the process's memory growth during the export;
-//! - Excel export throughput;
 //! - target groups: adding members by filter, the group search page, member searches and the
-//!   `TargetGroup` filter beside the `Department` one.
+//!   `TargetGroup` filter beside the `Department` one;
+//! - a custom field beside `Department`: the same filters and sort on both, and the CSV export
+//!   again with the group names and the custom column;
+//! - Excel export throughput (with the groups and the custom column).
 //!
 //! Run: `cargo bench -p rollcall-server --bench big_company -- [--users N] [--engine sqlite|postgres|both]`
 //! PostgreSQL needs `ROLLCALL_TEST_DATABASE_URL` (a server the bench may create a database on).
@@ -59,6 +61,48 @@ where
         times.push(t.elapsed());
     }
     Ok(median(times))
+}
+
+/// A CSV export of every user over HTTP: its time, its size in bytes and how much the
+/// process's memory grew while it streamed (MiB).
+async fn csv_export(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    cid: &str,
+) -> anyhow::Result<(Duration, usize, f64)> {
+    let base_rss = rss_kib();
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(base_rss));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let (peak, stop) = (peak.clone(), stop.clone());
+        tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                peak.fetch_max(rss_kib(), std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    };
+    let t = Instant::now();
+    let mut resp = http
+        .post(format!("{base}/api/target-users/search/export?bom=false"))
+        .bearer_auth(token)
+        .header("X-KEEPNET-Company-Id", cid)
+        .json(&json!({"exportType": "CSV", "reportAllPages": true}))
+        .send()
+        .await?;
+    let mut bytes = 0usize;
+    while let Some(chunk) = resp.chunk().await? {
+        bytes += chunk.len();
+    }
+    let csv_time = t.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    sampler.await?;
+    let grew_mib = (peak
+        .load(std::sync::atomic::Ordering::Relaxed)
+        .saturating_sub(base_rss)) as f64
+        / 1024.0;
+    Ok((csv_time, bytes, grew_mib))
 }
 
 async fn run(engine: &str, users: u64) -> anyhow::Result<()> {
@@ -271,6 +315,54 @@ async fn run(engine: &str, users: u64) -> anyhow::Result<()> {
         box_priority.as_secs_f64() * 1e3
     );
 
+    // CSV export of everything before any group or custom field exists, with memory sampled
+    // while it streams.
+    let (csv_time, bytes, grew_mib) = csv_export(&http, &base, &token, &cid).await?;
+    println!(
+        "[{engine}] HTTP CSV export of {users} users: {:.2} s, {:.1} MB, process RSS grew {:.1} MiB",
+        csv_time.as_secs_f64(),
+        bytes as f64 / 1e6,
+        grew_mib
+    );
+
+    // The engine's own CSV writer over the same rows and order.
+    let cols = "email, first_name, last_name, department, phone_number, priority, is_active, is_deleted, time_zone_id, \
+                preferred_language_id, manager_first_name, manager_email, create_time, update_time, resource_id";
+    let select = format!(
+        "SELECT {cols} FROM target_users WHERE company_id = {} ORDER BY create_time DESC, id DESC",
+        company.id
+    );
+    let t = Instant::now();
+    let native = match engine {
+        "postgres" => std::process::Command::new("psql")
+            .arg(&database_url)
+            .arg("-qc")
+            .arg(format!(
+                "\\copy ({select}) TO '/dev/null' WITH (FORMAT csv, HEADER)"
+            ))
+            .status()
+            .map(|s| s.success()),
+        _ => std::process::Command::new("sqlite3")
+            .arg("-csv")
+            .arg("-header")
+            .arg(dir.path().join("rollcall.db"))
+            .arg(&select)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .map(|s| s.success()),
+    };
+    match native {
+        Ok(true) => {
+            let native = t.elapsed();
+            println!(
+                "[{engine}] engine's own CSV of the same rows: {:.2} s; HTTP export / engine = {:.2}",
+                native.as_secs_f64(),
+                csv_time.as_secs_f64() / native.as_secs_f64()
+            );
+        }
+        _ => println!("[{engine}] engine CLI not available (install sqlite3 / psql) for the native CSV comparison"),
+    }
+
     // Target groups (issue #14): memberships added by filter, then the group page (counts from
     // the groups' rows), member searches, and the TargetGroup filter beside Department's.
     let put = |path: String, body: Value| {
@@ -378,82 +470,89 @@ async fn run(engine: &str, users: u64) -> anyhow::Result<()> {
         dept.as_secs_f64() * 1e3
     );
 
-    // CSV export of everything, with memory sampled while it streams.
-    let base_rss = rss_kib();
-    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(base_rss));
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let sampler = {
-        let (peak, stop) = (peak.clone(), stop.clone());
-        tokio::spawn(async move {
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                peak.fetch_max(rss_kib(), std::sync::atomic::Ordering::Relaxed);
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-        })
-    };
-    let t = Instant::now();
-    let mut resp = http
-        .post(format!("{base}/api/target-users/search/export?bom=false"))
+    // Custom fields (issue #14): a String field holding every user's department, written in
+    // one statement (a million API writes would time the API, not the search), then the same
+    // filters and sort on it and on Department.
+    let field: Value = http
+        .post(format!("{base}/api/custom-fields"))
         .bearer_auth(&token)
         .header("X-KEEPNET-Company-Id", &cid)
-        .json(&json!({"exportType": "CSV", "reportAllPages": true}))
+        .json(&json!({"name": "Cost Centre", "fieldDataType": "String"}))
         .send()
+        .await?
+        .json()
         .await?;
-    let mut bytes = 0usize;
-    while let Some(chunk) = resp.chunk().await? {
-        bytes += chunk.len();
-    }
-    let csv_time = t.elapsed();
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    sampler.await?;
-    let grew_mib = (peak
-        .load(std::sync::atomic::Ordering::Relaxed)
-        .saturating_sub(base_rss)) as f64
-        / 1024.0;
-    println!(
-        "[{engine}] HTTP CSV export of {users} users: {:.2} s, {:.1} MB, process RSS grew {:.1} MiB",
-        csv_time.as_secs_f64(),
-        bytes as f64 / 1e6,
-        grew_mib
-    );
-
-    // The engine's own CSV writer over the same rows and order.
-    let cols = "email, first_name, last_name, department, phone_number, priority, is_active, is_deleted, time_zone_id, \
-                preferred_language_id, manager_first_name, manager_email, create_time, update_time, resource_id";
-    let select = format!(
-        "SELECT {cols} FROM target_users WHERE company_id = {} ORDER BY create_time DESC, id DESC",
+    anyhow::ensure!(field["success"] == true, "custom field: {field}");
+    let field_id = store
+        .custom_fields(company.id)
+        .await?
+        .first()
+        .map(|f| f.id)
+        .ok_or_else(|| anyhow::anyhow!("the custom field is missing"))?;
+    let fill = format!(
+        "INSERT INTO custom_field_values (field_id, target_user_id, value_text, value_lower) \
+         SELECT {field_id}, id, department, department_lower FROM target_users WHERE company_id = {}",
         company.id
     );
     let t = Instant::now();
-    let native = match engine {
-        "postgres" => std::process::Command::new("psql")
-            .arg(&database_url)
-            .arg("-qc")
-            .arg(format!(
-                "\\copy ({select}) TO '/dev/null' WITH (FORMAT csv, HEADER)"
-            ))
-            .status()
-            .map(|s| s.success()),
-        _ => std::process::Command::new("sqlite3")
-            .arg("-csv")
-            .arg("-header")
-            .arg(dir.path().join("rollcall.db"))
-            .arg(&select)
-            .stdout(std::process::Stdio::null())
-            .status()
-            .map(|s| s.success()),
-    };
-    match native {
-        Ok(true) => {
-            let native = t.elapsed();
-            println!(
-                "[{engine}] engine's own CSV of the same rows: {:.2} s; HTTP export / engine = {:.2}",
-                native.as_secs_f64(),
-                csv_time.as_secs_f64() / native.as_secs_f64()
-            );
+    match engine {
+        "postgres" => {
+            let pool = sqlx::PgPool::connect(&database_url).await?;
+            sqlx::query(&fill).execute(&pool).await?;
+            sqlx::query("VACUUM ANALYZE custom_field_values")
+                .execute(&pool)
+                .await?;
         }
-        _ => println!("[{engine}] engine CLI not available (install sqlite3 / psql) for the native CSV comparison"),
+        _ => {
+            let file = dir.path().join("rollcall.db");
+            let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", file.display())).await?;
+            sqlx::query(&fill).execute(&pool).await?;
+        }
     }
+    println!(
+        "[{engine}] custom field values for {users} users written in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let one = |field: &str, op: &str, value: &str| {
+        json!({"pageNumber": 1, "pageSize": 10, "filter": {"FilterGroups": [{"FilterItems": [
+            {"FieldName": field, "Operator": op, "Value": value}]}]}})
+    };
+    for (op, value) in [
+        ("=", "Sales"),
+        ("Include", "Sales,Legal"),
+        ("Contains", "ale"),
+    ] {
+        let (custom_body, dept_body) =
+            (one("Cost Centre", op, value), one("Department", op, value));
+        let custom = timed(10, || post("/api/target-users/search", custom_body.clone())).await?;
+        let dept = timed(10, || post("/api/target-users/search", dept_body.clone())).await?;
+        println!(
+            "[{engine}] Cost Centre {op} {value} + total median {:.2} ms; Department {op} {value} + total median {:.2} ms; ratio {:.2}",
+            custom.as_secs_f64() * 1e3,
+            dept.as_secs_f64() * 1e3,
+            custom.as_secs_f64() / dept.as_secs_f64()
+        );
+    }
+    let sorted =
+        |field: &str| json!({"pageNumber": 1, "pageSize": 10, "orderBy": field, "ascending": true});
+    let by_custom = timed(5, || {
+        post("/api/target-users/search", sorted("Cost Centre"))
+    })
+    .await?;
+    let by_dept = timed(5, || post("/api/target-users/search", sorted("Department"))).await?;
+    println!(
+        "[{engine}] first page sorted by Cost Centre median {:.2} ms; by Department median {:.2} ms",
+        by_custom.as_secs_f64() * 1e3,
+        by_dept.as_secs_f64() * 1e3
+    );
+    let (with_time, with_bytes, with_grew) = csv_export(&http, &base, &token, &cid).await?;
+    println!(
+        "[{engine}] HTTP CSV export with group names (20 groups, every user in one or more) and the custom column: {:.2} s, {:.1} MB, RSS grew {:.1} MiB; / plain export = {:.2}",
+        with_time.as_secs_f64(),
+        with_bytes as f64 / 1e6,
+        with_grew,
+        with_time.as_secs_f64() / csv_time.as_secs_f64()
+    );
 
     let t = Instant::now();
     let mut resp = http
@@ -471,7 +570,7 @@ async fn run(engine: &str, users: u64) -> anyhow::Result<()> {
     }
     let x = t.elapsed();
     println!(
-        "[{engine}] HTTP Excel export: {:.2} s (first byte after {:.2} s), {:.1} MB, {:.0} rows/s",
+        "[{engine}] HTTP Excel export (groups and custom column): {:.2} s (first byte after {:.2} s), {:.1} MB, {:.0} rows/s",
         x.as_secs_f64(),
         first_byte.unwrap_or_default().as_secs_f64(),
         xbytes as f64 / 1e6,

@@ -75,6 +75,22 @@ pub struct CustomFieldFields {
     pub sort_order: i64,
 }
 
+impl CustomFieldFields {
+    /// A field of every user of the company (`TargetUser`), active, optional, sorted first:
+    /// Keepnet's defaults for what a request leaves out.
+    pub fn new(name: impl Into<String>, data_type: CustomFieldType) -> Self {
+        CustomFieldFields {
+            name: name.into(),
+            data_type,
+            owner_type: "TargetUser".into(),
+            target_group_id: None,
+            is_active: true,
+            is_required: false,
+            sort_order: 0,
+        }
+    }
+}
+
 /// A custom field's definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomField {

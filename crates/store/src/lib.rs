@@ -41,6 +41,7 @@ pub use open::{
 };
 pub use query::{Cond, FilterError, Order, SearchSpec, Val};
 pub use target_groups::{MemberSelection, MemberTraits, TargetGroup, TargetGroupFields};
+pub use target_users::{ExportExtras, ExportedUser};
 
 /// The store's traits, for calling their methods on a `dyn Store`: `use rollcall_store::prelude::*;`.
 pub mod prelude {
@@ -323,6 +324,8 @@ pub trait TargetGroupStore: Send + Sync + 'static {
     /// The groups of each of `user_ids` (internal ids), as (user id, group) pairs by group
     /// name.
     async fn groups_of_users(&self, user_ids: &[i64]) -> Result<Vec<(i64, TargetGroup)>>;
+    /// Whether the company has any target group.
+    async fn has_target_groups(&self, company_id: i64) -> Result<bool>;
 }
 
 /// A company's target users and their counters (`target_users/`).
@@ -379,12 +382,14 @@ pub trait TargetUserStore: Send + Sync + 'static {
         spec: &SearchSpec,
     ) -> Result<(i64, Vec<TargetUser>)>;
     /// Streams the users a search selects into `out` from one cursor in one read transaction
-    /// (a consistent snapshot); every match when `all`, else the spec's page.
+    /// (a consistent snapshot); every match when `all`, else the spec's page; with the group
+    /// names and custom values `extras` asks for.
     async fn export_target_users(
         &self,
         company_id: i64,
         spec: &SearchSpec,
         all: bool,
+        extras: ExportExtras,
         out: ExportSink,
     ) -> Result<()>;
     /// Soft-deletes a selection of live users; returns how many.

@@ -764,6 +764,14 @@ impl TargetGroupStore for SqlStore {
             .collect()
     }
 
+    async fn has_target_groups(&self, company_id: i64) -> Result<bool> {
+        let row = sqlx::query("SELECT id FROM target_groups WHERE company_id = $1 LIMIT 1")
+            .bind(company_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
     async fn groups_of_users(&self, user_ids: &[i64]) -> Result<Vec<(i64, TargetGroup)>> {
         if user_ids.is_empty() {
             return Ok(vec![]);

@@ -338,6 +338,9 @@ async fn build_joined(
             body.order_by.as_deref(),
             body.ascending.unwrap_or(false),
         ),
+        pdf_columns: vec![],
+        // Each company defines its own custom fields, so a file of several has none of them.
+        left_out: Some("Custom fields are per company: export one company for them.".into()),
     };
     let (tx, rx) =
         tokio::sync::mpsc::channel::<Result<Vec<JoinedRow>, String>>(files::CHANNEL_BATCHES);

@@ -272,6 +272,8 @@ async fn db_rows(db: &AnyPool, company: i64) -> Vec<Vec<String>> {
                 iso(r.get::<i64, _>("create_time")),
                 iso(r.get::<i64, _>("update_time")),
                 s("resource_id"),
+                // The company has no target groups.
+                String::new(),
             ]
         })
         .collect()
@@ -349,7 +351,8 @@ async fn big_exports(engine: Engine) {
             "Manager Email",
             "Created",
             "Updated",
-            "Resource Id"
+            "Resource Id",
+            "Target Groups"
         ]
     );
     let expected = db_rows(&db, big_id).await;

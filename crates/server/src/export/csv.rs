@@ -20,7 +20,7 @@ fn encode_row<W: std::io::Write>(w: &mut csv::Writer<W>, cells: &[Cell]) -> csv:
 }
 
 /// Header (with the optional UTF-8 BOM) as the first chunk.
-fn header(columns: &[&str], bom: bool) -> std::io::Result<Bytes> {
+fn header(columns: &[String], bom: bool) -> std::io::Result<Bytes> {
     let mut buf = Vec::new();
     if bom {
         buf.extend_from_slice("\u{feff}".as_bytes());
@@ -73,7 +73,7 @@ async fn next_chunk<T, F: Fn(&T) -> Vec<Cell>>(
 /// The CSV file as a byte stream: optional UTF-8 BOM, header, then one record per row. A
 /// dropped stream (client gone) drops the receiver, which stops the database cursor.
 pub fn stream<T, F>(
-    columns: &'static [&'static str],
+    columns: Vec<String>,
     rows: Rows<T>,
     to_cells: F,
     bom: bool,
@@ -82,7 +82,7 @@ where
     T: Send + 'static,
     F: Fn(&T) -> Vec<Cell> + Send + Sync + 'static,
 {
-    let first = futures::stream::iter([header(columns, bom)]);
+    let first = futures::stream::iter([header(&columns, bom)]);
     let rest = futures::stream::unfold(Some((rows, to_cells)), |state| async move {
         let (mut rows, to_cells) = state?;
         let (chunk, done) = next_chunk(&mut rows, &to_cells).await?;

@@ -16,7 +16,9 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use chrono::SecondsFormat;
-use rollcall_store::{priority_name, ApiClient, CompanyRow, StoreError, TargetUser};
+use rollcall_store::{
+    priority_name, ApiClient, CompanyRow, CustomFieldType, StoreError, TargetUser,
+};
 use rollcall_types::target_user::TargetUserSearchView;
 
 use crate::error::ApiError;
@@ -90,6 +92,10 @@ pub enum Cell {
     Time(Option<i64>),
     /// A whole number (empty when `None`).
     Int(Option<i64>),
+    /// A number that may have a fraction (custom `Number` fields).
+    Number(f64),
+    /// A calendar day, as UTC milliseconds of its midnight (custom `Date` fields).
+    Date(i64),
     /// true/false.
     Bool(bool),
 }
@@ -104,6 +110,10 @@ impl Cell {
                 .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
                 .unwrap_or_default(),
             Cell::Int(n) => n.map(|n| n.to_string()).unwrap_or_default(),
+            Cell::Number(n) => n.to_string(),
+            Cell::Date(t) => millis_to_time(*t)
+                .map(|t| t.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
             Cell::Bool(b) => b.to_string(),
         }
     }
@@ -135,6 +145,7 @@ pub const TARGET_USER_COLUMNS: &[&str] = &[
     "Created",
     "Updated",
     "Resource Id",
+    "Target Groups",
 ];
 
 /// A target user's exported values, borrowed from a store row or from a search row; [`cells`]
@@ -157,6 +168,7 @@ struct UserValues<'a> {
     created: Option<i64>,
     updated: Option<i64>,
     resource_id: &'a str,
+    groups: String,
 }
 
 impl UserValues<'_> {
@@ -178,12 +190,14 @@ impl UserValues<'_> {
             Cell::Time(self.created),
             Cell::Time(self.updated),
             text(self.resource_id),
+            Cell::Text(self.groups),
         ]
     }
 }
 
-/// A user as export cells, in [`TARGET_USER_COLUMNS`] order.
-pub fn target_user_cells(u: &TargetUser) -> Vec<Cell> {
+/// A user as export cells, in [`TARGET_USER_COLUMNS`] order; `groups` are its groups' names,
+/// joined.
+pub fn target_user_cells(u: &TargetUser, groups: &str) -> Vec<Cell> {
     let f = &u.fields;
     UserValues {
         email: &f.email,
@@ -208,6 +222,7 @@ pub fn target_user_cells(u: &TargetUser) -> Vec<Cell> {
         created: Some(u.create_time),
         updated: Some(u.update_time),
         resource_id: &u.resource_id,
+        groups: groups.to_owned(),
     }
     .cells()
 }
@@ -235,8 +250,39 @@ pub fn search_view_cells(v: &TargetUserSearchView) -> Vec<Cell> {
         created: Some(v.create_time.timestamp_millis()),
         updated: v.update_time.map(|t| t.timestamp_millis()),
         resource_id: &v.resource_id,
+        // Rows list their groups by name in any case, as the server's exports join them.
+        groups: v
+            .target_groups
+            .iter()
+            .map(|g| g.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
     }
     .cells()
+}
+
+/// A custom value (its text as stored) as a cell of its field's type: numbers, days, times and
+/// booleans typed (Excel shows them as such), text as text; a value that does not read as its
+/// type (stored before a check it would fail) stays text.
+pub fn custom_cell(data_type: CustomFieldType, text: &str) -> Cell {
+    let time = || rollcall_types::time::parse_date_or_time(text).map(|t| t.timestamp_millis());
+    let typed = match data_type {
+        CustomFieldType::String | CustomFieldType::Email => None,
+        CustomFieldType::Number => text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .map(Cell::Number),
+        CustomFieldType::Boolean => match text.trim().to_ascii_lowercase().as_str() {
+            "true" => Some(Cell::Bool(true)),
+            "false" => Some(Cell::Bool(false)),
+            _ => None,
+        },
+        CustomFieldType::Date => time().map(Cell::Date),
+        CustomFieldType::DateTime => time().map(|t| Cell::Time(Some(t))),
+    };
+    typed.unwrap_or_else(|| Cell::Text(text.to_owned()))
 }
 
 /// Columns of the companies export, in order.
@@ -367,6 +413,10 @@ pub struct Report {
     pub company: String,
     /// A one-line summary of the filter and order.
     pub filter_summary: String,
+    /// Columns the PDF shows besides its standard ones (a company's first custom fields).
+    pub pdf_columns: Vec<String>,
+    /// What the PDF leaves out that the CSV and Excel files hold, said under the filter line.
+    pub left_out: Option<String>,
 }
 
 /// Options that are not in Keepnet's body (query string).
@@ -383,7 +433,7 @@ pub struct ExportOptions {
 pub async fn respond<T, F>(
     format: Format,
     base_name: &str,
-    columns: &'static [&'static str],
+    columns: Vec<String>,
     rows: Rows<T>,
     to_cells: F,
     report: Report,
@@ -412,7 +462,7 @@ where
         }
         Format::Excel => {
             let file = tokio::task::spawn_blocking(move || {
-                xlsx::write(columns, ChannelRows::new(rows), to_cells)
+                xlsx::write(&columns, ChannelRows::new(rows), to_cells)
             })
             .await
             .map_err(ApiError::internal)?
@@ -429,7 +479,7 @@ where
         Format::Pdf => {
             let fonts = state.pdf_fonts.clone();
             let bytes = tokio::task::spawn_blocking(move || {
-                pdf::write(columns, ChannelRows::new(rows), to_cells, &report, &fonts)
+                pdf::write(&columns, ChannelRows::new(rows), to_cells, &report, &fonts)
             })
             .await
             .map_err(ApiError::internal)?
@@ -530,6 +580,31 @@ mod tests {
         }
         assert_eq!(neutralise("Zoë"), "Zoë");
         assert_eq!(neutralise(""), "");
+    }
+
+    /// Custom values become cells of their field's type; what does not read as the type stays
+    /// text, and text is never read as anything else.
+    #[test]
+    fn custom_values_are_typed_cells() {
+        use CustomFieldType as T;
+        assert_eq!(custom_cell(T::Number, "3.50"), Cell::Number(3.5));
+        assert_eq!(custom_cell(T::Number, "-12"), Cell::Number(-12.0));
+        assert_eq!(custom_cell(T::Number, "n/a"), Cell::Text("n/a".into()));
+        assert_eq!(custom_cell(T::Boolean, "True"), Cell::Bool(true));
+        assert_eq!(custom_cell(T::Boolean, "False"), Cell::Bool(false));
+        assert_eq!(
+            custom_cell(T::Date, "2024-03-01"),
+            Cell::Date(1_709_251_200_000)
+        );
+        assert_eq!(custom_cell(T::Date, "2024-03-01").text(), "2024-03-01");
+        assert_eq!(
+            custom_cell(T::DateTime, "2024-03-01T13:45:00Z"),
+            Cell::Time(Some(1_709_300_700_000))
+        );
+        assert_eq!(custom_cell(T::String, "42"), Cell::Text("42".into()));
+        assert_eq!(custom_cell(T::Email, "true"), Cell::Text("true".into()));
+        assert_eq!(Cell::Number(0.25).text(), "0.25");
+        assert_eq!(Cell::Number(10.0).text(), "10");
     }
 
     #[test]

@@ -245,8 +245,8 @@ fn rule(ops: &mut Vec<Op>, y: f32) {
 /// Collects the rows (at most [`PDF_MAX_ROWS`]) and lays them out in pages with a header
 /// (title, company, filter, generation time) and "Page n of m" footers. `rows` is read on the
 /// calling thread, which may block (run it on a blocking thread).
-pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>>(
-    columns: &[&str],
+pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>, C: AsRef<str>>(
+    columns: &[C],
     mut rows: S,
     to_cells: F,
     report: &Report,
@@ -255,7 +255,10 @@ pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>>(
     let keep: Vec<usize> = columns
         .iter()
         .enumerate()
-        .filter(|(_, c)| PDF_COLUMNS.contains(c))
+        .filter(|(_, c)| {
+            let c = c.as_ref();
+            PDF_COLUMNS.contains(&c) || report.pdf_columns.iter().any(|p| p == c)
+        })
         .map(|(i, _)| i)
         .collect();
     let mut table: Vec<Vec<String>> = Vec::new();
@@ -291,7 +294,7 @@ pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>>(
             .collect(),
     };
 
-    let headers: Vec<&str> = keep.iter().map(|&i| columns[i]).collect();
+    let headers: Vec<&str> = keep.iter().map(|&i| columns[i].as_ref()).collect();
     // Column widths proportional to how wide their content tends to be.
     let weights: Vec<f32> = headers
         .iter()
@@ -334,7 +337,10 @@ pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>>(
         let title = format!("{} - {}", report.title, report.company);
         h.text(&mut ops, Face::Bold, 13.0, MARGIN, top - 4.0, None, &title);
         ops.push(Op::SetFillColor { col: grey.clone() });
-        let summary = &report.filter_summary;
+        let summary = match &report.left_out {
+            Some(note) => format!("{} {note}", report.filter_summary),
+            None => report.filter_summary.clone(),
+        };
         h.text(
             &mut ops,
             Face::Regular,
@@ -342,7 +348,7 @@ pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>>(
             MARGIN,
             top - 10.0,
             Some(usable),
-            summary,
+            &summary,
         );
         let generated = format!("Generated {generated}. {} rows.", table.len());
         h.text(

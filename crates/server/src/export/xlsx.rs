@@ -35,8 +35,8 @@ const FLUSH_BYTES: usize = 256 * 1024;
 /// autofilter on every sheet; more rows than a sheet holds continue on `Sheet2`, `Sheet3`, ...
 ///
 /// `rows` is read on the calling thread, which may block (run it on a blocking thread).
-pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>>(
-    columns: &[&str],
+pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>, C: AsRef<str>>(
+    columns: &[C],
     rows: S,
     to_cells: F,
 ) -> std::io::Result<File> {
@@ -44,8 +44,8 @@ pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>>(
 }
 
 /// [`write`] with a custom sheet size (tests use a small one to see the overflow).
-pub fn write_sheets<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>>(
-    columns: &[&str],
+pub fn write_sheets<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>, C: AsRef<str>>(
+    columns: &[C],
     mut rows: S,
     to_cells: F,
     rows_per_sheet: u32,
@@ -123,7 +123,7 @@ const MAIN_NS: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main
 const REL_NS: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
 
 /// The sheet up to the end of the header row: frozen first row, column widths.
-fn sheet_head(buf: &mut Vec<u8>, columns: &[&str]) {
+fn sheet_head<C: AsRef<str>>(buf: &mut Vec<u8>, columns: &[C]) {
     let mut t = Text(buf);
     let _ = write!(
         t,
@@ -134,7 +134,11 @@ fn sheet_head(buf: &mut Vec<u8>, columns: &[&str]) {
          <sheetFormatPr defaultRowHeight=\"15\"/><cols>"
     );
     for (i, name) in columns.iter().enumerate() {
-        let width = if name.contains("Email") { 32 } else { 18 };
+        let width = if name.as_ref().contains("Email") {
+            32
+        } else {
+            18
+        };
         let _ = write!(
             t,
             "<col min=\"{n}\" max=\"{n}\" width=\"{width}\" customWidth=\"1\"/>",
@@ -142,7 +146,10 @@ fn sheet_head(buf: &mut Vec<u8>, columns: &[&str]) {
         );
     }
     t.0.extend_from_slice(b"</cols><sheetData>");
-    let header: Vec<Cell> = columns.iter().map(|c| Cell::Text((*c).into())).collect();
+    let header: Vec<Cell> = columns
+        .iter()
+        .map(|c| Cell::Text(c.as_ref().into()))
+        .collect();
     row_xml(buf, 1, &header, Some(1));
 }
 
@@ -199,6 +206,20 @@ fn row_xml(buf: &mut Vec<u8>, row: u32, cells: &[Cell], style: Option<u8>) {
                 open(buf, "><v>");
                 buf.extend_from_slice(num.format(*n).as_bytes());
                 buf.extend_from_slice(b"</v></c>");
+            }
+            // Rust writes a finite double without an exponent, which Excel reads as is.
+            Cell::Number(n) if n.is_finite() => {
+                open(buf, "><v>");
+                buf.extend_from_slice(n.to_string().as_bytes());
+                buf.extend_from_slice(b"</v></c>");
+            }
+            Cell::Number(_) => {}
+            Cell::Date(ms) => {
+                if let Some((days, _)) = excel_serial(*ms) {
+                    open(buf, " s=\"3\"><v>");
+                    buf.extend_from_slice(num.format(days).as_bytes());
+                    buf.extend_from_slice(b"</v></c>");
+                }
             }
             Cell::Bool(b) => {
                 open(buf, " t=\"b\"><v>");
@@ -361,16 +382,18 @@ fn package<W: Write + std::io::Seek>(
     write!(
         zip,
         "{XML_HEAD}<styleSheet xmlns=\"{MAIN_NS}\">\
-         <numFmts count=\"1\"><numFmt numFmtId=\"164\" formatCode=\"yyyy\\-mm\\-dd\\ hh:mm:ss\"/></numFmts>\
+         <numFmts count=\"2\"><numFmt numFmtId=\"164\" formatCode=\"yyyy\\-mm\\-dd\\ hh:mm:ss\"/>\
+         <numFmt numFmtId=\"165\" formatCode=\"yyyy\\-mm\\-dd\"/></numFmts>\
          <fonts count=\"2\"><font><sz val=\"11\"/><name val=\"Calibri\"/><family val=\"2\"/></font>\
          <font><b/><sz val=\"11\"/><name val=\"Calibri\"/><family val=\"2\"/></font></fonts>\
          <fills count=\"2\"><fill><patternFill patternType=\"none\"/></fill>\
          <fill><patternFill patternType=\"gray125\"/></fill></fills>\
          <borders count=\"1\"><border><left/><right/><top/><bottom/><diagonal/></border></borders>\
          <cellStyleXfs count=\"1\"><xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\"/></cellStyleXfs>\
-         <cellXfs count=\"3\"><xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\" xfId=\"0\"/>\
+         <cellXfs count=\"4\"><xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\" xfId=\"0\"/>\
          <xf numFmtId=\"0\" fontId=\"1\" fillId=\"0\" borderId=\"0\" xfId=\"0\" applyFont=\"1\"/>\
-         <xf numFmtId=\"164\" fontId=\"0\" fillId=\"0\" borderId=\"0\" xfId=\"0\" applyNumberFormat=\"1\"/></cellXfs>\
+         <xf numFmtId=\"164\" fontId=\"0\" fillId=\"0\" borderId=\"0\" xfId=\"0\" applyNumberFormat=\"1\"/>\
+         <xf numFmtId=\"165\" fontId=\"0\" fillId=\"0\" borderId=\"0\" xfId=\"0\" applyNumberFormat=\"1\"/></cellXfs>\
          <cellStyles count=\"1\"><cellStyle name=\"Normal\" xfId=\"0\" builtinId=\"0\"/></cellStyles>\
          </styleSheet>"
     )?;

@@ -151,11 +151,7 @@ pub async fn export(
         ),
         req.ascending.unwrap_or(false),
     );
-    let kind = FileKind {
-        title: AuditLogsFile::TITLE,
-        columns: AUDIT_LOG_COLUMNS,
-        cells: audit_log_cells,
-    };
+    let kind = FileKind::fixed(AuditLogsFile::TITLE, AUDIT_LOG_COLUMNS, audit_log_cells);
     let store = state.store.clone();
     files::stream(&state, record, kind, &options, move |sink| async move {
         store.export_audit(&read, &spec, all, sink).await

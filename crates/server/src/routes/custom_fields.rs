@@ -49,15 +49,9 @@ async fn field_fields(
     at: &str,
     problems: &mut Vec<String>,
 ) -> ApiResult<CustomFieldFields> {
-    let mut f = base.cloned().unwrap_or(CustomFieldFields {
-        name: String::new(),
-        data_type: CustomFieldType::String,
-        owner_type: "TargetUser".into(),
-        target_group_id: None,
-        is_active: true,
-        is_required: false,
-        sort_order: 0,
-    });
+    let mut f = base
+        .cloned()
+        .unwrap_or_else(|| CustomFieldFields::new("", CustomFieldType::String));
     match input.name.as_deref().map(str::trim) {
         Some("") => problems.push(format!("{at}name is required")),
         Some(n) if n.chars().count() > MAX_NAME => {

@@ -89,14 +89,39 @@ impl<T: ExportKind, D: DataKind> FromRequest<AppState> for ExportRequest<T, D> {
     }
 }
 
+/// A row's cells, in its file's column order.
+pub type ToCells<T> = Box<dyn Fn(&T) -> Vec<Cell> + Send + Sync>;
+
 /// What a file of one kind of row looks like.
 pub struct FileKind<T> {
     /// The report title and the file's base name (`Target Users`).
     pub title: &'static str,
     /// The header row.
-    pub columns: &'static [&'static str],
+    pub columns: Vec<String>,
     /// A row's cells, in `columns` order.
-    pub cells: fn(&T) -> Vec<Cell>,
+    pub cells: ToCells<T>,
+    /// Columns the PDF shows besides its standard ones, and what it says it left out.
+    pub pdf_columns: Vec<String>,
+    /// See [`Report::left_out`].
+    pub left_out: Option<String>,
+}
+
+impl<T: 'static> FileKind<T> {
+    /// A file whose columns are the same for every export of it.
+    pub fn fixed(title: &'static str, columns: &[&str], cells: fn(&T) -> Vec<Cell>) -> Self {
+        FileKind {
+            title,
+            columns: owned(columns),
+            cells: Box::new(cells),
+            pdf_columns: vec![],
+            left_out: None,
+        }
+    }
+}
+
+/// Column names as the writers take them.
+pub fn owned(columns: &[&str]) -> Vec<String> {
+    columns.iter().map(|c| (*c).to_owned()).collect()
 }
 
 /// Streams `cursor`'s rows into a file of `kind`, recording the export as `record` says.
@@ -118,6 +143,8 @@ where
         title: kind.title.into(),
         company: record.company.fields.name.clone(),
         filter_summary: record.filter.clone(),
+        pdf_columns: kind.pdf_columns,
+        left_out: kind.left_out,
     };
     // The cursor's rows are counted on their way to the file; the audit row is written when
     // it ends.
@@ -210,9 +237,20 @@ where
         title: title.into(),
         company: record.company.fields.name.clone(),
         filter_summary: record.filter.clone(),
+        pdf_columns: vec![],
+        left_out: None,
     };
-    export::respond(format, title, columns, rx, cells, report, options, state)
-        .await
-        // A file: exempt from the response minimum rate, however slowly it is read (issue #11).
-        .map(Streaming::mark)
+    export::respond(
+        format,
+        title,
+        owned(columns),
+        rx,
+        cells,
+        report,
+        options,
+        state,
+    )
+    .await
+    // A file: exempt from the response minimum rate, however slowly it is read (issue #11).
+    .map(Streaming::mark)
 }

@@ -6,8 +6,9 @@ use chrono::{Datelike, TimeZone, Utc};
 use rollcall_store::audit::count_of;
 use rollcall_store::query::{month_of, parse_filter_in, Cond};
 use rollcall_store::{
-    fields, parse_priority, priority_name, BulkSelection, Company, SearchSpec, TargetUser,
-    TargetUserFields, UserLinks, WriteOutcome, DEFAULT_PRIORITY,
+    fields, parse_priority, priority_name, BulkSelection, Company, CustomField, CustomFieldType,
+    ExportExtras, ExportedUser, SearchSpec, TargetUser, TargetUserFields, UserLinks, WriteOutcome,
+    DEFAULT_PRIORITY,
 };
 use rollcall_types::target_user::{
     BulkDeleteRequest, BulkDeleteResult, ByResourceIdsRequest, CountSummaryDto, MonthlyCount,
@@ -634,18 +635,73 @@ pub async fn export_users(
     })
     .await?;
     let all = record.all_pages;
-    let store = state.store.clone();
-    let kind = FileKind {
-        title,
-        columns: export::TARGET_USER_COLUMNS,
-        cells: export::target_user_cells,
+    let defs = state.store.custom_fields(company_id).await?;
+    let extras = ExportExtras {
+        groups: state.store.has_target_groups(company_id).await?,
+        custom_values: defs.iter().any(|f| f.fields.is_active),
     };
+    let store = state.store.clone();
+    let kind = user_file(title, &defs);
     files::stream(state, record, kind, options, move |sink| async move {
         store
-            .export_target_users(company_id, &spec, all, sink)
+            .export_target_users(company_id, &spec, all, extras, sink)
             .await
     })
     .await
+}
+
+/// Most custom fields a target-user PDF shows: its landscape page has room for two more
+/// columns beside the standard ones.
+const PDF_CUSTOM_FIELDS: usize = 2;
+
+/// The target-user file of a company whose custom fields are `defs`: the built-in columns,
+/// then one column per **active** custom field in the fields' order, in typed cells
+/// (docs/api.md, "Exports").
+fn user_file(title: &'static str, defs: &[CustomField]) -> FileKind<ExportedUser> {
+    let active: Vec<(i64, String, CustomFieldType)> = defs
+        .iter()
+        .filter(|f| f.fields.is_active)
+        .map(|f| (f.id, f.fields.name.clone(), f.fields.data_type))
+        .collect();
+    let mut columns = files::owned(export::TARGET_USER_COLUMNS);
+    columns.extend(active.iter().map(|(_, name, _)| name.clone()));
+    let pdf_columns: Vec<String> = active
+        .iter()
+        .take(PDF_CUSTOM_FIELDS)
+        .map(|(_, name, _)| name.clone())
+        .collect();
+    let rest: Vec<&str> = active
+        .iter()
+        .skip(PDF_CUSTOM_FIELDS)
+        .map(|(_, name, _)| name.as_str())
+        .collect();
+    let left_out = (!rest.is_empty()).then(|| {
+        format!(
+            "Custom fields left out for width (export CSV or Excel for them): {}.",
+            rest.join(", ")
+        )
+    });
+    let cells = move |row: &ExportedUser| {
+        let mut cells = export::target_user_cells(&row.user, &row.groups);
+        for (id, _, data_type) in &active {
+            cells.push(
+                row.custom_values
+                    .iter()
+                    .find(|(field, _)| field == id)
+                    .map_or(Cell::Text(String::new()), |(_, text)| {
+                        export::custom_cell(*data_type, text)
+                    }),
+            );
+        }
+        cells
+    };
+    FileKind {
+        title,
+        columns,
+        cells: Box::new(cells),
+        pdf_columns,
+        left_out,
+    }
 }
 
 /// Columns of the import template, as the importer reads them (`Email Address` is required).
@@ -711,12 +767,14 @@ pub async fn example_file(
         title: "Import template".into(),
         company: String::new(),
         filter_summary: String::new(),
+        pdf_columns: vec![],
+        left_out: None,
     };
     let to_cells = |row: &[&str; 10]| row.iter().map(|s| Cell::Text((*s).to_owned())).collect();
     export::respond(
         format,
         "target_user_sample_file",
-        TEMPLATE_COLUMNS,
+        files::owned(TEMPLATE_COLUMNS),
         rx,
         to_cells,
         report,
@@ -769,13 +827,26 @@ mod tests {
             is_deleted: false,
             ..full.clone()
         };
-        for u in [full, bare] {
-            let view = search_view(&u);
+        let group = |name: &str| rollcall_types::target_user::TargetGroupRef {
+            resource_id: format!("tg{name}"),
+            name: name.to_owned(),
+        };
+        for (u, groups) in [
+            (full, vec![group("Alpha"), group("beta, 2")]),
+            (bare, vec![]),
+        ] {
+            let mut view = search_view(&u);
+            view.target_groups = groups;
+            let joined = if view.target_groups.is_empty() {
+                ""
+            } else {
+                "Alpha, beta, 2"
+            };
             let wire: rollcall_types::target_user::TargetUserSearchView =
                 serde_json::from_value(serde_json::to_value(&view).unwrap_or_default())
                     .unwrap_or_else(|e| panic!("{e}"));
             let cells = export::search_view_cells(&wire);
-            assert_eq!(cells, export::target_user_cells(&u));
+            assert_eq!(cells, export::target_user_cells(&u, joined));
             assert_eq!(cells.len(), export::TARGET_USER_COLUMNS.len());
         }
     }

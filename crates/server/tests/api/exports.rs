@@ -29,7 +29,7 @@ const CO_SEARCH: &str = "/api/companies/search";
 const EXAMPLE: &str = "/api/target-users/example-file";
 
 /// The documented target-user columns (docs/api.md, Exports).
-const TU_COLUMNS: [&str; 15] = [
+const TU_COLUMNS: [&str; 16] = [
     "Email",
     "First Name",
     "Last Name",
@@ -45,6 +45,7 @@ const TU_COLUMNS: [&str; 15] = [
     "Created",
     "Updated",
     "Resource Id",
+    "Target Groups",
 ];
 
 /// The documented company columns (docs/api.md, Exports).
@@ -477,6 +478,15 @@ fn tu_want(r: &Value) -> Vec<Want> {
         Want::Time(time_ms(&r["createTime"])),
         Want::Time(time_ms(&r["updateTime"])),
         t("resourceId"),
+        Want::Text(
+            r["targetGroups"]
+                .as_array()
+                .expect("targetGroups")
+                .iter()
+                .map(|g| g["name"].as_str().expect("name"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
     ]
 }
 
@@ -2327,7 +2337,160 @@ async fn example_file_formats(engine: Engine) {
     }
 }
 
+/// Group names and custom fields in user exports (issue #14): the groups column, one column per
+/// active custom field after the built-in ones (an inactive field's values stay out), typed
+/// Excel cells, the PDF's first two custom fields and its note naming the others; the same
+/// columns in a group's member export.
+async fn custom_fields_and_groups_in_exports(engine: Engine) {
+    let Some((srv, token, company)) = setup(engine).await else {
+        return;
+    };
+    let s = scope(&company);
+    let mut group_ids = vec![];
+    for name in ["beta", "Alpha"] {
+        let (st, b) = srv
+            .post("/api/target-groups", &token, json!({"name": name}), &s)
+            .await;
+        assert_eq!(st, StatusCode::OK, "{b}");
+        group_ids.push(b["data"]["resourceId"].as_str().expect("id").to_owned());
+    }
+    let mut old = String::new();
+    for (i, (name, ty)) in [
+        ("Office", "String"),
+        ("Level", "Number"),
+        ("Remote", "Boolean"),
+        ("Hired", "Date"),
+        ("Seen", "DateTime"),
+        ("Old", "String"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (st, b) = srv
+            .post(
+                "/api/custom-fields",
+                &token,
+                json!({"name": name, "fieldDataType": ty, "sortOrder": i}),
+                &s,
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{b}");
+        old = b["data"]["resourceId"].as_str().expect("id").to_owned();
+    }
+    create_user(
+        &srv,
+        &token,
+        &company,
+        json!({"email": "full@cf.test", "targetGroupResourceIds": group_ids, "customFields": [
+            {"name": "Office", "value": "=Berlin, 2nd"},
+            {"name": "Level", "value": "3.50"},
+            {"name": "Remote", "value": "true"},
+            {"name": "Hired", "timestampValue": "2024-03-01"},
+            {"name": "Seen", "value": "2024-03-01T13:45:00Z"},
+            {"name": "Old", "value": "hidden"}]}),
+    )
+    .await;
+    create_user(&srv, &token, &company, json!({"email": "bare@cf.test"})).await;
+    let (st, b) = srv
+        .put(
+            &format!("/api/custom-fields/{old}"),
+            &token,
+            json!({"name": "Old", "fieldDataType": "String", "isActive": false}),
+            &s,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+
+    let mut header: Vec<&str> = TU_COLUMNS.to_vec();
+    header.extend(["Office", "Level", "Remote", "Hired", "Seen"]);
+    let body = json!({"orderBy": "Email", "ascending": false, "reportAllPages": true});
+
+    let d = tu_export(&srv, &token, &company, &with_type(&body, "CSV")).await;
+    assert_file(&d, Kind::Csv, "Target Users", "custom csv");
+    let file = parse_csv(&d.bytes);
+    assert_eq!(file.header, header, "CSV header");
+    assert_eq!(file.rows.len(), 2);
+    assert_eq!(file.rows[0][0], "full@cf.test");
+    assert_eq!(
+        file.rows[0][15..],
+        [
+            "Alpha, beta",
+            "'=Berlin, 2nd",
+            "3.5",
+            "true",
+            "2024-03-01",
+            "2024-03-01T13:45:00.000Z"
+        ],
+        "full user's groups and custom values"
+    );
+    assert!(
+        file.rows[1][15..].iter().all(String::is_empty),
+        "a user without groups or values: {:?}",
+        file.rows[1]
+    );
+
+    let d = tu_export(&srv, &token, &company, &with_type(&body, "Excel")).await;
+    assert_file(&d, Kind::Excel, "Target Users", "custom xlsx");
+    let rows = xlsx_rows(&d.bytes, &header, "custom xlsx");
+    let full = &rows[0];
+    assert_eq!(full[15], Data::String("Alpha, beta".into()));
+    assert_eq!(full[16], Data::String("=Berlin, 2nd".into()));
+    assert_eq!(full[17], Data::Float(3.5), "Level is a number cell");
+    assert_eq!(full[18], Data::Bool(true), "Remote is a boolean cell");
+    match &full[19] {
+        Data::DateTime(dt) => {
+            assert_eq!(excel_ms(dt), 1_709_251_200_000, "Hired is the day");
+        }
+        other => panic!("Hired is a date cell, got {other:?}"),
+    }
+    match &full[20] {
+        Data::DateTime(dt) => assert_eq!(excel_ms(dt), 1_709_300_700_000, "Seen"),
+        other => panic!("Seen is a date-time cell, got {other:?}"),
+    }
+    assert!(
+        rows[1][15..].iter().all(|c| *c == Data::Empty),
+        "{:?}",
+        rows[1]
+    );
+
+    let d = tu_export(&srv, &token, &company, &with_type(&body, "PDF")).await;
+    assert_file(&d, Kind::Pdf, "Target Users", "custom pdf");
+    let text = parse_pdf(&d.bytes, all_pages).texts.join(
+        "
+",
+    );
+    assert_in_order(
+        &text,
+        &["Office", "Level", "=Berlin, 2nd", "3.5"].map(str::to_owned),
+        "custom pdf",
+    );
+    assert!(
+        text.contains("Custom fields left out for width") && text.contains("Remote, Hired, Seen"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("hidden"),
+        "an inactive field's value: {text}"
+    );
+
+    // A group's member export has the same columns.
+    let d = download(
+        &srv,
+        Some(&token),
+        &format!("/api/target-groups/{}/users/export", group_ids[1]),
+        Some(&company),
+        &with_type(&body, "CSV"),
+    )
+    .await;
+    assert_file(&d, Kind::Csv, "Target Group Users", "member csv");
+    let file = parse_csv(&d.bytes);
+    assert_eq!(file.header, header, "member CSV header");
+    assert_eq!(file.rows.len(), 1);
+    assert_eq!(file.rows[0][16], "'=Berlin, 2nd");
+}
+
 both_engines!(
+    custom_fields_and_groups_in_exports,
     csv_rows_match_search,
     excel_rows_match_search,
     pdf_rows_match_search,

@@ -8,7 +8,7 @@ pub(crate) mod sqlite;
 use futures::{Stream, StreamExt};
 use tokio::sync::mpsc::Sender;
 
-use crate::{Result, TargetUser};
+use crate::{ExportedUser, Result};
 
 /// Users an export cursor gathers before it sends them: one channel message, and at most one
 /// wake-up of the file writer, per batch instead of per row. Sending each row woke the writer a
@@ -18,7 +18,7 @@ pub const EXPORT_BATCH_ROWS: usize = 256;
 /// Where an export cursor sends its users, in order, in batches of up to
 /// [`EXPORT_BATCH_ROWS`]; bounded, so a slow client slows the cursor instead of filling memory.
 /// An `Err` ends the export.
-pub type ExportSink = Sender<Result<Vec<TargetUser>>>;
+pub type ExportSink = Sender<Result<Vec<ExportedUser>>>;
 
 /// How a cursor's loop ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

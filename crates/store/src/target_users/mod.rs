@@ -1,6 +1,7 @@
 //! Target users in SQL, with the per-company counters kept in the same transaction as every
 //! write, so that totals and the count summary cost a lookup, not a scan.
 
+mod exported;
 mod record;
 mod search;
 
@@ -21,6 +22,7 @@ use crate::rows::{
     ReadColumns,
 };
 use crate::{CompanyStore, Result, SqlStore, StoreError, TargetUserStore, UserLinks};
+pub use exported::{ExportExtras, ExportedUser};
 pub use record::{email_domain, TargetUser, TargetUserFields};
 use record::{field_values, new_row, TargetUserCol as C, CREATE_MONTH_AFTER_READ};
 
@@ -418,9 +420,10 @@ impl TargetUserStore for SqlStore {
         company_id: i64,
         spec: &SearchSpec,
         all: bool,
+        extras: ExportExtras,
         out: ExportSink,
     ) -> Result<()> {
-        let (sql, values) = self.user_export_sql(company_id, spec, all);
+        let (sql, values) = self.user_export_sql(company_id, spec, all, extras);
         if let Some(file) = self.sqlite_file.clone() {
             return tokio::task::spawn_blocking(move || {
                 export::sqlite::export(&file, &sql, &values, &out)
@@ -436,7 +439,7 @@ impl TargetUserStore for SqlStore {
         let rows = bind_values(sqlx::query(&sql), &values)
             .fetch(&mut *tx)
             .map_err(StoreError::from)
-            .and_then(|row| future::ready(TargetUser::from_columns(&row)));
+            .and_then(|row| future::ready(ExportedUser::from_columns(&row)));
         send_all(rows, &out).await?;
         tx.rollback().await?;
         Ok(())

@@ -3,6 +3,7 @@
 
 use sea_query::{Alias, Condition, Expr, Query, SimpleExpr, Values};
 
+use super::exported::{extra_columns, ExportExtras};
 use super::record::TargetUserCol as C;
 use crate::fields::{DOMAIN_VERIFIED, GROUP_MEMBER, TARGET_GROUP};
 use crate::open::Engine;
@@ -254,15 +255,18 @@ impl SqlStore {
         self.render(&page)
     }
 
-    /// The export cursor's query: the search's condition and order, every match when `all`.
+    /// The export cursor's query: the search's condition and order, every match when `all`,
+    /// and the extra columns `extras` asks for.
     pub(super) fn user_export_sql(
         &self,
         company_id: i64,
         spec: &SearchSpec,
         all: bool,
+        extras: ExportExtras,
     ) -> (String, Values) {
         let mut page = Query::select()
             .expr(Expr::cust(C::SELECT))
+            .expr(Expr::cust(extra_columns(self.engine, extras)))
             .from(Alias::new(C::TABLE))
             .and_where(Expr::col(C::CompanyId).eq(company_id))
             .cond_where(self.user_condition(&spec.cond))
@@ -293,7 +297,7 @@ mod tests {
             offset: 0,
             limit: 10,
         };
-        let (sql, values) = store.user_export_sql(1, &spec, true);
+        let (sql, values) = store.user_export_sql(1, &spec, true, Default::default());
         sqlite_plan(conn, &sql, &values)
     }
 

@@ -8,7 +8,22 @@ use super::*;
 
 /// Runs an export to the end; returns its batches.
 async fn export(s: &SqlStore, company: i64, spec: &SearchSpec, all: bool) -> Vec<Vec<TargetUser>> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<TargetUser>>>(4);
+    export_with(s, company, spec, all, ExportExtras::default())
+        .await
+        .into_iter()
+        .map(|b| b.into_iter().map(|e| e.user).collect())
+        .collect()
+}
+
+/// Runs an export with `extras` to the end; returns its batches.
+async fn export_with(
+    s: &SqlStore,
+    company: i64,
+    spec: &SearchSpec,
+    all: bool,
+    extras: ExportExtras,
+) -> Vec<Vec<ExportedUser>> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<ExportedUser>>>(4);
     let reader = async {
         let mut batches = Vec::new();
         while let Some(batch) = rx.recv().await {
@@ -16,9 +31,84 @@ async fn export(s: &SqlStore, company: i64, spec: &SearchSpec, all: bool) -> Vec
         }
         batches
     };
-    let (done, batches) = tokio::join!(s.export_target_users(company, spec, all, tx), reader);
+    let (done, batches) = tokio::join!(
+        s.export_target_users(company, spec, all, extras, tx),
+        reader
+    );
     done.expect("export");
     batches
+}
+
+/// With extras, each exported user carries its groups' names (sorted in any case, joined) and
+/// its custom values; without, neither is read.
+async fn export_reads_groups_and_custom_values(s: &SqlStore) {
+    let c = company(s, None, "Acme", STATUS_ACTIVE).await;
+    let users = load(s, c.id, 3).await;
+    let group = |name: &str| TargetGroupFields {
+        name: name.to_owned(),
+        priority: 3,
+        is_active: true,
+    };
+    let beta = s
+        .insert_target_group(c.id, &group("beta, the second"), &actor())
+        .await
+        .expect("group");
+    let alpha = s
+        .insert_target_group(c.id, &group("Alpha"), &actor())
+        .await
+        .expect("group");
+    let field = s
+        .insert_custom_field(
+            c.id,
+            &CustomFieldFields::new("Office", CustomFieldType::String),
+            &actor(),
+        )
+        .await
+        .expect("field");
+    let value = CustomValue {
+        field_id: field.id,
+        text: "Zoë's \"desk\", 2nd floor".into(),
+        number: None,
+        time: None,
+    };
+    s.update_target_user(
+        c.id,
+        &users[0].resource_id,
+        &users[0].fields,
+        &UserLinks {
+            groups: Some(&[beta.id, alpha.id]),
+            custom_values: std::slice::from_ref(&value),
+        },
+        &actor(),
+    )
+    .await
+    .expect("links");
+    let all = spec(Cond::All(vec![]), by_id(), 0, 10);
+    let every = ExportExtras {
+        groups: true,
+        custom_values: true,
+    };
+    let rows: Vec<ExportedUser> = export_with(s, c.id, &all, true, every)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0].user.id, users[0].id);
+    assert_eq!(rows[0].groups, "Alpha, beta, the second");
+    assert_eq!(rows[0].custom_values, vec![(field.id, value.text.clone())]);
+    assert!(rows[1..]
+        .iter()
+        .all(|r| r.groups.is_empty() && r.custom_values.is_empty()));
+    let plain: Vec<ExportedUser> = export_with(s, c.id, &all, true, ExportExtras::default())
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    assert!(plain[0].groups.is_empty() && plain[0].custom_values.is_empty());
+    assert!(s.has_target_groups(c.id).await.expect("has"));
+    let other = company(s, None, "Other", STATUS_ACTIVE).await;
+    assert!(!s.has_target_groups(other.id).await.expect("has"));
 }
 
 async fn export_yields_the_search_in_order(s: &SqlStore) {
@@ -74,7 +164,7 @@ async fn export_stops_when_the_reader_goes(s: &SqlStore) {
     load(s, c.id, EXPORT_BATCH_ROWS * 4).await;
     let (tx, mut rx) = tokio::sync::mpsc::channel(1);
     let all = spec(Cond::All(vec![]), by_id(), 0, 10);
-    let export = s.export_target_users(c.id, &all, true, tx);
+    let export = s.export_target_users(c.id, &all, true, ExportExtras::default(), tx);
     let reader = async {
         let first = rx.recv().await.expect("a first batch").expect("rows");
         drop(rx);
@@ -92,6 +182,7 @@ async fn export_stops_when_the_reader_goes(s: &SqlStore) {
 
 engines!(
     file: export_yields_the_search_in_order,
+    export_reads_groups_and_custom_values,
     export_of_nothing_sends_nothing,
     export_stops_when_the_reader_goes,
 );
