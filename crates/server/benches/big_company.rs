@@ -482,7 +482,7 @@ async fn run(engine: &str, users: u64) -> anyhow::Result<()> {
         .await?
         .json()
         .await?;
-    anyhow::ensure!(field["success"] == true, "custom field: {field}");
+    anyhow::ensure!(field["isSuccess"] == true, "custom field: {field}");
     let field_id = store
         .custom_fields(company.id)
         .await?
