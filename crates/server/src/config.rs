@@ -50,6 +50,8 @@ pub struct Config {
     pub secret_check_wait: std::time::Duration,
     /// Largest `pageSize` accepted.
     pub max_page_size: i64,
+    /// Largest file an import upload takes, in bytes (413 above).
+    pub import_max_bytes: u64,
     /// Bootstrap client id (first start only); generated when `None`.
     pub bootstrap_client_id: Option<String>,
     /// Bootstrap client secret (first start only); generated when `None`.
@@ -152,6 +154,7 @@ impl Default for Config {
             secret_check_threads: None,
             secret_check_wait: std::time::Duration::from_secs(2),
             max_page_size: 1000,
+            import_max_bytes: 100 * 1024 * 1024,
             bootstrap_client_id: None,
             bootstrap_client_secret: None,
             demo: false,

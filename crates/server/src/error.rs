@@ -62,6 +62,11 @@ impl ApiError {
         Self::new(ResultStatus::Forbidden, message)
     }
     /// 404 `NOT_FOUND`.
+    /// 413: the body is larger than the server takes.
+    pub fn payload_too_large(message: impl Into<String>) -> Self {
+        Self::new(ResultStatus::PayloadTooLarge, message)
+    }
+
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(ResultStatus::NotFound, message)
     }

@@ -15,6 +15,7 @@ pub mod export;
 pub mod extract;
 pub mod hasher;
 pub mod headers;
+pub mod import;
 pub mod keys;
 pub mod metrics;
 pub mod middleware;
@@ -192,7 +193,15 @@ impl Server {
             limits: config
                 .rate_limit
                 .map(|r| Arc::new(ratelimit::Limiters::new(r))),
+            jobs: Arc::new(import::Jobs::default()),
         };
+        let abandoned = import::fail_abandoned(&state).await?;
+        if abandoned > 0 {
+            tracing::warn!(
+                jobs = abandoned,
+                "marked imports failed that a stopped server left unfinished; nothing of them was applied, and their users can import again"
+            );
+        }
         let bootstrap = bootstrap::bootstrap(&state).await?;
         if config.demo {
             bootstrap::seed_demo(&state).await?;

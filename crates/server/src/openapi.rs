@@ -45,6 +45,7 @@ pub const UI_PATH: &str = "/docs";
         (name = "SystemRole", description = "The roles a REST API client can have"),
         (name = "TargetUser", description = "The employees of one company who receive simulations and training, their exports and count summary"),
         (name = "Lookup", description = "Fixed catalogues: industries, countries, licence types"),
+        (name = "Job", description = "Background jobs: imports of target users, their progress and outcome"),
         (name = "AuditLog", description = "Who did what, from where: company, client and target-user changes, token requests and exports, kept for the server's retention period"),
         (name = "Operations", description = "Health checks and metrics, without a token"),
     )
@@ -121,6 +122,16 @@ pub struct ResourceId {
     /// The resource id (as returned in `resourceId`).
     #[serde(rename = "resourceId")]
     resource_id: String,
+}
+
+/// The `{transactionId}` path segment of the import endpoints.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // documents the `Path` extractor
+pub struct TransactionId {
+    /// An upload's transaction id (as `POST /api/target-users/upload` returned it).
+    #[serde(rename = "transactionId")]
+    transaction_id: String,
 }
 
 /// The envelope of every error reply: `data` is `null`, `status` names the kind of error and

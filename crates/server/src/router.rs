@@ -15,7 +15,8 @@ use utoipa_axum::routes;
 use crate::error::ApiError;
 use crate::routes::{
     allow_list, audit_logs, clients, companies, company_ops, custom_fields as fields, frame,
-    leaderboard, lookups, operations, roles, target_groups as groups, target_users as users,
+    imports, leaderboard, lookups, operations, roles, target_groups as groups,
+    target_users as users,
 };
 use crate::state::AppState;
 use crate::{headers, middleware, openapi, paths, text};
@@ -111,6 +112,14 @@ pub fn routes() -> (Router<AppState>, Document) {
         .routes(routes!(users::by_resource_ids_with_deleted))
         .routes(routes!(users::get, users::update, users::delete))
         .routes(routes!(groups::of_user))
+        .routes(routes!(imports::uploaded))
+        .routes(routes!(imports::renew))
+        .routes(routes!(imports::create_mapping))
+        .routes(routes!(imports::mapping_job))
+        .routes(routes!(imports::search))
+        .routes(routes!(imports::start_import))
+        .routes(routes!(imports::jobs))
+        .routes(routes!(imports::job))
         .routes(routes!(fields::list))
         .routes(routes!(fields::of_group))
         .routes(routes!(fields::create))
@@ -161,6 +170,13 @@ pub fn routes() -> (Router<AppState>, Document) {
         .routes(routes!(audit_logs::list))
         .routes(routes!(operations::health_live))
         .routes(routes!(operations::health_ready))
+        // The upload streams its file to disk and stops it at `import_max_bytes` itself (413);
+        // axum's 2 MB default limit of extracted bodies does not apply to it.
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(imports::upload))
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .split_for_parts();
     // Every route's handler can name where its request came from (see `audit::actor`).
     (

@@ -33,4 +33,6 @@ pub struct AppState {
     pub pdf_fonts: Arc<PdfFonts>,
     /// Request budgets per client, when a rate limit is set.
     pub limits: Option<Arc<Limiters>>,
+    /// The imports this process runs.
+    pub jobs: Arc<crate::import::Jobs>,
 }

@@ -105,7 +105,7 @@ pub struct CustomField {
 }
 
 /// One stored value: the text as shown, and the typed copy its type compares by.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CustomValue {
     pub field_id: i64,
     /// As sent (trimmed), or the canonical form of a boolean or a time; empty clears the value.

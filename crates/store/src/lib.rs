@@ -14,6 +14,7 @@ mod custom_fields;
 mod export;
 pub mod fields;
 mod files;
+mod imports;
 pub mod keys;
 pub mod model;
 mod open;
@@ -33,6 +34,10 @@ pub use custom_fields::{
 };
 pub use export::{ExportSink, EXPORT_BATCH_ROWS};
 pub use fields::{FieldKind, FieldSpec, Fields};
+pub use imports::{
+    CheckedRow, ImportKind, ImportOutcome, ImportStore, Job, Problem, RowCheck, RowStatus,
+    SkippedRow, Upload, UploadMeta, UploadRow, UserPatch, MAX_JOB_ERRORS,
+};
 pub use keys::{KeyStore, Rotation, SigningKey};
 pub use model::*;
 pub use open::{
@@ -47,7 +52,7 @@ pub use target_users::{ExportExtras, ExportedUser};
 pub mod prelude {
     pub use crate::{
         AllowListStore, AuditStore, ClientStore, CompanyStore, CustomFieldStore, DatabaseStore,
-        KeyStore, Store, TargetGroupStore, TargetUserStore,
+        ImportStore, KeyStore, Store, TargetGroupStore, TargetUserStore,
     };
 }
 
@@ -134,6 +139,7 @@ pub trait Store:
     + TargetUserStore
     + TargetGroupStore
     + CustomFieldStore
+    + ImportStore
     + AllowListStore
     + AuditStore
     + KeyStore
@@ -147,6 +153,7 @@ impl<T> Store for T where
         + TargetUserStore
         + TargetGroupStore
         + CustomFieldStore
+        + ImportStore
         + AllowListStore
         + AuditStore
         + KeyStore

@@ -201,7 +201,7 @@ fn with_phone(has: bool) -> SimpleExpr {
 impl SqlStore {
     /// Adds the selected users to `group_id`, skipping members already in it, and moves the
     /// group's counts by what was added. Returns how many were added.
-    async fn add_members_in(
+    pub(crate) async fn add_members_in(
         &self,
         conn: &mut AnyConnection,
         company_id: i64,

@@ -69,6 +69,12 @@ pub const REQUEST_FIELDS: &[&str] = &[
     "customFields",
     "phoneNumber",
     "targetGroupResourceIds",
+    // imports
+    "transactionId",
+    "fieldMappings",
+    "excelColumnName",
+    "importType",
+    "selectedResourceIds",
     "preferredLanguageId",
     "managerFirstName",
     "managerLastName",
@@ -226,6 +232,11 @@ mod tests {
             serde_json::to_value(crate::target_group::AddGroupUsersRequest::default()),
             serde_json::to_value(crate::target_group::RemoveGroupUsersRequest::default()),
             serde_json::to_value(crate::target_group::TargetGroupUserCountDetailRequest::default()),
+            serde_json::to_value(crate::import::CreateMappingRequest {
+                field_mappings: Some(vec![Default::default()]),
+                ..Default::default()
+            }),
+            serde_json::to_value(crate::import::ImportRequest::default()),
         ];
         let mut all = Vec::new();
         for v in values {

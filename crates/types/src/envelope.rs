@@ -19,6 +19,8 @@ pub enum ResultStatus {
     Conflict,
     /// 429: slow down.
     TooManyRequests,
+    /// 413: the request body is larger than the server takes.
+    PayloadTooLarge,
     /// 403: the caller's IP address is not on the client's allow-list.
     IpRestricted,
     /// 403: the customer's account privacy does not let its reseller into its data (Keepnet's
@@ -39,6 +41,7 @@ impl ResultStatus {
             Self::NotFound => "NOT_FOUND",
             Self::Conflict => "CONFLICT",
             Self::TooManyRequests => "TOO_MANY_REQUESTS",
+            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Self::IpRestricted => "IP_RESTRICTED",
             Self::PrivacyError => "PRIVACY_ERROR",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
@@ -55,6 +58,7 @@ impl ResultStatus {
             Self::NotFound => 404,
             Self::Conflict => 409,
             Self::TooManyRequests => 429,
+            Self::PayloadTooLarge => 413,
             Self::InternalServerError => 500,
         }
     }

@@ -12,6 +12,7 @@ pub mod custom_field;
 pub mod envelope;
 pub mod filter;
 pub mod ids;
+pub mod import;
 pub mod target_group;
 pub mod target_user;
 pub mod time;

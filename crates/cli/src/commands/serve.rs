@@ -26,6 +26,9 @@ pub struct ServeArgs {
     /// Largest pageSize a search accepts.
     #[arg(long, env = "ROLLCALL_MAX_PAGE_SIZE", default_value_t = 1000)]
     max_page_size: i64,
+    /// Largest file `POST /api/target-users/upload` takes, in MiB (413 above).
+    #[arg(long, env = "ROLLCALL_IMPORT_MAX_MIB", default_value_t = 100)]
+    import_max_mib: u64,
     /// Client id of the first Reseller credential (used only on an empty database).
     #[arg(long, env = "ROLLCALL_BOOTSTRAP_CLIENT_ID")]
     bootstrap_client_id: Option<String>,
@@ -129,6 +132,7 @@ const SETTINGS: &[(&str, &str, &str)] = &[
     ("database_url", "Empty: SQLite in data_dir. postgres://user:pass@host/db: PostgreSQL.", "\"\""),
     ("jwt_secret", "Secret (32+ characters) signing access tokens; default: generated and stored in the database.", "\"change-me-to-a-long-random-secret-of-32-chars\""),
     ("max_page_size", "Largest pageSize a search accepts.", "1000"),
+    ("import_max_mib", "Largest file an import upload takes, in MiB.", "100"),
     ("bootstrap_client_id", "Client id of the first Reseller credential (empty database only).", "\"admin\""),
     ("bootstrap_client_secret", "Its secret, at least 16 characters.", "\"change-me-to-a-long-random-secret\""),
     ("demo", "Seed demo customer companies once.", "false"),
@@ -208,6 +212,9 @@ pub fn apply_config_file(a: &mut ServeArgs, matches: &clap::ArgMatches) -> Resul
             "database_url" => a.database_url = text()?,
             "jwt_secret" => a.jwt_secret = Some(text()?),
             "max_page_size" => a.max_page_size = int()?,
+            "import_max_mib" => {
+                a.import_max_mib = u64::try_from(int()?).map_err(|_| bad("a positive number"))?
+            }
             "bootstrap_client_id" => a.bootstrap_client_id = Some(text()?),
             "bootstrap_client_secret" => a.bootstrap_client_secret = Some(text()?),
             "demo" => a.demo = value.as_bool().ok_or_else(|| bad("true or false"))?,
@@ -414,6 +421,7 @@ pub async fn run(a: ServeArgs) -> Result<()> {
         database_url: a.database_url,
         jwt_secret: a.jwt_secret,
         max_page_size: a.max_page_size,
+        import_max_bytes: a.import_max_mib.saturating_mul(1024 * 1024),
         bootstrap_client_id: a.bootstrap_client_id,
         bootstrap_client_secret: a.bootstrap_client_secret,
         demo: a.demo,

@@ -8,6 +8,7 @@ pub mod company_ops;
 pub mod custom_fields;
 pub mod files;
 pub mod frame;
+pub mod imports;
 pub mod leaderboard;
 pub mod lookups;
 pub mod operations;

@@ -112,13 +112,33 @@ fn dto(u: &TargetUser) -> TargetUserDto {
     }
 }
 
+/// A problem with one field of a target user's input: the field (by the name imports map it
+/// with) and what to fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    pub field: &'static str,
+    pub message: String,
+}
+
 /// Merges `input` over `base` (create: defaults; update: the stored user) and validates it.
 /// Fields left out (or null) keep their value; an empty string clears an optional field.
 fn user_fields(
     input: TargetUserInput,
     base: Option<&TargetUserFields>,
 ) -> ApiResult<TargetUserFields> {
-    let mut problems = Vec::new();
+    check_user_fields(input, base)
+        .map_err(|list| ApiError::validation(list.into_iter().map(|p| p.message).collect()))
+}
+
+/// [`user_fields`] with its problems by field, for imports' per-field `validationDetail`.
+pub fn check_user_fields(
+    input: TargetUserInput,
+    base: Option<&TargetUserFields>,
+) -> Result<TargetUserFields, Vec<FieldProblem>> {
+    let mut problems: Vec<FieldProblem> = Vec::new();
+    let mut problem = |field: &'static str, message: String| {
+        problems.push(FieldProblem { field, message });
+    };
     let mut f = base.cloned().unwrap_or(TargetUserFields {
         priority: DEFAULT_PRIORITY,
         is_active: true,
@@ -126,24 +146,44 @@ fn user_fields(
     });
     match input.email.map(|e| e.trim().to_owned()) {
         Some(e) if valid_email(&e) => f.email = e,
-        Some(e) if e.is_empty() => problems.push("email is required".to_owned()),
-        Some(e) => problems.push(format!("email '{e}' is not a valid email address")),
-        None if base.is_none() => problems.push("email is required".to_owned()),
+        Some(e) if e.is_empty() => problem("Email", "email is required".to_owned()),
+        Some(e) => problem("Email", format!("email '{e}' is not a valid email address")),
+        None if base.is_none() => problem("Email", "email is required".to_owned()),
         None => {}
     }
-    let mut text = |name: &str, value: Option<String>, max: usize, slot: &mut String| {
-        if let Some(v) = value {
-            let v = v.trim().to_owned();
-            if v.chars().count() > max {
-                problems.push(format!("{name} must be at most {max} characters"));
+    let mut text =
+        |field: &'static str, name: &str, value: Option<String>, max: usize, slot: &mut String| {
+            if let Some(v) = value {
+                let v = v.trim().to_owned();
+                if v.chars().count() > max {
+                    problem(field, format!("{name} must be at most {max} characters"));
+                }
+                *slot = v;
             }
-            *slot = v;
-        }
-    };
-    text("firstName", input.first_name, 256, &mut f.first_name);
-    text("lastName", input.last_name, 256, &mut f.last_name);
-    text("department", input.department, 256, &mut f.department);
+        };
     text(
+        "FirstName",
+        "firstName",
+        input.first_name,
+        256,
+        &mut f.first_name,
+    );
+    text(
+        "LastName",
+        "lastName",
+        input.last_name,
+        256,
+        &mut f.last_name,
+    );
+    text(
+        "Department",
+        "department",
+        input.department,
+        256,
+        &mut f.department,
+    );
+    text(
+        "PhoneNumber",
         "phoneNumber",
         input.phone_number.map(|p| p.replace(' ', "")),
         64,
@@ -153,26 +193,36 @@ fn user_fields(
     // the check existed alone (docs/api.md, time zones and languages).
     let zone_sent = input.time_zone_id.is_some();
     let language_sent = input.preferred_language_id.is_some();
-    text("timeZoneId", input.time_zone_id, 128, &mut f.time_zone_id);
     text(
+        "TimeZone",
+        "timeZoneId",
+        input.time_zone_id,
+        128,
+        &mut f.time_zone_id,
+    );
+    text(
+        "PreferredLanguage",
         "preferredLanguageId",
         input.preferred_language_id,
         64,
         &mut f.preferred_language_id,
     );
     text(
+        "ManagerFirstName",
         "managerFirstName",
         input.manager_first_name,
         256,
         &mut f.manager_first_name,
     );
     text(
+        "ManagerLastName",
         "managerLastName",
         input.manager_last_name,
         256,
         &mut f.manager_last_name,
     );
     text(
+        "ManagerEmail",
         "managerEmail",
         input.manager_email,
         320,
@@ -181,34 +231,38 @@ fn user_fields(
     if zone_sent {
         match lookups::check_time_zone("timeZoneId", &f.time_zone_id) {
             Ok(v) => f.time_zone_id = v,
-            Err(e) => problems.push(e),
+            Err(e) => problem("TimeZone", e),
         }
     }
     if language_sent {
         match lookups::check_language("preferredLanguageId", &f.preferred_language_id) {
             Ok(v) => f.preferred_language_id = v,
-            Err(e) => problems.push(e),
+            Err(e) => problem("PreferredLanguage", e),
         }
     }
     if !f.manager_email.is_empty() && !valid_email(&f.manager_email) {
-        problems.push(format!(
-            "managerEmail '{}' is not a valid email address",
-            f.manager_email
-        ));
+        problem(
+            "ManagerEmail",
+            format!(
+                "managerEmail '{}' is not a valid email address",
+                f.manager_email
+            ),
+        );
     }
     if let Some(p) = input.priority.filter(|p| !p.trim().is_empty()) {
         match parse_priority(&p) {
             Some(n) => f.priority = n,
-            None => problems.push(format!(
-                "priority '{p}' is not valid; use VeryLow, Low, Medium, High or VeryHigh"
-            )),
+            None => problem(
+                "Priority",
+                format!("priority '{p}' is not valid; use VeryLow, Low, Medium, High or VeryHigh"),
+            ),
         }
     }
     if let Some(a) = input.is_active {
         f.is_active = a;
     }
     if !problems.is_empty() {
-        return Err(ApiError::validation(problems));
+        return Err(problems);
     }
     Ok(f)
 }

@@ -107,7 +107,7 @@ fn value_text(v: &Value) -> Option<String> {
 }
 
 /// One value of `field`, checked against its type: `Err` says what to fix.
-fn typed_value(
+pub fn typed_value(
     field: &CustomField,
     value: Option<&Value>,
     timestamp: Option<&Value>,

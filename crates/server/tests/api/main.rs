@@ -16,6 +16,7 @@ mod exports;
 mod file_modes;
 mod frame;
 mod headers;
+mod imports;
 mod languages;
 mod leaderboard;
 mod lookups;

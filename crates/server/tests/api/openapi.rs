@@ -364,6 +364,35 @@ impl Caller<'_> {
         (status, json)
     }
 
+    /// `POST /api/target-users/upload` of `bytes` as the multipart field `File`.
+    async fn upload(&mut self, token: &str, company: &str, bytes: &[u8]) -> (StatusCode, Value) {
+        let part = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name("users.csv");
+        let resp = self
+            .srv
+            .http
+            .post(self.srv.url("/api/target-users/upload"))
+            .bearer_auth(token)
+            .header("X-KEEPNET-Company-Id", company)
+            .multipart(reqwest::multipart::Form::new().part("File", part))
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status();
+        let ct = content_type(&resp);
+        let bytes = resp.bytes().await.expect("body");
+        self.check.check(
+            &Method::POST,
+            "/api/target-users/upload",
+            status,
+            &ct,
+            &bytes,
+        );
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
     async fn form(&mut self, form: &[(&str, &str)]) -> (StatusCode, Value) {
         let resp = self
             .srv
@@ -1442,6 +1471,100 @@ async fn replies_match_the_document(engine: Engine) {
             t,
             a,
             Some(json!({"resourceIds": [domain]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    // Imports: upload, the file, a renewed id, the mapping and its job, the preview, the
+    // import and the job log.
+    let (s, b) = c
+        .upload(&root, &acme, b"Email,First Name\nimp@doc.test,Imp\n")
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let tid = b["data"]["transactionId"].as_str().expect("tid").to_owned();
+    let (s, b) = c
+        .send(
+            M::GET,
+            "/api/target-users/upload/{transactionId}",
+            &format!("/api/target-users/upload/{tid}"),
+            t,
+            a,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = c
+        .send(
+            M::PUT,
+            "/api/target-users/{resourceId}/update",
+            &format!("/api/target-users/{tid}/update"),
+            t,
+            a,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let tid = b["data"]["transactionId"].as_str().expect("tid").to_owned();
+    let (s, b) = c
+        .send(M::POST, "/api/target-users/create-mapping", "/api/target-users/create-mapping", t, a,
+              Some(json!({"transactionId": tid, "fieldMappings": [{"excelColumnName": "Email", "fieldName": "Email"}]})))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let mapping = b["data"]["resourceId"]
+        .as_str()
+        .expect("mapping")
+        .to_owned();
+    let mapping_path = format!("/api/target-users/mapping-job/{mapping}");
+    for _ in 0..200 {
+        let (s, b) = c
+            .send(
+                M::GET,
+                "/api/target-users/mapping-job/{resourceId}",
+                &mapping_path,
+                t,
+                a,
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        if b["data"]["status"] != "InProgress" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (s, b) = c
+        .send(
+            M::POST,
+            "/api/target-users/{resourceId}/search",
+            &format!("/api/target-users/{tid}/search"),
+            t,
+            a,
+            Some(json!({"pageNumber": 1, "pageSize": 10})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = c
+        .send(
+            M::POST,
+            "/api/target-users/{resourceId}/import",
+            &format!("/api/target-users/{tid}/import"),
+            t,
+            a,
+            Some(json!({"importType": "ImportAll"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let job = b["data"]["resourceId"].as_str().expect("job").to_owned();
+    let (s, b) = c.send(M::GET, "/api/jobs", "/api/jobs", t, a, None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = c
+        .send(
+            M::GET,
+            "/api/jobs/{resourceId}",
+            &format!("/api/jobs/{job}"),
+            t,
+            a,
+            None,
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");

@@ -9,6 +9,7 @@ mod allow_list;
 mod audit;
 mod clients;
 mod companies;
+mod import_rows;
 mod target_groups;
 mod target_users;
 
@@ -18,6 +19,7 @@ pub use allow_list::ALLOW_LIST;
 pub use audit::AUDIT_LOGS;
 pub use clients::API_CLIENTS;
 pub use companies::COMPANIES;
+pub use import_rows::IMPORT_ROWS;
 pub use target_groups::TARGET_GROUPS;
 pub use target_users::{
     DOMAIN_VERIFIED, GROUP_MEMBER, TARGET_GROUP, TARGET_USERS, TARGET_USER_SEARCHED_COLUMNS,

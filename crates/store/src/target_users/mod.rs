@@ -24,7 +24,8 @@ use crate::rows::{
 use crate::{CompanyStore, Result, SqlStore, StoreError, TargetUserStore, UserLinks};
 pub use exported::{ExportExtras, ExportedUser};
 pub use record::{email_domain, TargetUser, TargetUserFields};
-use record::{field_values, new_row, TargetUserCol as C, CREATE_MONTH_AFTER_READ};
+pub(crate) use record::{field_values, new_row, TargetUserCol};
+use record::{TargetUserCol as C, CREATE_MONTH_AFTER_READ};
 
 /// Search pages of at least this many rows are read through rusqlite on a file database: from
 /// about here, opening its own connection costs less than sqlx's per-row hand-over saves.
@@ -75,7 +76,7 @@ fn members_only(cond: &Cond) -> Option<i64> {
 }
 
 /// Adds deltas to one (company, month) counter row.
-async fn bump(
+pub(crate) async fn bump(
     conn: &mut AnyConnection,
     company_id: i64,
     month: i64,

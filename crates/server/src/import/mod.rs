@@ -1,0 +1,276 @@
+//! Importing target users from a file (REFERENCE.md C.10, issue #15; docs/api.md, "Importing
+//! users"): the upload is read into stored rows, a mapping checks every row in the
+//! background, and an import applies the checked rows as a background job, all or nothing.
+
+pub mod check;
+pub mod read;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use rollcall_store::{
+    Actor, CustomField, Engine, ImportKind, Job, RowStatus, StoreError, Upload, UploadMeta,
+};
+use tokio::sync::mpsc;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::time::now_millis;
+
+/// How long an upload can be mapped, previewed and imported (docs/api.md).
+pub const UPLOAD_TTL: Duration = Duration::from_secs(24 * 3600);
+/// Rows checked at a time by a mapping.
+const CHECK_BATCH: i64 = 2000;
+/// How often a running import says it is alive (PostgreSQL).
+const HEARTBEAT: Duration = Duration::from_secs(10);
+/// A running job whose heartbeat is older than this is taken for dead (PostgreSQL).
+pub const STALE_AFTER: Duration = Duration::from_secs(120);
+
+/// The imports this process runs: its name in the jobs table, and each running job's rows done.
+pub struct Jobs {
+    /// This process, as the `owner` of the jobs it runs.
+    pub owner: String,
+    progress: Mutex<HashMap<i64, (i64, Instant)>>,
+}
+
+impl Default for Jobs {
+    fn default() -> Self {
+        Jobs {
+            owner: rollcall_store::new_resource_id(),
+            progress: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl Jobs {
+    fn set(&self, job: i64, done: i64, started: Instant) {
+        if let Ok(mut p) = self.progress.lock() {
+            p.insert(job, (done, started));
+        }
+    }
+
+    fn clear(&self, job: i64) {
+        if let Ok(mut p) = self.progress.lock() {
+            p.remove(&job);
+        }
+    }
+
+    /// Rows a job running here has done, and the seconds it has run.
+    pub fn progress(&self, job: i64) -> Option<(i64, f64)> {
+        let p = self.progress.lock().ok()?;
+        p.get(&job)
+            .map(|(done, started)| (*done, started.elapsed().as_secs_f64()))
+    }
+}
+
+/// Fails the jobs a previous run of this server left queued or running (its process, and the
+/// import's transaction with it, are gone): on SQLite every such job (one process), on
+/// PostgreSQL those whose heartbeat stopped.
+pub async fn fail_abandoned(state: &AppState) -> Result<u64, StoreError> {
+    let stale_before = match state.store.engine() {
+        Engine::Sqlite => i64::MAX,
+        Engine::Postgres => now_millis() - STALE_AFTER.as_millis() as i64,
+    };
+    state
+        .store
+        .fail_abandoned_jobs(&state.jobs.owner, stale_before)
+        .await
+}
+
+/// Reads the uploaded file at `path` into a new upload of the company: 400 when it is not a
+/// file rollcall reads. Rows go to the database in batches as they are read.
+pub async fn ingest(
+    state: &AppState,
+    company_id: i64,
+    file_name: &str,
+    path: PathBuf,
+) -> ApiResult<Upload> {
+    let (tx, mut rx) = mpsc::channel(2);
+    let reader = tokio::task::spawn_blocking(move || read::read(&path, &tx));
+    let mut upload: Option<Upload> = None;
+    let mut email_col: Option<usize> = None;
+    let mut seen: HashSet<String> = HashSet::new();
+    let (mut rows, mut duplicates) = (0_i64, 0_i64);
+    while let Some(chunk) = rx.recv().await {
+        match chunk.map_err(ApiError::bad_request)? {
+            read::Chunk::Head(head) => {
+                let guessed = check::guess(&head.headers, &[]);
+                email_col = guessed
+                    .iter()
+                    .find(|m| m.field_name.as_deref() == Some("Email"))
+                    .and_then(|m| {
+                        head.headers
+                            .iter()
+                            .position(|h| Some(h) == m.excel_column_name.as_ref())
+                    });
+                let meta = UploadMeta {
+                    file_name: file_name.to_owned(),
+                    file_type: head.file_type.to_owned(),
+                    sheet_names: head.sheet_names,
+                    headers: head.headers,
+                };
+                let expire = now_millis() + UPLOAD_TTL.as_millis() as i64;
+                upload = Some(state.store.create_upload(company_id, &meta, expire).await?);
+            }
+            read::Chunk::Rows(batch) => {
+                let Some(u) = &upload else { continue };
+                if let Some(col) = email_col {
+                    for r in &batch {
+                        let email = r[col].to_lowercase();
+                        if !email.is_empty() && !seen.insert(email) {
+                            duplicates += 1;
+                        }
+                    }
+                }
+                let numbered: Vec<(i64, Vec<String>)> = batch
+                    .into_iter()
+                    .map(|r| {
+                        rows += 1;
+                        (rows, r)
+                    })
+                    .collect();
+                state.store.add_upload_rows(u.id, &numbered).await?;
+            }
+        }
+    }
+    reader
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::bad_request)?;
+    let mut upload = upload.ok_or_else(|| ApiError::bad_request("the file has no header row"))?;
+    state
+        .store
+        .complete_upload(upload.id, rows, duplicates)
+        .await?;
+    upload.row_count = rows;
+    upload.duplicate_count = duplicates;
+    Ok(upload)
+}
+
+/// Checks every row of `upload` against `mapping` in the background, writing each row's
+/// status (New, Exists or Error) and the mapping's counts.
+pub fn spawn_mapping(
+    state: AppState,
+    upload: Upload,
+    mapping: check::Mapping,
+    defs: Vec<CustomField>,
+) {
+    tokio::spawn(async move {
+        let id = upload.id;
+        if let Err(e) = check_rows(&state, &upload, &mapping, &defs).await {
+            tracing::error!(upload = id, error = %e, "checking an upload's rows failed");
+            let _ = state.store.finish_mapping(id, "Failed", [0, 0, 0]).await;
+        }
+    });
+}
+
+async fn check_rows(
+    state: &AppState,
+    upload: &Upload,
+    mapping: &check::Mapping,
+    defs: &[CustomField],
+) -> Result<(), StoreError> {
+    let mut seen = HashMap::new();
+    let mut counts = [0_i64; 3];
+    let mut after = 0;
+    loop {
+        let rows = state
+            .store
+            .upload_rows(upload.id, after, CHECK_BATCH)
+            .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.row_no;
+        let mut checks: Vec<_> = rows
+            .iter()
+            .map(|r| check::row(r.row_no, &r.cells, mapping, defs, &mut seen))
+            .collect();
+        let emails: Vec<String> = checks
+            .iter()
+            .filter(|c| c.status != RowStatus::Error)
+            .filter_map(|c| c.patch.as_ref().map(|p| p.email.to_lowercase()))
+            .collect();
+        let live: HashSet<String> = state
+            .store
+            .live_emails(upload.company_id, &emails)
+            .await?
+            .into_iter()
+            .collect();
+        for c in &mut checks {
+            if c.status == RowStatus::New
+                && c.patch
+                    .as_ref()
+                    .is_some_and(|p| live.contains(&p.email.to_lowercase()))
+            {
+                c.status = RowStatus::Exists;
+            }
+            counts[match c.status {
+                RowStatus::New => 0,
+                RowStatus::Exists => 1,
+                RowStatus::Error => 2,
+            }] += 1;
+        }
+        state.store.save_checks(upload.id, &checks).await?;
+    }
+    let status = if counts[2] > 0 {
+        "FinishedWithError"
+    } else {
+        "Finished"
+    };
+    state.store.finish_mapping(upload.id, status, counts).await
+}
+
+/// Runs `job`, an import of `upload`'s checked rows, in the background.
+pub fn spawn_import(state: AppState, upload: Upload, kind: ImportKind, job: Job, actor: Actor) {
+    tokio::spawn(async move {
+        match state.store.start_job(job.id).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                tracing::error!(job = %job.resource_id, error = %e, "could not start an import");
+                return;
+            }
+        }
+        let started = Instant::now();
+        state.jobs.set(job.id, 0, started);
+        // On SQLite the import's transaction holds the one writer: no heartbeat (one process,
+        // and a restart fails every unfinished job).
+        let heartbeat = (state.store.engine() == Engine::Postgres).then(|| {
+            let store = state.store.clone();
+            let id = job.id;
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(HEARTBEAT).await;
+                    if store.heartbeat_job(id).await.is_err() {
+                        break;
+                    }
+                }
+            })
+        });
+        let jobs = state.jobs.clone();
+        let id = job.id;
+        let progress = move |done: i64| jobs.set(id, done, started);
+        let result = state
+            .store
+            .run_import(&upload, &kind, &actor, &progress)
+            .await;
+        if let Some(h) = heartbeat {
+            h.abort();
+        }
+        let finished = match &result {
+            Ok(outcome) => state.store.finish_job(job.id, Ok(outcome)).await,
+            Err(e) => {
+                tracing::error!(job = %job.resource_id, error = %e, "an import failed; nothing of it was applied");
+                let message = format!(
+                    "the import failed and nothing of it was applied ({e}); start it again, and if it fails again tell the operator"
+                );
+                state.store.finish_job(job.id, Err(&message)).await
+            }
+        };
+        if let Err(e) = finished {
+            tracing::error!(job = %job.resource_id, error = %e, "could not record an import's end");
+        }
+        state.jobs.clear(job.id);
+    });
+}

@@ -1,0 +1,1144 @@
+//! Importing target users from a file (REFERENCE.md C.10, issue #15): an upload's rows as
+//! read, each row's check against a mapping, the import itself in one transaction, and the
+//! jobs that run imports (migration 0018).
+//!
+//! The server reads the file and checks rows (it knows the API's validation rules); the store
+//! keeps them and applies an import all or nothing: every user it creates or updates, their
+//! counters, groups and custom values are written in one transaction, so a failure or a killed
+//! process leaves the company as it was.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use sea_query::{Alias, Expr, Query, Value};
+use serde::{Deserialize, Serialize};
+use sqlx::AnyConnection;
+
+use crate::audit::{count_of, Actor, Change, Entity, Operation};
+use crate::model::Millis;
+use crate::open::{new_resource_id, now_millis};
+use crate::query::{month_of, SearchSpec};
+use crate::rows::{
+    apply_order, bind_values, get_i64, get_opt_i64, get_opt_str, get_str, insert_rows, json_list,
+    json_list_from,
+};
+use crate::target_groups::MemberSelection;
+use crate::target_users::{field_values, new_row, TargetUserCol};
+use crate::{CustomValue, Result, SqlStore, StoreError, TargetUserFields};
+
+/// Rows written by one statement (4 values each, well under SQLite's bound-parameter limit).
+const ROWS_PER_STATEMENT: usize = 500;
+/// Rows an import reads, creates and updates at a time inside its transaction.
+const IMPORT_BATCH: i64 = 2000;
+/// Most row problems a job keeps to report (the rest are counted).
+pub const MAX_JOB_ERRORS: usize = 1000;
+
+/// What the server read of an uploaded file besides its rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadMeta {
+    /// As the client named it.
+    pub file_name: String,
+    /// `Csv`, `Xlsx` or `Xls`.
+    pub file_type: String,
+    /// The workbook's sheets (the first is read); empty for CSV.
+    pub sheet_names: Vec<String>,
+    /// The header row, trimmed.
+    pub headers: Vec<String>,
+}
+
+/// An upload ("transaction") and its last mapping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Upload {
+    pub id: i64,
+    pub company_id: i64,
+    pub transaction_id: String,
+    pub meta: UploadMeta,
+    pub row_count: i64,
+    /// Rows whose email an earlier row of the file has.
+    pub duplicate_count: i64,
+    /// The mapping job's resource id, once a mapping was made.
+    pub mapping_id: Option<String>,
+    /// The mapping as the server wrote it (JSON).
+    pub mapping: Option<String>,
+    /// The groups every imported user joins (internal ids).
+    pub group_ids: Vec<i64>,
+    /// `Idle`, `InProgress`, `Finished`, `FinishedWithError`.
+    pub mapping_status: String,
+    pub new_count: i64,
+    pub existing_count: i64,
+    pub invalid_count: i64,
+    pub create_time: Millis,
+    pub expire_time: Millis,
+}
+
+/// One row of an upload as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadRow {
+    /// 1 for the first row after the header.
+    pub row_no: i64,
+    pub resource_id: String,
+    pub cells: Vec<String>,
+}
+
+/// What a row would do, by its check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RowStatus {
+    /// No live user has its email: it creates one.
+    New,
+    /// A live user has its email: it updates that user.
+    Exists,
+    /// A problem: it is never imported.
+    Error,
+}
+
+impl RowStatus {
+    /// The name on the wire and in the database.
+    pub fn name(self) -> &'static str {
+        match self {
+            RowStatus::New => "New",
+            RowStatus::Exists => "Exists",
+            RowStatus::Error => "Error",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [RowStatus::New, RowStatus::Exists, RowStatus::Error]
+            .into_iter()
+            .find(|r| r.name() == s)
+    }
+}
+
+/// A problem with one field of a row (`validationDetail`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    pub field_name: String,
+    pub message: String,
+}
+
+/// The fields a row sets: the mapped ones, checked and in their stored form. A new user takes
+/// the defaults for the rest; an existing user keeps its own.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UserPatch {
+    pub email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_language_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager_first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager_last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager_email: Option<String>,
+    /// Custom values (an empty text clears one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom: Vec<CustomValue>,
+}
+
+impl UserPatch {
+    /// `base` with this patch's fields over it.
+    pub fn apply(&self, base: &TargetUserFields) -> TargetUserFields {
+        let mut f = base.clone();
+        f.email = self.email.clone();
+        let set = |slot: &mut String, v: &Option<String>| {
+            if let Some(v) = v {
+                slot.clone_from(v);
+            }
+        };
+        set(&mut f.first_name, &self.first_name);
+        set(&mut f.last_name, &self.last_name);
+        set(&mut f.department, &self.department);
+        set(&mut f.phone_number, &self.phone_number);
+        set(&mut f.time_zone_id, &self.time_zone_id);
+        set(&mut f.preferred_language_id, &self.preferred_language_id);
+        set(&mut f.manager_first_name, &self.manager_first_name);
+        set(&mut f.manager_last_name, &self.manager_last_name);
+        set(&mut f.manager_email, &self.manager_email);
+        if let Some(p) = self.priority {
+            f.priority = p;
+        }
+        f
+    }
+}
+
+/// One row's check against a mapping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowCheck {
+    pub row_no: i64,
+    pub status: RowStatus,
+    pub patch: Option<UserPatch>,
+    pub problems: Vec<Problem>,
+}
+
+/// A checked row, for the preview.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedRow {
+    pub row_no: i64,
+    pub resource_id: String,
+    pub status: Option<RowStatus>,
+    pub patch: Option<UserPatch>,
+    pub problems: Vec<Problem>,
+}
+
+/// Which checked rows an import applies (Keepnet's `importType`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportKind {
+    /// New and existing users (`ImportAll`, `All`).
+    All,
+    /// These rows, by resource id (`ImportSelected`, `Selected`).
+    Selected(Vec<String>),
+    /// Only users that do not exist yet (`OnlyNew`).
+    OnlyNew,
+    /// Only users that exist (`OnlyUpdateExisting`).
+    OnlyExisting,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportOutcome {
+    pub created: i64,
+    pub updated: i64,
+    /// Rows not applied: errors, and rows the import type leaves out.
+    pub skipped: i64,
+    /// Why rows were skipped, one entry per row (at most [`MAX_JOB_ERRORS`]).
+    pub skipped_rows: Vec<SkippedRow>,
+}
+
+/// A row an import did not apply, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SkippedRow {
+    pub row_number: i64,
+    pub email: String,
+    pub reason: String,
+}
+
+/// A background job (the UI's job log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub id: i64,
+    pub company_id: i64,
+    pub resource_id: String,
+    pub kind: String,
+    pub name: String,
+    /// `Queued`, `Running`, `Finished`, `FinishedWithError`, `Failed`.
+    pub status: String,
+    pub owner: String,
+    pub target_count: i64,
+    pub created_count: i64,
+    pub updated_count: i64,
+    pub skipped_count: i64,
+    pub errors: Vec<SkippedRow>,
+    pub error_message: Option<String>,
+    pub create_time: Millis,
+    pub start_time: Option<Millis>,
+    pub end_time: Option<Millis>,
+    pub heartbeat_time: Millis,
+}
+
+impl Job {
+    /// Whether the job has ended, one way or another.
+    pub fn is_finished(&self) -> bool {
+        matches!(
+            self.status.as_str(),
+            "Finished" | "FinishedWithError" | "Failed"
+        )
+    }
+}
+
+/// Uploads, checks, imports and jobs.
+#[async_trait]
+pub trait ImportStore: Send + Sync + 'static {
+    /// A new, empty upload of a company, usable once [`ImportStore::complete_upload`] ran.
+    async fn create_upload(
+        &self,
+        company_id: i64,
+        meta: &UploadMeta,
+        expire_time: Millis,
+    ) -> Result<Upload>;
+    /// Appends rows (numbered by the caller, from 1) to an upload.
+    async fn add_upload_rows(&self, upload_id: i64, rows: &[(i64, Vec<String>)]) -> Result<()>;
+    /// Marks an upload complete with its counts.
+    async fn complete_upload(&self, upload_id: i64, rows: i64, duplicates: i64) -> Result<()>;
+    /// A complete upload of the company by transaction id, unless it expired at `now`.
+    async fn upload(
+        &self,
+        company_id: i64,
+        transaction_id: &str,
+        now: Millis,
+    ) -> Result<Option<Upload>>;
+    /// The upload whose last mapping job is `mapping_id`.
+    async fn upload_by_mapping(&self, company_id: i64, mapping_id: &str) -> Result<Option<Upload>>;
+    /// Gives an upload a new transaction id (the old one stops working); returns it.
+    async fn rotate_upload(&self, upload_id: i64) -> Result<String>;
+    /// Starts a mapping: its JSON and groups, status `InProgress`, every row's check cleared.
+    /// Returns the mapping job's resource id.
+    async fn start_mapping(
+        &self,
+        upload_id: i64,
+        mapping: &str,
+        group_ids: &[i64],
+    ) -> Result<String>;
+    /// Rows of an upload after `after_row`, in order, at most `limit`.
+    async fn upload_rows(
+        &self,
+        upload_id: i64,
+        after_row: i64,
+        limit: i64,
+    ) -> Result<Vec<UploadRow>>;
+    /// Which of these lowercase emails live users of the company have.
+    async fn live_emails(&self, company_id: i64, emails: &[String]) -> Result<Vec<String>>;
+    /// Writes rows' checks.
+    async fn save_checks(&self, upload_id: i64, checks: &[RowCheck]) -> Result<()>;
+    /// Ends a mapping with its status and counts (new, existing, invalid).
+    async fn finish_mapping(&self, upload_id: i64, status: &str, counts: [i64; 3]) -> Result<()>;
+    /// A page of checked rows (filter on `Status`, `Email`; order by row or email).
+    async fn search_checked_rows(
+        &self,
+        upload_id: i64,
+        spec: &SearchSpec,
+    ) -> Result<(i64, Vec<CheckedRow>)>;
+    /// Deletes the uploads that expired at `now`, with their rows; how many.
+    async fn delete_expired_uploads(&self, now: Millis) -> Result<u64>;
+    /// A new job, `Queued`, owned by `owner`.
+    async fn create_job(
+        &self,
+        company_id: i64,
+        kind: &str,
+        name: &str,
+        owner: &str,
+        target_count: i64,
+    ) -> Result<Job>;
+    /// A job of the company.
+    async fn job(&self, company_id: i64, resource_id: &str) -> Result<Option<Job>>;
+    /// The company's jobs, newest first, at most `limit`.
+    async fn jobs(&self, company_id: i64, limit: i64) -> Result<Vec<Job>>;
+    /// Marks a queued job running, if it still is queued (one owner runs a job once).
+    async fn start_job(&self, job_id: i64) -> Result<bool>;
+    /// Says a running job is alive.
+    async fn heartbeat_job(&self, job_id: i64) -> Result<()>;
+    /// Ends a job with its outcome, or with `error` when it failed (nothing applied).
+    async fn finish_job(
+        &self,
+        job_id: i64,
+        outcome: std::result::Result<&ImportOutcome, &str>,
+    ) -> Result<()>;
+    /// Fails the queued and running jobs of `owner`, and those of any owner whose heartbeat
+    /// is older than `stale_before`: their process is gone, and their import's transaction
+    /// with it. How many.
+    async fn fail_abandoned_jobs(&self, owner: &str, stale_before: Millis) -> Result<u64>;
+    /// Applies an upload's checked rows as `kind` says, in one transaction, with the upload's
+    /// groups; `progress` is told the rows done so far. A row's user is looked up again by
+    /// email inside the transaction, so users created or deleted since the check are met as
+    /// they are now.
+    async fn run_import(
+        &self,
+        upload: &Upload,
+        kind: &ImportKind,
+        actor: &Actor,
+        progress: &(dyn Fn(i64) + Send + Sync),
+    ) -> Result<ImportOutcome>;
+}
+
+const UPLOAD_COLUMNS: &str = "id, company_id, transaction_id, file_name, file_type, sheet_names, \
+    headers, row_count, duplicate_count, mapping_id, mapping, group_ids, mapping_status, \
+    new_count, existing_count, invalid_count, create_time, expire_time";
+
+fn upload_from(r: &sqlx::any::AnyRow) -> Result<Upload> {
+    let group_ids: Vec<i64> = match get_opt_str(r, "group_ids")? {
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|e| StoreError::Corrupt(format!("import_uploads.group_ids: {e}")))?,
+        None => vec![],
+    };
+    Ok(Upload {
+        id: get_i64(r, "id")?,
+        company_id: get_i64(r, "company_id")?,
+        transaction_id: get_str(r, "transaction_id")?,
+        meta: UploadMeta {
+            file_name: get_str(r, "file_name")?,
+            file_type: get_str(r, "file_type")?,
+            sheet_names: json_list_from(&get_str(r, "sheet_names")?, "sheet_names")?,
+            headers: json_list_from(&get_str(r, "headers")?, "headers")?,
+        },
+        row_count: get_i64(r, "row_count")?,
+        duplicate_count: get_i64(r, "duplicate_count")?,
+        mapping_id: get_opt_str(r, "mapping_id")?,
+        mapping: get_opt_str(r, "mapping")?,
+        group_ids,
+        mapping_status: get_str(r, "mapping_status")?,
+        new_count: get_i64(r, "new_count")?,
+        existing_count: get_i64(r, "existing_count")?,
+        invalid_count: get_i64(r, "invalid_count")?,
+        create_time: get_i64(r, "create_time")?,
+        expire_time: get_i64(r, "expire_time")?,
+    })
+}
+
+const JOB_COLUMNS: &str = "id, company_id, resource_id, kind, name, status, owner, target_count, \
+    created_count, updated_count, skipped_count, errors, error_message, create_time, start_time, \
+    end_time, heartbeat_time";
+
+fn job_from(r: &sqlx::any::AnyRow) -> Result<Job> {
+    Ok(Job {
+        id: get_i64(r, "id")?,
+        company_id: get_i64(r, "company_id")?,
+        resource_id: get_str(r, "resource_id")?,
+        kind: get_str(r, "kind")?,
+        name: get_str(r, "name")?,
+        status: get_str(r, "status")?,
+        owner: get_str(r, "owner")?,
+        target_count: get_i64(r, "target_count")?,
+        created_count: get_i64(r, "created_count")?,
+        updated_count: get_i64(r, "updated_count")?,
+        skipped_count: get_i64(r, "skipped_count")?,
+        errors: serde_json::from_str(&get_str(r, "errors")?)
+            .map_err(|e| StoreError::Corrupt(format!("jobs.errors: {e}")))?,
+        error_message: get_opt_str(r, "error_message")?,
+        create_time: get_i64(r, "create_time")?,
+        start_time: get_opt_i64(r, "start_time")?,
+        end_time: get_opt_i64(r, "end_time")?,
+        heartbeat_time: get_i64(r, "heartbeat_time")?,
+    })
+}
+
+fn checked_from(r: &sqlx::any::AnyRow) -> Result<CheckedRow> {
+    let corrupt = |what: &str, e: serde_json::Error| StoreError::Corrupt(format!("{what}: {e}"));
+    Ok(CheckedRow {
+        row_no: get_i64(r, "row_no")?,
+        resource_id: get_str(r, "resource_id")?,
+        status: RowStatus::parse(&get_str(r, "status")?),
+        patch: get_opt_str(r, "patch")?
+            .map(|p| serde_json::from_str(&p).map_err(|e| corrupt("import_rows.patch", e)))
+            .transpose()?,
+        problems: get_opt_str(r, "problems")?
+            .map(|p| serde_json::from_str(&p).map_err(|e| corrupt("import_rows.problems", e)))
+            .transpose()?
+            .unwrap_or_default(),
+    })
+}
+
+fn json<T: Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Statement(format!("encoding JSON: {e}")))
+}
+
+/// A checked row as the import reads it.
+struct Pending {
+    row_no: i64,
+    resource_id: String,
+    status: Option<RowStatus>,
+    patch: Option<UserPatch>,
+    problems: Vec<Problem>,
+}
+
+impl SqlStore {
+    async fn uploads_where(&self, clause: &str, binds: (i64, &str)) -> Result<Option<Upload>> {
+        // `clause` is one of this module's constants, never input.
+        let sql = format!("SELECT {UPLOAD_COLUMNS} FROM import_uploads WHERE {clause}");
+        let row = sqlx::query(&sql)
+            .bind(binds.0)
+            .bind(binds.1)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(upload_from).transpose()
+    }
+
+    /// The live users of a company with these lowercase emails: email to (id, fields).
+    async fn live_users_by_email(
+        &self,
+        conn: &mut AnyConnection,
+        company_id: i64,
+        emails: &[String],
+    ) -> Result<HashMap<String, crate::TargetUser>> {
+        use crate::rows::FromColumns;
+        if emails.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let stmt = Query::select()
+            .expr(Expr::cust(TargetUserCol::SELECT))
+            .from(Alias::new(TargetUserCol::TABLE))
+            .and_where(Expr::col(TargetUserCol::CompanyId).eq(company_id))
+            .and_where(Expr::col(TargetUserCol::IsDeleted).eq(false))
+            .and_where(Expr::col(TargetUserCol::EmailLower).is_in(emails.iter().cloned()))
+            .to_owned();
+        let (sql, values) = self.render(&stmt);
+        let sql = format!("{sql}{}", self.for_update());
+        let rows = bind_values(sqlx::query(&sql), &values)
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut out = HashMap::new();
+        for r in &rows {
+            let u = crate::TargetUser::from_columns(r)?;
+            out.insert(u.fields.email.to_lowercase(), u);
+        }
+        Ok(out)
+    }
+
+    /// Checked rows of an upload after `after_row`, at most `limit`, in order.
+    async fn pending_rows(
+        &self,
+        conn: &mut AnyConnection,
+        upload_id: i64,
+        after_row: i64,
+    ) -> Result<Vec<Pending>> {
+        let rows = sqlx::query(
+            "SELECT row_no, resource_id, status, patch, problems FROM import_rows \
+             WHERE upload_id = $1 AND row_no > $2 ORDER BY row_no LIMIT $3",
+        )
+        .bind(upload_id)
+        .bind(after_row)
+        .bind(IMPORT_BATCH)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let c = checked_from(r)?;
+                Ok(Pending {
+                    row_no: c.row_no,
+                    resource_id: c.resource_id,
+                    status: c.status,
+                    patch: c.patch,
+                    problems: c.problems,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Why a row of an import of `kind` is not applied, if it is not; `exists` says whether a
+/// live user has its email now.
+fn skip_reason(kind: &ImportKind, row: &Pending, exists: bool) -> Option<String> {
+    if row.status == Some(RowStatus::Error) || row.patch.is_none() {
+        let problems: Vec<String> = row
+            .problems
+            .iter()
+            .map(|p| format!("{}: {}", p.field_name, p.message))
+            .collect();
+        return Some(if problems.is_empty() {
+            "the row was not checked; create the mapping again".to_owned()
+        } else {
+            problems.join("; ")
+        });
+    }
+    match kind {
+        ImportKind::All => None,
+        ImportKind::Selected(ids) => {
+            (!ids.contains(&row.resource_id)).then(|| "not selected".to_owned())
+        }
+        ImportKind::OnlyNew => exists.then(|| "the user exists (OnlyNew)".to_owned()),
+        ImportKind::OnlyExisting => {
+            (!exists).then(|| "no user has this email (OnlyUpdateExisting)".to_owned())
+        }
+    }
+}
+
+#[async_trait]
+impl ImportStore for SqlStore {
+    async fn create_upload(
+        &self,
+        company_id: i64,
+        meta: &UploadMeta,
+        expire_time: Millis,
+    ) -> Result<Upload> {
+        let transaction_id = new_resource_id();
+        let now = now_millis();
+        let mut conn = self.writer.acquire().await?;
+        let row = sqlx::query(
+            "INSERT INTO import_uploads (company_id, transaction_id, file_name, file_type, \
+             sheet_names, headers, create_time, expire_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             RETURNING id",
+        )
+        .bind(company_id)
+        .bind(&transaction_id)
+        .bind(&meta.file_name)
+        .bind(&meta.file_type)
+        .bind(json_list(&meta.sheet_names))
+        .bind(json_list(&meta.headers))
+        .bind(now)
+        .bind(expire_time)
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok(Upload {
+            id: get_i64(&row, "id")?,
+            company_id,
+            transaction_id,
+            meta: meta.clone(),
+            row_count: 0,
+            duplicate_count: 0,
+            mapping_id: None,
+            mapping: None,
+            group_ids: vec![],
+            mapping_status: "Idle".into(),
+            new_count: 0,
+            existing_count: 0,
+            invalid_count: 0,
+            create_time: now,
+            expire_time,
+        })
+    }
+
+    async fn add_upload_rows(&self, upload_id: i64, rows: &[(i64, Vec<String>)]) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let stmt = insert_rows(
+                "import_rows",
+                chunk.iter().map(|(n, cells)| {
+                    [
+                        (Alias::new("upload_id"), Value::from(upload_id)),
+                        (Alias::new("row_no"), Value::from(*n)),
+                        (Alias::new("resource_id"), new_resource_id().into()),
+                        (Alias::new("cells"), json_list(cells).into()),
+                    ]
+                }),
+            )?;
+            self.execute(&mut tx, &stmt).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn complete_upload(&self, upload_id: i64, rows: i64, duplicates: i64) -> Result<()> {
+        let mut conn = self.writer.acquire().await?;
+        sqlx::query(
+            "UPDATE import_uploads SET row_count = $1, duplicate_count = $2, is_complete = $3 \
+             WHERE id = $4",
+        )
+        .bind(rows)
+        .bind(duplicates)
+        .bind(true)
+        .bind(upload_id)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn upload(
+        &self,
+        company_id: i64,
+        transaction_id: &str,
+        now: Millis,
+    ) -> Result<Option<Upload>> {
+        let found = self
+            .uploads_where(
+                "company_id = $1 AND transaction_id = $2 AND is_complete",
+                (company_id, transaction_id),
+            )
+            .await?;
+        Ok(found.filter(|u| u.expire_time > now))
+    }
+
+    async fn upload_by_mapping(&self, company_id: i64, mapping_id: &str) -> Result<Option<Upload>> {
+        self.uploads_where(
+            "company_id = $1 AND mapping_id = $2",
+            (company_id, mapping_id),
+        )
+        .await
+    }
+
+    async fn rotate_upload(&self, upload_id: i64) -> Result<String> {
+        let id = new_resource_id();
+        let mut conn = self.writer.acquire().await?;
+        sqlx::query("UPDATE import_uploads SET transaction_id = $1 WHERE id = $2")
+            .bind(&id)
+            .bind(upload_id)
+            .execute(&mut *conn)
+            .await?;
+        Ok(id)
+    }
+
+    async fn start_mapping(
+        &self,
+        upload_id: i64,
+        mapping: &str,
+        group_ids: &[i64],
+    ) -> Result<String> {
+        let id = new_resource_id();
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "UPDATE import_uploads SET mapping_id = $1, mapping = $2, group_ids = $3, \
+             mapping_status = 'InProgress', new_count = 0, existing_count = 0, invalid_count = 0 \
+             WHERE id = $4",
+        )
+        .bind(&id)
+        .bind(mapping)
+        .bind(json(&group_ids)?)
+        .bind(upload_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE import_rows SET status = '', email_lower = '', patch = NULL, problems = NULL \
+             WHERE upload_id = $1",
+        )
+        .bind(upload_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn upload_rows(
+        &self,
+        upload_id: i64,
+        after_row: i64,
+        limit: i64,
+    ) -> Result<Vec<UploadRow>> {
+        let rows = sqlx::query(
+            "SELECT row_no, resource_id, cells FROM import_rows \
+             WHERE upload_id = $1 AND row_no > $2 ORDER BY row_no LIMIT $3",
+        )
+        .bind(upload_id)
+        .bind(after_row)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(UploadRow {
+                    row_no: get_i64(r, "row_no")?,
+                    resource_id: get_str(r, "resource_id")?,
+                    cells: json_list_from(&get_str(r, "cells")?, "import_rows.cells")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn live_emails(&self, company_id: i64, emails: &[String]) -> Result<Vec<String>> {
+        if emails.is_empty() {
+            return Ok(vec![]);
+        }
+        let stmt = Query::select()
+            .column(TargetUserCol::EmailLower)
+            .from(Alias::new(TargetUserCol::TABLE))
+            .and_where(Expr::col(TargetUserCol::CompanyId).eq(company_id))
+            .and_where(Expr::col(TargetUserCol::IsDeleted).eq(false))
+            .and_where(Expr::col(TargetUserCol::EmailLower).is_in(emails.iter().cloned()))
+            .to_owned();
+        let (sql, values) = self.render(&stmt);
+        let rows = bind_values(sqlx::query(&sql), &values)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| get_str(r, "email_lower")).collect()
+    }
+
+    async fn save_checks(&self, upload_id: i64, checks: &[RowCheck]) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        for c in checks {
+            let email = c
+                .patch
+                .as_ref()
+                .map(|p| p.email.to_lowercase())
+                .unwrap_or_default();
+            sqlx::query(
+                "UPDATE import_rows SET status = $1, email_lower = $2, patch = $3, problems = $4 \
+                 WHERE upload_id = $5 AND row_no = $6",
+            )
+            .bind(c.status.name())
+            .bind(email)
+            .bind(c.patch.as_ref().map(json).transpose()?)
+            .bind(
+                (!c.problems.is_empty())
+                    .then(|| json(&c.problems))
+                    .transpose()?,
+            )
+            .bind(upload_id)
+            .bind(c.row_no)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn finish_mapping(&self, upload_id: i64, status: &str, counts: [i64; 3]) -> Result<()> {
+        let mut conn = self.writer.acquire().await?;
+        sqlx::query(
+            "UPDATE import_uploads SET mapping_status = $1, new_count = $2, existing_count = $3, \
+             invalid_count = $4 WHERE id = $5",
+        )
+        .bind(status)
+        .bind(counts[0])
+        .bind(counts[1])
+        .bind(counts[2])
+        .bind(upload_id)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn search_checked_rows(
+        &self,
+        upload_id: i64,
+        spec: &SearchSpec,
+    ) -> Result<(i64, Vec<CheckedRow>)> {
+        let cond = spec.cond.to_condition(self.engine);
+        let total = self
+            .count(
+                crate::rows::count_select()
+                    .from(Alias::new("import_rows"))
+                    .and_where(Expr::col(Alias::new("upload_id")).eq(upload_id))
+                    .cond_where(cond.clone()),
+            )
+            .await?;
+        let mut page = Query::select()
+            .expr(Expr::cust("row_no, resource_id, status, patch, problems"))
+            .from(Alias::new("import_rows"))
+            .and_where(Expr::col(Alias::new("upload_id")).eq(upload_id))
+            .cond_where(cond)
+            .to_owned();
+        apply_order(&mut page, spec);
+        let (sql, values) = self.render(&page);
+        let rows = bind_values(sqlx::query(&sql), &values)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok((total, rows.iter().map(checked_from).collect::<Result<_>>()?))
+    }
+
+    async fn delete_expired_uploads(&self, now: Millis) -> Result<u64> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "DELETE FROM import_rows WHERE upload_id IN \
+             (SELECT id FROM import_uploads WHERE expire_time <= $1)",
+        )
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let n = sqlx::query("DELETE FROM import_uploads WHERE expire_time <= $1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn create_job(
+        &self,
+        company_id: i64,
+        kind: &str,
+        name: &str,
+        owner: &str,
+        target_count: i64,
+    ) -> Result<Job> {
+        let resource_id = new_resource_id();
+        let now = now_millis();
+        let mut conn = self.writer.acquire().await?;
+        let row = sqlx::query(
+            "INSERT INTO jobs (company_id, resource_id, kind, name, status, owner, target_count, \
+             create_time, heartbeat_time) VALUES ($1, $2, $3, $4, 'Queued', $5, $6, $7, $7) RETURNING id",
+        )
+        .bind(company_id)
+        .bind(&resource_id)
+        .bind(kind)
+        .bind(name)
+        .bind(owner)
+        .bind(target_count)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok(Job {
+            id: get_i64(&row, "id")?,
+            company_id,
+            resource_id,
+            kind: kind.to_owned(),
+            name: name.to_owned(),
+            status: "Queued".into(),
+            owner: owner.to_owned(),
+            target_count,
+            created_count: 0,
+            updated_count: 0,
+            skipped_count: 0,
+            errors: vec![],
+            error_message: None,
+            create_time: now,
+            start_time: None,
+            end_time: None,
+            heartbeat_time: now,
+        })
+    }
+
+    async fn job(&self, company_id: i64, resource_id: &str) -> Result<Option<Job>> {
+        let sql =
+            format!("SELECT {JOB_COLUMNS} FROM jobs WHERE company_id = $1 AND resource_id = $2");
+        let row = sqlx::query(&sql)
+            .bind(company_id)
+            .bind(resource_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(job_from).transpose()
+    }
+
+    async fn jobs(&self, company_id: i64, limit: i64) -> Result<Vec<Job>> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE company_id = $1 ORDER BY create_time DESC, id DESC LIMIT $2"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(company_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(job_from).collect()
+    }
+
+    async fn start_job(&self, job_id: i64) -> Result<bool> {
+        let now = now_millis();
+        let mut conn = self.writer.acquire().await?;
+        let n = sqlx::query(
+            "UPDATE jobs SET status = 'Running', start_time = $1, heartbeat_time = $1 \
+             WHERE id = $2 AND status = 'Queued'",
+        )
+        .bind(now)
+        .bind(job_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn heartbeat_job(&self, job_id: i64) -> Result<()> {
+        let mut conn = self.writer.acquire().await?;
+        sqlx::query("UPDATE jobs SET heartbeat_time = $1 WHERE id = $2 AND status = 'Running'")
+            .bind(now_millis())
+            .bind(job_id)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn finish_job(
+        &self,
+        job_id: i64,
+        outcome: std::result::Result<&ImportOutcome, &str>,
+    ) -> Result<()> {
+        let now = now_millis();
+        let mut conn = self.writer.acquire().await?;
+        match outcome {
+            Ok(o) => {
+                let status = if o.skipped > 0 {
+                    "FinishedWithError"
+                } else {
+                    "Finished"
+                };
+                sqlx::query(
+                    "UPDATE jobs SET status = $1, created_count = $2, updated_count = $3, \
+                     skipped_count = $4, errors = $5, end_time = $6, heartbeat_time = $6 WHERE id = $7",
+                )
+                .bind(status)
+                .bind(o.created)
+                .bind(o.updated)
+                .bind(o.skipped)
+                .bind(json(&o.skipped_rows)?)
+                .bind(now)
+                .bind(job_id)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Err(message) => {
+                sqlx::query(
+                    "UPDATE jobs SET status = 'Failed', error_message = $1, end_time = $2, \
+                     heartbeat_time = $2 WHERE id = $3",
+                )
+                .bind(message)
+                .bind(now)
+                .bind(job_id)
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn fail_abandoned_jobs(&self, owner: &str, stale_before: Millis) -> Result<u64> {
+        let now = now_millis();
+        let mut conn = self.writer.acquire().await?;
+        let n = sqlx::query(
+            "UPDATE jobs SET status = 'Failed', end_time = $1, error_message = $2 \
+             WHERE status IN ('Queued', 'Running') AND (owner = $3 OR heartbeat_time < $4)",
+        )
+        .bind(now)
+        .bind(
+            "the server running this job stopped before it finished; nothing of it was applied. Start the import again",
+        )
+        .bind(owner)
+        .bind(stale_before)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        Ok(n)
+    }
+
+    async fn run_import(
+        &self,
+        upload: &Upload,
+        kind: &ImportKind,
+        actor: &Actor,
+        progress: &(dyn Fn(i64) + Send + Sync),
+    ) -> Result<ImportOutcome> {
+        let company_id = upload.company_id;
+        let mut out = ImportOutcome::default();
+        let mut tx = self.write_tx().await?;
+        let now = now_millis();
+        let month = month_of(now);
+        let (mut active, mut inactive) = (0_i64, 0_i64);
+        let mut joined: Vec<i64> = Vec::new();
+        let mut after = 0_i64;
+        let mut done = 0_i64;
+        loop {
+            let batch = self.pending_rows(&mut tx, upload.id, after).await?;
+            let Some(last) = batch.last() else { break };
+            after = last.row_no;
+            let emails: Vec<String> = batch
+                .iter()
+                .filter_map(|r| r.patch.as_ref().map(|p| p.email.to_lowercase()))
+                .collect();
+            let live = self
+                .live_users_by_email(&mut tx, company_id, &emails)
+                .await?;
+            let mut creates: Vec<(TargetUserFields, &UserPatch)> = Vec::new();
+            for row in &batch {
+                let email = row
+                    .patch
+                    .as_ref()
+                    .map(|p| p.email.to_lowercase())
+                    .unwrap_or_default();
+                let existing = live.get(&email);
+                if let Some(reason) = skip_reason(kind, row, existing.is_some()) {
+                    out.skipped += 1;
+                    if out.skipped_rows.len() < MAX_JOB_ERRORS {
+                        out.skipped_rows.push(SkippedRow {
+                            row_number: row.row_no,
+                            email,
+                            reason,
+                        });
+                    }
+                    continue;
+                }
+                let Some(patch) = row.patch.as_ref() else {
+                    continue;
+                };
+                match existing {
+                    Some(user) => {
+                        let f = patch.apply(&user.fields);
+                        let values = field_values(&f)
+                            .into_iter()
+                            .chain([(TargetUserCol::UpdateTime, now.into())])
+                            .map(|(c, v)| (c, v.into()));
+                        let stmt = Query::update()
+                            .table(Alias::new(TargetUserCol::TABLE))
+                            .values(values)
+                            .and_where(Expr::col(TargetUserCol::Id).eq(user.id))
+                            .to_owned();
+                        self.execute(&mut tx, &stmt).await?;
+                        let has_phone = !f.phone_number.is_empty();
+                        if user.fields.phone_number.is_empty() == has_phone {
+                            self.phone_changed_in(&mut tx, user.id, has_phone).await?;
+                        }
+                        self.set_custom_values_in(&mut tx, user.id, &patch.custom)
+                            .await?;
+                        joined.push(user.id);
+                        out.updated += 1;
+                    }
+                    None => {
+                        let base = TargetUserFields {
+                            priority: crate::DEFAULT_PRIORITY,
+                            is_active: true,
+                            ..Default::default()
+                        };
+                        creates.push((patch.apply(&base), patch));
+                    }
+                }
+            }
+            for chunk in creates.chunks(ROWS_PER_STATEMENT) {
+                let ids: Vec<String> = chunk.iter().map(|_| new_resource_id()).collect();
+                let stmt = insert_rows(
+                    TargetUserCol::TABLE,
+                    chunk
+                        .iter()
+                        .zip(&ids)
+                        .map(|((f, _), rid)| new_row(company_id, rid.clone(), f, now)),
+                )?;
+                self.execute(&mut tx, &stmt).await?;
+                let stmt = Query::select()
+                    .columns([TargetUserCol::Id, TargetUserCol::ResourceId])
+                    .from(Alias::new(TargetUserCol::TABLE))
+                    .and_where(Expr::col(TargetUserCol::ResourceId).is_in(ids.iter().cloned()))
+                    .to_owned();
+                let (sql, values) = self.render(&stmt);
+                let rows = bind_values(sqlx::query(&sql), &values)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let mut by_rid = HashMap::with_capacity(rows.len());
+                for r in &rows {
+                    by_rid.insert(get_str(r, "resource_id")?, get_i64(r, "id")?);
+                }
+                for ((f, patch), rid) in chunk.iter().zip(&ids) {
+                    let id = *by_rid.get(rid).ok_or_else(|| {
+                        StoreError::Corrupt(format!("imported user {rid} was not found"))
+                    })?;
+                    if f.is_active {
+                        active += 1;
+                    } else {
+                        inactive += 1;
+                    }
+                    if !patch.custom.is_empty() {
+                        self.set_custom_values_in(&mut tx, id, &patch.custom)
+                            .await?;
+                    }
+                    joined.push(id);
+                    out.created += 1;
+                }
+            }
+            done += batch.len() as i64;
+            progress(done);
+        }
+        if active + inactive > 0 {
+            crate::target_users::bump(&mut tx, company_id, month, active, inactive, 0).await?;
+        }
+        for group in &upload.group_ids {
+            for ids in joined.chunks(ROWS_PER_STATEMENT) {
+                self.add_members_in(
+                    &mut tx,
+                    company_id,
+                    *group,
+                    &MemberSelection::Ids(ids.to_vec()),
+                )
+                .await?;
+            }
+        }
+        let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
+        let event = change.event(
+            Operation::BulkCreate,
+            None,
+            None,
+            Some(serde_json::json!({
+                "createdCount": out.created,
+                "updatedCount": out.updated,
+                "skippedCount": out.skipped,
+                "fileName": upload.meta.file_name,
+            })),
+            format!(
+                "Imported {} from '{}': {} created, {} updated {}",
+                count_of(
+                    (out.created + out.updated).unsigned_abs(),
+                    "target user",
+                    "target users"
+                ),
+                upload.meta.file_name,
+                out.created,
+                out.updated,
+                change.company.suffix()
+            ),
+        );
+        self.commit_audited(tx, [event]).await?;
+        Ok(out)
+    }
+}
