@@ -333,6 +333,8 @@ pub trait TargetGroupStore: Send + Sync + 'static {
     async fn groups_of_users(&self, user_ids: &[i64]) -> Result<Vec<(i64, TargetGroup)>>;
     /// Whether the company has any target group.
     async fn has_target_groups(&self, company_id: i64) -> Result<bool>;
+    /// Every group of the company: internal id and name.
+    async fn target_group_names(&self, company_id: i64) -> Result<Vec<(i64, String)>>;
 }
 
 /// A company's target users and their counters (`target_users/`).

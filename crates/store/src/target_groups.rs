@@ -772,6 +772,16 @@ impl TargetGroupStore for SqlStore {
         Ok(row.is_some())
     }
 
+    async fn target_group_names(&self, company_id: i64) -> Result<Vec<(i64, String)>> {
+        let rows = sqlx::query("SELECT id, name FROM target_groups WHERE company_id = $1")
+            .bind(company_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((get_i64(r, "id")?, get_str(r, "name")?)))
+            .collect()
+    }
+
     async fn groups_of_users(&self, user_ids: &[i64]) -> Result<Vec<(i64, TargetGroup)>> {
         if user_ids.is_empty() {
             return Ok(vec![]);

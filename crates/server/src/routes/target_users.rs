@@ -1,5 +1,7 @@
 //! `/api/target-users`: create, read, update, delete, search, bulk delete and the count summary.
 
+use std::collections::HashMap;
+
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use chrono::{Datelike, TimeZone, Utc};
@@ -690,12 +692,18 @@ pub async fn export_users(
     .await?;
     let all = record.all_pages;
     let defs = state.store.custom_fields(company_id).await?;
+    let groups: HashMap<i64, String> = state
+        .store
+        .target_group_names(company_id)
+        .await?
+        .into_iter()
+        .collect();
     let extras = ExportExtras {
-        groups: state.store.has_target_groups(company_id).await?,
+        groups: !groups.is_empty(),
         custom_values: defs.iter().any(|f| f.fields.is_active),
     };
     let store = state.store.clone();
-    let kind = user_file(title, &defs);
+    let kind = user_file(title, &defs, groups);
     files::stream(state, record, kind, options, move |sink| async move {
         store
             .export_target_users(company_id, &spec, all, extras, sink)
@@ -709,9 +717,13 @@ pub async fn export_users(
 const PDF_CUSTOM_FIELDS: usize = 2;
 
 /// The target-user file of a company whose custom fields are `defs`: the built-in columns,
-/// then one column per **active** custom field in the fields' order, in typed cells
+/// Target Groups (named from `groups`, the company's), then one column per **active** custom field in the fields' order, in typed cells
 /// (docs/api.md, "Exports").
-fn user_file(title: &'static str, defs: &[CustomField]) -> FileKind<ExportedUser> {
+fn user_file(
+    title: &'static str,
+    defs: &[CustomField],
+    groups: HashMap<i64, String>,
+) -> FileKind<ExportedUser> {
     let active: Vec<(i64, String, CustomFieldType)> = defs
         .iter()
         .filter(|f| f.fields.is_active)
@@ -736,7 +748,14 @@ fn user_file(title: &'static str, defs: &[CustomField]) -> FileKind<ExportedUser
         )
     });
     let cells = move |row: &ExportedUser| {
-        let mut cells = export::target_user_cells(&row.user, &row.groups);
+        // Names in any case's order, as rows list them.
+        let mut names: Vec<&str> = row
+            .group_ids
+            .iter()
+            .filter_map(|id| groups.get(id).map(String::as_str))
+            .collect();
+        names.sort_by_cached_key(|n| n.to_lowercase());
+        let mut cells = export::target_user_cells(&row.user, &names.join(", "));
         for (id, _, data_type) in &active {
             cells.push(
                 row.custom_values

@@ -1,5 +1,5 @@
-//! What a target-user export carries besides the user's own columns: the names of its groups
-//! and its custom values, read by the export's own cursor (one snapshot), as two columns after
+//! What a target-user export carries besides the user's own columns: its groups (by id; the
+//! server names them from the company's groups, read once) and its custom values, read by the export's own cursor (one snapshot), as two columns after
 //! the user's. Each is read only when the export asks for it, so an export of a company without
 //! groups or custom fields costs what it did before (issue #14).
 
@@ -12,7 +12,7 @@ use super::record::TargetUserCol as C;
 /// Which extra columns an export reads.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ExportExtras {
-    /// The names of the user's target groups.
+    /// The user's target groups.
     pub groups: bool,
     /// The user's custom values.
     pub custom_values: bool,
@@ -23,8 +23,8 @@ pub struct ExportExtras {
 pub struct ExportedUser {
     /// The user.
     pub user: TargetUser,
-    /// Its groups' names, by name in any case, joined by ", " (empty when not read or none).
-    pub groups: String,
+    /// Its groups' internal ids (empty when not read or none).
+    pub group_ids: Vec<i64>,
     /// Its custom values as (field id, text as shown), every field's, active or not (empty
     /// when not read).
     pub custom_values: Vec<(i64, String)>,
@@ -34,17 +34,24 @@ impl FromColumns for ExportedUser {
     fn from_columns<R: ReadColumns + ?Sized>(r: &R) -> Result<Self> {
         let user = TargetUser::from_columns(r)?;
         let at = C::READ.len();
-        let groups = r.opt_text(at)?.unwrap_or_default();
-        let custom_values = match r.opt_text(at + 1)? {
-            Some(json) => serde_json::from_str(&json)
-                .map_err(|e| StoreError::Corrupt(format!("a user's custom values: {e}")))?,
-            None => vec![],
-        };
         Ok(ExportedUser {
             user,
-            groups,
-            custom_values,
+            group_ids: json_column(r, at, "groups")?,
+            custom_values: json_column(r, at + 1, "custom values")?,
         })
+    }
+}
+
+/// The JSON list in column `at` (empty when NULL); `what` names it in the error.
+fn json_column<R, T>(r: &R, at: usize, what: &str) -> Result<Vec<T>>
+where
+    R: ReadColumns + ?Sized,
+    T: serde::de::DeserializeOwned,
+{
+    match r.opt_text(at)? {
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|e| StoreError::Corrupt(format!("a user's {what}: {e}"))),
+        None => Ok(vec![]),
     }
 }
 
@@ -53,14 +60,14 @@ impl FromColumns for ExportedUser {
 pub(crate) fn extra_columns(engine: Engine, extras: ExportExtras) -> String {
     let groups = match (extras.groups, engine) {
         (false, _) => "NULL",
+        // The membership index (user, group) alone answers these; names would join each
+        // membership to its group.
         (true, Engine::Sqlite) => {
-            "(SELECT group_concat(g.name, ', ' ORDER BY g.name_lower) \
-             FROM target_group_members m JOIN target_groups g ON g.id = m.group_id \
+            "(SELECT json_group_array(m.group_id) FROM target_group_members m \
              WHERE m.target_user_id = target_users.id)"
         }
         (true, Engine::Postgres) => {
-            "(SELECT string_agg(g.name, ', ' ORDER BY g.name_lower) \
-             FROM target_group_members m JOIN target_groups g ON g.id = m.group_id \
+            "(SELECT CAST(json_agg(m.group_id) AS TEXT) FROM target_group_members m \
              WHERE m.target_user_id = target_users.id)"
         }
     };
@@ -75,5 +82,5 @@ pub(crate) fn extra_columns(engine: Engine, extras: ExportExtras) -> String {
              FROM custom_field_values v WHERE v.target_user_id = target_users.id)"
         }
     };
-    format!("{groups} AS group_names, {values} AS custom_values")
+    format!("{groups} AS group_ids, {values} AS custom_values")
 }

@@ -374,8 +374,9 @@ impl TargetUserStore for SqlStore {
         spec: &SearchSpec,
     ) -> Result<(i64, Vec<TargetUser>)> {
         let cond = self.user_condition(&spec.cond);
-        // An unfiltered total is the sum of the counters, and an unfiltered member search's
-        // the group's own count: lookups, not scans.
+        // An unfiltered total is the sum of the counters, an unfiltered member search's the
+        // group's own count, and a lone custom-field filter's the count of the field's values
+        // that meet it (index on field and value): lookups, not scans of the users.
         let total = if spec.cond == Cond::All(vec![]) {
             let c = self.user_counts(company_id, 0).await?;
             c.active + c.inactive + c.deleted
@@ -390,6 +391,14 @@ impl TargetUserStore for SqlStore {
             row.map(|r| get_i64(&r, "user_count"))
                 .transpose()?
                 .unwrap_or(0)
+        } else if let Some((field, leaf)) = search::lone_custom_leaf(&spec.cond) {
+            self.count(
+                count_select()
+                    .from(Alias::new("custom_field_values"))
+                    .and_where(Expr::col(Alias::new("field_id")).eq(field))
+                    .cond_where(leaf.to_condition(self.engine)),
+            )
+            .await?
         } else {
             self.count(
                 count_select()
@@ -398,6 +407,13 @@ impl TargetUserStore for SqlStore {
                     .cond_where(cond.clone()),
             )
             .await?
+        };
+        // Many matches: a page probes each user's custom values along the sort order instead
+        // of gathering every match first.
+        let cond = if total >= search::PROBE_CUSTOM_FROM {
+            self.user_condition_with(&spec.cond, true)
+        } else {
+            cond
         };
         let (sql, values) = self.user_page_sql(company_id, cond, spec);
         if let (Some(file), true) = (self.sqlite_file.clone(), spec.limit >= RUSQLITE_PAGE_ROWS) {

@@ -205,19 +205,69 @@ fn group_leaf(c: &Cond, engine: Engine) -> Option<SimpleExpr> {
     })
 }
 
+/// A leaf on a custom field as a correlated probe of the user's value (primary key on field
+/// and user) instead of the semi-join on the field's matching values: for a page of many
+/// matches, walking the sort order's index and probing each user stops after a page, where
+/// the semi-join first gathers every match (`docs/performance.md`, custom fields).
+fn custom_probe(c: &Cond, engine: Engine) -> Option<SimpleExpr> {
+    let Cond::Custom { field, cond } = c else {
+        return None;
+    };
+    let absent_holds = cond.holds_for_null();
+    let inner = if absent_holds {
+        cond.to_condition(engine).not()
+    } else {
+        cond.to_condition(engine)
+    };
+    let probe = Query::select()
+        .expr(Expr::val(1))
+        .from(Alias::new("custom_field_values"))
+        .and_where(Expr::col(Alias::new("field_id")).eq(*field))
+        .and_where(
+            Expr::col((
+                Alias::new("custom_field_values"),
+                Alias::new("target_user_id"),
+            ))
+            .equals((Alias::new(C::TABLE), Alias::new("id"))),
+        )
+        .cond_where(inner)
+        .to_owned();
+    let exists = Expr::exists(probe);
+    Some(if absent_holds { exists.not() } else { exists })
+}
+
+/// The custom-field leaf and its field, when a filter is that one leaf and a user without a
+/// value fails it: its matches are then exactly the field's values that meet it.
+pub(super) fn lone_custom_leaf(cond: &Cond) -> Option<(i64, &Cond)> {
+    match cond {
+        Cond::Custom { field, cond } if !cond.holds_for_null() => Some((*field, cond)),
+        _ => None,
+    }
+}
+
+/// Matches from which a page's custom-field leaves are probed per user rather than gathered
+/// (see [`custom_probe`]).
+pub(super) const PROBE_CUSTOM_FROM: i64 = 1000;
+
 impl SqlStore {
     /// A target-user filter rendered for this engine.
     pub(crate) fn user_condition(&self, cond: &Cond) -> Condition {
-        match self.engine {
-            Engine::Sqlite => cond.to_condition_with(Engine::Sqlite, &|c| {
-                domain_verified_leaf(c)
-                    .or_else(|| group_leaf(c, Engine::Sqlite))
-                    .or_else(|| sqlite_contains_from_index(c))
-            }),
-            Engine::Postgres => cond.to_condition_with(Engine::Postgres, &|c| {
-                domain_verified_leaf(c).or_else(|| group_leaf(c, Engine::Postgres))
-            }),
-        }
+        self.user_condition_with(cond, false)
+    }
+
+    /// [`SqlStore::user_condition`], with custom-field leaves probed per user when `probe`.
+    pub(super) fn user_condition_with(&self, cond: &Cond, probe: bool) -> Condition {
+        let engine = self.engine;
+        cond.to_condition_with(engine, &|c| {
+            domain_verified_leaf(c)
+                .or_else(|| group_leaf(c, engine))
+                .or_else(|| probe.then(|| custom_probe(c, engine)).flatten())
+                .or_else(|| {
+                    (engine == Engine::Sqlite)
+                        .then(|| sqlite_contains_from_index(c))
+                        .flatten()
+                })
+        })
     }
 
     /// A search page's query. Shallow pages (`offset` under [`DEFERRED_JOIN_OFFSET`]) are a

@@ -57,14 +57,7 @@ async fn export_reads_groups_and_custom_values(s: &SqlStore) {
         .insert_target_group(c.id, &group("Alpha"), &actor())
         .await
         .expect("group");
-    let field = s
-        .insert_custom_field(
-            c.id,
-            &CustomFieldFields::new("Office", CustomFieldType::String),
-            &actor(),
-        )
-        .await
-        .expect("field");
+    let field = custom_field(s, c.id, "Office", CustomFieldType::String).await;
     let value = CustomValue {
         field_id: field.id,
         text: "Zoë's \"desk\", 2nd floor".into(),
@@ -95,17 +88,26 @@ async fn export_reads_groups_and_custom_values(s: &SqlStore) {
         .collect();
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[0].user.id, users[0].id);
-    assert_eq!(rows[0].groups, "Alpha, beta, the second");
+    let mut got = rows[0].group_ids.clone();
+    got.sort_unstable();
+    let mut want = vec![alpha.id, beta.id];
+    want.sort_unstable();
+    assert_eq!(got, want);
+    let names = s.target_group_names(c.id).await.expect("names");
+    assert!(
+        names.contains(&(beta.id, "beta, the second".to_owned())),
+        "{names:?}"
+    );
     assert_eq!(rows[0].custom_values, vec![(field.id, value.text.clone())]);
     assert!(rows[1..]
         .iter()
-        .all(|r| r.groups.is_empty() && r.custom_values.is_empty()));
+        .all(|r| r.group_ids.is_empty() && r.custom_values.is_empty()));
     let plain: Vec<ExportedUser> = export_with(s, c.id, &all, true, ExportExtras::default())
         .await
         .into_iter()
         .flatten()
         .collect();
-    assert!(plain[0].groups.is_empty() && plain[0].custom_values.is_empty());
+    assert!(plain[0].group_ids.is_empty() && plain[0].custom_values.is_empty());
     assert!(s.has_target_groups(c.id).await.expect("has"));
     let other = company(s, None, "Other", STATUS_ACTIVE).await;
     assert!(!s.has_target_groups(other.id).await.expect("has"));

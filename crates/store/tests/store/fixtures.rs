@@ -94,6 +94,22 @@ pub async fn load(s: &SqlStore, company_id: i64, n: usize) -> Vec<TargetUser> {
     stored
 }
 
+/// A new active, optional custom field of a company.
+pub async fn custom_field(
+    s: &SqlStore,
+    company_id: i64,
+    name: &str,
+    data_type: CustomFieldType,
+) -> CustomField {
+    s.insert_custom_field(
+        company_id,
+        &CustomFieldFields::new(name, data_type),
+        &actor(),
+    )
+    .await
+    .expect("custom field")
+}
+
 /// Ascending by internal id: the insertion order.
 pub fn by_id() -> Vec<Order> {
     vec![order("id", true)]

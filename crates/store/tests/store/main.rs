@@ -15,6 +15,7 @@ mod allow_list;
 mod clients;
 mod companies;
 mod counters;
+mod custom_search;
 mod exports;
 mod filters;
 mod paging;
