@@ -52,6 +52,9 @@ pub struct Config {
     pub max_page_size: i64,
     /// Largest file an import upload takes, in bytes (413 above).
     pub import_max_bytes: u64,
+    /// How often a running import says it is alive (PostgreSQL); one silent for twelve times
+    /// this is taken for dead. See [`crate::import`].
+    pub job_heartbeat: std::time::Duration,
     /// Bootstrap client id (first start only); generated when `None`.
     pub bootstrap_client_id: Option<String>,
     /// Bootstrap client secret (first start only); generated when `None`.
@@ -155,6 +158,7 @@ impl Default for Config {
             secret_check_wait: std::time::Duration::from_secs(2),
             max_page_size: 1000,
             import_max_bytes: 100 * 1024 * 1024,
+            job_heartbeat: std::time::Duration::from_secs(10),
             bootstrap_client_id: None,
             bootstrap_client_secret: None,
             demo: false,

@@ -195,7 +195,7 @@ impl Server {
                 .map(|r| Arc::new(ratelimit::Limiters::new(r))),
             jobs: Arc::new(import::Jobs::default()),
         };
-        let abandoned = import::fail_abandoned(&state).await?;
+        let abandoned = import::fail_abandoned(&state, true).await?;
         if abandoned > 0 {
             tracing::warn!(
                 jobs = abandoned,

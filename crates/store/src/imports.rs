@@ -334,10 +334,9 @@ pub trait ImportStore: Send + Sync + 'static {
         job_id: i64,
         outcome: std::result::Result<&ImportOutcome, &str>,
     ) -> Result<()>;
-    /// Fails the queued and running jobs of `owner`, and those of any owner whose heartbeat
-    /// is older than `stale_before`: their process is gone, and their import's transaction
-    /// with it. How many.
-    async fn fail_abandoned_jobs(&self, owner: &str, stale_before: Millis) -> Result<u64>;
+    /// Fails the queued and running jobs whose heartbeat is older than `stale_before`: their
+    /// process is gone, and their import's transaction with it. How many.
+    async fn fail_abandoned_jobs(&self, stale_before: Millis) -> Result<u64>;
     /// Applies an upload's checked rows as `kind` says, in one transaction, with the upload's
     /// groups; `progress` is told the rows done so far. A row's user is looked up again by
     /// email inside the transaction, so users created or deleted since the check are met as
@@ -957,18 +956,17 @@ impl ImportStore for SqlStore {
         Ok(())
     }
 
-    async fn fail_abandoned_jobs(&self, owner: &str, stale_before: Millis) -> Result<u64> {
+    async fn fail_abandoned_jobs(&self, stale_before: Millis) -> Result<u64> {
         let now = now_millis();
         let mut conn = self.writer.acquire().await?;
         let n = sqlx::query(
             "UPDATE jobs SET status = 'Failed', end_time = $1, error_message = $2 \
-             WHERE status IN ('Queued', 'Running') AND (owner = $3 OR heartbeat_time < $4)",
+             WHERE status IN ('Queued', 'Running') AND heartbeat_time < $3",
         )
         .bind(now)
         .bind(
             "the server running this job stopped before it finished; nothing of it was applied. Start the import again",
         )
-        .bind(owner)
         .bind(stale_before)
         .execute(&mut *conn)
         .await?

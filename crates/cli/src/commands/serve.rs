@@ -29,6 +29,10 @@ pub struct ServeArgs {
     /// Largest file `POST /api/target-users/upload` takes, in MiB (413 above).
     #[arg(long, env = "ROLLCALL_IMPORT_MAX_MIB", default_value_t = 100)]
     import_max_mib: u64,
+    /// Seconds between a running import's signs of life on PostgreSQL; after twelve missed, any
+    /// replica reports the import failed.
+    #[arg(long, env = "ROLLCALL_JOB_HEARTBEAT_SECS", default_value_t = 10)]
+    job_heartbeat_secs: u64,
     /// Client id of the first Reseller credential (used only on an empty database).
     #[arg(long, env = "ROLLCALL_BOOTSTRAP_CLIENT_ID")]
     bootstrap_client_id: Option<String>,
@@ -133,6 +137,7 @@ const SETTINGS: &[(&str, &str, &str)] = &[
     ("jwt_secret", "Secret (32+ characters) signing access tokens; default: generated and stored in the database.", "\"change-me-to-a-long-random-secret-of-32-chars\""),
     ("max_page_size", "Largest pageSize a search accepts.", "1000"),
     ("import_max_mib", "Largest file an import upload takes, in MiB.", "100"),
+    ("job_heartbeat_secs", "Seconds between a running import's signs of life (PostgreSQL).", "10"),
     ("bootstrap_client_id", "Client id of the first Reseller credential (empty database only).", "\"admin\""),
     ("bootstrap_client_secret", "Its secret, at least 16 characters.", "\"change-me-to-a-long-random-secret\""),
     ("demo", "Seed demo customer companies once.", "false"),
@@ -214,6 +219,10 @@ pub fn apply_config_file(a: &mut ServeArgs, matches: &clap::ArgMatches) -> Resul
             "max_page_size" => a.max_page_size = int()?,
             "import_max_mib" => {
                 a.import_max_mib = u64::try_from(int()?).map_err(|_| bad("a positive number"))?
+            }
+            "job_heartbeat_secs" => {
+                a.job_heartbeat_secs =
+                    u64::try_from(int()?).map_err(|_| bad("a positive number"))?
             }
             "bootstrap_client_id" => a.bootstrap_client_id = Some(text()?),
             "bootstrap_client_secret" => a.bootstrap_client_secret = Some(text()?),
@@ -422,6 +431,7 @@ pub async fn run(a: ServeArgs) -> Result<()> {
         jwt_secret: a.jwt_secret,
         max_page_size: a.max_page_size,
         import_max_bytes: a.import_max_mib.saturating_mul(1024 * 1024),
+        job_heartbeat: std::time::Duration::from_secs(a.job_heartbeat_secs.max(1)),
         bootstrap_client_id: a.bootstrap_client_id,
         bootstrap_client_secret: a.bootstrap_client_secret,
         demo: a.demo,

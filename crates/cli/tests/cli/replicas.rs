@@ -21,17 +21,26 @@ const ROOT_ID: &str = "replica-root";
 const ROOT_SECRET: &str = "replica-root-secret-0123456789";
 
 /// One `rollcall serve` process and the log lines it has written so far.
-struct Replica {
+pub(crate) struct Replica {
     child: tokio::process::Child,
     base: String,
     logs: Arc<Mutex<Vec<String>>>,
 }
 
+/// The first Reseller credential of every [`Replica`]'s database.
+pub(crate) const ROOT: (&str, &str) = (ROOT_ID, ROOT_SECRET);
+
 impl Replica {
     /// Starts `rollcall serve` on a free port over `database_url` and waits until it listens.
-    async fn start(database_url: &str, data_dir: &Path) -> Replica {
+    pub(crate) async fn start(database_url: &str, data_dir: &Path) -> Replica {
+        Self::start_with(database_url, data_dir, &[]).await
+    }
+
+    /// [`Replica::start`] with more `serve` arguments.
+    pub(crate) async fn start_with(database_url: &str, data_dir: &Path, extra: &[&str]) -> Replica {
         let mut child = tokio::process::Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+            .args(extra)
             .arg("--data-dir")
             .arg(data_dir)
             .args(["--database-url", database_url])
@@ -72,8 +81,15 @@ impl Replica {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// Kills the process at once (SIGKILL: no shutdown, no rollback by the server) and waits
+    /// for it to end.
+    pub(crate) async fn kill(mut self) {
+        self.child.start_kill().expect("kill");
+        let _ = self.child.wait().await;
     }
 
     /// Sends SIGTERM and waits for the process to end; returns its exit status.
@@ -95,7 +111,12 @@ impl Replica {
     }
 }
 
-async fn token(http: &reqwest::Client, r: &Replica, id: &str, secret: &str) -> (StatusCode, Value) {
+pub(crate) async fn token(
+    http: &reqwest::Client,
+    r: &Replica,
+    id: &str,
+    secret: &str,
+) -> (StatusCode, Value) {
     let resp = http
         .post(r.url("/connect/token"))
         .form(&[

@@ -23,10 +23,8 @@ use crate::time::now_millis;
 pub const UPLOAD_TTL: Duration = Duration::from_secs(24 * 3600);
 /// Rows checked at a time by a mapping.
 const CHECK_BATCH: i64 = 2000;
-/// How often a running import says it is alive (PostgreSQL).
-const HEARTBEAT: Duration = Duration::from_secs(10);
-/// A running job whose heartbeat is older than this is taken for dead (PostgreSQL).
-pub const STALE_AFTER: Duration = Duration::from_secs(120);
+/// Heartbeats a running job may miss before it is taken for dead (PostgreSQL).
+const MISSED_HEARTBEATS: u32 = 12;
 
 /// The imports this process runs: its name in the jobs table, and each running job's rows done.
 pub struct Jobs {
@@ -65,18 +63,19 @@ impl Jobs {
     }
 }
 
-/// Fails the jobs a previous run of this server left queued or running (its process, and the
-/// import's transaction with it, are gone): on SQLite every such job (one process), on
-/// PostgreSQL those whose heartbeat stopped.
-pub async fn fail_abandoned(state: &AppState) -> Result<u64, StoreError> {
-    let stale_before = match state.store.engine() {
-        Engine::Sqlite => i64::MAX,
-        Engine::Postgres => now_millis() - STALE_AFTER.as_millis() as i64,
-    };
-    state
-        .store
-        .fail_abandoned_jobs(&state.jobs.owner, stale_before)
-        .await
+/// Fails the jobs whose process is gone, and the import's transaction with it. At start
+/// (`starting`): on SQLite every unfinished job (one process), on PostgreSQL those whose
+/// heartbeat stopped. Later (before the job log is read), on PostgreSQL only: the heartbeats
+/// of another replica's jobs say whether it still runs them.
+pub async fn fail_abandoned(state: &AppState, starting: bool) -> Result<u64, StoreError> {
+    let stale = state.config.job_heartbeat * MISSED_HEARTBEATS;
+    let stale_before = now_millis() - stale.as_millis() as i64;
+    match (state.store.engine(), starting) {
+        (Engine::Sqlite, true) => state.store.fail_abandoned_jobs(i64::MAX).await,
+        (Engine::Sqlite, false) => Ok(0),
+        // No job is this process's at start; later its own are alive and beating.
+        (Engine::Postgres, _) => state.store.fail_abandoned_jobs(stale_before).await,
+    }
 }
 
 /// Reads the uploaded file at `path` into a new upload of the company: 400 when it is not a
@@ -239,9 +238,10 @@ pub fn spawn_import(state: AppState, upload: Upload, kind: ImportKind, job: Job,
         let heartbeat = (state.store.engine() == Engine::Postgres).then(|| {
             let store = state.store.clone();
             let id = job.id;
+            let beat = state.config.job_heartbeat;
             tokio::spawn(async move {
                 loop {
-                    tokio::time::sleep(HEARTBEAT).await;
+                    tokio::time::sleep(beat).await;
                     if store.heartbeat_job(id).await.is_err() {
                         break;
                     }

@@ -456,6 +456,7 @@ pub async fn jobs(
     State(state): State<AppState>,
     Scoped { company, .. }: Scoped<Read>,
 ) -> ApiResult<Json<Envelope<Vec<JobResult>>>> {
+    import::fail_abandoned(&state, false).await?;
     let jobs = state.store.jobs(company.id, LISTED_JOBS).await?;
     Ok(Json(Envelope::success(
         jobs.iter().map(|j| job_result(&state, j)).collect(),
@@ -472,6 +473,7 @@ pub async fn job(
     Scoped { company, .. }: Scoped<Read>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Envelope<JobResult>>> {
+    import::fail_abandoned(&state, false).await?;
     let job = state.store.job(company.id, &id).await?.ok_or_else(|| {
         ApiError::not_found(format!(
             "job '{id}' was not found in this company; GET /api/jobs lists them"
