@@ -14,6 +14,8 @@ pub const NOT_FOUND: u8 = 3;
 pub const API: u8 = 4;
 /// Network: the server could not be reached, or the connection broke.
 pub const NETWORK: u8 = 5;
+/// An import left rows out because they have problems (the rest was imported).
+pub const ROWS_FAILED: u8 = 6;
 
 /// Text for `rollcall --help`.
 pub const HELP: &str = "\
@@ -23,7 +25,8 @@ Exit codes:
   2  authentication or permission (no or rejected credentials, HTTP 401/403)
   3  not found (HTTP 404, no such company) or an ambiguous company name
   4  the API refused or failed the request (HTTP 400/409/429/5xx after retries)
-  5  network (server unreachable, connection lost)";
+  5  network (server unreachable, connection lost)
+  6  an import left rows with problems out (the others were imported)";
 
 /// Errors the CLI raises itself.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +43,9 @@ pub enum CliError {
     /// Several things match.
     #[error("{0}")]
     Ambiguous(String),
+    /// An import left rows out.
+    #[error("{0}")]
+    RowsFailed(String),
 }
 
 /// The exit code for an HTTP status.
@@ -75,6 +81,7 @@ pub fn code(e: &anyhow::Error) -> u8 {
                 CliError::Usage(_) => USAGE,
                 CliError::Credentials(_) => AUTH,
                 CliError::NotFound(_) | CliError::Ambiguous(_) => NOT_FOUND,
+                CliError::RowsFailed(_) => ROWS_FAILED,
             };
         }
     }

@@ -201,6 +201,8 @@ pub(crate) enum Body {
     Json(Bytes),
     /// `multipart/form-data` text fields (Keepnet's company form); rebuilt for every attempt.
     Multipart(Vec<(String, String)>),
+    /// A file in the multipart field `File` (an import's upload): its name and bytes.
+    File(String, Bytes),
 }
 
 /// One API call, described so that it can be sent again.
@@ -453,6 +455,10 @@ impl Client {
                     form = form.text(k.clone(), v.clone());
                 }
                 rb.multipart(form)
+            }
+            Body::File(name, bytes) => {
+                let part = reqwest::multipart::Part::stream(bytes.clone()).file_name(name.clone());
+                rb.multipart(reqwest::multipart::Form::new().part("File", part))
             }
         }
     }

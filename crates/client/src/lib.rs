@@ -34,6 +34,7 @@ mod client;
 mod companies;
 mod error;
 mod export;
+mod imports;
 pub mod retry;
 pub mod search;
 mod target_groups;

@@ -76,6 +76,9 @@ pub struct MappingJobDto {
     pub existing_user_count: i64,
     pub invalid_user_count: i64,
     pub total_row_count: i64,
+    /// The columns as mapped, given or guessed from the headers (rollcall's field).
+    #[serde(default)]
+    pub field_mappings: Vec<FieldMapping>,
 }
 
 /// A problem with one field of a row.

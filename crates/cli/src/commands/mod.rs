@@ -5,6 +5,7 @@ pub mod companies;
 pub mod export;
 pub mod fields;
 pub mod groups;
+pub mod import;
 pub mod keys;
 pub mod profile;
 pub mod serve;

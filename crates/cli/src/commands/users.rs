@@ -1,4 +1,4 @@
-//! `rollcall users list|count|get|add|update|delete|export`.
+//! `rollcall users list|count|get|add|update|delete|export|import`.
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
@@ -38,6 +38,9 @@ enum UsersSub {
     Update(UpdateArgs),
     /// Deletes users (a soft delete: they stay listed as deleted).
     Delete(DeleteArgs),
+    /// Imports users from a CSV or Excel file: maps its columns (guessed from the headers, or
+    /// --map), shows what it would do and the rows with problems, then imports on a yes.
+    Import(super::import::ImportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -192,6 +195,7 @@ pub async fn run(cmd: UsersCmd) -> Result<()> {
         UsersSub::Add(a) => add(common, a).await,
         UsersSub::Update(a) => update(common, a).await,
         UsersSub::Delete(a) => delete(common, a).await,
+        UsersSub::Import(a) => super::import::run(common, a).await,
     }
 }
 

@@ -10,6 +10,7 @@ mod common;
 mod companies;
 mod faults;
 mod groups;
+mod import;
 mod import_kill;
 mod replicas;
 mod security;

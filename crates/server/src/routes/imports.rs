@@ -160,8 +160,35 @@ pub async fn renew(
     })))
 }
 
-fn mapping_dto(u: &Upload) -> MappingJobDto {
+/// The upload's mapping as `fieldMappings`: each mapped header and its field's name.
+fn mapped_fields(u: &Upload, defs: &[CustomField]) -> Vec<rollcall_types::import::FieldMapping> {
+    let Some(mapping) = u
+        .mapping
+        .as_deref()
+        .and_then(|m| serde_json::from_str::<check::Mapping>(m).ok())
+    else {
+        return vec![];
+    };
+    mapping
+        .columns
+        .iter()
+        .map(|(col, target)| rollcall_types::import::FieldMapping {
+            excel_column_name: u.meta.headers.get(*col).cloned(),
+            field_name: Some(match target {
+                check::Target::Field(f) => f.clone(),
+                check::Target::Custom(id) => defs
+                    .iter()
+                    .find(|d| d.id == *id)
+                    .map(|d| d.fields.name.clone())
+                    .unwrap_or_default(),
+            }),
+        })
+        .collect()
+}
+
+fn mapping_dto(u: &Upload, defs: &[CustomField]) -> MappingJobDto {
     MappingJobDto {
+        field_mappings: mapped_fields(u, defs),
         resource_id: u.mapping_id.clone().unwrap_or_default(),
         transaction_id: u.transaction_id.clone(),
         status: u.mapping_status.clone(),
@@ -223,7 +250,8 @@ pub async fn create_mapping(
     upload.mapping_id = Some(job);
     upload.mapping_status = "InProgress".into();
     upload.group_ids = group_ids;
-    let dto = mapping_dto(&upload);
+    upload.mapping = Some(json);
+    let dto = mapping_dto(&upload, &defs);
     import::spawn_mapping(state.clone(), upload, mapping, defs);
     Ok(Json(Envelope::done(
         dto,
@@ -250,7 +278,8 @@ pub async fn mapping_job(
                 "mapping job '{id}' was not found in this company; POST /api/target-users/create-mapping answers its id"
             ))
         })?;
-    Ok(Json(Envelope::success(mapping_dto(&upload))))
+    let defs = state.store.custom_fields(company.id).await?;
+    Ok(Json(Envelope::success(mapping_dto(&upload, &defs))))
 }
 
 fn tmp_row(r: CheckedRow, upload: &Upload, defs: &[CustomField]) -> TmpTargetUserSearchView {
