@@ -18,30 +18,12 @@
 
 use std::time::{Duration, Instant};
 
-use rollcall_server::{Config, Server};
 use rollcall_testkit::synthetic::user;
 use serde_json::{json, Value};
 
-const ID: &str = "bench";
-const SECRET: &str = "bench-secret-0123456789abcdef";
+mod common;
 
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
-
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
+use common::{arg, rss_kib};
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -106,56 +88,14 @@ async fn csv_export(
 }
 
 async fn run(engine: &str, users: u64) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let database_url = if engine == "postgres" {
-        let admin = std::env::var("ROLLCALL_TEST_DATABASE_URL")
-            .map_err(|_| anyhow::anyhow!("set ROLLCALL_TEST_DATABASE_URL to bench PostgreSQL"))?;
-        let name = format!(
-            "rollcall_bench_{}",
-            rollcall_store::new_resource_id().to_ascii_lowercase()
-        );
-        let status = std::process::Command::new("psql")
-            .arg(&admin)
-            .arg("-qc")
-            .arg(format!("CREATE DATABASE {name}"))
-            .status()?;
-        anyhow::ensure!(status.success(), "could not create the bench database");
-        format!(
-            "{}/{name}",
-            admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b)
-        )
-    } else {
-        String::new()
-    };
-    let config = Config {
-        listen: "127.0.0.1:0".into(),
-        data_dir: dir.path().to_path_buf(),
-        database_url: database_url.clone(),
-        bootstrap_client_id: Some(ID.into()),
-        bootstrap_client_secret: Some(SECRET.into()),
-        ..Config::default()
-    };
-    let server = Server::start(config).await?;
-    let base = format!("http://{}", server.addr);
-    let store = server.state.store.clone();
-    tokio::spawn(server.serve(std::future::pending()));
-    let http = reqwest::Client::new();
-    let token: Value = http
-        .post(format!("{base}/connect/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", ID),
-            ("client_secret", SECRET),
-            ("scope", "api1"),
-        ])
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = token["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let common::Bench {
+        dir,
+        database_url,
+        base,
+        store,
+        http,
+        token,
+    } = common::start(engine).await?;
     let created: Value = http
         .post(format!("{base}/api/companies"))
         .bearer_auth(&token)
@@ -576,21 +516,8 @@ async fn run(engine: &str, users: u64) -> anyhow::Result<()> {
         xbytes as f64 / 1e6,
         users as f64 / x.as_secs_f64()
     );
-    if engine == "postgres" {
-        let admin = std::env::var("ROLLCALL_TEST_DATABASE_URL").unwrap_or_default();
-        let name = database_url
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        drop(store);
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let _ = std::process::Command::new("psql")
-            .arg(&admin)
-            .arg("-qc")
-            .arg(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .status();
-    }
+    drop(store);
+    common::finish(engine, &database_url).await;
     Ok(())
 }
 

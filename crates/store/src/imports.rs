@@ -27,6 +27,11 @@ use crate::target_users::{field_values, new_row, TargetUserCol};
 use crate::{CustomValue, Result, SqlStore, StoreError, TargetUserFields};
 
 /// Rows written by one statement (4 values each, well under SQLite's bound-parameter limit).
+///
+/// The look-ups by a list of up to [`IMPORT_BATCH`] emails or ids are not prepared: a prepared
+/// statement reused a few times gets PostgreSQL's generic plan, which tests every list entry
+/// against every row instead of hashing the list or probing the index (30 s a batch at 100,000
+/// users, `docs/performance.md`).
 const ROWS_PER_STATEMENT: usize = 500;
 /// Rows an import reads, creates and updates at a time inside its transaction.
 const IMPORT_BATCH: i64 = 2000;
@@ -472,7 +477,7 @@ impl SqlStore {
             .to_owned();
         let (sql, values) = self.render(&stmt);
         let sql = format!("{sql}{}", self.for_update());
-        let rows = bind_values(sqlx::query(&sql), &values)
+        let rows = bind_values(sqlx::query(&sql).persistent(false), &values)
             .fetch_all(&mut *conn)
             .await?;
         let mut out = HashMap::new();
@@ -723,36 +728,60 @@ impl ImportStore for SqlStore {
             .and_where(Expr::col(TargetUserCol::EmailLower).is_in(emails.iter().cloned()))
             .to_owned();
         let (sql, values) = self.render(&stmt);
-        let rows = bind_values(sqlx::query(&sql), &values)
+        let rows = bind_values(sqlx::query(&sql).persistent(false), &values)
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(|r| get_str(r, "email_lower")).collect()
     }
 
     async fn save_checks(&self, upload_id: i64, checks: &[RowCheck]) -> Result<()> {
+        // One UPDATE ... FROM (VALUES ...) per chunk: a statement per row cost a round trip
+        // each on PostgreSQL. VALUES columns are `column1`.. on both engines; the row number
+        // is cast so that PostgreSQL compares it as a number.
+        const ROWS: usize = 400;
         let mut tx = self.write_tx().await?;
-        for c in checks {
-            let email = c
-                .patch
-                .as_ref()
-                .map(|p| p.email.to_lowercase())
-                .unwrap_or_default();
-            sqlx::query(
-                "UPDATE import_rows SET status = $1, email_lower = $2, patch = $3, problems = $4 \
-                 WHERE upload_id = $5 AND row_no = $6",
-            )
-            .bind(c.status.name())
-            .bind(email)
-            .bind(c.patch.as_ref().map(json).transpose()?)
-            .bind(
-                (!c.problems.is_empty())
-                    .then(|| json(&c.problems))
-                    .transpose()?,
-            )
-            .bind(upload_id)
-            .bind(c.row_no)
-            .execute(&mut *tx)
-            .await?;
+        for chunk in checks.chunks(ROWS) {
+            let mut sql = String::from(
+                "UPDATE import_rows SET status = v.column2, email_lower = v.column3, \
+                 patch = v.column4, problems = v.column5 FROM (VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let n = i * 5;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "(CAST(${} AS BIGINT), ${}, ${}, ${}, ${})",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5
+                ));
+            }
+            sql.push_str(&format!(
+                ") AS v WHERE import_rows.upload_id = ${} AND import_rows.row_no = v.column1",
+                chunk.len() * 5 + 1
+            ));
+            let mut q = sqlx::query(&sql);
+            for c in chunk {
+                let email = c
+                    .patch
+                    .as_ref()
+                    .map(|p| p.email.to_lowercase())
+                    .unwrap_or_default();
+                q = q
+                    .bind(c.row_no)
+                    .bind(c.status.name())
+                    .bind(email)
+                    .bind(c.patch.as_ref().map(json).transpose()?)
+                    .bind(
+                        (!c.problems.is_empty())
+                            .then(|| json(&c.problems))
+                            .transpose()?,
+                    );
+            }
+            q.bind(upload_id).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -1071,7 +1100,7 @@ impl ImportStore for SqlStore {
                     .and_where(Expr::col(TargetUserCol::ResourceId).is_in(ids.iter().cloned()))
                     .to_owned();
                 let (sql, values) = self.render(&stmt);
-                let rows = bind_values(sqlx::query(&sql), &values)
+                let rows = bind_values(sqlx::query(&sql).persistent(false), &values)
                     .fetch_all(&mut *tx)
                     .await?;
                 let mut by_rid = HashMap::with_capacity(rows.len());

@@ -1,0 +1,129 @@
+//! What the benches share: arguments, the process's memory, and a real server on a fresh
+//! database of either engine with a Reseller's token.
+
+#![allow(dead_code)] // each bench uses its part
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rollcall_server::{Config, Server};
+use rollcall_store::Store;
+use serde_json::Value;
+
+const ID: &str = "bench";
+const SECRET: &str = "bench-secret-0123456789abcdef";
+
+/// The value after `name` on the command line.
+pub fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+/// The process's resident memory, KiB.
+pub fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// A server serving on 127.0.0.1 over a fresh database, and a token for it.
+pub struct Bench {
+    /// The data directory (SQLite's file); removed when dropped.
+    pub dir: tempfile::TempDir,
+    /// Empty for SQLite.
+    pub database_url: String,
+    pub base: String,
+    pub store: Arc<dyn Store>,
+    pub http: reqwest::Client,
+    pub token: String,
+}
+
+/// Starts a server on `engine` (`sqlite` or `postgres`; PostgreSQL in a new database on the
+/// server `ROLLCALL_TEST_DATABASE_URL` names).
+pub async fn start(engine: &str) -> anyhow::Result<Bench> {
+    let dir = tempfile::tempdir()?;
+    let database_url = if engine == "postgres" {
+        let admin = std::env::var("ROLLCALL_TEST_DATABASE_URL")
+            .map_err(|_| anyhow::anyhow!("set ROLLCALL_TEST_DATABASE_URL to bench PostgreSQL"))?;
+        let name = format!(
+            "rollcall_bench_{}",
+            rollcall_store::new_resource_id().to_ascii_lowercase()
+        );
+        let status = std::process::Command::new("psql")
+            .arg(&admin)
+            .arg("-qc")
+            .arg(format!("CREATE DATABASE {name}"))
+            .status()?;
+        anyhow::ensure!(status.success(), "could not create the bench database");
+        format!(
+            "{}/{name}",
+            admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b)
+        )
+    } else {
+        String::new()
+    };
+    let config = Config {
+        listen: "127.0.0.1:0".into(),
+        data_dir: dir.path().to_path_buf(),
+        database_url: database_url.clone(),
+        bootstrap_client_id: Some(ID.into()),
+        bootstrap_client_secret: Some(SECRET.into()),
+        import_max_bytes: 1 << 30,
+        ..Config::default()
+    };
+    let server = Server::start(config).await?;
+    let base = format!("http://{}", server.addr);
+    let store = server.state.store.clone();
+    tokio::spawn(server.serve(std::future::pending()));
+    let http = reqwest::Client::new();
+    let token: Value = http
+        .post(format!("{base}/connect/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", ID),
+            ("client_secret", SECRET),
+            ("scope", "api1"),
+        ])
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = token["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    Ok(Bench {
+        dir,
+        database_url,
+        base,
+        store,
+        http,
+        token,
+    })
+}
+
+/// Drops the bench's PostgreSQL database (SQLite's goes with its directory).
+pub async fn finish(engine: &str, database_url: &str) {
+    if engine != "postgres" {
+        return;
+    }
+    let admin = std::env::var("ROLLCALL_TEST_DATABASE_URL").unwrap_or_default();
+    let name = database_url
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let _ = std::process::Command::new("psql")
+        .arg(&admin)
+        .arg("-qc")
+        .arg(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .status();
+}
