@@ -61,12 +61,12 @@ impl ApiError {
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(ResultStatus::Forbidden, message)
     }
-    /// 404 `NOT_FOUND`.
     /// 413: the body is larger than the server takes.
     pub fn payload_too_large(message: impl Into<String>) -> Self {
         Self::new(ResultStatus::PayloadTooLarge, message)
     }
 
+    /// 404 `NOT_FOUND`.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(ResultStatus::NotFound, message)
     }

@@ -231,6 +231,7 @@ async fn delete_in(
     // Memberships name users and groups, so they go first; they have no company column.
     store.delete_company_fields_in(tx, id).await?;
     store.delete_company_groups_in(tx, id).await?;
+    store.delete_company_imports_in(tx, id).await?;
     let mut removed = std::collections::HashMap::new();
     for table in TENANT_TABLES {
         // Table names come from the constant list above, never from input.

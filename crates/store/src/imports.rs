@@ -305,9 +305,22 @@ pub trait ImportStore: Send + Sync + 'static {
     /// Which of these lowercase emails live users of the company have.
     async fn live_emails(&self, company_id: i64, emails: &[String]) -> Result<Vec<String>>;
     /// Writes rows' checks.
-    async fn save_checks(&self, upload_id: i64, checks: &[RowCheck]) -> Result<()>;
-    /// Ends a mapping with its status and counts (new, existing, invalid).
-    async fn finish_mapping(&self, upload_id: i64, status: &str, counts: [i64; 3]) -> Result<()>;
+    /// Writes rows' checks of mapping `mapping_id`; nothing when another mapping replaced it.
+    async fn save_checks(
+        &self,
+        upload_id: i64,
+        mapping_id: &str,
+        checks: &[RowCheck],
+    ) -> Result<()>;
+    /// Ends mapping `mapping_id` with its status and counts (new, existing, invalid), unless
+    /// another mapping replaced it.
+    async fn finish_mapping(
+        &self,
+        upload_id: i64,
+        mapping_id: &str,
+        status: &str,
+        counts: [i64; 3],
+    ) -> Result<()>;
     /// A page of checked rows (filter on `Status`, `Email`; order by row or email).
     async fn search_checked_rows(
         &self,
@@ -446,6 +459,29 @@ struct Pending {
 }
 
 impl SqlStore {
+    /// Deletes a company's uploads, their rows and its jobs (a company delete).
+    pub(crate) async fn delete_company_imports_in(
+        &self,
+        conn: &mut AnyConnection,
+        company_id: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "DELETE FROM import_rows WHERE upload_id IN \
+             (SELECT id FROM import_uploads WHERE company_id = $1)",
+        )
+        .bind(company_id)
+        .execute(&mut *conn)
+        .await?;
+        for table in ["import_uploads", "jobs"] {
+            // Table names are the constants above, never input.
+            sqlx::query(&format!("DELETE FROM {table} WHERE company_id = $1"))
+                .bind(company_id)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+
     async fn uploads_where(&self, clause: &str, binds: (i64, &str)) -> Result<Option<Upload>> {
         // `clause` is one of this module's constants, never input.
         let sql = format!("SELECT {UPLOAD_COLUMNS} FROM import_uploads WHERE {clause}");
@@ -521,7 +557,12 @@ impl SqlStore {
 
 /// Why a row of an import of `kind` is not applied, if it is not; `exists` says whether a
 /// live user has its email now.
-fn skip_reason(kind: &ImportKind, row: &Pending, exists: bool) -> Option<String> {
+fn skip_reason(
+    kind: &ImportKind,
+    selected: &std::collections::HashSet<&str>,
+    row: &Pending,
+    exists: bool,
+) -> Option<String> {
     if row.status == Some(RowStatus::Error) || row.patch.is_none() {
         let problems: Vec<String> = row
             .problems
@@ -536,8 +577,8 @@ fn skip_reason(kind: &ImportKind, row: &Pending, exists: bool) -> Option<String>
     }
     match kind {
         ImportKind::All => None,
-        ImportKind::Selected(ids) => {
-            (!ids.contains(&row.resource_id)).then(|| "not selected".to_owned())
+        ImportKind::Selected(_) => {
+            (!selected.contains(row.resource_id.as_str())).then(|| "not selected".to_owned())
         }
         ImportKind::OnlyNew => exists.then(|| "the user exists (OnlyNew)".to_owned()),
         ImportKind::OnlyExisting => {
@@ -734,12 +775,27 @@ impl ImportStore for SqlStore {
         rows.iter().map(|r| get_str(r, "email_lower")).collect()
     }
 
-    async fn save_checks(&self, upload_id: i64, checks: &[RowCheck]) -> Result<()> {
+    async fn save_checks(
+        &self,
+        upload_id: i64,
+        mapping_id: &str,
+        checks: &[RowCheck],
+    ) -> Result<()> {
         // One UPDATE ... FROM (VALUES ...) per chunk: a statement per row cost a round trip
         // each on PostgreSQL. VALUES columns are `column1`.. on both engines; the row number
         // is cast so that PostgreSQL compares it as a number.
         const ROWS: usize = 400;
         let mut tx = self.write_tx().await?;
+        // A replaced mapping's checker writes nothing: its rows belong to the new mapping now.
+        let current =
+            sqlx::query("SELECT id FROM import_uploads WHERE id = $1 AND mapping_id = $2")
+                .bind(upload_id)
+                .bind(mapping_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if current.is_none() {
+            return Ok(());
+        }
         for chunk in checks.chunks(ROWS) {
             let mut sql = String::from(
                 "UPDATE import_rows SET status = v.column2, email_lower = v.column3, \
@@ -787,17 +843,24 @@ impl ImportStore for SqlStore {
         Ok(())
     }
 
-    async fn finish_mapping(&self, upload_id: i64, status: &str, counts: [i64; 3]) -> Result<()> {
+    async fn finish_mapping(
+        &self,
+        upload_id: i64,
+        mapping_id: &str,
+        status: &str,
+        counts: [i64; 3],
+    ) -> Result<()> {
         let mut conn = self.writer.acquire().await?;
         sqlx::query(
             "UPDATE import_uploads SET mapping_status = $1, new_count = $2, existing_count = $3, \
-             invalid_count = $4 WHERE id = $5",
+             invalid_count = $4 WHERE id = $5 AND mapping_id = $6",
         )
         .bind(status)
         .bind(counts[0])
         .bind(counts[1])
         .bind(counts[2])
         .bind(upload_id)
+        .bind(mapping_id)
         .execute(&mut *conn)
         .await?;
         Ok(())
@@ -833,6 +896,14 @@ impl ImportStore for SqlStore {
 
     async fn delete_expired_uploads(&self, now: Millis) -> Result<u64> {
         let mut tx = self.write_tx().await?;
+        // Uploads being imported are locked by the import: wait for it.
+        sqlx::query(&format!(
+            "SELECT id FROM import_uploads WHERE expire_time <= $1{}",
+            self.for_update()
+        ))
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
         sqlx::query(
             "DELETE FROM import_rows WHERE upload_id IN \
              (SELECT id FROM import_uploads WHERE expire_time <= $1)",
@@ -1013,6 +1084,29 @@ impl ImportStore for SqlStore {
         let company_id = upload.company_id;
         let mut out = ImportOutcome::default();
         let mut tx = self.write_tx().await?;
+        // The upload stays as checked while it is imported: a new mapping or its expiry waits
+        // for this transaction (PostgreSQL; SQLite has one writer).
+        let locked = sqlx::query(&format!(
+            "SELECT mapping_id FROM import_uploads WHERE id = $1{}",
+            self.for_update()
+        ))
+        .bind(upload.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let mapping_now = locked
+            .as_ref()
+            .map(|r| get_opt_str(r, "mapping_id"))
+            .transpose()?
+            .flatten();
+        if locked.is_none() || mapping_now != upload.mapping_id {
+            return Err(StoreError::Conflict(
+                "the upload was mapped again or expired after this import started; check its rows again and import once more".into(),
+            ));
+        }
+        let selected: std::collections::HashSet<&str> = match kind {
+            ImportKind::Selected(ids) => ids.iter().map(String::as_str).collect(),
+            _ => Default::default(),
+        };
         let now = now_millis();
         let month = month_of(now);
         let (mut active, mut inactive) = (0_i64, 0_i64);
@@ -1038,7 +1132,7 @@ impl ImportStore for SqlStore {
                     .map(|p| p.email.to_lowercase())
                     .unwrap_or_default();
                 let existing = live.get(&email);
-                if let Some(reason) = skip_reason(kind, row, existing.is_some()) {
+                if let Some(reason) = skip_reason(kind, &selected, row, existing.is_some()) {
                     out.skipped += 1;
                     if out.skipped_rows.len() < MAX_JOB_ERRORS {
                         out.skipped_rows.push(SkippedRow {

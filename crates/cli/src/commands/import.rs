@@ -55,6 +55,8 @@ pub struct ImportArgs {
 
 /// Rows with problems printed before the import.
 const SHOWN_ERRORS: usize = 10;
+/// Longest wait for the server's row checks (a million rows take minutes).
+const CHECK_WAIT: Duration = Duration::from_secs(30 * 60);
 
 fn mapping(pairs: &[String]) -> Result<Vec<FieldMapping>> {
     pairs
@@ -75,7 +77,14 @@ fn mapping(pairs: &[String]) -> Result<Vec<FieldMapping>> {
 async fn checked(client: &Client, scope: &str, job: MappingJobDto) -> Result<MappingJobDto> {
     let bar = output::progress(None, "checking rows");
     let mut job = job;
+    let deadline = std::time::Instant::now() + CHECK_WAIT;
     while job.status == "InProgress" {
+        if std::time::Instant::now() > deadline {
+            anyhow::bail!(
+                "the server has been checking the rows for {} minutes; run the import again (a server restart stops a check)",
+                CHECK_WAIT.as_secs() / 60
+            );
+        }
         tokio::time::sleep(Duration::from_millis(200)).await;
         job = client.import_mapping(Some(scope), &job.resource_id).await?;
     }

@@ -26,7 +26,8 @@ fn header(columns: &[String], bom: bool) -> std::io::Result<Bytes> {
         buf.extend_from_slice("\u{feff}".as_bytes());
     }
     let mut w = csv::Writer::from_writer(&mut buf);
-    w.write_record(columns)?;
+    // Column names can be users' text (custom fields): neutralised as cells are.
+    w.write_record(columns.iter().map(|c| neutralise(c).into_owned()))?;
     w.flush()?;
     drop(w);
     Ok(Bytes::from(buf))

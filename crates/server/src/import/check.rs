@@ -61,7 +61,8 @@ pub fn mapping(
     for (i, m) in items.iter().enumerate() {
         let column = m.excel_column_name.as_deref().map(str::trim).unwrap_or("");
         let field = m.field_name.as_deref().map(str::trim).unwrap_or("");
-        if column.is_empty() && field.is_empty() {
+        // An unmapped column (no field name) is not imported.
+        if field.is_empty() {
             continue;
         }
         let Some(index) = headers.iter().position(|h| h.eq_ignore_ascii_case(column)) else {
@@ -132,7 +133,11 @@ pub fn guess(headers: &[String], defs: &[CustomField]) -> Vec<FieldMapping> {
                     .find(|d| d.fields.is_active && squash(&d.fields.name) == squashed)
                     .map(|d| d.fields.name.clone())
             });
-        if let Some(field) = field {
+        let taken = |f: &str| {
+            out.iter()
+                .any(|m: &FieldMapping| m.field_name.as_deref() == Some(f))
+        };
+        if let Some(field) = field.filter(|f| !taken(f)) {
             out.push(FieldMapping {
                 excel_column_name: Some(h.clone()),
                 field_name: Some(field),

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use rollcall_store::{
-    Actor, CustomField, Engine, ImportKind, Job, RowStatus, StoreError, Upload, UploadMeta,
+    Actor, CustomField, Engine, ImportKind, Job, Problem, RowStatus, StoreError, Upload, UploadMeta,
 };
 use tokio::sync::mpsc;
 
@@ -26,11 +26,14 @@ const CHECK_BATCH: i64 = 2000;
 /// Heartbeats a running job may miss before it is taken for dead (PostgreSQL).
 const MISSED_HEARTBEATS: u32 = 12;
 
-/// The imports this process runs: its name in the jobs table, and each running job's rows done.
+/// The imports this process runs: its name in the jobs table, each running job's rows done,
+/// and the turn they take: one import at a time, so that on SQLite a second one does not wait
+/// for the one writer an import holds until the first ends.
 pub struct Jobs {
     /// This process, as the `owner` of the jobs it runs.
     pub owner: String,
     progress: Mutex<HashMap<i64, (i64, Instant)>>,
+    turn: tokio::sync::Semaphore,
 }
 
 impl Default for Jobs {
@@ -38,6 +41,7 @@ impl Default for Jobs {
         Jobs {
             owner: rollcall_store::new_resource_id(),
             progress: Mutex::new(HashMap::new()),
+            turn: tokio::sync::Semaphore::new(1),
         }
     }
 }
@@ -158,9 +162,16 @@ pub fn spawn_mapping(
 ) {
     tokio::spawn(async move {
         let id = upload.id;
+        let mapping_id = upload.mapping_id.clone().unwrap_or_default();
         if let Err(e) = check_rows(&state, &upload, &mapping, &defs).await {
             tracing::error!(upload = id, error = %e, "checking an upload's rows failed");
-            let _ = state.store.finish_mapping(id, "Failed", [0, 0, 0]).await;
+            if let Err(e) = state
+                .store
+                .finish_mapping(id, &mapping_id, "Failed", [0, 0, 0])
+                .await
+            {
+                tracing::error!(upload = id, error = %e, "could not record a failed row check; creating the mapping again starts it over");
+            }
         }
     });
 }
@@ -173,6 +184,12 @@ async fn check_rows(
 ) -> Result<(), StoreError> {
     let mut seen = HashMap::new();
     let mut counts = [0_i64; 3];
+    let mapping_id = upload.mapping_id.as_deref().unwrap_or_default();
+    let required: Vec<&CustomField> = defs
+        .iter()
+        .filter(|d| d.fields.is_active && d.fields.is_required)
+        .collect();
+    let required = required.as_slice();
     let mut after = 0;
     loop {
         let rows = state
@@ -204,30 +221,60 @@ async fn check_rows(
             {
                 c.status = RowStatus::Exists;
             }
+            // A new user needs every active required field, as `POST /api/target-users` does.
+            if c.status == RowStatus::New {
+                for d in required {
+                    let given = c
+                        .patch
+                        .as_ref()
+                        .is_some_and(|p| p.custom.iter().any(|v| v.field_id == d.id));
+                    if !given {
+                        c.problems.push(Problem {
+                            field_name: d.fields.name.clone(),
+                            message: format!(
+                                "custom field '{}' is required for a new user; map a column with its values",
+                                d.fields.name
+                            ),
+                        });
+                        c.status = RowStatus::Error;
+                    }
+                }
+            }
             counts[match c.status {
                 RowStatus::New => 0,
                 RowStatus::Exists => 1,
                 RowStatus::Error => 2,
             }] += 1;
         }
-        state.store.save_checks(upload.id, &checks).await?;
+        state
+            .store
+            .save_checks(upload.id, mapping_id, &checks)
+            .await?;
     }
     let status = if counts[2] > 0 {
         "FinishedWithError"
     } else {
         "Finished"
     };
-    state.store.finish_mapping(upload.id, status, counts).await
+    state
+        .store
+        .finish_mapping(upload.id, mapping_id, status, counts)
+        .await
 }
 
 /// Runs `job`, an import of `upload`'s checked rows, in the background.
 pub fn spawn_import(state: AppState, upload: Upload, kind: ImportKind, job: Job, actor: Actor) {
     tokio::spawn(async move {
+        let Ok(_turn) = state.jobs.turn.acquire().await else {
+            return;
+        };
         match state.store.start_job(job.id).await {
             Ok(true) => {}
             Ok(false) => return,
             Err(e) => {
                 tracing::error!(job = %job.resource_id, error = %e, "could not start an import");
+                let message = format!("the import could not start ({e}); start it again");
+                let _ = state.store.finish_job(job.id, Err(&message)).await;
                 return;
             }
         }
@@ -242,8 +289,10 @@ pub fn spawn_import(state: AppState, upload: Upload, kind: ImportKind, job: Job,
             tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(beat).await;
-                    if store.heartbeat_job(id).await.is_err() {
-                        break;
+                    // A missed beat is tried again at the next: stopping would let the job be
+                    // taken for dead while it runs.
+                    if let Err(e) = store.heartbeat_job(id).await {
+                        tracing::warn!(job = id, error = %e, "an import's heartbeat failed");
                     }
                 }
             })

@@ -222,11 +222,8 @@ pub async fn create_mapping(
             )
         })?;
     let mut upload = upload_of(&state, company.id, id).await?;
-    if upload.mapping_status == "InProgress" {
-        return Err(ApiError::conflict(
-            "this upload's rows are being checked against a mapping; wait for it (GET /api/target-users/mapping-job/{resourceId}) before mapping again",
-        ));
-    }
+    // A mapping made while another is checking rows replaces it (its checker then writes
+    // nothing): a check a restart stopped is started over this way.
     let defs: Vec<CustomField> = state.store.custom_fields(company.id).await?;
     let items = match req.field_mappings {
         Some(items) if !items.is_empty() => items,
@@ -449,7 +446,7 @@ pub async fn start_import(
         "Finished" | "FinishedWithError" => {}
         "InProgress" => {
             return Err(ApiError::conflict(
-                "the rows are still being checked; import when GET /api/target-users/mapping-job/{resourceId} says Finished or FinishedWithError",
+                "the rows are still being checked; import when GET /api/target-users/mapping-job/{resourceId} says Finished or FinishedWithError (if it stays InProgress, a server restart stopped it: create the mapping again)",
             ))
         }
         _ => {

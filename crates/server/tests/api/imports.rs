@@ -680,6 +680,48 @@ async fn bad_input_and_failed_imports(engine: Engine) {
     let job = imported(&srv, &root, &c, &renewed, json!({"importType": "All"})).await;
     assert_eq!(job["statusName"], "Finished", "{job}");
     assert_eq!(users(&srv, &root, &c).await.len(), 1);
+
+    // A required custom field: a new user without a value is an Error row, as through
+    // POST /api/target-users; an existing user may go without.
+    let (st, b) = srv
+        .post(
+            "/api/custom-fields",
+            &root,
+            json!({"name": "Badge", "fieldDataType": "String", "isRequired": true}),
+            &s,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let tid3 = uploaded(
+        &srv,
+        &root,
+        &c,
+        "req.csv",
+        b"Email\nada@r.test\nnew@r.test\n".to_vec(),
+    )
+    .await;
+    let job = mapped(&srv, &root, &c, json!({"transactionId": tid3})).await;
+    assert_eq!(
+        (&job["existingUserCount"], &job["invalidUserCount"]),
+        (&json!(1), &json!(1)),
+        "{job}"
+    );
+    let (_, b) = srv
+        .post(
+            &format!("/api/target-users/{tid3}/search"),
+            &root,
+            json!({}),
+            &s,
+        )
+        .await;
+    assert_eq!(
+        b["data"]["items"]["results"][1]["validationDetail"][0]["fieldName"], "Badge",
+        "{b}"
+    );
+
+    // A company that imported (uploads, jobs) can be deleted.
+    let (st, b) = srv.delete(&format!("/api/companies/{c}"), &root, &[]).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
 }
 
 both_engines!(
