@@ -27,13 +27,13 @@ use crate::target_users::{field_values, new_row, TargetUserCol};
 use crate::{CustomValue, Result, SqlStore, StoreError, TargetUserFields};
 
 /// Rows written by one statement (4 values each, well under SQLite's bound-parameter limit).
-///
-/// The look-ups by a list of up to [`IMPORT_BATCH`] emails or ids are not prepared: a prepared
-/// statement reused a few times gets PostgreSQL's generic plan, which tests every list entry
-/// against every row instead of hashing the list or probing the index (30 s a batch at 100,000
-/// users, `docs/performance.md`).
 const ROWS_PER_STATEMENT: usize = 500;
 /// Rows an import reads, creates and updates at a time inside its transaction.
+///
+/// Its look-ups by a list of up to this many emails or ids are not prepared: a prepared
+/// statement reused a few times gets PostgreSQL's generic plan, which tests every list entry
+/// against every row instead of hashing the list or probing the index (`docs/performance.md`,
+/// imports).
 const IMPORT_BATCH: i64 = 2000;
 /// Most row problems a job keeps to report (the rest are counted).
 pub const MAX_JOB_ERRORS: usize = 1000;

@@ -48,7 +48,7 @@ pub async fn get_all(
     Scoped { company, .. }: Scoped<Read>,
     KJson(req): KJson<LeaderboardRequest>,
 ) -> ApiResult<Json<Envelope<Paged<LeaderboardRowDto>>>> {
-    let (spec, paging) = target_user_search(&state, &as_search(req), &company).await?;
+    let (spec, paging, _) = target_user_search(&state, &as_search(req), &company).await?;
     let (total, users) = state.store.search_target_users(company.id, &spec).await?;
     let first_rank = paging.offset() + 1;
     let rows = users

@@ -405,13 +405,13 @@ pub async fn users(
         .target_group(company.id, &id)
         .await?
         .ok_or_else(|| not_found(&id))?;
-    let (mut spec, paging) = target_user_search(&state, &req, &company).await?;
+    let (mut spec, paging, defs) = target_user_search(&state, &req, &company).await?;
     let within = members_of(&group, req.exclude_group_users.unwrap_or(false));
     spec.cond = Cond::All(vec![within, spec.cond]);
     let (total, users) = state.store.search_target_users(company.id, &spec).await?;
     let mut rows: Vec<TargetUserSearchView> = users.iter().map(search_view).collect();
     crate::routes::allow_list::mark_search_rows(&state, company.id, &mut rows).await?;
-    user_extras::fill_rows(&state, company.id, &users, &mut rows).await?;
+    user_extras::fill_rows(&state, &defs, &users, &mut rows).await?;
     Ok(paging.reply(total, rows))
 }
 
@@ -558,7 +558,7 @@ async fn add_users(
             filter: req.filter,
             ..Default::default()
         };
-        let (spec, _) = target_user_search(state, &search, company).await?;
+        let (spec, _, _) = target_user_search(state, &search, company).await?;
         MemberSelection::AllExcept {
             cond: spec.cond,
             excluded: req.excluded_resource_id_list.unwrap_or_default(),

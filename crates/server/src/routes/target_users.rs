@@ -40,14 +40,17 @@ use tokio::sync::mpsc;
 
 /// Parses a target-user search body, for a request scoped to `company`, into the store's
 /// query: the built-in fields and the company's active custom fields. Shared with export.
+/// Also returns the company's custom field definitions, read once for the rows too.
 pub async fn target_user_search(
     state: &AppState,
     req: &SearchRequest,
     company: &Company,
-) -> ApiResult<(SearchSpec, Paging)> {
+) -> ApiResult<(SearchSpec, Paging, Vec<CustomField>)> {
     let defs = state.store.custom_fields(company.id).await?;
     let fields = fields::TARGET_USERS.with_extra(user_extras::custom_specs(&defs));
-    crate::paging::search_spec(req, state.config.max_page_size, &fields, company)
+    let (spec, paging) =
+        crate::paging::search_spec(req, state.config.max_page_size, &fields, company)?;
+    Ok((spec, paging, defs))
 }
 
 fn opt(s: &str) -> Option<String> {
@@ -324,7 +327,8 @@ pub async fn get(
         .await?
         .ok_or_else(|| not_found(&id))?;
     let mut one = dto(&user);
-    let mut values = user_extras::values_of(&state, company.id, &[&user]).await?;
+    let defs = state.store.custom_fields(company.id).await?;
+    let mut values = user_extras::values_of(&state, &defs, &[&user]).await?;
     one.custom_field_values = values.remove(&user.id).unwrap_or_default();
     one.target_groups = user_extras::groups_of(&state, &[&user])
         .await?
@@ -479,11 +483,11 @@ pub async fn search(
     Scoped { company, .. }: Scoped<Read>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Json<Envelope<Paged<TargetUserSearchView>>>> {
-    let (spec, paging) = target_user_search(&state, &req, &company).await?;
+    let (spec, paging, defs) = target_user_search(&state, &req, &company).await?;
     let (total, users) = state.store.search_target_users(company.id, &spec).await?;
     let mut rows: Vec<TargetUserSearchView> = users.iter().map(search_view).collect();
     crate::routes::allow_list::mark_search_rows(&state, company.id, &mut rows).await?;
-    user_extras::fill_rows(&state, company.id, &users, &mut rows).await?;
+    user_extras::fill_rows(&state, &defs, &users, &mut rows).await?;
     Ok(paging.reply(total, rows))
 }
 
@@ -515,7 +519,7 @@ pub async fn search_email(
         ascending: req.ascending.or(Some(true)),
         ..Default::default()
     };
-    let (spec, paging) = target_user_search(&state, &search, &company).await?;
+    let (spec, paging, _) = target_user_search(&state, &search, &company).await?;
     let (total, users) = state.store.search_target_users(company.id, &spec).await?;
     Ok(paging.reply(total, users.iter().map(dto).collect()))
 }
@@ -680,7 +684,7 @@ pub async fn export_users(
     within: Option<Cond>,
     title: &'static str,
 ) -> ApiResult<Response> {
-    let (mut spec, _) = target_user_search(state, search, &record.company).await?;
+    let (mut spec, _, defs) = target_user_search(state, search, &record.company).await?;
     if let Some(within) = within {
         spec.cond = Cond::All(vec![within, spec.cond]);
     }
@@ -691,7 +695,6 @@ pub async fn export_users(
     })
     .await?;
     let all = record.all_pages;
-    let defs = state.store.custom_fields(company_id).await?;
     let groups: HashMap<i64, String> = state
         .store
         .target_group_names(company_id)

@@ -259,18 +259,18 @@ pub async fn user_values(
     Ok(out)
 }
 
-/// Each user's values of the company's **active** fields (deactivated ones stay stored and
-/// out of sight), as Keepnet's `customFieldValues`, in the fields' order.
+/// Each user's values of the company's **active** fields among `fields` (the company's
+/// definitions; deactivated ones stay stored and out of sight), as Keepnet's
+/// `customFieldValues`, in the fields' order.
 pub async fn values_of(
     state: &AppState,
-    company_id: i64,
+    fields: &[CustomField],
     users: &[&TargetUser],
 ) -> ApiResult<HashMap<i64, Vec<CustomFieldValue>>> {
     let mut out: HashMap<i64, Vec<CustomFieldValue>> = HashMap::new();
     if users.is_empty() {
         return Ok(out);
     }
-    let fields = state.store.custom_fields(company_id).await?;
     if !fields.iter().any(|f| f.fields.is_active) {
         return Ok(out);
     }
@@ -300,12 +300,12 @@ pub async fn values_of(
 /// `users[i]`'s).
 pub async fn fill_rows(
     state: &AppState,
-    company_id: i64,
+    fields: &[CustomField],
     users: &[TargetUser],
     rows: &mut [TargetUserSearchView],
 ) -> ApiResult<()> {
     let refs: Vec<&TargetUser> = users.iter().collect();
-    let mut values = values_of(state, company_id, &refs).await?;
+    let mut values = values_of(state, fields, &refs).await?;
     let mut groups = groups_of(state, &refs).await?;
     for (u, row) in users.iter().zip(rows.iter_mut()) {
         row.custom_field_values = values.remove(&u.id).unwrap_or_default();
