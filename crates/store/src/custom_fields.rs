@@ -360,31 +360,82 @@ impl SqlStore {
         user_id: i64,
         values: &[CustomValue],
     ) -> Result<()> {
-        for v in values {
-            sqlx::query(
-                "DELETE FROM custom_field_values WHERE field_id = $1 AND target_user_id = $2",
-            )
-            .bind(v.field_id)
-            .bind(user_id)
-            .execute(&mut *conn)
-            .await?;
-            if v.text.is_empty() {
-                continue;
+        self.set_many_custom_values_in(conn, &[(user_id, values)], true)
+            .await
+    }
+
+    /// Sets many users' values in the caller's transaction, a few statements for all of them
+    /// (an import writes thousands at a time). `replace`: the users may have values already,
+    /// and each value replaces the user's value of its field; without it they are new users.
+    /// An empty text only removes.
+    pub(crate) async fn set_many_custom_values_in(
+        &self,
+        conn: &mut AnyConnection,
+        users: &[(i64, &[CustomValue])],
+        replace: bool,
+    ) -> Result<()> {
+        // 6 values a row inserted; a list of ids per delete.
+        const ROWS: usize = 1000;
+        if replace {
+            let mut by_field: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
+            for (user, values) in users {
+                for v in *values {
+                    by_field.entry(v.field_id).or_default().push(*user);
+                }
             }
-            sqlx::query(
+            for (field, ids) in by_field {
+                for chunk in ids.chunks(ROWS) {
+                    let stmt = Query::delete()
+                        .from_table(Alias::new("custom_field_values"))
+                        .and_where(Expr::col(Alias::new("field_id")).eq(field))
+                        .and_where(Expr::col(Alias::new("target_user_id")).is_in(chunk.to_vec()))
+                        .to_owned();
+                    let (sql, values) = self.render(&stmt);
+                    // Unprepared, as every list look-up of an import (imports.rs, IMPORT_BATCH).
+                    bind_values(sqlx::query(&sql).persistent(false), &values)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+            }
+        }
+        let rows: Vec<(i64, &CustomValue)> = users
+            .iter()
+            .flat_map(|(user, values)| values.iter().map(move |v| (*user, v)))
+            .filter(|(_, v)| !v.text.is_empty())
+            .collect();
+        for chunk in rows.chunks(ROWS) {
+            let mut sql = String::from(
                 "INSERT INTO custom_field_values \
-                 (field_id, target_user_id, value_text, value_lower, value_number, value_time) \
-                 VALUES ($1, $2, $3, $4, CAST(CAST($5 AS TEXT) AS DOUBLE PRECISION), $6)",
-            )
-            .bind(v.field_id)
-            .bind(user_id)
-            .bind(&v.text)
-            .bind(v.text.to_lowercase())
-            // As text: sqlx's Any driver sends a NULL f64 to PostgreSQL in a form it refuses.
-            .bind(v.number.map(|n| n.to_string()))
-            .bind(v.time)
-            .execute(&mut *conn)
-            .await?;
+                 (field_id, target_user_id, value_text, value_lower, value_number, value_time) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let p = |k: usize| self.param(i * 6 + k);
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "({}, {}, {}, {}, CAST(CAST({} AS TEXT) AS DOUBLE PRECISION), {})",
+                    p(1),
+                    p(2),
+                    p(3),
+                    p(4),
+                    p(5),
+                    p(6)
+                ));
+            }
+            let mut q = sqlx::query(&sql);
+            for (user, v) in chunk {
+                q = q
+                    .bind(v.field_id)
+                    .bind(*user)
+                    .bind(v.text.clone())
+                    .bind(v.text.to_lowercase())
+                    // As text: sqlx's Any driver sends a NULL f64 to PostgreSQL in a form it
+                    // refuses.
+                    .bind(v.number.map(|n| n.to_string()))
+                    .bind(v.time);
+            }
+            q.execute(&mut *conn).await?;
         }
         Ok(())
     }

@@ -23,8 +23,8 @@ use crate::rows::{
     json_list_from,
 };
 use crate::target_groups::MemberSelection;
-use crate::target_users::{field_values, new_row, TargetUserCol};
-use crate::{CustomValue, Result, SqlStore, StoreError, TargetUserFields};
+use crate::target_users::{new_row, TargetUserCol};
+use crate::{CustomValue, Engine, Result, SqlStore, StoreError, TargetUserFields};
 
 /// Rows written by one statement (4 values each, well under SQLite's bound-parameter limit).
 const ROWS_PER_STATEMENT: usize = 500;
@@ -35,6 +35,8 @@ const ROWS_PER_STATEMENT: usize = 500;
 /// against every row instead of hashing the list or probing the index (`docs/performance.md`,
 /// imports).
 const IMPORT_BATCH: i64 = 2000;
+/// Emails a look-up of live users names (see `live_with_emails`).
+const EMAILS_PER_LOOKUP: usize = 1000;
 /// Most row problems a job keeps to report (the rest are counted).
 pub const MAX_JOB_ERRORS: usize = 1000;
 
@@ -304,7 +306,6 @@ pub trait ImportStore: Send + Sync + 'static {
     ) -> Result<Vec<UploadRow>>;
     /// Which of these lowercase emails live users of the company have.
     async fn live_emails(&self, company_id: i64, emails: &[String]) -> Result<Vec<String>>;
-    /// Writes rows' checks.
     /// Writes rows' checks of mapping `mapping_id`; nothing when another mapping replaced it.
     async fn save_checks(
         &self,
@@ -359,11 +360,16 @@ pub trait ImportStore: Send + Sync + 'static {
     /// groups; `progress` is told the rows done so far. A row's user is looked up again by
     /// email inside the transaction, so users created or deleted since the check are met as
     /// they are now.
+    ///
+    /// Job `job_id` (running) records the outcome in the same transaction, so that it never
+    /// says `Failed` of an import that was applied; if the job is no longer running (taken for
+    /// dead: its heartbeat stopped), nothing is applied and this is a conflict.
     async fn run_import(
         &self,
         upload: &Upload,
         kind: &ImportKind,
         actor: &Actor,
+        job_id: i64,
         progress: &(dyn Fn(i64) + Send + Sync),
     ) -> Result<ImportOutcome>;
 }
@@ -493,7 +499,8 @@ impl SqlStore {
         row.as_ref().map(upload_from).transpose()
     }
 
-    /// The live users of a company with these lowercase emails: email to (id, fields).
+    /// The live users of a company with these lowercase emails, locked for the transaction
+    /// (PostgreSQL): email to user.
     async fn live_users_by_email(
         &self,
         conn: &mut AnyConnection,
@@ -501,27 +508,90 @@ impl SqlStore {
         emails: &[String],
     ) -> Result<HashMap<String, crate::TargetUser>> {
         use crate::rows::FromColumns;
-        if emails.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let stmt = Query::select()
-            .expr(Expr::cust(TargetUserCol::SELECT))
-            .from(Alias::new(TargetUserCol::TABLE))
-            .and_where(Expr::col(TargetUserCol::CompanyId).eq(company_id))
-            .and_where(Expr::col(TargetUserCol::IsDeleted).eq(false))
-            .and_where(Expr::col(TargetUserCol::EmailLower).is_in(emails.iter().cloned()))
-            .to_owned();
-        let (sql, values) = self.render(&stmt);
-        let sql = format!("{sql}{}", self.for_update());
-        let rows = bind_values(sqlx::query(&sql).persistent(false), &values)
-            .fetch_all(&mut *conn)
-            .await?;
         let mut out = HashMap::new();
-        for r in &rows {
-            let u = crate::TargetUser::from_columns(r)?;
-            out.insert(u.fields.email.to_lowercase(), u);
+        for chunk in emails.chunks(EMAILS_PER_LOOKUP) {
+            let found = match self.engine {
+                Engine::Sqlite => {
+                    self.live_with_emails(&mut *conn, TargetUserCol::SELECT, company_id, chunk)
+                        .await?
+                }
+                Engine::Postgres => {
+                    // Found without a lock, then locked by id: the lock in the per-email look-up
+                    // cost four times the look-up. Locked, each row is read as it is now: one
+                    // deleted meanwhile is left out, one whose email changed is keyed by its new
+                    // email (and its old one is then new: a clash with a user created meanwhile
+                    // fails the import, which changes nothing).
+                    let ids = self
+                        .live_with_emails(&mut *conn, "id", company_id, chunk)
+                        .await?
+                        .iter()
+                        .map(|r| get_i64(r, "id"))
+                        .collect::<Result<Vec<i64>>>()?;
+                    if ids.is_empty() {
+                        continue;
+                    }
+                    let stmt = Query::select()
+                        .expr(Expr::cust(TargetUserCol::SELECT))
+                        .from(Alias::new(TargetUserCol::TABLE))
+                        .and_where(Expr::col(TargetUserCol::Id).is_in(ids))
+                        .and_where(Expr::col(TargetUserCol::IsDeleted).eq(false))
+                        .to_owned();
+                    let (sql, values) = self.render(&stmt);
+                    let sql = format!("{sql}{}", self.for_update());
+                    bind_values(sqlx::query(&sql).persistent(false), &values)
+                        .fetch_all(&mut *conn)
+                        .await?
+                }
+            };
+            for r in &found {
+                let u = crate::TargetUser::from_columns(r)?;
+                out.insert(u.fields.email.to_lowercase(), u);
+            }
         }
         Ok(out)
+    }
+
+    /// `columns` of the live users of a company with these lowercase emails, read on `conn`;
+    /// unlocked. On PostgreSQL each email is looked up on its own (a lateral join): given
+    /// `email_lower IN (...)` of 2,000 values it chose the email trigram index, a bitmap per
+    /// value (40 s a batch at 100,000 users), and given the list as a table, a scan of every
+    /// user. SQLite probes the email index for each value of the list. Not prepared
+    /// ([`IMPORT_BATCH`]).
+    async fn live_with_emails<'c, E>(
+        &self,
+        conn: E,
+        columns: &str,
+        company_id: i64,
+        emails: &[String],
+    ) -> Result<Vec<sqlx::any::AnyRow>>
+    where
+        E: sqlx::Executor<'c, Database = sqlx::Any>,
+    {
+        if emails.is_empty() {
+            return Ok(vec![]);
+        }
+        let list = (0..emails.len())
+            .map(|i| self.param(i + 2))
+            .collect::<Vec<_>>();
+        let company = self.param(1);
+        let sql = match self.engine {
+            Engine::Sqlite => format!(
+                "SELECT {columns} FROM target_users WHERE company_id = {company} \
+                 AND NOT is_deleted AND email_lower IN ({})",
+                list.join(", ")
+            ),
+            Engine::Postgres => format!(
+                "SELECT u.* FROM (VALUES ({})) AS list (email) CROSS JOIN LATERAL \
+                 (SELECT {columns} FROM target_users WHERE company_id = {company} \
+                 AND NOT is_deleted AND email_lower = list.email LIMIT 1) AS u",
+                list.join("), (")
+            ),
+        };
+        let mut q = sqlx::query(&sql).persistent(false).bind(company_id);
+        for e in emails {
+            q = q.bind(e.as_str());
+        }
+        Ok(q.fetch_all(conn).await?)
     }
 
     /// Checked rows of an upload after `after_row`, at most `limit`, in order.
@@ -553,6 +623,43 @@ impl SqlStore {
             })
             .collect()
     }
+}
+
+/// Records a job's outcome on `conn`: `Finished`, or `FinishedWithError` when rows were
+/// skipped. `running`: only if it is still running. Rows changed (0 or 1).
+async fn job_finished_in(
+    conn: &mut AnyConnection,
+    job_id: i64,
+    o: &ImportOutcome,
+    running: bool,
+) -> Result<u64> {
+    let status = if o.skipped > 0 {
+        "FinishedWithError"
+    } else {
+        "Finished"
+    };
+    let only = if running {
+        " AND status = 'Running'"
+    } else {
+        ""
+    };
+    let now = now_millis();
+    // `only` is one of the two constants above.
+    let n = sqlx::query(&format!(
+        "UPDATE jobs SET status = $1, created_count = $2, updated_count = $3, \
+         skipped_count = $4, errors = $5, end_time = $6, heartbeat_time = $6 WHERE id = $7{only}"
+    ))
+    .bind(status)
+    .bind(o.created)
+    .bind(o.updated)
+    .bind(o.skipped)
+    .bind(json(&o.skipped_rows)?)
+    .bind(now)
+    .bind(job_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n)
 }
 
 /// Why a row of an import of `kind` is not applied, if it is not; `exists` says whether a
@@ -761,18 +868,16 @@ impl ImportStore for SqlStore {
         if emails.is_empty() {
             return Ok(vec![]);
         }
-        let stmt = Query::select()
-            .column(TargetUserCol::EmailLower)
-            .from(Alias::new(TargetUserCol::TABLE))
-            .and_where(Expr::col(TargetUserCol::CompanyId).eq(company_id))
-            .and_where(Expr::col(TargetUserCol::IsDeleted).eq(false))
-            .and_where(Expr::col(TargetUserCol::EmailLower).is_in(emails.iter().cloned()))
-            .to_owned();
-        let (sql, values) = self.render(&stmt);
-        let rows = bind_values(sqlx::query(&sql).persistent(false), &values)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| get_str(r, "email_lower")).collect()
+        let mut out = Vec::new();
+        for chunk in emails.chunks(EMAILS_PER_LOOKUP) {
+            for r in self
+                .live_with_emails(&self.pool, "email_lower", company_id, chunk)
+                .await?
+            {
+                out.push(get_str(&r, "email_lower")?);
+            }
+        }
+        Ok(out)
     }
 
     async fn save_checks(
@@ -802,22 +907,22 @@ impl ImportStore for SqlStore {
                  patch = v.column4, problems = v.column5 FROM (VALUES ",
             );
             for i in 0..chunk.len() {
-                let n = i * 5;
+                let p = |k: usize| self.param(i * 5 + k);
                 if i > 0 {
                     sql.push_str(", ");
                 }
                 sql.push_str(&format!(
-                    "(CAST(${} AS BIGINT), ${}, ${}, ${}, ${})",
-                    n + 1,
-                    n + 2,
-                    n + 3,
-                    n + 4,
-                    n + 5
+                    "(CAST({} AS BIGINT), {}, {}, {}, {})",
+                    p(1),
+                    p(2),
+                    p(3),
+                    p(4),
+                    p(5)
                 ));
             }
             sql.push_str(&format!(
-                ") AS v WHERE import_rows.upload_id = ${} AND import_rows.row_no = v.column1",
-                chunk.len() * 5 + 1
+                ") AS v WHERE import_rows.upload_id = {} AND import_rows.row_no = v.column1",
+                self.param(chunk.len() * 5 + 1)
             ));
             let mut q = sqlx::query(&sql);
             for c in chunk {
@@ -1022,24 +1127,7 @@ impl ImportStore for SqlStore {
         let mut conn = self.writer.acquire().await?;
         match outcome {
             Ok(o) => {
-                let status = if o.skipped > 0 {
-                    "FinishedWithError"
-                } else {
-                    "Finished"
-                };
-                sqlx::query(
-                    "UPDATE jobs SET status = $1, created_count = $2, updated_count = $3, \
-                     skipped_count = $4, errors = $5, end_time = $6, heartbeat_time = $6 WHERE id = $7",
-                )
-                .bind(status)
-                .bind(o.created)
-                .bind(o.updated)
-                .bind(o.skipped)
-                .bind(json(&o.skipped_rows)?)
-                .bind(now)
-                .bind(job_id)
-                .execute(&mut *conn)
-                .await?;
+                job_finished_in(&mut conn, job_id, o, false).await?;
             }
             Err(message) => {
                 sqlx::query(
@@ -1079,6 +1167,7 @@ impl ImportStore for SqlStore {
         upload: &Upload,
         kind: &ImportKind,
         actor: &Actor,
+        job_id: i64,
         progress: &(dyn Fn(i64) + Send + Sync),
     ) -> Result<ImportOutcome> {
         let company_id = upload.company_id;
@@ -1103,6 +1192,38 @@ impl ImportStore for SqlStore {
                 "the upload was mapped again or expired after this import started; check its rows again and import once more".into(),
             ));
         }
+        // The mapping's groups and the company's custom fields stay until the import ends
+        // (PostgreSQL: locked; SQLite: one writer); one deleted since the mapping stops it.
+        let ids_of = |rows: Vec<sqlx::any::AnyRow>| -> Result<std::collections::HashSet<i64>> {
+            rows.iter().map(|r| get_i64(r, "id")).collect()
+        };
+        let stmt = Query::select()
+            .column(Alias::new("id"))
+            .from(Alias::new("target_groups"))
+            .and_where(Expr::col(Alias::new("company_id")).eq(company_id))
+            .and_where(Expr::col(Alias::new("id")).is_in(upload.group_ids.iter().copied()))
+            .to_owned();
+        let (sql, values) = self.render(&stmt);
+        let sql = format!("{sql}{}", self.for_share());
+        let groups = ids_of(
+            bind_values(sqlx::query(&sql), &values)
+                .fetch_all(&mut *tx)
+                .await?,
+        )?;
+        if upload.group_ids.iter().any(|g| !groups.contains(g)) {
+            return Err(StoreError::Conflict(
+                "a target group the mapping names was deleted after the mapping; map the file again".into(),
+            ));
+        }
+        let fields = ids_of(
+            sqlx::query(&format!(
+                "SELECT id FROM custom_fields WHERE company_id = $1{}",
+                self.for_share()
+            ))
+            .bind(company_id)
+            .fetch_all(&mut *tx)
+            .await?,
+        )?;
         let selected: std::collections::HashSet<&str> = match kind {
             ImportKind::Selected(ids) => ids.iter().map(String::as_str).collect(),
             _ => Default::default(),
@@ -1113,6 +1234,20 @@ impl ImportStore for SqlStore {
         let mut joined: Vec<i64> = Vec::new();
         let mut after = 0_i64;
         let mut done = 0_i64;
+        // SQLite: the new users' trigrams are written once, at the end (migration 0019); the
+        // users this import creates are the ids above the largest now (one writer).
+        let indexed_up_to = match self.engine {
+            Engine::Sqlite => {
+                sqlx::query("INSERT INTO fts_paused (id) VALUES (1)")
+                    .execute(&mut *tx)
+                    .await?;
+                let r = sqlx::query("SELECT COALESCE(MAX(id), 0) AS n FROM target_users")
+                    .fetch_one(&mut *tx)
+                    .await?;
+                Some(get_i64(&r, "n")?)
+            }
+            Engine::Postgres => None,
+        };
         loop {
             let batch = self.pending_rows(&mut tx, upload.id, after).await?;
             let Some(last) = batch.last() else { break };
@@ -1125,6 +1260,8 @@ impl ImportStore for SqlStore {
                 .live_users_by_email(&mut tx, company_id, &emails)
                 .await?;
             let mut creates: Vec<(TargetUserFields, &UserPatch)> = Vec::new();
+            let mut updates: Vec<(i64, TargetUserFields)> = Vec::new();
+            let mut custom: Vec<(i64, &[CustomValue])> = Vec::new();
             for row in &batch {
                 let email = row
                     .patch
@@ -1146,25 +1283,26 @@ impl ImportStore for SqlStore {
                 let Some(patch) = row.patch.as_ref() else {
                     continue;
                 };
+                if patch.custom.iter().any(|v| !fields.contains(&v.field_id)) {
+                    return Err(StoreError::Conflict(
+                        "a custom field the mapping names was deleted after the mapping; map the file again".into(),
+                    ));
+                }
                 match existing {
                     Some(user) => {
+                        // A row that changes nothing is applied without a write: the user's
+                        // update time stays (docs/api.md, importing users).
                         let f = patch.apply(&user.fields);
-                        let values = field_values(&f)
-                            .into_iter()
-                            .chain([(TargetUserCol::UpdateTime, now.into())])
-                            .map(|(c, v)| (c, v.into()));
-                        let stmt = Query::update()
-                            .table(Alias::new(TargetUserCol::TABLE))
-                            .values(values)
-                            .and_where(Expr::col(TargetUserCol::Id).eq(user.id))
-                            .to_owned();
-                        self.execute(&mut tx, &stmt).await?;
-                        let has_phone = !f.phone_number.is_empty();
-                        if user.fields.phone_number.is_empty() == has_phone {
-                            self.phone_changed_in(&mut tx, user.id, has_phone).await?;
+                        if f != user.fields {
+                            let has_phone = !f.phone_number.is_empty();
+                            if user.fields.phone_number.is_empty() == has_phone {
+                                self.phone_changed_in(&mut tx, user.id, has_phone).await?;
+                            }
+                            updates.push((user.id, f));
                         }
-                        self.set_custom_values_in(&mut tx, user.id, &patch.custom)
-                            .await?;
+                        if !patch.custom.is_empty() {
+                            custom.push((user.id, &patch.custom));
+                        }
                         joined.push(user.id);
                         out.updated += 1;
                     }
@@ -1178,23 +1316,24 @@ impl ImportStore for SqlStore {
                     }
                 }
             }
+            self.update_many_in(&mut tx, &updates, now).await?;
+            self.set_many_custom_values_in(&mut tx, &custom, true)
+                .await?;
+            custom.clear();
             for chunk in creates.chunks(ROWS_PER_STATEMENT) {
                 let ids: Vec<String> = chunk.iter().map(|_| new_resource_id()).collect();
-                let stmt = insert_rows(
+                let mut stmt = insert_rows(
                     TargetUserCol::TABLE,
                     chunk
                         .iter()
                         .zip(&ids)
                         .map(|((f, _), rid)| new_row(company_id, rid.clone(), f, now)),
                 )?;
-                self.execute(&mut tx, &stmt).await?;
-                let stmt = Query::select()
-                    .columns([TargetUserCol::Id, TargetUserCol::ResourceId])
-                    .from(Alias::new(TargetUserCol::TABLE))
-                    .and_where(Expr::col(TargetUserCol::ResourceId).is_in(ids.iter().cloned()))
-                    .to_owned();
+                stmt.returning(
+                    Query::returning().columns([TargetUserCol::Id, TargetUserCol::ResourceId]),
+                );
                 let (sql, values) = self.render(&stmt);
-                let rows = bind_values(sqlx::query(&sql).persistent(false), &values)
+                let rows = bind_values(sqlx::query(&sql), &values)
                     .fetch_all(&mut *tx)
                     .await?;
                 let mut by_rid = HashMap::with_capacity(rows.len());
@@ -1211,15 +1350,30 @@ impl ImportStore for SqlStore {
                         inactive += 1;
                     }
                     if !patch.custom.is_empty() {
-                        self.set_custom_values_in(&mut tx, id, &patch.custom)
-                            .await?;
+                        custom.push((id, &patch.custom));
                     }
                     joined.push(id);
                     out.created += 1;
                 }
             }
+            self.set_many_custom_values_in(&mut tx, &custom, false)
+                .await?;
             done += batch.len() as i64;
             progress(done);
+        }
+        if let Some(up_to) = indexed_up_to {
+            sqlx::query(
+                "INSERT INTO target_users_fts \
+                 (rowid, email_lower, first_name_lower, last_name_lower, department_lower) \
+                 SELECT id, email_lower, first_name_lower, last_name_lower, department_lower \
+                 FROM target_users WHERE id > $1",
+            )
+            .bind(up_to)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM fts_paused")
+                .execute(&mut *tx)
+                .await?;
         }
         if active + inactive > 0 {
             crate::target_users::bump(&mut tx, company_id, month, active, inactive, 0).await?;
@@ -1259,6 +1413,11 @@ impl ImportStore for SqlStore {
                 change.company.suffix()
             ),
         );
+        if job_finished_in(&mut tx, job_id, &out, true).await? == 0 {
+            return Err(StoreError::Conflict(
+                "the import's job was taken for dead while it ran (its heartbeat stopped) and nothing of it was applied; start the import again".into(),
+            ));
+        }
         self.commit_audited(tx, [event]).await?;
         Ok(out)
     }

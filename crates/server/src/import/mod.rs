@@ -302,13 +302,14 @@ pub fn spawn_import(state: AppState, upload: Upload, kind: ImportKind, job: Job,
         let progress = move |done: i64| jobs.set(id, done, started);
         let result = state
             .store
-            .run_import(&upload, &kind, &actor, &progress)
+            .run_import(&upload, &kind, &actor, job.id, &progress)
             .await;
         if let Some(h) = heartbeat {
             h.abort();
         }
+        // A success was recorded with the import, in its transaction.
         let finished = match &result {
-            Ok(outcome) => state.store.finish_job(job.id, Ok(outcome)).await,
+            Ok(_) => Ok(()),
             Err(e) => {
                 tracing::error!(job = %job.resource_id, error = %e, "an import failed; nothing of it was applied");
                 let message = format!(

@@ -18,6 +18,7 @@ mod counters;
 mod custom_search;
 mod exports;
 mod filters;
+mod imports;
 mod paging;
 mod target_groups;
 mod target_users;
