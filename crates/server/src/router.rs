@@ -117,6 +117,7 @@ pub fn routes() -> (Router<AppState>, Document) {
         .routes(routes!(imports::create_mapping))
         .routes(routes!(imports::mapping_job))
         .routes(routes!(imports::search))
+        .routes(routes!(imports::search_export))
         .routes(routes!(imports::start_import))
         .routes(routes!(imports::jobs))
         .routes(routes!(imports::job))

@@ -7,8 +7,11 @@
 use std::io::Write;
 
 use axum::extract::{Multipart, Path, State};
+use axum::response::Response;
 use axum::Json;
-use rollcall_store::{fields, CheckedRow, CustomField, ImportKind, Job, Upload};
+use rollcall_store::{
+    fields, CheckedRow, CustomField, Entity, ImportKind, Job, SearchSpec, Upload,
+};
 use rollcall_types::import::{
     CreateMappingRequest, ImportRequest, JobResult, MappingJobDto, ProcessResult, TmpCustomField,
     TmpSearchResult, TmpTargetUserSearchView, TransactionIdDto, UploadFileDto, UploadedFileDto,
@@ -18,8 +21,10 @@ use rollcall_types::{Envelope, SearchRequest};
 
 use crate::audit;
 use crate::error::{ApiError, ApiResult};
+use crate::export::{Cell, ExportOptions};
 use crate::extract::KJson;
 use crate::import::{self, check};
+use crate::routes::files::{self, ExportKind, ExportRequest, FileKind};
 use crate::routes::user_extras;
 use crate::scope::{Read, Scoped, Write as Writes};
 use crate::state::AppState;
@@ -357,6 +362,142 @@ pub async fn search(
         existing_user_count: upload.existing_count,
         invalid_user_count: upload.invalid_count,
     })))
+}
+
+/// The preview's rows as a file (its title and base name).
+pub struct PreviewFile;
+
+impl ExportKind for PreviewFile {
+    const TITLE: &'static str = "Import Preview";
+    const ENTITY: Entity = Entity::TargetUser;
+    const NOUN: (&'static str, &'static str) = ("checked row", "checked rows");
+}
+
+/// The preview file's columns before the company's custom fields; `Problems` ends it.
+const PREVIEW_COLUMNS: &[&str] = &[
+    "Row Number",
+    "Status",
+    "Email",
+    "First Name",
+    "Last Name",
+    "Department",
+    "Phone Number",
+    "Priority",
+    "Time Zone",
+    "Preferred Language",
+];
+
+/// Rows the preview's export reads a query.
+const PREVIEW_EXPORT_PAGE: i64 = 5000;
+
+/// `POST /api/target-users/{transactionId}/search/export`: the checked rows a preview search
+/// selects (the requested page, or every match with `reportAllPages: true`) as CSV, Excel or
+/// PDF: each row's status and values, a column per custom field of the company, and its
+/// problems ("Field: message; ..."), so that a customer can fix the file's bad rows.
+#[utoipa::path(
+    post, path = "/api/target-users/{resourceId}/search/export", operation_id = "exportUploadedTargetUsers", tag = "TargetUser", params(crate::openapi::ResourceId, crate::openapi::Scope, ExportOptions),
+    request_body = SearchRequest,
+    responses(crate::openapi::ExportFile<PreviewFile>)
+)]
+pub async fn search_export(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ExportRequest {
+        record,
+        search: mut req,
+        options,
+        ..
+    }: ExportRequest<PreviewFile>,
+) -> ApiResult<Response> {
+    let upload = upload_of(&state, record.company.id, &id).await?;
+    req.ascending.get_or_insert(true);
+    let spec = files::read_spec(&state, &record, &req, &fields::IMPORT_ROWS)?;
+    let store = state.store.clone();
+    let upload_id = upload.id;
+    files::refuse_big_pdf(&record, &spec, |s| async move {
+        store.search_checked_rows(upload_id, &s).await
+    })
+    .await?;
+    let defs: Vec<CustomField> = state
+        .store
+        .custom_fields(record.company.id)
+        .await?
+        .into_iter()
+        .filter(|d| d.fields.is_active)
+        .collect();
+    let mut columns = files::owned(PREVIEW_COLUMNS);
+    columns.extend(defs.iter().map(|d| d.fields.name.clone()));
+    columns.push("Problems".to_owned());
+    let custom: Vec<(String, rollcall_store::CustomFieldType)> = defs
+        .iter()
+        .map(|d| (d.resource_id.clone(), d.fields.data_type))
+        .collect();
+    let kind = FileKind {
+        title: PreviewFile::TITLE,
+        columns,
+        cells: Box::new(move |r: &TmpTargetUserSearchView| preview_cells(r, &custom)),
+        pdf_columns: vec![],
+        left_out: None,
+    };
+    let store = state.store.clone();
+    files::stream(&state, record, kind, &options, move |sink| async move {
+        // Page by page, so that memory stays flat however many rows the file had; each page
+        // reads the rows as they are then (a new mapping meanwhile shows in later pages).
+        let mut page = SearchSpec {
+            limit: spec.limit.min(PREVIEW_EXPORT_PAGE),
+            ..spec.clone()
+        };
+        let end = spec.offset.saturating_add(spec.limit);
+        while page.offset < end {
+            page.limit = page.limit.min(end - page.offset);
+            let (_, rows) = store.search_checked_rows(upload.id, &page).await?;
+            let n = rows.len() as i64;
+            let views = rows
+                .into_iter()
+                .map(|r| tmp_row(r, &upload, &defs))
+                .collect();
+            if sink.send(Ok(views)).await.is_err() || n < page.limit {
+                break;
+            }
+            page.offset += n;
+        }
+        Ok(())
+    })
+    .await
+}
+
+fn preview_cells(
+    r: &TmpTargetUserSearchView,
+    custom: &[(String, rollcall_store::CustomFieldType)],
+) -> Vec<Cell> {
+    let text = |v: &Option<String>| Cell::Text(v.clone().unwrap_or_default());
+    let mut cells = vec![
+        Cell::Int(Some(r.row_number)),
+        Cell::Text(r.status.clone()),
+        Cell::Text(r.email.clone()),
+        text(&r.first_name),
+        text(&r.last_name),
+        text(&r.department),
+        text(&r.phone_number),
+        text(&r.priority),
+        text(&r.time_zone),
+        text(&r.preferred_language),
+    ];
+    cells.extend(custom.iter().map(|(id, data_type)| {
+        r.custom_fields
+            .iter()
+            .find(|c| &c.resource_id == id)
+            .map_or(Cell::Text(String::new()), |c| {
+                crate::export::custom_cell(*data_type, &c.value)
+            })
+    }));
+    let problems: Vec<String> = r
+        .validation_detail
+        .iter()
+        .map(|p| format!("{}: {}", p.field_name, p.message))
+        .collect();
+    cells.push(Cell::Text(problems.join("; ")));
+    cells
 }
 
 fn import_kind(req: &ImportRequest) -> ApiResult<ImportKind> {

@@ -266,6 +266,65 @@ async fn csv_import_end_to_end(engine: Engine) {
     assert_eq!(problem(5).0, "Priority");
     assert!(problem(5).1.contains("Urgent"), "{items:?}");
 
+    // The preview as a file: every error row with its problems, a column per custom field;
+    // a page of it is that page's rows.
+    let export = |body: Value| {
+        srv.http
+            .post(srv.url(&format!("/api/target-users/{tid}/search/export?bom=false")))
+            .bearer_auth(&root)
+            .header("X-KEEPNET-Company-Id", c.as_str())
+            .json(&body)
+            .send()
+    };
+    let resp = export(
+        json!({"exportType": "CSV", "reportAllPages": true, "pageSize": 1,
+        "filter": {"FilterGroups": [{"FilterItems": [
+            {"FieldName": "Status", "Operator": "Include", "Value": "Error"}]}]}}),
+    )
+    .await
+    .expect("export");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let csv = resp.text().await.expect("csv");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "Row Number,Status,Email,First Name,Last Name,Department,Phone Number,Priority,Time Zone,Preferred Language,Office,Problems",
+        "{csv}"
+    );
+    assert_eq!(lines.len(), 4, "the header and the three error rows: {csv}");
+    assert!(
+        lines[1].starts_with("3,Error,not-an-email,Bad,Row,"),
+        "{csv}"
+    );
+    assert!(
+        lines[1].contains("Email: ") && lines[1].contains("not a valid email"),
+        "{csv}"
+    );
+    assert!(lines[3].starts_with("5,Error,cem@imp.test,Cem,"), "{csv}");
+    assert!(lines[3].contains("Priority: "), "{csv}");
+    let resp = export(json!({"exportType": "CSV", "pageNumber": 2, "pageSize": 2}))
+        .await
+        .expect("export");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let csv = resp.text().await.expect("csv");
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(
+        rows[0].starts_with("3,") && rows[1].starts_with("4,"),
+        "{csv}"
+    );
+    assert!(rows.iter().all(|r| r.contains(",Error,")), "{csv}");
+    let zoe_row = export(json!({"exportType": "CSV", "reportAllPages": true}))
+        .await
+        .expect("export")
+        .text()
+        .await
+        .expect("csv");
+    assert!(
+        zoe_row.contains("6,New,zoe@imp.test,Zoë,Ünal,Ops,,,,,Izmir,"),
+        "{zoe_row}"
+    );
+
     let before = srv
         .get("/api/target-users/count-summary", &root, &s)
         .await
@@ -329,6 +388,54 @@ async fn csv_import_end_to_end(engine: Engine) {
     assert_eq!(
         g["data"]["results"][0]["userCount"], 3,
         "the group's count: {g}"
+    );
+
+    // On SQLite the new users' trigrams are written once, at the end of the import (migration
+    // 0019), and an updated department's are rewritten: `Contains` finds them, and a user
+    // added after the import is indexed as before.
+    srv.create_user(
+        &root,
+        &c,
+        json!({"email": "later@imp.test", "firstName": "Lateria"}),
+    )
+    .await;
+    for (field, value, want) in [
+        ("FirstName", "oë", "zoe@imp.test"),
+        ("LastName", "velac", "ada@imp.test"),
+        ("Department", "ew dep", "bob@imp.test"),
+        ("FirstName", "ateri", "later@imp.test"),
+    ] {
+        let (st, b) = srv
+            .post(
+                "/api/target-users/search",
+                &root,
+                json!({"pageNumber": 1, "pageSize": 10, "filter": {"FilterGroups": [{"FilterItems": [
+                    {"FieldName": field, "Operator": "Contains", "Value": value}]}]}}),
+                &s,
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{b}");
+        let found: Vec<&str> = b["data"]["results"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .filter_map(|r| r["email"].as_str())
+            .collect();
+        assert_eq!(found, [want], "{field} Contains {value}: {b}");
+    }
+    let (st, b) = srv
+        .post(
+            "/api/target-users/search",
+            &root,
+            json!({"pageNumber": 1, "pageSize": 10, "filter": {"FilterGroups": [{"FilterItems": [
+                {"FieldName": "Department", "Operator": "Contains", "Value": "old"}]}]}}),
+            &s,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(
+        b["data"]["totalNumberOfRecords"], 0,
+        "bob's old department is gone from the index: {b}"
     );
 
     let (st, b) = srv.get("/api/jobs", &root, &s).await;
@@ -657,13 +764,52 @@ async fn bad_input_and_failed_imports(engine: Engine) {
     assert!(
         job["errorMessage"]
             .as_str()
-            .is_some_and(|m| m.contains("nothing of it was applied")),
+            .is_some_and(|m| m.contains("nothing of it was applied")
+                && m.contains("custom field the mapping names was deleted")),
         "{job}"
     );
     assert!(
         users(&srv, &root, &c).await.is_empty(),
         "no user of the failed import stays"
     );
+    // So with a group the mapping names, deleted before the import.
+    let (st, b) = srv
+        .post("/api/target-groups", &root, json!({"name": "Gone"}), &s)
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let group = b["data"]["resourceId"].as_str().expect("group").to_owned();
+    let tid3 = uploaded(
+        &srv,
+        &root,
+        &c,
+        "g.csv",
+        b"Email
+g@r.test
+"
+        .to_vec(),
+    )
+    .await;
+    let job = mapped(
+        &srv,
+        &root,
+        &c,
+        json!({"transactionId": tid3, "targetGroupResourceIds": [group]}),
+    )
+    .await;
+    assert_eq!(job["newUserCount"], 1, "{job}");
+    let (st, b) = srv
+        .delete(&format!("/api/target-groups/{group}"), &root, &s)
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let job = imported(&srv, &root, &c, &tid3, json!({"importType": "All"})).await;
+    assert_eq!(job["statusName"], "Failed", "{job}");
+    assert!(
+        job["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("target group the mapping names was deleted")),
+        "{job}"
+    );
+    assert!(users(&srv, &root, &c).await.is_empty(), "{job}");
     let (_, sum) = srv.get("/api/target-users/count-summary", &root, &s).await;
     assert_eq!(sum["data"]["totalNumberOfActiveUsers"], 0, "{sum}");
 

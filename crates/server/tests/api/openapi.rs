@@ -1543,6 +1543,17 @@ async fn replies_match_the_document(engine: Engine) {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, _) = c
+        .send(
+            M::POST,
+            "/api/target-users/{resourceId}/search/export",
+            &format!("/api/target-users/{tid}/search/export"),
+            t,
+            a,
+            Some(json!({"pageNumber": 1, "pageSize": 10, "exportType": "CSV", "reportAllPages": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
     let (s, b) = c
         .send(
             M::POST,
