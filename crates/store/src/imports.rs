@@ -886,9 +886,10 @@ impl ImportStore for SqlStore {
         mapping_id: &str,
         checks: &[RowCheck],
     ) -> Result<()> {
-        // One UPDATE ... FROM (VALUES ...) per chunk: a statement per row cost a round trip
-        // each on PostgreSQL. VALUES columns are `column1`.. on both engines; the row number
-        // is cast so that PostgreSQL compares it as a number.
+        // PostgreSQL: one UPDATE ... FROM (VALUES ...) per chunk (a statement per row cost a
+        // round trip each; VALUES columns are `column1`..; the row number is cast so that it
+        // compares as a number). SQLite plans that join by scanning every row of the upload
+        // (3.46), so there a statement per row, in process, probes the primary key.
         const ROWS: usize = 400;
         let mut tx = self.write_tx().await?;
         // A replaced mapping's checker writes nothing: its rows belong to the new mapping now.
@@ -899,6 +900,36 @@ impl ImportStore for SqlStore {
                 .fetch_optional(&mut *tx)
                 .await?;
         if current.is_none() {
+            return Ok(());
+        }
+        let patch_of = |c: &RowCheck| c.patch.as_ref().map(json).transpose();
+        let problems_of = |c: &RowCheck| {
+            (!c.problems.is_empty())
+                .then(|| json(&c.problems))
+                .transpose()
+        };
+        let email_of = |c: &RowCheck| {
+            c.patch
+                .as_ref()
+                .map(|p| p.email.to_lowercase())
+                .unwrap_or_default()
+        };
+        if self.engine == Engine::Sqlite {
+            for c in checks {
+                sqlx::query(
+                    "UPDATE import_rows SET status = $1, email_lower = $2, patch = $3, \
+                     problems = $4 WHERE upload_id = $5 AND row_no = $6",
+                )
+                .bind(c.status.name())
+                .bind(email_of(c))
+                .bind(patch_of(c)?)
+                .bind(problems_of(c)?)
+                .bind(upload_id)
+                .bind(c.row_no)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
             return Ok(());
         }
         for chunk in checks.chunks(ROWS) {
@@ -926,21 +957,12 @@ impl ImportStore for SqlStore {
             ));
             let mut q = sqlx::query(&sql);
             for c in chunk {
-                let email = c
-                    .patch
-                    .as_ref()
-                    .map(|p| p.email.to_lowercase())
-                    .unwrap_or_default();
                 q = q
                     .bind(c.row_no)
                     .bind(c.status.name())
-                    .bind(email)
-                    .bind(c.patch.as_ref().map(json).transpose()?)
-                    .bind(
-                        (!c.problems.is_empty())
-                            .then(|| json(&c.problems))
-                            .transpose()?,
-                    );
+                    .bind(email_of(c))
+                    .bind(patch_of(c)?)
+                    .bind(problems_of(c)?);
             }
             q.bind(upload_id).execute(&mut *tx).await?;
         }
@@ -1234,20 +1256,8 @@ impl ImportStore for SqlStore {
         let mut joined: Vec<i64> = Vec::new();
         let mut after = 0_i64;
         let mut done = 0_i64;
-        // SQLite: the new users' trigrams are written once, at the end (migration 0019); the
-        // users this import creates are the ids above the largest now (one writer).
-        let indexed_up_to = match self.engine {
-            Engine::Sqlite => {
-                sqlx::query("INSERT INTO fts_paused (id) VALUES (1)")
-                    .execute(&mut *tx)
-                    .await?;
-                let r = sqlx::query("SELECT COALESCE(MAX(id), 0) AS n FROM target_users")
-                    .fetch_one(&mut *tx)
-                    .await?;
-                Some(get_i64(&r, "n")?)
-            }
-            Engine::Postgres => None,
-        };
+        // SQLite: the new users' trigrams are written once, at the end (migration 0019).
+        let paused = self.pause_fts_in(&mut tx).await?;
         loop {
             let batch = self.pending_rows(&mut tx, upload.id, after).await?;
             let Some(last) = batch.last() else { break };
@@ -1260,7 +1270,7 @@ impl ImportStore for SqlStore {
                 .live_users_by_email(&mut tx, company_id, &emails)
                 .await?;
             let mut creates: Vec<(TargetUserFields, &UserPatch)> = Vec::new();
-            let mut updates: Vec<(i64, TargetUserFields)> = Vec::new();
+            let mut updates: Vec<(i64, &TargetUserFields, TargetUserFields)> = Vec::new();
             let mut custom: Vec<(i64, &[CustomValue])> = Vec::new();
             for row in &batch {
                 let email = row
@@ -1298,7 +1308,7 @@ impl ImportStore for SqlStore {
                             if user.fields.phone_number.is_empty() == has_phone {
                                 self.phone_changed_in(&mut tx, user.id, has_phone).await?;
                             }
-                            updates.push((user.id, f));
+                            updates.push((user.id, &user.fields, f));
                         }
                         if !patch.custom.is_empty() {
                             custom.push((user.id, &patch.custom));
@@ -1361,20 +1371,7 @@ impl ImportStore for SqlStore {
             done += batch.len() as i64;
             progress(done);
         }
-        if let Some(up_to) = indexed_up_to {
-            sqlx::query(
-                "INSERT INTO target_users_fts \
-                 (rowid, email_lower, first_name_lower, last_name_lower, department_lower) \
-                 SELECT id, email_lower, first_name_lower, last_name_lower, department_lower \
-                 FROM target_users WHERE id > $1",
-            )
-            .bind(up_to)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("DELETE FROM fts_paused")
-                .execute(&mut *tx)
-                .await?;
-        }
+        self.resume_fts_in(&mut tx, paused).await?;
         if active + inactive > 0 {
             crate::target_users::bump(&mut tx, company_id, month, active, inactive, 0).await?;
         }

@@ -620,7 +620,55 @@ async fn encodings_and_excel(engine: Engine) {
     assert_eq!(job["status"], "Finished", "{job}");
     imported(&srv, &root, &c, &tid, json!({"importType": "ImportAll"})).await;
 
+    // An .xlsx written by rust_xlsxwriter as Excel writes one: text in the shared strings
+    // table, a phone number Excel turned into a number, a date cell with a day-first format,
+    // the `'` of a neutralised export, and a header with other spacing and case.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Staff").expect("name");
+    let day_first = rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy");
+    for (col, h) in [
+        "  EMAIL address ",
+        "First Name",
+        "Phone Number",
+        "Hired",
+        "Department",
+    ]
+    .iter()
+    .enumerate()
+    {
+        sheet.write_string(0, col as u16, *h).expect("header");
+    }
+    sheet.write_string(1, 0, "y@enc.test").expect("cell");
+    sheet.write_string(1, 1, "Çağla").expect("cell");
+    sheet.write_number(1, 2, 447_700_900_123.0).expect("cell");
+    let hired = rust_xlsxwriter::ExcelDateTime::from_ymd(2023, 12, 31).expect("date");
+    sheet
+        .write_datetime_with_format(1, 3, &hired, &day_first)
+        .expect("cell");
+    sheet.write_string(1, 4, "'=Ops").expect("cell");
+    let bytes = book.save_to_buffer().expect("xlsx");
+    let (st, b) = upload(&srv, &root, &c, "staff.xlsx", bytes).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let tid = b["data"]["transactionId"].as_str().expect("tid").to_owned();
+    let (_, head) = srv
+        .get(
+            &format!("/api/target-users/upload/{tid}"),
+            &root,
+            &scope(&c),
+        )
+        .await;
+    assert_eq!(head["data"]["sheetNames"][0], "Staff");
+    let job = mapped(&srv, &root, &c, json!({"transactionId": tid})).await;
+    assert_eq!(job["status"], "Finished", "{job}");
+    imported(&srv, &root, &c, &tid, json!({"importType": "ImportAll"})).await;
+
     let rows = users(&srv, &root, &c).await;
+    let y = by_email(&rows, "y@enc.test");
+    assert_eq!(y["firstName"], "Çağla");
+    assert_eq!(y["phoneNumber"], "447700900123", "{y}");
+    assert_eq!(y["department"], "=Ops", "the export's ' is removed: {y}");
+    assert_eq!(custom_value(y, "Hired").as_deref(), Some("2023-12-31"));
     assert_eq!(by_email(&rows, "w@enc.test")["firstName"], "Zoë");
     assert_eq!(by_email(&rows, "u@enc.test")["firstName"], "Ünal");
     let x = by_email(&rows, "x@enc.test");

@@ -54,27 +54,127 @@ impl SqlStore {
             .await
     }
 
-    /// Writes new fields of many users (id, fields) in the caller's transaction, one
-    /// `UPDATE ... FROM (VALUES ...)` per 400: a statement per user was a round trip each on
-    /// PostgreSQL and a trigram-index flush each on SQLite. The caller has locked the users
-    /// and keeps their counters; emails keep their lowercase form (no unique-email check).
+    /// SQLite: stops the trigram triggers for the rest of the caller's write transaction
+    /// (migration 0019), for a bulk write that keeps the index itself; returns the largest user
+    /// id now, for [`resume_fts_in`](Self::resume_fts_in). Nothing on PostgreSQL.
+    pub(crate) async fn pause_fts_in(&self, conn: &mut AnyConnection) -> Result<Option<i64>> {
+        if self.engine != crate::Engine::Sqlite {
+            return Ok(None);
+        }
+        sqlx::query("INSERT INTO fts_paused (id) VALUES (1)")
+            .execute(&mut *conn)
+            .await?;
+        let r = sqlx::query("SELECT COALESCE(MAX(id), 0) AS n FROM target_users")
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok(Some(get_i64(&r, "n")?))
+    }
+
+    /// Ends [`pause_fts_in`](Self::pause_fts_in): indexes every user created since, with one
+    /// statement (the users are the ids above `paused`: one writer), and starts the triggers
+    /// again. Must run in the same transaction, before it commits.
+    pub(crate) async fn resume_fts_in(
+        &self,
+        conn: &mut AnyConnection,
+        paused: Option<i64>,
+    ) -> Result<()> {
+        let Some(up_to) = paused else {
+            return Ok(());
+        };
+        sqlx::query(
+            "INSERT INTO target_users_fts \
+             (rowid, email_lower, first_name_lower, last_name_lower, department_lower) \
+             SELECT id, email_lower, first_name_lower, last_name_lower, department_lower \
+             FROM target_users WHERE id > $1",
+        )
+        .bind(up_to)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query("DELETE FROM fts_paused")
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Writes new fields of many users (id, fields before, fields after) in the caller's
+    /// transaction. The caller has locked them and keeps their counters; emails keep their
+    /// lowercase form (no unique-email check).
+    ///
+    /// PostgreSQL: one `UPDATE ... FROM (VALUES ...)` per 400 users (a statement per user was a
+    /// round trip each). SQLite plans that join by scanning the whole table (3.46, without
+    /// statistics), so there it is a statement per user, and the caller has paused the trigram
+    /// triggers ([`SqlStore::pause_fts_in`]): the users' trigrams are rewritten here, 400 a
+    /// statement, instead of a flush of the trigram index per user.
     pub(crate) async fn update_many_in(
         &self,
         conn: &mut AnyConnection,
-        users: &[(i64, TargetUserFields)],
+        users: &[(i64, &TargetUserFields, TargetUserFields)],
         now: Millis,
     ) -> Result<()> {
         // 21 values a row.
         const ROWS: usize = 400;
+        if self.engine == crate::Engine::Sqlite {
+            for (id, _, f) in users {
+                let values = field_values(f)
+                    .into_iter()
+                    .chain([(C::UpdateTime, now.into())])
+                    .map(|(c, v)| (c, v.into()));
+                let stmt = Query::update()
+                    .table(Alias::new(C::TABLE))
+                    .values(values)
+                    .and_where(Expr::col(C::Id).eq(*id))
+                    .to_owned();
+                self.execute(&mut *conn, &stmt).await?;
+            }
+            let searched = |f: &TargetUserFields| {
+                [
+                    f.email.to_lowercase(),
+                    f.first_name.to_lowercase(),
+                    f.last_name.to_lowercase(),
+                    f.department.to_lowercase(),
+                ]
+            };
+            let moved: Vec<(i64, [String; 4], [String; 4])> = users
+                .iter()
+                .map(|(id, before, after)| (*id, searched(before), searched(after)))
+                .filter(|(_, before, after)| before != after)
+                .collect();
+            for chunk in moved.chunks(ROWS) {
+                for delete in [true, false] {
+                    let rows = vec![
+                        if delete {
+                            "('delete', ?, ?, ?, ?, ?)"
+                        } else {
+                            "(?, ?, ?, ?, ?)"
+                        };
+                        chunk.len()
+                    ];
+                    let sql = format!(
+                        "INSERT INTO target_users_fts ({}rowid, email_lower, first_name_lower, \
+                         last_name_lower, department_lower) VALUES {}",
+                        if delete { "target_users_fts, " } else { "" },
+                        rows.join(", ")
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for (id, before, after) in chunk {
+                        q = q.bind(*id);
+                        for v in if delete { before } else { after } {
+                            q = q.bind(v.as_str());
+                        }
+                    }
+                    q.execute(&mut *conn).await?;
+                }
+            }
+            return Ok(());
+        }
         for chunk in users.chunks(ROWS) {
             let mut sets = String::new();
             let mut rows = String::new();
-            // The update time is the first parameter: on SQLite they are bound in the order the
-            // text names them.
+            // The update time is the first parameter.
             let mut values = Vec::with_capacity(chunk.len() * 21 + 1);
             values.push(now.into());
             let mut n = 1;
-            for (i, (id, f)) in chunk.iter().enumerate() {
+            for (i, (id, _, f)) in chunk.iter().enumerate() {
                 rows.push_str(if i == 0 { "(" } else { ", (" });
                 let row =
                     std::iter::once((C::Id, sea_query::Value::from(*id))).chain(field_values(f));

@@ -5,9 +5,34 @@
 use super::fixtures::*;
 use super::*;
 
+/// SQLite's trigram index holds exactly the users' searched columns (FTS5's own check, rank 1:
+/// against the content table).
+async fn trigrams_agree(s: &SqlStore) {
+    if s.engine() == Engine::Sqlite {
+        sqlx::query(
+            "INSERT INTO target_users_fts (target_users_fts, rank) VALUES ('integrity-check', 1)",
+        )
+        .execute(s.pool())
+        .await
+        .expect("the trigram index matches the users");
+    }
+}
+
 /// A complete upload of `n` rows (more than one of the import's batches), every row checked
-/// `New` with an email `{prefix}{i}@store.test` and a first name `{prefix}{i}x`.
+/// `New` with an email `{prefix}{i}@store.test` and a first name `{prefix}{i}x` (`{prefix}{i}y`
+/// when `renamed`: the same users again, each with a new first name).
 async fn checked_upload(s: &SqlStore, company_id: i64, prefix: &str, n: i64) -> Upload {
+    renamed_upload(s, company_id, prefix, n, false).await
+}
+
+async fn renamed_upload(
+    s: &SqlStore,
+    company_id: i64,
+    prefix: &str,
+    n: i64,
+    renamed: bool,
+) -> Upload {
+    let suffix = if renamed { "y" } else { "x" };
     let meta = UploadMeta {
         file_name: "users.csv".into(),
         file_type: "Csv".into(),
@@ -22,7 +47,10 @@ async fn checked_upload(s: &SqlStore, company_id: i64, prefix: &str, n: i64) -> 
         .map(|i| {
             (
                 i,
-                vec![format!("{prefix}{i}@store.test"), format!("{prefix}{i}x")],
+                vec![
+                    format!("{prefix}{i}@store.test"),
+                    format!("{prefix}{i}{suffix}"),
+                ],
             )
         })
         .collect();
@@ -93,6 +121,27 @@ async fn jobs_run_once_and_say_what_was_applied(s: &SqlStore) {
         "an imported user is found by Contains at once"
     );
     assert_eq!(found[0].fields.email, "imp2499@store.test");
+    trigrams_agree(s).await;
+
+    // The same users renamed: updates, whose trigrams the import rewrites itself on SQLite.
+    let up = renamed_upload(s, c.id, "imp", 2500, true).await;
+    let job = s
+        .create_job(c.id, "Import", "users.csv", "test", 2500)
+        .await
+        .expect("job");
+    assert!(s.start_job(job.id).await.expect("start"));
+    let out = s
+        .run_import(&up, &ImportKind::All, &actor(), job.id, &|_| {})
+        .await
+        .expect("import");
+    assert_eq!((out.created, out.updated), (0, 2500));
+    trigrams_agree(s).await;
+    let contains = |text: &str| filter(vec![item("FirstName", "Contains", text)], None);
+    assert_eq!(everyone(s, c.id, contains("mp2499y")).await.len(), 1);
+    assert!(
+        everyone(s, c.id, contains("mp2499x")).await.is_empty(),
+        "the old name is gone"
+    );
 
     // A job whose heartbeat stopped is failed by another replica; its import, still running,
     // then applies nothing.
