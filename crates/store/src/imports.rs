@@ -274,10 +274,16 @@ pub trait ImportStore: Send + Sync + 'static {
         meta: &UploadMeta,
         expire_time: Millis,
     ) -> Result<Upload>;
-    /// Appends rows (numbered by the caller, from 1) to an upload.
-    async fn add_upload_rows(&self, upload_id: i64, rows: &[(i64, Vec<String>)]) -> Result<()>;
-    /// Marks an upload complete with its counts.
-    async fn complete_upload(&self, upload_id: i64, rows: i64, duplicates: i64) -> Result<()>;
+    /// Appends rows to an upload: (number, from 1; the lowercase email of the column the
+    /// headers name as the email, or ''; the cells).
+    async fn add_upload_rows(
+        &self,
+        upload_id: i64,
+        rows: &[(i64, String, Vec<String>)],
+    ) -> Result<()>;
+    /// Marks an upload of `rows` rows complete; returns how many rows have an email an earlier
+    /// row has (by the emails [`ImportStore::add_upload_rows`] was given).
+    async fn complete_upload(&self, upload_id: i64, rows: i64) -> Result<i64>;
     /// A complete upload of the company by transaction id, unless it expired at `now`.
     async fn upload(
         &self,
@@ -304,6 +310,14 @@ pub trait ImportStore: Send + Sync + 'static {
         after_row: i64,
         limit: i64,
     ) -> Result<Vec<UploadRow>>;
+    /// The first row before `before_row` of each of these lowercase emails, among an upload's
+    /// rows checked by its current mapping: (email, row number).
+    async fn first_rows_by_email(
+        &self,
+        upload_id: i64,
+        before_row: i64,
+        emails: &[String],
+    ) -> Result<Vec<(String, i64)>>;
     /// Which of these lowercase emails live users of the company have.
     async fn live_emails(&self, company_id: i64, emails: &[String]) -> Result<Vec<String>>;
     /// Writes rows' checks of mapping `mapping_id`; nothing when another mapping replaced it.
@@ -739,16 +753,21 @@ impl ImportStore for SqlStore {
         })
     }
 
-    async fn add_upload_rows(&self, upload_id: i64, rows: &[(i64, Vec<String>)]) -> Result<()> {
+    async fn add_upload_rows(
+        &self,
+        upload_id: i64,
+        rows: &[(i64, String, Vec<String>)],
+    ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let stmt = insert_rows(
                 "import_rows",
-                chunk.iter().map(|(n, cells)| {
+                chunk.iter().map(|(n, email, cells)| {
                     [
                         (Alias::new("upload_id"), Value::from(upload_id)),
                         (Alias::new("row_no"), Value::from(*n)),
                         (Alias::new("resource_id"), new_resource_id().into()),
+                        (Alias::new("email_lower"), email.clone().into()),
                         (Alias::new("cells"), json_list(cells).into()),
                     ]
                 }),
@@ -759,8 +778,18 @@ impl ImportStore for SqlStore {
         Ok(())
     }
 
-    async fn complete_upload(&self, upload_id: i64, rows: i64, duplicates: i64) -> Result<()> {
-        let mut conn = self.writer.acquire().await?;
+    async fn complete_upload(&self, upload_id: i64, rows: i64) -> Result<i64> {
+        let mut tx = self.write_tx().await?;
+        // Counted by the database (the email index), so that the server keeps no email of
+        // the file in memory.
+        let r = sqlx::query(
+            "SELECT COUNT(*) - COUNT(DISTINCT email_lower) AS n FROM import_rows \
+             WHERE upload_id = $1 AND email_lower <> ''",
+        )
+        .bind(upload_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let duplicates = get_i64(&r, "n")?;
         sqlx::query(
             "UPDATE import_uploads SET row_count = $1, duplicate_count = $2, is_complete = $3 \
              WHERE id = $4",
@@ -769,9 +798,42 @@ impl ImportStore for SqlStore {
         .bind(duplicates)
         .bind(true)
         .bind(upload_id)
-        .execute(&mut *conn)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        tx.commit().await?;
+        Ok(duplicates)
+    }
+
+    async fn first_rows_by_email(
+        &self,
+        upload_id: i64,
+        before_row: i64,
+        emails: &[String],
+    ) -> Result<Vec<(String, i64)>> {
+        let mut out = Vec::new();
+        for chunk in emails.chunks(EMAILS_PER_LOOKUP) {
+            let stmt = Query::select()
+                .column(Alias::new("email_lower"))
+                .expr_as(
+                    Expr::col(Alias::new("row_no")).min(),
+                    Alias::new("first_row"),
+                )
+                .from(Alias::new("import_rows"))
+                .and_where(Expr::col(Alias::new("upload_id")).eq(upload_id))
+                .and_where(Expr::col(Alias::new("row_no")).lt(before_row))
+                .and_where(Expr::col(Alias::new("email_lower")).is_in(chunk.iter().cloned()))
+                .group_by_col(Alias::new("email_lower"))
+                .to_owned();
+            let (sql, values) = self.render(&stmt);
+            // Not prepared, as every list look-up here ([`IMPORT_BATCH`]).
+            let rows = bind_values(sqlx::query(&sql).persistent(false), &values)
+                .fetch_all(&self.pool)
+                .await?;
+            for r in &rows {
+                out.push((get_str(r, "email_lower")?, get_i64(r, "first_row")?));
+            }
+        }
+        Ok(out)
     }
 
     async fn upload(

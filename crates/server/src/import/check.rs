@@ -147,8 +147,21 @@ pub fn guess(headers: &[String], defs: &[CustomField]) -> Vec<FieldMapping> {
     out
 }
 
+/// The lowercase email of a row, as the mapping reads it ('' without one): what a repeated
+/// email is compared by.
+pub fn email_key(cells: &[String], mapping: &Mapping) -> String {
+    mapping
+        .columns
+        .iter()
+        .find(|(_, t)| matches!(t, Target::Field(f) if f == "Email"))
+        .and_then(|(col, _)| cells.get(*col))
+        .map(|c| c.trim().to_lowercase())
+        .unwrap_or_default()
+}
+
 /// Checks one row: the patch it applies (its non-empty mapped cells, checked), and its
-/// problems by field. `seen` holds the emails of earlier rows (row number by lowercase email).
+/// problems by field. `seen` holds the emails of earlier rows (row number by lowercase email):
+/// at least those of this row's email ([`email_key`]); this row's is added.
 pub fn row(
     row_no: i64,
     cells: &[String],
@@ -207,7 +220,7 @@ pub fn row(
         }
     };
     let email = mapped.email.clone().unwrap_or_default().trim().to_owned();
-    let key = email.to_lowercase();
+    let key = email_key(cells, mapping);
     if !key.is_empty() {
         match seen.get(&key) {
             Some(first) => problems.push(Problem {

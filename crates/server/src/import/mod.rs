@@ -94,8 +94,7 @@ pub async fn ingest(
     let reader = tokio::task::spawn_blocking(move || read::read(&path, &tx));
     let mut upload: Option<Upload> = None;
     let mut email_col: Option<usize> = None;
-    let mut seen: HashSet<String> = HashSet::new();
-    let (mut rows, mut duplicates) = (0_i64, 0_i64);
+    let mut rows = 0_i64;
     while let Some(chunk) = rx.recv().await {
         match chunk.map_err(ApiError::bad_request)? {
             read::Chunk::Head(head) => {
@@ -119,19 +118,17 @@ pub async fn ingest(
             }
             read::Chunk::Rows(batch) => {
                 let Some(u) = &upload else { continue };
-                if let Some(col) = email_col {
-                    for r in &batch {
-                        let email = r[col].to_lowercase();
-                        if !email.is_empty() && !seen.insert(email) {
-                            duplicates += 1;
-                        }
-                    }
-                }
-                let numbered: Vec<(i64, Vec<String>)> = batch
+                // Each row's email by the column the headers name: the database counts the
+                // repeats (memory stays flat however long the file).
+                let numbered: Vec<(i64, String, Vec<String>)> = batch
                     .into_iter()
                     .map(|r| {
                         rows += 1;
-                        (rows, r)
+                        let email = email_col
+                            .and_then(|c| r.get(c))
+                            .map(|e| e.to_lowercase())
+                            .unwrap_or_default();
+                        (rows, email, r)
                     })
                     .collect();
                 state.store.add_upload_rows(u.id, &numbered).await?;
@@ -143,10 +140,7 @@ pub async fn ingest(
         .map_err(ApiError::internal)?
         .map_err(ApiError::bad_request)?;
     let mut upload = upload.ok_or_else(|| ApiError::bad_request("the file has no header row"))?;
-    state
-        .store
-        .complete_upload(upload.id, rows, duplicates)
-        .await?;
+    let duplicates = state.store.complete_upload(upload.id, rows).await?;
     upload.row_count = rows;
     upload.duplicate_count = duplicates;
     Ok(upload)
@@ -182,7 +176,6 @@ async fn check_rows(
     mapping: &check::Mapping,
     defs: &[CustomField],
 ) -> Result<(), StoreError> {
-    let mut seen = HashMap::new();
     let mut counts = [0_i64; 3];
     let mapping_id = upload.mapping_id.as_deref().unwrap_or_default();
     let required: Vec<&CustomField> = defs
@@ -196,8 +189,23 @@ async fn check_rows(
             .store
             .upload_rows(upload.id, after, CHECK_BATCH)
             .await?;
-        let Some(last) = rows.last() else { break };
+        let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+            break;
+        };
         after = last.row_no;
+        // The first rows of this batch's emails among the rows checked before: the database
+        // keeps every email of the file, the server only a batch's.
+        let keys: Vec<String> = rows
+            .iter()
+            .map(|r| check::email_key(&r.cells, mapping))
+            .filter(|k| !k.is_empty())
+            .collect();
+        let mut seen: HashMap<String, i64> = state
+            .store
+            .first_rows_by_email(upload.id, first.row_no, &keys)
+            .await?
+            .into_iter()
+            .collect();
         let mut checks: Vec<_> = rows
             .iter()
             .map(|r| check::row(r.row_no, &r.cells, mapping, defs, &mut seen))

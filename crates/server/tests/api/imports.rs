@@ -922,5 +922,54 @@ both_engines!(
     csv_import_end_to_end,
     import_types,
     encodings_and_excel,
-    bad_input_and_failed_imports
+    bad_input_and_failed_imports,
+    repeats_far_apart
 );
+
+/// An email repeated 4,000 rows later (the upload and the checks read 2,000 rows at a time,
+/// and keep only a batch's emails): counted at upload, an error naming the first row.
+async fn repeats_far_apart(engine: Engine) {
+    let Some(srv) = TestServer::start(engine).await else {
+        return;
+    };
+    let root = srv.root_token().await;
+    let c = srv
+        .create_company(&root, None, json!({"name": "Repeats"}))
+        .await;
+    let mut csv = String::from("Email,First Name\n");
+    for i in 1..=4500 {
+        csv.push_str(&format!("u{i}@rep.test,U{i}\n"));
+    }
+    csv.push_str("U7@REP.TEST,Again\nu7@rep.test,Thrice\n");
+    let (st, b) = upload(&srv, &root, &c, "rep.csv", csv.into_bytes()).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b["data"]["rowCount"], 4502);
+    assert_eq!(b["data"]["duplicateCount"], 2, "{b}");
+    let tid = b["data"]["transactionId"].as_str().expect("tid").to_owned();
+    let job = mapped(&srv, &root, &c, json!({"transactionId": tid})).await;
+    assert_eq!(
+        (&job["newUserCount"], &job["invalidUserCount"]),
+        (&json!(4500), &json!(2)),
+        "{job}"
+    );
+    let (st, b) = srv
+        .post(
+            &format!("/api/target-users/{tid}/search"),
+            &root,
+            json!({"pageNumber": 1, "pageSize": 10, "filter": {"FilterGroups": [{"FilterItems": [
+                {"FieldName": "Status", "Operator": "Include", "Value": "Error"}]}]}}),
+            &scope(&c),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let rows = b["data"]["items"]["results"].as_array().expect("rows");
+    assert_eq!(rows.len(), 2, "{b}");
+    for r in rows {
+        assert!(
+            r["validationDetail"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("row 7 ")),
+            "each repeat names the first row: {r}"
+        );
+    }
+}

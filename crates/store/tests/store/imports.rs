@@ -43,23 +43,22 @@ async fn renamed_upload(
         .create_upload(company_id, &meta, i64::MAX)
         .await
         .expect("upload");
-    let rows: Vec<(i64, Vec<String>)> = (1..=n)
+    let rows: Vec<(i64, String, Vec<String>)> = (1..=n)
         .map(|i| {
+            let email = format!("{prefix}{i}@store.test");
             (
                 i,
-                vec![
-                    format!("{prefix}{i}@store.test"),
-                    format!("{prefix}{i}{suffix}"),
-                ],
+                email.clone(),
+                vec![email, format!("{prefix}{i}{suffix}")],
             )
         })
         .collect();
     s.add_upload_rows(up.id, &rows).await.expect("rows");
-    s.complete_upload(up.id, n, 0).await.expect("complete");
+    assert_eq!(s.complete_upload(up.id, n).await.expect("complete"), 0);
     let mapping = s.start_mapping(up.id, "{}", &[]).await.expect("mapping");
     let checks: Vec<RowCheck> = rows
         .iter()
-        .map(|(i, cells)| RowCheck {
+        .map(|(i, _, cells)| RowCheck {
             row_no: *i,
             status: RowStatus::New,
             patch: Some(UserPatch {

@@ -37,3 +37,7 @@ END;
 -- Pending entries are written out at 32 MiB instead of 1 MiB: the import's one INSERT ... SELECT
 -- then builds a few large segments instead of many small ones to merge.
 INSERT INTO target_users_fts (target_users_fts, rank) VALUES ('hashsize', 33554432);
+
+-- An upload's rows by email: the row checks find the first row of each email in the rows
+-- checked before, a batch at a time, instead of keeping every email of the file in memory.
+CREATE INDEX import_rows_email ON import_rows (upload_id, email_lower, row_no);
