@@ -26,7 +26,8 @@ use crate::target_groups::MemberSelection;
 use crate::target_users::{new_row, TargetUserCol};
 use crate::{CustomValue, Engine, Result, SqlStore, StoreError, TargetUserFields};
 
-/// Rows written by one statement (4 values each, well under SQLite's bound-parameter limit).
+/// Rows written by one statement: an upload's (5 values each) and new users (26 each: 13,000
+/// values, under SQLite's limit of 32,766 bound parameters).
 const ROWS_PER_STATEMENT: usize = 500;
 /// Rows an import reads, creates and updates at a time inside its transaction.
 ///
@@ -318,6 +319,8 @@ pub trait ImportStore: Send + Sync + 'static {
         before_row: i64,
         emails: &[String],
     ) -> Result<Vec<(String, i64)>>;
+    /// Which of these row resource ids an upload does not have.
+    async fn unknown_rows(&self, upload_id: i64, resource_ids: &[String]) -> Result<Vec<String>>;
     /// Which of these lowercase emails live users of the company have.
     async fn live_emails(&self, company_id: i64, emails: &[String]) -> Result<Vec<String>>;
     /// Writes rows' checks of mapping `mapping_id`; nothing when another mapping replaced it.
@@ -802,6 +805,30 @@ impl ImportStore for SqlStore {
         .await?;
         tx.commit().await?;
         Ok(duplicates)
+    }
+
+    async fn unknown_rows(&self, upload_id: i64, resource_ids: &[String]) -> Result<Vec<String>> {
+        let mut known = std::collections::HashSet::new();
+        for chunk in resource_ids.chunks(EMAILS_PER_LOOKUP) {
+            let stmt = Query::select()
+                .column(Alias::new("resource_id"))
+                .from(Alias::new("import_rows"))
+                .and_where(Expr::col(Alias::new("upload_id")).eq(upload_id))
+                .and_where(Expr::col(Alias::new("resource_id")).is_in(chunk.iter().cloned()))
+                .to_owned();
+            let (sql, values) = self.render(&stmt);
+            let rows = bind_values(sqlx::query(&sql).persistent(false), &values)
+                .fetch_all(&self.pool)
+                .await?;
+            for r in &rows {
+                known.insert(get_str(r, "resource_id")?);
+            }
+        }
+        Ok(resource_ids
+            .iter()
+            .filter(|id| !known.contains(*id))
+            .cloned()
+            .collect())
     }
 
     async fn first_rows_by_email(

@@ -583,6 +583,18 @@ pub async fn start_import(
 ) -> ApiResult<Json<Envelope<JobResult>>> {
     let upload = upload_of(&state, company.id, &id).await?;
     let kind = import_kind(&req)?;
+    if let ImportKind::Selected(ids) = &kind {
+        let unknown = state.store.unknown_rows(upload.id, ids).await?;
+        if !unknown.is_empty() {
+            let shown: Vec<&str> = unknown.iter().take(5).map(String::as_str).collect();
+            return Err(ApiError::bad_request(format!(
+                "selectedResourceIds names {} not in this upload ({}{}); use the rows' resourceId from POST /api/target-users/{id}/search",
+                if unknown.len() == 1 { "a row".to_owned() } else { format!("{} rows", unknown.len()) },
+                shown.join(", "),
+                if unknown.len() > shown.len() { ", ..." } else { "" }
+            )));
+        }
+    }
     match upload.mapping_status.as_str() {
         "Finished" | "FinishedWithError" => {}
         "InProgress" => {

@@ -543,6 +543,22 @@ async fn import_types(engine: Engine) {
         b["message"].as_str().is_some_and(|m| m.contains("OnlyNew")),
         "{b}"
     );
+    // A selected id that no row of the upload has is refused, naming it; nothing starts.
+    let (st, b) = srv
+        .post(
+            &format!("/api/target-users/{tid}/import"),
+            &root,
+            json!({"importType": "Selected", "selectedResourceIds": [second, "noSuchRow"]}),
+            &s,
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+    assert!(
+        b["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("a row not in this upload (noSuchRow)")),
+        "{b}"
+    );
 }
 
 /// CSV in Windows-1252, UTF-16 and with `;`, and an `.xlsx` whose phone numbers are numbers and
