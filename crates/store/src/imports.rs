@@ -611,6 +611,14 @@ impl SqlStore {
         Ok(q.fetch_all(conn).await?)
     }
 
+    /// Runs a select by a list of values on the read pool, not prepared ([`IMPORT_BATCH`]).
+    async fn read_list(&self, stmt: &sea_query::SelectStatement) -> Result<Vec<sqlx::any::AnyRow>> {
+        let (sql, values) = self.render(stmt);
+        Ok(bind_values(sqlx::query(&sql).persistent(false), &values)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     /// Checked rows of an upload after `after_row`, at most `limit`, in order.
     async fn pending_rows(
         &self,
@@ -816,11 +824,7 @@ impl ImportStore for SqlStore {
                 .and_where(Expr::col(Alias::new("upload_id")).eq(upload_id))
                 .and_where(Expr::col(Alias::new("resource_id")).is_in(chunk.iter().cloned()))
                 .to_owned();
-            let (sql, values) = self.render(&stmt);
-            let rows = bind_values(sqlx::query(&sql).persistent(false), &values)
-                .fetch_all(&self.pool)
-                .await?;
-            for r in &rows {
+            for r in &self.read_list(&stmt).await? {
                 known.insert(get_str(r, "resource_id")?);
             }
         }
@@ -851,12 +855,7 @@ impl ImportStore for SqlStore {
                 .and_where(Expr::col(Alias::new("email_lower")).is_in(chunk.iter().cloned()))
                 .group_by_col(Alias::new("email_lower"))
                 .to_owned();
-            let (sql, values) = self.render(&stmt);
-            // Not prepared, as every list look-up here ([`IMPORT_BATCH`]).
-            let rows = bind_values(sqlx::query(&sql).persistent(false), &values)
-                .fetch_all(&self.pool)
-                .await?;
-            for r in &rows {
+            for r in &self.read_list(&stmt).await? {
                 out.push((get_str(r, "email_lower")?, get_i64(r, "first_row")?));
             }
         }
