@@ -203,6 +203,9 @@ fn to_utf8(file: &mut File, enc: &'static encoding_rs::Encoding) -> Result<File,
     Ok(file)
 }
 
+/// Lines read, at most, to find a CSV file's header line (after blank ones).
+const HEADER_SEARCH_LINES: usize = 100;
+
 /// The cell separator of a CSV file: whichever of `,`, `;` and tab its first line has most of
 /// outside quotes (Excel writes `;` where the decimal mark is a comma).
 fn delimiter(first_line: &str) -> u8 {
@@ -229,23 +232,46 @@ fn read_csv(path: &Path, out: &Sender<Result<Chunk, String>>) -> Result<(), Stri
     } else {
         to_utf8(&mut file, enc)?
     };
+    // The separator is read off the header: the first line with more than separators and
+    // spaces (a blank line or a `;;;` row Excel left above it would say nothing, or mislead).
     // A UTF-8 BOM is left to the first header, which the trim below does not remove.
-    let mut first = Vec::new();
+    let mut first = String::new();
     {
         let mut r = BufReader::new(&mut file);
-        std::io::BufRead::read_until(&mut r, b'\n', &mut first).map_err(|e| e.to_string())?;
+        let mut line = Vec::new();
+        for _ in 0..HEADER_SEARCH_LINES {
+            line.clear();
+            let n = std::io::BufRead::read_until(&mut r, b'\n', &mut line)
+                .map_err(|e| e.to_string())?;
+            let text = String::from_utf8_lossy(&line);
+            if text.contains('\0') {
+                return Err(
+                    "the file is neither CSV nor Excel; upload a .csv, .xlsx or .xls file".into(),
+                );
+            }
+            let separators_only = text
+                .trim_start_matches('\u{feff}')
+                .chars()
+                .all(|c| c.is_whitespace() || matches!(c, ',' | ';' | '"'));
+            if n == 0 || !separators_only {
+                first = text.into_owned();
+                break;
+            }
+        }
     }
     file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
-    let first = String::from_utf8_lossy(&first);
-    if first.contains('\0') {
-        return Err("the file is neither CSV nor Excel; upload a .csv, .xlsx or .xls file".into());
-    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter(&first))
         .from_reader(BufReader::with_capacity(256 * 1024, file));
-    let mut records = reader.records();
+    // Rows of empty cells above the header are left out, as blank rows are below it.
+    let mut records = reader.records().skip_while(|r| {
+        r.as_ref().is_ok_and(|r| {
+            r.iter()
+                .all(|c| c.trim_start_matches('\u{feff}').trim().is_empty())
+        })
+    });
     let header = match records.next() {
         Some(Ok(r)) => r
             .iter()
@@ -283,7 +309,7 @@ fn cell_text(d: &DataRef<'_>) -> String {
         DataRef::Int(i) => i.to_string(),
         DataRef::Float(f) => number_text(*f),
         DataRef::Bool(b) => b.to_string(),
-        DataRef::DateTime(dt) => serial_text(dt.as_f64()),
+        DataRef::DateTime(dt) => time_text(dt),
     }
 }
 
@@ -294,7 +320,7 @@ fn data_text(d: &Data) -> String {
         Data::Int(i) => i.to_string(),
         Data::Float(f) => number_text(*f),
         Data::Bool(b) => b.to_string(),
-        Data::DateTime(dt) => serial_text(dt.as_f64()),
+        Data::DateTime(dt) => time_text(dt),
     }
 }
 
@@ -306,13 +332,20 @@ fn number_text(f: f64) -> String {
     }
 }
 
-/// An Excel serial date (days since 1899-12-30, the fraction the time of day) as ISO 8601.
-fn serial_text(serial: f64) -> String {
-    let ms = ((serial - 25_569.0) * 86_400_000.0).round() as i64;
-    match chrono::DateTime::from_timestamp_millis(ms) {
-        Some(t) if ms.rem_euclid(86_400_000) == 0 => t.format("%Y-%m-%d").to_string(),
+/// An Excel date cell as ISO 8601 (a date alone when it has no time of day), read by calamine,
+/// which knows the workbook's date system (days from 1900, or from 1904 as old Mac Excel
+/// wrote); a duration (`[h]:mm:ss`) as hours, minutes and seconds.
+fn time_text(dt: &calamine::ExcelDateTime) -> String {
+    if dt.is_duration() {
+        if let Some(d) = dt.as_duration() {
+            let s = d.num_seconds();
+            return format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60);
+        }
+    }
+    match dt.as_datetime() {
+        Some(t) if t.time() == chrono::NaiveTime::MIN => t.format("%Y-%m-%d").to_string(),
         Some(t) => t.format("%Y-%m-%dT%H:%M:%S").to_string(),
-        None => number_text(serial),
+        None => number_text(dt.as_f64()),
     }
 }
 
@@ -439,8 +472,13 @@ mod tests {
     fn numbers_and_dates_read_as_people_typed_them() {
         assert_eq!(number_text(905_551_234_567.0), "905551234567");
         assert_eq!(number_text(3.5), "3.5");
-        assert_eq!(serial_text(45_352.0), "2024-03-01");
-        assert_eq!(serial_text(45_352.5), "2024-03-01T12:00:00");
+        use calamine::{ExcelDateTime, ExcelDateTimeType::*};
+        let at = |v: f64, kind, is_1904| time_text(&ExcelDateTime::new(v, kind, is_1904));
+        assert_eq!(at(45_352.0, DateTime, false), "2024-03-01");
+        assert_eq!(at(45_352.5, DateTime, false), "2024-03-01T12:00:00");
+        // The same day in a workbook of the 1904 date system is 1,462 days fewer.
+        assert_eq!(at(43_890.0, DateTime, true), "2024-03-01");
+        assert_eq!(at(1.5, TimeDelta, false), "36:00:00");
     }
 
     #[test]

@@ -590,7 +590,9 @@ async fn encodings_and_excel(engine: Engine) {
     for unit in "Email,First Name\nu@enc.test,Ünal\n".encode_utf16() {
         utf16.extend_from_slice(&unit.to_le_bytes());
     }
-    for (name, bytes) in [("w.csv", cp1252), ("u.csv", utf16)] {
+    // `;`-separated under a blank line and a row of separators Excel left above the header.
+    let above = b"\r\n;;\r\nEmail;First Name\r\nsemi@enc.test;Semi, Colon\r\n".to_vec();
+    for (name, bytes) in [("w.csv", cp1252), ("u.csv", utf16), ("s.csv", above)] {
         let tid = uploaded(&srv, &root, &c, name, bytes).await;
         let job = mapped(&srv, &root, &c, json!({"transactionId": tid})).await;
         assert_eq!(job["status"], "Finished", "{name}: {job}");
@@ -686,6 +688,7 @@ async fn encodings_and_excel(engine: Engine) {
     assert_eq!(y["department"], "=Ops", "the export's ' is removed: {y}");
     assert_eq!(custom_value(y, "Hired").as_deref(), Some("2023-12-31"));
     assert_eq!(by_email(&rows, "w@enc.test")["firstName"], "Zoë");
+    assert_eq!(by_email(&rows, "semi@enc.test")["firstName"], "Semi, Colon");
     assert_eq!(by_email(&rows, "u@enc.test")["firstName"], "Ünal");
     let x = by_email(&rows, "x@enc.test");
     assert_eq!(
