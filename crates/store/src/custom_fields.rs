@@ -404,25 +404,16 @@ impl SqlStore {
             .filter(|(_, v)| !v.text.is_empty())
             .collect();
         for chunk in rows.chunks(ROWS) {
-            let mut sql = String::from(
+            let sql = format!(
                 "INSERT INTO custom_field_values \
-                 (field_id, target_user_id, value_text, value_lower, value_number, value_time) VALUES ",
+                 (field_id, target_user_id, value_text, value_lower, value_number, value_time) \
+                 VALUES {}",
+                self.value_rows(
+                    chunk.len(),
+                    "{}, {}, {}, {}, CAST(CAST({} AS TEXT) AS DOUBLE PRECISION), {}",
+                    1
+                )
             );
-            for i in 0..chunk.len() {
-                let p = |k: usize| self.param(i * 6 + k);
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!(
-                    "({}, {}, {}, {}, CAST(CAST({} AS TEXT) AS DOUBLE PRECISION), {})",
-                    p(1),
-                    p(2),
-                    p(3),
-                    p(4),
-                    p(5),
-                    p(6)
-                ));
-            }
             let mut q = sqlx::query(&sql);
             for (user, v) in chunk {
                 q = q

@@ -339,12 +339,17 @@ pub trait ImportStore: Send + Sync + 'static {
         status: &str,
         counts: [i64; 3],
     ) -> Result<()>;
-    /// A page of checked rows (filter on `Status`, `Email`; order by row or email).
+    /// A page of checked rows (filter on `Status`, `Email`; order by row or email) and the
+    /// total the filter selects.
     async fn search_checked_rows(
         &self,
         upload_id: i64,
         spec: &SearchSpec,
     ) -> Result<(i64, Vec<CheckedRow>)>;
+    /// The page of [`ImportStore::search_checked_rows`] without its total (an export reads
+    /// page after page).
+    async fn checked_rows_page(&self, upload_id: i64, spec: &SearchSpec)
+        -> Result<Vec<CheckedRow>>;
     /// Deletes the uploads that expired at `now`, with their rows; how many.
     async fn delete_expired_uploads(&self, now: Millis) -> Result<u64>;
     /// A new job, `Queued`, owned by `owner`.
@@ -533,8 +538,9 @@ impl SqlStore {
                         .await?
                 }
                 Engine::Postgres => {
-                    // Found without a lock, then locked by id: the lock in the per-email look-up
-                    // cost four times the look-up. Locked, each row is read as it is now: one
+                    // Found without a lock, then locked by id: locking inside the per-email
+                    // look-up was slower than both together (docs/performance.md, imports).
+                    // Locked, each row is read as it is now: one
                     // deleted meanwhile is left out, one whose email changed is keyed by its new
                     // email (and its old one is then new: a clash with a user created meanwhile
                     // fails the import, which changes nothing).
@@ -570,9 +576,9 @@ impl SqlStore {
 
     /// `columns` of the live users of a company with these lowercase emails, read on `conn`;
     /// unlocked. On PostgreSQL each email is looked up on its own (a lateral join): given
-    /// `email_lower IN (...)` of 2,000 values it chose the email trigram index, a bitmap per
-    /// value (40 s a batch at 100,000 users), and given the list as a table, a scan of every
-    /// user. SQLite probes the email index for each value of the list. Not prepared
+    /// `email_lower IN (...)` of a batch it chose the email trigram index, a bitmap per value,
+    /// and given the list as a table, a scan of every user (figures in docs/performance.md,
+    /// imports). SQLite probes the email index for each value of the list. Not prepared
     /// ([`IMPORT_BATCH`]).
     async fn live_with_emails<'c, E>(
         &self,
@@ -587,21 +593,18 @@ impl SqlStore {
         if emails.is_empty() {
             return Ok(vec![]);
         }
-        let list = (0..emails.len())
-            .map(|i| self.param(i + 2))
-            .collect::<Vec<_>>();
         let company = self.param(1);
         let sql = match self.engine {
             Engine::Sqlite => format!(
                 "SELECT {columns} FROM target_users WHERE company_id = {company} \
                  AND NOT is_deleted AND email_lower IN ({})",
-                list.join(", ")
+                vec!["?"; emails.len()].join(", ")
             ),
             Engine::Postgres => format!(
-                "SELECT u.* FROM (VALUES ({})) AS list (email) CROSS JOIN LATERAL \
+                "SELECT u.* FROM (VALUES {}) AS list (email) CROSS JOIN LATERAL \
                  (SELECT {columns} FROM target_users WHERE company_id = {company} \
                  AND NOT is_deleted AND email_lower = list.email LIMIT 1) AS u",
-                list.join("), (")
+                self.value_rows(emails.len(), "{}", 2)
             ),
         };
         let mut q = sqlx::query(&sql).persistent(false).bind(company_id);
@@ -1021,28 +1024,13 @@ impl ImportStore for SqlStore {
             return Ok(());
         }
         for chunk in checks.chunks(ROWS) {
-            let mut sql = String::from(
+            let sql = format!(
                 "UPDATE import_rows SET status = v.column2, email_lower = v.column3, \
-                 patch = v.column4, problems = v.column5 FROM (VALUES ",
-            );
-            for i in 0..chunk.len() {
-                let p = |k: usize| self.param(i * 5 + k);
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!(
-                    "(CAST({} AS BIGINT), {}, {}, {}, {})",
-                    p(1),
-                    p(2),
-                    p(3),
-                    p(4),
-                    p(5)
-                ));
-            }
-            sql.push_str(&format!(
-                ") AS v WHERE import_rows.upload_id = {} AND import_rows.row_no = v.column1",
+                 patch = v.column4, problems = v.column5 FROM (VALUES {}) AS v \
+                 WHERE import_rows.upload_id = {} AND import_rows.row_no = v.column1",
+                self.value_rows(chunk.len(), "CAST({} AS BIGINT), {}, {}, {}, {}", 1),
                 self.param(chunk.len() * 5 + 1)
-            ));
+            );
             let mut q = sqlx::query(&sql);
             for c in chunk {
                 q = q
@@ -1086,15 +1074,23 @@ impl ImportStore for SqlStore {
         upload_id: i64,
         spec: &SearchSpec,
     ) -> Result<(i64, Vec<CheckedRow>)> {
-        let cond = spec.cond.to_condition(self.engine);
         let total = self
             .count(
                 crate::rows::count_select()
                     .from(Alias::new("import_rows"))
                     .and_where(Expr::col(Alias::new("upload_id")).eq(upload_id))
-                    .cond_where(cond.clone()),
+                    .cond_where(spec.cond.to_condition(self.engine)),
             )
             .await?;
+        Ok((total, self.checked_rows_page(upload_id, spec).await?))
+    }
+
+    async fn checked_rows_page(
+        &self,
+        upload_id: i64,
+        spec: &SearchSpec,
+    ) -> Result<Vec<CheckedRow>> {
+        let cond = spec.cond.to_condition(self.engine);
         let mut page = Query::select()
             .expr(Expr::cust("row_no, resource_id, status, patch, problems"))
             .from(Alias::new("import_rows"))
@@ -1106,7 +1102,7 @@ impl ImportStore for SqlStore {
         let rows = bind_values(sqlx::query(&sql), &values)
             .fetch_all(&self.pool)
             .await?;
-        Ok((total, rows.iter().map(checked_from).collect::<Result<_>>()?))
+        rows.iter().map(checked_from).collect()
     }
 
     async fn delete_expired_uploads(&self, now: Millis) -> Result<u64> {

@@ -478,6 +478,25 @@ impl SqlStore {
         }
     }
 
+    /// `(...), (...)`: `rows` rows of a hand-written VALUES list, each `row` with every `{}`
+    /// standing for the next bound parameter ([`param`](Self::param)), the first `first`.
+    pub(crate) fn value_rows(&self, rows: usize, row: &str, first: usize) -> String {
+        let mut n = first;
+        let mut out = String::new();
+        for i in 0..rows {
+            out.push_str(if i == 0 { "(" } else { ", (" });
+            let mut parts = row.split("{}");
+            out.push_str(parts.next().unwrap_or_default());
+            for part in parts {
+                out.push_str(&self.param(n));
+                n += 1;
+                out.push_str(part);
+            }
+            out.push(')');
+        }
+        out
+    }
+
     /// Renders a sea-query statement for this engine.
     pub(crate) fn render<S: QueryStatementWriter>(&self, stmt: &S) -> (String, Values) {
         match self.engine {

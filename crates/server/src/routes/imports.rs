@@ -450,7 +450,7 @@ pub async fn search_export(
         let end = spec.offset.saturating_add(spec.limit);
         while page.offset < end {
             page.limit = page.limit.min(end - page.offset);
-            let (_, rows) = store.search_checked_rows(upload.id, &page).await?;
+            let rows = store.checked_rows_page(upload.id, &page).await?;
             let n = rows.len() as i64;
             let views = rows
                 .into_iter()

@@ -120,6 +120,38 @@ async fn users(srv: &TestServer, token: &str, company: &str) -> Vec<Value> {
     b["data"]["results"].as_array().expect("rows").clone()
 }
 
+/// Creates a custom field or a target group (`path`) in the company of scope `s`; its
+/// resource id.
+async fn created(
+    srv: &TestServer,
+    token: &str,
+    path: &str,
+    body: Value,
+    s: &[(&str, &str)],
+) -> String {
+    let (st, b) = srv.post(path, token, body, s).await;
+    assert_eq!(st, StatusCode::OK, "{path}: {b}");
+    b["data"]["resourceId"]
+        .as_str()
+        .expect("resource id")
+        .to_owned()
+}
+
+/// The preview's `Error` rows of upload `tid` (the first 50): the whole reply.
+async fn error_rows(srv: &TestServer, token: &str, company: &str, tid: &str) -> Value {
+    let (st, b) = srv
+        .post(
+            &format!("/api/target-users/{tid}/search"),
+            token,
+            json!({"pageNumber": 1, "pageSize": 50, "filter": {"FilterGroups": [{"FilterItems": [
+                {"FieldName": "Status", "Operator": "Include", "Value": "Error"}]}]}}),
+            &scope(company),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    b
+}
+
 fn by_email<'a>(rows: &'a [Value], email: &str) -> &'a Value {
     rows.iter()
         .find(|r| {
@@ -159,20 +191,22 @@ async fn csv_import_end_to_end(engine: Engine) {
         .create_company(&root, None, json!({"name": "Importer"}))
         .await;
     let s = scope(&c);
-    let (st, b) = srv
-        .post(
-            "/api/custom-fields",
-            &root,
-            json!({"name": "Office", "fieldDataType": "String"}),
-            &s,
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{b}");
-    let (st, b) = srv
-        .post("/api/target-groups", &root, json!({"name": "Imported"}), &s)
-        .await;
-    assert_eq!(st, StatusCode::OK, "{b}");
-    let group = b["data"]["resourceId"].as_str().expect("group").to_owned();
+    created(
+        &srv,
+        &root,
+        "/api/custom-fields",
+        json!({"name": "Office", "fieldDataType": "String"}),
+        &s,
+    )
+    .await;
+    let group = created(
+        &srv,
+        &root,
+        "/api/target-groups",
+        json!({"name": "Imported"}),
+        &s,
+    )
+    .await;
     srv.create_user(
         &root,
         &c,
@@ -235,16 +269,7 @@ async fn csv_import_end_to_end(engine: Engine) {
         "ada and zoe new, bob exists; a bad email, a repeat and a bad priority: {job}"
     );
 
-    let (st, b) = srv
-        .post(
-            &format!("/api/target-users/{tid}/search"),
-            &root,
-            json!({"pageNumber": 1, "pageSize": 50, "filter": {"FilterGroups": [{"FilterItems": [
-                {"FieldName": "Status", "Operator": "Include", "Value": "Error"}]}]}}),
-            &s,
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{b}");
+    let b = error_rows(&srv, &root, &c, &tid).await;
     let items = b["data"]["items"]["results"]
         .as_array()
         .expect("items")
@@ -571,15 +596,14 @@ async fn encodings_and_excel(engine: Engine) {
     let c = srv
         .create_company(&root, None, json!({"name": "Encodings"}))
         .await;
-    let (st, b) = srv
-        .post(
-            "/api/custom-fields",
-            &root,
-            json!({"name": "Hired", "fieldDataType": "Date"}),
-            &scope(&c),
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{b}");
+    created(
+        &srv,
+        &root,
+        "/api/custom-fields",
+        json!({"name": "Hired", "fieldDataType": "Date"}),
+        &scope(&c),
+    )
+    .await;
 
     // Windows-1252: ë is 0xEB.
     let mut cp1252 = b"Email;First Name\r\nw@enc.test;Zo".to_vec();
@@ -798,15 +822,14 @@ async fn bad_input_and_failed_imports(engine: Engine) {
 
     // All or nothing: the custom field a mapping checked values for is deleted before the
     // import, so writing the second user's value fails; the first user is not left behind.
-    let (st, b) = srv
-        .post(
-            "/api/custom-fields",
-            &root,
-            json!({"name": "Desk", "fieldDataType": "String"}),
-            &s,
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{b}");
+    created(
+        &srv,
+        &root,
+        "/api/custom-fields",
+        json!({"name": "Desk", "fieldDataType": "String"}),
+        &s,
+    )
+    .await;
     let tid2 = uploaded(
         &srv,
         &root,
@@ -840,11 +863,14 @@ async fn bad_input_and_failed_imports(engine: Engine) {
         "no user of the failed import stays"
     );
     // So with a group the mapping names, deleted before the import.
-    let (st, b) = srv
-        .post("/api/target-groups", &root, json!({"name": "Gone"}), &s)
-        .await;
-    assert_eq!(st, StatusCode::OK, "{b}");
-    let group = b["data"]["resourceId"].as_str().expect("group").to_owned();
+    let group = created(
+        &srv,
+        &root,
+        "/api/target-groups",
+        json!({"name": "Gone"}),
+        &s,
+    )
+    .await;
     let tid3 = uploaded(
         &srv,
         &root,
@@ -896,15 +922,14 @@ g@r.test
 
     // A required custom field: a new user without a value is an Error row, as through
     // POST /api/target-users; an existing user may go without.
-    let (st, b) = srv
-        .post(
-            "/api/custom-fields",
-            &root,
-            json!({"name": "Badge", "fieldDataType": "String", "isRequired": true}),
-            &s,
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{b}");
+    created(
+        &srv,
+        &root,
+        "/api/custom-fields",
+        json!({"name": "Badge", "fieldDataType": "String", "isRequired": true}),
+        &s,
+    )
+    .await;
     let tid3 = uploaded(
         &srv,
         &root,
@@ -945,8 +970,9 @@ both_engines!(
     repeats_far_apart
 );
 
-/// An email repeated 4,000 rows later (the upload and the checks read 2,000 rows at a time,
-/// and keep only a batch's emails): counted at upload, an error naming the first row.
+/// An email repeated 5,000 rows later (the upload and the checks read 2,000 rows at a time,
+/// and keep only a batch's emails): counted at upload, an error naming the first row. The
+/// preview's file holds every row (its export reads 5,000 at a time).
 async fn repeats_far_apart(engine: Engine) {
     let Some(srv) = TestServer::start(engine).await else {
         return;
@@ -956,31 +982,22 @@ async fn repeats_far_apart(engine: Engine) {
         .create_company(&root, None, json!({"name": "Repeats"}))
         .await;
     let mut csv = String::from("Email,First Name\n");
-    for i in 1..=4500 {
+    for i in 1..=5100 {
         csv.push_str(&format!("u{i}@rep.test,U{i}\n"));
     }
     csv.push_str("U7@REP.TEST,Again\nu7@rep.test,Thrice\n");
     let (st, b) = upload(&srv, &root, &c, "rep.csv", csv.into_bytes()).await;
     assert_eq!(st, StatusCode::OK, "{b}");
-    assert_eq!(b["data"]["rowCount"], 4502);
+    assert_eq!(b["data"]["rowCount"], 5102);
     assert_eq!(b["data"]["duplicateCount"], 2, "{b}");
     let tid = b["data"]["transactionId"].as_str().expect("tid").to_owned();
     let job = mapped(&srv, &root, &c, json!({"transactionId": tid})).await;
     assert_eq!(
         (&job["newUserCount"], &job["invalidUserCount"]),
-        (&json!(4500), &json!(2)),
+        (&json!(5100), &json!(2)),
         "{job}"
     );
-    let (st, b) = srv
-        .post(
-            &format!("/api/target-users/{tid}/search"),
-            &root,
-            json!({"pageNumber": 1, "pageSize": 10, "filter": {"FilterGroups": [{"FilterItems": [
-                {"FieldName": "Status", "Operator": "Include", "Value": "Error"}]}]}}),
-            &scope(&c),
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{b}");
+    let b = error_rows(&srv, &root, &c, &tid).await;
     let rows = b["data"]["items"]["results"].as_array().expect("rows");
     assert_eq!(rows.len(), 2, "{b}");
     for r in rows {
@@ -991,4 +1008,24 @@ async fn repeats_far_apart(engine: Engine) {
             "each repeat names the first row: {r}"
         );
     }
+    let csv = srv
+        .http
+        .post(srv.url(&format!("/api/target-users/{tid}/search/export?bom=false")))
+        .bearer_auth(&root)
+        .header("X-KEEPNET-Company-Id", c.as_str())
+        .json(&json!({"exportType": "CSV", "reportAllPages": true}))
+        .send()
+        .await
+        .expect("export")
+        .text()
+        .await
+        .expect("csv");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 5103, "the header and every row");
+    assert!(
+        lines[5001].starts_with("5001,New,u5001@rep.test,"),
+        "{}",
+        lines[5001]
+    );
+    assert!(lines[5102].starts_with("5102,Error,"), "{}", lines[5102]);
 }

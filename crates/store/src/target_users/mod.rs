@@ -23,6 +23,7 @@ use crate::rows::{
 };
 use crate::{CompanyStore, Result, SqlStore, StoreError, TargetUserStore, UserLinks};
 pub use exported::{ExportExtras, ExportedUser};
+use record::update_row;
 pub use record::{email_domain, TargetUser, TargetUserFields};
 pub(crate) use record::{field_values, new_row, TargetUserCol};
 use record::{TargetUserCol as C, CREATE_MONTH_AFTER_READ};
@@ -115,16 +116,7 @@ impl SqlStore {
         const ROWS: usize = 400;
         if self.engine == crate::Engine::Sqlite {
             for (id, _, f) in users {
-                let values = field_values(f)
-                    .into_iter()
-                    .chain([(C::UpdateTime, now.into())])
-                    .map(|(c, v)| (c, v.into()));
-                let stmt = Query::update()
-                    .table(Alias::new(C::TABLE))
-                    .values(values)
-                    .and_where(Expr::col(C::Id).eq(*id))
-                    .to_owned();
-                self.execute(&mut *conn, &stmt).await?;
+                self.execute(&mut *conn, &update_row(*id, f, now)).await?;
             }
             let searched = |f: &TargetUserFields| {
                 [
@@ -141,19 +133,16 @@ impl SqlStore {
                 .collect();
             for chunk in moved.chunks(ROWS) {
                 for delete in [true, false] {
-                    let rows = vec![
-                        if delete {
-                            "('delete', ?, ?, ?, ?, ?)"
-                        } else {
-                            "(?, ?, ?, ?, ?)"
-                        };
-                        chunk.len()
-                    ];
+                    let row = if delete {
+                        "'delete', {}, {}, {}, {}, {}"
+                    } else {
+                        "{}, {}, {}, {}, {}"
+                    };
                     let sql = format!(
                         "INSERT INTO target_users_fts ({}rowid, email_lower, first_name_lower, \
                          last_name_lower, department_lower) VALUES {}",
                         if delete { "target_users_fts, " } else { "" },
-                        rows.join(", ")
+                        self.value_rows(chunk.len(), row, 1)
                     );
                     let mut q = sqlx::query(&sql);
                     for (id, before, after) in chunk {
@@ -400,16 +389,7 @@ impl TargetUserStore for SqlStore {
         }
         let month = row.int(CREATE_MONTH_AFTER_READ)?;
         let now = chrono::Utc::now().timestamp_millis();
-        let values = field_values(f)
-            .into_iter()
-            .chain([(C::UpdateTime, now.into())])
-            .map(|(c, v)| (c, v.into()));
-        let stmt = Query::update()
-            .table(Alias::new(C::TABLE))
-            .values(values)
-            .and_where(Expr::col(C::Id).eq(before.id))
-            .to_owned();
-        let res = self.execute(&mut tx, &stmt).await;
+        let res = self.execute(&mut tx, &update_row(before.id, f, now)).await;
         or_conflict(res, || duplicate_email(&f.email))?;
         if before.fields.is_active != f.is_active {
             let d = if f.is_active { 1 } else { -1 };

@@ -129,6 +129,20 @@ pub(crate) fn field_values(f: &TargetUserFields) -> [(TargetUserCol, Value); 20]
     ]
 }
 
+/// The `UPDATE` of user `id`'s row to fields `f`, updated at `now`: every column the fields
+/// fill ([`field_values`]) and the update time.
+pub(crate) fn update_row(id: i64, f: &TargetUserFields, now: Millis) -> sea_query::UpdateStatement {
+    let values = field_values(f)
+        .into_iter()
+        .chain([(C::UpdateTime, now.into())])
+        .map(|(c, v)| (c, v.into()));
+    sea_query::Query::update()
+        .table(sea_query::Alias::new(C::TABLE))
+        .values(values)
+        .and_where(sea_query::Expr::col(C::Id).eq(id))
+        .to_owned()
+}
+
 /// The domain of a lowercase email: what follows its '@' ('' without one), as migration 0013's
 /// backfill computes it; the allow-list's verified filter compares it with `allow_list.domain`.
 pub fn email_domain(email_lower: &str) -> &str {
