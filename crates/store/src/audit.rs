@@ -88,6 +88,8 @@ pub enum Entity {
     TargetGroup,
     /// A custom field's definition.
     CustomField,
+    /// A SCIM integration (issue #16).
+    ScimIntegration,
 }
 
 impl Entity {
@@ -102,6 +104,7 @@ impl Entity {
             Entity::AllowedDomain => "AllowList",
             Entity::TargetGroup => "TargetGroup",
             Entity::CustomField => "CustomField",
+            Entity::ScimIntegration => "SCIMIntegration",
         }
     }
 }

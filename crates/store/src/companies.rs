@@ -229,6 +229,7 @@ async fn delete_in(
         return Ok(DeleteOutcome::HasChildren(children));
     }
     // Memberships name users and groups, so they go first; they have no company column.
+    store.delete_company_scim_in(tx, id).await?;
     store.delete_company_fields_in(tx, id).await?;
     store.delete_company_groups_in(tx, id).await?;
     store.delete_company_imports_in(tx, id).await?;

@@ -329,6 +329,11 @@ impl SqlStore {
         field: &CustomField,
         change: &Change<'_>,
     ) -> Result<AuditEvent> {
+        // An integration's mapping to the field goes with it (docs/scim.md).
+        sqlx::query("DELETE FROM scim_field_mappings WHERE custom_field_id = $1")
+            .bind(field.id)
+            .execute(&mut *tx)
+            .await?;
         let values = sqlx::query("DELETE FROM custom_field_values WHERE field_id = $1")
             .bind(field.id)
             .execute(&mut *tx)

@@ -21,6 +21,7 @@ mod open;
 mod priority;
 pub mod query;
 mod rows;
+mod scim;
 mod target_groups;
 mod target_users;
 pub mod time_zones;
@@ -45,6 +46,10 @@ pub use open::{
     DEFAULT_SQLITE_POOL_SIZE, MAX_POOL_SIZE,
 };
 pub use query::{Cond, FilterError, Order, SearchSpec, Val};
+pub use scim::{
+    ScimCmp, ScimCond, ScimGroupAttr, ScimGroupChange, ScimGroupRow, ScimLink, ScimMapping,
+    ScimSetting, ScimSettingFields, ScimStore, ScimUserAttr, ScimUserRow, ScimVal,
+};
 pub use target_groups::{MemberSelection, MemberTraits, TargetGroup, TargetGroupFields};
 pub use target_users::{ExportExtras, ExportedUser};
 
@@ -52,7 +57,7 @@ pub use target_users::{ExportExtras, ExportedUser};
 pub mod prelude {
     pub use crate::{
         AllowListStore, AuditStore, ClientStore, CompanyStore, CustomFieldStore, DatabaseStore,
-        ImportStore, KeyStore, Store, TargetGroupStore, TargetUserStore,
+        ImportStore, KeyStore, ScimStore, Store, TargetGroupStore, TargetUserStore,
     };
 }
 
@@ -67,6 +72,13 @@ pub struct UserLinks<'a> {
     /// Values of the company's custom fields (an empty text removes one); fields not named
     /// keep their value.
     pub custom_values: &'a [CustomValue],
+    /// Groups (internal ids of the company's groups) the user joins besides those it is in.
+    pub join_groups: &'a [i64],
+    /// What a SCIM integration records about the user it provisioned (issue #16).
+    pub scim: Option<ScimLink<'a>>,
+    /// An update may bring a soft-deleted user back (a SCIM `POST` of a deleted user's
+    /// `userName`); without it, an update of a deleted user is refused.
+    pub revive: bool,
 }
 
 /// Errors from the storage layer.
@@ -143,6 +155,7 @@ pub trait Store:
     + AllowListStore
     + AuditStore
     + KeyStore
+    + ScimStore
 {
 }
 
@@ -157,6 +170,7 @@ impl<T> Store for T where
         + AllowListStore
         + AuditStore
         + KeyStore
+        + ScimStore
 {
 }
 

@@ -167,7 +167,12 @@ fn selected_users(
 }
 
 /// The audit row of `n` users joining (`joined`) or leaving a group: an update of the group.
-fn membership_event(change: &Change<'_>, group: &TargetGroup, n: u64, joined: bool) -> AuditEvent {
+pub(crate) fn membership_event(
+    change: &Change<'_>,
+    group: &TargetGroup,
+    n: u64,
+    joined: bool,
+) -> AuditEvent {
     let (key, verb, to) = if joined {
         ("addedUserCount", "Added", "to")
     } else {
@@ -199,6 +204,85 @@ fn with_phone(has: bool) -> SimpleExpr {
 }
 
 impl SqlStore {
+    /// Creates a group in the caller's transaction; returns it and its audit row.
+    pub(crate) async fn insert_group_in(
+        &self,
+        conn: &mut AnyConnection,
+        company_id: i64,
+        f: &TargetGroupFields,
+        actor: &Actor,
+    ) -> Result<(TargetGroup, AuditEvent)> {
+        let now = now_millis();
+        let resource_id = new_resource_id();
+        let row = [
+            (G::CompanyId, Value::from(company_id)),
+            (G::ResourceId, resource_id.clone().into()),
+            (G::CreateTime, now.into()),
+            (G::UpdateTime, now.into()),
+        ]
+        .into_iter()
+        .chain(field_values(f));
+        let insert = insert_rows(G::TABLE, [row])?;
+        let id = or_conflict(
+            self.insert_returning_id(&mut *conn, insert, G::Id).await,
+            || duplicate_name(&f.name),
+        )?;
+        let change = Change::within(&mut *conn, actor, company_id, Entity::TargetGroup).await?;
+        let event = change.event(
+            Operation::Create,
+            Some(&resource_id),
+            None,
+            Some(audited(f)),
+            format!(
+                "Created target group '{}' {}",
+                f.name,
+                change.company.suffix()
+            ),
+        );
+        let group = TargetGroup {
+            id,
+            company_id,
+            resource_id,
+            fields: f.clone(),
+            user_count: 0,
+            user_count_with_phone: 0,
+            create_time: now,
+            update_time: now,
+        };
+        Ok((group, event))
+    }
+
+    /// Writes a group's new fields in the caller's transaction; returns the audit row.
+    pub(crate) async fn rename_group_in(
+        &self,
+        conn: &mut AnyConnection,
+        company_id: i64,
+        before: &TargetGroup,
+        f: &TargetGroupFields,
+        actor: &Actor,
+    ) -> Result<AuditEvent> {
+        let stmt = Query::update()
+            .table(Alias::new(G::TABLE))
+            .values(
+                field_values(f)
+                    .into_iter()
+                    .chain([(G::UpdateTime, Value::from(now_millis()))])
+                    .map(|(c, v)| (c, v.into())),
+            )
+            .and_where(Expr::col(G::Id).eq(before.id))
+            .to_owned();
+        or_conflict(self.execute(&mut *conn, &stmt).await, || {
+            duplicate_name(&f.name)
+        })?;
+        let change = Change::within(&mut *conn, actor, company_id, Entity::TargetGroup).await?;
+        Ok(change.update(
+            &before.resource_id,
+            &audited(&before.fields),
+            &audited(f),
+            &format!("Updated target group '{}'", f.name),
+        ))
+    }
+
     /// Adds the selected users to `group_id`, skipping members already in it, and moves the
     /// group's counts by what was added. Returns how many were added.
     pub(crate) async fn add_members_in(
@@ -261,7 +345,7 @@ impl SqlStore {
 
     /// Removes the users `user_ids` from `group_id` and moves its counts. Returns how many
     /// were members.
-    async fn remove_members_in(
+    pub(crate) async fn remove_members_in(
         &self,
         conn: &mut AnyConnection,
         group_id: i64,
@@ -460,45 +544,10 @@ impl TargetGroupStore for SqlStore {
         f: &TargetGroupFields,
         actor: &Actor,
     ) -> Result<TargetGroup> {
-        let now = now_millis();
-        let resource_id = new_resource_id();
         let mut tx = self.write_tx().await?;
-        let row = [
-            (G::CompanyId, Value::from(company_id)),
-            (G::ResourceId, resource_id.clone().into()),
-            (G::CreateTime, now.into()),
-            (G::UpdateTime, now.into()),
-        ]
-        .into_iter()
-        .chain(field_values(f));
-        let insert = insert_rows(G::TABLE, [row])?;
-        let id = or_conflict(
-            self.insert_returning_id(&mut tx, insert, G::Id).await,
-            || duplicate_name(&f.name),
-        )?;
-        let change = Change::within(&mut tx, actor, company_id, Entity::TargetGroup).await?;
-        let event = change.event(
-            Operation::Create,
-            Some(&resource_id),
-            None,
-            Some(audited(f)),
-            format!(
-                "Created target group '{}' {}",
-                f.name,
-                change.company.suffix()
-            ),
-        );
+        let (group, event) = self.insert_group_in(&mut tx, company_id, f, actor).await?;
         self.commit_audited(tx, [event]).await?;
-        Ok(TargetGroup {
-            id,
-            company_id,
-            resource_id,
-            fields: f.clone(),
-            user_count: 0,
-            user_count_with_phone: 0,
-            create_time: now,
-            update_time: now,
-        })
+        Ok(group)
     }
 
     async fn update_target_group(
@@ -520,31 +569,13 @@ impl TargetGroupStore for SqlStore {
         else {
             return Ok(None);
         };
-        let now = now_millis();
-        let stmt = Query::update()
-            .table(Alias::new(G::TABLE))
-            .values(
-                field_values(f)
-                    .into_iter()
-                    .chain([(G::UpdateTime, Value::from(now))])
-                    .map(|(c, v)| (c, v.into())),
-            )
-            .and_where(Expr::col(G::Id).eq(before.id))
-            .to_owned();
-        or_conflict(self.execute(&mut tx, &stmt).await, || {
-            duplicate_name(&f.name)
-        })?;
-        let change = Change::within(&mut tx, actor, company_id, Entity::TargetGroup).await?;
-        let event = change.update(
-            resource_id,
-            &audited(&before.fields),
-            &audited(f),
-            &format!("Updated target group '{}'", f.name),
-        );
+        let event = self
+            .rename_group_in(&mut tx, company_id, &before, f, actor)
+            .await?;
         self.commit_audited(tx, [event]).await?;
         Ok(Some(TargetGroup {
             fields: f.clone(),
-            update_time: now,
+            update_time: now_millis(),
             ..before
         }))
     }
@@ -576,6 +607,16 @@ impl TargetGroupStore for SqlStore {
         .bind(group.id)
         .execute(&mut *tx)
         .await?;
+        // A SCIM integration that put its users in the group stops doing so; a SCIM group
+        // deleted here is made again by the provider's next push (docs/scim.md).
+        sqlx::query("UPDATE scim_settings SET group_id = NULL WHERE group_id = $1")
+            .bind(group.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM scim_groups WHERE group_id = $1")
+            .bind(group.id)
+            .execute(&mut *tx)
+            .await?;
         // The users stay; only their memberships go (REFERENCE.md C.11).
         sqlx::query("DELETE FROM target_group_members WHERE group_id = $1")
             .bind(group.id)

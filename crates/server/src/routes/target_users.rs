@@ -293,6 +293,7 @@ pub async fn create(
     let links = UserLinks {
         groups: groups.as_deref(),
         custom_values: &custom,
+        ..UserLinks::default()
     };
     let user = state
         .store
@@ -369,6 +370,7 @@ pub async fn update(
     let links = UserLinks {
         groups: groups.as_deref(),
         custom_values: &custom,
+        ..UserLinks::default()
     };
     match state
         .store

@@ -10,6 +10,7 @@ mod audit;
 mod clients;
 mod companies;
 mod import_rows;
+mod scim_settings;
 mod target_groups;
 mod target_users;
 
@@ -20,6 +21,7 @@ pub use audit::AUDIT_LOGS;
 pub use clients::API_CLIENTS;
 pub use companies::COMPANIES;
 pub use import_rows::IMPORT_ROWS;
+pub use scim_settings::SCIM_SETTINGS;
 pub use target_groups::TARGET_GROUPS;
 pub use target_users::{
     DOMAIN_VERIFIED, GROUP_MEMBER, TARGET_GROUP, TARGET_USERS, TARGET_USER_SEARCHED_COLUMNS,

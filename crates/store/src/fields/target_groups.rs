@@ -14,7 +14,8 @@ const FIELDS: &[FieldSpec] = &[
     FieldSpec::new("UpdateTime", "update_time", Time),
     FieldSpec::new("IsActive", "is_active", Bool),
     FieldSpec::new("ResourceId", "resource_id", Exact).aliases(&["TargetGroupResourceId"]),
-    // Rows show these; rollcall has no SCIM or LDAP groups yet (issue #16), so they are null.
+    // Rows show the SCIM integration that made a group (docs/scim.md), read per page beside
+    // the rows; filtering on it is not supported yet. rollcall has no LDAP groups.
     FieldSpec::not_kept("ScimSettingName"),
     FieldSpec::not_kept("LdapConfigName"),
 ];

@@ -25,7 +25,8 @@ const FIELDS: &[FieldSpec] = &[
     FieldSpec::new("ManagerEmail", "manager_email_lower", Text),
     FieldSpec::new("MonthlyActiveUser", "create_month", Month),
     FieldSpec::new("ResourceId", "resource_id", Exact).aliases(&["TargetUserResourceId"]),
-    // `TargetUserSearchView` columns rollcall answers null (REFERENCE.md C.6): no SCIM, no LDAP.
+    // Rows show the SCIM integration that provisioned a user (docs/scim.md), read per page
+    // beside the rows; filtering on it is not supported yet. rollcall has no LDAP.
     FieldSpec::not_kept("ScimSettingName"),
     FieldSpec::not_kept("LdapConfigName"),
     // Whether the user's email domain is a verified allowed domain of its company (rollcall's

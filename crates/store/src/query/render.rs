@@ -155,7 +155,7 @@ fn sea_value(v: &Val) -> sea_query::Value {
     }
 }
 
-fn escape_like(s: &str) -> String {
+pub(crate) fn escape_like(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         if matches!(ch, '%' | '_' | '\\') {

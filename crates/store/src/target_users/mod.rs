@@ -51,6 +51,14 @@ impl SqlStore {
             self.set_user_groups_in(conn, company_id, user_id, groups)
                 .await?;
         }
+        let only = crate::MemberSelection::Ids(vec![user_id]);
+        for group in links.join_groups {
+            self.add_members_in(conn, company_id, *group, &only).await?;
+        }
+        if let Some(scim) = &links.scim {
+            self.set_scim_link_in(conn, company_id, user_id, scim)
+                .await?;
+        }
         self.set_custom_values_in(conn, user_id, links.custom_values)
             .await
     }
@@ -383,11 +391,26 @@ impl TargetUserStore for SqlStore {
         else {
             return Ok(WriteOutcome::NotFound);
         };
-        let before = TargetUser::from_columns(&row)?;
-        if before.is_deleted {
-            return Ok(WriteOutcome::Deleted);
-        }
+        let mut before = TargetUser::from_columns(&row)?;
         let month = row.int(CREATE_MONTH_AFTER_READ)?;
+        let revived = before.is_deleted;
+        if revived {
+            if !links.revive {
+                return Ok(WriteOutcome::Deleted);
+            }
+            // Live again as it was deleted; the update below then moves it as any update.
+            let res = sqlx::query(
+                "UPDATE target_users SET is_deleted = $1, delete_time = NULL WHERE id = $2",
+            )
+            .bind(false)
+            .bind(before.id)
+            .execute(&mut *tx)
+            .await;
+            or_conflict(res, || duplicate_email(&before.fields.email))?;
+            let (a, i, d) = delete_delta(before.fields.is_active);
+            bump(&mut tx, company_id, month, -a, -i, -d).await?;
+            before.is_deleted = false;
+        }
         let now = chrono::Utc::now().timestamp_millis();
         let res = self.execute(&mut tx, &update_row(before.id, f, now)).await;
         or_conflict(res, || duplicate_email(&f.email))?;
@@ -402,11 +425,16 @@ impl TargetUserStore for SqlStore {
         self.set_links_in(&mut tx, company_id, before.id, links)
             .await?;
         let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
+        let what = if revived {
+            format!("Restored deleted target user '{}'", before.fields.email)
+        } else {
+            format!("Updated target user '{}'", before.fields.email)
+        };
         let event = change.update(
             resource_id,
             &audit::user_value(&before.fields),
             &audit::user_value(f),
-            &format!("Updated target user '{}'", before.fields.email),
+            &what,
         );
         self.commit_audited(tx, [event]).await?;
         Ok(WriteOutcome::Done(Box::new(TargetUser {

@@ -54,6 +54,7 @@ async fn custom_filters_at_both_plans(s: &SqlStore) {
             &UserLinks {
                 groups: None,
                 custom_values: &set,
+                ..UserLinks::default()
             },
             &actor(),
         )

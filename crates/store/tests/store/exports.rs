@@ -71,6 +71,7 @@ async fn export_reads_groups_and_custom_values(s: &SqlStore) {
         &UserLinks {
             groups: Some(&[beta.id, alpha.id]),
             custom_values: std::slice::from_ref(&value),
+            ..UserLinks::default()
         },
         &actor(),
     )

@@ -1,0 +1,574 @@
+//! The users and groups SCIM reads and writes: target users and target groups with what the
+//! side tables `scim_users` and `scim_groups` record about them.
+
+use sea_query::{Alias, Expr, Query};
+use sqlx::AnyConnection;
+
+use super::filter::{group_condition, user_condition};
+use super::{ScimCmp, ScimCond, ScimGroupAttr, ScimGroupChange, ScimLink, ScimUserAttr};
+use crate::audit::{Actor, Change, Entity};
+use crate::rows::{bind_values, get_i64, qualified, FromColumns, ReadColumns};
+use crate::target_groups::{membership_event, GroupCol, TargetGroup, TargetGroupFields};
+use crate::target_users::{TargetUser, TargetUserCol};
+use crate::{MemberSelection, Result, SqlStore};
+
+/// A target user with what SCIM recorded about it (nothing for a user made by other means).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimUserRow {
+    pub user: TargetUser,
+    pub external_id: Option<String>,
+    /// The provider's userName when it is not the email.
+    pub user_name: Option<String>,
+    /// The integration that provisioned or claimed the user (internal id).
+    pub setting_id: Option<i64>,
+    /// The provider's `emails` and `phoneNumbers` lists, as [`crate::ScimLink::contacts`].
+    pub contacts: Option<String>,
+}
+
+/// A target group with what SCIM recorded about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimGroupRow {
+    pub group: TargetGroup,
+    pub external_id: Option<String>,
+    /// The integration that made the group.
+    pub setting_id: Option<i64>,
+    /// The group holds the users whose group-by attribute has this value (lowercase); `None`
+    /// for a group the provider pushed, or one made by other means.
+    pub group_by_value: Option<String>,
+}
+
+impl ScimGroupRow {
+    /// A group a provider pushed through `/Groups` (Keepnet's `isScimGroup`).
+    pub fn is_scim_group(&self) -> bool {
+        self.setting_id.is_some() && self.group_by_value.is_none()
+    }
+}
+
+/// Members a statement adds or removes at most (bound parameters stay far below both
+/// engines' limits), so that a PATCH of thousands of members is a few statements.
+const MEMBER_CHUNK: usize = 2000;
+
+fn user_row(r: &sqlx::any::AnyRow) -> Result<ScimUserRow> {
+    let n = TargetUserCol::READ.len();
+    Ok(ScimUserRow {
+        user: TargetUser::from_columns(r)?,
+        external_id: r.opt_text(n)?,
+        user_name: r.opt_text(n + 1)?,
+        setting_id: r.opt_int(n + 2)?,
+        contacts: r.opt_text(n + 3)?,
+    })
+}
+
+fn group_row(r: &sqlx::any::AnyRow) -> Result<ScimGroupRow> {
+    let n = GroupCol::READ.len();
+    Ok(ScimGroupRow {
+        group: TargetGroup::from_columns(r)?,
+        external_id: r.opt_text(n)?,
+        setting_id: r.opt_int(n + 1)?,
+        group_by_value: r.opt_text(n + 2)?,
+    })
+}
+
+fn user_select() -> sea_query::SelectStatement {
+    Query::select()
+        .expr(Expr::cust(format!(
+            "{}, s.external_id, s.user_name, s.setting_id, s.contacts",
+            qualified::<TargetUserCol>("u")
+        )))
+        .from_as(Alias::new("target_users"), Alias::new("u"))
+        .join_as(
+            sea_query::JoinType::LeftJoin,
+            Alias::new("scim_users"),
+            Alias::new("s"),
+            Expr::cust("s.target_user_id = u.id"),
+        )
+        .to_owned()
+}
+
+fn group_select() -> sea_query::SelectStatement {
+    Query::select()
+        .expr(Expr::cust(format!(
+            "{}, s.external_id, s.setting_id, s.group_by_value",
+            qualified::<GroupCol>("g")
+        )))
+        .from_as(Alias::new("target_groups"), Alias::new("g"))
+        .join_as(
+            sea_query::JoinType::LeftJoin,
+            Alias::new("scim_groups"),
+            Alias::new("s"),
+            Expr::cust("s.group_id = g.id"),
+        )
+        .to_owned()
+}
+
+/// How many users a condition on `u` selects.
+fn user_count(where_: sea_query::Condition) -> sea_query::SelectStatement {
+    Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .from_as(Alias::new("target_users"), Alias::new("u"))
+        .cond_where(where_)
+        .to_owned()
+}
+
+/// The company's live users `cond` selects, on `target_users` aliased `u`.
+fn live_users(company_id: i64, cond: &ScimCond<ScimUserAttr>) -> sea_query::Condition {
+    // A look-up by userName or externalId finds its few ids through its own indexes; left to
+    // itself, SQLite (no statistics) would rather walk the company's index and test each user
+    // against them. `company_id + 0` takes that index out of the choice, on both engines.
+    let lookup = |c: &ScimCond<ScimUserAttr>| {
+        matches!(
+            c,
+            ScimCond::Cmp(
+                ScimUserAttr::UserName | ScimUserAttr::ExternalId,
+                ScimCmp::Eq,
+                _
+            )
+        )
+    };
+    let by_ids = match cond {
+        ScimCond::All(items) => items.iter().any(lookup),
+        other => lookup(other),
+    };
+    let company = Expr::col((Alias::new("u"), Alias::new("company_id")));
+    let company = if by_ids {
+        company.add(0).eq(company_id)
+    } else {
+        company.eq(company_id)
+    };
+    sea_query::Condition::all()
+        .add(company)
+        .add(Expr::col((Alias::new("u"), Alias::new("is_deleted"))).eq(false))
+        .add(user_condition(cond, "u", company_id))
+}
+
+impl SqlStore {
+    pub(super) async fn find_scim_users(
+        &self,
+        company_id: i64,
+        cond: &ScimCond<ScimUserAttr>,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(i64, Vec<ScimUserRow>)> {
+        let where_ = live_users(company_id, cond);
+        let count = user_count(where_.clone());
+        let page = user_select().cond_where(where_).to_owned();
+        self.scim_page(count, page, "u", (offset, limit), user_row)
+            .await
+    }
+
+    /// The total of `count` and the rows of `page` (ordered by `alias.id`) from `offset`, at
+    /// most `limit`, decoded by `decode`.
+    async fn scim_page<T>(
+        &self,
+        count: sea_query::SelectStatement,
+        mut page: sea_query::SelectStatement,
+        alias: &str,
+        (offset, limit): (i64, i64),
+        decode: fn(&sqlx::any::AnyRow) -> Result<T>,
+    ) -> Result<(i64, Vec<T>)> {
+        let total = self.count(&count).await?;
+        if limit <= 0 || offset >= total {
+            return Ok((total, Vec::new()));
+        }
+        page.order_by((Alias::new(alias), Alias::new("id")), sea_query::Order::Asc)
+            .limit(u64::try_from(limit).unwrap_or(0))
+            .offset(u64::try_from(offset).unwrap_or(0));
+        let (sql, values) = self.render(&page);
+        let rows = bind_values(sqlx::query(&sql), &values)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok((total, rows.iter().map(decode).collect::<Result<_>>()?))
+    }
+
+    /// The company's user where `condition` (on `u`, with the company as `$1` and one value
+    /// as `$2`) holds: the live one first, else the most recently deleted.
+    pub(super) async fn scim_user_where(
+        &self,
+        company_id: i64,
+        condition: &str,
+        value: &str,
+    ) -> Result<Option<ScimUserRow>> {
+        let (select, _) = self.render(&user_select());
+        // `condition` is one of this module's constants, never input; values are bound.
+        let sql = format!(
+            "{select} WHERE u.company_id = $1 AND {condition} \
+             ORDER BY u.is_deleted, u.delete_time DESC, u.id DESC LIMIT 1"
+        );
+        let row = sqlx::query(&sql)
+            .bind(company_id)
+            .bind(value)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_row).transpose()
+    }
+
+    /// Records `link` for user `user_id` in its write's transaction, and moves the user to the
+    /// group its group-by value names.
+    pub(crate) async fn set_scim_link_in(
+        &self,
+        conn: &mut AnyConnection,
+        company_id: i64,
+        user_id: i64,
+        link: &ScimLink<'_>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO scim_users \
+             (target_user_id, company_id, setting_id, external_id, user_name, user_name_lower, \
+             contacts) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (target_user_id) DO UPDATE \
+             SET setting_id = excluded.setting_id, external_id = excluded.external_id, \
+             user_name = excluded.user_name, user_name_lower = excluded.user_name_lower, \
+             contacts = excluded.contacts",
+        )
+        .bind(user_id)
+        .bind(company_id)
+        .bind(link.setting_id)
+        .bind(link.external_id)
+        .bind(link.user_name)
+        .bind(link.user_name.map(str::to_lowercase))
+        .bind(link.contacts)
+        .execute(&mut *conn)
+        .await?;
+        let Some(value) = link.group_by else {
+            return Ok(());
+        };
+        let value = value.trim();
+        let target = if value.is_empty() {
+            None
+        } else {
+            Some(
+                self.group_by_group_in(conn, company_id, link.setting_id, value)
+                    .await?,
+            )
+        };
+        let rows = sqlx::query(
+            "SELECT m.group_id FROM target_group_members m \
+             JOIN scim_groups s ON s.group_id = m.group_id \
+             WHERE m.target_user_id = $1 AND s.setting_id = $2 AND s.group_by_value IS NOT NULL",
+        )
+        .bind(user_id)
+        .bind(link.setting_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut member_of_target = false;
+        for r in &rows {
+            let group = get_i64(r, "group_id")?;
+            if Some(group) == target {
+                member_of_target = true;
+            } else {
+                self.remove_members_in(conn, group, &[user_id]).await?;
+            }
+        }
+        if let (Some(group), false) = (target, member_of_target) {
+            let only = MemberSelection::Ids(vec![user_id]);
+            self.add_members_in(conn, company_id, group, &only).await?;
+        }
+        Ok(())
+    }
+
+    /// The group that holds the users whose group-by value is `value`: the integration's, or
+    /// the company's group of that name, or a new one.
+    async fn group_by_group_in(
+        &self,
+        conn: &mut AnyConnection,
+        company_id: i64,
+        setting_id: i64,
+        value: &str,
+    ) -> Result<i64> {
+        let lower = value.to_lowercase();
+        let found = sqlx::query(
+            "SELECT group_id FROM scim_groups WHERE setting_id = $1 AND group_by_value = $2",
+        )
+        .bind(setting_id)
+        .bind(lower.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(r) = found {
+            return get_i64(&r, "group_id");
+        }
+        let named =
+            sqlx::query("SELECT id FROM target_groups WHERE company_id = $1 AND name_lower = $2")
+                .bind(company_id)
+                .bind(lower.as_str())
+                .fetch_optional(&mut *conn)
+                .await?;
+        if let Some(r) = named {
+            // The company's group of that name is taken over as the value's group, so that
+            // users also leave it when their value changes; a group a provider pushed through
+            // /Groups stays that provider's (its members are the provider's to set).
+            let id = get_i64(&r, "id")?;
+            sqlx::query(
+                "INSERT INTO scim_groups (group_id, company_id, setting_id, external_id, group_by_value) \
+                 VALUES ($1, $2, $3, NULL, $4) ON CONFLICT (group_id) DO NOTHING",
+            )
+            .bind(id)
+            .bind(company_id)
+            .bind(setting_id)
+            .bind(lower.as_str())
+            .execute(&mut *conn)
+            .await?;
+            return Ok(id);
+        }
+        // Group names are at most 64 characters (target groups' own rule).
+        let name: String = value.chars().take(64).collect();
+        let fields = TargetGroupFields {
+            name,
+            priority: 3,
+            is_active: true,
+        };
+        let (group, event) = self
+            .insert_group_in(conn, company_id, &fields, &Actor::system())
+            .await?;
+        self.insert_audit(conn, &event).await?;
+        sqlx::query(
+            "INSERT INTO scim_groups (group_id, company_id, setting_id, external_id, group_by_value) \
+             VALUES ($1, $2, $3, NULL, $4)",
+        )
+        .bind(group.id)
+        .bind(company_id)
+        .bind(setting_id)
+        .bind(lower.as_str())
+        .execute(&mut *conn)
+        .await?;
+        Ok(group.id)
+    }
+
+    pub(super) async fn find_scim_groups(
+        &self,
+        company_id: i64,
+        cond: &ScimCond<ScimGroupAttr>,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(i64, Vec<ScimGroupRow>)> {
+        let where_ = sea_query::Condition::all()
+            .add(Expr::col((Alias::new("g"), Alias::new("company_id"))).eq(company_id))
+            .add(group_condition(cond, "g", company_id));
+        let count = Query::select()
+            .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+            .from_as(Alias::new("target_groups"), Alias::new("g"))
+            .cond_where(where_.clone())
+            .to_owned();
+        let page = group_select().cond_where(where_).to_owned();
+        self.scim_page(count, page, "g", (offset, limit), group_row)
+            .await
+    }
+
+    pub(super) async fn scim_group_where(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+    ) -> Result<Option<ScimGroupRow>> {
+        self.scim_group_in(&self.pool, company_id, resource_id)
+            .await
+    }
+
+    async fn scim_group_in<'c>(
+        &self,
+        db: impl sqlx::Executor<'c, Database = sqlx::Any>,
+        company_id: i64,
+        resource_id: &str,
+    ) -> Result<Option<ScimGroupRow>> {
+        let (select, _) = self.render(&group_select());
+        let sql = format!("{select} WHERE g.company_id = $1 AND g.resource_id = $2");
+        let row = sqlx::query(&sql)
+            .bind(company_id)
+            .bind(resource_id)
+            .fetch_optional(db)
+            .await?;
+        row.as_ref().map(group_row).transpose()
+    }
+
+    pub(super) async fn create_scim_group(
+        &self,
+        company_id: i64,
+        setting_id: i64,
+        name: &str,
+        external_id: Option<&str>,
+        members: &[i64],
+        actor: &Actor,
+    ) -> Result<ScimGroupRow> {
+        let mut tx = self.write_tx().await?;
+        let fields = TargetGroupFields {
+            name: name.to_owned(),
+            priority: 3,
+            is_active: true,
+        };
+        let (group, event) = self
+            .insert_group_in(&mut tx, company_id, &fields, actor)
+            .await?;
+        sqlx::query(
+            "INSERT INTO scim_groups (group_id, company_id, setting_id, external_id, group_by_value) \
+             VALUES ($1, $2, $3, $4, NULL)",
+        )
+        .bind(group.id)
+        .bind(company_id)
+        .bind(setting_id)
+        .bind(external_id)
+        .execute(&mut *tx)
+        .await?;
+        for chunk in members.chunks(MEMBER_CHUNK) {
+            let ids = MemberSelection::Ids(chunk.to_vec());
+            self.add_members_in(&mut tx, company_id, group.id, &ids)
+                .await?;
+        }
+        let after = self
+            .scim_group_in(&mut *tx, company_id, &group.resource_id)
+            .await?
+            .ok_or(crate::StoreError::NotFound)?;
+        self.commit_audited(tx, [event]).await?;
+        Ok(after)
+    }
+
+    pub(super) async fn change_scim_group(
+        &self,
+        company_id: i64,
+        setting_id: i64,
+        group: &ScimGroupRow,
+        change: &ScimGroupChange<'_>,
+        actor: &Actor,
+    ) -> Result<ScimGroupRow> {
+        let mut tx = self.write_tx().await?;
+        let id = group.group.id;
+        // Locks the group for the change on PostgreSQL; gone meanwhile is not found.
+        let locked = sqlx::query(&format!(
+            "SELECT id FROM target_groups WHERE id = $1{}",
+            self.for_update()
+        ))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if locked.is_none() {
+            return Err(crate::StoreError::NotFound);
+        }
+        let mut events = Vec::new();
+        if let Some(name) = change.name.filter(|n| *n != group.group.fields.name) {
+            let fields = TargetGroupFields {
+                name: name.to_owned(),
+                ..group.group.fields.clone()
+            };
+            events.push(
+                self.rename_group_in(&mut tx, company_id, &group.group, &fields, actor)
+                    .await?,
+            );
+        }
+        let external_id = match change.external_id {
+            Some(e) => e.map(str::to_owned),
+            None => group.external_id.clone(),
+        };
+        // The provider that pushes a group owns it from now on (a group made in rollcall and
+        // matched by name is claimed).
+        sqlx::query(
+            "INSERT INTO scim_groups (group_id, company_id, setting_id, external_id, group_by_value) \
+             VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (group_id) DO UPDATE SET \
+             setting_id = excluded.setting_id, external_id = excluded.external_id",
+        )
+        .bind(id)
+        .bind(company_id)
+        .bind(setting_id)
+        .bind(external_id)
+        .execute(&mut *tx)
+        .await?;
+        let (mut replaced_in, mut replaced_out) = (0, 0);
+        if let Some(members) = change.members {
+            let current: Vec<i64> =
+                sqlx::query("SELECT target_user_id FROM target_group_members WHERE group_id = $1")
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .iter()
+                    .map(|r| get_i64(r, "target_user_id"))
+                    .collect::<Result<_>>()?;
+            let wanted: std::collections::HashSet<i64> = members.iter().copied().collect();
+            let leaving: Vec<i64> = current
+                .iter()
+                .copied()
+                .filter(|u| !wanted.contains(u))
+                .collect();
+            for chunk in leaving.chunks(MEMBER_CHUNK) {
+                replaced_out += self.remove_members_in(&mut tx, id, chunk).await?;
+            }
+            for chunk in members.chunks(MEMBER_CHUNK) {
+                let ids = MemberSelection::Ids(chunk.to_vec());
+                replaced_in += self.add_members_in(&mut tx, company_id, id, &ids).await?;
+            }
+        }
+        let (mut added, mut removed) = (replaced_in, replaced_out);
+        for chunk in change.add.chunks(MEMBER_CHUNK) {
+            let ids = MemberSelection::Ids(chunk.to_vec());
+            added += self.add_members_in(&mut tx, company_id, id, &ids).await?;
+        }
+        for chunk in change.remove.chunks(MEMBER_CHUNK) {
+            removed += self.remove_members_in(&mut tx, id, chunk).await?;
+        }
+        let audit = Change::within(&mut tx, actor, company_id, Entity::TargetGroup).await?;
+        for (n, joined) in [(added, true), (removed, false)] {
+            if n > 0 {
+                events.push(membership_event(&audit, &group.group, n, joined));
+            }
+        }
+        sqlx::query("UPDATE target_groups SET update_time = $1 WHERE id = $2")
+            .bind(crate::open::now_millis())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let after = self
+            .scim_group_in(&mut *tx, company_id, &group.group.resource_id)
+            .await?
+            .ok_or(crate::StoreError::NotFound)?;
+        self.commit_audited(tx, events).await?;
+        Ok(after)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::rows::sqlite_plan;
+    use crate::ScimVal;
+
+    /// The look-ups providers make before every create (`userName eq`, `externalId eq`) read
+    /// indexes on SQLite, never the company's users one by one (issue #16).
+    #[tokio::test]
+    async fn sqlite_lookups_by_user_name_and_external_id_use_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqlStore::open("", dir.path()).await.unwrap();
+        let conn = rusqlite::Connection::open(dir.path().join("rollcall.db")).unwrap();
+        for (attr, index) in [
+            (ScimUserAttr::UserName, "scim_users_user_name"),
+            (ScimUserAttr::ExternalId, "scim_users_external_id"),
+        ] {
+            let cond = ScimCond::Cmp(attr, ScimCmp::Eq, ScimVal::Text("Ann@X.io".into()));
+            let page = user_select()
+                .cond_where(live_users(7, &cond))
+                .order_by((Alias::new("u"), Alias::new("id")), sea_query::Order::Asc)
+                .limit(100)
+                .to_owned();
+            let (sql, values) = store.render(&page);
+            let mut plan = sqlite_plan(&conn, &sql, &values);
+            let (sql, values) = store.render(&user_count(live_users(7, &cond)));
+            let count = sqlite_plan(&conn, &sql, &values);
+            plan.extend(count);
+            assert!(
+                plan.iter().all(|l| !(l.contains("SCAN u")
+                    || l.contains("SCAN target_users")
+                    || (l.starts_with("SEARCH u ") && l.contains("(company_id=?)")))),
+                "{attr:?}: no walk of the company's users: {plan:?}"
+            );
+            assert!(
+                plan.iter()
+                    .any(|l| l.contains("SEARCH u USING INTEGER PRIMARY KEY (rowid=?)")),
+                "{attr:?}: users by id: {plan:?}"
+            );
+            assert!(
+                plan.iter().any(|l| l.contains(index)),
+                "{attr:?}: reads {index}: {plan:?}"
+            );
+            if attr == ScimUserAttr::UserName {
+                assert!(
+                    plan.iter().any(|l| l.contains("INDEX target_users_email")),
+                    "userName also reads the live-email index: {plan:?}"
+                );
+            }
+        }
+    }
+}

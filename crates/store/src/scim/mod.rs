@@ -1,0 +1,660 @@
+//! SCIM 2.0 directory sync (issue #16, docs/scim.md): a company's integrations and what they
+//! provisioned. Users and groups keep their rows in `target_users` and `target_groups` (so
+//! every other endpoint sees them); `scim_users` and `scim_groups` hold what only SCIM knows
+//! about them (migration 0020).
+
+mod directory;
+mod filter;
+
+use async_trait::async_trait;
+use sea_query::{Alias, Expr, Query, Value};
+use serde_json::json;
+use sqlx::AnyConnection;
+
+use crate::audit::{Actor, Change, Entity, Operation};
+use crate::columns::table_columns;
+use crate::model::Millis;
+use crate::open::{new_resource_id, now_millis};
+use crate::query::SearchSpec;
+use crate::rows::{get_i64, get_str, insert_rows, or_conflict, FromColumns, ReadColumns};
+use crate::{Result, SqlStore, StoreError};
+
+pub use directory::{ScimGroupRow, ScimUserRow};
+pub use filter::{ScimCmp, ScimCond, ScimGroupAttr, ScimUserAttr, ScimVal};
+
+/// A SCIM attribute an integration writes into a custom field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimMapping {
+    /// The custom field's internal id.
+    pub custom_field_id: i64,
+    /// The SCIM attribute's catalogue id (docs/scim.md, `GET /api/scim/fields`).
+    pub scim_field: String,
+}
+
+/// The settings of an integration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimSettingFields {
+    /// 1 to 30 characters, unique in the company in any case.
+    pub name: String,
+    /// Every provisioned user joins this group (internal id).
+    pub group_id: Option<i64>,
+    /// The SCIM attribute (catalogue id) whose value names a group each user joins; '' for
+    /// none.
+    pub group_by_field: String,
+    /// Keepnet's `syncPlatformGroup`, kept and shown.
+    pub sync_platform_group: bool,
+    pub mappings: Vec<ScimMapping>,
+}
+
+/// An integration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimSetting {
+    pub id: i64,
+    pub company_id: i64,
+    pub resource_id: String,
+    pub fields: ScimSettingFields,
+    pub create_time: Millis,
+    pub update_time: Millis,
+}
+
+/// What a SCIM write records about the user it provisioned ([`crate::UserLinks::scim`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScimLink<'a> {
+    /// The integration (internal id).
+    pub setting_id: i64,
+    pub external_id: Option<&'a str>,
+    /// The provider's userName when it is not the user's email.
+    pub user_name: Option<&'a str>,
+    /// The provider's `emails` and `phoneNumbers` lists (JSON), kept around the one email and
+    /// phone the user's row holds.
+    pub contacts: Option<&'a str>,
+    /// The value of the integration's group-by attribute: the user joins the group it names
+    /// (made when missing) and leaves the integration's other group-by groups. `None` leaves
+    /// them as they are; `Some("")` leaves them all.
+    pub group_by: Option<&'a str>,
+}
+
+table_columns! {
+    /// Columns of `scim_settings`.
+    pub(crate) enum SettingCol in "scim_settings" {
+        read {
+            Id = "id",
+            CompanyId = "company_id",
+            ResourceId = "resource_id",
+            Name = "name",
+            GroupId = "group_id",
+            GroupByField = "group_by_field",
+            SyncPlatformGroup = "sync_platform_group",
+            CreateTime = "create_time",
+            UpdateTime = "update_time",
+        }
+        stored {
+            NameLower = "name_lower",
+            TokenHash = "token_hash",
+        }
+    }
+}
+
+use SettingCol as S;
+
+impl FromColumns for ScimSetting {
+    fn from_columns<R: ReadColumns + ?Sized>(r: &R) -> Result<Self> {
+        Ok(ScimSetting {
+            id: r.int(S::Id.at())?,
+            company_id: r.int(S::CompanyId.at())?,
+            resource_id: r.text(S::ResourceId.at())?,
+            fields: ScimSettingFields {
+                name: r.text(S::Name.at())?,
+                group_id: r.opt_int(S::GroupId.at())?,
+                group_by_field: r.text(S::GroupByField.at())?,
+                sync_platform_group: r.flag(S::SyncPlatformGroup.at())?,
+                // Read by `with_mappings`.
+                mappings: Vec::new(),
+            },
+            create_time: r.int(S::CreateTime.at())?,
+            update_time: r.int(S::UpdateTime.at())?,
+        })
+    }
+}
+
+fn audited(f: &ScimSettingFields) -> serde_json::Value {
+    json!({
+        "name": f.name,
+        "groupBy": f.group_by_field,
+        "syncPlatformGroup": f.sync_platform_group,
+        "mappedFieldCount": f.mappings.len(),
+    })
+}
+
+fn duplicate_name(name: &str) -> StoreError {
+    StoreError::Conflict(format!(
+        "a SCIM integration named '{name}' already exists in this company (names are compared in any case); choose another name"
+    ))
+}
+
+/// A company's integrations and their tokens, and the directory they provision
+/// (`scim/`). Every method is scoped to one company, except the token look-up that finds it.
+#[async_trait]
+pub trait ScimStore: Send + Sync + 'static {
+    /// Creates an integration whose bearer token hashes to `token_hash`.
+    async fn insert_scim_setting(
+        &self,
+        company_id: i64,
+        fields: &ScimSettingFields,
+        token_hash: &str,
+        actor: &Actor,
+    ) -> Result<ScimSetting>;
+    /// Renames an integration; `None` when the company has no such integration.
+    async fn rename_scim_setting(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+        name: &str,
+        actor: &Actor,
+    ) -> Result<Option<ScimSetting>>;
+    /// Replaces an integration's token: the old one stops working with the commit.
+    async fn rotate_scim_token(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+        token_hash: &str,
+        actor: &Actor,
+    ) -> Result<Option<ScimSetting>>;
+    /// Deletes an integration and its token; the users and groups it provisioned stay, as
+    /// ordinary ones.
+    async fn delete_scim_setting(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+        actor: &Actor,
+    ) -> Result<Option<ScimSetting>>;
+    /// One integration of a company.
+    async fn scim_setting(&self, company_id: i64, resource_id: &str)
+        -> Result<Option<ScimSetting>>;
+    /// The integration whose token hashes to `token_hash`.
+    async fn scim_setting_by_token(&self, token_hash: &str) -> Result<Option<ScimSetting>>;
+    /// A page of a company's integrations and the number matching.
+    async fn search_scim_settings(
+        &self,
+        company_id: i64,
+        spec: &SearchSpec,
+    ) -> Result<(i64, Vec<ScimSetting>)>;
+    /// Which of `ids` (internal ids of users, or of groups when `groups`) an integration
+    /// provisioned, as (id, the integration's name): the REST rows' `scimSettingName` and
+    /// `isScimGroup`.
+    async fn scim_setting_names_of(&self, ids: &[i64], groups: bool) -> Result<Vec<(i64, String)>>;
+
+    /// Live users of a company that `cond` selects, from `offset` (0-based), at most `limit`,
+    /// in creation order; and how many match.
+    async fn scim_users(
+        &self,
+        company_id: i64,
+        cond: &ScimCond<ScimUserAttr>,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(i64, Vec<ScimUserRow>)>;
+    /// One user of a company by resource id (deleted ones included).
+    async fn scim_user(&self, company_id: i64, resource_id: &str) -> Result<Option<ScimUserRow>>;
+    /// The company's user with this email (any case): the live one, else the most recently
+    /// deleted one.
+    async fn scim_user_by_email(&self, company_id: i64, email: &str)
+        -> Result<Option<ScimUserRow>>;
+
+    /// Groups of a company that `cond` selects, from `offset`, at most `limit`, by creation;
+    /// and how many match.
+    async fn scim_groups(
+        &self,
+        company_id: i64,
+        cond: &ScimCond<ScimGroupAttr>,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(i64, Vec<ScimGroupRow>)>;
+    /// One group of a company by resource id.
+    async fn scim_group(&self, company_id: i64, resource_id: &str) -> Result<Option<ScimGroupRow>>;
+    /// A group's members as (resource id, email), by email.
+    async fn scim_group_members(&self, group_id: i64) -> Result<Vec<(String, String)>>;
+    /// Creates a SCIM group (a target group marked as the integration's) with `members`
+    /// (internal ids of live users of the company).
+    async fn insert_scim_group(
+        &self,
+        company_id: i64,
+        setting_id: i64,
+        name: &str,
+        external_id: Option<&str>,
+        members: &[i64],
+        actor: &Actor,
+    ) -> Result<ScimGroupRow>;
+    /// Changes a group in one transaction: its name and externalId when given, its members
+    /// replaced by `members` when given, then `add` joined and `remove` taken out.
+    async fn update_scim_group(
+        &self,
+        company_id: i64,
+        setting_id: i64,
+        group: &ScimGroupRow,
+        change: &ScimGroupChange<'_>,
+        actor: &Actor,
+    ) -> Result<ScimGroupRow>;
+}
+
+/// What [`ScimStore::update_scim_group`] changes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScimGroupChange<'a> {
+    pub name: Option<&'a str>,
+    /// `Some(None)` clears it.
+    pub external_id: Option<Option<&'a str>>,
+    /// The members become exactly these (internal ids).
+    pub members: Option<&'a [i64]>,
+    pub add: &'a [i64],
+    pub remove: &'a [i64],
+}
+
+impl SqlStore {
+    /// Reads the field mappings of `settings` into them.
+    async fn with_mappings(&self, mut settings: Vec<ScimSetting>) -> Result<Vec<ScimSetting>> {
+        if settings.is_empty() {
+            return Ok(settings);
+        }
+        let stmt = Query::select()
+            .columns([
+                Alias::new("setting_id"),
+                Alias::new("custom_field_id"),
+                Alias::new("scim_field"),
+            ])
+            .from(Alias::new("scim_field_mappings"))
+            .and_where(Expr::col(Alias::new("setting_id")).is_in(settings.iter().map(|s| s.id)))
+            .order_by(Alias::new("custom_field_id"), sea_query::Order::Asc)
+            .to_owned();
+        let (sql, values) = self.render(&stmt);
+        let rows = crate::rows::bind_values(sqlx::query(&sql), &values)
+            .fetch_all(&self.pool)
+            .await?;
+        for r in &rows {
+            let setting = get_i64(r, "setting_id")?;
+            if let Some(s) = settings.iter_mut().find(|s| s.id == setting) {
+                s.fields.mappings.push(ScimMapping {
+                    custom_field_id: get_i64(r, "custom_field_id")?,
+                    scim_field: get_str(r, "scim_field")?,
+                });
+            }
+        }
+        Ok(settings)
+    }
+
+    async fn one_with_mappings(&self, s: Option<ScimSetting>) -> Result<Option<ScimSetting>> {
+        Ok(match s {
+            Some(s) => self.with_mappings(vec![s]).await?.pop(),
+            None => None,
+        })
+    }
+
+    /// Deletes every integration of a company and what they recorded (a company delete);
+    /// before its users, groups and custom fields go.
+    pub(crate) async fn delete_company_scim_in(
+        &self,
+        conn: &mut AnyConnection,
+        company_id: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "DELETE FROM scim_field_mappings \
+             WHERE setting_id IN (SELECT id FROM scim_settings WHERE company_id = $1)",
+        )
+        .bind(company_id)
+        .execute(&mut *conn)
+        .await?;
+        for table in ["scim_users", "scim_groups", "scim_settings"] {
+            // Table names come from this list, never from input.
+            sqlx::query(&format!("DELETE FROM {table} WHERE company_id = $1"))
+                .bind(company_id)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A company's integration, read and locked in `conn` for a change.
+    async fn setting_to_change(
+        &self,
+        conn: &mut AnyConnection,
+        company_id: i64,
+        resource_id: &str,
+    ) -> Result<Option<ScimSetting>> {
+        self.company_row(
+            &mut *conn,
+            [S::CompanyId, S::ResourceId],
+            (company_id, resource_id),
+            true,
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl ScimStore for SqlStore {
+    async fn insert_scim_setting(
+        &self,
+        company_id: i64,
+        f: &ScimSettingFields,
+        token_hash: &str,
+        actor: &Actor,
+    ) -> Result<ScimSetting> {
+        let now = now_millis();
+        let resource_id = new_resource_id();
+        let mut tx = self.write_tx().await?;
+        let row: [(SettingCol, Value); 10] = [
+            (S::CompanyId, company_id.into()),
+            (S::ResourceId, resource_id.clone().into()),
+            (S::Name, f.name.clone().into()),
+            (S::NameLower, f.name.to_lowercase().into()),
+            (S::TokenHash, token_hash.to_owned().into()),
+            (S::GroupId, f.group_id.into()),
+            (S::GroupByField, f.group_by_field.clone().into()),
+            (S::SyncPlatformGroup, f.sync_platform_group.into()),
+            (S::CreateTime, now.into()),
+            (S::UpdateTime, now.into()),
+        ];
+        let insert = insert_rows(S::TABLE, [row])?;
+        let id = or_conflict(
+            self.insert_returning_id(&mut tx, insert, S::Id).await,
+            || duplicate_name(&f.name),
+        )?;
+        for m in &f.mappings {
+            sqlx::query(
+                "INSERT INTO scim_field_mappings (setting_id, custom_field_id, scim_field) \
+                 VALUES ($1, $2, $3)",
+            )
+            .bind(id)
+            .bind(m.custom_field_id)
+            .bind(m.scim_field.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let change = Change::within(&mut tx, actor, company_id, Entity::ScimIntegration).await?;
+        let event = change.event(
+            Operation::Create,
+            Some(&resource_id),
+            None,
+            Some(audited(f)),
+            format!(
+                "Created SCIM integration '{}' {}",
+                f.name,
+                change.company.suffix()
+            ),
+        );
+        self.commit_audited(tx, [event]).await?;
+        Ok(ScimSetting {
+            id,
+            company_id,
+            resource_id,
+            fields: f.clone(),
+            create_time: now,
+            update_time: now,
+        })
+    }
+
+    async fn rename_scim_setting(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+        name: &str,
+        actor: &Actor,
+    ) -> Result<Option<ScimSetting>> {
+        let mut tx = self.write_tx().await?;
+        let Some(before) = self
+            .setting_to_change(&mut tx, company_id, resource_id)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let now = now_millis();
+        let res = sqlx::query(
+            "UPDATE scim_settings SET name = $1, name_lower = $2, update_time = $3 WHERE id = $4",
+        )
+        .bind(name)
+        .bind(name.to_lowercase())
+        .bind(now)
+        .bind(before.id)
+        .execute(&mut *tx)
+        .await;
+        or_conflict(res, || duplicate_name(name))?;
+        let change = Change::within(&mut tx, actor, company_id, Entity::ScimIntegration).await?;
+        let event = change.update(
+            resource_id,
+            &json!({ "name": before.fields.name }),
+            &json!({ "name": name }),
+            &format!("Updated SCIM integration '{}'", before.fields.name),
+        );
+        self.commit_audited(tx, [event]).await?;
+        let mut after = before;
+        after.fields.name = name.to_owned();
+        after.update_time = now;
+        self.one_with_mappings(Some(after)).await
+    }
+
+    async fn rotate_scim_token(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+        token_hash: &str,
+        actor: &Actor,
+    ) -> Result<Option<ScimSetting>> {
+        let mut tx = self.write_tx().await?;
+        let Some(setting) = self
+            .setting_to_change(&mut tx, company_id, resource_id)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let now = now_millis();
+        sqlx::query("UPDATE scim_settings SET token_hash = $1, update_time = $2 WHERE id = $3")
+            .bind(token_hash)
+            .bind(now)
+            .bind(setting.id)
+            .execute(&mut *tx)
+            .await?;
+        let change = Change::within(&mut tx, actor, company_id, Entity::ScimIntegration).await?;
+        let event = change.event(
+            Operation::Update,
+            Some(resource_id),
+            None,
+            Some(json!({ "token": "revoked; a new one was issued" })),
+            format!(
+                "Revoked the token of SCIM integration '{}' and issued a new one {}",
+                setting.fields.name,
+                change.company.suffix()
+            ),
+        );
+        self.commit_audited(tx, [event]).await?;
+        self.one_with_mappings(Some(ScimSetting {
+            update_time: now,
+            ..setting
+        }))
+        .await
+    }
+
+    async fn delete_scim_setting(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+        actor: &Actor,
+    ) -> Result<Option<ScimSetting>> {
+        let mut tx = self.write_tx().await?;
+        let Some(setting) = self
+            .setting_to_change(&mut tx, company_id, resource_id)
+            .await?
+        else {
+            return Ok(None);
+        };
+        for table in ["scim_field_mappings", "scim_users", "scim_groups"] {
+            // Table names come from this list, never from input.
+            sqlx::query(&format!("DELETE FROM {table} WHERE setting_id = $1"))
+                .bind(setting.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("DELETE FROM scim_settings WHERE id = $1")
+            .bind(setting.id)
+            .execute(&mut *tx)
+            .await?;
+        let change = Change::within(&mut tx, actor, company_id, Entity::ScimIntegration).await?;
+        let event = change.event(
+            Operation::Delete,
+            Some(resource_id),
+            Some(audited(&setting.fields)),
+            None,
+            format!(
+                "Deleted SCIM integration '{}' (its users and groups stay) {}",
+                setting.fields.name,
+                change.company.suffix()
+            ),
+        );
+        self.commit_audited(tx, [event]).await?;
+        Ok(Some(setting))
+    }
+
+    async fn scim_setting(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+    ) -> Result<Option<ScimSetting>> {
+        let found = self
+            .company_row(
+                &self.pool,
+                [S::CompanyId, S::ResourceId],
+                (company_id, resource_id),
+                false,
+            )
+            .await?;
+        self.one_with_mappings(found).await
+    }
+
+    async fn scim_setting_by_token(&self, token_hash: &str) -> Result<Option<ScimSetting>> {
+        let found = self
+            .row_where(&self.pool, S::TokenHash, token_hash.to_owned(), false)
+            .await?;
+        self.one_with_mappings(found).await
+    }
+
+    async fn search_scim_settings(
+        &self,
+        company_id: i64,
+        spec: &SearchSpec,
+    ) -> Result<(i64, Vec<ScimSetting>)> {
+        let filtered = Query::select()
+            .from(Alias::new(S::TABLE))
+            .and_where(Expr::col(S::CompanyId).eq(company_id))
+            .cond_where(spec.cond.to_condition(self.engine))
+            .to_owned();
+        let (total, page) = self.search_page(filtered, S::SELECT, spec).await?;
+        Ok((total, self.with_mappings(page).await?))
+    }
+
+    async fn scim_setting_names_of(&self, ids: &[i64], groups: bool) -> Result<Vec<(i64, String)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (table, key) = if groups {
+            ("scim_groups", "group_id")
+        } else {
+            ("scim_users", "target_user_id")
+        };
+        let stmt = Query::select()
+            .expr_as(
+                Expr::col((Alias::new("x"), Alias::new(key))),
+                Alias::new("id"),
+            )
+            .expr_as(Expr::col((Alias::new("st"), S::Name)), Alias::new("name"))
+            .from_as(Alias::new(table), Alias::new("x"))
+            .join_as(
+                sea_query::JoinType::InnerJoin,
+                Alias::new(S::TABLE),
+                Alias::new("st"),
+                Expr::cust("st.id = x.setting_id"),
+            )
+            .and_where(Expr::col((Alias::new("x"), Alias::new(key))).is_in(ids.iter().copied()))
+            .to_owned();
+        let (sql, values) = self.render(&stmt);
+        let rows = crate::rows::bind_values(sqlx::query(&sql), &values)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((get_i64(r, "id")?, get_str(r, "name")?)))
+            .collect()
+    }
+
+    async fn scim_users(
+        &self,
+        company_id: i64,
+        cond: &ScimCond<ScimUserAttr>,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(i64, Vec<ScimUserRow>)> {
+        self.find_scim_users(company_id, cond, offset, limit).await
+    }
+
+    async fn scim_user(&self, company_id: i64, resource_id: &str) -> Result<Option<ScimUserRow>> {
+        self.scim_user_where(company_id, "u.resource_id = $2", resource_id)
+            .await
+    }
+
+    async fn scim_user_by_email(
+        &self,
+        company_id: i64,
+        email: &str,
+    ) -> Result<Option<ScimUserRow>> {
+        self.scim_user_where(company_id, "u.email_lower = $2", &email.to_lowercase())
+            .await
+    }
+
+    async fn scim_groups(
+        &self,
+        company_id: i64,
+        cond: &ScimCond<ScimGroupAttr>,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(i64, Vec<ScimGroupRow>)> {
+        self.find_scim_groups(company_id, cond, offset, limit).await
+    }
+
+    async fn scim_group(&self, company_id: i64, resource_id: &str) -> Result<Option<ScimGroupRow>> {
+        self.scim_group_where(company_id, resource_id).await
+    }
+
+    async fn scim_group_members(&self, group_id: i64) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT u.resource_id, u.email FROM target_group_members m \
+             JOIN target_users u ON u.id = m.target_user_id \
+             WHERE m.group_id = $1 ORDER BY u.email_lower, u.id",
+        )
+        .bind(group_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((get_str(r, "resource_id")?, get_str(r, "email")?)))
+            .collect()
+    }
+
+    async fn insert_scim_group(
+        &self,
+        company_id: i64,
+        setting_id: i64,
+        name: &str,
+        external_id: Option<&str>,
+        members: &[i64],
+        actor: &Actor,
+    ) -> Result<ScimGroupRow> {
+        self.create_scim_group(company_id, setting_id, name, external_id, members, actor)
+            .await
+    }
+
+    async fn update_scim_group(
+        &self,
+        company_id: i64,
+        setting_id: i64,
+        group: &ScimGroupRow,
+        change: &ScimGroupChange<'_>,
+        actor: &Actor,
+    ) -> Result<ScimGroupRow> {
+        self.change_scim_group(company_id, setting_id, group, change, actor)
+            .await
+    }
+}
