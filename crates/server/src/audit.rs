@@ -92,9 +92,14 @@ pub async fn remember_origin(req: Request, next: Next) -> Response {
     ORIGIN.scope(origin, next.run(req)).await
 }
 
+/// The running request's [`Origin`] (empty outside a request).
+pub fn origin() -> Origin {
+    ORIGIN.try_with(Origin::clone).unwrap_or_default()
+}
+
 /// The [`Actor`] of the running request: the caller's client and the request's origin.
 pub fn actor(caller: &Caller) -> Actor {
-    let origin = ORIGIN.try_with(Origin::clone).unwrap_or_default();
+    let origin = origin();
     Actor {
         client_id: caller.client.client_id.clone(),
         client_resource_id: Some(caller.client.resource_id.clone()),

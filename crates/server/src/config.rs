@@ -50,6 +50,10 @@ pub struct Config {
     pub secret_check_wait: std::time::Duration,
     /// Largest `pageSize` accepted.
     pub max_page_size: i64,
+    /// The server's address as clients reach it (`https://rollcall.example.com`), for the SCIM
+    /// base URL an integration answers with; `None`: the request's own scheme-less host
+    /// (`http://` + `Host`), which is wrong behind a TLS proxy. See docs/scim.md.
+    pub public_url: Option<String>,
     /// Largest file an import upload takes, in bytes (413 above).
     pub import_max_bytes: u64,
     /// How often a running import says it is alive (PostgreSQL); one silent for twelve times
@@ -157,6 +161,7 @@ impl Default for Config {
             secret_check_threads: None,
             secret_check_wait: std::time::Duration::from_secs(2),
             max_page_size: 1000,
+            public_url: None,
             import_max_bytes: 100 * 1024 * 1024,
             job_heartbeat: std::time::Duration::from_secs(10),
             bootstrap_client_id: None,

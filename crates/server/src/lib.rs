@@ -26,6 +26,7 @@ pub mod ratelimit;
 pub mod request;
 pub mod router;
 pub mod routes;
+pub mod scim;
 pub mod scope;
 pub mod state;
 pub mod text;

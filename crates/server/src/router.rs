@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 use crate::error::ApiError;
 use crate::routes::{
     allow_list, audit_logs, clients, companies, company_ops, custom_fields as fields, frame,
-    imports, leaderboard, lookups, operations, roles, target_groups as groups,
+    imports, leaderboard, lookups, operations, roles, scim_settings, target_groups as groups,
     target_users as users,
 };
 use crate::state::AppState;
@@ -37,11 +37,13 @@ use crate::{headers, middleware, openapi, paths, text};
 ///    (routes match them case-insensitively, as ASP.NET's do).
 pub fn app(state: AppState) -> Router {
     let (api, doc) = routes();
+    let scim = crate::scim::templates();
     let canonical = Arc::new(paths::Canonical::new(
         doc.paths
             .paths
             .keys()
             .map(String::as_str)
+            .chain(scim.iter().map(String::as_str))
             .chain(["/metrics"]),
     ));
     let api = if state.config.metrics_listen.is_none() {
@@ -178,7 +180,19 @@ pub fn routes() -> (Router<AppState>, Document) {
                 .routes(routes!(imports::upload))
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
+        .routes(routes!(scim_settings::create))
+        .routes(routes!(scim_settings::search))
+        .routes(routes!(scim_settings::export))
+        .routes(routes!(scim_settings::fields))
+        .routes(routes!(
+            scim_settings::get,
+            scim_settings::update,
+            scim_settings::delete
+        ))
+        .routes(routes!(scim_settings::revoke))
         .split_for_parts();
+    // The SCIM service describes itself (RFC 7644 §4), so it is not in the document.
+    let router = router.merge(crate::scim::router());
     // Every route's handler can name where its request came from (see `audit::actor`).
     (
         router.layer(axum::middleware::from_fn(crate::audit::remember_origin)),

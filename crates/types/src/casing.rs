@@ -112,6 +112,12 @@ pub const REQUEST_FIELDS: &[&str] = &[
     "domains",
     "txtRecord",
     "resourceIds",
+    // SCIM integrations
+    "groupResourceId",
+    "groupBySCIMFieldResourceId",
+    "customFieldResourceId",
+    "scimFieldResourceId",
+    "syncPlatformGroup",
 ];
 
 fn canonical(key: &str) -> Option<&'static str> {
@@ -237,6 +243,10 @@ mod tests {
                 ..Default::default()
             }),
             serde_json::to_value(crate::import::ImportRequest::default()),
+            serde_json::to_value(crate::scim::ScimIntegrationInput {
+                field_mappings: Some(vec![Default::default()]),
+                ..Default::default()
+            }),
         ];
         let mut all = Vec::new();
         for v in values {

@@ -13,6 +13,7 @@ pub mod envelope;
 pub mod filter;
 pub mod ids;
 pub mod import;
+pub mod scim;
 pub mod target_group;
 pub mod target_user;
 pub mod time;

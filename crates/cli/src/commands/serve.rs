@@ -26,6 +26,11 @@ pub struct ServeArgs {
     /// Largest pageSize a search accepts.
     #[arg(long, env = "ROLLCALL_MAX_PAGE_SIZE", default_value_t = 1000)]
     max_page_size: i64,
+    /// The server's address as identity providers reach it (https://rollcall.example.com):
+    /// the SCIM base URL given to integrations is this plus /scim/v2. Default: the request's
+    /// Host header over http://, wrong behind a TLS proxy.
+    #[arg(long, env = "ROLLCALL_PUBLIC_URL")]
+    public_url: Option<String>,
     /// Largest file `POST /api/target-users/upload` takes, in MiB (413 above).
     #[arg(long, env = "ROLLCALL_IMPORT_MAX_MIB", default_value_t = 100)]
     import_max_mib: u64,
@@ -129,6 +134,23 @@ pub struct ServeArgs {
     config_file: Option<PathBuf>,
 }
 
+/// `--public-url` without a trailing slash, or what is wrong with it.
+fn public_url(raw: Option<&str>) -> Result<Option<String>> {
+    let Some(url) = raw.map(str::trim).filter(|u| !u.is_empty()) else {
+        return Ok(None);
+    };
+    let url = url.trim_end_matches('/');
+    let host = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match host {
+        Some(h) if !h.is_empty() && !h.contains(char::is_whitespace) => Ok(Some(url.to_owned())),
+        _ => anyhow::bail!(
+            "--public-url (ROLLCALL_PUBLIC_URL, public_url) must be an http:// or https:// address such as https://rollcall.example.com, not '{url}'"
+        ),
+    }
+}
+
 /// Every setting of the config file: (key, help, example value as TOML).
 const SETTINGS: &[(&str, &str, &str)] = &[
     ("listen", "Address and port to listen on.", "\"127.0.0.1:8080\""),
@@ -136,6 +158,7 @@ const SETTINGS: &[(&str, &str, &str)] = &[
     ("database_url", "Empty: SQLite in data_dir. postgres://user:pass@host/db: PostgreSQL.", "\"\""),
     ("jwt_secret", "Secret (32+ characters) signing access tokens; default: generated and stored in the database.", "\"change-me-to-a-long-random-secret-of-32-chars\""),
     ("max_page_size", "Largest pageSize a search accepts.", "1000"),
+    ("public_url", "The server's address as identity providers reach it; the SCIM base URL is this plus /scim/v2; default: http:// and the request's Host.", "\"https://rollcall.example.com\""),
     ("import_max_mib", "Largest file an import upload takes, in MiB.", "100"),
     ("job_heartbeat_secs", "Seconds between a running import's signs of life (PostgreSQL).", "10"),
     ("bootstrap_client_id", "Client id of the first Reseller credential (empty database only).", "\"admin\""),
@@ -217,6 +240,7 @@ pub fn apply_config_file(a: &mut ServeArgs, matches: &clap::ArgMatches) -> Resul
             "database_url" => a.database_url = text()?,
             "jwt_secret" => a.jwt_secret = Some(text()?),
             "max_page_size" => a.max_page_size = int()?,
+            "public_url" => a.public_url = Some(text()?),
             "import_max_mib" => {
                 a.import_max_mib = u64::try_from(int()?).map_err(|_| bad("a positive number"))?
             }
@@ -430,6 +454,7 @@ pub async fn run(a: ServeArgs) -> Result<()> {
         database_url: a.database_url,
         jwt_secret: a.jwt_secret,
         max_page_size: a.max_page_size,
+        public_url: public_url(a.public_url.as_deref())?,
         import_max_bytes: a.import_max_mib.saturating_mul(1024 * 1024),
         job_heartbeat: std::time::Duration::from_secs(a.job_heartbeat_secs.max(1)),
         bootstrap_client_id: a.bootstrap_client_id,

@@ -13,6 +13,7 @@ pub mod leaderboard;
 pub mod lookups;
 pub mod operations;
 pub mod roles;
+pub mod scim_settings;
 pub mod target_groups;
 pub mod target_users;
 pub mod user_extras;

@@ -1,7 +1,7 @@
 //! `/api/target-groups`: a company's target groups and their members (REFERENCE.md C.11).
 //! Rulings in docs/api.md, "Target groups".
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -40,19 +40,35 @@ fn not_found(id: &str) -> ApiError {
     group_not_found(id)
 }
 
-fn dto(g: &TargetGroup) -> TargetGroupDto {
+/// The names of the SCIM integrations that made some of `groups` (docs/scim.md), by group id.
+async fn scim_names(state: &AppState, groups: &[TargetGroup]) -> ApiResult<HashMap<i64, String>> {
+    let ids: Vec<i64> = groups.iter().map(|g| g.id).collect();
+    Ok(state
+        .store
+        .scim_setting_names_of(&ids, true)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+fn dto(g: &TargetGroup, scim: Option<&String>) -> TargetGroupDto {
     TargetGroupDto {
         resource_id: g.resource_id.clone(),
         name: g.fields.name.clone(),
         priority: priority_name(g.fields.priority).to_owned(),
         create_date: millis_to_time(g.create_time),
         is_editable: true,
-        is_scim_group: false,
+        is_scim_group: scim.is_some(),
         is_google_group: false,
     }
 }
 
-fn search_row(g: &TargetGroup, company: &Company, selected: bool) -> TargetGroupSearchView {
+fn search_row(
+    g: &TargetGroup,
+    company: &Company,
+    selected: bool,
+    scim: Option<&String>,
+) -> TargetGroupSearchView {
     TargetGroupSearchView {
         resource_id: g.resource_id.clone(),
         name: g.fields.name.clone(),
@@ -63,10 +79,10 @@ fn search_row(g: &TargetGroup, company: &Company, selected: bool) -> TargetGroup
         create_time: millis_to_time(g.create_time).unwrap_or_default(),
         update_time: millis_to_time(g.update_time),
         is_editable: true,
-        scim_setting_name: None,
+        scim_setting_name: scim.cloned(),
         ldap_config_name: None,
         is_selected: selected,
-        is_scim_group: false,
+        is_scim_group: scim.is_some(),
         is_google_group: false,
     }
 }
@@ -164,7 +180,10 @@ pub async fn list(
         .store
         .search_target_groups(company.id, &spec, None)
         .await?;
-    Ok(Json(Envelope::success(groups.iter().map(dto).collect())))
+    let scim = scim_names(&state, &groups).await?;
+    Ok(Json(Envelope::success(
+        groups.iter().map(|g| dto(g, scim.get(&g.id))).collect(),
+    )))
 }
 
 /// `POST /api/target-groups`: creates a group in the scoped company.
@@ -203,7 +222,8 @@ pub async fn get(
         .target_group(company.id, &id)
         .await?
         .ok_or_else(|| not_found(&id))?;
-    Ok(Json(Envelope::success(dto(&group))))
+    let scim = scim_names(&state, std::slice::from_ref(&group)).await?;
+    Ok(Json(Envelope::success(dto(&group, scim.get(&group.id)))))
 }
 
 /// `PUT /api/target-groups/{resourceId}`: renames or re-prioritises a group.
@@ -292,13 +312,14 @@ async fn group_page(
             chosen.insert(g.id);
         }
     }
+    let scim = scim_names(state, &groups).await?;
     Ok(Paged::new(
         paging.number,
         paging.size,
         total,
         groups
             .iter()
-            .map(|g| search_row(g, company, chosen.contains(&g.id)))
+            .map(|g| search_row(g, company, chosen.contains(&g.id), scim.get(&g.id)))
             .collect(),
     ))
 }

@@ -307,9 +307,17 @@ pub async fn fill_rows(
     let refs: Vec<&TargetUser> = users.iter().collect();
     let mut values = values_of(state, fields, &refs).await?;
     let mut groups = groups_of(state, &refs).await?;
+    let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+    let mut scim: HashMap<i64, String> = state
+        .store
+        .scim_setting_names_of(&ids, false)
+        .await?
+        .into_iter()
+        .collect();
     for (u, row) in users.iter().zip(rows.iter_mut()) {
         row.custom_field_values = values.remove(&u.id).unwrap_or_default();
         row.target_groups = groups.remove(&u.id).unwrap_or_default();
+        row.scim_setting_name = scim.remove(&u.id);
     }
     Ok(())
 }

@@ -1580,6 +1580,92 @@ async fn replies_match_the_document(engine: Engine) {
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
 
+    // SCIM integrations: create, list, export, the attributes, one, rename, revoke, delete.
+    let (s, b) = c
+        .send(
+            M::POST,
+            "/api/scim",
+            "/api/scim",
+            t,
+            a,
+            Some(json!({"name": "Entra ID SCIM", "groupBySCIMFieldResourceId": "9fd0afec416c"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let scim = b["data"]["resourceId"].as_str().expect("scim").to_owned();
+    let (s, b) = c
+        .send(
+            M::POST,
+            "/api/scim",
+            "/api/scim",
+            t,
+            a,
+            Some(json!({"name": ""})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    let (s, b) = c
+        .send(
+            M::POST,
+            "/api/scim/search",
+            "/api/scim/search",
+            t,
+            a,
+            Some(json!({"pageSize": 10})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, _) = c
+        .send(
+            M::POST,
+            "/api/scim/search/export",
+            "/api/scim/search/export",
+            t,
+            a,
+            Some(json!({"exportType": "CSV", "reportAllPages": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, b) = c
+        .send(M::GET, "/api/scim/fields", "/api/scim/fields", t, a, None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let one = format!("/api/scim/{scim}");
+    let (s, b) = c
+        .send(M::GET, "/api/scim/{resourceId}", &one, t, a, None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = c
+        .send(
+            M::PUT,
+            "/api/scim/{resourceId}",
+            &one,
+            t,
+            a,
+            Some(json!({"name": "Okta"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = c
+        .send(
+            M::POST,
+            "/api/scim/{resourceId}/revoke",
+            &format!("/api/scim/{scim}/revoke"),
+            t,
+            a,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = c
+        .send(M::DELETE, "/api/scim/{resourceId}", &one, t, a, None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = c
+        .send(M::GET, "/api/scim/{resourceId}", &one, t, a, None)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
+
     c.check.assert_all_operations_seen();
 }
 

@@ -13,6 +13,7 @@ mod frame;
 mod groups;
 mod people;
 mod privacy;
+mod scim;
 mod search_box;
 
 use reqwest::StatusCode;
