@@ -25,6 +25,13 @@ const TITLE_FIELD: &str = "cb26b875601f";
 /// The enterprise extension's `employeeNumber`.
 const EMPLOYEE_NUMBER_FIELD: &str = "2f1063492482";
 
+/// A server on `engine` and its root token; None when the engine is not available here.
+async fn start(engine: Engine) -> Option<(TestServer, String)> {
+    let srv = TestServer::start(engine).await?;
+    let root = srv.root_token().await;
+    Some((srv, root))
+}
+
 /// A company with one integration made with `settings`: (company, integration id, token).
 async fn setup(
     srv: &TestServer,
@@ -88,6 +95,21 @@ fn scim_error(status: StatusCode, body: &Value, want: StatusCode, scim_type: Opt
     );
 }
 
+/// Asserts that a reply is the SCIM error `want` with `scim_type` ([`scim_error`]); returns
+/// its body.
+#[track_caller]
+fn refused(reply: (StatusCode, Value), want: StatusCode, scim_type: Option<&str>) -> Value {
+    let (s, b) = reply;
+    scim_error(s, &b, want, scim_type);
+    b
+}
+
+/// Asserts that a reply is a 404 SCIM error without a `scimType`.
+#[track_caller]
+fn not_found(reply: (StatusCode, Value)) {
+    refused(reply, StatusCode::NOT_FOUND, None);
+}
+
 /// A query string (`a=b&c=d`, form-encoded).
 fn query(pairs: &[(&str, &str)]) -> String {
     let mut s = form_urlencoded::Serializer::new(String::new());
@@ -97,18 +119,91 @@ fn query(pairs: &[(&str, &str)]) -> String {
     s.finish()
 }
 
-/// `GET /Users?filter=...`: the ids found, in order, after checking the list's shape.
-async fn user_ids(srv: &TestServer, token: &str, filter: &str) -> Vec<String> {
-    let (s, b) = scim(
+/// `GET` of a path below `/scim/v2`.
+async fn scim_get(srv: &TestServer, token: &str, path: &str) -> (StatusCode, Value) {
+    scim(srv, Method::GET, path, token, None).await
+}
+
+/// `GET` of a path below `/scim/v2` that must answer 200; returns the body.
+async fn get_ok(srv: &TestServer, token: &str, path: &str) -> Value {
+    let (s, b) = scim_get(srv, token, path).await;
+    assert_eq!(s, StatusCode::OK, "{path}: {b}");
+    b
+}
+
+/// `DELETE` of a path below `/scim/v2`.
+async fn scim_delete(srv: &TestServer, token: &str, path: &str) -> (StatusCode, Value) {
+    scim(srv, Method::DELETE, path, token, None).await
+}
+
+/// `DELETE` of a path below `/scim/v2` that must answer 204; returns the body.
+async fn delete_ok(srv: &TestServer, token: &str, path: &str) -> Value {
+    let (s, b) = scim_delete(srv, token, path).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{path}: {b}");
+    b
+}
+
+/// `POST /Users`.
+async fn post_user(srv: &TestServer, token: &str, body: Value) -> (StatusCode, Value) {
+    scim(srv, Method::POST, "/Users", token, Some(body)).await
+}
+
+/// `PUT /Users/{id}`.
+async fn put_user(srv: &TestServer, token: &str, id: &str, body: Value) -> (StatusCode, Value) {
+    scim(srv, Method::PUT, &format!("/Users/{id}"), token, Some(body)).await
+}
+
+/// `POST /Groups`.
+async fn post_group(srv: &TestServer, token: &str, body: Value) -> (StatusCode, Value) {
+    scim(srv, Method::POST, "/Groups", token, Some(body)).await
+}
+
+/// `PUT /Groups/{id}`.
+async fn put_group(srv: &TestServer, token: &str, id: &str, body: Value) -> (StatusCode, Value) {
+    scim(
         srv,
-        Method::GET,
-        &format!("/Users?{}", query(&[("filter", filter), ("count", "1000")])),
+        Method::PUT,
+        &format!("/Groups/{id}"),
         token,
-        None,
+        Some(body),
     )
-    .await;
+    .await
+}
+
+/// Asserts that the resource at `path` (below `/scim/v2`) is not there for `token`: GET,
+/// DELETE, a PATCH of `ops` and, when given, a PUT of `put` all answer 404 SCIM errors.
+async fn assert_gone(srv: &TestServer, token: &str, path: &str, ops: Value, put: Option<Value>) {
+    let mut requests = vec![
+        (Method::GET, None),
+        (Method::DELETE, None),
+        (Method::PATCH, Some(patch(ops))),
+    ];
+    requests.extend(put.map(|body| (Method::PUT, Some(body))));
+    for (method, body) in requests {
+        let (s, b) = scim(srv, method.clone(), path, token, body).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{method} {path}: {b}");
+        scim_error(s, &b, StatusCode::NOT_FOUND, None);
+    }
+}
+
+/// Asserts the `totalResults` of `GET /Users`.
+async fn assert_user_total(srv: &TestServer, token: &str, want: usize) {
+    let (_, b) = scim_get(srv, token, "/Users").await;
+    assert_eq!(b["totalResults"], want, "{b}");
+}
+
+/// A filtered list (`path` below `/scim/v2`): the ids found, in order, after checking the
+/// list's shape.
+async fn found_ids(srv: &TestServer, token: &str, path: &str, filter: &str) -> Vec<String> {
+    let (s, b) = scim_get(srv, token, path).await;
     assert_eq!(s, StatusCode::OK, "{filter}: {b}");
     ids_of(&b, filter)
+}
+
+/// `GET /Users?filter=...`: the ids found, in order, after checking the list's shape.
+async fn user_ids(srv: &TestServer, token: &str, filter: &str) -> Vec<String> {
+    let q = query(&[("filter", filter), ("count", "1000")]);
+    found_ids(srv, token, &format!("/Users?{q}"), filter).await
 }
 
 /// The ids of a ListResponse, its counts checked.
@@ -124,20 +219,30 @@ fn ids_of(b: &Value, what: &str) -> Vec<String> {
 
 /// `GET /Groups?filter=...`: the ids found.
 async fn group_ids(srv: &TestServer, token: &str, filter: &str) -> Vec<String> {
-    let (s, b) = scim(
-        srv,
-        Method::GET,
-        &format!("/Groups?{}", query(&[("filter", filter)])),
-        token,
-        None,
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{filter}: {b}");
-    ids_of(&b, filter)
+    let q = query(&[("filter", filter)]);
+    found_ids(srv, token, &format!("/Groups?{q}"), filter).await
 }
 
 fn ids(items: &[&String]) -> Vec<String> {
     items.iter().map(|s| (*s).clone()).collect()
+}
+
+/// Asserts the ids of the users `filter` finds, in order.
+async fn assert_users(srv: &TestServer, token: &str, filter: &str, want: &[&String]) {
+    assert_eq!(
+        user_ids(srv, token, filter).await,
+        ids(want),
+        "filter {filter}"
+    );
+}
+
+/// Asserts the ids of the groups `filter` finds, in order.
+async fn assert_groups(srv: &TestServer, token: &str, filter: &str, want: &[&String]) {
+    assert_eq!(
+        group_ids(srv, token, filter).await,
+        ids(want),
+        "filter {filter}"
+    );
 }
 
 /// `GET /api/target-users/{id}`'s data (deleted users included).
@@ -153,6 +258,19 @@ async fn rest_user(srv: &TestServer, root: &str, company: &str, id: &str) -> Val
     b["data"].clone()
 }
 
+/// Asserts one field of `GET /api/target-users/{id}`'s data.
+async fn assert_rest_field(
+    srv: &TestServer,
+    root: &str,
+    company: &str,
+    id: &str,
+    field: &str,
+    want: impl Into<Value>,
+) {
+    let r = rest_user(srv, root, company, id).await;
+    assert_eq!(r[field], want.into(), "{field}: {r}");
+}
+
 /// Text fields of a REST reply (an empty field may come as null or be left out: "").
 fn texts(r: &Value, names: &[&str]) -> Vec<String> {
     names
@@ -161,40 +279,39 @@ fn texts(r: &Value, names: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// The REST search row of the user with `email`.
-async fn rest_row(srv: &TestServer, root: &str, company: &str, email: &str) -> Value {
+/// The rows of a REST search (`/api/{what}/search`), one page of 100.
+async fn rest_search(srv: &TestServer, root: &str, company: &str, what: &str) -> Vec<Value> {
     let (s, b) = srv
         .post(
-            "/api/target-users/search",
+            &format!("/api/{what}/search"),
             root,
             json!({"pageSize": 100}),
             &[(SCOPE, company)],
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    b["data"]["results"]
-        .as_array()
-        .expect("results")
-        .iter()
+    b["data"]["results"].as_array().expect("results").clone()
+}
+
+/// The REST search row of the user with `email`.
+async fn rest_row(srv: &TestServer, root: &str, company: &str, email: &str) -> Value {
+    let rows = rest_search(srv, root, company, "target-users").await;
+    rows.iter()
         .find(|r| r["email"] == email)
         .cloned()
-        .unwrap_or_else(|| panic!("no REST row for {email}: {b}"))
+        .unwrap_or_else(|| panic!("no REST row for {email}: {rows:?}"))
+}
+
+/// Asserts the `status` of the REST search row of the user with `email`.
+async fn assert_rest_status(srv: &TestServer, root: &str, company: &str, email: &str, want: &str) {
+    let row = rest_row(srv, root, company, email).await;
+    assert_eq!(row["status"], want, "{row}");
 }
 
 /// The company's target groups as (name, userCount), by name.
 async fn rest_groups(srv: &TestServer, root: &str, company: &str) -> Vec<(String, i64)> {
-    let (s, b) = srv
-        .post(
-            "/api/target-groups/search",
-            root,
-            json!({"pageSize": 100}),
-            &[(SCOPE, company)],
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    let mut out: Vec<(String, i64)> = b["data"]["results"]
-        .as_array()
-        .expect("results")
+    let mut out: Vec<(String, i64)> = rest_search(srv, root, company, "target-groups")
+        .await
         .iter()
         .map(|r| {
             (
@@ -207,6 +324,12 @@ async fn rest_groups(srv: &TestServer, root: &str, company: &str) -> Vec<(String
     out
 }
 
+/// Asserts the company's target groups as (name, userCount), by name.
+async fn assert_rest_groups(srv: &TestServer, root: &str, company: &str, want: &[(&str, i64)]) {
+    let want: Vec<(String, i64)> = want.iter().map(|(n, c)| ((*n).to_owned(), *c)).collect();
+    assert_eq!(rest_groups(srv, root, company).await, want);
+}
+
 /// The `userCount` of the company's group named `name`.
 async fn rest_count(srv: &TestServer, root: &str, company: &str, name: &str) -> Option<i64> {
     rest_groups(srv, root, company)
@@ -216,52 +339,106 @@ async fn rest_count(srv: &TestServer, root: &str, company: &str, name: &str) -> 
         .map(|(_, c)| c)
 }
 
-/// The member ids of a SCIM group, sorted.
-async fn members(srv: &TestServer, token: &str, group: &str) -> Vec<String> {
-    let (s, b) = scim(srv, Method::GET, &format!("/Groups/{group}"), token, None).await;
+/// Makes a target group through the REST API; returns its id.
+async fn create_rest_group(srv: &TestServer, root: &str, company: &str, name: &str) -> String {
+    let (s, b) = srv
+        .post(
+            "/api/target-groups",
+            root,
+            json!({"name": name}),
+            &[(SCOPE, company)],
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    let mut out: Vec<String> = b["members"]
+    b["data"]["resourceId"].as_str().expect("id").to_owned()
+}
+
+/// The `key` of each item of `owner`'s array `list`, sorted.
+fn sorted_field(owner: &Value, list: &str, key: &str) -> Vec<String> {
+    let mut out: Vec<String> = owner[list]
         .as_array()
-        .unwrap_or_else(|| panic!("members: {b}"))
+        .unwrap_or_else(|| panic!("{list}: {owner}"))
         .iter()
-        .map(|m| m["value"].as_str().expect("value").to_owned())
+        .map(|m| m[key].as_str().expect(key).to_owned())
         .collect();
     out.sort();
     out
 }
 
-fn sorted(mut v: Vec<String>) -> Vec<String> {
-    v.sort();
-    v
+/// The member ids of a SCIM group, sorted.
+async fn members(srv: &TestServer, token: &str, group: &str) -> Vec<String> {
+    sorted_field(
+        &get_ok(srv, token, &format!("/Groups/{group}")).await,
+        "members",
+        "value",
+    )
+}
+
+/// Asserts the member ids of a SCIM group, in any order.
+async fn assert_members(srv: &TestServer, token: &str, group: &str, want: &[impl AsRef<str>]) {
+    let mut want: Vec<String> = want.iter().map(|m| m.as_ref().to_owned()).collect();
+    want.sort();
+    assert_eq!(members(srv, token, group).await, want, "members of {group}");
 }
 
 /// The `display` names of a SCIM user's `groups`, sorted.
 fn group_names(u: &Value) -> Vec<String> {
-    let mut out: Vec<String> = u["groups"]
-        .as_array()
-        .unwrap_or_else(|| panic!("groups: {u}"))
-        .iter()
-        .map(|g| g["display"].as_str().expect("display").to_owned())
-        .collect();
-    out.sort();
-    out
+    sorted_field(u, "groups", "display")
+}
+
+/// Asserts the `display` names of a SCIM user's `groups`, in any order.
+async fn assert_user_groups(srv: &TestServer, token: &str, id: &str, want: &[&str]) {
+    let u = get_user(srv, token, id).await;
+    assert_eq!(group_names(&u), want, "{u}");
 }
 
 async fn get_user(srv: &TestServer, token: &str, id: &str) -> Value {
-    let (s, b) = scim(srv, Method::GET, &format!("/Users/{id}"), token, None).await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    b
+    get_ok(srv, token, &format!("/Users/{id}")).await
+}
+
+/// Asserts that a reference (a manager, a member, a group of a user) has a `$ref` ending in
+/// `tail`; `context` is shown when it does not.
+#[track_caller]
+fn assert_ref(item: &Value, tail: &str, context: &Value) {
+    assert!(
+        item["$ref"].as_str().is_some_and(|r| r.ends_with(tail)),
+        "{context}"
+    );
+}
+
+/// The full name of an attribute of the enterprise extension (`urn:...:User:department`).
+fn enterprise(attr: &str) -> String {
+    format!("{ENTERPRISE}:{attr}")
+}
+
+/// The operations of a PATCH that replaces `path` with `value`.
+fn replace_op(path: &str, value: impl Into<Value>) -> Value {
+    json!([{"op": "replace", "path": path, "value": value.into()}])
+}
+
+/// The operations of a PATCH that removes `path`.
+fn remove_op(path: &str) -> Value {
+    json!([{"op": "remove", "path": path}])
+}
+
+/// The operations of a PATCH that adds the users `ids` to a group's members.
+fn add_members_op(ids: &[&String]) -> Value {
+    json!([{"op": "add", "path": "members", "value": members_of(ids)}])
+}
+
+/// The operations of a PATCH that removes the users `ids` from a group's members (listed in
+/// the value, as Entra ID sends it).
+fn remove_members_op(ids: &[&String]) -> Value {
+    json!([{"op": "remove", "path": "members", "value": members_of(ids)}])
+}
+
+/// A PATCH of `ops` to a path below `/scim/v2`.
+async fn scim_patch(srv: &TestServer, token: &str, path: &str, ops: Value) -> (StatusCode, Value) {
+    scim(srv, Method::PATCH, path, token, Some(patch(ops))).await
 }
 
 async fn patch_user(srv: &TestServer, token: &str, id: &str, ops: Value) -> (StatusCode, Value) {
-    scim(
-        srv,
-        Method::PATCH,
-        &format!("/Users/{id}"),
-        token,
-        Some(patch(ops)),
-    )
-    .await
+    scim_patch(srv, token, &format!("/Users/{id}"), ops).await
 }
 
 /// PATCHes a user and expects 200 with the resource; returns it.
@@ -273,20 +450,13 @@ async fn patched(srv: &TestServer, token: &str, id: &str, ops: Value) -> Value {
 }
 
 async fn create_group(srv: &TestServer, token: &str, body: Value) -> String {
-    let (s, b) = scim(srv, Method::POST, "/Groups", token, Some(body.clone())).await;
+    let (s, b) = post_group(srv, token, body.clone()).await;
     assert_eq!(s, StatusCode::CREATED, "{body}: {b}");
     b["id"].as_str().expect("id").to_owned()
 }
 
 async fn patch_group(srv: &TestServer, token: &str, id: &str, ops: Value) -> (StatusCode, Value) {
-    scim(
-        srv,
-        Method::PATCH,
-        &format!("/Groups/{id}"),
-        token,
-        Some(patch(ops)),
-    )
-    .await
+    scim_patch(srv, token, &format!("/Groups/{id}"), ops).await
 }
 
 /// PATCHes a group and expects 204 without a body.
@@ -296,17 +466,87 @@ async fn group_patched(srv: &TestServer, token: &str, id: &str, ops: Value) {
     assert_eq!(b, Value::Null, "204 has no body");
 }
 
+/// Sends a PATCH of a group for each of `ops`, all at once; each must answer 204.
+async fn patch_group_at_once(
+    srv: &TestServer,
+    token: &str,
+    id: &str,
+    ops: impl Iterator<Item = Value>,
+) {
+    let replies = futures::future::join_all(ops.map(|o| patch_group(srv, token, id, o))).await;
+    for (s, b) in &replies {
+        assert_eq!(*s, StatusCode::NO_CONTENT, "{b}");
+    }
+}
+
+/// POSTs `body` to `path` eight times at once: exactly one is created, the others are told
+/// it exists (409 uniqueness). Returns the created resource.
+async fn created_once(srv: &TestServer, token: &str, path: &str, body: Value) -> Value {
+    let replies = futures::future::join_all(
+        (0..8).map(|_| scim(srv, Method::POST, path, token, Some(body.clone()))),
+    )
+    .await;
+    let made: Vec<&Value> = replies
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(made.len(), 1, "{replies:?}");
+    for (s, b) in replies.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
+        scim_error(*s, b, StatusCode::CONFLICT, Some("uniqueness"));
+    }
+    made[0].clone()
+}
+
+/// Provisions `n` users one after the other, the `i`th from `body(i)`; returns their ids.
+async fn create_users(
+    srv: &TestServer,
+    token: &str,
+    n: usize,
+    body: impl Fn(usize) -> Value,
+) -> Vec<String> {
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        ids.push(create_user(srv, token, body(i)).await);
+    }
+    ids
+}
+
 fn members_of(ids: &[&String]) -> Value {
     Value::Array(ids.iter().map(|id| json!({"value": id})).collect())
+}
+
+/// `POST /api/scim/{id}/revoke`: a new token for the integration.
+async fn revoke(srv: &TestServer, root: &str, company: &str, id: &str) -> (StatusCode, Value) {
+    srv.call(
+        Method::POST,
+        &format!("/api/scim/{id}/revoke"),
+        root,
+        None,
+        &[(SCOPE, company)],
+    )
+    .await
+}
+
+/// Sets a company's `statusId` through the REST API (1 active, 2 inactive).
+async fn set_company_status(srv: &TestServer, root: &str, company: &str, status: i64) {
+    let (s, b) = srv
+        .put(
+            &format!("/api/companies/{company}"),
+            root,
+            json!({"statusId": status}),
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
 }
 
 // ---------------------------------------------------------------------------------------------
 
 async fn discovery_documents_the_service(engine: Engine) {
-    let Some(srv) = TestServer::start(engine).await else {
+    let Some((srv, root)) = start(engine).await else {
         return;
     };
-    let root = srv.root_token().await;
     let (_, _, token) = setup(&srv, &root, "Discovery", json!({})).await;
 
     let (s, h, spc) = raw(
@@ -349,8 +589,7 @@ async fn discovery_documents_the_service(engine: Engine) {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(again["patch"], spc["patch"]);
 
-    let (s, rt) = scim(&srv, Method::GET, "/ResourceTypes", &token, None).await;
-    assert_eq!(s, StatusCode::OK, "{rt}");
+    let rt = get_ok(&srv, &token, "/ResourceTypes").await;
     assert_eq!(rt["schemas"], json!([LIST]));
     assert_eq!(rt["totalResults"], 2, "{rt}");
     let types = rt["Resources"].as_array().expect("Resources");
@@ -367,14 +606,11 @@ async fn discovery_documents_the_service(engine: Engine) {
         .expect("Group type");
     assert_eq!(group_type["endpoint"], "/Groups");
     assert_eq!(group_type["schema"], GROUP);
-    let (s, one) = scim(&srv, Method::GET, "/ResourceTypes/Group", &token, None).await;
-    assert_eq!(s, StatusCode::OK, "{one}");
+    let one = get_ok(&srv, &token, "/ResourceTypes/Group").await;
     assert_eq!(one["endpoint"], "/Groups");
-    let (s, b) = scim(&srv, Method::GET, "/ResourceTypes/Device", &token, None).await;
-    scim_error(s, &b, StatusCode::NOT_FOUND, None);
+    not_found(scim_get(&srv, &token, "/ResourceTypes/Device").await);
 
-    let (s, schemas) = scim(&srv, Method::GET, "/Schemas", &token, None).await;
-    assert_eq!(s, StatusCode::OK, "{schemas}");
+    let schemas = get_ok(&srv, &token, "/Schemas").await;
     assert_eq!(schemas["totalResults"], 3, "{schemas}");
     let found: BTreeSet<String> = schemas["Resources"]
         .as_array()
@@ -389,8 +625,7 @@ async fn discovery_documents_the_service(engine: Engine) {
             .map(|s| (*s).to_owned())
             .collect::<BTreeSet<_>>()
     );
-    let (s, us) = scim(&srv, Method::GET, &format!("/Schemas/{USER}"), &token, None).await;
-    assert_eq!(s, StatusCode::OK, "{us}");
+    let us = get_ok(&srv, &token, &format!("/Schemas/{USER}")).await;
     assert_eq!(us["id"], USER);
     let attr = |schema: &Value, name: &str| -> Value {
         schema["attributes"]
@@ -408,55 +643,35 @@ async fn discovery_documents_the_service(engine: Engine) {
         Value::Null,
         "no mapping, no title: {us}"
     );
-    let (s, es) = scim(
-        &srv,
-        Method::GET,
-        &format!("/Schemas/{ENTERPRISE}"),
-        &token,
-        None,
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{es}");
+    let es = get_ok(&srv, &token, &format!("/Schemas/{ENTERPRISE}")).await;
     assert_eq!(attr(&es, "department")["type"], "string", "{es}");
     assert_eq!(attr(&es, "manager")["type"], "complex", "{es}");
-    let (s, gs) = scim(
-        &srv,
-        Method::GET,
-        &format!("/Schemas/{GROUP}"),
-        &token,
-        None,
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{gs}");
+    let gs = get_ok(&srv, &token, &format!("/Schemas/{GROUP}")).await;
     assert_eq!(attr(&gs, "displayName")["required"], true, "{gs}");
-    let (s, b) = scim(
-        &srv,
-        Method::GET,
-        "/Schemas/urn:ietf:params:scim:schemas:core:2.0:Device",
-        &token,
-        None,
-    )
-    .await;
-    scim_error(s, &b, StatusCode::NOT_FOUND, None);
+    let device = "/Schemas/urn:ietf:params:scim:schemas:core:2.0:Device";
+    not_found(scim_get(&srv, &token, device).await);
 
     // Unknown endpoints, methods the service does not take, and the root search.
-    let (s, b) = scim(&srv, Method::GET, "/Bulk", &token, None).await;
-    scim_error(s, &b, StatusCode::NOT_FOUND, None);
-    let (s, b) = scim(&srv, Method::DELETE, "/ServiceProviderConfig", &token, None).await;
-    scim_error(s, &b, StatusCode::METHOD_NOT_ALLOWED, None);
-    let (s, b) = scim(&srv, Method::POST, "/.search", &token, Some(json!({}))).await;
-    scim_error(s, &b, StatusCode::NOT_IMPLEMENTED, None);
+    not_found(scim_get(&srv, &token, "/Bulk").await);
+    refused(
+        scim_delete(&srv, &token, "/ServiceProviderConfig").await,
+        StatusCode::METHOD_NOT_ALLOWED,
+        None,
+    );
+    refused(
+        scim(&srv, Method::POST, "/.search", &token, Some(json!({}))).await,
+        StatusCode::NOT_IMPLEMENTED,
+        None,
+    );
     // Paths in any case.
-    let (s, b) = scim(&srv, Method::GET, "/users", &token, None).await;
-    assert_eq!(s, StatusCode::OK, "{b}");
+    let b = get_ok(&srv, &token, "/users").await;
     assert_eq!(b["totalResults"], 0, "{b}");
 }
 
 async fn a_bearer_token_is_required(engine: Engine) {
-    let Some(srv) = TestServer::start(engine).await else {
+    let Some((srv, root)) = start(engine).await else {
         return;
     };
-    let root = srv.root_token().await;
     let (_, _, token) = setup(&srv, &root, "Tokens", json!({})).await;
     create_user(&srv, &token, user("ann@tokens.io", "Ann", "Lee")).await;
 
@@ -465,19 +680,22 @@ async fn a_bearer_token_is_required(engine: Engine) {
         "/scim/v2/ServiceProviderConfig",
         "/scim/Groups",
     ] {
-        let (s, h, b) = raw(&srv, Method::GET, path, None, None).await;
-        scim_error(s, &b, StatusCode::UNAUTHORIZED, None);
-        assert!(
-            header(&h, WWW_AUTHENTICATE).starts_with("Bearer"),
-            "{path}: {h:?}"
-        );
-        let (s, h, b) = raw(&srv, Method::GET, path, Some("scim_wrong"), None).await;
-        scim_error(s, &b, StatusCode::UNAUTHORIZED, None);
-        assert!(header(&h, WWW_AUTHENTICATE).starts_with("Bearer"), "{h:?}");
+        // No token, then a wrong one.
+        for bearer in [None, Some("scim_wrong")] {
+            let (s, h, b) = raw(&srv, Method::GET, path, bearer, None).await;
+            scim_error(s, &b, StatusCode::UNAUTHORIZED, None);
+            assert!(
+                header(&h, WWW_AUTHENTICATE).starts_with("Bearer"),
+                "{path}: {h:?}"
+            );
+        }
     }
     // The REST API's own token is not a SCIM token.
-    let (s, b) = scim(&srv, Method::GET, "/Users", &root, None).await;
-    scim_error(s, &b, StatusCode::UNAUTHORIZED, None);
+    refused(
+        scim_get(&srv, &root, "/Users").await,
+        StatusCode::UNAUTHORIZED,
+        None,
+    );
     // The token in another scheme is refused.
     let resp = srv
         .http
@@ -488,16 +706,14 @@ async fn a_bearer_token_is_required(engine: Engine) {
         .expect("request");
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     // Nothing was created or leaked by the refused requests.
-    let (s, b) = scim(&srv, Method::GET, "/Users", &token, None).await;
-    assert_eq!(s, StatusCode::OK, "{b}");
+    let b = get_ok(&srv, &token, "/Users").await;
     assert_eq!(b["totalResults"], 1, "{b}");
 }
 
 async fn create_renders_the_user(engine: Engine) {
-    let Some(srv) = TestServer::start(engine).await else {
+    let Some((srv, root)) = start(engine).await else {
         return;
     };
-    let root = srv.root_token().await;
     let (c, _, token) = setup(&srv, &root, "Create", json!({})).await;
 
     let body = json!({
@@ -579,41 +795,34 @@ async fn create_renders_the_user(engine: Engine) {
     assert_eq!(r["phoneNumber"], "+442079460001");
     assert_eq!(r["isActive"], true);
     assert_eq!(r["isDeleted"], false);
-    let row = rest_row(&srv, &root, &c, "Ann.Lee@Create.io").await;
-    assert_eq!(row["status"], "Active", "{row}");
+    assert_rest_status(&srv, &root, &c, "Ann.Lee@Create.io", "Active").await;
 
     // Attribute names in any case; `active` as Entra ID's string.
-    let (s, b) = scim(
+    let (s, b) = post_user(
         &srv,
-        Method::POST,
-        "/Users",
         &token,
-        Some(json!({
+        json!({
             "SCHEMAS": [USER],
             "USERNAME": "bo@create.io",
             "Name": {"GIVENNAME": "Bo", "familyname": "Ng"},
             "ACTIVE": "False",
-        })),
+        }),
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(b["userName"], "bo@create.io");
     assert_eq!(b["name"], json!({"givenName": "Bo", "familyName": "Ng"}));
     assert_eq!(b["active"], false);
-    let row = rest_row(&srv, &root, &c, "bo@create.io").await;
-    assert_eq!(row["status"], "Inactive", "{row}");
+    assert_rest_status(&srv, &root, &c, "bo@create.io", "Inactive").await;
 
     // A userName that is not an email needs a work or primary email, which becomes the
     // target user's email; the userName is kept as sent.
-    let (s, b) = scim(
-        &srv,
-        Method::POST,
-        "/Users",
-        &token,
-        Some(json!({"schemas": [USER], "userName": "cy.ong", "name": {"givenName": "Cy"}})),
-    )
-    .await;
-    scim_error(s, &b, StatusCode::BAD_REQUEST, Some("invalidValue"));
+    let no_email = json!({"schemas": [USER], "userName": "cy.ong", "name": {"givenName": "Cy"}});
+    refused(
+        post_user(&srv, &token, no_email).await,
+        StatusCode::BAD_REQUEST,
+        Some("invalidValue"),
+    );
     let cy = create_user(
         &srv,
         &token,
@@ -636,14 +845,8 @@ async fn create_renders_the_user(engine: Engine) {
         ]),
         "the list as sent: {u}"
     );
-    assert_eq!(
-        rest_user(&srv, &root, &c, &cy).await["email"],
-        "cy@create.io"
-    );
-    assert_eq!(
-        user_ids(&srv, &token, "userName eq \"CY.ONG\"").await,
-        vec![cy.clone()]
-    );
+    assert_rest_field(&srv, &root, &c, &cy, "email", "cy@create.io").await;
+    assert_users(&srv, &token, "userName eq \"CY.ONG\"", &[&cy]).await;
 
     // Bad input.
     for bad in [
@@ -652,8 +855,11 @@ async fn create_renders_the_user(engine: Engine) {
         json!({"schemas": [USER], "userName": "dee@create.io",
                ENTERPRISE: {"manager": {"value": "nobody-here"}}}),
     ] {
-        let (s, b) = scim(&srv, Method::POST, "/Users", &token, Some(bad.clone())).await;
-        scim_error(s, &b, StatusCode::BAD_REQUEST, Some("invalidValue"));
+        refused(
+            post_user(&srv, &token, bad).await,
+            StatusCode::BAD_REQUEST,
+            Some("invalidValue"),
+        );
     }
     let resp = srv
         .http
@@ -668,89 +874,57 @@ async fn create_renders_the_user(engine: Engine) {
     let b: Value = resp.json().await.expect("json");
     assert_eq!(b["scimType"], "invalidSyntax", "{b}");
     // None of them made a user.
-    let (_, b) = scim(&srv, Method::GET, "/Users", &token, None).await;
-    assert_eq!(b["totalResults"], 3, "{b}");
+    assert_user_total(&srv, &token, 3).await;
     // An unknown id.
-    let (s, b) = scim(&srv, Method::GET, "/Users/no-such-user", &token, None).await;
-    scim_error(s, &b, StatusCode::NOT_FOUND, None);
+    not_found(scim_get(&srv, &token, "/Users/no-such-user").await);
 }
 
 async fn conflicts_deletes_and_revivals(engine: Engine) {
-    let Some(srv) = TestServer::start(engine).await else {
+    let Some((srv, root)) = start(engine).await else {
         return;
     };
-    let root = srv.root_token().await;
     let (c, _, token) = setup(&srv, &root, "Revive", json!({})).await;
     let ann = create_user(&srv, &token, user("ann@revive.io", "Ann", "Lee")).await;
     let bo = create_user(&srv, &token, user("bo@revive.io", "Bo", "Ng")).await;
 
     // The email of a live user, in any case, is taken.
-    let (s, b) = scim(
-        &srv,
-        Method::POST,
-        "/Users",
-        &token,
-        Some(user("ANN@Revive.io", "Other", "Person")),
-    )
-    .await;
-    scim_error(s, &b, StatusCode::CONFLICT, Some("uniqueness"));
+    let b = refused(
+        post_user(&srv, &token, user("ANN@Revive.io", "Other", "Person")).await,
+        StatusCode::CONFLICT,
+        Some("uniqueness"),
+    );
     assert!(b["detail"].as_str().expect("detail").contains(&ann), "{b}");
     // So is a change of a user's email to another live user's.
-    let (s, b) = patch_user(
-        &srv,
-        &token,
-        &bo,
-        json!([{"op": "replace", "path": "userName", "value": "ann@revive.io"}]),
-    )
-    .await;
-    scim_error(s, &b, StatusCode::CONFLICT, Some("uniqueness"));
-    assert_eq!(
-        rest_user(&srv, &root, &c, &bo).await["email"],
-        "bo@revive.io"
+    refused(
+        patch_user(&srv, &token, &bo, replace_op("userName", "ann@revive.io")).await,
+        StatusCode::CONFLICT,
+        Some("uniqueness"),
     );
+    assert_rest_field(&srv, &root, &c, &bo, "email", "bo@revive.io").await;
 
     // Delete: 204, then gone for SCIM, deleted for the REST API.
-    let (s, b) = scim(&srv, Method::DELETE, &format!("/Users/{ann}"), &token, None).await;
-    assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
+    let b = delete_ok(&srv, &token, &format!("/Users/{ann}")).await;
     assert_eq!(b, Value::Null);
-    let (s, b) = scim(&srv, Method::GET, &format!("/Users/{ann}"), &token, None).await;
-    scim_error(s, &b, StatusCode::NOT_FOUND, None);
-    let (s, b) = scim(&srv, Method::DELETE, &format!("/Users/{ann}"), &token, None).await;
-    scim_error(s, &b, StatusCode::NOT_FOUND, None);
-    let (s, b) = patch_user(
+    assert_gone(
         &srv,
         &token,
-        &ann,
-        json!([{"op": "replace", "path": "active", "value": false}]),
-    )
-    .await;
-    scim_error(s, &b, StatusCode::NOT_FOUND, None);
-    let (s, b) = scim(
-        &srv,
-        Method::PUT,
         &format!("/Users/{ann}"),
-        &token,
+        replace_op("active", false),
         Some(user("ann@revive.io", "Ann", "Lee")),
     )
     .await;
-    scim_error(s, &b, StatusCode::NOT_FOUND, None);
-    assert_eq!(rest_user(&srv, &root, &c, &ann).await["isDeleted"], true);
-    assert!(user_ids(&srv, &token, "userName eq \"ann@revive.io\"")
-        .await
-        .is_empty());
-    let (_, b) = scim(&srv, Method::GET, "/Users", &token, None).await;
-    assert_eq!(b["totalResults"], 1, "{b}");
+    assert_rest_field(&srv, &root, &c, &ann, "isDeleted", true).await;
+    assert_users(&srv, &token, "userName eq \"ann@revive.io\"", &[]).await;
+    assert_user_total(&srv, &token, 1).await;
 
     // A POST of its email brings the same user back, with the provider's values.
-    let (s, b) = scim(
+    let (s, b) = post_user(
         &srv,
-        Method::POST,
-        "/Users",
         &token,
-        Some(json!({
+        json!({
             "schemas": [USER], "userName": "Ann@Revive.io", "externalId": "x-ann",
             "name": {"givenName": "Anna", "familyName": "Lee"}, "active": true,
-        })),
+        }),
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
@@ -760,112 +934,71 @@ async fn conflicts_deletes_and_revivals(engine: Engine) {
     let r = rest_user(&srv, &root, &c, &ann).await;
     assert_eq!(r["isDeleted"], false, "{r}");
     assert_eq!(r["firstName"], "Anna", "{r}");
-    assert_eq!(
-        user_ids(&srv, &token, "externalId eq \"x-ann\"").await,
-        vec![ann.clone()]
-    );
-    let (_, b) = scim(&srv, Method::GET, "/Users", &token, None).await;
-    assert_eq!(b["totalResults"], 2, "{b}");
+    assert_users(&srv, &token, "externalId eq \"x-ann\"", &[&ann]).await;
+    assert_user_total(&srv, &token, 2).await;
 }
 
 async fn lists_page_and_project(engine: Engine) {
-    let Some(srv) = TestServer::start(engine).await else {
+    let Some((srv, root)) = start(engine).await else {
         return;
     };
-    let root = srv.root_token().await;
     let (_, _, token) = setup(&srv, &root, "Pages", json!({})).await;
-    let mut all = Vec::new();
-    for i in 0..5 {
-        all.push(
-            create_user(
-                &srv,
-                &token,
-                user(&format!("u{i}@pages.io"), &format!("G{i}"), "Fam"),
-            )
-            .await,
-        );
-    }
+    let all = create_users(&srv, &token, 5, |i| {
+        user(&format!("u{i}@pages.io"), &format!("G{i}"), "Fam")
+    })
+    .await;
     let page = |q: &str| format!("/Users?{q}");
     // Pages in creation order, 1-based.
-    let (s, b) = scim(
-        &srv,
-        Method::GET,
-        &page("startIndex=2&count=2"),
-        &token,
-        None,
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
+    let b = get_ok(&srv, &token, &page("startIndex=2&count=2")).await;
     assert_eq!(b["totalResults"], 5);
     assert_eq!(b["startIndex"], 2);
     assert_eq!(ids_of(&b, "page 2"), ids(&[&all[1], &all[2]]));
-    let (_, b) = scim(
-        &srv,
-        Method::GET,
-        &page("startIndex=5&count=10"),
-        &token,
-        None,
-    )
-    .await;
+    let (_, b) = scim_get(&srv, &token, &page("startIndex=5&count=10")).await;
     assert_eq!(ids_of(&b, "last"), ids(&[&all[4]]));
-    let (_, b) = scim(&srv, Method::GET, &page("startIndex=9"), &token, None).await;
+    let (_, b) = scim_get(&srv, &token, &page("startIndex=9")).await;
     assert_eq!(
         (b["totalResults"].clone(), ids_of(&b, "past the end")),
         (json!(5), vec![])
     );
-    let (_, b) = scim(&srv, Method::GET, &page("count=0"), &token, None).await;
+    let (_, b) = scim_get(&srv, &token, &page("count=0")).await;
     assert_eq!(
         (b["totalResults"].clone(), ids_of(&b, "count 0")),
         (json!(5), vec![])
     );
     // startIndex below 1 reads as 1; parameter names in any case.
-    let (_, b) = scim(
-        &srv,
-        Method::GET,
-        &page("STARTINDEX=0&Count=1"),
-        &token,
-        None,
-    )
-    .await;
+    let (_, b) = scim_get(&srv, &token, &page("STARTINDEX=0&Count=1")).await;
     assert_eq!(b["startIndex"], 1, "{b}");
     assert_eq!(ids_of(&b, "first"), ids(&[&all[0]]));
-    let (s, b) = scim(&srv, Method::GET, &page("count=many"), &token, None).await;
-    scim_error(s, &b, StatusCode::BAD_REQUEST, Some("invalidValue"));
+    refused(
+        scim_get(&srv, &token, &page("count=many")).await,
+        StatusCode::BAD_REQUEST,
+        Some("invalidValue"),
+    );
     // A page with a filter counts the matches.
-    let (_, b) = scim(
-        &srv,
-        Method::GET,
-        &page(&query(&[
-            ("filter", "name.givenName ge \"G2\""),
-            ("startIndex", "2"),
-            ("count", "1"),
-        ])),
-        &token,
-        None,
-    )
-    .await;
+    let filtered = query(&[
+        ("filter", "name.givenName ge \"G2\""),
+        ("startIndex", "2"),
+        ("count", "1"),
+    ]);
+    let (_, b) = scim_get(&srv, &token, &page(&filtered)).await;
     assert_eq!(b["totalResults"], 3, "{b}");
     assert_eq!(ids_of(&b, "filtered page"), ids(&[&all[3]]));
 
     // attributes / excludedAttributes; id and schemas always come.
-    let (_, b) = scim(
+    let (_, b) = scim_get(
         &srv,
-        Method::GET,
-        &page("attributes=userName,name.givenName&count=1"),
         &token,
-        None,
+        &page("attributes=userName,name.givenName&count=1"),
     )
     .await;
     assert_eq!(
         b["Resources"][0],
         json!({"schemas": [USER], "id": all[0], "userName": "u0@pages.io", "name": {"givenName": "G0"}})
     );
-    let (_, b) = scim(
+    let (_, b) = scim_get(
         &srv,
-        Method::GET,
-        &format!("/Users/{}?excludedAttributes=groups,meta,emails,id", all[1]),
         &token,
-        None,
+        &format!("/Users/{}?excludedAttributes=groups,meta,emails,id", all[1]),
     )
     .await;
     assert_eq!(
@@ -895,10 +1028,9 @@ async fn lists_page_and_project(engine: Engine) {
 }
 
 async fn user_filters(engine: Engine) {
-    let Some(srv) = TestServer::start(engine).await else {
+    let Some((srv, root)) = start(engine).await else {
         return;
     };
-    let root = srv.root_token().await;
     let (_, _, token) = setup(&srv, &root, "Filters", json!({})).await;
     let pause = || tokio::time::sleep(std::time::Duration::from_millis(15));
     let ann = create_user(
@@ -1006,27 +1138,15 @@ async fn user_filters(engine: Engine) {
         ),
     ];
     for (filter, want) in &cases {
-        assert_eq!(
-            user_ids(&srv, &token, filter).await,
-            ids(want),
-            "filter {filter}"
-        );
+        assert_users(&srv, &token, filter, want).await;
     }
     // lastModified follows writes.
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let mark = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    patched(
-        &srv,
-        &token,
-        &ann,
-        json!([{"op": "replace", "path": "name.givenName", "value": "Annie"}]),
-    )
-    .await;
-    assert_eq!(
-        user_ids(&srv, &token, &format!("meta.lastModified gt \"{mark}\"")).await,
-        ids(&[&ann])
-    );
+    patched(&srv, &token, &ann, replace_op("name.givenName", "Annie")).await;
+    let modified = format!("meta.lastModified gt \"{mark}\"");
+    assert_users(&srv, &token, &modified, &[&ann]).await;
 
     // What rollcall cannot filter, or cannot parse, is an invalidFilter.
     for bad in [
@@ -1040,14 +1160,8 @@ async fn user_filters(engine: Engine) {
         "active eq \"maybe\"",
         "urn:example:params:scim:schemas:ext:1.0:User:badge eq \"1\"",
     ] {
-        let (s, b) = scim(
-            &srv,
-            Method::GET,
-            &format!("/Users?{}", query(&[("filter", bad)])),
-            &token,
-            None,
-        )
-        .await;
+        let path = format!("/Users?{}", query(&[("filter", bad)]));
+        let (s, b) = scim_get(&srv, &token, &path).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {b}");
         scim_error(s, &b, StatusCode::BAD_REQUEST, Some("invalidFilter"));
     }
@@ -1056,10 +1170,9 @@ async fn user_filters(engine: Engine) {
 /// A userName that is not an email is the user's userName: `ne` must exclude the user whose
 /// userName it is, as `not (eq)` does.
 async fn user_name_ne_matches_kept_user_names(engine: Engine) {
-    let Some(srv) = TestServer::start(engine).await else {
+    let Some((srv, root)) = start(engine).await else {
         return;
     };
-    let root = srv.root_token().await;
     let (_, _, token) = setup(&srv, &root, "Ne", json!({})).await;
     let ann = create_user(&srv, &token, user("ann@ne.io", "Ann", "Lee")).await;
     let _cy = create_user(
@@ -1071,10 +1184,7 @@ async fn user_name_ne_matches_kept_user_names(engine: Engine) {
         }),
     )
     .await;
-    assert_eq!(
-        user_ids(&srv, &token, "not (userName eq \"cy.ong\")").await,
-        ids(&[&ann])
-    );
+    assert_users(&srv, &token, "not (userName eq \"cy.ong\")", &[&ann]).await;
     assert_eq!(
         user_ids(&srv, &token, "userName ne \"cy.ong\"").await,
         ids(&[&ann]),
@@ -1083,10 +1193,9 @@ async fn user_name_ne_matches_kept_user_names(engine: Engine) {
 }
 
 async fn put_replaces_the_user(engine: Engine) {
-    let Some(srv) = TestServer::start(engine).await else {
+    let Some((srv, root)) = start(engine).await else {
         return;
     };
-    let root = srv.root_token().await;
     let (c, _, token) = setup(&srv, &root, "Replace", json!({})).await;
     let boss = create_user(&srv, &token, user("mona@replace.io", "Mona", "Boss")).await;
     let ann = create_user(
@@ -1105,15 +1214,14 @@ async fn put_replaces_the_user(engine: Engine) {
     assert_eq!(u[ENTERPRISE]["manager"]["displayName"], "Mona Boss", "{u}");
 
     // Everything left out is cleared.
-    let (s, b) = scim(
+    let (s, b) = put_user(
         &srv,
-        Method::PUT,
-        &format!("/Users/{ann}"),
         &token,
-        Some(json!({
+        &ann,
+        json!({
             "schemas": [USER], "id": ann, "userName": "ann@replace.io",
             "name": {"givenName": "Anne"}, "active": false,
-        })),
+        }),
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{b}");
@@ -1140,65 +1248,33 @@ async fn put_replaces_the_user(engine: Engine) {
         vec!["Anne", "", "", "", ""],
         "{r}"
     );
-    let row = rest_row(&srv, &root, &c, "ann@replace.io").await;
-    assert_eq!(row["status"], "Inactive", "{row}");
+    assert_rest_status(&srv, &root, &c, "ann@replace.io", "Inactive").await;
 
     // A PUT may change the email.
-    let (s, b) = scim(
-        &srv,
-        Method::PUT,
-        &format!("/Users/{ann}"),
-        &token,
-        Some(user("anne@replace.io", "Anne", "Lee")),
-    )
-    .await;
+    let (s, b) = put_user(&srv, &token, &ann, user("anne@replace.io", "Anne", "Lee")).await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    assert_eq!(
-        rest_user(&srv, &root, &c, &ann).await["email"],
-        "anne@replace.io"
-    );
-    assert!(user_ids(&srv, &token, "userName eq \"ann@replace.io\"")
-        .await
-        .is_empty());
+    assert_rest_field(&srv, &root, &c, &ann, "email", "anne@replace.io").await;
+    assert_users(&srv, &token, "userName eq \"ann@replace.io\"", &[]).await;
     // But not to another live user's, nor without a userName.
-    let (s, b) = scim(
-        &srv,
-        Method::PUT,
-        &format!("/Users/{ann}"),
-        &token,
-        Some(user("mona@replace.io", "Anne", "Lee")),
-    )
-    .await;
-    scim_error(s, &b, StatusCode::CONFLICT, Some("uniqueness"));
-    let (s, b) = scim(
-        &srv,
-        Method::PUT,
-        &format!("/Users/{ann}"),
-        &token,
-        Some(json!({"schemas": [USER], "name": {"givenName": "X"}})),
-    )
-    .await;
-    scim_error(s, &b, StatusCode::BAD_REQUEST, Some("invalidValue"));
-    let (s, b) = scim(
-        &srv,
-        Method::PUT,
-        "/Users/no-such-user",
-        &token,
-        Some(user("z@replace.io", "Z", "Z")),
-    )
-    .await;
-    scim_error(s, &b, StatusCode::NOT_FOUND, None);
-    assert_eq!(
-        rest_user(&srv, &root, &c, &ann).await["email"],
-        "anne@replace.io"
+    refused(
+        put_user(&srv, &token, &ann, user("mona@replace.io", "Anne", "Lee")).await,
+        StatusCode::CONFLICT,
+        Some("uniqueness"),
     );
+    let nameless = json!({"schemas": [USER], "name": {"givenName": "X"}});
+    refused(
+        put_user(&srv, &token, &ann, nameless).await,
+        StatusCode::BAD_REQUEST,
+        Some("invalidValue"),
+    );
+    not_found(put_user(&srv, &token, "no-such-user", user("z@replace.io", "Z", "Z")).await);
+    assert_rest_field(&srv, &root, &c, &ann, "email", "anne@replace.io").await;
 }
 
 async fn patch_handles_provider_habits(engine: Engine) {
-    let Some(srv) = TestServer::start(engine).await else {
+    let Some((srv, root)) = start(engine).await else {
         return;
     };
-    let root = srv.root_token().await;
     let (c, _, token) = setup(&srv, &root, "Habits", json!({})).await;
     let ann = create_user(
         &srv,
@@ -1220,22 +1296,10 @@ async fn patch_handles_provider_habits(engine: Engine) {
     )
     .await;
     assert_eq!(u["active"], false, "{u}");
-    assert_eq!(
-        rest_row(&srv, &root, &c, "ann@habits.io").await["status"],
-        "Inactive"
-    );
-    let u = patched(
-        &srv,
-        &token,
-        &ann,
-        json!([{"op": "replace", "path": "active", "value": "True"}]),
-    )
-    .await;
+    assert_rest_status(&srv, &root, &c, "ann@habits.io", "Inactive").await;
+    let u = patched(&srv, &token, &ann, replace_op("active", "True")).await;
     assert_eq!(u["active"], true, "{u}");
-    assert_eq!(
-        rest_row(&srv, &root, &c, "ann@habits.io").await["status"],
-        "Active"
-    );
+    assert_rest_status(&srv, &root, &c, "ann@habits.io", "Active").await;
 
     // Path-less with dotted and extension-qualified keys, op names in any case.
     let u = patched(
@@ -1244,7 +1308,7 @@ async fn patch_handles_provider_habits(engine: Engine) {
         &ann,
         json!([{"op": "REPLACE", "value": {
             "name.givenName": "Anna",
-            format!("{ENTERPRISE}:department"): "Ops",
+            enterprise("department"): "Ops",
         }}]),
     )
     .await;
@@ -1281,10 +1345,7 @@ async fn patch_handles_provider_habits(engine: Engine) {
     assert_eq!(u["name"]["familyName"], "Leigh");
     assert_eq!(u["externalId"], "okta-9");
     assert!(u.get("title").is_none(), "{u}");
-    assert_eq!(
-        rest_user(&srv, &root, &c, &ann).await["phoneNumber"],
-        "+15550199"
-    );
+    assert_rest_field(&srv, &root, &c, &ann, "phoneNumber", "+15550199").await;
 
     // Removes.
     let u = patched(
@@ -1293,7 +1354,7 @@ async fn patch_handles_provider_habits(engine: Engine) {
         &ann,
         json!([
             {"op": "remove", "path": "name.familyName"},
-            {"op": "remove", "path": format!("{ENTERPRISE}:department")},
+            {"op": "remove", "path": enterprise("department")},
             {"op": "remove", "path": "phoneNumbers[type eq \"work\"]"},
         ]),
     )
@@ -1309,18 +1370,9 @@ async fn patch_handles_provider_habits(engine: Engine) {
     );
 
     // The userName (the email) itself.
-    let u = patched(
-        &srv,
-        &token,
-        &ann,
-        json!([{"op": "replace", "path": "userName", "value": "anna@habits.io"}]),
-    )
-    .await;
+    let u = patched(&srv, &token, &ann, replace_op("userName", "anna@habits.io")).await;
     assert_eq!(u["userName"], "anna@habits.io");
-    assert_eq!(
-        rest_user(&srv, &root, &c, &ann).await["email"],
-        "anna@habits.io"
-    );
+    assert_rest_field(&srv, &root, &c, &ann, "email", "anna@habits.io").await;
 
     // Refused: read-only attributes, malformed messages. Nothing changes.
     let before = get_user(&srv, &token, &ann).await;
@@ -1357,6 +1409,7 @@ async fn patch_handles_provider_habits(engine: Engine) {
         assert_eq!(s, StatusCode::BAD_REQUEST, "{ops}: {b}");
         scim_error(s, &b, StatusCode::BAD_REQUEST, Some(kind));
     }
+    // A message without its schemas.
     let (s, b) = scim(
         &srv,
         Method::PATCH,
@@ -1367,22 +1420,15 @@ async fn patch_handles_provider_habits(engine: Engine) {
     .await;
     scim_error(s, &b, StatusCode::BAD_REQUEST, Some("invalidSyntax"));
     assert_eq!(get_user(&srv, &token, &ann).await, before);
-    let (s, b) = patch_user(
-        &srv,
-        &token,
-        "no-such-user",
-        json!([{"op": "replace", "path": "active", "value": false}]),
-    )
-    .await;
-    scim_error(s, &b, StatusCode::NOT_FOUND, None);
+    not_found(patch_user(&srv, &token, "no-such-user", replace_op("active", false)).await);
 }
 
 async fn patch_emails_and_manager(engine: Engine) {
-    let Some(srv) = TestServer::start(engine).await else {
+    let Some((srv, root)) = start(engine).await else {
         return;
     };
-    let root = srv.root_token().await;
     let (c, _, token) = setup(&srv, &root, "Managers", json!({})).await;
+    let work_email = "emails[type eq \"work\"].value";
 
     // userName not an email: the work email is the user's email, and a PATCH of it changes it.
     let cy = create_user(
@@ -1398,31 +1444,16 @@ async fn patch_emails_and_manager(engine: Engine) {
         &srv,
         &token,
         &cy,
-        json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "cy.ong@managers.io"}]),
+        replace_op(work_email, "cy.ong@managers.io"),
     )
     .await;
     assert_eq!(u["userName"], "cy.ong", "{u}");
     assert_eq!(u["emails"][0]["value"], "cy.ong@managers.io", "{u}");
-    assert_eq!(
-        rest_user(&srv, &root, &c, &cy).await["email"],
-        "cy.ong@managers.io"
-    );
-    assert_eq!(
-        user_ids(&srv, &token, "userName eq \"cy.ong\"").await,
-        vec![cy.clone()]
-    );
-    assert_eq!(
-        user_ids(
-            &srv,
-            &token,
-            "emails[type eq \"work\"].value eq \"cy.ong@managers.io\""
-        )
-        .await,
-        vec![cy.clone()]
-    );
-    assert!(user_ids(&srv, &token, "emails.value eq \"cy@managers.io\"")
-        .await
-        .is_empty());
+    assert_rest_field(&srv, &root, &c, &cy, "email", "cy.ong@managers.io").await;
+    assert_users(&srv, &token, "userName eq \"cy.ong\"", &[&cy]).await;
+    let by_work_email = format!("{work_email} eq \"cy.ong@managers.io\"");
+    assert_users(&srv, &token, &by_work_email, &[&cy]).await;
+    assert_users(&srv, &token, "emails.value eq \"cy@managers.io\"", &[]).await;
 
     // userName an email: it stays the user's email whatever the work email says.
     let ann = create_user(&srv, &token, user("ann@managers.io", "Ann", "Lee")).await;
@@ -1430,38 +1461,22 @@ async fn patch_emails_and_manager(engine: Engine) {
         &srv,
         &token,
         &ann,
-        json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "ann.lee@managers.io"}]),
+        replace_op(work_email, "ann.lee@managers.io"),
     )
     .await;
     assert_eq!(u["userName"], "ann@managers.io", "{u}");
-    assert_eq!(
-        rest_user(&srv, &root, &c, &ann).await["email"],
-        "ann@managers.io"
-    );
-    assert_eq!(
-        user_ids(&srv, &token, "userName eq \"ann@managers.io\"").await,
-        vec![ann.clone()]
-    );
+    assert_rest_field(&srv, &root, &c, &ann, "email", "ann@managers.io").await;
+    assert_users(&srv, &token, "userName eq \"ann@managers.io\"", &[&ann]).await;
 
     // The manager as Entra ID sends it: a bare id.
+    let manager = enterprise("manager");
     let mona = create_user(&srv, &token, user("mona@managers.io", "Mona", "Boss")).await;
     let max = create_user(&srv, &token, user("max@managers.io", "Max", "Chief")).await;
-    let u = patched(
-        &srv,
-        &token,
-        &ann,
-        json!([{"op": "replace", "path": format!("{ENTERPRISE}:manager"), "value": mona}]),
-    )
-    .await;
+    let u = patched(&srv, &token, &ann, replace_op(&manager, mona.as_str())).await;
     let m = &u[ENTERPRISE]["manager"];
     assert_eq!(m["value"], mona, "{u}");
     assert_eq!(m["displayName"], "Mona Boss", "{u}");
-    assert!(
-        m["$ref"]
-            .as_str()
-            .is_some_and(|r| r.ends_with(&format!("/Users/{mona}"))),
-        "{u}"
-    );
+    assert_ref(m, &format!("/Users/{mona}"), &u);
     assert!(u["schemas"]
         .as_array()
         .expect("schemas")
@@ -1474,36 +1489,21 @@ async fn patch_emails_and_manager(engine: Engine) {
         &srv,
         &token,
         &ann,
-        json!([{"op": "replace", "path": format!("{ENTERPRISE}:manager"), "value": {"value": max}}]),
+        replace_op(&manager, json!({"value": max})),
     )
     .await;
     assert_eq!(u[ENTERPRISE]["manager"]["value"], max, "{u}");
     assert_eq!(u[ENTERPRISE]["manager"]["displayName"], "Max Chief", "{u}");
-    assert_eq!(
-        rest_user(&srv, &root, &c, &ann).await["managerEmail"],
-        "max@managers.io"
-    );
+    assert_rest_field(&srv, &root, &c, &ann, "managerEmail", "max@managers.io").await;
     // A manager that is not a user of the company is refused; the old one stays.
-    let (s, b) = patch_user(
-        &srv,
-        &token,
-        &ann,
-        json!([{"op": "replace", "path": format!("{ENTERPRISE}:manager"), "value": "nobody"}]),
-    )
-    .await;
-    scim_error(s, &b, StatusCode::BAD_REQUEST, Some("invalidValue"));
-    assert_eq!(
-        rest_user(&srv, &root, &c, &ann).await["managerEmail"],
-        "max@managers.io"
+    refused(
+        patch_user(&srv, &token, &ann, replace_op(&manager, "nobody")).await,
+        StatusCode::BAD_REQUEST,
+        Some("invalidValue"),
     );
+    assert_rest_field(&srv, &root, &c, &ann, "managerEmail", "max@managers.io").await;
     // Removed.
-    let u = patched(
-        &srv,
-        &token,
-        &ann,
-        json!([{"op": "remove", "path": format!("{ENTERPRISE}:manager")}]),
-    )
-    .await;
+    let u = patched(&srv, &token, &ann, remove_op(&manager)).await;
     assert!(u.get(ENTERPRISE).is_none(), "{u}");
     let r = rest_user(&srv, &root, &c, &ann).await;
     assert_eq!(
@@ -1516,24 +1516,14 @@ async fn patch_emails_and_manager(engine: Engine) {
 /// A user whose provider never sent `emails` shows the default list, built from its email:
 /// after a PATCH of its userName (its email) that list must name the new address.
 async fn default_emails_follow_a_patched_user_name(engine: Engine) {
-    let Some(srv) = TestServer::start(engine).await else {
+    let Some((srv, root)) = start(engine).await else {
         return;
     };
-    let root = srv.root_token().await;
     let (c, _, token) = setup(&srv, &root, "Follow", json!({})).await;
     let ann = create_user(&srv, &token, user("ann@follow.io", "Ann", "Lee")).await;
-    let u = patched(
-        &srv,
-        &token,
-        &ann,
-        json!([{"op": "replace", "path": "userName", "value": "anna@follow.io"}]),
-    )
-    .await;
+    let u = patched(&srv, &token, &ann, replace_op("userName", "anna@follow.io")).await;
     assert_eq!(u["userName"], "anna@follow.io", "{u}");
-    assert_eq!(
-        rest_user(&srv, &root, &c, &ann).await["email"],
-        "anna@follow.io"
-    );
+    assert_rest_field(&srv, &root, &c, &ann, "email", "anna@follow.io").await;
     assert_eq!(
         u["emails"],
         json!([{"value": "anna@follow.io", "type": "work", "primary": true}]),
@@ -1542,21 +1532,11 @@ async fn default_emails_follow_a_patched_user_name(engine: Engine) {
 }
 
 async fn integration_group_and_department_groups(engine: Engine) {
-    let Some(srv) = TestServer::start(engine).await else {
+    let Some((srv, root)) = start(engine).await else {
         return;
     };
-    let root = srv.root_token().await;
     let c = company(&srv, &root, "Grouping").await;
-    let (s, b) = srv
-        .post(
-            "/api/target-groups",
-            &root,
-            json!({"name": "Everyone SCIM"}),
-            &[(SCOPE, c.as_str())],
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    let everyone = b["data"]["resourceId"].as_str().expect("id").to_owned();
+    let everyone = create_rest_group(&srv, &root, &c, "Everyone SCIM").await;
     let (_, token) = integration(
         &srv,
         &root,
@@ -1571,6 +1551,7 @@ async fn integration_group_and_department_groups(engine: Engine) {
             ENTERPRISE: {"department": dept},
         })
     };
+    let department = enterprise("department");
     let ann = create_user(&srv, &token, in_dept("ann@grouping.io", "Sales")).await;
     let bo = create_user(&srv, &token, in_dept("bo@grouping.io", "sales")).await;
     let cy = create_user(&srv, &token, in_dept("cy@grouping.io", "Support")).await;
@@ -1578,22 +1559,15 @@ async fn integration_group_and_department_groups(engine: Engine) {
 
     // Everyone joins the integration's group; each user the group of its department (made
     // when missing, one per department in any case).
-    assert_eq!(
-        rest_groups(&srv, &root, &c).await,
-        vec![
-            ("Everyone SCIM".to_owned(), 4),
-            ("Sales".to_owned(), 2),
-            ("Support".to_owned(), 1),
-        ]
-    );
-    assert_eq!(
-        group_names(&get_user(&srv, &token, &ann).await),
-        vec!["Everyone SCIM", "Sales"]
-    );
-    assert_eq!(
-        group_names(&get_user(&srv, &token, &dee).await),
-        vec!["Everyone SCIM"]
-    );
+    assert_rest_groups(
+        &srv,
+        &root,
+        &c,
+        &[("Everyone SCIM", 4), ("Sales", 2), ("Support", 1)],
+    )
+    .await;
+    assert_user_groups(&srv, &token, &ann, &["Everyone SCIM", "Sales"]).await;
+    assert_user_groups(&srv, &token, &dee, &["Everyone SCIM"]).await;
     let u = get_user(&srv, &token, &cy).await;
     let support = u["groups"]
         .as_array()
@@ -1603,69 +1577,37 @@ async fn integration_group_and_department_groups(engine: Engine) {
         .cloned()
         .expect("Support");
     let support_id = support["value"].as_str().expect("value").to_owned();
-    assert!(
-        support["$ref"]
-            .as_str()
-            .is_some_and(|r| r.ends_with(&format!("/Groups/{support_id}"))),
-        "{support}"
-    );
+    assert_ref(&support, &format!("/Groups/{support_id}"), &support);
     // The department groups are Groups for the provider too.
-    assert_eq!(members(&srv, &token, &support_id).await, vec![cy.clone()]);
+    assert_members(&srv, &token, &support_id, &[&cy]).await;
 
     // A new department moves the user: PATCH, PUT, and a department cleared.
-    patched(
-        &srv,
-        &token,
-        &ann,
-        json!([{"op": "replace", "path": format!("{ENTERPRISE}:department"), "value": "Support"}]),
-    )
-    .await;
-    let (s, b) = scim(
-        &srv,
-        Method::PUT,
-        &format!("/Users/{bo}"),
-        &token,
-        Some(in_dept("bo@grouping.io", "Legal")),
-    )
-    .await;
+    patched(&srv, &token, &ann, replace_op(&department, "Support")).await;
+    let (s, b) = put_user(&srv, &token, &bo, in_dept("bo@grouping.io", "Legal")).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(group_names(&b), vec!["Everyone SCIM", "Legal"]);
-    assert_eq!(
-        rest_groups(&srv, &root, &c).await,
-        vec![
-            ("Everyone SCIM".to_owned(), 4),
-            ("Legal".to_owned(), 1),
-            ("Sales".to_owned(), 0),
-            ("Support".to_owned(), 2),
-        ]
-    );
-    patched(
+    assert_rest_groups(
         &srv,
-        &token,
-        &cy,
-        json!([{"op": "remove", "path": format!("{ENTERPRISE}:department")}]),
+        &root,
+        &c,
+        &[
+            ("Everyone SCIM", 4),
+            ("Legal", 1),
+            ("Sales", 0),
+            ("Support", 2),
+        ],
     )
     .await;
-    assert_eq!(
-        group_names(&get_user(&srv, &token, &cy).await),
-        vec!["Everyone SCIM"]
-    );
+    patched(&srv, &token, &cy, remove_op(&department)).await;
+    assert_user_groups(&srv, &token, &cy, &["Everyone SCIM"]).await;
     assert_eq!(rest_count(&srv, &root, &c, "Support").await, Some(1));
-    assert_eq!(members(&srv, &token, &support_id).await, vec![ann.clone()]);
+    assert_members(&srv, &token, &support_id, &[&ann]).await;
 
     // A deleted user leaves its groups; a revived one joins them again.
-    let (s, _) = scim(&srv, Method::DELETE, &format!("/Users/{ann}"), &token, None).await;
-    assert_eq!(s, StatusCode::NO_CONTENT);
+    delete_ok(&srv, &token, &format!("/Users/{ann}")).await;
     assert_eq!(rest_count(&srv, &root, &c, "Everyone SCIM").await, Some(3));
     assert_eq!(rest_count(&srv, &root, &c, "Support").await, Some(0));
-    let (s, b) = scim(
-        &srv,
-        Method::POST,
-        "/Users",
-        &token,
-        Some(in_dept("ann@grouping.io", "Sales")),
-    )
-    .await;
+    let (s, b) = post_user(&srv, &token, in_dept("ann@grouping.io", "Sales")).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(b["id"], ann);
     assert_eq!(group_names(&b), vec!["Everyone SCIM", "Sales"]);
@@ -1677,20 +1619,11 @@ async fn integration_group_and_department_groups(engine: Engine) {
 /// department must move the user out of it again, as it does for the groups the integration
 /// made.
 async fn department_move_leaves_a_group_found_by_name(engine: Engine) {
-    let Some(srv) = TestServer::start(engine).await else {
+    let Some((srv, root)) = start(engine).await else {
         return;
     };
-    let root = srv.root_token().await;
     let c = company(&srv, &root, "Named").await;
-    let (s, b) = srv
-        .post(
-            "/api/target-groups",
-            &root,
-            json!({"name": "Marketing"}),
-            &[(SCOPE, c.as_str())],
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
+    create_rest_group(&srv, &root, &c, "Marketing").await;
     let (_, token) = integration(
         &srv,
         &root,
@@ -1710,7 +1643,7 @@ async fn department_move_leaves_a_group_found_by_name(engine: Engine) {
         &srv,
         &token,
         &ann,
-        json!([{"op": "replace", "path": format!("{ENTERPRISE}:department"), "value": "Sales"}]),
+        replace_op(&enterprise("department"), "Sales"),
     )
     .await;
     assert_eq!(group_names(&u), vec!["Sales"], "{u}");
@@ -1718,21 +1651,17 @@ async fn department_move_leaves_a_group_found_by_name(engine: Engine) {
 }
 
 async fn mapped_attributes_fill_custom_fields(engine: Engine) {
-    let Some(srv) = TestServer::start(engine).await else {
+    let Some((srv, root)) = start(engine).await else {
         return;
     };
-    let root = srv.root_token().await;
     let c = company(&srv, &root, "Mapped").await;
     let (s, b) = srv.get("/api/scim/fields", &root, &[]).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let fields = b["data"]["fields"].as_array().expect("fields");
     for (id, path) in [
         (TITLE_FIELD, "title".to_owned()),
-        (
-            EMPLOYEE_NUMBER_FIELD,
-            format!("{ENTERPRISE}:employeeNumber"),
-        ),
-        (DEPARTMENT_FIELD, format!("{ENTERPRISE}:department")),
+        (EMPLOYEE_NUMBER_FIELD, enterprise("employeeNumber")),
+        (DEPARTMENT_FIELD, enterprise("department")),
     ] {
         assert!(
             fields
@@ -1799,7 +1728,7 @@ async fn mapped_attributes_fill_custom_fields(engine: Engine) {
         vec![pair("Employee No", "701"), pair("Job Title", "Engineer")]
     );
     // The User schema now names title; the extension, employeeNumber.
-    let (_, us) = scim(&srv, Method::GET, &format!("/Schemas/{USER}"), &token, None).await;
+    let (_, us) = scim_get(&srv, &token, &format!("/Schemas/{USER}")).await;
     assert!(
         us["attributes"]
             .as_array()
@@ -1816,7 +1745,7 @@ async fn mapped_attributes_fill_custom_fields(engine: Engine) {
         &ann,
         json!([
             {"op": "replace", "path": "title", "value": "Lead Engineer"},
-            {"op": "replace", "value": {format!("{ENTERPRISE}:employeeNumber"): 702}},
+            {"op": "replace", "value": {enterprise("employeeNumber"): 702}},
         ]),
     )
     .await;
@@ -1828,13 +1757,7 @@ async fn mapped_attributes_fill_custom_fields(engine: Engine) {
             pair("Job Title", "Lead Engineer")
         ]
     );
-    let u = patched(
-        &srv,
-        &token,
-        &ann,
-        json!([{"op": "remove", "path": "title"}]),
-    )
-    .await;
+    let u = patched(&srv, &token, &ann, remove_op("title")).await;
     assert!(u.get("title").is_none(), "{u}");
     assert_eq!(
         values(&rest_user(&srv, &root, &c, &ann).await),
@@ -1842,29 +1765,25 @@ async fn mapped_attributes_fill_custom_fields(engine: Engine) {
     );
 
     // A Number field takes numbers only: the whole write is refused.
-    let (s, b) = scim(
-        &srv,
-        Method::POST,
-        "/Users",
-        &token,
-        Some(
-            json!({"schemas": [USER, ENTERPRISE], "userName": "bo@mapped.io",
-                    ENTERPRISE: {"employeeNumber": "E-17"}}),
-        ),
-    )
-    .await;
-    scim_error(s, &b, StatusCode::BAD_REQUEST, Some("invalidValue"));
-    assert!(user_ids(&srv, &token, "userName eq \"bo@mapped.io\"")
-        .await
-        .is_empty());
-    let (s, b) = patch_user(
-        &srv,
-        &token,
-        &ann,
-        json!([{"op": "replace", "path": format!("{ENTERPRISE}:employeeNumber"), "value": "seven"}]),
-    )
-    .await;
-    scim_error(s, &b, StatusCode::BAD_REQUEST, Some("invalidValue"));
+    let bo = json!({"schemas": [USER, ENTERPRISE], "userName": "bo@mapped.io",
+                    ENTERPRISE: {"employeeNumber": "E-17"}});
+    refused(
+        post_user(&srv, &token, bo).await,
+        StatusCode::BAD_REQUEST,
+        Some("invalidValue"),
+    );
+    assert_users(&srv, &token, "userName eq \"bo@mapped.io\"", &[]).await;
+    refused(
+        patch_user(
+            &srv,
+            &token,
+            &ann,
+            replace_op(&enterprise("employeeNumber"), "seven"),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        Some("invalidValue"),
+    );
     assert_eq!(
         values(&rest_user(&srv, &root, &c, &ann).await),
         vec![pair("Employee No", "702")]
@@ -1872,10 +1791,9 @@ async fn mapped_attributes_fill_custom_fields(engine: Engine) {
 }
 
 async fn group_lifecycle(engine: Engine) {
-    let Some(srv) = TestServer::start(engine).await else {
+    let Some((srv, root)) = start(engine).await else {
         return;
     };
-    let root = srv.root_token().await;
     let (c, _, token) = setup(&srv, &root, "Groups", json!({})).await;
     let ann = create_user(&srv, &token, user("ann@groups.io", "Ann", "Lee")).await;
     let bo = create_user(&srv, &token, user("bo@groups.io", "Bo", "Ng")).await;
@@ -1909,60 +1827,39 @@ async fn group_lifecycle(engine: Engine) {
         let id = m["value"].as_str().expect("value");
         assert!(id == ann || id == bo, "{m}");
         assert_eq!(m["type"], "User", "{m}");
-        assert!(
-            m["$ref"]
-                .as_str()
-                .is_some_and(|r| r.ends_with(&format!("/Users/{id}"))),
-            "{m}"
-        );
+        assert_ref(m, &format!("/Users/{id}"), m);
         assert!(m.get("display").is_none(), "members carry no display: {m}");
     }
     assert_eq!(rest_count(&srv, &root, &c, "Sales Team").await, Some(2));
-    assert_eq!(
-        group_names(&get_user(&srv, &token, &ann).await),
-        vec!["Sales Team"]
-    );
+    assert_user_groups(&srv, &token, &ann, &["Sales Team"]).await;
 
     // Names are unique in any case, REST-made groups included.
-    let (s, b) = scim(
-        &srv,
-        Method::POST,
-        "/Groups",
-        &token,
-        Some(json!({"schemas": [GROUP], "displayName": "SALES team"})),
-    )
-    .await;
-    scim_error(s, &b, StatusCode::CONFLICT, Some("uniqueness"));
-    let (s, b) = srv
-        .post(
-            "/api/target-groups",
-            &root,
-            json!({"name": "Finance"}),
-            &[(SCOPE, c.as_str())],
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    let finance = b["data"]["resourceId"].as_str().expect("id").to_owned();
-    let (s, b) = scim(
-        &srv,
-        Method::POST,
-        "/Groups",
-        &token,
-        Some(json!({"schemas": [GROUP], "displayName": "finance"})),
-    )
-    .await;
-    scim_error(s, &b, StatusCode::CONFLICT, Some("uniqueness"));
+    let finance = create_rest_group(&srv, &root, &c, "Finance").await;
+    for taken in ["SALES team", "finance"] {
+        refused(
+            post_group(
+                &srv,
+                &token,
+                json!({"schemas": [GROUP], "displayName": taken}),
+            )
+            .await,
+            StatusCode::CONFLICT,
+            Some("uniqueness"),
+        );
+    }
     // Members must be live users of the company; a name is required.
-    let (s, b) = scim(&srv, Method::DELETE, &format!("/Users/{cy}"), &token, None).await;
-    assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
+    delete_ok(&srv, &token, &format!("/Users/{cy}")).await;
     for bad in [
         json!({"schemas": [GROUP], "displayName": "Ops", "members": [{"value": "nobody"}]}),
         json!({"schemas": [GROUP], "displayName": "Ops", "members": [{"value": ann}, {"value": cy}]}),
         json!({"schemas": [GROUP], "displayName": "   "}),
         json!({"schemas": [GROUP], "displayName": "x".repeat(65)}),
     ] {
-        let (s, b) = scim(&srv, Method::POST, "/Groups", &token, Some(bad.clone())).await;
-        scim_error(s, &b, StatusCode::BAD_REQUEST, Some("invalidValue"));
+        refused(
+            post_group(&srv, &token, bad).await,
+            StatusCode::BAD_REQUEST,
+            Some("invalidValue"),
+        );
     }
     assert_eq!(
         rest_count(&srv, &root, &c, "Ops").await,
@@ -1977,66 +1874,34 @@ async fn group_lifecycle(engine: Engine) {
         json!({"schemas": [GROUP], "displayName": "Ops", "members": [{"value": bo}]}),
     )
     .await;
-    assert_eq!(
-        group_ids(&srv, &token, "displayName eq \"sales team\"").await,
-        vec![sales.clone()]
-    );
-    assert_eq!(
-        group_ids(&srv, &token, "DISPLAYNAME SW \"f\"").await,
-        vec![finance.clone()]
-    );
-    assert_eq!(
-        group_ids(&srv, &token, "externalId eq \"okta-g1\"").await,
-        vec![sales.clone()]
-    );
-    assert!(group_ids(&srv, &token, "externalId eq \"OKTA-G1\"")
-        .await
-        .is_empty());
-    assert_eq!(
-        group_ids(&srv, &token, &format!("id eq \"{ops}\"")).await,
-        vec![ops.clone()]
-    );
-    assert_eq!(
-        group_ids(&srv, &token, &format!("members.value eq \"{bo}\"")).await,
-        vec![sales.clone(), ops.clone()]
-    );
-    assert_eq!(
-        group_ids(&srv, &token, &format!("members[value eq \"{ann}\"]")).await,
-        vec![sales.clone()]
-    );
-    assert_eq!(
-        group_ids(&srv, &token, "members pr").await,
-        vec![sales.clone(), ops.clone()]
-    );
-    assert_eq!(
-        group_ids(&srv, &token, "not (displayName eq \"Ops\")").await,
-        vec![sales.clone(), finance.clone()]
-    );
-    let (s, b) = scim(
-        &srv,
-        Method::GET,
-        &format!("/Groups?{}", query(&[("filter", "description eq \"x\"")])),
-        &token,
-        None,
-    )
-    .await;
-    scim_error(s, &b, StatusCode::BAD_REQUEST, Some("invalidFilter"));
-    // excludedAttributes=members, as Entra ID reads groups.
-    let (s, b) = scim(
-        &srv,
-        Method::GET,
-        &format!(
-            "/Groups?{}",
-            query(&[
-                ("filter", "displayName eq \"Sales Team\""),
-                ("excludedAttributes", "members")
-            ])
+    for (filter, want) in [
+        ("displayName eq \"sales team\"".to_owned(), vec![&sales]),
+        ("DISPLAYNAME SW \"f\"".to_owned(), vec![&finance]),
+        ("externalId eq \"okta-g1\"".to_owned(), vec![&sales]),
+        ("externalId eq \"OKTA-G1\"".to_owned(), vec![]),
+        (format!("id eq \"{ops}\""), vec![&ops]),
+        (format!("members.value eq \"{bo}\""), vec![&sales, &ops]),
+        (format!("members[value eq \"{ann}\"]"), vec![&sales]),
+        ("members pr".to_owned(), vec![&sales, &ops]),
+        (
+            "not (displayName eq \"Ops\")".to_owned(),
+            vec![&sales, &finance],
         ),
-        &token,
-        None,
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
+    ] {
+        assert_groups(&srv, &token, &filter, &want).await;
+    }
+    let unknown = query(&[("filter", "description eq \"x\"")]);
+    refused(
+        scim_get(&srv, &token, &format!("/Groups?{unknown}")).await,
+        StatusCode::BAD_REQUEST,
+        Some("invalidFilter"),
+    );
+    // excludedAttributes=members, as Entra ID reads groups.
+    let q = query(&[
+        ("filter", "displayName eq \"Sales Team\""),
+        ("excludedAttributes", "members"),
+    ]);
+    let b = get_ok(&srv, &token, &format!("/Groups?{q}")).await;
     assert_eq!(b["totalResults"], 1);
     let row = &b["Resources"][0];
     assert!(row.get("members").is_none(), "{b}");
@@ -2044,86 +1909,56 @@ async fn group_lifecycle(engine: Engine) {
     assert_eq!(row["id"], sales);
 
     // PUT replaces name, externalId and members.
-    let (s, b) = scim(
+    let (s, b) = put_group(
         &srv,
-        Method::PUT,
-        &format!("/Groups/{sales}"),
         &token,
-        Some(json!({"schemas": [GROUP], "displayName": "Sales EMEA", "members": [{"value": bo}]})),
+        &sales,
+        json!({"schemas": [GROUP], "displayName": "Sales EMEA", "members": [{"value": bo}]}),
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["displayName"], "Sales EMEA");
     assert!(b.get("externalId").is_none(), "{b}");
-    assert_eq!(members(&srv, &token, &sales).await, vec![bo.clone()]);
+    assert_members(&srv, &token, &sales, &[&bo]).await;
     assert_eq!(rest_count(&srv, &root, &c, "Sales EMEA").await, Some(1));
     assert_eq!(rest_count(&srv, &root, &c, "Sales Team").await, None);
-    let (s, b) = scim(
-        &srv,
-        Method::PUT,
-        &format!("/Groups/{sales}"),
-        &token,
-        Some(json!({"schemas": [GROUP], "displayName": "Ops"})),
-    )
-    .await;
-    scim_error(s, &b, StatusCode::CONFLICT, Some("uniqueness"));
-    assert_eq!(members(&srv, &token, &sales).await, vec![bo.clone()]);
+    refused(
+        put_group(
+            &srv,
+            &token,
+            &sales,
+            json!({"schemas": [GROUP], "displayName": "Ops"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        Some("uniqueness"),
+    );
+    assert_members(&srv, &token, &sales, &[&bo]).await;
 
     // DELETE: the group goes, its users stay.
-    let (s, b) = scim(
+    delete_ok(&srv, &token, &format!("/Groups/{sales}")).await;
+    assert_gone(
         &srv,
-        Method::DELETE,
-        &format!("/Groups/{sales}"),
         &token,
+        &format!("/Groups/{sales}"),
+        add_members_op(&[&ann]),
         None,
     )
     .await;
-    assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
-    let (s, b) = scim(&srv, Method::GET, &format!("/Groups/{sales}"), &token, None).await;
-    scim_error(s, &b, StatusCode::NOT_FOUND, None);
-    let (s, b) = scim(
-        &srv,
-        Method::DELETE,
-        &format!("/Groups/{sales}"),
-        &token,
-        None,
-    )
-    .await;
-    scim_error(s, &b, StatusCode::NOT_FOUND, None);
-    let (s, b) = patch_group(
-        &srv,
-        &token,
-        &sales,
-        json!([{"op": "add", "path": "members", "value": [{"value": ann}]}]),
-    )
-    .await;
-    scim_error(s, &b, StatusCode::NOT_FOUND, None);
-    assert_eq!(group_names(&get_user(&srv, &token, &bo).await), vec!["Ops"]);
-    let (_, b) = scim(&srv, Method::GET, "/Users", &token, None).await;
-    assert_eq!(b["totalResults"], 2, "{b}");
-    assert_eq!(
-        rest_groups(&srv, &root, &c).await,
-        vec![("Finance".to_owned(), 0), ("Ops".to_owned(), 1)]
-    );
+    assert_user_groups(&srv, &token, &bo, &["Ops"]).await;
+    assert_user_total(&srv, &token, 2).await;
+    assert_rest_groups(&srv, &root, &c, &[("Finance", 0), ("Ops", 1)]).await;
 }
 
 async fn group_patch_operations(engine: Engine) {
-    let Some(srv) = TestServer::start(engine).await else {
+    let Some((srv, root)) = start(engine).await else {
         return;
     };
-    let root = srv.root_token().await;
     let (c, _, token) = setup(&srv, &root, "Patches", json!({})).await;
-    let mut u = Vec::new();
-    for i in 0..6 {
-        u.push(
-            create_user(
-                &srv,
-                &token,
-                user(&format!("u{i}@patches.io"), "U", &format!("{i}")),
-            )
-            .await,
-        );
-    }
+    let u = create_users(&srv, &token, 6, |i| {
+        user(&format!("u{i}@patches.io"), "U", &format!("{i}"))
+    })
+    .await;
     let g = create_group(
         &srv,
         &token,
@@ -2140,57 +1975,23 @@ async fn group_patch_operations(engine: Engine) {
         json!([{"op": "Add", "path": "members", "value": members_of(&[&u[0], &u[1], &u[2], &u[0]])}]),
     )
     .await;
-    assert_eq!(
-        members(&srv, &token, &g).await,
-        sorted(ids(&[&u[0], &u[1], &u[2]]))
-    );
+    assert_members(&srv, &token, &g, &[&u[0], &u[1], &u[2]]).await;
     assert_eq!(rest_count(&srv, &root, &c, "Team").await, Some(3));
     // Adding a member again changes nothing.
-    group_patched(
-        &srv,
-        &token,
-        &g,
-        json!([{"op": "add", "path": "members", "value": [{"value": u[1]}, {"value": u[3]}]}]),
-    )
-    .await;
+    group_patched(&srv, &token, &g, add_members_op(&[&u[1], &u[3]])).await;
     assert_eq!(rest_count(&srv, &root, &c, "Team").await, Some(4));
     // Remove one by filter.
-    group_patched(
-        &srv,
-        &token,
-        &g,
-        json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", u[0])}]),
-    )
-    .await;
-    assert_eq!(
-        members(&srv, &token, &g).await,
-        sorted(ids(&[&u[1], &u[2], &u[3]]))
-    );
+    let by_filter = format!("members[value eq \"{}\"]", u[0]);
+    group_patched(&srv, &token, &g, remove_op(&by_filter)).await;
+    assert_members(&srv, &token, &g, &[&u[1], &u[2], &u[3]]).await;
     // Remove those listed in the value (Entra ID); one that is not a member is no error.
-    group_patched(
-        &srv,
-        &token,
-        &g,
-        json!([{"op": "remove", "path": "members", "value": [{"value": u[1]}, {"value": u[5]}]}]),
-    )
-    .await;
-    assert_eq!(
-        members(&srv, &token, &g).await,
-        sorted(ids(&[&u[2], &u[3]]))
-    );
+    group_patched(&srv, &token, &g, remove_members_op(&[&u[1], &u[5]])).await;
+    assert_members(&srv, &token, &g, &[&u[2], &u[3]]).await;
     assert_eq!(rest_count(&srv, &root, &c, "Team").await, Some(2));
     // Replace members.
-    group_patched(
-        &srv,
-        &token,
-        &g,
-        json!([{"op": "replace", "path": "members", "value": members_of(&[&u[3], &u[4], &u[5]])}]),
-    )
-    .await;
-    assert_eq!(
-        members(&srv, &token, &g).await,
-        sorted(ids(&[&u[3], &u[4], &u[5]]))
-    );
+    let three = members_of(&[&u[3], &u[4], &u[5]]);
+    group_patched(&srv, &token, &g, replace_op("members", three)).await;
+    assert_members(&srv, &token, &g, &[&u[3], &u[4], &u[5]]).await;
     assert_eq!(rest_count(&srv, &root, &c, "Team").await, Some(3));
     // Several operations in one message apply in order.
     group_patched(
@@ -2204,19 +2005,10 @@ async fn group_patch_operations(engine: Engine) {
         ]),
     )
     .await;
-    assert_eq!(
-        members(&srv, &token, &g).await,
-        sorted(ids(&[&u[3], &u[5]]))
-    );
+    assert_members(&srv, &token, &g, &[&u[3], &u[5]]).await;
 
     // Rename: by path, and path-less as Entra ID sends it.
-    group_patched(
-        &srv,
-        &token,
-        &g,
-        json!([{"op": "replace", "path": "displayName", "value": "Team Blue"}]),
-    )
-    .await;
+    group_patched(&srv, &token, &g, replace_op("displayName", "Team Blue")).await;
     assert_eq!(rest_count(&srv, &root, &c, "Team Blue").await, Some(2));
     group_patched(
         &srv,
@@ -2225,19 +2017,13 @@ async fn group_patch_operations(engine: Engine) {
         json!([{"op": "Replace", "value": {"displayName": "Team Red", "externalId": "ent-7"}}]),
     )
     .await;
-    assert_eq!(
-        group_ids(&srv, &token, "externalId eq \"ent-7\"").await,
-        vec![g.clone()]
-    );
+    assert_groups(&srv, &token, "externalId eq \"ent-7\"", &[&g]).await;
     // With `attributes`, the reply is 200 with the group.
-    let (s, b) = scim(
+    let (s, b) = scim_patch(
         &srv,
-        Method::PATCH,
-        &format!("/Groups/{g}?attributes=displayName,members"),
         &token,
-        Some(patch(
-            json!([{"op": "add", "path": "members", "value": [{"value": u[1]}]}]),
-        )),
+        &format!("/Groups/{g}?attributes=displayName,members"),
+        add_members_op(&[&u[1]]),
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{b}");
@@ -2245,10 +2031,7 @@ async fn group_patch_operations(engine: Engine) {
     assert_eq!(b["id"], g);
     assert_eq!(b["members"].as_array().map(Vec::len), Some(3), "{b}");
     assert!(b.get("meta").is_none(), "{b}");
-    assert_eq!(
-        group_names(&get_user(&srv, &token, &u[1]).await),
-        vec!["Team Red"]
-    );
+    assert_user_groups(&srv, &token, &u[1], &["Team Red"]).await;
 
     // Refused, and nothing changes.
     let other = create_group(
@@ -2307,7 +2090,7 @@ async fn group_patch_operations(engine: Engine) {
         assert_eq!(s, status, "{ops}: {b}");
         scim_error(s, &b, status, Some(kind));
     }
-    assert_eq!(members(&srv, &token, &g).await, before);
+    assert_members(&srv, &token, &g, &before).await;
     assert_eq!(rest_count(&srv, &root, &c, "Team Red").await, Some(3));
     assert_eq!(rest_count(&srv, &root, &c, "Other").await, Some(0));
     assert!(members(&srv, &token, &other).await.is_empty());
@@ -2321,32 +2104,21 @@ async fn group_patch_operations(engine: Engine) {
         json!([{"op": "replace", "value": {"displayName": "TEAM RED", "members": [{"value": u[0]}, {"value": u[1]}]}}]),
     )
     .await;
-    assert_eq!(
-        members(&srv, &token, &g).await,
-        sorted(ids(&[&u[0], &u[1]]))
-    );
+    assert_members(&srv, &token, &g, &[&u[0], &u[1]]).await;
     assert_eq!(rest_count(&srv, &root, &c, "TEAM RED").await, Some(2));
 
     // Remove all.
-    group_patched(
-        &srv,
-        &token,
-        &g,
-        json!([{"op": "remove", "path": "members"}]),
-    )
-    .await;
+    group_patched(&srv, &token, &g, remove_op("members")).await;
     assert!(members(&srv, &token, &g).await.is_empty());
     assert_eq!(rest_count(&srv, &root, &c, "TEAM RED").await, Some(0));
     // The users stay.
-    let (_, b) = scim(&srv, Method::GET, "/Users", &token, None).await;
-    assert_eq!(b["totalResults"], 6, "{b}");
+    assert_user_total(&srv, &token, 6).await;
 }
 
 async fn one_patch_adds_and_removes_thousands(engine: Engine) {
-    let Some(srv) = TestServer::start(engine).await else {
+    let Some((srv, root)) = start(engine).await else {
         return;
     };
-    let root = srv.root_token().await;
     let c = srv
         .create_company(&root, None, json!({"name": "Big"}))
         .await;
@@ -2367,17 +2139,10 @@ async fn one_patch_adds_and_removes_thousands(engine: Engine) {
         all.extend(made);
     }
     let loaded = started.elapsed();
-    let (_, b) = scim(&srv, Method::GET, "/Users?count=1", &token, None).await;
+    let (_, b) = scim_get(&srv, &token, "/Users?count=1").await;
     assert_eq!(b["totalResults"], N, "{b}");
     // A page holds at most ServiceProviderConfig's maxResults.
-    let (_, b) = scim(
-        &srv,
-        Method::GET,
-        "/Users?count=5000&attributes=id",
-        &token,
-        None,
-    )
-    .await;
+    let (_, b) = scim_get(&srv, &token, "/Users?count=5000&attributes=id").await;
     assert_eq!(
         (b["totalResults"].clone(), b["itemsPerPage"].clone()),
         (json!(N), json!(1000))
@@ -2391,52 +2156,30 @@ async fn one_patch_adds_and_removes_thousands(engine: Engine) {
     .await;
     let refs: Vec<&String> = all.iter().collect();
     let t = std::time::Instant::now();
-    group_patched(
-        &srv,
-        &token,
-        &g,
-        json!([{"op": "add", "path": "members", "value": members_of(&refs)}]),
-    )
-    .await;
+    group_patched(&srv, &token, &g, add_members_op(&refs)).await;
     let add_time = t.elapsed();
     assert_eq!(
         rest_count(&srv, &root, &c, "Everyone").await,
         Some(N as i64)
     );
-    assert_eq!(members(&srv, &token, &g).await, sorted(all.clone()));
-    assert_eq!(
-        group_ids(
-            &srv,
-            &token,
-            &format!("members.value eq \"{}\"", all[N - 1])
-        )
-        .await,
-        vec![g.clone()]
-    );
+    assert_members(&srv, &token, &g, &all).await;
+    let has_last = format!("members.value eq \"{}\"", all[N - 1]);
+    assert_groups(&srv, &token, &has_last, &[&g]).await;
 
     // Remove every other user in one PATCH.
     let gone: Vec<&String> = all.iter().step_by(2).collect();
     let kept: Vec<String> = all.iter().skip(1).step_by(2).cloned().collect();
     assert_eq!((gone.len(), kept.len()), (N / 2, N / 2));
     let t = std::time::Instant::now();
-    group_patched(
-        &srv,
-        &token,
-        &g,
-        json!([{"op": "remove", "path": "members", "value": members_of(&gone)}]),
-    )
-    .await;
+    group_patched(&srv, &token, &g, remove_members_op(&gone)).await;
     let remove_time = t.elapsed();
     assert_eq!(
         rest_count(&srv, &root, &c, "Everyone").await,
         Some((N / 2) as i64)
     );
-    assert_eq!(members(&srv, &token, &g).await, sorted(kept));
-    assert!(
-        group_ids(&srv, &token, &format!("members.value eq \"{}\"", all[0]))
-            .await
-            .is_empty()
-    );
+    assert_members(&srv, &token, &g, &kept).await;
+    let has_first = format!("members.value eq \"{}\"", all[0]);
+    assert_groups(&srv, &token, &has_first, &[]).await;
     eprintln!(
         "{engine:?}: {N} users in {loaded:?}; add {add_time:?}; remove {remove_time:?}; total {:?}",
         started.elapsed()
@@ -2446,88 +2189,40 @@ async fn one_patch_adds_and_removes_thousands(engine: Engine) {
 /// Providers retry and run requests in parallel: the same user or group sent at once is made
 /// once (the others are told it exists), and parallel member changes all land.
 async fn concurrent_writes_stay_consistent(engine: Engine) {
-    let Some(srv) = TestServer::start(engine).await else {
+    let Some((srv, root)) = start(engine).await else {
         return;
     };
-    let root = srv.root_token().await;
     let (c, _, token) = setup(&srv, &root, "Parallel", json!({})).await;
     let body = user("same@parallel.io", "Same", "User");
-    let replies = futures::future::join_all(
-        (0..8).map(|_| scim(&srv, Method::POST, "/Users", &token, Some(body.clone()))),
-    )
-    .await;
-    let made: Vec<&Value> = replies
-        .iter()
-        .filter(|(s, _)| *s == StatusCode::CREATED)
-        .map(|(_, b)| b)
-        .collect();
-    assert_eq!(made.len(), 1, "{replies:?}");
-    for (s, b) in replies.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
-        scim_error(*s, b, StatusCode::CONFLICT, Some("uniqueness"));
-    }
-    assert_eq!(
-        user_ids(&srv, &token, "userName eq \"same@parallel.io\"").await,
-        vec![made[0]["id"].as_str().expect("id").to_owned()]
-    );
+    let made = created_once(&srv, &token, "/Users", body).await;
+    let same = made["id"].as_str().expect("id").to_owned();
+    assert_users(&srv, &token, "userName eq \"same@parallel.io\"", &[&same]).await;
 
     let group = json!({"schemas": [GROUP], "displayName": "Parallel Team"});
-    let replies = futures::future::join_all(
-        (0..8).map(|_| scim(&srv, Method::POST, "/Groups", &token, Some(group.clone()))),
-    )
-    .await;
-    let made: Vec<&Value> = replies
-        .iter()
-        .filter(|(s, _)| *s == StatusCode::CREATED)
-        .map(|(_, b)| b)
-        .collect();
-    assert_eq!(made.len(), 1, "{replies:?}");
-    for (s, b) in replies.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
-        scim_error(*s, b, StatusCode::CONFLICT, Some("uniqueness"));
-    }
-    let g = made[0]["id"].as_str().expect("id").to_owned();
+    let made = created_once(&srv, &token, "/Groups", group).await;
+    let g = made["id"].as_str().expect("id").to_owned();
 
-    let mut users = Vec::new();
-    for i in 0..20 {
-        users.push(create_user(&srv, &token, user(&format!("p{i}@parallel.io"), "P", "Q")).await);
-    }
-    let replies = futures::future::join_all(users.iter().map(|u| {
-        patch_group(
-            &srv,
-            &token,
-            &g,
-            json!([{"op": "add", "path": "members", "value": [{"value": u}]}]),
-        )
-    }))
+    let users = create_users(&srv, &token, 20, |i| {
+        user(&format!("p{i}@parallel.io"), "P", "Q")
+    })
     .await;
-    for (s, b) in &replies {
-        assert_eq!(*s, StatusCode::NO_CONTENT, "{b}");
-    }
-    assert_eq!(members(&srv, &token, &g).await, sorted(users.clone()));
+    let adds = users.iter().map(|u| add_members_op(&[u]));
+    patch_group_at_once(&srv, &token, &g, adds).await;
+    assert_members(&srv, &token, &g, &users).await;
     assert_eq!(rest_count(&srv, &root, &c, "Parallel Team").await, Some(20));
-    let replies = futures::future::join_all(users.iter().take(10).map(|u| {
-        patch_group(
-            &srv,
-            &token,
-            &g,
-            json!([{"op": "remove", "path": format!("members[value eq \"{u}\"]")}]),
-        )
-    }))
-    .await;
-    for (s, b) in &replies {
-        assert_eq!(*s, StatusCode::NO_CONTENT, "{b}");
-    }
-    assert_eq!(
-        members(&srv, &token, &g).await,
-        sorted(users[10..].to_vec())
-    );
+    let removes = users
+        .iter()
+        .take(10)
+        .map(|u| remove_op(&format!("members[value eq \"{u}\"]")));
+    patch_group_at_once(&srv, &token, &g, removes).await;
+    assert_members(&srv, &token, &g, &users[10..]).await;
     assert_eq!(rest_count(&srv, &root, &c, "Parallel Team").await, Some(10));
 }
 
 async fn companies_are_isolated(engine: Engine) {
-    let Some(srv) = TestServer::start(engine).await else {
+    let Some((srv, root)) = start(engine).await else {
         return;
     };
-    let root = srv.root_token().await;
     let (_, _, a) = setup(&srv, &root, "Alpha", json!({})).await;
     let (_, _, b_token) = setup(&srv, &root, "Beta", json!({})).await;
     let ann_a = create_user(&srv, &a, user("ann@shared.io", "Ann", "Alpha")).await;
@@ -2540,66 +2235,49 @@ async fn companies_are_isolated(engine: Engine) {
     .await;
 
     // A's token never sees or touches B's users and groups.
-    let (s, b) = scim(&srv, Method::GET, &format!("/Users/{bo_b}"), &a, None).await;
-    scim_error(s, &b, StatusCode::NOT_FOUND, None);
-    assert!(user_ids(&srv, &a, "userName eq \"bo@beta.io\"")
-        .await
-        .is_empty());
-    assert!(user_ids(&srv, &a, &format!("id eq \"{bo_b}\""))
-        .await
-        .is_empty());
-    assert_eq!(user_ids(&srv, &a, "").await, vec![ann_a.clone()]);
-    let (s, b) = patch_user(
+    assert_gone(
         &srv,
         &a,
-        &bo_b,
-        json!([{"op": "replace", "path": "active", "value": false}]),
-    )
-    .await;
-    scim_error(s, &b, StatusCode::NOT_FOUND, None);
-    let (s, b) = scim(
-        &srv,
-        Method::PUT,
         &format!("/Users/{bo_b}"),
-        &a,
+        replace_op("active", false),
         Some(user("bo@beta.io", "X", "Y")),
     )
     .await;
-    scim_error(s, &b, StatusCode::NOT_FOUND, None);
-    let (s, b) = scim(&srv, Method::DELETE, &format!("/Users/{bo_b}"), &a, None).await;
-    scim_error(s, &b, StatusCode::NOT_FOUND, None);
-    let (s, b) = scim(&srv, Method::GET, &format!("/Groups/{g_b}"), &a, None).await;
-    scim_error(s, &b, StatusCode::NOT_FOUND, None);
-    assert!(group_ids(&srv, &a, "displayName eq \"Beta Team\"")
-        .await
-        .is_empty());
-    assert!(group_ids(&srv, &a, &format!("members.value eq \"{bo_b}\""))
-        .await
-        .is_empty());
-    let (s, b) = patch_group(&srv, &a, &g_b, json!([{"op": "remove", "path": "members"}])).await;
-    scim_error(s, &b, StatusCode::NOT_FOUND, None);
-    let (s, b) = scim(&srv, Method::DELETE, &format!("/Groups/{g_b}"), &a, None).await;
-    scim_error(s, &b, StatusCode::NOT_FOUND, None);
+    assert_users(&srv, &a, "userName eq \"bo@beta.io\"", &[]).await;
+    assert_users(&srv, &a, &format!("id eq \"{bo_b}\""), &[]).await;
+    assert_users(&srv, &a, "", &[&ann_a]).await;
+    assert_gone(
+        &srv,
+        &a,
+        &format!("/Groups/{g_b}"),
+        remove_op("members"),
+        None,
+    )
+    .await;
+    assert_groups(&srv, &a, "displayName eq \"Beta Team\"", &[]).await;
+    assert_groups(&srv, &a, &format!("members.value eq \"{bo_b}\""), &[]).await;
     // B's user cannot be a member of A's group, nor A's manager.
-    let (s, b) = scim(
-        &srv,
-        Method::POST,
-        "/Groups",
-        &a,
-        Some(
+    refused(
+        post_group(
+            &srv,
+            &a,
             json!({"schemas": [GROUP], "displayName": "Alpha Team", "members": [{"value": bo_b}]}),
-        ),
-    )
-    .await;
-    scim_error(s, &b, StatusCode::BAD_REQUEST, Some("invalidValue"));
-    let (s, b) = patch_user(
-        &srv,
-        &a,
-        &ann_a,
-        json!([{"op": "replace", "path": format!("{ENTERPRISE}:manager"), "value": bo_b}]),
-    )
-    .await;
-    scim_error(s, &b, StatusCode::BAD_REQUEST, Some("invalidValue"));
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        Some("invalidValue"),
+    );
+    refused(
+        patch_user(
+            &srv,
+            &a,
+            &ann_a,
+            replace_op(&enterprise("manager"), bo_b.as_str()),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        Some("invalidValue"),
+    );
     // The same name and email are free in the other company.
     let group_a = create_group(
         &srv,
@@ -2615,7 +2293,7 @@ async fn companies_are_isolated(engine: Engine) {
     let bo = get_user(&srv, &b_token, &bo_b).await;
     assert_eq!(bo["active"], true);
     assert_eq!(bo["name"]["givenName"], "Bo");
-    assert_eq!(members(&srv, &b_token, &g_b).await, vec![bo_b.clone()]);
+    assert_members(&srv, &b_token, &g_b, &[&bo_b]).await;
     assert_eq!(
         get_user(&srv, &a, &ann_a).await["name"]["familyName"],
         "Alpha"
@@ -2623,10 +2301,9 @@ async fn companies_are_isolated(engine: Engine) {
 }
 
 async fn rest_users_are_claimed(engine: Engine) {
-    let Some(srv) = TestServer::start(engine).await else {
+    let Some((srv, root)) = start(engine).await else {
         return;
     };
-    let root = srv.root_token().await;
     let (c, _, token) = setup(&srv, &root, "Claim", json!({})).await;
     let ann = srv
         .create_user(
@@ -2645,43 +2322,32 @@ async fn rest_users_are_claimed(engine: Engine) {
         .await;
 
     // A provider looking for the user finds it.
-    assert_eq!(
-        user_ids(&srv, &token, "userName eq \"Ann@Claim.io\"").await,
-        vec![ann.clone()]
-    );
+    assert_users(&srv, &token, "userName eq \"Ann@Claim.io\"", &[&ann]).await;
     let u = get_user(&srv, &token, &ann).await;
     assert_eq!(u["userName"], "ann@claim.io");
     assert_eq!(u["name"], json!({"givenName": "Ann", "familyName": "Lee"}));
     assert_eq!(u[ENTERPRISE]["department"], "Sales");
     assert!(u.get("externalId").is_none(), "{u}");
     // POST of its email is a conflict naming it: the provider then claims it.
-    let (s, b) = scim(
-        &srv,
-        Method::POST,
-        "/Users",
-        &token,
-        Some(user("ann@claim.io", "Ann", "Lee")),
-    )
-    .await;
-    scim_error(s, &b, StatusCode::CONFLICT, Some("uniqueness"));
+    refused(
+        post_user(&srv, &token, user("ann@claim.io", "Ann", "Lee")).await,
+        StatusCode::CONFLICT,
+        Some("uniqueness"),
+    );
 
-    let (s, b) = scim(
+    let (s, b) = put_user(
         &srv,
-        Method::PUT,
-        &format!("/Users/{ann}"),
         &token,
-        Some(json!({
+        &ann,
+        json!({
             "schemas": [USER, ENTERPRISE], "userName": "ann@claim.io", "externalId": "entra-ann",
             "name": {"givenName": "Ann", "familyName": "Lee-Smith"},
             ENTERPRISE: {"department": "Sales"},
-        })),
+        }),
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    assert_eq!(
-        user_ids(&srv, &token, "externalId eq \"entra-ann\"").await,
-        vec![ann.clone()]
-    );
+    assert_users(&srv, &token, "externalId eq \"entra-ann\"", &[&ann]).await;
     let r = rest_user(&srv, &root, &c, &ann).await;
     assert_eq!(r["lastName"], "Lee-Smith");
     // What SCIM does not carry keeps its value.
@@ -2694,7 +2360,7 @@ async fn rest_users_are_claimed(engine: Engine) {
     )
     .await;
     assert_eq!(u["name"], json!({"givenName": "Bo", "familyName": "Ng"}));
-    assert_eq!(rest_user(&srv, &root, &c, &bo).await["lastName"], "Ng");
+    assert_rest_field(&srv, &root, &c, &bo, "lastName", "Ng").await;
 
     // A REST delete is a SCIM delete, and a REST change shows through SCIM.
     let (s, b) = srv
@@ -2705,8 +2371,7 @@ async fn rest_users_are_claimed(engine: Engine) {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    let (s, b) = scim(&srv, Method::GET, &format!("/Users/{bo}"), &token, None).await;
-    scim_error(s, &b, StatusCode::NOT_FOUND, None);
+    not_found(scim_get(&srv, &token, &format!("/Users/{bo}")).await);
     let (s, b) = srv
         .put(
             &format!("/api/target-users/{ann}"),
@@ -2722,23 +2387,14 @@ async fn rest_users_are_claimed(engine: Engine) {
 }
 
 async fn token_lifecycle(engine: Engine) {
-    let Some(srv) = TestServer::start(engine).await else {
+    let Some((srv, root)) = start(engine).await else {
         return;
     };
-    let root = srv.root_token().await;
     let (c, id, old) = setup(&srv, &root, "Rotate", json!({})).await;
     let scope = [(SCOPE, c.as_str())];
     let ann = create_user(&srv, &old, user("ann@rotate.io", "Ann", "Lee")).await;
 
-    let (s, b) = srv
-        .call(
-            Method::POST,
-            &format!("/api/scim/{id}/revoke"),
-            &root,
-            None,
-            &scope,
-        )
-        .await;
+    let (s, b) = revoke(&srv, &root, &c, &id).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let new = b["data"]["results"][0]["token"]
         .as_str()
@@ -2746,92 +2402,53 @@ async fn token_lifecycle(engine: Engine) {
         .to_owned();
     assert_ne!(new, old);
     assert_eq!(b["data"]["results"][0]["resourceId"], id);
-    let (s, b) = scim(&srv, Method::GET, "/Users", &old, None).await;
-    scim_error(s, &b, StatusCode::UNAUTHORIZED, None);
-    let (s, b) = scim(&srv, Method::GET, "/Users", &new, None).await;
-    assert_eq!(s, StatusCode::OK, "{b}");
+    let unauthorized = StatusCode::UNAUTHORIZED;
+    refused(scim_get(&srv, &old, "/Users").await, unauthorized, None);
+    let b = get_ok(&srv, &new, "/Users").await;
     assert_eq!(ids_of(&b, "new token"), vec![ann.clone()]);
     let bo = create_user(&srv, &new, user("bo@rotate.io", "Bo", "Ng")).await;
 
     // A second integration of the company sees the same directory.
     let (other_id, other) = integration(&srv, &root, &c, json!({"name": "Okta"})).await;
-    assert_eq!(user_ids(&srv, &other, "").await, ids(&[&ann, &bo]));
+    assert_users(&srv, &other, "", &[&ann, &bo]).await;
 
     // Deleting an integration stops its token at once; its users stay.
     let (s, b) = srv.delete(&format!("/api/scim/{id}"), &root, &scope).await;
     assert_eq!(s, StatusCode::OK, "{b}");
-    let (s, b) = scim(&srv, Method::GET, "/Users", &new, None).await;
-    scim_error(s, &b, StatusCode::UNAUTHORIZED, None);
-    let (s, b) = srv
-        .call(
-            Method::POST,
-            &format!("/api/scim/{id}/revoke"),
-            &root,
-            None,
-            &scope,
-        )
-        .await;
+    refused(scim_get(&srv, &new, "/Users").await, unauthorized, None);
+    let (s, b) = revoke(&srv, &root, &c, &id).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
     for u in [&ann, &bo] {
-        let r = rest_user(&srv, &root, &c, u).await;
-        assert_eq!(r["isDeleted"], false, "{r}");
+        assert_rest_field(&srv, &root, &c, u, "isDeleted", false).await;
     }
-    assert_eq!(user_ids(&srv, &other, "").await, ids(&[&ann, &bo]));
+    assert_users(&srv, &other, "", &[&ann, &bo]).await;
     let (s, _) = srv
         .delete(&format!("/api/scim/{other_id}"), &root, &scope)
         .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, b) = scim(&srv, Method::GET, "/Users", &other, None).await;
-    scim_error(s, &b, StatusCode::UNAUTHORIZED, None);
+    refused(scim_get(&srv, &other, "/Users").await, unauthorized, None);
 }
 
 async fn inactive_company_is_forbidden(engine: Engine) {
-    let Some(srv) = TestServer::start(engine).await else {
+    let Some((srv, root)) = start(engine).await else {
         return;
     };
-    let root = srv.root_token().await;
     let (c, _, token) = setup(&srv, &root, "Sleepy", json!({})).await;
     let ann = create_user(&srv, &token, user("ann@sleepy.io", "Ann", "Lee")).await;
-    let (s, b) = srv
-        .put(
-            &format!("/api/companies/{c}"),
-            &root,
-            json!({"statusId": 2}),
-            &[],
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    let (s, b) = scim(&srv, Method::GET, "/Users", &token, None).await;
-    scim_error(s, &b, StatusCode::FORBIDDEN, None);
-    let (s, b) = patch_user(
-        &srv,
-        &token,
-        &ann,
-        json!([{"op": "replace", "path": "active", "value": false}]),
-    )
-    .await;
-    scim_error(s, &b, StatusCode::FORBIDDEN, None);
-    let (s, b) = scim(
-        &srv,
-        Method::POST,
-        "/Users",
-        &token,
-        Some(user("bo@sleepy.io", "Bo", "Ng")),
-    )
-    .await;
-    scim_error(s, &b, StatusCode::FORBIDDEN, None);
+    set_company_status(&srv, &root, &c, 2).await;
+    let forbidden = StatusCode::FORBIDDEN;
+    refused(scim_get(&srv, &token, "/Users").await, forbidden, None);
+    let deactivate = replace_op("active", false);
+    refused(
+        patch_user(&srv, &token, &ann, deactivate).await,
+        forbidden,
+        None,
+    );
+    let bo = user("bo@sleepy.io", "Bo", "Ng");
+    refused(post_user(&srv, &token, bo).await, forbidden, None);
     // Active again, the same token works and nothing was written meanwhile.
-    let (s, b) = srv
-        .put(
-            &format!("/api/companies/{c}"),
-            &root,
-            json!({"statusId": 1}),
-            &[],
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    let (s, b) = scim(&srv, Method::GET, "/Users", &token, None).await;
-    assert_eq!(s, StatusCode::OK, "{b}");
+    set_company_status(&srv, &root, &c, 1).await;
+    let b = get_ok(&srv, &token, "/Users").await;
     assert_eq!(ids_of(&b, "after"), vec![ann.clone()]);
     assert_eq!(b["Resources"][0]["active"], true);
 }
