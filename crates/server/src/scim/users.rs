@@ -378,10 +378,11 @@ async fn incoming(
             }
         }
     }
+    let (first, last) = names(body);
     let input = TargetUserInput {
         email: Some(email),
-        first_name: Some(string_at(body, &["name", "givenName"]).unwrap_or_default()),
-        last_name: Some(string_at(body, &["name", "familyName"]).unwrap_or_default()),
+        first_name: Some(first),
+        last_name: Some(last),
         department: Some(department),
         phone_number: Some(phone),
         is_active: Some(active),
@@ -427,6 +428,24 @@ async fn incoming(
         custom,
         group_by,
     })
+}
+
+/// The first and last name: `name.givenName` and `familyName`; a directory entry with neither
+/// (Entra ID leaves them out when the directory has none) is named from `displayName`, split
+/// at its last space.
+fn names(body: &Value) -> (String, String) {
+    let given = string_at(body, &["name", "givenName"]).unwrap_or_default();
+    let family = string_at(body, &["name", "familyName"]).unwrap_or_default();
+    if !given.is_empty() || !family.is_empty() {
+        return (given, family);
+    }
+    let display = string_at(body, &["displayName"])
+        .or_else(|| string_at(body, &["name", "formatted"]))
+        .unwrap_or_default();
+    match display.rsplit_once(' ') {
+        Some((first, last)) => (first.trim().to_owned(), last.trim().to_owned()),
+        None => (display, String::new()),
+    }
 }
 
 /// Writes `inc` over user `resource_id` (a replace, a patch, or a revival).
@@ -695,5 +714,50 @@ pub async fn delete(
     {
         WriteOutcome::Done(_) => Ok(StatusCode::NO_CONTENT.into_response()),
         WriteOutcome::NotFound | WriteOutcome::Deleted => Err(not_found(&id)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_come_from_display_name_only_when_name_is_empty() {
+        let both = json!({"name": {"givenName": "Ann", "familyName": "Lee"}, "displayName": "X Y"});
+        assert_eq!(names(&both), ("Ann".into(), "Lee".into()));
+        let display = json!({"displayName": "Mary Ann Major"});
+        assert_eq!(names(&display), ("Mary Ann".into(), "Major".into()));
+        let formatted = json!({"name": {"formatted": "Cher"}});
+        assert_eq!(names(&formatted), ("Cher".into(), String::new()));
+        assert_eq!(names(&json!({})), (String::new(), String::new()));
+    }
+
+    #[test]
+    fn provider_lists_keep_their_types_around_the_stored_value() {
+        let sent = vec![
+            json!({"value": "home@x.io", "type": "home"}),
+            json!({"value": "old@x.io", "type": "work", "primary": true}),
+        ];
+        let out = around(Some(sent), "new@x.io");
+        assert_eq!(out[0]["value"], "home@x.io");
+        assert_eq!(
+            out[1],
+            json!({"value": "new@x.io", "type": "work", "primary": true})
+        );
+        // No list: one work element, or none for an empty value.
+        assert_eq!(
+            around(None, "a@x.io"),
+            vec![json!({"value": "a@x.io", "type": "work", "primary": true})]
+        );
+        assert!(around(None, "").is_empty());
+        // A cleared value takes its element out.
+        let phones = vec![
+            json!({"value": "1", "type": "mobile"}),
+            json!({"value": "2", "type": "work"}),
+        ];
+        assert_eq!(
+            around(Some(phones), ""),
+            vec![json!({"value": "1", "type": "mobile"})]
+        );
     }
 }
