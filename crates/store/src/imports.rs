@@ -1457,7 +1457,8 @@ impl ImportStore for SqlStore {
         }
         self.resume_fts_in(&mut tx, paused).await?;
         if active + inactive > 0 {
-            crate::target_users::bump(&mut tx, company_id, month, active, inactive, 0).await?;
+            let d = crate::target_users::Delta::created(active, inactive);
+            crate::target_users::bump(&mut tx, company_id, month, d).await?;
         }
         for group in &upload.group_ids {
             for ids in joined.chunks(ROWS_PER_STATEMENT) {

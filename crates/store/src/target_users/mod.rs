@@ -39,6 +39,27 @@ fn duplicate_email(email: &str) -> StoreError {
 }
 
 impl SqlStore {
+    /// The company's users counted from its counter rows: live active, live inactive, deleted
+    /// active and deleted inactive (the cells of [`search::status_cells`]).
+    async fn status_counts(&self, company_id: i64) -> Result<[i64; 4]> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(active), 0) AS BIGINT) AS a, \
+             CAST(COALESCE(SUM(inactive), 0) AS BIGINT) AS i, \
+             CAST(COALESCE(SUM(deleted_active), 0) AS BIGINT) AS da, \
+             CAST(COALESCE(SUM(deleted - deleted_active), 0) AS BIGINT) AS di \
+             FROM target_user_counters WHERE company_id = $1",
+        )
+        .bind(company_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok([
+            get_i64(&row, "a")?,
+            get_i64(&row, "i")?,
+            get_i64(&row, "da")?,
+            get_i64(&row, "di")?,
+        ])
+    }
+
     /// Writes what `links` sets for user `user_id`, in its write's transaction.
     async fn set_links_in(
         &self,
@@ -234,25 +255,83 @@ fn members_only(cond: &Cond) -> Option<i64> {
     }
 }
 
-/// Adds deltas to one (company, month) counter row.
+/// How a write moves one (company, month) counter row: live users by status, deleted users,
+/// and the deleted ones that were active (migration 0021).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Delta {
+    pub active: i64,
+    pub inactive: i64,
+    pub deleted: i64,
+    pub deleted_active: i64,
+}
+
+impl Delta {
+    /// `active` and `inactive` new live users.
+    pub(crate) fn created(active: i64, inactive: i64) -> Self {
+        Delta {
+            active,
+            inactive,
+            ..Delta::default()
+        }
+    }
+
+    /// A live user that was active or not is soft-deleted.
+    fn deleted(was_active: bool) -> Self {
+        let a = i64::from(was_active);
+        Delta {
+            active: -a,
+            inactive: a - 1,
+            deleted: 1,
+            deleted_active: a,
+        }
+    }
+
+    /// A live user's status became `active`.
+    fn status(active: bool) -> Self {
+        let d = if active { 1 } else { -1 };
+        Delta::created(d, -d)
+    }
+
+    fn undo(self) -> Self {
+        Delta {
+            active: -self.active,
+            inactive: -self.inactive,
+            deleted: -self.deleted,
+            deleted_active: -self.deleted_active,
+        }
+    }
+}
+
+impl std::ops::AddAssign for Delta {
+    fn add_assign(&mut self, o: Delta) {
+        self.active += o.active;
+        self.inactive += o.inactive;
+        self.deleted += o.deleted;
+        self.deleted_active += o.deleted_active;
+    }
+}
+
+/// Adds `d` to one (company, month) counter row.
 pub(crate) async fn bump(
     conn: &mut AnyConnection,
     company_id: i64,
     month: i64,
-    active: i64,
-    inactive: i64,
-    deleted: i64,
+    d: Delta,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO target_user_counters (company_id, month, active, inactive, deleted) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (company_id, month) DO UPDATE SET active = target_user_counters.active + excluded.active, \
-         inactive = target_user_counters.inactive + excluded.inactive, deleted = target_user_counters.deleted + excluded.deleted",
+        "INSERT INTO target_user_counters (company_id, month, active, inactive, deleted, deleted_active) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (company_id, month) DO UPDATE SET \
+         active = target_user_counters.active + excluded.active, \
+         inactive = target_user_counters.inactive + excluded.inactive, \
+         deleted = target_user_counters.deleted + excluded.deleted, \
+         deleted_active = target_user_counters.deleted_active + excluded.deleted_active",
     )
     .bind(company_id)
     .bind(month)
-    .bind(active)
-    .bind(inactive)
-    .bind(deleted)
+    .bind(d.active)
+    .bind(d.inactive)
+    .bind(d.deleted)
+    .bind(d.deleted_active)
     .execute(conn)
     .await?;
     Ok(())
@@ -261,15 +340,6 @@ pub(crate) async fn bump(
 /// Most deleted users a bulk delete's audit row names by id; the rest are only counted, so that
 /// a delete of 100,000 users writes a row of kilobytes, not megabytes.
 const BULK_AUDIT_IDS: usize = 1000;
-
-/// Counter deltas of soft-deleting a user that was active or not.
-fn delete_delta(was_active: bool) -> (i64, i64, i64) {
-    if was_active {
-        (-1, 0, 1)
-    } else {
-        (0, -1, 1)
-    }
-}
 
 #[async_trait]
 impl TargetUserStore for SqlStore {
@@ -287,8 +357,8 @@ impl TargetUserStore for SqlStore {
         let insert = insert_rows(C::TABLE, [row])?;
         let res = self.insert_returning_id(&mut tx, insert, C::Id).await;
         let id = or_conflict(res, || duplicate_email(&f.email))?;
-        let (a, i) = if f.is_active { (1, 0) } else { (0, 1) };
-        bump(&mut tx, company_id, month_of(create_time), a, i, 0).await?;
+        let d = Delta::created(i64::from(f.is_active), i64::from(!f.is_active));
+        bump(&mut tx, company_id, month_of(create_time), d).await?;
         self.set_links_in(&mut tx, company_id, id, links).await?;
         let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
         let event = change.event(
@@ -348,7 +418,7 @@ impl TargetUserStore for SqlStore {
             })?;
         }
         for (month, (a, i)) in months {
-            bump(&mut tx, company_id, month, a, i, 0).await?;
+            bump(&mut tx, company_id, month, Delta::created(a, i)).await?;
         }
         // One row for the batch: its size, not every user (an import can be 100,000 users).
         let n = users.len() as u64;
@@ -407,16 +477,15 @@ impl TargetUserStore for SqlStore {
             .execute(&mut *tx)
             .await;
             or_conflict(res, || duplicate_email(&before.fields.email))?;
-            let (a, i, d) = delete_delta(before.fields.is_active);
-            bump(&mut tx, company_id, month, -a, -i, -d).await?;
+            let undo = Delta::deleted(before.fields.is_active).undo();
+            bump(&mut tx, company_id, month, undo).await?;
             before.is_deleted = false;
         }
         let now = chrono::Utc::now().timestamp_millis();
         let res = self.execute(&mut tx, &update_row(before.id, f, now)).await;
         or_conflict(res, || duplicate_email(&f.email))?;
         if before.fields.is_active != f.is_active {
-            let d = if f.is_active { 1 } else { -1 };
-            bump(&mut tx, company_id, month, d, -d, 0).await?;
+            bump(&mut tx, company_id, month, Delta::status(f.is_active)).await?;
         }
         let has_phone = !f.phone_number.is_empty();
         if before.fields.phone_number.is_empty() == has_phone {
@@ -476,14 +545,12 @@ impl TargetUserStore for SqlStore {
         let user = TargetUser::from_columns(&row)?;
         self.user_deleted_in(&mut tx, user.id, !user.fields.phone_number.is_empty())
             .await?;
-        let (a, i, d) = delete_delta(user.fields.is_active);
+        let month = row.int(CREATE_MONTH_AFTER_READ)?;
         bump(
             &mut tx,
             company_id,
-            row.int(CREATE_MONTH_AFTER_READ)?,
-            a,
-            i,
-            d,
+            month,
+            Delta::deleted(user.fields.is_active),
         )
         .await?;
         let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
@@ -544,7 +611,8 @@ impl TargetUserStore for SqlStore {
         spec: &SearchSpec,
     ) -> Result<(i64, Vec<TargetUser>)> {
         let cond = self.user_condition(&spec.cond);
-        // An unfiltered total is the sum of the counters, an unfiltered member search's the
+        // An unfiltered total, or one filtered on Status and IsDeleted alone, is a sum of the
+        // counters, an unfiltered member search's the
         // group's own count, and a lone custom-field filter's the count of the field's values
         // that meet it (index on field and value): lookups, not scans of the users.
         let total = if spec.cond == Cond::All(vec![]) {
@@ -561,6 +629,14 @@ impl TargetUserStore for SqlStore {
             row.map(|r| get_i64(&r, "user_count"))
                 .transpose()?
                 .unwrap_or(0)
+        } else if let Some(cells) = search::status_cells(&spec.cond) {
+            let counts = self.status_counts(company_id).await?;
+            cells
+                .iter()
+                .zip(counts)
+                .filter(|(selected, _)| **selected)
+                .map(|(_, n)| n)
+                .sum()
         } else if let Some((field, leaf)) = search::lone_custom_leaf(&spec.cond) {
             self.count(
                 count_select()
@@ -671,8 +747,7 @@ impl TargetUserStore for SqlStore {
         }
         let (sql, values) = self.render(&stmt);
         let mut tx = self.write_tx().await?;
-        // (month) -> (active removed, inactive removed, deleted added)
-        let mut deltas: HashMap<i64, (i64, i64, i64)> = HashMap::new();
+        let mut deltas: HashMap<i64, Delta> = HashMap::new();
         let mut n = 0;
         // The ids deleted, for the audit row: up to BULK_AUDIT_IDS of them.
         let mut ids = Vec::new();
@@ -681,13 +756,9 @@ impl TargetUserStore for SqlStore {
         {
             let mut rows = bind_values(sqlx::query(&sql), &values).fetch(&mut *tx);
             while let Some(row) = rows.try_next().await? {
-                let (a, i, d) = delete_delta(get_bool(&row, C::IsActive.name())?);
-                let e = deltas
+                *deltas
                     .entry(get_i64(&row, C::CreateMonth.name())?)
-                    .or_default();
-                e.0 += a;
-                e.1 += i;
-                e.2 += d;
+                    .or_default() += Delta::deleted(get_bool(&row, C::IsActive.name())?);
                 n += 1;
                 deleted.push(get_i64(&row, C::Id.name())?);
                 if ids.len() < BULK_AUDIT_IDS {
@@ -695,8 +766,8 @@ impl TargetUserStore for SqlStore {
                 }
             }
         }
-        for (month, (a, i, d)) in deltas {
-            bump(&mut tx, company_id, month, a, i, d).await?;
+        for (month, d) in deltas {
+            bump(&mut tx, company_id, month, d).await?;
         }
         self.users_deleted_in(&mut tx, &deleted).await?;
         let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;

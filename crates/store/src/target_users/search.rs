@@ -17,6 +17,59 @@ const DEFERRED_JOIN_OFFSET: i64 = 1000;
 /// Columns of the SQLite trigram index `target_users_fts` (migration 0003).
 const FTS_COLUMNS: &[&str] = crate::fields::TARGET_USER_SEARCHED_COLUMNS;
 
+/// Whether `c` holds for a user with this status and deletion, when it names nothing else;
+/// `None` when it does (it needs the rows).
+fn holds_for(c: &Cond, active: bool, deleted: bool) -> Option<bool> {
+    let of = |column: &str| match column {
+        _ if column == C::IsActive.name() => Some(active),
+        _ if column == C::IsDeleted.name() => Some(deleted),
+        _ => None,
+    };
+    match c {
+        Cond::All(items) => items
+            .iter()
+            .try_fold(true, |acc, i| Some(holds_for(i, active, deleted)? && acc)),
+        Cond::Any(items) => items
+            .iter()
+            .try_fold(false, |acc, i| Some(holds_for(i, active, deleted)? || acc)),
+        Cond::Cmp {
+            column,
+            op,
+            value: Val::Bool(v),
+        } => {
+            let x = of(column)?;
+            Some(match op {
+                CmpOp::Eq => x == *v,
+                CmpOp::Ne => x != *v,
+                CmpOp::Gt => x & !*v,
+                CmpOp::Ge => x >= *v,
+                CmpOp::Lt => !x & *v,
+                CmpOp::Le => x <= *v,
+            })
+        }
+        Cond::In { column, values } => {
+            let x = of(column)?;
+            values.iter().try_fold(false, |acc, v| match v {
+                Val::Bool(b) => Some(acc || *b == x),
+                _ => None,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The counter cells a filter on Status and IsDeleted alone selects, in the order of
+/// `SqlStore::status_counts` (live active, live inactive, deleted active, deleted inactive):
+/// its total is their sum, read from the counters instead of counting rows (issue #17).
+pub(super) fn status_cells(cond: &Cond) -> Option<[bool; 4]> {
+    Some([
+        holds_for(cond, true, false)?,
+        holds_for(cond, false, false)?,
+        holds_for(cond, true, true)?,
+        holds_for(cond, false, true)?,
+    ])
+}
+
 /// On SQLite, answers a `Contains` on an indexed column from the trigram index instead of a
 /// scan. The index needs at least three characters; GLOB (case-sensitive, like our LIKE) is the
 /// operator it indexes, so needles with GLOB wildcards keep the plain LIKE.

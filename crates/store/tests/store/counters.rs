@@ -69,6 +69,40 @@ async fn check(s: &SqlStore, company: i64, model: &[(bool, bool, Millis)], step:
         want.totals.active + want.totals.inactive,
         "live total after {step}"
     );
+    // Totals filtered on Status and IsDeleted alone come from the counters too (issue #17):
+    // each must equal the users the model says match.
+    let count = |active: Option<bool>, deleted: Option<bool>| {
+        model
+            .iter()
+            .filter(|(a, d, _)| active.is_none_or(|x| x == *a) && deleted.is_none_or(|x| x == *d))
+            .count() as i64
+    };
+    let cases = [
+        (
+            vec![item("Status", "Include", "1")],
+            count(Some(true), None),
+        ),
+        (vec![item("Status", "=", "0")], count(Some(false), None)),
+        (vec![item("Status", "Include", "1,0")], count(None, None)),
+        (vec![item("IsDeleted", "=", true)], count(None, Some(true))),
+        (
+            vec![item("Status", "=", "1"), item("IsDeleted", "=", true)],
+            count(Some(true), Some(true)),
+        ),
+        (
+            vec![item("Status", "!=", "1"), item("IsDeleted", "=", false)],
+            count(Some(false), Some(false)),
+        ),
+    ];
+    for (items, want) in cases {
+        let what = format!("{items:?}");
+        let (total, page) = s
+            .search_target_users(company, &spec(filter(items, None), by_id(), 0, 1000))
+            .await
+            .expect("search");
+        assert_eq!(total, want, "total of {what} after {step}");
+        assert_eq!(page.len() as i64, want, "rows of {what} after {step}");
+    }
 }
 
 async fn counters_follow_every_write(s: &SqlStore) {
@@ -143,6 +177,29 @@ async fn counters_follow_every_write(s: &SqlStore) {
         .expect("update a deleted user");
     assert_eq!(update, WriteOutcome::Deleted);
     check(s, c.id, &model, "refused writes").await;
+
+    // A revival (a SCIM create of a deleted user's email) makes it live again, with a new
+    // status: both the live and the deleted counters move back.
+    for i in [0, 1] {
+        let mut f = users[i].fields.clone();
+        f.is_active = !f.is_active;
+        let outcome = s
+            .update_target_user(
+                c.id,
+                &users[i].resource_id,
+                &f,
+                &UserLinks {
+                    revive: true,
+                    ..UserLinks::default()
+                },
+                &actor(),
+            )
+            .await
+            .expect("revive");
+        assert!(matches!(outcome, WriteOutcome::Done(ref u) if !u.is_deleted));
+        model[i] = (f.is_active, false, model[i].2);
+    }
+    check(s, c.id, &model, "revivals").await;
     // The other company's counters were never touched.
     let theirs = s.user_counts(other.id, 0).await.expect("counts");
     assert_eq!(theirs.active + theirs.inactive + theirs.deleted, 7);
