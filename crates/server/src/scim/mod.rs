@@ -234,14 +234,9 @@ impl FromRequestParts<AppState> for ScimCaller {
                 "this token is not a SCIM integration's current token: it was revoked, its integration was deleted, or it was mistyped; ask the Reseller for the current one",
             )
         };
-        let setting = state
+        let (setting, company) = state
             .store
             .scim_setting_by_token(&token_hash(token))
-            .await?
-            .ok_or_else(refused)?;
-        let company = state
-            .store
-            .company_by_id(setting.company_id)
             .await?
             .ok_or_else(refused)?;
         if let Some(off) = state.store.inactive_in_chain(&company).await? {

@@ -166,9 +166,8 @@ impl SqlStore {
         (offset, limit): (i64, i64),
         decode: fn(&sqlx::any::AnyRow) -> Result<T>,
     ) -> Result<(i64, Vec<T>)> {
-        let total = self.count(&count).await?;
-        if limit <= 0 || offset >= total {
-            return Ok((total, Vec::new()));
+        if limit <= 0 {
+            return Ok((self.count(&count).await?, Vec::new()));
         }
         page.order_by((Alias::new(alias), Alias::new("id")), sea_query::Order::Asc)
             .limit(u64::try_from(limit).unwrap_or(0))
@@ -177,7 +176,16 @@ impl SqlStore {
         let rows = bind_values(sqlx::query(&sql), &values)
             .fetch_all(&self.pool)
             .await?;
-        Ok((total, rows.iter().map(decode).collect::<Result<_>>()?))
+        let rows = rows.iter().map(decode).collect::<Result<Vec<T>>>()?;
+        // A short page that starts somewhere tells the total itself: a look-up by userName or
+        // externalId (one page of one user) then costs one query, not two.
+        let len = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+        let total = if len < limit && (len > 0 || offset == 0) {
+            offset + len
+        } else {
+            self.count(&count).await?
+        };
+        Ok((total, rows))
     }
 
     /// The company's user where `condition` (on `u`, with the company as `$1` and one value

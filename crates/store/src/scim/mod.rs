@@ -13,10 +13,14 @@ use sqlx::AnyConnection;
 
 use crate::audit::{Actor, Change, Entity, Operation};
 use crate::columns::table_columns;
+use crate::companies::CompanyCol;
+use crate::model::Company;
 use crate::model::Millis;
 use crate::open::{new_resource_id, now_millis};
 use crate::query::SearchSpec;
-use crate::rows::{get_i64, get_str, insert_rows, or_conflict, FromColumns, ReadColumns};
+use crate::rows::{
+    get_i64, get_str, insert_rows, or_conflict, qualified, FromColumns, ReadColumns, Shifted,
+};
 use crate::{Result, SqlStore, StoreError};
 
 pub use directory::{ScimGroupRow, ScimUserRow};
@@ -171,8 +175,12 @@ pub trait ScimStore: Send + Sync + 'static {
     /// One integration of a company.
     async fn scim_setting(&self, company_id: i64, resource_id: &str)
         -> Result<Option<ScimSetting>>;
-    /// The integration whose token hashes to `token_hash`.
-    async fn scim_setting_by_token(&self, token_hash: &str) -> Result<Option<ScimSetting>>;
+    /// The integration whose token hashes to `token_hash`, and its company, in one query (every
+    /// SCIM request's authentication reads both; the mappings only when it has some).
+    async fn scim_setting_by_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(ScimSetting, Company)>>;
     /// A page of a company's integrations and the number matching.
     async fn search_scim_settings(
         &self,
@@ -527,11 +535,40 @@ impl ScimStore for SqlStore {
         self.one_with_mappings(found).await
     }
 
-    async fn scim_setting_by_token(&self, token_hash: &str) -> Result<Option<ScimSetting>> {
-        let found = self
-            .row_where(&self.pool, S::TokenHash, token_hash.to_owned(), false)
-            .await?;
-        self.one_with_mappings(found).await
+    async fn scim_setting_by_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(ScimSetting, Company)>> {
+        // Names come from the column enums, never from input; the hash is bound.
+        let sql = format!(
+            "SELECT {}, {}, (SELECT COUNT(*) FROM scim_field_mappings m WHERE m.setting_id = s.id) \
+             AS mapped FROM {} s JOIN {} co ON co.{} = s.{} WHERE s.{} = $1",
+            qualified::<SettingCol>("s"),
+            qualified::<CompanyCol>("co"),
+            S::TABLE,
+            CompanyCol::TABLE,
+            CompanyCol::Id.name(),
+            S::CompanyId.name(),
+            S::TokenHash.name(),
+        );
+        let Some(row) = sqlx::query(&sql)
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let setting = ScimSetting::from_columns(&row)?;
+        let company = Company::from_columns(&Shifted(&row, S::READ.len()))?;
+        let setting = if get_i64(&row, "mapped")? > 0 {
+            self.with_mappings(vec![setting])
+                .await?
+                .pop()
+                .ok_or(StoreError::NotFound)?
+        } else {
+            setting
+        };
+        Ok(Some((setting, company)))
     }
 
     async fn search_scim_settings(
