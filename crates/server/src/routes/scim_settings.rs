@@ -220,6 +220,7 @@ pub async fn create(
             company.id,
             &fields,
             &scim::token_hash(&token),
+            caller.company.id != company.id,
             &audit::actor(&caller),
         )
         .await?;
@@ -440,6 +441,7 @@ pub async fn revoke(
             company.id,
             &id,
             &scim::token_hash(&token),
+            caller.company.id != company.id,
             &audit::actor(&caller),
         )
         .await?

@@ -138,7 +138,8 @@ fn rewrite_work_value(raw: &str) -> String {
             .and_then(|p| {
                 let close = rest.find("].value")?;
                 let inner = &rest[p.len()..close];
-                (inner.starts_with("type ") && !inner.contains(']')).then_some((p.len() - 1, close))
+                // Only the work address is kept: another type stays as sent (and does not parse).
+                (inner.trim() == "type eq \"work\"").then_some((p.len() - 1, close))
             });
         match hit {
             Some((name_len, close)) => {

@@ -370,20 +370,23 @@ struct Members {
 }
 
 impl Members {
+    // Sets for the look-ups: a PATCH may name tens of thousands of members.
     fn add(&mut self, ids: Vec<String>) {
         match &mut self.set {
             Some(set) => set.extend(ids),
             None => {
-                self.remove.retain(|r| !ids.contains(r));
+                let named: HashSet<&String> = ids.iter().collect();
+                self.remove.retain(|r| !named.contains(r));
                 self.add.extend(ids);
             }
         }
     }
     fn remove(&mut self, ids: Vec<String>) {
+        let named: HashSet<&String> = ids.iter().collect();
         match &mut self.set {
-            Some(set) => set.retain(|s| !ids.contains(s)),
+            Some(set) => set.retain(|s| !named.contains(s)),
             None => {
-                self.add.retain(|a| !ids.contains(a));
+                self.add.retain(|a| !named.contains(a));
                 self.remove.extend(ids);
             }
         }

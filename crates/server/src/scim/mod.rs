@@ -231,7 +231,7 @@ impl FromRequestParts<AppState> for ScimCaller {
         })?;
         let refused = || {
             ScimError::unauthorized(
-                "this token is not a SCIM integration's current token: it was revoked, its integration was deleted, or it was mistyped; ask the Reseller for the current one",
+                "this token is not a SCIM integration's current token: it was revoked, its integration was deleted, or it was mistyped; ask the company's Company Admin or its Reseller for the current one (POST /api/scim/{resourceId}/revoke issues a new one)",
             )
         };
         let (setting, company) = state
@@ -239,6 +239,22 @@ impl FromRequestParts<AppState> for ScimCaller {
             .scim_setting_by_token(&token_hash(token))
             .await?
             .ok_or_else(refused)?;
+        // A token a reseller issued is the reseller's access to its customer's data: the
+        // customer's account privacy applies to it as to the reseller's own calls
+        // (scope::check_privacy). One the customer's Company Admin issued is the customer's.
+        let now = crate::time::now_millis();
+        if setting.issued_by_reseller
+            && !(company.privacy.grants_access(now) || company.licence_expired(now))
+        {
+            return Err(ScimError::new(
+                StatusCode::FORBIDDEN,
+                None,
+                format!(
+                    "company '{}' keeps its reseller out of its data (account privacy), and this token was issued by its reseller; a Company Admin client of the company can issue its own token with POST /api/scim/{}/revoke, or grant access with PUT /api/companies/privacy",
+                    company.fields.name, setting.resource_id
+                ),
+            ));
+        }
         if let Some(off) = state.store.inactive_in_chain(&company).await? {
             return Err(ScimError::new(
                 StatusCode::FORBIDDEN,
@@ -380,17 +396,12 @@ pub fn templates() -> Vec<String> {
 }
 
 /// Query parameters of a list (RFC 7644 §3.4.2).
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default)]
 pub struct ListParams {
-    #[serde(default)]
     pub filter: Option<String>,
-    #[serde(default, rename = "startIndex")]
     pub start_index: Option<String>,
-    #[serde(default)]
     pub count: Option<String>,
-    #[serde(default)]
     pub attributes: Option<String>,
-    #[serde(default, rename = "excludedAttributes")]
     pub excluded_attributes: Option<String>,
 }
 

@@ -14,7 +14,8 @@ use axum::extract::{Path, RawQuery};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rollcall_store::{
-    CustomValue, ScimLink, ScimUserRow, TargetUserFields, UserLinks, WriteOutcome,
+    CustomValue, ScimCmp, ScimCond, ScimLink, ScimUserAttr, ScimUserRow, ScimVal, TargetUserFields,
+    UserLinks, WriteOutcome,
 };
 use rollcall_types::target_user::TargetUserInput;
 use serde_json::{json, Map, Value};
@@ -163,7 +164,9 @@ async fn render(
             if !full.is_empty() {
                 manager.insert("displayName".into(), json!(full));
             }
-            ext.insert("manager".into(), Value::Object(manager));
+            if !manager.is_empty() {
+                ext.insert("manager".into(), Value::Object(manager));
+            }
         }
         let mut doc = Value::Object(u);
         if let Some(obj) = doc.as_object_mut() {
@@ -391,12 +394,23 @@ async fn incoming(
         manager_email: Some(manager_email),
         ..TargetUserInput::default()
     };
+    // The target-user checks name REST fields: each message is prefixed with the SCIM
+    // attribute it came from.
+    let attribute = |field: &'static str| match field {
+        "Email" => "userName/emails",
+        "FirstName" => "name.givenName",
+        "LastName" => "name.familyName",
+        "Department" => "department",
+        "PhoneNumber" => "phoneNumbers",
+        f if f.starts_with("Manager") => "manager",
+        other => other,
+    };
     let fields = check_user_fields(input, base).map_err(|problems| {
         ScimError::bad(
             "invalidValue",
             problems
                 .into_iter()
-                .map(|p| p.message)
+                .map(|p| format!("{}: {}", attribute(p.field), p.message))
                 .collect::<Vec<_>>()
                 .join("; "),
         )
@@ -448,6 +462,36 @@ fn names(body: &Value) -> (String, String) {
     }
 }
 
+/// Refuses a userName that is not an email (kept beside the user) when another live user of
+/// the company answers to it: userName is unique on the server (RFC 7643 §4.1.1). `except` is
+/// the user being written.
+async fn user_name_free(
+    state: &AppState,
+    caller: &ScimCaller,
+    inc: &Incoming,
+    except: Option<&str>,
+) -> ScimResult<()> {
+    let Some(name) = inc.user_name.as_deref() else {
+        return Ok(());
+    };
+    let cond = ScimCond::Cmp(
+        ScimUserAttr::UserName,
+        ScimCmp::Eq,
+        ScimVal::Text(name.to_owned()),
+    );
+    let (_, rows) = state
+        .store
+        .scim_users(caller.company.id, &cond, 0, 2)
+        .await?;
+    match rows.iter().find(|r| Some(r.user.resource_id.as_str()) != except) {
+        Some(other) => Err(ScimError::uniqueness(format!(
+            "userName '{name}' is taken by user {} of this company; GET /Users/{} or PATCH it instead",
+            other.user.resource_id, other.user.resource_id
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Writes `inc` over user `resource_id` (a replace, a patch, or a revival).
 async fn save(
     state: &AppState,
@@ -456,6 +500,7 @@ async fn save(
     inc: &Incoming,
     revive: bool,
 ) -> ScimResult<()> {
+    user_name_free(state, caller, inc, Some(resource_id)).await?;
     let join: Vec<i64> = caller.setting.fields.group_id.into_iter().collect();
     let links = UserLinks {
         custom_values: &inc.custom,
@@ -597,6 +642,13 @@ pub async fn create(
         .store
         .scim_user_by_email(caller.company.id, &inc.fields.email)
         .await?;
+    user_name_free(
+        &state,
+        &caller,
+        &inc,
+        existing.as_ref().map(|r| r.user.resource_id.as_str()),
+    )
+    .await?;
     let id = match existing {
         Some(row) if !row.user.is_deleted => {
             return Err(ScimError::uniqueness(format!(
@@ -691,10 +743,35 @@ pub async fn patch(
     .await?
     .pop()
     .ok_or_else(|| not_found(&id))?;
+    let before = doc.clone();
     patch::apply_user(&mut doc, &ops)?;
     scim_v2::case_insensitive::canonicalize_keys(&mut doc)
         .map_err(|e| ScimError::bad("invalidSyntax", e.to_string()))?;
-    let inc = incoming(&state, &caller, &doc, Some(&current.user.fields)).await?;
+    let mut inc = incoming(&state, &caller, &doc, Some(&current.user.fields)).await?;
+    // What the user's SCIM form cannot show must survive a PATCH that does not touch it: the
+    // group-by attribute when it is not stored (the group stays unless the operations set or
+    // remove the value), and a manager who is not a user of the company (kept as an email).
+    if let Some(place) = attributes::by_id(&caller.setting.fields.group_by_field).map(|a| a.place) {
+        inc.group_by = match (
+            attributes::read(&before, place),
+            attributes::read(&doc, place),
+        ) {
+            (_, Some(now)) => Some(now),
+            (Some(_), None) => Some(String::new()),
+            (None, None) => None,
+        };
+    }
+    let manager = |d: &Value| {
+        text_at(d, &[ENTERPRISE])
+            .and_then(|e| text_at(e, &["manager"]))
+            .cloned()
+    };
+    if manager(&before) == manager(&doc) {
+        let f = &current.user.fields;
+        inc.fields.manager_first_name = f.manager_first_name.clone();
+        inc.fields.manager_last_name = f.manager_last_name.clone();
+        inc.fields.manager_email = f.manager_email.clone();
+    }
     save(&state, &caller, &id, &inc, false).await?;
     let user = one(&state, &headers, &caller, &id, &Projection::default()).await?;
     Ok(scim_json(StatusCode::OK, &user))

@@ -29,6 +29,7 @@ mod restart;
 mod roles;
 mod routing;
 mod scim_conformance;
+mod scim_rules;
 mod scim_service;
 mod scim_settings;
 mod scope;

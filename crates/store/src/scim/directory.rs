@@ -37,13 +37,6 @@ pub struct ScimGroupRow {
     pub group_by_value: Option<String>,
 }
 
-impl ScimGroupRow {
-    /// A group a provider pushed through `/Groups` (Keepnet's `isScimGroup`).
-    pub fn is_scim_group(&self) -> bool {
-        self.setting_id.is_some() && self.group_by_value.is_none()
-    }
-}
-
 /// Members a statement adds or removes at most (bound parameters stay far below both
 /// engines' limits), so that a PATCH of thousands of members is a few statements.
 const MEMBER_CHUNK: usize = 2000;
@@ -218,6 +211,7 @@ impl SqlStore {
         company_id: i64,
         user_id: i64,
         link: &ScimLink<'_>,
+        actor: &Actor,
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO scim_users \
@@ -243,10 +237,8 @@ impl SqlStore {
         let target = if value.is_empty() {
             None
         } else {
-            Some(
-                self.group_by_group_in(conn, company_id, link.setting_id, value)
-                    .await?,
-            )
+            self.group_by_group_in(conn, company_id, link.setting_id, value, actor)
+                .await?
         };
         let rows = sqlx::query(
             "SELECT m.group_id FROM target_group_members m \
@@ -274,15 +266,22 @@ impl SqlStore {
     }
 
     /// The group that holds the users whose group-by value is `value`: the integration's, or
-    /// the company's group of that name, or a new one.
+    /// the company's group of that name (taken over as the value's group, so that users also
+    /// leave it when their value changes), or a new one. `None` when that name is a group
+    /// another integration owns or a provider pushed through /Groups: its members are theirs
+    /// to set, so the user joins no group for the value (docs/scim.md).
     async fn group_by_group_in(
         &self,
         conn: &mut AnyConnection,
         company_id: i64,
         setting_id: i64,
         value: &str,
-    ) -> Result<i64> {
-        let lower = value.to_lowercase();
+        actor: &Actor,
+    ) -> Result<Option<i64>> {
+        // Group names are at most 64 characters (target groups' own rule); the value is matched
+        // as the name it gives.
+        let name: String = value.chars().take(64).collect();
+        let lower = name.to_lowercase();
         let found = sqlx::query(
             "SELECT group_id FROM scim_groups WHERE setting_id = $1 AND group_by_value = $2",
         )
@@ -291,53 +290,76 @@ impl SqlStore {
         .fetch_optional(&mut *conn)
         .await?;
         if let Some(r) = found {
-            return get_i64(&r, "group_id");
+            return Ok(Some(get_i64(&r, "group_id")?));
         }
-        let named =
-            sqlx::query("SELECT id FROM target_groups WHERE company_id = $1 AND name_lower = $2")
+        // Made unless the name exists; two first users of a value at once (PostgreSQL) both
+        // end here, and the second finds the first's group instead of failing on the name.
+        let now = crate::open::now_millis();
+        let resource_id = crate::open::new_resource_id();
+        let made = sqlx::query(
+            "INSERT INTO target_groups \
+             (company_id, resource_id, name, name_lower, priority, is_active, create_time, update_time) \
+             VALUES ($1, $2, $3, $4, 3, $5, $6, $6) \
+             ON CONFLICT (company_id, name_lower) DO NOTHING RETURNING id",
+        )
+        .bind(company_id)
+        .bind(resource_id.as_str())
+        .bind(name.as_str())
+        .bind(lower.as_str())
+        .bind(true)
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let id = match made {
+            Some(r) => {
+                let id = get_i64(&r, "id")?;
+                let change =
+                    Change::within(&mut *conn, actor, company_id, Entity::TargetGroup).await?;
+                let event = change.event(
+                    crate::audit::Operation::Create,
+                    Some(&resource_id),
+                    None,
+                    Some(serde_json::json!({ "name": name, "groupByValue": true })),
+                    format!(
+                        "Created target group '{name}' for the users whose grouping attribute is '{value}' {}",
+                        change.company.suffix()
+                    ),
+                );
+                self.insert_audit(conn, &event).await?;
+                id
+            }
+            None => {
+                let r = sqlx::query(
+                    "SELECT id FROM target_groups WHERE company_id = $1 AND name_lower = $2",
+                )
                 .bind(company_id)
                 .bind(lower.as_str())
+                .fetch_one(&mut *conn)
+                .await?;
+                get_i64(&r, "id")?
+            }
+        };
+        let owner =
+            sqlx::query("SELECT setting_id, group_by_value FROM scim_groups WHERE group_id = $1")
+                .bind(id)
                 .fetch_optional(&mut *conn)
                 .await?;
-        if let Some(r) = named {
-            // The company's group of that name is taken over as the value's group, so that
-            // users also leave it when their value changes; a group a provider pushed through
-            // /Groups stays that provider's (its members are the provider's to set).
-            let id = get_i64(&r, "id")?;
-            sqlx::query(
-                "INSERT INTO scim_groups (group_id, company_id, setting_id, external_id, group_by_value) \
-                 VALUES ($1, $2, $3, NULL, $4) ON CONFLICT (group_id) DO NOTHING",
-            )
-            .bind(id)
-            .bind(company_id)
-            .bind(setting_id)
-            .bind(lower.as_str())
-            .execute(&mut *conn)
-            .await?;
-            return Ok(id);
+        if owner.is_some() {
+            // Another integration's, or a pushed group (this integration's value groups were
+            // found above).
+            return Ok(None);
         }
-        // Group names are at most 64 characters (target groups' own rule).
-        let name: String = value.chars().take(64).collect();
-        let fields = TargetGroupFields {
-            name,
-            priority: 3,
-            is_active: true,
-        };
-        let (group, event) = self
-            .insert_group_in(conn, company_id, &fields, &Actor::system())
-            .await?;
-        self.insert_audit(conn, &event).await?;
         sqlx::query(
             "INSERT INTO scim_groups (group_id, company_id, setting_id, external_id, group_by_value) \
              VALUES ($1, $2, $3, NULL, $4)",
         )
-        .bind(group.id)
+        .bind(id)
         .bind(company_id)
         .bind(setting_id)
         .bind(lower.as_str())
         .execute(&mut *conn)
         .await?;
-        Ok(group.id)
+        Ok(Some(id))
     }
 
     pub(super) async fn find_scim_groups(
@@ -467,7 +489,8 @@ impl SqlStore {
         sqlx::query(
             "INSERT INTO scim_groups (group_id, company_id, setting_id, external_id, group_by_value) \
              VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (group_id) DO UPDATE SET \
-             setting_id = excluded.setting_id, external_id = excluded.external_id",
+             setting_id = excluded.setting_id, external_id = excluded.external_id, \
+             group_by_value = NULL",
         )
         .bind(id)
         .bind(company_id)

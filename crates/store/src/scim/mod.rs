@@ -59,6 +59,9 @@ pub struct ScimSetting {
     pub fields: ScimSettingFields,
     pub create_time: Millis,
     pub update_time: Millis,
+    /// The current token was issued by a client of a company above this one (a reseller), not
+    /// by the company's own: the customer's account privacy then applies to it (migration 0022).
+    pub issued_by_reseller: bool,
 }
 
 /// What a SCIM write records about the user it provisioned ([`crate::UserLinks::scim`]).
@@ -91,6 +94,7 @@ table_columns! {
             SyncPlatformGroup = "sync_platform_group",
             CreateTime = "create_time",
             UpdateTime = "update_time",
+            IssuedByReseller = "issued_by_reseller",
         }
         stored {
             NameLower = "name_lower",
@@ -117,6 +121,7 @@ impl FromColumns for ScimSetting {
             },
             create_time: r.int(S::CreateTime.at())?,
             update_time: r.int(S::UpdateTime.at())?,
+            issued_by_reseller: r.flag(S::IssuedByReseller.at())?,
         })
     }
 }
@@ -140,12 +145,14 @@ fn duplicate_name(name: &str) -> StoreError {
 /// (`scim/`). Every method is scoped to one company, except the token look-up that finds it.
 #[async_trait]
 pub trait ScimStore: Send + Sync + 'static {
-    /// Creates an integration whose bearer token hashes to `token_hash`.
+    /// Creates an integration whose bearer token hashes to `token_hash`, issued by a reseller
+    /// above the company when `by_reseller`.
     async fn insert_scim_setting(
         &self,
         company_id: i64,
         fields: &ScimSettingFields,
         token_hash: &str,
+        by_reseller: bool,
         actor: &Actor,
     ) -> Result<ScimSetting>;
     /// Renames an integration; `None` when the company has no such integration.
@@ -162,6 +169,7 @@ pub trait ScimStore: Send + Sync + 'static {
         company_id: i64,
         resource_id: &str,
         token_hash: &str,
+        by_reseller: bool,
         actor: &Actor,
     ) -> Result<Option<ScimSetting>>;
     /// Deletes an integration and its token; the users and groups it provisioned stay, as
@@ -343,12 +351,13 @@ impl ScimStore for SqlStore {
         company_id: i64,
         f: &ScimSettingFields,
         token_hash: &str,
+        by_reseller: bool,
         actor: &Actor,
     ) -> Result<ScimSetting> {
         let now = now_millis();
         let resource_id = new_resource_id();
         let mut tx = self.write_tx().await?;
-        let row: [(SettingCol, Value); 10] = [
+        let row: [(SettingCol, Value); 11] = [
             (S::CompanyId, company_id.into()),
             (S::ResourceId, resource_id.clone().into()),
             (S::Name, f.name.clone().into()),
@@ -359,6 +368,7 @@ impl ScimStore for SqlStore {
             (S::SyncPlatformGroup, f.sync_platform_group.into()),
             (S::CreateTime, now.into()),
             (S::UpdateTime, now.into()),
+            (S::IssuedByReseller, by_reseller.into()),
         ];
         let insert = insert_rows(S::TABLE, [row])?;
         let id = or_conflict(
@@ -396,6 +406,7 @@ impl ScimStore for SqlStore {
             fields: f.clone(),
             create_time: now,
             update_time: now,
+            issued_by_reseller: by_reseller,
         })
     }
 
@@ -443,6 +454,7 @@ impl ScimStore for SqlStore {
         company_id: i64,
         resource_id: &str,
         token_hash: &str,
+        by_reseller: bool,
         actor: &Actor,
     ) -> Result<Option<ScimSetting>> {
         let mut tx = self.write_tx().await?;
@@ -453,12 +465,16 @@ impl ScimStore for SqlStore {
             return Ok(None);
         };
         let now = now_millis();
-        sqlx::query("UPDATE scim_settings SET token_hash = $1, update_time = $2 WHERE id = $3")
-            .bind(token_hash)
-            .bind(now)
-            .bind(setting.id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE scim_settings SET token_hash = $1, issued_by_reseller = $2, update_time = $3 \
+             WHERE id = $4",
+        )
+        .bind(token_hash)
+        .bind(by_reseller)
+        .bind(now)
+        .bind(setting.id)
+        .execute(&mut *tx)
+        .await?;
         let change = Change::within(&mut tx, actor, company_id, Entity::ScimIntegration).await?;
         let event = change.event(
             Operation::Update,
@@ -474,6 +490,7 @@ impl ScimStore for SqlStore {
         self.commit_audited(tx, [event]).await?;
         self.one_with_mappings(Some(ScimSetting {
             update_time: now,
+            issued_by_reseller: by_reseller,
             ..setting
         }))
         .await

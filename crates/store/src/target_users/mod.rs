@@ -67,6 +67,7 @@ impl SqlStore {
         company_id: i64,
         user_id: i64,
         links: &UserLinks<'_>,
+        actor: &Actor,
     ) -> Result<()> {
         if let Some(groups) = links.groups {
             self.set_user_groups_in(conn, company_id, user_id, groups)
@@ -77,7 +78,7 @@ impl SqlStore {
             self.add_members_in(conn, company_id, *group, &only).await?;
         }
         if let Some(scim) = &links.scim {
-            self.set_scim_link_in(conn, company_id, user_id, scim)
+            self.set_scim_link_in(conn, company_id, user_id, scim, actor)
                 .await?;
         }
         self.set_custom_values_in(conn, user_id, links.custom_values)
@@ -359,7 +360,8 @@ impl TargetUserStore for SqlStore {
         let id = or_conflict(res, || duplicate_email(&f.email))?;
         let d = Delta::created(i64::from(f.is_active), i64::from(!f.is_active));
         bump(&mut tx, company_id, month_of(create_time), d).await?;
-        self.set_links_in(&mut tx, company_id, id, links).await?;
+        self.set_links_in(&mut tx, company_id, id, links, actor)
+            .await?;
         let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
         let event = change.event(
             Operation::Create,
@@ -491,7 +493,7 @@ impl TargetUserStore for SqlStore {
         if before.fields.phone_number.is_empty() == has_phone {
             self.phone_changed_in(&mut tx, before.id, has_phone).await?;
         }
-        self.set_links_in(&mut tx, company_id, before.id, links)
+        self.set_links_in(&mut tx, company_id, before.id, links, actor)
             .await?;
         let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
         let what = if revived {
@@ -612,7 +614,7 @@ impl TargetUserStore for SqlStore {
     ) -> Result<(i64, Vec<TargetUser>)> {
         let cond = self.user_condition(&spec.cond);
         // An unfiltered total, or one filtered on Status and IsDeleted alone, is a sum of the
-        // counters, an unfiltered member search's the
+        // counters; an unfiltered member search's is the
         // group's own count, and a lone custom-field filter's the count of the field's values
         // that meet it (index on field and value): lookups, not scans of the users.
         let total = if spec.cond == Cond::All(vec![]) {
