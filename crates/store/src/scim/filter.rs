@@ -97,9 +97,9 @@ enum Column {
     Flag(&'static str),
     /// UTC milliseconds.
     Time(&'static str),
-    /// The resource's id is in a side table's rows matching on `column` (with the company's
-    /// id in `company_id`): `(table, key column, column, any case)`.
-    Side(&'static str, &'static str, &'static str, bool),
+    /// The resource's id is in a side table's rows matching on a case-exact `column` (with the
+    /// company's id in `company_id`): `(table, key column, column)`.
+    Side(&'static str, &'static str, &'static str),
 }
 
 fn user_column(attr: ScimUserAttr) -> Column {
@@ -107,9 +107,7 @@ fn user_column(attr: ScimUserAttr) -> Column {
         ScimUserAttr::Id => Column::Exact("resource_id"),
         // The email; the side table's userName is added by `user_name` below.
         ScimUserAttr::UserName | ScimUserAttr::Email => Column::Lower("email_lower"),
-        ScimUserAttr::ExternalId => {
-            Column::Side("scim_users", "target_user_id", "external_id", false)
-        }
+        ScimUserAttr::ExternalId => Column::Side("scim_users", "target_user_id", "external_id"),
         ScimUserAttr::GivenName => Column::Lower("first_name_lower"),
         ScimUserAttr::FamilyName => Column::Lower("last_name_lower"),
         ScimUserAttr::Active => Column::Flag("is_active"),
@@ -124,7 +122,7 @@ fn group_column(attr: ScimGroupAttr) -> Column {
     match attr {
         ScimGroupAttr::Id => Column::Exact("resource_id"),
         ScimGroupAttr::DisplayName => Column::Lower("name_lower"),
-        ScimGroupAttr::ExternalId => Column::Side("scim_groups", "group_id", "external_id", false),
+        ScimGroupAttr::ExternalId => Column::Side("scim_groups", "group_id", "external_id"),
         // Rendered by `member` below.
         ScimGroupAttr::Member => Column::Exact("resource_id"),
         ScimGroupAttr::Created => Column::Time("create_time"),
@@ -190,9 +188,10 @@ fn compare(alias: &str, company_id: i64, column: Column, op: ScimCmp, v: &ScimVa
         (Column::Time(c), ScimVal::Time(t)) => {
             ordered(col(c), op, Expr::val(*t).into()).unwrap_or_else(never)
         }
-        (Column::Side(table, key, c, lower), ScimVal::Text(t)) => {
-            let t = if lower { t.to_lowercase() } else { t.clone() };
-            side(alias, company_id, (table, key, c), |e| text_cmp(e, op, t))
+        (Column::Side(table, key, c), ScimVal::Text(t)) => {
+            side(alias, company_id, (table, key, c), |e| {
+                text_cmp(e, op, t.clone())
+            })
         }
         _ => never(),
     }
@@ -203,7 +202,7 @@ fn present(alias: &str, company_id: i64, column: Column) -> SimpleExpr {
     match column {
         Column::Lower(c) | Column::Exact(c) => col(c).ne(""),
         Column::Flag(_) | Column::Time(_) => Expr::cust("1 = 1"),
-        Column::Side(table, key, c, _) => side(alias, company_id, (table, key, c), |e| {
+        Column::Side(table, key, c) => side(alias, company_id, (table, key, c), |e| {
             Expr::expr(e.clone())
                 .is_not_null()
                 .and(Expr::expr(e).ne(""))
