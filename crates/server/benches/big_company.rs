@@ -222,6 +222,13 @@ async fn run(engine: &str, users: u64) -> anyhow::Result<()> {
     .await?;
     let status_body = json!({"pageNumber": 1, "pageSize": 10, "filter": {"FilterGroups": [{"FilterItems": [{"FieldName": "Status", "Operator": "Include", "Value": "0"}]}]}});
     let status = timed(10, || post("/api/target-users/search", status_body.clone())).await?;
+    // Issue #17's case: a status filter sorted on another column, with its total.
+    let status_sorted_body = json!({"pageNumber": 1, "pageSize": 20, "orderBy": "LastName", "ascending": true,
+        "filter": {"FilterGroups": [{"FilterItems": [{"FieldName": "Status", "Operator": "Include", "Value": "1"}]}]}});
+    let status_sorted = timed(15, || {
+        post("/api/target-users/search", status_sorted_body.clone())
+    })
+    .await?;
     println!(
         "[{engine}] count-summary median {:.2} ms",
         summary.as_secs_f64() * 1e3
@@ -245,6 +252,10 @@ async fn run(engine: &str, users: u64) -> anyhow::Result<()> {
     println!(
         "[{engine}] Status Include 0 + total median {:.2} ms",
         status.as_secs_f64() * 1e3
+    );
+    println!(
+        "[{engine}] Status Include 1 sorted by LastName + total median {:.2} ms",
+        status_sorted.as_secs_f64() * 1e3
     );
     println!(
         "[{engine}] UI search box, 11 columns, rare text + total median {:.2} ms",
