@@ -308,6 +308,9 @@ impl WireFilter {
             self.groups.iter().any(|g| g.eval(u))
         };
         let text = match &self.search {
+            // Keepnet's UI sends its search box's text also as a `Contains` item; such a text
+            // is not searched again (docs/api.md, "Search boxes"; `is_search_group_copy`).
+            Some(s) if !s.trim().is_empty() && copied(&self.groups, s.trim()) => true,
             Some(s) if !s.trim().is_empty() => {
                 let t = s.trim().to_lowercase();
                 [&u.first, &u.last, &u.email, &u.department]
@@ -318,6 +321,17 @@ impl WireFilter {
         };
         groups && text
     }
+}
+
+/// Whether `text` is the value of a `Contains` item in `groups` (ASCII case aside), as the
+/// store decides it.
+fn copied(groups: &[Group], text: &str) -> bool {
+    groups.iter().any(|g| {
+        g.items.iter().any(|i| {
+            i.op.eq_ignore_ascii_case("contains")
+                && value_text(&i.value).trim().eq_ignore_ascii_case(text)
+        }) || copied(&g.groups, text)
+    })
 }
 
 fn value_text(v: &Value) -> String {
