@@ -64,7 +64,7 @@ async fn render(
                     .await?
                     .into_iter()
                     // RFC 7643 §8.7.1 gives members value, $ref and type only.
-                    .map(|(id, _email)| {
+                    .map(|id| {
                         json!({
                             "value": id,
                             "type": "User",

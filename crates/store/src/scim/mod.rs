@@ -227,8 +227,8 @@ pub trait ScimStore: Send + Sync + 'static {
     ) -> Result<(i64, Vec<ScimGroupRow>)>;
     /// One group of a company by resource id.
     async fn scim_group(&self, company_id: i64, resource_id: &str) -> Result<Option<ScimGroupRow>>;
-    /// A group's members as (resource id, email), by email.
-    async fn scim_group_members(&self, group_id: i64) -> Result<Vec<(String, String)>>;
+    /// A group's members' resource ids, by email.
+    async fn scim_group_members(&self, group_id: i64) -> Result<Vec<String>>;
     /// Creates a SCIM group (a target group marked as the integration's) with `members`
     /// (internal ids of live users of the company).
     async fn insert_scim_group(
@@ -673,18 +673,16 @@ impl ScimStore for SqlStore {
         self.scim_group_where(company_id, resource_id).await
     }
 
-    async fn scim_group_members(&self, group_id: i64) -> Result<Vec<(String, String)>> {
+    async fn scim_group_members(&self, group_id: i64) -> Result<Vec<String>> {
         let rows = sqlx::query(
-            "SELECT u.resource_id, u.email FROM target_group_members m \
+            "SELECT u.resource_id FROM target_group_members m \
              JOIN target_users u ON u.id = m.target_user_id \
              WHERE m.group_id = $1 ORDER BY u.email_lower, u.id",
         )
         .bind(group_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| Ok((get_str(r, "resource_id")?, get_str(r, "email")?)))
-            .collect()
+        rows.iter().map(|r| get_str(r, "resource_id")).collect()
     }
 
     async fn insert_scim_group(
