@@ -88,6 +88,8 @@ async fn csv_export(
 }
 
 async fn run(engine: &str, users: u64) -> anyhow::Result<()> {
+    let bench = common::start(engine).await?;
+    let (cid, company_id) = bench.company("BigCorp", users * 2).await?;
     let common::Bench {
         dir,
         database_url,
@@ -95,23 +97,8 @@ async fn run(engine: &str, users: u64) -> anyhow::Result<()> {
         store,
         http,
         token,
-    } = common::start(engine).await?;
-    let created: Value = http
-        .post(format!("{base}/api/companies"))
-        .bearer_auth(&token)
-        .json(&json!({"Name": "BigCorp", "NumberOfUsers": users * 2}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let cid = created["data"]["resourceId"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let company = store
-        .company_by_resource_id(&cid)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("company missing"))?;
+        ..
+    } = bench;
 
     let t = Instant::now();
     let now = chrono::Utc::now().timestamp_millis();
@@ -119,7 +106,7 @@ async fn run(engine: &str, users: u64) -> anyhow::Result<()> {
     while n < users {
         let batch: Vec<_> = (n..(n + 20_000).min(users)).map(|i| user(i, now)).collect();
         store
-            .insert_target_users(company.id, &batch, &rollcall_store::Actor::system())
+            .insert_target_users(company_id, &batch, &rollcall_store::Actor::system())
             .await?;
         n += batch.len() as u64;
     }
@@ -281,7 +268,7 @@ async fn run(engine: &str, users: u64) -> anyhow::Result<()> {
                 preferred_language_id, manager_first_name, manager_email, create_time, update_time, resource_id";
     let select = format!(
         "SELECT {cols} FROM target_users WHERE company_id = {} ORDER BY create_time DESC, id DESC",
-        company.id
+        company_id
     );
     let t = Instant::now();
     let native = match engine {
@@ -435,7 +422,7 @@ async fn run(engine: &str, users: u64) -> anyhow::Result<()> {
         .await?;
     anyhow::ensure!(field["isSuccess"] == true, "custom field: {field}");
     let field_id = store
-        .custom_fields(company.id)
+        .custom_fields(company_id)
         .await?
         .first()
         .map(|f| f.id)
@@ -443,7 +430,7 @@ async fn run(engine: &str, users: u64) -> anyhow::Result<()> {
     let fill = format!(
         "INSERT INTO custom_field_values (field_id, target_user_id, value_text, value_lower) \
          SELECT {field_id}, id, department, department_lower FROM target_users WHERE company_id = {}",
-        company.id
+        company_id
     );
     let t = Instant::now();
     match engine {

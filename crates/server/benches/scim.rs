@@ -39,19 +39,7 @@ fn scim_user(n: u64) -> Value {
 
 async fn run(engine: &str, creates: u64, users: u64) -> anyhow::Result<()> {
     let b = common::start(engine).await?;
-    let created: Value = b
-        .http
-        .post(format!("{}/api/companies", b.base))
-        .bearer_auth(&b.token)
-        .json(&json!({"Name": "Tenant", "NumberOfUsers": (creates + users) * 2}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let cid = created["data"]["resourceId"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let (cid, _) = b.company("Tenant", (creates + users) * 2).await?;
     let integration: Value = b
         .http
         .post(format!("{}/api/scim", b.base))

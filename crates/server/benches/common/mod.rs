@@ -35,8 +35,10 @@ pub fn rss_kib() -> u64 {
 
 /// A server serving on 127.0.0.1 over a fresh database, and a token for it.
 pub struct Bench {
-    /// The data directory (SQLite's file); removed when dropped.
+    /// A temporary directory, removed when dropped.
     pub dir: tempfile::TempDir,
+    /// The data directory (SQLite's file): `dir`, or the kept one.
+    pub data_dir: std::path::PathBuf,
     /// Empty for SQLite.
     pub database_url: String,
     pub base: String,
@@ -48,20 +50,49 @@ pub struct Bench {
 /// Starts a server on `engine` (`sqlite` or `postgres`; PostgreSQL in a new database on the
 /// server `ROLLCALL_TEST_DATABASE_URL` names).
 pub async fn start(engine: &str) -> anyhow::Result<Bench> {
+    start_in(engine, None).await
+}
+
+/// [`start`], or, with `kept` (a data directory and a PostgreSQL database name), a server over
+/// the database a previous run left there, created on first use and never removed, so that a
+/// bench over millions of users loads them once.
+pub async fn start_in(
+    engine: &str,
+    kept: Option<(&std::path::Path, &str)>,
+) -> anyhow::Result<Bench> {
     let dir = tempfile::tempdir()?;
+    let data_dir = match kept {
+        Some((path, _)) => {
+            std::fs::create_dir_all(path)?;
+            path.to_path_buf()
+        }
+        None => dir.path().to_path_buf(),
+    };
     let database_url = if engine == "postgres" {
         let admin = std::env::var("ROLLCALL_TEST_DATABASE_URL")
             .map_err(|_| anyhow::anyhow!("set ROLLCALL_TEST_DATABASE_URL to bench PostgreSQL"))?;
-        let name = format!(
-            "rollcall_bench_{}",
-            rollcall_store::new_resource_id().to_ascii_lowercase()
-        );
-        let status = std::process::Command::new("psql")
+        let name = match kept {
+            Some((_, name)) => name.to_owned(),
+            None => format!(
+                "rollcall_bench_{}",
+                rollcall_store::new_resource_id().to_ascii_lowercase()
+            ),
+        };
+        let exists = std::process::Command::new("psql")
             .arg(&admin)
-            .arg("-qc")
-            .arg(format!("CREATE DATABASE {name}"))
-            .status()?;
-        anyhow::ensure!(status.success(), "could not create the bench database");
+            .arg("-tAc")
+            .arg(format!(
+                "SELECT 1 FROM pg_database WHERE datname = '{name}'"
+            ))
+            .output()?;
+        if !String::from_utf8_lossy(&exists.stdout).contains('1') {
+            let status = std::process::Command::new("psql")
+                .arg(&admin)
+                .arg("-qc")
+                .arg(format!("CREATE DATABASE {name}"))
+                .status()?;
+            anyhow::ensure!(status.success(), "could not create the bench database");
+        }
         format!(
             "{}/{name}",
             admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b)
@@ -71,7 +102,7 @@ pub async fn start(engine: &str) -> anyhow::Result<Bench> {
     };
     let config = Config {
         listen: "127.0.0.1:0".into(),
-        data_dir: dir.path().to_path_buf(),
+        data_dir: data_dir.clone(),
         database_url: database_url.clone(),
         bootstrap_client_id: Some(ID.into()),
         bootstrap_client_secret: Some(SECRET.into()),
@@ -101,6 +132,7 @@ pub async fn start(engine: &str) -> anyhow::Result<Bench> {
         .to_owned();
     Ok(Bench {
         dir,
+        data_dir,
         database_url,
         base,
         store,
@@ -126,4 +158,30 @@ pub async fn finish(engine: &str, database_url: &str) {
         .arg("-qc")
         .arg(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .status();
+}
+
+impl Bench {
+    /// Creates a customer company named `name` with room for `seats` users: its resourceId and
+    /// internal id.
+    pub async fn company(&self, name: &str, seats: u64) -> anyhow::Result<(String, i64)> {
+        let created: Value = self
+            .http
+            .post(format!("{}/api/companies", self.base))
+            .bearer_auth(&self.token)
+            .json(&serde_json::json!({"Name": name, "NumberOfUsers": seats}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let cid = created["data"]["resourceId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let company = self
+            .store
+            .company_by_resource_id(&cid)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the bench's company {name} is missing"))?;
+        Ok((cid, company.id))
+    }
 }
