@@ -2,6 +2,7 @@
 //! write, so that totals and the count summary cost a lookup, not a scan.
 
 mod exported;
+mod plan;
 mod record;
 mod search;
 
@@ -15,7 +16,7 @@ use sqlx::AnyConnection;
 use crate::audit::{self, Actor, Change, Entity, Operation};
 use crate::export::{self, send_all, ExportSink};
 use crate::model::*;
-use crate::open::new_resource_id;
+use crate::open::{new_resource_id, Engine};
 use crate::query::{month_of, CmpOp, Cond, SearchSpec, Val};
 use crate::rows::{
     bind_values, count_select, get_bool, get_i64, get_str, insert_rows, or_conflict, FromColumns,
@@ -612,7 +613,13 @@ impl TargetUserStore for SqlStore {
         company_id: i64,
         spec: &SearchSpec,
     ) -> Result<(i64, Vec<TargetUser>)> {
-        let cond = self.user_condition(&spec.cond);
+        let resolved = self.resolve_text(company_id, &spec.cond).await?;
+        // SQLite is told how to reach the rows (see `plan`); PostgreSQL's planner has
+        // statistics.
+        let drive = match self.engine {
+            Engine::Sqlite => plan::drive(&resolved),
+            Engine::Postgres => plan::Drive::Plain,
+        };
         // An unfiltered total, or one filtered on Status and IsDeleted alone, is a sum of the
         // counters; an unfiltered member search's is the
         // group's own count, and a lone custom-field filter's the count of the field's values
@@ -648,22 +655,33 @@ impl TargetUserStore for SqlStore {
             )
             .await?
         } else {
-            self.count(
+            let (scoped, hint) = plan::driven(company_id, &resolved, drive);
+            let (sql, values) = self.render(
                 count_select()
                     .from(Alias::new(C::TABLE))
-                    .and_where(Expr::col(C::CompanyId).eq(company_id))
-                    .cond_where(cond.clone()),
-            )
-            .await?
+                    .cond_where(self.rendered(&scoped, false)),
+            );
+            let row = bind_values(sqlx::query(&plan::with_hint(sql, hint.as_deref())), &values)
+                .fetch_one(&self.pool)
+                .await?;
+            get_i64(&row, "n")?
         };
+        // Few matches (fewer than the rows a walk of the sort order's index would read before
+        // it filled the page): read them through the filter's own access path and sort them.
+        let sparse = drive != plan::Drive::Plain && {
+            let rows: i64 = self.status_counts(company_id).await?.iter().sum();
+            total.saturating_mul(total) < (spec.offset + spec.limit).max(1).saturating_mul(rows)
+        };
+        let (scoped, hint) = plan::driven(
+            company_id,
+            &resolved,
+            if sparse { drive } else { plan::Drive::Plain },
+        );
         // Many matches: a page probes each user's custom values along the sort order instead
         // of gathering every match first.
-        let cond = if total >= search::PROBE_CUSTOM_FROM {
-            self.user_condition_with(&spec.cond, true)
-        } else {
-            cond
-        };
-        let (sql, values) = self.user_page_sql(company_id, cond, spec);
+        let cond = self.rendered(&scoped, total >= search::PROBE_CUSTOM_FROM);
+        let (sql, values) = self.user_page_sql(cond, spec, sparse);
+        let sql = plan::with_hint(sql, hint.as_deref());
         if let (Some(file), true) = (self.sqlite_file.clone(), spec.limit >= RUSQLITE_PAGE_ROWS) {
             // Large pages read in place, as exports do (see `export::sqlite`).
             let users =

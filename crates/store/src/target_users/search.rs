@@ -305,18 +305,19 @@ pub(super) const PROBE_CUSTOM_FROM: i64 = 1000;
 impl SqlStore {
     /// A target-user filter rendered for this engine.
     pub(crate) fn user_condition(&self, cond: &Cond) -> Condition {
-        self.user_condition_with(cond, false)
+        self.user_condition_opts(cond, false, true)
     }
 
-    /// [`SqlStore::user_condition`], with custom-field leaves probed per user when `probe`.
-    pub(super) fn user_condition_with(&self, cond: &Cond, probe: bool) -> Condition {
+    /// [`SqlStore::user_condition`], with custom-field leaves probed per user when `probe`,
+    /// and SQLite's `Contains` answered from the trigram index when `fts`.
+    pub(super) fn user_condition_opts(&self, cond: &Cond, probe: bool, fts: bool) -> Condition {
         let engine = self.engine;
         cond.to_condition_with(engine, &|c| {
             domain_verified_leaf(c)
                 .or_else(|| group_leaf(c, engine))
                 .or_else(|| probe.then(|| custom_probe(c, engine)).flatten())
                 .or_else(|| {
-                    (engine == Engine::Sqlite)
+                    (fts && engine == Engine::Sqlite)
                         .then(|| sqlite_contains_from_index(c))
                         .flatten()
                 })
@@ -330,18 +331,19 @@ impl SqlStore {
     /// id. A plain OFFSET reads every row it skips (`docs/performance.md` has the figures).
     /// The outer query names no `company_id`: with it SQLite,
     /// lacking statistics, walks the company's whole index instead of looking the ids up.
+    /// `scoped` names the company; `plain` keeps every page a plain query (a page of few
+    /// matches, read through the filter's own access path: `plan::driven`).
     pub(super) fn user_page_sql(
         &self,
-        company_id: i64,
-        cond: Condition,
+        scoped: Condition,
         spec: &SearchSpec,
+        plain: bool,
     ) -> (String, Values) {
         let mut inner = Query::select()
             .from(Alias::new(C::TABLE))
-            .and_where(Expr::col(C::CompanyId).eq(company_id))
-            .cond_where(cond)
+            .cond_where(scoped)
             .to_owned();
-        if spec.offset < DEFERRED_JOIN_OFFSET {
+        if plain || spec.offset < DEFERRED_JOIN_OFFSET {
             inner.expr(Expr::cust(C::SELECT));
             apply_order(&mut inner, spec);
             return self.render(&inner);
@@ -389,6 +391,12 @@ mod tests {
     use crate::rows::sqlite_plan;
     use crate::SqlStore;
 
+    /// `cond` for company 7, as the search renders it.
+    fn scoped(store: &SqlStore, cond: &Cond) -> sea_query::Condition {
+        let (c, _) = super::super::plan::driven(7, cond, super::super::plan::Drive::Plain);
+        store.user_condition(&c)
+    }
+
     fn plan(store: &SqlStore, conn: &rusqlite::Connection, order: Vec<Order>) -> Vec<String> {
         let spec = SearchSpec {
             cond: Cond::Cmp {
@@ -425,7 +433,7 @@ mod tests {
                 offset,
                 limit: 1000,
             };
-            let (sql, values) = store.user_page_sql(7, store.user_condition(&spec.cond), &spec);
+            let (sql, values) = store.user_page_sql(scoped(&store, &spec.cond), &spec, false);
             let plan = sqlite_plan(&conn, &sql, &values);
             assert!(
                 plan.iter()
@@ -445,7 +453,7 @@ mod tests {
             offset: 0,
             limit: 10,
         };
-        let (sql, _) = store.user_page_sql(7, store.user_condition(&spec.cond), &spec);
+        let (sql, _) = store.user_page_sql(scoped(&store, &spec.cond), &spec, false);
         assert!(!sql.contains(" IN (SELECT"), "{sql}");
     }
 

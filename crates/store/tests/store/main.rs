@@ -20,5 +20,6 @@ mod exports;
 mod filters;
 mod imports;
 mod paging;
+mod search_paths;
 mod target_groups;
 mod target_users;
