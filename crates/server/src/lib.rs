@@ -195,6 +195,7 @@ impl Server {
                 .rate_limit
                 .map(|r| Arc::new(ratelimit::Limiters::new(r))),
             jobs: Arc::new(import::Jobs::default()),
+            lookups: auth::lookups::Lookups::default(),
         };
         let abandoned = import::fail_abandoned(&state, true).await?;
         if abandoned > 0 {

@@ -182,9 +182,26 @@ impl ScopeRequest {
                     "a Reseller must name the company this write is for: send the X-KEEPNET-Company-Id header with the company's resourceId (from POST /api/companies/search)",
                 ));
             }
-            return Ok(caller.company.clone());
+            if access == Access::Read {
+                return Ok(caller.company.clone());
+            }
+            // A write acts on the company as stored now, not on the caller's copy of the last
+            // second (`auth::lookups`).
+            return state
+                .store
+                .company_by_id(caller.company.id)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::unauthorized("the company of this token no longer exists")
+                });
         };
-        let company = resolve_company(state, caller, id).await?;
+        let company = match access {
+            Access::Read => match state.lookups.company(id) {
+                Some(kept) => reached(caller, kept, id)?,
+                None => resolve_company(state, caller, id).await?,
+            },
+            Access::Write => resolve_company(state, caller, id).await?,
+        };
         if let Some(ctx) = &self.ctx {
             ctx.set_company(&company.resource_id);
         }
@@ -208,6 +225,13 @@ pub async fn resolve_company(
         .company_by_resource_id(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("company '{id}' was not found")))?;
+    // Reads of the next second may use this copy (`auth::lookups`).
+    state.lookups.keep_company(id, company.clone());
+    reached(caller, company, id)
+}
+
+/// `company` when the caller reaches it, else 403.
+fn reached(caller: &Caller, company: Company, id: &str) -> Result<Company, ApiError> {
     if !caller.reaches(&company) {
         return Err(ApiError::forbidden(format!(
             "company '{id}' is not managed by this client's company"

@@ -35,4 +35,6 @@ pub struct AppState {
     pub limits: Option<Arc<Limiters>>,
     /// The imports this process runs.
     pub jobs: Arc<crate::import::Jobs>,
+    /// Clients and companies read in the last second (`auth::lookups`).
+    pub lookups: crate::auth::lookups::Lookups,
 }

@@ -182,6 +182,9 @@ pub struct TestServer {
     pub root_company: String,
     /// The running server's store, for loading data faster than through HTTP.
     pub store: Arc<dyn rollcall_store::Store>,
+    /// The clients and companies the server keeps for a second: a test that changes them
+    /// through `store`, behind the server's back, forgets these to see the change at once.
+    pub lookups: rollcall_server::auth::lookups::Lookups,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     dir: Arc<tempfile::TempDir>,
@@ -236,6 +239,7 @@ impl TestServer {
             None => String::new(),
         };
         let store = server.state.store.clone();
+        let lookups = server.state.lookups.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(server.serve(async move {
             let _ = rx.await;
@@ -248,6 +252,7 @@ impl TestServer {
             config,
             root_company,
             store,
+            lookups,
             shutdown: Some(tx),
             task: Some(task),
             dir,

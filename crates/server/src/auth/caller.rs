@@ -8,6 +8,7 @@ use axum::http::request::Parts;
 use rollcall_store::{ApiClient, Company, Role, STATUS_ACTIVE};
 
 use crate::auth::address::ip_allowed;
+use crate::auth::lookups::CallerRow;
 use crate::error::ApiError;
 use crate::request::RequestContext;
 use crate::state::AppState;
@@ -115,15 +116,43 @@ impl FromRequestParts<AppState> for Caller {
                 )
             })?;
         }
-        // Look the client up on every request so that a deactivated or deleted client stops
-        // working at once, on every replica.
-        // One query reads the client and its company.
-        let (client, company) = state
-            .store
-            .client_with_company(&claims.sub)
-            .await?
-            .filter(|(c, _)| c.client_id == claims.client_id)
-            .ok_or_else(|| ApiError::unauthorized("the client of this token no longer exists"))?;
+        // The client with its company (one query) and the inactive company that switches it
+        // off, read at most once a second per replica (`auth::lookups`): a client made
+        // inactive or deleted stops within that second everywhere, and on the replica that
+        // changed it from its next request.
+        let row = match state.lookups.caller(&claims.sub) {
+            Some(row) => row,
+            None => {
+                let (client, company) = state
+                    .store
+                    .client_with_company(&claims.sub)
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::unauthorized("the client of this token no longer exists")
+                    })?;
+                let off = match &company {
+                    Some(c) => state.store.inactive_in_chain(c).await?,
+                    None => None,
+                };
+                let row = CallerRow {
+                    client,
+                    company,
+                    off,
+                };
+                state.lookups.keep_caller(&claims.sub, row.clone());
+                row
+            }
+        };
+        let CallerRow {
+            client,
+            company,
+            off,
+        } = row;
+        if client.client_id != claims.client_id {
+            return Err(ApiError::unauthorized(
+                "the client of this token no longer exists",
+            ));
+        }
         if client.status_id != STATUS_ACTIVE {
             return Err(ApiError::unauthorized(
                 "the client of this token is inactive",
@@ -145,8 +174,8 @@ impl FromRequestParts<AppState> for Caller {
             ctx.set_client(&client.client_id, &company.resource_id);
         }
         // An inactive company switches off its own clients and those of every company below
-        // it, on the next request (issue #11, part 3).
-        if let Some(off) = state.store.inactive_in_chain(&company).await? {
+        // it (issue #11, part 3).
+        if let Some(off) = off {
             return Err(ApiError::unauthorized(switched_off(&company, &off)));
         }
         Ok(Caller { client, company })

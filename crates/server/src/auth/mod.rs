@@ -3,5 +3,6 @@
 
 pub mod address;
 pub mod caller;
+pub mod lookups;
 pub mod secret;
 pub mod token;

@@ -337,6 +337,7 @@ pub async fn update(
             &audit::actor(&caller),
         )
         .await?;
+    state.lookups.forget();
     Ok(written(client.resource_id, "REST API client updated."))
 }
 
@@ -356,6 +357,7 @@ pub async fn delete(
         .store
         .delete_client(client.id, &audit::actor(&caller))
         .await?;
+    state.lookups.forget();
     Ok(written(client.resource_id, "REST API client deleted."))
 }
 

@@ -671,6 +671,7 @@ pub async fn update(
         .store
         .update_company(company.id, &company.fields, &fields, &audit::actor(&caller))
         .await?;
+    state.lookups.forget();
     Ok(written(company.resource_id, "Company updated."))
 }
 
@@ -730,11 +731,12 @@ pub async fn delete(
             "a client cannot delete its own company; use a credential of the company above it",
         ));
     }
-    match state
+    let outcome = state
         .store
         .delete_company(company.id, &audit::actor(&caller))
-        .await?
-    {
+        .await?;
+    state.lookups.forget();
+    match outcome {
         DeleteOutcome::Deleted => Ok(written(company.resource_id, "Company deleted.")),
         refused => Err(delete_refused(&company.resource_id, refused)),
     }

@@ -84,6 +84,7 @@ pub async fn set_privacy(
         .store
         .set_company_privacy(company.id, &privacy, &audit::actor(&caller))
         .await?;
+    state.lookups.forget();
     Ok(written(company.resource_id, "Account privacy updated."))
 }
 
@@ -180,11 +181,12 @@ pub async fn bulk_delete(
         }
     }
     let ids: Vec<i64> = companies.iter().map(|(id, _)| *id).collect();
-    match state
+    let outcome = state
         .store
         .delete_companies(&ids, &audit::actor(&caller))
-        .await?
-    {
+        .await?;
+    state.lookups.forget();
+    match outcome {
         BulkCompanyDelete::Deleted(n) => {
             let message = format!("{} deleted.", count_of(n, "company", "companies"));
             Ok(Json(Envelope::done(
@@ -266,6 +268,7 @@ pub async fn update_limited(
         .store
         .update_company(company.id, &company.fields, &fields, &audit::actor(&caller))
         .await?;
+    state.lookups.forget();
     Ok(written(company.resource_id, "Company updated."))
 }
 
