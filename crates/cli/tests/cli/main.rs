@@ -15,6 +15,7 @@ mod import_kill;
 mod replicas;
 mod security;
 mod serve_config;
+mod soak;
 mod terminal;
 mod users;
 mod walkthrough;
