@@ -1,6 +1,6 @@
 //! What `/api` requests read before their handler runs (the caller's client with its company,
-//! and the company a request names), kept for one second in each replica (issue #17: a
-//! first-page search made five statements, three of them these). A client or company made
+//! and the company a request names), kept for one second in each replica (issue #17: a count
+//! summary made four statements, three of them these). A client or company made
 //! inactive or deleted through another replica stops within that second; the replica that made
 //! the change forgets what it kept when the change is written (docs/architecture.md).
 
