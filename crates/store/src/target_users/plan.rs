@@ -158,39 +158,38 @@ pub(super) fn driven(company_id: i64, c: &Cond, how: Drive) -> (Cond, Option<Str
             Cond::All(vec![company, c.clone()]),
             Some(format!("INDEXED BY {index}")),
         ),
-        Drive::Union => {
-            // The `or` that leads gets the company in each branch; nothing else names it, so
-            // that the company's own index does not tempt the planner.
-            let spread = |branches: &[Cond]| {
-                Cond::Any(
-                    branches
-                        .iter()
-                        .map(|b| Cond::All(vec![company.clone(), b.clone()]))
-                        .collect(),
-                )
-            };
-            let cond = match c {
-                Cond::Any(branches) => spread(branches),
-                Cond::All(items) => {
-                    let lead = items
-                        .iter()
-                        .position(|i| drive(i) == Drive::Union)
-                        .unwrap_or(0);
-                    Cond::All(
-                        items
-                            .iter()
-                            .enumerate()
-                            .map(|(n, i)| match i {
-                                Cond::Any(branches) if n == lead => spread(branches),
-                                _ => i.clone(),
-                            })
-                            .collect(),
-                    )
-                }
-                _ => Cond::All(vec![company, c.clone()]),
-            };
-            (cond, None)
-        }
+        // Nothing else names the company, so that its own index does not tempt the planner.
+        Drive::Union => (spread(&company, c), None),
+    }
+}
+
+/// `c` with `company` inside each branch of the `or` that leads it (see [`drive`]), however
+/// deep that `or` sits: every row `c` then selects is checked against the company.
+fn spread(company: &Cond, c: &Cond) -> Cond {
+    match c {
+        Cond::Any(branches) if drive(c) == Drive::Union => Cond::Any(
+            branches
+                .iter()
+                .map(|b| Cond::All(vec![company.clone(), b.clone()]))
+                .collect(),
+        ),
+        Cond::All(items) => match items.iter().position(|i| drive(i) == Drive::Union) {
+            Some(lead) => Cond::All(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(n, i)| {
+                        if n == lead {
+                            spread(company, i)
+                        } else {
+                            i.clone()
+                        }
+                    })
+                    .collect(),
+            ),
+            None => Cond::All(vec![company.clone(), c.clone()]),
+        },
+        _ => Cond::All(vec![company.clone(), c.clone()]),
     }
 }
 
@@ -434,6 +433,56 @@ mod tests {
         assert_eq!(driven(7, &active, Drive::Plain).1, None);
         let half = Cond::Any(vec![by_id, active]);
         assert_eq!(drive(&half), Drive::Plain);
+    }
+
+    /// Whether every row `c` selects has passed a `company_id = 7` test.
+    fn scoped(c: &Cond) -> bool {
+        match c {
+            Cond::All(items) => items.iter().any(scoped),
+            Cond::Any(items) => !items.is_empty() && items.iter().all(scoped),
+            Cond::Cmp {
+                column: "company_id",
+                op: CmpOp::Eq,
+                value: Val::Int(7),
+            } => true,
+            _ => false,
+        }
+    }
+
+    /// Whatever the filter's shape and the access path, the company is on every way to a row:
+    /// an `or` nested in `and`s gets it in each branch.
+    #[test]
+    fn every_path_names_the_company() {
+        let last = text("last_name_lower", &["okafor"]);
+        let first = text("first_name_lower", &["ann"]);
+        let active = Cond::Cmp {
+            column: "is_active",
+            op: CmpOp::Eq,
+            value: Val::Bool(true),
+        };
+        let or = Cond::Any(vec![last.clone(), ids(&[1, 2])]);
+        let shapes = [
+            or.clone(),
+            Cond::All(vec![active.clone(), or.clone()]),
+            Cond::All(vec![Cond::All(vec![or.clone()]), active.clone()]),
+            Cond::All(vec![Cond::All(vec![
+                active.clone(),
+                Cond::All(vec![or.clone()]),
+            ])]),
+            Cond::Any(vec![
+                Cond::All(vec![last.clone(), active.clone()]),
+                first.clone(),
+            ]),
+            Cond::All(vec![last, ids(&[3])]),
+            first,
+            active,
+        ];
+        for c in shapes {
+            for how in [drive(&c), Drive::Plain] {
+                let (scoped_cond, _) = driven(7, &c, how);
+                assert!(scoped(&scoped_cond), "{how:?}: {scoped_cond:?}");
+            }
+        }
     }
 
     /// Pruning: a lookup that found nothing drops out of an `or` and empties an `and`.
