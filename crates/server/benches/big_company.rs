@@ -23,12 +23,7 @@ use serde_json::{json, Value};
 
 mod common;
 
-use common::{arg, rss_kib};
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
+use common::{arg, median, rss_kib};
 
 async fn timed<F, Fut>(runs: usize, mut f: F) -> anyhow::Result<Duration>
 where

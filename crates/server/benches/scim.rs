@@ -13,16 +13,11 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use common::arg;
+use common::{arg, median};
 use rollcall_testkit::synthetic::user;
 use serde_json::{json, Value};
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
 
 fn scim_user(n: u64) -> Value {
     json!({

@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 
 mod common;
 
-use common::arg;
+use common::{arg, median};
 
 /// One row of the table: the call, what was measured, and the target beside it.
 struct Row {
@@ -33,11 +33,6 @@ struct Row {
 
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
 }
 
 /// The server's answer to one search: its total, after checking the call succeeded.

@@ -192,7 +192,9 @@ impl ScopeRequest {
                 .company_by_id(caller.company.id)
                 .await?
                 .ok_or_else(|| {
-                    ApiError::unauthorized("the company of this token no longer exists")
+                    ApiError::unauthorized(
+                        "the company of this token no longer exists; use a credential of an existing company",
+                    )
                 });
         };
         let company = match access {

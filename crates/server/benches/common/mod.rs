@@ -21,6 +21,12 @@ pub fn arg(name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
+/// The middle of `v` once sorted.
+pub fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
 /// The process's resident memory, KiB.
 pub fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
