@@ -32,6 +32,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Empty: SQLite in `data_dir`; `postgres://...`: PostgreSQL.
     pub database_url: String,
+    /// A PostgreSQL streaming replica that reads may use (`rollcall_store::SqlStore::with_read_replica`).
+    pub database_read_url: Option<String>,
     /// Token signing secret; when `None` the keys live in the database (a first one is made
     /// on first start), so restarts and replicas share them and `rollcall keys rotate` can
     /// replace them. See [`crate::keys`].
@@ -154,6 +156,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("./rollcall-data"),
             database_url: String::new(),
+            database_read_url: None,
             jwt_secret: None,
             token_ttl_secs: TOKEN_TTL_SECS,
             rotate_signing_key: false,

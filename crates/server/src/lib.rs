@@ -23,6 +23,7 @@ pub mod openapi;
 pub mod paging;
 pub mod paths;
 pub mod ratelimit;
+pub mod replica;
 pub mod request;
 pub mod router;
 pub mod routes;
@@ -134,6 +135,14 @@ impl Server {
             config.database_pool_size,
         )
         .await?;
+        let store = match &config.database_read_url {
+            Some(url) => {
+                let store = store.with_read_replica(url)?;
+                replica::first_check(&store).await;
+                store
+            }
+            None => store,
+        };
         if config.rotate_signing_key {
             if config.jwt_secret.is_some() {
                 anyhow::bail!("--rotate-signing-key rotates the keys kept in the database, but --jwt-secret (ROLLCALL_JWT_SECRET) is set and signs instead; change that secret to rotate it, or unset it to use database keys");
@@ -275,6 +284,7 @@ impl Server {
                 }
             }));
         }
+        helpers.extend(replica::spawn_watch(self.state.store.clone()));
         let retention = audit::spawn_retention(
             self.state.store.clone(),
             self.state.config.audit_retention_days,

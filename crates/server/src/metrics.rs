@@ -5,7 +5,7 @@ use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
 };
-use rollcall_store::PoolStats;
+use rollcall_store::{PoolStats, ReplicaStatus};
 
 /// The server's metrics.
 pub struct Metrics {
@@ -32,6 +32,17 @@ pub struct Metrics {
     pub secret_check_threads: IntGauge,
     /// `rollcall_secret_checks_waiting`: secret checks queued for a thread (set when scraped).
     pub secret_checks_waiting: IntGauge,
+    /// `rollcall_replica_reads_total{database}`: reads that may use the read replica, by the
+    /// database that answered (`replica`, `primary`); counted only with a replica.
+    pub reads: IntCounterVec,
+    /// `rollcall_read_replica_fallbacks_total`: reads that failed on the replica and ran again
+    /// on the primary.
+    pub replica_fallbacks: IntCounter,
+    /// `rollcall_read_replica_up` and `rollcall_read_replica_lag_bytes`, set when scraped and
+    /// written only when a read replica is configured.
+    replica: Registry,
+    replica_up: IntGauge,
+    replica_lag: IntGauge,
 }
 
 impl Metrics {
@@ -105,6 +116,30 @@ impl Metrics {
         registry.register(Box::new(export_duration.clone()))?;
         registry.register(Box::new(secret_check_threads.clone()))?;
         registry.register(Box::new(secret_checks_waiting.clone()))?;
+        let reads = IntCounterVec::new(
+            Opts::new(
+                "rollcall_replica_reads_total",
+                "Reads that may use the read replica, by the database that answered",
+            ),
+            &["database"],
+        )?;
+        let replica_fallbacks = IntCounter::new(
+            "rollcall_read_replica_fallbacks_total",
+            "Reads that failed on the read replica and ran again on the primary",
+        )?;
+        registry.register(Box::new(reads.clone()))?;
+        registry.register(Box::new(replica_fallbacks.clone()))?;
+        let replica = Registry::new();
+        let replica_up = IntGauge::new(
+            "rollcall_read_replica_up",
+            "1 when the read replica answers as a standby of the primary, else 0",
+        )?;
+        let replica_lag = IntGauge::new(
+            "rollcall_read_replica_lag_bytes",
+            "WAL bytes the primary had written that the read replica had not replayed, at the last check (-1: unknown)",
+        )?;
+        replica.register(Box::new(replica_up.clone()))?;
+        replica.register(Box::new(replica_lag.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -118,11 +153,16 @@ impl Metrics {
             export_duration,
             secret_check_threads,
             secret_checks_waiting,
+            reads,
+            replica_fallbacks,
+            replica,
+            replica_up,
+            replica_lag,
         })
     }
 
     /// The Prometheus text exposition of every metric.
-    pub fn render(&self, pool: PoolStats) -> String {
+    pub fn render(&self, pool: PoolStats, replica: Option<ReplicaStatus>) -> String {
         self.pool
             .with_label_values(&["idle"])
             .set(i64::from(pool.idle));
@@ -130,8 +170,14 @@ impl Metrics {
             .with_label_values(&["in_use"])
             .set(i64::from(pool.open.saturating_sub(pool.idle)));
         self.pool_max.set(i64::from(pool.max));
+        let mut families = self.registry.gather();
+        if let Some(replica) = replica {
+            self.replica_up.set(i64::from(replica.up));
+            self.replica_lag.set(replica.lag_bytes.unwrap_or(-1));
+            families.extend(self.replica.gather());
+        }
         let mut out = Vec::new();
-        if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
+        if let Err(e) = TextEncoder::new().encode(&families, &mut out) {
             tracing::error!(error = %e, "encoding metrics");
         }
         String::from_utf8(out).unwrap_or_default()

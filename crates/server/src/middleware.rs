@@ -60,16 +60,24 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     // Whatever the handler logs is tied to the request by the span; an error it builds can name
     // the id through `request::current_id`.
     let span = tracing::info_span!("request", request_id = %id);
-    let mut resp = request::with_id(id.clone(), next.run(req))
-        .instrument(span)
-        .await;
+    let (mut resp, wrote) =
+        rollcall_store::track_writes(request::with_id(id.clone(), next.run(req)))
+            .instrument(span)
+            .await;
+    let (client_id, company) = ctx.take();
+    if wrote && !client_id.is_empty() && state.store.has_read_replica() {
+        // Before the reply leaves: the client's next read, on any server, must see this write
+        // (`crate::replica`). A failure only costs that rule for this write, so it is logged.
+        if let Err(e) = state.store.note_write(&client_id).await {
+            tracing::warn!(request_id = %id, error = %e, "could not record the write's position for the read replica; this client's next reads may miss it until the replica catches up");
+        }
+    }
 
     let status = resp.status().as_u16();
     let latency = started.elapsed();
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-request-id", v);
     }
-    let (client_id, company) = ctx.take();
     let cause = resp.extensions_mut().remove::<ErrorCause>();
     // One line per request; a 500's at error level with its cause (`tracing` wants the level
     // known where the event is written, hence the two arms).

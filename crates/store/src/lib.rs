@@ -20,6 +20,7 @@ pub mod model;
 mod open;
 mod priority;
 pub mod query;
+mod replica;
 mod rows;
 mod scim;
 mod target_groups;
@@ -46,6 +47,7 @@ pub use open::{
     DEFAULT_SQLITE_POOL_SIZE, MAX_POOL_SIZE,
 };
 pub use query::{Cond, FilterError, Order, SearchSpec, Val};
+pub use replica::{track_writes, ReplicaStatus};
 pub use scim::{
     ScimCmp, ScimCond, ScimGroupAttr, ScimGroupChange, ScimGroupRow, ScimLink, ScimMapping,
     ScimSetting, ScimSettingFields, ScimStore, ScimUserAttr, ScimUserRow, ScimVal,
@@ -187,6 +189,20 @@ pub trait DatabaseStore: Send + Sync + 'static {
     /// Returns the setting `key`, storing `init` first if it is absent. Safe when several
     /// replicas start at once: the first writer wins and everyone reads the same value.
     async fn setting_or_init(&self, key: &str, init: &str) -> Result<String>;
+
+    /// Whether reads may go to a read replica (`SqlStore::with_read_replica`, `replica.rs`).
+    fn has_read_replica(&self) -> bool;
+    /// What the last check of the read replica found; `None` without one.
+    fn read_replica_status(&self) -> Option<ReplicaStatus>;
+    /// Checks the read replica now (it is up when it answers as a standby of this primary)
+    /// and remembers what it found; `None` without one.
+    async fn check_read_replica(&self) -> Option<ReplicaStatus>;
+    /// The store a read by the API client `client` uses: the replica's, when it is up and has
+    /// replayed the client's last write ([`note_write`](Self::note_write)); `None`: this one.
+    async fn reads_for(&self, client: &str) -> Option<std::sync::Arc<dyn Store>>;
+    /// Records the primary's WAL position as `client`'s last write, after a request of that
+    /// client wrote ([`track_writes`]); nothing without a read replica.
+    async fn note_write(&self, client: &str) -> Result<()>;
 }
 
 /// Companies and their tree (`companies.rs`).

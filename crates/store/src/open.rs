@@ -21,7 +21,7 @@ use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor, Row};
 use crate::columns::Columns;
 use crate::query::SearchSpec;
 use crate::rows::{apply_order, bind_values, get_i64, get_str, FromColumns};
-use crate::{catalog, DatabaseStore, PoolStats, Result, StoreError};
+use crate::{catalog, DatabaseStore, PoolStats, ReplicaStatus, Result, StoreError};
 
 /// Which database engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +53,8 @@ pub struct SqlStore {
     pub(crate) pool_max: u32,
     /// Whether a database file was readable by other users when it was opened.
     pub(crate) files_were_exposed: bool,
+    /// The streaming replica reads may use (`replica.rs`).
+    pub(crate) replica: Option<std::sync::Arc<crate::replica::Replica>>,
 }
 
 /// Connections of the read pool on SQLite (besides its single writer) when no size is given.
@@ -244,6 +246,7 @@ impl SqlStore {
                 pg_export: None,
                 pool_max,
                 files_were_exposed,
+                replica: None,
             }
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = AnyConnectOptions::from_str(url)?.disable_statement_logging();
@@ -264,6 +267,7 @@ impl SqlStore {
                 pg_export: Some(native),
                 pool_max,
                 files_were_exposed: false,
+                replica: None,
             }
         } else {
             return Err(StoreError::Config(format!(
@@ -325,6 +329,7 @@ impl SqlStore {
     /// keys rotate`, a second server on the same file) fails with SQLITE_BUSY at once instead
     /// of waiting on the busy timeout.
     pub(crate) async fn write_tx(&self) -> Result<WriteTx> {
+        crate::replica::writing();
         Ok(match self.engine {
             Engine::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
             Engine::Postgres => self.writer.begin().await?,
@@ -586,5 +591,25 @@ impl DatabaseStore for SqlStore {
             .fetch_one(&self.writer)
             .await?;
         get_str(&row, "value")
+    }
+
+    fn has_read_replica(&self) -> bool {
+        SqlStore::has_read_replica(self)
+    }
+
+    fn read_replica_status(&self) -> Option<ReplicaStatus> {
+        SqlStore::read_replica_status(self)
+    }
+
+    async fn check_read_replica(&self) -> Option<ReplicaStatus> {
+        SqlStore::check_read_replica(self).await
+    }
+
+    async fn reads_for(&self, client: &str) -> Option<std::sync::Arc<dyn crate::Store>> {
+        SqlStore::reads_for(self, client).await
+    }
+
+    async fn note_write(&self, client: &str) -> Result<()> {
+        SqlStore::note_write(self, client).await
     }
 }

@@ -89,6 +89,31 @@ pub fn pg_admin_url() -> Option<String> {
     }
 }
 
+/// The streaming replica of the test PostgreSQL server (`ROLLCALL_TEST_DATABASE_READ_URL`,
+/// naming its admin database), for the read-replica tests; they are marked ignored when it was
+/// unset at build time, so running one without it fails.
+pub fn pg_replica_url() -> String {
+    match std::env::var("ROLLCALL_TEST_DATABASE_READ_URL") {
+        Ok(u) if !u.trim().is_empty() => u,
+        _ => panic!(
+            "this test needs ROLLCALL_TEST_DATABASE_READ_URL, a streaming replica of the ROLLCALL_TEST_DATABASE_URL server (bash .ci/run starts one with pg_basebackup)"
+        ),
+    }
+}
+
+/// `database_url` (a database on the test server) as reached through the server at `other`
+/// (a URL of any database there): the same database name on that server.
+pub fn same_database_on(database_url: &str, other: &str) -> String {
+    let name = database_url
+        .rsplit_once('/')
+        .map(|(_, n)| n)
+        .expect("a database URL with a database name");
+    let (base, _) = other
+        .rsplit_once('/')
+        .expect("a database URL with a database name");
+    format!("{base}/{name}")
+}
+
 /// Creates an empty database on the test PostgreSQL server and returns its URL. The caller owns
 /// it; [`TestServer`] drops the ones it creates.
 pub async fn fresh_pg_database(admin: &str) -> String {

@@ -19,6 +19,11 @@ pub struct ServeArgs {
     /// replicas may share one database).
     #[arg(long, env = "ROLLCALL_DATABASE_URL", default_value = "")]
     database_url: String,
+    /// postgres://...: a streaming replica of the PostgreSQL primary that searches, counts and
+    /// exports read from once it has replayed the caller's own writes; the primary answers
+    /// when it is behind or down (README, "Read replicas").
+    #[arg(long, env = "ROLLCALL_DATABASE_READ_URL")]
+    database_read_url: Option<String>,
     /// Secret (32+ characters) that signs access tokens. Default: generated on first start and
     /// stored in the database, so every replica over that database shares it.
     #[arg(long, env = "ROLLCALL_JWT_SECRET", hide_env_values = true)]
@@ -156,6 +161,7 @@ const SETTINGS: &[(&str, &str, &str)] = &[
     ("listen", "Address and port to listen on.", "\"127.0.0.1:8080\""),
     ("data_dir", "Directory of the embedded SQLite database.", "\"./rollcall-data\""),
     ("database_url", "Empty: SQLite in data_dir. postgres://user:pass@host/db: PostgreSQL.", "\"\""),
+    ("database_read_url", "postgres://...: a streaming replica that searches, counts and exports read from; default: none, the primary answers every read.", "\"postgres://user:pass@replica/db\""),
     ("jwt_secret", "Secret (32+ characters) signing access tokens; default: generated and stored in the database.", "\"change-me-to-a-long-random-secret-of-32-chars\""),
     ("max_page_size", "Largest pageSize a search accepts.", "1000"),
     ("public_url", "The server's address as identity providers reach it; the SCIM base URL is this plus /scim/v2; default: http:// and the request's Host.", "\"https://rollcall.example.com\""),
@@ -238,6 +244,7 @@ pub fn apply_config_file(a: &mut ServeArgs, matches: &clap::ArgMatches) -> Resul
             "listen" => a.listen = text()?,
             "data_dir" => a.data_dir = PathBuf::from(text()?),
             "database_url" => a.database_url = text()?,
+            "database_read_url" => a.database_read_url = Some(text()?),
             "jwt_secret" => a.jwt_secret = Some(text()?),
             "max_page_size" => a.max_page_size = int()?,
             "public_url" => a.public_url = Some(text()?),
@@ -365,6 +372,11 @@ pub fn secrets_on_command_line(matches: &clap::ArgMatches, a: &ServeArgs) -> Vec
     if from_flag("database_url") && url_has_password(&a.database_url) {
         found.push(PASSWORD_IN_URL_FLAG.to_owned());
     }
+    if from_flag("database_read_url")
+        && a.database_read_url.as_deref().is_some_and(url_has_password)
+    {
+        found.push("--database-read-url holds a password on the command line, where other users of this machine can read it (ps, /proc); set ROLLCALL_DATABASE_READ_URL or put it in the --config-file instead".to_owned());
+    }
     found
 }
 
@@ -452,6 +464,7 @@ pub async fn run(a: ServeArgs) -> Result<()> {
         listen: a.listen,
         data_dir: a.data_dir,
         database_url: a.database_url,
+        database_read_url: a.database_read_url.filter(|u| !u.trim().is_empty()),
         jwt_secret: a.jwt_secret,
         max_page_size: a.max_page_size,
         public_url: public_url(a.public_url.as_deref())?,
@@ -500,6 +513,7 @@ pub async fn run(a: ServeArgs) -> Result<()> {
             .metrics_addr
             .map_or_else(|| "same as addr".to_owned(), |a| a.to_string()),
         engine = ?server.state.store.engine(),
+        read_replica = server.state.store.has_read_replica(),
         database_pool_size = server.state.store.pool_stats().max,
         rate_limit = %rate_limit.map_or_else(|| "off".to_owned(), |r| r.to_string()),
         token_failure_limit = %token_failure_limit.map_or_else(|| "off".to_owned(), |r| r.to_string()),

@@ -23,6 +23,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::export::{self, ExportOptions};
 use crate::extract::{parse_json_body, KJson};
 use crate::paging::Paging;
+use crate::replica::reading;
 use crate::routes::files::{ExportKind, ExportRequest};
 use crate::routes::written;
 use crate::routes::{files, lookups};
@@ -154,7 +155,11 @@ pub async fn search(
         // most), as the export also assumes.
         search.spec.every_page();
     }
-    let page = state.store.search_companies(&under, &search).await?;
+    let (under, search) = (&under, &search);
+    let page = reading(&state, &caller, |state| async move {
+        Ok(state.store.search_companies(under, search).await?)
+    })
+    .await?;
     let (total, results) = if clustered {
         let tops = cluster(page.rows, search.now);
         let total = tops.len() as i64;
@@ -811,6 +816,7 @@ impl ExportKind for CompaniesFile {
 pub async fn export(
     State(state): State<AppState>,
     ExportRequest {
+        caller,
         record,
         search: req,
         options,
@@ -823,7 +829,11 @@ pub async fn export(
         search.spec.every_page();
     }
     // Companies are few (thousands at most), so one query reads them all.
-    let page = state.store.search_companies(under, &search).await?;
+    let search = &search;
+    let page = reading(&state, &caller, |state| async move {
+        Ok(state.store.search_companies(under, search).await?)
+    })
+    .await?;
     let now = search.now;
     files::send_read(
         &state,

@@ -633,10 +633,15 @@ pub async fn start_import(
 )]
 pub async fn jobs(
     State(state): State<AppState>,
-    Scoped { company, .. }: Scoped<Read>,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Read>,
 ) -> ApiResult<Json<Envelope<Vec<JobResult>>>> {
     import::fail_abandoned(&state, false).await?;
     let jobs = state.store.jobs(company.id, LISTED_JOBS).await?;
+    if jobs.iter().any(Job::is_finished) {
+        crate::replica::saw_writes(&state, &caller).await?;
+    }
     Ok(Json(Envelope::success(
         jobs.iter().map(|j| job_result(&state, j)).collect(),
     )))
@@ -649,7 +654,9 @@ pub async fn jobs(
 )]
 pub async fn job(
     State(state): State<AppState>,
-    Scoped { company, .. }: Scoped<Read>,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Read>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Envelope<JobResult>>> {
     import::fail_abandoned(&state, false).await?;
@@ -658,6 +665,9 @@ pub async fn job(
             "job '{id}' was not found in this company; GET /api/jobs lists them"
         ))
     })?;
+    if job.is_finished() {
+        crate::replica::saw_writes(&state, &caller).await?;
+    }
     let mut result = job_result(&state, &job);
     let created = result.create_time;
     let end = result.end_time;

@@ -19,7 +19,9 @@ pub async fn health_live() -> Json<Envelope<&'static str>> {
 /// `GET /health/ready`: the database answers.
 ///
 /// When it does not: 503 Service Unavailable (what load balancers and Kubernetes readiness
-/// probes expect), with the error envelope (status `INTERNAL_SERVER_ERROR`).
+/// probes expect), with the error envelope (status `INTERNAL_SERVER_ERROR`). A read replica
+/// that does not answer leaves the server ready, as the primary serves its reads; the
+/// `message` says so and what the replica's last check found.
 #[utoipa::path(
     get, path = "/health/ready", operation_id = "healthReady", tag = "Operations", security(()),
     responses(
@@ -28,7 +30,26 @@ pub async fn health_live() -> Json<Envelope<&'static str>> {
     ))]
 pub async fn health_ready(State(state): State<AppState>) -> axum::response::Response {
     match state.store.ping().await {
-        Ok(()) => Json(Envelope::success("ready")).into_response(),
+        Ok(()) => Json(match state.store.read_replica_status() {
+            None => Envelope::success("ready"),
+            Some(r) if r.up => Envelope::done(
+                "ready",
+                format!(
+                    "The read replica answers{}.",
+                    r.lag_bytes
+                        .map(|lag| format!(" ({lag} bytes of WAL behind the primary)"))
+                        .unwrap_or_default()
+                ),
+            ),
+            Some(r) => Envelope::done(
+                "ready",
+                format!(
+                    "The read replica is unavailable, so the primary serves every read: {}",
+                    r.problem.as_deref().unwrap_or("no check has answered yet")
+                ),
+            ),
+        })
+        .into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             let body: Envelope<()> = Envelope::error(
@@ -53,6 +74,8 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4",
         )],
-        state.metrics.render(state.store.pool_stats()),
+        state
+            .metrics
+            .render(state.store.pool_stats(), state.store.read_replica_status()),
     )
 }

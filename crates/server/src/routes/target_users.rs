@@ -25,6 +25,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::export::{self, Cell, ExportOptions, Format, Report};
 use crate::extract::KJson;
 use crate::paging::Paging;
+use crate::replica::reading;
 use crate::routes::files::{self, FileKind};
 use crate::routes::files::{ExportKind, ExportRequest};
 use crate::routes::written;
@@ -319,23 +320,29 @@ fn not_found(id: &str) -> ApiError {
 )]
 pub async fn get(
     State(state): State<AppState>,
-    Scoped { company, .. }: Scoped<Read>,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Read>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Envelope<TargetUserDto>>> {
-    let user = state
-        .store
-        .target_user(company.id, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
-    let mut one = dto(&user);
-    let defs = state.store.custom_fields(company.id).await?;
-    let mut values = user_extras::values_of(&state, &defs, &[&user]).await?;
-    one.custom_field_values = values.remove(&user.id).unwrap_or_default();
-    one.target_groups = user_extras::groups_of(&state, &[&user])
-        .await?
-        .remove(&user.id)
-        .unwrap_or_default();
-    Ok(Json(Envelope::success(one)))
+    let (company, id) = (&company, &id);
+    reading(&state, &caller, |state| async move {
+        let user = state
+            .store
+            .target_user(company.id, id)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        let mut one = dto(&user);
+        let defs = state.store.custom_fields(company.id).await?;
+        let mut values = user_extras::values_of(&state, &defs, &[&user]).await?;
+        one.custom_field_values = values.remove(&user.id).unwrap_or_default();
+        one.target_groups = user_extras::groups_of(&state, &[&user])
+            .await?
+            .remove(&user.id)
+            .unwrap_or_default();
+        Ok(Json(Envelope::success(one)))
+    })
+    .await
 }
 
 /// `PUT /api/target-users/{resourceId}`.
@@ -482,15 +489,21 @@ pub async fn bulk_delete(
 )]
 pub async fn search(
     State(state): State<AppState>,
-    Scoped { company, .. }: Scoped<Read>,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Read>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Json<Envelope<Paged<TargetUserSearchView>>>> {
-    let (spec, paging, defs) = target_user_search(&state, &req, &company).await?;
-    let (total, users) = state.store.search_target_users(company.id, &spec).await?;
-    let mut rows: Vec<TargetUserSearchView> = users.iter().map(search_view).collect();
-    crate::routes::allow_list::mark_search_rows(&state, company.id, &mut rows).await?;
-    user_extras::fill_rows(&state, &defs, &users, &mut rows).await?;
-    Ok(paging.reply(total, rows))
+    let (company, req) = (&company, &req);
+    reading(&state, &caller, |state| async move {
+        let (spec, paging, defs) = target_user_search(&state, req, company).await?;
+        let (total, users) = state.store.search_target_users(company.id, &spec).await?;
+        let mut rows: Vec<TargetUserSearchView> = users.iter().map(search_view).collect();
+        crate::routes::allow_list::mark_search_rows(&state, company.id, &mut rows).await?;
+        user_extras::fill_rows(&state, &defs, &users, &mut rows).await?;
+        Ok(paging.reply(total, rows))
+    })
+    .await
 }
 
 /// `POST /api/target-users/search-email`: users whose email contains the text (any case).
@@ -501,7 +514,9 @@ pub async fn search(
 )]
 pub async fn search_email(
     State(state): State<AppState>,
-    Scoped { company, .. }: Scoped<Read>,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Read>,
     KJson(req): KJson<SearchEmailRequest>,
 ) -> ApiResult<Json<Envelope<Paged<TargetUserDto>>>> {
     let email = req.email.clone().unwrap_or_default();
@@ -521,14 +536,20 @@ pub async fn search_email(
         ascending: req.ascending.or(Some(true)),
         ..Default::default()
     };
-    let (spec, paging, _) = target_user_search(&state, &search, &company).await?;
-    let (total, users) = state.store.search_target_users(company.id, &spec).await?;
-    Ok(paging.reply(total, users.iter().map(dto).collect()))
+    let (company, search) = (&company, &search);
+    reading(&state, &caller, |state| async move {
+        let (spec, paging, _) = target_user_search(&state, search, company).await?;
+        let (total, users) = state.store.search_target_users(company.id, &spec).await?;
+        Ok(paging.reply(total, users.iter().map(dto).collect()))
+    })
+    .await
 }
 
 async fn by_ids(
     state: &AppState,
-    company: &Company,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Read>,
     req: ByResourceIdsRequest,
     include_deleted: bool,
 ) -> ApiResult<Json<Envelope<Vec<TargetUserEmailDto>>>> {
@@ -538,10 +559,14 @@ async fn by_ids(
             "targetUserResourceIds has more than {MAX_IDS} ids"
         )));
     }
-    let users = state
-        .store
-        .target_users_by_resource_ids(company.id, &ids, include_deleted)
-        .await?;
+    let (company, ids) = (&company, &ids);
+    let users = reading(state, &caller, |state| async move {
+        Ok(state
+            .store
+            .target_users_by_resource_ids(company.id, ids, include_deleted)
+            .await?)
+    })
+    .await?;
     Ok(Json(Envelope::success(
         users
             .iter()
@@ -567,10 +592,10 @@ async fn by_ids(
 )]
 pub async fn by_resource_ids(
     State(state): State<AppState>,
-    Scoped { company, .. }: Scoped<Read>,
+    scoped: Scoped<Read>,
     KJson(req): KJson<ByResourceIdsRequest>,
 ) -> ApiResult<Json<Envelope<Vec<TargetUserEmailDto>>>> {
-    by_ids(&state, &company, req, false).await
+    by_ids(&state, scoped, req, false).await
 }
 
 /// `POST /api/target-users/include-deleted/by-resource-ids`.
@@ -581,10 +606,10 @@ pub async fn by_resource_ids(
 )]
 pub async fn by_resource_ids_with_deleted(
     State(state): State<AppState>,
-    Scoped { company, .. }: Scoped<Read>,
+    scoped: Scoped<Read>,
     KJson(req): KJson<ByResourceIdsRequest>,
 ) -> ApiResult<Json<Envelope<Vec<TargetUserEmailDto>>>> {
-    by_ids(&state, &company, req, true).await
+    by_ids(&state, scoped, req, true).await
 }
 
 /// The last `n` calendar months (UTC) as YYYYMM, oldest first, ending with the current one.
@@ -611,10 +636,16 @@ pub fn last_months(now_ms: i64, n: usize) -> Vec<i64> {
 )]
 pub async fn count_summary(
     State(state): State<AppState>,
-    Scoped { company, .. }: Scoped<Read>,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Read>,
 ) -> ApiResult<Json<Envelope<CountSummaryDto>>> {
-    let months = last_months(now_millis(), 12);
-    let s = state.store.count_summary(company.id, &months).await?;
+    let months = &last_months(now_millis(), 12);
+    let company_id = company.id;
+    let s = reading(&state, &caller, |state| async move {
+        Ok(state.store.count_summary(company_id, months).await?)
+    })
+    .await?;
     let monthly = s
         .months
         .iter()
@@ -659,20 +690,25 @@ impl ExportKind for TargetUsersFile {
 pub async fn export(
     State(state): State<AppState>,
     ExportRequest {
+        caller,
         record,
         search,
         options,
         ..
     }: ExportRequest<TargetUsersFile>,
 ) -> ApiResult<Response> {
-    export_users(
-        &state,
-        record,
-        &search,
-        &options,
-        None,
-        TargetUsersFile::TITLE,
-    )
+    let (record, search, options) = (&record, &search, &options);
+    reading(&state, &caller, |state| async move {
+        export_users(
+            &state,
+            record.clone(),
+            search,
+            options,
+            None,
+            TargetUsersFile::TITLE,
+        )
+        .await
+    })
     .await
 }
 

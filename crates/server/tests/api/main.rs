@@ -25,6 +25,7 @@ mod operations;
 mod privacy;
 mod rate_limits;
 mod replay;
+mod replica;
 mod restart;
 mod roles;
 mod routing;

@@ -1,0 +1,264 @@
+//! Reads from a PostgreSQL streaming replica (`--database-read-url`, issue #17).
+//!
+//! The rule, documented in the README ("Read replicas"): a read that the server may send
+//! to the replica goes there only when the replica has replayed every write its API client made,
+//! on any server replica; otherwise, and whenever the replica does not answer, it reads the
+//! primary. Writes, token checks and the caller's own rows always use the primary.
+//!
+//! How: after a request whose handler opened a write transaction ([`track_writes`]), the server
+//! records the primary's WAL position for the client ([`DatabaseStore::note_write`] into the
+//! unlogged `read_marks` table, shared by every server replica and never replicated). A read
+//! compares that mark with the replica's replay position (polled, and asked again when the
+//! polled figure is behind). Positions are bytes of WAL, so the comparison is exact: no window
+//! to tune, and a lagging replica costs only that the client's reads go to the primary.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::ConnectOptions;
+
+use crate::open::{Engine, SqlStore};
+use crate::rows::get_i64;
+use crate::{Result, Store, StoreError};
+
+/// How long a check of the replica may take before the replica counts as not answering.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+tokio::task_local! {
+    static WROTE: Cell<bool>;
+}
+
+/// Runs `fut` (a request) and says whether it opened a write transaction on this store.
+pub async fn track_writes<F: Future>(fut: F) -> (F::Output, bool) {
+    WROTE
+        .scope(Cell::new(false), async move {
+            let out = fut.await;
+            (out, WROTE.with(Cell::get))
+        })
+        .await
+}
+
+/// Notes, for [`track_writes`], that the running request writes. Outside a tracked request (a
+/// background job, a tool) it does nothing.
+pub(crate) fn writing() {
+    let _ = WROTE.try_with(|w| w.set(true));
+}
+
+/// What the last check of the read replica found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaStatus {
+    /// Reads may go to it.
+    pub up: bool,
+    /// Bytes of WAL the primary had written that the replica had not replayed, when both
+    /// answered.
+    pub lag_bytes: Option<i64>,
+    /// Why it is down, saying what to check.
+    pub problem: Option<String>,
+}
+
+/// The replica a [`SqlStore`] may read from, and what the last check found.
+pub(crate) struct Replica {
+    /// A store that reads from the replica and writes (should it ever) to the primary.
+    store: Arc<SqlStore>,
+    up: AtomicBool,
+    /// WAL bytes the replica had replayed when last asked.
+    replayed: AtomicI64,
+    lag: AtomicI64,
+    problem: Mutex<Option<String>>,
+}
+
+impl SqlStore {
+    /// Lets reads go to the PostgreSQL streaming replica at `url` as [this module](self)
+    /// describes. The replica's pool connects lazily: a replica that is down when the server
+    /// starts is reported by [`DatabaseStore::check_read_replica`] and read around, not fatal.
+    pub fn with_read_replica(mut self, url: &str) -> Result<Self> {
+        let url = url.trim();
+        if self.engine != Engine::Postgres {
+            return Err(StoreError::Config(
+                "a read replica needs PostgreSQL: --database-read-url is for a server whose --database-url is postgres://...; SQLite has no replicas".into(),
+            ));
+        }
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(StoreError::Config(
+                "unsupported read replica URL: use postgres://... naming a streaming replica of the primary".into(),
+            ));
+        }
+        let opts = AnyConnectOptions::from_str(url)?.disable_statement_logging();
+        let native = sqlx::postgres::PgConnectOptions::from_str(url)?
+            .application_name("rollcall export")
+            .disable_statement_logging();
+        let pool = AnyPoolOptions::new()
+            .max_connections(self.pool_max)
+            // A replica that went away must not hold a read for long before it falls back.
+            .acquire_timeout(CHECK_TIMEOUT)
+            .connect_lazy_with(opts);
+        let store = SqlStore {
+            pool,
+            pg_export: Some(native),
+            replica: None,
+            ..self.clone()
+        };
+        self.replica = Some(Arc::new(Replica {
+            store: Arc::new(store),
+            up: AtomicBool::new(false),
+            replayed: AtomicI64::new(0),
+            lag: AtomicI64::new(-1),
+            problem: Mutex::new(Some("not checked yet".into())),
+        }));
+        Ok(self)
+    }
+
+    pub(crate) fn has_read_replica(&self) -> bool {
+        self.replica.is_some()
+    }
+
+    pub(crate) fn read_replica_status(&self) -> Option<ReplicaStatus> {
+        let r = self.replica.as_ref()?;
+        let lag = r.lag.load(Ordering::Relaxed);
+        Some(ReplicaStatus {
+            up: r.up.load(Ordering::Relaxed),
+            lag_bytes: (lag >= 0).then_some(lag),
+            problem: r.problem.lock().ok().and_then(|p| p.clone()),
+        })
+    }
+
+    pub(crate) async fn check_read_replica(&self) -> Option<ReplicaStatus> {
+        let r = self.replica.as_ref()?;
+        let primary = tokio::time::timeout(CHECK_TIMEOUT, self.primary_position()).await;
+        let found = match tokio::time::timeout(CHECK_TIMEOUT, r.position()).await {
+            Err(_) => Err(format!(
+                "the read replica did not answer within {} s; reads use the primary until it does",
+                CHECK_TIMEOUT.as_secs()
+            )),
+            Ok(Err(e)) => Err(format!(
+                "the read replica does not answer ({e}); reads use the primary until it does"
+            )),
+            Ok(Ok(p)) if !p.standby => Err("the read database is not a standby (pg_is_in_recovery() is false; was it promoted?): reads use the primary; point --database-read-url at a streaming replica of the primary".into()),
+            Ok(Ok(p)) => match &primary {
+                Ok(Ok(q)) if q.system != p.system => Err(format!(
+                    "the read database replicates another PostgreSQL cluster (system identifier {}, the primary's is {}): reads use the primary; point --database-read-url at a replica of the primary",
+                    p.system, q.system
+                )),
+                _ => Ok(p.replayed),
+            },
+        };
+        match found {
+            Ok(replayed) => {
+                r.replayed.fetch_max(replayed, Ordering::Relaxed);
+                let lag = match &primary {
+                    Ok(Ok(q)) => (q.replayed - replayed).max(0),
+                    _ => -1,
+                };
+                r.lag.store(lag, Ordering::Relaxed);
+                r.set_problem(None);
+                r.up.store(true, Ordering::Relaxed);
+            }
+            Err(problem) => {
+                r.up.store(false, Ordering::Relaxed);
+                r.lag.store(-1, Ordering::Relaxed);
+                r.set_problem(Some(problem));
+            }
+        }
+        self.read_replica_status()
+    }
+
+    pub(crate) async fn reads_for(&self, client: &str) -> Option<Arc<dyn Store>> {
+        let r = self.replica.as_ref()?;
+        if !r.up.load(Ordering::Relaxed) {
+            return None;
+        }
+        let mark = match sqlx::query("SELECT lsn FROM read_marks WHERE client_key = $1")
+            .bind(client)
+            .fetch_optional(&self.writer)
+            .await
+        {
+            Ok(Some(row)) => get_i64(&row, "lsn").ok()?,
+            Ok(None) => 0,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the client's last write position; this read uses the primary");
+                return None;
+            }
+        };
+        if mark > r.replayed.load(Ordering::Relaxed) {
+            // The polled figure is a lower bound; replay moves on in milliseconds.
+            let now = tokio::time::timeout(CHECK_TIMEOUT, r.position())
+                .await
+                .ok()?
+                .ok()?;
+            r.replayed.fetch_max(now.replayed, Ordering::Relaxed);
+            if mark > now.replayed {
+                return None;
+            }
+        }
+        Some(r.store.clone())
+    }
+
+    pub(crate) async fn note_write(&self, client: &str) -> Result<()> {
+        if self.replica.is_none() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO read_marks (client_key, lsn) \
+             VALUES ($1, CAST(pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0') AS BIGINT)) \
+             ON CONFLICT (client_key) DO UPDATE SET lsn = GREATEST(read_marks.lsn, excluded.lsn)",
+        )
+        .bind(client)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// The primary's WAL insert position and system identifier.
+    async fn primary_position(&self) -> sqlx::Result<Position> {
+        let row = sqlx::query(
+            "SELECT TRUE AS standby, CAST(pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0') AS BIGINT) AS replayed, \
+             CAST(system_identifier AS TEXT) AS system FROM pg_control_system()",
+        )
+        .fetch_one(&self.writer)
+        .await?;
+        Position::from_row(&row)
+    }
+}
+
+/// Where a server's WAL stands.
+struct Position {
+    standby: bool,
+    /// Replayed (a standby) or inserted (the primary) WAL, in bytes.
+    replayed: i64,
+    system: String,
+}
+
+impl Position {
+    fn from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<Position> {
+        use sqlx::Row;
+        Ok(Position {
+            standby: row.try_get("standby")?,
+            replayed: row.try_get::<Option<i64>, _>("replayed")?.unwrap_or(0),
+            system: row.try_get("system")?,
+        })
+    }
+}
+
+impl Replica {
+    async fn position(&self) -> sqlx::Result<Position> {
+        let row = sqlx::query(
+            "SELECT pg_is_in_recovery() AS standby, \
+             CAST(pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0') AS BIGINT) AS replayed, \
+             CAST(system_identifier AS TEXT) AS system FROM pg_control_system()",
+        )
+        .fetch_one(&self.store.pool)
+        .await?;
+        Position::from_row(&row)
+    }
+
+    fn set_problem(&self, problem: Option<String>) {
+        if let Ok(mut p) = self.problem.lock() {
+            *p = problem;
+        }
+    }
+}
