@@ -17,6 +17,7 @@ use commands::{audit, companies, fields, groups, keys, profile, serve, token, us
 #[command(
     name = "rollcall",
     version,
+    long_version = LONG_VERSION,
     about = "Keepnet-compatible target-user API server and reseller CLI",
     after_help = exit::HELP
 )]
@@ -52,7 +53,30 @@ enum Command {
     Config(ConfigCmd),
     /// Print the server's OpenAPI document (JSON), as served at /swagger/v1/swagger.json.
     Openapi,
+    /// Print a shell completion script: `rollcall completion bash > /etc/bash_completion.d/rollcall`,
+    /// or `source <(rollcall completion zsh)` in ~/.zshrc.
+    Completion {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `rollcall man | man -l -`; with --dir, write one page per
+    /// command there (rollcall.1, rollcall-users.1, ...) for /usr/local/share/man/man1.
+    Man {
+        /// Write every command's page into this directory instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
 }
+
+/// `rollcall --version`: the release, the commit and the day it was built (`build.rs`).
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("ROLLCALL_COMMIT"),
+    ", built ",
+    env!("ROLLCALL_BUILD_DATE"),
+    ")"
+);
 
 #[derive(Subcommand)]
 enum ConfigCmd {
@@ -79,13 +103,44 @@ fn write_stdout(text: &str) -> anyhow::Result<()> {
     }
 }
 
+/// `rollcall man`: the top page on stdout, or every command's page into `dir`.
+fn man(dir: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let command = Cli::command();
+    match dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot create {}: {e}; pick a directory you can write",
+                    dir.display()
+                )
+            })?;
+            clap_mangen::generate_to(command, dir).map_err(|e| {
+                anyhow::anyhow!("cannot write the pages into {}: {e}", dir.display())
+            })?;
+            eprintln!(
+                "Wrote the manual pages into {}; view one with `man -l {}/rollcall.1`.",
+                dir.display(),
+                dir.display()
+            );
+            Ok(())
+        }
+        None => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(command).render(&mut page)?;
+            write_stdout(&String::from_utf8_lossy(&page))
+        }
+    }
+}
+
 fn init_logging(default: &str, json: bool) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ROLLCALL_LOG")
                 .unwrap_or_else(|_| default.into()),
         )
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colours only on a terminal: a log file or pipe gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     if json {
         builder.json().init();
     } else {
@@ -137,6 +192,12 @@ async fn main() -> ExitCode {
         Command::Openapi => serde_json::to_string_pretty(&rollcall_server::router::document())
             .map_err(anyhow::Error::from)
             .and_then(|json| write_stdout(&(json + "\n"))),
+        Command::Completion { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "rollcall", &mut script);
+            write_stdout(&String::from_utf8_lossy(&script))
+        }
+        Command::Man { dir } => man(dir.as_deref()),
         command => {
             init_logging("warn", false);
             match command {
@@ -147,7 +208,12 @@ async fn main() -> ExitCode {
                 Command::Audit(c) => audit::run(c).await,
                 Command::Token(c) => token::run(c).await,
                 Command::Profile(c) => profile::run(c).await,
-                Command::Serve(_) | Command::Config(_) | Command::Openapi | Command::Keys(_) => {
+                Command::Serve(_)
+                | Command::Config(_)
+                | Command::Openapi
+                | Command::Keys(_)
+                | Command::Completion { .. }
+                | Command::Man { .. } => {
                     unreachable!("handled above")
                 }
             }
@@ -157,6 +223,9 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::from(exit::OK),
         Err(e) => {
             eprintln!("error: {e:#}");
+            if let Some(hint) = commands::credentials_hint(&e) {
+                eprintln!("{hint}");
+            }
             ExitCode::from(exit::code(&e))
         }
     }

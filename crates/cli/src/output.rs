@@ -1,6 +1,7 @@
 //! Output: an aligned table for people, JSON for programs, and progress bars on stderr.
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -55,19 +56,45 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>, numeric: &[usize]) -> Tabl
     t
 }
 
+/// Set once a reader closed stdout (`rollcall ... | head -1`).
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Whether a reader closed stdout: what is left to print has nowhere to go.
+pub fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(Ordering::Relaxed)
+}
+
+/// Writes `bytes` to stdout and flushes them. A reader that stops early (`| head`) is not an
+/// error: the command ends as a success, as `yes | head` does, and later writes are skipped.
+pub fn write_stdout(bytes: &[u8]) -> Result<()> {
+    if stdout_closed() {
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        other => Ok(other?),
+    }
+}
+
+/// Prints a line of text to stdout (a closed pipe ends output quietly, see [`write_stdout`]).
+pub fn print_line(text: impl std::fmt::Display) -> Result<()> {
+    write_stdout(format!("{text}\n").as_bytes())
+}
+
 /// Prints a table to stdout.
 pub fn print_table(t: &Table) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{t}")?;
-    Ok(())
+    print_line(t)
 }
 
 /// Prints a value as pretty JSON to stdout.
 pub fn print_json<T: Serialize + ?Sized>(v: &T) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, v)?;
-    writeln!(out)?;
-    Ok(())
+    let mut text = serde_json::to_vec_pretty(v)?;
+    text.push(b'\n');
+    write_stdout(&text)
 }
 
 /// Prints a listing: `rows` as pretty JSON, or a table of `cells(row)` under `header` (the
@@ -151,7 +178,8 @@ pub fn byte_progress(what: &str) -> ProgressBar {
 }
 
 /// Writes `rows` to stdout as a JSON array as they arrive, so a long listing is never held in
-/// memory.
+/// memory. Nothing is written before the first page arrives, so a request that fails leaves
+/// stdout empty; once a reader closes stdout, no further page is fetched.
 pub async fn json_array<T, E>(
     mut rows: impl futures::Stream<Item = std::result::Result<T, E>> + Unpin,
 ) -> Result<()>
@@ -160,14 +188,20 @@ where
     E: std::error::Error + Send + Sync + 'static,
 {
     use futures::TryStreamExt;
-    let mut out = std::io::stdout().lock();
-    write!(out, "[")?;
-    let mut n = 0usize;
-    while let Some(row) = rows.try_next().await? {
-        write!(out, "{}\n  ", if n == 0 { "" } else { "," })?;
-        serde_json::to_writer(&mut out, &row)?;
-        n += 1;
+    let Some(first) = rows.try_next().await? else {
+        return write_stdout(b"[]\n");
+    };
+    let mut chunk = b"[\n  ".to_vec();
+    serde_json::to_writer(&mut chunk, &first)?;
+    write_stdout(&chunk)?;
+    while !stdout_closed() {
+        let Some(row) = rows.try_next().await? else {
+            break;
+        };
+        chunk.clear();
+        chunk.extend_from_slice(b",\n  ");
+        serde_json::to_writer(&mut chunk, &row)?;
+        write_stdout(&chunk)?;
     }
-    writeln!(out, "{}]", if n == 0 { "" } else { "\n" })?;
-    Ok(())
+    write_stdout(b"\n]\n")
 }

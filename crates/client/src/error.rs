@@ -98,12 +98,14 @@ fn api_text(http: u16, status: Option<&str>, message: &str, validation: &[String
     }
     s.push_str(": ");
     s.push_str(message);
-    // Keepnet often puts the useful text only in validationMessages.
-    let extra: Vec<&str> = validation
-        .iter()
-        .map(String::as_str)
-        .filter(|v| *v != message)
-        .collect();
+    // Keepnet often puts the useful text only in validationMessages, and often repeats the
+    // message there: each text is printed once.
+    let mut extra: Vec<&str> = Vec::new();
+    for v in validation.iter().map(|v| v.trim()) {
+        if !v.is_empty() && !message.contains(v) && !extra.contains(&v) {
+            extra.push(v);
+        }
+    }
     if !extra.is_empty() {
         s.push_str(" (");
         s.push_str(&extra.join("; "));
@@ -301,5 +303,30 @@ mod tests {
             "gave up after 5 attempts over 1.5 s; last error: HTTP 503: down"
         );
         assert_eq!(r.http_status(), Some(503));
+    }
+
+    #[test]
+    fn a_validation_message_the_message_repeats_is_printed_once() {
+        let e = ClientError::Api {
+            http_status: 400,
+            status: Some("INPUT_ERROR".into()),
+            message: "The request is invalid: email 'x@' is not valid".into(),
+            validation_messages: vec![
+                "email 'x@' is not valid".into(),
+                "Name is required".into(),
+                "Name is required".into(),
+            ],
+        };
+        assert_eq!(
+            e.to_string(),
+            "HTTP 400 INPUT_ERROR: The request is invalid: email 'x@' is not valid (Name is required)"
+        );
+        let only = ClientError::Api {
+            http_status: 400,
+            status: None,
+            message: "email 'x@' is not valid".into(),
+            validation_messages: vec!["email 'x@' is not valid".into()],
+        };
+        assert_eq!(only.to_string(), "HTTP 400: email 'x@' is not valid");
     }
 }

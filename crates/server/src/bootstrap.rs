@@ -244,8 +244,10 @@ async fn seed_demo_users(
     for n in 0..count {
         let first = FIRST_NAMES[rng.gen_range(0..FIRST_NAMES.len())];
         let last = LAST_NAMES[rng.gen_range(0..LAST_NAMES.len())];
+        // Transliterated, as people write their names in addresses: Zoë becomes zoe, not zo.
         let ascii = |s: &str| {
-            s.chars()
+            deunicode::deunicode(s)
+                .chars()
                 .filter(char::is_ascii_alphanumeric)
                 .collect::<String>()
                 .to_ascii_lowercase()

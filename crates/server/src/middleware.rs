@@ -90,7 +90,8 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
                 method = %method,
                 route = %route,
                 status,
-                latency_ms = latency.as_secs_f64() * 1000.0,
+                // Hundredths of a millisecond: a raw float prints 3.2563470000000003.
+                latency_ms = (latency.as_secs_f64() * 100_000.0).round() / 100.0,
                 client_id = %client_id,
                 company = %company,
                 error = cause.as_ref().map(|c| c.0.as_str()),

@@ -51,6 +51,8 @@ pub fn app(state: AppState) -> Router {
     } else {
         api
     };
+    // A browser pointed at the server lands on its API documentation.
+    let api = api.route("/", get(|| async { axum::response::Redirect::to("/docs") }));
     let mut api = api
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)

@@ -15,7 +15,10 @@
 //!   before the file is created. The hidden `--pdf-max-rows N` lowers that cap (for tests).
 //!
 //! The file is written as `FILE.partial` and renamed when complete, so a failed export never
-//! leaves a truncated file under the requested name.
+//! leaves a truncated file under the requested name; Ctrl-C removes `FILE.partial` too (exit 130).
+//!
+//! Without `--format`, the format comes from the file's extension (`-o users.xlsx`). Every
+//! export ends with one line on stderr naming the users written and the file's size.
 
 use std::path::{Path, PathBuf};
 
@@ -49,14 +52,83 @@ pub enum Format {
     Ndjson,
 }
 
+impl Format {
+    /// The format a file name's extension names (any case), if any.
+    fn from_extension(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        EXTENSIONS
+            .iter()
+            .find(|(e, _)| *e == ext)
+            .map(|&(_, format)| format)
+    }
+}
+
+/// File extensions `-o` may end with when `--format` is not given.
+const EXTENSIONS: [(&str, Format); 6] = [
+    ("csv", Format::Csv),
+    ("xlsx", Format::Xlsx),
+    ("pdf", Format::Pdf),
+    ("json", Format::Json),
+    ("ndjson", Format::Ndjson),
+    ("jsonl", Format::Ndjson),
+];
+
+/// `--format` when given, else the format `out`'s extension names; a usage error (exit 1)
+/// when neither says.
+fn resolve_format(flag: Option<Format>, out: &Path) -> Result<Format, CliError> {
+    if let Some(f) = flag {
+        return Ok(f);
+    }
+    if out == Path::new("-") {
+        return Err(CliError::Usage(
+            "writing to standard output (-o -) needs --format csv|xlsx|pdf|json|ndjson".into(),
+        ));
+    }
+    Format::from_extension(out).ok_or_else(|| {
+        let known: Vec<String> = EXTENSIONS.iter().map(|(e, _)| format!(".{e}")).collect();
+        CliError::Usage(format!(
+            "cannot tell the export format from the file name {}: known extensions are {}; pass --format csv|xlsx|pdf|json|ndjson, or use one of those extensions",
+            out.display(),
+            known.join(", ")
+        ))
+    })
+}
+
+/// A byte count for people: `512 B`, `27 KiB`, `1.5 MiB` (one decimal at most).
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1023.95 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let text = format!("{value:.1}");
+    let text = text.strip_suffix(".0").unwrap_or(&text);
+    format!("{text} {}", UNITS[unit])
+}
+
+/// "1 user", "150 users".
+fn users_phrase(n: u64) -> String {
+    if n == 1 {
+        "1 user".into()
+    } else {
+        format!("{n} users")
+    }
+}
+
 /// Flags of `users export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     #[command(flatten)]
     companies: Companies,
-    /// File format.
+    /// File format (default: from the file's extension: .csv, .xlsx, .pdf, .json, .ndjson,
+    /// .jsonl).
     #[arg(long, value_enum)]
-    format: Format,
+    format: Option<Format>,
     /// Output file ("-" for standard output).
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     out: PathBuf,
@@ -92,6 +164,8 @@ const COMPANY_COLUMN: &str = "Company";
 struct Sink {
     target: Option<(PathBuf, PathBuf)>,
     out: Box<dyn AsyncWrite + Unpin + Send>,
+    /// Bytes written so far: the file's size for the summary line.
+    written: u64,
 }
 
 impl Sink {
@@ -100,6 +174,7 @@ impl Sink {
             return Ok(Sink {
                 target: None,
                 out: Box::new(BufWriter::with_capacity(64 * 1024, tokio::io::stdout())),
+                written: 0,
             });
         }
         let mut partial = path.as_os_str().to_owned();
@@ -111,6 +186,7 @@ impl Sink {
         Ok(Sink {
             target: Some((partial, path.to_path_buf())),
             out: Box::new(BufWriter::with_capacity(64 * 1024, file)),
+            written: 0,
         })
     }
 
@@ -118,13 +194,15 @@ impl Sink {
         self.out
             .write_all(bytes)
             .await
-            .context("cannot write the export")
+            .context("cannot write the export")?;
+        self.written += bytes.len() as u64;
+        Ok(())
     }
 
     /// Appends a whole file (a workbook the writer left in a temporary file).
     async fn copy_from(&mut self, file: std::fs::File) -> Result<()> {
         let mut file = tokio::fs::File::from_std(file);
-        tokio::io::copy(&mut file, &mut self.out)
+        self.written += tokio::io::copy(&mut file, &mut self.out)
             .await
             .context("cannot write the export")?;
         Ok(())
@@ -141,11 +219,12 @@ impl Sink {
         Ok(())
     }
 
-    async fn abort(self) {
+    /// Removes `FILE.partial`; returns its path when there was one.
+    async fn abort(self) -> Option<PathBuf> {
         drop(self.out);
-        if let Some((partial, _)) = &self.target {
-            let _ = tokio::fs::remove_file(partial).await;
-        }
+        let (partial, _) = self.target?;
+        let _ = tokio::fs::remove_file(&partial).await;
+        Some(partial)
     }
 }
 
@@ -154,9 +233,10 @@ pub async fn run(common: &Common, a: ExportArgs) -> Result<()> {
     if !(1..=1000).contains(&a.page_size) {
         return Err(CliError::Usage("--page-size must be between 1 and 1000".into()).into());
     }
+    let format = resolve_format(a.format, &a.out)?;
     // A PDF of several companies is set with the fallback fonts: loaded before any request, so
     // that a bad path fails at once.
-    let fonts = match (a.companies.all_companies, a.format) {
+    let fonts = match (a.companies.all_companies, format) {
         (true, Format::Pdf) => {
             let paths = crate::non_empty_paths(&a.pdf_fallback_font);
             Some(files::pdf::PdfFonts::load(&paths).map_err(CliError::Usage)?)
@@ -172,29 +252,85 @@ pub async fn run(common: &Common, a: ExportArgs) -> Result<()> {
         (None, _) => None,
     };
     let mut total = None;
-    if a.companies.all_companies && a.format == Format::Pdf {
+    if a.companies.all_companies && format == Format::Pdf {
         // Before the file is created, as the server refuses before its first byte.
         let n = count_users(&client, &list, &body).await?;
         pdf_fits(n, list.len(), a.pdf_max_rows)?;
         total = Some(n);
     }
+    // Ctrl-C is caught from before the file exists, so that it never leaves `FILE.partial`
+    // behind: the first poll installs the handler (until then SIGINT would end the process).
+    let mut interrupted = Box::pin(tokio::signal::ctrl_c());
+    let _ = futures::poll!(&mut interrupted);
     let mut sink = Sink::open(&a.out).await?;
     let source = Source {
         client: &client,
         group: group.as_deref(),
     };
-    let result = write(source, &a, body, &list, &mut sink, total, fonts).await;
+    let job = Job {
+        format,
+        total,
+        fonts,
+    };
+    let result = tokio::select! {
+        r = write(source, &a, body, &list, &mut sink, job) => r.map(Some),
+        _ = &mut interrupted => Ok(None),
+    };
     match result {
-        Ok(summary) => {
+        Ok(Some(summary)) => {
+            let size = sink.written;
             sink.finish().await?;
             if a.out != Path::new("-") {
-                eprintln!("{summary} to {}", a.out.display());
+                eprintln!(
+                    "{} to {} ({})",
+                    summary.text(format),
+                    a.out.display(),
+                    human_size(size)
+                );
             }
             Ok(())
+        }
+        Ok(None) => {
+            match sink.abort().await {
+                Some(partial) => eprintln!(
+                    "interrupted: removed {}; nothing was written to {} (run the export again for the file)",
+                    partial.display(),
+                    a.out.display()
+                ),
+                None => eprintln!("interrupted: the export to standard output is incomplete"),
+            }
+            // 128 + SIGINT, as a shell reports a command that Ctrl-C ended.
+            std::process::exit(130);
         }
         Err(e) => {
             sink.abort().await;
             Err(e)
+        }
+    }
+}
+
+/// What to write, decided before the file is opened.
+struct Job {
+    format: Format,
+    /// Users of a pdf with --all-companies, counted beforehand (sizes the progress bar).
+    total: Option<i64>,
+    /// Fonts of a pdf with --all-companies.
+    fonts: Option<files::pdf::PdfFonts>,
+}
+
+/// What an export wrote, for the summary line.
+struct Summary {
+    /// Users written; `None` when nothing tells (an Excel or PDF export of a --group).
+    users: Option<u64>,
+    /// "of Acme" or "of 3 companies".
+    of: String,
+}
+
+impl Summary {
+    fn text(&self, format: Format) -> String {
+        match self.users {
+            Some(n) => format!("Wrote {} {}", users_phrase(n), self.of),
+            None => format!("Wrote the {} export {}", format_name(format), self.of),
         }
     }
 }
@@ -222,6 +358,59 @@ async fn count_users(client: &Client, list: &[Company], body: &SearchRequest) ->
         .await?;
     bar.finish_and_clear();
     Ok(counts.iter().sum())
+}
+
+/// Users the search selects in company `c`, from a one-row search page; `None` for a group's
+/// members (the client has no single-page group search) or when the search fails (the export's
+/// own request reports any real problem).
+async fn count_one(source: Source<'_>, c: &Company, body: &SearchRequest) -> Option<u64> {
+    if source.group.is_some() {
+        return None;
+    }
+    let body = SearchRequest {
+        page_number: Some(1),
+        page_size: Some(1),
+        ..body.clone()
+    };
+    let page = source
+        .client
+        .search_target_users_page(Some(&c.id), body)
+        .await
+        .ok()?;
+    u64::try_from(page.total_number_of_records).ok()
+}
+
+/// Counts the data records of a CSV byte stream (header excluded), chunk by chunk: a line
+/// break inside a quoted field is data, not a record end.
+#[derive(Default)]
+struct CsvCounter {
+    in_quotes: bool,
+    /// Record ends seen (header included).
+    ends: u64,
+    /// Bytes after the last record end (a last record without a line break).
+    open: bool,
+}
+
+impl CsvCounter {
+    fn feed(&mut self, chunk: &[u8]) {
+        for &b in chunk {
+            match b {
+                b'"' => self.in_quotes = !self.in_quotes,
+                b'\n' if !self.in_quotes => {
+                    self.ends += 1;
+                    self.open = false;
+                    continue;
+                }
+                _ => {}
+            }
+            self.open = true;
+        }
+    }
+
+    /// Data records: every record but the header.
+    fn records(&self) -> u64 {
+        (self.ends + u64::from(self.open)).saturating_sub(1)
+    }
 }
 
 /// Whether `total` users of `companies` companies fit one PDF of at most `cap` rows. The CLI
@@ -317,10 +506,13 @@ async fn build_joined(
     a: &ExportArgs,
     body: SearchRequest,
     list: &[Company],
-    total: Option<i64>,
-    fonts: Option<files::pdf::PdfFonts>,
+    job: Job,
 ) -> Result<(u64, Built)> {
-    let format = a.format;
+    let Job {
+        format,
+        total,
+        fonts,
+    } = job;
     let columns: Vec<&'static str> = std::iter::once(COMPANY_COLUMN)
         .chain(TARGET_USER_COLUMNS.iter().copied())
         .collect();
@@ -411,12 +603,22 @@ async fn write(
     body: SearchRequest,
     list: &[Company],
     sink: &mut Sink,
-    total: Option<i64>,
-    fonts: Option<files::pdf::PdfFonts>,
-) -> Result<String> {
-    match (a.format, a.companies.all_companies) {
+    job: Job,
+) -> Result<Summary> {
+    let companies = match list {
+        [c] if !a.companies.all_companies => match &a.group {
+            Some(g) => format!("of {} (group {g})", c.name),
+            None => format!("of {}", c.name),
+        },
+        _ => format!("of {} companies", list.len()),
+    };
+    let summary = |users| Summary {
+        users,
+        of: companies.clone(),
+    };
+    match (job.format, a.companies.all_companies) {
         (Format::Json | Format::Ndjson, all) => {
-            let mut json = JsonRows::new(a.format == Format::Ndjson);
+            let mut json = JsonRows::new(job.format == Format::Ndjson);
             sink.write(json.start()).await?;
             let bar = output::progress(None, "users");
             let body = SearchRequest {
@@ -431,15 +633,15 @@ async fn write(
             }
             sink.write(json.end()).await?;
             bar.finish_and_clear();
-            Ok(format!("Wrote {} users", json.count))
+            Ok(summary(Some(json.count)))
         }
         (Format::Xlsx | Format::Pdf, true) => {
-            let (users, built) = build_joined(source.client, a, body, list, total, fonts).await?;
+            let (users, built) = build_joined(source.client, a, body, list, job).await?;
             match built {
                 Built::Xlsx(file) => sink.copy_from(file).await?,
                 Built::Pdf(bytes) => sink.write(&bytes).await?,
             }
-            Ok(format!("Wrote {users} users of {} companies", list.len()))
+            Ok(summary(Some(users)))
         }
         (Format::Csv, true) => {
             let bar = output::progress(Some(list.len() as u64), "companies");
@@ -470,7 +672,7 @@ async fn write(
                 bar.inc(1);
             }
             bar.finish_and_clear();
-            Ok(format!("Wrote {users} users of {} companies", list.len()))
+            Ok(summary(Some(users)))
         }
         (format, _) => {
             let [c] = list else {
@@ -481,27 +683,39 @@ async fn write(
                 Format::Pdf => "PDF",
                 _ => "CSV",
             };
+            // CSV records are counted as they stream; Excel and PDF carry no count a stream can
+            // see, so a one-row search page (alongside the download) gives it.
+            let count = async {
+                match format {
+                    Format::Csv => None,
+                    _ => count_one(source, c, &body).await,
+                }
+            };
             let body = SearchRequest {
                 export_type: Some(export_type.into()),
                 report_all_pages: Some(true),
-                ..body
+                ..body.clone()
             };
-            let download = source.download(c, body, &ExportOptions::default()).await?;
+            let options = ExportOptions::default();
+            let (download, counted) = tokio::join!(source.download(c, body, &options), count);
+            let download = download?;
             let bar = output::byte_progress(&format!("users of {}", c.name));
             let mut bytes = download.bytes;
-            let mut written = 0u64;
+            let mut records = CsvCounter::default();
             while let Some(chunk) = bytes.next().await {
                 let chunk = chunk.context("the export broke off")?;
                 sink.write(&chunk).await?;
-                written += chunk.len() as u64;
+                if format == Format::Csv {
+                    records.feed(&chunk);
+                }
                 bar.inc(chunk.len() as u64);
             }
             bar.finish_and_clear();
-            Ok(format!(
-                "Wrote {written} bytes ({}) of {}",
-                format_name(format),
-                c.name
-            ))
+            let users = match format {
+                Format::Csv => Some(records.records()),
+                _ => counted,
+            };
+            Ok(summary(users))
         }
     }
 }
@@ -685,6 +899,45 @@ mod tests {
         assert_eq!(n, 1);
         let (empty, n) = run("Empty", false, &[b"Email,Name\n"]);
         assert_eq!((empty.as_str(), n), ("", 0));
+    }
+
+    #[test]
+    fn human_sizes_have_one_decimal_at_most() {
+        assert_eq!(human_size(0), "0 B");
+        assert_eq!(human_size(1023), "1023 B");
+        assert_eq!(human_size(1024), "1 KiB");
+        assert_eq!(human_size(27 * 1024 + 100), "27.1 KiB");
+        assert_eq!(human_size(1536 * 1024), "1.5 MiB");
+        assert_eq!(human_size(1024 * 1024 - 1), "1 MiB");
+        assert_eq!(human_size(3 * 1024 * 1024 * 1024), "3 GiB");
+    }
+
+    #[test]
+    fn csv_counter_skips_the_header_and_quoted_breaks() {
+        let csv: &[u8] = b"\xEF\xBB\xBFEmail,Name\na@x,\"Line\nBreak\"\r\nb@x,B";
+        for split in 0..csv.len() {
+            let (a, b) = csv.split_at(split);
+            let mut c = CsvCounter::default();
+            c.feed(a);
+            c.feed(b);
+            assert_eq!(c.records(), 2, "split at {split}");
+        }
+        let mut header_only = CsvCounter::default();
+        header_only.feed(b"Email,Name\n");
+        assert_eq!(header_only.records(), 0);
+        assert_eq!(CsvCounter::default().records(), 0);
+    }
+
+    #[test]
+    fn format_from_the_file_name() {
+        let f = |flag, out: &str| resolve_format(flag, Path::new(out)).map_err(|e| e.to_string());
+        assert_eq!(f(None, "a/users.XLSX"), Ok(Format::Xlsx));
+        assert_eq!(f(None, "users.jsonl"), Ok(Format::Ndjson));
+        assert_eq!(f(Some(Format::Csv), "users.pdf"), Ok(Format::Csv));
+        let e = f(None, "users.txt").err().unwrap_or_default();
+        assert!(e.contains(".csv, .xlsx, .pdf, .json, .ndjson"), "{e}");
+        assert!(e.contains("pass --format"), "{e}");
+        assert!(f(None, "-").is_err() && f(None, "users").is_err());
     }
 
     #[test]

@@ -54,8 +54,9 @@ struct CreateArgs {
     /// The company, by name or resource id.
     #[arg(long, value_name = "NAME_OR_ID")]
     company: String,
-    /// The field's name (1 to 64 characters, unique in the company in any case).
-    #[arg(long)]
+    /// The field's name (1 to 64 characters, unique in the company in any case; may start with
+    /// a hyphen).
+    #[arg(long, allow_hyphen_values = true)]
     name: String,
     /// The type of its values.
     #[arg(long = "type", value_enum)]
@@ -118,13 +119,10 @@ pub async fn run(cmd: FieldsCmd) -> Result<()> {
                 Mode::Json => {
                     output::print_json(&serde_json::json!({ "resourceId": id.resource_id }))
                 }
-                Mode::Table => {
-                    println!(
-                        "Created field '{}' ({}) in {} ({})",
-                        a.name, id.resource_id, company.name, company.id
-                    );
-                    Ok(())
-                }
+                Mode::Table => output::print_line(format_args!(
+                    "Created field '{}' ({}) in {} ({})",
+                    a.name, id.resource_id, company.name, company.id
+                )),
             }
         }
     }

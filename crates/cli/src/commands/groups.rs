@@ -47,11 +47,12 @@ struct CompanyArg {
 struct CreateArgs {
     #[command(flatten)]
     company: CompanyArg,
-    /// The group's name (1 to 64 characters, unique in the company in any case).
-    #[arg(long)]
+    /// The group's name (1 to 64 characters, unique in the company in any case; may start
+    /// with a hyphen).
+    #[arg(long, allow_hyphen_values = true)]
     name: String,
     /// Default Medium.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true)]
     priority: Option<PriorityArg>,
 }
 
@@ -164,13 +165,10 @@ async fn list(common: &Common, a: CompanyArg) -> Result<()> {
 fn done(common: &Common, what: &str, group: &Group, company: &Company) -> Result<()> {
     match common.mode() {
         Mode::Json => output::print_json(&serde_json::json!({ "resourceId": group.id })),
-        Mode::Table => {
-            println!(
-                "{what} group '{}' ({}) in {} ({})",
-                group.name, group.id, company.name, company.id
-            );
-            Ok(())
-        }
+        Mode::Table => output::print_line(format_args!(
+            "{what} group '{}' ({}) in {} ({})",
+            group.name, group.id, company.name, company.id
+        )),
     }
 }
 
@@ -252,11 +250,10 @@ async fn add(common: &Common, a: AddArgs) -> Result<()> {
             let (added, now) = rows
                 .first()
                 .map_or((0, 0), |r| (r.added_user_count, r.user_count));
-            println!(
+            output::print_line(format_args!(
                 "Added {added} users to group '{}' ({}) in {}; it has {now} members",
                 group.name, group.id, company.name
-            );
-            Ok(())
+            ))
         }
     }
 }

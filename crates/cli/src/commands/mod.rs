@@ -23,6 +23,25 @@ use crate::config;
 use crate::exit::CliError;
 use crate::output::{Mode, OutputArg};
 
+/// The credentials this run uses, for the hint after a refused token (`credentials_hint`).
+static CREDENTIALS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// What to tell a user whose credentials the token endpoint refused: which ones were used and
+/// what to do; `None` for other errors.
+pub fn credentials_hint(e: &anyhow::Error) -> Option<String> {
+    let refused = e.chain().any(|cause| {
+        cause
+            .downcast_ref::<rollcall_client::ClientError>()
+            .is_some_and(|c| matches!(c.root(), rollcall_client::ClientError::Auth { .. }))
+    });
+    let used = CREDENTIALS.get()?;
+    refused.then(|| {
+        format!(
+            "hint: the token request used {used}. Check them with `rollcall profile status`, save corrected ones with `rollcall profile add NAME --client-id ID`, or pick others with --profile NAME"
+        )
+    })
+}
+
 /// Options shared by every client command.
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Credentials and output")]
@@ -60,6 +79,7 @@ impl Common {
     pub fn client(&self) -> Result<Client> {
         let c = config::credentials(self.config.as_deref(), self.profile.as_deref())?;
         tracing::debug!(base_url = %c.base_url, client_id = %c.client_id, source = %c.source, "credentials");
+        let _ = CREDENTIALS.set(format!("client '{}' from {}", c.client_id, c.source));
         Ok(Client::builder(c.base_url)
             .credentials(c.client_id, c.client_secret)
             .retry_budget(self.retries)

@@ -9,7 +9,7 @@ use rollcall_client::types::target_user::{
 use serde::Serialize;
 
 use super::export::ExportArgs;
-use super::{Common, Companies, FilterArgs};
+use super::{Common, Companies, FilterArgs, PriorityArg};
 use crate::output::{self, Mode};
 use crate::resolve::{self, Company};
 
@@ -81,33 +81,36 @@ struct DeleteArgs {
     /// Resource ids of the users.
     #[arg(required = true)]
     ids: Vec<String>,
+    /// A user that does not exist or is already deleted is not an error (a note on stderr).
+    #[arg(long)]
+    ignore_not_found: bool,
 }
 
-/// User fields of `add` and `update`.
+/// User fields of `add` and `update`. Text values may start with a hyphen (`--department -Ops`).
 #[derive(Debug, Args)]
 struct UserFields {
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     first_name: Option<String>,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     last_name: Option<String>,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     department: Option<String>,
-    #[arg(long, value_name = "PHONE")]
+    #[arg(long, value_name = "PHONE", allow_hyphen_values = true)]
     phone: Option<String>,
-    /// VeryLow, Low, Medium, High or VeryHigh.
-    #[arg(long)]
-    priority: Option<String>,
+    /// Keepnet's priority, in any case (other values are refused before any request).
+    #[arg(long, value_enum, ignore_case = true)]
+    priority: Option<PriorityArg>,
     /// Time zone id (e.g. Europe/London).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", allow_hyphen_values = true)]
     time_zone: Option<String>,
     /// Preferred language id.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", allow_hyphen_values = true)]
     language: Option<String>,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     manager_first_name: Option<String>,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     manager_last_name: Option<String>,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     manager_email: Option<String>,
     /// A custom field's value, NAME=VALUE (repeatable; dates as 2026-12-05; an empty VALUE
     /// clears it). `rollcall fields list` names the fields.
@@ -139,7 +142,7 @@ impl UserFields {
         set(&mut u.last_name, self.last_name);
         set(&mut u.department, self.department);
         set(&mut u.phone_number, self.phone);
-        set(&mut u.priority, self.priority);
+        set(&mut u.priority, self.priority.map(|p| p.name().to_owned()));
         set(&mut u.time_zone_id, self.time_zone);
         set(&mut u.preferred_language_id, self.language);
         set(&mut u.manager_first_name, self.manager_first_name);
@@ -155,7 +158,7 @@ struct AddArgs {
     #[arg(long, value_name = "NAME_OR_ID")]
     company: String,
     /// Email address (unique in the company).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     email: String,
     #[command(flatten)]
     fields: UserFields,
@@ -172,7 +175,7 @@ struct UpdateArgs {
     /// The user's resource id.
     id: String,
     /// New email address.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     email: Option<String>,
     #[command(flatten)]
     fields: UserFields,
@@ -433,10 +436,10 @@ async fn get(common: &Common, a: GetArgs) -> Result<()> {
 fn print_id(common: &Common, verb: &str, id: &str, company: &Company) -> Result<()> {
     match common.mode() {
         Mode::Json => output::print_json(&serde_json::json!({ "resourceId": id })),
-        Mode::Table => {
-            println!("{verb} user {id} in {} ({})", company.name, company.id);
-            Ok(())
-        }
+        Mode::Table => output::print_line(format_args!(
+            "{verb} user {id} in {} ({})",
+            company.name, company.id
+        )),
     }
 }
 
@@ -499,18 +502,64 @@ async fn delete(common: &Common, a: DeleteArgs) -> Result<()> {
     let client = common.client()?;
     let company = resolve::company(&client, &a.company).await?;
     let mut deleted = Vec::new();
+    let mut skipped = Vec::new();
     for id in &a.ids {
-        let r = client.delete_target_user(Some(&company.id), id).await?;
+        let r = match client.delete_target_user(Some(&company.id), id).await {
+            Ok(r) => r,
+            Err(e) if a.ignore_not_found => match gone(&client, &company, id, &e).await {
+                Some(why) => {
+                    eprintln!(
+                        "note: user {id} {why} in {} ({}); nothing to delete",
+                        company.name, company.id
+                    );
+                    skipped.push(id.clone());
+                    continue;
+                }
+                None => return Err(e.into()),
+            },
+            Err(e) if matches!(e.root().http_status(), Some(404 | 409)) => {
+                return Err(anyhow::Error::new(e).context(format!(
+                    "cannot delete user {id} (add --ignore-not-found to skip users that are \
+                     missing or already deleted)"
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        };
         if common.mode() == Mode::Table {
-            println!(
+            output::print_line(format_args!(
                 "Deleted user {} in {} ({})",
                 r.resource_id, company.name, company.id
-            );
+            ))?;
         }
         deleted.push(r.resource_id);
     }
     if common.mode() == Mode::Json {
-        output::print_json(&serde_json::json!({ "deleted": deleted }))?;
+        let mut report = serde_json::json!({ "deleted": deleted });
+        if a.ignore_not_found {
+            report["notFound"] = serde_json::json!(skipped);
+        }
+        output::print_json(&report)?;
     }
     Ok(())
+}
+
+/// Why a failed delete means there is no user to delete (for `--ignore-not-found`), or `None`
+/// when it is a real error. rollcall answers 409 for a user that is already deleted; other 409s
+/// stay errors, so a 409 counts only when the user reads back as deleted (or not at all).
+async fn gone(
+    client: &rollcall_client::Client,
+    company: &Company,
+    id: &str,
+    e: &rollcall_client::ClientError,
+) -> Option<&'static str> {
+    match e.root().http_status() {
+        Some(404) => Some("was not found"),
+        Some(409) => match client.get_target_user(Some(&company.id), id).await {
+            Ok(u) if u.is_deleted => Some("is already deleted"),
+            Ok(_) => None,
+            Err(e) if e.root().http_status() == Some(404) => Some("is already deleted"),
+            Err(_) => None,
+        },
+        _ => None,
+    }
 }

@@ -234,6 +234,32 @@ pub(crate) async fn token_from(port: u16, id: &str, secret: &str) -> String {
         .to_owned()
 }
 
+/// `rollcall serve` on `port` with its data under `dir`, bootstrapping the client `(id,
+/// secret)`, with `extra` flags and its output piped for the test to read.
+fn serve_logging(
+    dir: &std::path::Path,
+    port: u16,
+    (id, secret): (&str, &str),
+    extra: &[&str],
+) -> tokio::process::Child {
+    serve_cmd()
+        .args(extra)
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .args([
+            "--bootstrap-client-id",
+            id,
+            "--bootstrap-client-secret",
+            secret,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn")
+}
+
 /// Stops a `rollcall serve` child and returns its (stdout, stderr).
 pub(crate) async fn stop(mut child: tokio::process::Child) -> (String, String) {
     child.kill().await.expect("kill");
@@ -251,21 +277,7 @@ async fn the_request_log_line_has_its_fields_and_no_secret() {
     let dir = tempfile::tempdir().expect("dir");
     let port = free_port();
     let (id, secret) = ("log-check", "log-check-secret-0123456789abcdef");
-    let child = serve_cmd()
-        .args(["--log-format", "json", "--listen"])
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .args([
-            "--bootstrap-client-id",
-            id,
-            "--bootstrap-client-secret",
-            secret,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let child = serve_logging(dir.path(), port, (id, secret), &["--log-format", "json"]);
     assert!(wait_ready(port).await, "server did not come up");
     let token = token_from(port, id, secret).await;
     let http = reqwest::Client::new();
@@ -304,8 +316,13 @@ async fn the_request_log_line_has_its_fields_and_no_secret() {
     );
     assert_eq!(f["client_id"], id, "{line}");
     assert_eq!(f["company"], company.as_str(), "{line}");
-    // The token request is logged too, by its route.
-    assert!(stderr.contains("\"route\":\"/connect/token\""), "{stderr}");
+    // The token request is logged too, by its route, naming the client id asked for.
+    let token_line = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|l| l["fields"]["route"] == "/connect/token")
+        .unwrap_or_else(|| panic!("no token request line: {stderr}"));
+    assert_eq!(token_line["fields"]["client_id"], id, "{token_line}");
     let signature = token.rsplit('.').next().expect("signature");
     for (name, text) in [("stdout", &stdout), ("stderr", &stderr)] {
         assert!(!text.contains(secret), "the client secret reached {name}");
@@ -314,6 +331,61 @@ async fn the_request_log_line_has_its_fields_and_no_secret() {
             !text.contains(signature),
             "the token's signature reached {name}"
         );
+    }
+}
+
+/// Text logs written to a pipe (a file, journald) carry no colour codes, latencies are rounded
+/// to hundredths of a millisecond, and a token request's line names the client id asked for,
+/// even when the credentials are wrong.
+#[tokio::test]
+async fn text_logs_in_a_pipe_are_plain_rounded_and_name_the_token_client() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let (id, secret) = ("plain-log", "plain-log-secret-0123456789abcdef");
+    let child = serve_logging(dir.path(), port, (id, secret), &[]);
+    assert!(wait_ready(port).await, "server did not come up");
+    token_from(port, id, secret).await;
+    let refused = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/connect/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "nobody-like-this"),
+            ("client_secret", "wrong-wrong-wrong"),
+            ("scope", "api1"),
+        ])
+        .send()
+        .await
+        .expect("token request");
+    assert_eq!(refused.status(), reqwest::StatusCode::BAD_REQUEST);
+    let (_, stderr) = stop(child).await;
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "colour codes in a piped log: {stderr}"
+    );
+    let token_lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("route=/connect/token"))
+        .collect();
+    assert!(
+        token_lines
+            .iter()
+            .any(|l| l.contains(&format!("client_id={id}"))),
+        "{stderr}"
+    );
+    assert!(
+        token_lines
+            .iter()
+            .any(|l| l.contains("client_id=nobody-like-this")),
+        "{stderr}"
+    );
+    for line in stderr.lines().filter(|l| l.contains("latency_ms=")) {
+        let value = line
+            .split("latency_ms=")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_default();
+        let decimals = value.split_once('.').map_or(0, |(_, d)| d.len());
+        assert!(decimals <= 2, "latency not rounded in: {line}");
     }
 }
 

@@ -116,10 +116,13 @@ async fn tables_and_progress_bars_only_on_a_terminal() {
         "tty.csv",
     ];
     let shown = on_terminal(&s, &export).await.expect("script ran before");
+    // The bar is drawn before the closing summary ("Wrote 30 users of Tty Works to ...").
+    let (drawn, summary) = shown.rsplit_once("Wrote ").expect("a summary line");
     assert!(
-        shown.contains("users of Tty Works"),
+        drawn.contains("users of Tty Works"),
         "a bar names what it counts: {shown:?}"
     );
+    assert!(summary.starts_with("30 users of Tty Works"), "{shown:?}");
     assert!(shown.contains("\u{1b}[2K"), "the bar is cleared: {shown:?}");
     assert!(s.file("tty.csv").exists());
     // Piped: no bar, no terminal control codes.
@@ -136,8 +139,11 @@ async fn tables_and_progress_bars_only_on_a_terminal() {
         ])
         .await;
     piped.code(0);
+    // Only the summary line, and no control codes.
     assert!(
-        !piped.stderr.contains("users of Tty Works") && !piped.stderr.contains('\u{1b}'),
+        piped.stderr.lines().count() == 1
+            && piped.stderr.starts_with("Wrote 30 users of Tty Works")
+            && !piped.stderr.contains('\u{1b}'),
         "{:?}",
         piped.stderr
     );

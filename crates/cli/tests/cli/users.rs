@@ -1177,7 +1177,232 @@ async fn a_limited_listing_requests_one_page(engine: Engine) {
     s.finish().await;
 }
 
+/// `--priority` is a value-enum: a value that is not one of Keepnet's five is refused by the
+/// CLI itself, with the valid ones listed, before any request (here there is no server to ask).
+async fn priority_is_checked_before_any_request(engine: Engine) {
+    let Some(s) = TestServer::start(engine).await else {
+        return;
+    };
+    let token = s.root_token().await;
+    let company = s
+        .create_company(&token, None, json!({"name": "Prio"}))
+        .await;
+    let user = s
+        .create_user(&token, &company, json!({"email": "pat@prio.test"}))
+        .await;
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let nowhere = format!("http://127.0.0.1:{port}");
+    let env = [
+        ("KEEPNET_CLIENT_ID", ROOT_ID),
+        ("KEEPNET_CLIENT_SECRET", ROOT_SECRET),
+        ("KEEPNET_API_BASE_URL", nowhere.as_str()),
+    ];
+    for args in [
+        &[
+            "users",
+            "add",
+            "--company",
+            "Prio",
+            "--email",
+            "x@prio.test",
+            "--priority",
+            "urgent",
+        ][..],
+        &[
+            "users",
+            "update",
+            "--company",
+            "Prio",
+            &user,
+            "--priority",
+            "urgent",
+        ],
+    ] {
+        // A usage error (1), not the network's 5 after retries nor the API's 4.
+        let run = s.run_env(&env, args).await;
+        run.code(1);
+        assert!(run.stderr.contains("'urgent'"), "{run:?}");
+        assert!(
+            run.stderr
+                .contains("[possible values: VeryLow, Low, Medium, High, VeryHigh]"),
+            "{run:?}"
+        );
+        assert_eq!(run.stdout, "");
+    }
+    // Any case of a valid name is taken, and sent as Keepnet spells it.
+    s.run(&[
+        "users",
+        "update",
+        "--company",
+        "Prio",
+        &user,
+        "--priority",
+        "veryhigh",
+    ])
+    .await
+    .code(0);
+    let got = s
+        .run(&["users", "get", "--company", "Prio", &user])
+        .await
+        .json();
+    assert_eq!(got["priority"], "VeryHigh");
+    s.finish().await;
+}
+
+/// Text values may start with a hyphen: `--department -Ops` is the department "-Ops", not an
+/// unknown flag; the same for group and field names.
+async fn values_may_start_with_a_hyphen(engine: Engine) {
+    let Some(s) = TestServer::start(engine).await else {
+        return;
+    };
+    let token = s.root_token().await;
+    s.create_company(&token, None, json!({"name": "Dash"}))
+        .await;
+    let id = id_of(
+        &s.run(&[
+            "users",
+            "add",
+            "--company",
+            "Dash",
+            "--email",
+            "dee@dash.test",
+            "--first-name",
+            "-Dee",
+            "--last-name",
+            "-Dash",
+            "--department",
+            "-Ops",
+            "--manager-first-name",
+            "-Max",
+        ])
+        .await,
+    );
+    let got = s
+        .run(&["users", "get", "--company", "Dash", &id])
+        .await
+        .json();
+    assert_eq!(got["department"], "-Ops");
+    assert_eq!(got["firstName"], "-Dee");
+    assert_eq!(got["lastName"], "-Dash");
+    s.run(&[
+        "users",
+        "update",
+        "--company",
+        "Dash",
+        &id,
+        "--department",
+        "-Sales",
+    ])
+    .await
+    .code(0);
+    let got = s
+        .run(&["users", "get", "--company", "Dash", &id])
+        .await
+        .json();
+    assert_eq!(got["department"], "-Sales");
+    assert_eq!(got["firstName"], "-Dee", "untouched");
+
+    s.run(&["groups", "create", "--company", "Dash", "--name", "-Red"])
+        .await
+        .code(0);
+    let groups = s.run(&["groups", "list", "--company", "Dash"]).await.json();
+    assert_eq!(field(&groups, "name"), ["-Red"]);
+    s.run(&[
+        "fields",
+        "create",
+        "--company",
+        "Dash",
+        "--name",
+        "-Badge",
+        "--type",
+        "String",
+    ])
+    .await
+    .code(0);
+    let fields = s.run(&["fields", "list", "--company", "Dash"]).await.json();
+    assert!(
+        field(&fields, "name").contains(&"-Badge".to_owned()),
+        "{fields}"
+    );
+    s.finish().await;
+}
+
+/// `users delete --ignore-not-found`, as kubectl has: an unknown or already-deleted user is a
+/// note on stderr and exit 0; without the flag they stay errors (exit 3 and 4).
+async fn delete_ignore_not_found(engine: Engine) {
+    let Some(s) = TestServer::start(engine).await else {
+        return;
+    };
+    let token = s.root_token().await;
+    let company = s
+        .create_company(&token, None, json!({"name": "Gone"}))
+        .await;
+    let ann = s
+        .create_user(&token, &company, json!({"email": "ann@gone.test"}))
+        .await;
+    let bob = s
+        .create_user(&token, &company, json!({"email": "bob@gone.test"}))
+        .await;
+    let unknown = "AAAAAAAAAAAA";
+    let delete = |extra: &'static [&'static str], ids: Vec<String>| {
+        let s = &s;
+        async move {
+            let mut args: Vec<&str> = vec!["users", "delete", "--company", "Gone"];
+            args.extend_from_slice(extra);
+            args.extend(ids.iter().map(String::as_str));
+            s.run(&args).await
+        }
+    };
+
+    s.run(&["users", "delete", "--company", "Gone", &ann])
+        .await
+        .code(0);
+    // Without the flag: the server's 409 (already deleted) and 404 (unknown), with a hint.
+    let again = delete(&[], vec![ann.clone()]).await;
+    again.code(4);
+    assert!(
+        again.stderr.contains("already deleted") && again.stderr.contains("--ignore-not-found"),
+        "{again:?}"
+    );
+    delete(&[], vec![unknown.into()]).await.code(3);
+
+    // With it: exit 0 and a note for each; a user that is there is still deleted.
+    let run = delete(
+        &["--ignore-not-found"],
+        vec![ann.clone(), unknown.into(), bob.clone()],
+    )
+    .await;
+    let report = run.json();
+    assert_eq!(report["deleted"], json!([bob]));
+    assert_eq!(report["notFound"], json!([ann, unknown]));
+    assert!(
+        run.stderr
+            .contains(&format!("user {ann} is already deleted in Gone")),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("user {unknown} was not found in Gone")),
+        "{run:?}"
+    );
+    let table = delete(
+        &["--ignore-not-found", "--output", "table"],
+        vec![bob.clone()],
+    )
+    .await;
+    table.code(0);
+    assert_eq!(table.stdout, "", "{table:?}");
+    assert!(table.stderr.contains("already deleted"), "{table:?}");
+    s.finish().await;
+}
+
 both_engines!(
+    priority_is_checked_before_any_request,
+    values_may_start_with_a_hyphen,
+    delete_ignore_not_found,
     a_limited_listing_requests_one_page,
     crud_and_list,
     count,

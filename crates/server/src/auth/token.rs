@@ -200,6 +200,9 @@ pub async fn token(State(state): State<AppState>, req: axum::extract::Request) -
     resp
 }
 
+/// Most characters of a requested client id the request log line shows.
+const MAX_LOGGED_CLIENT_ID: usize = 100;
+
 /// What a well-formed token request carries.
 struct TokenForm {
     client_id: String,
@@ -325,12 +328,21 @@ async fn token_response(
     state: &AppState,
     req: axum::extract::Request,
 ) -> Result<Response, TokenFailure> {
+    let ctx = req
+        .extensions()
+        .get::<crate::request::RequestContext>()
+        .cloned();
     let TokenForm {
         client_id,
         client_secret,
         peer,
         user_agent,
     } = TokenForm::read(req).await?;
+    if let Some(ctx) = ctx {
+        // The request line names the id asked for, cut so that a caller cannot fill the log.
+        let shown: String = client_id.chars().take(MAX_LOGGED_CLIENT_ID).collect();
+        ctx.set_client(&shown, "");
+    }
     if let Some(limits) = &state.limits {
         limits.check_token(&client_id, peer).map_err(|r| {
             OAuthError::retry_later(

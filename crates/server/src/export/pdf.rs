@@ -281,6 +281,12 @@ pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>, C: AsRef<str>>(
     }
 
     let mut doc = PdfDocument::new(&format!("{} - {}", report.title, report.company));
+    // printpdf's default dates are the Unix epoch: a reader would show 1970-01-01.
+    let now = printpdf::OffsetDateTime::now_utc();
+    doc.metadata.info.creation_date = now;
+    doc.metadata.info.modification_date = now;
+    doc.metadata.info.metadata_date = now;
+    doc.metadata.info.producer = concat!("rollcall ", env!("CARGO_PKG_VERSION")).to_owned();
     // printpdf leaves out of the file every font no text of it uses, so each fallback is
     // embedded only in the PDFs that need it.
     let h = Handles {

@@ -890,6 +890,15 @@ async fn pdf_rows_match_search(engine: Engine) {
         let want_rows = tu_search_all(&srv, &token, &company, &body).await;
         let d = tu_export(&srv, &token, &company, &with_type(&body, spellings[n % 3])).await;
         assert_file(&d, Kind::Pdf, "Target Users", what);
+        // Dated when it was made, not printpdf's default of 1970-01-01.
+        let created = format!("(D:{}", chrono::Utc::now().format("%Y%m"));
+        assert!(
+            String::from_utf8_lossy(&d.bytes)
+                .split("/CreationDate")
+                .nth(1)
+                .is_some_and(|rest| rest.trim_start().starts_with(&created)),
+            "{what}: the PDF's creation date is this month"
+        );
         let pdf = parse_pdf(&d.bytes, all_pages);
         assert!(pdf.pages >= 1, "{what}: a PDF has pages");
         let first = &pdf.texts[0];

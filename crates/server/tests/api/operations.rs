@@ -651,3 +651,73 @@ both_engines!(
     shutdown_deadline_cuts_a_stalled_export,
     database_pool_size_reaches_the_pool
 );
+
+/// `GET /` sends a browser to the API documentation instead of a 404.
+#[tokio::test]
+async fn the_root_redirects_to_the_docs() {
+    let Some(srv) = TestServer::start(Engine::Sqlite).await else {
+        return;
+    };
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let resp = http.get(srv.url("/")).send().await.expect("root");
+    assert!(resp.status().is_redirection(), "{}", resp.status());
+    assert_eq!(
+        resp.headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok()),
+        Some("/docs")
+    );
+    let followed = srv.http.get(srv.url("/")).send().await.expect("followed");
+    assert_eq!(followed.status(), StatusCode::OK);
+    srv.finish().await;
+}
+
+/// Demo users' addresses transliterate accented names (Zoë is zoe.…, not zo.…).
+#[tokio::test]
+async fn demo_emails_transliterate_accented_names() {
+    let Some(srv) = TestServer::start_with(Engine::Sqlite, |c| c.demo = true).await else {
+        return;
+    };
+    let root = srv.root_token().await;
+    let (status, companies) = srv
+        .post(
+            "/api/companies/search",
+            &root,
+            json!({"pageNumber": 1, "pageSize": 100}),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{companies}");
+    let expected = [("Zoë", "zoe."), ("Sofía", "sofia."), ("Ayşe", "ayse.")];
+    let mut seen = 0;
+    for company in companies["data"]["results"].as_array().expect("companies") {
+        let id = company["resourceId"].as_str().expect("id");
+        let (status, users) = srv
+            .post(
+                "/api/target-users/search",
+                &root,
+                json!({"pageNumber": 1, "pageSize": 1000}),
+                &[(SCOPE, id)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{users}");
+        for user in users["data"]["results"].as_array().expect("users") {
+            let email = user["email"].as_str().expect("email");
+            assert!(email.is_ascii(), "{email}");
+            for (first, local) in expected {
+                if user["firstName"] == first {
+                    seen += 1;
+                    assert!(email.starts_with(local), "{first}: {email}");
+                }
+            }
+        }
+    }
+    assert!(
+        seen > 0,
+        "the demo data has none of the accented names checked"
+    );
+    srv.finish().await;
+}
