@@ -533,6 +533,7 @@ async fn build_joined(
         pdf_columns: vec![],
         // Each company defines its own custom fields, so a file of several has none of them.
         left_out: Some("Custom fields are per company: export one company for them.".into()),
+        noun: ("user", "users"),
     };
     let (tx, rx) =
         tokio::sync::mpsc::channel::<Result<Vec<JoinedRow>, String>>(files::CHANNEL_BATCHES);

@@ -857,7 +857,7 @@ async fn all_companies_xlsx_and_pdf(engine: Engine) {
     assert!(!pages.is_empty());
     let text = pages.concat();
     assert!(text.contains("Target Users - All companies"), "{text:?}");
-    assert!(text.contains("10 rows"), "{text:?}");
+    assert!(text.contains("10 users."), "{text:?}");
     assert!(
         text.contains(&format!("Page 1 of {}", pages.len())),
         "{text:?}"
@@ -919,7 +919,7 @@ async fn all_companies_xlsx_and_pdf(engine: Engine) {
     .code(0);
     let greek_pdf = pdf_pages(&s.file("greek.pdf")).concat();
     assert!(
-        greek_pdf.contains("3 rows") && greek_pdf.contains("Ελληνική Εταιρεία"),
+        greek_pdf.contains("3 users.") && greek_pdf.contains("Ελληνική Εταιρεία"),
         "{greek_pdf:?}"
     );
     assert!(!greek_pdf.contains("Nørd"), "{greek_pdf:?}");

@@ -417,6 +417,8 @@ pub struct Report {
     pub pdf_columns: Vec<String>,
     /// What the PDF leaves out that the CSV and Excel files hold, said under the filter line.
     pub left_out: Option<String>,
+    /// What a row is, singular and plural (`user`, `users`), for the PDF's count.
+    pub noun: (&'static str, &'static str),
 }
 
 /// Options that are not in Keepnet's body (query string).

@@ -356,7 +356,12 @@ pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>, C: AsRef<str>>(
             Some(usable),
             &summary,
         );
-        let generated = format!("Generated {generated}. {} rows.", table.len());
+        let (one, many) = report.noun;
+        let n = table.len();
+        let generated = format!(
+            "Generated {generated}. {n} {}.",
+            if n == 1 { one } else { many }
+        );
         h.text(
             &mut ops,
             Face::Regular,

@@ -145,6 +145,7 @@ where
         filter_summary: record.filter.clone(),
         pdf_columns: kind.pdf_columns,
         left_out: kind.left_out,
+        noun: record.noun,
     };
     // The cursor's rows are counted on their way to the file; the audit row is written when
     // it ends.
@@ -239,6 +240,7 @@ where
         filter_summary: record.filter.clone(),
         pdf_columns: vec![],
         left_out: None,
+        noun: record.noun,
     };
     export::respond(
         format,

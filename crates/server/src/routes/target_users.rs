@@ -883,6 +883,7 @@ pub async fn example_file(
         filter_summary: String::new(),
         pdf_columns: vec![],
         left_out: None,
+        noun: ("row", "rows"),
     };
     let to_cells = |row: &[&str; 10]| row.iter().map(|s| Cell::Text((*s).to_owned())).collect();
     export::respond(

@@ -340,6 +340,11 @@ struct PdfFile {
 }
 
 /// Loads a PDF from memory; extracts the text of the pages `which` selects (1-based).
+/// How a target-user PDF counts `n` rows: "1 target user.", "7 target users.".
+fn users_said(n: usize) -> String {
+    format!("{n} target user{}.", if n == 1 { "" } else { "s" })
+}
+
 fn parse_pdf(bytes: &[u8], which: impl Fn(usize, usize) -> bool) -> PdfFile {
     assert!(bytes.starts_with(b"%PDF-"), "a PDF starts with %PDF-");
     let doc = lopdf::Document::load_mem(bytes).expect("the PDF loads in lopdf");
@@ -912,7 +917,7 @@ async fn pdf_rows_match_search(engine: Engine) {
             pdf.pages
         );
         assert!(
-            first.contains(&format!("{} rows", want_rows.len())),
+            first.contains(&users_said(want_rows.len())),
             "{what}: page 1 gives the row count {}: {first:?}",
             want_rows.len()
         );
@@ -966,8 +971,8 @@ async fn report_all_pages_chooses_page_or_everything(engine: Engine) {
         let pdf = parse_pdf(&d.bytes, all_pages);
         let text = pdf.texts.concat();
         assert!(
-            text.contains(&format!("{} rows", want.len())),
-            "{what}, PDF: says {} rows: {:?}",
+            text.contains(&users_said(want.len())),
+            "{what}, PDF: says {} target users: {:?}",
             want.len(),
             pdf.texts[0]
         );
@@ -1878,7 +1883,11 @@ async fn pdf_row_cap_and_pages(engine: Engine) {
         pdf.pages > last_pages,
         "5000 rows take more pages than 1000"
     );
-    assert!(pdf.texts[0].contains("5000 rows"), "{:?}", pdf.texts[0]);
+    assert!(
+        pdf.texts[0].contains(&users_said(5000)),
+        "{:?}",
+        pdf.texts[0]
+    );
     let last = &pdf.texts[pdf.pages - 1];
     assert!(
         last.contains(&format!("Page {0} of {0}", pdf.pages)),

@@ -298,6 +298,10 @@ async fn create_validation(engine: Engine) {
                 .contains("pascal@example.com"),
             "the conflict names the email: {b}"
         );
+        assert!(
+            tu::error_text(&b).contains(&format!("resourceId {pascal}")),
+            "the conflict names the user that has the email: {b}"
+        );
     }
     create_user(&srv, &token, &company, json!({"email": "zoë@example.com"})).await;
     let (s, b) = post(json!({"email": "ZOË@EXAMPLE.COM"})).await;
@@ -484,6 +488,10 @@ async fn get_update_delete(engine: Engine) {
             .to_lowercase()
             .contains("bob@example.com"),
         "{body}"
+    );
+    assert!(
+        tu::error_text(&body).contains(&format!("resourceId {b}")),
+        "names the user that has the email: {body}"
     );
     assert_eq!(user_data(&srv, &token, &company, &a).await, snapshot);
     // its own email in another case is fine

@@ -40,6 +40,26 @@ fn duplicate_email(email: &str) -> StoreError {
 }
 
 impl SqlStore {
+    /// [`duplicate_email`] naming the live user that holds `email`, read after the refused
+    /// write's transaction has ended (on PostgreSQL a failed transaction answers nothing more).
+    async fn duplicate_of(&self, company_id: i64, email: &str) -> StoreError {
+        let holder = sqlx::query(
+            "SELECT resource_id FROM target_users WHERE company_id = $1 AND email_lower = $2 AND NOT is_deleted",
+        )
+        .bind(company_id)
+        .bind(email.to_lowercase())
+        .fetch_optional(&self.writer)
+        .await;
+        match holder.ok().flatten().and_then(|row| get_str(&row, "resource_id").ok()) {
+            Some(id) => StoreError::Conflict(format!(
+                "a target user with the email '{email}' already exists in this company (resourceId {id}); update that user instead (PUT /api/target-users/{id})"
+            )),
+            None => duplicate_email(email),
+        }
+    }
+}
+
+impl SqlStore {
     /// The company's users counted from its counter rows: live active, live inactive, deleted
     /// active and deleted inactive (the cells of [`search::status_cells`]).
     async fn status_counts(&self, company_id: i64) -> Result<[i64; 4]> {
@@ -358,7 +378,13 @@ impl TargetUserStore for SqlStore {
         let row = new_row(company_id, resource_id.clone(), f, create_time);
         let insert = insert_rows(C::TABLE, [row])?;
         let res = self.insert_returning_id(&mut tx, insert, C::Id).await;
-        let id = or_conflict(res, || duplicate_email(&f.email))?;
+        let id = match or_conflict(res, || duplicate_email(&f.email)) {
+            Err(StoreError::Conflict(_)) => {
+                drop(tx);
+                return Err(self.duplicate_of(company_id, &f.email).await);
+            }
+            other => other?,
+        };
         let d = Delta::created(i64::from(f.is_active), i64::from(!f.is_active));
         bump(&mut tx, company_id, month_of(create_time), d).await?;
         self.set_links_in(&mut tx, company_id, id, links, actor)
@@ -486,7 +512,15 @@ impl TargetUserStore for SqlStore {
         }
         let now = chrono::Utc::now().timestamp_millis();
         let res = self.execute(&mut tx, &update_row(before.id, f, now)).await;
-        or_conflict(res, || duplicate_email(&f.email))?;
+        match or_conflict(res, || duplicate_email(&f.email)) {
+            Err(StoreError::Conflict(_)) => {
+                drop(tx);
+                return Err(self.duplicate_of(company_id, &f.email).await);
+            }
+            other => {
+                other?;
+            }
+        }
         if before.fields.is_active != f.is_active {
             bump(&mut tx, company_id, month, Delta::status(f.is_active)).await?;
         }
