@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use commands::{audit, companies, fields, groups, keys, profile, serve, token, users};
+use commands::{audit, clients, companies, fields, groups, keys, profile, serve, token, users};
 
 #[derive(Parser)]
 #[command(
@@ -34,6 +34,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Companies you manage.
     Companies(companies::CompaniesCmd),
+    /// REST API clients of a company: the credentials its tools get tokens with.
+    Clients(clients::ClientsCmd),
     /// Target users of a company (or of every company you manage).
     Users(users::UsersCmd),
     /// Target groups of a company and their members.
@@ -202,6 +204,7 @@ async fn main() -> ExitCode {
             init_logging("warn", false);
             match command {
                 Command::Companies(c) => companies::run(c).await,
+                Command::Clients(c) => clients::run(c).await,
                 Command::Users(c) => users::run(c).await,
                 Command::Groups(c) => groups::run(c).await,
                 Command::Fields(c) => fields::run(c).await,

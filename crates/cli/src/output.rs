@@ -1,4 +1,4 @@
-//! Output: an aligned table for people, JSON for programs, and progress bars on stderr.
+//! Output: an aligned table for people, JSON or CSV for programs, and progress bars on stderr.
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,6 +19,8 @@ pub enum OutputArg {
     Table,
     /// JSON.
     Json,
+    /// The table's header and cells as CSV (listings and other tables).
+    Csv,
 }
 
 /// The resolved output mode.
@@ -28,10 +30,20 @@ pub enum Mode {
     Json,
 }
 
+/// Set by `--output csv`: tables print as CSV. Commands match on the two [`Mode`]s, and CSV is
+/// only another rendering of a table, so it is applied where tables print, not in each command.
+static CSV: AtomicBool = AtomicBool::new(false);
+
+/// Whether tables print as CSV (`--output csv`).
+pub fn csv() -> bool {
+    CSV.load(Ordering::Relaxed)
+}
+
 impl OutputArg {
     pub fn mode(self) -> Mode {
+        CSV.store(self == OutputArg::Csv, Ordering::Relaxed);
         match self {
-            OutputArg::Table => Mode::Table,
+            OutputArg::Table | OutputArg::Csv => Mode::Table,
             OutputArg::Json => Mode::Json,
             OutputArg::Auto if std::io::stdout().is_terminal() => Mode::Table,
             OutputArg::Auto => Mode::Json,
@@ -85,9 +97,28 @@ pub fn print_line(text: impl std::fmt::Display) -> Result<()> {
     write_stdout(format!("{text}\n").as_bytes())
 }
 
-/// Prints a table to stdout.
+/// Prints a table to stdout: aligned, or as CSV with `--output csv`.
 pub fn print_table(t: &Table) -> Result<()> {
-    print_line(t)
+    if !csv() {
+        return print_line(t);
+    }
+    let mut records = Vec::new();
+    if let Some(header) = t.header() {
+        records.push(header.cell_iter().map(|c| c.content()).collect());
+    }
+    for row in t.row_iter() {
+        records.push(row.cell_iter().map(|c| c.content()).collect());
+    }
+    write_stdout(&csv_records(&records)?)
+}
+
+/// `records` as CSV text (fields quoted where needed, lines ending in `\n`).
+pub fn csv_records(records: &[Vec<String>]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in records {
+        w.write_record(r)?;
+    }
+    Ok(w.into_inner().map_err(|e| e.into_error())?)
 }
 
 /// Prints a value as pretty JSON to stdout.
@@ -127,11 +158,37 @@ where
     use futures::TryStreamExt;
     match mode {
         Mode::Json => json_array(rows).await,
+        Mode::Table if csv() => csv_stream(rows, header, cells).await,
         Mode::Table => {
             let cells = rows.map_ok(cells).try_collect().await?;
             print_table(&table(header, cells, &[]))
         }
     }
+}
+
+/// Writes `rows` to stdout as CSV as they arrive, under `header`. As with [`json_array`], nothing
+/// is written before the first page arrives, so a request that fails leaves stdout empty.
+async fn csv_stream<T, E>(
+    mut rows: impl futures::Stream<Item = std::result::Result<T, E>> + Unpin,
+    header: &[&str],
+    mut cells: impl FnMut(T) -> Vec<String>,
+) -> Result<()>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    use futures::TryStreamExt;
+    let first = rows.try_next().await?;
+    let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
+    let mut batch = vec![header];
+    batch.extend(first.map(&mut cells));
+    write_stdout(&csv_records(&batch)?)?;
+    while !stdout_closed() {
+        let Some(row) = rows.try_next().await? else {
+            break;
+        };
+        write_stdout(&csv_records(&[cells(row)])?)?;
+    }
+    Ok(())
 }
 
 /// A time for a table cell.

@@ -1,5 +1,7 @@
 //! `--company NAME_OR_ID` and `--group NAME_OR_ID`: a resource id, or a name looked up with
 //! `POST /api/companies/search` (companies) or `GET /api/target-groups` (a company's groups).
+//! A user of `users get|update|delete`: a resource id, or an email looked up with
+//! `POST /api/target-users/search-email` (see [`user`]).
 //!
 //! An id is tried first (`GET /api/companies/{id}`, `GET /api/target-groups/{id}`); then names:
 //! one exact match (same case) wins, else one match ignoring case; several matches are an error
@@ -9,6 +11,7 @@ use anyhow::Result;
 use futures::TryStreamExt;
 use rollcall_client::types::company::SearchCompanyDto;
 use rollcall_client::types::ids::is_resource_id;
+use rollcall_client::types::target_user::SearchEmailRequest;
 use rollcall_client::{decode_claims, Client, ClientError, Filter, FilterItem, SearchRequest};
 use serde_json::Value;
 
@@ -202,4 +205,59 @@ async fn own_company(client: &Client) -> Result<Option<Company>, ClientError> {
             _ => None,
         },
     )
+}
+
+/// Resolves a user argument of `users get|update|delete`: an email address (anything with an
+/// '@') becomes the resource id of the company's user with exactly that email, any case (said
+/// on stderr); anything else is taken as a resource id.
+pub async fn user(client: &Client, company: &Company, arg: &str) -> Result<String> {
+    let arg = arg.trim();
+    if !arg.contains('@') {
+        return Ok(arg.to_owned());
+    }
+    let id = user_by_email(client, company, arg).await?;
+    eprintln!("user {arg} is {id}");
+    Ok(id)
+}
+
+/// The resource id of the user whose email is `email` (any case), through `search-email`,
+/// which matches emails containing the text: the pages are read until the exact one shows.
+async fn user_by_email(client: &Client, company: &Company, email: &str) -> Result<String> {
+    let wanted = email.to_lowercase();
+    let mut page_number = 1;
+    // Emails are unique in a company, but a deleted user may keep its old address: a live
+    // user wins over a deleted one.
+    let mut deleted: Option<String> = None;
+    loop {
+        let page = client
+            .search_target_users_by_email(
+                Some(&company.id),
+                &SearchEmailRequest {
+                    email: Some(email.to_owned()),
+                    page_number: Some(page_number),
+                    ..SearchEmailRequest::default()
+                },
+            )
+            .await?;
+        for u in &page.results {
+            if u.email.to_lowercase() == wanted {
+                if !u.is_deleted {
+                    return Ok(u.resource_id.clone());
+                }
+                deleted.get_or_insert_with(|| u.resource_id.clone());
+            }
+        }
+        if page.results.is_empty() || page_number >= page.total_number_of_pages {
+            break;
+        }
+        page_number += 1;
+    }
+    deleted.ok_or_else(|| {
+        CliError::NotFound(format!(
+            "no user has the email '{email}' in {} ({}); find it with \
+             `rollcall users list --company '{}' --search TEXT`",
+            company.name, company.id, company.name
+        ))
+        .into()
+    })
 }

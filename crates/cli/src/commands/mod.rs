@@ -1,6 +1,7 @@
 //! The client commands: `companies`, `users`, `audit`, `token`, `profile` (and `serve`).
 
 pub mod audit;
+pub mod clients;
 pub mod companies;
 pub mod export;
 pub mod fields;

@@ -1,5 +1,8 @@
 //! `rollcall users list|count|get|add|update|delete|export|import`.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use futures::{StreamExt, TryStreamExt};
@@ -53,10 +56,16 @@ struct ListArgs {
     group: Option<String>,
     #[command(flatten)]
     filter: FilterArgs,
-    /// At most N users.
+    /// At most N users (default 30).
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
+    /// Every user the search selects, however many.
+    #[arg(long, conflicts_with = "limit")]
+    all: bool,
 }
+
+/// Users `users list` shows without --limit or --all, as `gh` lists 30.
+const DEFAULT_LIMIT: usize = 30;
 
 #[derive(Debug, Args)]
 struct CountArgs {
@@ -69,7 +78,8 @@ struct GetArgs {
     /// The company, by name or resource id.
     #[arg(long, value_name = "NAME_OR_ID")]
     company: String,
-    /// The user's resource id.
+    /// The user's resource id or email address.
+    #[arg(value_name = "ID_OR_EMAIL")]
     id: String,
 }
 
@@ -78,8 +88,8 @@ struct DeleteArgs {
     /// The company, by name or resource id.
     #[arg(long, value_name = "NAME_OR_ID")]
     company: String,
-    /// Resource ids of the users.
-    #[arg(required = true)]
+    /// Resource ids or email addresses of the users.
+    #[arg(required = true, value_name = "ID_OR_EMAIL")]
     ids: Vec<String>,
     /// A user that does not exist or is already deleted is not an error (a note on stderr).
     #[arg(long)]
@@ -172,7 +182,8 @@ struct UpdateArgs {
     /// The company, by name or resource id.
     #[arg(long, value_name = "NAME_OR_ID")]
     company: String,
-    /// The user's resource id.
+    /// The user's resource id or email address.
+    #[arg(value_name = "ID_OR_EMAIL")]
     id: String,
     /// New email address.
     #[arg(long, allow_hyphen_values = true)]
@@ -214,21 +225,101 @@ async fn list(common: &Common, a: ListArgs) -> Result<()> {
     let client = common.client()?;
     let company = resolve::company(&client, &a.company).await?;
     let mut body = a.filter.search_request()?;
-    let limit = a.limit.unwrap_or(usize::MAX);
-    if let Some(limit) = a.limit {
-        // Do not fetch 1000 rows to show 10, nor a page ahead that will not be read: with N up
-        // to a page, one request.
-        body.page_size = Some(limit.clamp(1, 1000) as i64);
-    }
-    let rows = match &a.group {
-        // The group's member search: Keepnet's endpoint, so that --group works on both.
+    let limit = match (a.all, a.limit) {
+        (true, _) => usize::MAX,
+        (false, limit) => limit.unwrap_or(DEFAULT_LIMIT),
+    };
+    // Rows taken from the search: those past the limit are not shown, but one there tells a
+    // group listing that more match.
+    let seen = Arc::new(AtomicUsize::new(0));
+    let (rows, matched) = match &a.group {
+        // The group's member search: Keepnet's endpoint, so that --group works on both. The
+        // client streams it without the first page's total, so one row more than shown is
+        // asked for: it tells whether more match.
         Some(group) => {
             let group = resolve::group(&client, &company.id, group).await?;
-            client.search_target_group_users(Some(&company.id), &group.id, body, limit)
+            let ask = limit.saturating_add(1);
+            if ask < usize::MAX {
+                body.page_size = Some(ask.clamp(1, 1000) as i64);
+            }
+            let rows = client.search_target_group_users(Some(&company.id), &group.id, body, ask);
+            (rows, Matched::MoreThanShown(group.name))
         }
-        None => client.search_target_users_up_to(Some(&company.id), body, limit),
+        // The first page by itself, for its totalNumberOfRecords; the rest streamed after it.
+        None => {
+            if limit < usize::MAX {
+                // Do not fetch 1000 rows to show 30, nor a page ahead that will not be read:
+                // with N up to a page, one request.
+                body.page_size = Some(limit.clamp(1, 1000) as i64);
+            }
+            let first = client
+                .search_target_users_page(Some(&company.id), body.clone())
+                .await?;
+            let total = usize::try_from(first.total_number_of_records).unwrap_or(0);
+            let got = first.results.len();
+            let first_rows = futures::stream::iter(first.results.into_iter().map(Ok));
+            let rows = if got > 0 && got < limit && first.page_number < first.total_number_of_pages
+            {
+                body.page_number = Some(first.page_number + 1);
+                let rest = client.search_target_users_up_to(Some(&company.id), body, limit - got);
+                first_rows.chain(rest).boxed()
+            } else {
+                first_rows.boxed()
+            };
+            (rows, Matched::Total(total))
+        }
     };
-    print_user_rows(common.mode(), rows).await
+    let counted = seen.clone();
+    let rows = rows
+        .try_filter(move |_| {
+            let n = counted.fetch_add(1, Ordering::Relaxed);
+            futures::future::ready(n < limit)
+        })
+        .boxed();
+    print_user_rows(common.mode(), rows).await?;
+    if output::stdout_closed() {
+        return Ok(());
+    }
+    let seen = seen.load(Ordering::Relaxed);
+    let shown = seen.min(limit);
+    // On stderr, so that stdout stays a whole JSON array or table.
+    match matched {
+        Matched::Total(total) if total > shown => eprintln!(
+            "Showing {} of {} users in {} (use --limit N or --all)",
+            thousands(shown),
+            thousands(total),
+            company.name
+        ),
+        Matched::MoreThanShown(group) if seen > limit => eprintln!(
+            "Showing the first {} members of group {group} in {}; more match (use --limit N \
+             or --all)",
+            thousands(shown),
+            company.name
+        ),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// How many users a listing's search selects.
+enum Matched {
+    /// The first page's totalNumberOfRecords.
+    Total(usize),
+    /// Unknown (a group's members, named): more than shown if an extra row came.
+    MoreThanShown(String),
+}
+
+/// `n` with thousands separators: 1,000,150.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
 }
 
 /// Prints target-user search rows as they arrive: a table, or a JSON array.
@@ -429,7 +520,8 @@ fn print_user(common: &Common, u: &TargetUserDto) -> Result<()> {
 async fn get(common: &Common, a: GetArgs) -> Result<()> {
     let client = common.client()?;
     let company = resolve::company(&client, &a.company).await?;
-    let u = client.get_target_user(Some(&company.id), &a.id).await?;
+    let id = resolve::user(&client, &company, &a.id).await?;
+    let u = client.get_target_user(Some(&company.id), &id).await?;
     print_user(common, &u)
 }
 
@@ -480,7 +572,8 @@ fn as_input(u: TargetUserDto) -> TargetUserInput {
 async fn update(common: &Common, a: UpdateArgs) -> Result<()> {
     let client = common.client()?;
     let company = resolve::company(&client, &a.company).await?;
-    let current = client.get_target_user(Some(&company.id), &a.id).await?;
+    let id = resolve::user(&client, &company, &a.id).await?;
+    let current = client.get_target_user(Some(&company.id), &id).await?;
     let mut input = as_input(current);
     if let Some(email) = a.email {
         input.email = Some(email);
@@ -493,7 +586,7 @@ async fn update(common: &Common, a: UpdateArgs) -> Result<()> {
         input.is_active = Some(false);
     }
     let id = client
-        .update_target_user(Some(&company.id), &a.id, &input)
+        .update_target_user(Some(&company.id), &id, &input)
         .await?;
     print_id(common, "Updated", &id.resource_id, &company)
 }
@@ -503,7 +596,20 @@ async fn delete(common: &Common, a: DeleteArgs) -> Result<()> {
     let company = resolve::company(&client, &a.company).await?;
     let mut deleted = Vec::new();
     let mut skipped = Vec::new();
-    for id in &a.ids {
+    for arg in &a.ids {
+        let id = &match resolve::user(&client, &company, arg).await {
+            Ok(id) => id,
+            // An email that names no user is a user that is not there.
+            Err(e) if a.ignore_not_found && not_found(&e) => {
+                eprintln!(
+                    "note: no user has the email {arg} in {} ({}); nothing to delete",
+                    company.name, company.id
+                );
+                skipped.push(arg.clone());
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let r = match client.delete_target_user(Some(&company.id), id).await {
             Ok(r) => r,
             Err(e) if a.ignore_not_found => match gone(&client, &company, id, &e).await {
@@ -543,6 +649,14 @@ async fn delete(common: &Common, a: DeleteArgs) -> Result<()> {
     Ok(())
 }
 
+/// Whether `e` is the CLI's own not-found (an email that names no user).
+fn not_found(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<crate::exit::CliError>(),
+        Some(crate::exit::CliError::NotFound(_))
+    )
+}
+
 /// Why a failed delete means there is no user to delete (for `--ignore-not-found`), or `None`
 /// when it is a real error. rollcall answers 409 for a user that is already deleted; other 409s
 /// stay errors, so a 409 counts only when the user reads back as deleted (or not at all).
@@ -561,5 +675,18 @@ async fn gone(
             Err(_) => None,
         },
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_000_150), "1,000,150");
     }
 }

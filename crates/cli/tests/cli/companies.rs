@@ -3,6 +3,7 @@
 
 use crate::common::{Engine, TestServer};
 use serde_json::{json, Value};
+use tokio::io::AsyncWriteExt;
 
 /// Creates the companies of the name-resolution tests; returns (name, id) pairs.
 async fn seed(s: &TestServer, token: &str) -> Vec<(String, String)> {
@@ -191,4 +192,213 @@ async fn companies_list(engine: Engine) {
     s.finish().await;
 }
 
-both_engines!(name_resolution, companies_list);
+/// The row of `companies list --name NAME` whose name is exactly NAME, or Null.
+async fn listed(s: &TestServer, name: &str) -> Value {
+    let rows = s.run(&["companies", "list", "--name", name]).await.json();
+    rows.as_array()
+        .and_then(|a| a.iter().find(|c| c["companyName"] == name))
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+async fn create_update_delete(engine: Engine) {
+    let Some(s) = TestServer::start(engine).await else {
+        return;
+    };
+    let token = s.root_token().await;
+
+    // Create with licence fields, an industry by name (any case) and a tag.
+    let created = s
+        .run(&[
+            "companies",
+            "create",
+            "--name",
+            "Umbrella",
+            "--users",
+            "25",
+            "--licence-end",
+            "2030-01-31",
+            "--industry",
+            "healthcare",
+            "--tag",
+            "gold",
+        ])
+        .await
+        .json();
+    let id = created["resourceId"]
+        .as_str()
+        .expect("resourceId")
+        .to_owned();
+    let row = listed(&s, "Umbrella").await;
+    assert_eq!(row["resourceId"], id.as_str(), "{row}");
+    assert_eq!(row["numberOfUsers"], "25", "{row}");
+    assert_eq!(row["isNumberOfUsersLimited"], true, "{row}");
+    assert_eq!(row["industryName"], "Healthcare", "{row}");
+    assert_eq!(row["tags"], json!(["gold"]), "{row}");
+    assert!(
+        row["licenseEndDate"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("2030-01-31")),
+        "{row}"
+    );
+    // An unknown industry is refused before anything is sent, with the near names.
+    let bad = s
+        .run(&["companies", "create", "--name", "X", "--industry", "health"])
+        .await;
+    bad.code(1);
+    assert!(bad.stderr.contains("Healthcare"), "{bad:?}");
+
+    // Below another company, named by name.
+    let child = s
+        .run(&[
+            "companies",
+            "create",
+            "--name",
+            "Umbrella East",
+            "--parent",
+            "Umbrella",
+        ])
+        .await
+        .json();
+    let child_id = child["resourceId"].as_str().expect("resourceId").to_owned();
+    let (_, got) = s
+        .get(&format!("/api/companies/{child_id}"), &token, &[])
+        .await;
+    assert_eq!(got["data"]["parentResourceId"], id.as_str(), "{got}");
+
+    // Update by name: only the fields given change.
+    let updated = s
+        .run(&[
+            "companies",
+            "update",
+            "Umbrella",
+            "--name",
+            "Umbrella Corp",
+            "--unlimited",
+        ])
+        .await
+        .json();
+    assert_eq!(updated["resourceId"], id.as_str());
+    assert_eq!(listed(&s, "Umbrella").await, Value::Null);
+    let row = listed(&s, "Umbrella Corp").await;
+    assert_eq!(row["isNumberOfUsersLimited"], false, "{row}");
+    assert_eq!(row["industryName"], "Healthcare", "{row}");
+    assert_eq!(row["tags"], json!(["gold"]), "{row}");
+    assert!(
+        row["licenseEndDate"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("2030-01-31")),
+        "{row}"
+    );
+    // And by id, in a table.
+    let by_id = s
+        .run(&[
+            "companies",
+            "update",
+            &id,
+            "--description",
+            "-umbrella-",
+            "--output",
+            "table",
+        ])
+        .await;
+    by_id.code(0);
+    assert!(
+        by_id
+            .stdout
+            .contains(&format!("Updated company Umbrella Corp ({id})")),
+        "{by_id:?}"
+    );
+    let (_, got) = s.get(&format!("/api/companies/{id}"), &token, &[]).await;
+    assert_eq!(got["data"]["description"], "-umbrella-", "{got}");
+
+    // Delete without --yes, not on a terminal: refused, naming the company and its users.
+    s.create_user(&token, &child_id, json!({"email": "a@east.test"}))
+        .await;
+    let refused = s.run(&["companies", "delete", "Umbrella East"]).await;
+    refused.code(1);
+    assert!(
+        refused.stderr.contains("pass --yes")
+            && refused.stderr.contains(&format!(
+                "Umbrella East ({child_id}) with its 1 target user "
+            )),
+        "{refused:?}"
+    );
+    assert!(refused.stdout.is_empty(), "{refused:?}");
+    assert_ne!(listed(&s, "Umbrella East").await, Value::Null);
+
+    // A company that still has one below it is refused by the server.
+    s.run(&["companies", "delete", "Umbrella Corp", "--yes"])
+        .await
+        .code(4);
+    let gone = s
+        .run(&["companies", "delete", &child_id, "--yes"])
+        .await
+        .json();
+    assert_eq!(gone["resourceId"], child_id.as_str());
+    s.run(&["companies", "delete", "Umbrella Corp", "--yes"])
+        .await
+        .code(0);
+    let left = s.run(&["companies", "list", "--name", "Umbrella"]).await;
+    assert_eq!(left.json(), json!([]), "{left:?}");
+    // Deleting it again: not found.
+    s.run(&["companies", "delete", &id, "--yes"]).await.code(3);
+    s.finish().await;
+}
+
+/// Runs `rollcall ARGS` on a pseudo-terminal (util-linux `script`) that is typed `input`;
+/// returns what the terminal showed and the exit code. `None` when `script` is missing
+/// (outside CI).
+async fn on_terminal(s: &TestServer, args: &[&str], input: &str) -> Option<(String, i32)> {
+    let mut child = crate::common::spawn_on_terminal(s, args, true)?;
+    // Typed ahead: the terminal keeps it until the prompt reads it.
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(input.as_bytes()).await.expect("type");
+    drop(stdin);
+    let out = child.wait_with_output().await.expect("script");
+    Some((
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.code().unwrap_or(-1),
+    ))
+}
+
+/// On a terminal, `companies delete` asks, naming the company and its users; only a yes
+/// deletes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_asks_on_a_terminal() {
+    let Some(s) = TestServer::start(Engine::Sqlite).await else {
+        return;
+    };
+    let token = s.root_token().await;
+    let id = s
+        .create_company(&token, None, json!({"name": "Tty Delete"}))
+        .await;
+    for i in 0..2 {
+        s.create_user(&token, &id, json!({"email": format!("u{i}@tty.test")}))
+            .await;
+    }
+    let Some((shown, code)) = on_terminal(&s, &["companies", "delete", "Tty Delete"], "n\n").await
+    else {
+        return;
+    };
+    assert_eq!(code, 0, "{shown}");
+    assert!(
+        shown.contains(&format!(
+            "Delete company Tty Delete ({id}) with its 2 target users"
+        )) && shown.contains("Nothing deleted."),
+        "{shown}"
+    );
+    assert_ne!(listed(&s, "Tty Delete").await, Value::Null);
+    let (shown, code) = on_terminal(&s, &["companies", "delete", "Tty Delete"], "y\n")
+        .await
+        .expect("script ran before");
+    assert_eq!(code, 0, "{shown}");
+    assert!(
+        shown.contains(&format!("Deleted company Tty Delete ({id})")),
+        "{shown}"
+    );
+    assert_eq!(listed(&s, "Tty Delete").await, Value::Null);
+    s.finish().await;
+}
+
+both_engines!(name_resolution, companies_list, create_update_delete);

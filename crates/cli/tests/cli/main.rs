@@ -6,6 +6,7 @@ extern crate rollcall_testkit;
 
 mod audit;
 mod big_export;
+mod clients;
 mod common;
 mod companies;
 mod export_flags;
@@ -13,6 +14,7 @@ mod faults;
 mod groups;
 mod import;
 mod import_kill;
+mod listing;
 mod manual;
 mod pipes;
 mod profiles;

@@ -89,7 +89,15 @@ async fn a_closed_pipe_is_a_quiet_success(engine: Engine) {
 
     // The sizes that make the test meaningful: more than a pipe holds.
     let all = s
-        .run(&["users", "list", "--company", "Piped", "--output", "json"])
+        .run(&[
+            "users",
+            "list",
+            "--company",
+            "Piped",
+            "--all",
+            "--output",
+            "json",
+        ])
         .await;
     assert!(all.stdout.len() > 256 * 1024, "{} bytes", all.stdout.len());
     let companies = s.run(&["companies", "list", "--output", "json"]).await;
@@ -100,8 +108,24 @@ async fn a_closed_pipe_is_a_quiet_success(engine: Engine) {
     );
 
     for args in [
-        &["users", "list", "--company", "Piped", "--output", "json"][..],
-        &["users", "list", "--company", "Piped", "--output", "table"],
+        &[
+            "users",
+            "list",
+            "--company",
+            "Piped",
+            "--all",
+            "--output",
+            "json",
+        ][..],
+        &[
+            "users",
+            "list",
+            "--company",
+            "Piped",
+            "--all",
+            "--output",
+            "table",
+        ],
         &["companies", "list", "--output", "json"],
         &["companies", "list", "--output", "table"],
     ] {

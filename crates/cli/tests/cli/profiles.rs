@@ -2,8 +2,6 @@
 //! saved, the confirmation says where it came from, typing it on a terminal does not show it,
 //! and a refused secret says which credentials were used and what to do.
 
-use std::process::Stdio;
-
 use crate::common::{Engine, TestServer, ROOT_ID, ROOT_SECRET};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -117,8 +115,7 @@ async fn a_secret_typed_on_a_terminal_is_not_shown() {
     let Some(s) = TestServer::start(Engine::Sqlite).await else {
         return;
     };
-    let argv = [
-        env!("CARGO_BIN_EXE_rollcall"),
+    let args = [
         "profile",
         "add",
         "typed",
@@ -127,25 +124,8 @@ async fn a_secret_typed_on_a_terminal_is_not_shown() {
         "--base-url",
         &s.base,
     ];
-    let command = shlex::try_join(argv).expect("quotable");
-    let spawned = tokio::process::Command::new("script")
-        .args(["--quiet", "--return", "--command", &command, "/dev/null"])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", s.home.path())
-        .env("XDG_CONFIG_HOME", s.home.path().join(".config"))
-        .env("TERM", "xterm")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let mut child = match spawned {
-        Ok(c) => c,
-        Err(e) if std::env::var("CI").as_deref() != Ok("true") => {
-            eprintln!("util-linux script is not available ({e}): skipping");
-            return;
-        }
-        Err(e) => panic!("script (util-linux) is needed in CI: {e}"),
+    let Some(mut child) = crate::common::spawn_on_terminal(&s, &args, false) else {
+        return;
     };
     let mut stdout = child.stdout.take().expect("stdout");
     let mut shown = Vec::new();

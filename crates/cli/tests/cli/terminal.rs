@@ -2,38 +2,16 @@
 //! when it runs on a terminal, and JSON with no bar when piped. The terminal is a real
 //! pseudo-terminal from util-linux `script`. Output modes do not depend on the engine: SQLite.
 
-use std::process::Stdio;
-
-use crate::common::{Engine, TestServer, ROOT_ID, ROOT_SECRET};
+use crate::common::{spawn_on_terminal, Engine, TestServer};
 use serde_json::{json, Value};
 
 /// Runs `rollcall ARGS` on a pseudo-terminal (stdin, stdout and stderr); returns everything
 /// the terminal showed. `None` when `script` is missing (outside CI).
 async fn on_terminal(s: &TestServer, args: &[&str]) -> Option<String> {
-    let mut argv = vec![env!("CARGO_BIN_EXE_rollcall")];
-    argv.extend_from_slice(args);
-    let command = shlex::try_join(argv).expect("quotable arguments");
-    let out = match tokio::process::Command::new("script")
-        .args(["--quiet", "--return", "--command", &command, "/dev/null"])
-        .current_dir(s.home.path())
-        .env("HOME", s.home.path())
-        .env("XDG_CONFIG_HOME", s.home.path().join(".config"))
-        .env("TERM", "xterm")
-        .env("NO_COLOR", "1")
-        .env("KEEPNET_CLIENT_ID", ROOT_ID)
-        .env("KEEPNET_CLIENT_SECRET", ROOT_SECRET)
-        .env("KEEPNET_API_BASE_URL", s.url(""))
-        .stdin(Stdio::null())
-        .output()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) if std::env::var("CI").as_deref() != Ok("true") => {
-            eprintln!("util-linux script is not available ({e}): skipping the terminal test");
-            return None;
-        }
-        Err(e) => panic!("script (util-linux) is needed in CI: {e}"),
-    };
+    let mut child = spawn_on_terminal(s, args, true)?;
+    // Nothing is typed: the terminal's input ends at once.
+    drop(child.stdin.take());
+    let out = child.wait_with_output().await.expect("script");
     let shown = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),

@@ -126,6 +126,49 @@ impl TestServer {
     }
 }
 
+/// Spawns `rollcall ARGS` on a pseudo-terminal from util-linux `script` (the CLI's stdin,
+/// stdout and stderr), in the test's home, with the root client's `KEEPNET_*` credentials when
+/// `root`; the terminal's input and everything it shows are piped to the test. `None` when
+/// `script` is missing outside CI (CI has it: util-linux is part of Debian's base system).
+pub fn spawn_on_terminal(
+    s: &TestServer,
+    args: &[&str],
+    root: bool,
+) -> Option<tokio::process::Child> {
+    let mut argv = vec![env!("CARGO_BIN_EXE_rollcall")];
+    argv.extend_from_slice(args);
+    let command = shlex::try_join(argv).expect("quotable arguments");
+    let mut cmd = tokio::process::Command::new("script");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("KEEPNET_") || k.starts_with("ROLLCALL_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.args(["--quiet", "--return", "--command", &command, "/dev/null"])
+        .current_dir(s.home.path())
+        .env("HOME", s.home.path())
+        .env("XDG_CONFIG_HOME", s.home.path().join(".config"))
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    if root {
+        cmd.env("KEEPNET_CLIENT_ID", ROOT_ID)
+            .env("KEEPNET_CLIENT_SECRET", ROOT_SECRET)
+            .env("KEEPNET_API_BASE_URL", s.url(""));
+    }
+    match cmd.spawn() {
+        Ok(child) => Some(child),
+        Err(e) if std::env::var("CI").as_deref() != Ok("true") => {
+            eprintln!("util-linux script is not available ({e}): skipping the terminal test");
+            None
+        }
+        Err(e) => panic!("script (util-linux) is needed in CI: {e}"),
+    }
+}
+
 /// Runs the real `rollcall` binary.
 pub async fn run_cli(home: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_rollcall"));
