@@ -112,8 +112,9 @@ pub fn save(path: &Path, config: &ConfigFile) -> Result<()> {
     Ok(())
 }
 
+/// Creates `dir` (and its missing parents) with mode 0700.
 #[cfg(unix)]
-fn create_private_dir(dir: &Path) -> Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     if dir.exists() {
         return Ok(());
@@ -126,12 +127,13 @@ fn create_private_dir(dir: &Path) -> Result<()> {
 }
 
 #[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))
 }
 
+/// Creates a new file readable and writable by its owner only (mode 0600).
 #[cfg(unix)]
-fn private_file(path: &Path) -> Result<std::fs::File> {
+pub(crate) fn private_file(path: &Path) -> Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::OpenOptions::new()
         .write(true)
@@ -142,7 +144,7 @@ fn private_file(path: &Path) -> Result<std::fs::File> {
 }
 
 #[cfg(not(unix))]
-fn private_file(path: &Path) -> Result<std::fs::File> {
+pub(crate) fn private_file(path: &Path) -> Result<std::fs::File> {
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

@@ -6,6 +6,7 @@ mod config;
 mod exit;
 mod output;
 mod resolve;
+mod token_cache;
 
 use std::process::ExitCode;
 

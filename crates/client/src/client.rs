@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE};
@@ -14,7 +14,7 @@ use tokio::sync::Mutex;
 
 use crate::error::{get_ci, parse_error_body, ClientError, Result};
 use crate::retry::{retry_after, retryable_status, retryable_transport, RetryPolicy, Safety};
-use crate::token::{lifetime, CachedToken};
+use crate::token::{lifetime, CachedToken, RENEW_BEFORE};
 
 /// Keepnet's API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.keepnetlabs.com";
@@ -38,7 +38,12 @@ pub struct ClientBuilder {
     read_timeout: Duration,
     page_size: i64,
     user_agent: String,
+    seed: Option<(String, SystemTime)>,
+    on_new_token: Option<TokenHook>,
 }
+
+/// Called with every newly fetched token and its expiry (see [`ClientBuilder::on_new_token`]).
+type TokenHook = Arc<dyn Fn(&str, SystemTime) + Send + Sync>;
 
 impl std::fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -64,6 +69,8 @@ impl Default for ClientBuilder {
             read_timeout: Duration::from_secs(120),
             page_size: DEFAULT_PAGE_SIZE,
             user_agent: concat!("rollcall-client/", env!("CARGO_PKG_VERSION")).to_owned(),
+            seed: None,
+            on_new_token: None,
         }
     }
 }
@@ -119,6 +126,22 @@ impl ClientBuilder {
         self
     }
 
+    /// Starts with a token obtained earlier (e.g. kept in a cache file) that expires at
+    /// `expires_at`. It is used while more than [`RENEW_BEFORE`] is left, and replaced
+    /// like any other token (before it expires, or after a 401).
+    pub fn token(mut self, access_token: impl Into<String>, expires_at: SystemTime) -> Self {
+        self.seed = Some((access_token.into(), expires_at));
+        self
+    }
+
+    /// Calls `hook` with every token the client fetches (not a [`Self::token`] it was given)
+    /// and its expiry, e.g. to keep it in a cache file. Runs while the token lock is held:
+    /// keep it short.
+    pub fn on_new_token(mut self, hook: impl Fn(&str, SystemTime) + Send + Sync + 'static) -> Self {
+        self.on_new_token = Some(Arc::new(hook));
+        self
+    }
+
     /// Builds the client. Fails on an unusable base URL or missing credentials.
     pub fn build(self) -> Result<Client> {
         let base = self.base_url.trim().trim_end_matches('/').to_owned();
@@ -155,8 +178,9 @@ impl ClientBuilder {
                 retry: self.retry,
                 timeout: self.timeout,
                 page_size: self.page_size,
-                token: Mutex::new(None),
+                token: Mutex::new(self.seed.map(|(t, exp)| seeded(t, exp))),
                 token_fetches: AtomicU64::new(0),
+                on_new_token: self.on_new_token,
             }),
         })
     }
@@ -180,8 +204,10 @@ pub(crate) struct Inner {
     pub(crate) retry: RetryPolicy,
     timeout: Duration,
     pub(crate) page_size: i64,
-    token: Mutex<Option<CachedToken>>,
+    /// The token in use and when it expires by the wall clock.
+    token: Mutex<Option<(CachedToken, SystemTime)>>,
     token_fetches: AtomicU64,
+    on_new_token: Option<TokenHook>,
 }
 
 impl std::fmt::Debug for Client {
@@ -305,25 +331,37 @@ impl Client {
     /// callers wait for a single fetch.
     pub async fn access_token(&self) -> Result<String> {
         let mut cached = self.inner.token.lock().await;
-        if let Some(t) = cached.as_ref().filter(|t| t.fresh(Instant::now())) {
+        if let Some((t, _)) = cached.as_ref().filter(|(t, _)| t.fresh(Instant::now())) {
             return Ok(t.access_token.clone());
         }
-        let token = self.fetch_token().await?;
+        let (token, expires_at) = self.fetch_token().await?;
         let access = token.access_token.clone();
-        *cached = Some(token);
+        if let Some(hook) = &self.inner.on_new_token {
+            hook(&access, expires_at);
+        }
+        *cached = Some((token, expires_at));
         Ok(access)
+    }
+
+    /// The token in use and when it expires (wall clock), without fetching one; `None` before
+    /// the first call or after a refused token was dropped.
+    pub async fn current_token(&self) -> Option<(String, SystemTime)> {
+        let cached = self.inner.token.lock().await;
+        cached
+            .as_ref()
+            .map(|(t, exp)| (t.access_token.clone(), *exp))
     }
 
     /// Forgets `used` (refused with a 401) unless a newer token already replaced it.
     async fn invalidate(&self, used: &str) {
         let mut cached = self.inner.token.lock().await;
-        if cached.as_ref().is_some_and(|t| t.access_token == used) {
+        if cached.as_ref().is_some_and(|(t, _)| t.access_token == used) {
             *cached = None;
         }
     }
 
     /// `POST /connect/token`, form-encoded (the only encoding Keepnet accepts).
-    async fn fetch_token(&self) -> Result<CachedToken> {
+    async fn fetch_token(&self) -> Result<(CachedToken, SystemTime)> {
         let url = format!("{}/connect/token", self.inner.base);
         let inner = &self.inner;
         let resp = self
@@ -343,6 +381,7 @@ impl Client {
             .await?;
         let status = resp.status();
         let received = Instant::now();
+        let received_wall = SystemTime::now();
         let body = read_body(resp, &url).await?;
         if !status.is_success() {
             let e = parse_error_body(&String::from_utf8_lossy(&body));
@@ -366,7 +405,10 @@ impl Client {
             lifetime_secs = life.as_secs(),
             "fetched a new access token"
         );
-        Ok(CachedToken::new(reply.access_token, life, received))
+        Ok((
+            CachedToken::new(reply.access_token, life, received),
+            received_wall + life,
+        ))
     }
 
     /// Sends the request `build` makes until it gets a reply that is not worth retrying, or the
@@ -537,6 +579,19 @@ impl Client {
     }
 }
 
+/// A token obtained earlier that expires at `expires_at`: renewed [`RENEW_BEFORE`] before
+/// then, at once when less is left.
+fn seeded(access_token: String, expires_at: SystemTime) -> (CachedToken, SystemTime) {
+    let left = expires_at
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    let token = CachedToken {
+        access_token,
+        renew_at: Instant::now() + left.saturating_sub(RENEW_BEFORE),
+    };
+    (token, expires_at)
+}
+
 /// Decodes a JSON value into `T`, naming the URL on failure.
 pub(crate) fn decode<T: DeserializeOwned>(v: Value, url: &str) -> Result<T> {
     serde_json::from_value(v).map_err(|e| ClientError::Decode {
@@ -613,4 +668,76 @@ pub(crate) fn content_type(headers: &HeaderMap) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex as StdMutex;
+
+    use rollcall_testkit::{Engine, TestServer, ROOT_ID, ROOT_SECRET};
+
+    use super::*;
+
+    type Seen = Arc<StdMutex<Vec<(String, SystemTime)>>>;
+
+    fn client(s: &TestServer, seed: Option<(&str, SystemTime)>) -> (Client, Seen) {
+        let seen: Seen = Arc::default();
+        let log = seen.clone();
+        let mut b = Client::builder(&s.base)
+            .credentials(ROOT_ID, ROOT_SECRET)
+            .on_new_token(move |t, exp| log.lock().expect("lock").push((t.to_owned(), exp)));
+        if let Some((t, exp)) = seed {
+            b = b.token(t, exp);
+        }
+        (b.build().expect("client"), seen)
+    }
+
+    fn seen(s: &Seen) -> Vec<(String, SystemTime)> {
+        s.lock().expect("lock").clone()
+    }
+
+    #[tokio::test]
+    async fn seeded_tokens_and_the_new_token_hook() {
+        let Some(s) = TestServer::start(Engine::Sqlite).await else {
+            return;
+        };
+        // A fresh client fetches a token and reports it with its expiry.
+        let (first, log) = client(&s, None);
+        assert!(first.current_token().await.is_none());
+        first.my_companies().await.expect("my companies");
+        let fetched = seen(&log);
+        assert_eq!(fetched.len(), 1);
+        let (token, exp) = fetched[0].clone();
+        let left = exp.duration_since(SystemTime::now()).unwrap_or_default();
+        assert!(left > Duration::from_secs(3000), "{left:?}");
+        assert_eq!(first.current_token().await, Some((token.clone(), exp)));
+
+        // A client seeded with it uses it: no fetch, no report.
+        let (second, log) = client(&s, Some((&token, exp)));
+        second.my_companies().await.expect("my companies");
+        assert_eq!(second.token_fetches(), 0);
+        assert!(seen(&log).is_empty());
+        assert_eq!(second.current_token().await, Some((token.clone(), exp)));
+
+        // A seed with less than the renewal margin left is replaced before use.
+        let soon = SystemTime::now() + Duration::from_secs(30);
+        let (third, log) = client(&s, Some((&token, soon)));
+        third.my_companies().await.expect("my companies");
+        assert_eq!(third.token_fetches(), 1);
+        assert_eq!(seen(&log).len(), 1);
+
+        // A seed the server refuses: 401, one new token (reported), the call succeeds.
+        let far = SystemTime::now() + Duration::from_secs(3000);
+        let (fourth, log) = client(&s, Some(("not-a-valid-token", far)));
+        fourth.my_companies().await.expect("renewed after the 401");
+        assert_eq!(fourth.token_fetches(), 1);
+        let renewed = seen(&log);
+        assert_eq!(renewed.len(), 1);
+        assert_ne!(renewed[0].0, "not-a-valid-token");
+        assert_eq!(
+            fourth.current_token().await.map(|t| t.0),
+            Some(renewed[0].0.clone())
+        );
+        s.finish().await;
+    }
 }

@@ -23,6 +23,7 @@ use serde_json::Value;
 use crate::config;
 use crate::exit::CliError;
 use crate::output::{Mode, OutputArg};
+use crate::token_cache::TokenCache;
 
 /// The credentials this run uses, for the hint after a refused token (`credentials_hint`).
 static CREDENTIALS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -73,6 +74,15 @@ pub struct Common {
         value_name = "N"
     )]
     pub retries: u32,
+    /// Fetch a new access token instead of reusing the one kept from an earlier run (in the
+    /// user's cache directory, until shortly before it expires).
+    #[arg(
+        long,
+        global = true,
+        env = crate::token_cache::ENV_DISABLE,
+        value_parser = clap::builder::FalseyValueParser::new()
+    )]
+    pub no_token_cache: bool,
 }
 
 impl Common {
@@ -81,11 +91,20 @@ impl Common {
         let c = config::credentials(self.config.as_deref(), self.profile.as_deref())?;
         tracing::debug!(base_url = %c.base_url, client_id = %c.client_id, source = %c.source, "credentials");
         let _ = CREDENTIALS.set(format!("client '{}' from {}", c.client_id, c.source));
-        Ok(Client::builder(c.base_url)
-            .credentials(c.client_id, c.client_secret)
+        let mut builder = Client::builder(c.base_url.clone())
+            .credentials(c.client_id.clone(), c.client_secret.clone())
             .retry_budget(self.retries)
-            .user_agent(concat!("rollcall-cli/", env!("CARGO_PKG_VERSION")))
-            .build()?)
+            .user_agent(concat!("rollcall-cli/", env!("CARGO_PKG_VERSION")));
+        let cache = (!self.no_token_cache)
+            .then(|| TokenCache::for_credentials(&c))
+            .flatten();
+        if let Some(cache) = cache {
+            if let Some((token, expires_at)) = cache.load() {
+                builder = builder.token(token, expires_at);
+            }
+            builder = builder.on_new_token(move |token, expires_at| cache.store(token, expires_at));
+        }
+        Ok(builder.build()?)
     }
 
     /// Table or JSON.

@@ -176,7 +176,12 @@ pub async fn run(cmd: ProfileCmd) -> Result<()> {
         ProfileSub::Status => {
             let creds =
                 config::credentials(cmd.common.config.as_deref(), cmd.common.profile.as_deref())?;
-            let client = cmd.common.client()?;
+            // A fresh token, not a cached one: the check is whether the server takes them now.
+            let fresh = Common {
+                no_token_cache: true,
+                ..cmd.common.clone()
+            };
+            let client = fresh.client()?;
             let claims = claims_of(&client).await.with_context(|| {
                 format!(
                     "{} refused client '{}' (credentials from {}); fix them with `rollcall profile add`",

@@ -1,4 +1,5 @@
-//! `rollcall users list|count|get|add|update|delete|export|import`.
+//! `rollcall users list|count|get|add|update|delete|export|import` (`delete` by ids or emails,
+//! or every user a filter selects).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -7,12 +8,13 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use futures::{StreamExt, TryStreamExt};
 use rollcall_client::types::target_user::{
-    CountSummaryDto, TargetUserDto, TargetUserInput, TargetUserSearchView,
+    BulkDeleteRequest, CountSummaryDto, TargetUserDto, TargetUserInput, TargetUserSearchView,
 };
+use rollcall_client::FilterItem;
 use serde::Serialize;
 
 use super::export::ExportArgs;
-use super::{Common, Companies, FilterArgs, PriorityArg};
+use super::{Common, Companies, FilterArgs, PriorityArg, StatusArg};
 use crate::output::{self, Mode};
 use crate::resolve::{self, Company};
 
@@ -39,7 +41,8 @@ enum UsersSub {
     Add(AddArgs),
     /// Changes a user (only the fields given).
     Update(UpdateArgs),
-    /// Deletes users (a soft delete: they stay listed as deleted).
+    /// Deletes users by id or email, or every user a --where/--search/--status filter selects
+    /// after a confirmation with the count (a soft delete: they stay listed as deleted).
     Delete(DeleteArgs),
     /// Imports users from a CSV or Excel file: maps its columns (guessed from the headers, or
     /// --map), shows what it would do and the rows with problems, then imports on a yes.
@@ -88,12 +91,24 @@ struct DeleteArgs {
     /// The company, by name or resource id.
     #[arg(long, value_name = "NAME_OR_ID")]
     company: String,
-    /// Resource ids or email addresses of the users.
-    #[arg(required = true, value_name = "ID_OR_EMAIL")]
+    /// Resource ids or email addresses of the users (or select them with --where, --search
+    /// or --status instead).
+    #[arg(
+        value_name = "ID_OR_EMAIL",
+        required_unless_present_any = ["conditions", "search", "status"],
+        conflicts_with_all = ["conditions", "search", "status", "sort", "desc"]
+    )]
     ids: Vec<String>,
     /// A user that does not exist or is already deleted is not an error (a note on stderr).
     #[arg(long)]
     ignore_not_found: bool,
+    /// Every user the filter selects (users already deleted are left out): counted first,
+    /// then deleted after a yes on the terminal, or with --yes.
+    #[command(flatten)]
+    filter: FilterArgs,
+    /// Delete the users the filter selects without asking.
+    #[arg(long, short = 'y')]
+    yes: bool,
 }
 
 /// User fields of `add` and `update`. Text values may start with a hyphen (`--department -Ops`).
@@ -592,6 +607,9 @@ async fn update(common: &Common, a: UpdateArgs) -> Result<()> {
 }
 
 async fn delete(common: &Common, a: DeleteArgs) -> Result<()> {
+    if a.ids.is_empty() {
+        return bulk_delete(common, a).await;
+    }
     let client = common.client()?;
     let company = resolve::company(&client, &a.company).await?;
     let mut deleted = Vec::new();
@@ -647,6 +665,109 @@ async fn delete(common: &Common, a: DeleteArgs) -> Result<()> {
         output::print_json(&report)?;
     }
     Ok(())
+}
+
+/// What a filter selects, in words: `Department = Sales and text "ann" and status active`.
+fn describe_filter(f: &FilterArgs) -> String {
+    let mut parts: Vec<String> = f.conditions.chunks(3).map(|c| c.join(" ")).collect();
+    if let Some(text) = f.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        parts.push(format!("--search {text:?}"));
+    }
+    match f.status {
+        Some(StatusArg::Active) => parts.push("--status active".into()),
+        Some(StatusArg::Inactive) => parts.push("--status inactive".into()),
+        Some(StatusArg::Deleted) => parts.push("--status deleted".into()),
+        None => {}
+    }
+    parts.join(" and ")
+}
+
+/// `1 user`, `1,234 users`.
+fn users_count(n: usize) -> String {
+    format!("{} user{}", thousands(n), if n == 1 { "" } else { "s" })
+}
+
+/// `users delete --where ...`: counts the users the filter selects (one search page of one
+/// row), asks (or takes --yes), then deletes them with one bulk delete by filter.
+async fn bulk_delete(common: &Common, a: DeleteArgs) -> Result<()> {
+    if a.filter.status == Some(StatusArg::Deleted) {
+        return Err(crate::exit::CliError::Usage(
+            "--status deleted selects users that are already deleted: there is nothing to delete"
+                .into(),
+        )
+        .into());
+    }
+    if a.ignore_not_found {
+        return Err(crate::exit::CliError::Usage(
+            "--ignore-not-found is for users named by id or email, not with --where".into(),
+        )
+        .into());
+    }
+    let mut body = a.filter.search_request()?;
+    // Users already deleted are not deleted again: leave them out of the count too.
+    if a.filter.status.is_none() {
+        if let Some(and) = body
+            .filter
+            .as_mut()
+            .and_then(|f| f.filter_groups.as_mut())
+            .and_then(|g| g.first_mut())
+        {
+            and.filter_items
+                .get_or_insert_with(Vec::new)
+                .push(FilterItem::new("IsDeleted", "Contains", false));
+        }
+    }
+    let client = common.client()?;
+    let company = resolve::company(&client, &a.company).await?;
+    let described = describe_filter(&a.filter);
+    let mut count_body = body.clone();
+    count_body.page_number = Some(1);
+    count_body.page_size = Some(1);
+    let first = client
+        .search_target_users_page(Some(&company.id), count_body)
+        .await?;
+    let matched = usize::try_from(first.total_number_of_records).unwrap_or(0);
+    if matched == 0 {
+        eprintln!(
+            "No users of {} ({}) match {described}; nothing deleted.",
+            company.name, company.id
+        );
+        if common.mode() == Mode::Json {
+            output::print_json(&serde_json::json!({ "matched": 0, "deleted": 0 }))?;
+        }
+        return Ok(());
+    }
+    let question = format!(
+        "Delete {} of {} matching {described}?",
+        users_count(matched),
+        company.name
+    );
+    if !super::companies::confirmed(&question, a.yes)? {
+        eprintln!("Nothing deleted.");
+        return Ok(());
+    }
+    let request = BulkDeleteRequest {
+        items: None,
+        select_all: Some(true),
+        excluded_items: Some(Vec::new()),
+        filter: body.filter,
+    };
+    let r = client
+        .bulk_delete_target_users(Some(&company.id), &request)
+        .await?;
+    let deleted = usize::try_from(r.deleted_count).unwrap_or(0);
+    match common.mode() {
+        Mode::Json => output::print_json(&serde_json::json!({
+            "matched": matched,
+            "deleted": deleted,
+        })),
+        Mode::Table => output::print_line(format_args!(
+            "Deleted {} of {} ({}) matching {described}",
+            users_count(deleted),
+            company.name,
+            company.id
+        )),
+    }
 }
 
 /// Whether `e` is the CLI's own not-found (an email that names no user).

@@ -6,6 +6,7 @@ extern crate rollcall_testkit;
 
 mod audit;
 mod big_export;
+mod bulk_delete;
 mod clients;
 mod common;
 mod companies;
@@ -23,5 +24,6 @@ mod security;
 mod serve_config;
 mod soak;
 mod terminal;
+mod token_cache;
 mod users;
 mod walkthrough;

@@ -139,6 +139,9 @@ async fn a_secret_typed_on_a_terminal_is_not_shown() {
         assert!(n > 0, "the terminal closed before the prompt: {shown:?}");
         shown.extend_from_slice(&buf[..n]);
     }
+    // rpassword turns echo off just after it writes the prompt: type as a person would, a moment
+    // later, not in the microseconds between the two.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let mut stdin = child.stdin.take().expect("stdin");
     stdin
         .write_all(format!("{ROOT_SECRET}\r").as_bytes())

@@ -148,6 +148,7 @@ pub fn spawn_on_terminal(
         .current_dir(s.home.path())
         .env("HOME", s.home.path())
         .env("XDG_CONFIG_HOME", s.home.path().join(".config"))
+        .env("XDG_CACHE_HOME", s.home.path().join(".cache"))
         .env("TERM", "xterm")
         .env("NO_COLOR", "1")
         .stdin(std::process::Stdio::piped())
@@ -180,6 +181,8 @@ pub async fn run_cli(home: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
     cmd.env("HOME", home)
         .current_dir(home)
         .env("XDG_CONFIG_HOME", home.join(".config"))
+        // The token cache too stays in the test's home, whatever the developer's setting.
+        .env("XDG_CACHE_HOME", home.join(".cache"))
         .env("NO_COLOR", "1")
         .args(args)
         .stdin(std::process::Stdio::null());
