@@ -3,7 +3,6 @@
 
 use crate::common::{Engine, TestServer};
 use serde_json::json;
-use tokio::io::AsyncWriteExt;
 
 /// Creates company `name` with three Sales and three Engineering users; returns its id.
 async fn seed(s: &TestServer, name: &str) -> String {
@@ -186,19 +185,6 @@ async fn deletes_by_filter(engine: Engine) {
     s.finish().await;
 }
 
-/// Runs `rollcall ARGS` on a pseudo-terminal typed `input`; what it showed and the exit code.
-async fn on_terminal(s: &TestServer, args: &[&str], input: &str) -> Option<(String, i32)> {
-    let mut child = crate::common::spawn_on_terminal(s, args, true)?;
-    let mut stdin = child.stdin.take().expect("stdin");
-    stdin.write_all(input.as_bytes()).await.expect("type");
-    drop(stdin);
-    let out = child.wait_with_output().await.expect("script");
-    Some((
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        out.status.code().unwrap_or(-1),
-    ))
-}
-
 /// On a terminal the count is asked about: "n" deletes nothing, "y" deletes them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn asks_on_a_terminal() {
@@ -216,7 +202,7 @@ async fn asks_on_a_terminal() {
         "=",
         "Sales",
     ];
-    let Some((shown, code)) = on_terminal(&s, &args, "n\n").await else {
+    let Some((shown, code)) = crate::common::run_on_terminal(&s, &args, "n\n").await else {
         return;
     };
     assert_eq!(code, 0, "{shown}");
@@ -230,7 +216,9 @@ async fn asks_on_a_terminal() {
         strings(&ALL)
     );
 
-    let (shown, code) = on_terminal(&s, &args, "y\n").await.expect("script");
+    let (shown, code) = crate::common::run_on_terminal(&s, &args, "y\n")
+        .await
+        .expect("script");
     assert_eq!(code, 0, "{shown}");
     assert!(shown.contains("Deleted 3 users of Tty Bulk ("), "{shown}");
     assert_eq!(

@@ -3,7 +3,6 @@
 
 use crate::common::{Engine, TestServer};
 use serde_json::{json, Value};
-use tokio::io::AsyncWriteExt;
 
 /// Creates the companies of the name-resolution tests; returns (name, id) pairs.
 async fn seed(s: &TestServer, token: &str) -> Vec<(String, String)> {
@@ -346,22 +345,6 @@ async fn create_update_delete(engine: Engine) {
     s.finish().await;
 }
 
-/// Runs `rollcall ARGS` on a pseudo-terminal (util-linux `script`) that is typed `input`;
-/// returns what the terminal showed and the exit code. `None` when `script` is missing
-/// (outside CI).
-async fn on_terminal(s: &TestServer, args: &[&str], input: &str) -> Option<(String, i32)> {
-    let mut child = crate::common::spawn_on_terminal(s, args, true)?;
-    // Typed ahead: the terminal keeps it until the prompt reads it.
-    let mut stdin = child.stdin.take().expect("stdin");
-    stdin.write_all(input.as_bytes()).await.expect("type");
-    drop(stdin);
-    let out = child.wait_with_output().await.expect("script");
-    Some((
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        out.status.code().unwrap_or(-1),
-    ))
-}
-
 /// On a terminal, `companies delete` asks, naming the company and its users; only a yes
 /// deletes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -377,7 +360,8 @@ async fn delete_asks_on_a_terminal() {
         s.create_user(&token, &id, json!({"email": format!("u{i}@tty.test")}))
             .await;
     }
-    let Some((shown, code)) = on_terminal(&s, &["companies", "delete", "Tty Delete"], "n\n").await
+    let Some((shown, code)) =
+        crate::common::run_on_terminal(&s, &["companies", "delete", "Tty Delete"], "n\n").await
     else {
         return;
     };
@@ -389,9 +373,10 @@ async fn delete_asks_on_a_terminal() {
         "{shown}"
     );
     assert_ne!(listed(&s, "Tty Delete").await, Value::Null);
-    let (shown, code) = on_terminal(&s, &["companies", "delete", "Tty Delete"], "y\n")
-        .await
-        .expect("script ran before");
+    let (shown, code) =
+        crate::common::run_on_terminal(&s, &["companies", "delete", "Tty Delete"], "y\n")
+            .await
+            .expect("script ran before");
     assert_eq!(code, 0, "{shown}");
     assert!(
         shown.contains(&format!("Deleted company Tty Delete ({id})")),

@@ -170,6 +170,22 @@ pub fn spawn_on_terminal(
     }
 }
 
+/// Runs `rollcall ARGS` on a pseudo-terminal ([`spawn_on_terminal`], root credentials) that is
+/// typed `input` ahead (the terminal keeps it until a prompt reads it); what the terminal
+/// showed and the exit code. `None` when `script` is missing outside CI.
+pub async fn run_on_terminal(s: &TestServer, args: &[&str], input: &str) -> Option<(String, i32)> {
+    use tokio::io::AsyncWriteExt;
+    let mut child = spawn_on_terminal(s, args, true)?;
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(input.as_bytes()).await.expect("type");
+    drop(stdin);
+    let out = child.wait_with_output().await.expect("script");
+    Some((
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.code().unwrap_or(-1),
+    ))
+}
+
 /// Runs the real `rollcall` binary.
 pub async fn run_cli(home: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_rollcall"));
