@@ -19,6 +19,9 @@ pub const ROWS_FAILED: u8 = 6;
 
 /// Text for `rollcall --help`.
 pub const HELP: &str = "\
+The credentials and output flags (--profile, --config, --output, --retries, --no-token-cache,
+--wide, --columns) may come before the command or after it: `rollcall --profile prod users list`.
+
 Exit codes:
   0  success
   1  usage error or other failure (bad arguments, local files)

@@ -1,6 +1,7 @@
 //! `rollcall`: the Keepnet-compatible server (`rollcall serve`) and the reseller CLI
 //! (`rollcall companies|users|audit|token|profile`).
 
+mod argv;
 mod commands;
 mod config;
 mod exit;
@@ -155,8 +156,9 @@ fn init_logging(default: &str, json: bool) {
 async fn main() -> ExitCode {
     // Parsed through ArgMatches so that `serve` can tell defaults from given values when it
     // reads --config-file.
+    let args = argv::hoist_client_flags(std::env::args_os().collect());
     let parsed = Cli::command()
-        .try_get_matches()
+        .try_get_matches_from(args)
         .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
     let (cli, matches) = match parsed {
         Ok(pair) => pair,

@@ -40,10 +40,31 @@ pub struct ClientBuilder {
     user_agent: String,
     seed: Option<(String, SystemTime)>,
     on_new_token: Option<TokenHook>,
+    on_retry: Option<RetryHook>,
 }
 
 /// Called with every newly fetched token and its expiry (see [`ClientBuilder::on_new_token`]).
 type TokenHook = Arc<dyn Fn(&str, SystemTime) + Send + Sync>;
+
+/// Called before each pause between attempts (see [`ClientBuilder::on_retry`]).
+type RetryHook = Arc<dyn Fn(&RetryNotice) + Send + Sync>;
+
+/// A request that failed in a way worth retrying, and the pause before the next attempt.
+#[derive(Debug, Clone)]
+pub struct RetryNotice {
+    /// The attempt that failed (1 for the first).
+    pub attempt: u32,
+    /// Attempts the policy allows in all.
+    pub max_attempts: u32,
+    /// How long the client waits before the next attempt.
+    pub pause: Duration,
+    /// Whether the pause is the server's `Retry-After` rather than the client's backoff.
+    pub server_asked: bool,
+    /// The HTTP status that failed (429, 503, ...); `None` for a connection error.
+    pub http_status: Option<u16>,
+    /// What failed, for people.
+    pub error: String,
+}
 
 impl std::fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -71,6 +92,7 @@ impl Default for ClientBuilder {
             user_agent: concat!("rollcall-client/", env!("CARGO_PKG_VERSION")).to_owned(),
             seed: None,
             on_new_token: None,
+            on_retry: None,
         }
     }
 }
@@ -142,6 +164,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Calls `hook` before each pause between attempts of a request (a 429, a 503, a broken
+    /// connection), e.g. to tell a person why the command is waiting.
+    pub fn on_retry(mut self, hook: impl Fn(&RetryNotice) + Send + Sync + 'static) -> Self {
+        self.on_retry = Some(Arc::new(hook));
+        self
+    }
+
     /// Builds the client. Fails on an unusable base URL or missing credentials.
     pub fn build(self) -> Result<Client> {
         let base = self.base_url.trim().trim_end_matches('/').to_owned();
@@ -181,6 +210,7 @@ impl ClientBuilder {
                 token: Mutex::new(self.seed.map(|(t, exp)| seeded(t, exp))),
                 token_fetches: AtomicU64::new(0),
                 on_new_token: self.on_new_token,
+                on_retry: self.on_retry,
             }),
         })
     }
@@ -208,6 +238,7 @@ pub(crate) struct Inner {
     token: Mutex<Option<(CachedToken, SystemTime)>>,
     token_fetches: AtomicU64,
     on_new_token: Option<TokenHook>,
+    on_retry: Option<RetryHook>,
 }
 
 impl std::fmt::Debug for Client {
@@ -456,6 +487,16 @@ impl Client {
                 Some(wait) => wait,
                 None => policy.backoff(attempt),
             };
+            if let Some(hook) = &self.inner.on_retry {
+                hook(&RetryNotice {
+                    attempt,
+                    max_attempts: policy.max_attempts,
+                    pause,
+                    server_asked: asked.is_some(),
+                    http_status: err.http_status(),
+                    error: err.to_string(),
+                });
+            }
             tracing::info!(
                 attempt,
                 pause_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX),

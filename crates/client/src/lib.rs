@@ -41,7 +41,9 @@ mod target_groups;
 mod target_users;
 pub mod token;
 
-pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_PAGE_SIZE, SCOPE_HEADER};
+pub use client::{
+    Client, ClientBuilder, RetryNotice, DEFAULT_BASE_URL, DEFAULT_PAGE_SIZE, SCOPE_HEADER,
+};
 pub use error::{ClientError, Result};
 pub use export::{Download, ExportOptions};
 pub use retry::RetryPolicy;

@@ -477,10 +477,31 @@ fn users_of<'a>(
     body: SearchRequest,
     bar: &'a ProgressBar,
 ) -> impl Stream<Item = Result<(&'a Company, TargetUserSearchView), ClientError>> + 'a {
-    futures::stream::iter(list).flat_map(move |c| {
-        bar.set_message(format!("users of {}", c.name));
+    futures::stream::iter(list.iter().enumerate()).flat_map(move |(i, c)| {
+        bar.set_message(reading(c, i, list.len()));
         source.users(c, body.clone()).map_ok(move |u| (c, u))
     })
+}
+
+/// A bar's message while company `c`, number `i` (from 0) of `n`, is read.
+fn reading(c: &Company, i: usize, n: usize) -> String {
+    match n {
+        1 => format!("users of {}", c.name),
+        _ => format!("users of {} (company {} of {n})", c.name, i + 1),
+    }
+}
+
+/// Users the search selects in all of `list`, for a progress bar's total; `None` when no count
+/// is to be had (a group's members) or the count fails (the export reports real problems).
+async fn total_for_bar(source: Source<'_>, list: &[Company], body: &SearchRequest) -> Option<u64> {
+    match list {
+        [c] => count_one(source, c, body).await,
+        _ if source.group.is_some() => None,
+        _ => count_users(source.client, list, body)
+            .await
+            .ok()
+            .and_then(|n| u64::try_from(n).ok()),
+    }
 }
 
 /// What the Excel or PDF writer made.
@@ -621,7 +642,8 @@ async fn write(
         (Format::Json | Format::Ndjson, all) => {
             let mut json = JsonRows::new(job.format == Format::Ndjson);
             sink.write(json.start()).await?;
-            let bar = output::progress(None, "users");
+            let total = total_for_bar(source, list, &body).await;
+            let bar = output::progress(total, "users");
             let body = SearchRequest {
                 page_size: Some(a.page_size),
                 ..body
@@ -645,12 +667,13 @@ async fn write(
             Ok(summary(Some(users)))
         }
         (Format::Csv, true) => {
-            let bar = output::progress(Some(list.len() as u64), "companies");
+            let total = total_for_bar(source, list, &body).await;
+            let bar = output::progress(total, "users");
             // One byte-order mark for the whole file, as in a single-company export.
             sink.write("\u{feff}".as_bytes()).await?;
             let mut users = 0u64;
             for (i, c) in list.iter().enumerate() {
-                bar.set_message(c.name.clone());
+                bar.set_message(reading(c, i, list.len()));
                 let body = SearchRequest {
                     export_type: Some("CSV".into()),
                     report_all_pages: Some(true),
@@ -668,9 +691,9 @@ async fn write(
                     buf.clear();
                     prefixer.feed(&chunk, &mut buf);
                     sink.write(&buf).await?;
+                    bar.set_position(users + prefixer.records);
                 }
                 users += prefixer.records;
-                bar.inc(1);
             }
             bar.finish_and_clear();
             Ok(summary(Some(users)))
@@ -684,14 +707,9 @@ async fn write(
                 Format::Pdf => "PDF",
                 _ => "CSV",
             };
-            // CSV records are counted as they stream; Excel and PDF carry no count a stream can
-            // see, so a one-row search page (alongside the download) gives it.
-            let count = async {
-                match format {
-                    Format::Csv => None,
-                    _ => count_one(source, c, &body).await,
-                }
-            };
+            // A one-row search page (alongside the download) gives the total: the bar's length,
+            // and the count of an Excel or PDF file, which a byte stream cannot show.
+            let count = count_one(source, c, &body);
             let body = SearchRequest {
                 export_type: Some(export_type.into()),
                 report_all_pages: Some(true),
@@ -700,7 +718,17 @@ async fn write(
             let options = ExportOptions::default();
             let (download, counted) = tokio::join!(source.download(c, body, &options), count);
             let download = download?;
-            let bar = output::byte_progress(&format!("users of {}", c.name));
+            // CSV shows users against the total; Excel and PDF arrive as a file being sent.
+            let bar = match (format, counted) {
+                (Format::Csv, total) => output::progress(total, &format!("users of {}", c.name)),
+                (_, Some(n)) => output::byte_progress(&format!(
+                    "{} file of {} of {}",
+                    export_type,
+                    users_phrase(n),
+                    c.name
+                )),
+                (_, None) => output::byte_progress(&format!("users of {}", c.name)),
+            };
             let mut bytes = download.bytes;
             let mut records = CsvCounter::default();
             while let Some(chunk) = bytes.next().await {
@@ -708,8 +736,10 @@ async fn write(
                 sink.write(&chunk).await?;
                 if format == Format::Csv {
                     records.feed(&chunk);
+                    bar.set_position(records.records());
+                } else {
+                    bar.inc(chunk.len() as u64);
                 }
-                bar.inc(chunk.len() as u64);
             }
             bar.finish_and_clear();
             let users = match format {
@@ -939,6 +969,16 @@ mod tests {
         assert!(e.contains(".csv, .xlsx, .pdf, .json, .ndjson"), "{e}");
         assert!(e.contains("pass --format"), "{e}");
         assert!(f(None, "-").is_err() && f(None, "users").is_err());
+    }
+
+    #[test]
+    fn bars_name_the_company_and_its_place() {
+        let c = |name: &str| Company {
+            id: "x".into(),
+            name: name.into(),
+        };
+        assert_eq!(reading(&c("Acme"), 0, 1), "users of Acme");
+        assert_eq!(reading(&c("Acme"), 1, 4), "users of Acme (company 2 of 4)");
     }
 
     #[test]

@@ -83,6 +83,19 @@ pub struct Common {
         value_parser = clap::builder::FalseyValueParser::new()
     )]
     pub no_token_cache: bool,
+    /// Table cells at full length. By default a table on a terminal fits its width (or
+    /// COLUMNS), each row on one line, long cells cut with "…".
+    #[arg(long, global = true)]
+    pub wide: bool,
+    /// The columns a listing shows, in this order, by header name (any case, spaces ignored):
+    /// --columns email,department,status. Tables and CSV only; JSON keeps every field.
+    #[arg(
+        long,
+        global = true,
+        value_delimiter = ',',
+        value_name = "NAME,..."
+    )]
+    pub columns: Vec<String>,
 }
 
 impl Common {
@@ -94,6 +107,7 @@ impl Common {
         let mut builder = Client::builder(c.base_url.clone())
             .credentials(c.client_id.clone(), c.client_secret.clone())
             .retry_budget(self.retries)
+            .on_retry(|n| crate::output::notice(&crate::output::retry_line(n)))
             .user_agent(concat!("rollcall-cli/", env!("CARGO_PKG_VERSION")));
         let cache = (!self.no_token_cache)
             .then(|| TokenCache::for_credentials(&c))
@@ -107,8 +121,12 @@ impl Common {
         Ok(builder.build()?)
     }
 
-    /// Table or JSON.
+    /// Table or JSON; also fixes how tables are laid out for this run.
     pub fn mode(&self) -> Mode {
+        crate::output::set_layout(crate::output::Layout {
+            wide: self.wide,
+            columns: self.columns.clone(),
+        });
         self.output.mode()
     }
 }

@@ -480,7 +480,7 @@ async fn count(common: &Common, a: CountArgs) -> Result<()> {
                 .collect();
             cells.push(line("Total".into(), String::new(), &report.totals));
             let monthly = format!("Monthly ({})", report.month);
-            output::print_table(&output::table(
+            output::print_table(&output::listing(
                 &[
                     "Company",
                     "Resource Id",
@@ -491,7 +491,7 @@ async fn count(common: &Common, a: CountArgs) -> Result<()> {
                 ],
                 cells,
                 &[2, 3, 4, 5],
-            ))
+            )?)
         }
     }
 }

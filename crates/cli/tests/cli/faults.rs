@@ -66,6 +66,18 @@ async fn waits_for_retry_after_and_finishes(engine: Engine) {
         after_count >= 1,
         "the count needs more than 2 requests in a second, so the server refused some"
     );
+    // Each refusal was followed by a line saying why the command waits and for how long.
+    let waits = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("The server is rate limiting this client (HTTP 429); waiting "))
+        .count();
+    assert_eq!(waits as u64, after_count, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("as it asked, before attempt 2 of 5"),
+        "{}",
+        run.stderr
+    );
 
     // A name lookup and a listing, right after: whether the server refuses some of them depends
     // on how fast this machine runs the count, so only the listing's result is checked.

@@ -356,3 +356,118 @@ both_engines!(
     users_by_email,
     csv_output
 );
+
+/// `--columns`, `COLUMNS`, and the credentials and output flags before the command (issue #18).
+/// Layout does not depend on the engine: SQLite.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn columns_width_and_flags_anywhere() {
+    let Some(s) = TestServer::start(Engine::Sqlite).await else {
+        return;
+    };
+    let token = s.root_token().await;
+    let company = s
+        .create_company(&token, None, json!({"name": "Acme"}))
+        .await;
+    users(&s, &token, &company, 3).await;
+    let root = [
+        ("KEEPNET_CLIENT_ID", ROOT_ID),
+        ("KEEPNET_CLIENT_SECRET", ROOT_SECRET),
+        ("KEEPNET_API_BASE_URL", s.base.as_str()),
+    ];
+
+    // --columns picks and orders the columns, any case, for tables and CSV.
+    let run = s
+        .run(&list_args(&[
+            "--output",
+            "csv",
+            "--columns",
+            "department,EMAIL",
+        ]))
+        .await;
+    run.code(0);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines[0], "Department,Email", "{run:?}");
+    assert_eq!(lines[1], "Sales,u0000@acme.test", "{run:?}");
+    let run = s
+        .run(&list_args(&[
+            "--output",
+            "table",
+            "--columns",
+            "email,last name",
+        ]))
+        .await;
+    run.code(0);
+    let header = run.stdout.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("Email") && header.contains("Last Name"),
+        "{run:?}"
+    );
+    assert!(!header.contains("Department"), "{run:?}");
+    // An unknown column is refused before anything is printed, with the valid names.
+    let run = s
+        .run(&list_args(&[
+            "--output",
+            "table",
+            "--columns",
+            "email,shoe",
+        ]))
+        .await;
+    run.code(1);
+    assert!(run.stdout.is_empty(), "{run:?}");
+    assert!(
+        run.stderr.contains("no column 'shoe'") && run.stderr.contains("department"),
+        "{run:?}"
+    );
+
+    // A table fits COLUMNS when it is set, even in a pipe; each user on one line.
+    let mut env = root.to_vec();
+    env.push(("COLUMNS", "80"));
+    let run = s.run_env(&env, &list_args(&["--output", "table"])).await;
+    run.code(0);
+    assert_eq!(run.stdout.lines().count(), 2 + 3, "{run:?}");
+    for line in run.stdout.lines() {
+        assert!(line.trim_end().chars().count() <= 80, "{line:?}");
+    }
+    assert!(run.stdout.contains('…'), "{run:?}");
+    // Without COLUMNS a piped table keeps its cells whole.
+    let run = s.run(&list_args(&["--output", "table"])).await;
+    run.code(0);
+    assert!(
+        run.stdout.contains("u0000@acme.test") && !run.stdout.contains('…'),
+        "{run:?}"
+    );
+
+    // The credentials and output flags work before the command as well as after it.
+    let before = s
+        .run(&[
+            "--output",
+            "json",
+            "--retries",
+            "2",
+            "--no-token-cache",
+            "users",
+            "list",
+            "--company",
+            "Acme",
+            "--sort",
+            "Email",
+        ])
+        .await;
+    before.code(0);
+    let after = s.run(&list_args(&["--output", "json"])).await;
+    after.code(0);
+    assert_eq!(emails(&before.json()), emails(&after.json()));
+    assert_eq!(emails(&before.json()).len(), 3);
+    // A profile named before the command is the one used.
+    let run = s
+        .run_env(&root, &["--profile", "nowhere", "companies", "list"])
+        .await;
+    // Exit 2: credentials.
+    run.code(2);
+    assert!(run.stderr.contains("no profile 'nowhere'"), "{run:?}");
+    // Flags that belong to no command before it are still refused by name.
+    let run = s.run(&["--profile", "x", "serve"]).await;
+    run.code(1);
+    assert!(run.stderr.contains("--profile"), "{run:?}");
+    s.finish().await;
+}

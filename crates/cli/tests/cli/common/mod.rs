@@ -135,12 +135,26 @@ pub fn spawn_on_terminal(
     args: &[&str],
     root: bool,
 ) -> Option<tokio::process::Child> {
+    spawn_on_sized_terminal(s, args, root, None)
+}
+
+/// [`spawn_on_terminal`] on a terminal `cols` columns wide (`stty cols`); without, the
+/// terminal reports no size, as `script` with piped input makes it.
+pub fn spawn_on_sized_terminal(
+    s: &TestServer,
+    args: &[&str],
+    root: bool,
+    cols: Option<u16>,
+) -> Option<tokio::process::Child> {
     let mut argv = vec![env!("CARGO_BIN_EXE_rollcall")];
     argv.extend_from_slice(args);
-    let command = shlex::try_join(argv).expect("quotable arguments");
+    let mut command = shlex::try_join(argv).expect("quotable arguments");
+    if let Some(cols) = cols {
+        command = format!("stty cols {cols} rows 50 && {command}");
+    }
     let mut cmd = tokio::process::Command::new("script");
     for (k, _) in std::env::vars() {
-        if k.starts_with("KEEPNET_") || k.starts_with("ROLLCALL_") {
+        if k.starts_with("KEEPNET_") || k.starts_with("ROLLCALL_") || k == "COLUMNS" {
             cmd.env_remove(k);
         }
     }
@@ -190,7 +204,8 @@ pub async fn run_on_terminal(s: &TestServer, args: &[&str], input: &str) -> Opti
 pub async fn run_cli(home: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_rollcall"));
     for (k, _) in std::env::vars() {
-        if k.starts_with("KEEPNET_") || k.starts_with("ROLLCALL_") {
+        // COLUMNS sets the width tables fit: a test gives it when it means to.
+        if k.starts_with("KEEPNET_") || k.starts_with("ROLLCALL_") || k == "COLUMNS" {
             cmd.env_remove(k);
         }
     }
