@@ -1,7 +1,8 @@
 //! PDF export: a paginated, readable table (A4 landscape). Text is set in DejaVu Sans, which is
 //! compiled in and covers Latin, Greek and Cyrillic scripts; characters it lacks (Chinese,
 //! Japanese, Korean, ...) are set in the first of the operator's fallback fonts that has them
-//! (`--pdf-fallback-font`), or print as placeholders.
+//! (`--pdf-fallback-font`), or print as placeholders. Each file embeds only the glyphs it
+//! prints (font subsetting). The CLI's export of several companies gets a section per company.
 
 use std::path::PathBuf;
 
@@ -72,7 +73,7 @@ fn parse_font(bytes: &[u8], what: &str) -> Result<ParsedFont, String> {
     let mut warnings = Vec::new();
     let font = ParsedFont::from_bytes(bytes, 0, &mut warnings)
         .ok_or_else(|| format!("{what} is not a TrueType or OpenType font"))?;
-    if font.codepoint_to_glyph.is_empty() {
+    if font.cmap_subtable.is_none() {
         return Err(format!("{what} maps no characters to glyphs"));
     }
     Ok(font)
@@ -132,11 +133,10 @@ impl PdfFonts {
     /// Width of `c` drawn in `face` at `size` points, in mm.
     fn advance_mm(&self, face: Face, c: char, size: f32) -> f32 {
         let font = self.font(face);
-        let em = f32::from(font.units_per_em.max(1));
+        let em = f32::from(font.pdf_font_metrics.units_per_em.max(1));
         let units = font
             .lookup_glyph_index(u32::from(c))
-            .and_then(|g| font.get_glyph_width(g))
-            .map_or(em / 2.0, f32::from);
+            .map_or(em / 2.0, |g| f32::from(font.get_horizontal_advance(g)));
         units / em * size * MM_PER_PT
     }
 
@@ -242,9 +242,31 @@ fn rule(ops: &mut Vec<Op>, y: f32) {
     });
 }
 
+/// The first column of the CLI's export of several companies (`--all-companies`): such a PDF
+/// gets a section per company, headed with its name, instead of the column.
+const COMPANY_COLUMN: &str = "Company";
+
+/// One company's rows, or every row when the export has no [`COMPANY_COLUMN`].
+struct Section {
+    /// The company its heading names.
+    company: Option<String>,
+    rows: Vec<Vec<String>>,
+}
+
+/// A cell as the PDF prints it.
+fn cell_text(cell: &Cell) -> String {
+    match cell {
+        // Dates only: the time of day does not help a printed list.
+        Cell::Time(_) => cell.text().chars().take(10).collect(),
+        other => other.text(),
+    }
+}
+
 /// Collects the rows (at most [`PDF_MAX_ROWS`]) and lays them out in pages with a header
-/// (title, company, filter, generation time) and "Page n of m" footers. `rows` is read on the
-/// calling thread, which may block (run it on a blocking thread).
+/// (title, company, filter, generation time) and "Page n of m" footers. When the first column
+/// is `Company` (the CLI's `--all-companies`), each company starts a new page with a heading
+/// naming it and its row count, and that column is left out of the table. `rows` is read on
+/// the calling thread, which may block (run it on a blocking thread).
 pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>, C: AsRef<str>>(
     columns: &[C],
     mut rows: S,
@@ -252,32 +274,45 @@ pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>, C: AsRef<str>>(
     report: &Report,
     fonts: &PdfFonts,
 ) -> Result<Vec<u8>, String> {
+    let by_company = columns.first().map(AsRef::as_ref) == Some(COMPANY_COLUMN);
     let keep: Vec<usize> = columns
         .iter()
         .enumerate()
-        .filter(|(_, c)| {
+        .filter(|&(i, c)| {
             let c = c.as_ref();
-            PDF_COLUMNS.contains(&c) || report.pdf_columns.iter().any(|p| p == c)
+            !(by_company && i == 0)
+                && (PDF_COLUMNS.contains(&c) || report.pdf_columns.iter().any(|p| p == c))
         })
         .map(|(i, _)| i)
         .collect();
-    let mut table: Vec<Vec<String>> = Vec::new();
+    let mut sections: Vec<Section> = Vec::new();
+    let mut n = 0usize;
     while let Some(row) = rows.next_row() {
         let cells = to_cells(&row.map_err(|e| format!("export cursor failed: {e}"))?);
-        if table.len() as i64 >= PDF_MAX_ROWS {
+        if n as i64 >= PDF_MAX_ROWS {
             return Err(format!(
                 "more than {PDF_MAX_ROWS} rows reached the PDF writer"
             ));
         }
-        table.push(
-            keep.iter()
-                .map(|&i| match &cells[i] {
-                    // Dates only: the time of day does not help a printed list.
-                    Cell::Time(_) => cells[i].text().chars().take(10).collect(),
-                    other => other.text(),
-                })
-                .collect(),
-        );
+        n += 1;
+        let company = by_company.then(|| cells.first().map(cell_text).unwrap_or_default());
+        let row = keep
+            .iter()
+            .map(|&i| cells.get(i).map(cell_text).unwrap_or_default())
+            .collect();
+        match sections.last_mut() {
+            Some(s) if s.company == company => s.rows.push(row),
+            _ => sections.push(Section {
+                company,
+                rows: vec![row],
+            }),
+        }
+    }
+    if sections.is_empty() {
+        sections.push(Section {
+            company: None,
+            rows: Vec::new(),
+        });
     }
 
     let mut doc = PdfDocument::new(&format!("{} - {}", report.title, report.company));
@@ -307,7 +342,7 @@ pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>, C: AsRef<str>>(
         .map(|h| {
             if h.contains("Email") {
                 3.0
-            } else if h.contains("Name") || *h == "Department" || *h == "Company" {
+            } else if h.contains("Name") || *h == "Department" || *h == COMPANY_COLUMN {
                 1.6
             } else {
                 1.0
@@ -319,9 +354,21 @@ pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>, C: AsRef<str>>(
     let widths: Vec<f32> = weights.iter().map(|w| usable * w / total).collect();
 
     let top = PAGE_H - MARGIN;
-    let first_row_y = top - 22.0;
+    // A company's heading takes a line above the table.
+    let heading_y = top - 21.0;
+    let first_row_y = if by_company { top - 28.0 } else { top - 22.0 };
     let per_page = (((first_row_y - MARGIN - 8.0) / ROW_H).floor() as usize).max(1);
-    let page_count = table.len().div_ceil(per_page).max(1);
+    // Each section starts a page: (section, its rows on the page, whether it began earlier).
+    let mut plan: Vec<(&Section, &[Vec<String>], bool)> = Vec::new();
+    for s in &sections {
+        if s.rows.is_empty() {
+            plan.push((s, &[], false));
+        }
+        for (i, chunk) in s.rows.chunks(per_page).enumerate() {
+            plan.push((s, chunk, i > 0));
+        }
+    }
+    let page_count = plan.len();
     let generated = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
     let grey = Color::Rgb(Rgb {
         r: 0.35,
@@ -335,9 +382,11 @@ pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>, C: AsRef<str>>(
         b: 0.0,
         icc_profile: None,
     });
+    let (one, many) = report.noun;
+    let count = |n: usize| format!("{n} {}", if n == 1 { one } else { many });
 
     let mut pages = Vec::with_capacity(page_count);
-    for p in 0..page_count {
+    for (p, &(section, page_rows, continued)) in plan.iter().enumerate() {
         let mut ops = Vec::new();
         ops.push(Op::SetFillColor { col: black.clone() });
         let title = format!("{} - {}", report.title, report.company);
@@ -356,12 +405,7 @@ pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>, C: AsRef<str>>(
             Some(usable),
             &summary,
         );
-        let (one, many) = report.noun;
-        let n = table.len();
-        let generated = format!(
-            "Generated {generated}. {n} {}.",
-            if n == 1 { one } else { many }
-        );
+        let generated = format!("Generated {generated}. {}.", count(n));
         h.text(
             &mut ops,
             Face::Regular,
@@ -372,6 +416,21 @@ pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>, C: AsRef<str>>(
             &generated,
         );
         ops.push(Op::SetFillColor { col: black.clone() });
+        if let Some(company) = &section.company {
+            let mut heading = format!("Company: {company} ({})", count(section.rows.len()));
+            if continued {
+                heading.push_str(", continued");
+            }
+            h.text(
+                &mut ops,
+                Face::Bold,
+                10.0,
+                MARGIN,
+                heading_y,
+                Some(usable),
+                &heading,
+            );
+        }
         let mut x = MARGIN;
         for (head, w) in headers.iter().zip(&widths) {
             let y = first_row_y + 1.5;
@@ -382,7 +441,7 @@ pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>, C: AsRef<str>>(
         ops.push(Op::SetOutlineThickness { pt: Pt(0.5) });
         rule(&mut ops, first_row_y);
         let mut y = first_row_y - ROW_H;
-        for row in table.iter().skip(p * per_page).take(per_page) {
+        for row in page_rows {
             let mut x = MARGIN;
             for (cell, w) in row.iter().zip(&widths) {
                 if !cell.is_empty() {
@@ -400,7 +459,7 @@ pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>, C: AsRef<str>>(
             }
             y -= ROW_H;
         }
-        if table.is_empty() {
+        if page_rows.is_empty() {
             let none = "No rows match this filter.";
             h.text(&mut ops, Face::Regular, 9.0, MARGIN, y, None, none);
         }
@@ -410,18 +469,241 @@ pub fn write<S: RowSource, F: Fn(&S::Row) -> Vec<Cell>, C: AsRef<str>>(
         h.text(&mut ops, Face::Regular, 8.0, x, MARGIN - 4.0, None, &page);
         pages.push(PdfPage::new(Mm(PAGE_W), Mm(PAGE_H), ops));
     }
+    // Subsetting (printpdf's `text_layout` feature) embeds only the glyphs the pages use:
+    // without it every export carried whole fonts, the CJK fallback above all.
+    let options = PdfSaveOptions {
+        subset_fonts: true,
+        ..PdfSaveOptions::default()
+    };
     let mut save_warnings = Vec::new();
-    Ok(doc
-        .with_pages(pages)
-        .save(&PdfSaveOptions::default(), &mut save_warnings))
+    Ok(doc.with_pages(pages).save(&options, &mut save_warnings))
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::export::TARGET_USER_COLUMNS;
 
     const CJK_FONT: &str = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf";
+
+    struct VecRows(std::vec::IntoIter<Vec<Cell>>);
+
+    impl RowSource for VecRows {
+        type Row = Vec<Cell>;
+
+        fn next_row(&mut self) -> Option<Result<Vec<Cell>, String>> {
+            self.0.next().map(Ok)
+        }
+    }
+
+    fn report() -> Report {
+        Report {
+            title: "Target Users".into(),
+            company: "Acme".into(),
+            filter_summary: "All users, by email.".into(),
+            pdf_columns: vec![],
+            left_out: None,
+            noun: ("user", "users"),
+        }
+    }
+
+    /// A target user's cells in `TARGET_USER_COLUMNS` order, named after `first` and `last`.
+    fn user(i: usize, first: &str, last: &str) -> Vec<Cell> {
+        let text = |s: &str| Cell::Text(s.to_owned());
+        vec![
+            text(&format!("user{i}@example.com")),
+            text(first),
+            text(last),
+            text("Research"),
+            text("+1 555 0100"),
+            text("Medium"),
+            text("Active"),
+            Cell::Bool(false),
+            text("UTC"),
+            text("en"),
+            text("Ann Lee"),
+            text("ann@example.com"),
+            Cell::Time(Some(1_767_225_600_000)),
+            Cell::Time(None),
+            text(&format!("usr{i:09}")),
+            text("All staff"),
+        ]
+    }
+
+    fn write_pdf(columns: &[&str], rows: Vec<Vec<Cell>>, fonts: &PdfFonts) -> Vec<u8> {
+        write(
+            columns,
+            VecRows(rows.into_iter()),
+            |r: &Vec<Cell>| r.clone(),
+            &report(),
+            fonts,
+        )
+        .unwrap()
+    }
+
+    /// The text of each page, as lopdf extracts it.
+    fn page_texts(pdf: &[u8]) -> Vec<String> {
+        let doc = lopdf::Document::load_mem(pdf).unwrap();
+        doc.get_pages()
+            .keys()
+            .map(|&n| doc.extract_text(&[n]).unwrap())
+            .collect()
+    }
+
+    /// The font programs the PDF embeds (`FontFile2`/`FontFile3` streams), decompressed.
+    fn font_programs(pdf: &[u8]) -> Vec<Vec<u8>> {
+        let doc = lopdf::Document::load_mem(pdf).unwrap();
+        let mut programs = Vec::new();
+        for object in doc.objects.values() {
+            let Ok(descriptor) = object.as_dict() else {
+                continue;
+            };
+            for key in [b"FontFile2".as_slice(), b"FontFile3".as_slice()] {
+                if let Ok(id) = descriptor.get(key).and_then(|r| r.as_reference()) {
+                    let stream = doc.get_object(id).unwrap().as_stream().unwrap();
+                    programs.push(
+                        stream
+                            .decompressed_content()
+                            .unwrap_or_else(|_| stream.content.clone()),
+                    );
+                }
+            }
+        }
+        programs
+    }
+
+    /// Checks that every embedded font program is a font and none is more than `max` bytes.
+    fn assert_subset(pdf: &[u8], fonts: usize, max: usize) -> Vec<ParsedFont> {
+        let programs = font_programs(pdf);
+        assert_eq!(programs.len(), fonts, "font programs embedded");
+        programs
+            .iter()
+            .map(|p| {
+                assert!(p.len() <= max, "a font program of {} bytes", p.len());
+                ParsedFont::from_bytes(p, 0, &mut Vec::new()).expect("the program is a font")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_one_user_pdf_embeds_only_the_glyphs_it_prints() {
+        let fonts = PdfFonts::load(&[]).unwrap();
+        let pdf = write_pdf(TARGET_USER_COLUMNS, vec![user(1, "Zoë", "Łukasz")], &fonts);
+        eprintln!("a PDF of 1 user: {} bytes", pdf.len());
+        assert!(pdf.len() < 100_000, "{} bytes", pdf.len());
+        // DejaVu Sans regular and bold, each cut to a small part of the whole font.
+        let whole = dejavu::sans::regular().len();
+        let embedded = assert_subset(&pdf, 2, whole / 10);
+        assert!(embedded
+            .iter()
+            .any(|f| f.lookup_glyph_index('Ł'.into()).is_some()));
+        let pages = page_texts(&pdf);
+        assert_eq!(pages.len(), 1);
+        for text in [
+            "user1@example.com",
+            "Zoë",
+            "Łukasz",
+            "Email",
+            "1 user.",
+            "Page 1 of 1",
+        ] {
+            assert!(pages[0].contains(text), "{text} in {:?}", pages[0]);
+        }
+        assert!(
+            !pages[0].contains("Company:"),
+            "no sections: {:?}",
+            pages[0]
+        );
+    }
+
+    #[test]
+    fn a_thousand_user_pdf_stays_small() {
+        let fonts = PdfFonts::load(&[]).unwrap();
+        let rows = (0..1000).map(|i| user(i, "Anna", "Fiore")).collect();
+        let pdf = write_pdf(TARGET_USER_COLUMNS, rows, &fonts);
+        eprintln!("a PDF of 1,000 users: {} bytes", pdf.len());
+        assert!(pdf.len() < 250_000, "{} bytes", pdf.len());
+        assert_subset(&pdf, 2, dejavu::sans::regular().len() / 10);
+        let pages = page_texts(&pdf);
+        let last = pages.last().unwrap();
+        assert!(last.contains("user999@example.com"), "{last:?}");
+        assert!(last.contains(&format!("Page {0} of {0}", pages.len())));
+    }
+
+    #[test]
+    fn cjk_text_embeds_a_small_part_of_the_fallback_font() {
+        if !std::path::Path::new(CJK_FONT).exists() {
+            assert!(
+                std::env::var("CI").map(|v| v != "true").unwrap_or(true),
+                "CI must install fonts-droid-fallback ({CJK_FONT})"
+            );
+            eprintln!("{CJK_FONT} is not installed: skipping the CJK size check");
+            return;
+        }
+        let fonts = PdfFonts::load(&[CJK_FONT.into()]).unwrap();
+        let rows = vec![user(1, "太郎", "山田"), user(2, "小明", "王")];
+        let pdf = write_pdf(TARGET_USER_COLUMNS, rows, &fonts);
+        eprintln!(
+            "a PDF of 2 CJK users with the fallback font: {} bytes",
+            pdf.len()
+        );
+        assert!(pdf.len() < 100_000, "{} bytes", pdf.len());
+        let whole = std::fs::metadata(CJK_FONT).unwrap().len() as usize;
+        let embedded = assert_subset(&pdf, 3, whole / 20);
+        assert!(
+            embedded.iter().any(|f| "山田太郎王小明"
+                .chars()
+                .all(|c| f.lookup_glyph_index(c.into()).is_some())),
+            "the fallback subset draws the ideographs"
+        );
+        let text = page_texts(&pdf).concat();
+        for name in ["太郎", "山田", "小明", "王"] {
+            assert!(text.contains(name), "{name} in {text:?}");
+        }
+    }
+
+    #[test]
+    fn several_companies_get_a_section_each() {
+        let fonts = PdfFonts::load(&[]).unwrap();
+        let columns: Vec<&str> = std::iter::once(COMPANY_COLUMN)
+            .chain(TARGET_USER_COLUMNS.iter().copied())
+            .collect();
+        let with = |company: &str, mut cells: Vec<Cell>| {
+            cells.insert(0, Cell::Text(company.to_owned()));
+            cells
+        };
+        // More users than a page holds, then a second company.
+        let mut rows: Vec<_> = (0..35)
+            .map(|i| with("North AB", user(i, "Anna", "Fiore")))
+            .collect();
+        rows.extend((100..102).map(|i| with("Beta Ltd", user(i, "Bo", "Berg"))));
+        let pdf = write_pdf(&columns, rows, &fonts);
+        let pages = page_texts(&pdf);
+        assert_eq!(pages.len(), 3, "{pages:?}");
+        let headings = [
+            "Company: North AB (35 users)\n",
+            "Company: North AB (35 users), continued",
+            "Company: Beta Ltd (2 users)",
+        ];
+        for (i, (page, heading)) in pages.iter().zip(headings).enumerate() {
+            assert!(page.contains(heading), "{heading} in {page:?}");
+            assert!(page.contains("37 users."), "the total: {page:?}");
+            assert!(page.contains(&format!("Page {} of 3", i + 1)), "{page:?}");
+            // The table header on every page, without the company column the heading replaces.
+            assert!(page.lines().any(|l| l == "Email"), "{page:?}");
+            assert!(!page.lines().any(|l| l == COMPANY_COLUMN), "{page:?}");
+        }
+        assert_eq!(pages[0].matches("North AB").count(), 1, "{:?}", pages[0]);
+        assert!(pages[0].contains("user0@example.com") && !pages[0].contains("Beta"));
+        assert!(pages[1].contains("user34@example.com") && !pages[1].contains("Beta"));
+        assert!(pages[2].contains("user100@example.com") && pages[2].contains("user101@"));
+        assert!(!pages[2].contains("North AB"), "{:?}", pages[2]);
+
+        let empty = page_texts(&write_pdf(&columns, vec![], &fonts));
+        assert_eq!(empty.len(), 1);
+        assert!(empty[0].contains("No rows match this filter."), "{empty:?}");
+    }
 
     #[test]
     fn a_fallback_font_that_cannot_be_used_is_an_error_naming_the_file() {
