@@ -52,6 +52,11 @@ enum Command {
     Profile(profile::ProfileCmd),
     /// The server's token signing keys (rotate, list), in its database.
     Keys(keys::KeysCmd),
+    /// Copy the server's SQLite database to FILE while it runs (a consistent online backup);
+    /// on PostgreSQL, print the pg_dump command to use instead.
+    Backup(commands::backup::BackupCmd),
+    /// The database's schema migrations: list them (--status) or apply the pending ones.
+    Migrate(commands::migrate::MigrateCmd),
     /// Server settings file.
     #[command(subcommand)]
     Config(ConfigCmd),
@@ -194,6 +199,18 @@ async fn main() -> ExitCode {
             let empty = clap::ArgMatches::default();
             keys::run(c, matches.subcommand_matches("keys").unwrap_or(&empty)).await
         }
+        Command::Backup(c) => {
+            init_logging("warn", false);
+            let empty = clap::ArgMatches::default();
+            let m = matches.subcommand_matches("backup").unwrap_or(&empty);
+            commands::backup::run(c, m).await
+        }
+        Command::Migrate(c) => {
+            init_logging("warn", false);
+            let empty = clap::ArgMatches::default();
+            let m = matches.subcommand_matches("migrate").unwrap_or(&empty);
+            commands::migrate::run(c, m).await
+        }
         Command::Openapi => serde_json::to_string_pretty(&rollcall_server::router::document())
             .map_err(anyhow::Error::from)
             .and_then(|json| write_stdout(&(json + "\n"))),
@@ -218,6 +235,8 @@ async fn main() -> ExitCode {
                 | Command::Config(_)
                 | Command::Openapi
                 | Command::Keys(_)
+                | Command::Backup(_)
+                | Command::Migrate(_)
                 | Command::Completion { .. }
                 | Command::Man { .. } => {
                     unreachable!("handled above")

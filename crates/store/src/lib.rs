@@ -43,8 +43,10 @@ pub use imports::{
 pub use keys::{KeyStore, Rotation, SigningKey};
 pub use model::*;
 pub use open::{
-    check_pool_size, new_resource_id, Engine, SqlStore, DEFAULT_POSTGRES_POOL_SIZE,
-    DEFAULT_SQLITE_POOL_SIZE, MAX_POOL_SIZE,
+    backup_sqlite, check_pool_size, check_sqlite_copy, new_resource_id,
+    postgres_url_without_password, sqlite_bytes_in_use, sqlite_database_file, Engine,
+    MigrationInfo, MigrationReport, MigrationState, SqlStore, SqliteCopySummary,
+    DEFAULT_POSTGRES_POOL_SIZE, DEFAULT_SQLITE_POOL_SIZE, MAX_POOL_SIZE,
 };
 pub use query::{Cond, FilterError, Order, SearchSpec, Val};
 pub use replica::{track_writes, ReplicaStatus};

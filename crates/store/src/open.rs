@@ -5,7 +5,7 @@
 //! `$1..$n` in order of appearance (which SQLite also numbers that way). Where the engines differ
 //! (schema details, pool shape) the difference is spelled out here, keyed on [`Engine`].
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -162,10 +162,7 @@ impl SqlStore {
     }
 
     fn migrator(&self) -> sqlx::migrate::Migrator {
-        match self.engine {
-            Engine::Sqlite => sqlx::migrate!("./migrations/sqlite"),
-            Engine::Postgres => sqlx::migrate!("./migrations/postgres"),
-        }
+        migrator_for(self.engine)
     }
 
     /// The pools and file checks of [`SqlStore::open_with_pool_size`], without migrating.
@@ -611,5 +608,512 @@ impl DatabaseStore for SqlStore {
 
     async fn note_write(&self, client: &str) -> Result<()> {
         SqlStore::note_write(self, client).await
+    }
+}
+
+/// This rollcall's migrations for `engine` (crates/store/migrations/{sqlite,postgres}).
+fn migrator_for(engine: Engine) -> sqlx::migrate::Migrator {
+    match engine {
+        Engine::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        Engine::Postgres => sqlx::migrate!("./migrations/postgres"),
+    }
+}
+
+fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// The SQLite file the settings name (empty URL: `rollcall.db` in `data_dir`; `sqlite://FILE`),
+/// or `None` for PostgreSQL. Nothing is opened or created; another kind of URL is a
+/// [`StoreError::Config`].
+pub fn sqlite_database_file(database_url: &str, data_dir: &Path) -> Result<Option<PathBuf>> {
+    let url = database_url.trim();
+    if url.is_empty() {
+        return Ok(Some(data_dir.join("rollcall.db")));
+    }
+    if url.starts_with("sqlite:") {
+        let file = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
+            .get_filename()
+            .to_path_buf();
+        return Ok(Some(file));
+    }
+    if is_postgres_url(url) {
+        return Ok(None);
+    }
+    Err(StoreError::Config(
+        "unsupported database URL: use an empty value (SQLite in the data dir), sqlite://FILE or postgres://..."
+            .to_owned(),
+    ))
+}
+
+/// A PostgreSQL URL without its password, for messages and for commands to copy:
+/// `postgres://USER@HOST:PORT/DATABASE` (other parameters left out).
+pub fn postgres_url_without_password(database_url: &str) -> Result<String> {
+    let opts = sqlx::postgres::PgConnectOptions::from_str(database_url.trim())?;
+    let (user, host, port) = (opts.get_username(), opts.get_host(), opts.get_port());
+    // As libpq: no database name means the user's.
+    let db = opts.get_database().unwrap_or(user);
+    Ok(if host.starts_with('/') {
+        // A socket directory goes in the `host` parameter.
+        format!("postgres://{user}@/{db}?host={host}&port={port}")
+    } else if host.contains(':') {
+        format!("postgres://{user}@[{host}]:{port}/{db}")
+    } else {
+        format!("postgres://{user}@{host}:{port}/{db}")
+    })
+}
+
+/// A migration as this rollcall and a database know it ([`SqlStore::migration_status`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationInfo {
+    /// Its version (the number its file name starts with).
+    pub version: i64,
+    /// Its description (the rest of the file name).
+    pub description: String,
+    /// Applied, pending, or a state that stops migrating.
+    pub state: MigrationState,
+}
+
+/// Where a migration stands in a database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MigrationState {
+    /// Applied on this date (UTC, `YYYY-MM-DD HH:MM:SS`).
+    Applied { on: String },
+    /// Known to this rollcall and not applied yet.
+    Pending,
+    /// Applied on this date with SQL other than this rollcall's: the database was migrated by
+    /// a build from edited migrations.
+    Modified { on: String },
+    /// Started on this date and failed part-way.
+    Failed { on: String },
+    /// Applied on this date by a rollcall that has migrations this one lacks (a newer one).
+    Unknown { on: String },
+}
+
+/// The migrations of a database: this rollcall's and the database's, by version.
+#[derive(Debug, Clone)]
+pub struct MigrationReport {
+    /// The database's engine.
+    pub engine: Engine,
+    /// The SQLite file, or the PostgreSQL URL without its password.
+    pub database: String,
+    /// Whether the database exists (an SQLite file not created yet has every migration pending).
+    pub exists: bool,
+    /// Every migration, by version.
+    pub migrations: Vec<MigrationInfo>,
+}
+
+impl MigrationReport {
+    /// The migrations not applied yet.
+    pub fn pending(&self) -> Vec<&MigrationInfo> {
+        self.migrations
+            .iter()
+            .filter(|m| m.state == MigrationState::Pending)
+            .collect()
+    }
+
+    /// What keeps this rollcall from serving or migrating the database, and what to do; `None`
+    /// when it may (pending migrations are not a problem: `migrate` applies them).
+    pub fn problem(&self) -> Option<String> {
+        let list = |pick: fn(&MigrationState) -> bool| {
+            self.migrations
+                .iter()
+                .filter(|m| pick(&m.state))
+                .map(|m| format!("{} ({})", m.version, m.description))
+                .collect::<Vec<_>>()
+        };
+        let unknown = list(|s| matches!(s, MigrationState::Unknown { .. }));
+        if !unknown.is_empty() {
+            return Some(format!(
+                "the database has migration(s) {} that this rollcall ({}) does not know: a newer rollcall migrated it. Use the rollcall version that migrated it (or a newer one); this binary must not serve or migrate it",
+                unknown.join(", "),
+                env!("CARGO_PKG_VERSION")
+            ));
+        }
+        let failed = list(|s| matches!(s, MigrationState::Failed { .. }));
+        if !failed.is_empty() {
+            return Some(format!(
+                "migration(s) {} failed part-way: repair the schema by hand (the server's log of that time says what failed), delete their rows from _sqlx_migrations, then run rollcall migrate again",
+                failed.join(", ")
+            ));
+        }
+        let modified = list(|s| matches!(s, MigrationState::Modified { .. }));
+        if !modified.is_empty() {
+            return Some(format!(
+                "migration(s) {} were applied with SQL other than this rollcall's: the database was migrated by a build from edited migrations; use that build, or restore a backup made before it",
+                modified.join(", ")
+            ));
+        }
+        None
+    }
+}
+
+/// One row of `_sqlx_migrations`.
+struct AppliedRow {
+    version: i64,
+    description: String,
+    on: String,
+    success: bool,
+    checksum: Vec<u8>,
+}
+
+/// The rows of `_sqlx_migrations`, by version; empty when the table does not exist yet.
+async fn applied_rows(conn: &mut AnyConnection, engine: Engine) -> Result<Vec<AppliedRow>> {
+    // Fixed statements: nothing from input. The date is read as text: the Any driver has no
+    // date type, and SQLite keeps CURRENT_TIMESTAMP (UTC) as text already.
+    let (exists, list) = match engine {
+        Engine::Sqlite => (
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+            "SELECT version, description, CAST(installed_on AS TEXT) AS installed_on, \
+             CAST(CASE WHEN success THEN 1 ELSE 0 END AS BIGINT) AS ok, checksum \
+             FROM _sqlx_migrations ORDER BY version",
+        ),
+        Engine::Postgres => (
+            "SELECT CAST(CASE WHEN to_regclass('_sqlx_migrations') IS NULL THEN 0 ELSE 1 END AS BIGINT) AS n",
+            "SELECT version, description, \
+             to_char(installed_on AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS installed_on, \
+             CAST(CASE WHEN success THEN 1 ELSE 0 END AS BIGINT) AS ok, checksum \
+             FROM _sqlx_migrations ORDER BY version",
+        ),
+    };
+    let row = sqlx::query(exists).fetch_one(&mut *conn).await?;
+    if get_i64(&row, "n")? == 0 {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(list).fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(AppliedRow {
+                version: get_i64(r, "version")?,
+                description: get_str(r, "description")?,
+                on: get_str(r, "installed_on")?,
+                success: get_i64(r, "ok")? != 0,
+                checksum: r.try_get::<Vec<u8>, _>("checksum")?,
+            })
+        })
+        .collect()
+}
+
+/// This rollcall's migrations set against the rows a database has applied.
+fn migration_list(known: &sqlx::migrate::Migrator, applied: &[AppliedRow]) -> Vec<MigrationInfo> {
+    let mut out: Vec<MigrationInfo> = known
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration())
+        .map(|m| {
+            let row = applied.iter().find(|a| a.version == m.version);
+            let state = match row {
+                None => MigrationState::Pending,
+                Some(a) if !a.success => MigrationState::Failed { on: a.on.clone() },
+                Some(a) if a.checksum != *m.checksum => {
+                    MigrationState::Modified { on: a.on.clone() }
+                }
+                Some(a) => MigrationState::Applied { on: a.on.clone() },
+            };
+            MigrationInfo {
+                version: m.version,
+                description: m.description.to_string(),
+                state,
+            }
+        })
+        .collect();
+    for a in applied {
+        if !out.iter().any(|m| m.version == a.version) {
+            out.push(MigrationInfo {
+                version: a.version,
+                description: a.description.clone(),
+                state: if a.success {
+                    MigrationState::Unknown { on: a.on.clone() }
+                } else {
+                    MigrationState::Failed { on: a.on.clone() }
+                },
+            });
+        }
+    }
+    out.sort_by_key(|m| m.version);
+    out
+}
+
+impl SqlStore {
+    /// The migrations of the database the settings name, applied and pending, without changing
+    /// it: SQLite is opened read-only, and a file that does not exist is not created (every
+    /// migration is then pending).
+    pub async fn migration_status(database_url: &str, data_dir: &Path) -> Result<MigrationReport> {
+        sqlx::any::install_default_drivers();
+        let (engine, database, opts) = match sqlite_database_file(database_url, data_dir)? {
+            Some(file) => {
+                let database = file.display().to_string();
+                if !file.exists() {
+                    return Ok(MigrationReport {
+                        engine: Engine::Sqlite,
+                        database,
+                        exists: false,
+                        migrations: migration_list(&migrator_for(Engine::Sqlite), &[]),
+                    });
+                }
+                let opts = AnyConnectOptions::from_str(&format!("sqlite://{database}?mode=ro"))?;
+                (Engine::Sqlite, database, opts)
+            }
+            None => (
+                Engine::Postgres,
+                postgres_url_without_password(database_url)?,
+                AnyConnectOptions::from_str(database_url.trim())?,
+            ),
+        };
+        let mut conn =
+            <AnyConnection as sqlx::Connection>::connect_with(&opts.disable_statement_logging())
+                .await?;
+        let applied = applied_rows(&mut conn, engine).await;
+        let _ = sqlx::Connection::close(conn).await;
+        Ok(MigrationReport {
+            engine,
+            database,
+            exists: true,
+            migrations: migration_list(&migrator_for(engine), &applied?),
+        })
+    }
+
+    /// Applies this rollcall's pending migrations to the database the settings name (an SQLite
+    /// file that does not exist is created, as `rollcall serve` would): the report from before,
+    /// and the migrations applied now. A database with a migration this rollcall does not know,
+    /// or one that failed or was changed, is refused with [`StoreError::Config`] before
+    /// anything is applied ([`MigrationReport::problem`]).
+    pub async fn apply_migrations(
+        database_url: &str,
+        data_dir: &Path,
+    ) -> Result<(MigrationReport, Vec<MigrationInfo>)> {
+        let store = Self::connect(database_url, data_dir, Some(1), false).await?;
+        let outcome = store.apply_pending(database_url).await;
+        store.close().await;
+        outcome
+    }
+
+    async fn apply_pending(
+        &self,
+        database_url: &str,
+    ) -> Result<(MigrationReport, Vec<MigrationInfo>)> {
+        let known = self.migrator();
+        let applied = {
+            let mut conn = self.writer.acquire().await?;
+            applied_rows(&mut conn, self.engine).await?
+        };
+        let before = MigrationReport {
+            engine: self.engine,
+            database: match (&self.sqlite_file, self.engine) {
+                (Some(file), _) => file.display().to_string(),
+                (None, Engine::Postgres) => postgres_url_without_password(database_url)?,
+                (None, Engine::Sqlite) => database_url.trim().to_owned(),
+            },
+            exists: true,
+            migrations: migration_list(&known, &applied),
+        };
+        if let Some(problem) = before.problem() {
+            return Err(StoreError::Config(problem));
+        }
+        known.run(&self.writer).await?;
+        self.remember_exposure().await?;
+        let after = {
+            let mut conn = self.writer.acquire().await?;
+            applied_rows(&mut conn, self.engine).await?
+        };
+        let now = migration_list(&known, &after)
+            .into_iter()
+            .filter(|m| {
+                !matches!(m.state, MigrationState::Pending)
+                    && before.pending().iter().any(|p| p.version == m.version)
+            })
+            .collect();
+        Ok((before, now))
+    }
+}
+
+/// What a copy of an SQLite database holds ([`check_sqlite_copy`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqliteCopySummary {
+    /// Target users not deleted.
+    pub target_users: i64,
+    /// Target users soft-deleted (kept for restore and audit).
+    pub deleted_target_users: i64,
+    /// Companies, the root reseller company included.
+    pub companies: i64,
+}
+
+fn open_read_only(file: &Path) -> Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open_with_flags(
+        file,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    // A server writing at the same time holds the lock for a moment at a time: wait for it.
+    conn.execute_batch("PRAGMA busy_timeout = 10000;")?;
+    Ok(conn)
+}
+
+/// Bytes of the SQLite database at `file` that hold data (its pages less the free ones):
+/// about the size of a copy, for a progress bar. Blocking.
+pub fn sqlite_bytes_in_use(file: &Path) -> Result<u64> {
+    let conn = open_read_only(file)?;
+    let pragma = |name: &str| -> Result<i64> {
+        // The pragma names are constants of this function, never input.
+        Ok(conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))?)
+    };
+    let pages = pragma("page_count")? - pragma("freelist_count")?;
+    Ok(u64::try_from(pages.max(0) * pragma("page_size")?).unwrap_or(0))
+}
+
+/// Writes a consistent copy of the SQLite database at `file` to `into` with `VACUUM INTO`,
+/// while servers keep reading and writing it: the copy is the database as of the copy's one
+/// read transaction, compacted, in a single file (no WAL). `into` is created readable by its
+/// owner only (the database holds the token signing keys) and must not exist. Blocking.
+pub fn backup_sqlite(file: &Path, into: &Path) -> Result<()> {
+    if !file.exists() {
+        return Err(StoreError::Config(format!(
+            "no database at {}: point --data-dir or --database-url at the server's database",
+            file.display()
+        )));
+    }
+    let target = into.to_str().ok_or_else(|| {
+        StoreError::Config(format!(
+            "{} is not valid UTF-8, which SQLite cannot take as a file name: choose another name",
+            into.display()
+        ))
+    })?;
+    // Not a URI (`file:...`), which SQLite would parse instead of taking it as a path.
+    if !into.is_absolute() {
+        return Err(StoreError::Config(format!(
+            "the backup's path {} must be absolute",
+            into.display()
+        )));
+    }
+    // VACUUM INTO writes into an empty file as into a new one, and keeps its mode.
+    let mut create = std::fs::OpenOptions::new();
+    create.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut create, 0o600);
+    create.open(into).map_err(|e| {
+        StoreError::Filesystem(format!(
+            "cannot create {}: {e}; choose a directory you can write",
+            into.display()
+        ))
+    })?;
+    let conn = open_read_only(file)?;
+    // The file name is a bound parameter, never part of the statement's text.
+    conn.execute("VACUUM INTO ?1", [target])?;
+    drop(conn);
+    std::fs::File::open(into)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| {
+            StoreError::Filesystem(format!("cannot flush {} to disk: {e}", into.display()))
+        })?;
+    Ok(())
+}
+
+/// Opens an SQLite copy read-only, checks it (`PRAGMA quick_check`) and counts what it holds.
+/// Blocking.
+pub fn check_sqlite_copy(file: &Path) -> Result<SqliteCopySummary> {
+    let conn = open_read_only(file)?;
+    let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+    if check != "ok" {
+        return Err(StoreError::Corrupt(format!(
+            "the copy {} fails SQLite's integrity check: {check}",
+            file.display()
+        )));
+    }
+    let count = |sql: &str| -> Result<i64> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
+    Ok(SqliteCopySummary {
+        target_users: count("SELECT COUNT(*) FROM target_users WHERE is_deleted = 0")?,
+        deleted_target_users: count("SELECT COUNT(*) FROM target_users WHERE is_deleted <> 0")?,
+        companies: count("SELECT COUNT(*) FROM companies")?,
+    })
+}
+
+#[cfg(test)]
+mod operator_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn status_reads_without_creating_and_migrate_applies_everything() {
+        let dir = tempfile::tempdir().expect("dir");
+        let data = dir.path().join("data");
+        let before = SqlStore::migration_status("", &data).await.expect("status");
+        assert!(!before.exists);
+        assert!(!data.exists(), "status must not create the data directory");
+        let known = migrator_for(Engine::Sqlite).iter().count();
+        assert_eq!(before.pending().len(), known);
+        assert!(before.problem().is_none());
+
+        let (was, applied) = SqlStore::apply_migrations("", &data)
+            .await
+            .expect("migrate");
+        assert_eq!(was.pending().len(), known);
+        assert_eq!(applied.len(), known);
+        let after = SqlStore::migration_status("", &data).await.expect("status");
+        assert!(after.exists);
+        assert!(after.pending().is_empty(), "{:?}", after.migrations);
+        assert!(after
+            .migrations
+            .iter()
+            .all(|m| matches!(&m.state, MigrationState::Applied { on } if on.len() == 19)));
+
+        // Nothing left: a second run applies nothing.
+        let (_, again) = SqlStore::apply_migrations("", &data)
+            .await
+            .expect("migrate");
+        assert!(again.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_migration_this_build_lacks_is_named_and_stops_migrate() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = SqlStore::open("", dir.path()).await.expect("open");
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (99990001, 'from the future', TRUE, x'00', 1)",
+        )
+        .execute(&store.writer)
+        .await
+        .expect("insert");
+        store.close().await;
+        let report = SqlStore::migration_status("", dir.path())
+            .await
+            .expect("status");
+        let last = report.migrations.last().expect("migrations");
+        assert_eq!(last.version, 99990001);
+        assert!(matches!(last.state, MigrationState::Unknown { .. }));
+        let problem = report.problem().expect("a problem");
+        assert!(problem.contains("99990001 (from the future)"), "{problem}");
+        let refused = SqlStore::apply_migrations("", dir.path()).await;
+        assert!(
+            matches!(&refused, Err(StoreError::Config(m)) if m.contains("newer rollcall")),
+            "{refused:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_backup_is_a_checked_private_copy() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = SqlStore::open("", dir.path()).await.expect("open");
+        store.close().await;
+        let file = dir.path().join("rollcall.db");
+        assert!(sqlite_bytes_in_use(&file).expect("size") > 0);
+        let copy = dir.path().join("copy.db");
+        backup_sqlite(&file, &copy).expect("backup");
+        let summary = check_sqlite_copy(&copy).expect("check");
+        assert_eq!(summary.target_users, 0);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&copy).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        // An existing file is never overwritten.
+        assert!(backup_sqlite(&file, &copy).is_err());
+    }
+
+    #[test]
+    fn postgres_urls_lose_their_password() {
+        let url =
+            postgres_url_without_password("postgres://rollcall:hunter2@db.internal:5433/prod")
+                .expect("url");
+        assert_eq!(url, "postgres://rollcall@db.internal:5433/prod");
+        assert!(!url.contains("hunter2"));
     }
 }

@@ -1,6 +1,7 @@
 //! The client commands: `companies`, `users`, `audit`, `token`, `profile` (and `serve`).
 
 pub mod audit;
+pub mod backup;
 pub mod clients;
 pub mod companies;
 pub mod export;
@@ -8,6 +9,7 @@ pub mod fields;
 pub mod groups;
 pub mod import;
 pub mod keys;
+pub mod migrate;
 pub mod profile;
 pub mod serve;
 pub mod token;

@@ -17,6 +17,7 @@ mod import;
 mod import_kill;
 mod listing;
 mod manual;
+mod operator;
 mod pipes;
 mod profiles;
 mod replicas;
