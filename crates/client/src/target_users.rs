@@ -108,6 +108,17 @@ impl Client {
             .await
     }
 
+    /// `POST /api/target-users/{resourceId}/restore` (rollcall's own): brings a soft-deleted
+    /// user back and returns it. Repeating it changes nothing, so it is retried like a read.
+    pub async fn restore_target_user(
+        &self,
+        scope: Option<&str>,
+        resource_id: &str,
+    ) -> Result<TargetUserDto> {
+        let path = format!("/api/target-users/{resource_id}/restore");
+        self.data(&Call::read_post(path).scope(scope)).await
+    }
+
     /// `DELETE /api/target-users/bulk-delete` (a DELETE with a JSON body).
     pub async fn bulk_delete_target_users(
         &self,

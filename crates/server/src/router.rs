@@ -115,6 +115,7 @@ pub fn routes() -> (Router<AppState>, Document) {
         .routes(routes!(users::by_resource_ids))
         .routes(routes!(users::by_resource_ids_with_deleted))
         .routes(routes!(users::get, users::update, users::delete))
+        .routes(routes!(users::restore))
         .routes(routes!(groups::of_user))
         .routes(routes!(imports::uploaded))
         .routes(routes!(imports::renew))

@@ -41,6 +41,8 @@ pub enum Operation {
     Update,
     /// A resource was deleted (target users: soft-deleted).
     Delete,
+    /// A soft-deleted target user was brought back.
+    Restore,
     /// Many target users were created at once.
     BulkCreate,
     /// Many target users were deleted at once.
@@ -60,6 +62,7 @@ impl Operation {
             Operation::Create => "Create",
             Operation::Update => "Update",
             Operation::Delete => "Delete",
+            Operation::Restore => "Restore",
             Operation::BulkCreate => "BulkCreate",
             Operation::BulkDelete => "BulkDelete",
             Operation::Export => "Export",

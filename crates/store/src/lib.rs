@@ -407,6 +407,15 @@ pub trait TargetUserStore: Send + Sync + 'static {
         resource_id: &str,
         actor: &Actor,
     ) -> Result<WriteOutcome>;
+    /// Brings a soft-deleted user back, in no target group (deleting left them). `Done` with
+    /// the live user, also when it was not deleted; a conflict when another live user of the
+    /// company now has its email.
+    async fn restore_target_user(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+        actor: &Actor,
+    ) -> Result<WriteOutcome>;
     /// One user of a company (deleted ones included).
     async fn target_user(&self, company_id: i64, resource_id: &str) -> Result<Option<TargetUser>>;
     /// Users of a company by resource id, in the order asked.

@@ -44,26 +44,41 @@ pub struct SearchAllowListDto {
 
 /// Body of `POST /api/allow-list` as JSON; Keepnet's own form sends `Domain` and `TxtRecord`
 /// as multipart fields.
+// The property examples are what the Swagger UI fills a form with (a property without one
+// would be sent as "string"); `txtRecord` is left empty, as a value not issued to the company
+// is refused.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({"domains": ["example.com", "example.org"]}))
+)]
 #[serde(rename_all = "camelCase")]
 pub struct AllowListInput {
     /// One domain, or several separated by commas, semicolons or white space.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "example.com"))]
     pub domain: Option<String>,
     /// More domains.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = json!(["example.org"])))]
     pub domains: Option<Vec<String>>,
-    /// The value from `POST /api/allow-list/txt-record`; a new one when absent.
+    /// The value from `POST /api/allow-list/txt-record`; a new one when absent or empty.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = ""))]
     pub txt_record: Option<String>,
 }
 
 /// Body of `DELETE /api/allow-list` (Keepnet's `DeleteAllowListRequest`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({"resourceIds": ["Ad2xM7pWn4Ry"]}))
+)]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteAllowListRequest {
+    /// The domains to delete: their `allowListResourceId` from the search, at most 1,000.
     #[serde(default)]
     pub resource_ids: Option<Vec<String>>,
 }

@@ -36,6 +36,10 @@ pub struct AuditLogSearchView {
 /// `POST /api/audit-logs` body (Keepnet's `GetAuditLogRequest`): paging and order only.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({"pageNumber": 1, "pageSize": 20, "orderBy": "LogDate", "ascending": false}))
+)]
 #[serde(rename_all = "camelCase")]
 pub struct GetAuditLogRequest {
     /// Default 1.

@@ -13,6 +13,10 @@ use crate::filter::Filter;
 /// `{typeidlist: [1, 2, 4, 5, 6, 7]}`; keys are read in any case.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({"typeIdList": [1, 2, 21]}))
+)]
 #[serde(rename_all = "camelCase")]
 pub struct LookupRequest {
     /// A type's name (`Industry`, `language`...), instead of or besides `typeIdList`.
@@ -132,7 +136,8 @@ pub struct SystemRoleDetailDto {
     pub description: String,
     /// Empty: the system roles are available to every company.
     pub available_for_list: Vec<serde_json::Value>,
-    /// What the role may do, as rollcall's permission ids (`docs/api.md`).
+    /// What the role may do, as rollcall's permission ids (`companies:search`,
+    /// `target-users:write`...).
     pub permission_resource_id_list: Vec<String>,
 }
 
@@ -154,6 +159,15 @@ pub struct PaginationRequest {
 /// `POST /api/leaderboard/get-all`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({
+        "filter": {"condition": "AND", "filterGroups": [{"condition": "AND", "filterItems": [
+            {"fieldName": "Email", "operator": "Contains", "value": "@example.com"}
+        ]}]},
+        "pagination": {"pageNumber": 1, "pageSize": 10}
+    }))
+)]
 #[serde(rename_all = "camelCase")]
 pub struct LeaderboardRequest {
     /// Accepted and ignored: with no recorded activity every period ranks the same.

@@ -168,6 +168,7 @@ pub struct CompanyPrivacyDto {
 /// Body of `PUT /api/companies/privacy` (Keepnet's `SetCompanyPrivacyRequest`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"privacyDurationId": 1})))]
 #[serde(rename_all = "camelCase")]
 pub struct SetCompanyPrivacyRequest {
     /// 0 deny, 1 access continuously, 2 two hours, 3 eight hours, 4 one day, 5 seven days.
@@ -179,6 +180,7 @@ pub struct SetCompanyPrivacyRequest {
 /// `GetCompanyLicenseExpiryDateRequest`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"licenseStartDate": "2026-01-01"})))]
 #[serde(rename_all = "camelCase")]
 pub struct LicenseExpiryDateRequest {
     /// A date (`YYYY-MM-DD`, midnight UTC) or an ISO 8601 date-time.
@@ -226,56 +228,115 @@ pub struct LicenseCheckDto {
 }
 
 /// Body of `POST`/`PUT /api/companies` as JSON (the multipart form carries the same names in
-/// PascalCase). Only `name` is required; see the README for the defaults.
+/// PascalCase). Only `name` is required on create; without a licence type and period,
+/// `Standard` and `Yearly` are used.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "name": "Acme Ltd",
+    "description": "Acme's UK offices",
+    "industryResourceId": "IndTechnolgy",
+    "countryResourceId": "CtryUnitKngd",
+    "address": "1 High Street, London",
+    "websiteUrl": "https://acme.example.com",
+    "licenseTypeResourceId": "LicStandard0",
+    "licensePeriodTypeResourceId": "LpdYearly000",
+    "numberOfUsers": 500,
+    "isNumberOfUsersLimited": true,
+    "licenseStartDate": "2026-01-01",
+    "licenseEndDate": "2027-01-01",
+    "timeZoneId": "GMT Standard Time",
+    "dateFormat": "dd/MM/yyyy",
+    "timeFormat": "HH:mm",
+    "tags": ["emea"],
+    "preferredLanguageTypeResourceId": "en"
+})))]
 #[serde(rename_all = "camelCase")]
 pub struct CompanyInput {
+    /// Required on create; 1 to 64 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "Acme Ltd"))]
     pub name: Option<String>,
+    /// At most 300 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "Acme's UK offices"))]
     pub description: Option<String>,
+    /// At most 200 characters.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "1 High Street, London"))]
     pub address: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "https://acme.example.com"))]
     pub website_url: Option<String>,
+    /// Kept as given; an uploaded logo file is accepted and not stored.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "https://acme.example.com/logo.png")
+    )]
     pub logo_url: Option<String>,
+    /// A resource id of `GET /api/lookups/country`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "CtryUnitKngd"))]
     pub country_resource_id: Option<String>,
+    /// A resource id of `GET /api/lookups/industry`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "IndTechnolgy"))]
     pub industry_resource_id: Option<String>,
+    /// A resource id of `GET /api/lookups/license_type` (default `Standard`).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "LicStandard0"))]
     pub license_type_resource_id: Option<String>,
+    /// A resource id of `GET /api/lookups/license_period_type` (default `Yearly`).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "LpdYearly000"))]
     pub license_period_type_resource_id: Option<String>,
+    /// The licence's limit of active users.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = 500))]
     pub number_of_users: Option<i64>,
+    /// Default: true when `numberOfUsers` is given.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = true))]
     pub is_number_of_users_limited: Option<bool>,
     /// A date (`YYYY-MM-DD`, midnight UTC) or an ISO 8601 date-time.
     #[serde(default, deserialize_with = "crate::time::date_or_time")]
+    #[cfg_attr(feature = "openapi", schema(example = "2026-01-01"))]
     pub license_start_date: Option<DateTime<Utc>>,
     /// A date (`YYYY-MM-DD`, midnight UTC) or an ISO 8601 date-time.
     #[serde(default, deserialize_with = "crate::time::date_or_time")]
+    #[cfg_attr(feature = "openapi", schema(example = "2027-01-01"))]
     pub license_end_date: Option<DateTime<Utc>>,
+    /// A Windows time zone id or an IANA name (`GET /api/timezone/timezones`).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "GMT Standard Time"))]
     pub time_zone_id: Option<String>,
+    /// A .NET date pattern (`dd/MM/yyyy`); date filter values may be written in it.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "dd/MM/yyyy"))]
     pub date_format: Option<String>,
+    /// A .NET time pattern (`HH:mm`).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "HH:mm"))]
     pub time_format: Option<String>,
+    /// 1 active (the default), 2 inactive: the company's clients, and those of every company
+    /// below it, can no longer sign in.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = 1))]
     pub status_id: Option<i32>,
+    /// At most 50 tags of at most 64 characters, without `|`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = json!(["emea"])))]
     pub tags: Option<Vec<String>>,
     /// A language of `GET /api/lookups/21`: its resourceId, ISO 639-1 code or a tag (`en-GB`);
     /// stored as the resourceId. An empty string clears it.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "en"))]
     pub preferred_language_type_resource_id: Option<String>,
     /// `PUT /api/companies/limited` only: the company to change (the other writes take it
     /// from the path, or create a new one, and ignore it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(example = "xC5kfGz7w2Nz"))]
     pub resource_id: Option<String>,
 }
 
@@ -331,21 +392,37 @@ pub struct ClientCredentials {
 /// Body of `POST`/`PUT /api/companies/clients` (Keepnet's `CreateClientRequest`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "name": "HR sync",
+    "clientId": "acme-hr-sync",
+    "clientSecret": "Zq7RkP2vXc9LmT4wYb8NsD3f",
+    "statusId": 1,
+    "hasIpAddressRestriction": false,
+    "allowedIpAddresses": [],
+    "roleResourceIdList": ["RoleCompAdmn"]
+})))]
 #[serde(rename_all = "camelCase")]
 pub struct ClientInput {
+    /// Required; at most 64 characters.
     #[serde(default)]
     pub name: Option<String>,
+    /// Required; at most 32 characters, unique on the server.
     #[serde(default)]
     pub client_id: Option<String>,
+    /// 16 to 100 characters; required on create. On an update, empty, left out or only `*`
+    /// keeps the current secret.
     #[serde(default)]
     pub client_secret: Option<String>,
     /// 1 = Active, 0 = Inactive (2 is also read as Inactive).
     #[serde(default)]
     pub status_id: Option<i32>,
+    /// `true`: tokens are issued and accepted only from `allowedIpAddresses`.
     #[serde(default)]
     pub has_ip_address_restriction: Option<bool>,
+    /// Addresses (`203.0.113.7`) and ranges (`203.0.113.0/24`).
     #[serde(default)]
     pub allowed_ip_addresses: Option<Vec<String>>,
+    /// Exactly one role: `RoleReseller` or `RoleCompAdmn` (`GET /api/roles`).
     #[serde(default)]
     pub role_resource_id_list: Option<Vec<String>>,
 }

@@ -28,6 +28,10 @@ pub struct CustomFieldDto {
 /// `UpdateTargetUserCustomFieldRequest`, `TargetUserCustomFieldRequest`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({"name": "Employee ID", "fieldDataType": "String", "ownerType": "TargetUser", "isActive": true, "isRequired": false, "sortOrder": 1}))
+)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomFieldInput {
     /// Update and bulk update: the field changed (a bulk item without one is created).
@@ -42,13 +46,16 @@ pub struct CustomFieldInput {
     /// `String`, `Number`, `Email`, `Boolean`, `Date` or `DateTime`, any case.
     #[serde(default)]
     pub field_data_type: Option<String>,
+    /// With `ownerType` `TargetGroup`: the group the field belongs to.
     #[serde(default)]
     pub target_group_resource_id: Option<String>,
     /// Default true on create.
     #[serde(default)]
     pub is_active: Option<bool>,
+    /// Lists sort by it, then by name; default 0.
     #[serde(default)]
     pub sort_order: Option<i64>,
+    /// Whether a new target user needs a value; default false.
     #[serde(default)]
     pub is_required: Option<bool>,
 }
@@ -57,8 +64,17 @@ pub struct CustomFieldInput {
 /// `BulkUpdateTargetUserCustomFieldRequest`): the company's whole set of fields.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({"targetUserCustomFields": [
+        {"resourceId": "Cf5hJ9tBq1Ke", "name": "Employee ID", "fieldDataType": "String", "sortOrder": 1},
+        {"name": "Start date", "fieldDataType": "Date", "sortOrder": 2}
+    ]}))
+)]
 #[serde(rename_all = "camelCase")]
 pub struct BulkCustomFieldRequest {
+    /// The whole list: items with a `resourceId` update that field, items without one create a
+    /// field, and the fields left out are deleted with their values.
     #[serde(default)]
     pub target_user_custom_fields: Option<Vec<CustomFieldInput>>,
 }

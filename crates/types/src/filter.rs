@@ -9,9 +9,17 @@ use serde_json::Value;
 /// `{searchInputTextValue, condition, filterGroups}`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "condition": "AND",
+    "searchInputTextValue": "",
+    "filterGroups": [{"condition": "AND", "filterItems": [
+        {"fieldName": "Department", "operator": "Contains", "value": "sales"}
+    ]}]
+})))]
 #[serde(rename_all = "camelCase")]
 pub struct Filter {
-    /// Free text matched case-insensitively against the endpoint's text columns.
+    /// Free text matched case-insensitively against the endpoint's text columns (each search
+    /// operation names them), ANDed with the groups.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search_input_text_value: Option<String>,
     /// `AND` or `OR` (any case) combining the groups; default `AND`.
@@ -43,6 +51,13 @@ impl Filter {
 /// `{condition, filterItems, filterGroups}`; an empty group matches everything.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "condition": "OR",
+    "filterItems": [
+        {"fieldName": "Department", "operator": "Contains", "value": "sales"},
+        {"fieldName": "Department", "operator": "Contains", "value": "marketing"}
+    ]
+})))]
 #[serde(rename_all = "camelCase")]
 pub struct FilterGroup {
     /// `AND` or `OR` (any case); default `AND`.
@@ -60,18 +75,24 @@ pub struct FilterGroup {
 /// `{fieldName, operator, value}`; `value` may be a string, bool or number.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!(
+    {"fieldName": "Department", "operator": "Contains", "value": "sales"}
+)))]
 #[serde(rename_all = "camelCase")]
 pub struct FilterItem {
-    /// Field name, matched case-insensitively against the endpoint's list.
+    /// Field name, matched case-insensitively against the endpoint's list (each search
+    /// operation lists its fields).
     #[serde(default)]
     pub field_name: Option<String>,
     /// `Contains`, `Include`, `=`, `!=`, `>`, `>=`, `<`, `<=`, `Equal`, `Equals`.
     #[serde(default)]
     pub operator: Option<String>,
-    /// The operand.
+    /// The operand: a string, number or boolean; `Include` takes a comma-separated list in a
+    /// string.
     #[serde(default)]
     pub value: Option<Value>,
-    /// In Keepnet's schema; no client is seen using it.
+    /// Accepted and ignored: a custom field is named in `fieldName`.
+    // In Keepnet's schema; no client is seen sending it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_field_name: Option<String>,
 }
@@ -89,9 +110,18 @@ impl FilterItem {
 }
 
 /// The base search body shared by every `*/search` endpoint, plus the optional extras of the
-/// companies and export endpoints. Every field is optional (see CONTRACT.md).
+/// companies and export endpoints. Every field is optional.
+///
+/// The schema's example names no field, since each endpoint has its own (see each search
+/// operation's filter fields), and no `exportType`, which only exports take.
+// Every field optional: CONTRACT.md, "Search and filters".
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "pageNumber": 1,
+    "pageSize": 20,
+    "filter": {"condition": "AND", "searchInputTextValue": "", "filterGroups": []}
+})))]
 #[serde(rename_all = "camelCase")]
 pub struct SearchRequest {
     /// `null` or missing means no filter.
@@ -100,22 +130,25 @@ pub struct SearchRequest {
     /// Default 1.
     #[serde(default)]
     pub page_number: Option<i64>,
-    /// Default 10.
+    /// Default 10; at most the server's maximum page size (1000 unless configured).
     #[serde(default)]
     pub page_size: Option<i64>,
-    /// `null` or `""` means `CreateTime`.
+    /// The field to sort on; `null` or `""` sorts on the endpoint's default field (each search
+    /// operation names it).
     #[serde(default)]
     pub order_by: Option<String>,
-    /// Default false.
+    /// Default false (descending); an upload's preview of checked rows defaults to true
+    /// (the file's order).
     #[serde(default)]
     pub ascending: Option<bool>,
     /// Companies only: keep companies whose active users exceed a limited licence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_target_user_count_exceeded_limit: Option<bool>,
-    /// Companies only: accepted and ignored (the list is always flat).
+    /// Companies only: `true` answers a tree, each matching company with its matching
+    /// customers in `children`; paging then counts the top-level rows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_clustered: Option<bool>,
-    /// Target users only: accepted; its meaning is undocumented.
+    /// Target users only: accepted and ignored (Keepnet's UI sends it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_version: Option<bool>,
     /// Target-group member searches and exports only: the company's live users who are

@@ -37,12 +37,18 @@ pub struct UploadedFileDto {
 /// One column of a mapping.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!(
+    {"excelColumnName": "Email Address", "fieldName": "Email"}
+)))]
 #[serde(rename_all = "camelCase")]
 pub struct FieldMapping {
     /// A header of the file.
     #[serde(default)]
     pub excel_column_name: Option<String>,
-    /// A target-user field (`Email`, `FirstName`... in any case) or a custom field's name.
+    /// A target-user field (`Email`, `FirstName`, `LastName`, `Department`, `PhoneNumber`,
+    /// `TimeZone`, `PreferredLanguage`, `Priority`, `ManagerFirstName`, `ManagerLastName`,
+    /// `ManagerEmail`, in any case) or an active custom field's name; empty leaves the column
+    /// out.
     #[serde(default)]
     pub field_name: Option<String>,
 }
@@ -50,13 +56,25 @@ pub struct FieldMapping {
 /// Body of `POST /api/target-users/create-mapping`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "transactionId": "Tx9kP2mV7bQe",
+    "targetGroupResourceIds": [],
+    "fieldMappings": [
+        {"excelColumnName": "Email Address", "fieldName": "Email"},
+        {"excelColumnName": "First Name", "fieldName": "FirstName"},
+        {"excelColumnName": "Last Name", "fieldName": "LastName"},
+        {"excelColumnName": "Department", "fieldName": "Department"}
+    ]
+})))]
 #[serde(rename_all = "camelCase")]
 pub struct CreateMappingRequest {
+    /// The upload's transaction id (`POST /api/target-users/upload`).
     #[serde(default)]
     pub transaction_id: Option<String>,
     /// Groups every imported user joins.
     #[serde(default)]
     pub target_group_resource_ids: Option<Vec<String>>,
+    /// The file's columns and the fields they fill; left out, guessed from the headers.
     #[serde(default)]
     pub field_mappings: Option<Vec<FieldMapping>>,
 }
@@ -144,6 +162,7 @@ pub struct TmpSearchResult {
 /// Body of `POST /api/target-users/{transactionId}/import`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"importType": "ImportAll"})))]
 #[serde(rename_all = "camelCase")]
 pub struct ImportRequest {
     /// `ImportAll` (or `All`), `ImportSelected` (or `Selected`), `OnlyNew`, `OnlyUpdateExisting`.

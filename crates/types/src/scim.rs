@@ -11,15 +11,27 @@ use serde::{Deserialize, Serialize};
 pub struct ScimFieldMappingInput {
     /// The custom field that receives the value.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "Cf5hJ9tBq1Ke"))]
     pub custom_field_resource_id: Option<String>,
     /// The SCIM attribute's `resourceId` from `GET /api/scim/fields`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(example = "2f1063492482"))]
     pub scim_field_resource_id: Option<String>,
 }
 
 /// Body of `POST /api/scim` (and `PUT /api/scim/{resourceId}`, which reads only `name`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({
+        "name": "Entra ID SCIM",
+        "groupResourceId": "Tg7KmQ2xWp4Z",
+        "groupBySCIMFieldResourceId": "9fd0afec416c",
+        "fieldMappings": [{"customFieldResourceId": "Cf5hJ9tBq1Ke", "scimFieldResourceId": "2f1063492482"}],
+        "syncPlatformGroup": false
+    }))
+)]
 #[serde(rename_all = "camelCase")]
 pub struct ScimIntegrationInput {
     /// 1 to 30 characters, unique in the company.
@@ -32,8 +44,10 @@ pub struct ScimIntegrationInput {
     /// joins, made when missing (for example Department).
     #[serde(default, rename = "groupBySCIMFieldResourceId")]
     pub group_by_scim_field_resource_id: Option<String>,
+    /// SCIM attributes written into custom fields, each field mapped once.
     #[serde(default)]
     pub field_mappings: Option<Vec<ScimFieldMappingInput>>,
+    /// Kept and shown; default false.
     #[serde(default)]
     pub sync_platform_group: Option<bool>,
 }

@@ -26,6 +26,10 @@ pub struct TargetGroupDto {
 /// `CreateTargetGroupRequest` / `UpdateTargetGroupRequest`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({"name": "Finance team", "priority": "High"}))
+)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetGroupInput {
     /// 1 to 64 characters, unique in the company in any case.
@@ -68,6 +72,15 @@ pub struct TargetGroupSearchView {
 /// search plus its two extras.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({
+        "filter": {"condition": "AND", "filterGroups": [{"condition": "AND", "filterItems": [
+            {"fieldName": "Name", "operator": "Contains", "value": "team"}
+        ]}]},
+        "pageNumber": 1, "pageSize": 10, "orderBy": "Name", "ascending": true
+    }))
+)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetGroupSearchRequest {
     #[serde(flatten)]
@@ -76,7 +89,8 @@ pub struct TargetGroupSearchRequest {
     #[serde(default)]
     pub select_target_user_resource_ids: Option<String>,
     /// Keepnet adds groups it builds from simulation results; rollcall has none to add, so
-    /// this changes nothing (docs/api.md, "Target groups").
+    /// this changes nothing.
+    // Ruling in docs/api.md, "Target groups".
     #[serde(default)]
     pub system_generated_groups: Option<bool>,
 }
@@ -84,6 +98,10 @@ pub struct TargetGroupSearchRequest {
 /// Body of `POST /api/target-groups/search-name` (Keepnet's `GetTargetGroupByNameRequest`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({"groupName": "team", "pageNumber": 1, "pageSize": 10, "orderBy": "Name", "ascending": true}))
+)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetGroupByNameRequest {
     /// Text the name contains, in any case; all groups when empty.
@@ -104,17 +122,25 @@ pub struct TargetGroupByNameRequest {
 /// each group named.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({"targetGroupResourceIds": ["Tg7KmQ2xWp4Z"], "targetUserResourceIds": ["Tu3nR8sLc2Vd"]}))
+)]
 #[serde(rename_all = "camelCase")]
 pub struct AddGroupUsersRequest {
+    /// The users to add, at most 1,000 (without `selectAll`).
     #[serde(default)]
     pub target_user_resource_ids: Option<Vec<String>>,
+    /// The groups to add them to (`PUT /api/target-groups/users`).
     #[serde(default)]
     pub target_group_resource_ids: Option<Vec<String>>,
+    /// Add every live user `filter` selects instead of `targetUserResourceIds`.
     #[serde(default)]
     pub select_all: Option<bool>,
     /// With `selectAll`: the target-user filter (as `/api/target-users/search` takes it).
     #[serde(default)]
     pub filter: Option<Filter>,
+    /// With `selectAll`: users the filter selects that are not to be added.
     #[serde(default)]
     pub excluded_resource_id_list: Option<Vec<String>>,
 }
@@ -123,8 +149,13 @@ pub struct AddGroupUsersRequest {
 /// `DeleteTargetGroupUsersRequest`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({"targetUserResourceIds": ["Tu3nR8sLc2Vd"]}))
+)]
 #[serde(rename_all = "camelCase")]
 pub struct RemoveGroupUsersRequest {
+    /// The users to take out of the group, at most 1,000.
     #[serde(default)]
     pub target_user_resource_ids: Option<Vec<String>>,
 }
@@ -143,7 +174,8 @@ pub struct GroupUsersChange {
 
 /// A count of the users a campaign to some groups would reach, with its breakdowns (Keepnet's
 /// `TargetGroupUserCountDetailDto`): the top entries are per status, each breakdown a list of
-/// entries whose `status` names the value counted (docs/api.md, "Target groups").
+/// entries whose `status` names the value counted.
+// Ruling in docs/api.md, "Target groups".
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
@@ -177,8 +209,13 @@ pub struct TargetGroupUserCountDetailDto {
 /// `GetTargetGroupUserCountDetailRequest`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(example = json!({"targetGroupResourceIds": ["Tg7KmQ2xWp4Z"]}))
+)]
 #[serde(rename_all = "camelCase")]
 pub struct TargetGroupUserCountDetailRequest {
+    /// The groups whose members are counted.
     #[serde(default)]
     pub target_group_resource_ids: Option<Vec<String>>,
     /// Accepted and ignored: rollcall has no phishing scenarios.

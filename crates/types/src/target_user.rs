@@ -45,11 +45,12 @@ pub struct TargetUserSearchView {
     pub manager_full_name: Option<String>,
     pub manager_email: Option<String>,
     /// Whether the email's domain is a verified allowed domain of the company (rollcall's
-    /// field: Keepnet's spec has none; docs/api.md, "Allowed domains").
+    /// field: Keepnet's rows have none).
+    // docs/api.md, "Allowed domains".
     #[serde(default)]
     pub is_domain_verified: bool,
-    /// The user's target groups, by name (rollcall's field: Keepnet's rows have none;
-    /// docs/api.md, "Target groups").
+    /// The user's target groups, by name (rollcall's field: Keepnet's rows have none).
+    // docs/api.md, "Target groups".
     #[serde(default)]
     pub target_groups: Vec<TargetGroupRef>,
 }
@@ -91,34 +92,57 @@ pub struct TargetGroupRef {
     pub name: String,
 }
 
-/// Body of `POST /api/target-users` and `PUT /api/target-users/{resourceId}`.
+/// Body of `POST /api/target-users` and `PUT /api/target-users/{resourceId}`. On an update,
+/// fields left out (or null) keep their value and an empty string clears an optional one.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "email": "jane.doe@example.com",
+    "firstName": "Jane",
+    "lastName": "Doe",
+    "department": "Sales",
+    "phoneNumber": "+442071234567",
+    "priority": "Medium",
+    "isActive": true,
+    "timeZoneId": "GMT Standard Time",
+    "preferredLanguageId": "en-GB",
+    "managerFirstName": "John",
+    "managerLastName": "Smith",
+    "managerEmail": "john.smith@example.com"
+})))]
 #[serde(rename_all = "camelCase")]
 pub struct TargetUserInput {
+    /// Required on create; unique among the company's live users, in any case.
     #[serde(default)]
     pub email: Option<String>,
+    /// At most 256 characters, as are `lastName` and `department`.
     #[serde(default)]
     pub first_name: Option<String>,
     #[serde(default)]
     pub last_name: Option<String>,
     #[serde(default)]
     pub department: Option<String>,
-    /// Name (any case) or 1..=5.
+    /// `VeryLow`, `Low`, `Medium` (the default), `High` or `VeryHigh` in any case, or 1 to 5.
     #[serde(default)]
     pub priority: Option<String>,
+    /// Default true.
     #[serde(default)]
     pub is_active: Option<bool>,
-    /// Values of the company's custom fields: `[{resourceId or name, value, timestampValue}]`
-    /// (docs/api.md, "Custom fields").
+    /// Values of the company's custom fields: `[{resourceId or name, value, timestampValue}]`.
     #[serde(default)]
     pub custom_fields: Option<Vec<serde_json::Value>>,
+    /// Spaces are removed.
     #[serde(default)]
     pub phone_number: Option<String>,
+    /// The user's target groups: exactly these (`[]` for none); left out, an update keeps
+    /// them.
     #[serde(default)]
     pub target_group_resource_ids: Option<Vec<String>>,
+    /// A Windows time zone id (`GMT Standard Time`) or an IANA name (`Europe/London`), as
+    /// `GET /api/timezone/timezones` lists them.
     #[serde(default)]
     pub time_zone_id: Option<String>,
+    /// A language of `GET /api/lookups/21`: its resource id, ISO code or a tag (`en-GB`).
     #[serde(default)]
     pub preferred_language_id: Option<String>,
     #[serde(default)]
@@ -129,17 +153,27 @@ pub struct TargetUserInput {
     pub manager_email: Option<String>,
 }
 
-/// Body of `DELETE /api/target-users/bulk-delete`.
+/// Body of `DELETE /api/target-users/bulk-delete` and `DELETE /api/companies/bulk-delete`:
+/// the rows named in `items`, or with `selectAll: true` every row `filter` selects except
+/// `excludedItems`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "items": ["Qm3nT8vLp2Xa", "Rb7wK4sNc9Ye"],
+    "selectAll": false
+})))]
 #[serde(rename_all = "camelCase")]
 pub struct BulkDeleteRequest {
+    /// The resource ids to delete (without `selectAll`).
     #[serde(default)]
     pub items: Option<Vec<String>>,
+    /// `true`: delete every row `filter` selects instead of `items`.
     #[serde(default)]
     pub select_all: Option<bool>,
+    /// With `selectAll`: resource ids to keep.
     #[serde(default)]
     pub excluded_items: Option<Vec<String>>,
+    /// With `selectAll`: the list's filter, on the fields of the matching search.
     #[serde(default)]
     pub filter: Option<Filter>,
 }
@@ -156,25 +190,40 @@ pub struct BulkDeleteResult {
 /// Body of `POST /api/target-users/search-email`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "email": "@example.com",
+    "pageNumber": 1,
+    "pageSize": 20
+})))]
 #[serde(rename_all = "camelCase")]
 pub struct SearchEmailRequest {
+    /// Text the email contains, in any case.
     #[serde(default)]
     pub email: Option<String>,
+    /// Default 1.
     #[serde(default)]
     pub page_number: Option<i64>,
+    /// Default 10.
     #[serde(default)]
     pub page_size: Option<i64>,
+    /// Default `Email`.
     #[serde(default)]
     pub order_by: Option<String>,
+    /// Default true.
     #[serde(default)]
     pub ascending: Option<bool>,
 }
 
-/// Body of `POST /api/target-users/by-resource-ids`.
+/// Body of `POST /api/target-users/by-resource-ids` and
+/// `POST /api/target-users/include-deleted/by-resource-ids`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "targetUserResourceIds": ["Qm3nT8vLp2Xa", "Rb7wK4sNc9Ye"]
+})))]
 #[serde(rename_all = "camelCase")]
 pub struct ByResourceIdsRequest {
+    /// At most 10,000 ids; ids of no user of the company are left out of the reply.
     #[serde(default)]
     pub target_user_resource_ids: Option<Vec<String>>,
 }
@@ -203,9 +252,11 @@ pub struct MonthlyCount {
     /// `YYYY-MM`.
     pub period: String,
     /// Midnight of the month's first day in UTC, written without a zone designator
-    /// (`2026-12-01T00:00:00`): Keepnet's UI parses it in local time, and a `Z` would move the
-    /// month back west of UTC (CONTRACT.md, rulings of 2026-12-05). Kept as text because
-    /// Keepnet itself sends other layouts (`2026/02/01 …`, REFERENCE.md C.8).
+    /// (`2026-12-01T00:00:00`), so that a client parsing it in local time gets the right
+    /// month.
+    // No `Z`: Keepnet's UI parses it in local time, and a `Z` would move the month back west of
+    // UTC (CONTRACT.md, rulings of 2026-12-05). Kept as text because Keepnet itself sends other
+    // layouts (`2026/02/01 …`, REFERENCE.md C.8).
     pub period_start: String,
     /// Users added that month, whatever their status now.
     pub count: i64,

@@ -91,12 +91,7 @@ pub struct Common {
     pub wide: bool,
     /// The columns a listing shows, in this order, by header name (any case, spaces ignored):
     /// --columns email,department,status. Tables and CSV only; JSON keeps every field.
-    #[arg(
-        long,
-        global = true,
-        value_delimiter = ',',
-        value_name = "NAME,..."
-    )]
+    #[arg(long, global = true, value_delimiter = ',', value_name = "NAME,...")]
     pub columns: Vec<String>,
 }
 

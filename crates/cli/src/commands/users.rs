@@ -44,6 +44,9 @@ enum UsersSub {
     /// Deletes users by id or email, or every user a --where/--search/--status filter selects
     /// after a confirmation with the count (a soft delete: they stay listed as deleted).
     Delete(DeleteArgs),
+    /// Brings deleted users back (by id or email), active or inactive as they were, in no
+    /// target group; refused when a live user has the email now.
+    Restore(GetArgs),
     /// Imports users from a CSV or Excel file: maps its columns (guessed from the headers, or
     /// --map), shows what it would do and the rows with problems, then imports on a yes.
     Import(super::import::ImportArgs),
@@ -224,6 +227,7 @@ pub async fn run(cmd: UsersCmd) -> Result<()> {
         UsersSub::Add(a) => add(common, a).await,
         UsersSub::Update(a) => update(common, a).await,
         UsersSub::Delete(a) => delete(common, a).await,
+        UsersSub::Restore(a) => restore(common, a).await,
         UsersSub::Import(a) => super::import::run(common, a).await,
     }
 }
@@ -538,6 +542,39 @@ async fn get(common: &Common, a: GetArgs) -> Result<()> {
     let id = resolve::user(&client, &company, &a.id).await?;
     let u = client.get_target_user(Some(&company.id), &id).await?;
     print_user(common, &u)
+}
+
+async fn restore(common: &Common, a: GetArgs) -> Result<()> {
+    let client = common.client()?;
+    let company = resolve::company(&client, &a.company).await?;
+    let id = resolve::user(&client, &company, &a.id).await?;
+    let before = client.get_target_user(Some(&company.id), &id).await?;
+    if !before.is_deleted {
+        eprintln!(
+            "note: user {id} ({}) is not deleted in {} ({}); nothing to restore",
+            before.email, company.name, company.id
+        );
+        return match common.mode() {
+            Mode::Json => output::print_json(&serde_json::json!({ "resourceId": id })),
+            Mode::Table => Ok(()),
+        };
+    }
+    let u = client
+        .restore_target_user(Some(&company.id), &id)
+        .await
+        .map_err(|e| {
+            let conflict = e.root().http_status() == Some(409);
+            let e = anyhow::Error::new(e);
+            if conflict {
+                e.context(format!(
+                    "cannot restore user {id} ({}): another user has its email now",
+                    before.email
+                ))
+            } else {
+                e
+            }
+        })?;
+    print_id(common, "Restored", &u.resource_id, &company)
 }
 
 fn print_id(common: &Common, verb: &str, id: &str, company: &Company) -> Result<()> {

@@ -1399,7 +1399,96 @@ async fn delete_ignore_not_found(engine: Engine) {
     s.finish().await;
 }
 
+/// `users restore` by email or id: the user comes back, a live one is left alone with a note,
+/// and an email a live user holds now is refused with what to do.
+async fn restore(engine: Engine) {
+    let Some(s) = TestServer::start(engine).await else {
+        return;
+    };
+    let token = s.root_token().await;
+    s.create_company(&token, None, json!({"name": "Acme"}))
+        .await;
+    let add = |email: &'static str| {
+        let s = &s;
+        async move {
+            let run = s
+                .run(&[
+                    "users",
+                    "add",
+                    "--company",
+                    "Acme",
+                    "--email",
+                    email,
+                    "--output",
+                    "json",
+                ])
+                .await;
+            id_of(&run)
+        }
+    };
+    let id = add("back@acme.test").await;
+    s.run(&["users", "delete", "--company", "Acme", &id])
+        .await
+        .code(0);
+    async fn count(s: &TestServer) -> (Value, Value) {
+        let run = s
+            .run(&["users", "count", "--company", "Acme", "--output", "json"])
+            .await;
+        let report = run.json();
+        (
+            report["totals"]["active"].clone(),
+            report["totals"]["deleted"].clone(),
+        )
+    }
+    assert_eq!(count(&s).await, (json!(0), json!(1)));
+
+    // By email: the deleted user is found and brought back.
+    let run = s
+        .run(&[
+            "users",
+            "restore",
+            "--company",
+            "Acme",
+            "back@acme.test",
+            "--output",
+            "table",
+        ])
+        .await;
+    run.code(0);
+    assert!(
+        run.stdout
+            .starts_with(&format!("Restored user {id} in Acme")),
+        "{run:?}"
+    );
+    assert_eq!(count(&s).await, (json!(1), json!(0)));
+
+    // Again: nothing to do, said on stderr; JSON still names the user.
+    let run = s.run(&["users", "restore", "--company", "Acme", &id]).await;
+    run.code(0);
+    assert!(
+        run.stderr.contains("is not deleted") && run.stderr.contains("nothing to restore"),
+        "{run:?}"
+    );
+    assert_eq!(run.json()["resourceId"], id.as_str());
+
+    // Someone else took the email meanwhile: exit 4 and the way out.
+    s.run(&["users", "delete", "--company", "Acme", &id])
+        .await
+        .code(0);
+    let taken = add("back@acme.test").await;
+    let run = s.run(&["users", "restore", "--company", "Acme", &id]).await;
+    run.code(4);
+    assert!(run.stdout.is_empty(), "{run:?}");
+    assert!(
+        run.stderr.contains("another user has its email now") && run.stderr.contains(&taken),
+        "{run:?}"
+    );
+    assert_eq!(count(&s).await, (json!(1), json!(1)));
+    s.finish().await;
+}
+
 both_engines!(
+    restore,
     priority_is_checked_before_any_request,
     values_may_start_with_a_hyphen,
     delete_ignore_not_found,

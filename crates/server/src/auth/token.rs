@@ -168,6 +168,14 @@ pub fn permissions(role: Role) -> Vec<String> {
 /// `POST /connect/token`: client credentials grant, form body only (RFC 6749 §4.4).
 #[utoipa::path(
     post, path = "/connect/token", operation_id = "requestAccessToken", tag = "Auth", security(()),
+    summary = "Get an access token",
+    description = "OAuth2 client-credentials grant: send `grant_type=client_credentials`, your \
+        `client_id` and `client_secret` as a form (not JSON) and use the `access_token` it \
+        answers as `Authorization: Bearer TOKEN` on every other call until `expires_in` seconds \
+        have passed, then ask again. Needs no token. The token carries the client's role \
+        (Reseller or Company Admin) and company. A wrong id or secret, or a deactivated client, \
+        is a 400 `invalid_client` (RFC 6749 section 5.2); repeated failures are answered 429 for \
+        a while.",
     request_body(content = crate::openapi::TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "A bearer token", body = rollcall_types::token::TokenResponse),

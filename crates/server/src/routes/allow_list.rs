@@ -193,8 +193,20 @@ fn requested_domains(raw: &[String]) -> ApiResult<Vec<String>> {
     Ok(domains)
 }
 
-/// `POST /api/allow-list`: adds one or more domains, unverified, each to be proved with the TXT
-/// value given (or a new one).
+// `POST /api/allow-list`: Keepnet's multipart form, an urlencoded form or JSON (rulings in
+// docs/api.md, "Allowed domains").
+/// Add allowed domains
+///
+/// Adds one or more email domains to the company's allow-list, unverified, all with the same TXT
+/// value to publish: `txtRecord` when given (it must be a value that
+/// `POST /api/allow-list/txt-record` issued to this company, 400 otherwise), else a new one. Takes
+/// Keepnet's form (`Domain`, which may repeat, and `TxtRecord`) or JSON (`domain`, `domains`,
+/// `txtRecord`); a value may list several domains separated by commas, semicolons or spaces, at
+/// most 100 per request, added all or none. A domain is lowercased and must be a host name: an
+/// email address, a URL, an IP address or a non-ASCII name (send its `xn--` form) is 400, and a
+/// domain already on the list is 409. Reseller or Company Admin: a Reseller must name the company
+/// in `X-KEEPNET-Company-Id` (400 without it), a Company Admin acts on its own. Answers the first
+/// added domain's resource id.
 #[utoipa::path(
     post, path = "/api/allow-list", operation_id = "addAllowedDomains", tag = "AllowList", params(crate::openapi::Scope),
     request_body(content(
@@ -253,7 +265,15 @@ pub async fn add(
     Ok(written(first, message))
 }
 
-/// `DELETE /api/allow-list`: deletes the domains named by `resourceIds` (all or none).
+// `DELETE /api/allow-list`.
+/// Delete allowed domains
+///
+/// Deletes the domains listed in `resourceIds` (their `allowListResourceId` from the search, at
+/// most 1,000) from the company's allow-list, all or none: an id that is not one of the company's
+/// domains is 404 naming it, and nothing is deleted. Target users on those domains stay and read as
+/// unverified. Reseller or Company Admin: a Reseller must name the company in
+/// `X-KEEPNET-Company-Id` (400 without it), a Company Admin acts on its own. Answers the first
+/// deleted domain's resource id.
 #[utoipa::path(
     delete, path = "/api/allow-list", operation_id = "deleteAllowedDomains", tag = "AllowList", params(crate::openapi::Scope),
     request_body = DeleteAllowListRequest,
@@ -306,10 +326,41 @@ pub async fn delete(
     Ok(written(ids[0].clone(), message))
 }
 
-/// `POST /api/allow-list/search`: a page of the scoped company's domains.
+/// The search body the document offers for the allowed-domain search and export ("Try it
+/// out" sends it): fields of [`fields::ALLOW_LIST`].
+fn search_example(export: bool) -> serde_json::Value {
+    crate::openapi::filter_example(
+        serde_json::json!([
+            {"fieldName": "Domain", "operator": "Contains", "value": "example"},
+            {"fieldName": "Status", "operator": "Include", "value": "Verified,Unverified"}
+        ]),
+        "Domain",
+        true,
+        export,
+    )
+}
+
+fn search_body_example() -> serde_json::Value {
+    search_example(false)
+}
+
+fn export_body_example() -> serde_json::Value {
+    search_example(true)
+}
+
+// `POST /api/allow-list/search`.
+/// Search allowed domains
+///
+/// One page of the company's allowed domains with their TXT value and verification state (`status`
+/// `Verified` or `Unverified`; `verifyType` 1 found in DNS, 2 marked by a Reseller, 0 while
+/// unverified), filtered and sorted on the fields listed below, newest first by default;
+/// `searchInputTextValue` searches the domain. An unknown field or operator, or a value of the
+/// wrong type, is 400 naming the valid ones. Reseller or Company Admin, in the company named by
+/// `X-KEEPNET-Company-Id` (a Reseller: its own or any below it; a Company Admin: its own) or,
+/// without it, the caller's own.
 #[utoipa::path(
     post, path = "/api/allow-list/search", operation_id = "searchAllowedDomains", tag = "AllowList", params(crate::openapi::Scope),
-    request_body = SearchRequest,
+    request_body(content = SearchRequest, example = search_body_example),
     responses((status = 200, description = "One page of allowed domains", body = Envelope<Paged<SearchAllowListDto>>), crate::openapi::ApiErrors)
 )]
 pub async fn search(
@@ -370,10 +421,19 @@ impl ExportKind for AllowedDomainsFile {
     const NOUN: (&'static str, &'static str) = ("allowed domain", "allowed domains");
 }
 
-/// `POST /api/allow-list/search/export`: the domains a search selects as CSV, Excel or PDF.
+// `POST /api/allow-list/search/export`.
+/// Export allowed domains
+///
+/// The domains a search selects, as a file: `exportType` `CSV`, `Excel` or `PDF` (any case;
+/// required), the requested page or, with `reportAllPages: true`, every match, in the search's
+/// order. The columns are Domain, Status, TXT Record, Verified By, Verified, Last Check, Created
+/// and Resource Id; the file is `Allowed Domains.csv` (`.xlsx`, `.pdf`), and the export is recorded
+/// in the audit log. Errors come before the file starts, as the JSON envelope: a missing or unknown
+/// `exportType`, a bad filter, or a PDF of more than 5,000 rows is 400. Reseller or Company Admin,
+/// scoped as the search.
 #[utoipa::path(
     post, path = "/api/allow-list/search/export", operation_id = "exportAllowedDomains", tag = "AllowList", params(crate::openapi::Scope, ExportOptions),
-    request_body = SearchRequest,
+    request_body(content = SearchRequest, example = export_body_example),
     responses(crate::openapi::ExportFile<AllowedDomainsFile>)
 )]
 pub async fn export(
@@ -402,7 +462,12 @@ pub async fn export(
     .await
 }
 
-/// `GET /api/allow-list/search/verified`: the scoped company's verified domains.
+// `GET /api/allow-list/search/verified`.
+/// List verified domains
+///
+/// The names of the company's verified domains, sorted. Reseller or Company Admin, in the company
+/// named by `X-KEEPNET-Company-Id` (a Reseller: its own or any below it; a Company Admin: its own)
+/// or, without it, the caller's own.
 #[utoipa::path(
     get, path = "/api/allow-list/search/verified", operation_id = "verifiedDomains", tag = "AllowList", params(crate::openapi::Scope),
     responses((status = 200, description = "The verified domains, sorted", body = Envelope<Vec<String>>), crate::openapi::ApiErrors)
@@ -416,9 +481,15 @@ pub async fn verified(
     )))
 }
 
-/// `GET /api/allow-list/search/unverified`: the domains Keepnet's UI warns about after each
-/// table load (REFERENCE.md, "Page frame"): those of the company's live target users and of
-/// its list that are not verified.
+// `GET /api/allow-list/search/unverified`: Keepnet's UI calls it after each table load
+// (REFERENCE.md, "Page frame").
+/// List unverified domains
+///
+/// The domains the company should still verify, sorted: the email domains of its live (not deleted)
+/// target users together with the domains on its allow-list, less the verified ones. Keepnet's UI
+/// calls it after every table load to warn about users on unverified domains. Reseller or Company
+/// Admin, in the company named by `X-KEEPNET-Company-Id` (a Reseller: its own or any below it; a
+/// Company Admin: its own) or, without it, the caller's own.
 #[utoipa::path(
     get, path = "/api/allow-list/search/unverified", operation_id = "unverifiedDomains", tag = "AllowList", params(crate::openapi::Scope),
     responses((status = 200, description = "The unverified domains, sorted", body = Envelope<Vec<String>>), crate::openapi::ApiErrors)
@@ -432,8 +503,16 @@ pub async fn unverified(
     )))
 }
 
-/// `POST /api/allow-list/txt-record`: a new TXT value to publish (stored when a domain is
-/// added with it).
+// `POST /api/allow-list/txt-record`.
+/// Get a new TXT value
+///
+/// A new value to publish in a TXT record at a domain the company wants to prove it owns:
+/// `rollcall-domain-verification=` followed by 16 hex digits naming the company and 16 random
+/// characters. Nothing is stored until a domain is added with it (`txtRecord`), and one value may
+/// prove several domains. The value names the company it was issued to, so a Reseller names the
+/// company in `X-KEEPNET-Company-Id` here as it will when adding the domain; without the header,
+/// the value is the caller's own company's. Reseller or Company Admin (a Company Admin for its own
+/// company). No request body.
 #[utoipa::path(
     post, path = "/api/allow-list/txt-record", operation_id = "newTxtRecord", tag = "AllowList", params(crate::openapi::Scope),
     responses((status = 200, description = "The TXT value to publish at the domain", body = Envelope<String>), crate::openapi::ApiErrors)
@@ -470,9 +549,17 @@ fn some_values(values: &[String]) -> String {
     shown.join(", ")
 }
 
-/// `POST /api/allow-list/verify/{resourceId}`: looks the domain's TXT record up in DNS; found,
-/// the domain is verified. Not found, 400 saying what to publish where; DNS not answering,
-/// 500 saying so. Either way the check's time is kept (`lastCheckTime`).
+// `POST /api/allow-list/verify/{resourceId}`.
+/// Verify a domain by DNS
+///
+/// Looks up the TXT records at the domain and verifies it when one of them holds the domain's TXT
+/// value; answers the domain with `status` 1 and `verifyType` 1. When the value is not there, the
+/// answer is 400 saying what DNS holds (no such name, no TXT record, or other values) and what to
+/// publish where; a domain verified earlier stays verified. Either way the check's time is kept as
+/// `lastCheckTime`. When DNS does not answer in time or fails, the answer is 500 saying so, and
+/// nothing is recorded. Reseller or Company Admin: a Reseller must name the company in
+/// `X-KEEPNET-Company-Id` (400 without it), a Company Admin acts on its own; a domain of another
+/// company is 404. No request body.
 #[utoipa::path(
     post, path = "/api/allow-list/verify/{resourceId}", operation_id = "verifyAllowedDomain", tag = "AllowList", params(crate::openapi::Scope, crate::openapi::ResourceId),
     responses((status = 200, description = "The domain, verified", body = Envelope<AllowListDto>), crate::openapi::ApiErrors)
@@ -546,8 +633,12 @@ pub async fn verify(
     Ok(Json(Envelope::done(dto(&after), "Domain verified.")))
 }
 
-/// `PUT /api/allow-list/mark-as-verified/{resourceId}` (Reseller only): verifies a domain on
-/// the Reseller's word, without DNS.
+// `PUT /api/allow-list/mark-as-verified/{resourceId}`.
+/// Mark a domain as verified
+///
+/// Verifies one of the company's domains on the Reseller's word, without a DNS look-up
+/// (`verifyType` 2). Reseller only: a Company Admin gets 403. The Reseller names the company in
+/// `X-KEEPNET-Company-Id` (400 without it); a domain of another company is 404. No request body.
 #[utoipa::path(
     put, path = "/api/allow-list/mark-as-verified/{resourceId}", operation_id = "markAllowedDomainVerified", tag = "AllowList", params(crate::openapi::Scope, crate::openapi::ResourceId),
     responses((status = 200, description = "The domain's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)

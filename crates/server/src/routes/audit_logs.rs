@@ -49,11 +49,44 @@ pub fn search_view(r: &AuditRow) -> AuditLogSearchView {
     }
 }
 
-/// `POST /api/audit-logs/search`: who did what in the scoped company (by default the
-/// caller's own) and, for a Reseller, in every company below it; newest first by default.
+/// The search body the document offers for the audit search and export ("Try it out" sends
+/// it): fields of [`fields::AUDIT_LOGS`].
+fn search_example(export: bool) -> serde_json::Value {
+    let mut body = crate::openapi::filter_example(
+        serde_json::json!([
+            {"fieldName": "Operation", "operator": "Include", "value": "Create,Update,Delete"},
+            {"fieldName": "EntityName", "operator": "=", "value": "TargetUser"}
+        ]),
+        "LogDate",
+        false,
+        export,
+    );
+    body["pageSize"] = 20.into();
+    body
+}
+
+fn search_body_example() -> serde_json::Value {
+    search_example(false)
+}
+
+fn export_body_example() -> serde_json::Value {
+    search_example(true)
+}
+
+// `POST /api/audit-logs/search` (rulings in docs/api.md, "Audit logs").
+/// Search the audit log
+///
+/// One page of audit rows: who (the API client's id, `userName`) did what (`operation`) to which
+/// resource (`entityName`, `entityResourceId`), from where (`ip`, `userAgent`), with the changed
+/// fields before and after as JSON text (never a secret or token). Filtered and sorted on the
+/// fields listed below, newest first by default (`LogDate`, which `CreateTime` also names); an
+/// unknown field or operator is 400 naming the valid ones. A Reseller reads the company named by
+/// `X-KEEPNET-Company-Id` (default: its own) and every company below it; a Company Admin reads its
+/// own company. In rows written by a client of a company above the reader's own, `ip` and
+/// `userAgent` are null.
 #[utoipa::path(
     post, path = "/api/audit-logs/search", operation_id = "searchAuditLogs", tag = "AuditLog", params(crate::openapi::Scope),
-    request_body = SearchRequest,
+    request_body(content = SearchRequest, example = search_body_example),
     responses((status = 200, description = "One page of audit rows (a Reseller: the scoped company and every company below it; a Company Admin: its own company)", body = Envelope<Paged<AuditLogSearchView>>), crate::openapi::ApiErrors)
 )]
 pub async fn search(
@@ -114,12 +147,19 @@ impl ExportKind for AuditLogsFile {
     const NOUN: (&'static str, &'static str) = ("audit row", "audit rows");
 }
 
-/// `POST /api/audit-logs/search/export`: the rows a search selects as a file (the requested
-/// page, or every match with `reportAllPages: true`), in the search's order. The export is
-/// itself audited.
+// `POST /api/audit-logs/search/export`.
+/// Export the audit log
+///
+/// The rows a search selects, as a file: `exportType` `CSV`, `Excel` or `PDF` (any case; required),
+/// the requested page or, with `reportAllPages: true`, every match, in the search's order. The
+/// columns are Date, User, Operation, Entity, Entity Id, Description, IP Address, User Agent, Old
+/// Value, New Value and Resource Id; the file is `Audit Logs.csv` (`.xlsx`, `.pdf`). The export is
+/// itself recorded in the audit log. Errors come before the file starts, as the JSON envelope: a
+/// missing or unknown `exportType`, a bad filter, or a PDF of more than 5,000 rows is 400. Who
+/// reads which rows: as the search.
 #[utoipa::path(
     post, path = "/api/audit-logs/search/export", operation_id = "exportAuditLogs", tag = "AuditLog", params(crate::openapi::Scope, ExportOptions),
-    request_body = SearchRequest,
+    request_body(content = SearchRequest, example = export_body_example),
     responses(crate::openapi::ExportFile<AuditLogsFile>)
 )]
 pub async fn export(
@@ -159,8 +199,15 @@ pub async fn export(
     .await
 }
 
-/// `POST /api/audit-logs`: a page of the rows of the scoped company itself (default: the
-/// caller's own), without its subtree or a filter, as Keepnet's `AuditLogDto`.
+// `POST /api/audit-logs` (Keepnet's `GetAuditLogRequest` and `AuditLogDto`).
+/// List the company's audit log
+///
+/// One page of the audit rows of the company itself, without the companies below it and without a
+/// filter, in Keepnet's `AuditLogDto` shape (`userId` is always 0: rollcall's actors are API
+/// clients, named in the search's `userName`), sorted by `orderBy` (default `LogDate`, newest
+/// first). A bad page number or size, or an unknown `orderBy`, is 400. Reseller or Company Admin,
+/// in the company named by `X-KEEPNET-Company-Id` (a Reseller: its own or any below it; a Company
+/// Admin: its own) or, without it, the caller's own.
 #[utoipa::path(
     post, path = "/api/audit-logs", operation_id = "listAuditLogs", tag = "AuditLog", params(crate::openapi::Scope),
     request_body = GetAuditLogRequest,

@@ -67,6 +67,10 @@ fn role_from_ids(ids: &[String]) -> Result<Role, String> {
 /// `GET /api/roles`.
 #[utoipa::path(
     get, path = "/api/roles", operation_id = "listRoles", tag = "SystemRole",
+    summary = "List the client roles",
+    description = "The roles a REST API client can have, for `roleResourceIdList`: `RoleReseller` (its own \
+        company and every company below it) and `RoleCompAdmn` (Company Admin: its own company \
+        only). Any client may list them.",
     responses((status = 200, description = "The roles a REST API client can have", body = Envelope<Vec<RoleDto>>), crate::openapi::ApiErrors)
 )]
 pub async fn roles(_caller: Caller) -> Json<Envelope<Vec<RoleDto>>> {
@@ -84,6 +88,9 @@ pub async fn roles(_caller: Caller) -> Json<Envelope<Vec<RoleDto>>> {
 /// `GET /api/companies/clients/generate-client-credentials`: a fresh id and secret (not stored).
 #[utoipa::path(
     get, path = "/api/companies/clients/generate-client-credentials", operation_id = "generateClientCredentials", tag = "Company",
+    summary = "Generate client credentials",
+    description = "A fresh client id and a random 32-character secret for a new REST API client. Nothing is \
+        stored: `POST /api/companies/clients` creates the client with them. Any client may ask.",
     responses((status = 200, description = "A fresh client id and secret (not stored until a client is created with them)", body = Envelope<ClientCredentials>), crate::openapi::ApiErrors)
 )]
 pub async fn generate(_caller: Caller) -> Json<Envelope<ClientCredentials>> {
@@ -198,6 +205,15 @@ fn check(input: ClientInput, caller: &Caller, creating: bool) -> ApiResult<Check
 /// `POST /api/companies/clients`: creates a client in the scoped company.
 #[utoipa::path(
     post, path = "/api/companies/clients", operation_id = "createClient", tag = "Company", params(crate::openapi::Scope),
+    summary = "Create a REST API client",
+    description = "Creates a client, the credentials of `POST /connect/token`, in the company named in \
+        `X-KEEPNET-Company-Id`. The secret is stored only as a hash and never shown again (`GET \
+        /api/companies/clients/generate-client-credentials` makes one); `roleResourceIdList` \
+        names exactly one role of `GET /api/roles`. A Reseller must name the company, its own or \
+        one below it (without the header, a 400); a Company Admin creates clients in its own \
+        company and cannot grant the Reseller role. A `clientId` already in use is a 409; \
+        invalid fields (a secret shorter than 16 characters, an unknown role, a malformed IP \
+        address) are a 400 listing each problem.",
     request_body = ClientInput,
     responses((status = 200, description = "The new client's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
 )]
@@ -290,6 +306,11 @@ fn status_name(s: i64) -> &'static str {
 /// `GET /api/companies/clients/{resourceId}`. The secret is never returned.
 #[utoipa::path(
     get, path = "/api/companies/clients/{resourceId}", operation_id = "getClient", tag = "Company", params(crate::openapi::ResourceId),
+    summary = "Get a REST API client",
+    description = "A client with its role, status and IP allow-list, never its secret (`clientSecret` is \
+        always null). Both roles: a Reseller for the clients of its own company or any below it, \
+        a Company Admin for its own company's; a client of a company out of reach is a 403, and \
+        a customer whose account privacy keeps its reseller out answers 403 `PRIVACY_ERROR`.",
     responses((status = 200, description = "The client (never its secret)", body = Envelope<ClientDto>), crate::openapi::ApiErrors)
 )]
 pub async fn get(
@@ -305,7 +326,20 @@ pub async fn get(
 /// or masked (only `*`) `clientSecret` keeps the current secret.
 #[utoipa::path(
     put, path = "/api/companies/clients/{resourceId}", operation_id = "updateClient", tag = "Company", params(crate::openapi::ResourceId),
-    request_body = ClientInput,
+    summary = "Update a REST API client",
+    description = "Replaces the client's name, client id, role, status and IP allow-list (send them all); a \
+        `clientSecret` that is empty, left out or only `*` keeps the current secret. Making the \
+        client inactive (`statusId` 0) stops its tokens at once, where a new secret only refuses \
+        the old one at the next token request. A Company Admin cannot change a Reseller client \
+        of its company nor grant the Reseller role (403). Both roles: a Reseller for the clients \
+        of its own company or any below it, a Company Admin for its own company's; a client of a \
+        company out of reach is a 403, and a customer whose account privacy keeps its reseller \
+        out answers 403 `PRIVACY_ERROR`. Invalid fields are a 400 listing each problem.",
+    request_body(content = ClientInput, example = json!({
+        "name": "HR sync", "clientId": "acme-hr-sync", "clientSecret": "********", "statusId": 1,
+        "hasIpAddressRestriction": true, "allowedIpAddresses": ["203.0.113.0/24"],
+        "roleResourceIdList": ["RoleCompAdmn"]
+    })),
     responses((status = 200, description = "The updated client's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
 )]
 pub async fn update(
@@ -344,6 +378,12 @@ pub async fn update(
 /// `DELETE /api/companies/clients/{resourceId}`: its tokens stop working at once.
 #[utoipa::path(
     delete, path = "/api/companies/clients/{resourceId}", operation_id = "deleteClient", tag = "Company", params(crate::openapi::ResourceId),
+    summary = "Delete a REST API client",
+    description = "Deletes the client; its tokens stop working at once. A Company Admin cannot delete a \
+        Reseller client of its company (403). Both roles: a Reseller for the clients of its own \
+        company or any below it, a Company Admin for its own company's; a client of a company \
+        out of reach is a 403, and a customer whose account privacy keeps its reseller out \
+        answers 403 `PRIVACY_ERROR`.",
     responses((status = 200, description = "The deleted client's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
 )]
 pub async fn delete(
@@ -364,7 +404,20 @@ pub async fn delete(
 /// `POST /api/companies/clients/search`: the scoped company's clients.
 #[utoipa::path(
     post, path = "/api/companies/clients/search", operation_id = "searchClients", tag = "Company", params(crate::openapi::Scope),
-    request_body = SearchRequest,
+    summary = "Search REST API clients",
+    description = "One page of the REST API clients of the company named in `X-KEEPNET-Company-Id` (by \
+        default the caller's own), never with their secrets. Both roles: a Reseller for its own \
+        company or any below it, a Company Admin for its own. A customer whose account privacy \
+        keeps its reseller out answers 403 `PRIVACY_ERROR`; an unknown field or operator, or a \
+        value of the wrong type, is a 400 naming the allowed ones.",
+    request_body(content = SearchRequest, example = json!({
+        "pageNumber": 1, "pageSize": 20, "orderBy": "ClientName", "ascending": true,
+        "filter": {"condition": "AND", "searchInputTextValue": "", "filterGroups": [
+            {"condition": "AND", "filterItems": [
+                {"fieldName": "StatusId", "operator": "Include", "value": "1"}
+            ]}
+        ]}
+    })),
     responses((status = 200, description = "One page of clients", body = Envelope<Paged<SearchClientDto>>), crate::openapi::ApiErrors)
 )]
 pub async fn search(
@@ -407,7 +460,16 @@ impl ExportKind for ClientsFile {
 /// Excel or PDF (`REST API Clients.csv`, ...), like the other exports; audited.
 #[utoipa::path(
     post, path = "/api/companies/clients/search/export", operation_id = "exportClients", tag = "Company", params(crate::openapi::Scope, ExportOptions),
-    request_body = SearchRequest,
+    summary = "Export REST API clients",
+    description = "The clients a clients search selects, as a file: `exportType` `CSV`, `Excel` or `PDF` \
+        (required), the requested page or, with `reportAllPages: true`, every match. Columns: \
+        Client Name, Client Id, Role, Status, IP Restricted, Allowed IP Addresses, Created, \
+        Resource Id; never the secret. Both roles, for the company named in \
+        `X-KEEPNET-Company-Id` as the search. Every export is recorded in the audit log.",
+    request_body(content = SearchRequest, example = json!({
+        "pageNumber": 1, "pageSize": 20, "orderBy": "ClientName", "ascending": true,
+        "exportType": "CSV", "reportAllPages": true
+    })),
     responses(crate::openapi::ExportFile<ClientsFile>)
 )]
 pub async fn export(

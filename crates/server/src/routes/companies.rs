@@ -135,7 +135,31 @@ fn cluster(rows: Vec<CompanyRow>, now: i64) -> Vec<SearchCompanyDto> {
 /// the caller's own), with licence data and target-user counts.
 #[utoipa::path(
     post, path = "/api/companies/search", operation_id = "searchCompanies", tag = "Company", params(crate::openapi::Scope),
-    request_body = SearchRequest,
+    summary = "Search companies",
+    description = "One page of the companies below the scoped company (by default the caller's own, which \
+        `GET /api/companies/my` returns), each with its licence data and target-user counts. \
+        Each row's `resourceId` (also in `companyResourceId`) is the company id to send in \
+        `X-KEEPNET-Company-Id` to act in that company. Reseller only: a Company Admin gets 403. \
+        `isTargetUserCountExceededLimit: true` keeps the companies whose active users exceed a \
+        limited licence, and `isClustered: true` answers a tree. Companies stay listed whatever \
+        their account privacy. An unknown field or operator, or a value of the wrong type, is a \
+        400 naming the allowed ones.",
+    request_body(content = SearchRequest, examples(
+        ("All companies" = (summary = "The first 20 companies, newest first", value = json!({
+            "pageNumber": 1, "pageSize": 20, "orderBy": "CreateTime", "ascending": false
+        }))),
+        ("By name" = (summary = "Companies whose name contains \"acme\", by name", value = json!({
+            "pageNumber": 1, "pageSize": 20, "orderBy": "CompanyName", "ascending": true,
+            "filter": {"condition": "AND", "searchInputTextValue": "", "filterGroups": [
+                {"condition": "AND", "filterItems": [
+                    {"fieldName": "CompanyName", "operator": "Contains", "value": "acme"}
+                ]}
+            ]}
+        }))),
+        ("Over the licence" = (summary = "Companies whose active users exceed a limited licence", value = json!({
+            "pageNumber": 1, "pageSize": 20, "isTargetUserCountExceededLimit": true
+        }))),
+    )),
     responses((status = 200, description = "One page of the companies in reach", body = Envelope<CompanySearchPage>), crate::openapi::ApiErrors)
 )]
 pub async fn search(
@@ -188,6 +212,11 @@ pub async fn search(
 /// as `children`.
 #[utoipa::path(
     get, path = "/api/companies/my", operation_id = "getMyCompanies", tag = "Company",
+    summary = "Get the caller's companies",
+    description = "The caller's own company with, for a Reseller, every company below it nested in \
+        `children` (at any depth), each with its account privacy and whether its licence has \
+        expired. Both roles; a Company Admin gets its own company alone. It takes no company \
+        scope.",
     responses((status = 200, description = "The caller's company and, for a reseller, every company below it", body = Envelope<Vec<MyCompanyDto>>), crate::openapi::ApiErrors)
 )]
 pub async fn my(
@@ -529,6 +558,13 @@ pub fn company_fields(
 /// caller's own).
 #[utoipa::path(
     post, path = "/api/companies", operation_id = "createCompany", tag = "Company", params(crate::openapi::Scope),
+    summary = "Create a company",
+    description = "Creates a customer company below the company named in `X-KEEPNET-Company-Id` (by default \
+        the caller's own), as JSON or as Keepnet's form. Only `name` is required; lookup ids \
+        come from `GET /api/lookups/{kind}` (unknown ones are a 400), and without a licence type \
+        and period `Standard` and `Yearly` are used. A company created with `numberOfUsers` has \
+        a limited licence unless `isNumberOfUsersLimited` is false. Reseller only: a Company \
+        Admin gets 403. Invalid fields are a 400 listing each problem in `validationMessages`.",
     request_body(content(
         (CompanyInput = "application/json"),
         (CompanyInput = "multipart/form-data"),
@@ -638,6 +674,11 @@ async fn to_dto(state: &AppState, c: &Company) -> ApiResult<CompanyDto> {
 /// `GET /api/companies/{resourceId}`.
 #[utoipa::path(
     get, path = "/api/companies/{resourceId}", operation_id = "getCompany", tag = "Company", params(crate::openapi::ResourceId),
+    summary = "Get a company",
+    description = "A company with its licence, settings, parent and active-user count. Both roles: a \
+        Reseller may read its own company or any below it, a Company Admin only its own; another \
+        company is a 403, an unknown id a 404. Keepnet features rollcall does not have read as \
+        empty values.",
     responses((status = 200, description = "The company with licence data and user counts", body = Envelope<CompanyDto>), crate::openapi::ApiErrors)
 )]
 pub async fn get(
@@ -653,8 +694,16 @@ pub async fn get(
 /// left out keep their value.
 #[utoipa::path(
     put, path = "/api/companies/{resourceId}", operation_id = "updateCompany", tag = "Company", params(crate::openapi::ResourceId),
+    summary = "Update a company",
+    description = "Changes the fields sent (JSON or Keepnet's form); fields left out keep their value. \
+        Reseller only. A company's licence and status (`numberOfUsers`, \
+        `isNumberOfUsersLimited`, licence type and period, licence dates, `statusId`) are set by \
+        a Reseller above it: changing them on the caller's own company is a 403 naming them \
+        (sending their current values is fine). `statusId` 2 switches the company off: its \
+        clients, and those of every company below it, can no longer sign in. Invalid fields are \
+        a 400 listing each problem.",
     request_body(content(
-        (CompanyInput = "application/json"),
+        (CompanyInput = "application/json", example = json!({"name": "Acme Ltd", "numberOfUsers": 750, "licenseEndDate": "2028-01-01"})),
         (CompanyInput = "multipart/form-data"),
         (CompanyInput = "application/x-www-form-urlencoded"),
     ), description = "JSON (camelCase) or Keepnet's form (the same names in PascalCase)"),
@@ -722,6 +771,10 @@ fn refuse_own_licence_change(old: &CompanyFields, new: &CompanyFields) -> ApiRes
 /// `DELETE /api/companies/{resourceId}` (Reseller): removes the company and all its data.
 #[utoipa::path(
     delete, path = "/api/companies/{resourceId}", operation_id = "deleteCompany", tag = "Company", params(crate::openapi::ResourceId),
+    summary = "Delete a company",
+    description = "Removes a company below the caller's and all its data (users, clients, groups) in one \
+        transaction. Reseller only; a client cannot delete its own company (403). A \
+        company that still has child companies is a 409: delete or move them first.",
     responses((status = 200, description = "The deleted company's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
 )]
 pub async fn delete(
@@ -761,6 +814,10 @@ pub fn delete_refused(id: &str, outcome: DeleteOutcome) -> ApiError {
 /// `GET /api/companies/{resourceId}/license-check`.
 #[utoipa::path(
     get, path = "/api/companies/{resourceId}/license-check", operation_id = "checkCompanyLicense", tag = "Company", params(crate::openapi::ResourceId),
+    summary = "Check a company's licence",
+    description = "Whether the company's licence limits its active users, the limit, and its active and \
+        total (active and inactive) users against it. Both roles: a Reseller for its own company \
+        or any below it, a Company Admin for its own.",
     responses((status = 200, description = "Licence state and user counts against the limit", body = Envelope<LicenseCheckDto>), crate::openapi::ApiErrors)
 )]
 pub async fn license_check(
@@ -810,7 +867,23 @@ impl ExportKind for CompaniesFile {
 /// Exports the companies a companies search selects (Reseller only).
 #[utoipa::path(
     post, path = "/api/companies/search/export", operation_id = "exportCompanies", tag = "Company", params(crate::openapi::Scope, ExportOptions),
-    request_body = SearchRequest,
+    summary = "Export companies",
+    description = "The companies a companies search selects, as a file: `exportType` `CSV`, `Excel` or \
+        `PDF` (required), the requested page or, with `reportAllPages: true`, every match, in \
+        the search's order. Columns: Company Name, Resource Id, Reseller, Industry, Licence \
+        Type, Users Limited, Licence Limit, Licence Expired, Licence End Date, Created, Active \
+        Users, Inactive Users, Deleted Users, Monthly Users, Tags. Reseller only: a Company \
+        Admin gets 403. CSV starts with a byte-order mark unless `?bom=false`. Every export is \
+        recorded in the audit log.",
+    request_body(content = SearchRequest, example = json!({
+        "pageNumber": 1, "pageSize": 20, "orderBy": "CompanyName", "ascending": true,
+        "filter": {"condition": "AND", "searchInputTextValue": "", "filterGroups": [
+            {"condition": "AND", "filterItems": [
+                {"fieldName": "LicenceExpired", "operator": "=", "value": false}
+            ]}
+        ]},
+        "exportType": "CSV", "reportAllPages": true
+    })),
     responses(crate::openapi::ExportFile<CompaniesFile>)
 )]
 pub async fn export(

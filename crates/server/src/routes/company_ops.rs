@@ -36,6 +36,12 @@ const MAX_BULK_COMPANIES: usize = 1000;
 /// own). A Reseller may read a customer's setting, which tells it whether it may act there.
 #[utoipa::path(
     get, path = "/api/companies/privacy", operation_id = "getCompanyPrivacy", tag = "Company", params(crate::openapi::Scope),
+    summary = "Get a company's account privacy",
+    description = "Whether the company lets the resellers above it into its data: `privacyDurationId` 0 \
+        denies access, 1 grants it continuously, 2 to 5 for two hours, eight hours, one day or \
+        seven days (the window's start and end times are given; a window that has ended reads \
+        0). Both roles, for the company named in `X-KEEPNET-Company-Id` (by default the caller's \
+        own): a Reseller may read a customer's setting, which tells it whether it may act there.",
     responses((status = 200, description = "Whether the company lets its reseller into its data, and the window", body = Envelope<CompanyPrivacyDto>), crate::openapi::ApiErrors)
 )]
 pub async fn get_privacy(
@@ -54,6 +60,14 @@ pub async fn get_privacy(
 /// so a Reseller naming a company below it is refused (docs/api.md).
 #[utoipa::path(
     put, path = "/api/companies/privacy", operation_id = "setCompanyPrivacy", tag = "Company", params(crate::openapi::Scope),
+    summary = "Set the caller's account privacy",
+    description = "Chooses whether the resellers above the caller's own company may read and change its \
+        data: `privacyDurationId` 0 denies access, 1 grants it continuously, 2 to 5 for two \
+        hours, eight hours, one day or seven days, from now. Only for the caller's own company: \
+        a customer's Company Admin chooses for the customer, and a Reseller naming a company \
+        below it gets 403. While access is denied, or once a window has ended, a reseller's \
+        requests for the company's data get 403 `PRIVACY_ERROR` (unless the company's licence \
+        has expired). Other values are a 400 listing the valid ones. The change is audited.",
     request_body = SetCompanyPrivacyRequest,
     responses((status = 200, description = "The company's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
 )]
@@ -100,6 +114,9 @@ const NO_PRIVACY_MASK: &str = "rollcall does not mask personal data in reports (
     path = "/api/companies/privacymask",
     operation_id = "getCompanyPrivacyMask",
     tag = "Company",
+    summary = "Get the report mask (not supported)",
+    description = "Keepnet's masking of personal data in reports. rollcall does not mask reports, so this \
+        always answers 400 saying so; its exports show the data the caller may read.",
     responses(crate::openapi::ApiErrors)
 )]
 pub async fn get_privacy_mask(_caller: Caller) -> ApiError {
@@ -112,6 +129,9 @@ pub async fn get_privacy_mask(_caller: Caller) -> ApiError {
     path = "/api/companies/privacymask",
     operation_id = "setCompanyPrivacyMask",
     tag = "Company",
+    summary = "Set the report mask (not supported)",
+    description = "Keepnet's masking of personal data in reports. rollcall does not mask reports, so this \
+        always answers 400 saying so; its exports show the data the caller may read.",
     responses(crate::openapi::ApiErrors)
 )]
 pub async fn set_privacy_mask(_caller: Caller) -> ApiError {
@@ -123,7 +143,15 @@ pub async fn set_privacy_mask(_caller: Caller) -> ApiError {
 /// `excludedItems`, in one transaction, as `DELETE /api/companies/{resourceId}` would each.
 #[utoipa::path(
     delete, path = "/api/companies/bulk-delete", operation_id = "bulkDeleteCompanies", tag = "Company", params(crate::openapi::Scope),
-    request_body = BulkDeleteRequest,
+    summary = "Delete companies in bulk",
+    description = "Deletes the companies named in `items` (resource ids, at most 1,000), or with \
+        `selectAll: true` every company below the company named in `X-KEEPNET-Company-Id` (by \
+        default the caller's own) that `filter` selects (the fields below) except \
+        `excludedItems`, each with all its data, in one transaction, and answers how many in \
+        `deletedCount`. Reseller only. The caller's own company is refused (403); a company \
+        whose child companies are not all in the selection is a 409, and then nothing is \
+        deleted.",
+    request_body(content = BulkDeleteRequest, example = json!({"items": ["xC5kfGz7w2Nz"], "selectAll": false})),
     responses((status = 200, description = "How many companies were deleted", body = Envelope<BulkDeleteResult>), crate::openapi::ApiErrors)
 )]
 pub async fn bulk_delete(
@@ -250,10 +278,17 @@ fn limited_input(input: CompanyInput) -> ApiResult<(String, CompanyInput)> {
 /// company is named by the form's `ResourceId`. Fields left out keep their value.
 #[utoipa::path(
     put, path = "/api/companies/limited", operation_id = "updateCompanyLimited", tag = "Company",
+    summary = "Update a company's details",
+    description = "The update a company may make to itself: `Name`, `Description`, `IndustryResourceId`, \
+        `CountryResourceId`, `Address`, `WebsiteUrl`, `PreferredLanguageTypeResourceId` and \
+        `TimeZoneId` of the company named by `ResourceId` in the body (Keepnet's form, or JSON); \
+        fields left out keep their value. Both roles: a Company Admin for its own company, a \
+        Reseller for its own or one below it. Licence, status, format and tag fields are a 400 \
+        naming them: `PUT /api/companies/{resourceId}` changes those.",
     request_body(content(
-        (CompanyInput = "multipart/form-data"),
-        (CompanyInput = "application/json"),
-    ), description = "Keepnet's form: ResourceId, Name, Description, IndustryResourceId, CountryResourceId, Address, WebsiteUrl, PreferredLanguageTypeResourceId, TimeZoneId"),
+        (crate::openapi::LimitedCompanyForm = "multipart/form-data"),
+        (crate::openapi::LimitedCompanyForm = "application/json"),
+    ), description = "Keepnet's form, or JSON with the same names in any case"),
     responses((status = 200, description = "The updated company's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
 )]
 pub async fn update_limited(
@@ -277,6 +312,10 @@ pub async fn update_limited(
 /// (Yearly, as a company created without one gets), so one year later.
 #[utoipa::path(
     post, path = "/api/companies/licenseexpirydate", operation_id = "getCompanyLicenseExpiryDate", tag = "Company",
+    summary = "Get the default licence end date",
+    description = "The end date a licence starting at `licenseStartDate` gets by default: one year later (a \
+        29 February start ends on 28 February), the period of a company created without one. Any \
+        client may ask; it names no company. A missing or unreadable date is a 400.",
     request_body = LicenseExpiryDateRequest,
     responses((status = 200, description = "The default licence end date for that start", body = Envelope<LicenseExpiryDateDto>), crate::openapi::ApiErrors)
 )]

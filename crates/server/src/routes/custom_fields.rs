@@ -110,8 +110,12 @@ async fn field_fields(
     Ok(f)
 }
 
-/// `GET /api/custom-fields/company`: every custom field of the scoped company, active or not,
-/// by sort order then name.
+// `GET /api/custom-fields/company` (rulings in docs/api.md, "Custom fields").
+/// List custom fields
+///
+/// Every custom field the company defines, active or not, by `sortOrder`, then name. Reseller or
+/// Company Admin, in the company named by `X-KEEPNET-Company-Id` (a Reseller: its own or any below
+/// it; a Company Admin: its own) or, without it, the caller's own.
 #[utoipa::path(
     get, path = "/api/custom-fields/company", operation_id = "listCustomFields", tag = "CustomField", params(crate::openapi::Scope),
     responses((status = 200, description = "The company's custom fields", body = Envelope<Vec<CustomFieldDto>>), crate::openapi::ApiErrors)
@@ -124,7 +128,13 @@ pub async fn list(
     Ok(Json(Envelope::success(fields.iter().map(dto).collect())))
 }
 
-/// `GET /api/custom-fields/groups/{resourceId}`: the fields that belong to one target group.
+// `GET /api/custom-fields/groups/{resourceId}`.
+/// List a group's custom fields
+///
+/// The custom fields that belong to one target group of the company (`ownerType` `TargetGroup`); a
+/// group of another company is 404. Reseller or Company Admin, in the company named by
+/// `X-KEEPNET-Company-Id` (a Reseller: its own or any below it; a Company Admin: its own) or,
+/// without it, the caller's own.
 #[utoipa::path(
     get, path = "/api/custom-fields/groups/{resourceId}", operation_id = "listGroupCustomFields", tag = "CustomField", params(crate::openapi::ResourceId, crate::openapi::Scope),
     responses((status = 200, description = "The group's custom fields", body = Envelope<Vec<CustomFieldDto>>), crate::openapi::ApiErrors)
@@ -146,7 +156,17 @@ pub async fn of_group(
     )))
 }
 
-/// `POST /api/custom-fields`: defines a field for the scoped company's target users.
+// `POST /api/custom-fields`.
+/// Create a custom field
+///
+/// Defines a field the company's target users can hold a value of (`customFields` on target-user
+/// create and update), which target-user searches can filter and sort on while it is active. `name`
+/// (1 to 64 characters, unique in the company in any case: 409 otherwise) and `fieldDataType`
+/// (`String`, `Number`, `Email`, `Boolean`, `Date` or `DateTime`) are required; `ownerType`
+/// `TargetGroup` needs `targetGroupResourceId`. A company defines at most 50 fields (409 beyond).
+/// Invalid values are 400, one line per field in `validationMessages`. Reseller or Company Admin: a
+/// Reseller must name the company in `X-KEEPNET-Company-Id` (400 without it), a Company Admin acts
+/// on its own. Answers the new field's resource id.
 #[utoipa::path(
     post, path = "/api/custom-fields", operation_id = "createCustomField", tag = "CustomField", params(crate::openapi::Scope),
     request_body = CustomFieldInput,
@@ -171,7 +191,12 @@ pub async fn create(
     Ok(written(field.resource_id, "Custom field created."))
 }
 
-/// `GET /api/custom-fields/{resourceId}`.
+// `GET /api/custom-fields/{resourceId}`.
+/// Get a custom field
+///
+/// One custom field of the company; a field of another company is 404. Reseller or Company Admin,
+/// in the company named by `X-KEEPNET-Company-Id` (a Reseller: its own or any below it; a Company
+/// Admin: its own) or, without it, the caller's own.
 #[utoipa::path(
     get, path = "/api/custom-fields/{resourceId}", operation_id = "getCustomField", tag = "CustomField", params(crate::openapi::ResourceId, crate::openapi::Scope),
     responses((status = 200, description = "The field", body = Envelope<CustomFieldDto>), crate::openapi::ApiErrors)
@@ -189,11 +214,18 @@ pub async fn get(
     Ok(Json(Envelope::success(dto(&field))))
 }
 
-/// `PUT /api/custom-fields/{resourceId}`: renames, retypes (while it holds no value),
-/// activates or deactivates a field.
+// `PUT /api/custom-fields/{resourceId}`.
+/// Update a custom field
+///
+/// Changes what the body sends and keeps the rest: renames the field (unique in the company, 409
+/// otherwise), retypes it (only while no target user holds a value of it: 409 otherwise; create a
+/// new field instead), activates or deactivates it (an inactive field keeps its values out of sight
+/// and is no search field), or moves it in `sortOrder`. A field of another company is 404. Reseller
+/// or Company Admin: a Reseller must name the company in `X-KEEPNET-Company-Id` (400 without it), a
+/// Company Admin acts on its own.
 #[utoipa::path(
     put, path = "/api/custom-fields/{resourceId}", operation_id = "updateCustomField", tag = "CustomField", params(crate::openapi::ResourceId, crate::openapi::Scope),
-    request_body = CustomFieldInput,
+    request_body(content = CustomFieldInput, example = json!({"name": "Badge number", "isActive": true, "sortOrder": 2})),
     responses((status = 200, description = "The field's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
 )]
 pub async fn update(
@@ -230,9 +262,16 @@ pub async fn update(
     Ok(written(id, "Custom field updated."))
 }
 
-/// `POST /api/custom-fields/bulk-update`: makes the company's fields exactly the list
-/// (Keepnet: "creates deletes updates"): items with a `resourceId` update that field, items
-/// without one create a field, fields left out are deleted with their values. All or nothing.
+// `POST /api/custom-fields/bulk-update` (Keepnet: "creates deletes updates").
+/// Replace the custom field list
+///
+/// Makes the company's fields exactly the list in `targetUserCustomFields`: items with a
+/// `resourceId` update that field, items without one create a field, and the fields left out are
+/// deleted with their values (an empty list deletes them all; leaving the key out is 400). All or
+/// nothing: an unknown `resourceId` is 404 and a bad item 400 naming its index, and nothing
+/// changes. Answers the company's fields as they are after it. Reseller or Company Admin: a
+/// Reseller must name the company in `X-KEEPNET-Company-Id` (400 without it), a Company Admin acts
+/// on its own.
 #[utoipa::path(
     post, path = "/api/custom-fields/bulk-update", operation_id = "bulkUpdateCustomFields", tag = "CustomField", params(crate::openapi::Scope),
     request_body = BulkCustomFieldRequest,

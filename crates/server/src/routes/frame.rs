@@ -23,18 +23,26 @@ use crate::state::AppState;
 /// rollcall's version, as the summary and `/api/system-info/version` report it.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// `POST /api/whitelabeling/by-url`: the brand for the address the UI was opened at. Keepnet's UI
-/// asks before anyone logs in, so no token is needed; the body (`{url}`) is read by nobody, as
-/// there is no brand to find.
+// `POST /api/whitelabeling/by-url`: Keepnet's UI asks before anyone logs in, so no token is
+// needed; the body (`{url}`) is read by nobody, as there is no brand to find.
+/// Get the brand for an address
+///
+/// The white-labelling brand for the address Keepnet's UI was opened at. rollcall has no
+/// white-labelling, so every value is null and the UI shows its default brand. Needs no token, as
+/// the UI asks before anyone logs in; a body (`{url}`) is accepted and ignored.
 #[utoipa::path(
-    post, path = "/api/whitelabeling/by-url", operation_id = "getWhiteLabelingByUrl", tag = "WhiteLabeling",
+    post, path = "/api/whitelabeling/by-url", operation_id = "getWhiteLabelingByUrl", tag = "WhiteLabeling", security(()),
     responses((status = 200, description = "No brand: every value null", body = Envelope<WhiteLabelingByDomainDto>))
 )]
 pub async fn by_url() -> Json<Envelope<WhiteLabelingByDomainDto>> {
     Json(Envelope::success(WhiteLabelingByDomainDto::default()))
 }
 
-/// `GET /api/whitelabeling/resolve-whitelabeling`: the caller's brand settings; none.
+// `GET /api/whitelabeling/resolve-whitelabeling`.
+/// Get the caller's brand settings
+///
+/// The white-labelling settings of the caller's company. rollcall has none: every value is null or
+/// false, which Keepnet's UI reads as "use the default brand". Any valid token.
 #[utoipa::path(
     get, path = "/api/whitelabeling/resolve-whitelabeling", operation_id = "resolveWhiteLabeling", tag = "WhiteLabeling",
     responses((status = 200, description = "No white-labelling: every value null or false", body = Envelope<WhiteLabelingDto>), crate::openapi::ApiErrors)
@@ -50,7 +58,10 @@ fn version_info() -> VersionInfo {
     }
 }
 
-/// `GET /api/system-info/version`.
+// `GET /api/system-info/version`.
+/// Get the server version
+///
+/// rollcall's version (`version`) and the server's clock (`serverTime`). Any valid token.
 #[utoipa::path(
     get, path = "/api/system-info/version", operation_id = "getSystemVersion", tag = "SystemInfo",
     responses((status = 200, description = "rollcall's version and the server's time", body = Envelope<VersionInfo>), crate::openapi::ApiErrors)
@@ -59,7 +70,15 @@ pub async fn version(_caller: Caller) -> Json<Envelope<VersionInfo>> {
     Json(Envelope::success(version_info()))
 }
 
-/// `GET /api/system-info/summary`: the version, the caller's company and its licence state.
+// `GET /api/system-info/summary`.
+/// Get the system summary
+///
+/// What Keepnet's UI loads on every page: rollcall's version and the server's time (`versionInfo`),
+/// the caller's company's licence state (`companyLicense`, as its licence check gives it) and the
+/// caller's company (`company`: id, name, country code), each in its own
+/// `{data, status, message, validationMessages}` envelope. They are sent under `data`, as Keepnet's
+/// spec has them, and again at the top of the body, where Keepnet's UI reads them. Any valid token;
+/// always the caller's own company.
 #[utoipa::path(
     get, path = "/api/system-info/summary", operation_id = "getSystemInfoSummary", tag = "SystemInfo",
     responses((status = 200, description = "Version, company and licence state, in the envelope and (as Keepnet's UI reads them) at the top", body = SystemInfoSummaryReply), crate::openapi::ApiErrors)
@@ -96,8 +115,12 @@ pub async fn summary(
     }))
 }
 
-/// `GET /api/system-users/settings`: rollcall has API clients, not console users, so a caller's
-/// display settings are its company's.
+// `GET /api/system-users/settings`.
+/// Get the caller's display settings
+///
+/// rollcall has API clients, not console users, so a caller's display settings are its company's:
+/// `timeZoneId` with its display name, `dateFormat` and `timeFormat`, null where the company set
+/// none. Any valid token.
 #[utoipa::path(
     get, path = "/api/system-users/settings", operation_id = "getSystemUserSettings", tag = "SystemUser",
     responses((status = 200, description = "The caller's company's time zone and formats (null where unset)", body = Envelope<SystemUserSettingsDto>), crate::openapi::ApiErrors)
@@ -125,8 +148,12 @@ fn base_url(headers: &HeaderMap) -> Option<String> {
     Some(format!("{scheme}://{host}"))
 }
 
-/// `GET /api/regions` (not in Keepnet's published spec; the New Company form asks for it): the
-/// one region there is, this server.
+// `GET /api/regions`: not in Keepnet's published spec; its New Company form asks for it.
+/// List regions
+///
+/// The regions a new company can be placed in. There is one, this server: `resourceId` `default`,
+/// `name` `This server`, `isCurrent` true, and `url` the scheme and host the request reached (null
+/// without a `Host` header). Keepnet's New Company form calls it. Any valid token.
 #[utoipa::path(
     get, path = "/api/regions", operation_id = "listRegions", tag = "Region",
     responses((status = 200, description = "This server, the only region", body = Envelope<Vec<RegionDto>>), crate::openapi::ApiErrors)

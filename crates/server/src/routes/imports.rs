@@ -52,8 +52,22 @@ async fn upload_of(state: &AppState, company_id: i64, id: &str) -> ApiResult<Upl
 /// `POST /api/target-users/upload`: the file in the multipart field `File`.
 #[utoipa::path(
     post, path = "/api/target-users/upload", operation_id = "uploadTargetUsers", tag = "TargetUser", params(crate::openapi::Scope),
-    request_body(content = String, content_type = "multipart/form-data", description = "The file (CSV, .xlsx or .xls) in the field `File`"),
-    responses((status = 200, description = "The upload's transaction id and counts", body = Envelope<UploadFileDto>), crate::openapi::ApiErrors)
+    summary = "Upload a file of target users",
+    description = "The first step of an import: send the file (CSV, `.xlsx` or `.xls`; at most 100 MiB \
+        unless the server says otherwise) in the multipart field `File`; its first row that is \
+        not blank is the header. It answers the upload's `transactionId`, its rows and columns, \
+        and how many rows repeat an earlier row's email; the upload is kept 24 hours. Then map \
+        its columns (`POST /api/target-users/create-mapping`), look at the checked rows (`POST \
+        /api/target-users/{resourceId}/search`) and import them (`POST \
+        /api/target-users/{resourceId}/import`), the transaction id in `{resourceId}`. `POST /api/target-users/example-file` is a \
+        template. Both roles; a Reseller must name the company in `X-KEEPNET-Company-Id` \
+        (without it, a 400); a Company Admin acts on its own company. An empty file, one without \
+        a header row, or one that is neither CSV nor Excel is a 400; a larger file is a 413.",
+    request_body(content = crate::openapi::UploadForm, content_type = "multipart/form-data", description = "The file (CSV, .xlsx or .xls) in the field `File`"),
+    responses(
+        (status = 200, description = "The upload's transaction id and counts", body = Envelope<UploadFileDto>),
+        (status = 413, description = "The file is larger than the server takes (`PAYLOAD_TOO_LARGE`; 100 MiB unless configured)", body = crate::openapi::ErrorEnvelope),
+        crate::openapi::ApiErrors)
 )]
 pub async fn upload(
     State(state): State<AppState>,
@@ -117,6 +131,11 @@ pub async fn upload(
 /// `GET /api/target-users/upload/{transactionId}`: the file's headers and first rows.
 #[utoipa::path(
     get, path = "/api/target-users/upload/{transactionId}", operation_id = "getUploadedTargetUserFile", tag = "TargetUser", params(crate::openapi::TransactionId, crate::openapi::Scope),
+    summary = "Show an uploaded file",
+    description = "The upload's file type, sheet names, header row and first 10 rows (objects of header to \
+        cell), to choose the mapping from. Both roles, in the company of the upload \
+        (`X-KEEPNET-Company-Id`, by default the caller's own); an upload of another company, or \
+        one older than 24 hours, is a 404.",
     responses((status = 200, description = "The file's type, sheets, header and first rows", body = Envelope<UploadedFileDto>), crate::openapi::ApiErrors)
 )]
 pub async fn uploaded(
@@ -150,6 +169,12 @@ pub async fn uploaded(
 /// (the UI's step back); the old one stops working.
 #[utoipa::path(
     put, path = "/api/target-users/{resourceId}/update", operation_id = "renewUploadTransaction", tag = "TargetUser", params(crate::openapi::ResourceId, crate::openapi::Scope),
+    summary = "Renew an upload's transaction id",
+    description = "Gives the upload a new transaction id and answers both; the old one stops working \
+        (Keepnet's UI does this when it steps back). Both roles; a Reseller must name the \
+        company in `X-KEEPNET-Company-Id` (without it, a 400); a Company Admin acts on its own \
+        company. An expired or unknown upload is a 404. \
+        In the path, `{resourceId}` is the upload's transaction id.",
     responses((status = 200, description = "The new and the old transaction id", body = Envelope<TransactionIdDto>), crate::openapi::ApiErrors)
 )]
 pub async fn renew(
@@ -208,6 +233,17 @@ fn mapping_dto(u: &Upload, defs: &[CustomField]) -> MappingJobDto {
 /// row in the background (poll the mapping job).
 #[utoipa::path(
     post, path = "/api/target-users/create-mapping", operation_id = "createTargetUserMapping", tag = "TargetUser", params(crate::openapi::Scope),
+    summary = "Map an upload's columns",
+    description = "Maps the file's columns to target-user fields or the company's active custom fields \
+        (`fieldMappings`; left out, guessed from the headers) and checks every row in the \
+        background by the rules of `POST /api/target-users`. It answers the mapping job, \
+        `InProgress`: poll `GET /api/target-users/mapping-job/{resourceId}` until it is \
+        `Finished` or `FinishedWithError`. `targetGroupResourceIds` names groups every imported \
+        user joins. A new mapping replaces the upload's previous one. Both roles; a Reseller \
+        must name the company in `X-KEEPNET-Company-Id` (without it, a 400); a Company Admin \
+        acts on its own company. A column the file lacks, an unknown field, a field mapped \
+        twice, or no column mapped to `Email` is a 400 listing every problem; an expired upload, \
+        or a group of another company, is a 404.",
     request_body = CreateMappingRequest,
     responses((status = 200, description = "The mapping job, checking rows", body = Envelope<MappingJobDto>), crate::openapi::ApiErrors)
 )]
@@ -264,6 +300,12 @@ pub async fn create_mapping(
 /// `GET /api/target-users/mapping-job/{resourceId}`.
 #[utoipa::path(
     get, path = "/api/target-users/mapping-job/{resourceId}", operation_id = "getTargetUserMappingJob", tag = "TargetUser", params(crate::openapi::ResourceId, crate::openapi::Scope),
+    summary = "Get a mapping job",
+    description = "A mapping's status (`InProgress`, then `Finished`, or `FinishedWithError` when some row \
+        has a problem; `Failed` when the rows could not be checked), its counts of new, existing \
+        and invalid rows, and the mapping as used. Both roles, in the company of the upload \
+        (`X-KEEPNET-Company-Id`, by default the caller's own); a job of another company is a \
+        404.",
     responses((status = 200, description = "The mapping's status and counts", body = Envelope<MappingJobDto>), crate::openapi::ApiErrors)
 )]
 pub async fn mapping_job(
@@ -331,7 +373,23 @@ fn tmp_row(r: CheckedRow, upload: &Upload, defs: &[CustomField]) -> TmpTargetUse
 /// `POST /api/target-users/{transactionId}/search`: a page of the checked rows.
 #[utoipa::path(
     post, path = "/api/target-users/{resourceId}/search", operation_id = "searchUploadedTargetUsers", tag = "TargetUser", params(crate::openapi::ResourceId, crate::openapi::Scope),
-    request_body = SearchRequest,
+    summary = "Preview an upload's checked rows",
+    description = "One page of the upload's checked rows, in the file's order unless `orderBy` says \
+        otherwise, with the mapping's status and counts. Each row has its mapped values, its \
+        `status` (`New`, `Exists` when a live user of the company has its email, or `Error`) and \
+        its problems in `validationDetail`; its `resourceId` is what `importType: \
+        ImportSelected` names. Both roles, in the company of the upload (`X-KEEPNET-Company-Id`, \
+        by default the caller's own); an upload of another company, or one older than 24 hours, \
+        is a 404. \
+        In the path, `{resourceId}` is the upload's transaction id.",
+    request_body(content = SearchRequest, example = json!({
+        "pageNumber": 1, "pageSize": 20, "orderBy": "RowNumber", "ascending": true,
+        "filter": {"condition": "AND", "searchInputTextValue": "", "filterGroups": [
+            {"condition": "AND", "filterItems": [
+                {"fieldName": "Status", "operator": "Include", "value": "New,Exists"}
+            ]}
+        ]}
+    })),
     responses((status = 200, description = "A page of checked rows and the mapping's counts", body = Envelope<TmpSearchResult>), crate::openapi::ApiErrors)
 )]
 pub async fn search(
@@ -396,7 +454,24 @@ const PREVIEW_EXPORT_PAGE: i64 = 5000;
 /// problems ("Field: message; ..."), so that a customer can fix the file's bad rows.
 #[utoipa::path(
     post, path = "/api/target-users/{resourceId}/search/export", operation_id = "exportUploadedTargetUsers", tag = "TargetUser", params(crate::openapi::ResourceId, crate::openapi::Scope, ExportOptions),
-    request_body = SearchRequest,
+    summary = "Export an upload's checked rows",
+    description = "The checked rows a preview search selects, as a file: `exportType` `CSV`, `Excel` or \
+        `PDF` (required), the requested page or, with `reportAllPages: true`, every match. \
+        Columns: Row Number, Status, the fields a row can set, one per active custom field of \
+        the company, and Problems (`Field: message; ...`), so that the file's bad rows can be \
+        mended and uploaded again. Both roles, in the company of the upload \
+        (`X-KEEPNET-Company-Id`, by default the caller's own); an upload of another company, or \
+        one older than 24 hours, is a 404. Every export is recorded in the audit log. \
+        In the path, `{resourceId}` is the upload's transaction id.",
+    request_body(content = SearchRequest, example = json!({
+        "pageNumber": 1, "pageSize": 20, "orderBy": "RowNumber", "ascending": true,
+        "filter": {"condition": "AND", "searchInputTextValue": "", "filterGroups": [
+            {"condition": "AND", "filterItems": [
+                {"fieldName": "Status", "operator": "Include", "value": "Error"}
+            ]}
+        ]},
+        "exportType": "CSV", "reportAllPages": true
+    })),
     responses(crate::openapi::ExportFile<PreviewFile>)
 )]
 pub async fn search_export(
@@ -570,6 +645,16 @@ fn job_result(state: &AppState, job: &Job) -> JobResult {
 /// job, all or nothing.
 #[utoipa::path(
     post, path = "/api/target-users/{resourceId}/import", operation_id = "importTargetUsers", tag = "TargetUser", params(crate::openapi::ResourceId, crate::openapi::Scope),
+    summary = "Import an upload's checked rows",
+    description = "Applies the checked rows in a background job and answers the job: `importType` \
+        `ImportAll` (new and existing users), `OnlyNew`, `OnlyUpdateExisting` or \
+        `ImportSelected` (the rows named in `selectedResourceIds`). All or nothing: a job that \
+        fails leaves the company as it was. Rows with errors, and rows the import type leaves \
+        out, are skipped with their reason; follow the job with `GET /api/jobs/{resourceId}`. \
+        Both roles; a Reseller must name the company in `X-KEEPNET-Company-Id` (without it, a \
+        400); a Company Admin acts on its own company. Before a mapping it is a 400, while the \
+        rows are still being checked a 409, and a selected id of no row of the upload a 400. \
+        In the path, `{resourceId}` is the upload's transaction id.",
     request_body = ImportRequest,
     responses((status = 200, description = "The import's job", body = Envelope<JobResult>), crate::openapi::ApiErrors)
 )]
@@ -629,6 +714,11 @@ pub async fn start_import(
 /// `GET /api/jobs`: the company's jobs, newest first.
 #[utoipa::path(
     get, path = "/api/jobs", operation_id = "listJobs", tag = "Job", params(crate::openapi::Scope),
+    summary = "List jobs",
+    description = "The company's last 100 background jobs (imports), newest first, each with its `status` \
+        (0 queued, 1 running, 2 finished, 3 finished with rows skipped, 4 failed, nothing \
+        applied), progress and estimated seconds left. Both roles, for the company named in \
+        `X-KEEPNET-Company-Id` (by default the caller's own).",
     responses((status = 200, description = "The company's last 100 jobs, newest first", body = Envelope<Vec<JobResult>>), crate::openapi::ApiErrors)
 )]
 pub async fn jobs(
@@ -650,6 +740,11 @@ pub async fn jobs(
 /// `GET /api/jobs/{resourceId}`: a job with its created, updated and skipped rows.
 #[utoipa::path(
     get, path = "/api/jobs/{resourceId}", operation_id = "getJob", tag = "Job", params(crate::openapi::ResourceId, crate::openapi::Scope),
+    summary = "Get a job",
+    description = "A job with its parts: the rows it created, updated and skipped, with the reason for each \
+        skipped row (the first 1,000). Both roles, in the company of the job \
+        (`X-KEEPNET-Company-Id`, by default the caller's own); a job of another company is a \
+        404.",
     responses((status = 200, description = "The job and its parts", body = Envelope<JobResult>), crate::openapi::ApiErrors)
 )]
 pub async fn job(

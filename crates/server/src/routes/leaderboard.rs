@@ -37,7 +37,18 @@ fn as_search(req: LeaderboardRequest) -> SearchRequest {
     }
 }
 
-/// `POST /api/leaderboard/get-all`.
+// `POST /api/leaderboard/get-all` (rulings in docs/api.md, "Leaderboard").
+/// Get the leaderboard
+///
+/// One page of the company's target users that `filter` selects (the target-user search's fields
+/// and operators: `Email`, `Department`, `ResourceId`...), as leaderboard rows. rollcall records no
+/// simulations or training, so every row's `points` and `performance` are 0 and `rank` is the row's
+/// position in the result, from 1 across pages; `orderBy` `rank`, `points` or `performance` sorts
+/// as the target-user search does by default. Paging comes from `pagination` or, as in other
+/// searches, from the top level (`pagination` wins); `datePeriod`, `startDate` and `endDate` are
+/// accepted and change nothing. An unknown field or operator is 400 naming the valid ones. Reseller
+/// or Company Admin, in the company named by `X-KEEPNET-Company-Id` (a Reseller: its own or any
+/// below it; a Company Admin: its own) or, without it, the caller's own.
 #[utoipa::path(
     post, path = "/api/leaderboard/get-all", operation_id = "getLeaderboard", tag = "Leaderboard", params(crate::openapi::Scope),
     request_body = LeaderboardRequest,

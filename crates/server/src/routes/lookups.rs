@@ -93,8 +93,12 @@ fn type_entries(t: &LookupType) -> Vec<LookupDto> {
     }
 }
 
-/// Every catalogue, keyed by kind (`industry`, `country`, `license_type`,
-/// `license_period_type`, `language`). Not Keepnet's: its clients `POST` instead.
+// Not Keepnet's: its clients `POST` instead.
+/// List every lookup catalogue
+///
+/// Every catalogue at once, keyed by name: `industry`, `country`, `license_type`,
+/// `license_period_type` and `language`. Keepnet has no such call; its clients use
+/// `POST /api/lookups`. Any valid token.
 #[utoipa::path(
     get, path = "/api/lookups", operation_id = "listLookups", tag = "Lookup",
     responses((status = 200, description = "Every lookup catalogue by name", body = Envelope<std::collections::BTreeMap<String, Vec<LookupDto>>>), crate::openapi::ApiErrors)
@@ -108,10 +112,16 @@ pub async fn all(_caller: Caller) -> Json<Envelope<BTreeMap<&'static str, Vec<Lo
     ))
 }
 
-/// Several catalogues at once, by Keepnet's numeric type ids (`{typeidlist: [1, 2, 4]}`) or a
-/// type name; the rows carry their `genericCodeTypeId`, by which Keepnet's clients sort them.
-/// Types rollcall does not know contribute no rows and are named in `message`, so that a
-/// client asking for several types still gets the ones that exist (docs/api.md).
+// Keepnet's agent sends `{typeidlist: [9, 2]}`, its UI `{typeidlist: [1, 2, 4, 5, 6, 7]}`
+// (rulings in docs/api.md, "Lookups and time zones").
+/// List lookups by type
+///
+/// The entries of several catalogues in one list, by Keepnet's numeric type ids (`typeIdList`, in
+/// any casing: Keepnet's agent sends `typeidlist`) and/or a type name (`typeName`); each row names
+/// its `genericCodeTypeId`, by which Keepnet's clients sort them. The types are 1 country, 2
+/// industry, 3 licence type, 4 licence period and 21 language; 5, 6 and 7 are features rollcall
+/// lacks and have no entries. A type rollcall does not know adds no rows and is named in `message`,
+/// so the other types still arrive; sending neither key is 400. Any valid token.
 #[utoipa::path(
     post, path = "/api/lookups", operation_id = "listLookupsByType", tag = "Lookup",
     request_body = LookupRequest,
@@ -153,8 +163,12 @@ pub async fn by_types(
     Ok(Json(reply))
 }
 
-/// One catalogue, by Keepnet's numeric type id (`/api/lookups/21`, the languages) or by name
-/// (`industry`, `license-type`...).
+// Keepnet's agent calls `/api/lookups/21`.
+/// Get one lookup catalogue
+///
+/// One catalogue, by Keepnet's numeric type id (`21`, the languages) or by name (`industry`,
+/// `country`, `license-type`...). Types 5, 6 and 7 answer an empty list; any other type is 404
+/// listing the valid ones. Any valid token.
 #[utoipa::path(
     get, path = "/api/lookups/{typeId}", operation_id = "getLookup", tag = "Lookup",
     params(("typeId" = String, Path, description = "Keepnet's numeric type (1 country, 2 industry, 3 licence type, 4 licence period, 5-7 kept empty, 21 language) or a name: `industry`, `country`, `license_type`, `license_period_type`, `language` (any case; `-` or `_` optional)")),
@@ -175,8 +189,11 @@ pub async fn one(
     Ok(Json(Envelope::success(type_entries(&t))))
 }
 
-/// The licence types with their modules. rollcall sells no modules, so every module list is
-/// empty (CONTRACT.md: features rollcall lacks answer their empty values).
+// CONTRACT.md: features rollcall lacks answer their empty values.
+/// List licence types
+///
+/// The licence types with their modules. rollcall sells no modules, so every `licenseModules` list
+/// and `allLicenseModules` are empty. Any valid token.
 #[utoipa::path(
     get, path = "/api/lookups/licenses", operation_id = "getLicenses", tag = "Lookup",
     responses((status = 200, description = "Licence types and their (empty) module lists", body = Envelope<LicensesDto>), crate::openapi::ApiErrors)
@@ -195,7 +212,11 @@ pub async fn licenses(_caller: Caller) -> Json<Envelope<LicensesDto>> {
     }))
 }
 
-/// Each catalogue country with the Windows zone CLDR gives it (null where it spans several).
+/// List countries with their time zone
+///
+/// Each catalogue country with the Windows time zone CLDR gives it; a country that spans several
+/// zones (United States, Brazil...) has `timezone` null. rollcall keeps no per-country date
+/// formats, phone codes or languages, so those fields are null. Any valid token.
 #[utoipa::path(
     get, path = "/api/lookups/country-timezones", operation_id = "getCountryTimeZones", tag = "Lookup",
     responses((status = 200, description = "The countries with their time zone", body = Envelope<Vec<CountryTimeZoneDto>>), crate::openapi::ApiErrors)
@@ -222,8 +243,11 @@ pub async fn country_timezones(_caller: Caller) -> Json<Envelope<Vec<CountryTime
     ))
 }
 
-/// Windows' time zones, as Keepnet lists them for company and user settings, and the date and
-/// time formats a company may choose.
+/// List time zones and display formats
+///
+/// Windows' time zones, as Keepnet lists them for company and target-user settings (the ids a
+/// `timeZoneId` takes, such as `Turkey Standard Time`, with Windows' display names), and the date
+/// and time formats a company may choose. Any valid token.
 #[utoipa::path(
     get, path = "/api/timezone/timezones", operation_id = "getTimeZones", tag = "TimeZone",
     responses((status = 200, description = "Time zones (Windows ids) and display formats", body = Envelope<TimeZonesDto>), crate::openapi::ApiErrors)

@@ -8,7 +8,10 @@ use rollcall_types::Envelope;
 
 use crate::state::AppState;
 
-/// `GET /health/live`: the process is up.
+// `GET /health/live`.
+/// Liveness check
+///
+/// Answers 200 while the process is up. Needs no token.
 #[utoipa::path(
     get, path = "/health/live", operation_id = "healthLive", tag = "Operations", security(()),
     responses((status = 200, description = "The process is up", body = Envelope<String>)))]
@@ -16,12 +19,14 @@ pub async fn health_live() -> Json<Envelope<&'static str>> {
     Json(Envelope::success("live"))
 }
 
-/// `GET /health/ready`: the database answers.
+// `GET /health/ready`.
+/// Readiness check
 ///
-/// When it does not: 503 Service Unavailable (what load balancers and Kubernetes readiness
-/// probes expect), with the error envelope (status `INTERNAL_SERVER_ERROR`). A read replica
-/// that does not answer leaves the server ready, as the primary serves its reads; the
-/// `message` says so and what the replica's last check found.
+/// Answers 200 when the database answers, and 503 Service Unavailable with the error envelope
+/// (status `INTERNAL_SERVER_ERROR`) when it does not, as load balancers and Kubernetes readiness
+/// probes expect. A read replica that does not answer leaves the server ready, as the primary
+/// serves its reads; `message` then says so and what the replica's last check found. Needs no
+/// token.
 #[utoipa::path(
     get, path = "/health/ready", operation_id = "healthReady", tag = "Operations", security(()),
     responses(

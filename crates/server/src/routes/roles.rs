@@ -72,8 +72,11 @@ fn search_row(role: Role) -> SystemRoleSearchDto {
     }
 }
 
-/// `GET /api/roleswithavailable`: the roles the caller may give a REST API client (a Company
-/// Admin cannot grant Reseller). Keepnet's REST-client form cannot open without it.
+// `GET /api/roleswithavailable`: Keepnet's REST-client form cannot open without it.
+/// List the roles a client can be given
+///
+/// The roles the caller may give a REST API client: Reseller and Company Admin for a Reseller,
+/// Company Admin alone for a Company Admin, which cannot grant Reseller. Any valid token.
 #[utoipa::path(
     get, path = "/api/roleswithavailable", operation_id = "listAvailableRoles", tag = "SystemRole",
     responses((status = 200, description = "The roles the caller may give a client", body = Envelope<Vec<RoleDto>>), crate::openapi::ApiErrors)
@@ -148,11 +151,24 @@ fn group_matches(row: &SystemRoleSearchDto, group: &FilterGroup) -> Result<bool,
     })
 }
 
-/// `POST /api/roles/search`: the system roles, filtered in memory (there are two), sorted by
-/// name.
+// `POST /api/roles/search`: the system roles, filtered in memory (there are two). The filter
+// fields are this module's own (`field`), so the description names them: the document's
+// generated field tables cover the store's catalogues only.
+/// Search the system roles
+///
+/// One page of rollcall's two system roles, Reseller and Company Admin, sorted by name
+/// (`ascending: false` reverses). `searchInputTextValue` searches the name and description; filter
+/// items may name `RoleName`, `RoleDescription`, `TypeName`, `ResourceId` or `UserCount`, with
+/// `Contains`, `Equals`, `NotEquals`, `StartsWith` or `Include`. Another field or operator is 400
+/// naming these. Any valid token.
 #[utoipa::path(
     post, path = "/api/roles/search", operation_id = "searchRoles", tag = "SystemRole",
-    request_body = SearchRequest,
+    request_body(content = SearchRequest, example = json!({
+        "filter": {"searchInputTextValue": "admin", "condition": "AND", "filterGroups": [{"condition": "AND", "filterItems": [
+            {"fieldName": "TypeName", "operator": "Equals", "value": "System"}
+        ]}]},
+        "pageNumber": 1, "pageSize": 10, "ascending": true
+    })),
     responses((status = 200, description = "One page of the system roles", body = Envelope<Paged<SystemRoleSearchDto>>), crate::openapi::ApiErrors)
 )]
 pub async fn search(
@@ -204,7 +220,12 @@ fn system_role(id: &str) -> ApiResult<Role> {
     })
 }
 
-/// `GET /api/roles/{resourceId}`: a system role with its permissions.
+// `GET /api/roles/{resourceId}`.
+/// Get a system role
+///
+/// A system role (`RoleReseller` or `RoleCompAdmn`) with what it may do, as rollcall's permission
+/// ids in `permissionResourceIdList`; `availableForList` is empty, as the roles serve every
+/// company. Another id is 404 naming the two. Any valid token.
 #[utoipa::path(
     get, path = "/api/roles/{resourceId}", operation_id = "getRole", tag = "SystemRole", params(crate::openapi::ResourceId),
     responses((status = 200, description = "The role and what it may do", body = Envelope<SystemRoleDetailDto>), crate::openapi::ApiErrors)
@@ -246,15 +267,26 @@ macro_rules! refused {
     };
 }
 
+// `POST /api/roles`, `PUT` and `DELETE /api/roles/{resourceId}`: refused, custom roles are out
+// of scope (issue #13).
 refused!(
-    /// `POST /api/roles`: refused, custom roles are out of scope (issue #13).
+    /// Create a role (not supported)
+    ///
+    /// Always 400: custom roles are not supported. rollcall has two system roles, Reseller
+    /// (`RoleReseller`) and Company Admin (`RoleCompAdmn`), which cannot be changed.
     create, post, "/api/roles", "createRole"
 );
 refused!(
-    /// `PUT /api/roles/{resourceId}`: refused, as [`create`].
+    /// Update a role (not supported)
+    ///
+    /// Always 400: custom roles are not supported, and the two system roles, Reseller and
+    /// Company Admin, cannot be changed.
     update, put, "/api/roles/{resourceId}", "updateRole", crate::openapi::ResourceId
 );
 refused!(
-    /// `DELETE /api/roles/{resourceId}`: refused, as [`create`].
+    /// Delete a role (not supported)
+    ///
+    /// Always 400: custom roles are not supported, and the two system roles, Reseller and
+    /// Company Admin, cannot be deleted.
     delete, delete, "/api/roles/{resourceId}", "deleteRole", crate::openapi::ResourceId
 );

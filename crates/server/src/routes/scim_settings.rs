@@ -197,8 +197,19 @@ async fn setting_fields(
     })
 }
 
-/// `POST /api/scim`: creates an integration and answers its token (shown this once: only its
-/// hash is kept) and the SCIM base URL for the identity provider.
+// `POST /api/scim` (rulings in docs/scim.md).
+/// Create a SCIM integration
+///
+/// Creates an integration through which an identity provider (Entra ID, Okta...) provisions the
+/// company's target users over SCIM 2.0, and answers its bearer token, shown this once (only its
+/// hash is kept), with the SCIM base URL to give the provider as its tenant URL. `name` is required
+/// (1 to 30 characters, unique in the company: 409 otherwise); `groupResourceId` names a target
+/// group every provisioned user joins; `groupBySCIMFieldResourceId` a SCIM attribute (from
+/// `GET /api/scim/fields`; `9fd0afec416c` is Department) whose value names a group each user joins,
+/// made when missing; `fieldMappings` write SCIM attributes into the company's custom fields, each
+/// field once. An unknown group is 404; an unknown custom field or attribute is 400 naming it.
+/// Reseller or Company Admin: a Reseller must name the company in `X-KEEPNET-Company-Id` (400
+/// without it), a Company Admin acts on its own.
 #[utoipa::path(
     post, path = "/api/scim", operation_id = "createScimIntegration", tag = "SCIM", params(crate::openapi::Scope),
     request_body = ScimIntegrationInput,
@@ -230,10 +241,38 @@ pub async fn create(
     )))
 }
 
-/// `POST /api/scim/search`: a page of the scoped company's integrations.
+/// The search body the document offers for the integration search and export ("Try it out"
+/// sends it): fields of [`fields::SCIM_SETTINGS`].
+fn search_example(export: bool) -> serde_json::Value {
+    crate::openapi::filter_example(
+        serde_json::json!([
+            {"fieldName": "Name", "operator": "Contains", "value": "Entra"}
+        ]),
+        "Name",
+        true,
+        export,
+    )
+}
+
+fn search_body_example() -> serde_json::Value {
+    search_example(false)
+}
+
+fn export_body_example() -> serde_json::Value {
+    search_example(true)
+}
+
+// `POST /api/scim/search`.
+/// Search SCIM integrations
+///
+/// One page of the company's SCIM integrations, each with the group its users join and the
+/// attribute they are grouped by, filtered and sorted on the fields listed below, newest first by
+/// default; `searchInputTextValue` searches the name. An unknown field or operator is 400 naming
+/// the valid ones. Reseller or Company Admin, in the company named by `X-KEEPNET-Company-Id` (a
+/// Reseller: its own or any below it; a Company Admin: its own) or, without it, the caller's own.
 #[utoipa::path(
     post, path = "/api/scim/search", operation_id = "searchScimIntegrations", tag = "SCIM", params(crate::openapi::Scope),
-    request_body = SearchRequest,
+    request_body(content = SearchRequest, example = search_body_example),
     responses((status = 200, description = "One page of integrations", body = Envelope<Paged<ScimSettingSearchView>>), crate::openapi::ApiErrors)
 )]
 pub async fn search(
@@ -271,10 +310,18 @@ impl ExportKind for ScimIntegrationsFile {
     const NOUN: (&'static str, &'static str) = ("SCIM integration", "SCIM integrations");
 }
 
-/// `POST /api/scim/search/export`: the integrations a search selects as CSV, Excel or PDF.
+// `POST /api/scim/search/export`.
+/// Export SCIM integrations
+///
+/// The integrations a search selects, as a file: `exportType` `CSV`, `Excel` or `PDF` (any case;
+/// required), the requested page or, with `reportAllPages: true`, every match, in the search's
+/// order. The columns are Name, Group, Grouped By, Created and Resource Id; the file is
+/// `SCIM Integrations.csv` (`.xlsx`, `.pdf`), and the export is recorded in the audit log. Errors
+/// come before the file starts, as the JSON envelope: a missing or unknown `exportType` or a bad
+/// filter is 400. Reseller or Company Admin, scoped as the search.
 #[utoipa::path(
     post, path = "/api/scim/search/export", operation_id = "exportScimIntegrations", tag = "SCIM", params(crate::openapi::Scope, ExportOptions),
-    request_body = SearchRequest,
+    request_body(content = SearchRequest, example = export_body_example),
     responses(crate::openapi::ExportFile<ScimIntegrationsFile>)
 )]
 pub async fn export(
@@ -315,8 +362,12 @@ pub async fn export(
     .await
 }
 
-/// `GET /api/scim/fields`: the SCIM attributes an integration may map to a custom field or
-/// group its users by.
+// `GET /api/scim/fields`.
+/// List SCIM attributes
+///
+/// The SCIM attributes an integration may write into a custom field (`fieldMappings`) or group its
+/// users by (`groupBySCIMFieldResourceId`), each with the `resourceId` to send and its SCIM path as
+/// `name`. Any valid token.
 #[utoipa::path(
     get, path = "/api/scim/fields", operation_id = "scimFields", tag = "SCIM",
     responses((status = 200, description = "The attributes", body = Envelope<ScimFieldListDto>), crate::openapi::ApiErrors)
@@ -334,7 +385,13 @@ pub async fn fields(
     Ok(Json(Envelope::success(ScimFieldListDto { fields })))
 }
 
-/// `GET /api/scim/{resourceId}`: one integration with its mappings (never its token).
+// `GET /api/scim/{resourceId}`.
+/// Get a SCIM integration
+///
+/// One integration with its group, the attribute its users are grouped by and its mappings, never
+/// its token. An integration of another company is 404. Reseller or Company Admin, in the company
+/// named by `X-KEEPNET-Company-Id` (a Reseller: its own or any below it; a Company Admin: its own)
+/// or, without it, the caller's own.
 #[utoipa::path(
     get, path = "/api/scim/{resourceId}", operation_id = "getScimIntegration", tag = "SCIM", params(crate::openapi::ResourceId, crate::openapi::Scope),
     responses((status = 200, description = "The integration", body = Envelope<ScimDetailDto>), crate::openapi::ApiErrors)
@@ -376,10 +433,16 @@ pub async fn get(
     })))
 }
 
-/// `PUT /api/scim/{resourceId}`: renames an integration (Keepnet's edit sends only `name`).
+// `PUT /api/scim/{resourceId}`: Keepnet's edit form sends only `name`.
+/// Rename a SCIM integration
+///
+/// Renames an integration: only `name` is read (1 to 30 characters, unique in the company: 409
+/// otherwise), as Keepnet's edit form sends only it; the rest of the body is ignored. An
+/// integration of another company is 404. Reseller or Company Admin: a Reseller must name the
+/// company in `X-KEEPNET-Company-Id` (400 without it), a Company Admin acts on its own.
 #[utoipa::path(
     put, path = "/api/scim/{resourceId}", operation_id = "updateScimIntegration", tag = "SCIM", params(crate::openapi::ResourceId, crate::openapi::Scope),
-    request_body = ScimIntegrationInput,
+    request_body(content = ScimIntegrationInput, example = json!({"name": "Entra ID (production)"})),
     responses((status = 200, description = "The integration's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
 )]
 pub async fn update(
@@ -399,8 +462,13 @@ pub async fn update(
     Ok(written(id, "SCIM integration updated."))
 }
 
-/// `DELETE /api/scim/{resourceId}`: deletes an integration; its token stops working at once,
-/// and the users and groups it provisioned stay.
+// `DELETE /api/scim/{resourceId}`.
+/// Delete a SCIM integration
+///
+/// Deletes an integration: its token stops working at once, and the target users and groups it
+/// provisioned stay. An integration of another company is 404. Reseller or Company Admin: a
+/// Reseller must name the company in `X-KEEPNET-Company-Id` (400 without it), a Company Admin acts
+/// on its own.
 #[utoipa::path(
     delete, path = "/api/scim/{resourceId}", operation_id = "deleteScimIntegration", tag = "SCIM", params(crate::openapi::ResourceId, crate::openapi::Scope),
     responses((status = 200, description = "The deleted integration's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
@@ -420,8 +488,15 @@ pub async fn delete(
     Ok(written(id, "SCIM integration deleted."))
 }
 
-/// `POST /api/scim/{resourceId}/revoke`: the current token stops working at once and a new one
-/// is answered, as a one-row page (the shape Keepnet's spec gives this reply).
+// `POST /api/scim/{resourceId}/revoke`: a one-row page, the shape Keepnet's spec gives this
+// reply.
+/// Replace a SCIM token
+///
+/// The integration's current token stops working at once, and a new one is answered (shown this
+/// once) with the SCIM base URL, as a one-row page; give the new token to the identity provider. An
+/// integration of another company is 404. Reseller or Company Admin: a Reseller must name the
+/// company in `X-KEEPNET-Company-Id` (400 without it), a Company Admin acts on its own. No request
+/// body.
 #[utoipa::path(
     post, path = "/api/scim/{resourceId}/revoke", operation_id = "revokeScimToken", tag = "SCIM", params(crate::openapi::ResourceId, crate::openapi::Scope),
     responses((status = 200, description = "The new token", body = Envelope<Paged<ScimIntegrationTokenDto>>), crate::openapi::ApiErrors)

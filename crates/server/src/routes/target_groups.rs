@@ -164,7 +164,58 @@ async fn live_user_ids(state: &AppState, company_id: i64, ids: &[String]) -> Api
     Ok(users.iter().map(|u| u.id).collect())
 }
 
-/// `GET /api/target-groups`: every group of the scoped company, by name (not paged).
+/// The search body the document offers for the group searches and export ("Try it out" sends
+/// it): fields of [`fields::TARGET_GROUPS`].
+fn group_search_example(export: bool) -> serde_json::Value {
+    crate::openapi::filter_example(
+        serde_json::json!([
+            {"fieldName": "Name", "operator": "Contains", "value": "team"},
+            {"fieldName": "Priority", "operator": "Include", "value": "Medium,High,VeryHigh"}
+        ]),
+        "Name",
+        true,
+        export,
+    )
+}
+
+fn group_search_body_example() -> serde_json::Value {
+    group_search_example(false)
+}
+
+fn group_export_body_example() -> serde_json::Value {
+    group_search_example(true)
+}
+
+/// The member search body the document offers for a group's members and their export: fields
+/// of the target-user search.
+fn member_search_example(export: bool) -> serde_json::Value {
+    let mut body = crate::openapi::filter_example(
+        serde_json::json!([
+            {"fieldName": "Department", "operator": "Contains", "value": "Finance"},
+            {"fieldName": "Status", "operator": "Include", "value": "1"}
+        ]),
+        "Email",
+        true,
+        export,
+    );
+    body["excludeGroupUsers"] = false.into();
+    body
+}
+
+fn member_search_body_example() -> serde_json::Value {
+    member_search_example(false)
+}
+
+fn member_export_body_example() -> serde_json::Value {
+    member_search_example(true)
+}
+
+// `GET /api/target-groups` (rulings in docs/api.md, "Target groups").
+/// List target groups
+///
+/// Every target group of the company, by name, not paged. Reseller or Company Admin, in the company
+/// named by `X-KEEPNET-Company-Id` (a Reseller: its own or any below it; a Company Admin: its own)
+/// or, without it, the caller's own.
 #[utoipa::path(
     get, path = "/api/target-groups", operation_id = "listTargetGroups", tag = "TargetGroup", params(crate::openapi::Scope),
     responses((status = 200, description = "The company's groups", body = Envelope<Vec<TargetGroupDto>>), crate::openapi::ApiErrors)
@@ -186,7 +237,14 @@ pub async fn list(
     )))
 }
 
-/// `POST /api/target-groups`: creates a group in the scoped company.
+// `POST /api/target-groups`.
+/// Create a target group
+///
+/// Creates a group in the company. `name` is required (1 to 64 characters, unique in the company in
+/// any case: 409 otherwise); `priority` takes `VeryLow`, `Low`, `Medium` (the default), `High`,
+/// `VeryHigh` or 1 to 5. Invalid values are 400, one line per field in `validationMessages`.
+/// Reseller or Company Admin: a Reseller must name the company in `X-KEEPNET-Company-Id` (400
+/// without it), a Company Admin acts on its own. Answers the new group's resource id.
 #[utoipa::path(
     post, path = "/api/target-groups", operation_id = "createTargetGroup", tag = "TargetGroup", params(crate::openapi::Scope),
     request_body = TargetGroupInput,
@@ -207,7 +265,12 @@ pub async fn create(
     Ok(written(group.resource_id, "Target group created."))
 }
 
-/// `GET /api/target-groups/{resourceId}`.
+// `GET /api/target-groups/{resourceId}`.
+/// Get a target group
+///
+/// One target group of the company; a group of another company is 404. Reseller or Company Admin,
+/// in the company named by `X-KEEPNET-Company-Id` (a Reseller: its own or any below it; a Company
+/// Admin: its own) or, without it, the caller's own.
 #[utoipa::path(
     get, path = "/api/target-groups/{resourceId}", operation_id = "getTargetGroup", tag = "TargetGroup", params(crate::openapi::ResourceId, crate::openapi::Scope),
     responses((status = 200, description = "The group", body = Envelope<TargetGroupDto>), crate::openapi::ApiErrors)
@@ -226,7 +289,13 @@ pub async fn get(
     Ok(Json(Envelope::success(dto(&group, scim.get(&group.id)))))
 }
 
-/// `PUT /api/target-groups/{resourceId}`: renames or re-prioritises a group.
+// `PUT /api/target-groups/{resourceId}`.
+/// Update a target group
+///
+/// Renames or re-prioritises a group; what the body leaves out is kept. A name another group of the
+/// company has is 409; a group of another company is 404. Reseller or Company Admin: a Reseller
+/// must name the company in `X-KEEPNET-Company-Id` (400 without it), a Company Admin acts on its
+/// own.
 #[utoipa::path(
     put, path = "/api/target-groups/{resourceId}", operation_id = "updateTargetGroup", tag = "TargetGroup", params(crate::openapi::ResourceId, crate::openapi::Scope),
     request_body = TargetGroupInput,
@@ -254,7 +323,12 @@ pub async fn update(
     Ok(written(group.resource_id, "Target group updated."))
 }
 
-/// `DELETE /api/target-groups/{resourceId}`: deletes a group; its users stay.
+// `DELETE /api/target-groups/{resourceId}`.
+/// Delete a target group
+///
+/// Deletes a group; its users stay in the company. A group of another company is 404. Reseller or
+/// Company Admin: a Reseller must name the company in `X-KEEPNET-Company-Id` (400 without it), a
+/// Company Admin acts on its own.
 #[utoipa::path(
     delete, path = "/api/target-groups/{resourceId}", operation_id = "deleteTargetGroup", tag = "TargetGroup", params(crate::openapi::ResourceId, crate::openapi::Scope),
     responses((status = 200, description = "The deleted group's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
@@ -324,12 +398,20 @@ async fn group_page(
     ))
 }
 
-/// `POST /api/target-groups/search`: a page of the scoped company's groups. With
-/// `systemGeneratedGroups`, Keepnet adds groups built from simulation results; rollcall has
-/// none (docs/api.md, "Target groups").
+// `POST /api/target-groups/search`.
+/// Search target groups
+///
+/// One page of the company's target groups with their member counts, filtered and sorted on the
+/// fields listed below, newest first by default; `searchInputTextValue` searches the name. With
+/// `selectTargetUserResourceIds` (one target user's id), each row says in `isSelected` whether that
+/// user is a member. `systemGeneratedGroups` is accepted: Keepnet adds groups it builds from
+/// simulation results there, and rollcall, which runs no simulations, adds none. An unknown field
+/// or operator is 400 naming the valid ones. Reseller or Company Admin, in the company named by
+/// `X-KEEPNET-Company-Id` (a Reseller: its own or any below it; a Company Admin: its own) or,
+/// without it, the caller's own.
 #[utoipa::path(
     post, path = "/api/target-groups/search", operation_id = "searchTargetGroups", tag = "TargetGroup", params(crate::openapi::Scope),
-    request_body = TargetGroupSearchRequest,
+    request_body(content = TargetGroupSearchRequest, example = group_search_body_example),
     responses((status = 200, description = "One page of groups", body = Envelope<Paged<TargetGroupSearchView>>), crate::openapi::ApiErrors)
 )]
 pub async fn search(
@@ -348,11 +430,18 @@ pub async fn search(
     Ok(Json(Envelope::success(page)))
 }
 
-/// `POST /api/target-groups/search/all`: as `search` (rollcall has no system-made groups to
-/// leave out of the other).
+// `POST /api/target-groups/search/all`: as `search` (rollcall has no system-made groups to
+// leave out of the other).
+/// Search all target groups
+///
+/// The same page as `POST /api/target-groups/search`: Keepnet leaves the groups it builds itself
+/// out of one of the two, and rollcall, which builds none, answers both alike. Filtered and sorted
+/// on the fields listed below, newest first by default. Reseller or Company Admin, in the company
+/// named by `X-KEEPNET-Company-Id` (a Reseller: its own or any below it; a Company Admin: its own)
+/// or, without it, the caller's own.
 #[utoipa::path(
     post, path = "/api/target-groups/search/all", operation_id = "searchAllTargetGroups", tag = "TargetGroup", params(crate::openapi::Scope),
-    request_body = TargetGroupSearchRequest,
+    request_body(content = TargetGroupSearchRequest, example = group_search_body_example),
     responses((status = 200, description = "One page of groups", body = Envelope<Paged<TargetGroupSearchView>>), crate::openapi::ApiErrors)
 )]
 pub async fn search_all(
@@ -363,11 +452,18 @@ pub async fn search_all(
     search(state, scoped, req).await
 }
 
-/// `POST /api/target-groups/search/current-company`: the scoped company's groups (Keepnet's
-/// reseller view lists its customers' groups here; rollcall scopes every call to one company).
+// `POST /api/target-groups/search/current-company`: Keepnet's reseller view lists its
+// customers' groups here; rollcall scopes every call to one company.
+/// Search the company's target groups
+///
+/// The same page as `POST /api/target-groups/search`: the groups of the one company the request is
+/// scoped to (rollcall does not list the groups of several companies at once). Filtered and sorted
+/// on the fields listed below, newest first by default. Reseller or Company Admin, in the company
+/// named by `X-KEEPNET-Company-Id` (a Reseller: its own or any below it; a Company Admin: its own)
+/// or, without it, the caller's own.
 #[utoipa::path(
     post, path = "/api/target-groups/search/current-company", operation_id = "searchCurrentCompanyTargetGroups", tag = "TargetGroup", params(crate::openapi::Scope),
-    request_body = TargetGroupSearchRequest,
+    request_body(content = TargetGroupSearchRequest, example = group_search_body_example),
     responses((status = 200, description = "One page of groups", body = Envelope<Paged<TargetGroupSearchView>>), crate::openapi::ApiErrors)
 )]
 pub async fn search_current_company(
@@ -378,7 +474,13 @@ pub async fn search_current_company(
     search(state, scoped, req).await
 }
 
-/// `POST /api/target-groups/search-name`: groups whose name contains the text, any case.
+// `POST /api/target-groups/search-name`.
+/// Search target groups by name
+///
+/// One page of the company's target groups whose name contains `groupName`, in any case (every
+/// group when it is empty), sorted by `orderBy` (one of the fields listed below; newest first by
+/// default). Reseller or Company Admin, in the company named by `X-KEEPNET-Company-Id` (a Reseller:
+/// its own or any below it; a Company Admin: its own) or, without it, the caller's own.
 #[utoipa::path(
     post, path = "/api/target-groups/search-name", operation_id = "searchTargetGroupsByName", tag = "TargetGroup", params(crate::openapi::Scope),
     request_body = TargetGroupByNameRequest,
@@ -407,12 +509,18 @@ pub async fn search_name(
     Ok(Json(Envelope::success(page)))
 }
 
-/// `POST /api/target-groups/{resourceId}/users`: a target-user search over the group's
-/// members (rows, filters, sorting and paging as `/api/target-users/search`); with
-/// `excludeGroupUsers`, over the company's users who are not members.
+// `POST /api/target-groups/{resourceId}/users`.
+/// Search a group's members
+///
+/// A target-user search over the group's members: the same rows, filter fields (listed below),
+/// sorting and paging as `POST /api/target-users/search`. With `excludeGroupUsers: true`, it
+/// searches the company's live target users who are not members instead, to pick users to add. A
+/// group of another company is 404; an unknown field or operator is 400 naming the valid ones.
+/// Reseller or Company Admin, in the company named by `X-KEEPNET-Company-Id` (a Reseller: its own
+/// or any below it; a Company Admin: its own) or, without it, the caller's own.
 #[utoipa::path(
     post, path = "/api/target-groups/{resourceId}/users", operation_id = "searchTargetGroupUsers", tag = "TargetGroup", params(crate::openapi::ResourceId, crate::openapi::Scope),
-    request_body = SearchRequest,
+    request_body(content = SearchRequest, example = member_search_body_example),
     responses((status = 200, description = "One page of target users", body = Envelope<Paged<TargetUserSearchView>>), crate::openapi::ApiErrors)
 )]
 pub async fn users(
@@ -466,12 +574,19 @@ impl ExportKind for TargetGroupUsersFile {
     const NOUN: (&'static str, &'static str) = ("target user", "target users");
 }
 
-/// `POST /api/target-groups/{resourceId}/users/export`: the members a search selects (or,
-/// with `excludeGroupUsers`, the users outside the group) as CSV, Excel or PDF, with the
-/// columns of the target-user export.
+// `POST /api/target-groups/{resourceId}/users/export`.
+/// Export a group's members
+///
+/// The members a search selects (or, with `excludeGroupUsers: true`, the company's live users
+/// outside the group) as a file with the columns of the target-user export: `exportType` `CSV`,
+/// `Excel` or `PDF` (any case; required), the requested page or, with `reportAllPages: true`, every
+/// match, in the search's order. The file is `Target Group Users.csv` (`.xlsx`, `.pdf`), and the
+/// export is recorded in the audit log. Errors come before the file starts, as the JSON envelope: a
+/// missing or unknown `exportType` or a bad filter is 400, a group of another company 404. Reseller
+/// or Company Admin, scoped as the member search.
 #[utoipa::path(
     post, path = "/api/target-groups/{resourceId}/users/export", operation_id = "exportTargetGroupUsers", tag = "TargetGroup", params(crate::openapi::ResourceId, crate::openapi::Scope, ExportOptions),
-    request_body = SearchRequest,
+    request_body(content = SearchRequest, example = member_export_body_example),
     responses(crate::openapi::ExportFile<TargetGroupUsersFile>)
 )]
 pub async fn users_export(
@@ -533,10 +648,19 @@ impl ExportKind for TargetGroupsFile {
     const NOUN: (&'static str, &'static str) = ("target group", "target groups");
 }
 
-/// `POST /api/target-groups/search/export`: the groups a search selects as CSV, Excel or PDF.
+// `POST /api/target-groups/search/export`.
+/// Export target groups
+///
+/// The groups a search selects, as a file: `exportType` `CSV`, `Excel` or `PDF` (any case;
+/// required), the requested page or, with `reportAllPages: true`, every match, in the search's
+/// order. The columns are Name, Priority, Users, Users With Phone Number, Created, Updated and
+/// Resource Id; the file is `Target Groups.csv` (`.xlsx`, `.pdf`), and the export is recorded in
+/// the audit log. Errors come before the file starts, as the JSON envelope: a missing or unknown
+/// `exportType`, a bad filter, or a PDF of more than 5,000 rows is 400. Reseller or Company Admin,
+/// scoped as the search.
 #[utoipa::path(
     post, path = "/api/target-groups/search/export", operation_id = "exportTargetGroups", tag = "TargetGroup", params(crate::openapi::Scope, ExportOptions),
-    request_body = SearchRequest,
+    request_body(content = SearchRequest, example = group_export_body_example),
     responses(crate::openapi::ExportFile<TargetGroupsFile>)
 )]
 pub async fn export(
@@ -630,8 +754,16 @@ async fn add_users(
     Ok(Json(Envelope::done(rows, message)))
 }
 
-/// `PUT /api/target-groups/users`: adds users to one or more groups (Keepnet's
-/// `CreateTargetGroupUsersRequest`).
+// `PUT /api/target-groups/users` (Keepnet's `CreateTargetGroupUsersRequest`).
+/// Add users to groups
+///
+/// Adds target users to every group in `targetGroupResourceIds`: the users in
+/// `targetUserResourceIds` (at most 1,000), or, with `selectAll: true`, every live user the
+/// target-user `filter` selects less `excludedResourceIdList`. Users already in a group are
+/// skipped; a deleted user is 409, and a user or group of another company 404. All groups or none.
+/// Answers, per group, the users added and its members now. Reseller or Company Admin: a Reseller
+/// must name the company in `X-KEEPNET-Company-Id` (400 without it), a Company Admin acts on its
+/// own.
 #[utoipa::path(
     put, path = "/api/target-groups/users", operation_id = "addTargetGroupUsers", tag = "TargetGroup", params(crate::openapi::Scope),
     request_body = AddGroupUsersRequest,
@@ -652,12 +784,26 @@ pub async fn add_to_groups(
     add_users(&state, &scoped, &groups, req).await
 }
 
-/// `PUT /api/target-groups/{resourceId}/users`: adds users to this group (Keepnet's UI calls
-/// it; not in the published spec). The body is `PUT /api/target-groups/users`'s; groups named
-/// in it are ignored.
+// `PUT /api/target-groups/{resourceId}/users`: Keepnet's UI calls it; not in the published
+// spec.
+/// Add users to a group
+///
+/// Adds target users to the group in the path, with the body of `PUT /api/target-groups/users`
+/// (groups named in it are ignored): the users in `targetUserResourceIds` (at most 1,000), or, with
+/// `selectAll: true`, every live user the target-user `filter` selects less
+/// `excludedResourceIdList`. Users already in the group are skipped; a deleted user is 409, and a
+/// user or group of another company 404. Answers the users added and the group's members now.
+/// Reseller or Company Admin: a Reseller must name the company in `X-KEEPNET-Company-Id` (400
+/// without it), a Company Admin acts on its own.
 #[utoipa::path(
     put, path = "/api/target-groups/{resourceId}/users", operation_id = "addUsersToTargetGroup", tag = "TargetGroup", params(crate::openapi::ResourceId, crate::openapi::Scope),
-    request_body = AddGroupUsersRequest,
+    request_body(content = AddGroupUsersRequest, example = json!({
+        "selectAll": true,
+        "filter": {"condition": "AND", "filterGroups": [{"condition": "AND", "filterItems": [
+            {"fieldName": "Department", "operator": "Contains", "value": "Finance"}
+        ]}]},
+        "excludedResourceIdList": ["Tu3nR8sLc2Vd"]
+    })),
     responses((status = 200, description = "The users added and the group's members now", body = Envelope<Vec<GroupUsersChange>>), crate::openapi::ApiErrors)
 )]
 pub async fn add_to_group(
@@ -670,8 +816,13 @@ pub async fn add_to_group(
     add_users(&state, &scoped, &groups, req).await
 }
 
-/// `DELETE /api/target-groups/{resourceId}/users`: removes users from the group (they stay in
-/// the company).
+// `DELETE /api/target-groups/{resourceId}/users`.
+/// Remove users from a group
+///
+/// Takes the users in `targetUserResourceIds` (at most 1,000) out of the group; they stay in the
+/// company, and users that were not members count nothing (`message` says how many left). A user or
+/// group of another company is 404. Reseller or Company Admin: a Reseller must name the company in
+/// `X-KEEPNET-Company-Id` (400 without it), a Company Admin acts on its own.
 #[utoipa::path(
     delete, path = "/api/target-groups/{resourceId}/users", operation_id = "removeTargetGroupUsers", tag = "TargetGroup", params(crate::openapi::ResourceId, crate::openapi::Scope),
     request_body = RemoveGroupUsersRequest,
@@ -714,12 +865,18 @@ pub async fn remove_users(
     ))
 }
 
-/// `POST /api/target-users/{resourceId}/groups`: a page of the groups the user belongs to.
-/// Keepnet's spec types the rows as target users, which is taken for a spec error: they are
-/// group rows (REFERENCE.md C.9).
+// `POST /api/target-users/{resourceId}/groups`: Keepnet's spec types the rows as target users,
+// which is taken for a spec error (REFERENCE.md C.9).
+/// Search a target user's groups
+///
+/// One page of the target groups the user belongs to, as group search rows (each with
+/// `isSelected: true`), filtered and sorted on the fields listed below, newest first by default. A
+/// user of another company is 404. Reseller or Company Admin, in the company named by
+/// `X-KEEPNET-Company-Id` (a Reseller: its own or any below it; a Company Admin: its own) or,
+/// without it, the caller's own.
 #[utoipa::path(
     post, path = "/api/target-users/{resourceId}/groups", operation_id = "searchTargetUserGroups", tag = "TargetUser", params(crate::openapi::ResourceId, crate::openapi::Scope),
-    request_body = SearchRequest,
+    request_body(content = SearchRequest, example = group_search_body_example),
     responses((status = 200, description = "One page of the user's groups", body = Envelope<Paged<TargetGroupSearchView>>), crate::openapi::ApiErrors)
 )]
 pub async fn of_user(
@@ -827,12 +984,22 @@ async fn count_detail(
     Ok(out)
 }
 
-/// `POST /api/target-groups/targetgroupusercountdetail`: who a campaign to these groups (a
-/// list of resource ids) would reach, counted by status with breakdowns; a user in several of
-/// the groups counts once.
+// `POST /api/target-groups/targetgroupusercountdetail`.
+/// Count who groups would reach
+///
+/// Counts who a campaign to the groups listed in the body (a JSON list of group resource ids) would
+/// reach: the distinct live members, a user in several of the groups once. Answers two entries,
+/// `Active` and `Inactive`, each with its `count`, the groups' names, the company's language, and
+/// breakdowns whose entries name the value counted in `status`: `hasPhoneNumber`,
+/// `hasPreferredLanguage` and `hasCompanyPreferredLanguage` (`True` / `False`), `domainAllowList`
+/// (`Verified` / `Unverified`: the email's domain on the company's allowed domains) and `timeZone`
+/// (per zone id, `""` for none); `hasRandomLanguage` is always empty. An empty list is 400; a group
+/// of another company is 404. Reseller or Company Admin, in the company named by
+/// `X-KEEPNET-Company-Id` (a Reseller: its own or any below it; a Company Admin: its own) or,
+/// without it, the caller's own.
 #[utoipa::path(
     post, path = "/api/target-groups/targetgroupusercountdetail", operation_id = "getTargetGroupUserCountDetail", tag = "TargetGroup", params(crate::openapi::Scope),
-    request_body = Vec<String>,
+    request_body(content = Vec<String>, example = json!(["Tg7KmQ2xWp4Z"])),
     responses((status = 200, description = "Per status, the members and their breakdowns", body = Envelope<Vec<TargetGroupUserCountDetailDto>>), crate::openapi::ApiErrors)
 )]
 pub async fn count_detail_by_ids(
@@ -845,8 +1012,15 @@ pub async fn count_detail_by_ids(
     )))
 }
 
-/// `POST /api/target-groups/targetgroupusercountdetailext`: as `targetgroupusercountdetail`,
-/// with the groups in `targetGroupResourceIds` (the campaign fields are accepted and ignored).
+// `POST /api/target-groups/targetgroupusercountdetailext`.
+/// Count who groups would reach (campaign form)
+///
+/// As `POST /api/target-groups/targetgroupusercountdetail`, with the groups in
+/// `targetGroupResourceIds`. The scenario, category and language fields of Keepnet's campaign form
+/// are accepted and ignored, as rollcall sends no campaigns. An empty list is 400; a group of
+/// another company is 404. Reseller or Company Admin, in the company named by
+/// `X-KEEPNET-Company-Id` (a Reseller: its own or any below it; a Company Admin: its own) or,
+/// without it, the caller's own.
 #[utoipa::path(
     post, path = "/api/target-groups/targetgroupusercountdetailext", operation_id = "getTargetGroupUserCountDetailExt", tag = "TargetGroup", params(crate::openapi::Scope),
     request_body = TargetGroupUserCountDetailRequest,

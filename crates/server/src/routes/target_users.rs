@@ -276,6 +276,16 @@ pub fn check_user_fields(
 /// `POST /api/target-users`: creates a user in the scoped company.
 #[utoipa::path(
     post, path = "/api/target-users", operation_id = "createTargetUser", tag = "TargetUser", params(crate::openapi::Scope),
+    summary = "Create a target user",
+    description = "Adds an employee to a company, to receive simulations and training. Only `email` is \
+        required; `priority` defaults to `Medium` and `isActive` to true, \
+        `targetGroupResourceIds` puts the user in those groups and `customFields` sets the \
+        company's custom field values. A Reseller must name the company, its own or one below \
+        it, in `X-KEEPNET-Company-Id` (without it the write is a 400); a Company Admin acts on \
+        its own company. The email must be unique among the company's live users, in any case: a \
+        duplicate is a 409 that names the existing user's resource id. A group that is not the \
+        company's is a 404; invalid fields (email, lengths, time zone, language, priority, a \
+        custom value of the wrong type) are a 400 listing each problem in `validationMessages`.",
     request_body = TargetUserInput,
     responses((status = 200, description = "The new user's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
 )]
@@ -316,6 +326,11 @@ fn not_found(id: &str) -> ApiError {
 /// `GET /api/target-users/{resourceId}`.
 #[utoipa::path(
     get, path = "/api/target-users/{resourceId}", operation_id = "getTargetUser", tag = "TargetUser", params(crate::openapi::ResourceId, crate::openapi::Scope),
+    summary = "Get a target user",
+    description = "One user of the company, deleted ones included (`isDeleted`), with its custom field \
+        values and target groups. A Reseller may name its own company or any below it in \
+        `X-KEEPNET-Company-Id`; a Company Admin reads its own company, which is also the \
+        default. A user of another company is a 404.",
     responses((status = 200, description = "The target user", body = Envelope<TargetUserDto>), crate::openapi::ApiErrors)
 )]
 pub async fn get(
@@ -348,7 +363,15 @@ pub async fn get(
 /// `PUT /api/target-users/{resourceId}`.
 #[utoipa::path(
     put, path = "/api/target-users/{resourceId}", operation_id = "updateTargetUser", tag = "TargetUser", params(crate::openapi::ResourceId, crate::openapi::Scope),
-    request_body = TargetUserInput,
+    summary = "Update a target user",
+    description = "Changes the fields sent: fields left out or null keep their value, and an empty string \
+        clears an optional field. `targetGroupResourceIds` makes the user's groups exactly those \
+        (`[]` takes it out of every group); left out, they stay. A Reseller must name the \
+        company, its own or one below it, in `X-KEEPNET-Company-Id` (without it the write is a \
+        400); a Company Admin acts on its own company. A deleted user cannot be edited (409), \
+        and the email cannot become another live user's (409 naming that user); invalid fields \
+        are a 400 listing each problem.",
+    request_body(content = TargetUserInput, example = json!({"department": "Sales EMEA", "priority": "High"})),
     responses((status = 200, description = "The updated user's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
 )]
 pub async fn update(
@@ -395,6 +418,12 @@ pub async fn update(
 /// `DELETE /api/target-users/{resourceId}`: soft delete.
 #[utoipa::path(
     delete, path = "/api/target-users/{resourceId}", operation_id = "deleteTargetUser", tag = "TargetUser", params(crate::openapi::ResourceId, crate::openapi::Scope),
+    summary = "Delete a target user",
+    description = "A soft delete: the user keeps its row with `isDeleted: true`, is still listed by \
+        searches (filter on `IsDeleted` to leave it out) and no longer counts toward the \
+        licence; its email may be used again. A Reseller must name the company, its own or one \
+        below it, in `X-KEEPNET-Company-Id` (without it the write is a 400); a Company Admin \
+        acts on its own company. A user already deleted is a 409, an unknown one a 404.",
     responses((status = 200, description = "The deleted user's resource id", body = Envelope<IdResult>), crate::openapi::ApiErrors)
 )]
 pub async fn delete(
@@ -417,6 +446,43 @@ pub async fn delete(
     }
 }
 
+/// `POST /api/target-users/{resourceId}/restore`: rollcall's own; Keepnet documents no way back
+/// from a soft delete (docs/api.md, "Restoring deleted users").
+#[utoipa::path(
+    post, path = "/api/target-users/{resourceId}/restore", operation_id = "restoreTargetUser", tag = "TargetUser", params(crate::openapi::ResourceId, crate::openapi::Scope),
+    summary = "Restore a deleted target user (rollcall only)",
+    description = "Brings a soft-deleted user back with the fields and status it had, so it counts \
+        toward the licence again; it is in no target group (deleting took it out of them) and \
+        keeps its resource id. Restoring a user that is not deleted changes nothing and answers \
+        the user. A Reseller must name the company, its own or one below it, in \
+        `X-KEEPNET-Company-Id`; a Company Admin acts on its own company. When another live user \
+        of the company has the email now, the answer is a 409 naming that user: change or \
+        delete it first. This endpoint is rollcall's own; Keepnet's API has none like it.",
+    responses((status = 200, description = "The restored user", body = Envelope<TargetUserDto>), crate::openapi::ApiErrors)
+)]
+pub async fn restore(
+    State(state): State<AppState>,
+    Scoped {
+        caller, company, ..
+    }: Scoped<Write>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Envelope<TargetUserDto>>> {
+    match state
+        .store
+        .restore_target_user(company.id, &id, &audit::actor(&caller))
+        .await?
+    {
+        WriteOutcome::Done(u) => {
+            let mut one = dto(&u);
+            let defs = state.store.custom_fields(company.id).await?;
+            let mut values = user_extras::values_of(&state, &defs, &[&u]).await?;
+            one.custom_field_values = values.remove(&u.id).unwrap_or_default();
+            Ok(Json(Envelope::success(one)))
+        }
+        WriteOutcome::NotFound | WriteOutcome::Deleted => Err(not_found(&id)),
+    }
+}
+
 /// Most ids accepted by the by-id and bulk endpoints.
 const MAX_IDS: usize = 10_000;
 
@@ -424,6 +490,14 @@ const MAX_IDS: usize = 10_000;
 /// `filter` (the list's current filter).
 #[utoipa::path(
     delete, path = "/api/target-users/bulk-delete", operation_id = "bulkDeleteTargetUsers", tag = "TargetUser", params(crate::openapi::Scope),
+    summary = "Delete target users in bulk",
+    description = "Soft-deletes the users named in `items` (at most 10,000), or with `selectAll: true` \
+        every live user `filter` selects (the fields below) except `excludedItems`, in one \
+        transaction, and answers how many it deleted in `deletedCount`. A Reseller must name the \
+        company, its own or one below it, in `X-KEEPNET-Company-Id` (without it the write is a \
+        400); a Company Admin acts on its own company. A body with neither `items` nor `selectAll` is a 400. \
+        A filter whose items all have empty values selects every live user, as the list it came \
+        from showed them.",
     request_body = BulkDeleteRequest,
     responses((status = 200, description = "How many users were deleted", body = Envelope<BulkDeleteResult>), crate::openapi::ApiErrors)
 )]
@@ -484,7 +558,35 @@ pub async fn bulk_delete(
 /// `POST /api/target-users/search`.
 #[utoipa::path(
     post, path = "/api/target-users/search", operation_id = "searchTargetUsers", tag = "TargetUser", params(crate::openapi::Scope),
-    request_body = SearchRequest,
+    summary = "Search target users",
+    description = "One page of a company's target users, deleted ones included unless a filter leaves them \
+        out, each with its groups, custom field values and whether its email domain is a \
+        verified allowed domain. To list a customer's users, a Reseller sends the customer's \
+        `resourceId` (from `POST /api/companies/search`) in `X-KEEPNET-Company-Id`; a Company \
+        Admin lists its own company, also the default. Every body field is optional (by default page 1 \
+        of 10 rows, newest first; `pageSize` at most 1000). A customer whose account privacy keeps its \
+        reseller out answers 403 `PRIVACY_ERROR`; an unknown field or operator, or a value of \
+        the wrong type, is a 400 naming the allowed ones.",
+    request_body(content = SearchRequest, examples(
+        ("By department" = (summary = "Users whose department contains \"sales\", newest first", value = json!({
+            "pageNumber": 1, "pageSize": 20, "orderBy": "CreateTime", "ascending": false,
+            "filter": {"condition": "AND", "searchInputTextValue": "", "filterGroups": [
+                {"condition": "AND", "filterItems": [
+                    {"fieldName": "Department", "operator": "Contains", "value": "sales"}
+                ]}
+            ]}
+        }))),
+        ("First page" = (summary = "The first 20 users, newest first", value = json!({"pageNumber": 1, "pageSize": 20}))),
+        ("Only active users" = (summary = "Active users that are not deleted, by email", value = json!({
+            "pageNumber": 1, "pageSize": 20, "orderBy": "Email", "ascending": true,
+            "filter": {"condition": "AND", "filterGroups": [
+                {"condition": "AND", "filterItems": [
+                    {"fieldName": "Status", "operator": "Include", "value": "1"},
+                    {"fieldName": "IsDeleted", "operator": "=", "value": false}
+                ]}
+            ]}
+        }))),
+    )),
     responses((status = 200, description = "One page of target users", body = Envelope<Paged<TargetUserSearchView>>), crate::openapi::ApiErrors)
 )]
 pub async fn search(
@@ -509,6 +611,11 @@ pub async fn search(
 /// `POST /api/target-users/search-email`: users whose email contains the text (any case).
 #[utoipa::path(
     post, path = "/api/target-users/search-email", operation_id = "searchTargetUsersByEmail", tag = "TargetUser", params(crate::openapi::Scope),
+    summary = "Find target users by email",
+    description = "One page of a company's users whose email contains the text, in any case, deleted ones \
+        included, sorted by email unless `orderBy` says otherwise. A Reseller may name its own \
+        company or any below it in `X-KEEPNET-Company-Id`; a Company Admin reads its own \
+        company, which is also the default.",
     request_body = SearchEmailRequest,
     responses((status = 200, description = "One page of users whose email contains the text", body = Envelope<Paged<TargetUserDto>>), crate::openapi::ApiErrors)
 )]
@@ -587,6 +694,12 @@ async fn by_ids(
 /// `POST /api/target-users/by-resource-ids`: live users only.
 #[utoipa::path(
     post, path = "/api/target-users/by-resource-ids", operation_id = "getTargetUsersByResourceIds", tag = "TargetUser", params(crate::openapi::Scope),
+    summary = "Get target users by id",
+    description = "The company's live users among the resource ids sent (at most 10,000), in a short form \
+        whose `status` is 1 (active) or 0 (inactive); ids of deleted users, or of no user of the \
+        company, are left out. A Reseller may name its own company or any below it in \
+        `X-KEEPNET-Company-Id`; a Company Admin reads its own company, which is also the \
+        default.",
     request_body = ByResourceIdsRequest,
     responses((status = 200, description = "The users with those ids (deleted users left out)", body = Envelope<Vec<TargetUserEmailDto>>), crate::openapi::ApiErrors)
 )]
@@ -601,6 +714,10 @@ pub async fn by_resource_ids(
 /// `POST /api/target-users/include-deleted/by-resource-ids`.
 #[utoipa::path(
     post, path = "/api/target-users/include-deleted/by-resource-ids", operation_id = "getTargetUsersByResourceIdsIncludingDeleted", tag = "TargetUser", params(crate::openapi::Scope),
+    summary = "Get target users by id, deleted ones included",
+    description = "As `POST /api/target-users/by-resource-ids`, with deleted users too (`isDeleted: true`). \
+        A Reseller may name its own company or any below it in `X-KEEPNET-Company-Id`; a Company \
+        Admin reads its own company, which is also the default.",
     request_body = ByResourceIdsRequest,
     responses((status = 200, description = "The users with those ids, deleted ones included", body = Envelope<Vec<TargetUserEmailDto>>), crate::openapi::ApiErrors)
 )]
@@ -632,6 +749,12 @@ pub fn last_months(now_ms: i64, n: usize) -> Vec<i64> {
 /// last 12 months, from the counters.
 #[utoipa::path(
     get, path = "/api/target-users/count-summary", operation_id = "getTargetUserCountSummary", tag = "TargetUser", params(crate::openapi::Scope),
+    summary = "Count target users",
+    description = "A company's active, inactive and deleted users, and the users added in each of the last \
+        12 calendar months (UTC, oldest first), whatever their status now. A Reseller reads a \
+        customer's summary by naming it in `X-KEEPNET-Company-Id`; a Company Admin reads its own \
+        company, also the default. `periodStart` is midnight UTC written without a zone \
+        designator, so that a client reading it in local time gets the right month.",
     responses((status = 200, description = "Active, inactive and deleted users, and monthly counts", body = Envelope<CountSummaryDto>), crate::openapi::ApiErrors)
 )]
 pub async fn count_summary(
@@ -684,7 +807,25 @@ impl ExportKind for TargetUsersFile {
 /// `reportAllPages: true`, in the search's order.
 #[utoipa::path(
     post, path = "/api/target-users/search/export", operation_id = "exportTargetUsers", tag = "TargetUser", params(crate::openapi::Scope, ExportOptions),
-    request_body = SearchRequest,
+    summary = "Export target users",
+    description = "The users a target-user search selects, as a file: `exportType` `CSV`, `Excel` or `PDF` \
+        (required), the requested page or, with `reportAllPages: true`, every match, in the \
+        search's order. Columns: Email, First Name, Last Name, Department, Phone Number, \
+        Priority, Status, Deleted, Time Zone, Preferred Language, Manager Name, Manager Email, \
+        Created, Updated, Resource Id, Target Groups, then one per active custom field. A \
+        Reseller may name its own company or any below it in `X-KEEPNET-Company-Id`; a Company \
+        Admin reads its own company, which is also the default. CSV starts with a byte-order \
+        mark unless `?bom=false`; a PDF holds at most 5,000 rows (more is a 400: export CSV or \
+        Excel). Every export is recorded in the audit log.",
+    request_body(content = SearchRequest, example = json!({
+        "pageNumber": 1, "pageSize": 20, "orderBy": "CreateTime", "ascending": false,
+        "filter": {"condition": "AND", "searchInputTextValue": "", "filterGroups": [
+            {"condition": "AND", "filterItems": [
+                {"fieldName": "Department", "operator": "Contains", "value": "sales"}
+            ]}
+        ]},
+        "exportType": "CSV", "reportAllPages": true
+    })),
     responses(crate::openapi::ExportFile<TargetUsersFile>)
 )]
 pub async fn export(
@@ -834,6 +975,7 @@ pub const TEMPLATE_COLUMNS: &[&str] = &[
 
 /// Body of `example-file`.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"exportType": "CSV"}))]
 #[serde(rename_all = "camelCase")]
 pub struct ExampleFileRequest {
     /// `Excel` (default) or `CSV`.
@@ -844,6 +986,11 @@ pub struct ExampleFileRequest {
 /// The import template with one example row, in Excel or CSV.
 #[utoipa::path(
     post, path = "/api/target-users/example-file", operation_id = "getTargetUserExampleFile", tag = "TargetUser", params(ExportOptions),
+    summary = "Download the import template",
+    description = "A file as `POST /api/target-users/upload` reads it: the headers First Name, Last Name, \
+        Email Address, Phone Number, Department, Time Zone, Priority, Manager First Name, \
+        Manager Last Name and Manager Email, and one example row, as Excel (the default) or CSV; \
+        PDF is a 400. Any client may download it; it names no company.",
     request_body = ExampleFileRequest,
     responses(
         (status = 200, description = "The import template with one example row",

@@ -21,6 +21,7 @@ mod languages;
 mod leaderboard;
 mod lookups;
 mod openapi;
+mod openapi_examples;
 mod operations;
 mod privacy;
 mod rate_limits;

@@ -1050,6 +1050,41 @@ async fn replies_match_the_document(engine: Engine) {
         .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(b["data"]["totalNumberOfDeletedUsers"], 2, "{b}");
+    // A restore, one of no user, and the delete again, so that what follows sees the same users.
+    let restore = "/api/target-users/{resourceId}/restore";
+    let (s, b) = c
+        .send(
+            M::POST,
+            restore,
+            &format!("/api/target-users/{}/restore", users[1]),
+            t,
+            a,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, _) = c
+        .send(
+            M::POST,
+            restore,
+            "/api/target-users/NoSuchUser0/restore",
+            t,
+            a,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = c
+        .send(
+            M::DELETE,
+            one_user,
+            &format!("/api/target-users/{}", users[1]),
+            t,
+            a,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
     let (s, _) = c
         .send(
             M::DELETE,
@@ -1670,3 +1705,669 @@ async fn replies_match_the_document(engine: Engine) {
 }
 
 both_engines!(replies_match_the_document);
+
+// The document as a reader of the Swagger UI meets it (issue #18): every operation says what it
+// does, every request body has an example, the examples work, and the filter fields each search
+// lists are the ones its server takes.
+
+/// The headings of the tables `rollcall_server::openapi::FilterFields` appends to descriptions.
+const TABLE_HEADINGS: [&str; 2] = [
+    rollcall_server::openapi::FILTER_FIELDS_HEADING,
+    rollcall_server::openapi::SORT_FIELDS_HEADING,
+];
+
+/// Every operation of `doc`: (method, path template, operation).
+fn operations(doc: &Value) -> Vec<(String, String, &Value)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            out.push((method.clone(), path.clone(), op));
+        }
+    }
+    out
+}
+
+fn operation_id(op: &Value) -> &str {
+    op["operationId"].as_str().expect("operationId")
+}
+
+/// The description its handler gives an operation, without the tables appended to it.
+fn own_description(op: &Value) -> &str {
+    let text = op["description"].as_str().unwrap_or_default();
+    let end = TABLE_HEADINGS
+        .iter()
+        .filter_map(|h| text.find(h))
+        .min()
+        .unwrap_or(text.len());
+    text[..end].trim()
+}
+
+/// Every operation has a short summary (no code, no route) and a description of its own. The
+/// operations are documented by two helpers of issue #18; the message lists every one that
+/// still lacks either.
+#[test]
+fn every_operation_has_a_summary_and_a_description() {
+    let doc = document();
+    let mut problems = Vec::new();
+    for (method, path, op) in operations(&doc) {
+        let id = operation_id(op);
+        let summary = op["summary"].as_str().unwrap_or_default().trim();
+        if summary.is_empty() {
+            problems.push(format!("{id}: no summary"));
+        } else if summary.contains('`')
+            || summary.contains(path.as_str())
+            || summary
+                .to_ascii_lowercase()
+                .starts_with(&format!("{method} /"))
+        {
+            problems.push(format!(
+                "{id}: the summary repeats code or the route: {summary}"
+            ));
+        }
+        if own_description(op).is_empty() {
+            problems.push(format!("{id}: no description"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} operations are not described:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+/// `{"$ref": "#/components/..."}` resolved, or the schema itself.
+fn resolved<'d>(doc: &'d Value, schema: &'d Value) -> &'d Value {
+    match schema["$ref"].as_str() {
+        Some(r) => doc
+            .pointer(r.strip_prefix('#').expect("local reference"))
+            .unwrap_or_else(|| panic!("dangling $ref {r}")),
+        None => schema,
+    }
+}
+
+/// Whether a schema gives an example of itself.
+fn has_example(schema: &Value) -> bool {
+    schema.get("example").is_some() || schema["examples"].as_array().is_some_and(|e| !e.is_empty())
+}
+
+/// Every request body with a schema has an example, so that the Swagger UI's "Try it out"
+/// starts from something the server takes rather than `"fieldName": "string"`: the media
+/// type's, or its schema's; for a form, each property's too (the UI fills a form from them).
+/// A file upload's form has nothing to exemplify.
+#[test]
+fn every_request_body_has_an_example() {
+    let doc = document();
+    let mut problems = Vec::new();
+    for (_, _, op) in operations(&doc) {
+        let id = operation_id(op);
+        let Some(content) = op["requestBody"]["content"].as_object() else {
+            continue;
+        };
+        for (media_type, media) in content {
+            let schema = resolved(&doc, &media["schema"]);
+            if schema.is_null() {
+                continue;
+            }
+            let properties = schema["properties"].as_object();
+            let file = properties.is_some_and(|p| p.values().any(|p| p["format"] == "binary"));
+            if file {
+                continue;
+            }
+            let named = media["examples"].as_object().is_some_and(|e| !e.is_empty());
+            if !(media.get("example").is_some() || named || has_example(schema)) {
+                problems.push(format!("{id} ({media_type}): no example"));
+            }
+            if media_type != "application/json" {
+                for (name, p) in properties.into_iter().flatten() {
+                    if !has_example(resolved(&doc, p)) {
+                        problems.push(format!(
+                            "{id} ({media_type}): form field {name} has no example"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} request bodies lack examples:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+/// Every `/api` operation that takes a token lists the error replies an `/api` endpoint can
+/// send.
+#[test]
+fn every_api_operation_lists_the_error_replies() {
+    let doc = document();
+    for (method, path, op) in operations(&doc) {
+        let anonymous = op["security"] == json!([{}]);
+        if !path.starts_with("/api/") || anonymous {
+            continue;
+        }
+        for status in ["400", "401", "403", "404", "408", "409", "429", "500"] {
+            assert!(
+                op["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+                    == "#/components/schemas/ErrorEnvelope",
+                "{method} {path} does not list its {status} reply"
+            );
+        }
+    }
+}
+
+/// The examples of an operation's JSON body, by name: the media type's example, each named
+/// example, or else the schema's.
+fn json_examples(doc: &Value, op: &Value) -> Vec<(String, Value)> {
+    let id = operation_id(op);
+    let media = &op["requestBody"]["content"]["application/json"];
+    assert!(media.is_object(), "{id} takes no JSON body");
+    let mut out = Vec::new();
+    if let Some(e) = media.get("example") {
+        out.push(("example".to_owned(), e.clone()));
+    }
+    for (name, e) in media["examples"].as_object().into_iter().flatten() {
+        out.push((name.clone(), resolved(doc, e)["value"].clone()));
+    }
+    if out.is_empty() {
+        let schema = resolved(doc, &media["schema"]);
+        let e = schema
+            .get("example")
+            .or_else(|| schema["examples"].get(0))
+            .unwrap_or_else(|| panic!("{id} has no example body"));
+        out.push(("schema".to_owned(), e.clone()));
+    }
+    out
+}
+
+/// The operation with this id: (method, path template, operation).
+fn operation_by_id<'d>(doc: &'d Value, id: &str) -> (Method, String, &'d Value) {
+    operations(doc)
+        .into_iter()
+        .find(|(_, _, op)| operation_id(op) == id)
+        .map(|(m, p, op)| {
+            (
+                Method::from_bytes(m.to_uppercase().as_bytes()).expect("method"),
+                p,
+                op,
+            )
+        })
+        .unwrap_or_else(|| panic!("no operation {id}"))
+}
+
+/// `v` with each string that is a key of `ids` replaced by its value.
+fn with_ids(v: &Value, ids: &BTreeMap<&str, String>) -> Value {
+    match v {
+        Value::String(s) => ids
+            .get(s.as_str())
+            .map_or_else(|| v.clone(), |id| json!(id)),
+        Value::Array(items) => Value::Array(items.iter().map(|i| with_ids(i, ids)).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, i)| (k.clone(), with_ids(i, ids)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// The placeholder ids the examples of the operations below carry: a company, a target user
+/// and an upload.
+const COMPANY_ID: &str = "xC5kfGz7w2Nz";
+const USER_ID: &str = "Qm3nT8vLp2Xa";
+const TRANSACTION_ID: &str = "Tx9kP2mV7bQe";
+
+/// The operations of companies, REST API clients, target users and imports, whose examples
+/// [`request_examples_are_accepted`] sends.
+const EXAMPLED: &[&str] = &[
+    "createCompany",
+    "searchCompanies",
+    "exportCompanies",
+    "updateCompany",
+    "updateCompanyLimited",
+    "setCompanyPrivacy",
+    "getCompanyLicenseExpiryDate",
+    "bulkDeleteCompanies",
+    "createClient",
+    "searchClients",
+    "exportClients",
+    "updateClient",
+    "createTargetUser",
+    "searchTargetUsers",
+    "exportTargetUsers",
+    "searchTargetUsersByEmail",
+    "getTargetUsersByResourceIds",
+    "getTargetUsersByResourceIdsIncludingDeleted",
+    "updateTargetUser",
+    "bulkDeleteTargetUsers",
+    "getTargetUserExampleFile",
+    "createTargetUserMapping",
+    "searchUploadedTargetUsers",
+    "exportUploadedTargetUsers",
+    "importTargetUsers",
+];
+
+/// Sends the examples of the operation `id` ([`json_examples`]) as the Swagger UI would, with
+/// `{resourceId}` and the placeholder ids filled in; every one must be answered 200. Returns
+/// the replies.
+async fn send_examples(
+    srv: &TestServer,
+    doc: &Value,
+    id: &str,
+    token: &str,
+    scope: Option<&str>,
+    path_id: Option<&str>,
+    ids: &BTreeMap<&str, String>,
+) -> Vec<Value> {
+    let (method, template, op) = operation_by_id(doc, id);
+    let path = match path_id {
+        Some(r) => template.replace("{resourceId}", r),
+        None => template.clone(),
+    };
+    assert!(!path.contains('{'), "{id}: nothing for {template}");
+    let headers: Vec<(&str, &str)> = scope
+        .map(|c| vec![(crate::common::SCOPE, c)])
+        .unwrap_or_default();
+    let mut replies = Vec::new();
+    for (name, example) in json_examples(doc, op) {
+        let body = with_ids(&example, ids);
+        let (status, reply) = srv
+            .call(method.clone(), &path, token, Some(body.clone()), &headers)
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{id} ({method} {path}) refuses its example {name} {body}: {reply}"
+        );
+        replies.push(reply);
+    }
+    replies
+}
+
+/// Sends the form of the operation `id` as the Swagger UI fills it: each property's example.
+async fn send_form(
+    srv: &TestServer,
+    doc: &Value,
+    id: &str,
+    media_type: &str,
+    token: &str,
+    path_id: Option<&str>,
+    ids: &BTreeMap<&str, String>,
+) {
+    let (method, template, op) = operation_by_id(doc, id);
+    let path = match path_id {
+        Some(r) => template.replace("{resourceId}", r),
+        None => template.clone(),
+    };
+    let schema = resolved(doc, &op["requestBody"]["content"][media_type]["schema"]);
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for (name, p) in schema["properties"].as_object().expect("form properties") {
+        let example = with_ids(&resolved(doc, p)["example"], ids);
+        let values = match example {
+            Value::Array(items) => items,
+            one => vec![one],
+        };
+        for v in values {
+            let text = match v {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            fields.push((name.clone(), text));
+        }
+    }
+    let req = srv
+        .http
+        .request(method.clone(), srv.url(&path))
+        .bearer_auth(token);
+    let req = if media_type == "multipart/form-data" {
+        let form = fields
+            .iter()
+            .fold(reqwest::multipart::Form::new(), |f, (k, v)| {
+                f.text(k.clone(), v.clone())
+            });
+        req.multipart(form)
+    } else {
+        req.form(&fields)
+    };
+    let resp = req.send().await.expect("request");
+    let status = resp.status();
+    let body = resp.text().await.expect("body");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{id} ({media_type}) refuses {fields:?}: {body}"
+    );
+}
+
+/// "Try it out" works: the request examples of the company, client, target-user and import
+/// operations, sent in the order of Keepnet's reseller walkthrough (create a customer, find it
+/// with the companies search, add a user, search the customer's users with the
+/// `Department Contains "sales"` example, export them, import a file), are each answered 200
+/// by a real server, and the searches find what the examples made.
+async fn request_examples_are_accepted(engine: Engine) {
+    let Some(srv) = TestServer::start(engine).await else {
+        return;
+    };
+    let doc = document();
+    let root = srv.root_token().await;
+    let t = root.as_str();
+    let mut ids: BTreeMap<&str, String> = BTreeMap::new();
+    let mut sent: BTreeSet<&str> = BTreeSet::new();
+
+    // A customer, and the reseller's list of companies.
+    let reply = send_examples(&srv, &doc, "createCompany", t, None, None, &ids).await;
+    let company = id(&reply[0]);
+    ids.insert(COMPANY_ID, company.clone());
+    let c = Some(company.as_str());
+    let pages = send_examples(&srv, &doc, "searchCompanies", t, None, None, &ids).await;
+    assert!(
+        pages
+            .iter()
+            .any(|p| crate::common::result_ids(p).contains(&company)),
+        "no companies search example finds the company the create example made: {pages:?}"
+    );
+    send_examples(&srv, &doc, "exportCompanies", t, None, None, &ids).await;
+    send_examples(&srv, &doc, "updateCompany", t, None, c, &ids).await;
+    send_examples(&srv, &doc, "updateCompanyLimited", t, None, None, &ids).await;
+    send_examples(
+        &srv,
+        &doc,
+        "getCompanyLicenseExpiryDate",
+        t,
+        None,
+        None,
+        &ids,
+    )
+    .await;
+    // The reseller's own company: a customer's privacy is the customer's.
+    send_examples(&srv, &doc, "setCompanyPrivacy", t, None, None, &ids).await;
+    for media_type in ["multipart/form-data", "application/x-www-form-urlencoded"] {
+        send_form(&srv, &doc, "createCompany", media_type, t, None, &ids).await;
+        send_form(&srv, &doc, "updateCompany", media_type, t, c, &ids).await;
+    }
+    send_form(
+        &srv,
+        &doc,
+        "updateCompanyLimited",
+        "multipart/form-data",
+        t,
+        None,
+        &ids,
+    )
+    .await;
+    sent.extend([
+        "createCompany",
+        "searchCompanies",
+        "exportCompanies",
+        "updateCompany",
+        "updateCompanyLimited",
+        "getCompanyLicenseExpiryDate",
+        "setCompanyPrivacy",
+    ]);
+
+    // The customer's target users.
+    let reply = send_examples(&srv, &doc, "createTargetUser", t, c, None, &ids).await;
+    let user = id(&reply[0]);
+    ids.insert(USER_ID, user.clone());
+    let pages = send_examples(&srv, &doc, "searchTargetUsers", t, c, None, &ids).await;
+    for (page, (name, _)) in pages.iter().zip(json_examples(
+        &doc,
+        operation_by_id(&doc, "searchTargetUsers").2,
+    )) {
+        assert_eq!(
+            crate::common::result_ids(page),
+            vec![user.clone()],
+            "the target-user search example {name} finds the user the create example made"
+        );
+    }
+    let files = send_examples(&srv, &doc, "exportTargetUsers", t, c, None, &ids).await;
+    assert!(
+        files[0]
+            .as_str()
+            .is_some_and(|csv| csv.contains("jane.doe@example.com")),
+        "the export example exports the user: {files:?}"
+    );
+    let pages = send_examples(&srv, &doc, "searchTargetUsersByEmail", t, c, None, &ids).await;
+    assert_eq!(crate::common::result_ids(&pages[0]), vec![user.clone()]);
+    for by_ids in [
+        "getTargetUsersByResourceIds",
+        "getTargetUsersByResourceIdsIncludingDeleted",
+    ] {
+        let found = send_examples(&srv, &doc, by_ids, t, c, None, &ids).await;
+        assert_eq!(found[0]["data"][0]["resourceId"], json!(user), "{by_ids}");
+    }
+    send_examples(&srv, &doc, "updateTargetUser", t, c, Some(&user), &ids).await;
+    sent.extend([
+        "createTargetUser",
+        "searchTargetUsers",
+        "exportTargetUsers",
+        "searchTargetUsersByEmail",
+        "getTargetUsersByResourceIds",
+        "getTargetUsersByResourceIdsIncludingDeleted",
+        "updateTargetUser",
+    ]);
+
+    // Its REST API clients.
+    let reply = send_examples(&srv, &doc, "createClient", t, c, None, &ids).await;
+    let client = id(&reply[0]);
+    let pages = send_examples(&srv, &doc, "searchClients", t, c, None, &ids).await;
+    assert_eq!(crate::common::result_ids(&pages[0]), vec![client.clone()]);
+    send_examples(&srv, &doc, "exportClients", t, c, None, &ids).await;
+    send_examples(&srv, &doc, "updateClient", t, None, Some(&client), &ids).await;
+    sent.extend([
+        "createClient",
+        "searchClients",
+        "exportClients",
+        "updateClient",
+    ]);
+
+    // An import of the template, as its example row.
+    let files = send_examples(&srv, &doc, "getTargetUserExampleFile", t, c, None, &ids).await;
+    let template = files[0].as_str().expect("the CSV template").to_owned();
+    let part = reqwest::multipart::Part::bytes(template.into_bytes()).file_name("template.csv");
+    let resp = srv
+        .http
+        .post(srv.url("/api/target-users/upload"))
+        .bearer_auth(t)
+        .header(crate::common::SCOPE, &company)
+        .multipart(reqwest::multipart::Form::new().part("File", part))
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let upload: Value = resp.json().await.expect("json");
+    let transaction = upload["data"]["transactionId"]
+        .as_str()
+        .expect("transactionId")
+        .to_owned();
+    ids.insert(TRANSACTION_ID, transaction.clone());
+    let reply = send_examples(&srv, &doc, "createTargetUserMapping", t, c, None, &ids).await;
+    let job = id(&reply[0]);
+    let mut status = String::new();
+    for _ in 0..200 {
+        let (_, b) = srv
+            .get(
+                &format!("/api/target-users/mapping-job/{job}"),
+                t,
+                &[(crate::common::SCOPE, &company)],
+            )
+            .await;
+        status = b["data"]["status"].as_str().unwrap_or_default().to_owned();
+        if status != "InProgress" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        status, "Finished",
+        "the template's row maps without a problem"
+    );
+    let pages = send_examples(
+        &srv,
+        &doc,
+        "searchUploadedTargetUsers",
+        t,
+        c,
+        Some(&transaction),
+        &ids,
+    )
+    .await;
+    assert_eq!(
+        pages[0]["data"]["items"]["totalNumberOfRecords"], 1,
+        "{}",
+        pages[0]
+    );
+    send_examples(
+        &srv,
+        &doc,
+        "exportUploadedTargetUsers",
+        t,
+        c,
+        Some(&transaction),
+        &ids,
+    )
+    .await;
+    send_examples(
+        &srv,
+        &doc,
+        "importTargetUsers",
+        t,
+        c,
+        Some(&transaction),
+        &ids,
+    )
+    .await;
+    sent.extend([
+        "getTargetUserExampleFile",
+        "createTargetUserMapping",
+        "searchUploadedTargetUsers",
+        "exportUploadedTargetUsers",
+        "importTargetUsers",
+    ]);
+
+    // The deletes last: the user, then the customer.
+    let reply = send_examples(&srv, &doc, "bulkDeleteTargetUsers", t, c, None, &ids).await;
+    assert_eq!(reply[0]["data"]["deletedCount"], 1, "{}", reply[0]);
+    let reply = send_examples(&srv, &doc, "bulkDeleteCompanies", t, None, None, &ids).await;
+    assert_eq!(reply[0]["data"]["deletedCount"], 1, "{}", reply[0]);
+    sent.extend(["bulkDeleteTargetUsers", "bulkDeleteCompanies"]);
+
+    let listed: BTreeSet<&str> = EXAMPLED.iter().copied().collect();
+    assert_eq!(sent, listed, "EXAMPLED lists the operations sent");
+}
+
+/// The filter fields (or sort fields) the table of each search operation lists are exactly the
+/// ones its server takes: an unknown field is refused with the names the server allows, which
+/// must be the table's. Every such operation is routed, too.
+async fn filter_tables_are_the_servers(engine: Engine) {
+    let Some(srv) = TestServer::start(engine).await else {
+        return;
+    };
+    let doc = document();
+    let root = srv.root_token().await;
+    let t = root.as_str();
+    let company = srv
+        .create_company(t, None, json!({"name": "Fields Ltd"}))
+        .await;
+    let scope = [(crate::common::SCOPE, company.as_str())];
+    let user = srv
+        .create_user(t, &company, json!({"email": "ann@example.com"}))
+        .await;
+    let (s, b) = srv
+        .post("/api/target-groups", t, json!({"name": "Everyone"}), &scope)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let group = id(&b);
+    let part = reqwest::multipart::Part::bytes(b"Email Address\nann@example.com\n".to_vec())
+        .file_name("users.csv");
+    let upload: Value = srv
+        .http
+        .post(srv.url("/api/target-users/upload"))
+        .bearer_auth(t)
+        .header(crate::common::SCOPE, &company)
+        .multipart(reqwest::multipart::Form::new().part("File", part))
+        .send()
+        .await
+        .expect("upload")
+        .json()
+        .await
+        .expect("json");
+    let transaction = upload["data"]["transactionId"]
+        .as_str()
+        .expect("transactionId")
+        .to_owned();
+
+    let unknown = json!({"condition": "AND", "filterGroups": [{"condition": "AND", "filterItems": [
+        {"fieldName": "NoSuchField", "operator": "=", "value": "x"}
+    ]}]});
+    let mut checked = 0;
+    for (method, template, op) in operations(&doc) {
+        let id = operation_id(op);
+        let description = op["description"].as_str().unwrap_or_default();
+        let filters = description.contains(TABLE_HEADINGS[0]);
+        if !filters && !description.contains(TABLE_HEADINGS[1]) {
+            continue;
+        }
+        let documented = if filters {
+            description
+                .lines()
+                .filter_map(|l| l.strip_prefix("| `"))
+                .filter_map(|l| l.split('`').next())
+                .map(str::to_owned)
+                .collect::<BTreeSet<String>>()
+        } else {
+            let list = description
+                .split("in any case: ")
+                .nth(1)
+                .expect("the sort fields");
+            list.split('`')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_owned)
+                .collect()
+        };
+        let resource = if template.starts_with("/api/target-users/{resourceId}/search") {
+            Some(transaction.as_str())
+        } else if template.starts_with("/api/target-groups/{resourceId}/users") {
+            Some(group.as_str())
+        } else if template.starts_with("/api/target-users/{resourceId}/groups") {
+            Some(user.as_str())
+        } else {
+            None
+        };
+        let path = match resource {
+            Some(r) => template.replace("{resourceId}", r),
+            None => template.clone(),
+        };
+        let mut body = if !filters {
+            json!({"orderBy": "NoSuchField"})
+        } else if id.starts_with("bulkDelete") {
+            json!({"selectAll": true, "filter": unknown})
+        } else {
+            json!({"filter": unknown})
+        };
+        if template.ends_with("/export") {
+            body["exportType"] = json!("CSV");
+        }
+        let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+        let (status, reply) = srv.call(method, &path, t, Some(body), &scope).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{id} {path}: {reply}");
+        let message = reply["message"].as_str().unwrap_or_default();
+        let allowed: BTreeSet<String> = message
+            .split("use one of: ")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{id}: {message}"))
+            .split(", ")
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(
+            allowed, documented,
+            "{id}: the server's fields and the table's differ"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} searches have tables");
+}
+
+both_engines!(request_examples_are_accepted, filter_tables_are_the_servers);

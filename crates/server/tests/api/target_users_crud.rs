@@ -1775,7 +1775,117 @@ async fn concurrent_writes(engine: Engine) {
     assert_eq!(deleted_by_calls, count(false, true) as i64);
 }
 
+async fn restore(srv: &TestServer, token: &str, company: &str, rid: &str) -> (StatusCode, Value) {
+    srv.call(
+        Method::POST,
+        &format!("/api/target-users/{rid}/restore"),
+        token,
+        None,
+        &scope(company),
+    )
+    .await
+}
+
+/// The counts of `count-summary` that a delete and a restore move.
+fn counts(summary: &Value) -> [i64; 3] {
+    [
+        "totalNumberOfActiveUsers",
+        "totalNumberOfInActiveUsers",
+        "totalNumberOfDeletedUsers",
+    ]
+    .map(|k| {
+        summary[k]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{k}: {summary}"))
+    })
+}
+
+/// `POST /api/target-users/{id}/restore` (rollcall's own, docs/api.md): a deleted user comes
+/// back as it was and the counters follow; a live user is left as it is; an email that a live
+/// user holds now refuses the restore and names that user.
+async fn restore_deleted_users(engine: Engine) {
+    let Some((srv, token, company)) = setup(engine).await else {
+        return;
+    };
+    let on = create_user(
+        &srv,
+        &token,
+        &company,
+        json!({"email": "on@example.com", "department": "Ops"}),
+    )
+    .await;
+    let off = create_user(
+        &srv,
+        &token,
+        &company,
+        json!({"email": "off@example.com", "isActive": false}),
+    )
+    .await;
+    let before = counts(&count_summary(&srv, &token, &company).await);
+    assert_eq!(before, [1, 1, 0]);
+    for rid in [&on, &off] {
+        let (status, body) = delete_user(&srv, &token, &company, rid).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    assert_eq!(
+        counts(&count_summary(&srv, &token, &company).await),
+        [0, 0, 2]
+    );
+
+    // Each comes back with its status and fields; the counters are as before the deletes.
+    for (rid, active) in [(&on, true), (&off, false)] {
+        let (code, body) = restore(&srv, &token, &company, rid).await;
+        assert_eq!(code, StatusCode::OK, "{body}");
+        assert_eq!(body["data"]["resourceId"], **rid, "{body}");
+        assert_eq!(body["data"]["isDeleted"], false, "{body}");
+        assert_eq!(body["data"]["isActive"], active, "{body}");
+    }
+    assert_eq!(
+        user_data(&srv, &token, &company, &on).await["department"],
+        "Ops"
+    );
+    assert_eq!(counts(&count_summary(&srv, &token, &company).await), before);
+    let row = company_row(&srv, &token, &company).await;
+    assert_eq!(row["targetUserCount"], 1, "{row}");
+    assert_eq!(row["deletedTargetUserCount"], 0, "{row}");
+
+    // Restoring a live user changes nothing.
+    let (code, body) = restore(&srv, &token, &company, &on).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert_eq!(counts(&count_summary(&srv, &token, &company).await), before);
+
+    // A new user took the email while the old one was deleted: 409 naming it, nothing moves.
+    let (status, body) = delete_user(&srv, &token, &company, &on).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let taken = create_user(&srv, &token, &company, json!({"email": "ON@example.com"})).await;
+    let deleted = counts(&count_summary(&srv, &token, &company).await);
+    let (code, body) = restore(&srv, &token, &company, &on).await;
+    assert_eq!(code, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["status"], "CONFLICT");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(message.contains(&on) && message.contains(&taken), "{body}");
+    assert_eq!(
+        user_data(&srv, &token, &company, &on).await["isDeleted"],
+        true
+    );
+    assert_eq!(
+        counts(&count_summary(&srv, &token, &company).await),
+        deleted
+    );
+
+    // Unknown ids, and users of companies out of reach, are not found.
+    let (code, body) = restore(&srv, &token, &company, "NoSuchUser00").await;
+    assert_eq!(code, StatusCode::NOT_FOUND, "{body}");
+    let other = srv
+        .create_company(&token, None, json!({"Name": "Other"}))
+        .await;
+    let (code, body) = restore(&srv, &token, &other, &off).await;
+    assert_eq!(code, StatusCode::NOT_FOUND, "{body}");
+    srv.finish().await;
+}
+
 both_engines!(
+    restore_deleted_users,
     concurrent_writes,
     create_validation,
     get_update_delete,

@@ -60,6 +60,22 @@ impl SqlStore {
 }
 
 impl SqlStore {
+    /// Why a deleted user cannot come back: a live user of the company has its email now.
+    async fn restore_conflict(&self, company_id: i64, resource_id: &str) -> StoreError {
+        let email = match self.target_user(company_id, resource_id).await {
+            Ok(Some(user)) => user.fields.email,
+            _ => return duplicate_email(resource_id),
+        };
+        match self.duplicate_of(company_id, &email).await {
+            StoreError::Conflict(holder) => StoreError::Conflict(format!(
+                "cannot restore target user {resource_id}: {holder}, or delete that user first"
+            )),
+            other => other,
+        }
+    }
+}
+
+impl SqlStore {
     /// The company's users counted from its counter rows: live active, live inactive, deleted
     /// active and deleted inactive (the cells of [`search::status_cells`]).
     async fn status_counts(&self, company_id: i64) -> Result<[i64; 4]> {
@@ -598,6 +614,68 @@ impl TargetUserStore for SqlStore {
             None,
             format!(
                 "Deleted target user '{}' {}",
+                user.fields.email,
+                change.company.suffix()
+            ),
+        );
+        self.commit_audited(tx, [event]).await?;
+        Ok(WriteOutcome::Done(Box::new(user)))
+    }
+
+    async fn restore_target_user(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+        actor: &Actor,
+    ) -> Result<WriteOutcome> {
+        let mut tx = self.write_tx().await?;
+        let now = chrono::Utc::now().timestamp_millis();
+        let sql = format!(
+            "UPDATE target_users SET is_deleted = $1, delete_time = NULL, update_time = $2 \
+             WHERE company_id = $3 AND resource_id = $4 AND is_deleted = $5 RETURNING {}, {}",
+            C::SELECT,
+            C::CreateMonth.name()
+        );
+        let res = sqlx::query(&sql)
+            .bind(false)
+            .bind(now)
+            .bind(company_id)
+            .bind(resource_id)
+            .bind(true)
+            .fetch_optional(&mut *tx)
+            .await;
+        let row = match res {
+            Err(e) if crate::rows::is_unique_violation(&e) => {
+                drop(tx);
+                return Err(self.restore_conflict(company_id, resource_id).await);
+            }
+            other => other?,
+        };
+        let Some(row) = row else {
+            drop(tx);
+            // Not deleted (already restored, or never deleted): nothing to do.
+            return Ok(match self.target_user(company_id, resource_id).await? {
+                Some(user) => WriteOutcome::Done(Box::new(user)),
+                None => WriteOutcome::NotFound,
+            });
+        };
+        let user = TargetUser::from_columns(&row)?;
+        let month = row.int(CREATE_MONTH_AFTER_READ)?;
+        bump(
+            &mut tx,
+            company_id,
+            month,
+            Delta::deleted(user.fields.is_active).undo(),
+        )
+        .await?;
+        let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
+        let event = change.event(
+            Operation::Restore,
+            Some(resource_id),
+            None,
+            Some(audit::user_value(&user.fields)),
+            format!(
+                "Restored target user '{}' {}",
                 user.fields.email,
                 change.company.suffix()
             ),
