@@ -1,4 +1,5 @@
-//! Marks the PostgreSQL half of `both_engines!` tests as ignored when no test server is named,
+//! Marks the PostgreSQL half of `both_engines!` tests as ignored when no test server is named
+//! (and the terminal tests when util-linux `script` is missing),
 //! so that a run without PostgreSQL shows them as ignored instead of reporting them passed; and
 //! stamps `rollcall --version` with the commit and the build date.
 
@@ -9,6 +10,13 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(rollcall_no_pg)");
     if std::env::var("ROLLCALL_TEST_DATABASE_URL").map_or(true, |v| v.trim().is_empty()) {
         println!("cargo::rustc-cfg=rollcall_no_pg");
+    }
+    // The terminal tests need util-linux `script` for a pseudo-terminal: without it they show
+    // as ignored rather than passed (CI has it; `common::spawn_on_terminal` fails there if not).
+    println!("cargo::rerun-if-env-changed=PATH");
+    println!("cargo::rustc-check-cfg=cfg(rollcall_no_script)");
+    if output("script", &["--version"]).is_none() {
+        println!("cargo::rustc-cfg=rollcall_no_script");
     }
     // A new commit reruns this script; a build outside git (a source tarball) says so.
     for git in [

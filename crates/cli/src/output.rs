@@ -394,6 +394,28 @@ where
     Ok(())
 }
 
+/// A count with thousands separators: `1,000,150` (a negative count, which none is, as 0).
+pub fn thousands(n: impl TryInto<u64>) -> String {
+    indicatif::HumanCount(n.try_into().unwrap_or(0)).to_string()
+}
+
+/// A byte count for people: `512 B`, `27 KiB`, `1.5 MiB` (one decimal at most).
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1023.95 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let text = format!("{value:.1}");
+    let text = text.strip_suffix(".0").unwrap_or(&text);
+    format!("{text} {}", UNITS[unit])
+}
+
 /// A time for a table cell.
 pub fn time(t: Option<DateTime<Utc>>) -> String {
     t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
@@ -517,6 +539,25 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn human_sizes_have_one_decimal_at_most() {
+        assert_eq!(human_size(0), "0 B");
+        assert_eq!(human_size(1023), "1023 B");
+        assert_eq!(human_size(1024), "1 KiB");
+        assert_eq!(human_size(27 * 1024 + 100), "27.1 KiB");
+        assert_eq!(human_size(1536 * 1024), "1.5 MiB");
+        assert_eq!(human_size(1024 * 1024 - 1), "1 MiB");
+        assert_eq!(human_size(3 * 1024 * 1024 * 1024), "3 GiB");
+    }
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_000_150_i64), "1,000,150");
+    }
 
     #[test]
     fn cut_keeps_short_text_and_marks_long_text() {

@@ -12,6 +12,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::migrate::DatabaseArgs;
+use crate::output::{human_size, thousands};
 
 /// `rollcall backup`.
 #[derive(Args)]
@@ -24,32 +25,6 @@ pub struct BackupCmd {
     force: bool,
     #[command(flatten)]
     db: DatabaseArgs,
-}
-
-/// `1234567` as `1,234,567`.
-fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        out.insert(0, '-');
-    }
-    out
-}
-
-/// A size in MiB with one decimal (KiB below one MiB).
-fn size(bytes: u64) -> String {
-    const MIB: f64 = 1024.0 * 1024.0;
-    if bytes < 1024 * 1024 {
-        format!("{:.1} KiB", bytes as f64 / 1024.0)
-    } else {
-        format!("{:.1} MiB", bytes as f64 / MIB)
-    }
 }
 
 /// The refusal for a PostgreSQL database, with the commands to use instead.
@@ -164,7 +139,7 @@ pub async fn run(cmd: BackupCmd, matches: &clap::ArgMatches) -> Result<()> {
     eprintln!(
         "Backing up {} (about {}) to {} ...",
         source.display(),
-        size(estimate),
+        human_size(estimate),
         dest.display()
     );
 
@@ -193,8 +168,8 @@ pub async fn run(cmd: BackupCmd, matches: &clap::ArgMatches) -> Result<()> {
                     last_note = Instant::now();
                     eprintln!(
                         "still copying: {} of about {} written after {} s",
-                        size(written),
-                        size(estimate),
+                        human_size(written),
+                        human_size(estimate),
                         started.elapsed().as_secs()
                     );
                 }
@@ -268,7 +243,7 @@ pub async fn run(cmd: BackupCmd, matches: &clap::ArgMatches) -> Result<()> {
         thousands(summary.deleted_target_users),
         thousands(summary.companies),
         dest.display(),
-        size(bytes),
+        human_size(bytes),
         started.elapsed().as_secs_f64()
     );
     println!(
@@ -282,16 +257,6 @@ pub async fn run(cmd: BackupCmd, matches: &clap::ArgMatches) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn counts_and_sizes_read_well() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1_000_150), "1,000,150");
-        assert_eq!(size(512), "0.5 KiB");
-        assert_eq!(size(3 * 1024 * 1024 + 512 * 1024), "3.5 MiB");
-    }
 
     #[test]
     fn the_postgres_refusal_names_pg_dump_without_the_password() {

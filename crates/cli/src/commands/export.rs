@@ -94,23 +94,6 @@ fn resolve_format(flag: Option<Format>, out: &Path) -> Result<Format, CliError> 
     })
 }
 
-/// A byte count for people: `512 B`, `27 KiB`, `1.5 MiB` (one decimal at most).
-fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1023.95 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    let text = format!("{value:.1}");
-    let text = text.strip_suffix(".0").unwrap_or(&text);
-    format!("{text} {}", UNITS[unit])
-}
-
 /// "1 user", "150 users".
 fn users_phrase(n: u64) -> String {
     if n == 1 {
@@ -285,7 +268,7 @@ pub async fn run(common: &Common, a: ExportArgs) -> Result<()> {
                     "{} to {} ({})",
                     summary.text(format),
                     a.out.display(),
-                    human_size(size)
+                    output::human_size(size)
                 );
             }
             Ok(())
@@ -930,17 +913,6 @@ mod tests {
         assert_eq!(n, 1);
         let (empty, n) = run("Empty", false, &[b"Email,Name\n"]);
         assert_eq!((empty.as_str(), n), ("", 0));
-    }
-
-    #[test]
-    fn human_sizes_have_one_decimal_at_most() {
-        assert_eq!(human_size(0), "0 B");
-        assert_eq!(human_size(1023), "1023 B");
-        assert_eq!(human_size(1024), "1 KiB");
-        assert_eq!(human_size(27 * 1024 + 100), "27.1 KiB");
-        assert_eq!(human_size(1536 * 1024), "1.5 MiB");
-        assert_eq!(human_size(1024 * 1024 - 1), "1 MiB");
-        assert_eq!(human_size(3 * 1024 * 1024 * 1024), "3 GiB");
     }
 
     #[test]

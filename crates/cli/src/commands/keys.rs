@@ -17,7 +17,7 @@ pub struct KeysCmd {
     #[command(subcommand)]
     action: KeysAction,
     #[command(flatten)]
-    db: DatabaseArgs,
+    db: KeysDatabaseArgs,
 }
 
 #[derive(Subcommand)]
@@ -29,57 +29,29 @@ enum KeysAction {
     List,
 }
 
-/// Where the database is: the same settings as `rollcall serve`.
+/// Where the database is (the same settings as `rollcall serve`), and how long tokens last.
 #[derive(Args)]
-struct DatabaseArgs {
-    /// Directory of the embedded SQLite database.
-    #[arg(long, global = true, env = "ROLLCALL_DATA_DIR")]
-    data_dir: Option<PathBuf>,
-    /// Empty: SQLite in the data dir; postgres://...: PostgreSQL.
-    #[arg(
-        long,
-        global = true,
-        env = "ROLLCALL_DATABASE_URL",
-        hide_env_values = true
-    )]
-    database_url: Option<String>,
+struct KeysDatabaseArgs {
+    #[command(flatten)]
+    db: super::migrate::DatabaseArgs,
     /// Seconds an access token lasts on your servers: how long a retired key keeps working.
     /// Default: the config file's token_lifetime, else 86400 (the longest a server accepts), so
     /// that no server's tokens outlive their key.
     #[arg(long, global = true, env = "ROLLCALL_TOKEN_LIFETIME")]
     token_lifetime: Option<i64>,
-    /// The servers' TOML settings file, for data_dir, database_url and token_lifetime.
-    #[arg(long, global = true, env = "ROLLCALL_CONFIG_FILE")]
-    config_file: Option<PathBuf>,
 }
 
-impl DatabaseArgs {
-    /// Flags and environment first, then the config file, then `serve`'s defaults.
-    fn resolve(&self) -> Result<(PathBuf, String, i64)> {
-        let table: toml::Table = match &self.config_file {
-            Some(path) => std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the config file {}", path.display()))?
-                .parse()
-                .with_context(|| format!("the config file {} is not valid TOML", path.display()))?,
-            None => toml::Table::new(),
-        };
-        let from_file = |key: &str| table.get(key).or_else(|| table.get(&key.replace('_', "-")));
-        let data_dir = match &self.data_dir {
-            Some(d) => d.clone(),
-            None => from_file("data_dir")
-                .and_then(|v| v.as_str())
-                .map_or_else(|| PathBuf::from("./rollcall-data"), PathBuf::from),
-        };
-        let database_url = match &self.database_url {
-            Some(u) => u.clone(),
-            None => from_file("database_url")
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .to_owned(),
-        };
+impl KeysDatabaseArgs {
+    /// The database settings as `migrate` reads them, and the token lifetime: the flag or
+    /// variable, then the config file, then 86400.
+    fn resolve(&self, matches: &clap::ArgMatches) -> Result<(PathBuf, String, i64)> {
+        let (data_dir, database_url) = self.db.resolve(matches)?;
+        let table = self.db.settings_file()?;
         let ttl = match self.token_lifetime {
             Some(t) => t,
-            None => from_file("token_lifetime")
+            None => table
+                .get("token_lifetime")
+                .or_else(|| table.get("token-lifetime"))
                 .and_then(toml::Value::as_integer)
                 .unwrap_or(86_400),
         };
@@ -101,12 +73,7 @@ fn time(ms: i64) -> String {
 
 /// Runs `rollcall keys ...`; `matches` are this subcommand's, to tell flags from variables.
 pub async fn run(cmd: KeysCmd, matches: &clap::ArgMatches) -> Result<()> {
-    let (data_dir, database_url, ttl) = cmd.db.resolve()?;
-    if matches.value_source("database_url") == Some(clap::parser::ValueSource::CommandLine)
-        && super::serve::url_has_password(&database_url)
-    {
-        eprintln!("warning: {}", super::serve::PASSWORD_IN_URL_FLAG);
-    }
+    let (data_dir, database_url, ttl) = cmd.db.resolve(matches)?;
     if database_url.trim().is_empty() && !data_dir.join("rollcall.db").exists() {
         anyhow::bail!(
             "no rollcall database in {}: pass the server's --data-dir, or --database-url for PostgreSQL (the same settings as rollcall serve)",

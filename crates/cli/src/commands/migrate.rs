@@ -24,26 +24,26 @@ pub struct MigrateCmd {
 #[derive(Args)]
 pub struct DatabaseArgs {
     /// Directory of the embedded SQLite database (the server's --data-dir).
-    #[arg(long, env = "ROLLCALL_DATA_DIR", value_name = "DIR")]
+    #[arg(long, global = true, env = "ROLLCALL_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// Empty: SQLite in the data dir; postgres://...: PostgreSQL (the server's --database-url).
     #[arg(
         long,
+        global = true,
         env = "ROLLCALL_DATABASE_URL",
         hide_env_values = true,
         value_name = "URL"
     )]
     database_url: Option<String>,
-    /// The server's TOML settings file, for data_dir and database_url.
-    #[arg(long, env = "ROLLCALL_CONFIG_FILE", value_name = "FILE")]
+    /// The server's TOML settings file (its --config-file), for the settings not given.
+    #[arg(long, global = true, env = "ROLLCALL_CONFIG_FILE", value_name = "FILE")]
     config_file: Option<PathBuf>,
 }
 
 impl DatabaseArgs {
-    /// The data directory and database URL: flags and environment first, then the config
-    /// file, then `serve`'s defaults. Warns when a password was given on the command line.
-    pub fn resolve(&self, matches: &clap::ArgMatches) -> Result<(PathBuf, String)> {
-        let table: toml::Table = match &self.config_file {
+    /// The server's settings file as a table (empty without --config-file).
+    pub fn settings_file(&self) -> Result<toml::Table> {
+        Ok(match &self.config_file {
             Some(path) => std::fs::read_to_string(path)
                 .with_context(|| {
                     format!(
@@ -54,7 +54,13 @@ impl DatabaseArgs {
                 .parse()
                 .with_context(|| format!("the config file {} is not valid TOML", path.display()))?,
             None => toml::Table::new(),
-        };
+        })
+    }
+
+    /// The data directory and database URL: flags and environment first, then the config
+    /// file, then `serve`'s defaults. Warns when a password was given on the command line.
+    pub fn resolve(&self, matches: &clap::ArgMatches) -> Result<(PathBuf, String)> {
+        let table = self.settings_file()?;
         let from_file = |key: &str| {
             table
                 .get(key)

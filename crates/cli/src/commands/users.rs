@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::export::ExportArgs;
 use super::{Common, Companies, FilterArgs, PriorityArg, StatusArg};
-use crate::output::{self, Mode};
+use crate::output::{self, thousands, Mode};
 use crate::resolve::{self, Company};
 
 /// `rollcall users ...`.
@@ -326,19 +326,6 @@ enum Matched {
     Total(usize),
     /// Unknown (a group's members, named): more than shown if an extra row came.
     MoreThanShown(String),
-}
-
-/// `n` with thousands separators: 1,000,150.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(d);
-    }
-    out
 }
 
 /// Prints target-user search rows as they arrive: a table, or a JSON array.
@@ -833,18 +820,5 @@ async fn gone(
             Err(_) => None,
         },
         _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::thousands;
-
-    #[test]
-    fn thousands_are_separated() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_000), "1,000");
-        assert_eq!(thousands(1_000_150), "1,000,150");
     }
 }

@@ -187,6 +187,10 @@ async fn deletes_by_filter(engine: Engine) {
 
 /// On a terminal the count is asked about: "n" deletes nothing, "y" deletes them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    rollcall_no_script,
+    ignore = "util-linux script is not installed: no pseudo-terminal"
+)]
 async fn asks_on_a_terminal() {
     let Some(s) = TestServer::start(Engine::Sqlite).await else {
         return;

@@ -348,6 +348,10 @@ async fn create_update_delete(engine: Engine) {
 /// On a terminal, `companies delete` asks, naming the company and its users; only a yes
 /// deletes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    rollcall_no_script,
+    ignore = "util-linux script is not installed: no pseudo-terminal"
+)]
 async fn delete_asks_on_a_terminal() {
     let Some(s) = TestServer::start(Engine::Sqlite).await else {
         return;

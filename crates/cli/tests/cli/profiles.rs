@@ -111,6 +111,10 @@ async fn a_refused_secret_names_the_credentials_used_and_what_to_do() {
 /// `script`), the secret is sent only once the prompt shows, and the terminal's transcript
 /// must not contain it.
 #[tokio::test]
+#[cfg_attr(
+    rollcall_no_script,
+    ignore = "util-linux script is not installed: no pseudo-terminal"
+)]
 async fn a_secret_typed_on_a_terminal_is_not_shown() {
     let Some(s) = TestServer::start(Engine::Sqlite).await else {
         return;

@@ -22,6 +22,10 @@ async fn on_terminal(s: &TestServer, args: &[&str]) -> Option<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    rollcall_no_script,
+    ignore = "util-linux script is not installed: no pseudo-terminal"
+)]
 async fn tables_and_progress_bars_only_on_a_terminal() {
     let Some(s) = TestServer::start(Engine::Sqlite).await else {
         return;
@@ -152,6 +156,10 @@ async fn on_sized_terminal(s: &TestServer, args: &[&str], cols: u16) -> Option<V
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    rollcall_no_script,
+    ignore = "util-linux script is not installed: no pseudo-terminal"
+)]
 async fn tables_fit_the_terminal_and_bars_show_their_total() {
     let Some(s) = TestServer::start(Engine::Sqlite).await else {
         return;
