@@ -47,39 +47,7 @@ pub const UI_PATH: &str = "/docs";
             (5) `GET /api/target-users/count-summary` for the totals.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
-    // The operations that read a filter or an `orderBy`, so that [`FilterFields`] can append
-    // their field tables: a modifier of this derive runs before `crate::router` adds the
-    // routes' operations, which keep these (`PathItem::merge_operations` keeps an operation
-    // already in the document). Same handlers, same annotations: only the place they are read
-    // from differs. The API tests check that each one is also routed.
-    paths(
-        crate::routes::companies::search,
-        crate::routes::companies::export,
-        crate::routes::company_ops::bulk_delete,
-        crate::routes::clients::search,
-        crate::routes::clients::export,
-        crate::routes::target_users::search,
-        crate::routes::target_users::export,
-        crate::routes::target_users::search_email,
-        crate::routes::target_users::bulk_delete,
-        crate::routes::imports::search,
-        crate::routes::imports::search_export,
-        crate::routes::target_groups::search,
-        crate::routes::target_groups::search_all,
-        crate::routes::target_groups::search_current_company,
-        crate::routes::target_groups::search_name,
-        crate::routes::target_groups::export,
-        crate::routes::target_groups::users,
-        crate::routes::target_groups::users_export,
-        crate::routes::target_groups::of_user,
-        crate::routes::audit_logs::search,
-        crate::routes::audit_logs::export,
-        crate::routes::allow_list::search,
-        crate::routes::allow_list::export,
-        crate::routes::scim_settings::search,
-        crate::routes::scim_settings::export,
-    ),
-    modifiers(&BearerAuth, &FilterFields),
+    modifiers(&BearerAuth),
     security(("oauth2" = ["api1"]), ("bearerAuth" = [])),
     tags(
         (name = "Auth", description = "OAuth 2.0 client-credentials tokens"),
@@ -445,7 +413,8 @@ pub(crate) fn search_example(catalogue: Catalogue, what: Reads) -> Value {
 
 /// Appends to each operation of [`SEARCHES`] the table of the fields it filters and sorts on
 /// ([`fields_markdown`]), and gives a search body example ([`search_example`]) to those that
-/// have none.
+/// have none. Applied by `crate::router` once every route's operation is in the document, so
+/// that this module needs no route module.
 pub struct FilterFields;
 
 impl Modify for FilterFields {
@@ -818,9 +787,9 @@ mod tests {
             .collect()
     }
 
-    /// Every operation of [`SEARCHES`] carries its table in the served document (so it is also
-    /// among the `paths` of [`ApiDoc`]), and every operation whose body holds a filter is in
-    /// [`SEARCHES`], but for the roles search, whose fields are its own.
+    /// Every operation of [`SEARCHES`] carries its table in the served document, and every
+    /// operation whose body holds a filter is in [`SEARCHES`], but for the roles search, whose
+    /// fields are its own.
     #[test]
     fn every_search_has_its_table() {
         let doc = crate::router::document();
@@ -860,7 +829,7 @@ mod tests {
             if reads_filter && id != "searchRoles" {
                 assert!(
                     SEARCHES.iter().any(|(s, _, _)| *s == id),
-                    "{id} reads a filter or an order: add it to SEARCHES and to ApiDoc's paths"
+                    "{id} reads a filter or an order: add it to SEARCHES"
                 );
             }
         }

@@ -194,6 +194,9 @@ pub fn routes() -> (Router<AppState>, Document) {
         ))
         .routes(routes!(scim_settings::revoke))
         .split_for_parts();
+    let mut doc = doc;
+    // The searches' field tables go in once their operations are (openapi::FilterFields).
+    utoipa::Modify::modify(&openapi::FilterFields, &mut doc);
     // The SCIM service describes itself (RFC 7644 §4), so it is not in the document.
     let router = router.merge(crate::scim::router());
     // Every route's handler can name where its request came from (see `audit::actor`).
