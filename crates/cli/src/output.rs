@@ -238,17 +238,21 @@ fn fit(
 /// fits the width: each row stays on one line, long cells end in "…" (`--wide` keeps them).
 pub fn table(header: &[&str], rows: Vec<Vec<String>>, numeric: &[usize]) -> Table {
     let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
-    // Multi-line cells would break the one-line rows: a table shows their lines side by side.
-    let rows = rows
-        .into_iter()
-        .map(|r| {
-            r.into_iter()
-                .map(|c| c.replace(['\n', '\r'], " "))
-                .collect()
-        })
-        .collect();
-    let (header, rows) = match fit_width() {
-        Some(w) => fit(header, rows, usize::from(w)),
+    // `--output csv` prints the cells as they are; only a table for people is fitted.
+    let width = if csv() { None } else { fit_width() };
+    let (header, rows) = match width {
+        Some(w) => {
+            // Multi-line cells would break the one-line rows.
+            let rows = rows
+                .into_iter()
+                .map(|r| {
+                    r.into_iter()
+                        .map(|c| c.replace(['\n', '\r'], " "))
+                        .collect()
+                })
+                .collect();
+            fit(header, rows, usize::from(w))
+        }
         None => (header, rows),
     };
     let mut t = Table::new();
@@ -439,10 +443,16 @@ fn style(template: &str, fallback: ProgressStyle) -> ProgressStyle {
         .unwrap_or(fallback)
 }
 
+/// Whether progress bars are drawn (stderr is a terminal): work done only to size a bar, such
+/// as counting first, is skipped otherwise.
+pub fn bars_shown() -> bool {
+    std::io::stderr().is_terminal()
+}
+
 /// A progress bar on stderr, only when stderr is a terminal (hidden otherwise): with a total,
 /// a bar with the count, percentage, rate and time left; without, a counting spinner.
 pub fn progress(total: Option<u64>, what: &str) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
+    if !bars_shown() {
         return ProgressBar::hidden();
     }
     let bar = match total {
@@ -466,7 +476,7 @@ pub fn progress(total: Option<u64>, what: &str) -> ProgressBar {
 
 /// A byte-counting progress bar on stderr, only on a terminal.
 pub fn byte_progress(what: &str) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
+    if !bars_shown() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new_spinner().with_style(

@@ -474,9 +474,13 @@ fn reading(c: &Company, i: usize, n: usize) -> String {
     }
 }
 
-/// Users the search selects in all of `list`, for a progress bar's total; `None` when no count
-/// is to be had (a group's members) or the count fails (the export reports real problems).
+/// Users the search selects in all of `list`, for a progress bar's total; `None` when no bar
+/// is drawn, no count is to be had (a group's members) or the count fails (the export reports
+/// real problems).
 async fn total_for_bar(source: Source<'_>, list: &[Company], body: &SearchRequest) -> Option<u64> {
+    if !output::bars_shown() {
+        return None;
+    }
     match list {
         [c] => count_one(source, c, body).await,
         _ if source.group.is_some() => None,
@@ -690,9 +694,14 @@ async fn write(
                 Format::Pdf => "PDF",
                 _ => "CSV",
             };
-            // A one-row search page (alongside the download) gives the total: the bar's length,
-            // and the count of an Excel or PDF file, which a byte stream cannot show.
-            let count = count_one(source, c, &body);
+            // A one-row search page (alongside the download) gives the count of an Excel or PDF
+            // file, which a byte stream cannot show, and a CSV bar's length.
+            let count = async {
+                match format {
+                    Format::Csv => total_for_bar(source, std::slice::from_ref(c), &body).await,
+                    _ => count_one(source, c, &body).await,
+                }
+            };
             let body = SearchRequest {
                 export_type: Some(export_type.into()),
                 report_all_pages: Some(true),

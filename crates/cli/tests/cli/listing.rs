@@ -429,6 +429,29 @@ async fn columns_width_and_flags_anywhere() {
         assert!(line.trim_end().chars().count() <= 80, "{line:?}");
     }
     assert!(run.stdout.contains('…'), "{run:?}");
+    // CSV is data: never cut, whatever the width (listings that stream, and tables).
+    let run = s.run_env(&env, &list_args(&["--output", "csv"])).await;
+    run.code(0);
+    assert!(!run.stdout.contains('…'), "{run:?}");
+    assert!(run.stdout.contains("\"Last, \"\"Quoted\"\"\""), "{run:?}");
+    let long = "Acme Regional Enterprise Accounts Holding";
+    s.create_company(&token, None, json!({"name": long})).await;
+    let run = s
+        .run_env(&env, &["companies", "list", "--output", "csv"])
+        .await;
+    run.code(0);
+    assert!(
+        run.stdout.contains(long) && !run.stdout.contains('…'),
+        "{run:?}"
+    );
+    let run = s
+        .run_env(&env, &["companies", "list", "--output", "table"])
+        .await;
+    run.code(0);
+    assert!(
+        !run.stdout.contains(long) && run.stdout.contains('…'),
+        "{run:?}"
+    );
     // Without COLUMNS a piped table keeps its cells whole.
     let run = s.run(&list_args(&["--output", "table"])).await;
     run.code(0);
