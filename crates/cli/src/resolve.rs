@@ -211,23 +211,44 @@ async fn own_company(client: &Client) -> Result<Option<Company>, ClientError> {
 /// '@') becomes the resource id of the company's user with exactly that email, any case (said
 /// on stderr); anything else is taken as a resource id.
 pub async fn user(client: &Client, company: &Company, arg: &str) -> Result<String> {
+    user_preferring(client, company, arg, false).await
+}
+
+/// [`user`] for `users restore`: an email names the deleted user that had it (a live user
+/// only when none did), and several deleted users with that email are refused with their ids.
+pub async fn deleted_user(client: &Client, company: &Company, arg: &str) -> Result<String> {
+    user_preferring(client, company, arg, true).await
+}
+
+async fn user_preferring(
+    client: &Client,
+    company: &Company,
+    arg: &str,
+    deleted: bool,
+) -> Result<String> {
     let arg = arg.trim();
     if !arg.contains('@') {
         return Ok(arg.to_owned());
     }
-    let id = user_by_email(client, company, arg).await?;
+    let id = user_by_email(client, company, arg, deleted).await?;
     eprintln!("user {arg} is {id}");
     Ok(id)
 }
 
 /// The resource id of the user whose email is `email` (any case), through `search-email`,
 /// which matches emails containing the text: the pages are read until the exact one shows.
-async fn user_by_email(client: &Client, company: &Company, email: &str) -> Result<String> {
+/// Emails are unique among live users, but deleted users keep theirs: a live user wins,
+/// unless `prefer_deleted`.
+async fn user_by_email(
+    client: &Client,
+    company: &Company,
+    email: &str,
+    prefer_deleted: bool,
+) -> Result<String> {
     let wanted = email.to_lowercase();
     let mut page_number = 1;
-    // Emails are unique in a company, but a deleted user may keep its old address: a live
-    // user wins over a deleted one.
-    let mut deleted: Option<String> = None;
+    let mut live: Option<String> = None;
+    let mut deleted: Vec<String> = Vec::new();
     loop {
         let page = client
             .search_target_users_by_email(
@@ -242,9 +263,13 @@ async fn user_by_email(client: &Client, company: &Company, email: &str) -> Resul
         for u in &page.results {
             if u.email.to_lowercase() == wanted {
                 if !u.is_deleted {
-                    return Ok(u.resource_id.clone());
+                    if !prefer_deleted {
+                        return Ok(u.resource_id.clone());
+                    }
+                    live = Some(u.resource_id.clone());
+                } else {
+                    deleted.push(u.resource_id.clone());
                 }
-                deleted.get_or_insert_with(|| u.resource_id.clone());
             }
         }
         if page.results.is_empty() || page_number >= page.total_number_of_pages {
@@ -252,7 +277,20 @@ async fn user_by_email(client: &Client, company: &Company, email: &str) -> Resul
         }
         page_number += 1;
     }
-    deleted.ok_or_else(|| {
+    if prefer_deleted && deleted.len() > 1 {
+        return Err(CliError::Usage(format!(
+            "{} deleted users had the email '{email}' in {}: {}; name the one to restore by its resource id",
+            deleted.len(),
+            company.name,
+            deleted.join(", ")
+        ))
+        .into());
+    }
+    let found = match prefer_deleted {
+        true => deleted.into_iter().next().or(live),
+        false => live.or_else(|| deleted.into_iter().next()),
+    };
+    found.ok_or_else(|| {
         CliError::NotFound(format!(
             "no user has the email '{email}' in {} ({}); find it with \
              `rollcall users list --company '{}' --search TEXT`",

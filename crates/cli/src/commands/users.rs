@@ -534,7 +534,7 @@ async fn get(common: &Common, a: GetArgs) -> Result<()> {
 async fn restore(common: &Common, a: GetArgs) -> Result<()> {
     let client = common.client()?;
     let company = resolve::company(&client, &a.company).await?;
-    let id = resolve::user(&client, &company, &a.id).await?;
+    let id = resolve::deleted_user(&client, &company, &a.id).await?;
     let before = client.get_target_user(Some(&company.id), &id).await?;
     if !before.is_deleted {
         eprintln!(

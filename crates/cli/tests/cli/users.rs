@@ -1471,19 +1471,41 @@ async fn restore(engine: Engine) {
     );
     assert_eq!(run.json()["resourceId"], id.as_str());
 
-    // Someone else took the email meanwhile: exit 4 and the way out.
+    // Someone else took the email meanwhile: by email, the deleted user is still the one meant;
+    // exit 4 and the way out.
     s.run(&["users", "delete", "--company", "Acme", &id])
         .await
         .code(0);
     let taken = add("back@acme.test").await;
-    let run = s.run(&["users", "restore", "--company", "Acme", &id]).await;
+    let run = s
+        .run(&["users", "restore", "--company", "Acme", "back@acme.test"])
+        .await;
     run.code(4);
+    assert!(
+        run.stderr.contains(&format!("user back@acme.test is {id}")),
+        "{run:?}"
+    );
     assert!(run.stdout.is_empty(), "{run:?}");
     assert!(
         run.stderr.contains("another user has its email now") && run.stderr.contains(&taken),
         "{run:?}"
     );
     assert_eq!(count(&s).await, (json!(1), json!(1)));
+
+    // Two deleted users had the email: the CLI does not guess which.
+    s.run(&["users", "delete", "--company", "Acme", &taken])
+        .await
+        .code(0);
+    let run = s
+        .run(&["users", "restore", "--company", "Acme", "back@acme.test"])
+        .await;
+    run.code(1);
+    assert!(
+        run.stderr.contains("2 deleted users had the email")
+            && run.stderr.contains(&id)
+            && run.stderr.contains(&taken),
+        "{run:?}"
+    );
     s.finish().await;
 }
 
