@@ -209,6 +209,15 @@ impl SqlStore {
                     file.display()
                 )));
             }
+            // SQLite creates a missing file only when the URL asks (`mode=rwc`); say so rather
+            // than pass on its "unable to open database file".
+            if on_disk && !file.exists() && !url.contains("mode=rwc") {
+                return Err(StoreError::Config(format!(
+                    "no SQLite database at {}: to create one there, use --database-url 'sqlite://{}?mode=rwc', or leave --database-url empty to keep it in --data-dir",
+                    file.display(),
+                    file.display()
+                )));
+            }
             if on_disk {
                 // Before SQLite opens it: a file it creates gets the process umask's mode.
                 files_were_exposed |= crate::files::private_file(&file, in_data_dir)?;

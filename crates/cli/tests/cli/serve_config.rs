@@ -659,6 +659,52 @@ async fn dns_settings_are_checked_at_start() {
     }
 }
 
+/// A `sqlite://` URL naming a file that does not exist says how to have it created, once,
+/// instead of SQLite's "unable to open database file", and creates nothing.
+#[tokio::test]
+async fn a_missing_sqlite_file_says_how_to_create_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("new.db");
+    let url = format!("sqlite://{}", file.display());
+    let mut cmd = serve_cmd();
+    cmd.args(["--listen", "127.0.0.1:0", "--database-url", &url])
+        .arg("--data-dir")
+        .arg(dir.path().join("data"));
+    let out = tokio::time::timeout(Duration::from_secs(30), cmd.output())
+        .await
+        .expect("a refused start exits")
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("no SQLite database at {}", file.display()))
+            && err.contains(&format!("'{url}?mode=rwc'")),
+        "{err}"
+    );
+    assert!(!err.contains("unable to open database file"), "{err}");
+    assert!(!file.exists());
+    // With mode=rwc the same file is created and served.
+    let mut cmd = serve_cmd();
+    cmd.args([
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        &format!("{url}?mode=rwc"),
+    ])
+    .arg("--data-dir")
+    .arg(dir.path().join("data"))
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::piped())
+    .kill_on_drop(true);
+    let child = cmd.spawn().expect("spawn");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !file.exists() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(file.exists(), "mode=rwc creates {}", file.display());
+    drop(child);
+}
+
 /// With `--metrics-listen`, the "rollcall listening" line names the metrics address.
 #[tokio::test]
 async fn the_listening_line_names_the_metrics_address() {
