@@ -347,17 +347,28 @@ pub async fn get(
             .target_user(company.id, id)
             .await?
             .ok_or_else(|| not_found(id))?;
-        let mut one = dto(&user);
-        let defs = state.store.custom_fields(company.id).await?;
-        let mut values = user_extras::values_of(&state, &defs, &[&user]).await?;
-        one.custom_field_values = values.remove(&user.id).unwrap_or_default();
-        one.target_groups = user_extras::groups_of(&state, &[&user])
-            .await?
-            .remove(&user.id)
-            .unwrap_or_default();
-        Ok(Json(Envelope::success(one)))
+        Ok(Json(Envelope::success(
+            full_dto(&state, company.id, &user).await?,
+        )))
     })
     .await
+}
+
+/// A user as `GET /api/target-users/{id}` shows it: with its custom field values and groups.
+async fn full_dto(
+    state: &AppState,
+    company_id: i64,
+    user: &TargetUser,
+) -> ApiResult<TargetUserDto> {
+    let mut one = dto(user);
+    let defs = state.store.custom_fields(company_id).await?;
+    let mut values = user_extras::values_of(state, &defs, &[user]).await?;
+    one.custom_field_values = values.remove(&user.id).unwrap_or_default();
+    one.target_groups = user_extras::groups_of(state, &[user])
+        .await?
+        .remove(&user.id)
+        .unwrap_or_default();
+    Ok(one)
 }
 
 /// `PUT /api/target-users/{resourceId}`.
@@ -472,13 +483,9 @@ pub async fn restore(
         .restore_target_user(company.id, &id, &audit::actor(&caller))
         .await?
     {
-        WriteOutcome::Done(u) => {
-            let mut one = dto(&u);
-            let defs = state.store.custom_fields(company.id).await?;
-            let mut values = user_extras::values_of(&state, &defs, &[&u]).await?;
-            one.custom_field_values = values.remove(&u.id).unwrap_or_default();
-            Ok(Json(Envelope::success(one)))
-        }
+        WriteOutcome::Done(u) => Ok(Json(Envelope::success(
+            full_dto(&state, company.id, &u).await?,
+        ))),
         WriteOutcome::NotFound | WriteOutcome::Deleted => Err(not_found(&id)),
     }
 }

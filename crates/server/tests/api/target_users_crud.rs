@@ -1849,9 +1849,37 @@ async fn restore_deleted_users(engine: Engine) {
     assert_eq!(row["targetUserCount"], 1, "{row}");
     assert_eq!(row["deletedTargetUserCount"], 0, "{row}");
 
-    // Restoring a live user changes nothing.
+    // Restoring a live user changes nothing, and answers it as GET does, with its groups.
+    let (s, b) = srv
+        .post(
+            "/api/target-groups",
+            &token,
+            json!({"name": "Pilots"}),
+            &scope(&company),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let group = b["data"]["resourceId"]
+        .as_str()
+        .expect("group id")
+        .to_owned();
+    let (s, b) = put_user(
+        &srv,
+        &token,
+        &company,
+        &on,
+        json!({"targetGroupResourceIds": [group]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
     let (code, body) = restore(&srv, &token, &company, &on).await;
     assert_eq!(code, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["data"]["targetGroups"].as_array().map(Vec::len),
+        Some(1),
+        "{body}"
+    );
+    assert_eq!(body["data"], user_data(&srv, &token, &company, &on).await);
     assert_eq!(counts(&count_summary(&srv, &token, &company).await), before);
 
     // A new user took the email while the old one was deleted: 409 naming it, nothing moves.

@@ -375,6 +375,32 @@ pub(crate) async fn bump(
     Ok(())
 }
 
+/// Soft-deletes (`deleted`) or restores one user that is not already so, stamping the time;
+/// the user's row and its creation month, or `None` when no user was changed.
+async fn set_deleted_in(
+    conn: &mut AnyConnection,
+    company_id: i64,
+    resource_id: &str,
+    deleted: bool,
+) -> std::result::Result<Option<sqlx::any::AnyRow>, sqlx::Error> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let sql = format!(
+        "UPDATE target_users SET is_deleted = $1, delete_time = $2, update_time = $3 \
+         WHERE company_id = $4 AND resource_id = $5 AND is_deleted = $6 RETURNING {}, {}",
+        C::SELECT,
+        C::CreateMonth.name()
+    );
+    sqlx::query(&sql)
+        .bind(deleted)
+        .bind(deleted.then_some(now))
+        .bind(now)
+        .bind(company_id)
+        .bind(resource_id)
+        .bind(!deleted)
+        .fetch_optional(conn)
+        .await
+}
+
 /// Most deleted users a bulk delete's audit row names by id; the rest are only counted, so that
 /// a delete of 100,000 users writes a row of kilobytes, not megabytes.
 const BULK_AUDIT_IDS: usize = 1000;
@@ -573,21 +599,7 @@ impl TargetUserStore for SqlStore {
         actor: &Actor,
     ) -> Result<WriteOutcome> {
         let mut tx = self.write_tx().await?;
-        let now = chrono::Utc::now().timestamp_millis();
-        let sql = format!(
-            "UPDATE target_users SET is_deleted = $1, delete_time = $2, update_time = $2 \
-             WHERE company_id = $3 AND resource_id = $4 AND is_deleted = $5 RETURNING {}, {}",
-            C::SELECT,
-            C::CreateMonth.name()
-        );
-        let row = sqlx::query(&sql)
-            .bind(true)
-            .bind(now)
-            .bind(company_id)
-            .bind(resource_id)
-            .bind(false)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let row = set_deleted_in(&mut tx, company_id, resource_id, true).await?;
         let Some(row) = row else {
             drop(tx);
             return Ok(match self.target_user(company_id, resource_id).await? {
@@ -629,22 +641,7 @@ impl TargetUserStore for SqlStore {
         actor: &Actor,
     ) -> Result<WriteOutcome> {
         let mut tx = self.write_tx().await?;
-        let now = chrono::Utc::now().timestamp_millis();
-        let sql = format!(
-            "UPDATE target_users SET is_deleted = $1, delete_time = NULL, update_time = $2 \
-             WHERE company_id = $3 AND resource_id = $4 AND is_deleted = $5 RETURNING {}, {}",
-            C::SELECT,
-            C::CreateMonth.name()
-        );
-        let res = sqlx::query(&sql)
-            .bind(false)
-            .bind(now)
-            .bind(company_id)
-            .bind(resource_id)
-            .bind(true)
-            .fetch_optional(&mut *tx)
-            .await;
-        let row = match res {
+        let row = match set_deleted_in(&mut tx, company_id, resource_id, false).await {
             Err(e) if crate::rows::is_unique_violation(&e) => {
                 drop(tx);
                 return Err(self.restore_conflict(company_id, resource_id).await);
