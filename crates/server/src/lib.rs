@@ -33,6 +33,7 @@ pub mod state;
 pub mod text;
 pub mod time;
 pub mod token_guard;
+pub mod validate;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -108,7 +109,7 @@ impl Server {
             anyhow::bail!("the secret-check wait must be above zero: a check that may not wait at all never starts");
         }
         // A bad font path stops the start cleanly.
-        let pdf_fonts = export::pdf::PdfFonts::load(&config.pdf_fallback_fonts)
+        let pdf_fonts = export::fonts::PdfFonts::load(&config.pdf_fallback_fonts)
             .map_err(|e| anyhow::anyhow!(e))?;
         // The listeners next, also before the store: a first start that bootstrapped a
         // generated secret and then failed to listen would lose that secret (it is stored only

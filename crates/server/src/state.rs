@@ -5,7 +5,7 @@ use std::sync::Arc;
 use rollcall_store::Store;
 
 use crate::config::Config;
-use crate::export::pdf::PdfFonts;
+use crate::export::fonts::PdfFonts;
 use crate::hasher::SecretHasher;
 use crate::keys::Keyring;
 use crate::metrics::Metrics;
@@ -34,7 +34,7 @@ pub struct AppState {
     /// Request budgets per client, when a rate limit is set.
     pub limits: Option<Arc<Limiters>>,
     /// The imports this process runs.
-    pub jobs: Arc<crate::import::Jobs>,
+    pub jobs: Arc<crate::import::jobs::Jobs>,
     /// Clients and companies read in the last second (`auth::lookups`).
     pub lookups: crate::auth::lookups::Lookups,
 }

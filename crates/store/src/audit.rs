@@ -17,12 +17,11 @@ use sqlx::{AnyConnection, Connection};
 
 use crate::columns::table_columns;
 use crate::export::{send_all, Sent};
-use crate::model::{
-    priority_name, ApiClient, Company, CompanyFields, Millis, Privacy, TargetUserFields,
-};
+use crate::model::{priority_name, ApiClient, Company, CompanyFields, Millis, Privacy};
 use crate::open::{Engine, WriteTx};
 use crate::query::SearchSpec;
 use crate::rows::{apply_order, bind_values, get_str, insert_rows, FromColumns, ReadColumns};
+use crate::target_users::record::TargetUserFields;
 use crate::{AuditStore, Result, SqlStore, StoreError};
 
 /// `userName` of the rows the server writes on its own behalf (the first start's bootstrap,

@@ -1,7 +1,87 @@
 //! The seeded lookup catalogues. Ids are fixed here so that they are the same on every install
 //! and every engine; new entries may be added, existing ids never change.
 
-use crate::model::LookupKind;
+use serde::{Deserialize, Serialize};
+
+/// Kinds of lookup catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LookupKind {
+    /// `IndustryResourceId`.
+    Industry,
+    /// `CountryResourceId`.
+    Country,
+    /// `LicenseTypeResourceId`.
+    LicenseType,
+    /// `LicensePeriodTypeResourceId`.
+    LicensePeriodType,
+    /// `preferredLanguageId` of target users (lookup type 21 in Keepnet's UI).
+    Language,
+}
+
+impl LookupKind {
+    /// Every kind.
+    pub const ALL: [LookupKind; 5] = [
+        LookupKind::Industry,
+        LookupKind::Country,
+        LookupKind::LicenseType,
+        LookupKind::LicensePeriodType,
+        LookupKind::Language,
+    ];
+
+    /// Name stored in the `kind` column and used in `/api/lookups/{kind}`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LookupKind::Industry => "industry",
+            LookupKind::Country => "country",
+            LookupKind::LicenseType => "license_type",
+            LookupKind::LicensePeriodType => "license_period_type",
+            LookupKind::Language => "language",
+        }
+    }
+
+    /// Keepnet's numeric lookup type (`genericCodeTypeId`, the `typeId` of
+    /// `/api/lookups/{typeId}`), as Keepnet's UI and agent use them: the New Company form asks
+    /// for `[1, 2, 4, 5, 6, 7]` and files countries under 1, industries under 2 and licence
+    /// periods under 4; the agent's constants name 2 industry and 3 licence type; REFERENCE.md
+    /// F names 21 the language list.
+    pub fn type_id(self) -> i32 {
+        match self {
+            LookupKind::Country => 1,
+            LookupKind::Industry => 2,
+            LookupKind::LicenseType => 3,
+            LookupKind::LicensePeriodType => 4,
+            LookupKind::Language => 21,
+        }
+    }
+
+    /// Keepnet's display name of the lookup type (`genericCodeTypeName`).
+    pub fn type_name(self) -> &'static str {
+        match self {
+            LookupKind::Country => "Country",
+            LookupKind::Industry => "Industry",
+            LookupKind::LicenseType => "LicenseType",
+            LookupKind::LicensePeriodType => "LicensePeriodType",
+            LookupKind::Language => "Language",
+        }
+    }
+
+    /// The kind with Keepnet's numeric type id.
+    pub fn from_type_id(id: i32) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.type_id() == id)
+    }
+
+    /// Parses `industry`, `license-type`, `LicenseType`... (any case, `-`/`_` optional).
+    pub fn parse(s: &str) -> Option<Self> {
+        let norm: String = s
+            .chars()
+            .filter(|c| *c != '-' && *c != '_')
+            .collect::<String>()
+            .to_ascii_lowercase();
+        Self::ALL.into_iter().find(|k| {
+            k.as_str().replace('_', "") == norm || k.as_str().replace('_', "") + "s" == norm
+        })
+    }
+}
 
 /// Writes [`ENTRIES`] as a table grouped by kind, one entry a line (`id name [code]`), so that
 /// each kind is named once instead of on every entry. The order is the seeded sort order.

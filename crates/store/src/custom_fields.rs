@@ -18,47 +18,7 @@ use crate::{CustomFieldStore, Result, SqlStore, StoreError};
 /// Most custom fields a company defines (docs/api.md, "Custom fields").
 pub const MAX_CUSTOM_FIELDS: i64 = 50;
 
-/// Keepnet's `TargetUserCustomFieldDataType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CustomFieldType {
-    String,
-    Number,
-    Email,
-    Boolean,
-    Date,
-    DateTime,
-}
-
-impl CustomFieldType {
-    /// Every type, in Keepnet's order.
-    pub const ALL: [CustomFieldType; 6] = [
-        CustomFieldType::String,
-        CustomFieldType::Number,
-        CustomFieldType::Email,
-        CustomFieldType::Boolean,
-        CustomFieldType::Date,
-        CustomFieldType::DateTime,
-    ];
-
-    /// The name on the wire and in the database.
-    pub fn name(self) -> &'static str {
-        match self {
-            CustomFieldType::String => "String",
-            CustomFieldType::Number => "Number",
-            CustomFieldType::Email => "Email",
-            CustomFieldType::Boolean => "Boolean",
-            CustomFieldType::Date => "Date",
-            CustomFieldType::DateTime => "DateTime",
-        }
-    }
-
-    /// A type by its name, in any case.
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|t| t.name().eq_ignore_ascii_case(name.trim()))
-    }
-}
+pub use crate::fields::CustomFieldType;
 
 /// The editable fields of a custom field's definition.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -31,6 +31,7 @@ pub use allow_list::{
     status_name as domain_status_name, AllowedDomain, DeletedDomains, DomainCheck, VerifyType,
 };
 pub use audit::{Actor, AuditEvent, AuditRow, AuditScope, AuditSink, Entity, Operation};
+pub use catalog::LookupKind;
 pub use custom_fields::{
     CustomField, CustomFieldFields, CustomFieldType, CustomValue, MAX_CUSTOM_FIELDS,
 };
@@ -42,6 +43,7 @@ pub use imports::{
 };
 pub use keys::{KeyStore, Rotation, SigningKey};
 pub use model::*;
+pub use open::track_writes;
 pub use open::{
     backup_sqlite, check_pool_size, check_sqlite_copy, new_resource_id,
     postgres_url_without_password, sqlite_bytes_in_use, sqlite_database_file, Engine,
@@ -49,12 +51,12 @@ pub use open::{
     DEFAULT_POSTGRES_POOL_SIZE, DEFAULT_SQLITE_POOL_SIZE, MAX_POOL_SIZE,
 };
 pub use query::{Cond, FilterError, Order, SearchSpec, Val};
-pub use replica::{track_writes, ReplicaStatus};
 pub use scim::{
     ScimCmp, ScimCond, ScimGroupAttr, ScimGroupChange, ScimGroupRow, ScimLink, ScimMapping,
     ScimSetting, ScimSettingFields, ScimStore, ScimUserAttr, ScimUserRow, ScimVal,
 };
 pub use target_groups::{MemberSelection, MemberTraits, TargetGroup, TargetGroupFields};
+pub use target_users::{email_domain, TargetUser, TargetUserFields, WriteOutcome};
 pub use target_users::{ExportExtras, ExportedUser};
 
 /// The store's traits, for calling their methods on a `dyn Store`: `use rollcall_store::prelude::*;`.

@@ -1,93 +1,10 @@
 //! Rows and inputs of the store.
 
-use serde::{Deserialize, Serialize};
-
 pub use crate::priority::{parse_priority, priority_name, DEFAULT_PRIORITY, PRIORITIES};
 use crate::query::SearchSpec;
-pub use crate::target_users::{email_domain, TargetUser, TargetUserFields};
 
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;
-
-/// Kinds of lookup catalogue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum LookupKind {
-    /// `IndustryResourceId`.
-    Industry,
-    /// `CountryResourceId`.
-    Country,
-    /// `LicenseTypeResourceId`.
-    LicenseType,
-    /// `LicensePeriodTypeResourceId`.
-    LicensePeriodType,
-    /// `preferredLanguageId` of target users (lookup type 21 in Keepnet's UI).
-    Language,
-}
-
-impl LookupKind {
-    /// Every kind.
-    pub const ALL: [LookupKind; 5] = [
-        LookupKind::Industry,
-        LookupKind::Country,
-        LookupKind::LicenseType,
-        LookupKind::LicensePeriodType,
-        LookupKind::Language,
-    ];
-
-    /// Name stored in the `kind` column and used in `/api/lookups/{kind}`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LookupKind::Industry => "industry",
-            LookupKind::Country => "country",
-            LookupKind::LicenseType => "license_type",
-            LookupKind::LicensePeriodType => "license_period_type",
-            LookupKind::Language => "language",
-        }
-    }
-
-    /// Keepnet's numeric lookup type (`genericCodeTypeId`, the `typeId` of
-    /// `/api/lookups/{typeId}`), as Keepnet's UI and agent use them: the New Company form asks
-    /// for `[1, 2, 4, 5, 6, 7]` and files countries under 1, industries under 2 and licence
-    /// periods under 4; the agent's constants name 2 industry and 3 licence type; REFERENCE.md
-    /// F names 21 the language list.
-    pub fn type_id(self) -> i32 {
-        match self {
-            LookupKind::Country => 1,
-            LookupKind::Industry => 2,
-            LookupKind::LicenseType => 3,
-            LookupKind::LicensePeriodType => 4,
-            LookupKind::Language => 21,
-        }
-    }
-
-    /// Keepnet's display name of the lookup type (`genericCodeTypeName`).
-    pub fn type_name(self) -> &'static str {
-        match self {
-            LookupKind::Country => "Country",
-            LookupKind::Industry => "Industry",
-            LookupKind::LicenseType => "LicenseType",
-            LookupKind::LicensePeriodType => "LicensePeriodType",
-            LookupKind::Language => "Language",
-        }
-    }
-
-    /// The kind with Keepnet's numeric type id.
-    pub fn from_type_id(id: i32) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.type_id() == id)
-    }
-
-    /// Parses `industry`, `license-type`, `LicenseType`... (any case, `-`/`_` optional).
-    pub fn parse(s: &str) -> Option<Self> {
-        let norm: String = s
-            .chars()
-            .filter(|c| *c != '-' && *c != '_')
-            .collect::<String>()
-            .to_ascii_lowercase();
-        Self::ALL.into_iter().find(|k| {
-            k.as_str().replace('_', "") == norm || k.as_str().replace('_', "") + "s" == norm
-        })
-    }
-}
 
 /// A company row.
 #[derive(Debug, Clone, PartialEq)]
@@ -425,17 +342,6 @@ pub struct ClientUpdate {
     pub allowed_ips: Vec<String>,
 }
 
-/// What a single-user write found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WriteOutcome {
-    /// Done; the user as it is now.
-    Done(Box<TargetUser>),
-    /// No such user in the company.
-    NotFound,
-    /// The user is deleted and cannot be changed.
-    Deleted,
-}
-
 /// Which users a bulk delete removes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BulkSelection {
@@ -455,6 +361,18 @@ pub struct CountSummary {
     pub totals: UserCounts,
     /// `(YYYYMM, users created that month)` for the requested months, oldest first.
     pub months: Vec<(i64, i64)>,
+}
+
+/// What the last check of the read replica found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaStatus {
+    /// Reads may go to it.
+    pub up: bool,
+    /// Bytes of WAL the primary had written that the replica had not replayed, when both
+    /// answered.
+    pub lag_bytes: Option<i64>,
+    /// Why it is down, saying what to check.
+    pub problem: Option<String>,
 }
 
 #[cfg(test)]

@@ -5,8 +5,12 @@
 //! `$1..$n` in order of appearance (which SQLite also numbers that way). Where the engines differ
 //! (schema details, pool shape) the difference is spelled out here, keyed on [`Engine`].
 
+use std::cell::Cell;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, AtomicI64};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -54,7 +58,7 @@ pub struct SqlStore {
     /// Whether a database file was readable by other users when it was opened.
     pub(crate) files_were_exposed: bool,
     /// The streaming replica reads may use (`replica.rs`).
-    pub(crate) replica: Option<std::sync::Arc<crate::replica::Replica>>,
+    pub(crate) replica: Option<Arc<Replica>>,
 }
 
 /// Connections of the read pool on SQLite (besides its single writer) when no size is given.
@@ -335,7 +339,7 @@ impl SqlStore {
     /// keys rotate`, a second server on the same file) fails with SQLITE_BUSY at once instead
     /// of waiting on the busy timeout.
     pub(crate) async fn write_tx(&self) -> Result<WriteTx> {
-        crate::replica::writing();
+        writing();
         Ok(match self.engine {
             Engine::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
             Engine::Postgres => self.writer.begin().await?,
@@ -1032,6 +1036,38 @@ pub fn check_sqlite_copy(file: &Path) -> Result<SqliteCopySummary> {
         deleted_target_users: count("SELECT COUNT(*) FROM target_users WHERE is_deleted <> 0")?,
         companies: count("SELECT COUNT(*) FROM companies")?,
     })
+}
+
+tokio::task_local! {
+    static WROTE: Cell<bool>;
+}
+
+/// Runs `fut` (a request) and says whether it opened a write transaction on this store.
+pub async fn track_writes<F: Future>(fut: F) -> (F::Output, bool) {
+    WROTE
+        .scope(Cell::new(false), async move {
+            let out = fut.await;
+            (out, WROTE.with(Cell::get))
+        })
+        .await
+}
+
+/// Notes, for [`track_writes`], that the running request writes. Outside a tracked request (a
+/// background job, a tool) it does nothing.
+pub(crate) fn writing() {
+    let _ = WROTE.try_with(|w| w.set(true));
+}
+
+/// The replica a [`SqlStore`] may read from, and what the last check found; `replica.rs`
+/// connects and checks it.
+pub(crate) struct Replica {
+    /// A store that reads from the replica and writes (should it ever) to the primary.
+    pub(crate) store: Arc<SqlStore>,
+    pub(crate) up: AtomicBool,
+    /// WAL bytes the replica had replayed when last asked.
+    pub(crate) replayed: AtomicI64,
+    pub(crate) lag: AtomicI64,
+    pub(crate) problem: Mutex<Option<String>>,
 }
 
 #[cfg(test)]

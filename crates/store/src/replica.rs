@@ -12,8 +12,6 @@
 //! polled figure is behind). Positions are bytes of WAL, so the comparison is exact: no window
 //! to tune, and a lagging replica costs only that the client's reads go to the primary.
 
-use std::cell::Cell;
-use std::future::Future;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,55 +20,12 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::ConnectOptions;
 
-use crate::open::{Engine, SqlStore};
+use crate::open::{Engine, Replica, SqlStore};
 use crate::rows::get_i64;
-use crate::{Result, Store, StoreError};
+use crate::{ReplicaStatus, Result, Store, StoreError};
 
 /// How long a check of the replica may take before the replica counts as not answering.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
-
-tokio::task_local! {
-    static WROTE: Cell<bool>;
-}
-
-/// Runs `fut` (a request) and says whether it opened a write transaction on this store.
-pub async fn track_writes<F: Future>(fut: F) -> (F::Output, bool) {
-    WROTE
-        .scope(Cell::new(false), async move {
-            let out = fut.await;
-            (out, WROTE.with(Cell::get))
-        })
-        .await
-}
-
-/// Notes, for [`track_writes`], that the running request writes. Outside a tracked request (a
-/// background job, a tool) it does nothing.
-pub(crate) fn writing() {
-    let _ = WROTE.try_with(|w| w.set(true));
-}
-
-/// What the last check of the read replica found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReplicaStatus {
-    /// Reads may go to it.
-    pub up: bool,
-    /// Bytes of WAL the primary had written that the replica had not replayed, when both
-    /// answered.
-    pub lag_bytes: Option<i64>,
-    /// Why it is down, saying what to check.
-    pub problem: Option<String>,
-}
-
-/// The replica a [`SqlStore`] may read from, and what the last check found.
-pub(crate) struct Replica {
-    /// A store that reads from the replica and writes (should it ever) to the primary.
-    store: Arc<SqlStore>,
-    up: AtomicBool,
-    /// WAL bytes the replica had replayed when last asked.
-    replayed: AtomicI64,
-    lag: AtomicI64,
-    problem: Mutex<Option<String>>,
-}
 
 impl SqlStore {
     /// Lets reads go to the PostgreSQL streaming replica at `url` as [this module](self)

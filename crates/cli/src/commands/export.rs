@@ -222,7 +222,7 @@ pub async fn run(common: &Common, a: ExportArgs) -> Result<()> {
     let fonts = match (a.companies.all_companies, format) {
         (true, Format::Pdf) => {
             let paths = crate::non_empty_paths(&a.pdf_fallback_font);
-            Some(files::pdf::PdfFonts::load(&paths).map_err(CliError::Usage)?)
+            Some(files::fonts::PdfFonts::load(&paths).map_err(CliError::Usage)?)
         }
         _ => None,
     };
@@ -298,7 +298,7 @@ struct Job {
     /// Users of a pdf with --all-companies, counted beforehand (sizes the progress bar).
     total: Option<i64>,
     /// Fonts of a pdf with --all-companies.
-    fonts: Option<files::pdf::PdfFonts>,
+    fonts: Option<files::fonts::PdfFonts>,
 }
 
 /// What an export wrote, for the summary line.

@@ -8,6 +8,7 @@
 //! [`PDF_MAX_ROWS`].
 
 pub mod csv;
+pub mod fonts;
 pub mod pdf;
 pub mod xlsx;
 

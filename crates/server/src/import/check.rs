@@ -8,8 +8,7 @@ use rollcall_types::import::FieldMapping;
 use rollcall_types::target_user::TargetUserInput;
 use serde::{Deserialize, Serialize};
 
-use crate::routes::target_users::check_user_fields;
-use crate::routes::user_extras::typed_value;
+use crate::validate::{check_user_fields, typed_value};
 
 /// The target-user fields a column can fill, by the name the UI sends (any case; the docs'
 /// camelCase is the same name) and the other names accepted.

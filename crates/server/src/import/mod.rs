@@ -3,11 +3,13 @@
 //! background, and an import applies the checked rows as a background job, all or nothing.
 
 pub mod check;
+pub mod jobs;
 pub mod read;
+
+pub use jobs::Jobs;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use rollcall_store::{
@@ -25,47 +27,6 @@ pub const UPLOAD_TTL: Duration = Duration::from_secs(24 * 3600);
 const CHECK_BATCH: i64 = 2000;
 /// Heartbeats a running job may miss before it is taken for dead (PostgreSQL).
 const MISSED_HEARTBEATS: u32 = 12;
-
-/// The imports this process runs: its name in the jobs table, each running job's rows done,
-/// and the turn they take: one import at a time, so that on SQLite a second one does not wait
-/// for the one writer an import holds until the first ends.
-pub struct Jobs {
-    /// This process, as the `owner` of the jobs it runs.
-    pub owner: String,
-    progress: Mutex<HashMap<i64, (i64, Instant)>>,
-    turn: tokio::sync::Semaphore,
-}
-
-impl Default for Jobs {
-    fn default() -> Self {
-        Jobs {
-            owner: rollcall_store::new_resource_id(),
-            progress: Mutex::new(HashMap::new()),
-            turn: tokio::sync::Semaphore::new(1),
-        }
-    }
-}
-
-impl Jobs {
-    fn set(&self, job: i64, done: i64, started: Instant) {
-        if let Ok(mut p) = self.progress.lock() {
-            p.insert(job, (done, started));
-        }
-    }
-
-    fn clear(&self, job: i64) {
-        if let Ok(mut p) = self.progress.lock() {
-            p.remove(&job);
-        }
-    }
-
-    /// Rows a job running here has done, and the seconds it has run.
-    pub fn progress(&self, job: i64) -> Option<(i64, f64)> {
-        let p = self.progress.lock().ok()?;
-        p.get(&job)
-            .map(|(done, started)| (*done, started.elapsed().as_secs_f64()))
-    }
-}
 
 /// Fails the jobs whose process is gone, and the import's transaction with it. At start
 /// (`starting`): on SQLite every unfinished job (one process), on PostgreSQL those whose

@@ -24,9 +24,9 @@ use crate::export::{self, ExportOptions};
 use crate::extract::{parse_json_body, KJson};
 use crate::paging::Paging;
 use crate::replica::reading;
+use crate::routes::files;
 use crate::routes::files::{ExportKind, ExportRequest};
 use crate::routes::written;
-use crate::routes::{files, lookups};
 use crate::scope::{resolve_company, CompanyTree, Read, Scoped};
 use crate::state::AppState;
 use crate::time::{millis_to_time, now_millis};
@@ -426,7 +426,7 @@ pub fn company_fields(
     limit("LogoUrl", &input.logo_url, 2000);
     // TimeZoneId is a Windows id or an IANA name (docs/api.md, time zones and languages).
     let time_zone_id = match input.time_zone_id {
-        Some(tz) => match lookups::check_time_zone("TimeZoneId", &tz) {
+        Some(tz) => match crate::validate::check_time_zone("TimeZoneId", &tz) {
             Ok(v) => Some(v),
             Err(e) => {
                 problems.push(e);
@@ -438,7 +438,7 @@ pub fn company_fields(
     // A language of the catalogue, stored as its resource id; empty clears it (docs/api.md,
     // "Lookups and time zones"; REFERENCE.md C.4).
     if let Some(v) = input.preferred_language_type_resource_id {
-        match lookups::check_language("PreferredLanguageTypeResourceId", &v) {
+        match crate::validate::check_language("PreferredLanguageTypeResourceId", &v) {
             Ok(id) => f.preferred_language_id = Some(id).filter(|id| !id.is_empty()),
             Err(e) => problems.push(e),
         }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::Path;
 use axum::Json;
-use rollcall_store::catalog::{self, ENTRIES, UNHELD_TYPES};
+use rollcall_store::catalog::{ENTRIES, UNHELD_TYPES};
 use rollcall_store::{time_zones, LookupKind};
 use rollcall_types::catalog::{
     CountryTimeZoneDto, LicenseDto, LicensesDto, LookupRequest, TimeZoneDto, TimeZonesDto,
@@ -271,37 +271,4 @@ pub fn time_zone_name(id: &str) -> Option<String> {
     time_zones::windows_zone(id)
         .map(|z| z.display_name.to_owned())
         .or_else(|| time_zones::resolve(id).map(|(_, tz)| tz.name().to_owned()))
-}
-
-/// Checks a `timeZoneId` as written: a Windows id (any case; stored in Windows' own spelling)
-/// or an IANA name. An empty value clears the field. The error says where valid ids are listed.
-pub fn check_time_zone(field: &str, value: &str) -> Result<String, String> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Ok(String::new());
-    }
-    time_zones::resolve(value).map(|(id, _)| id).ok_or_else(|| {
-        format!(
-            "{field} '{value}' is not a time zone; use a Windows id listed by GET /api/timezone/timezones (e.g. 'Turkey Standard Time') or an IANA name (e.g. 'Europe/Istanbul')"
-        )
-    })
-}
-
-/// Checks a language value as written (`preferredLanguageId` of target users,
-/// `PreferredLanguageTypeResourceId` of companies): a language's resource id, ISO 639-1 code or
-/// a tag starting with one (`en-GB`). Returns what is stored: the language's resource id, the one
-/// spelling filters compare (docs/api.md, "Lookups and time zones"). An empty value clears the
-/// field. The error says where the valid values are listed.
-pub fn check_language(field: &str, value: &str) -> Result<String, String> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Ok(String::new());
-    }
-    catalog::language_id(value)
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            format!(
-                "{field} '{value}' is not a language; use a resourceId listed by GET /api/lookups/21 (or its ISO code, e.g. 'tr')"
-            )
-        })
 }

@@ -8,9 +8,8 @@ use chrono::{Datelike, TimeZone, Utc};
 use rollcall_store::audit::count_of;
 use rollcall_store::query::{month_of, parse_filter_in, Cond};
 use rollcall_store::{
-    fields, parse_priority, priority_name, BulkSelection, Company, CustomField, CustomFieldType,
-    ExportExtras, ExportedUser, SearchSpec, TargetUser, TargetUserFields, UserLinks, WriteOutcome,
-    DEFAULT_PRIORITY,
+    fields, priority_name, BulkSelection, Company, CustomField, CustomFieldType, ExportExtras,
+    ExportedUser, SearchSpec, TargetUser, TargetUserFields, UserLinks, WriteOutcome,
 };
 use rollcall_types::target_user::{
     BulkDeleteRequest, BulkDeleteResult, ByResourceIdsRequest, CountSummaryDto, MonthlyCount,
@@ -28,12 +27,12 @@ use crate::paging::Paging;
 use crate::replica::reading;
 use crate::routes::files::{self, FileKind};
 use crate::routes::files::{ExportKind, ExportRequest};
+use crate::routes::user_extras;
 use crate::routes::written;
-use crate::routes::{lookups, user_extras};
 use crate::scope::{Read, Scoped, Write};
 use crate::state::AppState;
-use crate::text::valid_email;
 use crate::time::{millis_to_time, now_millis};
+use crate::validate;
 use axum::response::Response;
 use rollcall_store::Entity;
 use serde::Deserialize;
@@ -118,159 +117,14 @@ fn dto(u: &TargetUser) -> TargetUserDto {
     }
 }
 
-/// A problem with one field of a target user's input: the field (by the name imports map it
-/// with) and what to fix.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldProblem {
-    pub field: &'static str,
-    pub message: String,
-}
-
 /// Merges `input` over `base` (create: defaults; update: the stored user) and validates it.
 /// Fields left out (or null) keep their value; an empty string clears an optional field.
 fn user_fields(
     input: TargetUserInput,
     base: Option<&TargetUserFields>,
 ) -> ApiResult<TargetUserFields> {
-    check_user_fields(input, base)
+    validate::check_user_fields(input, base)
         .map_err(|list| ApiError::validation(list.into_iter().map(|p| p.message).collect()))
-}
-
-/// [`user_fields`] with its problems by field, for imports' per-field `validationDetail`.
-pub fn check_user_fields(
-    input: TargetUserInput,
-    base: Option<&TargetUserFields>,
-) -> Result<TargetUserFields, Vec<FieldProblem>> {
-    let mut problems: Vec<FieldProblem> = Vec::new();
-    let mut problem = |field: &'static str, message: String| {
-        problems.push(FieldProblem { field, message });
-    };
-    let mut f = base.cloned().unwrap_or(TargetUserFields {
-        priority: DEFAULT_PRIORITY,
-        is_active: true,
-        ..Default::default()
-    });
-    match input.email.map(|e| e.trim().to_owned()) {
-        Some(e) if valid_email(&e) => f.email = e,
-        Some(e) if e.is_empty() => problem("Email", "email is required".to_owned()),
-        Some(e) => problem("Email", format!("email '{e}' is not a valid email address")),
-        None if base.is_none() => problem("Email", "email is required".to_owned()),
-        None => {}
-    }
-    let mut text =
-        |field: &'static str, name: &str, value: Option<String>, max: usize, slot: &mut String| {
-            if let Some(v) = value {
-                let v = v.trim().to_owned();
-                if v.chars().count() > max {
-                    problem(field, format!("{name} must be at most {max} characters"));
-                }
-                *slot = v;
-            }
-        };
-    text(
-        "FirstName",
-        "firstName",
-        input.first_name,
-        256,
-        &mut f.first_name,
-    );
-    text(
-        "LastName",
-        "lastName",
-        input.last_name,
-        256,
-        &mut f.last_name,
-    );
-    text(
-        "Department",
-        "department",
-        input.department,
-        256,
-        &mut f.department,
-    );
-    text(
-        "PhoneNumber",
-        "phoneNumber",
-        input.phone_number.map(|p| p.replace(' ', "")),
-        64,
-        &mut f.phone_number,
-    );
-    // Checked against the catalogues only when sent, so an update leaves a value stored before
-    // the check existed alone (docs/api.md, time zones and languages).
-    let zone_sent = input.time_zone_id.is_some();
-    let language_sent = input.preferred_language_id.is_some();
-    text(
-        "TimeZone",
-        "timeZoneId",
-        input.time_zone_id,
-        128,
-        &mut f.time_zone_id,
-    );
-    text(
-        "PreferredLanguage",
-        "preferredLanguageId",
-        input.preferred_language_id,
-        64,
-        &mut f.preferred_language_id,
-    );
-    text(
-        "ManagerFirstName",
-        "managerFirstName",
-        input.manager_first_name,
-        256,
-        &mut f.manager_first_name,
-    );
-    text(
-        "ManagerLastName",
-        "managerLastName",
-        input.manager_last_name,
-        256,
-        &mut f.manager_last_name,
-    );
-    text(
-        "ManagerEmail",
-        "managerEmail",
-        input.manager_email,
-        320,
-        &mut f.manager_email,
-    );
-    if zone_sent {
-        match lookups::check_time_zone("timeZoneId", &f.time_zone_id) {
-            Ok(v) => f.time_zone_id = v,
-            Err(e) => problem("TimeZone", e),
-        }
-    }
-    if language_sent {
-        match lookups::check_language("preferredLanguageId", &f.preferred_language_id) {
-            Ok(v) => f.preferred_language_id = v,
-            Err(e) => problem("PreferredLanguage", e),
-        }
-    }
-    if !f.manager_email.is_empty() && !valid_email(&f.manager_email) {
-        problem(
-            "ManagerEmail",
-            format!(
-                "managerEmail '{}' is not a valid email address",
-                f.manager_email
-            ),
-        );
-    }
-    if let Some(p) = input.priority.filter(|p| !p.trim().is_empty()) {
-        match parse_priority(&p) {
-            Some(n) => f.priority = n,
-            None => problem(
-                "Priority",
-                format!("priority '{p}' is not valid; use VeryLow, Low, Medium, High or VeryHigh"),
-            ),
-        }
-    }
-    if let Some(a) = input.is_active {
-        f.is_active = a;
-    }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    Ok(f)
 }
 
 /// `POST /api/target-users`: creates a user in the scoped company.

@@ -12,13 +12,11 @@ use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::text::valid_email;
 use crate::time::millis_to_time;
+use crate::validate;
 
 /// Most target groups one request names.
 const MAX_GROUP_IDS: usize = 1000;
-/// Longest custom field value.
-const MAX_VALUE: usize = 1000;
 
 /// A group id that is not one of the company's groups.
 pub fn group_not_found(id: &str) -> ApiError {
@@ -96,97 +94,6 @@ pub fn custom_specs(defs: &[CustomField]) -> Vec<FieldSpec<'_>> {
         .collect()
 }
 
-/// A value as text: strings as they are, numbers and booleans written out.
-fn value_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.trim().to_owned()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-/// One value of `field`, checked against its type: `Err` says what to fix.
-pub fn typed_value(
-    field: &CustomField,
-    value: Option<&Value>,
-    timestamp: Option<&Value>,
-) -> Result<CustomValue, String> {
-    let name = &field.fields.name;
-    let text = value.and_then(value_text).unwrap_or_default();
-    let stamp = timestamp.and_then(value_text).unwrap_or_default();
-    let mut out = CustomValue {
-        field_id: field.id,
-        text: String::new(),
-        number: None,
-        time: None,
-    };
-    let ty = field.fields.data_type;
-    if text.is_empty()
-        && (stamp.is_empty() || !matches!(ty, CustomFieldType::Date | CustomFieldType::DateTime))
-    {
-        return Ok(out);
-    }
-    if text.chars().count() > MAX_VALUE {
-        return Err(format!(
-            "custom field '{name}' takes at most {MAX_VALUE} characters"
-        ));
-    }
-    match ty {
-        CustomFieldType::String => out.text = text,
-        CustomFieldType::Email => {
-            if !valid_email(&text) {
-                return Err(format!(
-                    "custom field '{name}' is an Email field and '{text}' is not an email address"
-                ));
-            }
-            out.text = text;
-        }
-        CustomFieldType::Number => match text.parse::<f64>() {
-            Ok(n) if n.is_finite() => {
-                out.number = Some(n);
-                out.text = text;
-            }
-            _ => {
-                return Err(format!(
-                    "custom field '{name}' is a Number field and '{text}' is not a number"
-                ))
-            }
-        },
-        CustomFieldType::Boolean => {
-            let b = match text.to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" => true,
-                "false" | "0" | "no" => false,
-                _ => {
-                    return Err(format!(
-                        "custom field '{name}' is a Boolean field; send True or False, not '{text}'"
-                    ))
-                }
-            };
-            // Keepnet's UI sends and shows "True"/"False".
-            out.text = if b { "True" } else { "False" }.to_owned();
-            out.number = Some(if b { 1.0 } else { 0.0 });
-        }
-        CustomFieldType::Date | CustomFieldType::DateTime => {
-            // Keepnet's UI sends dates in timestampValue; value is read when it is left out.
-            let raw = if stamp.is_empty() { &text } else { &stamp };
-            let Some(t) = parse_date_or_time(raw) else {
-                return Err(format!(
-                    "custom field '{name}' is a {} field; send an ISO 8601 date in timestampValue (2026-12-05 or 2026-12-05T13:45:00Z), not '{raw}'",
-                    ty.name()
-                ));
-            };
-            out.time = Some(t.timestamp_millis());
-            out.text = if ty == CustomFieldType::Date {
-                t.format("%Y-%m-%d").to_string()
-            } else {
-                t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            };
-        }
-    }
-    Ok(out)
-}
-
 /// The custom values a target-user write sends in `customFields`, checked against the
 /// company's definitions: an item names its field by `resourceId` or `name` (any case); an
 /// unknown or inactive field, a value of the wrong type, and (on create) an active required
@@ -228,7 +135,7 @@ pub async fn user_values(
             ));
             continue;
         }
-        match typed_value(field, item.get("value"), item.get("timestampValue")) {
+        match validate::typed_value(field, item.get("value"), item.get("timestampValue")) {
             Ok(v) if v.text.is_empty() && field.fields.is_required => problems.push(format!(
                 "custom field '{}' is required; give it a value in customFields",
                 field.fields.name

@@ -25,10 +25,9 @@ use super::{
     body_json, filter, list_response, patch, scim_json, time_text, ListParams, Projection,
     ScimCaller, ScimError, ScimResult, St,
 };
-use crate::routes::target_users::check_user_fields;
-use crate::routes::user_extras::typed_value;
 use crate::state::AppState;
 use crate::text::valid_email;
+use crate::validate::{check_user_fields, typed_value};
 
 fn not_found(id: &str) -> ScimError {
     ScimError::not_found(format!(

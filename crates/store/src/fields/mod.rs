@@ -27,7 +27,47 @@ pub use target_users::{
     DOMAIN_VERIFIED, GROUP_MEMBER, TARGET_GROUP, TARGET_USERS, TARGET_USER_SEARCHED_COLUMNS,
 };
 
-use crate::custom_fields::CustomFieldType;
+/// Keepnet's `TargetUserCustomFieldDataType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomFieldType {
+    String,
+    Number,
+    Email,
+    Boolean,
+    Date,
+    DateTime,
+}
+
+impl CustomFieldType {
+    /// Every type, in Keepnet's order.
+    pub const ALL: [CustomFieldType; 6] = [
+        CustomFieldType::String,
+        CustomFieldType::Number,
+        CustomFieldType::Email,
+        CustomFieldType::Boolean,
+        CustomFieldType::Date,
+        CustomFieldType::DateTime,
+    ];
+
+    /// The name on the wire and in the database.
+    pub fn name(self) -> &'static str {
+        match self {
+            CustomFieldType::String => "String",
+            CustomFieldType::Number => "Number",
+            CustomFieldType::Email => "Email",
+            CustomFieldType::Boolean => "Boolean",
+            CustomFieldType::Date => "Date",
+            CustomFieldType::DateTime => "DateTime",
+        }
+    }
+
+    /// A type by its name, in any case.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.name().eq_ignore_ascii_case(name.trim()))
+    }
+}
 
 /// How a field's values are read and compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

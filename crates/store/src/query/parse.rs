@@ -651,7 +651,7 @@ impl Item<'_> {
             let values: Vec<Val> = crate::catalog::ENTRIES
                 .iter()
                 .filter(|(k, _, name, _)| {
-                    *k == crate::model::LookupKind::Language
+                    *k == crate::catalog::LookupKind::Language
                         && name.to_lowercase().contains(&needle)
                 })
                 .map(|(_, id, _, _)| Val::Text((*id).to_owned()))

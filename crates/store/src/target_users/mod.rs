@@ -3,7 +3,7 @@
 
 mod exported;
 mod plan;
-mod record;
+pub(crate) mod record;
 mod search;
 
 use std::collections::HashMap;
@@ -947,4 +947,15 @@ impl TargetUserStore for SqlStore {
                 .collect(),
         })
     }
+}
+
+/// What a single-user write found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// Done; the user as it is now.
+    Done(Box<TargetUser>),
+    /// No such user in the company.
+    NotFound,
+    /// The user is deleted and cannot be changed.
+    Deleted,
 }
