@@ -340,14 +340,6 @@ fn search_example(export: bool) -> serde_json::Value {
     )
 }
 
-fn search_body_example() -> serde_json::Value {
-    search_example(false)
-}
-
-fn export_body_example() -> serde_json::Value {
-    search_example(true)
-}
-
 // `POST /api/allow-list/search`.
 /// Search allowed domains
 ///
@@ -360,7 +352,7 @@ fn export_body_example() -> serde_json::Value {
 /// without it, the caller's own.
 #[utoipa::path(
     post, path = "/api/allow-list/search", operation_id = "searchAllowedDomains", tag = "AllowList", params(crate::openapi::Scope),
-    request_body(content = SearchRequest, example = search_body_example),
+    request_body(content = SearchRequest, example = json!(search_example(false))),
     responses((status = 200, description = "One page of allowed domains", body = Envelope<Paged<SearchAllowListDto>>), crate::openapi::ApiErrors)
 )]
 pub async fn search(
@@ -433,7 +425,7 @@ impl ExportKind for AllowedDomainsFile {
 /// scoped as the search.
 #[utoipa::path(
     post, path = "/api/allow-list/search/export", operation_id = "exportAllowedDomains", tag = "AllowList", params(crate::openapi::Scope, ExportOptions),
-    request_body(content = SearchRequest, example = export_body_example),
+    request_body(content = SearchRequest, example = json!(search_example(true))),
     responses(crate::openapi::ExportFile<AllowedDomainsFile>)
 )]
 pub async fn export(

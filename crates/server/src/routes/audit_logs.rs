@@ -65,14 +65,6 @@ fn search_example(export: bool) -> serde_json::Value {
     body
 }
 
-fn search_body_example() -> serde_json::Value {
-    search_example(false)
-}
-
-fn export_body_example() -> serde_json::Value {
-    search_example(true)
-}
-
 // `POST /api/audit-logs/search` (rulings in docs/api.md, "Audit logs").
 /// Search the audit log
 ///
@@ -86,7 +78,7 @@ fn export_body_example() -> serde_json::Value {
 /// `userAgent` are null.
 #[utoipa::path(
     post, path = "/api/audit-logs/search", operation_id = "searchAuditLogs", tag = "AuditLog", params(crate::openapi::Scope),
-    request_body(content = SearchRequest, example = search_body_example),
+    request_body(content = SearchRequest, example = json!(search_example(false))),
     responses((status = 200, description = "One page of audit rows (a Reseller: the scoped company and every company below it; a Company Admin: its own company)", body = Envelope<Paged<AuditLogSearchView>>), crate::openapi::ApiErrors)
 )]
 pub async fn search(
@@ -159,7 +151,7 @@ impl ExportKind for AuditLogsFile {
 /// reads which rows: as the search.
 #[utoipa::path(
     post, path = "/api/audit-logs/search/export", operation_id = "exportAuditLogs", tag = "AuditLog", params(crate::openapi::Scope, ExportOptions),
-    request_body(content = SearchRequest, example = export_body_example),
+    request_body(content = SearchRequest, example = json!(search_example(true))),
     responses(crate::openapi::ExportFile<AuditLogsFile>)
 )]
 pub async fn export(

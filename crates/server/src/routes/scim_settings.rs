@@ -254,14 +254,6 @@ fn search_example(export: bool) -> serde_json::Value {
     )
 }
 
-fn search_body_example() -> serde_json::Value {
-    search_example(false)
-}
-
-fn export_body_example() -> serde_json::Value {
-    search_example(true)
-}
-
 // `POST /api/scim/search`.
 /// Search SCIM integrations
 ///
@@ -272,7 +264,7 @@ fn export_body_example() -> serde_json::Value {
 /// Reseller: its own or any below it; a Company Admin: its own) or, without it, the caller's own.
 #[utoipa::path(
     post, path = "/api/scim/search", operation_id = "searchScimIntegrations", tag = "SCIM", params(crate::openapi::Scope),
-    request_body(content = SearchRequest, example = search_body_example),
+    request_body(content = SearchRequest, example = json!(search_example(false))),
     responses((status = 200, description = "One page of integrations", body = Envelope<Paged<ScimSettingSearchView>>), crate::openapi::ApiErrors)
 )]
 pub async fn search(
@@ -321,7 +313,7 @@ impl ExportKind for ScimIntegrationsFile {
 /// filter is 400. Reseller or Company Admin, scoped as the search.
 #[utoipa::path(
     post, path = "/api/scim/search/export", operation_id = "exportScimIntegrations", tag = "SCIM", params(crate::openapi::Scope, ExportOptions),
-    request_body(content = SearchRequest, example = export_body_example),
+    request_body(content = SearchRequest, example = json!(search_example(true))),
     responses(crate::openapi::ExportFile<ScimIntegrationsFile>)
 )]
 pub async fn export(

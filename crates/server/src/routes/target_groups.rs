@@ -178,14 +178,6 @@ fn group_search_example(export: bool) -> serde_json::Value {
     )
 }
 
-fn group_search_body_example() -> serde_json::Value {
-    group_search_example(false)
-}
-
-fn group_export_body_example() -> serde_json::Value {
-    group_search_example(true)
-}
-
 /// The member search body the document offers for a group's members and their export: fields
 /// of the target-user search.
 fn member_search_example(export: bool) -> serde_json::Value {
@@ -200,14 +192,6 @@ fn member_search_example(export: bool) -> serde_json::Value {
     );
     body["excludeGroupUsers"] = false.into();
     body
-}
-
-fn member_search_body_example() -> serde_json::Value {
-    member_search_example(false)
-}
-
-fn member_export_body_example() -> serde_json::Value {
-    member_search_example(true)
 }
 
 // `GET /api/target-groups` (rulings in docs/api.md, "Target groups").
@@ -411,7 +395,7 @@ async fn group_page(
 /// without it, the caller's own.
 #[utoipa::path(
     post, path = "/api/target-groups/search", operation_id = "searchTargetGroups", tag = "TargetGroup", params(crate::openapi::Scope),
-    request_body(content = TargetGroupSearchRequest, example = group_search_body_example),
+    request_body(content = TargetGroupSearchRequest, example = json!(group_search_example(false))),
     responses((status = 200, description = "One page of groups", body = Envelope<Paged<TargetGroupSearchView>>), crate::openapi::ApiErrors)
 )]
 pub async fn search(
@@ -441,7 +425,7 @@ pub async fn search(
 /// or, without it, the caller's own.
 #[utoipa::path(
     post, path = "/api/target-groups/search/all", operation_id = "searchAllTargetGroups", tag = "TargetGroup", params(crate::openapi::Scope),
-    request_body(content = TargetGroupSearchRequest, example = group_search_body_example),
+    request_body(content = TargetGroupSearchRequest, example = json!(group_search_example(false))),
     responses((status = 200, description = "One page of groups", body = Envelope<Paged<TargetGroupSearchView>>), crate::openapi::ApiErrors)
 )]
 pub async fn search_all(
@@ -463,7 +447,7 @@ pub async fn search_all(
 /// or, without it, the caller's own.
 #[utoipa::path(
     post, path = "/api/target-groups/search/current-company", operation_id = "searchCurrentCompanyTargetGroups", tag = "TargetGroup", params(crate::openapi::Scope),
-    request_body(content = TargetGroupSearchRequest, example = group_search_body_example),
+    request_body(content = TargetGroupSearchRequest, example = json!(group_search_example(false))),
     responses((status = 200, description = "One page of groups", body = Envelope<Paged<TargetGroupSearchView>>), crate::openapi::ApiErrors)
 )]
 pub async fn search_current_company(
@@ -520,7 +504,7 @@ pub async fn search_name(
 /// or any below it; a Company Admin: its own) or, without it, the caller's own.
 #[utoipa::path(
     post, path = "/api/target-groups/{resourceId}/users", operation_id = "searchTargetGroupUsers", tag = "TargetGroup", params(crate::openapi::ResourceId, crate::openapi::Scope),
-    request_body(content = SearchRequest, example = member_search_body_example),
+    request_body(content = SearchRequest, example = json!(member_search_example(false))),
     responses((status = 200, description = "One page of target users", body = Envelope<Paged<TargetUserSearchView>>), crate::openapi::ApiErrors)
 )]
 pub async fn users(
@@ -586,7 +570,7 @@ impl ExportKind for TargetGroupUsersFile {
 /// or Company Admin, scoped as the member search.
 #[utoipa::path(
     post, path = "/api/target-groups/{resourceId}/users/export", operation_id = "exportTargetGroupUsers", tag = "TargetGroup", params(crate::openapi::ResourceId, crate::openapi::Scope, ExportOptions),
-    request_body(content = SearchRequest, example = member_export_body_example),
+    request_body(content = SearchRequest, example = json!(member_search_example(true))),
     responses(crate::openapi::ExportFile<TargetGroupUsersFile>)
 )]
 pub async fn users_export(
@@ -660,7 +644,7 @@ impl ExportKind for TargetGroupsFile {
 /// scoped as the search.
 #[utoipa::path(
     post, path = "/api/target-groups/search/export", operation_id = "exportTargetGroups", tag = "TargetGroup", params(crate::openapi::Scope, ExportOptions),
-    request_body(content = SearchRequest, example = group_export_body_example),
+    request_body(content = SearchRequest, example = json!(group_search_example(true))),
     responses(crate::openapi::ExportFile<TargetGroupsFile>)
 )]
 pub async fn export(
@@ -876,7 +860,7 @@ pub async fn remove_users(
 /// without it, the caller's own.
 #[utoipa::path(
     post, path = "/api/target-users/{resourceId}/groups", operation_id = "searchTargetUserGroups", tag = "TargetUser", params(crate::openapi::ResourceId, crate::openapi::Scope),
-    request_body(content = SearchRequest, example = group_search_body_example),
+    request_body(content = SearchRequest, example = json!(group_search_example(false))),
     responses((status = 200, description = "One page of the user's groups", body = Envelope<Paged<TargetGroupSearchView>>), crate::openapi::ApiErrors)
 )]
 pub async fn of_user(

@@ -267,17 +267,16 @@ pub async fn update(
         custom_values: &custom,
         ..UserLinks::default()
     };
-    match state
+    let outcome = state
         .store
         .update_target_user(company.id, &id, &fields, &links, &audit::actor(&caller))
-        .await?
-    {
-        WriteOutcome::Done(u) => Ok(written(u.resource_id, "Target user updated.")),
-        WriteOutcome::NotFound => Err(not_found(&id)),
-        WriteOutcome::Deleted => Err(ApiError::conflict(format!(
-            "target user '{id}' is deleted and cannot be edited"
-        ))),
-    }
+        .await?;
+    reply(
+        outcome,
+        &id,
+        "Target user updated.",
+        "is deleted and cannot be edited",
+    )
 }
 
 /// `DELETE /api/target-users/{resourceId}`: soft delete.
@@ -298,16 +297,25 @@ pub async fn delete(
     }: Scoped<Write>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Envelope<IdResult>>> {
-    match state
+    let outcome = state
         .store
         .delete_target_user(company.id, &id, &audit::actor(&caller))
-        .await?
-    {
-        WriteOutcome::Done(u) => Ok(written(u.resource_id, "Target user deleted.")),
-        WriteOutcome::NotFound => Err(not_found(&id)),
-        WriteOutcome::Deleted => Err(ApiError::conflict(format!(
-            "target user '{id}' is already deleted"
-        ))),
+        .await?;
+    reply(outcome, &id, "Target user deleted.", "is already deleted")
+}
+
+/// The reply to a write of user `id`: its resource id and `done`; 404 for a user the company
+/// does not have, 409 (`target user 'ID' ` and `deleted`) for a deleted one.
+fn reply(
+    outcome: WriteOutcome,
+    id: &str,
+    done: &str,
+    deleted: &str,
+) -> ApiResult<Json<Envelope<IdResult>>> {
+    match outcome {
+        WriteOutcome::Done(u) => Ok(written(u.resource_id, done)),
+        WriteOutcome::NotFound => Err(not_found(id)),
+        WriteOutcome::Deleted => Err(ApiError::conflict(format!("target user '{id}' {deleted}"))),
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::{Path, RawQuery};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rollcall_store::{ScimGroupChange, ScimGroupRow};
 use scim_v2::filter::{AttrExp, CompValue, CompareOp, PatchPath, ValFilter};
@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 use super::attributes::{scalar_text, GROUP};
 use super::patch::{self, Kind};
+use super::resource::{created, Resource};
 use super::{
     body_json, filter, list_response, scim_json, time_text, ListParams, Projection, ScimCaller,
     ScimError, ScimResult, St,
@@ -80,22 +81,60 @@ async fn render(
     Ok(out)
 }
 
-async fn one(
+/// What a whole group (`POST`, `PUT`) sends: its name, externalId and members' internal ids.
+async fn whole(
     state: &AppState,
-    headers: &HeaderMap,
     caller: &ScimCaller,
-    id: &str,
-    projection: &Projection,
-) -> ScimResult<Value> {
-    let row = state
-        .store
-        .scim_group(caller.company.id, id)
-        .await?
-        .ok_or_else(|| not_found(id))?;
-    render(state, headers, std::slice::from_ref(&row), projection)
-        .await?
-        .pop()
-        .ok_or_else(|| not_found(id))
+    body: &Bytes,
+) -> ScimResult<(String, Option<String>, Vec<i64>)> {
+    let body = body_json(body)?;
+    let name = name_of(field(&body, "displayName"))?;
+    let external_id = field(&body, "externalId")
+        .and_then(scalar_text)
+        .filter(|e| !e.is_empty());
+    let members = resolve(state, caller, &member_ids(field(&body, "members"))?, false).await?;
+    Ok((name, external_id, members))
+}
+
+/// `/Groups` for the handlers it shares with the other resource type.
+pub(super) struct Groups;
+
+impl Resource for Groups {
+    const ENDPOINT: &'static str = "Groups";
+
+    async fn page(
+        state: &AppState,
+        headers: &HeaderMap,
+        caller: &ScimCaller,
+        params: ListParams,
+    ) -> ScimResult<Response> {
+        let cond = filter::groups(params.filter.as_deref())?;
+        let (start, count) = params.window()?;
+        let (total, rows) = state
+            .store
+            .scim_groups(caller.company.id, &cond, start - 1, count)
+            .await?;
+        let resources = render(state, headers, &rows, &params.projection()).await?;
+        Ok(list_response(total, start, resources))
+    }
+
+    async fn one(
+        state: &AppState,
+        headers: &HeaderMap,
+        caller: &ScimCaller,
+        id: &str,
+        projection: &Projection,
+    ) -> ScimResult<Value> {
+        let row = state
+            .store
+            .scim_group(caller.company.id, id)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        render(state, headers, std::slice::from_ref(&row), projection)
+            .await?
+            .pop()
+            .ok_or_else(|| not_found(id))
+    }
 }
 
 fn name_of(v: Option<&Value>) -> ScimResult<String> {
@@ -189,68 +228,6 @@ async fn resolve(
     Ok(found.iter().map(|u| u.id).collect())
 }
 
-/// `GET /Groups`.
-pub async fn list(
-    State(state): St,
-    headers: HeaderMap,
-    caller: ScimCaller,
-    RawQuery(query): RawQuery,
-) -> ScimResult<Response> {
-    page(
-        &state,
-        &headers,
-        &caller,
-        ListParams::from_query(query.as_deref())?,
-    )
-    .await
-}
-
-/// A list's page for its query (from the URL or a `.search` body).
-async fn page(
-    state: &AppState,
-    headers: &HeaderMap,
-    caller: &ScimCaller,
-    params: ListParams,
-) -> ScimResult<Response> {
-    let cond = filter::groups(params.filter.as_deref())?;
-    let (start, count) = params.window()?;
-    let (total, rows) = state
-        .store
-        .scim_groups(caller.company.id, &cond, start - 1, count)
-        .await?;
-    let resources = render(state, headers, &rows, &params.projection()).await?;
-    Ok(list_response(total, start, resources))
-}
-
-/// `POST /Groups/.search` (RFC 7644 §3.4.3): a list whose query is in the body.
-pub async fn search(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    caller: ScimCaller,
-    body: Bytes,
-) -> ScimResult<Response> {
-    page(
-        &state,
-        &headers,
-        &caller,
-        ListParams::from_search(&body_json(&body)?)?,
-    )
-    .await
-}
-
-/// `GET /Groups/{id}`.
-pub async fn get(
-    State(state): St,
-    headers: HeaderMap,
-    caller: ScimCaller,
-    Path(id): Path<String>,
-    RawQuery(query): RawQuery,
-) -> ScimResult<Response> {
-    let params = ListParams::from_query(query.as_deref())?;
-    let group = one(&state, &headers, &caller, &id, &params.projection()).await?;
-    Ok(scim_json(StatusCode::OK, &group))
-}
-
 /// `POST /Groups`: a new group with its members. A name the company already has (any case) is
 /// a 409 `uniqueness`.
 pub async fn create(
@@ -259,18 +236,7 @@ pub async fn create(
     caller: ScimCaller,
     body: Bytes,
 ) -> ScimResult<Response> {
-    let body = body_json(&body)?;
-    let name = name_of(field(&body, "displayName"))?;
-    let external_id = field(&body, "externalId")
-        .and_then(scalar_text)
-        .filter(|e| !e.is_empty());
-    let members = resolve(
-        &state,
-        &caller,
-        &member_ids(field(&body, "members"))?,
-        false,
-    )
-    .await?;
+    let (name, external_id, members) = whole(&state, &caller, &body).await?;
     let row = state
         .store
         .insert_scim_group(
@@ -287,11 +253,7 @@ pub async fn create(
         .await?
         .pop()
         .ok_or_else(|| not_found(&id))?;
-    let mut resp = scim_json(StatusCode::CREATED, &group);
-    if let Ok(v) = HeaderValue::from_str(&super::location(&state, &headers, "Groups", &id)) {
-        resp.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(resp)
+    Ok(created::<Groups>(&state, &headers, &id, &group))
 }
 
 /// `PUT /Groups/{id}`: name, externalId and members replaced.
@@ -302,23 +264,12 @@ pub async fn replace(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ScimResult<Response> {
-    let body = body_json(&body)?;
     let group = state
         .store
         .scim_group(caller.company.id, &id)
         .await?
         .ok_or_else(|| not_found(&id))?;
-    let name = name_of(field(&body, "displayName"))?;
-    let external_id = field(&body, "externalId")
-        .and_then(scalar_text)
-        .filter(|e| !e.is_empty());
-    let members = resolve(
-        &state,
-        &caller,
-        &member_ids(field(&body, "members"))?,
-        false,
-    )
-    .await?;
+    let (name, external_id, members) = whole(&state, &caller, &body).await?;
     let change = ScimGroupChange {
         name: Some(&name),
         external_id: Some(external_id.as_deref()),
@@ -335,7 +286,7 @@ pub async fn replace(
             &caller.actor(),
         )
         .await?;
-    let out = one(&state, &headers, &caller, &id, &Projection::default()).await?;
+    let out = Groups::one(&state, &headers, &caller, &id, &Projection::default()).await?;
     Ok(scim_json(StatusCode::OK, &out))
 }
 

@@ -11,6 +11,7 @@ mod discovery;
 mod filter;
 mod groups;
 mod patch;
+mod resource;
 mod users;
 
 use axum::body::Bytes;
@@ -340,20 +341,26 @@ fn service() -> Router<AppState> {
         .route("/ResourceTypes/{name}", get(discovery::resource_type))
         .route("/Schemas", get(discovery::schemas))
         .route("/Schemas/{id}", get(discovery::schema))
-        .route("/Users", get(users::list).post(users::create))
-        .route("/Users/.search", post(users::search))
+        .route(
+            "/Users",
+            get(resource::list::<users::Users>).post(users::create),
+        )
+        .route("/Users/.search", post(resource::search::<users::Users>))
         .route(
             "/Users/{id}",
-            get(users::get)
+            get(resource::get::<users::Users>)
                 .put(users::replace)
                 .patch(users::patch)
                 .delete(users::delete),
         )
-        .route("/Groups", get(groups::list).post(groups::create))
-        .route("/Groups/.search", post(groups::search))
+        .route(
+            "/Groups",
+            get(resource::list::<groups::Groups>).post(groups::create),
+        )
+        .route("/Groups/.search", post(resource::search::<groups::Groups>))
         .route(
             "/Groups/{id}",
-            get(groups::get)
+            get(resource::get::<groups::Groups>)
                 .put(groups::replace)
                 .patch(groups::patch)
                 .delete(groups::delete),

@@ -9,9 +9,9 @@
 use std::collections::HashMap;
 
 use axum::body::Bytes;
+use axum::extract::Path;
 use axum::extract::State;
-use axum::extract::{Path, RawQuery};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rollcall_store::{
     CustomValue, ScimCmp, ScimCond, ScimLink, ScimUserAttr, ScimUserRow, ScimVal, TargetUserFields,
@@ -21,6 +21,7 @@ use rollcall_types::target_user::TargetUserInput;
 use serde_json::{json, Map, Value};
 
 use super::attributes::{self, scalar_text, truthy, Place, ENTERPRISE, USER};
+use super::resource::{created, Resource};
 use super::{
     body_json, filter, list_response, patch, scim_json, time_text, ListParams, Projection,
     ScimCaller, ScimError, ScimResult, St,
@@ -491,6 +492,23 @@ async fn user_name_free(
     }
 }
 
+/// What a user's write carries besides its fields: its custom values, the integration's group
+/// (`join`) and its SCIM attributes.
+fn links<'a>(caller: &'a ScimCaller, inc: &'a Incoming, join: &'a [i64]) -> UserLinks<'a> {
+    UserLinks {
+        custom_values: &inc.custom,
+        join_groups: join,
+        scim: Some(ScimLink {
+            setting_id: caller.setting.id,
+            external_id: inc.external_id.as_deref(),
+            user_name: inc.user_name.as_deref(),
+            contacts: inc.contacts.as_deref(),
+            group_by: inc.group_by.as_deref(),
+        }),
+        ..UserLinks::default()
+    }
+}
+
 /// Writes `inc` over user `resource_id` (a replace, a patch, or a revival).
 async fn save(
     state: &AppState,
@@ -502,17 +520,8 @@ async fn save(
     user_name_free(state, caller, inc, Some(resource_id)).await?;
     let join: Vec<i64> = caller.setting.fields.group_id.into_iter().collect();
     let links = UserLinks {
-        custom_values: &inc.custom,
-        join_groups: &join,
-        scim: Some(ScimLink {
-            setting_id: caller.setting.id,
-            external_id: inc.external_id.as_deref(),
-            user_name: inc.user_name.as_deref(),
-            contacts: inc.contacts.as_deref(),
-            group_by: inc.group_by.as_deref(),
-        }),
         revive,
-        ..UserLinks::default()
+        ..links(caller, inc, &join)
     };
     match state
         .store
@@ -530,100 +539,53 @@ async fn save(
     }
 }
 
-async fn one(
-    state: &AppState,
-    headers: &HeaderMap,
-    caller: &ScimCaller,
-    id: &str,
-    projection: &Projection,
-) -> ScimResult<Value> {
-    let row = state
-        .store
-        .scim_user(caller.company.id, id)
-        .await?
-        .filter(|r| !r.user.is_deleted)
-        .ok_or_else(|| not_found(id))?;
-    render(
-        state,
-        headers,
-        caller,
-        std::slice::from_ref(&row),
-        projection,
-        false,
-    )
-    .await?
-    .pop()
-    .ok_or_else(|| not_found(id))
-}
+/// `/Users` for the handlers it shares with the other resource type.
+pub(super) struct Users;
 
-/// `GET /Users`: a page of the company's live users, filtered (RFC 7644 §3.4.2).
-pub async fn list(
-    State(state): St,
-    headers: HeaderMap,
-    caller: ScimCaller,
-    RawQuery(query): RawQuery,
-) -> ScimResult<Response> {
-    page(
-        &state,
-        &headers,
-        &caller,
-        ListParams::from_query(query.as_deref())?,
-    )
-    .await
-}
+impl Resource for Users {
+    const ENDPOINT: &'static str = "Users";
 
-/// A list's page for its query (from the URL or a `.search` body).
-async fn page(
-    state: &AppState,
-    headers: &HeaderMap,
-    caller: &ScimCaller,
-    params: ListParams,
-) -> ScimResult<Response> {
-    let cond = filter::users(params.filter.as_deref())?;
-    let (start, count) = params.window()?;
-    let (total, rows) = state
-        .store
-        .scim_users(caller.company.id, &cond, start - 1, count)
-        .await?;
-    let resources = render(state, headers, caller, &rows, &params.projection(), false).await?;
-    Ok(list_response(total, start, resources))
-}
-
-/// `POST /Users/.search` (RFC 7644 §3.4.3): a list whose query is in the body.
-pub async fn search(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    caller: ScimCaller,
-    body: Bytes,
-) -> ScimResult<Response> {
-    page(
-        &state,
-        &headers,
-        &caller,
-        ListParams::from_search(&body_json(&body)?)?,
-    )
-    .await
-}
-
-/// `GET /Users/{id}`.
-pub async fn get(
-    State(state): St,
-    headers: HeaderMap,
-    caller: ScimCaller,
-    Path(id): Path<String>,
-    RawQuery(query): RawQuery,
-) -> ScimResult<Response> {
-    let params = ListParams::from_query(query.as_deref())?;
-    let user = one(&state, &headers, &caller, &id, &params.projection()).await?;
-    Ok(scim_json(StatusCode::OK, &user))
-}
-
-fn created(state: &AppState, headers: &HeaderMap, id: &str, body: &Value) -> Response {
-    let mut resp = scim_json(StatusCode::CREATED, body);
-    if let Ok(v) = HeaderValue::from_str(&super::location(state, headers, "Users", id)) {
-        resp.headers_mut().insert(header::LOCATION, v);
+    async fn page(
+        state: &AppState,
+        headers: &HeaderMap,
+        caller: &ScimCaller,
+        params: ListParams,
+    ) -> ScimResult<Response> {
+        let cond = filter::users(params.filter.as_deref())?;
+        let (start, count) = params.window()?;
+        let (total, rows) = state
+            .store
+            .scim_users(caller.company.id, &cond, start - 1, count)
+            .await?;
+        let resources = render(state, headers, caller, &rows, &params.projection(), false).await?;
+        Ok(list_response(total, start, resources))
     }
-    resp
+
+    async fn one(
+        state: &AppState,
+        headers: &HeaderMap,
+        caller: &ScimCaller,
+        id: &str,
+        projection: &Projection,
+    ) -> ScimResult<Value> {
+        let row = state
+            .store
+            .scim_user(caller.company.id, id)
+            .await?
+            .filter(|r| !r.user.is_deleted)
+            .ok_or_else(|| not_found(id))?;
+        render(
+            state,
+            headers,
+            caller,
+            std::slice::from_ref(&row),
+            projection,
+            false,
+        )
+        .await?
+        .pop()
+        .ok_or_else(|| not_found(id))
+    }
 }
 
 /// `POST /Users`: provisions a user. A live user with the same email is a 409 `uniqueness`
@@ -663,18 +625,7 @@ pub async fn create(
         }
         None => {
             let join: Vec<i64> = caller.setting.fields.group_id.into_iter().collect();
-            let links = UserLinks {
-                custom_values: &inc.custom,
-                join_groups: &join,
-                scim: Some(ScimLink {
-                    setting_id: caller.setting.id,
-                    external_id: inc.external_id.as_deref(),
-                    user_name: inc.user_name.as_deref(),
-                    contacts: inc.contacts.as_deref(),
-                    group_by: inc.group_by.as_deref(),
-                }),
-                ..UserLinks::default()
-            };
+            let links = links(&caller, &inc, &join);
             let now = chrono::Utc::now().timestamp_millis();
             state
                 .store
@@ -689,8 +640,8 @@ pub async fn create(
                 .resource_id
         }
     };
-    let user = one(&state, &headers, &caller, &id, &Projection::default()).await?;
-    Ok(created(&state, &headers, &id, &user))
+    let user = Users::one(&state, &headers, &caller, &id, &Projection::default()).await?;
+    Ok(created::<Users>(&state, &headers, &id, &user))
 }
 
 /// `PUT /Users/{id}`: replaces what SCIM carries of a user; a user made by other means is
@@ -711,7 +662,7 @@ pub async fn replace(
         .ok_or_else(|| not_found(&id))?;
     let inc = incoming(&state, &caller, &body, Some(&current.user.fields)).await?;
     save(&state, &caller, &id, &inc, false).await?;
-    let user = one(&state, &headers, &caller, &id, &Projection::default()).await?;
+    let user = Users::one(&state, &headers, &caller, &id, &Projection::default()).await?;
     Ok(scim_json(StatusCode::OK, &user))
 }
 
@@ -772,7 +723,7 @@ pub async fn patch(
         inc.fields.manager_email = f.manager_email.clone();
     }
     save(&state, &caller, &id, &inc, false).await?;
-    let user = one(&state, &headers, &caller, &id, &Projection::default()).await?;
+    let user = Users::one(&state, &headers, &caller, &id, &Projection::default()).await?;
     Ok(scim_json(StatusCode::OK, &user))
 }
 
