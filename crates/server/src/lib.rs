@@ -206,6 +206,7 @@ impl Server {
                 .map(|r| Arc::new(ratelimit::Limiters::new(r))),
             jobs: Arc::new(import::Jobs::default()),
             lookups: auth::lookups::Lookups::default(),
+            on_replica: false,
         };
         let abandoned = import::fail_abandoned(&state, true).await?;
         if abandoned > 0 {

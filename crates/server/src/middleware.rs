@@ -65,6 +65,10 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
             .instrument(span)
             .await;
     let (client_id, company) = ctx.take();
+    if wrote {
+        // What searches keep of a company may have changed: this replica reads it again.
+        state.lookups.forget_contexts();
+    }
     if wrote && !client_id.is_empty() && state.store.has_read_replica() {
         // Before the reply leaves: the client's next read, on any server, must see this write
         // (`crate::replica`). A failure only costs that rule for this write, so it is logged.

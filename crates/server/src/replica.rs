@@ -88,6 +88,7 @@ where
     if let Some(replica) = state.store.reads_for(&caller.client.client_id).await {
         let on_replica = AppState {
             store: replica,
+            on_replica: true,
             ..state.clone()
         };
         match body(on_replica).await {

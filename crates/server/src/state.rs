@@ -37,4 +37,7 @@ pub struct AppState {
     pub jobs: Arc<crate::import::jobs::Jobs>,
     /// Clients and companies read in the last second (`auth::lookups`).
     pub lookups: crate::auth::lookups::Lookups,
+    /// `store` reads from the read replica (`crate::replica::reading`): what it reads may lag
+    /// behind other clients' writes, so it is not kept in `lookups`.
+    pub on_replica: bool,
 }

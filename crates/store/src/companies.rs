@@ -520,6 +520,26 @@ impl CompanyStore for SqlStore {
         })
     }
 
+    async fn company_setup(&self, company_id: i64) -> Result<CompanySetup> {
+        // Each probe is one entry of an index led by company_id.
+        let row = sqlx::query(
+            "SELECT \
+             CASE WHEN EXISTS (SELECT 1 FROM target_groups WHERE company_id = $1) THEN 1 ELSE 0 END AS g, \
+             CASE WHEN EXISTS (SELECT 1 FROM scim_settings WHERE company_id = $1) THEN 1 ELSE 0 END AS s, \
+             CASE WHEN EXISTS (SELECT 1 FROM allow_list WHERE company_id = $1 AND is_verified = $2) \
+             THEN 1 ELSE 0 END AS v",
+        )
+        .bind(company_id)
+        .bind(true)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(CompanySetup {
+            target_groups: get_i64(&row, "g")? != 0,
+            scim_integrations: get_i64(&row, "s")? != 0,
+            verified_domains: get_i64(&row, "v")? != 0,
+        })
+    }
+
     async fn user_counts(&self, company_id: i64, month: i64) -> Result<UserCounts> {
         let row = sqlx::query(
             "SELECT CAST(COALESCE(SUM(active), 0) AS BIGINT) AS a, CAST(COALESCE(SUM(inactive), 0) AS BIGINT) AS i, \

@@ -252,6 +252,9 @@ pub trait CompanyStore: Send + Sync + 'static {
     async fn search_companies(&self, under: &Company, spec: &CompanySearch) -> Result<CompanyPage>;
     /// Target-user counts of one company, with the users created in `month` (YYYYMM).
     async fn user_counts(&self, company_id: i64, month: i64) -> Result<UserCounts>;
+    /// Which of the things a user row shows besides its own fields the company has set up at
+    /// all, in one statement, so that a search skips the reads that could find nothing.
+    async fn company_setup(&self, company_id: i64) -> Result<CompanySetup>;
 }
 
 /// A company's custom field definitions and its users' values (`custom_fields.rs`).

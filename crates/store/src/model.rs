@@ -375,6 +375,17 @@ pub struct ReplicaStatus {
     pub problem: Option<String>,
 }
 
+/// What a company has set up that its users' rows show ([`crate::CompanyStore::company_setup`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CompanySetup {
+    /// It has a target group.
+    pub target_groups: bool,
+    /// It has a SCIM integration.
+    pub scim_integrations: bool,
+    /// It has a verified allowed domain.
+    pub verified_domains: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,13 +1,17 @@
 //! What `/api` requests read before their handler runs (the caller's client with its company,
-//! and the company a request names), kept for one second in each replica (issue #17: a count
-//! summary made four statements, three of them these). A client or company made
-//! inactive or deleted through another replica stops within that second; the replica that made
-//! the change forgets what it kept when the change is written (docs/architecture.md).
+//! and the company a request names), and what a search of a company's users reads of the
+//! company (its custom fields, and whether it has groups, SCIM integrations and verified
+//! domains), kept for one second in each replica (issue #17: a count summary made four
+//! statements, three of them these; a first-page search six). A change made through another
+//! replica shows within that second; the replica that made it forgets what it kept when the
+//! change is written (docs/architecture.md).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use moka::sync::Cache;
-use rollcall_store::{ApiClient, Company};
+use rollcall_store::{ApiClient, Company, CompanySetup, CustomField};
 
 /// How long a replica trusts a client or company it read.
 pub const KEEP_FOR: Duration = Duration::from_secs(1);
@@ -24,11 +28,25 @@ pub struct CallerRow {
     pub off: Option<Company>,
 }
 
-/// The replica's short-lived copies, keyed by the client's and the company's resourceId.
+/// What a search of a company's users reads of the company besides the users.
+#[derive(Debug, Clone, Default)]
+pub struct CompanyContext {
+    /// The company's custom field definitions, active or not.
+    pub fields: Vec<CustomField>,
+    /// Which extras of a user row can exist at all.
+    pub setup: CompanySetup,
+}
+
+/// The replica's short-lived copies, keyed by the client's and the company's resourceId (and a
+/// company's context by its internal id).
 #[derive(Clone)]
 pub struct Lookups {
     callers: Cache<String, CallerRow>,
     companies: Cache<String, Company>,
+    contexts: Cache<i64, Arc<CompanyContext>>,
+    /// Bumped by every forgetting of contexts, so that a context read before a write and
+    /// stored after it is not kept.
+    context_era: Arc<AtomicU64>,
 }
 
 impl Default for Lookups {
@@ -42,6 +60,11 @@ impl Default for Lookups {
                 .max_capacity(MOST)
                 .time_to_live(KEEP_FOR)
                 .build(),
+            contexts: Cache::builder()
+                .max_capacity(MOST)
+                .time_to_live(KEEP_FOR)
+                .build(),
+            context_era: Arc::new(AtomicU64::new(0)),
         }
     }
 }
@@ -70,5 +93,27 @@ impl Lookups {
     pub fn forget(&self) {
         self.callers.invalidate_all();
         self.companies.invalidate_all();
+        self.forget_contexts();
+    }
+
+    /// The context of company `company_id` as read less than [`KEEP_FOR`] ago, with the era to
+    /// hand back to [`Lookups::keep_context`] when it has to be read.
+    pub fn context(&self, company_id: i64) -> (Option<Arc<CompanyContext>>, u64) {
+        let era = self.context_era.load(Ordering::Acquire);
+        (self.contexts.get(&company_id), era)
+    }
+
+    /// Keeps a context read from the primary in era `era`, unless a write came since.
+    pub fn keep_context(&self, company_id: i64, era: u64, context: Arc<CompanyContext>) {
+        if self.context_era.load(Ordering::Acquire) == era {
+            self.contexts.insert(company_id, context);
+        }
+    }
+
+    /// Forgets every company's context: called after every request that wrote, whatever it
+    /// wrote (a group, a custom field, a domain's verification, a SCIM integration).
+    pub fn forget_contexts(&self) {
+        self.context_era.fetch_add(1, Ordering::AcqRel);
+        self.contexts.invalidate_all();
     }
 }

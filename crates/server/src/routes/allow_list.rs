@@ -20,6 +20,7 @@ use rollcall_types::{Envelope, IdResult, Paged, SearchRequest};
 use sha2::{Digest, Sha256};
 
 use crate::audit;
+use crate::auth::lookups::CompanyContext;
 use crate::dns::{self, DnsError, TxtAnswer};
 use crate::error::{ApiError, ApiResult};
 use crate::export::{Cell, ExportOptions};
@@ -655,9 +656,14 @@ pub async fn mark_as_verified(
 /// page's distinct domains.
 pub async fn mark_search_rows(
     state: &AppState,
+    context: &CompanyContext,
     company_id: i64,
     rows: &mut [TargetUserSearchView],
 ) -> ApiResult<()> {
+    if !context.setup.verified_domains {
+        // `isDomainVerified` stays false on every row.
+        return Ok(());
+    }
     let domain = |email: &str| email_domain(&email.to_lowercase()).to_owned();
     let mut domains: Vec<String> = rows.iter().map(|r| domain(&r.email)).collect();
     domains.sort_unstable();

@@ -518,13 +518,13 @@ pub async fn users(
         .target_group(company.id, &id)
         .await?
         .ok_or_else(|| not_found(&id))?;
-    let (mut spec, paging, defs) = target_user_search(&state, &req, &company).await?;
+    let (mut spec, paging, context) = target_user_search(&state, &req, &company).await?;
     let within = members_of(&group, req.exclude_group_users.unwrap_or(false));
     spec.cond = Cond::All(vec![within, spec.cond]);
     let (total, users) = state.store.search_target_users(company.id, &spec).await?;
     let mut rows: Vec<TargetUserSearchView> = users.iter().map(search_view).collect();
-    crate::routes::allow_list::mark_search_rows(&state, company.id, &mut rows).await?;
-    user_extras::fill_rows(&state, &defs, &users, &mut rows).await?;
+    crate::routes::allow_list::mark_search_rows(&state, &context, company.id, &mut rows).await?;
+    user_extras::fill_rows(&state, &context, &users, &mut rows).await?;
     Ok(paging.reply(total, rows))
 }
 

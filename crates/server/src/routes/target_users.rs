@@ -1,6 +1,7 @@
 //! `/api/target-users`: create, read, update, delete, search, bulk delete and the count summary.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::Json;
@@ -19,6 +20,7 @@ use rollcall_types::{Envelope, IdResult, Paged, SearchRequest};
 
 use crate::audit::{self, ExportRecord};
 use crate::auth::caller::Caller;
+use crate::auth::lookups::CompanyContext;
 use crate::conn::Streaming;
 use crate::error::{ApiError, ApiResult};
 use crate::export::{self, Cell, ExportOptions, Format, Report};
@@ -40,17 +42,28 @@ use tokio::sync::mpsc;
 
 /// Parses a target-user search body, for a request scoped to `company`, into the store's
 /// query: the built-in fields and the company's active custom fields. Shared with export.
-/// Also returns the company's custom field definitions, read once for the rows too.
+/// Also returns the company's context (its custom field definitions and what else its rows
+/// can show), read once for the rows too.
 pub async fn target_user_search(
     state: &AppState,
     req: &SearchRequest,
     company: &Company,
-) -> ApiResult<(SearchSpec, Paging, Vec<CustomField>)> {
-    let defs = state.store.custom_fields(company.id).await?;
-    let fields = fields::TARGET_USERS.with_extra(user_extras::custom_specs(&defs));
-    let (spec, paging) =
-        crate::paging::search_spec(req, state.config.max_page_size, &fields, company)?;
-    Ok((spec, paging, defs))
+) -> ApiResult<(SearchSpec, Paging, Arc<CompanyContext>)> {
+    let parse = |context: &CompanyContext| {
+        let fields = fields::TARGET_USERS.with_extra(user_extras::custom_specs(&context.fields));
+        crate::paging::search_spec(req, state.config.max_page_size, &fields, company)
+    };
+    let (context, kept) = user_extras::company_context(state, company.id, false).await?;
+    match parse(&context) {
+        Ok((spec, paging)) => Ok((spec, paging, context)),
+        // A field made through another replica in the last second is not in a kept copy yet.
+        Err(_) if kept => {
+            let (context, _) = user_extras::company_context(state, company.id, true).await?;
+            let (spec, paging) = parse(&context)?;
+            Ok((spec, paging, context))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn opt(s: &str) -> Option<String> {
@@ -467,11 +480,12 @@ pub async fn search(
 ) -> ApiResult<Json<Envelope<Paged<TargetUserSearchView>>>> {
     let (company, req) = (&company, &req);
     reading(&state, &caller, |state| async move {
-        let (spec, paging, defs) = target_user_search(&state, req, company).await?;
+        let (spec, paging, context) = target_user_search(&state, req, company).await?;
         let (total, users) = state.store.search_target_users(company.id, &spec).await?;
         let mut rows: Vec<TargetUserSearchView> = users.iter().map(search_view).collect();
-        crate::routes::allow_list::mark_search_rows(&state, company.id, &mut rows).await?;
-        user_extras::fill_rows(&state, &defs, &users, &mut rows).await?;
+        crate::routes::allow_list::mark_search_rows(&state, &context, company.id, &mut rows)
+            .await?;
+        user_extras::fill_rows(&state, &context, &users, &mut rows).await?;
         Ok(paging.reply(total, rows))
     })
     .await
@@ -732,7 +746,8 @@ pub async fn export_users(
     within: Option<Cond>,
     title: &'static str,
 ) -> ApiResult<Response> {
-    let (mut spec, _, defs) = target_user_search(state, search, &record.company).await?;
+    let (mut spec, _, context) = target_user_search(state, search, &record.company).await?;
+    let defs = &context.fields;
     if let Some(within) = within {
         spec.cond = Cond::All(vec![within, spec.cond]);
     }
@@ -754,7 +769,7 @@ pub async fn export_users(
         custom_values: defs.iter().any(|f| f.fields.is_active),
     };
     let store = state.store.clone();
-    let kind = user_file(title, &defs, groups);
+    let kind = user_file(title, defs, groups);
     files::stream(state, record, kind, options, move |sink| async move {
         store
             .export_target_users(company_id, &spec, all, extras, sink)

@@ -3,6 +3,7 @@
 //! routes all use these, so they sit below all three.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rollcall_store::fields::FieldSpec;
 use rollcall_store::{CustomField, CustomFieldType, CustomValue, TargetGroup, TargetUser};
@@ -10,6 +11,7 @@ use rollcall_types::target_user::{CustomFieldValue, TargetGroupRef, TargetUserSe
 use rollcall_types::time::parse_date_or_time;
 use serde_json::Value;
 
+use crate::auth::lookups::CompanyContext;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::time::millis_to_time;
@@ -83,6 +85,29 @@ pub async fn groups_of(
         });
     }
     Ok(out)
+}
+
+/// The context of company `company_id` for a search of its users, as kept for a second
+/// (`auth::lookups`), or read now when none is kept or `again`; also says whether it was kept.
+/// Only what the primary answered is kept: a replica may not have replayed another client's
+/// write yet.
+pub async fn company_context(
+    state: &AppState,
+    company_id: i64,
+    again: bool,
+) -> ApiResult<(Arc<CompanyContext>, bool)> {
+    let (kept, era) = state.lookups.context(company_id);
+    if let (Some(context), false) = (kept, again) {
+        return Ok((context, true));
+    }
+    let context = Arc::new(CompanyContext {
+        fields: state.store.custom_fields(company_id).await?,
+        setup: state.store.company_setup(company_id).await?,
+    });
+    if !state.on_replica {
+        state.lookups.keep_context(company_id, era, context.clone());
+    }
+    Ok((context, false))
 }
 
 /// The company's **active** custom fields as search fields, after the built-in ones: filtered
@@ -207,20 +232,27 @@ pub async fn values_of(
 /// `users[i]`'s).
 pub async fn fill_rows(
     state: &AppState,
-    fields: &[CustomField],
+    context: &CompanyContext,
     users: &[TargetUser],
     rows: &mut [TargetUserSearchView],
 ) -> ApiResult<()> {
     let refs: Vec<&TargetUser> = users.iter().collect();
-    let mut values = values_of(state, fields, &refs).await?;
-    let mut groups = groups_of(state, &refs).await?;
+    let mut values = values_of(state, &context.fields, &refs).await?;
+    // What the company has not set up cannot be on any row: those reads are skipped.
+    let mut groups = match context.setup.target_groups {
+        true => groups_of(state, &refs).await?,
+        false => HashMap::new(),
+    };
     let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
-    let mut scim: HashMap<i64, String> = state
-        .store
-        .scim_setting_names_of(&ids, false)
-        .await?
-        .into_iter()
-        .collect();
+    let mut scim: HashMap<i64, String> = match context.setup.scim_integrations {
+        true => state
+            .store
+            .scim_setting_names_of(&ids, false)
+            .await?
+            .into_iter()
+            .collect(),
+        false => HashMap::new(),
+    };
     for (u, row) in users.iter().zip(rows.iter_mut()) {
         row.custom_field_values = values.remove(&u.id).unwrap_or_default();
         row.target_groups = groups.remove(&u.id).unwrap_or_default();

@@ -8,6 +8,7 @@ mod allow_list;
 mod audit;
 mod common;
 mod companies;
+mod company_context;
 mod company_ops;
 mod control_chars;
 mod custom_field_search;
