@@ -11,7 +11,9 @@ use crate::columns::table_columns;
 use crate::model::Millis;
 use crate::open::{new_resource_id, now_millis};
 use crate::query::SearchSpec;
-use crate::rows::{bind_values, get_str, insert_rows, or_conflict, FromColumns, ReadColumns};
+use crate::rows::{
+    bind_values, get_str, insert_rows, or_conflict, update_row_by, FromColumns, ReadColumns,
+};
 use crate::{AllowListStore, Result, SqlStore, StoreError};
 
 /// How a domain was verified (`verifyType` on the wire).
@@ -203,14 +205,9 @@ impl SqlStore {
         outcome: std::result::Result<VerifyType, &str>,
         actor: &Actor,
     ) -> Result<Option<AllowedDomain>> {
-        let mut tx = self.write_tx().await?;
-        let Some::<AllowedDomain>(before) = self
-            .company_row(
-                &mut *tx,
-                [A::CompanyId, A::ResourceId],
-                (company_id, resource_id),
-                true,
-            )
+        let key = [A::CompanyId, A::ResourceId];
+        let Some::<(_, AllowedDomain)>((mut tx, before)) = self
+            .begin_company_change(key, company_id, resource_id)
             .await?
         else {
             return Ok(None);
@@ -242,11 +239,7 @@ impl SqlStore {
                 ..before.clone()
             },
         };
-        let stmt = Query::update()
-            .table(Alias::new(A::TABLE))
-            .values(values.into_iter().map(|(c, v)| (c, v.into())))
-            .and_where(Expr::col(A::Id).eq(before.id))
-            .to_owned();
+        let stmt = update_row_by(A::Id, before.id, values);
         self.execute(&mut tx, &stmt).await?;
         let change = Change::within(&mut tx, actor, company_id, Entity::AllowedDomain).await?;
         let mut event = change.update(

@@ -11,7 +11,7 @@ use crate::model::*;
 use crate::open::{new_resource_id, now_millis, WriteTx};
 use crate::rows::{
     apply_order, bind_values, count_select, get_bool, get_i64, get_opt_i64, get_opt_str, get_str,
-    insert_rows, json_list, json_list_from, FromColumns, ReadColumns,
+    insert_rows, json_list, json_list_from, update_row_by, FromColumns, ReadColumns,
 };
 use crate::{CompanyStore, Result, SqlStore};
 
@@ -339,13 +339,8 @@ impl CompanyStore for SqlStore {
         let f = &f.rebase(base, &before.fields);
         let values = field_values(f)
             .into_iter()
-            .chain([(CompanyCol::UpdateTime, now_millis().into())])
-            .map(|(c, v)| (c, v.into()));
-        let stmt = Query::update()
-            .table(Alias::new(CompanyCol::TABLE))
-            .values(values)
-            .and_where(Expr::col(CompanyCol::Id).eq(id))
-            .to_owned();
+            .chain([(CompanyCol::UpdateTime, now_millis().into())]);
+        let stmt = update_row_by(CompanyCol::Id, id, values);
         self.execute(&mut tx, &stmt).await?;
         let event = Change::of_company(actor, &before).update(
             &before.resource_id,
@@ -445,16 +440,13 @@ impl CompanyStore for SqlStore {
         let mut tx = self.write_tx().await?;
         let before: Company = self.row_to_change(&mut tx, CompanyCol::Id, id).await?;
         use CompanyCol as C;
-        let stmt = Query::update()
-            .table(Alias::new(C::TABLE))
-            .values([
-                (C::PrivacyDurationId, privacy.duration_id.into()),
-                (C::PrivacyDurationStartTime, privacy.start_time.into()),
-                (C::PrivacyDurationEndTime, privacy.end_time.into()),
-                (C::UpdateTime, now_millis().into()),
-            ])
-            .and_where(Expr::col(C::Id).eq(id))
-            .to_owned();
+        let values = [
+            (C::PrivacyDurationId, privacy.duration_id.into()),
+            (C::PrivacyDurationStartTime, privacy.start_time.into()),
+            (C::PrivacyDurationEndTime, privacy.end_time.into()),
+            (C::UpdateTime, now_millis().into()),
+        ];
+        let stmt = update_row_by(C::Id, id, values);
         self.execute(&mut tx, &stmt).await?;
         let event = Change::of_company(actor, &before).update(
             &before.resource_id,

@@ -9,9 +9,10 @@ use sqlx::AnyConnection;
 use crate::audit::{Actor, AuditEvent, Change, Entity, Operation};
 use crate::columns::table_columns;
 use crate::model::Millis;
-use crate::open::{new_resource_id, now_millis};
+use crate::open::{new_resource_id, now_millis, WriteTx};
 use crate::rows::{
-    bind_values, get_i64, get_str, insert_rows, or_conflict, FromColumns, ReadColumns,
+    bind_values, execute_keyed, get_i64, get_str, insert_rows, or_conflict, update_row_by,
+    FromColumns, ReadColumns,
 };
 use crate::{CustomFieldStore, Result, SqlStore, StoreError};
 
@@ -263,16 +264,10 @@ impl SqlStore {
                 )));
             }
         }
-        let stmt = Query::update()
-            .table(Alias::new(F::TABLE))
-            .values(
-                field_values(f)
-                    .into_iter()
-                    .chain([(F::UpdateTime, Value::from(now_millis()))])
-                    .map(|(c, v)| (c, v.into())),
-            )
-            .and_where(Expr::col(F::Id).eq(before.id))
-            .to_owned();
+        let values = field_values(f)
+            .into_iter()
+            .chain([(F::UpdateTime, Value::from(now_millis()))]);
+        let stmt = update_row_by(F::Id, before.id, values);
         or_conflict(self.execute(tx, &stmt).await, || duplicate_name(&f.name))?;
         Ok(change.update(
             &before.resource_id,
@@ -289,20 +284,13 @@ impl SqlStore {
         field: &CustomField,
         change: &Change<'_>,
     ) -> Result<AuditEvent> {
-        // An integration's mapping to the field goes with it (docs/scim.md).
-        sqlx::query("DELETE FROM scim_field_mappings WHERE custom_field_id = $1")
-            .bind(field.id)
-            .execute(&mut *tx)
-            .await?;
-        let values = sqlx::query("DELETE FROM custom_field_values WHERE field_id = $1")
-            .bind(field.id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        sqlx::query("DELETE FROM custom_fields WHERE id = $1")
-            .bind(field.id)
-            .execute(&mut *tx)
-            .await?;
+        let statements = [
+            // An integration's mapping to the field goes with it (docs/scim.md).
+            "DELETE FROM scim_field_mappings WHERE custom_field_id = $1",
+            "DELETE FROM custom_field_values WHERE field_id = $1",
+            "DELETE FROM custom_fields WHERE id = $1",
+        ];
+        let [_, values, _] = execute_keyed(tx, field.id, statements).await?;
         Ok(change.event(
             Operation::Delete,
             Some(&field.resource_id),
@@ -402,27 +390,22 @@ impl SqlStore {
         conn: &mut AnyConnection,
         company_id: i64,
     ) -> Result<()> {
-        sqlx::query(
+        let statements = [
             "DELETE FROM custom_field_values \
              WHERE field_id IN (SELECT id FROM custom_fields WHERE company_id = $1)",
-        )
-        .bind(company_id)
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query("DELETE FROM custom_fields WHERE company_id = $1")
-            .bind(company_id)
-            .execute(conn)
-            .await?;
+            "DELETE FROM custom_fields WHERE company_id = $1",
+        ];
+        execute_keyed(conn, company_id, statements).await?;
         Ok(())
     }
 
-    /// The definition `resource_id` of a company, locked in `tx`.
+    /// A write transaction and the definition `resource_id` of a company, locked in it.
     async fn field_to_change(
         &self,
-        tx: &mut AnyConnection,
         company_id: i64,
         resource_id: &str,
-    ) -> Result<Option<CustomField>> {
+    ) -> Result<Option<(WriteTx, CustomField)>> {
+        let mut tx = self.write_tx().await?;
         let sql = format!(
             "SELECT {} FROM custom_fields WHERE company_id = $1 AND resource_id = $2{}",
             select_list(),
@@ -431,9 +414,10 @@ impl SqlStore {
         let row = sqlx::query(&sql)
             .bind(company_id)
             .bind(resource_id)
-            .fetch_optional(tx)
+            .fetch_optional(&mut *tx)
             .await?;
-        row.as_ref().map(CustomField::from_columns).transpose()
+        let found = row.as_ref().map(CustomField::from_columns).transpose()?;
+        Ok(found.map(|field| (tx, field)))
     }
 }
 
@@ -477,11 +461,7 @@ impl CustomFieldStore for SqlStore {
         f: &CustomFieldFields,
         actor: &Actor,
     ) -> Result<Option<CustomField>> {
-        let mut tx = self.write_tx().await?;
-        let Some(before) = self
-            .field_to_change(&mut tx, company_id, resource_id)
-            .await?
-        else {
+        let Some((mut tx, before)) = self.field_to_change(company_id, resource_id).await? else {
             return Ok(None);
         };
         let change = Change::within(&mut tx, actor, company_id, Entity::CustomField).await?;

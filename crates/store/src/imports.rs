@@ -19,8 +19,8 @@ use crate::model::Millis;
 use crate::open::{new_resource_id, now_millis};
 use crate::query::{month_of, SearchSpec};
 use crate::rows::{
-    apply_order, bind_values, get_i64, get_opt_i64, get_opt_str, get_str, insert_rows, json_list,
-    json_list_from,
+    apply_order, bind_values, execute_keyed, get_i64, get_opt_i64, get_opt_str, get_str,
+    insert_rows, json_list, json_list_from,
 };
 use crate::target_groups::MemberSelection;
 use crate::target_users::{new_row, TargetUserCol};
@@ -457,6 +457,9 @@ fn job_from(r: &sqlx::any::AnyRow) -> Result<Job> {
     })
 }
 
+/// The columns [`checked_from`] reads.
+const CHECKED_COLUMNS: &str = "row_no, resource_id, status, patch, problems";
+
 fn checked_from(r: &sqlx::any::AnyRow) -> Result<CheckedRow> {
     let corrupt = |what: &str, e: serde_json::Error| StoreError::Corrupt(format!("{what}: {e}"));
     Ok(CheckedRow {
@@ -477,15 +480,6 @@ fn json<T: Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| StoreError::Statement(format!("encoding JSON: {e}")))
 }
 
-/// A checked row as the import reads it.
-struct Pending {
-    row_no: i64,
-    resource_id: String,
-    status: Option<RowStatus>,
-    patch: Option<UserPatch>,
-    problems: Vec<Problem>,
-}
-
 impl SqlStore {
     /// Deletes a company's uploads, their rows and its jobs (a company delete).
     pub(crate) async fn delete_company_imports_in(
@@ -493,20 +487,13 @@ impl SqlStore {
         conn: &mut AnyConnection,
         company_id: i64,
     ) -> Result<()> {
-        sqlx::query(
+        let statements = [
             "DELETE FROM import_rows WHERE upload_id IN \
              (SELECT id FROM import_uploads WHERE company_id = $1)",
-        )
-        .bind(company_id)
-        .execute(&mut *conn)
-        .await?;
-        for table in ["import_uploads", "jobs"] {
-            // Table names are the constants above, never input.
-            sqlx::query(&format!("DELETE FROM {table} WHERE company_id = $1"))
-                .bind(company_id)
-                .execute(&mut *conn)
-                .await?;
-        }
+            "DELETE FROM import_uploads WHERE company_id = $1",
+            "DELETE FROM jobs WHERE company_id = $1",
+        ];
+        execute_keyed(conn, company_id, statements).await?;
         Ok(())
     }
 
@@ -628,29 +615,31 @@ impl SqlStore {
         conn: &mut AnyConnection,
         upload_id: i64,
         after_row: i64,
-    ) -> Result<Vec<Pending>> {
-        let rows = sqlx::query(
-            "SELECT row_no, resource_id, status, patch, problems FROM import_rows \
-             WHERE upload_id = $1 AND row_no > $2 ORDER BY row_no LIMIT $3",
-        )
+    ) -> Result<Vec<CheckedRow>> {
+        let rows = rows_after(conn, CHECKED_COLUMNS, upload_id, after_row, IMPORT_BATCH).await?;
+        rows.iter().map(checked_from).collect()
+    }
+}
+
+/// `columns` (one of this module's lists) of an upload's rows after `after_row`, in order, at
+/// most `limit`, read on `db`.
+async fn rows_after<'c>(
+    db: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    columns: &str,
+    upload_id: i64,
+    after_row: i64,
+    limit: i64,
+) -> Result<Vec<sqlx::any::AnyRow>> {
+    let sql = format!(
+        "SELECT {columns} FROM import_rows \
+         WHERE upload_id = $1 AND row_no > $2 ORDER BY row_no LIMIT $3"
+    );
+    Ok(sqlx::query(&sql)
         .bind(upload_id)
         .bind(after_row)
-        .bind(IMPORT_BATCH)
-        .fetch_all(&mut *conn)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let c = checked_from(r)?;
-                Ok(Pending {
-                    row_no: c.row_no,
-                    resource_id: c.resource_id,
-                    status: c.status,
-                    patch: c.patch,
-                    problems: c.problems,
-                })
-            })
-            .collect()
-    }
+        .bind(limit)
+        .fetch_all(db)
+        .await?)
 }
 
 /// Records a job's outcome on `conn`: `Finished`, or `FinishedWithError` when rows were
@@ -695,7 +684,7 @@ async fn job_finished_in(
 fn skip_reason(
     kind: &ImportKind,
     selected: &std::collections::HashSet<&str>,
-    row: &Pending,
+    row: &CheckedRow,
     exists: bool,
 ) -> Option<String> {
     if row.status == Some(RowStatus::Error) || row.patch.is_none() {
@@ -935,15 +924,8 @@ impl ImportStore for SqlStore {
         after_row: i64,
         limit: i64,
     ) -> Result<Vec<UploadRow>> {
-        let rows = sqlx::query(
-            "SELECT row_no, resource_id, cells FROM import_rows \
-             WHERE upload_id = $1 AND row_no > $2 ORDER BY row_no LIMIT $3",
-        )
-        .bind(upload_id)
-        .bind(after_row)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let columns = "row_no, resource_id, cells";
+        let rows = rows_after(&self.pool, columns, upload_id, after_row, limit).await?;
         rows.iter()
             .map(|r| {
                 Ok(UploadRow {
@@ -1092,7 +1074,7 @@ impl ImportStore for SqlStore {
     ) -> Result<Vec<CheckedRow>> {
         let cond = spec.cond.to_condition(self.engine);
         let mut page = Query::select()
-            .expr(Expr::cust("row_no, resource_id, status, patch, problems"))
+            .expr(Expr::cust(CHECKED_COLUMNS))
             .from(Alias::new("import_rows"))
             .and_where(Expr::col(Alias::new("upload_id")).eq(upload_id))
             .cond_where(cond)
@@ -1115,18 +1097,12 @@ impl ImportStore for SqlStore {
         .bind(now)
         .fetch_all(&mut *tx)
         .await?;
-        sqlx::query(
+        let statements = [
             "DELETE FROM import_rows WHERE upload_id IN \
              (SELECT id FROM import_uploads WHERE expire_time <= $1)",
-        )
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        let n = sqlx::query("DELETE FROM import_uploads WHERE expire_time <= $1")
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            "DELETE FROM import_uploads WHERE expire_time <= $1",
+        ];
+        let [_, n] = execute_keyed(&mut tx, now, statements).await?;
         tx.commit().await?;
         Ok(n)
     }

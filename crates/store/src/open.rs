@@ -438,6 +438,22 @@ impl SqlStore {
         self.row_matching(db, key, lock).await
     }
 
+    /// A write transaction and a company's row of `C`'s table by resource id, read and locked
+    /// in it for a change (as [`company_row`](Self::company_row) reads it); `None` when the
+    /// company has no such row.
+    pub(crate) async fn begin_company_change<C: Columns, T: FromColumns>(
+        &self,
+        key: [C; 2],
+        company_id: i64,
+        resource_id: &str,
+    ) -> Result<Option<(WriteTx, T)>> {
+        let mut tx = self.write_tx().await?;
+        let found = self
+            .company_row(&mut *tx, key, (company_id, resource_id), true)
+            .await?;
+        Ok(found.map(|row| (tx, row)))
+    }
+
     /// The row of `C`'s table to change, read and locked in the change's transaction `tx`;
     /// [`StoreError::NotFound`] when there is none.
     pub(crate) async fn row_to_change<C: Columns, T: FromColumns>(

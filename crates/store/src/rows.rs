@@ -3,7 +3,7 @@
 
 use sea_query::{
     Alias, Expr, Iden, InsertStatement, NullOrdering, Order as SqOrder, Query, SelectStatement,
-    SimpleExpr, Value, Values,
+    SimpleExpr, UpdateStatement, Value, Values,
 };
 use sqlx::any::AnyRow;
 use sqlx::postgres::PgRow;
@@ -160,6 +160,38 @@ where
             .map_err(|e| StoreError::Statement(format!("an insert into {table}: {e}")))?;
     }
     Ok(stmt)
+}
+
+/// `UPDATE` of the row of `C`'s table whose `key` column is `id`, to (column, value) pairs as
+/// an aggregate's stored-values function returns them.
+pub(crate) fn update_row_by<C: crate::columns::Columns>(
+    key: C,
+    id: i64,
+    values: impl IntoIterator<Item = (C, Value)>,
+) -> UpdateStatement {
+    Query::update()
+        .table(Alias::new(C::TABLE))
+        .values(values.into_iter().map(|(c, v)| (c, v.into())))
+        .and_where(Expr::col(key).eq(id))
+        .to_owned()
+}
+
+/// Runs hand-written statements whose one parameter, `$1`, is `key`, in order on `conn` (the
+/// deletes of an aggregate and what hangs on it); the rows each changed.
+pub(crate) async fn execute_keyed<const N: usize>(
+    conn: &mut sqlx::AnyConnection,
+    key: i64,
+    statements: [&'static str; N],
+) -> Result<[u64; N]> {
+    let mut changed = [0; N];
+    for (n, sql) in statements.into_iter().enumerate() {
+        changed[n] = sqlx::query(sql)
+            .bind(key)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    }
+    Ok(changed)
 }
 
 /// SQLite's query plan of `sql` with `values` bound, one line a step: for the tests that pin

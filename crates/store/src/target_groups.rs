@@ -10,11 +10,12 @@ use sqlx::AnyConnection;
 use crate::audit::{count_of, Actor, AuditEvent, Change, Entity, Operation};
 use crate::columns::table_columns;
 use crate::model::Millis;
-use crate::open::{new_resource_id, now_millis};
+use crate::open::{new_resource_id, now_millis, WriteTx};
 use crate::priority::priority_name;
 use crate::query::{Cond, SearchSpec};
 use crate::rows::{
-    bind_values, get_bool, get_i64, get_str, insert_rows, or_conflict, FromColumns, ReadColumns,
+    bind_values, execute_keyed, get_bool, get_i64, get_str, insert_rows, or_conflict,
+    update_row_by, FromColumns, ReadColumns,
 };
 use crate::{Result, SqlStore, StoreError, TargetGroupStore};
 
@@ -261,16 +262,10 @@ impl SqlStore {
         f: &TargetGroupFields,
         actor: &Actor,
     ) -> Result<AuditEvent> {
-        let stmt = Query::update()
-            .table(Alias::new(G::TABLE))
-            .values(
-                field_values(f)
-                    .into_iter()
-                    .chain([(G::UpdateTime, Value::from(now_millis()))])
-                    .map(|(c, v)| (c, v.into())),
-            )
-            .and_where(Expr::col(G::Id).eq(before.id))
-            .to_owned();
+        let values = field_values(f)
+            .into_iter()
+            .chain([(G::UpdateTime, Value::from(now_millis()))]);
+        let stmt = update_row_by(G::Id, before.id, values);
         or_conflict(self.execute(&mut *conn, &stmt).await, || {
             duplicate_name(&f.name)
         })?;
@@ -513,26 +508,29 @@ impl SqlStore {
         Ok(())
     }
 
+    /// A write transaction and a company's group, read and locked in it for a change.
+    async fn group_to_change(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+    ) -> Result<Option<(WriteTx, TargetGroup)>> {
+        self.begin_company_change([G::CompanyId, G::ResourceId], company_id, resource_id)
+            .await
+    }
+
     /// Deletes every group of a company and their memberships (a company delete).
     pub(crate) async fn delete_company_groups_in(
         &self,
         conn: &mut AnyConnection,
         company_id: i64,
     ) -> Result<u64> {
-        sqlx::query(
+        let statements = [
             "DELETE FROM target_group_members \
              WHERE group_id IN (SELECT id FROM target_groups WHERE company_id = $1)",
-        )
-        .bind(company_id)
-        .execute(&mut *conn)
-        .await?;
-        Ok(
-            sqlx::query("DELETE FROM target_groups WHERE company_id = $1")
-                .bind(company_id)
-                .execute(conn)
-                .await?
-                .rows_affected(),
-        )
+            "DELETE FROM target_groups WHERE company_id = $1",
+        ];
+        let [_, groups] = execute_keyed(conn, company_id, statements).await?;
+        Ok(groups)
     }
 }
 
@@ -557,16 +555,7 @@ impl TargetGroupStore for SqlStore {
         f: &TargetGroupFields,
         actor: &Actor,
     ) -> Result<Option<TargetGroup>> {
-        let mut tx = self.write_tx().await?;
-        let Some::<TargetGroup>(before) = self
-            .company_row(
-                &mut *tx,
-                [G::CompanyId, G::ResourceId],
-                (company_id, resource_id),
-                true,
-            )
-            .await?
-        else {
+        let Some((mut tx, before)) = self.group_to_change(company_id, resource_id).await? else {
             return Ok(None);
         };
         let event = self
@@ -586,46 +575,23 @@ impl TargetGroupStore for SqlStore {
         resource_id: &str,
         actor: &Actor,
     ) -> Result<Option<TargetGroup>> {
-        let mut tx = self.write_tx().await?;
-        let Some::<TargetGroup>(group) = self
-            .company_row(
-                &mut *tx,
-                [G::CompanyId, G::ResourceId],
-                (company_id, resource_id),
-                true,
-            )
-            .await?
-        else {
+        let Some((mut tx, group)) = self.group_to_change(company_id, resource_id).await? else {
             return Ok(None);
         };
-        // A custom field of the group becomes a field of the whole company, values kept,
-        // rather than going with it.
-        sqlx::query(
+        let statements = [
+            // A custom field of the group becomes a field of the whole company, values kept,
+            // rather than going with it.
             "UPDATE custom_fields SET target_group_id = NULL, owner_type = 'TargetUser' \
              WHERE target_group_id = $1",
-        )
-        .bind(group.id)
-        .execute(&mut *tx)
-        .await?;
-        // A SCIM integration that put its users in the group stops doing so; a SCIM group
-        // deleted here is made again by the provider's next push (docs/scim.md).
-        sqlx::query("UPDATE scim_settings SET group_id = NULL WHERE group_id = $1")
-            .bind(group.id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM scim_groups WHERE group_id = $1")
-            .bind(group.id)
-            .execute(&mut *tx)
-            .await?;
-        // The users stay; only their memberships go (REFERENCE.md C.11).
-        sqlx::query("DELETE FROM target_group_members WHERE group_id = $1")
-            .bind(group.id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM target_groups WHERE id = $1")
-            .bind(group.id)
-            .execute(&mut *tx)
-            .await?;
+            // A SCIM integration that put its users in the group stops doing so; a SCIM group
+            // deleted here is made again by the provider's next push (docs/scim.md).
+            "UPDATE scim_settings SET group_id = NULL WHERE group_id = $1",
+            "DELETE FROM scim_groups WHERE group_id = $1",
+            // The users stay; only their memberships go (REFERENCE.md C.11).
+            "DELETE FROM target_group_members WHERE group_id = $1",
+            "DELETE FROM target_groups WHERE id = $1",
+        ];
+        execute_keyed(&mut tx, group.id, statements).await?;
         let change = Change::within(&mut tx, actor, company_id, Entity::TargetGroup).await?;
         let event = change.event(
             Operation::Delete,

@@ -162,6 +162,18 @@ impl Cond {
             Cond::Custom { cond, .. } => cond.holds_for_null(),
         }
     }
+
+    /// The column a leaf compares; `None` for a combination or a custom field's condition.
+    pub(crate) fn leaf_column(&self) -> Option<&'static str> {
+        match self {
+            Cond::Cmp { column, .. }
+            | Cond::In { column, .. }
+            | Cond::Contains { column, .. }
+            | Cond::Shown { column, .. }
+            | Cond::Null { column, .. } => Some(column),
+            Cond::All(_) | Cond::Any(_) | Cond::Custom { .. } => None,
+        }
+    }
 }
 
 /// How [`Cond::Shown`] writes a non-text column out as text.

@@ -7,7 +7,7 @@ use sqlx::AnyConnection;
 use super::filter::{group_condition, user_condition};
 use super::{ScimCmp, ScimCond, ScimGroupAttr, ScimGroupChange, ScimLink, ScimUserAttr};
 use crate::audit::{Actor, Change, Entity};
-use crate::rows::{bind_values, get_i64, qualified, FromColumns, ReadColumns};
+use crate::rows::{bind_values, count_select, get_i64, qualified, FromColumns, ReadColumns};
 use crate::target_groups::{membership_event, GroupCol, TargetGroup, TargetGroupFields};
 use crate::target_users::{TargetUser, TargetUserCol};
 use crate::{MemberSelection, Result, SqlStore};
@@ -94,11 +94,14 @@ fn group_select() -> sea_query::SelectStatement {
         .to_owned()
 }
 
-/// How many users a condition on `u` selects.
-fn user_count(where_: sea_query::Condition) -> sea_query::SelectStatement {
-    Query::select()
-        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
-        .from_as(Alias::new("target_users"), Alias::new("u"))
+/// How many rows of `table`, aliased `alias`, a condition selects.
+fn count_where(
+    table: &str,
+    alias: &str,
+    where_: sea_query::Condition,
+) -> sea_query::SelectStatement {
+    count_select()
+        .from_as(Alias::new(table), Alias::new(alias))
         .cond_where(where_)
         .to_owned()
 }
@@ -143,7 +146,7 @@ impl SqlStore {
         limit: i64,
     ) -> Result<(i64, Vec<ScimUserRow>)> {
         let where_ = live_users(company_id, cond);
-        let count = user_count(where_.clone());
+        let count = count_where("target_users", "u", where_.clone());
         let page = user_select().cond_where(where_).to_owned();
         self.scim_page(count, page, "u", (offset, limit), user_row)
             .await
@@ -372,11 +375,7 @@ impl SqlStore {
         let where_ = sea_query::Condition::all()
             .add(Expr::col((Alias::new("g"), Alias::new("company_id"))).eq(company_id))
             .add(group_condition(cond, "g", company_id));
-        let count = Query::select()
-            .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
-            .from_as(Alias::new("target_groups"), Alias::new("g"))
-            .cond_where(where_.clone())
-            .to_owned();
+        let count = count_where("target_groups", "g", where_.clone());
         let page = group_select().cond_where(where_).to_owned();
         self.scim_page(count, page, "g", (offset, limit), group_row)
             .await
@@ -576,7 +575,8 @@ mod tests {
                 .to_owned();
             let (sql, values) = store.render(&page);
             let mut plan = sqlite_plan(&conn, &sql, &values);
-            let (sql, values) = store.render(&user_count(live_users(7, &cond)));
+            let (sql, values) =
+                store.render(&count_where("target_users", "u", live_users(7, &cond)));
             let count = sqlite_plan(&conn, &sql, &values);
             plan.extend(count);
             assert!(

@@ -16,10 +16,11 @@ use crate::columns::table_columns;
 use crate::companies::CompanyCol;
 use crate::model::Company;
 use crate::model::Millis;
-use crate::open::{new_resource_id, now_millis};
+use crate::open::{new_resource_id, now_millis, WriteTx};
 use crate::query::SearchSpec;
 use crate::rows::{
-    get_i64, get_str, insert_rows, or_conflict, qualified, FromColumns, ReadColumns, Shifted,
+    execute_keyed, get_i64, get_str, insert_rows, or_conflict, qualified, FromColumns, ReadColumns,
+    Shifted,
 };
 use crate::{Result, SqlStore, StoreError};
 
@@ -310,37 +311,25 @@ impl SqlStore {
         conn: &mut AnyConnection,
         company_id: i64,
     ) -> Result<()> {
-        sqlx::query(
+        let statements = [
             "DELETE FROM scim_field_mappings \
              WHERE setting_id IN (SELECT id FROM scim_settings WHERE company_id = $1)",
-        )
-        .bind(company_id)
-        .execute(&mut *conn)
-        .await?;
-        for table in ["scim_users", "scim_groups", "scim_settings"] {
-            // Table names come from this list, never from input.
-            sqlx::query(&format!("DELETE FROM {table} WHERE company_id = $1"))
-                .bind(company_id)
-                .execute(&mut *conn)
-                .await?;
-        }
+            "DELETE FROM scim_users WHERE company_id = $1",
+            "DELETE FROM scim_groups WHERE company_id = $1",
+            "DELETE FROM scim_settings WHERE company_id = $1",
+        ];
+        execute_keyed(conn, company_id, statements).await?;
         Ok(())
     }
 
-    /// A company's integration, read and locked in `conn` for a change.
+    /// A write transaction and a company's integration, read and locked in it for a change.
     async fn setting_to_change(
         &self,
-        conn: &mut AnyConnection,
         company_id: i64,
         resource_id: &str,
-    ) -> Result<Option<ScimSetting>> {
-        self.company_row(
-            &mut *conn,
-            [S::CompanyId, S::ResourceId],
-            (company_id, resource_id),
-            true,
-        )
-        .await
+    ) -> Result<Option<(WriteTx, ScimSetting)>> {
+        self.begin_company_change([S::CompanyId, S::ResourceId], company_id, resource_id)
+            .await
     }
 }
 
@@ -417,11 +406,7 @@ impl ScimStore for SqlStore {
         name: &str,
         actor: &Actor,
     ) -> Result<Option<ScimSetting>> {
-        let mut tx = self.write_tx().await?;
-        let Some(before) = self
-            .setting_to_change(&mut tx, company_id, resource_id)
-            .await?
-        else {
+        let Some((mut tx, before)) = self.setting_to_change(company_id, resource_id).await? else {
             return Ok(None);
         };
         let now = now_millis();
@@ -457,11 +442,7 @@ impl ScimStore for SqlStore {
         by_reseller: bool,
         actor: &Actor,
     ) -> Result<Option<ScimSetting>> {
-        let mut tx = self.write_tx().await?;
-        let Some(setting) = self
-            .setting_to_change(&mut tx, company_id, resource_id)
-            .await?
-        else {
+        let Some((mut tx, setting)) = self.setting_to_change(company_id, resource_id).await? else {
             return Ok(None);
         };
         let now = now_millis();
@@ -502,24 +483,16 @@ impl ScimStore for SqlStore {
         resource_id: &str,
         actor: &Actor,
     ) -> Result<Option<ScimSetting>> {
-        let mut tx = self.write_tx().await?;
-        let Some(setting) = self
-            .setting_to_change(&mut tx, company_id, resource_id)
-            .await?
-        else {
+        let Some((mut tx, setting)) = self.setting_to_change(company_id, resource_id).await? else {
             return Ok(None);
         };
-        for table in ["scim_field_mappings", "scim_users", "scim_groups"] {
-            // Table names come from this list, never from input.
-            sqlx::query(&format!("DELETE FROM {table} WHERE setting_id = $1"))
-                .bind(setting.id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query("DELETE FROM scim_settings WHERE id = $1")
-            .bind(setting.id)
-            .execute(&mut *tx)
-            .await?;
+        let statements = [
+            "DELETE FROM scim_field_mappings WHERE setting_id = $1",
+            "DELETE FROM scim_users WHERE setting_id = $1",
+            "DELETE FROM scim_groups WHERE setting_id = $1",
+            "DELETE FROM scim_settings WHERE id = $1",
+        ];
+        execute_keyed(&mut tx, setting.id, statements).await?;
         let change = Change::within(&mut tx, actor, company_id, Entity::ScimIntegration).await?;
         let event = change.event(
             Operation::Delete,

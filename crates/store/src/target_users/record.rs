@@ -134,13 +134,8 @@ pub(crate) fn field_values(f: &TargetUserFields) -> [(TargetUserCol, Value); 20]
 pub(crate) fn update_row(id: i64, f: &TargetUserFields, now: Millis) -> sea_query::UpdateStatement {
     let values = field_values(f)
         .into_iter()
-        .chain([(C::UpdateTime, now.into())])
-        .map(|(c, v)| (c, v.into()));
-    sea_query::Query::update()
-        .table(sea_query::Alias::new(C::TABLE))
-        .values(values)
-        .and_where(sea_query::Expr::col(C::Id).eq(id))
-        .to_owned()
+        .chain([(C::UpdateTime, now.into())]);
+    crate::rows::update_row_by(C::Id, id, values)
 }
 
 /// The domain of a lowercase email: what follows its '@' ('' without one), as migration 0013's

@@ -124,14 +124,7 @@ fn domain_leaf_holds(c: &Cond, v: bool) -> bool {
 /// Renders a leaf on `IsDomainVerified` as a probe of the allow-list's unique index on
 /// (company, domain) for the row's stored `email_domain`.
 fn domain_verified_leaf(c: &Cond) -> Option<SimpleExpr> {
-    let column = match c {
-        Cond::Cmp { column, .. }
-        | Cond::In { column, .. }
-        | Cond::Contains { column, .. }
-        | Cond::Shown { column, .. }
-        | Cond::Null { column, .. } => *column,
-        Cond::All(_) | Cond::Any(_) | Cond::Custom { .. } => return None,
-    };
+    let column = c.leaf_column()?;
     if column != DOMAIN_VERIFIED {
         return None;
     }
@@ -163,14 +156,7 @@ fn members(members: sea_query::SelectStatement, outside: bool) -> SimpleExpr {
 /// memberships (index `target_group_members_user`, or the primary key for one group), so that
 /// a group's members are found from the group rather than by probing every user.
 fn group_leaf(c: &Cond, engine: Engine) -> Option<SimpleExpr> {
-    let column = match c {
-        Cond::Cmp { column, .. }
-        | Cond::In { column, .. }
-        | Cond::Contains { column, .. }
-        | Cond::Shown { column, .. }
-        | Cond::Null { column, .. } => *column,
-        Cond::All(_) | Cond::Any(_) | Cond::Custom { .. } => return None,
-    };
+    let column = c.leaf_column()?;
     let of_groups = |cond: Option<Cond>| {
         let mut q = Query::select()
             .column((Alias::new("m"), Alias::new("target_user_id")))
