@@ -533,21 +533,20 @@ impl CompanyStore for SqlStore {
     }
 
     async fn user_counts(&self, company_id: i64, month: i64) -> Result<UserCounts> {
-        let row = sqlx::query(
-            "SELECT CAST(COALESCE(SUM(active), 0) AS BIGINT) AS a, CAST(COALESCE(SUM(inactive), 0) AS BIGINT) AS i, \
-             CAST(COALESCE(SUM(deleted), 0) AS BIGINT) AS d, \
-             CAST(COALESCE(SUM(CASE WHEN month = $1 THEN active + inactive + deleted ELSE 0 END), 0) AS BIGINT) AS m \
-             FROM target_user_counters WHERE company_id = $2",
-        )
-        .bind(month)
-        .bind(company_id)
-        .fetch_one(&self.pool)
-        .await?;
+        let [active, inactive, deleted, added_in_month] = self
+            .ints(
+                "SELECT CAST(COALESCE(SUM(active), 0) AS BIGINT) AS a, CAST(COALESCE(SUM(inactive), 0) AS BIGINT) AS i, \
+                 CAST(COALESCE(SUM(deleted), 0) AS BIGINT) AS d, \
+                 CAST(COALESCE(SUM(CASE WHEN month = $1 THEN active + inactive + deleted ELSE 0 END), 0) AS BIGINT) AS m \
+                 FROM target_user_counters WHERE company_id = $2",
+                &[month, company_id],
+            )
+            .await?;
         Ok(UserCounts {
-            active: get_i64(&row, "a")?,
-            inactive: get_i64(&row, "i")?,
-            deleted: get_i64(&row, "d")?,
-            added_in_month: get_i64(&row, "m")?,
+            active,
+            inactive,
+            deleted,
+            added_in_month,
         })
     }
 }

@@ -48,9 +48,10 @@ pub struct SqlStore {
     /// Writes. On SQLite a single connection, so that writers queue in-process instead of
     /// failing with SQLITE_BUSY when two transactions try to upgrade to a write lock.
     pub(crate) writer: AnyPool,
-    /// The SQLite database file, for the export cursor (`None` on PostgreSQL and for in-memory
-    /// SQLite, which then export through the pool).
-    pub(crate) sqlite_file: Option<std::path::PathBuf>,
+    /// The SQLite database file and the connections that read search pages from it, for the
+    /// export cursor and the pages (`None` on PostgreSQL and for in-memory SQLite, which then
+    /// read through the pool).
+    pub(crate) sqlite_file: Option<Arc<crate::export::sqlite::Readers>>,
     /// Native PostgreSQL options, for the export cursor's own connection.
     pub(crate) pg_export: Option<sqlx::postgres::PgConnectOptions>,
     /// Most connections `pool` opens.
@@ -252,7 +253,8 @@ impl SqlStore {
                 engine: Engine::Sqlite,
                 pool,
                 writer,
-                sqlite_file: on_disk.then_some(file),
+                sqlite_file: on_disk
+                    .then(|| Arc::new(crate::export::sqlite::Readers::new(file, pool_max))),
                 pg_export: None,
                 pool_max,
                 files_were_exposed,
@@ -487,6 +489,30 @@ impl SqlStore {
     }
 
     /// Every row of a rendered SELECT whose first columns are `T`'s read columns, decoded.
+    /// The rows of `N` integers `sql` selects (counters), its `$n` parameters bound to
+    /// `params` in order: on a SQLite file through a kept reader (one hand-over for the
+    /// statement and all its rows), else through the pool.
+    pub(crate) async fn int_rows<const N: usize>(
+        &self,
+        sql: &str,
+        params: &[i64],
+    ) -> Result<Vec<[i64; N]>> {
+        let values = Values(params.iter().map(|p| Value::BigInt(Some(*p))).collect());
+        match &self.sqlite_file {
+            Some(readers) => readers.fetch(sql.to_owned(), values).await,
+            None => self.fetch_all_as(sql, &values).await,
+        }
+    }
+
+    /// The one row of [`SqlStore::int_rows`] an aggregate (`SUM`) selects.
+    pub(crate) async fn ints<const N: usize>(&self, sql: &str, params: &[i64]) -> Result<[i64; N]> {
+        self.int_rows(sql, params)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Corrupt(format!("no row from an aggregate: {sql}")))
+    }
+
     pub(crate) async fn fetch_all_as<T: FromColumns>(
         &self,
         sql: &str,
@@ -928,7 +954,7 @@ impl SqlStore {
         let before = MigrationReport {
             engine: self.engine,
             database: match (&self.sqlite_file, self.engine) {
-                (Some(file), _) => file.display().to_string(),
+                (Some(readers), _) => readers.file().display().to_string(),
                 (None, Engine::Postgres) => postgres_url_without_password(database_url)?,
                 (None, Engine::Sqlite) => database_url.trim().to_owned(),
             },

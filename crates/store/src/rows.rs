@@ -60,6 +60,17 @@ pub(crate) trait FromColumns: Sized {
     fn from_columns<R: ReadColumns + ?Sized>(r: &R) -> Result<Self>;
 }
 
+/// A row of integers (sums of counters), in the SELECT's order.
+impl<const N: usize> FromColumns for [i64; N] {
+    fn from_columns<R: ReadColumns + ?Sized>(r: &R) -> Result<Self> {
+        let mut out = [0; N];
+        for (at, slot) in out.iter_mut().enumerate() {
+            *slot = r.int(at)?;
+        }
+        Ok(out)
+    }
+}
+
 /// [`ReadColumns`] for a driver's row type through its typed getter (`try_get` in sqlx, `get`
 /// in rusqlite): one body for the three drivers.
 macro_rules! read_columns {

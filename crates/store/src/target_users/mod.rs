@@ -29,10 +29,6 @@ pub use record::{email_domain, TargetUser, TargetUserFields};
 pub(crate) use record::{field_values, new_row, TargetUserCol};
 use record::{TargetUserCol as C, CREATE_MONTH_AFTER_READ};
 
-/// Search pages of at least this many rows are read through rusqlite on a file database: from
-/// about here, opening its own connection costs less than sqlx's per-row hand-over saves.
-const RUSQLITE_PAGE_ROWS: i64 = 100;
-
 fn duplicate_email(email: &str) -> StoreError {
     StoreError::Conflict(format!(
         "a target user with the email '{email}' already exists in this company; update that user instead"
@@ -79,22 +75,15 @@ impl SqlStore {
     /// The company's users counted from its counter rows: live active, live inactive, deleted
     /// active and deleted inactive (the cells of [`search::status_cells`]).
     async fn status_counts(&self, company_id: i64) -> Result<[i64; 4]> {
-        let row = sqlx::query(
+        self.ints(
             "SELECT CAST(COALESCE(SUM(active), 0) AS BIGINT) AS a, \
              CAST(COALESCE(SUM(inactive), 0) AS BIGINT) AS i, \
              CAST(COALESCE(SUM(deleted_active), 0) AS BIGINT) AS da, \
              CAST(COALESCE(SUM(deleted - deleted_active), 0) AS BIGINT) AS di \
              FROM target_user_counters WHERE company_id = $1",
+            &[company_id],
         )
-        .bind(company_id)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok([
-            get_i64(&row, "a")?,
-            get_i64(&row, "i")?,
-            get_i64(&row, "da")?,
-            get_i64(&row, "di")?,
-        ])
+        .await
     }
 
     /// Writes what `links` sets for user `user_id`, in its write's transaction.
@@ -791,15 +780,9 @@ impl TargetUserStore for SqlStore {
         let cond = self.rendered(&scoped, total >= search::PROBE_CUSTOM_FROM);
         let (sql, values) = self.user_page_sql(cond, spec, sparse);
         let sql = plan::with_hint(sql, hint.as_deref());
-        if let (Some(file), true) = (self.sqlite_file.clone(), spec.limit >= RUSQLITE_PAGE_ROWS) {
-            // Large pages read in place, as exports do (see `export::sqlite`).
-            let users =
-                tokio::task::spawn_blocking(move || export::sqlite::fetch(&file, &sql, &values))
-                    .await
-                    .map_err(|e| {
-                        StoreError::TaskStopped(format!("the search page reader stopped: {e}"))
-                    })??;
-            return Ok((total, users));
+        if let Some(readers) = &self.sqlite_file {
+            // Pages read in place, as exports do (see `export::sqlite`).
+            return Ok((total, readers.fetch(sql, values).await?));
         }
         Ok((total, self.fetch_all_as(&sql, &values).await?))
     }
@@ -816,7 +799,7 @@ impl TargetUserStore for SqlStore {
         out: ExportSink,
     ) -> Result<()> {
         let (sql, values) = self.user_export_sql(company_id, spec, all, extras);
-        if let Some(file) = self.sqlite_file.clone() {
+        if let Some(file) = self.sqlite_file.as_ref().map(|r| r.file().to_owned()) {
             return tokio::task::spawn_blocking(move || {
                 export::sqlite::export(&file, &sql, &values, &out)
             })
@@ -922,22 +905,19 @@ impl TargetUserStore for SqlStore {
     /// One read of the company's counter rows (one per creation month) gives both the totals
     /// and the months.
     async fn count_summary(&self, company_id: i64, months: &[i64]) -> Result<CountSummary> {
-        let rows = sqlx::query("SELECT month, active, inactive, deleted FROM target_user_counters WHERE company_id = $1")
-            .bind(company_id)
-            .fetch_all(&self.pool)
+        let rows: Vec<[i64; 4]> = self
+            .int_rows(
+                "SELECT month, active, inactive, deleted FROM target_user_counters WHERE company_id = $1",
+                &[company_id],
+            )
             .await?;
         let mut totals = UserCounts::default();
         let mut by_month: HashMap<i64, i64> = HashMap::new();
-        for r in &rows {
-            let (a, i, d) = (
-                get_i64(r, "active")?,
-                get_i64(r, "inactive")?,
-                get_i64(r, "deleted")?,
-            );
+        for [month, a, i, d] in rows {
             totals.active += a;
             totals.inactive += i;
             totals.deleted += d;
-            by_month.insert(get_i64(r, "month")?, a + i + d);
+            *by_month.entry(month).or_default() += a + i + d;
         }
         Ok(CountSummary {
             totals,
