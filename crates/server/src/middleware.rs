@@ -40,6 +40,20 @@ fn sane_request_id(v: &HeaderValue) -> Option<String> {
         .then(|| s.to_owned())
 }
 
+/// Forgets the companies' contexts searches keep when dropped after its request wrote.
+struct ForgetOnWrite<'a> {
+    wrote: Arc<AtomicBool>,
+    lookups: &'a crate::auth::lookups::Lookups,
+}
+
+impl Drop for ForgetOnWrite<'_> {
+    fn drop(&mut self) {
+        if self.wrote.load(Ordering::Acquire) {
+            self.lookups.forget_contexts();
+        }
+    }
+}
+
 /// Request id, access log line and request metrics.
 pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
@@ -60,15 +74,20 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     // Whatever the handler logs is tied to the request by the span; an error it builds can name
     // the id through `request::current_id`.
     let span = tracing::info_span!("request", request_id = %id);
-    let (mut resp, wrote) =
-        rollcall_store::track_writes(request::with_id(id.clone(), next.run(req)))
+    let wrote = Arc::new(AtomicBool::new(false));
+    // What searches keep of a company may have changed with a write: this replica reads it
+    // again. On drop, so that a request cut after its write (its client went away) forgets too.
+    let forget = ForgetOnWrite {
+        wrote: wrote.clone(),
+        lookups: &state.lookups,
+    };
+    let mut resp =
+        rollcall_store::track_writes(wrote.clone(), request::with_id(id.clone(), next.run(req)))
             .instrument(span)
             .await;
+    drop(forget);
+    let wrote = wrote.load(Ordering::Acquire);
     let (client_id, company) = ctx.take();
-    if wrote {
-        // What searches keep of a company may have changed: this replica reads it again.
-        state.lookups.forget_contexts();
-    }
     if wrote && !client_id.is_empty() && state.store.has_read_replica() {
         // Before the reply leaves: the client's next read, on any server, must see this write
         // (`crate::replica`). A failure only costs that rule for this write, so it is logged.

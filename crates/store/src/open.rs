@@ -5,7 +5,6 @@
 //! `$1..$n` in order of appearance (which SQLite also numbers that way). Where the engines differ
 //! (schema details, pool shape) the difference is spelled out here, keyed on [`Engine`].
 
-use std::cell::Cell;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -488,10 +487,10 @@ impl SqlStore {
         Ok((total, self.fetch_all_as(&sql, &values).await?))
     }
 
-    /// Every row of a rendered SELECT whose first columns are `T`'s read columns, decoded.
     /// The rows of `N` integers `sql` selects (counters), its `$n` parameters bound to
     /// `params` in order: on a SQLite file through a kept reader (one hand-over for the
-    /// statement and all its rows), else through the pool.
+    /// statement and all its rows), else through the pool. SQLite numbers `$n` by first
+    /// appearance, so `sql` must name `$1` before `$2`, as the module's rule says.
     pub(crate) async fn int_rows<const N: usize>(
         &self,
         sql: &str,
@@ -513,6 +512,7 @@ impl SqlStore {
             .ok_or_else(|| StoreError::Corrupt(format!("no row from an aggregate: {sql}")))
     }
 
+    /// Every row of a rendered SELECT whose first columns are `T`'s read columns, decoded.
     pub(crate) async fn fetch_all_as<T: FromColumns>(
         &self,
         sql: &str,
@@ -1081,23 +1081,19 @@ pub fn check_sqlite_copy(file: &Path) -> Result<SqliteCopySummary> {
 }
 
 tokio::task_local! {
-    static WROTE: Cell<bool>;
+    static WROTE: Arc<AtomicBool>;
 }
 
-/// Runs `fut` (a request) and says whether it opened a write transaction on this store.
-pub async fn track_writes<F: Future>(fut: F) -> (F::Output, bool) {
-    WROTE
-        .scope(Cell::new(false), async move {
-            let out = fut.await;
-            (out, WROTE.with(Cell::get))
-        })
-        .await
+/// Runs `fut` (a request), setting `wrote` when it opens a write transaction on this store. The
+/// flag outlives `fut`: a request dropped after its write (its client went away) still shows it.
+pub async fn track_writes<F: Future>(wrote: Arc<AtomicBool>, fut: F) -> F::Output {
+    WROTE.scope(wrote, fut).await
 }
 
 /// Notes, for [`track_writes`], that the running request writes. Outside a tracked request (a
 /// background job, a tool) it does nothing.
 pub(crate) fn writing() {
-    let _ = WROTE.try_with(|w| w.set(true));
+    let _ = WROTE.try_with(|w| w.store(true, std::sync::atomic::Ordering::Release));
 }
 
 /// The replica a [`SqlStore`] may read from, and what the last check found; `replica.rs`

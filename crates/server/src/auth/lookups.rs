@@ -43,9 +43,10 @@ pub struct CompanyContext {
 pub struct Lookups {
     callers: Cache<String, CallerRow>,
     companies: Cache<String, Company>,
-    contexts: Cache<i64, Arc<CompanyContext>>,
+    /// Each with the era it was read in: only the current era's are used.
+    contexts: Cache<i64, (u64, Arc<CompanyContext>)>,
     /// Bumped by every forgetting of contexts, so that a context read before a write and
-    /// stored after it is not kept.
+    /// stored after it is not used.
     context_era: Arc<AtomicU64>,
 }
 
@@ -100,13 +101,19 @@ impl Lookups {
     /// hand back to [`Lookups::keep_context`] when it has to be read.
     pub fn context(&self, company_id: i64) -> (Option<Arc<CompanyContext>>, u64) {
         let era = self.context_era.load(Ordering::Acquire);
-        (self.contexts.get(&company_id), era)
+        let kept = self
+            .contexts
+            .get(&company_id)
+            .filter(|(read_in, _)| *read_in == era)
+            .map(|(_, context)| context);
+        (kept, era)
     }
 
-    /// Keeps a context read from the primary in era `era`, unless a write came since.
+    /// Keeps a context read from the primary in era `era`; one stored after a later write is
+    /// never used (its era is past).
     pub fn keep_context(&self, company_id: i64, era: u64, context: Arc<CompanyContext>) {
         if self.context_era.load(Ordering::Acquire) == era {
-            self.contexts.insert(company_id, context);
+            self.contexts.insert(company_id, (era, context));
         }
     }
 

@@ -24,7 +24,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::export::{Cell, ExportOptions};
 use crate::extract::KJson;
 use crate::routes::files::{self, ExportKind, ExportRequest};
-use crate::routes::target_users::{search_view, target_user_search};
+use crate::routes::target_users::{search_view, target_user_filter_now, target_user_search};
 use crate::routes::user_extras::{self, group_not_found};
 use crate::routes::written;
 use crate::scope::{Read, Scoped, Write};
@@ -687,7 +687,7 @@ async fn add_users(
             filter: req.filter,
             ..Default::default()
         };
-        let (spec, _, _) = target_user_search(state, &search, company).await?;
+        let spec = target_user_filter_now(state, &search, company).await?;
         MemberSelection::AllExcept {
             cond: spec.cond,
             excluded: req.excluded_resource_id_list.unwrap_or_default(),

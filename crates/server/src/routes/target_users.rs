@@ -49,11 +49,30 @@ pub async fn target_user_search(
     req: &SearchRequest,
     company: &Company,
 ) -> ApiResult<(SearchSpec, Paging, Arc<CompanyContext>)> {
+    parse_user_search(state, req, company, false).await
+}
+
+/// [`target_user_search`] for a write that selects users by a filter: the company's fields as
+/// stored now, never a kept copy (docs/api.md: writes act on the company as stored now).
+pub async fn target_user_filter_now(
+    state: &AppState,
+    req: &SearchRequest,
+    company: &Company,
+) -> ApiResult<SearchSpec> {
+    Ok(parse_user_search(state, req, company, true).await?.0)
+}
+
+async fn parse_user_search(
+    state: &AppState,
+    req: &SearchRequest,
+    company: &Company,
+    now: bool,
+) -> ApiResult<(SearchSpec, Paging, Arc<CompanyContext>)> {
     let parse = |context: &CompanyContext| {
         let fields = fields::TARGET_USERS.with_extra(user_extras::custom_specs(&context.fields));
         crate::paging::search_spec(req, state.config.max_page_size, &fields, company)
     };
-    let (context, kept) = user_extras::company_context(state, company.id, false).await?;
+    let (context, kept) = user_extras::company_context(state, company.id, now).await?;
     match parse(&context) {
         Ok((spec, paging)) => Ok((spec, paging, context)),
         // A field made through another replica in the last second is not in a kept copy yet.

@@ -85,14 +85,13 @@ async fn render(
 async fn whole(
     state: &AppState,
     caller: &ScimCaller,
-    body: &Bytes,
+    body: &Value,
 ) -> ScimResult<(String, Option<String>, Vec<i64>)> {
-    let body = body_json(body)?;
-    let name = name_of(field(&body, "displayName"))?;
-    let external_id = field(&body, "externalId")
+    let name = name_of(field(body, "displayName"))?;
+    let external_id = field(body, "externalId")
         .and_then(scalar_text)
         .filter(|e| !e.is_empty());
-    let members = resolve(state, caller, &member_ids(field(&body, "members"))?, false).await?;
+    let members = resolve(state, caller, &member_ids(field(body, "members"))?, false).await?;
     Ok((name, external_id, members))
 }
 
@@ -236,6 +235,7 @@ pub async fn create(
     caller: ScimCaller,
     body: Bytes,
 ) -> ScimResult<Response> {
+    let body = body_json(&body)?;
     let (name, external_id, members) = whole(&state, &caller, &body).await?;
     let row = state
         .store
@@ -264,6 +264,7 @@ pub async fn replace(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ScimResult<Response> {
+    let body = body_json(&body)?;
     let group = state
         .store
         .scim_group(caller.company.id, &id)

@@ -177,6 +177,8 @@ async fn a_change_elsewhere_shows_within_the_second(engine: Engine) {
     .await
     .expect("field");
     assert_eq!(resp.status(), StatusCode::OK);
+    let desk: Value = resp.json().await.expect("json");
+    let desk = desk["data"]["resourceId"].as_str().expect("id").to_owned();
     let resp = other_call(
         reqwest::Method::POST,
         "/api/target-groups",
@@ -187,10 +189,11 @@ async fn a_change_elsewhere_shows_within_the_second(engine: Engine) {
     .expect("group");
     assert_eq!(resp.status(), StatusCode::OK);
     let group: Value = resp.json().await.expect("json");
+    let group = group["data"]["resourceId"].as_str().expect("id").to_owned();
     let resp = other_call(
         reqwest::Method::PUT,
         &format!("/api/target-users/{user}"),
-        json!({"targetGroupResourceIds": [group["data"]["resourceId"]],
+        json!({"targetGroupResourceIds": [&group],
                "customFields": [{"name": "Desk", "value": "D-12"}]}),
     )
     .send()
@@ -223,6 +226,27 @@ async fn a_change_elsewhere_shows_within_the_second(engine: Engine) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // A write that picks users by a filter reads the fields as stored now: a field the other
+    // server switched off is refused at once, though this server's kept copy still has it.
+    let resp = other_call(
+        reqwest::Method::PUT,
+        &format!("/api/custom-fields/{desk}"),
+        json!({"isActive": false}),
+    )
+    .send()
+    .await
+    .expect("deactivate");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (s, b) = srv
+        .put(
+            &format!("/api/target-groups/{group}/users"),
+            &root,
+            json!({"selectAll": true, "filter": {"filterGroups": [{"filterItems": [
+                {"fieldName": "Desk", "operator": "=", "value": "D-12"}]}]}}),
+            &scope(&c),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
     // An unknown field is still refused, after the copy was read again.
     let (s, b) = srv
         .post(SEARCH, &root, by_field("Nope", "x"), &scope(&c))
