@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::tu::scope;
+use crate::common::tu::{create_group, define_field, scope};
 use crate::common::{Engine, TestServer};
 use reqwest::StatusCode;
 use rollcall_server::{Config, Server};
@@ -75,31 +75,6 @@ fn custom_values(row: &Value) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-async fn add_group(srv: &TestServer, token: &str, company: &str, name: &str) -> String {
-    let (s, b) = srv
-        .post(
-            "/api/target-groups",
-            token,
-            json!({"name": name}),
-            &scope(company),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    b["data"]["resourceId"].as_str().expect("id").to_owned()
-}
-
-async fn add_field(srv: &TestServer, token: &str, company: &str, name: &str) {
-    let (s, b) = srv
-        .post(
-            "/api/custom-fields",
-            token,
-            json!({"name": name, "fieldDataType": "String"}),
-            &scope(company),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-}
-
 async fn a_change_here_shows_in_the_next_search(engine: Engine) {
     let Some(srv) = TestServer::start(engine).await else {
         return;
@@ -116,8 +91,14 @@ async fn a_change_here_shows_in_the_next_search(engine: Engine) {
     assert!(group_names(&row).is_empty(), "{row}");
     assert!(custom_values(&row).is_empty(), "{row}");
 
-    let group = add_group(&srv, &root, &c, "Finance").await;
-    add_field(&srv, &root, &c, "Cost Centre").await;
+    let group = create_group(&srv, &root, &c, "Finance").await;
+    define_field(
+        &srv,
+        &root,
+        &c,
+        json!({"name": "Cost Centre", "fieldDataType": "String"}),
+    )
+    .await;
     let (s, b) = srv
         .put(
             &format!("/api/target-users/{user}"),

@@ -2,19 +2,10 @@
 //! company limit, bulk update), values on target users by id or name with type checks and
 //! required fields, and what deactivating and deleting a definition does to them.
 
-use crate::common::tu::scope;
+use crate::common::tu::{define_field as define, scope};
 use crate::common::{assert_error, message, Engine, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-async fn define(srv: &TestServer, token: &str, company: &str, body: Value) -> String {
-    let (s, b) = srv
-        .post("/api/custom-fields", token, body.clone(), &scope(company))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{body}: {b}");
-    assert_eq!(b["message"], "Custom field created.", "{b}");
-    b["data"]["resourceId"].as_str().expect("id").to_owned()
-}
 
 /// A new target group and a String field that belongs to it: (group id, field id).
 async fn group_with_field(

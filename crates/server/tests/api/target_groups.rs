@@ -2,27 +2,10 @@
 //! memberships by id and by filter, the counts kept in each group's row against the members
 //! a search finds, the `TargetGroup` filter, a user's groups, and company scoping.
 
-use crate::common::tu::scope;
+use crate::common::tu::{create_group, scope};
 use crate::common::{assert_error, message, Engine, TestServer, SCOPE};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-async fn create_group(srv: &TestServer, token: &str, company: &str, name: &str) -> String {
-    let (s, b) = srv
-        .post(
-            "/api/target-groups",
-            token,
-            json!({"name": name, "priority": "Medium"}),
-            &scope(company),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "create group {name}: {b}");
-    assert_eq!(b["message"], "Target group created.", "{b}");
-    b["data"]["resourceId"]
-        .as_str()
-        .expect("resourceId")
-        .to_owned()
-}
 
 async fn user(srv: &TestServer, token: &str, company: &str, email: &str, extra: Value) -> String {
     let mut body = json!({"email": email, "firstName": "F", "lastName": "L"});

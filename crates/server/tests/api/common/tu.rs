@@ -496,3 +496,31 @@ pub fn assert_input_error(what: &str, status: StatusCode, body: &Value, needles:
         );
     }
 }
+
+/// A new target group of `company` named `name`; its resource id.
+pub async fn create_group(srv: &TestServer, token: &str, company: &str, name: &str) -> String {
+    let (s, b) = srv
+        .post(
+            "/api/target-groups",
+            token,
+            json!({"name": name, "priority": "Medium"}),
+            &scope(company),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "create group {name}: {b}");
+    assert_eq!(b["message"], "Target group created.", "{b}");
+    b["data"]["resourceId"]
+        .as_str()
+        .expect("resourceId")
+        .to_owned()
+}
+
+/// A new custom field of `company` as `body` defines it; its resource id.
+pub async fn define_field(srv: &TestServer, token: &str, company: &str, body: Value) -> String {
+    let (s, b) = srv
+        .post("/api/custom-fields", token, body.clone(), &scope(company))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}: {b}");
+    assert_eq!(b["message"], "Custom field created.", "{b}");
+    b["data"]["resourceId"].as_str().expect("id").to_owned()
+}
