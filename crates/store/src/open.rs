@@ -68,6 +68,27 @@ pub const DEFAULT_POSTGRES_POOL_SIZE: u32 = 16;
 /// The largest pool size [`SqlStore::open_with_pool_size`] accepts.
 pub const MAX_POOL_SIZE: u32 = 1000;
 
+/// A connection idle at least this long is pinged before it is handed out again.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
+/// The options every PostgreSQL pool starts from. sqlx pings each connection before handing it
+/// out, one more round trip per statement: without it, a tenth more searches and count
+/// summaries a second (docs/performance.md, "The allocator, pings, and what the load generator
+/// parses"). A connection idle long enough for the server to have gone away or restarted is
+/// still pinged, and dropped if the ping fails.
+pub(crate) fn postgres_pool() -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for < PING_AFTER_IDLE {
+                    return Ok(true);
+                }
+                Ok(sqlx::Connection::ping(conn).await.is_ok())
+            })
+        })
+}
+
 /// Whether `n` is an accepted pool size; the `Err` says what is (`must be ..., not n`).
 pub fn check_pool_size(n: u32) -> std::result::Result<(), String> {
     if n == 0 || n > MAX_POOL_SIZE {
@@ -228,6 +249,7 @@ impl SqlStore {
             }
             let opts = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
             let writer = AnyPoolOptions::new()
+                .test_before_acquire(false)
                 .max_connections(1)
                 .after_connect(sqlite_writer_pragmas)
                 .connect_with(opts.clone())
@@ -243,7 +265,10 @@ impl SqlStore {
                 }
             }
             let pool_max = pool_size.unwrap_or(DEFAULT_SQLITE_POOL_SIZE);
+            // A SQLite connection cannot go stale: no ping before each statement, which would be
+            // one more hand-over to its thread.
             let pool = AnyPoolOptions::new()
+                .test_before_acquire(false)
                 .max_connections(pool_max)
                 .after_connect(sqlite_pragmas)
                 .connect_with(opts)
@@ -265,7 +290,7 @@ impl SqlStore {
                 .application_name("rollcall export")
                 .disable_statement_logging();
             let pool_max = pool_size.unwrap_or(DEFAULT_POSTGRES_POOL_SIZE);
-            let pool = AnyPoolOptions::new()
+            let pool = postgres_pool()
                 .max_connections(pool_max)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::any::AnyConnectOptions;
 use sqlx::ConnectOptions;
 
 use crate::open::{Engine, Replica, SqlStore};
@@ -47,7 +47,7 @@ impl SqlStore {
         let native = sqlx::postgres::PgConnectOptions::from_str(url)?
             .application_name("rollcall export")
             .disable_statement_logging();
-        let pool = AnyPoolOptions::new()
+        let pool = crate::open::postgres_pool()
             .max_connections(self.pool_max)
             // A replica that went away must not hold a read for long before it falls back.
             .acquire_timeout(CHECK_TIMEOUT)

@@ -10,6 +10,10 @@ use rollcall_server::{Config, Server};
 use rollcall_store::Store;
 use serde_json::Value;
 
+/// The allocator the `rollcall` binary runs the server with, so that figures match it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ID: &str = "bench";
 const SECRET: &str = "bench-secret-0123456789abcdef";
 
