@@ -513,9 +513,11 @@ impl SqlStore {
     }
 
     /// The rows of `N` integers `sql` selects (counters), its `$n` parameters bound to
-    /// `params` in order: on a SQLite file through a kept reader (one hand-over for the
-    /// statement and all its rows), else through the pool. SQLite numbers `$n` by first
-    /// appearance, so `sql` must name `$1` before `$2`, as the module's rule says.
+    /// `params` in order: on a SQLite file through a kept reader, on the calling thread
+    /// ([`Readers::fetch_small`](crate::export::sqlite::Readers::fetch_small)), so `sql` must
+    /// read few rows by an index, as a company's counters are; else through the pool. SQLite
+    /// numbers `$n` by first appearance, so `sql` must name `$1` before `$2`, as the module's
+    /// rule says.
     pub(crate) async fn int_rows<const N: usize>(
         &self,
         sql: &str,
@@ -523,7 +525,7 @@ impl SqlStore {
     ) -> Result<Vec<[i64; N]>> {
         let values = Values(params.iter().map(|p| Value::BigInt(Some(*p))).collect());
         match &self.sqlite_file {
-            Some(readers) => readers.fetch(sql.to_owned(), values).await,
+            Some(readers) => readers.fetch_small(sql.to_owned(), values).await,
             None => self.fetch_all_as(sql, &values).await,
         }
     }

@@ -231,4 +231,4 @@ async fn a_refused_batch_counts_nothing(s: &SqlStore) {
     check(s, c.id, &model, "refused inserts").await;
 }
 
-engines!(counters_follow_every_write, a_refused_batch_counts_nothing);
+engines!(file: counters_follow_every_write, a_refused_batch_counts_nothing);
