@@ -18,7 +18,7 @@ use crate::fields::{FieldKind, FieldSpec, Fields};
 
 pub use parse::{parse_filter, parse_filter_in, parse_order, FilterContext};
 pub(crate) use render::{custom_value_of, escape_like};
-pub use value::{month_of, parse_month};
+pub use value::{month_bounds, month_of, parse_month};
 
 /// Deepest nesting of filter groups accepted.
 pub const MAX_DEPTH: usize = 8;

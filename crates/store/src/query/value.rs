@@ -92,6 +92,19 @@ pub fn month_of(millis: i64) -> i64 {
     i64::from(t.year()) * 100 + i64::from(t.month())
 }
 
+/// The first millisecond (UTC) of month YYYYMM, and of the month after it; `None` for a number
+/// that is not a month.
+pub fn month_bounds(month: i64) -> Option<(i64, i64)> {
+    let start = |y: i64, m: i64| {
+        Utc.with_ymd_and_hms(i32::try_from(y).ok()?, u32::try_from(m).ok()?, 1, 0, 0, 0)
+            .single()
+            .map(|t| t.timestamp_millis())
+    };
+    let (y, m) = (month / 100, month % 100);
+    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    Some((start(y, m)?, start(ny, nm)?))
+}
+
 /// `[start, end)` in milliseconds: a whole UTC day for an ISO date, one millisecond for an ISO
 /// date-time (exact with a zone, UTC without: [`rollcall_types::time::parse_iso`]); in the
 /// company's `display` format, on its clock, the local day, minute or second the value shows

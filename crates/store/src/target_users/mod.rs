@@ -10,14 +10,14 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use futures::{future, TryStreamExt};
-use sea_query::{Alias, Expr, Query};
+use sea_query::{Alias, Condition, Expr, Query, SimpleExpr};
 use sqlx::AnyConnection;
 
 use crate::audit::{self, Actor, Change, Entity, Operation};
 use crate::export::{self, send_all, ExportSink};
 use crate::model::*;
 use crate::open::{new_resource_id, Engine};
-use crate::query::{month_of, CmpOp, Cond, SearchSpec, Val};
+use crate::query::{month_bounds, month_of, CmpOp, Cond, SearchSpec, Val};
 use crate::rows::{
     bind_values, count_select, get_bool, get_i64, get_str, insert_rows, or_conflict, FromColumns,
     ReadColumns,
@@ -777,14 +777,35 @@ impl TargetUserStore for SqlStore {
         );
         // Many matches: a page probes each user's custom values along the sort order instead
         // of gathering every match first.
-        let cond = self.rendered(&scoped, total >= search::PROBE_CUSTOM_FROM);
+        let mut cond = self.rendered(&scoped, total >= search::PROBE_CUSTOM_FROM);
+        let skipped;
+        let (spec, reversed) = match self.month_skip(company_id, spec).await? {
+            Some(skip) => {
+                cond = Condition::all().add(cond).add(skip.bound);
+                let mut order = spec.order.clone();
+                if skip.reversed {
+                    order.iter_mut().for_each(|o| o.ascending = !o.ascending);
+                }
+                skipped = SearchSpec {
+                    order,
+                    offset: skip.offset,
+                    ..spec.clone()
+                };
+                (&skipped, skip.reversed)
+            }
+            None => (spec, false),
+        };
         let (sql, values) = self.user_page_sql(cond, spec, sparse);
         let sql = plan::with_hint(sql, hint.as_deref());
-        if let Some(readers) = &self.sqlite_file {
+        let mut page: Vec<TargetUser> = match &self.sqlite_file {
             // Pages read in place, as exports do (see `export::sqlite`).
-            return Ok((total, readers.fetch(sql, values).await?));
+            Some(readers) => readers.fetch(sql, values).await?,
+            None => self.fetch_all_as(&sql, &values).await?,
+        };
+        if reversed {
+            page.reverse();
         }
-        Ok((total, self.fetch_all_as(&sql, &values).await?))
+        Ok((total, page))
     }
 
     /// Streams the users a search selects (every match when `all`, else the spec's page) into
@@ -928,6 +949,104 @@ impl TargetUserStore for SqlStore {
         })
     }
 }
+
+impl SqlStore {
+    /// Where a deep page in creation order can start instead of the company's first row: a
+    /// bound on `create_time` at the start of the month its offset falls in, and the offset
+    /// left within that month (or, for a page nearer the month's far end, the month read
+    /// backwards from there). The counters hold how many users each month has in each status
+    /// cell, so this applies when they answer the filter too (none, or Status and IsDeleted
+    /// alone): skipping an offset otherwise reads every index entry it skips
+    /// (docs/performance.md, "A deep page starts at its month").
+    async fn month_skip(&self, company_id: i64, spec: &SearchSpec) -> Result<Option<MonthSkip>> {
+        let [first, tie] = spec.order.as_slice() else {
+            return Ok(None);
+        };
+        let creation_order = first.column == C::CreateTime.name()
+            && first.custom.is_none()
+            && tie.column == C::Id.name()
+            && tie.ascending == first.ascending;
+        if spec.offset < MONTH_SKIP_FROM || !creation_order {
+            return Ok(None);
+        }
+        let Some(cells) = search::status_cells(&spec.cond) else {
+            return Ok(None);
+        };
+        let rows: Vec<[i64; 5]> = self
+            .int_rows(
+                "SELECT month, active, inactive, deleted_active, deleted - deleted_active \
+                 FROM target_user_counters WHERE company_id = $1",
+                &[company_id],
+            )
+            .await?;
+        let mut months: Vec<(i64, i64)> = rows
+            .iter()
+            .map(|[month, counts @ ..]| {
+                let n = counts
+                    .iter()
+                    .zip(cells)
+                    .filter(|(_, on)| *on)
+                    .map(|(n, _)| n);
+                (*month, n.sum())
+            })
+            .collect();
+        months.sort_unstable();
+        if !first.ascending {
+            months.reverse();
+        }
+        let mut before = 0;
+        for (i, (month, n)) in months.into_iter().enumerate() {
+            if before + n <= spec.offset {
+                before += n;
+                continue;
+            }
+            let Some((start, end)) = month_bounds(month) else {
+                return Ok(None);
+            };
+            let left = spec.offset - before;
+            // A page inside the month nearer its far end is read from that end, in the
+            // opposite order, and turned round: at most half a month is walked.
+            let from_end = n - left - spec.limit;
+            if from_end >= 0 && from_end < left {
+                return Ok(Some(MonthSkip {
+                    bound: Expr::col(C::CreateTime)
+                        .gte(start)
+                        .and(Expr::col(C::CreateTime).lt(end)),
+                    offset: from_end,
+                    reversed: true,
+                }));
+            }
+            if i == 0 {
+                return Ok(None);
+            }
+            let bound = if first.ascending {
+                Expr::col(C::CreateTime).gte(start)
+            } else {
+                Expr::col(C::CreateTime).lt(end)
+            };
+            return Ok(Some(MonthSkip {
+                bound,
+                offset: left,
+                reversed: false,
+            }));
+        }
+        // The offset is past the last match: the page is empty however it is read.
+        Ok(None)
+    }
+}
+
+/// Where a deep page in creation order starts ([`SqlStore::month_skip`]).
+struct MonthSkip {
+    /// The rows' `create_time` range, added to the search's condition.
+    bound: SimpleExpr,
+    /// The offset left inside that range.
+    offset: i64,
+    /// The range is read in the opposite order and the page turned round.
+    reversed: bool,
+}
+
+/// The smallest offset worth a read of the month counters: below it the walk is short.
+const MONTH_SKIP_FROM: i64 = 10_000;
 
 /// What a single-user write found.
 #[derive(Debug, Clone, PartialEq, Eq)]

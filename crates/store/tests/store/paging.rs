@@ -104,4 +104,85 @@ async fn boundaries(s: &SqlStore) {
     assert_eq!(once, again);
 }
 
-engines!(file: pages_cover_the_sorted_selection_once, boundaries);
+/// Which users of the model a filter keeps.
+type Keep<'a> = dyn Fn(&TargetUser) -> bool + 'a;
+
+/// Pages deep enough (offset 10,000 and on) to start at the month their offset falls in, from
+/// the month counters: in creation order both ways, unfiltered and filtered on Status and
+/// IsDeleted, they hold exactly the rows the model puts there, including pages that cross a
+/// month's edge and pages past the end.
+async fn deep_pages_start_at_their_month(s: &SqlStore) {
+    let c = company(s, None, "Acme", STATUS_ACTIVE).await;
+    let users = load(s, c.id, 14_000).await;
+    // Deleted users in every month, some active and some not.
+    let mut deleted = std::collections::HashSet::new();
+    for u in users.iter().step_by(7) {
+        s.delete_target_user(c.id, &u.resource_id, &actor())
+            .await
+            .expect("delete");
+        deleted.insert(u.id);
+    }
+    let conds: [(Cond, &Keep); 3] = [
+        (Cond::All(vec![]), &|_| true),
+        (filter(vec![item("Status", "Include", "1")], None), &|u| {
+            u.fields.is_active
+        }),
+        (filter(vec![item("IsDeleted", "=", false)], None), &|u| {
+            !deleted.contains(&u.id)
+        }),
+    ];
+    let mut edge_pages = 0;
+    for (cond, keep) in &conds {
+        for ascending in [true, false] {
+            let mut want: Vec<&TargetUser> = users.iter().filter(|u| keep(u)).collect();
+            want.sort_by_key(|u| (u.create_time, u.id));
+            if !ascending {
+                want.reverse();
+            }
+            let len = want.len() as i64;
+            assert!(len > 10_100, "enough matches to reach a deep page");
+            // Where one month's users give way to the next: pages that end just before it (read
+            // from the month's far end), cross it, start on it and just after.
+            let edges = (1..want.len())
+                .filter(|&i| {
+                    query::month_of(want[i].create_time) != query::month_of(want[i - 1].create_time)
+                })
+                .flat_map(|i| {
+                    [
+                        i as i64 - 60,
+                        i as i64 - 50,
+                        i as i64 - 3,
+                        i as i64,
+                        i as i64 + 1,
+                    ]
+                });
+            let offsets: Vec<i64> = [10_000, 10_001, len - 5, len - 1, len, len + 100]
+                .into_iter()
+                .chain(edges)
+                .filter(|o| *o >= 10_000)
+                .collect();
+            edge_pages += offsets.len() - 6;
+            let order = vec![order("create_time", ascending), order("id", ascending)];
+            for offset in offsets {
+                let (total, page) = s
+                    .search_target_users(c.id, &spec(cond.clone(), order.clone(), offset, 50))
+                    .await
+                    .expect("search");
+                assert_eq!(total, len, "total of {cond:?}");
+                let expected = want
+                    .iter()
+                    .skip(usize::try_from(offset).expect("offset"))
+                    .take(50)
+                    .copied();
+                assert_eq!(
+                    ids(page.iter()),
+                    ids(expected),
+                    "page at {offset}, ascending {ascending}, {cond:?}"
+                );
+            }
+        }
+    }
+    assert!(edge_pages > 0, "some month's edge lies past offset 10,000");
+}
+
+engines!(file: pages_cover_the_sorted_selection_once, boundaries, deep_pages_start_at_their_month);
