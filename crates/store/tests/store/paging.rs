@@ -141,20 +141,16 @@ async fn deep_pages_start_at_their_month(s: &SqlStore) {
             }
             let len = want.len() as i64;
             assert!(len > 10_100, "enough matches to reach a deep page");
-            // Where one month's users give way to the next: pages that end just before it (read
-            // from the month's far end), cross it, start on it and just after.
+            // Where one month's users give way to the next: pages that end 1,050 rows before it
+            // and just before it (read from the month's far end: a deep page and a shallow one),
+            // cross it, start on it and just after.
             let edges = (1..want.len())
                 .filter(|&i| {
                     query::month_of(want[i].create_time) != query::month_of(want[i - 1].create_time)
                 })
                 .flat_map(|i| {
-                    [
-                        i as i64 - 60,
-                        i as i64 - 50,
-                        i as i64 - 3,
-                        i as i64,
-                        i as i64 + 1,
-                    ]
+                    let i = i as i64;
+                    [i - 1100, i - 60, i - 50, i - 3, i, i + 1]
                 });
             let offsets: Vec<i64> = [10_000, 10_001, len - 5, len - 1, len, len + 100]
                 .into_iter()
