@@ -15,9 +15,8 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use commands::{audit, clients, companies, fields, groups, keys, profile, serve, token, users};
 
-/// mimalloc rather than glibc's malloc: under many concurrent requests glibc's arenas were a
-/// seventh of the server's CPU and contended (docs/performance.md: "The allocator, pings, and
-/// what the load generator parses").
+/// mimalloc rather than glibc's malloc, whose arenas contended under many concurrent requests
+/// (docs/performance.md: "The allocator, pings, and what the load generator parses").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -273,8 +273,8 @@ async fn run(
         let (http, base, token, cid) = (http.clone(), base.clone(), token.clone(), cid.clone());
         throughput(seconds, move || {
             let (http, base, token, cid) = (http.clone(), base.clone(), token.clone(), cid.clone());
-            // Read whole but not parsed, like the count summaries (and wrk): parsing each page
-            // into a JSON tree was an eighth of the process's CPU, taken from the server.
+            // Read whole but not parsed, like the count summaries (and wrk): the generator's
+            // parsing would take CPU from the server it shares the cores with.
             async move {
                 search_body(
                     &http,

@@ -72,10 +72,9 @@ pub const MAX_POOL_SIZE: u32 = 1000;
 const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 /// The options every PostgreSQL pool starts from. sqlx pings each connection before handing it
-/// out, one more round trip per statement: without it, a tenth more searches and count
-/// summaries a second (docs/performance.md, "The allocator, pings, and what the load generator
-/// parses"). A connection idle long enough for the server to have gone away or restarted is
-/// still pinged, and dropped if the ping fails.
+/// out, one more round trip per statement (its cost: docs/performance.md, "The allocator,
+/// pings, and what the load generator parses"). A connection idle long enough for the server
+/// to have gone away or restarted is still pinged, and dropped if the ping fails.
 pub(crate) fn postgres_pool() -> AnyPoolOptions {
     AnyPoolOptions::new()
         .test_before_acquire(false)
