@@ -2,8 +2,10 @@
 //! `docs/performance.md`, "Search speed at a million users").
 //!
 //! - A `Contains` on an indexed text column becomes a lookup where one is cheap: the column's
-//!   matching values when the company has few distinct ones (a department, a first name), else,
-//!   on SQLite, the ids of the few users the trigram index finds. Both are exact.
+//!   matching values when the company has few distinct ones (a department, a first name), else
+//!   the ids of the few users the trigram index finds. Both are exact, and a lookup that finds
+//!   nothing takes its branch out of an `or`: on PostgreSQL a branch left in would make the
+//!   whole `or` a bitmap heap scan that rechecks every row the other branches match.
 //! - SQLite gathers no statistics, so its planner takes every `company_id = ?` for a handful of
 //!   rows and walks the company's whole index. The count, and a page whose matches are few,
 //!   therefore name their access path: the rows by id, the filter's own index, or one index per
@@ -12,14 +14,14 @@
 
 use super::record::TargetUserCol as C;
 use crate::open::Engine;
-use crate::query::{CmpOp, Cond, Val};
+use crate::query::{escape_like, CmpOp, Cond, Val};
 use crate::rows::get_str;
 use crate::{Result, SqlStore};
 
 /// Most distinct values of a column that a `Contains` is matched against one by one.
 const FEW_VALUES: i64 = 256;
 
-/// Most trigram-index hits that a `Contains` gathers as ids (SQLite).
+/// Most trigram-index hits that a `Contains` gathers as ids.
 const FEW_IDS: i64 = 2000;
 
 /// A searched text column with an index on (company_id, column, id): the index's name, and
@@ -236,10 +238,8 @@ impl SqlStore {
                     continue;
                 }
             }
-            if self.engine == Engine::Sqlite {
-                if let Some(ids) = self.few_ids(column, needle).await? {
-                    found.push(((column, needle), one_of(C::Id.name(), ids)));
-                }
+            if let Some(ids) = self.few_ids(company_id, column, needle).await? {
+                found.push(((column, needle), one_of(C::Id.name(), ids)));
             }
         }
         Ok(replaced(cond, &found))
@@ -275,21 +275,50 @@ impl SqlStore {
             .map(Some)
     }
 
-    /// The ids (of any company) of the users whose `column` contains `needle`, from SQLite's
-    /// trigram index, when there are at most [`FEW_IDS`]; `None` when there are more, or when
-    /// the index cannot answer (fewer than three characters, or GLOB's wildcards).
-    async fn few_ids(&self, column: &'static str, needle: &str) -> Result<Option<Vec<Val>>> {
-        if needle.chars().count() < 3 || needle.contains(['*', '?', '[', ']']) {
+    /// The ids of the users whose `column` contains `needle`, when there are at most
+    /// [`FEW_IDS`]; `None` when there are more, or when the trigram index cannot answer (fewer
+    /// than three characters; on SQLite also GLOB's wildcards). On SQLite the ids come from the
+    /// trigram table, of any company; on PostgreSQL from the company's rows, as an unnamed
+    /// statement so that the planner sees the pattern (a common one stops after a few pages of
+    /// a sequential scan, a rare one reads the trigram index).
+    async fn few_ids(
+        &self,
+        company_id: i64,
+        column: &'static str,
+        needle: &str,
+    ) -> Result<Option<Vec<Val>>> {
+        if needle.chars().count() < 3 {
             return Ok(None);
         }
-        // `column` is one of `text_index`'s constants; the pattern is bound.
-        let sql =
-            format!("SELECT rowid AS id FROM target_users_fts WHERE {column} GLOB $1 LIMIT $2");
-        let rows = sqlx::query(&sql)
-            .bind(format!("*{needle}*"))
-            .bind(FEW_IDS + 1)
-            .fetch_all(&self.pool)
-            .await?;
+        // `column` is one of `text_index`'s constants; the company, pattern and bound are bound.
+        let rows = match self.engine {
+            Engine::Sqlite => {
+                if needle.contains(['*', '?', '[', ']']) {
+                    return Ok(None);
+                }
+                let sql = format!(
+                    "SELECT rowid AS id FROM target_users_fts WHERE {column} GLOB $1 LIMIT $2"
+                );
+                sqlx::query(&sql)
+                    .bind(format!("*{needle}*"))
+                    .bind(FEW_IDS + 1)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            Engine::Postgres => {
+                let sql = format!(
+                    "SELECT id FROM target_users WHERE company_id = $1 \
+                     AND {column} LIKE $2 ESCAPE E'\\\\' LIMIT $3"
+                );
+                sqlx::query(&sql)
+                    .persistent(false)
+                    .bind(company_id)
+                    .bind(format!("%{}%", escape_like(needle)))
+                    .bind(FEW_IDS + 1)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
         if rows.len() as i64 > FEW_IDS {
             return Ok(None);
         }

@@ -1,6 +1,6 @@
 //! `Contains` searches answered through each of the store's paths (issue #17): a column's few
-//! matching values, SQLite's trigram index giving the few matching ids (other companies' too,
-//! which must not leak in), and the plain scan it falls back to when matches are many or the
+//! matching values, the trigram index giving the few matching ids (on SQLite other companies'
+//! too, which must not leak in), and the plain scan it falls back to when matches are many or the
 //! needle too short; alone, inside an `or`, and beside another filter. Every page and total is
 //! compared with a Rust predicate over the inserted users, in several orders and offsets.
 
@@ -205,6 +205,26 @@ async fn contains_paths(s: &SqlStore) {
         "GLOB's wildcards",
         one("Department", "[lab]"),
         |u| dept(u).contains("[lab]"),
+    )
+    .await;
+    // LIKE's wildcards are literal: unescaped, `p0_12` would find `p0012...` through
+    // PostgreSQL's id lookup.
+    check(
+        s,
+        a.id,
+        &users,
+        "LIKE's wildcards",
+        one("Email", "p0_12"),
+        |u| email(u).contains("p0_12"),
+    )
+    .await;
+    check(
+        s,
+        a.id,
+        &users,
+        "LIKE's percent",
+        one("FirstName", "en%12"),
+        |u| first(u).contains("en%12"),
     )
     .await;
     let none = everyone(s, a.id, one("Department", "nowhere")).await;
