@@ -51,8 +51,9 @@ pub struct SqlStore {
     /// export cursor and the pages (`None` on PostgreSQL and for in-memory SQLite, which then
     /// read through the pool).
     pub(crate) sqlite_file: Option<Arc<crate::export::sqlite::Readers>>,
-    /// Native PostgreSQL options, for the export cursor's own connection.
-    pub(crate) pg_export: Option<sqlx::postgres::PgConnectOptions>,
+    /// On PostgreSQL, the native connections that read search pages and counters, and the
+    /// options an export opens its own connection with.
+    pub(crate) pg_readers: Option<Arc<crate::export::postgres::Readers>>,
     /// Most connections `pool` opens.
     pub(crate) pool_max: u32,
     /// Whether a database file was readable by other users when it was opened.
@@ -69,7 +70,7 @@ pub const DEFAULT_POSTGRES_POOL_SIZE: u32 = 16;
 pub const MAX_POOL_SIZE: u32 = 1000;
 
 /// A connection idle at least this long is pinged before it is handed out again.
-const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+pub(crate) const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 /// The options every PostgreSQL pool starts from. sqlx pings each connection before handing it
 /// out, one more round trip per statement (its cost: docs/performance.md, "The allocator,
@@ -86,6 +87,17 @@ pub(crate) fn postgres_pool() -> AnyPoolOptions {
                 Ok(sqlx::Connection::ping(conn).await.is_ok())
             })
         })
+}
+
+/// How long a PostgreSQL statement waits for a connection of the primary.
+const POSTGRES_WAIT: Duration = Duration::from_secs(10);
+
+/// How a PostgreSQL pool size `n` is shared: connections of sqlx's pool (writes, and reads
+/// other than a search's and a count's), and kept [`Readers`](crate::export::postgres::Readers)
+/// connections; at least one of each.
+pub(crate) fn postgres_split(n: u32) -> (u32, u32) {
+    let pooled = (n / 2).max(1);
+    (pooled, n.saturating_sub(pooled).max(1))
 }
 
 /// Whether `n` is an accepted pool size; the `Err` says what is (`must be ..., not n`).
@@ -278,7 +290,7 @@ impl SqlStore {
                 writer,
                 sqlite_file: on_disk
                     .then(|| Arc::new(crate::export::sqlite::Readers::new(file, pool_max))),
-                pg_export: None,
+                pg_readers: None,
                 pool_max,
                 files_were_exposed,
                 replica: None,
@@ -289,9 +301,10 @@ impl SqlStore {
                 .application_name("rollcall export")
                 .disable_statement_logging();
             let pool_max = pool_size.unwrap_or(DEFAULT_POSTGRES_POOL_SIZE);
+            let (pooled, kept) = postgres_split(pool_max);
             let pool = postgres_pool()
-                .max_connections(pool_max)
-                .acquire_timeout(Duration::from_secs(10))
+                .max_connections(pooled)
+                .acquire_timeout(POSTGRES_WAIT)
                 .connect_with(opts)
                 .await?;
             Self {
@@ -299,7 +312,11 @@ impl SqlStore {
                 writer: pool.clone(),
                 pool,
                 sqlite_file: None,
-                pg_export: Some(native),
+                pg_readers: Some(Arc::new(crate::export::postgres::Readers::new(
+                    native,
+                    kept,
+                    POSTGRES_WAIT,
+                )?)),
                 pool_max,
                 files_were_exposed: false,
                 replica: None,
@@ -403,10 +420,18 @@ impl SqlStore {
     /// Runs a count (a statement from [`crate::rows::count_select`]) on the read pool.
     pub(crate) async fn count(&self, stmt: &SelectStatement) -> Result<i64> {
         let (sql, values) = self.render(stmt);
-        let row = bind_values(sqlx::query(&sql), &values)
-            .fetch_one(&self.pool)
-            .await?;
-        get_i64(&row, "n")
+        self.count_rendered(&sql, &values).await
+    }
+
+    /// The number a rendered `SELECT COUNT(*) ...` gives.
+    pub(crate) async fn count_rendered(&self, sql: &str, values: &Values) -> Result<i64> {
+        let [n] = self
+            .fetch_all_as::<[i64; 1]>(sql, values)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Corrupt(format!("no row from a count: {sql}")))?;
+        Ok(n)
     }
 
     /// The row of `C`'s table whose `column` equals `value`, decoded; when `lock`, read
@@ -544,6 +569,9 @@ impl SqlStore {
         sql: &str,
         values: &Values,
     ) -> Result<Vec<T>> {
+        if let Some(readers) = &self.pg_readers {
+            return readers.fetch_all(sql, values).await;
+        }
         let rows = bind_values(sqlx::query(sql), values)
             .fetch_all(&self.pool)
             .await?;
@@ -600,10 +628,19 @@ impl SqlStore {
         &self.pool
     }
 
-    /// Closes both pools cleanly.
+    /// Closes the pools and the kept readers (the replica's too).
     pub async fn close(&self) {
         self.writer.close().await;
         self.pool.close().await;
+        if let Some(readers) = &self.pg_readers {
+            readers.close();
+        }
+        if let Some(replica) = &self.replica {
+            replica.store.pool.close().await;
+            if let Some(readers) = &replica.store.pg_readers {
+                readers.close();
+            }
+        }
     }
 }
 
@@ -644,9 +681,15 @@ impl DatabaseStore for SqlStore {
     }
 
     fn pool_stats(&self) -> PoolStats {
+        let (open, idle) = self
+            .pg_readers
+            .as_ref()
+            .map_or((0, 0), |r| r.open_and_idle());
         PoolStats {
-            open: self.pool.size(),
-            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            open: self.pool.size() + open,
+            idle: u32::try_from(self.pool.num_idle())
+                .unwrap_or(u32::MAX)
+                .saturating_add(idle),
             max: self.pool_max,
         }
     }

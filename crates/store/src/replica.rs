@@ -47,14 +47,19 @@ impl SqlStore {
         let native = sqlx::postgres::PgConnectOptions::from_str(url)?
             .application_name("rollcall export")
             .disable_statement_logging();
+        let (pooled, kept) = crate::open::postgres_split(self.pool_max);
         let pool = crate::open::postgres_pool()
-            .max_connections(self.pool_max)
+            .max_connections(pooled)
             // A replica that went away must not hold a read for long before it falls back.
             .acquire_timeout(CHECK_TIMEOUT)
             .connect_lazy_with(opts);
         let store = SqlStore {
             pool,
-            pg_export: Some(native),
+            pg_readers: Some(Arc::new(crate::export::postgres::Readers::new(
+                native,
+                kept,
+                CHECK_TIMEOUT,
+            )?)),
             replica: None,
             ..self.clone()
         };

@@ -759,10 +759,8 @@ impl TargetUserStore for SqlStore {
                     .from(Alias::new(C::TABLE))
                     .cond_where(self.rendered(&scoped, false)),
             );
-            let row = bind_values(sqlx::query(&plan::with_hint(sql, hint.as_deref())), &values)
-                .fetch_one(&self.pool)
-                .await?;
-            get_i64(&row, "n")?
+            self.count_rendered(&plan::with_hint(sql, hint.as_deref()), &values)
+                .await?
         };
         // Few matches (fewer than the rows a walk of the sort order's index would read before
         // it filled the page): read them through the filter's own access path and sort them.
@@ -827,7 +825,7 @@ impl TargetUserStore for SqlStore {
             .await
             .map_err(|e| StoreError::TaskStopped(format!("the export cursor stopped: {e}")))?;
         }
-        if let Some(options) = &self.pg_export {
+        if let Some(options) = self.pg_readers.as_ref().map(|r| r.options()) {
             return export::postgres::export(options, &sql, &values, &out).await;
         }
         // In-memory SQLite (tests, `sqlite::memory:`): the pool's own transaction.
