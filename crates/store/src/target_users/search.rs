@@ -332,6 +332,14 @@ impl SqlStore {
         if plain || spec.offset < DEFERRED_JOIN_OFFSET {
             inner.expr(Expr::cust(C::SELECT));
             apply_order(&mut inner, spec);
+            if spec.offset == 0 {
+                // A first page's LIMIT written into the statement (an integer, never request
+                // text): bound, it made PostgreSQL's generic plan look costly, so the page was
+                // planned afresh on every call; written, the cached plan is kept.
+                inner.reset_limit().reset_offset();
+                let (sql, values) = self.render(&inner);
+                return (format!("{sql} LIMIT {}", spec.limit.max(0)), values);
+            }
             return self.render(&inner);
         }
         inner.column(C::Id);
