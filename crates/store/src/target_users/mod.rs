@@ -793,7 +793,8 @@ impl TargetUserStore for SqlStore {
             }
             None => (spec, false),
         };
-        let (sql, values) = self.user_page_sql(cond, spec, sparse);
+        let one_plan = search::status_cells(&spec.cond).is_some();
+        let (sql, values) = self.user_page_sql(cond, spec, sparse, one_plan);
         let sql = plan::with_hint(sql, hint.as_deref());
         let mut page: Vec<TargetUser> = match &self.sqlite_file {
             // Pages read in place, as exports do (see `export::sqlite`).

@@ -2,10 +2,11 @@
 //! `docs/performance.md`, "Search speed at a million users").
 //!
 //! - A `Contains` on an indexed text column becomes a lookup where one is cheap: the column's
-//!   matching values when the company has few distinct ones (a department, a first name), else
-//!   the ids of the few users the trigram index finds. Both are exact, and a lookup that finds
-//!   nothing takes its branch out of an `or`: on PostgreSQL a branch left in would make the
-//!   whole `or` a bitmap heap scan that rechecks every row the other branches match.
+//!   matching values when the company has few distinct ones (a department, a first name), else,
+//!   on SQLite, the ids of the few users the trigram index finds. Both are exact. A lookup that
+//!   finds nothing (on PostgreSQL, a probe of the trigram index for any match) takes its branch
+//!   out of an `or`: on PostgreSQL a branch left in would make the whole `or` a bitmap heap
+//!   scan that rechecks every row the other branches match.
 //! - SQLite gathers no statistics, so its planner takes every `company_id = ?` for a handful of
 //!   rows and walks the company's whole index. The count, and a page whose matches are few,
 //!   therefore name their access path: the rows by id, the filter's own index, or one index per
@@ -21,7 +22,7 @@ use crate::{Result, SqlStore};
 /// Most distinct values of a column that a `Contains` is matched against one by one.
 const FEW_VALUES: i64 = 256;
 
-/// Most trigram-index hits that a `Contains` gathers as ids.
+/// Most trigram-index hits that a `Contains` gathers as ids (SQLite).
 const FEW_IDS: i64 = 2000;
 
 /// A searched text column with an index on (company_id, column, id): the index's name, and
@@ -47,6 +48,23 @@ fn text_leaves<'a>(c: &'a Cond, out: &mut Vec<(&'static str, &'a str)>) {
         } if text_index(column).is_some() && !out.contains(&(*column, needle.as_str())) => {
             out.push((*column, needle.as_str()))
         }
+        _ => {}
+    }
+}
+
+/// The positive `Contains` leaves of `c` that sit, however deep, in a branch of an `or` of two
+/// or more branches: those whose pruning changes PostgreSQL's plan (see the module's doc).
+fn or_leaves<'a>(c: &'a Cond, in_or: bool, out: &mut Vec<(&'static str, &'a str)>) {
+    match c {
+        Cond::Any(items) => items
+            .iter()
+            .for_each(|i| or_leaves(i, in_or || items.len() > 1, out)),
+        Cond::All(items) => items.iter().for_each(|i| or_leaves(i, in_or, out)),
+        Cond::Contains {
+            column,
+            needle,
+            negated: false,
+        } if in_or => out.push((*column, needle.as_str())),
         _ => {}
     }
 }
@@ -217,6 +235,8 @@ impl SqlStore {
         if leaves.is_empty() {
             return Ok(cond.clone());
         }
+        let mut in_or = Vec::new();
+        or_leaves(cond, false, &mut in_or);
         let mut values: Vec<(&'static str, Option<Vec<String>>)> = Vec::new();
         let mut found = Vec::new();
         for (column, needle) in leaves {
@@ -238,8 +258,20 @@ impl SqlStore {
                     continue;
                 }
             }
-            if let Some(ids) = self.few_ids(company_id, column, needle).await? {
-                found.push(((column, needle), one_of(C::Id.name(), ids)));
+            match self.engine {
+                Engine::Sqlite => {
+                    if let Some(ids) = self.few_ids(column, needle).await? {
+                        found.push(((column, needle), one_of(C::Id.name(), ids)));
+                    }
+                }
+                // Alone, a `LIKE` that finds nobody is already cheap through the trigram
+                // index: the probe would only add a round trip.
+                Engine::Postgres if in_or.contains(&(column, needle)) => {
+                    if self.any_contains(company_id, column, needle).await? == Some(false) {
+                        found.push(((column, needle), one_of(C::Id.name(), vec![])));
+                    }
+                }
+                Engine::Postgres => {}
             }
         }
         Ok(replaced(cond, &found))
@@ -275,50 +307,21 @@ impl SqlStore {
             .map(Some)
     }
 
-    /// The ids of the users whose `column` contains `needle`, when there are at most
-    /// [`FEW_IDS`]; `None` when there are more, or when the trigram index cannot answer (fewer
-    /// than three characters; on SQLite also GLOB's wildcards). On SQLite the ids come from the
-    /// trigram table, of any company; on PostgreSQL from the company's rows, as an unnamed
-    /// statement so that the planner sees the pattern (a common one stops after a few pages of
-    /// a sequential scan, a rare one reads the trigram index).
-    async fn few_ids(
-        &self,
-        company_id: i64,
-        column: &'static str,
-        needle: &str,
-    ) -> Result<Option<Vec<Val>>> {
-        if needle.chars().count() < 3 {
+    /// The ids (of any company) of the users whose `column` contains `needle`, from SQLite's
+    /// trigram index, when there are at most [`FEW_IDS`]; `None` when there are more, or when
+    /// the index cannot answer (fewer than three characters, or GLOB's wildcards).
+    async fn few_ids(&self, column: &'static str, needle: &str) -> Result<Option<Vec<Val>>> {
+        if needle.chars().count() < 3 || needle.contains(['*', '?', '[', ']']) {
             return Ok(None);
         }
-        // `column` is one of `text_index`'s constants; the company, pattern and bound are bound.
-        let rows = match self.engine {
-            Engine::Sqlite => {
-                if needle.contains(['*', '?', '[', ']']) {
-                    return Ok(None);
-                }
-                let sql = format!(
-                    "SELECT rowid AS id FROM target_users_fts WHERE {column} GLOB $1 LIMIT $2"
-                );
-                sqlx::query(&sql)
-                    .bind(format!("*{needle}*"))
-                    .bind(FEW_IDS + 1)
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-            Engine::Postgres => {
-                let sql = format!(
-                    "SELECT id FROM target_users WHERE company_id = $1 \
-                     AND {column} LIKE $2 ESCAPE E'\\\\' LIMIT $3"
-                );
-                sqlx::query(&sql)
-                    .persistent(false)
-                    .bind(company_id)
-                    .bind(format!("%{}%", escape_like(needle)))
-                    .bind(FEW_IDS + 1)
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-        };
+        // `column` is one of `text_index`'s constants; the pattern is bound.
+        let sql =
+            format!("SELECT rowid AS id FROM target_users_fts WHERE {column} GLOB $1 LIMIT $2");
+        let rows = sqlx::query(&sql)
+            .bind(format!("*{needle}*"))
+            .bind(FEW_IDS + 1)
+            .fetch_all(&self.pool)
+            .await?;
         if rows.len() as i64 > FEW_IDS {
             return Ok(None);
         }
@@ -326,6 +329,35 @@ impl SqlStore {
             .map(|r| crate::rows::get_i64(r, "id").map(Val::Int))
             .collect::<Result<_>>()
             .map(Some)
+    }
+
+    /// Whether any of the company's users has `column` containing `needle` (PostgreSQL), or
+    /// `None` when the trigram index cannot answer (fewer than three characters). An unnamed
+    /// statement, so that the planner sees the pattern: a rare one reads the trigram index, a
+    /// common one stops at the first row of a sequential scan. Unlike SQLite, the matches do
+    /// not become a list of ids: each length of list would be a statement of its own for
+    /// PostgreSQL to parse and plan, and its trigram index already serves the `LIKE`.
+    async fn any_contains(
+        &self,
+        company_id: i64,
+        column: &'static str,
+        needle: &str,
+    ) -> Result<Option<bool>> {
+        if needle.chars().count() < 3 {
+            return Ok(None);
+        }
+        // `column` is one of `text_index`'s constants; the company and the pattern are bound.
+        let sql = format!(
+            "SELECT 1 AS one FROM target_users WHERE company_id = $1 \
+             AND {column} LIKE $2 ESCAPE E'\\\\' LIMIT 1"
+        );
+        let found = sqlx::query(&sql)
+            .persistent(false)
+            .bind(company_id)
+            .bind(format!("%{}%", escape_like(needle)))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(Some(found.is_some()))
     }
 
     /// Renders `c` for a search on this engine, with `Contains` left as LIKE (a resolved
@@ -381,7 +413,7 @@ mod tests {
             offset: 1_500,
             limit: 20,
         };
-        let (sql, values) = store.user_page_sql(store.rendered(&scoped, false), &spec, true);
+        let (sql, values) = store.user_page_sql(store.rendered(&scoped, false), &spec, true, false);
         let page = sqlite_plan(conn, &with_hint(sql, hint.as_deref()), &values);
         [count, page]
     }
@@ -532,5 +564,41 @@ mod tests {
         assert_eq!(replaced(&and, &found), Cond::Any(vec![]));
         let untouched = Cond::All(vec![needle("other")]);
         assert_eq!(replaced(&untouched, &found), untouched);
+    }
+
+    #[test]
+    fn probes_are_for_the_branches_of_an_or() {
+        let needle = |n: &str| Cond::Contains {
+            column: "email_lower",
+            needle: n.into(),
+            negated: false,
+        };
+        let leaves = |c: &Cond| {
+            let mut out = Vec::new();
+            or_leaves(c, false, &mut out);
+            out.into_iter()
+                .map(|(_, n)| n.to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert!(leaves(&Cond::All(vec![needle("alone")])).is_empty());
+        assert!(leaves(&Cond::Any(vec![needle("one branch")])).is_empty());
+        let negated = Cond::Contains {
+            column: "email_lower",
+            needle: "not".into(),
+            negated: true,
+        };
+        assert_eq!(
+            leaves(&Cond::Any(vec![needle("a"), negated])),
+            vec!["a".to_owned()]
+        );
+        // A leaf inside an `and` inside an `or`: finding nothing empties that branch.
+        let deep = Cond::All(vec![
+            needle("outside"),
+            Cond::Any(vec![
+                Cond::All(vec![needle("deep"), ids(&[1])]),
+                needle("b"),
+            ]),
+        ]);
+        assert_eq!(leaves(&deep), vec!["deep".to_owned(), "b".to_owned()]);
     }
 }

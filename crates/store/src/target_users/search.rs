@@ -318,12 +318,15 @@ impl SqlStore {
     /// The outer query names no `company_id`: with it SQLite,
     /// lacking statistics, walks the company's whole index instead of looking the ids up.
     /// `scoped` names the company; `plain` keeps every page a plain query (a page of few
-    /// matches, read through the filter's own access path: `plan::driven`).
+    /// matches, read through the filter's own access path: `plan::driven`). `one_plan`: the
+    /// filter's selectivity does not depend on its bound values (none, or Status and IsDeleted
+    /// alone), so PostgreSQL may keep one cached plan for it.
     pub(super) fn user_page_sql(
         &self,
         scoped: Condition,
         spec: &SearchSpec,
         plain: bool,
+        one_plan: bool,
     ) -> (String, Values) {
         let mut inner = Query::select()
             .from(Alias::new(C::TABLE))
@@ -332,10 +335,12 @@ impl SqlStore {
         if plain || spec.offset < DEFERRED_JOIN_OFFSET {
             inner.expr(Expr::cust(C::SELECT));
             apply_order(&mut inner, spec);
-            if spec.offset == 0 {
+            if spec.offset == 0 && one_plan {
                 // A first page's LIMIT written into the statement (an integer, never request
                 // text): bound, it made PostgreSQL's generic plan look costly, so the page was
-                // planned afresh on every call; written, the cached plan is kept.
+                // planned afresh on every call; written, the cached plan is kept. Not for other
+                // filters: a generic plan cannot see a `LIKE` pattern's rarity, and walked the
+                // sort order's whole index for a rare one instead of reading its trigram index.
                 inner.reset_limit().reset_offset();
                 let (sql, values) = self.render(&inner);
                 return (format!("{sql} LIMIT {}", spec.limit.max(0)), values);
@@ -427,7 +432,8 @@ mod tests {
                 offset,
                 limit: 1000,
             };
-            let (sql, values) = store.user_page_sql(scoped(&store, &spec.cond), &spec, false);
+            let (sql, values) =
+                store.user_page_sql(scoped(&store, &spec.cond), &spec, false, false);
             let plan = sqlite_plan(&conn, &sql, &values);
             assert!(
                 plan.iter()
@@ -447,7 +453,7 @@ mod tests {
             offset: 0,
             limit: 10,
         };
-        let (sql, _) = store.user_page_sql(scoped(&store, &spec.cond), &spec, false);
+        let (sql, _) = store.user_page_sql(scoped(&store, &spec.cond), &spec, false, false);
         assert!(!sql.contains(" IN (SELECT"), "{sql}");
     }
 

@@ -1,6 +1,6 @@
 //! `Contains` searches answered through each of the store's paths (issue #17): a column's few
-//! matching values, the trigram index giving the few matching ids (on SQLite other companies'
-//! too, which must not leak in), and the plain scan it falls back to when matches are many or the
+//! matching values, SQLite's trigram index giving the few matching ids (other companies' too,
+//! which must not leak in), PostgreSQL's probe that takes an `or`'s empty branches out, and the plain scan it falls back to when matches are many or the
 //! needle too short; alone, inside an `or`, and beside another filter. Every page and total is
 //! compared with a Rust predicate over the inserted users, in several orders and offsets.
 
@@ -207,8 +207,7 @@ async fn contains_paths(s: &SqlStore) {
         |u| dept(u).contains("[lab]"),
     )
     .await;
-    // LIKE's wildcards are literal: unescaped, `p0_12` would find `p0012...` through
-    // PostgreSQL's id lookup.
+    // LIKE's wildcards are literal on every path: unescaped, `p0_12` would find `p0012...`.
     check(
         s,
         a.id,
