@@ -1181,6 +1181,19 @@ pub(crate) struct Replica {
 mod operator_tests {
     use super::*;
 
+    #[test]
+    fn a_postgres_pool_size_is_shared_without_growing() {
+        // Half each, the readers taking an odd one; never none of either.
+        assert_eq!(postgres_split(16), (8, 8));
+        assert_eq!(postgres_split(3), (1, 2));
+        assert_eq!(postgres_split(2), (1, 1));
+        assert_eq!(postgres_split(1), (1, 1));
+        for n in 2..=MAX_POOL_SIZE {
+            let (pooled, kept) = postgres_split(n);
+            assert_eq!(pooled + kept, n, "pool size {n}");
+        }
+    }
+
     #[tokio::test]
     async fn status_reads_without_creating_and_migrate_applies_everything() {
         let dir = tempfile::tempdir().expect("dir");

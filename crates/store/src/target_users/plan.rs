@@ -267,8 +267,8 @@ impl SqlStore {
                 // Alone, a `LIKE` that finds nobody is already cheap through the trigram
                 // index: the probe would only add a round trip.
                 Engine::Postgres if in_or.contains(&(column, needle)) => {
-                    if self.any_contains(company_id, column, needle).await? == Some(false) {
-                        found.push(((column, needle), one_of(C::Id.name(), vec![])));
+                    if !self.may_contain(company_id, column, needle).await? {
+                        found.push(((column, needle), Cond::Any(vec![])));
                     }
                 }
                 Engine::Postgres => {}
@@ -331,20 +331,21 @@ impl SqlStore {
             .map(Some)
     }
 
-    /// Whether any of the company's users has `column` containing `needle` (PostgreSQL), or
-    /// `None` when the trigram index cannot answer (fewer than three characters). An unnamed
+    /// Whether any of the company's users may have `column` containing `needle` (PostgreSQL):
+    /// `true` without asking when the trigram index cannot answer (fewer than three
+    /// characters), else whether one does. An unnamed
     /// statement, so that the planner sees the pattern: a rare one reads the trigram index, a
     /// common one stops at the first row of a sequential scan. Unlike SQLite, the matches do
     /// not become a list of ids: each length of list would be a statement of its own for
     /// PostgreSQL to parse and plan, and its trigram index already serves the `LIKE`.
-    async fn any_contains(
+    async fn may_contain(
         &self,
         company_id: i64,
         column: &'static str,
         needle: &str,
-    ) -> Result<Option<bool>> {
+    ) -> Result<bool> {
         if needle.chars().count() < 3 {
-            return Ok(None);
+            return Ok(true);
         }
         // `column` is one of `text_index`'s constants; the company and the pattern are bound.
         let sql = format!(
@@ -357,7 +358,7 @@ impl SqlStore {
             .bind(format!("%{}%", escape_like(needle)))
             .fetch_optional(&self.pool)
             .await?;
-        Ok(Some(found.is_some()))
+        Ok(found.is_some())
     }
 
     /// Renders `c` for a search on this engine, with `Contains` left as LIKE (a resolved
