@@ -712,6 +712,22 @@ impl TargetUserStore for SqlStore {
         spec: &SearchSpec,
     ) -> Result<(i64, Vec<TargetUser>)> {
         let resolved = self.resolve_text(company_id, &spec.cond).await?;
+        if self.engine == Engine::Postgres && spec.offset == 0 {
+            if let Some(cells) = search::status_cells(&spec.cond) {
+                let (scoped, _) = plan::driven(company_id, &resolved, plan::Drive::Plain);
+                let (sql, values) = self.counted_first_page_sql(
+                    company_id,
+                    self.rendered(&scoped, false),
+                    spec,
+                    cells,
+                );
+                let rows: Vec<search::CountedRow> = self.fetch_all_as(&sql, &values).await?;
+                // An empty page carries no total: it is read below, as for other pages.
+                if let Some(total) = rows.first().map(|r| r.total) {
+                    return Ok((total, rows.into_iter().map(|r| r.user).collect()));
+                }
+            }
+        }
         // SQLite is told how to reach the rows (see `plan`); PostgreSQL's planner has
         // statistics.
         let drive = match self.engine {
