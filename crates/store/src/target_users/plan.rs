@@ -335,9 +335,14 @@ impl SqlStore {
     /// `true` without asking when the trigram index cannot answer (fewer than three
     /// characters), else whether one does. An unnamed
     /// statement, so that the planner sees the pattern: a rare one reads the trigram index, a
-    /// common one stops at the first row of a sequential scan. Unlike SQLite, the matches do
-    /// not become a list of ids: each length of list would be a statement of its own for
-    /// PostgreSQL to parse and plan, and its trigram index already serves the `LIKE`.
+    /// common one stops at the first row of a sequential scan. The matches are a materialized
+    /// CTE, planned as if all were read: under a plain `LIMIT 1` the planner's guess for a
+    /// pattern it has no statistics on (a thousand rows at 10,000,000 users) made a sequential
+    /// scan look likely to stop early, and for a needle no email contains it read every row
+    /// (2.7 s; `docs/performance.md`, "PostgreSQL: the probe at 10,000,000 users"). Unlike
+    /// SQLite, the matches do not become a list of ids: each length of list would be a
+    /// statement of its own for PostgreSQL to parse and plan, and its trigram index already
+    /// serves the `LIKE`.
     async fn may_contain(
         &self,
         company_id: i64,
@@ -349,8 +354,8 @@ impl SqlStore {
         }
         // `column` is one of `text_index`'s constants; the company and the pattern are bound.
         let sql = format!(
-            "SELECT 1 AS one FROM target_users WHERE company_id = $1 \
-             AND {column} LIKE $2 ESCAPE E'\\\\' LIMIT 1"
+            "WITH m AS MATERIALIZED (SELECT 1 AS one FROM target_users WHERE company_id = $1 \
+             AND {column} LIKE $2 ESCAPE E'\\\\') SELECT one FROM m LIMIT 1"
         );
         let found = sqlx::query(&sql)
             .persistent(false)
