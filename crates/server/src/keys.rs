@@ -33,6 +33,12 @@ pub const LEEWAY_SECS: i64 = 5;
 /// Fewest seconds between two reloads caused by unknown key ids (forged tokens can carry any).
 const UNKNOWN_KID_RELOAD_GAP: Duration = Duration::from_secs(1);
 
+/// Most tokens kept as verified (see [`Keyring::verify`]); the set starts over when full.
+const VERIFIED_KEPT: usize = 10_000;
+
+/// Longest token kept as verified: this server's are a few hundred bytes.
+const VERIFIED_MAX_LEN: usize = 4096;
+
 /// Why a token was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rejected {
@@ -69,6 +75,10 @@ pub struct Keyring {
     loaded: RwLock<Loaded>,
     /// When the keys were last read because of an unknown key id (`None`: never).
     last_reload: Mutex<Option<Instant>>,
+    /// Tokens whose signature and claims checked out, with their key id and claims: each
+    /// request sends its token again, and parsing it and checking its HMAC was 4 % of a
+    /// request's CPU (`docs/performance.md`). Only a token that passed every check gets in.
+    verified: RwLock<HashMap<String, (String, Claims)>>,
 }
 
 /// The key id of a configured secret: a short HMAC of a fixed text under the secret, so that
@@ -197,6 +207,7 @@ impl Keyring {
             source,
             loaded: RwLock::new(loaded),
             last_reload: Mutex::new(None),
+            verified: RwLock::new(HashMap::new()),
         })
     }
 
@@ -242,6 +253,9 @@ impl Keyring {
     /// Checks a token's signature, key, issuer, expiry and lifetime; reloads the keys once
     /// when it names a key this server does not know yet (rotated on another replica).
     pub async fn verify(&self, store: &dyn Store, token: &str) -> Result<Claims, Rejected> {
+        if let Some(seen) = self.seen(token) {
+            return seen;
+        }
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| Rejected::Invalid("it is not a signed JWT"))?;
         let kid = header
@@ -262,6 +276,31 @@ impl Keyring {
                 }
             }
         }
+        self.check(kid, token)
+    }
+
+    /// The outcome for a token that passed [`Keyring::check`] before (`None` for any other):
+    /// its key must still be accepted and its `exp` not passed, the two checks whose outcome
+    /// can change with time (a token issued in the future or living too long only becomes
+    /// less so).
+    fn seen(&self, token: &str) -> Option<Result<Claims, Rejected>> {
+        let (kid, claims) = self
+            .verified
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(token)
+            .cloned()?;
+        Some(self.accepts(&kid).and_then(|()| {
+            if claims.exp < chrono::Utc::now().timestamp() - LEEWAY_SECS {
+                Err(Rejected::Expired)
+            } else {
+                Ok(claims)
+            }
+        }))
+    }
+
+    /// Every check of a token signed by key `kid`; one that passes is kept for [`Keyring::seen`].
+    fn check(&self, kid: String, token: &str) -> Result<Claims, Rejected> {
         let claims = self.decode(&kid, token)?;
         let now = chrono::Utc::now().timestamp();
         if claims.iat > now + LEEWAY_SECS {
@@ -275,6 +314,13 @@ impl Keyring {
                 "its lifetime is longer than this server issues",
             ));
         }
+        if token.len() <= VERIFIED_MAX_LEN {
+            let mut verified = self.verified.write().unwrap_or_else(|p| p.into_inner());
+            if verified.len() >= VERIFIED_KEPT {
+                verified.clear();
+            }
+            verified.insert(token.to_owned(), (kid, claims.clone()));
+        }
         Ok(claims)
     }
 
@@ -286,8 +332,8 @@ impl Keyring {
             .contains_key(kid)
     }
 
-    fn decode(&self, kid: &str, token: &str) -> Result<Claims, Rejected> {
-        let loaded = self.loaded.read().unwrap_or_else(|p| p.into_inner());
+    /// The key `kid`, when this server holds it and still accepts what it signed.
+    fn accepted<'a>(loaded: &'a Loaded, kid: &str) -> Result<&'a Verifier, Rejected> {
         let verifier = loaded.verifiers.get(kid).ok_or(Rejected::Invalid(
             "it was signed by a key this server does not hold (rotated out long ago, or forged)",
         ))?;
@@ -299,6 +345,18 @@ impl Keyring {
                 "it was signed by a key that has been rotated out",
             ));
         }
+        Ok(verifier)
+    }
+
+    /// Whether the key `kid` is held and still accepted.
+    fn accepts(&self, kid: &str) -> Result<(), Rejected> {
+        let loaded = self.loaded.read().unwrap_or_else(|p| p.into_inner());
+        Self::accepted(&loaded, kid).map(drop)
+    }
+
+    fn decode(&self, kid: &str, token: &str) -> Result<Claims, Rejected> {
+        let loaded = self.loaded.read().unwrap_or_else(|p| p.into_inner());
+        let verifier = Self::accepted(&loaded, kid)?;
         let mut v = Validation::new(Algorithm::HS256);
         v.set_issuer(&[self.issuer.as_str()]);
         v.set_required_spec_claims(&["exp", "iss", "sub"]);
@@ -351,5 +409,104 @@ mod tests {
             load(&[key("old", Some(2_000))], 1_000).is_none(),
             "no live key"
         );
+    }
+
+    /// A ring of one live key `k1`, as a configured secret makes.
+    fn ring() -> Keyring {
+        let key = SigningKey {
+            kid: "k1".into(),
+            secret: "a-secret-of-at-least-thirty-two-bytes!".into(),
+            create_time: 0,
+            accept_until: None,
+        };
+        Keyring {
+            issuer: "rollcall".into(),
+            ttl_secs: 3600,
+            source: Source::Fixed,
+            loaded: RwLock::new(load(&[key], 0).expect("a live key")),
+            last_reload: Mutex::new(None),
+            verified: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Claims issued `age` seconds ago that live `ttl` seconds.
+    fn claims(age: i64, ttl: i64) -> Claims {
+        let iat = chrono::Utc::now().timestamp() - age;
+        Claims {
+            iss: "rollcall".into(),
+            sub: "client".into(),
+            role: "Reseller".into(),
+            reseller_access: true,
+            company_admin_access: true,
+            root_access: false,
+            user_company_resourceid: "company".into(),
+            user_company_name: "Company".into(),
+            user_company_id: 1,
+            user_company_parentcompany_resourceid: String::new(),
+            user_company_parentcompany_name: String::new(),
+            client_id: "client-id".into(),
+            scope: vec!["api".into()],
+            exp: iat + ttl,
+            iat,
+            jti: rollcall_store::new_resource_id(),
+        }
+    }
+
+    #[test]
+    fn a_verified_token_is_answered_again_without_parsing() {
+        let ring = ring();
+        let token = ring.sign(&claims(0, 3600)).expect("signed");
+        assert!(ring.seen(&token).is_none(), "not seen before its check");
+        let first = ring.check("k1".into(), &token).expect("valid");
+        assert_eq!(ring.seen(&token), Some(Ok(first)));
+        // A token changed by one byte is another token: checked in full, refused, not kept.
+        let mut forged = token.clone();
+        let last = forged.pop().expect("a signature");
+        forged.push(if last == 'A' { 'B' } else { 'A' });
+        assert!(ring.seen(&forged).is_none());
+        assert!(ring.check("k1".into(), &forged).is_err());
+        assert!(ring.seen(&forged).is_none(), "a refused token is not kept");
+    }
+
+    #[test]
+    fn a_kept_token_still_expires_and_still_needs_its_key() {
+        let ring = ring();
+        let token = ring.sign(&claims(0, 3600)).expect("signed");
+        ring.check("k1".into(), &token).expect("valid");
+        // The kept claims past their exp (and the leeway): expired, as a full check says.
+        ring.verified
+            .write()
+            .expect("lock")
+            .get_mut(&token)
+            .expect("kept")
+            .1
+            .exp = chrono::Utc::now().timestamp() - LEEWAY_SECS - 1;
+        assert_eq!(ring.seen(&token), Some(Err(Rejected::Expired)));
+
+        let token = ring.sign(&claims(0, 3600)).expect("signed");
+        ring.check("k1".into(), &token).expect("valid");
+        // Its key rotated out since: refused, as a full check would.
+        ring.loaded
+            .write()
+            .expect("lock")
+            .verifiers
+            .get_mut("k1")
+            .expect("k1")
+            .accept_until = Some(crate::time::now_millis() - 1);
+        assert!(matches!(ring.seen(&token), Some(Err(Rejected::Invalid(_)))));
+    }
+
+    #[test]
+    fn tokens_refused_by_their_claims_are_not_kept_and_the_set_is_bounded() {
+        let ring = ring();
+        let too_long = ring.sign(&claims(0, 10 * 3600)).expect("signed");
+        assert!(ring.check("k1".into(), &too_long).is_err());
+        assert!(ring.seen(&too_long).is_none());
+        for _ in 0..=VERIFIED_KEPT {
+            let token = ring.sign(&claims(0, 60)).expect("signed");
+            ring.check("k1".into(), &token).expect("valid");
+        }
+        let kept = ring.verified.read().expect("lock").len();
+        assert!((1..=VERIFIED_KEPT).contains(&kept), "{kept} kept");
     }
 }

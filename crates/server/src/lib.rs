@@ -192,7 +192,7 @@ impl Server {
                 "the secret-checking threads did not answer at start; raise --secret-check-wait"
             ),
         };
-        let state = AppState {
+        let state = AppState::new(state::Shared {
             store: Arc::new(store.clone()),
             keys: Arc::new(keys),
             hasher: Arc::new(hasher),
@@ -207,7 +207,7 @@ impl Server {
             jobs: Arc::new(import::Jobs::default()),
             lookups: auth::lookups::Lookups::default(),
             on_replica: false,
-        };
+        });
         let abandoned = import::fail_abandoned(&state, true).await?;
         if abandoned > 0 {
             tracing::warn!(

@@ -86,11 +86,11 @@ where
         return body(state.clone()).await;
     }
     if let Some(replica) = state.store.reads_for(&caller.client.client_id).await {
-        let on_replica = AppState {
+        let on_replica = AppState::new(crate::state::Shared {
             store: replica,
             on_replica: true,
-            ..state.clone()
-        };
+            ..crate::state::Shared::clone(state)
+        });
         match body(on_replica).await {
             Err(e) if e.status.http_status() >= 500 => {
                 let status = state.store.check_read_replica().await;

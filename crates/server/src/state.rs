@@ -12,9 +12,28 @@ use crate::metrics::Metrics;
 use crate::ratelimit::Limiters;
 use crate::token_guard::TokenGuard;
 
-/// Shared state of every handler.
+/// Shared state of every handler: one reference-counted [`Shared`], so that each request's
+/// copies (every extractor and middleware layer takes one) are one counter, not one per part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+#[derive(Clone)]
+pub struct Shared {
     /// Persistence.
     pub store: Arc<dyn Store>,
     /// Token signing keys.
