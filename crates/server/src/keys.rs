@@ -453,7 +453,7 @@ mod tests {
     }
 
     #[test]
-    fn a_verified_token_is_answered_again_without_parsing() {
+    fn a_checked_token_is_answered_from_the_kept_set() {
         let ring = ring();
         let token = ring.sign(&claims(0, 3600)).expect("signed");
         assert!(ring.seen(&token).is_none(), "not seen before its check");
