@@ -76,8 +76,9 @@ pub struct Keyring {
     /// When the keys were last read because of an unknown key id (`None`: never).
     last_reload: Mutex<Option<Instant>>,
     /// Tokens whose signature and claims checked out, with their key id and claims: each
-    /// request sends its token again, and parsing it and checking its HMAC was 4 % of a
-    /// request's CPU (`docs/performance.md`). Only a token that passed every check gets in.
+    /// request sends its token again, and parsing it and checking its HMAC again showed in a
+    /// request's profile (`docs/performance.md`, "Tokens checked once"). Only a token that
+    /// passed every check gets in.
     verified: RwLock<HashMap<String, (String, Claims)>>,
 }
 

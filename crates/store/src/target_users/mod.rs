@@ -73,7 +73,7 @@ impl SqlStore {
 
 impl SqlStore {
     /// The company's users counted from its counter rows: live active, live inactive, deleted
-    /// active and deleted inactive (the cells of [`search::status_cells`]).
+    /// active and deleted inactive, the cells of [`search::STATUS_CELLS`] in their order.
     async fn status_counts(&self, company_id: i64) -> Result<[i64; 4]> {
         self.ints(
             "SELECT CAST(COALESCE(SUM(active), 0) AS BIGINT) AS a, \

@@ -337,9 +337,9 @@ impl SqlStore {
     /// statement, so that the planner sees the pattern: a rare one reads the trigram index, a
     /// common one stops at the first row of a sequential scan. The matches are a materialized
     /// CTE, planned as if all were read: under a plain `LIMIT 1` the planner's guess for a
-    /// pattern it has no statistics on (a thousand rows at 10,000,000 users) made a sequential
-    /// scan look likely to stop early, and for a needle no email contains it read every row
-    /// (2.7 s; `docs/performance.md`, "PostgreSQL: the probe at 10,000,000 users"). Unlike
+    /// pattern it has no statistics on made a sequential scan look likely to stop early, and
+    /// for a needle nobody's column contains that scan read every row (`docs/performance.md`,
+    /// "PostgreSQL: the probe at 10,000,000 users"). Unlike
     /// SQLite, the matches do not become a list of ids: each length of list would be a
     /// statement of its own for PostgreSQL to parse and plan, and its trigram index already
     /// serves the `LIKE`.

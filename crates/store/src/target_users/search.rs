@@ -73,9 +73,19 @@ fn holds_for(c: &Cond, active: bool, deleted: bool) -> Option<bool> {
     }
 }
 
+/// Each counter cell of `target_user_counters` as a column expression: live active, live
+/// inactive, deleted active, deleted inactive. [`status_cells`] answers in this order, and
+/// `SqlStore::status_counts` and `month_skip` read the cells in it.
+pub(super) const STATUS_CELLS: [&str; 4] = [
+    "active",
+    "inactive",
+    "deleted_active",
+    "deleted - deleted_active",
+];
+
 /// The counter cells a filter on Status and IsDeleted alone selects, in the order of
-/// `SqlStore::status_counts` (live active, live inactive, deleted active, deleted inactive):
-/// its total is their sum, read from the counters instead of counting rows (issue #17).
+/// [`STATUS_CELLS`]: its total is their sum, read from the counters instead of counting rows
+/// (issue #17).
 pub(super) fn status_cells(cond: &Cond) -> Option<[bool; 4]> {
     Some([
         holds_for(cond, true, false)?,
@@ -390,13 +400,7 @@ impl SqlStore {
         spec: &SearchSpec,
         cells: [bool; 4],
     ) -> (String, Values) {
-        const CELLS: [&str; 4] = [
-            "active",
-            "inactive",
-            "deleted_active",
-            "deleted - deleted_active",
-        ];
-        let sum: Vec<String> = CELLS
+        let sum: Vec<String> = STATUS_CELLS
             .iter()
             .zip(cells)
             .filter(|(_, on)| *on)
@@ -407,7 +411,7 @@ impl SqlStore {
         } else {
             sum.join(" + ")
         };
-        // `sum` is built from the constant cell names above, never from the request; `$1` is
+        // `sum` is built from the constant cell names, never from the request; `$1` is
         // PostgreSQL's placeholder, numbered within this expression.
         let total = Expr::cust_with_values(
             format!(

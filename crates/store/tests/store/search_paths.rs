@@ -1,7 +1,8 @@
 //! `Contains` searches answered through each of the store's paths (issue #17): a column's few
 //! matching values, SQLite's trigram index giving the few matching ids (other companies' too,
-//! which must not leak in), PostgreSQL's probe that takes an `or`'s empty branches out, and the plain scan it falls back to when matches are many or the
-//! needle too short; alone, inside an `or`, and beside another filter. Every page and total is
+//! which must not leak in), PostgreSQL's probe that takes an `or`'s empty branches out, and the
+//! plain scan it falls back to when matches are many or the needle too short; alone, inside an
+//! `or`, and beside another filter. Every page and total is
 //! compared with a Rust predicate over the inserted users, in several orders and offsets.
 
 use super::fixtures::*;
