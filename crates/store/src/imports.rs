@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use sea_query::{Alias, Expr, Query, Value};
+use sea_query::{Alias, Expr, Query, Value, Values};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
@@ -962,7 +962,7 @@ impl ImportStore for SqlStore {
         // PostgreSQL: one UPDATE ... FROM (VALUES ...) per chunk (a statement per row cost a
         // round trip each; VALUES columns are `column1`..; the row number is cast so that it
         // compares as a number). SQLite plans that join by scanning every row of the upload
-        // (3.46), so there a statement per row, in process, probes the primary key.
+        // (3.46), so there a statement per row probes the primary key (sent many to a call).
         const ROWS: usize = 400;
         let mut tx = self.write_tx().await?;
         // A replaced mapping's checker writes nothing: its rows belong to the new mapping now.
@@ -988,20 +988,23 @@ impl ImportStore for SqlStore {
                 .unwrap_or_default()
         };
         if self.engine == Engine::Sqlite {
-            for c in checks {
-                sqlx::query(
-                    "UPDATE import_rows SET status = $1, email_lower = $2, patch = $3, \
-                     problems = $4 WHERE upload_id = $5 AND row_no = $6",
-                )
-                .bind(c.status.name())
-                .bind(email_of(c))
-                .bind(patch_of(c)?)
-                .bind(problems_of(c)?)
-                .bind(upload_id)
-                .bind(c.row_no)
-                .execute(&mut *tx)
-                .await?;
-            }
+            const SQL: &str = "UPDATE import_rows SET status = ?, email_lower = ?, patch = ?, \
+                 problems = ? WHERE upload_id = ? AND row_no = ?";
+            let statements = checks
+                .iter()
+                .map(|c| {
+                    let values = vec![
+                        c.status.name().into(),
+                        email_of(c).into(),
+                        patch_of(c)?.into(),
+                        problems_of(c)?.into(),
+                        upload_id.into(),
+                        c.row_no.into(),
+                    ];
+                    Ok((SQL.to_owned(), Values(values)))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            self.execute_each(&mut tx, &statements).await?;
             tx.commit().await?;
             return Ok(());
         }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use futures::{future, TryStreamExt};
-use sea_query::{Alias, Condition, Expr, Query, SimpleExpr};
+use sea_query::{Alias, Condition, Expr, Query, SimpleExpr, Values};
 use sqlx::AnyConnection;
 
 use crate::audit::{self, Actor, Change, Entity, Operation};
@@ -171,9 +171,11 @@ impl SqlStore {
         // 21 values a row.
         const ROWS: usize = 400;
         if self.engine == crate::Engine::Sqlite {
-            for (id, _, f) in users {
-                self.execute(&mut *conn, &update_row(*id, f, now)).await?;
-            }
+            let statements: Vec<(String, Values)> = users
+                .iter()
+                .map(|(id, _, f)| self.render(&update_row(*id, f, now)))
+                .collect();
+            self.execute_each(&mut *conn, &statements).await?;
             let searched = |f: &TargetUserFields| {
                 [
                     f.email.to_lowercase(),
