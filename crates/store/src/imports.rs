@@ -907,9 +907,12 @@ impl ImportStore for SqlStore {
         .bind(upload_id)
         .execute(&mut *tx)
         .await?;
+        // Only rows an earlier mapping checked: a new upload's rows are as the reset leaves
+        // them (their email is the upload's guess, which the checks read only for rows they
+        // have checked again), and rewriting them all cost PostgreSQL a new version of each.
         sqlx::query(
             "UPDATE import_rows SET status = '', email_lower = '', patch = NULL, problems = NULL \
-             WHERE upload_id = $1",
+             WHERE upload_id = $1 AND status <> ''",
         )
         .bind(upload_id)
         .execute(&mut *tx)
@@ -966,12 +969,16 @@ impl ImportStore for SqlStore {
         const ROWS: usize = 400;
         let mut tx = self.write_tx().await?;
         // A replaced mapping's checker writes nothing: its rows belong to the new mapping now.
-        let current =
-            sqlx::query("SELECT id FROM import_uploads WHERE id = $1 AND mapping_id = $2")
-                .bind(upload_id)
-                .bind(mapping_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        // Locked (PostgreSQL), so that a new mapping that commits meanwhile is seen here, and
+        // one that starts meanwhile waits, rather than these checks landing on its reset rows.
+        let current = sqlx::query(&format!(
+            "SELECT id FROM import_uploads WHERE id = $1 AND mapping_id = $2{}",
+            self.for_share()
+        ))
+        .bind(upload_id)
+        .bind(mapping_id)
+        .fetch_optional(&mut *tx)
+        .await?;
         if current.is_none() {
             return Ok(());
         }

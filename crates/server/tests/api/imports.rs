@@ -967,8 +967,47 @@ both_engines!(
     import_types,
     encodings_and_excel,
     bad_input_and_failed_imports,
-    repeats_far_apart
+    repeats_far_apart,
+    mapped_again_to_another_email_column
 );
+
+/// The upload counts repeats in the column it guesses is the email, and a mapping may name
+/// another; mapping the file again re-checks every row. Past 2,000 rows (a batch of checks),
+/// an email is compared only with rows this mapping checked.
+async fn mapped_again_to_another_email_column(engine: Engine) {
+    let Some(srv) = TestServer::start(engine).await else {
+        return;
+    };
+    let root = srv.root_token().await;
+    let c = srv
+        .create_company(&root, None, json!({"name": "Two Emails"}))
+        .await;
+    let mut csv = String::from("Email,Work Email,First Name\n");
+    for i in 1..=4500 {
+        csv.push_str(&format!("shared{}@two.test,w{i}@two.test,U{i}\n", i % 3));
+    }
+    let (st, b) = upload(&srv, &root, &c, "two.csv", csv.into_bytes()).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b["data"]["duplicateCount"], 4497, "{b}");
+    let tid = b["data"]["transactionId"].as_str().expect("tid").to_owned();
+    let work = json!({"transactionId": tid, "fieldMappings": [
+        {"excelColumnName": "Work Email", "fieldName": "Email"},
+        {"excelColumnName": "First Name", "fieldName": "FirstName"}]});
+    let shared = json!({"transactionId": tid, "fieldMappings": [
+        {"excelColumnName": "Email", "fieldName": "Email"},
+        {"excelColumnName": "First Name", "fieldName": "FirstName"}]});
+    let counts = |job: &Value| (job["newUserCount"].clone(), job["invalidUserCount"].clone());
+    let job = mapped(&srv, &root, &c, work.clone()).await;
+    assert_eq!(counts(&job), (json!(4500), json!(0)), "{job}");
+    let job = mapped(&srv, &root, &c, shared).await;
+    assert_eq!(counts(&job), (json!(3), json!(4497)), "{job}");
+    let job = mapped(&srv, &root, &c, work).await;
+    assert_eq!(counts(&job), (json!(4500), json!(0)), "{job}");
+    assert_eq!(
+        error_rows(&srv, &root, &c, &tid).await["data"]["items"]["totalNumberOfRecords"],
+        0
+    );
+}
 
 /// An email repeated 5,000 rows later (the upload and the checks read 2,000 rows at a time,
 /// and keep only a batch's emails): counted at upload, an error naming the first row. The
