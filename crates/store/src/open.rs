@@ -431,7 +431,10 @@ impl SqlStore {
             rest = later;
             let joined = vec![sql.as_str(); run].join(";\n");
             let values = Values(now.iter().flat_map(|(_, v)| v.0.iter().cloned()).collect());
-            affected += bind_values(sqlx::query(&joined), &values)
+            // A shorter run's text is kept out of sqlx's statement cache, which would otherwise
+            // keep the prepared statements of each length it has seen.
+            let kept = run == 1 || run == STATEMENTS_PER_CALL;
+            affected += bind_values(sqlx::query(&joined).persistent(kept), &values)
                 .execute(&mut *conn)
                 .await?
                 .rows_affected();
