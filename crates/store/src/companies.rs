@@ -397,6 +397,7 @@ impl CompanyStore for SqlStore {
 
     async fn delete_company(&self, id: i64, actor: &Actor) -> Result<DeleteOutcome> {
         let mut tx = self.write_tx().await?;
+        self.lock_company_uploads_in(&mut tx, &[id]).await?;
         let outcome = delete_in(&mut tx, self, id, actor).await?;
         if outcome == DeleteOutcome::Deleted {
             tx.commit().await?;
@@ -406,6 +407,7 @@ impl CompanyStore for SqlStore {
 
     async fn delete_companies(&self, ids: &[i64], actor: &Actor) -> Result<BulkCompanyDelete> {
         let mut tx = self.write_tx().await?;
+        self.lock_company_uploads_in(&mut tx, ids).await?;
         // Deepest first: a parent deleted with its children finds them gone when its turn
         // comes. Paths grow by one segment per level, so a longer path is never an ancestor.
         let mut companies = Vec::with_capacity(ids.len());

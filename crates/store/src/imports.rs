@@ -482,6 +482,33 @@ fn json<T: Serialize>(v: &T) -> Result<String> {
 
 impl SqlStore {
     /// Deletes a company's uploads, their rows and its jobs (a company delete).
+    /// Locks the uploads of these companies (PostgreSQL; SQLite has one writer), waiting for
+    /// an import or a batch of checks that holds one. A company's deletion takes these locks
+    /// before any other, in the order an import takes them (its upload, then the company's
+    /// groups, fields and, through its new users' foreign key, the company): locking the
+    /// company first deadlocked with a running import.
+    pub(crate) async fn lock_company_uploads_in(
+        &self,
+        conn: &mut AnyConnection,
+        company_ids: &[i64],
+    ) -> Result<()> {
+        if self.engine == Engine::Sqlite {
+            return Ok(());
+        }
+        // In one order, so that two deletions naming the same companies cannot deadlock.
+        let mut ids = company_ids.to_vec();
+        ids.sort_unstable();
+        for id in ids {
+            sqlx::query(
+                "SELECT id FROM import_uploads WHERE company_id = $1 ORDER BY id FOR UPDATE",
+            )
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+
     pub(crate) async fn delete_company_imports_in(
         &self,
         conn: &mut AnyConnection,

@@ -968,8 +968,62 @@ both_engines!(
     encodings_and_excel,
     bad_input_and_failed_imports,
     repeats_far_apart,
-    mapped_again_to_another_email_column
+    mapped_again_to_another_email_column,
+    company_deleted_while_its_import_runs
 );
+
+/// Deleting a company waits for its running import instead of deadlocking with it (the
+/// import holds its upload, then needs the company's row for its new users).
+async fn company_deleted_while_its_import_runs(engine: Engine) {
+    let Some(srv) = TestServer::start(engine).await else {
+        return;
+    };
+    let root = srv.root_token().await;
+    let c = srv
+        .create_company(&root, None, json!({"name": "Going Away"}))
+        .await;
+    let group = srv
+        .post(
+            "/api/target-groups",
+            &root,
+            json!({"name": "Imported", "priority": "2"}),
+            &scope(&c),
+        )
+        .await;
+    assert_eq!(group.0, StatusCode::OK, "{}", group.1);
+    let group = group.1["data"]["resourceId"]
+        .as_str()
+        .expect("group")
+        .to_owned();
+    let mut csv = String::from("Email,First Name\n");
+    for i in 1..=20_000 {
+        csv.push_str(&format!("g{i}@away.test,G{i}\n"));
+    }
+    let (st, b) = upload(&srv, &root, &c, "away.csv", csv.into_bytes()).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let tid = b["data"]["transactionId"].as_str().expect("tid").to_owned();
+    let job = mapped(
+        &srv,
+        &root,
+        &c,
+        json!({"transactionId": tid, "targetGroupResourceIds": [group]}),
+    )
+    .await;
+    assert_eq!(job["newUserCount"], 20_000, "{job}");
+    let (st, b) = srv
+        .post(
+            &format!("/api/target-users/{tid}/import"),
+            &root,
+            json!({"importType": "ImportAll"}),
+            &scope(&c),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let (st, b) = srv.delete(&format!("/api/companies/{c}"), &root, &[]).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let (st, b) = srv.get(&format!("/api/companies/{c}"), &root, &[]).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{b}");
+}
 
 /// The upload counts repeats in the column it guesses is the email, and a mapping may name
 /// another; mapping the file again re-checks every row. Past 2,000 rows (a batch of checks),
