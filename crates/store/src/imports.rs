@@ -481,7 +481,6 @@ fn json<T: Serialize>(v: &T) -> Result<String> {
 }
 
 impl SqlStore {
-    /// Deletes a company's uploads, their rows and its jobs (a company delete).
     /// Locks the uploads of these companies (PostgreSQL; SQLite has one writer), waiting for
     /// an import or a batch of checks that holds one. A company's deletion takes these locks
     /// before any other, in the order an import takes them (its upload, then the company's
@@ -509,6 +508,7 @@ impl SqlStore {
         Ok(())
     }
 
+    /// Deletes a company's uploads, their rows and its jobs (a company delete).
     pub(crate) async fn delete_company_imports_in(
         &self,
         conn: &mut AnyConnection,
@@ -934,9 +934,10 @@ impl ImportStore for SqlStore {
         .bind(upload_id)
         .execute(&mut *tx)
         .await?;
-        // Only rows an earlier mapping checked: a new upload's rows are as the reset leaves
-        // them (their email is the upload's guess, which the checks read only for rows they
-        // have checked again), and rewriting them all cost PostgreSQL a new version of each.
+        // Only rows an earlier mapping checked: a new upload's rows have no outcome to clear,
+        // and rewriting them all cost PostgreSQL a new version of each (docs/performance.md).
+        // They keep the email the upload guessed, which the checks never read: a row is
+        // compared only with rows that this mapping has checked.
         sqlx::query(
             "UPDATE import_rows SET status = '', email_lower = '', patch = NULL, problems = NULL \
              WHERE upload_id = $1 AND status <> ''",
