@@ -1036,7 +1036,7 @@ impl ImportStore for SqlStore {
                         upload_id.into(),
                         c.row_no.into(),
                     ];
-                    Ok((SQL.to_owned(), Values(values)))
+                    Ok((SQL, Values(values)))
                 })
                 .collect::<Result<Vec<_>>>()?;
             self.execute_each(&mut tx, &statements).await?;

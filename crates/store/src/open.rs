@@ -411,25 +411,26 @@ impl SqlStore {
     /// threads ten times instead of a thousand (that hand-off, not SQLite, bounded the row checks
     /// and the import's updates). Their parameters must be `?` ([`param`](Self::param)), which
     /// sqlx binds in order across the string; on PostgreSQL each statement runs on its own.
-    pub(crate) async fn execute_each(
+    pub(crate) async fn execute_each<S: AsRef<str>>(
         &self,
         conn: &mut AnyConnection,
-        statements: &[(String, Values)],
+        statements: &[(S, Values)],
     ) -> sqlx::Result<u64> {
         let mut affected = 0;
         let mut rest = statements;
         while let Some((sql, _)) = rest.first() {
+            let sql = sql.as_ref();
             let run = if self.engine == Engine::Sqlite {
                 rest.iter()
                     .take(STATEMENTS_PER_CALL)
-                    .take_while(|(s, _)| s == sql)
+                    .take_while(|(s, _)| s.as_ref() == sql)
                     .count()
             } else {
                 1
             };
             let (now, later) = rest.split_at(run);
             rest = later;
-            let joined = vec![sql.as_str(); run].join(";\n");
+            let joined = vec![sql; run].join(";\n");
             let values = Values(now.iter().flat_map(|(_, v)| v.0.iter().cloned()).collect());
             // A shorter run's text is kept out of sqlx's statement cache, which would otherwise
             // keep the prepared statements of each length it has seen.
@@ -1243,7 +1244,7 @@ mod operator_tests {
             .execute(&mut *tx)
             .await
             .expect("table");
-        let row = |sql: &str, values: Vec<Value>| (sql.to_owned(), Values(values));
+        let row = |sql: &'static str, values: Vec<Value>| (sql, Values(values));
         // 250 inserts: more than one call's worth, and not a multiple of it.
         let inserts: Vec<_> = (1..=250_i64)
             .map(|i| {

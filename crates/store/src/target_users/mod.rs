@@ -75,15 +75,7 @@ impl SqlStore {
     /// The company's users counted from its counter rows: live active, live inactive, deleted
     /// active and deleted inactive, the cells of [`search::STATUS_CELLS`] in their order.
     async fn status_counts(&self, company_id: i64) -> Result<[i64; 4]> {
-        self.ints(
-            "SELECT CAST(COALESCE(SUM(active), 0) AS BIGINT) AS a, \
-             CAST(COALESCE(SUM(inactive), 0) AS BIGINT) AS i, \
-             CAST(COALESCE(SUM(deleted_active), 0) AS BIGINT) AS da, \
-             CAST(COALESCE(SUM(deleted - deleted_active), 0) AS BIGINT) AS di \
-             FROM target_user_counters WHERE company_id = $1",
-            &[company_id],
-        )
-        .await
+        self.ints(&search::CELL_SUMS_SQL, &[company_id]).await
     }
 
     /// Writes what `links` sets for user `user_id`, in its write's transaction.
@@ -990,11 +982,7 @@ impl SqlStore {
             return Ok(None);
         };
         let rows: Vec<[i64; 5]> = self
-            .int_rows(
-                "SELECT month, active, inactive, deleted_active, deleted - deleted_active \
-                 FROM target_user_counters WHERE company_id = $1",
-                &[company_id],
-            )
+            .int_rows(&search::MONTH_CELLS_SQL, &[company_id])
             .await?;
         let mut months: Vec<(i64, i64)> = rows
             .iter()

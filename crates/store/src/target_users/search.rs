@@ -1,6 +1,8 @@
 //! The SQL of target-user searches and exports: the filter as each engine runs it fastest,
 //! search pages (deep ones as a deferred join) and the export cursor's query.
 
+use std::sync::LazyLock;
+
 use sea_query::{Alias, Condition, Expr, Query, SelectStatement, SimpleExpr, Values};
 
 use super::exported::{extra_columns, ExportExtras};
@@ -75,13 +77,34 @@ fn holds_for(c: &Cond, active: bool, deleted: bool) -> Option<bool> {
 
 /// Each counter cell of `target_user_counters` as a column expression: live active, live
 /// inactive, deleted active, deleted inactive. [`status_cells`] answers in this order, and
-/// `SqlStore::status_counts` and `month_skip` read the cells in it.
+/// `SqlStore::status_counts` and `month_skip` read the cells in it, through the two
+/// statements below.
 pub(super) const STATUS_CELLS: [&str; 4] = [
     "active",
     "inactive",
     "deleted_active",
     "deleted - deleted_active",
 ];
+
+/// A company's counter rows: `month`, then each of [`STATUS_CELLS`].
+pub(super) static MONTH_CELLS_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT month, {} FROM target_user_counters WHERE company_id = $1",
+        STATUS_CELLS.join(", ")
+    )
+});
+
+/// Each of [`STATUS_CELLS`] summed over a company's counter rows (0 without any).
+pub(super) static CELL_SUMS_SQL: LazyLock<String> = LazyLock::new(|| {
+    let sums: Vec<String> = STATUS_CELLS
+        .iter()
+        .map(|c| format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT)"))
+        .collect();
+    format!(
+        "SELECT {} FROM target_user_counters WHERE company_id = $1",
+        sums.join(", ")
+    )
+});
 
 /// The counter cells a filter on Status and IsDeleted alone selects, in the order of
 /// [`STATUS_CELLS`]: its total is their sum, read from the counters instead of counting rows
