@@ -635,17 +635,16 @@ impl SqlStore {
             .fetch_all(&self.pool)
             .await?)
     }
+}
 
-    /// Checked rows of an upload after `after_row`, at most `limit`, in order.
-    async fn pending_rows(
-        &self,
-        conn: &mut AnyConnection,
-        upload_id: i64,
-        after_row: i64,
-    ) -> Result<Vec<CheckedRow>> {
-        let rows = rows_after(conn, CHECKED_COLUMNS, upload_id, after_row, IMPORT_BATCH).await?;
-        rows.iter().map(checked_from).collect()
-    }
+/// The next [`IMPORT_BATCH`] checked rows of an upload after `after_row`, decoded, read on `db`.
+async fn pending_rows<'c>(
+    db: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    upload_id: i64,
+    after_row: i64,
+) -> Result<Vec<CheckedRow>> {
+    let rows = rows_after(db, CHECKED_COLUMNS, upload_id, after_row, IMPORT_BATCH).await?;
+    rows.iter().map(checked_from).collect()
 }
 
 /// `columns` (one of this module's lists) of an upload's rows after `after_row`, in order, at
@@ -1352,122 +1351,143 @@ impl ImportStore for SqlStore {
         let month = month_of(now);
         let (mut active, mut inactive) = (0_i64, 0_i64);
         let mut joined: Vec<i64> = Vec::new();
-        let mut after = 0_i64;
         let mut done = 0_i64;
         // SQLite: the new users' trigrams are written once, at the end (migration 0019).
         let paused = self.pause_fts_in(&mut tx).await?;
-        loop {
-            let batch = self.pending_rows(&mut tx, upload.id, after).await?;
-            let Some(last) = batch.last() else { break };
-            after = last.row_no;
-            let emails: Vec<String> = batch
-                .iter()
-                .filter_map(|r| r.patch.as_ref().map(|p| p.email.to_lowercase()))
-                .collect();
-            let live = self
-                .live_users_by_email(&mut tx, company_id, &emails)
-                .await?;
-            let mut creates: Vec<(TargetUserFields, &UserPatch)> = Vec::new();
-            let mut updates: Vec<(i64, &TargetUserFields, TargetUserFields)> = Vec::new();
-            let mut custom: Vec<(i64, &[CustomValue])> = Vec::new();
-            for row in &batch {
-                let email = row
-                    .patch
-                    .as_ref()
-                    .map(|p| p.email.to_lowercase())
-                    .unwrap_or_default();
-                let existing = live.get(&email);
-                if let Some(reason) = skip_reason(kind, &selected, row, existing.is_some()) {
-                    out.skipped += 1;
-                    if out.skipped_rows.len() < MAX_JOB_ERRORS {
-                        out.skipped_rows.push(SkippedRow {
-                            row_number: row.row_no,
-                            email,
-                            reason,
-                        });
+        // Each batch of rows is read, on one connection of the read pool held for the import,
+        // and decoded while the batch before it is written, so that SQLite's writer seldom
+        // waits for this task (docs/performance.md, imports). The rows cannot change meanwhile:
+        // the import holds its upload (PostgreSQL: locked; SQLite: the one writer), and a new
+        // mapping or batch of checks waits for it.
+        let mut reader = self.pool.acquire().await?;
+        let mut batch = pending_rows(&mut *reader, upload.id, 0).await?;
+        while let Some(last) = batch.last() {
+            let after = last.row_no;
+            let write = async {
+                let emails: Vec<String> = batch
+                    .iter()
+                    .filter_map(|r| r.patch.as_ref().map(|p| p.email.to_lowercase()))
+                    .collect();
+                let live = self
+                    .live_users_by_email(&mut tx, company_id, &emails)
+                    .await?;
+                let mut creates: Vec<(TargetUserFields, &UserPatch)> = Vec::new();
+                let mut updates: Vec<(i64, &TargetUserFields, TargetUserFields)> = Vec::new();
+                let mut custom: Vec<(i64, &[CustomValue])> = Vec::new();
+                for row in &batch {
+                    let email = row
+                        .patch
+                        .as_ref()
+                        .map(|p| p.email.to_lowercase())
+                        .unwrap_or_default();
+                    let existing = live.get(&email);
+                    if let Some(reason) = skip_reason(kind, &selected, row, existing.is_some()) {
+                        out.skipped += 1;
+                        if out.skipped_rows.len() < MAX_JOB_ERRORS {
+                            out.skipped_rows.push(SkippedRow {
+                                row_number: row.row_no,
+                                email,
+                                reason,
+                            });
+                        }
+                        continue;
                     }
-                    continue;
-                }
-                let Some(patch) = row.patch.as_ref() else {
-                    continue;
-                };
-                if patch.custom.iter().any(|v| !fields.contains(&v.field_id)) {
-                    return Err(StoreError::Conflict(
+                    let Some(patch) = row.patch.as_ref() else {
+                        continue;
+                    };
+                    if patch.custom.iter().any(|v| !fields.contains(&v.field_id)) {
+                        return Err(StoreError::Conflict(
                         "a custom field the mapping names was deleted after the mapping; map the file again".into(),
                     ));
-                }
-                match existing {
-                    Some(user) => {
-                        // A row that changes nothing is applied without a write: the user's
-                        // update time stays (docs/api.md, importing users).
-                        let f = patch.apply(&user.fields);
-                        if f != user.fields {
-                            let has_phone = !f.phone_number.is_empty();
-                            if user.fields.phone_number.is_empty() == has_phone {
-                                self.phone_changed_in(&mut tx, user.id, has_phone).await?;
+                    }
+                    match existing {
+                        Some(user) => {
+                            // A row that changes nothing is applied without a write: the user's
+                            // update time stays (docs/api.md, importing users).
+                            let f = patch.apply(&user.fields);
+                            if f != user.fields {
+                                let has_phone = !f.phone_number.is_empty();
+                                if user.fields.phone_number.is_empty() == has_phone {
+                                    self.phone_changed_in(&mut tx, user.id, has_phone).await?;
+                                }
+                                updates.push((user.id, &user.fields, f));
                             }
-                            updates.push((user.id, &user.fields, f));
+                            if !patch.custom.is_empty() {
+                                custom.push((user.id, &patch.custom));
+                            }
+                            joined.push(user.id);
+                            out.updated += 1;
+                        }
+                        None => {
+                            let base = TargetUserFields {
+                                priority: crate::DEFAULT_PRIORITY,
+                                is_active: true,
+                                ..Default::default()
+                            };
+                            creates.push((patch.apply(&base), patch));
+                        }
+                    }
+                }
+                self.update_many_in(&mut tx, &updates, now).await?;
+                self.set_many_custom_values_in(&mut tx, &custom, true)
+                    .await?;
+                custom.clear();
+                // Each insert is built while the one before it runs on the database.
+                let build = |chunk: &[(TargetUserFields, &UserPatch)]| -> Result<_> {
+                    let ids: Vec<String> = chunk.iter().map(|_| new_resource_id()).collect();
+                    let mut stmt = insert_rows(
+                        TargetUserCol::TABLE,
+                        chunk
+                            .iter()
+                            .zip(&ids)
+                            .map(|((f, _), rid)| new_row(company_id, rid.clone(), f, now)),
+                    )?;
+                    stmt.returning(
+                        Query::returning().columns([TargetUserCol::Id, TargetUserCol::ResourceId]),
+                    );
+                    let (sql, values) = self.render(&stmt);
+                    Ok((ids, sql, values))
+                };
+                let mut chunks = creates.chunks(ROWS_PER_STATEMENT);
+                let mut next = chunks.next().map(build).transpose()?;
+                let mut start = 0;
+                while let Some((ids, sql, values)) = next.take() {
+                    let chunk = creates.get(start..start + ids.len()).unwrap_or_default();
+                    start += ids.len();
+                    let insert = bind_values(sqlx::query(&sql), &values).fetch_all(&mut *tx);
+                    let (rows, following) =
+                        tokio::join!(insert, async { chunks.next().map(build).transpose() });
+                    let rows = rows?;
+                    next = following?;
+                    let mut by_rid = HashMap::with_capacity(rows.len());
+                    for r in &rows {
+                        by_rid.insert(get_str(r, "resource_id")?, get_i64(r, "id")?);
+                    }
+                    for ((f, patch), rid) in chunk.iter().zip(&ids) {
+                        let id = *by_rid.get(rid).ok_or_else(|| {
+                            StoreError::Corrupt(format!("imported user {rid} was not found"))
+                        })?;
+                        if f.is_active {
+                            active += 1;
+                        } else {
+                            inactive += 1;
                         }
                         if !patch.custom.is_empty() {
-                            custom.push((user.id, &patch.custom));
+                            custom.push((id, &patch.custom));
                         }
-                        joined.push(user.id);
-                        out.updated += 1;
-                    }
-                    None => {
-                        let base = TargetUserFields {
-                            priority: crate::DEFAULT_PRIORITY,
-                            is_active: true,
-                            ..Default::default()
-                        };
-                        creates.push((patch.apply(&base), patch));
+                        joined.push(id);
+                        out.created += 1;
                     }
                 }
-            }
-            self.update_many_in(&mut tx, &updates, now).await?;
-            self.set_many_custom_values_in(&mut tx, &custom, true)
-                .await?;
-            custom.clear();
-            for chunk in creates.chunks(ROWS_PER_STATEMENT) {
-                let ids: Vec<String> = chunk.iter().map(|_| new_resource_id()).collect();
-                let mut stmt = insert_rows(
-                    TargetUserCol::TABLE,
-                    chunk
-                        .iter()
-                        .zip(&ids)
-                        .map(|((f, _), rid)| new_row(company_id, rid.clone(), f, now)),
-                )?;
-                stmt.returning(
-                    Query::returning().columns([TargetUserCol::Id, TargetUserCol::ResourceId]),
-                );
-                let (sql, values) = self.render(&stmt);
-                let rows = bind_values(sqlx::query(&sql), &values)
-                    .fetch_all(&mut *tx)
+                self.set_many_custom_values_in(&mut tx, &custom, false)
                     .await?;
-                let mut by_rid = HashMap::with_capacity(rows.len());
-                for r in &rows {
-                    by_rid.insert(get_str(r, "resource_id")?, get_i64(r, "id")?);
-                }
-                for ((f, patch), rid) in chunk.iter().zip(&ids) {
-                    let id = *by_rid.get(rid).ok_or_else(|| {
-                        StoreError::Corrupt(format!("imported user {rid} was not found"))
-                    })?;
-                    if f.is_active {
-                        active += 1;
-                    } else {
-                        inactive += 1;
-                    }
-                    if !patch.custom.is_empty() {
-                        custom.push((id, &patch.custom));
-                    }
-                    joined.push(id);
-                    out.created += 1;
-                }
-            }
-            self.set_many_custom_values_in(&mut tx, &custom, false)
-                .await?;
+                Ok::<(), StoreError>(())
+            };
+            let (written, next) = tokio::join!(write, pending_rows(&mut *reader, upload.id, after));
+            written?;
             done += batch.len() as i64;
             progress(done);
+            batch = next?;
         }
         self.resume_fts_in(&mut tx, paused).await?;
         if active + inactive > 0 {
