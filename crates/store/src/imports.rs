@@ -1354,13 +1354,17 @@ impl ImportStore for SqlStore {
         let mut done = 0_i64;
         // SQLite: the new users' trigrams are written once, at the end (migration 0019).
         let paused = self.pause_fts_in(&mut tx).await?;
-        // Each batch of rows is read, on one connection of the read pool held for the import,
-        // and decoded while the batch before it is written, so that SQLite's writer seldom
-        // waits for this task (docs/performance.md, imports). The rows cannot change meanwhile:
-        // the import holds its upload (PostgreSQL: locked; SQLite: the one writer), and a new
-        // mapping or batch of checks waits for it.
-        let mut reader = self.pool.acquire().await?;
-        let mut batch = pending_rows(&mut *reader, upload.id, 0).await?;
+        // Each batch of rows is read and decoded while the batch before it is written, so that
+        // SQLite's writer seldom waits for this task (docs/performance.md, imports). The rows
+        // cannot change meanwhile: the import holds its upload (PostgreSQL: locked; SQLite: the
+        // one writer), and a new mapping or batch of checks waits for it. They are read on a
+        // connection of the import's own, opened with the pool's options but outside it, so
+        // that a long import takes no connection from searches.
+        let mut reader = {
+            use sqlx::ConnectOptions;
+            self.pool.connect_options().connect().await?
+        };
+        let mut batch = pending_rows(&mut reader, upload.id, 0).await?;
         while let Some(last) = batch.last() {
             let after = last.row_no;
             let write = async {
@@ -1483,12 +1487,14 @@ impl ImportStore for SqlStore {
                     .await?;
                 Ok::<(), StoreError>(())
             };
-            let (written, next) = tokio::join!(write, pending_rows(&mut *reader, upload.id, after));
+            let (written, next) = tokio::join!(write, pending_rows(&mut reader, upload.id, after));
             written?;
             done += batch.len() as i64;
             progress(done);
             batch = next?;
         }
+        // Only read from: nothing is lost if closing it fails.
+        let _ = sqlx::Connection::close(reader).await;
         self.resume_fts_in(&mut tx, paused).await?;
         if active + inactive > 0 {
             let d = crate::target_users::Delta::created(active, inactive);
