@@ -1452,15 +1452,14 @@ impl ImportStore for SqlStore {
                     let (sql, values) = self.render(&stmt);
                     Ok((ids, sql, values))
                 };
-                let mut chunks = creates.chunks(ROWS_PER_STATEMENT);
-                let mut next = chunks.next().map(build).transpose()?;
-                let mut start = 0;
-                while let Some((ids, sql, values)) = next.take() {
-                    let chunk = creates.get(start..start + ids.len()).unwrap_or_default();
-                    start += ids.len();
+                let mut chunks = creates
+                    .chunks(ROWS_PER_STATEMENT)
+                    .map(|chunk| build(chunk).map(|built| (chunk, built)));
+                let mut next = chunks.next().transpose()?;
+                while let Some((chunk, (ids, sql, values))) = next.take() {
                     let insert = bind_values(sqlx::query(&sql), &values).fetch_all(&mut *tx);
                     let (rows, following) =
-                        tokio::join!(insert, async { chunks.next().map(build).transpose() });
+                        tokio::join!(insert, async { chunks.next().transpose() });
                     let rows = rows?;
                     next = following?;
                     let mut by_rid = HashMap::with_capacity(rows.len());
