@@ -480,6 +480,28 @@ fn json<T: Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| StoreError::Statement(format!("encoding JSON: {e}")))
 }
 
+/// What every batch of one import shares.
+struct ImportContext<'a> {
+    company_id: i64,
+    kind: &'a ImportKind,
+    /// The rows `ImportKind::Selected` names (empty for the other kinds).
+    selected: &'a std::collections::HashSet<&'a str>,
+    /// The company's custom fields when the import started.
+    fields: &'a std::collections::HashSet<i64>,
+    now: Millis,
+}
+
+/// What an import has done so far, summed over its batches.
+#[derive(Default)]
+struct ImportTally {
+    out: ImportOutcome,
+    /// Users created live and active, and live but inactive (the counters' cells).
+    active: i64,
+    inactive: i64,
+    /// Every user the import created or updated, for the mapping's groups.
+    joined: Vec<i64>,
+}
+
 impl SqlStore {
     /// Locks the uploads of these companies (PostgreSQL; SQLite has one writer), waiting for
     /// an import or a batch of checks that holds one. A company's deletion takes these locks
@@ -626,6 +648,137 @@ impl SqlStore {
             q = q.bind(e.as_str());
         }
         Ok(q.fetch_all(conn).await?)
+    }
+
+    /// Applies one batch of an import's checked rows on its transaction `tx`: updates the users
+    /// it finds by email, creates the others, writes their custom values, and adds to `tally`.
+    async fn import_batch_in(
+        &self,
+        tx: &mut AnyConnection,
+        ctx: &ImportContext<'_>,
+        batch: &[CheckedRow],
+        tally: &mut ImportTally,
+    ) -> Result<()> {
+        let emails: Vec<String> = batch
+            .iter()
+            .filter_map(|r| r.patch.as_ref().map(|p| p.email.to_lowercase()))
+            .collect();
+        let live = self
+            .live_users_by_email(&mut *tx, ctx.company_id, &emails)
+            .await?;
+        let mut creates: Vec<(TargetUserFields, &UserPatch)> = Vec::new();
+        let mut updates: Vec<(i64, &TargetUserFields, TargetUserFields)> = Vec::new();
+        let mut custom: Vec<(i64, &[CustomValue])> = Vec::new();
+        for row in batch {
+            let email = row
+                .patch
+                .as_ref()
+                .map(|p| p.email.to_lowercase())
+                .unwrap_or_default();
+            let existing = live.get(&email);
+            if let Some(reason) = skip_reason(ctx.kind, ctx.selected, row, existing.is_some()) {
+                tally.out.skipped += 1;
+                if tally.out.skipped_rows.len() < MAX_JOB_ERRORS {
+                    tally.out.skipped_rows.push(SkippedRow {
+                        row_number: row.row_no,
+                        email,
+                        reason,
+                    });
+                }
+                continue;
+            }
+            let Some(patch) = row.patch.as_ref() else {
+                continue;
+            };
+            if patch
+                .custom
+                .iter()
+                .any(|v| !ctx.fields.contains(&v.field_id))
+            {
+                return Err(StoreError::Conflict(
+                "a custom field the mapping names was deleted after the mapping; map the file again".into(),
+            ));
+            }
+            match existing {
+                Some(user) => {
+                    // A row that changes nothing is applied without a write: the user's
+                    // update time stays (docs/api.md, importing users).
+                    let f = patch.apply(&user.fields);
+                    if f != user.fields {
+                        let has_phone = !f.phone_number.is_empty();
+                        if user.fields.phone_number.is_empty() == has_phone {
+                            self.phone_changed_in(&mut *tx, user.id, has_phone).await?;
+                        }
+                        updates.push((user.id, &user.fields, f));
+                    }
+                    if !patch.custom.is_empty() {
+                        custom.push((user.id, &patch.custom));
+                    }
+                    tally.joined.push(user.id);
+                    tally.out.updated += 1;
+                }
+                None => {
+                    let base = TargetUserFields {
+                        priority: crate::DEFAULT_PRIORITY,
+                        is_active: true,
+                        ..Default::default()
+                    };
+                    creates.push((patch.apply(&base), patch));
+                }
+            }
+        }
+        self.update_many_in(&mut *tx, &updates, ctx.now).await?;
+        self.set_many_custom_values_in(&mut *tx, &custom, true)
+            .await?;
+        custom.clear();
+        // Each insert is built while the one before it runs on the database.
+        let build = |chunk: &[(TargetUserFields, &UserPatch)]| -> Result<_> {
+            let ids: Vec<String> = chunk.iter().map(|_| new_resource_id()).collect();
+            let mut stmt = insert_rows(
+                TargetUserCol::TABLE,
+                chunk
+                    .iter()
+                    .zip(&ids)
+                    .map(|((f, _), rid)| new_row(ctx.company_id, rid.clone(), f, ctx.now)),
+            )?;
+            stmt.returning(
+                Query::returning().columns([TargetUserCol::Id, TargetUserCol::ResourceId]),
+            );
+            let (sql, values) = self.render(&stmt);
+            Ok((ids, sql, values))
+        };
+        let mut chunks = creates
+            .chunks(ROWS_PER_STATEMENT)
+            .map(|chunk| build(chunk).map(|built| (chunk, built)));
+        let mut next = chunks.next().transpose()?;
+        while let Some((chunk, (ids, sql, values))) = next.take() {
+            let insert = bind_values(sqlx::query(&sql), &values).fetch_all(&mut *tx);
+            let (rows, following) = tokio::join!(insert, async { chunks.next().transpose() });
+            let rows = rows?;
+            next = following?;
+            let mut by_rid = HashMap::with_capacity(rows.len());
+            for r in &rows {
+                by_rid.insert(get_str(r, "resource_id")?, get_i64(r, "id")?);
+            }
+            for ((f, patch), rid) in chunk.iter().zip(&ids) {
+                let id = *by_rid.get(rid).ok_or_else(|| {
+                    StoreError::Corrupt(format!("imported user {rid} was not found"))
+                })?;
+                if f.is_active {
+                    tally.active += 1;
+                } else {
+                    tally.inactive += 1;
+                }
+                if !patch.custom.is_empty() {
+                    custom.push((id, &patch.custom));
+                }
+                tally.joined.push(id);
+                tally.out.created += 1;
+            }
+        }
+        self.set_many_custom_values_in(&mut *tx, &custom, false)
+            .await?;
+        Ok(())
     }
 
     /// Runs a select by a list of values on the read pool, not prepared ([`IMPORT_BATCH`]).
@@ -1290,7 +1443,6 @@ impl ImportStore for SqlStore {
         progress: &(dyn Fn(i64) + Send + Sync),
     ) -> Result<ImportOutcome> {
         let company_id = upload.company_id;
-        let mut out = ImportOutcome::default();
         let mut tx = self.write_tx().await?;
         // The upload stays as checked while it is imported: a new mapping or its expiry waits
         // for this transaction (PostgreSQL; SQLite has one writer).
@@ -1349,8 +1501,14 @@ impl ImportStore for SqlStore {
         };
         let now = now_millis();
         let month = month_of(now);
-        let (mut active, mut inactive) = (0_i64, 0_i64);
-        let mut joined: Vec<i64> = Vec::new();
+        let ctx = ImportContext {
+            company_id,
+            kind,
+            selected: &selected,
+            fields: &fields,
+            now,
+        };
+        let mut tally = ImportTally::default();
         let mut done = 0_i64;
         // SQLite: the new users' trigrams are written once, at the end (migration 0019).
         let paused = self.pause_fts_in(&mut tx).await?;
@@ -1367,126 +1525,10 @@ impl ImportStore for SqlStore {
         let mut batch = pending_rows(&mut reader, upload.id, 0).await?;
         while let Some(last) = batch.last() {
             let after = last.row_no;
-            let write = async {
-                let emails: Vec<String> = batch
-                    .iter()
-                    .filter_map(|r| r.patch.as_ref().map(|p| p.email.to_lowercase()))
-                    .collect();
-                let live = self
-                    .live_users_by_email(&mut tx, company_id, &emails)
-                    .await?;
-                let mut creates: Vec<(TargetUserFields, &UserPatch)> = Vec::new();
-                let mut updates: Vec<(i64, &TargetUserFields, TargetUserFields)> = Vec::new();
-                let mut custom: Vec<(i64, &[CustomValue])> = Vec::new();
-                for row in &batch {
-                    let email = row
-                        .patch
-                        .as_ref()
-                        .map(|p| p.email.to_lowercase())
-                        .unwrap_or_default();
-                    let existing = live.get(&email);
-                    if let Some(reason) = skip_reason(kind, &selected, row, existing.is_some()) {
-                        out.skipped += 1;
-                        if out.skipped_rows.len() < MAX_JOB_ERRORS {
-                            out.skipped_rows.push(SkippedRow {
-                                row_number: row.row_no,
-                                email,
-                                reason,
-                            });
-                        }
-                        continue;
-                    }
-                    let Some(patch) = row.patch.as_ref() else {
-                        continue;
-                    };
-                    if patch.custom.iter().any(|v| !fields.contains(&v.field_id)) {
-                        return Err(StoreError::Conflict(
-                        "a custom field the mapping names was deleted after the mapping; map the file again".into(),
-                    ));
-                    }
-                    match existing {
-                        Some(user) => {
-                            // A row that changes nothing is applied without a write: the user's
-                            // update time stays (docs/api.md, importing users).
-                            let f = patch.apply(&user.fields);
-                            if f != user.fields {
-                                let has_phone = !f.phone_number.is_empty();
-                                if user.fields.phone_number.is_empty() == has_phone {
-                                    self.phone_changed_in(&mut tx, user.id, has_phone).await?;
-                                }
-                                updates.push((user.id, &user.fields, f));
-                            }
-                            if !patch.custom.is_empty() {
-                                custom.push((user.id, &patch.custom));
-                            }
-                            joined.push(user.id);
-                            out.updated += 1;
-                        }
-                        None => {
-                            let base = TargetUserFields {
-                                priority: crate::DEFAULT_PRIORITY,
-                                is_active: true,
-                                ..Default::default()
-                            };
-                            creates.push((patch.apply(&base), patch));
-                        }
-                    }
-                }
-                self.update_many_in(&mut tx, &updates, now).await?;
-                self.set_many_custom_values_in(&mut tx, &custom, true)
-                    .await?;
-                custom.clear();
-                // Each insert is built while the one before it runs on the database.
-                let build = |chunk: &[(TargetUserFields, &UserPatch)]| -> Result<_> {
-                    let ids: Vec<String> = chunk.iter().map(|_| new_resource_id()).collect();
-                    let mut stmt = insert_rows(
-                        TargetUserCol::TABLE,
-                        chunk
-                            .iter()
-                            .zip(&ids)
-                            .map(|((f, _), rid)| new_row(company_id, rid.clone(), f, now)),
-                    )?;
-                    stmt.returning(
-                        Query::returning().columns([TargetUserCol::Id, TargetUserCol::ResourceId]),
-                    );
-                    let (sql, values) = self.render(&stmt);
-                    Ok((ids, sql, values))
-                };
-                let mut chunks = creates
-                    .chunks(ROWS_PER_STATEMENT)
-                    .map(|chunk| build(chunk).map(|built| (chunk, built)));
-                let mut next = chunks.next().transpose()?;
-                while let Some((chunk, (ids, sql, values))) = next.take() {
-                    let insert = bind_values(sqlx::query(&sql), &values).fetch_all(&mut *tx);
-                    let (rows, following) =
-                        tokio::join!(insert, async { chunks.next().transpose() });
-                    let rows = rows?;
-                    next = following?;
-                    let mut by_rid = HashMap::with_capacity(rows.len());
-                    for r in &rows {
-                        by_rid.insert(get_str(r, "resource_id")?, get_i64(r, "id")?);
-                    }
-                    for ((f, patch), rid) in chunk.iter().zip(&ids) {
-                        let id = *by_rid.get(rid).ok_or_else(|| {
-                            StoreError::Corrupt(format!("imported user {rid} was not found"))
-                        })?;
-                        if f.is_active {
-                            active += 1;
-                        } else {
-                            inactive += 1;
-                        }
-                        if !patch.custom.is_empty() {
-                            custom.push((id, &patch.custom));
-                        }
-                        joined.push(id);
-                        out.created += 1;
-                    }
-                }
-                self.set_many_custom_values_in(&mut tx, &custom, false)
-                    .await?;
-                Ok::<(), StoreError>(())
-            };
-            let (written, next) = tokio::join!(write, pending_rows(&mut reader, upload.id, after));
+            let (written, next) = tokio::join!(
+                self.import_batch_in(&mut tx, &ctx, &batch, &mut tally),
+                pending_rows(&mut reader, upload.id, after)
+            );
             written?;
             done += batch.len() as i64;
             progress(done);
@@ -1494,6 +1536,12 @@ impl ImportStore for SqlStore {
         }
         // Only read from: nothing is lost if closing it fails.
         let _ = sqlx::Connection::close(reader).await;
+        let ImportTally {
+            out,
+            active,
+            inactive,
+            joined,
+        } = tally;
         self.resume_fts_in(&mut tx, paused).await?;
         if active + inactive > 0 {
             let d = crate::target_users::Delta::created(active, inactive);
