@@ -349,14 +349,25 @@ fn time_text(dt: &calamine::ExcelDateTime) -> String {
     }
 }
 
-fn read_xlsx(file: File, out: &Sender<Result<Chunk, String>>) -> Result<(), String> {
-    let mut book: calamine::Xlsx<_> = calamine::Xlsx::new(BufReader::new(file))
+/// An Excel book, the name of its first sheet (where the users are read from) and all its
+/// sheets' names.
+fn open_book<B>(file: File) -> Result<(B, String, Vec<String>), String>
+where
+    B: calamine::Reader<BufReader<File>>,
+    B::Error: std::fmt::Display,
+{
+    let book = B::new(BufReader::new(file))
         .map_err(|e| format!("the Excel file could not be read: {e}"))?;
     let names = book.sheet_names();
     let first = names
         .first()
         .cloned()
         .ok_or("the Excel file has no sheet; put the users on its first sheet")?;
+    Ok((book, first, names))
+}
+
+fn read_xlsx(file: File, out: &Sender<Result<Chunk, String>>) -> Result<(), String> {
+    let (mut book, first, names) = open_book::<calamine::Xlsx<_>>(file)?;
     let mut cells = book
         .worksheet_cells_reader(&first)
         .map_err(|e| format!("sheet '{first}' could not be read: {e}"))?;
@@ -416,13 +427,7 @@ fn flush<'a>(
 }
 
 fn read_xls(file: File, out: &Sender<Result<Chunk, String>>) -> Result<(), String> {
-    let mut book: calamine::Xls<_> = calamine::Xls::new(BufReader::new(file))
-        .map_err(|e| format!("the Excel file could not be read: {e}"))?;
-    let names = book.sheet_names();
-    let first = names
-        .first()
-        .cloned()
-        .ok_or("the Excel file has no sheet; put the users on its first sheet")?;
+    let (mut book, first, names) = open_book::<calamine::Xls<_>>(file)?;
     // An .xls sheet holds at most 65,536 rows: read whole.
     let range = book
         .worksheet_range(&first)

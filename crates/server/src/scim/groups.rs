@@ -32,6 +32,34 @@ fn not_found(id: &str) -> ScimError {
     ))
 }
 
+/// A group of the caller's company, or 404.
+async fn group_of(state: &AppState, caller: &ScimCaller, id: &str) -> ScimResult<ScimGroupRow> {
+    state
+        .store
+        .scim_group(caller.company.id, id)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
+/// Applies `change` to `group` as the caller's integration; answers the group as it is now.
+async fn change_group(
+    state: &AppState,
+    caller: &ScimCaller,
+    group: &ScimGroupRow,
+    change: &ScimGroupChange<'_>,
+) -> ScimResult<ScimGroupRow> {
+    Ok(state
+        .store
+        .update_scim_group(
+            caller.company.id,
+            caller.setting.id,
+            group,
+            change,
+            &caller.actor(),
+        )
+        .await?)
+}
+
 async fn render(
     state: &AppState,
     headers: &HeaderMap,
@@ -124,11 +152,7 @@ impl Resource for Groups {
         id: &str,
         projection: &Projection,
     ) -> ScimResult<Value> {
-        let row = state
-            .store
-            .scim_group(caller.company.id, id)
-            .await?
-            .ok_or_else(|| not_found(id))?;
+        let row = group_of(state, caller, id).await?;
         render(state, headers, std::slice::from_ref(&row), projection)
             .await?
             .pop()
@@ -265,11 +289,7 @@ pub async fn replace(
     body: Bytes,
 ) -> ScimResult<Response> {
     let body = body_json(&body)?;
-    let group = state
-        .store
-        .scim_group(caller.company.id, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
+    let group = group_of(&state, &caller, &id).await?;
     let (name, external_id, members) = whole(&state, &caller, &body).await?;
     let change = ScimGroupChange {
         name: Some(&name),
@@ -277,16 +297,7 @@ pub async fn replace(
         members: Some(&members),
         ..ScimGroupChange::default()
     };
-    state
-        .store
-        .update_scim_group(
-            caller.company.id,
-            caller.setting.id,
-            &group,
-            &change,
-            &caller.actor(),
-        )
-        .await?;
+    change_group(&state, &caller, &group, &change).await?;
     let out = Groups::one(&state, &headers, &caller, &id, &Projection::default()).await?;
     Ok(scim_json(StatusCode::OK, &out))
 }
@@ -362,11 +373,7 @@ pub async fn patch(
 ) -> ScimResult<Response> {
     let body = body_json(&body)?;
     let ops = patch::parse(&body)?;
-    let group = state
-        .store
-        .scim_group(caller.company.id, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
+    let group = group_of(&state, &caller, &id).await?;
     let mut name: Option<String> = None;
     let mut external_id: Option<Option<String>> = None;
     let mut members = Members::default();
@@ -468,16 +475,7 @@ pub async fn patch(
         add: &add,
         remove: &remove,
     };
-    let after = state
-        .store
-        .update_scim_group(
-            caller.company.id,
-            caller.setting.id,
-            &group,
-            &change,
-            &caller.actor(),
-        )
-        .await?;
+    let after = change_group(&state, &caller, &group, &change).await?;
     // RFC 7644 §3.5.2: 204 unless attributes were asked for; Okta and Entra ID accept both.
     let params = ListParams::from_query(query.as_deref())?;
     if params.attributes.is_none() && params.excluded_attributes.is_none() {

@@ -36,6 +36,16 @@ fn not_found(id: &str) -> ScimError {
     ))
 }
 
+/// A user of the caller's company that is not deleted: a deleted user is 404 to SCIM.
+async fn live_user(state: &AppState, caller: &ScimCaller, id: &str) -> ScimResult<ScimUserRow> {
+    state
+        .store
+        .scim_user(caller.company.id, id)
+        .await?
+        .filter(|r| !r.user.is_deleted)
+        .ok_or_else(|| not_found(id))
+}
+
 /// The integration's mappings as (custom field id, where the attribute sits).
 fn mapped(caller: &ScimCaller) -> Vec<(i64, Place)> {
     caller
@@ -539,6 +549,19 @@ async fn save(
     }
 }
 
+/// A `PUT` or `PATCH` of a user: saved, then answered with the user as it is now.
+async fn save_and_show(
+    state: &AppState,
+    headers: &HeaderMap,
+    caller: &ScimCaller,
+    id: &str,
+    inc: &Incoming,
+) -> ScimResult<Response> {
+    save(state, caller, id, inc, false).await?;
+    let user = Users::one(state, headers, caller, id, &Projection::default()).await?;
+    Ok(scim_json(StatusCode::OK, &user))
+}
+
 /// `/Users` for the handlers it shares with the other resource type.
 pub(super) struct Users;
 
@@ -568,12 +591,7 @@ impl Resource for Users {
         id: &str,
         projection: &Projection,
     ) -> ScimResult<Value> {
-        let row = state
-            .store
-            .scim_user(caller.company.id, id)
-            .await?
-            .filter(|r| !r.user.is_deleted)
-            .ok_or_else(|| not_found(id))?;
+        let row = live_user(state, caller, id).await?;
         render(
             state,
             headers,
@@ -654,16 +672,9 @@ pub async fn replace(
     body: Bytes,
 ) -> ScimResult<Response> {
     let body = body_json(&body)?;
-    let current = state
-        .store
-        .scim_user(caller.company.id, &id)
-        .await?
-        .filter(|r| !r.user.is_deleted)
-        .ok_or_else(|| not_found(&id))?;
+    let current = live_user(&state, &caller, &id).await?;
     let inc = incoming(&state, &caller, &body, Some(&current.user.fields)).await?;
-    save(&state, &caller, &id, &inc, false).await?;
-    let user = Users::one(&state, &headers, &caller, &id, &Projection::default()).await?;
-    Ok(scim_json(StatusCode::OK, &user))
+    save_and_show(&state, &headers, &caller, &id, &inc).await
 }
 
 /// `PATCH /Users/{id}`: the operations applied to the user's SCIM form, saved as a replace.
@@ -676,12 +687,7 @@ pub async fn patch(
 ) -> ScimResult<Response> {
     let body = body_json(&body)?;
     let ops = patch::parse(&body)?;
-    let current = state
-        .store
-        .scim_user(caller.company.id, &id)
-        .await?
-        .filter(|r| !r.user.is_deleted)
-        .ok_or_else(|| not_found(&id))?;
+    let current = live_user(&state, &caller, &id).await?;
     let mut doc = render(
         &state,
         &headers,
@@ -722,9 +728,7 @@ pub async fn patch(
         inc.fields.manager_last_name = f.manager_last_name.clone();
         inc.fields.manager_email = f.manager_email.clone();
     }
-    save(&state, &caller, &id, &inc, false).await?;
-    let user = Users::one(&state, &headers, &caller, &id, &Projection::default()).await?;
-    Ok(scim_json(StatusCode::OK, &user))
+    save_and_show(&state, &headers, &caller, &id, &inc).await
 }
 
 /// `DELETE /Users/{id}`: a soft delete; the user keeps its history and a later `POST` of its
