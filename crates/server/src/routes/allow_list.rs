@@ -27,7 +27,7 @@ use crate::export::{Cell, ExportOptions};
 use crate::extract::{FormOrJson, KJson};
 use crate::routes::files;
 use crate::routes::files::{ExportKind, ExportRequest};
-use crate::routes::written;
+use crate::routes::{search_spec, written};
 use crate::scope::{Read, Scoped, Write};
 use crate::state::AppState;
 use crate::time::millis_to_time;
@@ -361,12 +361,7 @@ pub async fn search(
     Scoped { company, .. }: Scoped<Read>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Json<Envelope<Paged<SearchAllowListDto>>>> {
-    let (spec, paging) = crate::paging::search_spec(
-        &req,
-        state.config.max_page_size,
-        &fields::ALLOW_LIST,
-        &company,
-    )?;
+    let (spec, paging) = search_spec(&state, &req, &fields::ALLOW_LIST, &company)?;
     let (total, rows) = state
         .store
         .search_allowed_domains(company.id, &spec)

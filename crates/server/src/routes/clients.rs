@@ -18,7 +18,7 @@ use crate::export::{self, ExportOptions};
 use crate::extract::KJson;
 use crate::routes::files;
 use crate::routes::files::{ExportKind, ExportRequest};
-use crate::routes::written;
+use crate::routes::{search_spec, written};
 use crate::scope::{check_privacy, Read, Scoped, Write};
 use crate::state::AppState;
 use crate::time::{millis_to_time, now_millis};
@@ -425,12 +425,7 @@ pub async fn search(
     Scoped { company, .. }: Scoped<Read>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Json<Envelope<Paged<SearchClientDto>>>> {
-    let (spec, paging) = crate::paging::search_spec(
-        &req,
-        state.config.max_page_size,
-        &fields::API_CLIENTS,
-        &company,
-    )?;
+    let (spec, paging) = search_spec(&state, &req, &fields::API_CLIENTS, &company)?;
     let (total, rows) = state.store.search_clients(company.id, &spec).await?;
     let results = rows
         .iter()

@@ -197,12 +197,36 @@ pub fn read_spec(
     search: &SearchRequest,
     fields: &Fields<'_>,
 ) -> ApiResult<SearchSpec> {
-    let (mut spec, _) =
-        crate::paging::search_spec(search, state.config.max_page_size, fields, &record.company)?;
+    let (mut spec, _) = crate::routes::search_spec(state, search, fields, &record.company)?;
     if record.all_pages {
         spec.every_page();
     }
     Ok(spec)
+}
+
+/// The export of a short list (a company's allowed domains, API clients, groups or SCIM
+/// integrations): `read` gets the company's id and the rows' spec ([`read_spec`]) and reads
+/// them in one query; they go out as one batch of a file of `K`'s title ([`send_read`]).
+pub async fn export_read<K, T, Fut>(
+    state: &AppState,
+    ExportRequest {
+        record,
+        search,
+        options,
+        ..
+    }: ExportRequest<K>,
+    (fields, columns): (&Fields<'_>, &'static [&'static str]),
+    read: impl FnOnce(i64, SearchSpec) -> Fut,
+    cells: impl Fn(&T) -> Vec<Cell> + Send + Sync + 'static,
+) -> ApiResult<Response>
+where
+    K: ExportKind,
+    T: Send + 'static,
+    Fut: Future<Output = ApiResult<Vec<T>>>,
+{
+    let spec = read_spec(state, &record, &search, fields)?;
+    let rows = read(record.company.id, spec).await?;
+    send_read(state, record, (K::TITLE, columns), rows, cells, &options).await
 }
 
 /// Sends `rows`, read already (lists short enough for one query: a reseller's companies, a

@@ -25,7 +25,7 @@ use crate::export::{Cell, ExportOptions};
 use crate::extract::KJson;
 use crate::import::{self, check};
 use crate::routes::files::{self, ExportKind, ExportRequest, FileKind};
-use crate::routes::user_extras;
+use crate::routes::{search_spec, user_extras};
 use crate::scope::{Read, Scoped, Write as Writes};
 use crate::state::AppState;
 use crate::time::{millis_to_time, now_millis};
@@ -401,12 +401,7 @@ pub async fn search(
     let upload = upload_of(&state, company.id, &id).await?;
     // The file's order unless asked otherwise.
     req.ascending.get_or_insert(true);
-    let (spec, paging) = crate::paging::search_spec(
-        &req,
-        state.config.max_page_size,
-        &fields::IMPORT_ROWS,
-        &company,
-    )?;
+    let (spec, paging) = search_spec(&state, &req, &fields::IMPORT_ROWS, &company)?;
     let (total, rows) = state.store.search_checked_rows(upload.id, &spec).await?;
     let defs = state.store.custom_fields(company.id).await?;
     let rows = rows

@@ -29,3 +29,14 @@ pub fn written(
         message,
     ))
 }
+
+/// A search body read against `fields` for a request scoped to `company`, paged within the
+/// server's largest page: every search and export of a company's rows starts here.
+pub fn search_spec(
+    state: &crate::state::AppState,
+    req: &rollcall_types::SearchRequest,
+    fields: &rollcall_store::Fields<'_>,
+    company: &rollcall_store::Company,
+) -> crate::error::ApiResult<(rollcall_store::SearchSpec, crate::paging::Paging)> {
+    crate::paging::search_spec(req, state.config.max_page_size, fields, company)
+}

@@ -20,7 +20,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::export::{Cell, ExportOptions};
 use crate::extract::KJson;
 use crate::routes::files::{self, ExportKind, ExportRequest};
-use crate::routes::{user_extras, written};
+use crate::routes::{search_spec, user_extras, written};
 use crate::scim::{self, attributes};
 use crate::scope::{Read, Scoped, Write};
 use crate::state::AppState;
@@ -272,12 +272,7 @@ pub async fn search(
     Scoped { company, .. }: Scoped<Read>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Json<Envelope<Paged<ScimSettingSearchView>>>> {
-    let (spec, paging) = crate::paging::search_spec(
-        &req,
-        state.config.max_page_size,
-        &fields::SCIM_SETTINGS,
-        &company,
-    )?;
+    let (spec, paging) = search_spec(&state, &req, &fields::SCIM_SETTINGS, &company)?;
     let (total, rows) = state.store.search_scim_settings(company.id, &spec).await?;
     let groups = group_names(&state, company.id).await?;
     let defs = state.store.custom_fields(company.id).await?;

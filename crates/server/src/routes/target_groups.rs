@@ -26,7 +26,7 @@ use crate::extract::KJson;
 use crate::routes::files::{self, ExportKind, ExportRequest};
 use crate::routes::target_users::{search_view, target_user_filter_now, target_user_search};
 use crate::routes::user_extras::{self, group_not_found};
-use crate::routes::written;
+use crate::routes::{search_spec, written};
 use crate::scope::{Read, Scoped, Write};
 use crate::state::AppState;
 use crate::time::millis_to_time;
@@ -208,7 +208,13 @@ pub async fn list(
     State(state): State<AppState>,
     Scoped { company, .. }: Scoped<Read>,
 ) -> ApiResult<Json<Envelope<Vec<TargetGroupDto>>>> {
-    let mut spec = search_of(&SearchRequest::default(), &state, &company)?.0;
+    let mut spec = search_spec(
+        &state,
+        &SearchRequest::default(),
+        &fields::TARGET_GROUPS,
+        &company,
+    )?
+    .0;
     spec.every_page();
     spec.order = rollcall_store::query::parse_order(Some("Name"), true, &fields::TARGET_GROUPS)?;
     let (_, groups) = state
@@ -332,19 +338,6 @@ pub async fn delete(
     Ok(written(group.resource_id, "Target group deleted."))
 }
 
-fn search_of(
-    req: &SearchRequest,
-    state: &AppState,
-    company: &Company,
-) -> ApiResult<(rollcall_store::SearchSpec, crate::paging::Paging)> {
-    crate::paging::search_spec(
-        req,
-        state.config.max_page_size,
-        &fields::TARGET_GROUPS,
-        company,
-    )
-}
-
 /// A page of groups as search rows, each saying whether the user `selected` (a resource id)
 /// is a member.
 async fn group_page(
@@ -354,7 +347,7 @@ async fn group_page(
     selected: Option<&str>,
     member: Option<i64>,
 ) -> ApiResult<Paged<TargetGroupSearchView>> {
-    let (spec, paging) = search_of(req, state, company)?;
+    let (spec, paging) = search_spec(state, req, &fields::TARGET_GROUPS, company)?;
     let (total, groups) = state
         .store
         .search_target_groups(company.id, &spec, member)

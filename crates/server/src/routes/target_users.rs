@@ -69,7 +69,7 @@ async fn parse_user_search(
 ) -> ApiResult<(SearchSpec, Paging, Arc<CompanyContext>)> {
     let parse = |context: &CompanyContext| {
         let fields = fields::TARGET_USERS.with_extra(user_extras::custom_specs(&context.fields));
-        crate::paging::search_spec(req, state.config.max_page_size, &fields, company)
+        crate::routes::search_spec(state, req, &fields, company)
     };
     let (context, kept) = user_extras::company_context(state, company.id, now).await?;
     match parse(&context) {
