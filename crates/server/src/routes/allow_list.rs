@@ -426,28 +426,15 @@ impl ExportKind for AllowedDomainsFile {
 )]
 pub async fn export(
     State(state): State<AppState>,
-    ExportRequest {
-        record,
-        search,
-        options,
-        ..
-    }: ExportRequest<AllowedDomainsFile>,
+    request: ExportRequest<AllowedDomainsFile>,
 ) -> ApiResult<Response> {
-    let spec = files::read_spec(&state, &record, &search, &fields::ALLOW_LIST)?;
+    let store = &state.store;
     // A company lists a handful of domains: one query reads them all.
-    let (_, rows) = state
-        .store
-        .search_allowed_domains(record.company.id, &spec)
-        .await?;
-    files::send_read(
-        &state,
-        record,
-        (AllowedDomainsFile::TITLE, EXPORT_COLUMNS),
-        rows,
-        cells,
-        &options,
-    )
-    .await
+    let read = |company_id, spec| async move {
+        Ok(store.search_allowed_domains(company_id, &spec).await?.1)
+    };
+    let list = (&fields::ALLOW_LIST, EXPORT_COLUMNS);
+    files::export_read(&state, request, list, read, cells).await
 }
 
 // `GET /api/allow-list/search/verified`.

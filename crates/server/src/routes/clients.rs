@@ -469,23 +469,12 @@ impl ExportKind for ClientsFile {
 )]
 pub async fn export(
     State(state): State<AppState>,
-    ExportRequest {
-        record,
-        search,
-        options,
-        ..
-    }: ExportRequest<ClientsFile>,
+    request: ExportRequest<ClientsFile>,
 ) -> ApiResult<Response> {
-    let spec = files::read_spec(&state, &record, &search, &fields::API_CLIENTS)?;
+    let store = &state.store;
     // A company has a handful of clients: one query reads them all.
-    let (_, rows) = state.store.search_clients(record.company.id, &spec).await?;
-    files::send_read(
-        &state,
-        record,
-        (ClientsFile::TITLE, export::CLIENT_COLUMNS),
-        rows,
-        export::client_cells,
-        &options,
-    )
-    .await
+    let read =
+        |company_id, spec| async move { Ok(store.search_clients(company_id, &spec).await?.1) };
+    let list = (&fields::API_CLIENTS, export::CLIENT_COLUMNS);
+    files::export_read(&state, request, list, read, export::client_cells).await
 }

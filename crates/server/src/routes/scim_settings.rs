@@ -313,40 +313,32 @@ impl ExportKind for ScimIntegrationsFile {
 )]
 pub async fn export(
     State(state): State<AppState>,
-    ExportRequest {
-        record,
-        search,
-        options,
-        ..
-    }: ExportRequest<ScimIntegrationsFile>,
+    request: ExportRequest<ScimIntegrationsFile>,
 ) -> ApiResult<Response> {
-    let spec = files::read_spec(&state, &record, &search, &fields::SCIM_SETTINGS)?;
-    let company_id = record.company.id;
+    let state = &state;
     // A company has a handful of integrations: one query reads them all.
-    let (_, rows) = state.store.search_scim_settings(company_id, &spec).await?;
-    let groups = group_names(&state, company_id).await?;
-    let defs = state.store.custom_fields(company_id).await?;
-    let views: Vec<ScimSettingSearchView> = rows
-        .iter()
-        .map(|s| search_view(s, &groups, &defs))
-        .collect();
-    files::send_read(
-        &state,
-        record,
-        (ScimIntegrationsFile::TITLE, EXPORT_COLUMNS),
-        views,
-        |v: &ScimSettingSearchView| {
-            vec![
-                Cell::Text(v.name.clone()),
-                Cell::Text(v.group_name.clone().unwrap_or_default()),
-                Cell::Text(v.group_by_custom_field_name.clone().unwrap_or_default()),
-                Cell::Time(Some(v.create_time.timestamp_millis())),
-                Cell::Text(v.resource_id.clone()),
-            ]
-        },
-        &options,
-    )
-    .await
+    let read = |company_id, spec| async move {
+        let (_, rows) = state.store.search_scim_settings(company_id, &spec).await?;
+        let groups = group_names(state, company_id).await?;
+        let defs = state.store.custom_fields(company_id).await?;
+        Ok(rows
+            .iter()
+            .map(|s| search_view(s, &groups, &defs))
+            .collect())
+    };
+    let list = (&fields::SCIM_SETTINGS, EXPORT_COLUMNS);
+    files::export_read(state, request, list, read, export_cells).await
+}
+
+/// An integration's cells, in [`EXPORT_COLUMNS`] order.
+fn export_cells(v: &ScimSettingSearchView) -> Vec<Cell> {
+    vec![
+        Cell::Text(v.name.clone()),
+        Cell::Text(v.group_name.clone().unwrap_or_default()),
+        Cell::Text(v.group_by_custom_field_name.clone().unwrap_or_default()),
+        Cell::Time(Some(v.create_time.timestamp_millis())),
+        Cell::Text(v.resource_id.clone()),
+    ]
 }
 
 // `GET /api/scim/fields`.

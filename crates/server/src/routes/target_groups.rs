@@ -642,28 +642,15 @@ impl ExportKind for TargetGroupsFile {
 )]
 pub async fn export(
     State(state): State<AppState>,
-    ExportRequest {
-        record,
-        search,
-        options,
-        ..
-    }: ExportRequest<TargetGroupsFile>,
+    request: ExportRequest<TargetGroupsFile>,
 ) -> ApiResult<Response> {
-    let spec = files::read_spec(&state, &record, &search, &fields::TARGET_GROUPS)?;
+    let store = &state.store;
     // Groups are counted in the hundreds, not the millions: one query reads them.
-    let (_, rows) = state
-        .store
-        .search_target_groups(record.company.id, &spec, None)
-        .await?;
-    files::send_read(
-        &state,
-        record,
-        (TargetGroupsFile::TITLE, EXPORT_COLUMNS),
-        rows,
-        cells,
-        &options,
-    )
-    .await
+    let read = |company_id, spec| async move {
+        Ok(store.search_target_groups(company_id, &spec, None).await?.1)
+    };
+    let list = (&fields::TARGET_GROUPS, EXPORT_COLUMNS);
+    files::export_read(&state, request, list, read, cells).await
 }
 
 /// Adds users to groups: by id, or with `selectAll` every live user the filter selects less
