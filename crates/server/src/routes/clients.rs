@@ -269,16 +269,18 @@ async fn reachable_client(state: &AppState, caller: &Caller, id: &str) -> ApiRes
     Ok(client)
 }
 
-/// A Company Admin may not edit, re-key, deactivate or delete a client whose role is above its
-/// own (a Reseller client of its company): that would hand it the Reseller's reach.
-fn may_change(caller: &Caller, client: &ApiClient) -> ApiResult<()> {
+/// A client the caller reaches and may change. A Company Admin may not edit, re-key,
+/// deactivate or delete a client whose role is above its own (a Reseller client of its
+/// company): that would hand it the Reseller's reach.
+async fn changeable_client(state: &AppState, caller: &Caller, id: &str) -> ApiResult<ApiClient> {
+    let client = reachable_client(state, caller, id).await?;
     if caller.role() == Role::CompanyAdmin && client.role == Role::Reseller {
         return Err(ApiError::forbidden(format!(
             "client '{}' has the Reseller role, above this client's Company Admin role; only a Reseller client can change or delete it",
             client.resource_id
         )));
     }
-    Ok(())
+    Ok(client)
 }
 
 fn dto(c: &ApiClient) -> ClientDto {
@@ -348,8 +350,7 @@ pub async fn update(
     Path(id): Path<String>,
     KJson(input): KJson<ClientInput>,
 ) -> ApiResult<Json<Envelope<IdResult>>> {
-    let client = reachable_client(&state, &caller, &id).await?;
-    may_change(&caller, &client)?;
+    let client = changeable_client(&state, &caller, &id).await?;
     let c = check(input, &caller, false)?;
     let secret_hash = match c.secret {
         Some(s) => Some(hash_secret(&state.hasher, s).await?),
@@ -391,8 +392,7 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Envelope<IdResult>>> {
-    let client = reachable_client(&state, &caller, &id).await?;
-    may_change(&caller, &client)?;
+    let client = changeable_client(&state, &caller, &id).await?;
     state
         .store
         .delete_client(client.id, &audit::actor(&caller))

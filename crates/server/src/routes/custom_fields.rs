@@ -25,6 +25,15 @@ fn not_found(id: &str) -> ApiError {
     ))
 }
 
+/// The company's custom field `id`, or its 404.
+async fn field_of(state: &AppState, company_id: i64, id: &str) -> ApiResult<CustomField> {
+    state
+        .store
+        .custom_field(company_id, id)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
 fn dto(f: &CustomField) -> CustomFieldDto {
     CustomFieldDto {
         resource_id: f.resource_id.clone(),
@@ -206,11 +215,7 @@ pub async fn get(
     Scoped { company, .. }: Scoped<Read>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Envelope<CustomFieldDto>>> {
-    let field = state
-        .store
-        .custom_field(company.id, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
+    let field = field_of(&state, company.id, &id).await?;
     Ok(Json(Envelope::success(dto(&field))))
 }
 
@@ -236,11 +241,7 @@ pub async fn update(
     Path(id): Path<String>,
     KJson(input): KJson<CustomFieldInput>,
 ) -> ApiResult<Json<Envelope<IdResult>>> {
-    let current = state
-        .store
-        .custom_field(company.id, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
+    let current = field_of(&state, company.id, &id).await?;
     let mut problems = Vec::new();
     let fields = field_fields(
         &state,

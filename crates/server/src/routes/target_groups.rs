@@ -40,6 +40,15 @@ fn not_found(id: &str) -> ApiError {
     group_not_found(id)
 }
 
+/// The company's group `id`, or its 404: the first step of every handler on one group.
+async fn group_of(state: &AppState, company_id: i64, id: &str) -> ApiResult<TargetGroup> {
+    state
+        .store
+        .target_group(company_id, id)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
 /// The names of the SCIM integrations that made some of `groups` (docs/scim.md), by group id.
 async fn scim_names(state: &AppState, groups: &[TargetGroup]) -> ApiResult<HashMap<i64, String>> {
     let ids: Vec<i64> = groups.iter().map(|g| g.id).collect();
@@ -270,11 +279,7 @@ pub async fn get(
     Scoped { company, .. }: Scoped<Read>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Envelope<TargetGroupDto>>> {
-    let group = state
-        .store
-        .target_group(company.id, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
+    let group = group_of(&state, company.id, &id).await?;
     let scim = scim_names(&state, std::slice::from_ref(&group)).await?;
     Ok(Json(Envelope::success(dto(&group, scim.get(&group.id)))))
 }
@@ -299,11 +304,7 @@ pub async fn update(
     Path(id): Path<String>,
     KJson(input): KJson<TargetGroupInput>,
 ) -> ApiResult<Json<Envelope<IdResult>>> {
-    let current = state
-        .store
-        .target_group(company.id, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
+    let current = group_of(&state, company.id, &id).await?;
     let fields = group_fields(input, Some(&current.fields))?;
     let group = state
         .store
@@ -506,11 +507,7 @@ pub async fn users(
     Path(id): Path<String>,
     KJson(req): KJson<SearchRequest>,
 ) -> ApiResult<Json<Envelope<Paged<TargetUserSearchView>>>> {
-    let group = state
-        .store
-        .target_group(company.id, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
+    let group = group_of(&state, company.id, &id).await?;
     let (mut spec, paging, context) = target_user_search(&state, &req, &company).await?;
     let within = members_of(&group, req.exclude_group_users.unwrap_or(false));
     spec.cond = Cond::All(vec![within, spec.cond]);
@@ -576,11 +573,7 @@ pub async fn users_export(
         ..
     }: ExportRequest<TargetGroupUsersFile>,
 ) -> ApiResult<Response> {
-    let group = state
-        .store
-        .target_group(record.company.id, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
+    let group = group_of(&state, record.company.id, &id).await?;
     let within = members_of(&group, search.exclude_group_users.unwrap_or(false));
     crate::routes::target_users::export_users(
         &state,
@@ -800,11 +793,7 @@ pub async fn remove_users(
     Path(id): Path<String>,
     KJson(req): KJson<RemoveGroupUsersRequest>,
 ) -> ApiResult<Json<Envelope<IdResult>>> {
-    let group = state
-        .store
-        .target_group(company.id, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?;
+    let group = group_of(&state, company.id, &id).await?;
     let ids = req.target_user_resource_ids.unwrap_or_default();
     if ids.is_empty() {
         return Err(ApiError::bad_request(
