@@ -721,9 +721,20 @@ pub async fn update(
     if company.id == caller.company.id {
         refuse_own_licence_change(&company.fields, &fields)?;
     }
+    save_company(&state, &caller, company, &fields).await
+}
+
+/// Stores `company`'s new `fields` and forgets the kept copies of companies, which may show
+/// the old ones: the end of both company updates (the full and the limited one).
+pub async fn save_company(
+    state: &AppState,
+    caller: &Caller,
+    company: Company,
+    fields: &CompanyFields,
+) -> ApiResult<Json<Envelope<IdResult>>> {
     state
         .store
-        .update_company(company.id, &company.fields, &fields, &audit::actor(&caller))
+        .update_company(company.id, &company.fields, fields, &audit::actor(caller))
         .await?;
     state.lookups.forget();
     Ok(written(company.resource_id, "Company updated."))

@@ -23,7 +23,7 @@ use crate::audit;
 use crate::auth::caller::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::KJson;
-use crate::routes::companies::{company_fields, CompanyBody};
+use crate::routes::companies::{company_fields, save_company, CompanyBody};
 use crate::routes::written;
 use crate::scope::{resolve_company, CompanyTree, Read, Scoped};
 use crate::state::AppState;
@@ -299,12 +299,7 @@ pub async fn update_limited(
     let (id, input) = limited_input(input)?;
     let company = resolve_company(&state, &caller, &id).await?;
     let fields: CompanyFields = company_fields(input, Some(&company.fields))?;
-    state
-        .store
-        .update_company(company.id, &company.fields, &fields, &audit::actor(&caller))
-        .await?;
-    state.lookups.forget();
-    Ok(written(company.resource_id, "Company updated."))
+    save_company(&state, &caller, company, &fields).await
 }
 
 /// `POST /api/companies/licenseexpirydate`: the licence end date a licence starting at
