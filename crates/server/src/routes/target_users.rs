@@ -179,25 +179,16 @@ pub async fn create(
     Scoped {
         caller, company, ..
     }: Scoped<Write>,
-    KJson(mut input): KJson<TargetUserInput>,
+    KJson(input): KJson<TargetUserInput>,
 ) -> ApiResult<Json<Envelope<IdResult>>> {
-    let groups = input.target_group_resource_ids.take();
-    let custom = input.custom_fields.take();
-    let fields = user_fields(input, None)?;
-    let custom = user_extras::user_values(&state, company.id, custom, true).await?;
-    let groups = user_extras::group_ids(&state, company.id, groups).await?;
-    let links = UserLinks {
-        groups: groups.as_deref(),
-        custom_values: &custom,
-        ..UserLinks::default()
-    };
+    let (fields, links) = checked_body(&state, company.id, input, None).await?;
     let user = state
         .store
         .insert_target_user(
             company.id,
             &fields,
             now_millis(),
-            &links,
+            &links.links(),
             &audit::actor(&caller),
         )
         .await?;
@@ -206,6 +197,39 @@ pub async fn create(
 
 fn not_found(id: &str) -> ApiError {
     ApiError::not_found(format!("target user '{id}' was not found in this company"))
+}
+
+/// The groups and custom values a create or update body names, as the company knows them.
+struct BodyLinks {
+    groups: Option<Vec<i64>>,
+    custom: Vec<rollcall_store::CustomValue>,
+}
+
+impl BodyLinks {
+    fn links(&self) -> UserLinks<'_> {
+        UserLinks {
+            groups: self.groups.as_deref(),
+            custom_values: &self.custom,
+            ..UserLinks::default()
+        }
+    }
+}
+
+/// A create (`base` none) or update body checked against the company: the user's fields
+/// first, so that their problems are reported before an unknown custom field or group.
+async fn checked_body(
+    state: &AppState,
+    company_id: i64,
+    mut input: TargetUserInput,
+    base: Option<&TargetUserFields>,
+) -> ApiResult<(TargetUserFields, BodyLinks)> {
+    let groups = input.target_group_resource_ids.take();
+    let custom = input.custom_fields.take();
+    let fields = user_fields(input, base)?;
+    let creating = base.is_none();
+    let custom = user_extras::user_values(state, company_id, custom, creating).await?;
+    let groups = user_extras::group_ids(state, company_id, groups).await?;
+    Ok((fields, BodyLinks { groups, custom }))
 }
 
 /// `GET /api/target-users/{resourceId}`.
@@ -276,9 +300,8 @@ pub async fn update(
         caller, company, ..
     }: Scoped<Write>,
     Path(id): Path<String>,
-    KJson(mut input): KJson<TargetUserInput>,
+    KJson(input): KJson<TargetUserInput>,
 ) -> ApiResult<Json<Envelope<IdResult>>> {
-    let groups = input.target_group_resource_ids.take();
     let current = state
         .store
         .target_user(company.id, &id)
@@ -289,18 +312,16 @@ pub async fn update(
             "target user '{id}' is deleted and cannot be edited"
         )));
     }
-    let custom = input.custom_fields.take();
-    let fields = user_fields(input, Some(&current.fields))?;
-    let custom = user_extras::user_values(&state, company.id, custom, false).await?;
-    let groups = user_extras::group_ids(&state, company.id, groups).await?;
-    let links = UserLinks {
-        groups: groups.as_deref(),
-        custom_values: &custom,
-        ..UserLinks::default()
-    };
+    let (fields, links) = checked_body(&state, company.id, input, Some(&current.fields)).await?;
     let outcome = state
         .store
-        .update_target_user(company.id, &id, &fields, &links, &audit::actor(&caller))
+        .update_target_user(
+            company.id,
+            &id,
+            &fields,
+            &links.links(),
+            &audit::actor(&caller),
+        )
         .await?;
     reply(
         outcome,
