@@ -11,8 +11,7 @@ use rollcall_types::{Envelope, IdResult};
 use crate::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::KJson;
-use crate::routes::user_extras;
-use crate::routes::written;
+use crate::routes::{merge_name, user_extras, written};
 use crate::scope::{Read, Scoped, Write};
 use crate::state::AppState;
 
@@ -61,15 +60,14 @@ async fn field_fields(
     let mut f = base
         .cloned()
         .unwrap_or_else(|| CustomFieldFields::new("", CustomFieldType::String));
-    match input.name.as_deref().map(str::trim) {
-        Some("") => problems.push(format!("{at}name is required")),
-        Some(n) if n.chars().count() > MAX_NAME => {
-            problems.push(format!("{at}name must be at most {MAX_NAME} characters"))
-        }
-        Some(n) => f.name = n.to_owned(),
-        None if base.is_none() => problems.push(format!("{at}name is required")),
-        None => {}
-    }
+    merge_name(
+        input.name.as_deref(),
+        &mut f.name,
+        base.is_none(),
+        MAX_NAME,
+        at,
+        problems,
+    );
     match input.field_data_type.as_deref() {
         Some(t) => match CustomFieldType::parse(t) {
             Some(t) => f.data_type = t,

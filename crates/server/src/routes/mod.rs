@@ -40,3 +40,25 @@ pub fn search_spec(
 ) -> crate::error::ApiResult<(rollcall_store::SearchSpec, crate::paging::Paging)> {
     crate::paging::search_spec(req, state.config.max_page_size, fields, company)
 }
+
+/// Merges a body's `name` into `name`, the current one, as target groups and custom fields
+/// check it: trimmed, 1 to `max` characters, required on a create, kept when left out. A
+/// problem goes to `problems` after `at` (where an item of a bulk update names itself).
+pub fn merge_name(
+    sent: Option<&str>,
+    name: &mut String,
+    creating: bool,
+    max: usize,
+    at: &str,
+    problems: &mut Vec<String>,
+) {
+    match sent.map(str::trim) {
+        Some("") => problems.push(format!("{at}name is required")),
+        Some(n) if n.chars().count() > max => {
+            problems.push(format!("{at}name must be at most {max} characters"))
+        }
+        Some(n) => *name = n.to_owned(),
+        None if creating => problems.push(format!("{at}name is required")),
+        None => {}
+    }
+}

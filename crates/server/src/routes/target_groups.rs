@@ -26,7 +26,7 @@ use crate::extract::KJson;
 use crate::routes::files::{self, ExportKind, ExportRequest};
 use crate::routes::target_users::{search_view, target_user_filter_now, target_user_search};
 use crate::routes::user_extras::{self, group_not_found};
-use crate::routes::{search_spec, written};
+use crate::routes::{merge_name, search_spec, written};
 use crate::scope::{Read, Scoped, Write};
 use crate::state::AppState;
 use crate::time::millis_to_time;
@@ -107,15 +107,14 @@ fn group_fields(
         priority: DEFAULT_PRIORITY,
         is_active: true,
     });
-    match input.name.map(|n| n.trim().to_owned()) {
-        Some(n) if n.is_empty() => problems.push("name is required".to_owned()),
-        Some(n) if n.chars().count() > MAX_NAME => {
-            problems.push(format!("name must be at most {MAX_NAME} characters"))
-        }
-        Some(n) => f.name = n,
-        None if base.is_none() => problems.push("name is required".to_owned()),
-        None => {}
-    }
+    merge_name(
+        input.name.as_deref(),
+        &mut f.name,
+        base.is_none(),
+        MAX_NAME,
+        "",
+        &mut problems,
+    );
     if let Some(p) = input.priority.filter(|p| !p.trim().is_empty()) {
         match parse_priority(&p) {
             Some(n) => f.priority = n,
