@@ -22,6 +22,7 @@ use rollcall_store::{
 };
 use rollcall_types::target_user::TargetUserSearchView;
 
+use crate::conn::Streaming;
 use crate::error::ApiError;
 use crate::metrics::{ActiveExport, Metrics};
 use crate::state::AppState;
@@ -431,7 +432,8 @@ pub struct ExportOptions {
     pub bom: Option<bool>,
 }
 
-/// Builds the file response for `rows`.
+/// Builds the file response for `rows`, marked [`Streaming`]: a file is exempt from the
+/// response minimum rate, however slowly it is read (issue #11).
 #[allow(clippy::too_many_arguments)] // one call per export kind; a struct would only rename them
 pub async fn respond<T, F>(
     format: Format,
@@ -506,7 +508,15 @@ where
         CONTENT_DISPOSITION,
         HeaderValue::from_str(&disposition).map_err(ApiError::internal)?,
     );
-    Ok(resp)
+    Ok(Streaming::mark(resp))
+}
+
+/// Rows read already, as the channel a file is written from: one batch of them all.
+pub fn one_batch<T>(rows: Vec<T>) -> Rows<T> {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    // The channel has room for the one batch, so this cannot fail.
+    let _ = tx.try_send(Ok(rows));
+    rx
 }
 
 /// Describes a wire filter in one line for the PDF header.

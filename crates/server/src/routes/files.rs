@@ -15,7 +15,6 @@ use tokio::sync::mpsc;
 
 use crate::audit::{self, ExportOutcome, ExportRecord, RowSender};
 use crate::auth::caller::Caller;
-use crate::conn::Streaming;
 use crate::error::ApiResult;
 use crate::export::{
     self, pdf_too_big, Cell, ExportOptions, Format, Report, CHANNEL_BATCHES, PDF_MAX_ROWS,
@@ -140,12 +139,9 @@ where
     let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
     let format = record.format;
     let report = Report {
-        title: kind.title.into(),
-        company: record.company.fields.name.clone(),
-        filter_summary: record.filter.clone(),
         pdf_columns: kind.pdf_columns,
         left_out: kind.left_out,
-        noun: record.noun,
+        ..report(&record, kind.title)
     };
     // The cursor's rows are counted on their way to the file; the audit row is written when
     // it ends.
@@ -161,8 +157,18 @@ where
         state,
     )
     .await
-    // A file: exempt from the response minimum rate, however slowly it is read (issue #11).
-    .map(Streaming::mark)
+}
+
+/// The heading of the file `record`'s export sends, titled `title`.
+fn report(record: &ExportRecord, title: &str) -> Report {
+    Report {
+        title: title.into(),
+        company: record.company.fields.name.clone(),
+        filter_summary: record.filter.clone(),
+        pdf_columns: vec![],
+        left_out: None,
+        noun: record.noun,
+    }
 }
 
 /// Refuses a PDF of every match past [`PDF_MAX_ROWS`] before the file starts, as `record`
@@ -254,29 +260,17 @@ where
     record
         .write(&*state.store, count as u64, ExportOutcome::Completed)
         .await;
-    let (tx, rx) = mpsc::channel(1);
-    // One batch of every row; the channel has room for it, so this never waits.
-    let _ = tx.send(Ok(rows)).await;
-    drop(tx);
-    let report = Report {
-        title: title.into(),
-        company: record.company.fields.name.clone(),
-        filter_summary: record.filter.clone(),
-        pdf_columns: vec![],
-        left_out: None,
-        noun: record.noun,
-    };
+    let report = report(&record, title);
+    let rows = export::one_batch(rows);
     export::respond(
         format,
         title,
         owned(columns),
-        rx,
+        rows,
         cells,
         report,
         options,
         state,
     )
     .await
-    // A file: exempt from the response minimum rate, however slowly it is read (issue #11).
-    .map(Streaming::mark)
 }

@@ -20,7 +20,6 @@ use rollcall_types::{Envelope, IdResult, Paged, SearchRequest};
 use crate::audit::{self, ExportRecord};
 use crate::auth::caller::Caller;
 use crate::auth::lookups::CompanyContext;
-use crate::conn::Streaming;
 use crate::error::{ApiError, ApiResult};
 use crate::export::{self, Cell, ExportOptions, Format, Report};
 use crate::extract::KJson;
@@ -37,7 +36,6 @@ use crate::validate;
 use axum::response::Response;
 use rollcall_store::Entity;
 use serde::Deserialize;
-use tokio::sync::mpsc;
 
 /// Parses a target-user search body, for a request scoped to `company`, into the store's
 /// query: the built-in fields and the company's active custom fields. Shared with export.
@@ -942,9 +940,7 @@ pub async fn example_file(
         "Smith",
         "john.smith@example.com",
     ];
-    let (tx, rx) = mpsc::channel(1);
-    let _ = tx.send(Ok(vec![example])).await;
-    drop(tx);
+    let rows = export::one_batch(vec![example]);
     let report = Report {
         title: "Import template".into(),
         company: String::new(),
@@ -958,15 +954,13 @@ pub async fn example_file(
         format,
         "target_user_sample_file",
         files::owned(TEMPLATE_COLUMNS),
-        rx,
+        rows,
         to_cells,
         report,
         &options,
         &state,
     )
     .await
-    // A file: exempt from the response minimum rate, however slowly it is read (issue #11).
-    .map(Streaming::mark)
 }
 
 #[cfg(test)]
