@@ -182,14 +182,12 @@ fn domain_events(
     domains
         .iter()
         .map(|d| {
-            let (old, new) = if created {
-                (None, Some(audited(d)))
-            } else {
-                (Some(audited(d)), None)
-            };
             let what = format!("{verb} allowed domain '{}'", d.domain);
-            let description = format!("{what} {}", change.company.suffix());
-            change.event(operation, Some(&d.resource_id), old, new, description)
+            if created {
+                change.created(&d.resource_id, audited(d), &what)
+            } else {
+                change.deleted(&d.resource_id, audited(d), &what)
+            }
         })
         .collect()
 }
@@ -251,7 +249,7 @@ impl SqlStore {
         if verified.is_none() {
             // Nothing but the check time changed; say what was found instead of "no field
             // changed".
-            event.description = format!("{description} {}", change.company.suffix());
+            event.description = change.described(&description);
         }
         self.commit_audited(tx, [event]).await?;
         Ok(Some(after_check))

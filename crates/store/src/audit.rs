@@ -434,7 +434,7 @@ impl<'a> Change<'a> {
         })
     }
 
-    pub(crate) fn event(
+    fn event(
         &self,
         operation: Operation,
         entity_resource_id: Option<&str>,
@@ -456,6 +456,46 @@ impl<'a> Change<'a> {
         }
     }
 
+    /// `what`, followed by the company it happened in unless the change is of the company
+    /// itself (its name is then in `what`).
+    pub(crate) fn described(&self, what: &str) -> String {
+        if self.entity == Entity::Company {
+            what.to_owned()
+        } else {
+            format!("{what} {}", self.company.suffix())
+        }
+    }
+
+    /// An event of `operation` with the fields after or its details (a create, a restore, a
+    /// bulk write), described by [`Self::described`].
+    pub(crate) fn with_new(
+        &self,
+        operation: Operation,
+        entity_resource_id: Option<&str>,
+        new: Value,
+        what: &str,
+    ) -> AuditEvent {
+        let description = self.described(what);
+        self.event(operation, entity_resource_id, None, Some(new), description)
+    }
+
+    /// A create's event: the new resource's fields.
+    pub(crate) fn created(&self, entity_resource_id: &str, new: Value, what: &str) -> AuditEvent {
+        self.with_new(Operation::Create, Some(entity_resource_id), new, what)
+    }
+
+    /// A delete's event: the deleted resource's fields.
+    pub(crate) fn deleted(&self, entity_resource_id: &str, old: Value, what: &str) -> AuditEvent {
+        let description = self.described(what);
+        self.event(
+            Operation::Delete,
+            Some(entity_resource_id),
+            Some(old),
+            None,
+            description,
+        )
+    }
+
     /// An update's event: only the fields that changed, old and new.
     pub(crate) fn update(
         &self,
@@ -465,10 +505,7 @@ impl<'a> Change<'a> {
         what: &str,
     ) -> AuditEvent {
         let (before, after) = changes(old, new);
-        let mut description = changed_list(what, &after);
-        if self.entity != Entity::Company {
-            description = format!("{description} {}", self.company.suffix());
-        }
+        let description = self.described(&changed_list(what, &after));
         self.event(
             Operation::Update,
             Some(entity_resource_id),
@@ -500,7 +537,7 @@ pub(crate) fn client_update_event(
         let (_, after_fields) = changes(&stored_client_value(before), after);
         let mut keys: Vec<&str> = after_fields.keys().map(String::as_str).collect();
         keys.push("secret");
-        event.description = format!("{what}: {} {}", keys.join(", "), change.company.suffix());
+        event.description = change.described(&format!("{what}: {}", keys.join(", ")));
     }
     event
 }

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use sea_query::{Alias, Expr, Query};
 
-use crate::audit::{self, Actor, Change, Entity, Operation};
+use crate::audit::{self, Actor, Change, Entity};
 use crate::columns::table_columns;
 use crate::companies::CompanyCol;
 use crate::model::*;
@@ -87,23 +87,20 @@ impl ClientStore for SqlStore {
         .await;
         let row = or_conflict(res, || client_id_taken(&c.client_id))?;
         let change = Change::within(&mut tx, actor, c.company_id, Entity::ApiClient).await?;
-        let event = change.event(
-            Operation::Create,
-            Some(&resource_id),
-            None,
-            Some(audit::client_value(
+        let event = change.created(
+            &resource_id,
+            audit::client_value(
                 &c.name,
                 &c.client_id,
                 c.role,
                 c.status_id,
                 c.has_ip_restriction,
                 &c.allowed_ips,
-            )),
-            format!(
-                "Created API client '{}' with the role {} {}",
+            ),
+            &format!(
+                "Created API client '{}' with the role {}",
                 c.client_id,
-                c.role.name(),
-                change.company.suffix()
+                c.role.name()
             ),
         );
         self.commit_audited(tx, [event]).await?;
@@ -163,16 +160,10 @@ impl ClientStore for SqlStore {
             .execute(&mut *tx)
             .await?;
         let change = Change::within(&mut tx, actor, before.company_id, Entity::ApiClient).await?;
-        let event = change.event(
-            Operation::Delete,
-            Some(&before.resource_id),
-            Some(audit::stored_client_value(&before)),
-            None,
-            format!(
-                "Deleted API client '{}' {}",
-                before.client_id,
-                change.company.suffix()
-            ),
+        let event = change.deleted(
+            &before.resource_id,
+            audit::stored_client_value(&before),
+            &format!("Deleted API client '{}'", before.client_id),
         );
         self.commit_audited(tx, [event]).await?;
         Ok(())

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use sea_query::{Alias, Expr, JoinType, Order as SqOrder, Query, SelectStatement, Value};
 use sqlx::any::AnyRow;
 
-use crate::audit::{self, Actor, Change, Operation};
+use crate::audit::{self, Actor, Change};
 use crate::columns::table_columns;
 use crate::model::*;
 use crate::open::{new_resource_id, now_millis, WriteTx};
@@ -243,12 +243,10 @@ async fn delete_in(
         removed.insert(*table, done.rows_affected());
     }
     let count = |table: &str| removed.get(table).copied().unwrap_or(0);
-    let event = Change::of_company(actor, &company).event(
-        Operation::Delete,
-        Some(&company.resource_id),
-        Some(audit::company_value(&company.fields)),
-        None,
-        format!(
+    let event = Change::of_company(actor, &company).deleted(
+        &company.resource_id,
+        audit::company_value(&company.fields),
+        &format!(
             "Deleted company '{}' with its data: {} (deleted ones included) and {}",
             company.fields.name,
             audit::count_of(count("target_users"), "target user", "target users"),
@@ -314,12 +312,10 @@ impl CompanyStore for SqlStore {
             Some(p) => format!("Created company '{}' below '{}'", f.name, p.fields.name),
             None => format!("Created root company '{}'", f.name),
         };
-        let event = Change::of_company(actor, &company).event(
-            Operation::Create,
-            Some(&company.resource_id),
-            None,
-            Some(audit::company_value(f)),
-            description,
+        let event = Change::of_company(actor, &company).created(
+            &company.resource_id,
+            audit::company_value(f),
+            &description,
         );
         self.commit_audited(tx, [event]).await?;
         Ok(company)

@@ -6,7 +6,7 @@ use sea_query::{Alias, Expr, Query, Value};
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use crate::audit::{Actor, AuditEvent, Change, Entity, Operation};
+use crate::audit::{Actor, AuditEvent, Change, Entity};
 use crate::columns::table_columns;
 use crate::model::Millis;
 use crate::open::{new_resource_id, now_millis, WriteTx};
@@ -216,17 +216,10 @@ impl SqlStore {
         let id = or_conflict(self.insert_returning_id(tx, insert, F::Id).await, || {
             duplicate_name(&f.name)
         })?;
-        let event = change.event(
-            Operation::Create,
-            Some(&resource_id),
-            None,
-            Some(audited(f)),
-            format!(
-                "Created custom field '{}' ({}) {}",
-                f.name,
-                f.data_type.name(),
-                change.company.suffix()
-            ),
+        let event = change.created(
+            &resource_id,
+            audited(f),
+            &format!("Created custom field '{}' ({})", f.name, f.data_type.name()),
         );
         let field = CustomField {
             id,
@@ -291,16 +284,13 @@ impl SqlStore {
             "DELETE FROM custom_fields WHERE id = $1",
         ];
         let [_, values, _] = execute_keyed(tx, field.id, statements).await?;
-        Ok(change.event(
-            Operation::Delete,
-            Some(&field.resource_id),
-            Some(audited(&field.fields)),
-            None,
-            format!(
-                "Deleted custom field '{}' and its {} {}",
+        Ok(change.deleted(
+            &field.resource_id,
+            audited(&field.fields),
+            &format!(
+                "Deleted custom field '{}' and its {}",
                 field.fields.name,
-                crate::audit::count_of(values, "value", "values"),
-                change.company.suffix()
+                crate::audit::count_of(values, "value", "values")
             ),
         ))
     }

@@ -1559,18 +1559,17 @@ impl ImportStore for SqlStore {
             }
         }
         let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
-        let event = change.event(
+        let event = change.with_new(
             Operation::BulkCreate,
             None,
-            None,
-            Some(serde_json::json!({
+            serde_json::json!({
                 "createdCount": out.created,
                 "updatedCount": out.updated,
                 "skippedCount": out.skipped,
                 "fileName": upload.meta.file_name,
-            })),
-            format!(
-                "Imported {} from '{}': {} created, {} updated {}",
+            }),
+            &format!(
+                "Imported {} from '{}': {} created, {} updated",
                 count_of(
                     (out.created + out.updated).unsigned_abs(),
                     "target user",
@@ -1578,8 +1577,7 @@ impl ImportStore for SqlStore {
                 ),
                 upload.meta.file_name,
                 out.created,
-                out.updated,
-                change.company.suffix()
+                out.updated
             ),
         );
         if job_finished_in(&mut tx, job_id, &out, true).await? == 0 {

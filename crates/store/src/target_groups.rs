@@ -179,16 +179,14 @@ pub(crate) fn membership_event(
     } else {
         ("removedUserCount", "Removed", "from")
     };
-    change.event(
+    change.with_new(
         Operation::Update,
         Some(&group.resource_id),
-        None,
-        Some(json!({ key: n })),
-        format!(
-            "{verb} {} {to} target group '{}' {}",
+        json!({ key: n }),
+        &format!(
+            "{verb} {} {to} target group '{}'",
             count_of(n, "target user", "target users"),
-            group.fields.name,
-            change.company.suffix()
+            group.fields.name
         ),
     )
 }
@@ -229,16 +227,10 @@ impl SqlStore {
             || duplicate_name(&f.name),
         )?;
         let change = Change::within(&mut *conn, actor, company_id, Entity::TargetGroup).await?;
-        let event = change.event(
-            Operation::Create,
-            Some(&resource_id),
-            None,
-            Some(audited(f)),
-            format!(
-                "Created target group '{}' {}",
-                f.name,
-                change.company.suffix()
-            ),
+        let event = change.created(
+            &resource_id,
+            audited(f),
+            &format!("Created target group '{}'", f.name),
         );
         let group = TargetGroup {
             id,
@@ -593,20 +585,14 @@ impl TargetGroupStore for SqlStore {
         ];
         execute_keyed(&mut tx, group.id, statements).await?;
         let change = Change::within(&mut tx, actor, company_id, Entity::TargetGroup).await?;
-        let event = change.event(
-            Operation::Delete,
-            Some(resource_id),
-            Some(audited(&group.fields)),
-            None,
-            format!(
-                "Deleted target group '{}' ({}; the users stay) {}",
+        let members = u64::try_from(group.user_count).unwrap_or(0);
+        let event = change.deleted(
+            resource_id,
+            audited(&group.fields),
+            &format!(
+                "Deleted target group '{}' ({}; the users stay)",
                 group.fields.name,
-                count_of(
-                    u64::try_from(group.user_count).unwrap_or(0),
-                    "member",
-                    "members"
-                ),
-                change.company.suffix()
+                count_of(members, "member", "members")
             ),
         );
         self.commit_audited(tx, [event]).await?;

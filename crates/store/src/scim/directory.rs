@@ -318,14 +318,11 @@ impl SqlStore {
                 let id = get_i64(&r, "id")?;
                 let change =
                     Change::within(&mut *conn, actor, company_id, Entity::TargetGroup).await?;
-                let event = change.event(
-                    crate::audit::Operation::Create,
-                    Some(&resource_id),
-                    None,
-                    Some(serde_json::json!({ "name": name, "groupByValue": true })),
-                    format!(
-                        "Created target group '{name}' for the users whose grouping attribute is '{value}' {}",
-                        change.company.suffix()
+                let event = change.created(
+                    &resource_id,
+                    serde_json::json!({ "name": name, "groupByValue": true }),
+                    &format!(
+                        "Created target group '{name}' for the users whose grouping attribute is '{value}'"
                     ),
                 );
                 self.insert_audit(conn, &event).await?;

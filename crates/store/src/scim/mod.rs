@@ -376,16 +376,10 @@ impl ScimStore for SqlStore {
             .await?;
         }
         let change = Change::within(&mut tx, actor, company_id, Entity::ScimIntegration).await?;
-        let event = change.event(
-            Operation::Create,
-            Some(&resource_id),
-            None,
-            Some(audited(f)),
-            format!(
-                "Created SCIM integration '{}' {}",
-                f.name,
-                change.company.suffix()
-            ),
+        let event = change.created(
+            &resource_id,
+            audited(f),
+            &format!("Created SCIM integration '{}'", f.name),
         );
         self.commit_audited(tx, [event]).await?;
         Ok(ScimSetting {
@@ -457,15 +451,13 @@ impl ScimStore for SqlStore {
         .execute(&mut *tx)
         .await?;
         let change = Change::within(&mut tx, actor, company_id, Entity::ScimIntegration).await?;
-        let event = change.event(
+        let event = change.with_new(
             Operation::Update,
             Some(resource_id),
-            None,
-            Some(json!({ "token": "revoked; a new one was issued" })),
-            format!(
-                "Revoked the token of SCIM integration '{}' and issued a new one {}",
-                setting.fields.name,
-                change.company.suffix()
+            json!({ "token": "revoked; a new one was issued" }),
+            &format!(
+                "Revoked the token of SCIM integration '{}' and issued a new one",
+                setting.fields.name
             ),
         );
         self.commit_audited(tx, [event]).await?;
@@ -494,15 +486,12 @@ impl ScimStore for SqlStore {
         ];
         execute_keyed(&mut tx, setting.id, statements).await?;
         let change = Change::within(&mut tx, actor, company_id, Entity::ScimIntegration).await?;
-        let event = change.event(
-            Operation::Delete,
-            Some(resource_id),
-            Some(audited(&setting.fields)),
-            None,
-            format!(
-                "Deleted SCIM integration '{}' (its users and groups stay) {}",
-                setting.fields.name,
-                change.company.suffix()
+        let event = change.deleted(
+            resource_id,
+            audited(&setting.fields),
+            &format!(
+                "Deleted SCIM integration '{}' (its users and groups stay)",
+                setting.fields.name
             ),
         );
         self.commit_audited(tx, [event]).await?;

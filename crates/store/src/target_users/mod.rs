@@ -415,16 +415,10 @@ impl TargetUserStore for SqlStore {
         self.set_links_in(&mut tx, company_id, id, links, actor)
             .await?;
         let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
-        let event = change.event(
-            Operation::Create,
-            Some(&resource_id),
-            None,
-            Some(audit::user_value(f)),
-            format!(
-                "Created target user '{}' {}",
-                f.email,
-                change.company.suffix()
-            ),
+        let event = change.created(
+            &resource_id,
+            audit::user_value(f),
+            &format!("Created target user '{}'", f.email),
         );
         self.commit_audited(tx, [event]).await?;
         Ok(TargetUser {
@@ -477,15 +471,13 @@ impl TargetUserStore for SqlStore {
         // One row for the batch: its size, not every user (an import can be 100,000 users).
         let n = users.len() as u64;
         let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
-        let event = change.event(
+        let event = change.with_new(
             Operation::BulkCreate,
             None,
-            None,
-            Some(serde_json::json!({ "createdCount": n })),
-            format!(
-                "Created {} {}",
-                audit::count_of(n, "target user", "target users"),
-                change.company.suffix()
+            serde_json::json!({ "createdCount": n }),
+            &format!(
+                "Created {}",
+                audit::count_of(n, "target user", "target users")
             ),
         );
         self.commit_audited(tx, [event]).await?;
@@ -602,16 +594,10 @@ impl TargetUserStore for SqlStore {
         )
         .await?;
         let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
-        let event = change.event(
-            Operation::Delete,
-            Some(resource_id),
-            Some(audit::user_value(&user.fields)),
-            None,
-            format!(
-                "Deleted target user '{}' {}",
-                user.fields.email,
-                change.company.suffix()
-            ),
+        let event = change.deleted(
+            resource_id,
+            audit::user_value(&user.fields),
+            &format!("Deleted target user '{}'", user.fields.email),
         );
         self.commit_audited(tx, [event]).await?;
         Ok(WriteOutcome::Done(Box::new(user)))
@@ -649,16 +635,11 @@ impl TargetUserStore for SqlStore {
         )
         .await?;
         let change = Change::within(&mut tx, actor, company_id, Entity::TargetUser).await?;
-        let event = change.event(
+        let event = change.with_new(
             Operation::Restore,
             Some(resource_id),
-            None,
-            Some(audit::user_value(&user.fields)),
-            format!(
-                "Restored target user '{}' {}",
-                user.fields.email,
-                change.company.suffix()
-            ),
+            audit::user_value(&user.fields),
+            &format!("Restored target user '{}'", user.fields.email),
         );
         self.commit_audited(tx, [event]).await?;
         Ok(WriteOutcome::Done(Box::new(user)))
@@ -917,15 +898,14 @@ impl TargetUserStore for SqlStore {
         if n > BULK_AUDIT_IDS as i64 {
             detail["moreResourceIds"] = (n - BULK_AUDIT_IDS as i64).into();
         }
-        let event = change.event(
+        let deleted = u64::try_from(n).unwrap_or(0);
+        let event = change.with_new(
             Operation::BulkDelete,
             None,
-            None,
-            Some(detail),
-            format!(
-                "Deleted {} {}",
-                audit::count_of(u64::try_from(n).unwrap_or(0), "target user", "target users"),
-                change.company.suffix()
+            detail,
+            &format!(
+                "Deleted {}",
+                audit::count_of(deleted, "target user", "target users")
             ),
         );
         self.commit_audited(tx, [event]).await?;
