@@ -10,8 +10,9 @@ use crate::columns::table_columns;
 use crate::model::*;
 use crate::open::{new_resource_id, now_millis, WriteTx};
 use crate::rows::{
-    apply_order, bind_values, count_select, get_bool, get_i64, get_opt_i64, get_opt_str, get_str,
-    insert_rows, json_list, json_list_from, update_row_by, FromColumns, ReadColumns,
+    apply_order, bind_values, count_select, execute_keyed, get_bool, get_i64, get_opt_i64,
+    get_opt_str, get_str, insert_rows, json_list, json_list_from, update_row_by, FromColumns,
+    ReadColumns,
 };
 use crate::{CompanyStore, Result, SqlStore};
 
@@ -54,6 +55,27 @@ table_columns! {
         }
     }
 }
+
+/// What a company delete removes before [`TENANT_TABLES`], in order, with the company's id as
+/// `$1`: its SCIM integrations and what they recorded, its custom fields' values and
+/// definitions, its groups' memberships and groups, its uploads, their rows and its jobs.
+const COMPANY_DEPENDENTS: [&str; 11] = [
+    "DELETE FROM scim_field_mappings \
+     WHERE setting_id IN (SELECT id FROM scim_settings WHERE company_id = $1)",
+    "DELETE FROM scim_users WHERE company_id = $1",
+    "DELETE FROM scim_groups WHERE company_id = $1",
+    "DELETE FROM scim_settings WHERE company_id = $1",
+    "DELETE FROM custom_field_values \
+     WHERE field_id IN (SELECT id FROM custom_fields WHERE company_id = $1)",
+    "DELETE FROM custom_fields WHERE company_id = $1",
+    "DELETE FROM target_group_members \
+     WHERE group_id IN (SELECT id FROM target_groups WHERE company_id = $1)",
+    "DELETE FROM target_groups WHERE company_id = $1",
+    "DELETE FROM import_rows WHERE upload_id IN \
+     (SELECT id FROM import_uploads WHERE company_id = $1)",
+    "DELETE FROM import_uploads WHERE company_id = $1",
+    "DELETE FROM jobs WHERE company_id = $1",
+];
 
 /// Tables that hold a company's data, deleted with the company (children before parents).
 const TENANT_TABLES: &[&str] = &[
@@ -229,10 +251,7 @@ async fn delete_in(
         return Ok(DeleteOutcome::HasChildren(children));
     }
     // Memberships name users and groups, so they go first; they have no company column.
-    store.delete_company_scim_in(tx, id).await?;
-    store.delete_company_fields_in(tx, id).await?;
-    store.delete_company_groups_in(tx, id).await?;
-    store.delete_company_imports_in(tx, id).await?;
+    execute_keyed(tx, id, COMPANY_DEPENDENTS).await?;
     let mut removed = std::collections::HashMap::new();
     for table in TENANT_TABLES {
         // Table names come from the constant list above, never from input.

@@ -374,21 +374,6 @@ impl SqlStore {
         Ok(())
     }
 
-    /// Deletes every definition and value of a company (a company delete).
-    pub(crate) async fn delete_company_fields_in(
-        &self,
-        conn: &mut AnyConnection,
-        company_id: i64,
-    ) -> Result<()> {
-        let statements = [
-            "DELETE FROM custom_field_values \
-             WHERE field_id IN (SELECT id FROM custom_fields WHERE company_id = $1)",
-            "DELETE FROM custom_fields WHERE company_id = $1",
-        ];
-        execute_keyed(conn, company_id, statements).await?;
-        Ok(())
-    }
-
     /// A write transaction and the definition `resource_id` of a company, locked in it.
     async fn field_to_change(
         &self,

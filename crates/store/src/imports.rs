@@ -530,22 +530,6 @@ impl SqlStore {
         Ok(())
     }
 
-    /// Deletes a company's uploads, their rows and its jobs (a company delete).
-    pub(crate) async fn delete_company_imports_in(
-        &self,
-        conn: &mut AnyConnection,
-        company_id: i64,
-    ) -> Result<()> {
-        let statements = [
-            "DELETE FROM import_rows WHERE upload_id IN \
-             (SELECT id FROM import_uploads WHERE company_id = $1)",
-            "DELETE FROM import_uploads WHERE company_id = $1",
-            "DELETE FROM jobs WHERE company_id = $1",
-        ];
-        execute_keyed(conn, company_id, statements).await?;
-        Ok(())
-    }
-
     async fn uploads_where(&self, clause: &str, binds: (i64, &str)) -> Result<Option<Upload>> {
         // `clause` is one of this module's constants, never input.
         let sql = format!("SELECT {UPLOAD_COLUMNS} FROM import_uploads WHERE {clause}");

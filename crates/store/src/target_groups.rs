@@ -509,21 +509,6 @@ impl SqlStore {
         self.begin_company_change([G::CompanyId, G::ResourceId], company_id, resource_id)
             .await
     }
-
-    /// Deletes every group of a company and their memberships (a company delete).
-    pub(crate) async fn delete_company_groups_in(
-        &self,
-        conn: &mut AnyConnection,
-        company_id: i64,
-    ) -> Result<u64> {
-        let statements = [
-            "DELETE FROM target_group_members \
-             WHERE group_id IN (SELECT id FROM target_groups WHERE company_id = $1)",
-            "DELETE FROM target_groups WHERE company_id = $1",
-        ];
-        let [_, groups] = execute_keyed(conn, company_id, statements).await?;
-        Ok(groups)
-    }
 }
 
 #[async_trait]

@@ -9,7 +9,6 @@ mod filter;
 use async_trait::async_trait;
 use sea_query::{Alias, Expr, Query, Value};
 use serde_json::json;
-use sqlx::AnyConnection;
 
 use crate::audit::{Actor, Change, Entity, Operation};
 use crate::columns::table_columns;
@@ -302,24 +301,6 @@ impl SqlStore {
             Some(s) => self.with_mappings(vec![s]).await?.pop(),
             None => None,
         })
-    }
-
-    /// Deletes every integration of a company and what they recorded (a company delete);
-    /// before its users, groups and custom fields go.
-    pub(crate) async fn delete_company_scim_in(
-        &self,
-        conn: &mut AnyConnection,
-        company_id: i64,
-    ) -> Result<()> {
-        let statements = [
-            "DELETE FROM scim_field_mappings \
-             WHERE setting_id IN (SELECT id FROM scim_settings WHERE company_id = $1)",
-            "DELETE FROM scim_users WHERE company_id = $1",
-            "DELETE FROM scim_groups WHERE company_id = $1",
-            "DELETE FROM scim_settings WHERE company_id = $1",
-        ];
-        execute_keyed(conn, company_id, statements).await?;
-        Ok(())
     }
 
     /// A write transaction and a company's integration, read and locked in it for a change.
