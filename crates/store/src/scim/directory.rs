@@ -1,14 +1,15 @@
 //! The users and groups SCIM reads and writes: target users and target groups with what the
-//! side tables `scim_users` and `scim_groups` record about them.
+//! side tables `scim_users` and `scim_groups` record about them. Their selects, decoders and
+//! paging live here; the [`super::ScimStore`] methods in `mod.rs` use them directly.
 
 use sea_query::{Alias, Expr, Query};
 use sqlx::AnyConnection;
 
-use super::filter::{group_condition, user_condition};
-use super::{ScimCmp, ScimCond, ScimGroupAttr, ScimGroupChange, ScimLink, ScimUserAttr};
+use super::filter::user_condition;
+use super::{ScimCmp, ScimCond, ScimLink, ScimUserAttr};
 use crate::audit::{Actor, Change, Entity};
 use crate::rows::{bind_values, count_select, get_i64, qualified, FromColumns, ReadColumns};
-use crate::target_groups::{membership_event, GroupCol, TargetGroup, TargetGroupFields};
+use crate::target_groups::{GroupCol, TargetGroup};
 use crate::target_users::{TargetUser, TargetUserCol};
 use crate::{MemberSelection, Result, SqlStore};
 
@@ -39,9 +40,9 @@ pub struct ScimGroupRow {
 
 /// Members a statement adds or removes at most (bound parameters stay far below both
 /// engines' limits), so that a PATCH of thousands of members is a few statements.
-const MEMBER_CHUNK: usize = 2000;
+pub(super) const MEMBER_CHUNK: usize = 2000;
 
-fn user_row(r: &sqlx::any::AnyRow) -> Result<ScimUserRow> {
+pub(super) fn user_row(r: &sqlx::any::AnyRow) -> Result<ScimUserRow> {
     let n = TargetUserCol::READ.len();
     Ok(ScimUserRow {
         user: TargetUser::from_columns(r)?,
@@ -52,7 +53,7 @@ fn user_row(r: &sqlx::any::AnyRow) -> Result<ScimUserRow> {
     })
 }
 
-fn group_row(r: &sqlx::any::AnyRow) -> Result<ScimGroupRow> {
+pub(super) fn group_row(r: &sqlx::any::AnyRow) -> Result<ScimGroupRow> {
     let n = GroupCol::READ.len();
     Ok(ScimGroupRow {
         group: TargetGroup::from_columns(r)?,
@@ -62,7 +63,7 @@ fn group_row(r: &sqlx::any::AnyRow) -> Result<ScimGroupRow> {
     })
 }
 
-fn user_select() -> sea_query::SelectStatement {
+pub(super) fn user_select() -> sea_query::SelectStatement {
     Query::select()
         .expr(Expr::cust(format!(
             "{}, s.external_id, s.user_name, s.setting_id, s.contacts",
@@ -78,7 +79,7 @@ fn user_select() -> sea_query::SelectStatement {
         .to_owned()
 }
 
-fn group_select() -> sea_query::SelectStatement {
+pub(super) fn group_select() -> sea_query::SelectStatement {
     Query::select()
         .expr(Expr::cust(format!(
             "{}, s.external_id, s.setting_id, s.group_by_value",
@@ -95,7 +96,7 @@ fn group_select() -> sea_query::SelectStatement {
 }
 
 /// How many rows of `table`, aliased `alias`, a condition selects.
-fn count_where(
+pub(super) fn count_where(
     table: &str,
     alias: &str,
     where_: sea_query::Condition,
@@ -107,7 +108,7 @@ fn count_where(
 }
 
 /// The company's live users `cond` selects, on `target_users` aliased `u`.
-fn live_users(company_id: i64, cond: &ScimCond<ScimUserAttr>) -> sea_query::Condition {
+pub(super) fn live_users(company_id: i64, cond: &ScimCond<ScimUserAttr>) -> sea_query::Condition {
     // A look-up by userName or externalId finds its few ids through its own indexes; left to
     // itself, SQLite (no statistics) would rather walk the company's index and test each user
     // against them. `company_id + 0` takes that index out of the choice, on both engines.
@@ -138,23 +139,9 @@ fn live_users(company_id: i64, cond: &ScimCond<ScimUserAttr>) -> sea_query::Cond
 }
 
 impl SqlStore {
-    pub(super) async fn find_scim_users(
-        &self,
-        company_id: i64,
-        cond: &ScimCond<ScimUserAttr>,
-        offset: i64,
-        limit: i64,
-    ) -> Result<(i64, Vec<ScimUserRow>)> {
-        let where_ = live_users(company_id, cond);
-        let count = count_where("target_users", "u", where_.clone());
-        let page = user_select().cond_where(where_).to_owned();
-        self.scim_page(count, page, "u", (offset, limit), user_row)
-            .await
-    }
-
     /// The total of `count` and the rows of `page` (ordered by `alias.id`) from `offset`, at
     /// most `limit`, decoded by `decode`.
-    async fn scim_page<T>(
+    pub(super) async fn scim_page<T>(
         &self,
         count: sea_query::SelectStatement,
         mut page: sea_query::SelectStatement,
@@ -362,32 +349,7 @@ impl SqlStore {
         Ok(Some(id))
     }
 
-    pub(super) async fn find_scim_groups(
-        &self,
-        company_id: i64,
-        cond: &ScimCond<ScimGroupAttr>,
-        offset: i64,
-        limit: i64,
-    ) -> Result<(i64, Vec<ScimGroupRow>)> {
-        let where_ = sea_query::Condition::all()
-            .add(Expr::col((Alias::new("g"), Alias::new("company_id"))).eq(company_id))
-            .add(group_condition(cond, "g", company_id));
-        let count = count_where("target_groups", "g", where_.clone());
-        let page = group_select().cond_where(where_).to_owned();
-        self.scim_page(count, page, "g", (offset, limit), group_row)
-            .await
-    }
-
-    pub(super) async fn scim_group_where(
-        &self,
-        company_id: i64,
-        resource_id: &str,
-    ) -> Result<Option<ScimGroupRow>> {
-        self.scim_group_in(&self.pool, company_id, resource_id)
-            .await
-    }
-
-    async fn scim_group_in<'c>(
+    pub(super) async fn scim_group_in<'c>(
         &self,
         db: impl sqlx::Executor<'c, Database = sqlx::Any>,
         company_id: i64,
@@ -401,148 +363,6 @@ impl SqlStore {
             .fetch_optional(db)
             .await?;
         row.as_ref().map(group_row).transpose()
-    }
-
-    pub(super) async fn create_scim_group(
-        &self,
-        company_id: i64,
-        setting_id: i64,
-        name: &str,
-        external_id: Option<&str>,
-        members: &[i64],
-        actor: &Actor,
-    ) -> Result<ScimGroupRow> {
-        let mut tx = self.write_tx().await?;
-        let fields = TargetGroupFields {
-            name: name.to_owned(),
-            priority: 3,
-            is_active: true,
-        };
-        let (group, event) = self
-            .insert_group_in(&mut tx, company_id, &fields, actor)
-            .await?;
-        sqlx::query(
-            "INSERT INTO scim_groups (group_id, company_id, setting_id, external_id, group_by_value) \
-             VALUES ($1, $2, $3, $4, NULL)",
-        )
-        .bind(group.id)
-        .bind(company_id)
-        .bind(setting_id)
-        .bind(external_id)
-        .execute(&mut *tx)
-        .await?;
-        for chunk in members.chunks(MEMBER_CHUNK) {
-            let ids = MemberSelection::Ids(chunk.to_vec());
-            self.add_members_in(&mut tx, company_id, group.id, &ids)
-                .await?;
-        }
-        let after = self
-            .scim_group_in(&mut *tx, company_id, &group.resource_id)
-            .await?
-            .ok_or(crate::StoreError::NotFound)?;
-        self.commit_audited(tx, [event]).await?;
-        Ok(after)
-    }
-
-    pub(super) async fn change_scim_group(
-        &self,
-        company_id: i64,
-        setting_id: i64,
-        group: &ScimGroupRow,
-        change: &ScimGroupChange<'_>,
-        actor: &Actor,
-    ) -> Result<ScimGroupRow> {
-        let mut tx = self.write_tx().await?;
-        let id = group.group.id;
-        // Locks the group for the change on PostgreSQL; gone meanwhile is not found.
-        let locked = sqlx::query(&format!(
-            "SELECT id FROM target_groups WHERE id = $1{}",
-            self.for_update()
-        ))
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if locked.is_none() {
-            return Err(crate::StoreError::NotFound);
-        }
-        let mut events = Vec::new();
-        if let Some(name) = change.name.filter(|n| *n != group.group.fields.name) {
-            let fields = TargetGroupFields {
-                name: name.to_owned(),
-                ..group.group.fields.clone()
-            };
-            events.push(
-                self.rename_group_in(&mut tx, company_id, &group.group, &fields, actor)
-                    .await?,
-            );
-        }
-        let external_id = match change.external_id {
-            Some(e) => e.map(str::to_owned),
-            None => group.external_id.clone(),
-        };
-        // The provider that pushes a group owns it from now on (a group made in rollcall and
-        // matched by name is claimed).
-        sqlx::query(
-            "INSERT INTO scim_groups (group_id, company_id, setting_id, external_id, group_by_value) \
-             VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (group_id) DO UPDATE SET \
-             setting_id = excluded.setting_id, external_id = excluded.external_id, \
-             group_by_value = NULL",
-        )
-        .bind(id)
-        .bind(company_id)
-        .bind(setting_id)
-        .bind(external_id)
-        .execute(&mut *tx)
-        .await?;
-        let (mut replaced_in, mut replaced_out) = (0, 0);
-        if let Some(members) = change.members {
-            let current: Vec<i64> =
-                sqlx::query("SELECT target_user_id FROM target_group_members WHERE group_id = $1")
-                    .bind(id)
-                    .fetch_all(&mut *tx)
-                    .await?
-                    .iter()
-                    .map(|r| get_i64(r, "target_user_id"))
-                    .collect::<Result<_>>()?;
-            let wanted: std::collections::HashSet<i64> = members.iter().copied().collect();
-            let leaving: Vec<i64> = current
-                .iter()
-                .copied()
-                .filter(|u| !wanted.contains(u))
-                .collect();
-            for chunk in leaving.chunks(MEMBER_CHUNK) {
-                replaced_out += self.remove_members_in(&mut tx, id, chunk).await?;
-            }
-            for chunk in members.chunks(MEMBER_CHUNK) {
-                let ids = MemberSelection::Ids(chunk.to_vec());
-                replaced_in += self.add_members_in(&mut tx, company_id, id, &ids).await?;
-            }
-        }
-        let (mut added, mut removed) = (replaced_in, replaced_out);
-        for chunk in change.add.chunks(MEMBER_CHUNK) {
-            let ids = MemberSelection::Ids(chunk.to_vec());
-            added += self.add_members_in(&mut tx, company_id, id, &ids).await?;
-        }
-        for chunk in change.remove.chunks(MEMBER_CHUNK) {
-            removed += self.remove_members_in(&mut tx, id, chunk).await?;
-        }
-        let audit = Change::within(&mut tx, actor, company_id, Entity::TargetGroup).await?;
-        for (n, joined) in [(added, true), (removed, false)] {
-            if n > 0 {
-                events.push(membership_event(&audit, &group.group, n, joined));
-            }
-        }
-        sqlx::query("UPDATE target_groups SET update_time = $1 WHERE id = $2")
-            .bind(crate::open::now_millis())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        let after = self
-            .scim_group_in(&mut *tx, company_id, &group.group.resource_id)
-            .await?
-            .ok_or(crate::StoreError::NotFound)?;
-        self.commit_audited(tx, events).await?;
-        Ok(after)
     }
 }
 

@@ -21,7 +21,12 @@ use crate::rows::{
     execute_keyed, get_i64, get_str, insert_rows, or_conflict, qualified, FromColumns, ReadColumns,
     Shifted,
 };
-use crate::{Result, SqlStore, StoreError};
+use crate::target_groups::{membership_event, TargetGroupFields};
+use crate::{MemberSelection, Result, SqlStore, StoreError};
+use directory::{
+    count_where, group_row, group_select, live_users, user_row, user_select, MEMBER_CHUNK,
+};
+use filter::group_condition;
 
 pub use directory::{ScimGroupRow, ScimUserRow};
 pub use filter::{ScimCmp, ScimCond, ScimGroupAttr, ScimUserAttr, ScimVal};
@@ -585,7 +590,11 @@ impl ScimStore for SqlStore {
         offset: i64,
         limit: i64,
     ) -> Result<(i64, Vec<ScimUserRow>)> {
-        self.find_scim_users(company_id, cond, offset, limit).await
+        let where_ = live_users(company_id, cond);
+        let count = count_where("target_users", "u", where_.clone());
+        let page = user_select().cond_where(where_).to_owned();
+        self.scim_page(count, page, "u", (offset, limit), user_row)
+            .await
     }
 
     async fn scim_user(&self, company_id: i64, resource_id: &str) -> Result<Option<ScimUserRow>> {
@@ -609,11 +618,18 @@ impl ScimStore for SqlStore {
         offset: i64,
         limit: i64,
     ) -> Result<(i64, Vec<ScimGroupRow>)> {
-        self.find_scim_groups(company_id, cond, offset, limit).await
+        let where_ = sea_query::Condition::all()
+            .add(Expr::col((Alias::new("g"), Alias::new("company_id"))).eq(company_id))
+            .add(group_condition(cond, "g", company_id));
+        let count = count_where("target_groups", "g", where_.clone());
+        let page = group_select().cond_where(where_).to_owned();
+        self.scim_page(count, page, "g", (offset, limit), group_row)
+            .await
     }
 
     async fn scim_group(&self, company_id: i64, resource_id: &str) -> Result<Option<ScimGroupRow>> {
-        self.scim_group_where(company_id, resource_id).await
+        self.scim_group_in(&self.pool, company_id, resource_id)
+            .await
     }
 
     async fn scim_group_members(&self, group_id: i64) -> Result<Vec<String>> {
@@ -637,8 +653,36 @@ impl ScimStore for SqlStore {
         members: &[i64],
         actor: &Actor,
     ) -> Result<ScimGroupRow> {
-        self.create_scim_group(company_id, setting_id, name, external_id, members, actor)
-            .await
+        let mut tx = self.write_tx().await?;
+        let fields = TargetGroupFields {
+            name: name.to_owned(),
+            priority: 3,
+            is_active: true,
+        };
+        let (group, event) = self
+            .insert_group_in(&mut tx, company_id, &fields, actor)
+            .await?;
+        sqlx::query(
+            "INSERT INTO scim_groups (group_id, company_id, setting_id, external_id, group_by_value) \
+             VALUES ($1, $2, $3, $4, NULL)",
+        )
+        .bind(group.id)
+        .bind(company_id)
+        .bind(setting_id)
+        .bind(external_id)
+        .execute(&mut *tx)
+        .await?;
+        for chunk in members.chunks(MEMBER_CHUNK) {
+            let ids = MemberSelection::Ids(chunk.to_vec());
+            self.add_members_in(&mut tx, company_id, group.id, &ids)
+                .await?;
+        }
+        let after = self
+            .scim_group_in(&mut *tx, company_id, &group.resource_id)
+            .await?
+            .ok_or(crate::StoreError::NotFound)?;
+        self.commit_audited(tx, [event]).await?;
+        Ok(after)
     }
 
     async fn update_scim_group(
@@ -649,7 +693,96 @@ impl ScimStore for SqlStore {
         change: &ScimGroupChange<'_>,
         actor: &Actor,
     ) -> Result<ScimGroupRow> {
-        self.change_scim_group(company_id, setting_id, group, change, actor)
-            .await
+        let mut tx = self.write_tx().await?;
+        let id = group.group.id;
+        // Locks the group for the change on PostgreSQL; gone meanwhile is not found.
+        let locked = sqlx::query(&format!(
+            "SELECT id FROM target_groups WHERE id = $1{}",
+            self.for_update()
+        ))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if locked.is_none() {
+            return Err(crate::StoreError::NotFound);
+        }
+        let mut events = Vec::new();
+        if let Some(name) = change.name.filter(|n| *n != group.group.fields.name) {
+            let fields = TargetGroupFields {
+                name: name.to_owned(),
+                ..group.group.fields.clone()
+            };
+            events.push(
+                self.rename_group_in(&mut tx, company_id, &group.group, &fields, actor)
+                    .await?,
+            );
+        }
+        let external_id = match change.external_id {
+            Some(e) => e.map(str::to_owned),
+            None => group.external_id.clone(),
+        };
+        // The provider that pushes a group owns it from now on (a group made in rollcall and
+        // matched by name is claimed).
+        sqlx::query(
+            "INSERT INTO scim_groups (group_id, company_id, setting_id, external_id, group_by_value) \
+             VALUES ($1, $2, $3, $4, NULL) ON CONFLICT (group_id) DO UPDATE SET \
+             setting_id = excluded.setting_id, external_id = excluded.external_id, \
+             group_by_value = NULL",
+        )
+        .bind(id)
+        .bind(company_id)
+        .bind(setting_id)
+        .bind(external_id)
+        .execute(&mut *tx)
+        .await?;
+        let (mut replaced_in, mut replaced_out) = (0, 0);
+        if let Some(members) = change.members {
+            let current: Vec<i64> =
+                sqlx::query("SELECT target_user_id FROM target_group_members WHERE group_id = $1")
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .iter()
+                    .map(|r| get_i64(r, "target_user_id"))
+                    .collect::<Result<_>>()?;
+            let wanted: std::collections::HashSet<i64> = members.iter().copied().collect();
+            let leaving: Vec<i64> = current
+                .iter()
+                .copied()
+                .filter(|u| !wanted.contains(u))
+                .collect();
+            for chunk in leaving.chunks(MEMBER_CHUNK) {
+                replaced_out += self.remove_members_in(&mut tx, id, chunk).await?;
+            }
+            for chunk in members.chunks(MEMBER_CHUNK) {
+                let ids = MemberSelection::Ids(chunk.to_vec());
+                replaced_in += self.add_members_in(&mut tx, company_id, id, &ids).await?;
+            }
+        }
+        let (mut added, mut removed) = (replaced_in, replaced_out);
+        for chunk in change.add.chunks(MEMBER_CHUNK) {
+            let ids = MemberSelection::Ids(chunk.to_vec());
+            added += self.add_members_in(&mut tx, company_id, id, &ids).await?;
+        }
+        for chunk in change.remove.chunks(MEMBER_CHUNK) {
+            removed += self.remove_members_in(&mut tx, id, chunk).await?;
+        }
+        let audit = Change::within(&mut tx, actor, company_id, Entity::TargetGroup).await?;
+        for (n, joined) in [(added, true), (removed, false)] {
+            if n > 0 {
+                events.push(membership_event(&audit, &group.group, n, joined));
+            }
+        }
+        sqlx::query("UPDATE target_groups SET update_time = $1 WHERE id = $2")
+            .bind(crate::open::now_millis())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let after = self
+            .scim_group_in(&mut *tx, company_id, &group.group.resource_id)
+            .await?
+            .ok_or(crate::StoreError::NotFound)?;
+        self.commit_audited(tx, events).await?;
+        Ok(after)
     }
 }
