@@ -456,10 +456,7 @@ impl AllowListStore for SqlStore {
             .and_where(Expr::col(A::IsVerified).eq(true))
             .and_where(Expr::col(A::Domain).is_in(domains.iter().cloned()))
             .to_owned();
-        let (sql, values) = self.render(&stmt);
-        let rows = bind_values(sqlx::query(&sql), &values)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = self.fetch_rows(&stmt).await?;
         rows.iter().map(|r| get_str(r, A::Domain.name())).collect()
     }
 }

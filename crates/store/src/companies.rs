@@ -517,10 +517,7 @@ impl CompanyStore for SqlStore {
             .cond_where(cond)
             .to_owned();
         apply_order(&mut page_stmt, &search.spec);
-        let (sql, values) = self.render(&page_stmt);
-        let rows = bind_values(sqlx::query(&sql), &values)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = self.fetch_rows(&page_stmt).await?;
         let rows = rows.iter().map(company_row).collect::<Result<Vec<_>>>()?;
         Ok(CompanyPage {
             total,

@@ -518,10 +518,7 @@ impl CustomFieldStore for SqlStore {
             .from(Alias::new("custom_field_values"))
             .and_where(Expr::col(Alias::new("target_user_id")).is_in(user_ids.iter().copied()))
             .to_owned();
-        let (sql, values) = self.render(&stmt);
-        let rows = bind_values(sqlx::query(&sql), &values)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = self.fetch_rows(&stmt).await?;
         rows.iter()
             .map(|r| {
                 Ok((

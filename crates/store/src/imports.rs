@@ -1254,10 +1254,7 @@ impl ImportStore for SqlStore {
             .cond_where(cond)
             .to_owned();
         apply_order(&mut page, spec);
-        let (sql, values) = self.render(&page);
-        let rows = bind_values(sqlx::query(&sql), &values)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = self.fetch_rows(&page).await?;
         rows.iter().map(checked_from).collect()
     }
 

@@ -18,7 +18,7 @@ use sea_query::{
     Alias, Expr, InsertStatement, PostgresQueryBuilder, QueryStatementWriter, SelectStatement,
     SqliteQueryBuilder, Value, Values,
 };
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor, Row};
 
 use crate::columns::Columns;
@@ -403,6 +403,18 @@ impl SqlStore {
             .execute(conn)
             .await?;
         Ok(done.rows_affected())
+    }
+
+    /// Renders `stmt` and reads every row of it on the pool, for rows read by column name (look-ups,
+    /// joins, counts by group) rather than decoded as an aggregate ([`Self::fetch_all_as`]).
+    pub(crate) async fn fetch_rows<S: QueryStatementWriter>(
+        &self,
+        stmt: &S,
+    ) -> Result<Vec<AnyRow>> {
+        let (sql, values) = self.render(stmt);
+        Ok(bind_values(sqlx::query(&sql), &values)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// Runs `statements` on `conn` (a write transaction's), in order; rows affected in all. On

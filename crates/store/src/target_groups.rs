@@ -724,10 +724,7 @@ impl TargetGroupStore for SqlStore {
             .and_where(Expr::col((Alias::new("u"), Alias::new("is_deleted"))).eq(false))
             .and_where(Expr::col((Alias::new("u"), Alias::new("id"))).in_subquery(members))
             .add_group_by(traits.iter().map(|(_, expr)| Expr::cust(*expr)));
-        let (sql, values) = self.render(&stmt);
-        let rows = bind_values(sqlx::query(&sql), &values)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = self.fetch_rows(&stmt).await?;
         rows.iter()
             .map(|r| {
                 Ok(MemberTraits {
@@ -780,10 +777,7 @@ impl TargetGroupStore for SqlStore {
             )
             .order_by((Alias::new("g"), G::NameLower), sea_query::Order::Asc)
             .to_owned();
-        let (sql, values) = self.render(&stmt);
-        let rows = bind_values(sqlx::query(&sql), &values)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = self.fetch_rows(&stmt).await?;
         rows.iter()
             .map(|r| Ok((get_i64(r, "target_user_id")?, TargetGroup::from_columns(r)?)))
             .collect()

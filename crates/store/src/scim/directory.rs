@@ -8,7 +8,7 @@ use sqlx::AnyConnection;
 use super::filter::user_condition;
 use super::{ScimCmp, ScimCond, ScimLink, ScimUserAttr};
 use crate::audit::{Actor, Change, Entity};
-use crate::rows::{bind_values, count_select, get_i64, qualified, FromColumns, ReadColumns};
+use crate::rows::{count_select, get_i64, qualified, FromColumns, ReadColumns};
 use crate::target_groups::{GroupCol, TargetGroup};
 use crate::target_users::{TargetUser, TargetUserCol};
 use crate::{MemberSelection, Result, SqlStore};
@@ -155,10 +155,7 @@ impl SqlStore {
         page.order_by((Alias::new(alias), Alias::new("id")), sea_query::Order::Asc)
             .limit(u64::try_from(limit).unwrap_or(0))
             .offset(u64::try_from(offset).unwrap_or(0));
-        let (sql, values) = self.render(&page);
-        let rows = bind_values(sqlx::query(&sql), &values)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = self.fetch_rows(&page).await?;
         let rows = rows.iter().map(decode).collect::<Result<Vec<T>>>()?;
         // A short page that starts somewhere tells the total itself: a look-up by userName or
         // externalId (one page of one user) then costs one query, not two.

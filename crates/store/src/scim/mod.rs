@@ -285,10 +285,7 @@ impl SqlStore {
             .and_where(Expr::col(Alias::new("setting_id")).is_in(settings.iter().map(|s| s.id)))
             .order_by(Alias::new("custom_field_id"), sea_query::Order::Asc)
             .to_owned();
-        let (sql, values) = self.render(&stmt);
-        let rows = crate::rows::bind_values(sqlx::query(&sql), &values)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = self.fetch_rows(&stmt).await?;
         for r in &rows {
             let setting = get_i64(r, "setting_id")?;
             if let Some(s) = settings.iter_mut().find(|s| s.id == setting) {
@@ -574,10 +571,7 @@ impl ScimStore for SqlStore {
             )
             .and_where(Expr::col((Alias::new("x"), Alias::new(key))).is_in(ids.iter().copied()))
             .to_owned();
-        let (sql, values) = self.render(&stmt);
-        let rows = crate::rows::bind_values(sqlx::query(&sql), &values)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = self.fetch_rows(&stmt).await?;
         rows.iter()
             .map(|r| Ok((get_i64(r, "id")?, get_str(r, "name")?)))
             .collect()

@@ -669,10 +669,7 @@ impl TargetUserStore for SqlStore {
         if !include_deleted {
             stmt.and_where(Expr::col(C::IsDeleted).eq(false));
         }
-        let (sql, values) = self.render(&stmt);
-        let rows = bind_values(sqlx::query(&sql), &values)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = self.fetch_rows(&stmt).await?;
         let mut found: HashMap<String, TargetUser> = HashMap::new();
         for r in &rows {
             let u = TargetUser::from_columns(r)?;
