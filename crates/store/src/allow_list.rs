@@ -402,12 +402,7 @@ impl AllowListStore for SqlStore {
         company_id: i64,
         spec: &SearchSpec,
     ) -> Result<(i64, Vec<AllowedDomain>)> {
-        let filtered = Query::select()
-            .from(Alias::new(A::TABLE))
-            .and_where(Expr::col(A::CompanyId).eq(company_id))
-            .cond_where(spec.cond.to_condition(self.engine))
-            .to_owned();
-        self.search_page(filtered, A::SELECT, spec).await
+        self.company_page(A::CompanyId, company_id, spec).await
     }
 
     async fn record_domain_check(

@@ -15,8 +15,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rand::distributions::{Alphanumeric, DistString};
 use sea_query::{
-    Alias, Expr, InsertStatement, PostgresQueryBuilder, QueryStatementWriter, SelectStatement,
-    SqliteQueryBuilder, Value, Values,
+    Alias, Expr, InsertStatement, PostgresQueryBuilder, Query, QueryStatementWriter,
+    SelectStatement, SqliteQueryBuilder, Value, Values,
 };
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor, Row};
@@ -587,6 +587,23 @@ impl SqlStore {
         apply_order(&mut page, spec);
         let (sql, values) = self.render(&page);
         Ok((total, self.fetch_all_as(&sql, &values).await?))
+    }
+
+    /// A page of the rows of company `company_id` in `C`'s table (`company` names its company
+    /// column) that a search selects, and how many it matches: the search of a company-scoped
+    /// aggregate with no view of its own.
+    pub(crate) async fn company_page<C: Columns, T: FromColumns>(
+        &self,
+        company: C,
+        company_id: i64,
+        spec: &SearchSpec,
+    ) -> Result<(i64, Vec<T>)> {
+        let filtered = Query::select()
+            .from(Alias::new(C::TABLE))
+            .and_where(Expr::col(company).eq(company_id))
+            .cond_where(spec.cond.to_condition(self.engine))
+            .to_owned();
+        self.search_page(filtered, C::SELECT, spec).await
     }
 
     /// The rows of `N` integers `sql` selects (counters), its `$n` parameters bound to

@@ -538,12 +538,7 @@ impl ScimStore for SqlStore {
         company_id: i64,
         spec: &SearchSpec,
     ) -> Result<(i64, Vec<ScimSetting>)> {
-        let filtered = Query::select()
-            .from(Alias::new(S::TABLE))
-            .and_where(Expr::col(S::CompanyId).eq(company_id))
-            .cond_where(spec.cond.to_condition(self.engine))
-            .to_owned();
-        let (total, page) = self.search_page(filtered, S::SELECT, spec).await?;
+        let (total, page) = self.company_page(S::CompanyId, company_id, spec).await?;
         Ok((total, self.with_mappings(page).await?))
     }
 
