@@ -675,7 +675,8 @@ pub(crate) fn envelope_data(body: &[u8], url: &str) -> Result<Value> {
     }
 }
 
-async fn read_body(resp: Response, url: &str) -> Result<Bytes> {
+/// A reply's whole body; a transport failure names the URL.
+pub(crate) async fn read_body(resp: Response, url: &str) -> Result<Bytes> {
     resp.bytes()
         .await
         .map_err(|e| ClientError::transport(url, &e))

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::client::{Body, Call, Client};
 use crate::error::Result;
-use crate::search::{all_pages, full_body, page};
+use crate::search::{all_pages, full_body, page, page_value};
 
 /// Company search rows carry the id as `companyResourceId` (what Keepnet's API returns) and/or
 /// `resourceId` (what most of Keepnet's docs say); whichever is there fills the other.
@@ -247,17 +247,14 @@ impl Client {
 }
 
 async fn page_of_companies(client: &Client, body: &SearchRequest) -> Result<CompanySearchPage> {
-    let call = Call::read_post("/api/companies/search").json(body)?;
-    let mut v = client.data_value(&call).await?;
-    if let Some(rows) = v.get_mut("results").and_then(Value::as_array_mut) {
-        rows.iter_mut().for_each(patch_company_ids);
-    }
+    let path = "/api/companies/search";
+    let mut v = page_value(client, path, None, body, Some(patch_company_ids)).await?;
     // Keepnet always sends it; default it rather than fail if a proxy trims it.
     if let Some(obj) = v.as_object_mut() {
         obj.entry("limitExceededCompanyCount")
             .or_insert(Value::from(0));
     }
-    crate::client::decode(v, &client.url("/api/companies/search"))
+    crate::client::decode(v, &client.url(path))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use reqwest::header::CONTENT_DISPOSITION;
 use rollcall_types::SearchRequest;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use crate::client::{content_type, envelope_data, Call, Client};
+use crate::client::{content_type, envelope_data, read_body, Call, Client};
 use crate::error::{ClientError, Result};
 use crate::search::full_body;
 
@@ -42,6 +42,11 @@ impl Download {
     /// Copies the body to `out` as it arrives and flushes it; returns the bytes written.
     pub async fn write_to<W: AsyncWrite + Unpin + ?Sized>(mut self, out: &mut W) -> Result<u64> {
         let mut written = 0u64;
+        // A failure of `out` itself, after `written` bytes went through.
+        let cannot_write = |written, e: std::io::Error| ClientError::Export {
+            written,
+            message: format!("cannot write: {e}"),
+        };
         while let Some(chunk) = self.bytes.next().await {
             let chunk = chunk.map_err(|e| ClientError::Export {
                 written,
@@ -49,16 +54,10 @@ impl Download {
             })?;
             out.write_all(&chunk)
                 .await
-                .map_err(|e| ClientError::Export {
-                    written,
-                    message: format!("cannot write: {e}"),
-                })?;
+                .map_err(|e| cannot_write(written, e))?;
             written += chunk.len() as u64;
         }
-        out.flush().await.map_err(|e| ClientError::Export {
-            written,
-            message: format!("cannot write: {e}"),
-        })?;
+        out.flush().await.map_err(|e| cannot_write(written, e))?;
         Ok(written)
     }
 }
@@ -82,10 +81,7 @@ impl Client {
         let ct = content_type(resp.headers());
         if ct.starts_with("application/json") || ct.contains("+json") {
             // Keepnet's UI checks for exactly this: an error delivered as a JSON blob.
-            let body = resp
-                .bytes()
-                .await
-                .map_err(|e| ClientError::transport(&url, &e))?;
+            let body = read_body(resp, &url).await?;
             envelope_data(&body, &url)?;
             return Err(ClientError::Decode {
                 url,

@@ -60,12 +60,25 @@ pub(crate) async fn page<T: DeserializeOwned>(
     body: &SearchRequest,
     patch: Option<RowPatch>,
 ) -> Result<Paged<T>> {
+    let v = page_value(client, path, scope, body, patch).await?;
+    decode(v, &client.url(path))
+}
+
+/// A page of `path` as JSON, each row fixed up by `patch`: [`page`] before decoding, for
+/// callers that adjust the page itself too.
+pub(crate) async fn page_value(
+    client: &Client,
+    path: &str,
+    scope: Option<&str>,
+    body: &SearchRequest,
+    patch: Option<RowPatch>,
+) -> Result<Value> {
     let call = Call::read_post(path).scope(scope).json(body)?;
     let mut v = client.data_value(&call).await?;
     if let (Some(patch), Some(rows)) = (patch, v.get_mut("results").and_then(Value::as_array_mut)) {
         rows.iter_mut().for_each(patch);
     }
-    decode(v, &client.url(path))
+    Ok(v)
 }
 
 /// A page request started ahead of time: the page number and the task fetching it (aborted
