@@ -9,7 +9,7 @@ use rollcall_client::{Client, SearchRequest};
 use serde::Serialize;
 
 use super::companies::confirmed;
-use super::Common;
+use super::{Common, CompanyArg};
 use crate::exit::CliError;
 use crate::output::{self, Mode};
 use crate::resolve::{self, Company};
@@ -37,13 +37,6 @@ enum ClientsSub {
     Deactivate(ClientArg),
     /// Deletes a client: its tokens stop working at once.
     Delete(DeleteArgs),
-}
-
-#[derive(Debug, Args)]
-struct CompanyArg {
-    /// The company, by name or resource id.
-    #[arg(long, value_name = "NAME_OR_ID")]
-    company: String,
 }
 
 #[derive(Debug, Args)]

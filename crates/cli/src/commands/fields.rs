@@ -4,7 +4,7 @@ use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
 use rollcall_client::types::custom_field::CustomFieldInput;
 
-use super::Common;
+use super::{Common, CompanyArg};
 use crate::output::{self, Mode};
 use crate::resolve;
 
@@ -20,16 +20,9 @@ pub struct FieldsCmd {
 #[derive(Debug, Subcommand)]
 enum FieldsSub {
     /// A company's custom fields, active or not.
-    List(ListArgs),
+    List(CompanyArg),
     /// Defines a custom field.
     Create(CreateArgs),
-}
-
-#[derive(Debug, Args)]
-struct ListArgs {
-    /// The company, by name or resource id.
-    #[arg(long, value_name = "NAME_OR_ID")]
-    company: String,
 }
 
 /// Keepnet's custom field types.

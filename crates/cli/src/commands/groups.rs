@@ -6,7 +6,7 @@ use futures::TryStreamExt;
 use rollcall_client::types::target_group::{AddGroupUsersRequest, TargetGroupInput};
 use rollcall_client::SearchRequest;
 
-use super::{Common, FilterArgs, PriorityArg};
+use super::{Common, CompanyArg, FilterArgs, PriorityArg};
 use crate::output::{self, Mode};
 use crate::resolve::{self, Company, Group};
 
@@ -34,13 +34,6 @@ enum GroupsSub {
     Add(AddArgs),
     /// Takes users out of a group.
     Remove(RemoveArgs),
-}
-
-#[derive(Debug, Args)]
-struct CompanyArg {
-    /// The company, by name or resource id.
-    #[arg(long, value_name = "NAME_OR_ID")]
-    company: String,
 }
 
 #[derive(Debug, Args)]

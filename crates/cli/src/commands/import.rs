@@ -1,7 +1,7 @@
 //! `rollcall users import`: a CSV or Excel file into a company, through the import API
 //! (upload, mapping, preview, import, job), saying at each step what it did.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -13,6 +13,7 @@ use rollcall_client::types::import::{
 use rollcall_client::types::{Filter, FilterGroup, FilterItem, SearchRequest};
 use rollcall_client::Client;
 
+use super::companies::confirm;
 use super::Common;
 use crate::exit::CliError;
 use crate::output;
@@ -156,17 +157,6 @@ fn write_errors(path: &Path, rows: &[TmpTargetUserSearchView]) -> Result<()> {
     }
     w.flush()?;
     Ok(())
-}
-
-fn confirm(question: &str) -> Result<bool> {
-    eprint!("{question} [y/N] ");
-    std::io::stderr().flush()?;
-    let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer)?;
-    Ok(matches!(
-        answer.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
 }
 
 /// Runs `users import`.

@@ -239,6 +239,15 @@ impl FilterArgs {
     }
 }
 
+// `--company NAME_OR_ID` of the commands that take exactly one company, declared once so that
+// they all describe it alike. (No doc comment: clap would make it the commands' about text.)
+#[derive(Debug, Args)]
+pub struct CompanyArg {
+    /// The company, by name or resource id.
+    #[arg(long, value_name = "NAME_OR_ID")]
+    pub company: String,
+}
+
 /// `--company NAME_OR_ID` or `--all-companies`.
 #[derive(Debug, Clone, Args)]
 #[group(required = true, multiple = false)]
