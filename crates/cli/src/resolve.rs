@@ -46,13 +46,28 @@ pub async fn managed_companies(client: &Client) -> Result<Vec<Company>> {
         .search_companies(name_search(vec![]))
         .try_collect()
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Company {
-            name: r.company_name,
-            id: r.company_resource_id,
-        })
-        .collect())
+    Ok(rows.into_iter().map(search_row).collect())
+}
+
+/// A company search row as the CLI names it.
+fn search_row(r: SearchCompanyDto) -> Company {
+    Company {
+        name: r.company_name,
+        id: r.company_resource_id,
+    }
+}
+
+/// What a lookup by id found: `None` when the server answered 400 or 404, i.e. the text is
+/// not an id after all (or not one the caller can see), so it is to be tried as a name.
+fn found_by_id<T>(
+    found: Result<T, ClientError>,
+    named: impl FnOnce(T) -> Named,
+) -> Result<Option<Named>> {
+    match found {
+        Ok(x) => Ok(Some(named(x))),
+        Err(e) if matches!(e.http_status(), Some(400 | 404)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Resolves `--company`.
@@ -62,16 +77,12 @@ pub async fn company(client: &Client, arg: &str) -> Result<Company> {
         return Err(CliError::Usage("--company needs a company name or id".into()).into());
     }
     if is_resource_id(arg) {
-        match client.get_company(arg).await {
-            Ok(c) => {
-                return Ok(Company {
-                    name: c.name,
-                    id: c.resource_id,
-                })
-            }
-            // Not an id after all (or not one we can see): try it as a name.
-            Err(e) if matches!(e.http_status(), Some(400 | 404)) => {}
-            Err(e) => return Err(e.into()),
+        let found = found_by_id(client.get_company(arg).await, |c| Company {
+            name: c.name,
+            id: c.resource_id,
+        })?;
+        if let Some(c) = found {
+            return Ok(c);
         }
     }
     // Candidates: the companies below ours whose name contains the text, and our own company.
@@ -84,13 +95,7 @@ pub async fn company(client: &Client, arg: &str) -> Result<Company> {
         .try_collect::<Vec<SearchCompanyDto>>()
         .await
     {
-        Ok(rows) => rows
-            .into_iter()
-            .map(|r| Company {
-                name: r.company_name,
-                id: r.company_resource_id,
-            })
-            .collect(),
+        Ok(rows) => rows.into_iter().map(search_row).collect(),
         // A Company Admin may not search companies; it can still name its own.
         Err(e) if e.http_status() == Some(403) => Vec::new(),
         Err(e) => return Err(e.into()),
@@ -157,15 +162,14 @@ pub async fn group(client: &Client, company_id: &str, arg: &str) -> Result<Group
         return Err(CliError::Usage("--group needs a target group name or id".into()).into());
     }
     if is_resource_id(arg) {
-        match client.get_target_group(Some(company_id), arg).await {
-            Ok(g) => {
-                return Ok(Group {
-                    name: g.name,
-                    id: g.resource_id,
-                })
+        let found = found_by_id(client.get_target_group(Some(company_id), arg).await, |g| {
+            Group {
+                name: g.name,
+                id: g.resource_id,
             }
-            Err(e) if matches!(e.http_status(), Some(400 | 404)) => {}
-            Err(e) => return Err(e.into()),
+        })?;
+        if let Some(g) = found {
+            return Ok(g);
         }
     }
     let candidates: Vec<Group> = client
