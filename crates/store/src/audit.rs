@@ -18,7 +18,7 @@ use sqlx::{AnyConnection, Connection};
 use crate::columns::table_columns;
 use crate::export::{send_all, Sent};
 use crate::model::{priority_name, ApiClient, Company, CompanyFields, Millis, Privacy};
-use crate::open::{Engine, WriteTx};
+use crate::open::Engine;
 use crate::query::SearchSpec;
 use crate::rows::{apply_order, bind_values, get_str, insert_rows, FromColumns, ReadColumns};
 use crate::target_users::record::TargetUserFields;
@@ -650,7 +650,7 @@ impl SqlStore {
     /// its row itself and leaves the commit to its caller).
     pub(crate) async fn commit_audited(
         &self,
-        mut tx: WriteTx,
+        mut tx: sqlx::Transaction<'_, sqlx::Any>,
         events: impl IntoIterator<Item = AuditEvent>,
     ) -> Result<()> {
         for event in events {

@@ -503,6 +503,55 @@ struct ImportTally {
 }
 
 impl SqlStore {
+    /// The writer connection an import runs its transaction on. On SQLite it checks no foreign
+    /// keys and is closed when the import ends, never returned to the pool: a statement that
+    /// may fail half-way on a foreign key (or fires a trigger) makes SQLite copy every page it
+    /// changes to a statement journal first, the largest cost of an import's inserts
+    /// (docs/performance.md, imports). The import checks what its rows refer to (its company,
+    /// the mapping's groups, the company's fields) in its own transaction, and SQLite has one
+    /// writer, so the foreign keys hold without the check.
+    async fn import_connection(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+        crate::open::writing();
+        let mut conn = self.writer.acquire().await?;
+        if self.engine == Engine::Sqlite {
+            conn.close_on_drop();
+            sqlx::query("PRAGMA foreign_keys = OFF")
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(conn)
+    }
+
+    /// SQLite: drops the trigram triggers of `target_users` in the import's transaction and
+    /// answers the statements that create them again, to run before it commits (a rollback or
+    /// a crash restores them with the rest). The import keeps the trigrams itself
+    /// ([`pause_fts_in`](Self::pause_fts_in)); a trigger, even one that does nothing while the
+    /// import runs, makes every insert keep a statement journal. Nothing on PostgreSQL or in
+    /// memory.
+    async fn drop_fts_triggers_in(&self, conn: &mut AnyConnection) -> Result<Vec<String>> {
+        // In-memory SQLite (tests) shares one cache between connections, where a schema
+        // change in a transaction locks the import's reader out until it commits.
+        if self.engine != Engine::Sqlite || self.sqlite_file.is_none() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'target_users' \
+             AND name IN ('target_users_fts_insert', 'target_users_fts_update')",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut create = Vec::with_capacity(rows.len());
+        for row in &rows {
+            // The name is one of the two above, never input.
+            let name = get_str(row, "name")?;
+            sqlx::query(&format!("DROP TRIGGER \"{name}\""))
+                .execute(&mut *conn)
+                .await?;
+            create.push(get_str(row, "sql")?);
+        }
+        Ok(create)
+    }
+
     /// Locks the uploads of these companies (PostgreSQL; SQLite has one writer), waiting for
     /// an import or a batch of checks that holds one. A company's deletion takes these locks
     /// before any other, in the order an import takes them (its upload, then the company's
@@ -728,7 +777,12 @@ impl SqlStore {
             stmt.returning(
                 Query::returning().columns([TargetUserCol::Id, TargetUserCol::ResourceId]),
             );
-            let (sql, values) = self.render(&stmt);
+            let (mut sql, values) = self.render(&stmt);
+            if self.engine == Engine::Sqlite {
+                // Any conflict ends the import anyway; `OR ROLLBACK` (with the import's
+                // connection in `import_connection`) spares SQLite the statement journal.
+                sql = sql.replacen("INSERT INTO", "INSERT OR ROLLBACK INTO", 1);
+            }
             Ok((ids, sql, values))
         };
         let mut chunks = creates
@@ -1424,7 +1478,16 @@ impl ImportStore for SqlStore {
         progress: &(dyn Fn(i64) + Send + Sync),
     ) -> Result<ImportOutcome> {
         let company_id = upload.company_id;
-        let mut tx = self.write_tx().await?;
+        let mut conn = self.import_connection().await?;
+        let mut tx = sqlx::Connection::begin_with(
+            &mut *conn,
+            match self.engine {
+                Engine::Sqlite => "BEGIN IMMEDIATE",
+                Engine::Postgres => "BEGIN",
+            },
+        )
+        .await?;
+        let triggers = self.drop_fts_triggers_in(&mut tx).await?;
         // The upload stays as checked while it is imported: a new mapping or its expiry waits
         // for this transaction (PostgreSQL; SQLite has one writer).
         let locked = sqlx::query(&format!(
@@ -1524,6 +1587,9 @@ impl ImportStore for SqlStore {
             joined,
         } = tally;
         self.resume_fts_in(&mut tx, paused).await?;
+        for sql in &triggers {
+            sqlx::query(sql).execute(&mut *tx).await?;
+        }
         if active + inactive > 0 {
             let d = crate::target_users::Delta::created(active, inactive);
             crate::target_users::bump(&mut tx, company_id, month, d).await?;

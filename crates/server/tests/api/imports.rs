@@ -416,19 +416,31 @@ async fn csv_import_end_to_end(engine: Engine) {
     );
 
     // On SQLite the new users' trigrams are written once, at the end of the import (migration
-    // 0019), and an updated department's are rewritten: `Contains` finds them, and a user
-    // added after the import is indexed as before.
-    srv.create_user(
-        &root,
-        &c,
-        json!({"email": "later@imp.test", "firstName": "Lateria"}),
-    )
-    .await;
+    // 0019), and an updated department's are rewritten: `Contains` finds them. The import
+    // drops the trigram triggers in its transaction and creates them again before it commits:
+    // a user added after the import, and one changed after it, are indexed as before.
+    let later = srv
+        .create_user(
+            &root,
+            &c,
+            json!({"email": "later@imp.test", "firstName": "Lateria"}),
+        )
+        .await;
+    let (st, b) = srv
+        .put(
+            &format!("/api/target-users/{later}"),
+            &root,
+            json!({"email": "later@imp.test", "firstName": "Lateria", "department": "Quartermasters"}),
+            &s,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
     for (field, value, want) in [
         ("FirstName", "oë", "zoe@imp.test"),
         ("LastName", "velac", "ada@imp.test"),
         ("Department", "ew dep", "bob@imp.test"),
         ("FirstName", "ateri", "later@imp.test"),
+        ("Department", "termast", "later@imp.test"),
     ] {
         let (st, b) = srv
             .post(
@@ -447,6 +459,34 @@ async fn csv_import_end_to_end(engine: Engine) {
             .filter_map(|r| r["email"].as_str())
             .collect();
         assert_eq!(found, [want], "{field} Contains {value}: {b}");
+    }
+    if engine == Engine::Sqlite {
+        // A small company's `Contains` may scan instead of reading the trigram index: ask the
+        // index itself for the user added and the user changed after the import.
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&srv.database_url())
+            .await
+            .expect("db");
+        for (query, what) in [
+            (
+                "first_name_lower : ateri",
+                "the user added after the import",
+            ),
+            (
+                "department_lower : termast",
+                "the user changed after the import",
+            ),
+        ] {
+            let hits: Vec<(i64,)> = sqlx::query_as(
+                "SELECT rowid FROM target_users_fts WHERE target_users_fts MATCH $1",
+            )
+            .bind(query)
+            .fetch_all(&pool)
+            .await
+            .expect("match");
+            assert_eq!(hits.len(), 1, "{what} is in the trigram index");
+        }
+        pool.close().await;
     }
     let (st, b) = srv
         .post(
