@@ -1636,3 +1636,36 @@ impl ImportStore for SqlStore {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn foreign_keys(conn: &mut AnyConnection) -> i64 {
+        let row = sqlx::query("PRAGMA foreign_keys")
+            .fetch_one(conn)
+            .await
+            .expect("pragma");
+        get_i64(&row, "foreign_keys").expect("value")
+    }
+
+    #[tokio::test]
+    async fn the_import_connection_without_foreign_keys_never_returns_to_the_pool() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = SqlStore::open("", dir.path()).await.expect("open");
+        let mut conn = store.import_connection().await.expect("import connection");
+        assert_eq!(
+            foreign_keys(&mut conn).await,
+            0,
+            "the import's checks are off"
+        );
+        drop(conn);
+        // The writer is one connection: the next write gets a new one, with its checks on.
+        let mut writer = store.writer.acquire().await.expect("writer");
+        assert_eq!(
+            foreign_keys(&mut writer).await,
+            1,
+            "the next write checks again"
+        );
+    }
+}
