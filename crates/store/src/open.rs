@@ -1265,6 +1265,27 @@ mod operator_tests {
     }
 
     #[tokio::test]
+    async fn the_bundled_sqlite_takes_no_global_lock_per_allocation() {
+        // `.cargo/config.toml` builds SQLite without memory statistics and with a page cache
+        // per connection: with either, every allocation or page fetch of every connection takes
+        // one process-wide mutex (docs/performance.md, imports: the global allocation lock).
+        let dir = tempfile::tempdir().expect("dir");
+        let store = SqlStore::open("", dir.path()).await.expect("open");
+        let options: Vec<String> = sqlx::query_scalar("PRAGMA compile_options")
+            .fetch_all(&store.pool)
+            .await
+            .expect("compile options");
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "SQLite keeps memory statistics: {options:?}"
+        );
+        assert!(
+            !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+            "SQLite shares one page cache: {options:?}"
+        );
+    }
+
+    #[tokio::test]
     async fn statements_sent_many_to_a_call_bind_their_own_values_in_order() {
         let dir = tempfile::tempdir().expect("dir");
         let store = SqlStore::open("", dir.path()).await.expect("open");
