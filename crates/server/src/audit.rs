@@ -23,7 +23,7 @@ use axum::response::Response;
 use rollcall_store::audit::AuditReader;
 use rollcall_store::audit::{clip, count_of, thousands, MAX_USER_AGENT_CHARS};
 use rollcall_store::{
-    Actor, ApiClient, AuditEvent, AuditScope, Company, Entity, Millis, Operation, Role, Store,
+    Actor, ApiClient, AuditEvent, AuditScope, Company, Entity, Millis, Operation, Role, SqlStore,
     StoreError,
 };
 use serde_json::json;
@@ -149,7 +149,7 @@ pub async fn read_scope(
     })
 }
 
-async fn record(store: &dyn Store, event: &AuditEvent) {
+async fn record(store: &SqlStore, event: &AuditEvent) {
     if let Err(e) = store.record_audit(event).await {
         // The event already happened (a token was sent, a file written): losing its row is
         // logged rather than turned into an error for the caller.
@@ -191,7 +191,7 @@ pub async fn record_token_issued(
             client.client_id, company.fields.name
         ),
     };
-    record(&*state.store, &event).await;
+    record(&state.store, &event).await;
 }
 
 /// Longest unknown client id a refused token request stores as typed: the API's own limit on
@@ -257,7 +257,7 @@ pub async fn record_token_failure(
         new_value: Some(json!({ "reason": reason })),
         description: format!("Refused an access token for {named}: {reason}"),
     };
-    record(&*state.store, &event).await;
+    record(&state.store, &event).await;
 }
 
 /// How an export ended.
@@ -390,7 +390,7 @@ impl ExportRecord {
     }
 
     /// Writes the row (a failure is logged).
-    pub async fn write(&self, store: &dyn Store, rows: u64, outcome: ExportOutcome) {
+    pub async fn write(&self, store: &SqlStore, rows: u64, outcome: ExportOutcome) {
         record(store, &self.event(rows, outcome)).await;
     }
 }
@@ -411,7 +411,7 @@ pub type RowSender<T> = mpsc::Sender<Result<Vec<T>, StoreError>>;
 /// them; when the cursor ends, writes the export's audit row with the count and how it ended.
 /// `cursor` gets the sender it must fill (and drop when done).
 pub fn spawn_counted_export<T, F, Fut>(
-    store: Arc<dyn Store>,
+    store: Arc<SqlStore>,
     record: ExportRecord,
     out: RowSender<T>,
     cursor: F,
@@ -451,7 +451,7 @@ pub fn spawn_counted_export<T, F, Fut>(
         }
         // The writer finishes when the last sender goes: before the audit write.
         drop(out);
-        record.write(&*store, rows, outcome).await;
+        record.write(&store, rows, outcome).await;
     });
 }
 
@@ -467,7 +467,7 @@ const DAY_MILLIS: i64 = 86_400_000;
 /// Deletes the audit rows older than `retention_days` at `now`, in batches of
 /// [`RETENTION_BATCH`] with [`RETENTION_PAUSE`] between them; returns how many went.
 pub async fn purge_expired(
-    store: &dyn Store,
+    store: &SqlStore,
     retention_days: u32,
     now: Millis,
 ) -> Result<u64, StoreError> {
@@ -486,9 +486,9 @@ pub async fn purge_expired(
 
 /// Starts the retention task: [`purge_expired`] at once, then every `every`. `None` when
 /// `retention_days` is 0 (keep forever). Several replicas running it at once only share the
-/// work (see [`Store::purge_audit`]).
+/// work (see [`SqlStore::purge_audit`]).
 pub fn spawn_retention(
-    store: Arc<dyn Store>,
+    store: Arc<SqlStore>,
     retention_days: u32,
     every: Duration,
 ) -> Option<tokio::task::JoinHandle<()>> {
@@ -501,7 +501,7 @@ pub fn spawn_retention(
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match purge_expired(&*store, retention_days, now_millis()).await {
+            match purge_expired(&store, retention_days, now_millis()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(rows = n, retention_days, "deleted expired audit rows"),
                 // The next run tries again; requests are not affected.
@@ -514,12 +514,11 @@ pub fn spawn_retention(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rollcall_store::prelude::*;
     use rollcall_store::query::{Cond, Order};
-    use rollcall_store::{CompanyFields, SearchSpec, SqlStore};
+    use rollcall_store::{CompanyFields, SearchSpec};
 
     /// A store on a temporary SQLite file with one company.
-    async fn store_and_company(dir: &tempfile::TempDir) -> (Arc<dyn Store>, Company) {
+    async fn store_and_company(dir: &tempfile::TempDir) -> (Arc<SqlStore>, Company) {
         let store = SqlStore::open("", dir.path()).await.expect("store");
         let company = store
             .insert_company(
@@ -536,7 +535,7 @@ mod tests {
     }
 
     /// The export rows of `company`'s log, waiting (10 s at most) for one to be written.
-    async fn export_row(store: &dyn Store, company: &Company) -> serde_json::Value {
+    async fn export_row(store: &SqlStore, company: &Company) -> serde_json::Value {
         let spec = SearchSpec {
             cond: Cond::All(vec![]),
             order: vec![Order {
@@ -603,7 +602,7 @@ mod tests {
             .await
             .expect("the cursor stops")
             .expect("the cursor says so");
-        let row = export_row(&*store, &company).await;
+        let row = export_row(&store, &company).await;
         assert_eq!(row["outcome"], "cancelled", "{row}");
         // Two batches read, and at most the one the channel held besides.
         let sent = row["rowCount"].as_u64().expect("rowCount");
@@ -629,7 +628,7 @@ mod tests {
             "the writer hears of it"
         );
         assert!(rx.recv().await.is_none(), "then the rows end");
-        let row = export_row(&*store, &company).await;
+        let row = export_row(&store, &company).await;
         assert_eq!(row["outcome"], "failed", "{row}");
         assert_eq!(row["rowCount"], 3, "{row}");
     }

@@ -21,7 +21,7 @@ use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use rollcall_store::{SigningKey, Store, StoreError};
+use rollcall_store::{SigningKey, SqlStore, StoreError};
 use rollcall_types::token::Claims;
 
 /// How often a server reloads the keys from the database.
@@ -118,7 +118,7 @@ pub fn grace_ms(ttl_secs: i64) -> i64 {
 /// Replaces the live database key with a new one; the old one keeps checking tokens for
 /// [`grace_ms`]. Returns the new key and what changed.
 pub async fn rotate(
-    store: &dyn Store,
+    store: &SqlStore,
     ttl_secs: i64,
 ) -> Result<(SigningKey, rollcall_store::Rotation), StoreError> {
     let key = new_key();
@@ -133,7 +133,7 @@ pub async fn rotate(
 /// it at once: a key other users may have read must not check a single token more (tokens it
 /// signed get 401 and their clients ask again).
 pub async fn replace_exposed(
-    store: &dyn Store,
+    store: &SqlStore,
     replacing: &str,
 ) -> Result<(SigningKey, rollcall_store::Rotation), StoreError> {
     let key = new_key();
@@ -171,7 +171,7 @@ impl Keyring {
     /// The keys of a server: the configured secret when `fixed` is given, else the database's
     /// (a first key is made on an empty database).
     pub async fn open(
-        store: &dyn Store,
+        store: &SqlStore,
         fixed: Option<&str>,
         issuer: &str,
         ttl_secs: i64,
@@ -240,7 +240,7 @@ impl Keyring {
     }
 
     /// Reads the keys from the database again (a no-op for a configured secret).
-    pub async fn reload(&self, store: &dyn Store) -> Result<(), StoreError> {
+    pub async fn reload(&self, store: &SqlStore) -> Result<(), StoreError> {
         if self.source != Source::Database {
             return Ok(());
         }
@@ -253,7 +253,7 @@ impl Keyring {
 
     /// Checks a token's signature, key, issuer, expiry and lifetime; reloads the keys once
     /// when it names a key this server does not know yet (rotated on another replica).
-    pub async fn verify(&self, store: &dyn Store, token: &str) -> Result<Claims, Rejected> {
+    pub async fn verify(&self, store: &SqlStore, token: &str) -> Result<Claims, Rejected> {
         if let Some(seen) = self.seen(token) {
             return seen;
         }

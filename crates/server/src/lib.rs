@@ -40,7 +40,7 @@ use std::sync::Arc;
 
 use axum::routing::get;
 use axum::Router;
-use rollcall_store::{KeyStore, SqlStore};
+use rollcall_store::SqlStore;
 use tokio::net::TcpListener;
 
 use crate::keys::Keyring;

@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use rollcall_store::{ReplicaStatus, Store};
+use rollcall_store::{ReplicaStatus, SqlStore};
 
 use crate::auth::caller::Caller;
 use crate::error::ApiResult;
@@ -17,7 +17,7 @@ pub const WATCH_EVERY: Duration = Duration::from_millis(500);
 
 /// Checks the replica once at start and logs what was found, so that a wrong URL shows at
 /// once; a replica that is down does not stop the start (reads use the primary meanwhile).
-pub async fn first_check(store: &dyn Store) {
+pub async fn first_check(store: &SqlStore) {
     if let Some(status) = store.check_read_replica().await {
         log_change(None, &status);
     }
@@ -25,7 +25,7 @@ pub async fn first_check(store: &dyn Store) {
 
 /// Checks the replica every [`WATCH_EVERY`] until aborted, logging when it goes down or
 /// comes back.
-pub fn spawn_watch(store: std::sync::Arc<dyn Store>) -> Option<tokio::task::JoinHandle<()>> {
+pub fn spawn_watch(store: std::sync::Arc<SqlStore>) -> Option<tokio::task::JoinHandle<()>> {
     if !store.has_read_replica() {
         return None;
     }
@@ -71,7 +71,7 @@ pub async fn saw_writes(state: &AppState, caller: &Caller) -> ApiResult<()> {
 }
 
 /// Runs the read `body` against the replica when the store may use it for `caller`
-/// (`DatabaseStore::reads_for`), else against the primary. A server error on the replica
+/// (`SqlStore::reads_for`), else against the primary. A server error on the replica
 /// (it went away mid-read, or cancelled the query to replay WAL) checks the replica at once
 /// and runs `body` again on the primary, so that the caller never sees the replica fail.
 ///

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use rollcall_store::Store;
+use rollcall_store::SqlStore;
 
 use crate::config::Config;
 use crate::export::fonts::PdfFonts;
@@ -35,7 +35,7 @@ impl std::ops::Deref for AppState {
 #[derive(Clone)]
 pub struct Shared {
     /// Persistence.
-    pub store: Arc<dyn Store>,
+    pub store: Arc<SqlStore>,
     /// Token signing keys.
     pub keys: Arc<Keyring>,
     /// The pool that checks and hashes client secrets.

@@ -2,7 +2,6 @@
 //! has proved it owns, by publishing a TXT record or by its Reseller's word. Target users are
 //! matched to them by their stored `email_domain` (migration 0013).
 
-use async_trait::async_trait;
 use sea_query::{Alias, Expr, Query, Value};
 use serde_json::json;
 
@@ -14,7 +13,7 @@ use crate::query::SearchSpec;
 use crate::rows::{
     bind_values, get_str, insert_rows, or_conflict, update_row_by, FromColumns, ReadColumns,
 };
-use crate::{AllowListStore, Result, SqlStore, StoreError};
+use crate::{Result, SqlStore, StoreError};
 
 /// How a domain was verified (`verifyType` on the wire).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +70,7 @@ pub struct AllowedDomain {
     pub create_time: Millis,
 }
 
-/// What [`AllowListStore::delete_allowed_domains`] did: every domain named is deleted, or none.
+/// What [`SqlStore::delete_allowed_domains`] did: every domain named is deleted, or none.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeletedDomains {
     /// The domains deleted.
@@ -80,7 +79,7 @@ pub struct DeletedDomains {
     pub missing: Vec<String>,
 }
 
-/// What a DNS check found, for [`AllowListStore::record_domain_check`].
+/// What a DNS check found, for [`SqlStore::record_domain_check`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DomainCheck {
     /// The TXT value was published: the domain is verified.
@@ -288,9 +287,12 @@ const UNVERIFIED_SQL: &str = "WITH RECURSIVE d(domain) AS ( \
        AND a.domain = x.domain AND a.is_verified) \
     ORDER BY domain";
 
-#[async_trait]
-impl AllowListStore for SqlStore {
-    async fn insert_allowed_domains(
+/// A company's allowed domains.
+impl SqlStore {
+    /// Adds `domains` (lowercase, distinct) to a company's list, unverified, each with the TXT
+    /// value `txt_record`; one already listed refuses the whole request with
+    /// [`StoreError::Conflict`].
+    pub async fn insert_allowed_domains(
         &self,
         company_id: i64,
         domains: &[String],
@@ -341,7 +343,9 @@ impl AllowListStore for SqlStore {
         Ok(added)
     }
 
-    async fn delete_allowed_domains(
+    /// Deletes the company's domains with these (distinct) resource ids: all of them, or none
+    /// when one is not the company's ([`DeletedDomains::missing`]).
+    pub async fn delete_allowed_domains(
         &self,
         company_id: i64,
         resource_ids: &[String],
@@ -383,7 +387,8 @@ impl AllowListStore for SqlStore {
         })
     }
 
-    async fn allowed_domain(
+    /// One domain of a company.
+    pub async fn allowed_domain(
         &self,
         company_id: i64,
         resource_id: &str,
@@ -397,7 +402,8 @@ impl AllowListStore for SqlStore {
         .await
     }
 
-    async fn search_allowed_domains(
+    /// A page of a company's domains and the number matching.
+    pub async fn search_allowed_domains(
         &self,
         company_id: i64,
         spec: &SearchSpec,
@@ -405,7 +411,10 @@ impl AllowListStore for SqlStore {
         self.company_page(A::CompanyId, company_id, spec).await
     }
 
-    async fn record_domain_check(
+    /// Records a DNS check of a domain: its time, and its verification when the TXT value
+    /// was found (a failed check leaves an earlier verification alone). `None`: no such
+    /// domain in the company.
+    pub async fn record_domain_check(
         &self,
         company_id: i64,
         resource_id: &str,
@@ -420,7 +429,8 @@ impl AllowListStore for SqlStore {
             .await
     }
 
-    async fn mark_domain_verified(
+    /// Marks a domain as verified without a DNS check (a Reseller's word).
+    pub async fn mark_domain_verified(
         &self,
         company_id: i64,
         resource_id: &str,
@@ -430,17 +440,21 @@ impl AllowListStore for SqlStore {
             .await
     }
 
-    async fn verified_domains(&self, company_id: i64) -> Result<Vec<String>> {
+    /// The company's verified domains, sorted.
+    pub async fn verified_domains(&self, company_id: i64) -> Result<Vec<String>> {
         let sql = "SELECT domain FROM allow_list WHERE company_id = $1 AND is_verified \
                    ORDER BY domain";
         self.domain_list(sql, company_id).await
     }
 
-    async fn unverified_domains(&self, company_id: i64) -> Result<Vec<String>> {
+    /// The domains of the company's live target users and of its list that are not verified,
+    /// sorted.
+    pub async fn unverified_domains(&self, company_id: i64) -> Result<Vec<String>> {
         self.domain_list(UNVERIFIED_SQL, company_id).await
     }
 
-    async fn verified_among(&self, company_id: i64, domains: &[String]) -> Result<Vec<String>> {
+    /// Which of `domains` the company has verified.
+    pub async fn verified_among(&self, company_id: i64, domains: &[String]) -> Result<Vec<String>> {
         if domains.is_empty() {
             return Ok(vec![]);
         }

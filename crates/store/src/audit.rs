@@ -1,15 +1,14 @@
 //! The audit trail: who did what, to which resource, from where.
 //!
-//! Every data change the [`crate::Store`] makes takes the [`Actor`] that asked for it and writes
+//! Every data change the [`SqlStore`] makes takes the [`Actor`] that asked for it and writes
 //! its audit row inside the transaction of the change, so a change and its record commit or
 //! roll back together (a refused write leaves no row). Events that change no data (tokens,
-//! exports) are written on their own with [`crate::AuditStore::record_audit`].
+//! exports) are written on their own with [`SqlStore::record_audit`].
 //!
 //! Old and new values are JSON objects of the resource's fields under their wire names. They
 //! never hold a client secret, its hash or a token: the value builders below list the fields
 //! they copy, and a secret change shows only as `"secretChanged": true`.
 
-use async_trait::async_trait;
 use futures::{future, TryStreamExt};
 use sea_query::{Alias, Condition, Expr, Query};
 use serde_json::{json, Map, Value};
@@ -22,7 +21,7 @@ use crate::open::Engine;
 use crate::query::SearchSpec;
 use crate::rows::{apply_order, bind_values, get_str, insert_rows, FromColumns, ReadColumns};
 use crate::target_users::record::TargetUserFields;
-use crate::{AuditStore, Result, SqlStore, StoreError};
+use crate::{Result, SqlStore, StoreError};
 
 /// `userName` of the rows the server writes on its own behalf (the first start's bootstrap,
 /// `--demo` data).
@@ -751,14 +750,17 @@ fn visible_filtered(
         .to_owned()
 }
 
-#[async_trait]
-impl AuditStore for SqlStore {
-    async fn record_audit(&self, e: &AuditEvent) -> Result<()> {
+/// The audit trail.
+impl SqlStore {
+    /// Writes one audit row on its own: for events that change no data (token requests,
+    /// exports), and for loading history.
+    pub async fn record_audit(&self, e: &AuditEvent) -> Result<()> {
         let mut conn = self.writer.acquire().await?;
         self.insert_audit(&mut conn, e).await
     }
 
-    async fn search_audit(
+    /// A page of the audit rows in `scope` and the number matching.
+    pub async fn search_audit(
         &self,
         scope: &AuditScope,
         spec: &SearchSpec,
@@ -767,10 +769,11 @@ impl AuditStore for SqlStore {
         self.search_page(filtered, AuditCol::SELECT, spec).await
     }
 
-    /// Streams the rows a search selects (every match when `all`) into `out` from one cursor
-    /// inside one read transaction. The connection is taken out of the pool for the export, so
-    /// that a slow download does not hold one of the pool's connections.
-    async fn export_audit(
+    /// Streams the audit rows a search selects into `out` from one cursor in one read
+    /// transaction; every match when `all`, else the spec's page. The connection is taken out
+    /// of the pool for the export, so that a slow download does not hold one of the pool's
+    /// connections.
+    pub async fn export_audit(
         &self,
         scope: &AuditScope,
         spec: &SearchSpec,
@@ -808,10 +811,11 @@ impl AuditStore for SqlStore {
         Ok(())
     }
 
-    /// Deletes up to `batch` rows logged before `before`, oldest first; returns how many.
-    /// On PostgreSQL the rows another replica is deleting at the same moment are skipped
-    /// instead of waited for.
-    async fn purge_audit(&self, before: Millis, batch: i64) -> Result<u64> {
+    /// Deletes at most `batch` audit rows logged before `before` (oldest first) in one short
+    /// statement; returns how many. Safe to run from several replicas at once: on PostgreSQL
+    /// the rows another replica is deleting at the same moment are skipped instead of waited
+    /// for.
+    pub async fn purge_audit(&self, before: Millis, batch: i64) -> Result<u64> {
         let lock = match self.engine {
             Engine::Postgres => " FOR UPDATE SKIP LOCKED",
             Engine::Sqlite => "",

@@ -1,6 +1,5 @@
 //! REST API clients: the OAuth client credentials a company's integrations sign in with.
 
-use async_trait::async_trait;
 use sea_query::{Alias, Expr, Query};
 
 use crate::audit::{self, Actor, Change, Entity};
@@ -12,7 +11,7 @@ use crate::query::SearchSpec;
 use crate::rows::{
     get_i64, json_list, json_list_from, or_conflict, qualified, FromColumns, ReadColumns, Shifted,
 };
-use crate::{ClientStore, Result, SqlStore, StoreError};
+use crate::{Result, SqlStore, StoreError};
 
 table_columns! {
     /// Columns of `api_clients`.
@@ -63,9 +62,10 @@ fn client_id_taken(client_id: &str) -> StoreError {
     ))
 }
 
-#[async_trait]
-impl ClientStore for SqlStore {
-    async fn insert_client(&self, c: &NewClient, actor: &Actor) -> Result<ApiClient> {
+/// REST API clients.
+impl SqlStore {
+    /// Creates a REST API client.
+    pub async fn insert_client(&self, c: &NewClient, actor: &Actor) -> Result<ApiClient> {
         let resource_id = new_resource_id();
         let now = now_millis();
         let mut tx = self.write_tx().await?;
@@ -119,7 +119,8 @@ impl ClientStore for SqlStore {
         })
     }
 
-    async fn update_client(&self, id: i64, u: &ClientUpdate, actor: &Actor) -> Result<()> {
+    /// Replaces a client's editable fields (and its secret hash when given).
+    pub async fn update_client(&self, id: i64, u: &ClientUpdate, actor: &Actor) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let before: ApiClient = self.row_to_change(&mut tx, ClientCol::Id, id).await?;
         let res = sqlx::query(
@@ -152,7 +153,8 @@ impl ClientStore for SqlStore {
         Ok(())
     }
 
-    async fn delete_client(&self, id: i64, actor: &Actor) -> Result<()> {
+    /// Deletes a client; its tokens stop working at once.
+    pub async fn delete_client(&self, id: i64, actor: &Actor) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let before: ApiClient = self.row_to_change(&mut tx, ClientCol::Id, id).await?;
         sqlx::query("DELETE FROM api_clients WHERE id = $1")
@@ -169,17 +171,21 @@ impl ClientStore for SqlStore {
         Ok(())
     }
 
-    async fn client_by_client_id(&self, client_id: &str) -> Result<Option<ApiClient>> {
+    /// A client by its OAuth client id.
+    pub async fn client_by_client_id(&self, client_id: &str) -> Result<Option<ApiClient>> {
         self.row_where(&self.pool, ClientCol::ClientId, client_id, false)
             .await
     }
 
-    async fn client_by_resource_id(&self, resource_id: &str) -> Result<Option<ApiClient>> {
+    /// A client by its public id.
+    pub async fn client_by_resource_id(&self, resource_id: &str) -> Result<Option<ApiClient>> {
         self.row_where(&self.pool, ClientCol::ResourceId, resource_id, false)
             .await
     }
 
-    async fn client_with_company(
+    /// A client by its public id with its company, in one query (every API request's
+    /// authentication reads both); the company is `None` only if it vanished under the client.
+    pub async fn client_with_company(
         &self,
         resource_id: &str,
     ) -> Result<Option<(ApiClient, Option<Company>)>> {
@@ -211,7 +217,8 @@ impl ClientStore for SqlStore {
         Ok(Some((client, company)))
     }
 
-    async fn search_clients(
+    /// A page of one company's clients.
+    pub async fn search_clients(
         &self,
         company_id: i64,
         spec: &SearchSpec,

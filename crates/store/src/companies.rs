@@ -1,7 +1,6 @@
 //! Companies: the tree of resellers and their customers, each with a materialised `path`
 //! (`/1/5/9/`) so that a subtree is one prefix match.
 
-use async_trait::async_trait;
 use sea_query::{Alias, Expr, JoinType, Order as SqOrder, Query, SelectStatement, Value};
 use sqlx::any::AnyRow;
 
@@ -14,7 +13,7 @@ use crate::rows::{
     get_opt_str, get_str, insert_rows, json_list, json_list_from, update_row_by, FromColumns,
     ReadColumns,
 };
-use crate::{CompanyStore, Result, SqlStore};
+use crate::{Result, SqlStore};
 
 table_columns! {
     /// Columns of `companies`.
@@ -280,16 +279,18 @@ async fn delete_in(
     Ok(DeleteOutcome::Deleted)
 }
 
-#[async_trait]
-impl CompanyStore for SqlStore {
-    async fn company_count(&self) -> Result<i64> {
+/// Companies and their tree.
+impl SqlStore {
+    /// Number of companies (zero on a fresh database).
+    pub async fn company_count(&self) -> Result<i64> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM companies")
             .fetch_one(&self.writer)
             .await?;
         get_i64(&row, "n")
     }
 
-    async fn insert_company(
+    /// Creates a company below `parent` (or a root when `None`).
+    pub async fn insert_company(
         &self,
         parent: Option<&Company>,
         f: &CompanyFields,
@@ -340,18 +341,20 @@ impl CompanyStore for SqlStore {
         Ok(company)
     }
 
-    async fn update_company(
+    /// Writes the fields `fields` changed from `base` (what the caller read); the others keep
+    /// their stored value ([`CompanyFields::rebase`]).
+    pub async fn update_company(
         &self,
         id: i64,
         base: &CompanyFields,
-        f: &CompanyFields,
+        fields: &CompanyFields,
         actor: &Actor,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let before: Company = self.row_to_change(&mut tx, CompanyCol::Id, id).await?;
         // Only what this update changed from what the caller read: a change made meanwhile
         // (a parent deactivating the company) is not undone.
-        let f = &f.rebase(base, &before.fields);
+        let f = &fields.rebase(base, &before.fields);
         let values = field_values(f)
             .into_iter()
             .chain([(CompanyCol::UpdateTime, now_millis().into())]);
@@ -367,16 +370,19 @@ impl CompanyStore for SqlStore {
         Ok(())
     }
 
-    async fn company_by_resource_id(&self, resource_id: &str) -> Result<Option<Company>> {
+    /// A company by its public id.
+    pub async fn company_by_resource_id(&self, resource_id: &str) -> Result<Option<Company>> {
         self.row_where(&self.pool, CompanyCol::ResourceId, resource_id, false)
             .await
     }
 
-    async fn company_by_id(&self, id: i64) -> Result<Option<Company>> {
+    /// A company by its internal id.
+    pub async fn company_by_id(&self, id: i64) -> Result<Option<Company>> {
         self.row_where(&self.pool, CompanyCol::Id, id, false).await
     }
 
-    async fn company_subtree(&self, company: &Company) -> Result<Vec<Company>> {
+    /// `company` and every company below it, ordered by path.
+    pub async fn company_subtree(&self, company: &Company) -> Result<Vec<Company>> {
         let sql = format!(
             "SELECT {} FROM companies WHERE path LIKE $1 ORDER BY path",
             CompanyCol::SELECT
@@ -388,7 +394,9 @@ impl CompanyStore for SqlStore {
         rows.iter().map(Company::from_columns).collect()
     }
 
-    async fn inactive_in_chain(&self, company: &Company) -> Result<Option<Company>> {
+    /// The highest company at or above `company` (in its `path`) that is not active, if any:
+    /// an inactive company switches off itself and everything below it.
+    pub async fn inactive_in_chain(&self, company: &Company) -> Result<Option<Company>> {
         // The path lists the company's ancestors and itself: '/1/5/9/'.
         let ids: Vec<i64> = company
             .path
@@ -410,7 +418,9 @@ impl CompanyStore for SqlStore {
         row.as_ref().map(Company::from_columns).transpose()
     }
 
-    async fn delete_company(&self, id: i64, actor: &Actor) -> Result<DeleteOutcome> {
+    /// Deletes a company and all its data in one transaction. Refuses with
+    /// [`DeleteOutcome::HasChildren`] while companies remain below it.
+    pub async fn delete_company(&self, id: i64, actor: &Actor) -> Result<DeleteOutcome> {
         let mut tx = self.write_tx().await?;
         self.lock_company_uploads_in(&mut tx, &[id]).await?;
         let outcome = delete_in(&mut tx, self, id, actor).await?;
@@ -420,7 +430,10 @@ impl CompanyStore for SqlStore {
         Ok(outcome)
     }
 
-    async fn delete_companies(&self, ids: &[i64], actor: &Actor) -> Result<BulkCompanyDelete> {
+    /// Deletes several companies and their data in one transaction, deepest first (so a parent
+    /// may be deleted with its children); the first refusal rolls every one back. Ids that do
+    /// not exist are skipped.
+    pub async fn delete_companies(&self, ids: &[i64], actor: &Actor) -> Result<BulkCompanyDelete> {
         let mut tx = self.write_tx().await?;
         self.lock_company_uploads_in(&mut tx, ids).await?;
         // Deepest first: a parent deleted with its children finds them gone when its turn
@@ -453,7 +466,13 @@ impl CompanyStore for SqlStore {
         Ok(BulkCompanyDelete::Deleted(deleted))
     }
 
-    async fn set_company_privacy(&self, id: i64, privacy: &Privacy, actor: &Actor) -> Result<()> {
+    /// Sets a company's account privacy, with its audit row.
+    pub async fn set_company_privacy(
+        &self,
+        id: i64,
+        privacy: &Privacy,
+        actor: &Actor,
+    ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let before: Company = self.row_to_change(&mut tx, CompanyCol::Id, id).await?;
         use CompanyCol as C;
@@ -478,7 +497,8 @@ impl CompanyStore for SqlStore {
         Ok(())
     }
 
-    async fn search_companies(
+    /// Searches the companies strictly below `under`.
+    pub async fn search_companies(
         &self,
         under: &Company,
         search: &CompanySearch,
@@ -526,7 +546,9 @@ impl CompanyStore for SqlStore {
         })
     }
 
-    async fn company_setup(&self, company_id: i64) -> Result<CompanySetup> {
+    /// Which of the things a user row shows besides its own fields the company has set up at
+    /// all, in one statement, so that a search skips the reads that could find nothing.
+    pub async fn company_setup(&self, company_id: i64) -> Result<CompanySetup> {
         // Each probe is one entry of an index led by company_id.
         let row = sqlx::query(
             "SELECT \
@@ -546,7 +568,8 @@ impl CompanyStore for SqlStore {
         })
     }
 
-    async fn user_counts(&self, company_id: i64, month: i64) -> Result<UserCounts> {
+    /// Target-user counts of one company, with the users created in `month` (YYYYMM).
+    pub async fn user_counts(&self, company_id: i64, month: i64) -> Result<UserCounts> {
         let [active, inactive, deleted, added_in_month] = self
             .ints(
                 "SELECT CAST(COALESCE(SUM(active), 0) AS BIGINT) AS a, CAST(COALESCE(SUM(inactive), 0) AS BIGINT) AS i, \

@@ -1,7 +1,6 @@
 //! Custom fields (REFERENCE.md section I, F): a company's definitions of extra target-user
 //! fields (migration 0017) and each user's values, written in the same transaction as the user.
 
-use async_trait::async_trait;
 use sea_query::{Alias, Expr, Query, Value};
 use serde_json::json;
 use sqlx::AnyConnection;
@@ -14,7 +13,7 @@ use crate::rows::{
     bind_values, execute_keyed, get_i64, get_str, insert_rows, or_conflict, update_row_by,
     FromColumns, ReadColumns,
 };
-use crate::{CustomFieldStore, Result, SqlStore, StoreError};
+use crate::{Result, SqlStore, StoreError};
 
 /// Most custom fields a company defines (docs/api.md, "Custom fields").
 pub const MAX_CUSTOM_FIELDS: i64 = 50;
@@ -396,13 +395,15 @@ impl SqlStore {
     }
 }
 
-#[async_trait]
-impl CustomFieldStore for SqlStore {
-    async fn custom_fields(&self, company_id: i64) -> Result<Vec<CustomField>> {
+/// A company's custom field definitions and its users' values.
+impl SqlStore {
+    /// Every definition of a company, by sort order then name.
+    pub async fn custom_fields(&self, company_id: i64) -> Result<Vec<CustomField>> {
         self.fields_where(company_id, None).await
     }
 
-    async fn custom_field(
+    /// One definition of a company.
+    pub async fn custom_field(
         &self,
         company_id: i64,
         resource_id: &str,
@@ -414,7 +415,9 @@ impl CustomFieldStore for SqlStore {
             .next())
     }
 
-    async fn insert_custom_field(
+    /// Creates a definition; a name the company has (any case), or a company at
+    /// [`MAX_CUSTOM_FIELDS`], is a [`StoreError::Conflict`].
+    pub async fn insert_custom_field(
         &self,
         company_id: i64,
         f: &CustomFieldFields,
@@ -429,7 +432,9 @@ impl CustomFieldStore for SqlStore {
         Ok(field)
     }
 
-    async fn update_custom_field(
+    /// Replaces a definition's fields; `None` when there is no such definition. Its type
+    /// changes only while it holds no value ([`StoreError::Conflict`] otherwise).
+    pub async fn update_custom_field(
         &self,
         company_id: i64,
         resource_id: &str,
@@ -448,7 +453,11 @@ impl CustomFieldStore for SqlStore {
         }))
     }
 
-    async fn replace_custom_fields(
+    /// Makes the company's definitions exactly `wanted` in one transaction: entries with a
+    /// resource id update that definition, entries without one are created, definitions left
+    /// out are deleted with their values. `Ok(Err(id))` names a resource id that is not one of
+    /// the company's definitions (then nothing changed).
+    pub async fn replace_custom_fields(
         &self,
         company_id: i64,
         wanted: &[(Option<String>, CustomFieldFields)],
@@ -505,7 +514,8 @@ impl CustomFieldStore for SqlStore {
         Ok(Ok(()))
     }
 
-    async fn custom_values_of(&self, user_ids: &[i64]) -> Result<Vec<(i64, i64, String)>> {
+    /// The stored values of `user_ids` (internal ids), as (user id, field id, text).
+    pub async fn custom_values_of(&self, user_ids: &[i64]) -> Result<Vec<(i64, i64, String)>> {
         if user_ids.is_empty() {
             return Ok(vec![]);
         }

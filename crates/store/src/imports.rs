@@ -9,7 +9,6 @@
 
 use std::collections::HashMap;
 
-use async_trait::async_trait;
 use sea_query::{Alias, Expr, Query, Value, Values};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
@@ -263,137 +262,6 @@ impl Job {
             "Finished" | "FinishedWithError" | "Failed"
         )
     }
-}
-
-/// Uploads, checks, imports and jobs.
-#[async_trait]
-pub trait ImportStore: Send + Sync + 'static {
-    /// A new, empty upload of a company, usable once [`ImportStore::complete_upload`] ran.
-    async fn create_upload(
-        &self,
-        company_id: i64,
-        meta: &UploadMeta,
-        expire_time: Millis,
-    ) -> Result<Upload>;
-    /// Appends rows to an upload: (number, from 1; the lowercase email of the column the
-    /// headers name as the email, or ''; the cells).
-    async fn add_upload_rows(
-        &self,
-        upload_id: i64,
-        rows: &[(i64, String, Vec<String>)],
-    ) -> Result<()>;
-    /// Marks an upload of `rows` rows complete; returns how many rows have an email an earlier
-    /// row has (by the emails [`ImportStore::add_upload_rows`] was given).
-    async fn complete_upload(&self, upload_id: i64, rows: i64) -> Result<i64>;
-    /// A complete upload of the company by transaction id, unless it expired at `now`.
-    async fn upload(
-        &self,
-        company_id: i64,
-        transaction_id: &str,
-        now: Millis,
-    ) -> Result<Option<Upload>>;
-    /// The upload whose last mapping job is `mapping_id`.
-    async fn upload_by_mapping(&self, company_id: i64, mapping_id: &str) -> Result<Option<Upload>>;
-    /// Gives an upload a new transaction id (the old one stops working); returns it.
-    async fn rotate_upload(&self, upload_id: i64) -> Result<String>;
-    /// Starts a mapping: its JSON and groups, status `InProgress`, every row's check cleared.
-    /// Returns the mapping job's resource id.
-    async fn start_mapping(
-        &self,
-        upload_id: i64,
-        mapping: &str,
-        group_ids: &[i64],
-    ) -> Result<String>;
-    /// Rows of an upload after `after_row`, in order, at most `limit`.
-    async fn upload_rows(
-        &self,
-        upload_id: i64,
-        after_row: i64,
-        limit: i64,
-    ) -> Result<Vec<UploadRow>>;
-    /// The first row before `before_row` of each of these lowercase emails, among an upload's
-    /// rows checked by its current mapping: (email, row number).
-    async fn first_rows_by_email(
-        &self,
-        upload_id: i64,
-        before_row: i64,
-        emails: &[String],
-    ) -> Result<Vec<(String, i64)>>;
-    /// Which of these row resource ids an upload does not have.
-    async fn unknown_rows(&self, upload_id: i64, resource_ids: &[String]) -> Result<Vec<String>>;
-    /// Which of these lowercase emails live users of the company have.
-    async fn live_emails(&self, company_id: i64, emails: &[String]) -> Result<Vec<String>>;
-    /// Writes rows' checks of mapping `mapping_id`; nothing when another mapping replaced it.
-    async fn save_checks(
-        &self,
-        upload_id: i64,
-        mapping_id: &str,
-        checks: &[RowCheck],
-    ) -> Result<()>;
-    /// Ends mapping `mapping_id` with its status and counts (new, existing, invalid), unless
-    /// another mapping replaced it.
-    async fn finish_mapping(
-        &self,
-        upload_id: i64,
-        mapping_id: &str,
-        status: &str,
-        counts: [i64; 3],
-    ) -> Result<()>;
-    /// A page of checked rows (filter on `Status`, `Email`; order by row or email) and the
-    /// total the filter selects.
-    async fn search_checked_rows(
-        &self,
-        upload_id: i64,
-        spec: &SearchSpec,
-    ) -> Result<(i64, Vec<CheckedRow>)>;
-    /// The page of [`ImportStore::search_checked_rows`] without its total (an export reads
-    /// page after page).
-    async fn checked_rows_page(&self, upload_id: i64, spec: &SearchSpec)
-        -> Result<Vec<CheckedRow>>;
-    /// Deletes the uploads that expired at `now`, with their rows; how many.
-    async fn delete_expired_uploads(&self, now: Millis) -> Result<u64>;
-    /// A new job, `Queued`, owned by `owner`.
-    async fn create_job(
-        &self,
-        company_id: i64,
-        kind: &str,
-        name: &str,
-        owner: &str,
-        target_count: i64,
-    ) -> Result<Job>;
-    /// A job of the company.
-    async fn job(&self, company_id: i64, resource_id: &str) -> Result<Option<Job>>;
-    /// The company's jobs, newest first, at most `limit`.
-    async fn jobs(&self, company_id: i64, limit: i64) -> Result<Vec<Job>>;
-    /// Marks a queued job running, if it still is queued (one owner runs a job once).
-    async fn start_job(&self, job_id: i64) -> Result<bool>;
-    /// Says a running job is alive.
-    async fn heartbeat_job(&self, job_id: i64) -> Result<()>;
-    /// Ends a job with its outcome, or with `error` when it failed (nothing applied).
-    async fn finish_job(
-        &self,
-        job_id: i64,
-        outcome: std::result::Result<&ImportOutcome, &str>,
-    ) -> Result<()>;
-    /// Fails the queued and running jobs whose heartbeat is older than `stale_before`: their
-    /// process is gone, and their import's transaction with it. How many.
-    async fn fail_abandoned_jobs(&self, stale_before: Millis) -> Result<u64>;
-    /// Applies an upload's checked rows as `kind` says, in one transaction, with the upload's
-    /// groups; `progress` is told the rows done so far. A row's user is looked up again by
-    /// email inside the transaction, so users created or deleted since the check are met as
-    /// they are now.
-    ///
-    /// Job `job_id` (running) records the outcome in the same transaction, so that it never
-    /// says `Failed` of an import that was applied; if the job is no longer running (taken for
-    /// dead: its heartbeat stopped), nothing is applied and this is a conflict.
-    async fn run_import(
-        &self,
-        upload: &Upload,
-        kind: &ImportKind,
-        actor: &Actor,
-        job_id: i64,
-        progress: &(dyn Fn(i64) + Send + Sync),
-    ) -> Result<ImportOutcome>;
 }
 
 const UPLOAD_COLUMNS: &str = "id, company_id, transaction_id, file_name, file_type, sheet_names, \
@@ -928,9 +796,10 @@ fn skip_reason(
     }
 }
 
-#[async_trait]
-impl ImportStore for SqlStore {
-    async fn create_upload(
+/// Uploads, checks, imports and jobs.
+impl SqlStore {
+    /// A new, empty upload of a company, usable once [`Self::complete_upload`] ran.
+    pub async fn create_upload(
         &self,
         company_id: i64,
         meta: &UploadMeta,
@@ -973,7 +842,9 @@ impl ImportStore for SqlStore {
         })
     }
 
-    async fn add_upload_rows(
+    /// Appends rows to an upload: (number, from 1; the lowercase email of the column the
+    /// headers name as the email, or ''; the cells).
+    pub async fn add_upload_rows(
         &self,
         upload_id: i64,
         rows: &[(i64, String, Vec<String>)],
@@ -998,7 +869,9 @@ impl ImportStore for SqlStore {
         Ok(())
     }
 
-    async fn complete_upload(&self, upload_id: i64, rows: i64) -> Result<i64> {
+    /// Marks an upload of `rows` rows complete; returns how many rows have an email an earlier
+    /// row has (by the emails [`Self::add_upload_rows`] was given).
+    pub async fn complete_upload(&self, upload_id: i64, rows: i64) -> Result<i64> {
         let mut tx = self.write_tx().await?;
         // Counted by the database (the email index), so that the server keeps no email of
         // the file in memory.
@@ -1024,7 +897,12 @@ impl ImportStore for SqlStore {
         Ok(duplicates)
     }
 
-    async fn unknown_rows(&self, upload_id: i64, resource_ids: &[String]) -> Result<Vec<String>> {
+    /// Which of these row resource ids an upload does not have.
+    pub async fn unknown_rows(
+        &self,
+        upload_id: i64,
+        resource_ids: &[String],
+    ) -> Result<Vec<String>> {
         let mut known = std::collections::HashSet::new();
         for chunk in resource_ids.chunks(EMAILS_PER_LOOKUP) {
             let stmt = Query::select()
@@ -1044,7 +922,9 @@ impl ImportStore for SqlStore {
             .collect())
     }
 
-    async fn first_rows_by_email(
+    /// The first row before `before_row` of each of these lowercase emails, among an upload's
+    /// rows checked by its current mapping: (email, row number).
+    pub async fn first_rows_by_email(
         &self,
         upload_id: i64,
         before_row: i64,
@@ -1071,7 +951,8 @@ impl ImportStore for SqlStore {
         Ok(out)
     }
 
-    async fn upload(
+    /// A complete upload of the company by transaction id, unless it expired at `now`.
+    pub async fn upload(
         &self,
         company_id: i64,
         transaction_id: &str,
@@ -1086,7 +967,12 @@ impl ImportStore for SqlStore {
         Ok(found.filter(|u| u.expire_time > now))
     }
 
-    async fn upload_by_mapping(&self, company_id: i64, mapping_id: &str) -> Result<Option<Upload>> {
+    /// The upload whose last mapping job is `mapping_id`.
+    pub async fn upload_by_mapping(
+        &self,
+        company_id: i64,
+        mapping_id: &str,
+    ) -> Result<Option<Upload>> {
         self.uploads_where(
             "company_id = $1 AND mapping_id = $2",
             (company_id, mapping_id),
@@ -1094,7 +980,8 @@ impl ImportStore for SqlStore {
         .await
     }
 
-    async fn rotate_upload(&self, upload_id: i64) -> Result<String> {
+    /// Gives an upload a new transaction id (the old one stops working); returns it.
+    pub async fn rotate_upload(&self, upload_id: i64) -> Result<String> {
         let id = new_resource_id();
         let mut conn = self.writer.acquire().await?;
         sqlx::query("UPDATE import_uploads SET transaction_id = $1 WHERE id = $2")
@@ -1105,7 +992,9 @@ impl ImportStore for SqlStore {
         Ok(id)
     }
 
-    async fn start_mapping(
+    /// Starts a mapping: its JSON and groups, status `InProgress`, every row's check cleared.
+    /// Returns the mapping job's resource id.
+    pub async fn start_mapping(
         &self,
         upload_id: i64,
         mapping: &str,
@@ -1139,7 +1028,8 @@ impl ImportStore for SqlStore {
         Ok(id)
     }
 
-    async fn upload_rows(
+    /// Rows of an upload after `after_row`, in order, at most `limit`.
+    pub async fn upload_rows(
         &self,
         upload_id: i64,
         after_row: i64,
@@ -1158,7 +1048,8 @@ impl ImportStore for SqlStore {
             .collect()
     }
 
-    async fn live_emails(&self, company_id: i64, emails: &[String]) -> Result<Vec<String>> {
+    /// Which of these lowercase emails live users of the company have.
+    pub async fn live_emails(&self, company_id: i64, emails: &[String]) -> Result<Vec<String>> {
         if emails.is_empty() {
             return Ok(vec![]);
         }
@@ -1174,7 +1065,8 @@ impl ImportStore for SqlStore {
         Ok(out)
     }
 
-    async fn save_checks(
+    /// Writes rows' checks of mapping `mapping_id`; nothing when another mapping replaced it.
+    pub async fn save_checks(
         &self,
         upload_id: i64,
         mapping_id: &str,
@@ -1256,7 +1148,9 @@ impl ImportStore for SqlStore {
         Ok(())
     }
 
-    async fn finish_mapping(
+    /// Ends mapping `mapping_id` with its status and counts (new, existing, invalid), unless
+    /// another mapping replaced it.
+    pub async fn finish_mapping(
         &self,
         upload_id: i64,
         mapping_id: &str,
@@ -1279,7 +1173,9 @@ impl ImportStore for SqlStore {
         Ok(())
     }
 
-    async fn search_checked_rows(
+    /// A page of checked rows (filter on `Status`, `Email`; order by row or email) and the
+    /// total the filter selects.
+    pub async fn search_checked_rows(
         &self,
         upload_id: i64,
         spec: &SearchSpec,
@@ -1295,7 +1191,9 @@ impl ImportStore for SqlStore {
         Ok((total, self.checked_rows_page(upload_id, spec).await?))
     }
 
-    async fn checked_rows_page(
+    /// The page of [`Self::search_checked_rows`] without its total (an export reads
+    /// page after page).
+    pub async fn checked_rows_page(
         &self,
         upload_id: i64,
         spec: &SearchSpec,
@@ -1312,7 +1210,8 @@ impl ImportStore for SqlStore {
         rows.iter().map(checked_from).collect()
     }
 
-    async fn delete_expired_uploads(&self, now: Millis) -> Result<u64> {
+    /// Deletes the uploads that expired at `now`, with their rows; how many.
+    pub async fn delete_expired_uploads(&self, now: Millis) -> Result<u64> {
         let mut tx = self.write_tx().await?;
         // Uploads being imported are locked by the import: wait for it.
         sqlx::query(&format!(
@@ -1332,7 +1231,8 @@ impl ImportStore for SqlStore {
         Ok(n)
     }
 
-    async fn create_job(
+    /// A new job, `Queued`, owned by `owner`.
+    pub async fn create_job(
         &self,
         company_id: i64,
         kind: &str,
@@ -1377,7 +1277,8 @@ impl ImportStore for SqlStore {
         })
     }
 
-    async fn job(&self, company_id: i64, resource_id: &str) -> Result<Option<Job>> {
+    /// A job of the company.
+    pub async fn job(&self, company_id: i64, resource_id: &str) -> Result<Option<Job>> {
         let sql =
             format!("SELECT {JOB_COLUMNS} FROM jobs WHERE company_id = $1 AND resource_id = $2");
         let row = sqlx::query(&sql)
@@ -1388,7 +1289,8 @@ impl ImportStore for SqlStore {
         row.as_ref().map(job_from).transpose()
     }
 
-    async fn jobs(&self, company_id: i64, limit: i64) -> Result<Vec<Job>> {
+    /// The company's jobs, newest first, at most `limit`.
+    pub async fn jobs(&self, company_id: i64, limit: i64) -> Result<Vec<Job>> {
         let sql = format!(
             "SELECT {JOB_COLUMNS} FROM jobs WHERE company_id = $1 ORDER BY create_time DESC, id DESC LIMIT $2"
         );
@@ -1400,7 +1302,8 @@ impl ImportStore for SqlStore {
         rows.iter().map(job_from).collect()
     }
 
-    async fn start_job(&self, job_id: i64) -> Result<bool> {
+    /// Marks a queued job running, if it still is queued (one owner runs a job once).
+    pub async fn start_job(&self, job_id: i64) -> Result<bool> {
         let now = now_millis();
         let mut conn = self.writer.acquire().await?;
         let n = sqlx::query(
@@ -1415,7 +1318,8 @@ impl ImportStore for SqlStore {
         Ok(n == 1)
     }
 
-    async fn heartbeat_job(&self, job_id: i64) -> Result<()> {
+    /// Says a running job is alive.
+    pub async fn heartbeat_job(&self, job_id: i64) -> Result<()> {
         let mut conn = self.writer.acquire().await?;
         sqlx::query("UPDATE jobs SET heartbeat_time = $1 WHERE id = $2 AND status = 'Running'")
             .bind(now_millis())
@@ -1425,7 +1329,8 @@ impl ImportStore for SqlStore {
         Ok(())
     }
 
-    async fn finish_job(
+    /// Ends a job with its outcome, or with `error` when it failed (nothing applied).
+    pub async fn finish_job(
         &self,
         job_id: i64,
         outcome: std::result::Result<&ImportOutcome, &str>,
@@ -1451,7 +1356,9 @@ impl ImportStore for SqlStore {
         Ok(())
     }
 
-    async fn fail_abandoned_jobs(&self, stale_before: Millis) -> Result<u64> {
+    /// Fails the queued and running jobs whose heartbeat is older than `stale_before`: their
+    /// process is gone, and their import's transaction with it. How many.
+    pub async fn fail_abandoned_jobs(&self, stale_before: Millis) -> Result<u64> {
         let now = now_millis();
         let mut conn = self.writer.acquire().await?;
         let n = sqlx::query(
@@ -1469,7 +1376,15 @@ impl ImportStore for SqlStore {
         Ok(n)
     }
 
-    async fn run_import(
+    /// Applies an upload's checked rows as `kind` says, in one transaction, with the upload's
+    /// groups; `progress` is told the rows done so far. A row's user is looked up again by
+    /// email inside the transaction, so users created or deleted since the check are met as
+    /// they are now.
+    ///
+    /// Job `job_id` (running) records the outcome in the same transaction, so that it never
+    /// says `Failed` of an import that was applied; if the job is no longer running (taken for
+    /// dead: its heartbeat stopped), nothing is applied and this is a conflict.
+    pub async fn run_import(
         &self,
         upload: &Upload,
         kind: &ImportKind,

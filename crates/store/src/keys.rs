@@ -1,8 +1,6 @@
 //! Token signing keys (`signing_keys`): the newest live key signs, rotated keys verify the
 //! tokens they signed until their `accept_until`, then they are dropped.
 
-use async_trait::async_trait;
-
 use crate::rows::{get_i64, get_opt_i64, get_str};
 use crate::{Result, SqlStore};
 
@@ -40,38 +38,14 @@ pub struct Rotation {
     pub dropped: u64,
 }
 
-/// Persistence of signing keys.
-#[async_trait]
-pub trait KeyStore {
-    /// Every key, the live one first, then newest first.
-    async fn signing_keys(&self) -> Result<Vec<SigningKey>>;
-    /// Stores `key` as the live key unless a live key exists already (first start; safe when
-    /// several replicas start together: they all read the same keys afterwards).
-    async fn init_signing_key(&self, key: &SigningKey) -> Result<()>;
-    /// In one transaction: the live key gets `accept_until`, `key` becomes the live key, and
-    /// keys whose `accept_until` is before `now` are deleted. With `replacing`, only when the
-    /// live key is that one (otherwise nothing changes and `retired` is 0): replicas that all
-    /// decide to replace the same key at start replace it once.
-    async fn rotate_signing_key(
-        &self,
-        key: &SigningKey,
-        accept_until: i64,
-        now: i64,
-        replacing: Option<&str>,
-    ) -> Result<Rotation>;
-    /// Whether the live key may have been read: the database files were found readable by
-    /// other users since the last rotation (see [`SqlStore::files_were_exposed`]). A rotation
-    /// clears it.
-    async fn signing_key_exposed(&self) -> Result<bool>;
-}
-
 /// The settings row that remembers an exposure until the next rotation, whichever process
 /// (a server, `rollcall keys`) found the files open.
 pub(crate) const EXPOSED_SETTING: &str = "signing_key_exposed";
 
-#[async_trait]
-impl KeyStore for SqlStore {
-    async fn signing_keys(&self) -> Result<Vec<SigningKey>> {
+/// Persistence of signing keys.
+impl SqlStore {
+    /// Every key, the live one first, then newest first.
+    pub async fn signing_keys(&self) -> Result<Vec<SigningKey>> {
         // `live` is 1 on the live key and NULL elsewhere; NULLs sort last on SQLite and first
         // on PostgreSQL, so the order is spelled out.
         let rows = sqlx::query(
@@ -92,7 +66,9 @@ impl KeyStore for SqlStore {
             .collect()
     }
 
-    async fn init_signing_key(&self, key: &SigningKey) -> Result<()> {
+    /// Stores `key` as the live key unless a live key exists already (first start; safe when
+    /// several replicas start together: they all read the same keys afterwards).
+    pub async fn init_signing_key(&self, key: &SigningKey) -> Result<()> {
         // The unique `live` column makes a second live key a conflict, which is ignored.
         sqlx::query(
             "INSERT INTO signing_keys (kid, secret, create_time, accept_until, live) \
@@ -106,7 +82,11 @@ impl KeyStore for SqlStore {
         Ok(())
     }
 
-    async fn rotate_signing_key(
+    /// In one transaction: the live key gets `accept_until`, `key` becomes the live key, and
+    /// keys whose `accept_until` is before `now` are deleted. With `replacing`, only when the
+    /// live key is that one (otherwise nothing changes and `retired` is 0): replicas that all
+    /// decide to replace the same key at start replace it once.
+    pub async fn rotate_signing_key(
         &self,
         key: &SigningKey,
         accept_until: i64,
@@ -155,7 +135,10 @@ impl KeyStore for SqlStore {
         Ok(Rotation { retired, dropped })
     }
 
-    async fn signing_key_exposed(&self) -> Result<bool> {
+    /// Whether the live key may have been read: the database files were found readable by
+    /// other users since the last rotation (see [`SqlStore::files_were_exposed`]). A rotation
+    /// clears it.
+    pub async fn signing_key_exposed(&self) -> Result<bool> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM settings WHERE key = $1")
             .bind(EXPOSED_SETTING)
             .fetch_one(&self.writer)

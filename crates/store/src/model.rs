@@ -375,7 +375,8 @@ pub struct ReplicaStatus {
     pub problem: Option<String>,
 }
 
-/// What a company has set up that its users' rows show ([`crate::CompanyStore::company_setup`]).
+/// What a company has set up that its users' rows show
+/// ([`SqlStore::company_setup`](crate::SqlStore::company_setup)).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CompanySetup {
     /// It has a target group.

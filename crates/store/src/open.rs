@@ -12,7 +12,6 @@ use std::sync::atomic::{AtomicBool, AtomicI64};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use rand::distributions::{Alphanumeric, DistString};
 use sea_query::{
     Alias, Expr, InsertStatement, PostgresQueryBuilder, Query, QueryStatementWriter,
@@ -24,7 +23,7 @@ use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor, Row};
 use crate::columns::Columns;
 use crate::query::SearchSpec;
 use crate::rows::{apply_order, bind_values, get_i64, get_str, FromColumns};
-use crate::{catalog, DatabaseStore, PoolStats, ReplicaStatus, Result, StoreError};
+use crate::{catalog, PoolStats, Result, StoreError};
 
 /// Which database engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -744,13 +743,16 @@ fn sqlite_writer_pragmas(
     })
 }
 
-#[async_trait]
-impl DatabaseStore for SqlStore {
-    fn engine(&self) -> Engine {
+/// The database itself: its engine, readiness, pool and settings (its read replica:
+/// `replica.rs`).
+impl SqlStore {
+    /// Which engine this store runs on.
+    pub fn engine(&self) -> Engine {
         self.engine
     }
 
-    fn pool_stats(&self) -> PoolStats {
+    /// Connections of the read pool.
+    pub fn pool_stats(&self) -> PoolStats {
         let (open, idle) = self
             .pg_readers
             .as_ref()
@@ -764,12 +766,15 @@ impl DatabaseStore for SqlStore {
         }
     }
 
-    async fn ping(&self) -> Result<()> {
+    /// A trivial round trip, for readiness checks.
+    pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
 
-    async fn setting_or_init(&self, key: &str, init: &str) -> Result<String> {
+    /// Returns the setting `key`, storing `init` first if it is absent. Safe when several
+    /// replicas start at once: the first writer wins and everyone reads the same value.
+    pub async fn setting_or_init(&self, key: &str, init: &str) -> Result<String> {
         sqlx::query(
             "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
         )
@@ -782,26 +787,6 @@ impl DatabaseStore for SqlStore {
             .fetch_one(&self.writer)
             .await?;
         get_str(&row, "value")
-    }
-
-    fn has_read_replica(&self) -> bool {
-        SqlStore::has_read_replica(self)
-    }
-
-    fn read_replica_status(&self) -> Option<ReplicaStatus> {
-        SqlStore::read_replica_status(self)
-    }
-
-    async fn check_read_replica(&self) -> Option<ReplicaStatus> {
-        SqlStore::check_read_replica(self).await
-    }
-
-    async fn reads_for(&self, client: &str) -> Option<std::sync::Arc<dyn crate::Store>> {
-        SqlStore::reads_for(self, client).await
-    }
-
-    async fn note_write(&self, client: &str) -> Result<()> {
-        SqlStore::note_write(self, client).await
     }
 }
 

@@ -6,7 +6,7 @@
 //! primary. Writes, token checks and the caller's own rows always use the primary.
 //!
 //! How: after a request whose handler opened a write transaction ([`track_writes`]), the server
-//! records the primary's WAL position for the client ([`DatabaseStore::note_write`] into the
+//! records the primary's WAL position for the client ([`SqlStore::note_write`] into the
 //! unlogged `read_marks` table, shared by every server replica and never replicated). A read
 //! compares that mark with the replica's replay position (polled, and asked again when the
 //! polled figure is behind). Positions are bytes of WAL, so the comparison is exact: no window
@@ -22,7 +22,7 @@ use sqlx::ConnectOptions;
 
 use crate::open::{Engine, Replica, SqlStore};
 use crate::rows::get_i64;
-use crate::{ReplicaStatus, Result, Store, StoreError};
+use crate::{ReplicaStatus, Result, StoreError};
 
 /// How long a check of the replica may take before the replica counts as not answering.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
@@ -30,7 +30,7 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 impl SqlStore {
     /// Lets reads go to the PostgreSQL streaming replica at `url` as [this module](self)
     /// describes. The replica's pool connects lazily: a replica that is down when the server
-    /// starts is reported by [`DatabaseStore::check_read_replica`] and read around, not fatal.
+    /// starts is reported by [`SqlStore::check_read_replica`] and read around, not fatal.
     pub fn with_read_replica(mut self, url: &str) -> Result<Self> {
         let url = url.trim();
         if self.engine != Engine::Postgres {
@@ -73,11 +73,13 @@ impl SqlStore {
         Ok(self)
     }
 
-    pub(crate) fn has_read_replica(&self) -> bool {
+    /// Whether reads may go to a read replica ([`SqlStore::with_read_replica`]).
+    pub fn has_read_replica(&self) -> bool {
         self.replica.is_some()
     }
 
-    pub(crate) fn read_replica_status(&self) -> Option<ReplicaStatus> {
+    /// What the last check of the read replica found; `None` without one.
+    pub fn read_replica_status(&self) -> Option<ReplicaStatus> {
         let r = self.replica.as_ref()?;
         let lag = r.lag.load(Ordering::Relaxed);
         Some(ReplicaStatus {
@@ -87,7 +89,9 @@ impl SqlStore {
         })
     }
 
-    pub(crate) async fn check_read_replica(&self) -> Option<ReplicaStatus> {
+    /// Checks the read replica now (it is up when it answers as a standby of this primary)
+    /// and remembers what it found; `None` without one.
+    pub async fn check_read_replica(&self) -> Option<ReplicaStatus> {
         let r = self.replica.as_ref()?;
         let primary = tokio::time::timeout(CHECK_TIMEOUT, self.primary_position()).await;
         let found = match tokio::time::timeout(CHECK_TIMEOUT, r.position()).await {
@@ -127,7 +131,9 @@ impl SqlStore {
         self.read_replica_status()
     }
 
-    pub(crate) async fn reads_for(&self, client: &str) -> Option<Arc<dyn Store>> {
+    /// The store a read by the API client `client` uses: the replica's, when it is up and has
+    /// replayed the client's last write ([`note_write`](Self::note_write)); `None`: this one.
+    pub async fn reads_for(&self, client: &str) -> Option<Arc<SqlStore>> {
         let r = self.replica.as_ref()?;
         if !r.up.load(Ordering::Relaxed) {
             return None;
@@ -158,7 +164,9 @@ impl SqlStore {
         Some(r.store.clone())
     }
 
-    pub(crate) async fn note_write(&self, client: &str) -> Result<()> {
+    /// Records the primary's WAL position as `client`'s last write, after a request of that
+    /// client wrote ([`track_writes`](crate::track_writes)); nothing without a read replica.
+    pub async fn note_write(&self, client: &str) -> Result<()> {
         if self.replica.is_none() {
             return Ok(());
         }

@@ -2,7 +2,6 @@
 //! member counts kept in the group's row by every write that changes them (migration 0016), so
 //! that a search page reads counts instead of counting members per group.
 
-use async_trait::async_trait;
 use sea_query::{Alias, Expr, Query, SimpleExpr, Value};
 use serde_json::json;
 use sqlx::AnyConnection;
@@ -17,7 +16,7 @@ use crate::rows::{
     bind_values, execute_keyed, get_bool, get_i64, get_str, insert_rows, or_conflict,
     update_row_by, FromColumns, ReadColumns,
 };
-use crate::{Result, SqlStore, StoreError, TargetGroupStore};
+use crate::{Result, SqlStore, StoreError};
 
 /// The editable fields of a target group.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +44,7 @@ pub struct TargetGroup {
 }
 
 /// Live members of some groups sharing the same traits, and how many: a row of
-/// [`TargetGroupStore::member_breakdown`].
+/// [`SqlStore::member_breakdown`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberTraits {
     pub is_active: bool,
@@ -511,9 +510,12 @@ impl SqlStore {
     }
 }
 
-#[async_trait]
-impl TargetGroupStore for SqlStore {
-    async fn insert_target_group(
+/// A company's target groups and their memberships. Every method is scoped to one company: a
+/// group or user of another company is not found.
+impl SqlStore {
+    /// Creates a group; a name the company already has (any case) is a
+    /// [`StoreError::Conflict`].
+    pub async fn insert_target_group(
         &self,
         company_id: i64,
         f: &TargetGroupFields,
@@ -525,7 +527,8 @@ impl TargetGroupStore for SqlStore {
         Ok(group)
     }
 
-    async fn update_target_group(
+    /// Replaces a group's fields; `None` when the company has no such group.
+    pub async fn update_target_group(
         &self,
         company_id: i64,
         resource_id: &str,
@@ -546,7 +549,9 @@ impl TargetGroupStore for SqlStore {
         }))
     }
 
-    async fn delete_target_group(
+    /// Deletes a group and its memberships (its users stay); `None` when there is no such
+    /// group.
+    pub async fn delete_target_group(
         &self,
         company_id: i64,
         resource_id: &str,
@@ -584,7 +589,8 @@ impl TargetGroupStore for SqlStore {
         Ok(Some(group))
     }
 
-    async fn target_group(
+    /// One group of a company.
+    pub async fn target_group(
         &self,
         company_id: i64,
         resource_id: &str,
@@ -598,7 +604,8 @@ impl TargetGroupStore for SqlStore {
         .await
     }
 
-    async fn target_groups_by_resource_ids(
+    /// The company's groups among `resource_ids` (those not found are left out).
+    pub async fn target_groups_by_resource_ids(
         &self,
         company_id: i64,
         resource_ids: &[String],
@@ -616,7 +623,9 @@ impl TargetGroupStore for SqlStore {
         self.fetch_all_as(&sql, &values).await
     }
 
-    async fn search_target_groups(
+    /// A page of a company's groups (those the user `member` belongs to, when given) and the
+    /// number matching.
+    pub async fn search_target_groups(
         &self,
         company_id: i64,
         spec: &SearchSpec,
@@ -643,7 +652,9 @@ impl TargetGroupStore for SqlStore {
         self.search_page(filtered, G::SELECT, spec).await
     }
 
-    async fn add_target_group_members(
+    /// Adds the selected live users to each of `groups` in one transaction (members already
+    /// in a group are skipped); returns how many memberships were added.
+    pub async fn add_target_group_members(
         &self,
         company_id: i64,
         groups: &[TargetGroup],
@@ -668,7 +679,8 @@ impl TargetGroupStore for SqlStore {
         Ok(added.iter().map(|(_, n)| n).sum())
     }
 
-    async fn remove_target_group_members(
+    /// Removes users (internal ids) from a group; returns how many were members.
+    pub async fn remove_target_group_members(
         &self,
         company_id: i64,
         group: &TargetGroup,
@@ -686,7 +698,9 @@ impl TargetGroupStore for SqlStore {
         Ok(n)
     }
 
-    async fn member_breakdown(
+    /// The distinct live members of the groups `group_ids` (internal ids), counted by their
+    /// traits (status, phone, language, time zone, verified domain).
+    pub async fn member_breakdown(
         &self,
         company_id: i64,
         group_ids: &[i64],
@@ -739,7 +753,8 @@ impl TargetGroupStore for SqlStore {
             .collect()
     }
 
-    async fn has_target_groups(&self, company_id: i64) -> Result<bool> {
+    /// Whether the company has any target group.
+    pub async fn has_target_groups(&self, company_id: i64) -> Result<bool> {
         let row = sqlx::query("SELECT id FROM target_groups WHERE company_id = $1 LIMIT 1")
             .bind(company_id)
             .fetch_optional(&self.pool)
@@ -747,7 +762,8 @@ impl TargetGroupStore for SqlStore {
         Ok(row.is_some())
     }
 
-    async fn target_group_names(&self, company_id: i64) -> Result<Vec<(i64, String)>> {
+    /// Every group of the company: internal id and name.
+    pub async fn target_group_names(&self, company_id: i64) -> Result<Vec<(i64, String)>> {
         let rows = sqlx::query("SELECT id, name FROM target_groups WHERE company_id = $1")
             .bind(company_id)
             .fetch_all(&self.pool)
@@ -757,7 +773,9 @@ impl TargetGroupStore for SqlStore {
             .collect()
     }
 
-    async fn groups_of_users(&self, user_ids: &[i64]) -> Result<Vec<(i64, TargetGroup)>> {
+    /// The groups of each of `user_ids` (internal ids), as (user id, group) pairs by group
+    /// name.
+    pub async fn groups_of_users(&self, user_ids: &[i64]) -> Result<Vec<(i64, TargetGroup)>> {
         if user_ids.is_empty() {
             return Ok(vec![]);
         }

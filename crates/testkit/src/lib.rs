@@ -206,7 +206,7 @@ pub struct TestServer {
     pub config: Config,
     pub root_company: String,
     /// The running server's store, for loading data faster than through HTTP.
-    pub store: Arc<dyn rollcall_store::Store>,
+    pub store: Arc<rollcall_store::SqlStore>,
     /// The clients and companies the server keeps for a second: a test that changes them
     /// through `store`, behind the server's back, forgets these to see the change at once.
     pub lookups: rollcall_server::auth::lookups::Lookups,

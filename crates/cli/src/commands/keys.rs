@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use rollcall_server::keys::{self, RELOAD_EVERY};
-use rollcall_store::{KeyStore, SqlStore};
+use rollcall_store::SqlStore;
 
 /// `rollcall keys`.
 #[derive(Args)]

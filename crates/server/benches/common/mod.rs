@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rollcall_server::{Config, Server};
-use rollcall_store::Store;
+use rollcall_store::SqlStore;
 use serde_json::Value;
 
 /// The allocator the `rollcall` binary runs the server with, so that figures match it.
@@ -52,7 +52,7 @@ pub struct Bench {
     /// Empty for SQLite.
     pub database_url: String,
     pub base: String,
-    pub store: Arc<dyn Store>,
+    pub store: Arc<SqlStore>,
     pub http: reqwest::Client,
     pub token: String,
 }

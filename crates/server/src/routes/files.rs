@@ -258,7 +258,7 @@ where
     }
     // Every row is read already: the export's audit row is written now.
     record
-        .write(&*state.store, count as u64, ExportOutcome::Completed)
+        .write(&state.store, count as u64, ExportOutcome::Completed)
         .await;
     let report = report(&record, title);
     let rows = export::one_batch(rows);

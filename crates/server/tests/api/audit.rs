@@ -1277,7 +1277,7 @@ async fn retention_removes_old_rows(engine: Engine) {
     load_aged(&srv, company, 1_100, 40, "old").await;
     load_aged(&srv, company, 3, 20, "recent").await;
     let now = chrono::Utc::now().timestamp_millis();
-    let purged = rollcall_server::audit::purge_expired(&*srv.store, 30, now)
+    let purged = rollcall_server::audit::purge_expired(&srv.store, 30, now)
         .await
         .expect("purge");
     assert_eq!(purged, 1_100);
@@ -1289,7 +1289,7 @@ async fn retention_removes_old_rows(engine: Engine) {
     let other = open_store(&srv).await;
     let now = chrono::Utc::now().timestamp_millis();
     let (a, b) = tokio::join!(
-        rollcall_server::audit::purge_expired(&*srv.store, 30, now),
+        rollcall_server::audit::purge_expired(&srv.store, 30, now),
         rollcall_server::audit::purge_expired(&other, 30, now),
     );
     other.close().await;

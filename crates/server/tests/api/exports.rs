@@ -18,7 +18,6 @@ use calamine::{Data, Reader, Xlsx};
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use futures::StreamExt;
 use reqwest::StatusCode;
-use rollcall_store::prelude::*;
 use rollcall_store::{TargetUserFields, WriteOutcome};
 use serde_json::{json, Value};
 

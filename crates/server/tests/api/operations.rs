@@ -159,7 +159,8 @@ async fn shutdown_finishes_export(engine: Engine) {
     let store = rollcall_store::SqlStore::open(&seed.config.database_url, &seed.config.data_dir)
         .await
         .expect("store");
-    let company = rollcall_store::prelude::CompanyStore::company_by_resource_id(&store, &cid)
+    let company = store
+        .company_by_resource_id(&cid)
         .await
         .expect("q")
         .expect("company");
@@ -178,14 +179,10 @@ async fn shutdown_finishes_export(engine: Engine) {
             )
         })
         .collect();
-    rollcall_store::prelude::TargetUserStore::insert_target_users(
-        &store,
-        company.id,
-        &users,
-        &rollcall_store::Actor::system(),
-    )
-    .await
-    .expect("load");
+    store
+        .insert_target_users(company.id, &users, &rollcall_store::Actor::system())
+        .await
+        .expect("load");
     store.close().await;
     let mut config: Config = seed.config.clone();
     config.listen = "127.0.0.1:0".into();

@@ -1031,17 +1031,17 @@ async fn count_summary_and_company_counts(engine: Engine) {
             ..Default::default()
         };
         rids.push(
-            rollcall_store::prelude::TargetUserStore::insert_target_user(
-                &store,
-                cid,
-                &fields,
-                t,
-                &rollcall_store::UserLinks::default(),
-                &rollcall_store::Actor::system(),
-            )
-            .await
-            .expect("insert")
-            .resource_id,
+            store
+                .insert_target_user(
+                    cid,
+                    &fields,
+                    t,
+                    &rollcall_store::UserLinks::default(),
+                    &rollcall_store::Actor::system(),
+                )
+                .await
+                .expect("insert")
+                .resource_id,
         );
     }
     for (i, &(_, _, del)) in plan.iter().enumerate() {

@@ -1,6 +1,6 @@
 //! The users and groups SCIM reads and writes: target users and target groups with what the
 //! side tables `scim_users` and `scim_groups` record about them. Their selects, decoders and
-//! paging live here; the [`super::ScimStore`] methods in `mod.rs` use them directly.
+//! paging live here; the `SqlStore` methods in `mod.rs` use them directly.
 
 use sea_query::{Alias, Expr, Query};
 use sqlx::AnyConnection;

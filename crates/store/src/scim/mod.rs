@@ -6,7 +6,6 @@
 mod directory;
 mod filter;
 
-use async_trait::async_trait;
 use sea_query::{Alias, Expr, Query, Value};
 use serde_json::json;
 
@@ -146,118 +145,7 @@ fn duplicate_name(name: &str) -> StoreError {
     ))
 }
 
-/// A company's integrations and their tokens, and the directory they provision
-/// (`scim/`). Every method is scoped to one company, except the token look-up that finds it.
-#[async_trait]
-pub trait ScimStore: Send + Sync + 'static {
-    /// Creates an integration whose bearer token hashes to `token_hash`, issued by a reseller
-    /// above the company when `by_reseller`.
-    async fn insert_scim_setting(
-        &self,
-        company_id: i64,
-        fields: &ScimSettingFields,
-        token_hash: &str,
-        by_reseller: bool,
-        actor: &Actor,
-    ) -> Result<ScimSetting>;
-    /// Renames an integration; `None` when the company has no such integration.
-    async fn rename_scim_setting(
-        &self,
-        company_id: i64,
-        resource_id: &str,
-        name: &str,
-        actor: &Actor,
-    ) -> Result<Option<ScimSetting>>;
-    /// Replaces an integration's token: the old one stops working with the commit.
-    async fn rotate_scim_token(
-        &self,
-        company_id: i64,
-        resource_id: &str,
-        token_hash: &str,
-        by_reseller: bool,
-        actor: &Actor,
-    ) -> Result<Option<ScimSetting>>;
-    /// Deletes an integration and its token; the users and groups it provisioned stay, as
-    /// ordinary ones.
-    async fn delete_scim_setting(
-        &self,
-        company_id: i64,
-        resource_id: &str,
-        actor: &Actor,
-    ) -> Result<Option<ScimSetting>>;
-    /// One integration of a company.
-    async fn scim_setting(&self, company_id: i64, resource_id: &str)
-        -> Result<Option<ScimSetting>>;
-    /// The integration whose token hashes to `token_hash`, and its company, in one query (every
-    /// SCIM request's authentication reads both; the mappings only when it has some).
-    async fn scim_setting_by_token(
-        &self,
-        token_hash: &str,
-    ) -> Result<Option<(ScimSetting, Company)>>;
-    /// A page of a company's integrations and the number matching.
-    async fn search_scim_settings(
-        &self,
-        company_id: i64,
-        spec: &SearchSpec,
-    ) -> Result<(i64, Vec<ScimSetting>)>;
-    /// Which of `ids` (internal ids of users, or of groups when `groups`) an integration
-    /// provisioned, as (id, the integration's name): the REST rows' `scimSettingName` and
-    /// `isScimGroup`.
-    async fn scim_setting_names_of(&self, ids: &[i64], groups: bool) -> Result<Vec<(i64, String)>>;
-
-    /// Live users of a company that `cond` selects, from `offset` (0-based), at most `limit`,
-    /// in creation order; and how many match.
-    async fn scim_users(
-        &self,
-        company_id: i64,
-        cond: &ScimCond<ScimUserAttr>,
-        offset: i64,
-        limit: i64,
-    ) -> Result<(i64, Vec<ScimUserRow>)>;
-    /// One user of a company by resource id (deleted ones included).
-    async fn scim_user(&self, company_id: i64, resource_id: &str) -> Result<Option<ScimUserRow>>;
-    /// The company's user with this email (any case): the live one, else the most recently
-    /// deleted one.
-    async fn scim_user_by_email(&self, company_id: i64, email: &str)
-        -> Result<Option<ScimUserRow>>;
-
-    /// Groups of a company that `cond` selects, from `offset`, at most `limit`, by creation;
-    /// and how many match.
-    async fn scim_groups(
-        &self,
-        company_id: i64,
-        cond: &ScimCond<ScimGroupAttr>,
-        offset: i64,
-        limit: i64,
-    ) -> Result<(i64, Vec<ScimGroupRow>)>;
-    /// One group of a company by resource id.
-    async fn scim_group(&self, company_id: i64, resource_id: &str) -> Result<Option<ScimGroupRow>>;
-    /// A group's members' resource ids, by email.
-    async fn scim_group_members(&self, group_id: i64) -> Result<Vec<String>>;
-    /// Creates a SCIM group (a target group marked as the integration's) with `members`
-    /// (internal ids of live users of the company).
-    async fn insert_scim_group(
-        &self,
-        company_id: i64,
-        setting_id: i64,
-        name: &str,
-        external_id: Option<&str>,
-        members: &[i64],
-        actor: &Actor,
-    ) -> Result<ScimGroupRow>;
-    /// Changes a group in one transaction: its name and externalId when given, its members
-    /// replaced by `members` when given, then `add` joined and `remove` taken out.
-    async fn update_scim_group(
-        &self,
-        company_id: i64,
-        setting_id: i64,
-        group: &ScimGroupRow,
-        change: &ScimGroupChange<'_>,
-        actor: &Actor,
-    ) -> Result<ScimGroupRow>;
-}
-
-/// What [`ScimStore::update_scim_group`] changes.
+/// What [`SqlStore::update_scim_group`] changes.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ScimGroupChange<'a> {
     pub name: Option<&'a str>,
@@ -316,9 +204,12 @@ impl SqlStore {
     }
 }
 
-#[async_trait]
-impl ScimStore for SqlStore {
-    async fn insert_scim_setting(
+/// A company's integrations and their tokens, and the directory they provision. Every method is
+/// scoped to one company, except the token look-up that finds it.
+impl SqlStore {
+    /// Creates an integration whose bearer token hashes to `token_hash`, issued by a reseller
+    /// above the company when `by_reseller`.
+    pub async fn insert_scim_setting(
         &self,
         company_id: i64,
         f: &ScimSettingFields,
@@ -376,7 +267,8 @@ impl ScimStore for SqlStore {
         })
     }
 
-    async fn rename_scim_setting(
+    /// Renames an integration; `None` when the company has no such integration.
+    pub async fn rename_scim_setting(
         &self,
         company_id: i64,
         resource_id: &str,
@@ -411,7 +303,8 @@ impl ScimStore for SqlStore {
         self.one_with_mappings(Some(after)).await
     }
 
-    async fn rotate_scim_token(
+    /// Replaces an integration's token: the old one stops working with the commit.
+    pub async fn rotate_scim_token(
         &self,
         company_id: i64,
         resource_id: &str,
@@ -452,7 +345,9 @@ impl ScimStore for SqlStore {
         .await
     }
 
-    async fn delete_scim_setting(
+    /// Deletes an integration and its token; the users and groups it provisioned stay, as
+    /// ordinary ones.
+    pub async fn delete_scim_setting(
         &self,
         company_id: i64,
         resource_id: &str,
@@ -481,7 +376,8 @@ impl ScimStore for SqlStore {
         Ok(Some(setting))
     }
 
-    async fn scim_setting(
+    /// One integration of a company.
+    pub async fn scim_setting(
         &self,
         company_id: i64,
         resource_id: &str,
@@ -497,7 +393,9 @@ impl ScimStore for SqlStore {
         self.one_with_mappings(found).await
     }
 
-    async fn scim_setting_by_token(
+    /// The integration whose token hashes to `token_hash`, and its company, in one query (every
+    /// SCIM request's authentication reads both; the mappings only when it has some).
+    pub async fn scim_setting_by_token(
         &self,
         token_hash: &str,
     ) -> Result<Option<(ScimSetting, Company)>> {
@@ -533,7 +431,8 @@ impl ScimStore for SqlStore {
         Ok(Some((setting, company)))
     }
 
-    async fn search_scim_settings(
+    /// A page of a company's integrations and the number matching.
+    pub async fn search_scim_settings(
         &self,
         company_id: i64,
         spec: &SearchSpec,
@@ -542,7 +441,14 @@ impl ScimStore for SqlStore {
         Ok((total, self.with_mappings(page).await?))
     }
 
-    async fn scim_setting_names_of(&self, ids: &[i64], groups: bool) -> Result<Vec<(i64, String)>> {
+    /// Which of `ids` (internal ids of users, or of groups when `groups`) an integration
+    /// provisioned, as (id, the integration's name): the REST rows' `scimSettingName` and
+    /// `isScimGroup`.
+    pub async fn scim_setting_names_of(
+        &self,
+        ids: &[i64],
+        groups: bool,
+    ) -> Result<Vec<(i64, String)>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -572,7 +478,9 @@ impl ScimStore for SqlStore {
             .collect()
     }
 
-    async fn scim_users(
+    /// Live users of a company that `cond` selects, from `offset` (0-based), at most `limit`,
+    /// in creation order; and how many match.
+    pub async fn scim_users(
         &self,
         company_id: i64,
         cond: &ScimCond<ScimUserAttr>,
@@ -586,12 +494,19 @@ impl ScimStore for SqlStore {
             .await
     }
 
-    async fn scim_user(&self, company_id: i64, resource_id: &str) -> Result<Option<ScimUserRow>> {
+    /// One user of a company by resource id (deleted ones included).
+    pub async fn scim_user(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+    ) -> Result<Option<ScimUserRow>> {
         self.scim_user_where(company_id, "u.resource_id = $2", resource_id)
             .await
     }
 
-    async fn scim_user_by_email(
+    /// The company's user with this email (any case): the live one, else the most recently
+    /// deleted one.
+    pub async fn scim_user_by_email(
         &self,
         company_id: i64,
         email: &str,
@@ -600,7 +515,9 @@ impl ScimStore for SqlStore {
             .await
     }
 
-    async fn scim_groups(
+    /// Groups of a company that `cond` selects, from `offset`, at most `limit`, by creation;
+    /// and how many match.
+    pub async fn scim_groups(
         &self,
         company_id: i64,
         cond: &ScimCond<ScimGroupAttr>,
@@ -616,12 +533,18 @@ impl ScimStore for SqlStore {
             .await
     }
 
-    async fn scim_group(&self, company_id: i64, resource_id: &str) -> Result<Option<ScimGroupRow>> {
+    /// One group of a company by resource id.
+    pub async fn scim_group(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+    ) -> Result<Option<ScimGroupRow>> {
         self.scim_group_in(&self.pool, company_id, resource_id)
             .await
     }
 
-    async fn scim_group_members(&self, group_id: i64) -> Result<Vec<String>> {
+    /// A group's members' resource ids, by email.
+    pub async fn scim_group_members(&self, group_id: i64) -> Result<Vec<String>> {
         let rows = sqlx::query(
             "SELECT u.resource_id FROM target_group_members m \
              JOIN target_users u ON u.id = m.target_user_id \
@@ -633,7 +556,9 @@ impl ScimStore for SqlStore {
         rows.iter().map(|r| get_str(r, "resource_id")).collect()
     }
 
-    async fn insert_scim_group(
+    /// Creates a SCIM group (a target group marked as the integration's) with `members`
+    /// (internal ids of live users of the company).
+    pub async fn insert_scim_group(
         &self,
         company_id: i64,
         setting_id: i64,
@@ -674,7 +599,9 @@ impl ScimStore for SqlStore {
         Ok(after)
     }
 
-    async fn update_scim_group(
+    /// Changes a group in one transaction: its name and externalId when given, its members
+    /// replaced by `members` when given, then `add` joined and `remove` taken out.
+    pub async fn update_scim_group(
         &self,
         company_id: i64,
         setting_id: i64,

@@ -8,7 +8,6 @@ mod search;
 
 use std::collections::HashMap;
 
-use async_trait::async_trait;
 use futures::{future, TryStreamExt};
 use sea_query::{Alias, Condition, Expr, Query, SimpleExpr, Values};
 use sqlx::AnyConnection;
@@ -22,7 +21,7 @@ use crate::rows::{
     bind_values, count_select, get_bool, get_i64, get_str, insert_rows, or_conflict, FromColumns,
     ReadColumns,
 };
-use crate::{CompanyStore, Result, SqlStore, StoreError, TargetUserStore, UserLinks};
+use crate::{Result, SqlStore, StoreError, UserLinks};
 pub use exported::{ExportExtras, ExportedUser};
 use record::update_row;
 pub use record::{email_domain, TargetUser, TargetUserFields};
@@ -388,9 +387,12 @@ async fn set_deleted_in(
 /// a delete of 100,000 users writes a row of kilobytes, not megabytes.
 const BULK_AUDIT_IDS: usize = 1000;
 
-#[async_trait]
-impl TargetUserStore for SqlStore {
-    async fn insert_target_user(
+/// A company's target users and their counters.
+impl SqlStore {
+    /// Creates a target user created at `create_time`, counting it in the same transaction.
+    /// A live user with the same email (any case) in the company is a [`StoreError::Conflict`].
+    /// With `links`, the user joins groups and holds custom field values.
+    pub async fn insert_target_user(
         &self,
         company_id: i64,
         f: &TargetUserFields,
@@ -432,9 +434,10 @@ impl TargetUserStore for SqlStore {
         })
     }
 
-    /// Inserts many users in one transaction with multi-row INSERTs and one counter update per
-    /// month. Any duplicate email refuses the whole batch.
-    async fn insert_target_users(
+    /// Creates many users (each with its creation time) in one transaction, with multi-row
+    /// INSERTs and one counter update per month; a duplicate email refuses the whole batch with
+    /// [`StoreError::Conflict`]. For imports and bulk loads.
+    pub async fn insert_target_users(
         &self,
         company_id: i64,
         users: &[(TargetUserFields, Millis)],
@@ -484,7 +487,8 @@ impl TargetUserStore for SqlStore {
         Ok(users.len() as u64)
     }
 
-    async fn update_target_user(
+    /// Replaces a live user's fields, and its groups and custom values as `links` says.
+    pub async fn update_target_user(
         &self,
         company_id: i64,
         resource_id: &str,
@@ -567,7 +571,8 @@ impl TargetUserStore for SqlStore {
         })))
     }
 
-    async fn delete_target_user(
+    /// Soft-deletes a user.
+    pub async fn delete_target_user(
         &self,
         company_id: i64,
         resource_id: &str,
@@ -603,7 +608,10 @@ impl TargetUserStore for SqlStore {
         Ok(WriteOutcome::Done(Box::new(user)))
     }
 
-    async fn restore_target_user(
+    /// Brings a soft-deleted user back, in no target group (deleting left them). `Done` with
+    /// the live user, also when it was not deleted; a conflict when another live user of the
+    /// company now has its email.
+    pub async fn restore_target_user(
         &self,
         company_id: i64,
         resource_id: &str,
@@ -645,13 +653,19 @@ impl TargetUserStore for SqlStore {
         Ok(WriteOutcome::Done(Box::new(user)))
     }
 
-    async fn target_user(&self, company_id: i64, resource_id: &str) -> Result<Option<TargetUser>> {
+    /// One user of a company (deleted ones included).
+    pub async fn target_user(
+        &self,
+        company_id: i64,
+        resource_id: &str,
+    ) -> Result<Option<TargetUser>> {
         let key = [C::CompanyId, C::ResourceId];
         self.company_row(&self.pool, key, (company_id, resource_id), false)
             .await
     }
 
-    async fn target_users_by_resource_ids(
+    /// Users of a company by resource id, in the order asked.
+    pub async fn target_users_by_resource_ids(
         &self,
         company_id: i64,
         ids: &[String],
@@ -678,7 +692,8 @@ impl TargetUserStore for SqlStore {
         Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 
-    async fn search_target_users(
+    /// A page of a company's users and the number matching.
+    pub async fn search_target_users(
         &self,
         company_id: i64,
         spec: &SearchSpec,
@@ -795,10 +810,11 @@ impl TargetUserStore for SqlStore {
         Ok((total, page))
     }
 
-    /// Streams the users a search selects (every match when `all`, else the spec's page) into
-    /// `out`, from one cursor inside one read transaction, so that the export is a consistent
-    /// snapshot. Stops early, dropping the cursor, when the receiver goes away.
-    async fn export_target_users(
+    /// Streams the users a search selects into `out` from one cursor in one read transaction
+    /// (a consistent snapshot); every match when `all`, else the spec's page; with the group
+    /// names and custom values `extras` asks for. Stops early, dropping the cursor, when the
+    /// receiver goes away.
+    pub async fn export_target_users(
         &self,
         company_id: i64,
         spec: &SearchSpec,
@@ -828,7 +844,8 @@ impl TargetUserStore for SqlStore {
         Ok(())
     }
 
-    async fn bulk_delete_target_users(
+    /// Soft-deletes a selection of live users; returns how many.
+    pub async fn bulk_delete_target_users(
         &self,
         company_id: i64,
         selection: &BulkSelection,
@@ -909,9 +926,9 @@ impl TargetUserStore for SqlStore {
         Ok(n)
     }
 
-    /// One read of the company's counter rows (one per creation month) gives both the totals
-    /// and the months.
-    async fn count_summary(&self, company_id: i64, months: &[i64]) -> Result<CountSummary> {
+    /// Counts by status and by creation month (`months` as YYYYMM), from the counters: one
+    /// read of the company's counter rows (one per creation month) gives both.
+    pub async fn count_summary(&self, company_id: i64, months: &[i64]) -> Result<CountSummary> {
         let rows: Vec<[i64; 4]> = self
             .int_rows(
                 "SELECT month, active, inactive, deleted FROM target_user_counters WHERE company_id = $1",

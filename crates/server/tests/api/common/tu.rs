@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use reqwest::{Method, StatusCode};
-use rollcall_store::prelude::*;
 use rollcall_store::{SqlStore, TargetUserFields};
 use serde_json::{json, Value};
 
