@@ -1394,14 +1394,7 @@ impl SqlStore {
     ) -> Result<ImportOutcome> {
         let company_id = upload.company_id;
         let mut conn = self.import_connection().await?;
-        let mut tx = sqlx::Connection::begin_with(
-            &mut *conn,
-            match self.engine {
-                Engine::Sqlite => "BEGIN IMMEDIATE",
-                Engine::Postgres => "BEGIN",
-            },
-        )
-        .await?;
+        let mut tx = sqlx::Connection::begin_with(&mut *conn, self.begin_write()).await?;
         let triggers = self.drop_fts_triggers_in(&mut tx).await?;
         // The upload stays as checked while it is imported: a new mapping or its expiry waits
         // for this transaction (PostgreSQL; SQLite has one writer).

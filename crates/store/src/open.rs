@@ -384,10 +384,15 @@ impl SqlStore {
     /// of waiting on the busy timeout.
     pub(crate) async fn write_tx(&self) -> Result<WriteTx> {
         writing();
-        Ok(match self.engine {
-            Engine::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
-            Engine::Postgres => self.writer.begin().await?,
-        })
+        Ok(self.writer.begin_with(self.begin_write()).await?)
+    }
+
+    /// The statement that starts a write transaction on this engine ([`Self::write_tx`]).
+    pub(crate) fn begin_write(&self) -> &'static str {
+        match self.engine {
+            Engine::Sqlite => "BEGIN IMMEDIATE",
+            Engine::Postgres => "BEGIN",
+        }
     }
 
     /// Renders `stmt` and runs it on `conn` (a write transaction's); rows affected. The error
