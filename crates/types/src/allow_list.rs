@@ -79,6 +79,5 @@ pub struct AllowListInput {
 #[serde(rename_all = "camelCase")]
 pub struct DeleteAllowListRequest {
     /// The domains to delete: their `allowListResourceId` from the search, at most 1,000.
-    #[serde(default)]
     pub resource_ids: Option<Vec<String>>,
 }

@@ -43,16 +43,12 @@ pub struct AuditLogSearchView {
 #[serde(rename_all = "camelCase")]
 pub struct GetAuditLogRequest {
     /// Default 1.
-    #[serde(default)]
     pub page_number: Option<i64>,
     /// Default 10.
-    #[serde(default)]
     pub page_size: Option<i64>,
     /// `null` or `""` means `LogDate`.
-    #[serde(default)]
     pub order_by: Option<String>,
     /// Default false (newest first).
-    #[serde(default)]
     pub ascending: Option<bool>,
 }
 

@@ -20,10 +20,8 @@ use crate::filter::Filter;
 #[serde(rename_all = "camelCase")]
 pub struct LookupRequest {
     /// A type's name (`Industry`, `language`...), instead of or besides `typeIdList`.
-    #[serde(default)]
     pub type_name: Option<String>,
     /// Keepnet's numeric type ids.
-    #[serde(default)]
     pub type_id_list: Option<Vec<i32>>,
 }
 
@@ -146,13 +144,9 @@ pub struct SystemRoleDetailDto {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PaginationRequest {
-    #[serde(default)]
     pub page_number: Option<i64>,
-    #[serde(default)]
     pub page_size: Option<i64>,
-    #[serde(default)]
     pub order_by: Option<String>,
-    #[serde(default)]
     pub ascending: Option<bool>,
 }
 
@@ -183,10 +177,8 @@ pub struct LeaderboardRequest {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub end_date: Option<serde_json::Value>,
     /// The target-user filter, as on `/api/target-users/search`.
-    #[serde(default)]
     pub filter: Option<Filter>,
     /// Paging as Keepnet's spec nests it.
-    #[serde(default)]
     pub pagination: Option<PaginationRequest>,
     /// Paging at the top level, as the other searches take it; `pagination` wins.
     #[serde(flatten)]

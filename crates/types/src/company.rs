@@ -172,7 +172,6 @@ pub struct CompanyPrivacyDto {
 #[serde(rename_all = "camelCase")]
 pub struct SetCompanyPrivacyRequest {
     /// 0 deny, 1 access continuously, 2 two hours, 3 eight hours, 4 one day, 5 seven days.
-    #[serde(default)]
     pub privacy_duration_id: Option<i64>,
 }
 
@@ -355,19 +354,15 @@ pub struct LookupDto {
     #[serde(default)]
     pub generic_code_type_id: i32,
     /// The type's name (`Country`, `Industry`...).
-    #[serde(default)]
     pub generic_code_type_name: Option<String>,
     /// Always null: rollcall's catalogues have no descriptions.
-    #[serde(default)]
     pub description: Option<String>,
     /// Position in its catalogue, from 0.
     #[serde(default)]
     pub order_number: i32,
     /// The ISO code again (`code`), where Keepnet's UI reads it.
-    #[serde(default)]
     pub iso_code: Option<String>,
     /// The entry's name where it has an ISO code.
-    #[serde(default)]
     pub iso_friendly_name: Option<String>,
 }
 
@@ -404,26 +399,19 @@ pub struct ClientCredentials {
 #[serde(rename_all = "camelCase")]
 pub struct ClientInput {
     /// Required; at most 64 characters.
-    #[serde(default)]
     pub name: Option<String>,
     /// Required; at most 32 characters, unique on the server.
-    #[serde(default)]
     pub client_id: Option<String>,
     /// 16 to 100 characters; required on create. On an update, empty, left out or only `*`
     /// keeps the current secret.
-    #[serde(default)]
     pub client_secret: Option<String>,
     /// 1 = Active, 0 = Inactive (2 is also read as Inactive).
-    #[serde(default)]
     pub status_id: Option<i32>,
     /// `true`: tokens are issued and accepted only from `allowedIpAddresses`.
-    #[serde(default)]
     pub has_ip_address_restriction: Option<bool>,
     /// Addresses (`203.0.113.7`) and ranges (`203.0.113.0/24`).
-    #[serde(default)]
     pub allowed_ip_addresses: Option<Vec<String>>,
     /// Exactly one role: `RoleReseller` or `RoleCompAdmn` (`GET /api/roles`).
-    #[serde(default)]
     pub role_resource_id_list: Option<Vec<String>>,
 }
 

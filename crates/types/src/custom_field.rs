@@ -35,28 +35,20 @@ pub struct CustomFieldDto {
 #[serde(rename_all = "camelCase")]
 pub struct CustomFieldInput {
     /// Update and bulk update: the field changed (a bulk item without one is created).
-    #[serde(default)]
     pub resource_id: Option<String>,
     /// 1 to 64 characters, unique in the company in any case.
-    #[serde(default)]
     pub name: Option<String>,
     /// `TargetUser` (default) or `TargetGroup` (with `targetGroupResourceId`).
-    #[serde(default)]
     pub owner_type: Option<String>,
     /// `String`, `Number`, `Email`, `Boolean`, `Date` or `DateTime`, any case.
-    #[serde(default)]
     pub field_data_type: Option<String>,
     /// With `ownerType` `TargetGroup`: the group the field belongs to.
-    #[serde(default)]
     pub target_group_resource_id: Option<String>,
     /// Default true on create.
-    #[serde(default)]
     pub is_active: Option<bool>,
     /// Lists sort by it, then by name; default 0.
-    #[serde(default)]
     pub sort_order: Option<i64>,
     /// Whether a new target user needs a value; default false.
-    #[serde(default)]
     pub is_required: Option<bool>,
 }
 
@@ -75,6 +67,5 @@ pub struct CustomFieldInput {
 pub struct BulkCustomFieldRequest {
     /// The whole list: items with a `resourceId` update that field, items without one create a
     /// field, and the fields left out are deleted with their values.
-    #[serde(default)]
     pub target_user_custom_fields: Option<Vec<CustomFieldInput>>,
 }

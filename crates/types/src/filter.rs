@@ -82,14 +82,11 @@ pub struct FilterGroup {
 pub struct FilterItem {
     /// Field name, matched case-insensitively against the endpoint's list (each search
     /// operation lists its fields).
-    #[serde(default)]
     pub field_name: Option<String>,
     /// `Contains`, `Include`, `=`, `!=`, `>`, `>=`, `<`, `<=`, `Equal`, `Equals`.
-    #[serde(default)]
     pub operator: Option<String>,
     /// The operand: a string, number or boolean; `Include` takes a comma-separated list in a
     /// string.
-    #[serde(default)]
     pub value: Option<Value>,
     /// Accepted and ignored: a custom field is named in `fieldName`.
     // In Keepnet's schema; no client is seen sending it.
@@ -125,21 +122,16 @@ impl FilterItem {
 #[serde(rename_all = "camelCase")]
 pub struct SearchRequest {
     /// `null` or missing means no filter.
-    #[serde(default)]
     pub filter: Option<Filter>,
     /// Default 1.
-    #[serde(default)]
     pub page_number: Option<i64>,
     /// Default 10; at most the server's maximum page size (1000 unless configured).
-    #[serde(default)]
     pub page_size: Option<i64>,
     /// The field to sort on; `null` or `""` sorts on the endpoint's default field (each search
     /// operation names it).
-    #[serde(default)]
     pub order_by: Option<String>,
     /// Default false (descending); an upload's preview of checked rows defaults to true
     /// (the file's order).
-    #[serde(default)]
     pub ascending: Option<bool>,
     /// Companies only: keep companies whose active users exceed a limited licence.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -43,13 +43,11 @@ pub struct UploadedFileDto {
 #[serde(rename_all = "camelCase")]
 pub struct FieldMapping {
     /// A header of the file.
-    #[serde(default)]
     pub excel_column_name: Option<String>,
     /// A target-user field (`Email`, `FirstName`, `LastName`, `Department`, `PhoneNumber`,
     /// `TimeZone`, `PreferredLanguage`, `Priority`, `ManagerFirstName`, `ManagerLastName`,
     /// `ManagerEmail`, in any case) or an active custom field's name; empty leaves the column
     /// out.
-    #[serde(default)]
     pub field_name: Option<String>,
 }
 
@@ -69,13 +67,10 @@ pub struct FieldMapping {
 #[serde(rename_all = "camelCase")]
 pub struct CreateMappingRequest {
     /// The upload's transaction id (`POST /api/target-users/upload`).
-    #[serde(default)]
     pub transaction_id: Option<String>,
     /// Groups every imported user joins.
-    #[serde(default)]
     pub target_group_resource_ids: Option<Vec<String>>,
     /// The file's columns and the fields they fill; left out, guessed from the headers.
-    #[serde(default)]
     pub field_mappings: Option<Vec<FieldMapping>>,
 }
 
@@ -166,10 +161,8 @@ pub struct TmpSearchResult {
 #[serde(rename_all = "camelCase")]
 pub struct ImportRequest {
     /// `ImportAll` (or `All`), `ImportSelected` (or `Selected`), `OnlyNew`, `OnlyUpdateExisting`.
-    #[serde(default)]
     pub import_type: Option<String>,
     /// The rows to import with `ImportSelected` (row resource ids from the preview).
-    #[serde(default)]
     pub selected_resource_ids: Option<Vec<String>>,
 }
 

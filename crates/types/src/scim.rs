@@ -35,20 +35,16 @@ pub struct ScimFieldMappingInput {
 #[serde(rename_all = "camelCase")]
 pub struct ScimIntegrationInput {
     /// 1 to 30 characters, unique in the company.
-    #[serde(default)]
     pub name: Option<String>,
     /// Every provisioned user joins this target group.
-    #[serde(default)]
     pub group_resource_id: Option<String>,
     /// A SCIM attribute (`GET /api/scim/fields`) whose value names a target group each user
     /// joins, made when missing (for example Department).
     #[serde(default, rename = "groupBySCIMFieldResourceId")]
     pub group_by_scim_field_resource_id: Option<String>,
     /// SCIM attributes written into custom fields, each field mapped once.
-    #[serde(default)]
     pub field_mappings: Option<Vec<ScimFieldMappingInput>>,
     /// Kept and shown; default false.
-    #[serde(default)]
     pub sync_platform_group: Option<bool>,
 }
 

@@ -33,13 +33,10 @@ pub struct TargetGroupDto {
 #[serde(rename_all = "camelCase")]
 pub struct TargetGroupInput {
     /// 1 to 64 characters, unique in the company in any case.
-    #[serde(default)]
     pub name: Option<String>,
     /// A priority name or 1..=5; `Medium` when absent on create.
-    #[serde(default)]
     pub priority: Option<String>,
     /// Update only; kept when absent.
-    #[serde(default)]
     pub is_active: Option<bool>,
 }
 
@@ -86,12 +83,10 @@ pub struct TargetGroupSearchRequest {
     #[serde(flatten)]
     pub search: SearchRequest,
     /// A target user's resource id: rows say in `isSelected` whether it is a member.
-    #[serde(default)]
     pub select_target_user_resource_ids: Option<String>,
     /// Keepnet adds groups it builds from simulation results; rollcall has none to add, so
     /// this changes nothing.
     // Ruling in docs/api.md, "Target groups".
-    #[serde(default)]
     pub system_generated_groups: Option<bool>,
 }
 
@@ -105,15 +100,10 @@ pub struct TargetGroupSearchRequest {
 #[serde(rename_all = "camelCase")]
 pub struct TargetGroupByNameRequest {
     /// Text the name contains, in any case; all groups when empty.
-    #[serde(default)]
     pub group_name: Option<String>,
-    #[serde(default)]
     pub page_number: Option<i64>,
-    #[serde(default)]
     pub page_size: Option<i64>,
-    #[serde(default)]
     pub order_by: Option<String>,
-    #[serde(default)]
     pub ascending: Option<bool>,
 }
 
@@ -129,19 +119,14 @@ pub struct TargetGroupByNameRequest {
 #[serde(rename_all = "camelCase")]
 pub struct AddGroupUsersRequest {
     /// The users to add, at most 1,000 (without `selectAll`).
-    #[serde(default)]
     pub target_user_resource_ids: Option<Vec<String>>,
     /// The groups to add them to (`PUT /api/target-groups/users`).
-    #[serde(default)]
     pub target_group_resource_ids: Option<Vec<String>>,
     /// Add every live user `filter` selects instead of `targetUserResourceIds`.
-    #[serde(default)]
     pub select_all: Option<bool>,
     /// With `selectAll`: the target-user filter (as `/api/target-users/search` takes it).
-    #[serde(default)]
     pub filter: Option<Filter>,
     /// With `selectAll`: users the filter selects that are not to be added.
-    #[serde(default)]
     pub excluded_resource_id_list: Option<Vec<String>>,
 }
 
@@ -156,7 +141,6 @@ pub struct AddGroupUsersRequest {
 #[serde(rename_all = "camelCase")]
 pub struct RemoveGroupUsersRequest {
     /// The users to take out of the group, at most 1,000.
-    #[serde(default)]
     pub target_user_resource_ids: Option<Vec<String>>,
 }
 
@@ -216,16 +200,13 @@ pub struct TargetGroupUserCountDetailDto {
 #[serde(rename_all = "camelCase")]
 pub struct TargetGroupUserCountDetailRequest {
     /// The groups whose members are counted.
-    #[serde(default)]
     pub target_group_resource_ids: Option<Vec<String>>,
     /// Accepted and ignored: rollcall has no phishing scenarios.
-    #[serde(default)]
     pub scenario_resource_ids: Option<Vec<String>>,
     /// Accepted and ignored, as `scenarioResourceIds`.
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub category_filter: Option<serde_json::Value>,
     /// Accepted and ignored, as `scenarioResourceIds`.
-    #[serde(default)]
     pub send_user_preferred_language: Option<String>,
 }

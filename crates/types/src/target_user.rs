@@ -113,43 +113,29 @@ pub struct TargetGroupRef {
 #[serde(rename_all = "camelCase")]
 pub struct TargetUserInput {
     /// Required on create; unique among the company's live users, in any case.
-    #[serde(default)]
     pub email: Option<String>,
     /// At most 256 characters, as are `lastName` and `department`.
-    #[serde(default)]
     pub first_name: Option<String>,
-    #[serde(default)]
     pub last_name: Option<String>,
-    #[serde(default)]
     pub department: Option<String>,
     /// `VeryLow`, `Low`, `Medium` (the default), `High` or `VeryHigh` in any case, or 1 to 5.
-    #[serde(default)]
     pub priority: Option<String>,
     /// Default true.
-    #[serde(default)]
     pub is_active: Option<bool>,
     /// Values of the company's custom fields: `[{resourceId or name, value, timestampValue}]`.
-    #[serde(default)]
     pub custom_fields: Option<Vec<serde_json::Value>>,
     /// Spaces are removed.
-    #[serde(default)]
     pub phone_number: Option<String>,
     /// The user's target groups: exactly these (`[]` for none); left out, an update keeps
     /// them.
-    #[serde(default)]
     pub target_group_resource_ids: Option<Vec<String>>,
     /// A Windows time zone id (`GMT Standard Time`) or an IANA name (`Europe/London`), as
     /// `GET /api/timezone/timezones` lists them.
-    #[serde(default)]
     pub time_zone_id: Option<String>,
     /// A language of `GET /api/lookups/21`: its resource id, ISO code or a tag (`en-GB`).
-    #[serde(default)]
     pub preferred_language_id: Option<String>,
-    #[serde(default)]
     pub manager_first_name: Option<String>,
-    #[serde(default)]
     pub manager_last_name: Option<String>,
-    #[serde(default)]
     pub manager_email: Option<String>,
 }
 
@@ -165,16 +151,12 @@ pub struct TargetUserInput {
 #[serde(rename_all = "camelCase")]
 pub struct BulkDeleteRequest {
     /// The resource ids to delete (without `selectAll`).
-    #[serde(default)]
     pub items: Option<Vec<String>>,
     /// `true`: delete every row `filter` selects instead of `items`.
-    #[serde(default)]
     pub select_all: Option<bool>,
     /// With `selectAll`: resource ids to keep.
-    #[serde(default)]
     pub excluded_items: Option<Vec<String>>,
     /// With `selectAll`: the list's filter, on the fields of the matching search.
-    #[serde(default)]
     pub filter: Option<Filter>,
 }
 
@@ -198,19 +180,14 @@ pub struct BulkDeleteResult {
 #[serde(rename_all = "camelCase")]
 pub struct SearchEmailRequest {
     /// Text the email contains, in any case.
-    #[serde(default)]
     pub email: Option<String>,
     /// Default 1.
-    #[serde(default)]
     pub page_number: Option<i64>,
     /// Default 10.
-    #[serde(default)]
     pub page_size: Option<i64>,
     /// Default `Email`.
-    #[serde(default)]
     pub order_by: Option<String>,
     /// Default true.
-    #[serde(default)]
     pub ascending: Option<bool>,
 }
 
@@ -224,7 +201,6 @@ pub struct SearchEmailRequest {
 #[serde(rename_all = "camelCase")]
 pub struct ByResourceIdsRequest {
     /// At most 10,000 ids; ids of no user of the company are left out of the reply.
-    #[serde(default)]
     pub target_user_resource_ids: Option<Vec<String>>,
 }
 
