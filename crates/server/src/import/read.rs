@@ -114,7 +114,18 @@ struct Batcher<'a> {
     out: &'a Sender<Result<Chunk, String>>,
 }
 
-impl Batcher<'_> {
+impl<'a> Batcher<'a> {
+    /// Sends the header row, then batches the rows that follow it to its width.
+    fn start(head: Head, out: &'a Sender<Result<Chunk, String>>) -> Result<Self, String> {
+        let width = head.headers.len();
+        send(out, Chunk::Head(head))?;
+        Ok(Batcher {
+            width,
+            batch: Vec::with_capacity(READ_BATCH),
+            out,
+        })
+    }
+
     fn push(&mut self, mut row: Vec<String>) -> Result<(), String> {
         if row.iter().all(String::is_empty) {
             return Ok(());
@@ -284,16 +295,10 @@ fn read_csv(path: &Path, out: &Sender<Result<Chunk, String>>) -> Result<(), Stri
         ),
     };
     let head = head("Csv", vec![], header)?;
-    let width = head.headers.len();
-    send(out, Chunk::Head(head))?;
-    let mut batcher = Batcher {
-        width,
-        batch: Vec::with_capacity(READ_BATCH),
-        out,
-    };
+    let mut batcher = Batcher::start(head, out)?;
     for (i, record) in records.enumerate() {
         let record = record.map_err(|e| format!("row {} is not valid CSV: {e}", i + 1))?;
-        batcher.push(record.iter().take(width).map(clean).collect())?;
+        batcher.push(record.iter().take(batcher.width).map(clean).collect())?;
     }
     batcher.finish()
 }
@@ -414,13 +419,7 @@ fn flush<'a>(
         None if cells.iter().all(String::is_empty) => Ok(()),
         None => {
             let head = head("Xlsx", names.to_vec(), cells)?;
-            let width = head.headers.len();
-            send(out, Chunk::Head(head))?;
-            *rows = Some(Batcher {
-                width,
-                batch: Vec::with_capacity(READ_BATCH),
-                out,
-            });
+            *rows = Some(Batcher::start(head, out)?);
             Ok(())
         }
     }
@@ -448,13 +447,7 @@ fn read_xls(file: File, out: &Sender<Result<Chunk, String>>) -> Result<(), Strin
             .next()
             .ok_or("the file has no header row: its first row must name the columns (Email Address, First Name, ...)")?,
     )?;
-    let width = head.headers.len();
-    send(out, Chunk::Head(head))?;
-    let mut batcher = Batcher {
-        width,
-        batch: Vec::with_capacity(READ_BATCH),
-        out,
-    };
+    let mut batcher = Batcher::start(head, out)?;
     for row in lines {
         batcher.push(row)?;
     }
