@@ -125,17 +125,19 @@ async fn active_users(srv: &TestServer, token: &str, company: &str) -> i64 {
         .expect("count")
 }
 
-/// Searches as `token` until one search is answered from `database` ("replica" or "primary"),
-/// 20 s at most. A read may use the other database for a moment without anything being wrong:
-/// a check of the replica that takes longer than its timeout on a loaded machine marks it down
-/// until the next check, half a second later, and reads use the primary meanwhile.
-async fn until_read_on(srv: &TestServer, token: &str, company: &str, database: &str) {
+/// Searches as `token` for `text` until a search answered from the replica finds `n` users,
+/// 20 s at most: then the replica has replayed everything up to that point. A search may be
+/// answered by the primary meanwhile without anything being wrong: the replica has not yet
+/// replayed the client's last write, or a check of the replica outlasted its timeout on a
+/// loaded machine and reads use the primary until the next check, half a second later.
+async fn until_replica_finds(srv: &TestServer, token: &str, company: &str, text: &str, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let before = reads_on(&srv.metrics_text().await, database);
-        emails_found(srv, token, company, "replica.test").await;
+        let before = reads_on(&srv.metrics_text().await, "replica");
+        let found = emails_found(srv, token, company, text).await;
         let metrics = srv.metrics_text().await;
-        if reads_on(&metrics, database) > before {
+        let on_replica = reads_on(&metrics, "replica") > before;
+        if on_replica && found.len() == n {
             return;
         }
         if Instant::now() >= deadline {
@@ -147,28 +149,13 @@ async fn until_read_on(srv: &TestServer, token: &str, company: &str, database: &
                 .expect("health");
             let ready: Value = ready.json().await.expect("json");
             panic!(
-                "no search was read from the {database} for 20 s; /health/ready: {ready}; reads on the replica {}, on the primary {}, fallbacks {:?}",
+                "after 20 s, '{text}' found {found:?} (not {n} users) on the {}; /health/ready: {ready}; reads on the replica {}, on the primary {}, fallbacks {:?}",
+                if on_replica { "replica" } else { "primary" },
                 reads_on(&metrics, "replica"),
                 reads_on(&metrics, "primary"),
                 metric_value(&metrics, "rollcall_read_replica_fallbacks_total"),
             );
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Waits (20 s at most) until `token`'s search for `text` finds `n` users.
-async fn until_found(srv: &TestServer, token: &str, company: &str, text: &str, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let found = emails_found(srv, token, company, text).await;
-        if found.len() == n {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "'{text}' still finds {found:?} after 20 s, not {n} users"
-        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -195,8 +182,8 @@ async fn a_client_reads_its_own_writes_while_the_others_read_the_replica() {
     );
     srv.create_user(&writer, &company, json!({"email": "early@replica.test"}))
         .await;
-    // The replica has everything so far once the other client finds the first user.
-    until_found(&srv, &reader, &company, "replica.test", 1).await;
+    // The replica has everything so far once it answers the other client with the first user.
+    until_replica_finds(&srv, &reader, &company, "replica.test", 1).await;
 
     let paused = Paused::start().await;
     let late = srv
@@ -250,7 +237,7 @@ async fn a_client_reads_its_own_writes_while_the_others_read_the_replica() {
 
     // Replay resumed, the other client sees the write and the writer reads the replica again.
     drop(paused);
-    until_found(&srv, &reader, &company, "replica.test", 2).await;
+    until_replica_finds(&srv, &reader, &company, "replica.test", 2).await;
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let before = reads_on(&srv.metrics_text().await, "replica");
@@ -365,8 +352,7 @@ async fn reads_fall_back_to_the_primary_while_the_replica_is_gone() {
     let token = srv.token(&id, &secret).await;
     srv.create_user(&root, &company, json!({"email": "kept@replica.test"}))
         .await;
-    until_found(&srv, &token, &company, "replica.test", 1).await;
-    until_read_on(&srv, &token, &company, "replica").await;
+    until_replica_finds(&srv, &token, &company, "replica.test", 1).await;
 
     relay.cut();
     // Every read still answers, from the primary, whether the watch or the read itself found
@@ -396,7 +382,7 @@ async fn reads_fall_back_to_the_primary_while_the_replica_is_gone() {
     relay.open().await;
     ready_message_with(&srv, "The read replica answers").await;
     assert_eq!(srv.metric("rollcall_read_replica_up").await, Some(1.0));
-    until_read_on(&srv, &token, &company, "replica").await;
+    until_replica_finds(&srv, &token, &company, "replica.test", 1).await;
     srv.finish().await;
 }
 
