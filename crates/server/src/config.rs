@@ -34,6 +34,9 @@ pub struct Config {
     pub database_url: String,
     /// A PostgreSQL streaming replica that reads may use (`rollcall_store::SqlStore::with_read_replica`).
     pub database_read_url: Option<String>,
+    /// How long that replica, behind the primary, may replay nothing before reads stop using
+    /// it ([`rollcall_store::DEFAULT_REPLICA_MAX_STALL`]; `rollcall serve` keeps the default).
+    pub read_replica_max_stall: Duration,
     /// Token signing secret; when `None` the keys live in the database (a first one is made
     /// on first start), so restarts and replicas share them and `rollcall keys rotate` can
     /// replace them. See [`crate::keys`].
@@ -157,6 +160,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./rollcall-data"),
             database_url: String::new(),
             database_read_url: None,
+            read_replica_max_stall: rollcall_store::DEFAULT_REPLICA_MAX_STALL,
             jwt_secret: None,
             token_ttl_secs: TOKEN_TTL_SECS,
             rotate_signing_key: false,

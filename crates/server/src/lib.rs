@@ -138,7 +138,7 @@ impl Server {
         .await?;
         let store = match &config.database_read_url {
             Some(url) => {
-                let store = store.with_read_replica(url)?;
+                let store = store.with_read_replica(url, config.read_replica_max_stall)?;
                 replica::first_check(&store).await;
                 store
             }

@@ -59,6 +59,7 @@ pub use open::{
     DEFAULT_POSTGRES_POOL_SIZE, DEFAULT_SQLITE_POOL_SIZE, MAX_POOL_SIZE,
 };
 pub use query::{Cond, FilterError, Order, SearchSpec, Val};
+pub use replica::DEFAULT_MAX_STALL as DEFAULT_REPLICA_MAX_STALL;
 pub use scim::{
     ScimCmp, ScimCond, ScimGroupAttr, ScimGroupChange, ScimGroupRow, ScimLink, ScimMapping,
     ScimSetting, ScimSettingFields, ScimUserAttr, ScimUserRow, ScimVal,

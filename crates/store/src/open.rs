@@ -1235,6 +1235,10 @@ pub(crate) struct Replica {
     pub(crate) replayed: AtomicI64,
     pub(crate) lag: AtomicI64,
     pub(crate) problem: Mutex<Option<String>>,
+    /// How long it may stand still while behind before it counts as unavailable.
+    pub(crate) max_stall: std::time::Duration,
+    /// The replay position it was first seen standing at while behind, and when.
+    pub(crate) stall: Mutex<Option<(i64, std::time::Instant)>>,
 }
 
 #[cfg(test)]

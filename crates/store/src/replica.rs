@@ -15,7 +15,7 @@
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::any::AnyConnectOptions;
 use sqlx::ConnectOptions;
@@ -27,11 +27,22 @@ use crate::{ReplicaStatus, Result, StoreError};
 /// How long a check of the replica may take before the replica counts as not answering.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How long a replica behind the primary may replay nothing before it counts as unavailable
+/// (its replication broke, or replay was paused); else the reads of every client that has not
+/// written would grow staler without bound.
+pub const DEFAULT_MAX_STALL: Duration = Duration::from_secs(30);
+
+/// Lag below this never counts as a stall: an idle primary's insert position may sit a page
+/// header past what the replica has replayed.
+const STALL_MIN_LAG: i64 = 64 * 1024;
+
 impl SqlStore {
     /// Lets reads go to the PostgreSQL streaming replica at `url` as [this module](self)
     /// describes. The replica's pool connects lazily: a replica that is down when the server
     /// starts is reported by [`SqlStore::check_read_replica`] and read around, not fatal.
-    pub fn with_read_replica(mut self, url: &str) -> Result<Self> {
+    /// A replica behind the primary that replays nothing for `max_stall`
+    /// ([`DEFAULT_MAX_STALL`]) counts as unavailable until it replays again.
+    pub fn with_read_replica(mut self, url: &str, max_stall: Duration) -> Result<Self> {
         let url = url.trim();
         if self.engine != Engine::Postgres {
             return Err(StoreError::Config(
@@ -69,6 +80,8 @@ impl SqlStore {
             replayed: AtomicI64::new(0),
             lag: AtomicI64::new(-1),
             problem: Mutex::new(Some("not checked yet".into())),
+            max_stall,
+            stall: Mutex::new(None),
         }));
         Ok(self)
     }
@@ -119,8 +132,19 @@ impl SqlStore {
                     _ => -1,
                 };
                 r.lag.store(lag, Ordering::Relaxed);
-                r.set_problem(None);
-                r.up.store(true, Ordering::Relaxed);
+                match r.stalled_for(replayed, lag) {
+                    Some(stalled) if stalled >= r.max_stall => {
+                        r.up.store(false, Ordering::Relaxed);
+                        r.set_problem(Some(format!(
+                            "the read replica has replayed nothing for {} s while {lag} bytes behind the primary: its replication is broken or its replay paused (see pg_stat_wal_receiver and the log on the replica, pg_stat_replication on the primary); reads use the primary until it replays again",
+                            stalled.as_secs()
+                        )));
+                    }
+                    _ => {
+                        r.set_problem(None);
+                        r.up.store(true, Ordering::Relaxed);
+                    }
+                }
             }
             Err(problem) => {
                 r.up.store(false, Ordering::Relaxed);
@@ -193,6 +217,26 @@ impl SqlStore {
     }
 }
 
+/// [`Replica::stalled_for`] at `now`, on the position and time `stall` keeps.
+fn stalled_for(
+    stall: &mut Option<(i64, Instant)>,
+    replayed: i64,
+    lag: i64,
+    now: Instant,
+) -> Option<Duration> {
+    if lag < STALL_MIN_LAG {
+        *stall = None;
+        return None;
+    }
+    match *stall {
+        Some((at, since)) if at == replayed => Some(now.saturating_duration_since(since)),
+        _ => {
+            *stall = Some((replayed, now));
+            Some(Duration::ZERO)
+        }
+    }
+}
+
 /// Where a server's WAL stands.
 struct Position {
     standby: bool,
@@ -224,9 +268,53 @@ impl Replica {
         Position::from_row(&row)
     }
 
+    /// How long the replica has stood at `replayed` while `lag` bytes behind the primary;
+    /// `None` when it is not behind (or the primary's position is unknown).
+    fn stalled_for(&self, replayed: i64, lag: i64) -> Option<Duration> {
+        stalled_for(&mut *self.stall.lock().ok()?, replayed, lag, Instant::now())
+    }
+
     fn set_problem(&self, problem: Option<String>) {
         if let Ok(mut p) = self.problem.lock() {
             *p = problem;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stall_is_timed_from_the_first_check_that_found_the_replica_standing_behind() {
+        let start = Instant::now();
+        let at = |secs| start + Duration::from_secs(secs);
+        let mut stall = None;
+        let behind = STALL_MIN_LAG;
+        assert_eq!(
+            stalled_for(&mut stall, 100, behind, at(0)),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            stalled_for(&mut stall, 100, behind * 2, at(7)),
+            Some(Duration::from_secs(7))
+        );
+        // Replay moved: timed again from here.
+        assert_eq!(
+            stalled_for(&mut stall, 200, behind, at(9)),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            stalled_for(&mut stall, 200, behind, at(40)),
+            Some(Duration::from_secs(31))
+        );
+        // Close enough to the primary (an idle one's page header): no stall, and the clock resets.
+        assert_eq!(stalled_for(&mut stall, 200, behind - 1, at(41)), None);
+        assert_eq!(
+            stalled_for(&mut stall, 200, behind, at(42)),
+            Some(Duration::ZERO)
+        );
+        // The primary's position unknown (-1): not counted as behind.
+        assert_eq!(stalled_for(&mut stall, 200, -1, at(80)), None);
     }
 }

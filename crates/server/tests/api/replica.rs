@@ -21,14 +21,28 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 
 /// Runs `sql` on the replica's admin database.
 async fn on_replica(sql: &str) {
+    run_on(&pg_replica_url(), sql, "replica").await;
+}
+
+/// Runs `sql` on the primary's admin database.
+async fn on_primary(sql: &str) {
+    run_on(
+        &pg_admin_url().expect("ROLLCALL_TEST_DATABASE_URL"),
+        sql,
+        "primary",
+    )
+    .await;
+}
+
+async fn run_on(url: &str, sql: &str, server: &str) {
     use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect(&pg_replica_url())
+    let mut conn = sqlx::PgConnection::connect(url)
         .await
-        .expect("connect to the test replica");
+        .unwrap_or_else(|e| panic!("connect to the test {server}: {e}"));
     sqlx::query(sql)
         .execute(&mut conn)
         .await
-        .unwrap_or_else(|e| panic!("{sql} on the replica: {e}"));
+        .unwrap_or_else(|e| panic!("{sql} on the {server}: {e}"));
     conn.close().await.ok();
 }
 
@@ -251,6 +265,57 @@ async fn a_client_reads_its_own_writes_while_the_others_read_the_replica() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    srv.finish().await;
+}
+
+#[tokio::test]
+#[cfg_attr(
+    rollcall_no_replica,
+    ignore = "set ROLLCALL_TEST_DATABASE_READ_URL to a streaming replica of the ROLLCALL_TEST_DATABASE_URL server (bash .ci/run starts one)"
+)]
+async fn a_replica_that_stops_replaying_is_read_around() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    on_replica("SELECT pg_wal_replay_resume()").await;
+    let replica = pg_replica_url();
+    let srv = TestServer::start_with(Engine::Postgres, move |c: &mut Config| {
+        c.database_read_url = Some(same_database_on(&c.database_url, &replica));
+        c.read_replica_max_stall = Duration::from_secs(1);
+    })
+    .await
+    .expect("server");
+    ready_message_with(&srv, "The read replica answers").await;
+    let root = srv.root_token().await;
+    let company = srv
+        .create_company(&root, None, json!({"name": "Replay stops"}))
+        .await;
+    let (id, secret) = srv.create_client(&root, &company, "Company Admin").await;
+    let reader = srv.token(&id, &secret).await;
+    srv.create_user(&root, &company, json!({"email": "early@replica.test"}))
+        .await;
+    until_replica_finds(&srv, &reader, &company, "replica.test", 1).await;
+
+    // Replay stops while the primary moves on (a WAL switch puts it a segment ahead).
+    let paused = Paused::start().await;
+    srv.create_user(&root, &company, json!({"email": "late@replica.test"}))
+        .await;
+    on_primary("SELECT pg_switch_wal()").await;
+    let message = ready_message_with(&srv, "has replayed nothing").await;
+    assert!(message.contains("bytes behind the primary"), "{message}");
+    assert_eq!(srv.metric("rollcall_read_replica_up").await, Some(0.0));
+    // A client that wrote nothing now reads the primary, and sees the other's write.
+    let on_primary_before = reads_on(&srv.metrics_text().await, "primary");
+    assert_eq!(
+        emails_found(&srv, &reader, &company, "replica.test")
+            .await
+            .len(),
+        2
+    );
+    assert!(reads_on(&srv.metrics_text().await, "primary") > on_primary_before);
+
+    // Replay moves again: the replica is read again once it has caught up.
+    drop(paused);
+    ready_message_with(&srv, "The read replica answers").await;
+    until_replica_finds(&srv, &reader, &company, "replica.test", 2).await;
     srv.finish().await;
 }
 
