@@ -79,12 +79,31 @@ impl Drop for Paused {
 /// A server on a fresh PostgreSQL database whose reads may use the same database on the
 /// replica at `replica` (a URL of any database on a server that replicates it).
 async fn server_reading(replica: &str) -> TestServer {
+    server_reading_stalled_after(replica, Config::default().read_replica_max_stall).await
+}
+
+/// As [`server_reading`], the replica counting as unavailable once it has replayed nothing
+/// for `max_stall` while behind.
+async fn server_reading_stalled_after(replica: &str, max_stall: Duration) -> TestServer {
     let replica = replica.to_owned();
     TestServer::start_with(Engine::Postgres, move |c: &mut Config| {
         c.database_read_url = Some(same_database_on(&c.database_url, &replica));
+        c.read_replica_max_stall = max_stall;
     })
     .await
     .expect("server")
+}
+
+/// What `/health/ready` answers (200 whatever the replica's state).
+async fn ready_body(srv: &TestServer) -> Value {
+    let resp = srv
+        .http
+        .get(srv.url("/health/ready"))
+        .send()
+        .await
+        .expect("health");
+    assert_eq!(resp.status(), StatusCode::OK, "ready whatever the replica");
+    resp.json().await.expect("json")
 }
 
 /// `/health/ready`'s message once it contains `wanted` (the replica's state is checked every
@@ -92,14 +111,7 @@ async fn server_reading(replica: &str) -> TestServer {
 async fn ready_message_with(srv: &TestServer, wanted: &str) -> String {
     let deadline = Instant::now() + REPLICA_WAIT;
     loop {
-        let resp = srv
-            .http
-            .get(srv.url("/health/ready"))
-            .send()
-            .await
-            .expect("health");
-        assert_eq!(resp.status(), StatusCode::OK, "ready whatever the replica");
-        let body: Value = resp.json().await.expect("json");
+        let body = ready_body(srv).await;
         let message = body["message"].as_str().unwrap_or_default().to_owned();
         if message.contains(wanted) {
             return message;
@@ -198,19 +210,14 @@ async fn until_replica_finds(srv: &TestServer, token: &str, company: &str, text:
             return;
         }
         if Instant::now() >= deadline {
-            let ready = srv
-                .http
-                .get(srv.url("/health/ready"))
-                .send()
-                .await
-                .expect("health");
-            let ready: Value = ready.json().await.expect("json");
             panic!(
-                "after {REPLICA_WAIT:?}, '{text}' found {found:?} (not {n} users) on the {}; /health/ready: {ready}; reads on the replica {}, on the primary {}, fallbacks {:?}",
+                "after {REPLICA_WAIT:?}, '{text}' found {found:?} (not {n} users) on the {}; /health/ready: {}; reads on the replica {}, on the primary {}, fallbacks {:?}; {}",
                 if on_replica { "replica" } else { "primary" },
+                ready_body(srv).await,
                 reads_on(&metrics, "replica"),
                 reads_on(&metrics, "primary"),
                 metric_value(&metrics, "rollcall_read_replica_fallbacks_total"),
+                replication_state().await,
             );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -319,13 +326,7 @@ async fn a_client_reads_its_own_writes_while_the_others_read_the_replica() {
 async fn a_replica_that_stops_replaying_is_read_around() {
     let _one = ONE_AT_A_TIME.lock().await;
     on_replica("SELECT pg_wal_replay_resume()").await;
-    let replica = pg_replica_url();
-    let srv = TestServer::start_with(Engine::Postgres, move |c: &mut Config| {
-        c.database_read_url = Some(same_database_on(&c.database_url, &replica));
-        c.read_replica_max_stall = Duration::from_secs(1);
-    })
-    .await
-    .expect("server");
+    let srv = server_reading_stalled_after(&pg_replica_url(), Duration::from_secs(1)).await;
     ready_message_with(&srv, "The read replica answers").await;
     let root = srv.root_token().await;
     let company = srv
